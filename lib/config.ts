@@ -1,0 +1,429 @@
+/**
+ * Configuration: `un.config.json` (path from `--config` or `UN_CONFIG`), every
+ * key also settable by an `UN_*` variable (`UN_WORKERS_CONCURRENCY=8`,
+ * `UN_API_PORT=0`, `UN_REDIS_URL=redis://...`), validated at start. A bad value
+ * gives one line naming the key, the value and what is allowed.
+ */
+
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { UnError } from "./errors.ts";
+import { assertPattern } from "./wildcard.ts";
+
+/** An integer in `min..max`; the message names the range. */
+function int(min: number, max: number) {
+  const msg = `must be an integer ${min}..${max}`;
+  return z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, {
+    error: msg,
+  });
+}
+
+/** Milliseconds as a number only (keys ending in `Ms`). */
+function ms(min: number, max: number) {
+  return int(min, max);
+}
+
+/** A duration: milliseconds or a string like "30s"; range checked after parsing. */
+function duration(min: number, max: number) {
+  const allowed = `must be a duration ${min}ms..${max}ms (a number of ms or "500ms", "30s", "5m", "1h")`;
+  return z.union([z.number(), z.string()], { error: allowed }).transform((value, ctx) => {
+    const parsed = parseDuration(value);
+    if (parsed === null || parsed < min || parsed > max) {
+      ctx.addIssue({ code: "custom", message: allowed });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+const pattern = z.string().superRefine((value, ctx) => {
+  try {
+    assertPattern(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^pattern /, "") });
+  }
+});
+
+const priority = int(0, 9);
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$/, {
+  error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+});
+
+/** Keys every source kind has. */
+const sourceBase = {
+  id,
+  enabled: z.boolean().default(true),
+  /** Poll interval (polling kinds) or periodic rescan (fs). */
+  interval: duration(100, 7 * 86_400_000).optional(),
+  /** Priority given to this source's events. */
+  priority: z.enum(["critical", "high", "normal", "low"]).default("normal"),
+  /** First scan emits everything found as new (default) or silently records a baseline. */
+  emitExisting: z.boolean().default(true),
+};
+
+const hookSchema = z.object({
+  on: pattern,
+  task: z.string().min(1).max(200),
+  priority: priority.optional(),
+  queue: z.string().min(1).max(100).optional(),
+  delayMs: ms(0, 30 * 86_400_000).optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
+  /** Dedupe key template, e.g. "embed:{subject}"; a live task with the key absorbs the new one. */
+  key: z.string().min(1).max(500).optional(),
+  maxAttempts: int(1, 100).optional(),
+  timeoutMs: ms(1, 86_400_000).optional(),
+});
+
+/** The hooks shorthand on a source: task types run for each of its events. */
+const sourceHooks = z.array(hookSchema.partial({ on: true })).optional();
+
+const fsSource = z.object({
+  ...sourceBase,
+  kind: z.literal("fs"),
+  path: z.string().min(1),
+  include: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  gitignore: z.boolean().default(true),
+  debounceMs: ms(0, 600_000).default(100),
+  maxDelayMs: ms(0, 3_600_000).default(2_000),
+  hooks: sourceHooks,
+});
+const feedSource = z.object({
+  ...sourceBase,
+  kind: z.literal("feed"),
+  url: z.url({ error: "must be an http(s) URL" }),
+  hooks: sourceHooks,
+});
+const githubSource = z.object({
+  ...sourceBase,
+  kind: z.literal("github"),
+  repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, { error: 'must be "owner/name"' }),
+  secret: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
+  apiUrl: z.url().default("https://api.github.com"),
+  hooks: sourceHooks,
+});
+const httpSource = z.object({
+  ...sourceBase,
+  kind: z.literal("http"),
+  url: z.url({ error: "must be an http(s) URL" }),
+  method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
+  headers: z.record(z.string(), z.string()).default({}),
+  hooks: sourceHooks,
+});
+const postgresSource = z.object({
+  ...sourceBase,
+  kind: z.literal("postgres"),
+  url: z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }),
+  tables: z.array(z.string().min(1)).min(1),
+  catchUpColumn: z.string().min(1).optional(),
+  hooks: sourceHooks,
+});
+
+/** One source definition, by kind. */
+export const sourceSchema = z.discriminatedUnion("kind", [
+  fsSource,
+  feedSource,
+  githubSource,
+  httpSource,
+  postgresSource,
+], { error: 'must be one of "fs", "feed", "github", "http", "postgres"' });
+
+const scheduleSchema = z.object({
+  id,
+  /** Cron expression (5 or 6 fields, seconds first when 6). */
+  cron: z.string().min(1),
+  task: z.string().min(1),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  queue: z.string().min(1).default("default"),
+  priority: priority.default(5),
+  timezone: z.string().optional(),
+});
+
+const execCommandSchema = z.object({
+  /** argv: the program and its arguments. `{payload.x}` placeholders take payload fields. */
+  command: z.array(z.string().min(1)).min(1),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeoutMs: ms(1, 86_400_000).optional(),
+});
+
+/** The whole configuration schema. */
+export const configSchema = z.object({
+  api: z.object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: int(0, 65535).default(4242),
+    token: z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+    bodyLimitBytes: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+    /** Serve `/un/inspect` (the live actor inspector). */
+    inspect: z.boolean().default(true),
+  }).prefault({}),
+  redis: z.object({
+    url: z.string().regex(/^rediss?:\/\//, { error: "must be a redis:// or rediss:// URL" })
+      .optional(),
+    prefix: z.string().min(1).max(64).default("un:"),
+    /** Mirror bus events to Redis Streams and pub/sub. */
+    events: z.boolean().default(true),
+  }).prefault({}),
+  store: z.object({
+    path: z.string().min(1).default(".un/"),
+  }).prefault({}),
+  workers: z.object({
+    concurrency: int(1, 256).default(4),
+    /** Queues this process's workers take from; ["*"] = all. */
+    queues: z.array(z.string().min(1)).min(1).default(["*"]),
+    leaseMs: ms(100, 3_600_000).default(30_000),
+    /** Default per-task timeout. */
+    timeoutMs: ms(1, 86_400_000).default(300_000),
+    maxAttempts: int(1, 100).default(3),
+    backoffBaseMs: ms(1, 3_600_000).default(1_000),
+    backoffMaxMs: ms(1, 86_400_000).default(300_000),
+    /** On SIGINT/SIGTERM, how long running tasks may take to finish before they are handed back. */
+    shutdownGraceMs: ms(0, 3_600_000).default(10_000),
+    /** Capacity of resources tasks may ask for (`{ "gpu": 1 }`). */
+    resources: z.record(z.string(), z.number().min(0)).default({}),
+  }).prefault({}),
+  prioritizer: z.object({
+    /** One priority level is worth this much waiting: aging without re-sorting. */
+    priorityStepMs: ms(1, 86_400_000).default(60_000),
+    /** Tasks whose deadline is this close get re-scored. */
+    deadlineWindowMs: ms(0, 86_400_000).default(60_000),
+    /** Learn a bonus for task types that run fast and succeed (shortest-job-first flavour). */
+    learn: z.boolean().default(true),
+  }).prefault({}),
+  scheduler: z.object({
+    /** How often due tasks, leases and deadlines are checked. */
+    tickMs: ms(10, 60_000).default(250),
+    /** Retention clean-up interval. */
+    cleanupMs: ms(100, 86_400_000).default(60_000),
+    schedules: z.array(scheduleSchema).default([]),
+  }).prefault({}),
+  supervisor: z.object({
+    /** One-for-one restart intensity: at most maxRestarts within withinMs, then the process exits. */
+    maxRestarts: int(0, 1000).default(5),
+    withinMs: ms(100, 86_400_000).default(60_000),
+  }).prefault({}),
+  sources: z.array(sourceSchema).default([]),
+  hooks: z.array(hookSchema).default([]),
+  /** Module exporting handlers (default export: a record of type -> handler). */
+  handlers: z.string().min(1).optional(),
+  exec: z.object({
+    commands: z.record(z.string(), execCommandSchema).default({}),
+  }).prefault({}),
+  events: z.object({
+    maxCount: int(100, 100_000_000).default(100_000),
+    maxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
+  }).prefault({}),
+  retention: z.object({
+    maxFinishedTasks: int(0, 100_000_000).default(10_000),
+    finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
+    resultTtlMs: ms(1_000, 365 * 86_400_000).default(86_400_000),
+  }).prefault({}),
+  log: z.object({
+    level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    format: z.enum(["text", "json"]).default("text"),
+  }).prefault({}),
+});
+
+/** The validated configuration. */
+export type Config = z.output<typeof configSchema>;
+/** A validated source definition. */
+export type SourceSpec = z.output<typeof sourceSchema>;
+/** A validated hook. */
+export type HookSpec = z.output<typeof hookSchema>;
+/** A validated cron schedule. */
+export type ScheduleSpec = z.output<typeof scheduleSchema>;
+/** The raw config as written in JSON. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/**
+ * A bad configuration. `un start` prints the message and exits 2.
+ *
+ * @example
+ * ```ts
+ * new ConfigError(["workers.concurrency must be an integer 1..256, got 0"]);
+ * ```
+ */
+export class ConfigError extends UnError {
+  constructor(readonly problems: string[]) {
+    super("invalid_config", problems.join("; "), 400, { problems });
+  }
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let node = input;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+/**
+ * Turns zod issues into lines naming key, allowed values and the value given.
+ *
+ * @example
+ * ```ts
+ * formatIssues(result.error.issues, input, "config"); // ["workers.concurrency must be an integer 1..256, got 0"]
+ * ```
+ */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = ""): string[] {
+  return issues.map((issue) => {
+    const key = [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "value";
+    const got = valueAt(input, issue.path);
+    let message = issue.message;
+    if (issue.code === "invalid_value" && "values" in issue) {
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    } else if (issue.code === "unrecognized_keys" && "keys" in issue) {
+      return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    } else if (issue.code === "invalid_type" && got === undefined) {
+      return `${key} is required (${message.replace(/^Invalid input: /, "")})`;
+    } else if (message.startsWith("Invalid input: ") || message.startsWith("Too ")) {
+      message = message.replace(/^Invalid input: /, "must be: ").replace(/^Too /, "is too ");
+    }
+    return `${key} ${message}, got ${JSON.stringify(got) ?? "undefined"}`;
+  });
+}
+
+/** Env variables that are not config keys. */
+const NON_CONFIG_ENV = new Set(["UN_CONFIG", "UN_URL", "UN_TOKEN", "UN_PROCESS_ID", "UN_FAULTS"]);
+
+function toEnvName(path: string[]): string {
+  return "UN_" + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()).join("_");
+}
+
+/** Paths of config keys that can be set from the environment: every leaf of the schema's objects. */
+function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  // deno-lint-ignore no-explicit-any
+  let def: any = (schema as any)._zod.def;
+  while (def.innerType || (def.type === "pipe" && def.in)) {
+    def = def.innerType ? def.innerType._zod.def : def.in._zod.def;
+  }
+  if (def.type !== "object") return [prefix];
+  const out: string[][] = [];
+  for (const [key, child] of Object.entries(def.shape as Record<string, z.ZodType>)) {
+    out.push(...leafPaths(child, [...prefix, key]));
+  }
+  return out;
+}
+
+const ENV_PATHS: Map<string, string[]> = new Map(
+  leafPaths(configSchema).map((path) => [toEnvName(path), path]),
+);
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Applies `UN_*` variables onto a raw config object. Unknown `UN_*` names are
+ * errors (a typo should not pass silently).
+ */
+export function applyEnv(raw: Record<string, unknown>, env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("UN_") || name.startsWith("UN_TEST_") || NON_CONFIG_ENV.has(name)) continue;
+    const path = ENV_PATHS.get(name);
+    if (!path) {
+      problems.push(`${name} is not a config key (known: ${[...ENV_PATHS.keys()].join(", ")})`);
+      continue;
+    }
+    let node = raw;
+    for (const key of path.slice(0, -1)) {
+      if (node[key] === undefined || node[key] === null || typeof node[key] !== "object") {
+        node[key] = {};
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    // Strings stay strings where the key takes strings (tokens, URLs, paths).
+    const parsed = parseEnvValue(value);
+    node[path[path.length - 1]] = typeof parsed === "number" && /token|url|path|host|prefix|handlers/i
+        .test(path[path.length - 1])
+      ? value
+      : parsed;
+  }
+  return problems;
+}
+
+/**
+ * Validates a raw config object (after env overrides). Throws {@link ConfigError}.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig({ workers: { concurrency: 8 } });
+ * config.api.port; // 4242
+ * ```
+ */
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues, raw));
+  const config = result.data;
+  const ids = new Set<string>();
+  for (const [i, source] of config.sources.entries()) {
+    if (ids.has(source.id)) {
+      throw new ConfigError([`sources.${i}.id "${source.id}" is used by two sources`]);
+    }
+    ids.add(source.id);
+  }
+  if (config.workers.backoffMaxMs < config.workers.backoffBaseMs) {
+    throw new ConfigError([
+      `workers.backoffMaxMs must be >= workers.backoffBaseMs (${config.workers.backoffBaseMs}), got ${config.workers.backoffMaxMs}`,
+    ]);
+  }
+  const loopback = ["127.0.0.1", "localhost", "::1"].includes(config.api.host);
+  if (!loopback && !config.api.token) {
+    throw new ConfigError([
+      `api.host "${config.api.host}" is not loopback: set api.token (UN_API_TOKEN) to bind it`,
+    ]);
+  }
+  return config;
+}
+
+/** Where the config came from, for logs. */
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or null when none exists and defaults apply. */
+  file: string | null;
+}
+
+/**
+ * Loads the config file (if any), applies `UN_*` variables and validates.
+ * An explicitly named file that does not exist is an error; the default
+ * `un.config.json` may be absent.
+ *
+ * @example
+ * ```ts
+ * const { config } = await loadConfig({ path: "un.config.json" });
+ * ```
+ */
+export async function loadConfig(
+  options: { path?: string; env?: Record<string, string> } = {},
+): Promise<LoadedConfig> {
+  const env = options.env ?? Deno.env.toObject();
+  const explicit = options.path ?? env.UN_CONFIG;
+  const file = explicit ?? "un.config.json";
+  let raw: Record<string, unknown> = {};
+  let found: string | null = null;
+  try {
+    const text = await Deno.readTextFile(file);
+    found = file;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError([`${file} is not valid JSON: ${(err as Error).message}`]);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      throw new ConfigError([`${file} must hold a JSON object, got ${JSON.stringify(raw)}`]);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (explicit) throw new ConfigError([`config file ${file} does not exist`]);
+  }
+  const problems = applyEnv(raw, env);
+  if (problems.length) throw new ConfigError(problems);
+  return { config: parseConfig(raw), file: found };
+}

@@ -1,0 +1,41 @@
+/**
+ * What every actor is given at spawn: the shared, plain (non-actor) parts of
+ * the runtime. Actors keep their own state; they share only these.
+ */
+
+import type { Config } from "./config.ts";
+import type { HandlerMap } from "./handlers/types.ts";
+import type { Logger } from "./log.ts";
+import type { Store } from "./store/types.ts";
+
+/** Test fault switches from `UN_FAULTS` (comma-separated): never set in production. */
+export interface Faults {
+  /** `debug.crash` messages are routed (and `POST /un/debug/crash/:actor` exists). */
+  crash: boolean;
+  /** Workers do not renew leases (so a long task's lease expires and another worker takes it). */
+  noRenew: boolean;
+}
+
+/**
+ * Reads `UN_FAULTS`.
+ *
+ * @example
+ * ```ts
+ * parseFaults("crash,no-renew"); // { crash: true, noRenew: true }
+ * ```
+ */
+export function parseFaults(value: string | undefined): Faults {
+  const set = new Set((value ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  return { crash: set.has("crash"), noRenew: set.has("no-renew") };
+}
+
+/** Shared dependencies of the actors. */
+export interface RuntimeDeps {
+  config: Config;
+  store: Store;
+  log: Logger;
+  handlers: HandlerMap;
+  faults: Faults;
+  /** Epoch ms; tests of pure parts may replace it. */
+  now(): number;
+}

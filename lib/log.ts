@@ -1,0 +1,75 @@
+/**
+ * Logs that say what happened: one line per fact, to stderr, as text
+ * (`2026-11-23T12:00:00.000Z INFO  worker   task 01J.. succeeded in 12ms`) or JSON.
+ * stdout stays free for `un start`'s first line (the URL) and CLI output.
+ */
+
+/** Log levels, least to most severe. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Structured fields of a log line. */
+export type LogFields = Record<string, unknown>;
+
+/** A logger bound to a component name. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger for a sub-component. */
+  child(component: string): Logger;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Creates a logger.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger({ level: "info", format: "text" }, "worker");
+ * log.info("task succeeded", { id: "01J..", ms: 12 });
+ * ```
+ */
+export function createLogger(
+  options: { level: LogLevel; format: "text" | "json"; write?: (line: string) => void },
+  component = "un",
+): Logger {
+  const min = RANK[options.level];
+  const write = options.write ?? ((line: string) => Deno.stderr.writeSync(encoder.encode(line)));
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (RANK[level] < min) return;
+    const time = new Date().toISOString();
+    if (options.format === "json") {
+      write(JSON.stringify({ time, level, component, message, ...fields }) + "\n");
+      return;
+    }
+    const extra = fields && Object.keys(fields).length
+      ? " " + Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ")
+      : "";
+    write(`${time} ${level.toUpperCase().padEnd(5)} ${component.padEnd(10)} ${message}${extra}\n`);
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    child: (name) => createLogger(options, name),
+  };
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Error) return JSON.stringify(value.message);
+  if (typeof value === "string") return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  return JSON.stringify(value);
+}
+
+/** A logger that drops everything (tests, benchmarks). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};

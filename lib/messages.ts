@@ -1,0 +1,120 @@
+/**
+ * The messages actors exchange through the supervisor. Every message has a
+ * `type`; the supervisor routes by it (see `ROUTES`), observes it (inspector,
+ * metrics) and delivers it. A message that wants an answer carries a `reply`
+ * (the ask pattern); the receiver must settle it exactly once.
+ */
+
+import type { CloudEvent, EventInit, Json } from "./events.ts";
+import type { EnqueueResult } from "./store/types.ts";
+import type { Task } from "./tasks.ts";
+
+/** The answer channel of an ask. */
+export interface Reply<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** What a client (route, hook, schedule, handler) asks to enqueue, before defaults and scoring. */
+export interface TaskRequest {
+  type: string;
+  payload?: Json;
+  priority?: number;
+  queue?: string;
+  delayMs?: number;
+  /** Epoch ms. */
+  runAt?: number;
+  /** Epoch ms. */
+  deadline?: number;
+  /** Epoch ms: the task expires if not started by then. */
+  expiresAt?: number;
+  key?: string;
+  dependsOn?: string[];
+  maxAttempts?: number;
+  timeoutMs?: number;
+  resources?: Record<string, number>;
+  correlationId?: string;
+}
+
+/** One worker as `GET /un/workers` shows it. */
+export interface WorkerInfo {
+  id: string;
+  state: "idle" | "claiming" | "running" | "stopping";
+  taskId: string | null;
+  taskType: string | null;
+  startedAt: number | null;
+}
+
+/** The pool as `GET /un/workers` shows it. */
+export interface PoolInfo {
+  concurrency: number;
+  workers: WorkerInfo[];
+  /** Not claiming (shutting down, or the store is unreachable). */
+  paused: boolean;
+}
+
+/** A scan someone asked for. */
+export interface ScanRequest {
+  sourceId: string;
+  /** Who asked: "api", "cli", "schedule", "start"... */
+  requestedBy: string;
+}
+
+/** Everything the supervisor routes. */
+export type RuntimeMessage =
+  // to the bus (handled by the supervisor itself)
+  | { type: "event.publish"; event: CloudEvent; reply?: Reply<CloudEvent> }
+  | { type: "event.emit"; init: EventInit }
+  // to the prioritizer
+  | { type: "task.enqueue"; request: TaskRequest; reply?: Reply<EnqueueResult> }
+  | { type: "task.enqueueMany"; requests: TaskRequest[]; reply?: Reply<EnqueueResult[]> }
+  | { type: "task.reprioritize"; id: string; priority: number; reply?: Reply<Task> }
+  // to the pool
+  | { type: "task.ready"; count?: number }
+  | { type: "task.cancelled"; id: string }
+  | { type: "workers.scale"; concurrency: number; reply?: Reply<PoolInfo> }
+  | { type: "workers.info"; reply: Reply<PoolInfo> }
+  | { type: "workers.drain"; graceMs: number; reply: Reply<{ finished: number; handedBack: number }> }
+  | { type: "workers.pause" }
+  | { type: "workers.resume" }
+  // to the scheduler
+  | { type: "scheduler.wake" }
+  // to a scanner (routed by sourceId)
+  | { type: "source.scan"; request: ScanRequest; reply?: Reply<{ changes: number }> }
+  // to one actor by id (tests' fault hook; only routed when UN_FAULTS allows it)
+  | { type: "debug.crash"; actor: string };
+
+/** Types of {@link RuntimeMessage}. */
+export type RuntimeMessageType = RuntimeMessage["type"];
+
+/**
+ * Sends a message that carries a reply and waits for the answer.
+ *
+ * @example
+ * ```ts
+ * const info = await ask<PoolInfo>(send, (reply) => ({ type: "workers.info", reply }));
+ * ```
+ */
+export function ask<T>(
+  send: (message: RuntimeMessage) => void,
+  build: (reply: Reply<T>) => RuntimeMessage,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer to ${message.type} within ${timeoutMs}ms`)),
+      timeoutMs,
+    );
+    const message = build({
+      resolve: (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    });
+    send(message);
+  });
+}
