@@ -1,0 +1,71 @@
+/**
+ * What the HTTP routes (and in-process embedders) get of a running runtime.
+ * Routes never reach into an actor's state: they send a message, ask one (a
+ * message with a reply), read the store, or listen to the bus.
+ */
+
+import type { Config } from "./config.ts";
+import type { CloudEvent } from "./events.ts";
+import type { Logger } from "./log.ts";
+import type { RuntimeMessage } from "./messages.ts";
+import type { Store } from "./store/types.ts";
+
+/** One message the supervisor routed, as the inspector shows it. */
+export interface InspectRecord {
+  /** Sequence number within this process. */
+  seq: number;
+  at: number;
+  /** Sending actor id, or "external" (routes, timers). */
+  from: string;
+  /** Receiving actor id ("supervisor" for messages it handles itself). */
+  to: string;
+  type: string;
+  /** A short summary of the message (task id, event type, ...). */
+  summary?: string;
+}
+
+/** An actor as the inspector and `/health` show it. */
+export interface ActorInfo {
+  id: string;
+  kind: string;
+  /** XState snapshot status / state value, as text. */
+  state: string;
+  restarts: number;
+  lastError: string | null;
+}
+
+/** `GET /health` body. */
+export interface HealthReport {
+  status: "ok" | "degraded";
+  processId: string;
+  role: string;
+  uptimeMs: number;
+  store: { kind: string; ok: boolean; error?: string };
+  actors: ActorInfo[];
+  /** Plain reasons when degraded. */
+  problems: string[];
+}
+
+/** The runtime as the control plane sees it. */
+export interface ControlPlane {
+  readonly config: Config;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly processId: string;
+  readonly startedAt: number;
+  /** Sends a message to the supervisor, which routes it. */
+  send(message: RuntimeMessage): void;
+  /** Listens to live bus events matching a pattern; returns the unsubscribe function. */
+  subscribe(pattern: string, fn: (event: CloudEvent) => void): () => void;
+  /** Recent routed messages and a live feed of new ones (development inspector). */
+  inspect: {
+    recent(limit: number): InspectRecord[];
+    actors(): ActorInfo[];
+    subscribe(fn: (record: InspectRecord) => void): () => void;
+  };
+  health(): Promise<HealthReport>;
+  /** Prometheus text exposition of the runtime's counters. */
+  metrics(): Promise<string>;
+  /** Graceful stop: stop claiming, let running tasks finish within the grace period, hand back the rest. */
+  stop(reason: string): Promise<void>;
+}
