@@ -69,9 +69,13 @@ export type RuntimeMessage =
   | { type: "task.enqueue"; request: TaskRequest; reply?: Reply<EnqueueResult> }
   | { type: "task.enqueueMany"; requests: TaskRequest[]; reply?: Reply<EnqueueResult[]> }
   | { type: "task.reprioritize"; id: string; priority: number; reply?: Reply<Task> }
+  | { type: "task.retry"; id: string; reply?: Reply<Task> }
   // to the pool
   | { type: "task.ready"; count?: number }
-  | { type: "task.cancelled"; id: string }
+  /** Cancel a task (any state that can be cancelled); a local worker running it is aborted. */
+  | { type: "task.cancel"; id: string; reply?: Reply<Task> }
+  /** A task was cancelled (here or, through the bridge, elsewhere): abort it if a local worker runs it. */
+  | { type: "task.abort"; id: string }
   | { type: "workers.scale"; concurrency: number; reply?: Reply<PoolInfo> }
   | { type: "workers.info"; reply: Reply<PoolInfo> }
   | { type: "workers.drain"; graceMs: number; reply: Reply<{ finished: number; handedBack: number }> }
