@@ -141,7 +141,7 @@ const scheduleSchema = z.object({
 });
 
 const execCommandSchema = z.object({
-  /** argv: the program and its arguments. `{payload.x}` placeholders take payload fields. */
+  /** argv: the program and its arguments; `{name}` in an argument takes `payload.vars.name`. */
   command: z.array(z.string().min(1)).min(1),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
@@ -209,6 +209,13 @@ export const configSchema = z.object({
   handlers: z.string().min(1).optional(),
   exec: z.object({
     commands: z.record(z.string(), execCommandSchema).default({}),
+  }).prefault({}),
+  /** The `http` built-in handler (outbound requests). */
+  http: z.object({
+    /** HMAC-SHA256 key: requests carry `X-Un-Signature-256: sha256=<hex>` of the body. */
+    signingSecret: z.string().min(1).optional(),
+    /** One request's time limit (the task's own timeout still applies). */
+    timeoutMs: ms(1, 3_600_000).default(30_000),
   }).prefault({}),
   events: z.object({
     maxCount: int(100, 100_000_000).default(100_000),
@@ -341,7 +348,7 @@ export function applyEnv(raw: Record<string, unknown>, env: Record<string, strin
     }
     // Strings stay strings where the key takes strings (tokens, URLs, paths).
     const parsed = parseEnvValue(value);
-    node[path[path.length - 1]] = typeof parsed === "number" && /token|url|path|host|prefix|handlers/i
+    node[path[path.length - 1]] = typeof parsed === "number" && /token|secret|url|path|host|prefix|handlers/i
         .test(path[path.length - 1])
       ? value
       : parsed;
