@@ -1,0 +1,263 @@
+/**
+ * The worker pool: spawns `concurrency` workers, wakes idle ones when tasks
+ * become ready, scales at run time, cancels, and drains at shutdown. It
+ * supervises its workers one-for-one (a crashed worker is replaced; the task it
+ * held comes back through the lease reaper).
+ */
+
+import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
+import { taskEvent, transitionEvents } from "../lib/task-events.ts";
+import type { Task } from "../lib/tasks.ts";
+import { workerMachine } from "./worker.ts";
+
+/** Input of the pool. */
+export interface PoolInput {
+  deps: RuntimeDeps;
+}
+
+/** Messages the pool understands (a subset of the runtime's, plus its children's lifecycle). */
+export type PoolEvent =
+  | Extract<
+    RuntimeMessage,
+    {
+      type:
+        | "task.ready"
+        | "task.cancel"
+        | "task.abort"
+        | "workers.scale"
+        | "workers.info"
+        | "workers.drain"
+        | "workers.pause"
+        | "workers.resume"
+        | "debug.crash";
+    }
+  >
+  | { type: `xstate.done.actor.${string}` }
+  | { type: `xstate.error.actor.${string}`; error: unknown };
+
+type WorkerRef = ActorRefFrom<typeof workerMachine>;
+
+interface PoolContext {
+  deps: RuntimeDeps;
+  concurrency: number;
+  nextId: number;
+  paused: boolean;
+}
+
+function workersOf(self: { getSnapshot(): { children: Record<string, unknown> } }): WorkerRef[] {
+  return Object.entries(self.getSnapshot().children)
+    .filter(([id]) => id.startsWith("worker-"))
+    .map(([, ref]) => ref as WorkerRef);
+}
+
+function workerInfo(ref: WorkerRef): WorkerInfo {
+  const snap = ref.getSnapshot();
+  const value = String(snap.value);
+  const state: WorkerInfo["state"] = snap.context.retiring && value !== "stopped"
+    ? "stopping"
+    : value === "running"
+    ? "running"
+    : value === "claiming"
+    ? "claiming"
+    : "idle";
+  const task = snap.context.task;
+  return {
+    id: snap.context.id,
+    state,
+    taskId: task?.id ?? null,
+    taskType: task?.type ?? null,
+    startedAt: task?.startedAt ?? null,
+  };
+}
+
+function info(self: Parameters<typeof workersOf>[0], context: PoolContext): PoolInfo {
+  const workers = workersOf(self).map(workerInfo);
+  return { concurrency: context.concurrency, workers, paused: context.paused };
+}
+
+function sendSupervisor(
+  system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
+  m: RuntimeMessage,
+) {
+  system.get("supervisor")?.send(m);
+}
+
+/** Cancels a task in the store and announces it; the abort reaches a local worker through `task.abort`. */
+async function cancelTask(
+  deps: RuntimeDeps,
+  id: string,
+  send: (m: RuntimeMessage) => void,
+): Promise<Task> {
+  const { task, dependents } = await deps.store.cancel(id, deps.now());
+  send({ type: "event.emit", init: taskEvent("cancelled", task) });
+  for (const init of transitionEvents(dependents, `dependency ${id} cancelled`)) {
+    send({ type: "event.emit", init });
+  }
+  return task;
+}
+
+/** Polls until no worker runs a task or the deadline passes. */
+async function waitIdle(workers: () => WorkerRef[], until: number): Promise<boolean> {
+  while (Date.now() < until) {
+    if (workers().every((w) => w.getSnapshot().value !== "running")) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return workers().every((w) => w.getSnapshot().value !== "running");
+}
+
+/**
+ * The pool actor logic.
+ *
+ * @example
+ * ```ts
+ * spawnChild(poolMachine, { id: "pool", systemId: "pool", input: { deps } });
+ * ```
+ */
+export const poolMachine = setup({
+  types: {
+    context: {} as PoolContext,
+    input: {} as PoolInput,
+    events: {} as PoolEvent,
+  },
+  actors: { worker: workerMachine },
+}).createMachine({
+  id: "pool",
+  context: ({ input }) => ({
+    deps: input.deps,
+    concurrency: input.deps.config.workers.concurrency,
+    nextId: 1,
+    paused: false,
+  }),
+  entry: enqueueActions(({ context, enqueue }) => {
+    for (let i = 0; i < context.concurrency; i++) {
+      const id = `worker-${context.nextId + i}`;
+      enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+    }
+    enqueue.assign({ nextId: context.nextId + context.concurrency });
+  }),
+  on: {
+    "task.ready": {
+      actions: ({ self, context, event }) => {
+        if (context.paused) return;
+        let budget = event.count ?? 1;
+        for (const worker of workersOf(self)) {
+          if (budget <= 0) break;
+          if (worker.getSnapshot().value === "idle") {
+            worker.send({ type: "wake" });
+            budget--;
+          }
+        }
+      },
+    },
+    "task.cancel": {
+      actions: ({ context, event, system }) => {
+        const send = (m: RuntimeMessage) => sendSupervisor(system, m);
+        cancelTask(context.deps, event.id, send).then(
+          (task) => {
+            send({ type: "task.abort", id: task.id });
+            event.reply?.resolve(task);
+          },
+          (err) => event.reply?.reject(err),
+        );
+      },
+    },
+    "task.abort": {
+      actions: ({ self, event }) => {
+        for (const worker of workersOf(self)) {
+          worker.send({ type: "abort", taskId: event.id, reason: "cancelled" });
+        }
+      },
+    },
+    "workers.info": {
+      actions: ({ self, context, event }) => event.reply.resolve(info(self, context)),
+    },
+    "workers.scale": {
+      actions: enqueueActions(({ self, context, event, enqueue, system }) => {
+        const active = workersOf(self).filter((w) => !w.getSnapshot().context.retiring);
+        const target = event.concurrency;
+        if (target > active.length) {
+          const add = target - active.length;
+          for (let i = 0; i < add; i++) {
+            const id = `worker-${context.nextId + i}`;
+            enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+          }
+          enqueue.assign({ nextId: context.nextId + add });
+        } else {
+          // Retire idle workers first; busy ones finish their task, then stop.
+          const order = [...active].sort((a, b) =>
+            Number(a.getSnapshot().value === "running") - Number(b.getSnapshot().value === "running")
+          );
+          for (const w of order.slice(0, active.length - target)) w.send({ type: "retire" });
+        }
+        const from = context.concurrency;
+        enqueue.assign({ concurrency: target });
+        enqueue(({ context: after }) => {
+          context.deps.log.info("workers scaled", { from, to: target });
+          sendSupervisor(system, {
+            type: "event.emit",
+            init: { type: "worker.scaled", source: "/un/workers", data: { from, to: target } },
+          });
+          event.reply?.resolve({ ...info(self, after), concurrency: target });
+        });
+      }),
+    },
+    "workers.pause": {
+      actions: [
+        assign({ paused: true }),
+        ({ self }) => workersOf(self).forEach((w) => w.send({ type: "pause" })),
+      ],
+    },
+    "workers.resume": {
+      actions: [
+        assign({ paused: false }),
+        ({ self }) => workersOf(self).forEach((w) => w.send({ type: "resume" })),
+      ],
+    },
+    "workers.drain": {
+      actions: [
+        assign({ paused: true }),
+        ({ self, context, event }) => {
+          const workers = () => workersOf(self);
+          const busy = workers().filter((w) => w.getSnapshot().value === "running").length;
+          workers().forEach((w) => w.send({ type: "retire" }));
+          (async () => {
+            const finishedInTime = await waitIdle(workers, Date.now() + event.graceMs);
+            let handedBack = 0;
+            if (!finishedInTime) {
+              for (const w of workers()) {
+                const task = w.getSnapshot().context.task;
+                if (w.getSnapshot().value === "running" && task) {
+                  handedBack++;
+                  w.send({ type: "abort", taskId: task.id, reason: "shutdown" });
+                }
+              }
+              await waitIdle(workers, Date.now() + 5_000);
+            }
+            context.deps.log.info("workers drained", { busy, handedBack });
+            event.reply.resolve({ finished: busy - handedBack, handedBack });
+          })().catch((err) => event.reply.reject(err));
+        },
+      ],
+    },
+    "debug.crash": {
+      actions: () => {
+        throw new Error("fault injected into pool");
+      },
+    },
+    "xstate.done.actor.*": {
+      actions: enqueueActions(({ event, enqueue }) => {
+        enqueue.stopChild(event.type.slice("xstate.done.actor.".length));
+      }),
+    },
+    "xstate.error.actor.*": {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const id = event.type.slice("xstate.error.actor.".length);
+        context.deps.log.error("worker crashed; replacing it", { worker: id, error: (event as { error?: unknown }).error });
+        enqueue.stopChild(id);
+        enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+      }),
+    },
+  },
+});

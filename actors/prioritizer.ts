@@ -1,0 +1,240 @@
+/**
+ * The prioritizer: turns task requests into scored tasks (sort key from
+ * priority, learned score and deadline; see lib/priority.ts), enqueues them,
+ * announces them, and re-scores tasks as their deadline nears.
+ */
+
+import { setup } from "xstate";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import { ValidationError } from "../lib/errors.ts";
+import { newId } from "../lib/events.ts";
+import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
+import { scoreTask } from "../lib/priority.ts";
+import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
+import { kindOfState, taskEvent } from "../lib/task-events.ts";
+import type { NewTask, Task } from "../lib/tasks.ts";
+
+/** Input of the prioritizer. */
+export interface PrioritizerInput {
+  deps: RuntimeDeps;
+}
+
+/** Messages the prioritizer understands. */
+export type PrioritizerEvent =
+  | Extract<
+    RuntimeMessage,
+    { type: "task.enqueue" | "task.enqueueMany" | "task.reprioritize" | "task.retry" | "debug.crash" }
+  >
+  | { type: "rescore" };
+
+/** Learned stats are re-read at most this often per type. */
+const STATS_TTL_MS = 5_000;
+
+interface PrioritizerContext {
+  deps: RuntimeDeps;
+  stats: Map<string, { stats: TypeStats | null; at: number }>;
+}
+
+type Send = (m: RuntimeMessage) => void;
+
+function statsFor(context: PrioritizerContext, type: string): TypeStats | null {
+  const { deps, stats } = context;
+  const cached = stats.get(type);
+  const now = deps.now();
+  if (!cached || now - cached.at > STATS_TTL_MS) {
+    // Refresh in the background; scoring never waits for it.
+    stats.set(type, { stats: cached?.stats ?? null, at: now });
+    deps.store.typeStats(type).then(
+      (s) => stats.set(type, { stats: s, at: deps.now() }),
+      () => {},
+    );
+  }
+  return cached?.stats ?? null;
+}
+
+/** Applies defaults and scores a request. */
+function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
+  const { deps } = context;
+  const now = deps.now();
+  const workers = deps.config.workers;
+  const priority = request.priority ?? 5;
+  const runAt = request.runAt ?? (request.delayMs ? now + request.delayMs : null);
+  const deadline = request.deadline ?? null;
+  const scored = scoreTask(
+    { priority, enqueuedAt: now, deadline, stats: statsFor(context, request.type), now },
+    deps.config.prioritizer,
+  );
+  return {
+    id: newId(),
+    type: request.type,
+    queue: request.queue ?? "default",
+    payload: request.payload ?? null,
+    priority,
+    sortKey: scored.sortKey,
+    score: scored.score,
+    explanation: scored.explanation,
+    maxAttempts: request.maxAttempts ?? workers.maxAttempts,
+    dependsOn: request.dependsOn ?? [],
+    runAt: runAt !== null && runAt > now ? runAt : null,
+    deadline,
+    expiresAt: request.expiresAt ?? null,
+    timeoutMs: request.timeoutMs ?? null,
+    key: request.key ?? null,
+    resources: request.resources ?? {},
+    correlationId: request.correlationId ?? null,
+    createdAt: now,
+  };
+}
+
+function announce(results: EnqueueResult[], send: Send): void {
+  let ready = 0;
+  for (const { task, deduplicated } of results) {
+    if (deduplicated) continue;
+    send({ type: "event.emit", init: taskEvent(kindOfState(task), task, { state: task.state }) });
+    if (task.state === "queued") ready++;
+  }
+  if (ready) send({ type: "task.ready", count: ready });
+}
+
+async function rescoreNearDeadline(context: PrioritizerContext): Promise<number> {
+  const { deps } = context;
+  const now = deps.now();
+  const tasks = await deps.store.tasksNearDeadline(now + deps.config.prioritizer.deadlineWindowMs, 500);
+  let changed = 0;
+  for (const task of tasks) {
+    const scored = scoreTask(
+      {
+        priority: task.priority,
+        enqueuedAt: task.enqueuedAt,
+        deadline: task.deadline,
+        stats: statsFor(context, task.type),
+        now,
+      },
+      deps.config.prioritizer,
+    );
+    if (scored.sortKey < task.sortKey) {
+      await deps.store.reprioritize(task.id, task.priority, scored.sortKey, scored.explanation)
+        .catch(() => {}); // it started meanwhile: nothing to re-score
+      changed++;
+    }
+  }
+  return changed;
+}
+
+async function reprioritize(context: PrioritizerContext, id: string, priority: number): Promise<Task> {
+  const { deps } = context;
+  if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
+    throw new ValidationError(`priority must be an integer 0..9, got ${JSON.stringify(priority)}`, {
+      field: "priority",
+      value: priority,
+    });
+  }
+  const task = await deps.store.getTask(id);
+  const base = task?.enqueuedAt ?? deps.now();
+  const scored = scoreTask(
+    {
+      priority,
+      enqueuedAt: base,
+      deadline: task?.deadline ?? null,
+      stats: task ? statsFor(context, task.type) : null,
+      now: deps.now(),
+    },
+    deps.config.prioritizer,
+  );
+  return deps.store.reprioritize(id, priority, scored.sortKey, scored.explanation);
+}
+
+/**
+ * The prioritizer actor logic.
+ *
+ * @example
+ * ```ts
+ * spawnChild(prioritizerMachine, { id: "prioritizer", input: { deps } });
+ * ```
+ */
+export const prioritizerMachine = setup({
+  types: {
+    context: {} as PrioritizerContext,
+    input: {} as PrioritizerInput,
+    events: {} as PrioritizerEvent,
+  },
+  delays: {
+    rescoreEvery: ({ context }) =>
+      Math.min(10_000, Math.max(250, context.deps.config.prioritizer.deadlineWindowMs / 10)),
+  },
+}).createMachine({
+  id: "prioritizer",
+  context: ({ input }) => ({ deps: input.deps, stats: new Map() }),
+  initial: "active",
+  states: {
+    active: {
+      after: { rescoreEvery: { target: "active", reenter: true, actions: ({ self }) => self.send({ type: "rescore" }) } },
+    },
+  },
+  on: {
+    "task.enqueue": {
+      actions: ({ context, event, system }) => {
+        const send: Send = (m) => system.get("supervisor")?.send(m);
+        let task: NewTask;
+        try {
+          task = buildTask(context, event.request);
+        } catch (err) {
+          event.reply?.reject(err);
+          return;
+        }
+        context.deps.store.enqueue(task, context.deps.now()).then((result) => {
+          announce([result], send);
+          event.reply?.resolve(result);
+        }, (err) => {
+          if (!event.reply) context.deps.log.warn("enqueue failed", { type: task.type, error: err });
+          event.reply?.reject(err);
+        });
+      },
+    },
+    "task.enqueueMany": {
+      actions: ({ context, event, system }) => {
+        const send: Send = (m) => system.get("supervisor")?.send(m);
+        let tasks: NewTask[];
+        try {
+          tasks = event.requests.map((r) => buildTask(context, r));
+        } catch (err) {
+          event.reply?.reject(err);
+          return;
+        }
+        context.deps.store.enqueueMany(tasks, context.deps.now()).then((results) => {
+          announce(results, send);
+          event.reply?.resolve(results);
+        }, (err) => event.reply?.reject(err));
+      },
+    },
+    "task.reprioritize": {
+      actions: ({ context, event }) => {
+        reprioritize(context, event.id, event.priority).then(
+          (task) => event.reply?.resolve(task),
+          (err) => event.reply?.reject(err),
+        );
+      },
+    },
+    "task.retry": {
+      actions: ({ context, event, system }) => {
+        const send: Send = (m) => system.get("supervisor")?.send(m);
+        context.deps.store.retry(event.id, context.deps.now()).then((task) => {
+          announce([{ task, deduplicated: false }], send);
+          event.reply?.resolve(task);
+        }, (err) => event.reply?.reject(err));
+      },
+    },
+    rescore: {
+      actions: ({ context }) => {
+        rescoreNearDeadline(context).catch((err) =>
+          context.deps.log.warn("deadline re-scoring failed", { error: err })
+        );
+      },
+    },
+    "debug.crash": {
+      actions: () => {
+        throw new Error("fault injected into prioritizer");
+      },
+    },
+  },
+});

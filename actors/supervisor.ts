@@ -1,0 +1,264 @@
+/**
+ * The supervisor: the root actor. It spawns the runtime's actors, routes every
+ * message between them (so the inspector, metrics and the Redis bridge see
+ * everything in one place), delivers events to the bus, and restarts a crashed
+ * child one-for-one: at most `maxRestarts` within `withinMs`, with a growing
+ * delay, then it escalates (the process exits non-zero so the outer service
+ * manager restarts it).
+ */
+
+import { type AnyActorLogic, enqueueActions, setup } from "xstate";
+import type { EventBus } from "../lib/bus.ts";
+import type { ActorInfo } from "../lib/control.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import { UnavailableError } from "../lib/errors.ts";
+import { createEvent } from "../lib/events.ts";
+import type { EventLog } from "../lib/event-log.ts";
+import type { RuntimeMessage } from "../lib/messages.ts";
+
+/** One child the supervisor keeps alive. */
+export interface ChildSpec {
+  id: string;
+  /** "scheduler", "prioritizer", "pool", "scanner:fs", ... */
+  kind: string;
+  logic: AnyActorLogic;
+  input: unknown;
+}
+
+/** Input of the supervisor. */
+export interface SupervisorInput {
+  deps: RuntimeDeps;
+  bus: EventBus;
+  eventLog: EventLog;
+  children: ChildSpec[];
+  /** Called when a child crashed too often: the runtime logs and exits non-zero. */
+  escalate(actorId: string, error: unknown, restarts: number): void;
+}
+
+/** Messages of the supervisor: everything it routes, plus its own. */
+export type SupervisorEvent =
+  | RuntimeMessage
+  | { type: "supervisor.spawn"; child: ChildSpec }
+  | { type: "supervisor.stop"; id: string }
+  | { type: "supervisor.respawn"; id: string }
+  | { type: `xstate.error.actor.${string}`; error: unknown }
+  | { type: `xstate.done.actor.${string}` };
+
+interface SupervisorContext extends Omit<SupervisorInput, "children"> {
+  specs: Map<string, ChildSpec>;
+  restarts: Map<string, number[]>;
+  lastErrors: Map<string, string>;
+}
+
+/** Which child a message goes to; `null` = the supervisor handles it. */
+function targetOf(message: RuntimeMessage): string | null {
+  switch (message.type) {
+    case "event.publish":
+    case "event.emit":
+      return null;
+    case "task.enqueue":
+    case "task.enqueueMany":
+    case "task.reprioritize":
+    case "task.retry":
+      return "prioritizer";
+    case "task.ready":
+    case "task.cancel":
+    case "task.abort":
+    case "workers.scale":
+    case "workers.info":
+    case "workers.drain":
+    case "workers.pause":
+    case "workers.resume":
+      return "pool";
+    case "scheduler.wake":
+      return "scheduler";
+    case "source.scan":
+      return `source:${message.request.sourceId}`;
+    case "debug.crash":
+      return message.actor;
+  }
+}
+
+/**
+ * Spawn options of a child. XState's typed `setup` only lets `spawnChild` name
+ * actors declared in `setup({ actors })`; ours are chosen at run time (one
+ * scanner per source), hence the cast.
+ */
+function spawnOptions(spec: ChildSpec): never {
+  return { id: spec.id, systemId: spec.id, input: spec.input } as never;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Snapshot of the supervisor's children for `/health` and the inspector.
+ *
+ * @example
+ * ```ts
+ * describeChildren(supervisorActor.getSnapshot());
+ * ```
+ */
+export function describeChildren(snapshot: {
+  context: SupervisorContext;
+  children: Record<string, { getSnapshot(): { status: string; value?: unknown } } | undefined>;
+}): ActorInfo[] {
+  const { specs, restarts, lastErrors } = snapshot.context;
+  return [...specs.values()].map((spec) => {
+    const child = snapshot.children[spec.id];
+    const snap = child?.getSnapshot();
+    const state = !snap
+      ? "restarting"
+      : snap.status !== "active"
+      ? snap.status
+      : typeof snap.value === "string"
+      ? snap.value
+      : snap.value
+      ? JSON.stringify(snap.value)
+      : "active";
+    return {
+      id: spec.id,
+      kind: spec.kind,
+      state,
+      restarts: restarts.get(spec.id)?.length ?? 0,
+      lastError: lastErrors.get(spec.id) ?? null,
+    };
+  });
+}
+
+/**
+ * The supervisor actor logic. Create it with `systemId: "supervisor"`: every
+ * actor sends to `system.get("supervisor")`.
+ *
+ * @example
+ * ```ts
+ * const root = createActor(supervisorMachine, { systemId: "supervisor", input });
+ * root.start();
+ * root.send({ type: "task.enqueue", request: { type: "noop" } });
+ * ```
+ */
+export const supervisorMachine = setup({
+  types: {
+    context: {} as SupervisorContext,
+    input: {} as SupervisorInput,
+    events: {} as SupervisorEvent,
+  },
+}).createMachine({
+  id: "supervisor",
+  context: ({ input }) => ({
+    deps: input.deps,
+    bus: input.bus,
+    eventLog: input.eventLog,
+    escalate: input.escalate,
+    specs: new Map(input.children.map((c) => [c.id, c])),
+    restarts: new Map(),
+    lastErrors: new Map(),
+  }),
+  entry: enqueueActions(({ context, enqueue }) => {
+    for (const spec of context.specs.values()) {
+      enqueue.spawnChild(spec.logic, spawnOptions(spec));
+    }
+  }),
+  on: {
+    "event.publish": {
+      actions: ({ context, event }) => {
+        const logged = context.eventLog.append(event.event);
+        context.bus.publish(event.event);
+        if (event.reply) logged.then(() => event.reply!.resolve(event.event), event.reply.reject);
+        else logged.catch(() => {}); // the event log reports write failures itself
+      },
+    },
+    "event.emit": {
+      actions: ({ context, event }) => {
+        const e = createEvent(event.init);
+        context.eventLog.append(e).catch(() => {});
+        context.bus.publish(e);
+      },
+    },
+    "supervisor.spawn": {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const spec = event.child;
+        context.specs.set(spec.id, spec);
+        enqueue.spawnChild(spec.logic, spawnOptions(spec));
+      }),
+    },
+    "supervisor.stop": {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        context.specs.delete(event.id);
+        context.restarts.delete(event.id);
+        enqueue.stopChild(event.id);
+      }),
+    },
+    "supervisor.respawn": {
+      actions: enqueueActions(({ context, event, enqueue, self }) => {
+        const spec = context.specs.get(event.id);
+        if (!spec || self.getSnapshot().children[event.id]) return;
+        enqueue.spawnChild(spec.logic, spawnOptions(spec));
+      }),
+    },
+    "xstate.error.actor.*": {
+      actions: enqueueActions(({ context, event, enqueue, self }) => {
+        const id = event.type.slice("xstate.error.actor.".length);
+        const error = (event as { error?: unknown }).error;
+        const spec = context.specs.get(id);
+        enqueue.stopChild(id);
+        if (!spec) return;
+        const { maxRestarts, withinMs } = context.deps.config.supervisor;
+        const now = Date.now();
+        const recent = (context.restarts.get(id) ?? []).filter((t) => now - t < withinMs);
+        recent.push(now);
+        context.restarts.set(id, recent);
+        context.lastErrors.set(id, errorText(error));
+        if (recent.length > maxRestarts) {
+          context.escalate(id, error, recent.length - 1);
+          return;
+        }
+        const delay = recent.length === 1 ? 0 : Math.min(5_000, 100 * 2 ** (recent.length - 2));
+        context.deps.log.error(`actor ${id} crashed; restarting`, {
+          kind: spec.kind,
+          error: errorText(error),
+          restart: recent.length,
+          limit: `${maxRestarts} in ${withinMs}ms`,
+          delayMs: delay,
+        });
+        const restarted = createEvent({
+          type: "actor.restarted",
+          source: "/un/supervisor",
+          subject: id,
+          priority: "high",
+          data: { actor: id, kind: spec.kind, error: errorText(error), restarts: recent.length },
+        });
+        context.eventLog.append(restarted).catch(() => {});
+        context.bus.publish(restarted);
+        if (delay === 0) {
+          enqueue.spawnChild(spec.logic, spawnOptions(spec));
+        } else {
+          setTimeout(() => self.send({ type: "supervisor.respawn", id }), delay);
+        }
+      }),
+    },
+    "*": {
+      actions: ({ context, event, self }) => {
+        const message = event as RuntimeMessage;
+        if (message.type === "debug.crash" && !context.deps.faults.crash) return;
+        if (message.type === "debug.crash" && message.actor === "supervisor") {
+          throw new Error("fault injected into supervisor");
+        }
+        const target = targetOf(message);
+        if (target === null) return;
+        const child = self.getSnapshot().children[target];
+        if (child) {
+          child.send(message);
+          return;
+        }
+        const reply = (message as { reply?: { reject(e: unknown): void } }).reply;
+        reply?.reject(
+          new UnavailableError(`${target} is not running in this process (restarting, or not in this role)`, {
+            actor: target,
+          }),
+        );
+      },
+    },
+  },
+});

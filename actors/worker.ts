@@ -1,0 +1,182 @@
+/**
+ * A worker: claims the best ready task, runs it, and goes back for the next.
+ *
+ *     idle ──wake/poll──► claiming ──task──► running ──done──► claiming
+ *       ▲                    │ none                │ retire
+ *       └────────────────────┘                     ▼
+ *                                               stopped
+ *
+ * It runs one task at a time; the pool runs `concurrency` of them.
+ */
+
+import { assign, fromPromise, setup } from "xstate";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import type { EventInit } from "../lib/events.ts";
+import type { RuntimeMessage } from "../lib/messages.ts";
+import { type AbortReason, type RunOutcome, runTask } from "../lib/run-task.ts";
+import type { Task } from "../lib/tasks.ts";
+
+/** An idle worker looks for work this often even without a wake (tasks enqueued by other processes). */
+const IDLE_POLL_MS = 1_000;
+
+/** Input of a worker. */
+export interface WorkerInput {
+  deps: RuntimeDeps;
+  id: string;
+}
+
+/** Messages a worker understands. */
+export type WorkerEvent =
+  | { type: "wake" }
+  | { type: "pause" }
+  | { type: "resume" }
+  /** Finish the current task (if any), then stop. */
+  | { type: "retire" }
+  /** Stop the running attempt: cancelled, or handed back at shutdown. */
+  | { type: "abort"; taskId: string; reason: AbortReason }
+  | { type: "debug.crash" };
+
+interface WorkerContext {
+  deps: RuntimeDeps;
+  id: string;
+  task: Task | null;
+  controller: AbortController | null;
+  paused: boolean;
+  retiring: boolean;
+  lastOutcome: RunOutcome | null;
+}
+
+function toSupervisor(
+  system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
+  message: RuntimeMessage,
+): void {
+  system.get("supervisor")?.send(message);
+}
+
+/**
+ * The worker actor logic.
+ *
+ * @example
+ * ```ts
+ * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1" } });
+ * ```
+ */
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    input: {} as WorkerInput,
+    events: {} as WorkerEvent,
+  },
+  actors: {
+    claim: fromPromise<Task | null, { deps: RuntimeDeps; id: string }>(({ input }) => {
+      const { deps } = input;
+      const queues = deps.config.workers.queues;
+      return deps.store.claim({
+        workerId: input.id,
+        queues: queues.includes("*") ? null : queues,
+        leaseMs: deps.config.workers.leaseMs,
+        now: deps.now(),
+      });
+    }),
+    run: fromPromise<RunOutcome, { deps: RuntimeDeps; id: string; task: Task; signal: AbortSignal }>(
+      ({ input, system }) =>
+        runTask({
+          deps: input.deps,
+          workerId: input.id,
+          task: input.task,
+          signal: input.signal,
+          emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
+          ready: (count) => toSupervisor(system, { type: "task.ready", count }),
+        }),
+    ),
+  },
+  guards: {
+    gotTask: ({ event }) => (event as unknown as { output: Task | null }).output !== null,
+    canClaim: ({ context }) => !context.paused && !context.retiring,
+    retiring: ({ context }) => context.retiring,
+  },
+}).createMachine({
+  id: "worker",
+  context: ({ input }) => ({
+    deps: input.deps,
+    id: input.id,
+    task: null,
+    controller: null,
+    paused: false,
+    retiring: false,
+    lastOutcome: null,
+  }),
+  initial: "claiming",
+  on: {
+    "debug.crash": {
+      actions: ({ context }) => {
+        throw new Error(`fault injected into ${context.id}`);
+      },
+    },
+    pause: { actions: assign({ paused: true }) },
+    resume: { actions: assign({ paused: false }) },
+  },
+  states: {
+    idle: {
+      always: { guard: "retiring", target: "stopped" },
+      on: {
+        wake: { guard: "canClaim", target: "claiming" },
+        resume: { target: "claiming", actions: assign({ paused: false }) },
+        retire: { target: "stopped" },
+      },
+      after: { [IDLE_POLL_MS]: { guard: "canClaim", target: "claiming", reenter: true } },
+    },
+    claiming: {
+      always: { guard: ({ context }) => context.paused || context.retiring, target: "idle" },
+      invoke: {
+        src: "claim",
+        input: ({ context }) => ({ deps: context.deps, id: context.id }),
+        onDone: [
+          {
+            guard: "gotTask",
+            target: "running",
+            actions: assign({ task: ({ event }) => event.output }),
+          },
+          { target: "idle" },
+        ],
+        onError: {
+          target: "idle",
+          actions: ({ context, event }) =>
+            context.deps.log.warn("claim failed", { worker: context.id, error: event.error }),
+        },
+      },
+      on: { retire: { actions: assign({ retiring: true }) } },
+    },
+    running: {
+      entry: assign({ controller: () => new AbortController() }),
+      invoke: {
+        src: "run",
+        input: ({ context }) => ({
+          deps: context.deps,
+          id: context.id,
+          task: context.task!,
+          signal: context.controller!.signal,
+        }),
+        onDone: [
+          { guard: "retiring", target: "stopped", actions: assign({ lastOutcome: ({ event }) => event.output }) },
+          { target: "claiming", actions: assign({ lastOutcome: ({ event }) => event.output }) },
+        ],
+        onError: {
+          target: "claiming",
+          actions: ({ context, event }) =>
+            context.deps.log.error("task runner failed", { worker: context.id, error: event.error }),
+        },
+      },
+      on: {
+        abort: {
+          actions: ({ context, event }) => {
+            if (context.task?.id === event.taskId) context.controller?.abort(event.reason);
+          },
+        },
+        retire: { actions: assign({ retiring: true }) },
+      },
+      exit: assign({ task: null, controller: null }),
+    },
+    stopped: { type: "final" },
+  },
+});

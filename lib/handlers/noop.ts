@@ -1,0 +1,19 @@
+/**
+ * The `noop` built-in: returns its payload. For trials, benchmarks and checking
+ * that hooks fire without running any code.
+ */
+
+import type { Json } from "../events.ts";
+import type { Handler } from "./types.ts";
+
+/**
+ * Returns the task's payload as its result.
+ *
+ * @example
+ * ```ts
+ * // POST /un/tasks/create {"type":"noop","payload":{"hello":"world"}}
+ * // -> result {"hello":"world"}
+ * const result = await noopHandler(task, ctx);
+ * ```
+ */
+export const noopHandler: Handler<Json, Json> = (task) => task.payload;

@@ -1,0 +1,254 @@
+/**
+ * Runs one claimed task to the end of its attempt: calls the handler with a
+ * context (signal, progress, emit, log), renews the lease while it runs, and
+ * records the outcome in the store under the claim's fence. A handler's failure
+ * is a task failure, never a crash of the caller: this function does not throw.
+ */
+
+import type { RuntimeDeps } from "./deps.ts";
+import { LeaseLostError, PermanentError } from "./errors.ts";
+import type { EventInit, Json } from "./events.ts";
+import type { HandlerContext } from "./handlers/types.ts";
+import type { FinishResult } from "./store/types.ts";
+import { taskEvent, transitionEvents } from "./task-events.ts";
+import { retryDelayMs, type Task, type TaskError } from "./tasks.ts";
+
+/** Why an attempt was stopped from outside. */
+export type AbortReason = "cancelled" | "shutdown";
+
+/** How an attempt ended. */
+export type RunOutcome =
+  | "succeeded"
+  | "retrying"
+  | "failed"
+  | "dead"
+  | "cancelled"
+  | "handed-back"
+  | "lease-lost";
+
+/** What {@link runTask} needs. */
+export interface RunTaskOptions {
+  deps: RuntimeDeps;
+  workerId: string;
+  task: Task;
+  /** Aborted with an {@link AbortReason} to cancel or hand back the attempt. */
+  signal: AbortSignal;
+  /** Publishes an event through the supervisor. */
+  emit(init: EventInit): void;
+  /** Tells the pool that tasks became ready (released dependents). */
+  ready(count: number): void;
+}
+
+class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+class LeaseExpiredError extends Error {
+  override name = "LeaseExpiredError";
+}
+
+/**
+ * Runs the attempt and resolves with its outcome.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runTask({ deps, workerId: "w1", task, signal, emit, ready });
+ * ```
+ */
+export async function runTask(options: RunTaskOptions): Promise<RunOutcome> {
+  const { deps, task, workerId } = options;
+  const { store, log } = deps;
+  const started = deps.now();
+  const controller = new AbortController();
+  const abort = (reason: unknown) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const onOuterAbort = () => abort(options.signal.reason);
+  options.signal.addEventListener("abort", onOuterAbort);
+  const timeoutMs = task.timeoutMs ?? deps.config.workers.timeoutMs;
+  const timeout = setTimeout(
+    () => abort(new TimeoutError(`timed out after ${timeoutMs}ms`)),
+    timeoutMs,
+  );
+  const leaseMs = deps.config.workers.leaseMs;
+  const renewal = deps.faults.noRenew ? null : setInterval(async () => {
+    try {
+      const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
+      if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
+    } catch (err) {
+      log.warn("lease renewal failed", { task: task.id, error: err });
+    }
+  }, Math.max(50, Math.floor(leaseMs / 3)));
+
+  options.emit(taskEvent("started", task, { workerId }));
+  let outcome: RunOutcome;
+  try {
+    const result = await callHandler(options, controller.signal);
+    outcome = await settle(options, () => store.complete(task.id, task.fence, result, deps.now()), {
+      kind: "succeeded",
+      extra: { durationMs: deps.now() - started, result: summarize(result) },
+    });
+    if (outcome === "succeeded") void store.recordRun(task.type, deps.now() - started, true, deps.now());
+  } catch (err) {
+    outcome = await onFailure(options, err, controller.signal.reason, started);
+  } finally {
+    clearTimeout(timeout);
+    if (renewal !== null) clearInterval(renewal);
+    options.signal.removeEventListener("abort", onOuterAbort);
+  }
+  return outcome;
+}
+
+async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promise<Json> {
+  const { deps, task } = options;
+  const handler = deps.handlers[task.type];
+  if (!handler) {
+    throw new PermanentError(
+      `no handler for task type "${task.type}" (known: ${Object.keys(deps.handlers).join(", ")})`,
+    );
+  }
+  const ctx: HandlerContext = {
+    signal,
+    attempt: task.attempts,
+    workerId: options.workerId,
+    log: deps.log.child(`task:${task.type}`),
+    progress: async (fraction, message) => {
+      const f = Math.min(1, Math.max(0, Number(fraction) || 0));
+      await deps.store.progress(task.id, task.fence, f, message ?? null);
+      options.emit(taskEvent("progress", task, { progress: f, message: message ?? null }));
+    },
+    emit: (type, data) =>
+      options.emit({
+        type,
+        source: `/un/tasks/${task.id}`,
+        data: data ?? null,
+        correlationid: task.correlationId ?? task.id,
+      }),
+  };
+  // A handler that ignores its signal still cannot hold the worker past an
+  // abort: we stop waiting for it (JavaScript cannot kill it; its late result
+  // is refused by the fence anyway).
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  const result = await Promise.race([Promise.resolve().then(() => handler(task, ctx)), aborted]);
+  return result === undefined ? null : result;
+}
+
+/** Runs a store write under the claim's fence; a lost fence means a late result, discarded. */
+async function settle(
+  options: RunTaskOptions,
+  write: () => Promise<FinishResult>,
+  announce: { kind: RunOutcome; extra: Record<string, Json> },
+): Promise<RunOutcome> {
+  const { task } = options;
+  try {
+    const { task: updated, dependents } = await write();
+    options.emit(taskEvent(announce.kind, updated, announce.extra));
+    for (const init of transitionEvents(dependents, `dependency ${task.id} ${updated.state}`)) {
+      options.emit(init);
+    }
+    const released = dependents.filter((d) => d.task.state === "queued").length;
+    if (released) options.ready(released);
+    return announce.kind;
+  } catch (err) {
+    if (err instanceof LeaseLostError) {
+      options.deps.log.warn("late result discarded: the lease was lost (fencing)", {
+        task: task.id,
+        fence: task.fence,
+        worker: options.workerId,
+        outcome: announce.kind,
+      });
+      return "lease-lost";
+    }
+    throw err;
+  }
+}
+
+async function onFailure(
+  options: RunTaskOptions,
+  err: unknown,
+  abortReason: unknown,
+  started: number,
+): Promise<RunOutcome> {
+  const { deps, task } = options;
+  const now = deps.now();
+  if (abortReason === "cancelled") {
+    deps.log.info("task cancelled while running", { task: task.id, worker: options.workerId });
+    return "cancelled";
+  }
+  if (abortReason instanceof LeaseExpiredError) {
+    deps.log.warn("attempt abandoned: lease lost", { task: task.id, worker: options.workerId });
+    return "lease-lost";
+  }
+  if (abortReason === "shutdown") {
+    // Hand the task back: due again now, so another worker (or the next start) takes it.
+    const error: TaskError = {
+      message: "handed back at shutdown before it finished",
+      attempt: task.attempts,
+    };
+    return await safely(options, () =>
+      settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
+        kind: "handed-back",
+        extra: { error: error.message },
+      }));
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const permanent = e instanceof PermanentError || e.name === "PermanentError";
+  const error: TaskError = {
+    message: e.message || e.name,
+    name: e.name,
+    stack: e.stack?.split("\n").slice(0, 8).join("\n"),
+    attempt: task.attempts,
+    ...(permanent ? { permanent: true } : {}),
+  };
+  void deps.store.recordRun(task.type, now - started, false, now);
+  const backoff = { baseMs: deps.config.workers.backoffBaseMs, maxMs: deps.config.workers.backoffMaxMs };
+  if (!permanent && task.attempts < task.maxAttempts) {
+    const delayMs = retryDelayMs(task.attempts, backoff);
+    const capMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, task.attempts - 1));
+    deps.log.info("attempt failed; retrying", {
+      task: task.id,
+      type: task.type,
+      attempt: task.attempts,
+      delayMs,
+      error: error.message,
+    });
+    return await safely(options, () =>
+      settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
+        kind: "retrying",
+        extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs },
+      }));
+  }
+  const kind = permanent ? "failed" : "dead";
+  deps.log.warn(`task ${kind}`, {
+    task: task.id,
+    type: task.type,
+    attempts: task.attempts,
+    error: error.message,
+  });
+  return await safely(options, () =>
+    settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
+      kind,
+      extra: { error: error.message },
+    }));
+}
+
+/** A store that fails while recording an outcome: log it; the lease reaper puts the task back. */
+async function safely(options: RunTaskOptions, fn: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  try {
+    return await fn();
+  } catch (err) {
+    options.deps.log.error("could not record the task's outcome; its lease will expire", {
+      task: options.task.id,
+      error: err,
+    });
+    return "lease-lost";
+  }
+}
+
+/** Results are kept on the task; events carry only a short form. */
+function summarize(result: Json): Json {
+  const text = JSON.stringify(result);
+  return text !== undefined && text.length <= 1_024 ? result : { truncated: true };
+}

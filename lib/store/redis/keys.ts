@@ -1,0 +1,101 @@
+/**
+ * Key layout of the Redis store. Every key starts with the prefix (default
+ * `un:`), so several apps can share one Redis.
+ */
+
+/** Names of the keys the Redis store uses under one prefix. */
+export interface RedisKeys {
+  prefix: string;
+  /**
+   * The fixed keys every task script takes, in the order the scripts read them
+   * (see `scripts/includes/task.lua`).
+   */
+  taskScriptKeys: string[];
+  /** Queue names that ever had a task. */
+  queues: string;
+  /** `"<state>|<queue>"` → count. */
+  counts: string;
+  /** Scheduled/retrying task ids by runAt. */
+  delayed: string;
+  /** Not-started live task ids by deadline. */
+  deadlines: string;
+  /** Every task, lexicographic by `createdAt (16 digits) + id`. */
+  all: string;
+  /** Event ids (score 0, lexicographic = time order of ULIDs). */
+  eventIds: string;
+  /** Event ids by `time` (epoch ms). */
+  eventTimes: string;
+  /** Event id → CloudEvent JSON. */
+  eventData: string;
+  /** Source id → StoredSource JSON. */
+  sources: string;
+  /** One task's hash. */
+  task(id: string): string;
+  /** Small JSON state of one source (key → JSON). */
+  sourceState(sourceId: string): string;
+  /** File index of one source (path → `[size, mtimeMs]`). */
+  files(sourceId: string): string;
+  /** Learned statistics of one task type. */
+  typeStats(type: string): string;
+  /** A named lease (holder, until, fence). */
+  lease(name: string): string;
+  /** Marker of one claimed tick. */
+  tick(name: string, tick: number): string;
+}
+
+/**
+ * Builds the key names under a prefix.
+ *
+ * @example
+ * ```ts
+ * const keys = redisKeys("un:");
+ * keys.task("01J..."); // "un:t:01J..."
+ * ```
+ */
+export function redisKeys(prefix: string): RedisKeys {
+  const k = (name: string) => `${prefix}${name}`;
+  const fixed = {
+    queues: k("queues"),
+    counts: k("counts"),
+    delayed: k("delayed"),
+    running: k("running"),
+    finished: k("finished"),
+    expiring: k("expiring"),
+    deadlines: k("deadlines"),
+    live: k("live"),
+    newest: k("newest"),
+    all: k("all"),
+    results: k("results"),
+  };
+  return {
+    prefix,
+    taskScriptKeys: [
+      fixed.queues,
+      fixed.counts,
+      fixed.delayed,
+      fixed.running,
+      fixed.finished,
+      fixed.expiring,
+      fixed.deadlines,
+      fixed.live,
+      fixed.newest,
+      fixed.all,
+      fixed.results,
+    ],
+    queues: fixed.queues,
+    counts: fixed.counts,
+    delayed: fixed.delayed,
+    deadlines: fixed.deadlines,
+    all: fixed.all,
+    eventIds: k("ev:ids"),
+    eventTimes: k("ev:times"),
+    eventData: k("ev:data"),
+    sources: k("sources"),
+    task: (id) => k(`t:${id}`),
+    sourceState: (sourceId) => k(`ss:${sourceId}`),
+    files: (sourceId) => k(`fi:${sourceId}`),
+    typeStats: (type) => k(`ts:${type}`),
+    lease: (name) => k(`l:${name}`),
+    tick: (name, tick) => k(`tick:${name}:${tick}`),
+  };
+}

@@ -1,0 +1,197 @@
+-- Creates a batch of tasks in one atomic step (enqueue is a batch of one).
+-- ARGV: prefix, now, count, then per task:
+--   id, key ("" = none, else "=" .. key), queue, type, sortKey, priority,
+--   explanation JSON, runAt, expiresAt, deadline ("" = null), maxAttempts,
+--   resources JSON ("" = none), createdAt (integer ms), static JSON,
+--   number of dependsOn entries, the entries.
+-- Replies { { deduplicated 0|1, fields }, ... } in input order, or an error
+-- ("VALIDATION <json>", "CYCLE <json ids>") before anything is written.
+--- @include "task"
+
+local now = ARGV[2]
+local count = tonumber(ARGV[3])
+local tasks = {}
+local c = 4
+for i = 1, count do
+  local t = {
+    id = ARGV[c], key = ARGV[c + 1], q = ARGV[c + 2], ty = ARGV[c + 3], sk = ARGV[c + 4],
+    pr = ARGV[c + 5], x = ARGV[c + 6], ra = ARGV[c + 7], xa = ARGV[c + 8], dl = ARGV[c + 9],
+    ma = ARGV[c + 10], rs = ARGV[c + 11], ca = ARGV[c + 12], d = ARGV[c + 13], refs = {},
+  }
+  local n = tonumber(ARGV[c + 14])
+  c = c + 15
+  for j = 1, n do t.refs[j] = ARGV[c + j - 1] end
+  c = c + n
+  if t.key == '' then t.key = false else t.key = string.sub(t.key, 2) end
+  tasks[i] = t
+end
+
+local function invalid(field, value, message)
+  return redis.error_reply('VALIDATION ' .. cjson.encode({ field = field, value = value, message = message }))
+end
+
+-- 1. Dedupe by key against live tasks and earlier tasks of this batch.
+local batchIds, batchKeys, created = {}, {}, {}
+for i, t in ipairs(tasks) do
+  if batchIds[t.id] or redis.call('EXISTS', taskKey(t.id)) == 1 then
+    return invalid('id', t.id, 'task id ' .. t.id .. ' already exists')
+  end
+  if t.key then
+    local holder = redis.call('HGET', K_LIVE, t.key)
+    if holder and LIVE[redis.call('HGET', taskKey(holder), 'st')] then
+      t.dedup = holder
+    elseif batchKeys[t.key] and not tasks[batchKeys[t.key]].dedup then
+      t.dedup = tasks[batchKeys[t.key]].id
+    end
+    -- The newest task with this key (or the live one it was deduplicated to).
+    if not (t.dedup and batchKeys[t.key]) then batchKeys[t.key] = i end
+  end
+  batchIds[t.id] = i
+  if not t.dedup then created[t.id] = i end
+end
+
+local function resolvedBatchId(i)
+  return tasks[i].dedup or tasks[i].id
+end
+
+-- 2. Resolve dependsOn: ids and keys of this batch first (they are the newest),
+-- then existing task ids, then the newest existing task with that key.
+for _, t in ipairs(tasks) do
+  if not t.dedup then
+    local seen = {}
+    t.deps = {}
+    for _, ref in ipairs(t.refs) do
+      local id
+      if batchIds[ref] then
+        id = resolvedBatchId(batchIds[ref])
+      elseif batchKeys[ref] then
+        id = resolvedBatchId(batchKeys[ref])
+      elseif redis.call('EXISTS', taskKey(ref)) == 1 then
+        id = ref
+      else
+        local newest = redis.call('HGET', K_NEWEST, ref)
+        if newest and redis.call('EXISTS', taskKey(newest)) == 1 then id = newest end
+      end
+      if not id then
+        return invalid('dependsOn', ref, 'dependsOn names no task id or key: ' .. ref)
+      end
+      if id == t.id then
+        return redis.error_reply('CYCLE ' .. cjson.encode({ t.id, t.id }))
+      end
+      if not seen[id] then
+        seen[id] = true
+        t.deps[#t.deps + 1] = id
+      end
+    end
+  end
+end
+
+-- 3. Find cycles inside the batch (existing tasks cannot depend on new ones) and
+-- decide each new task's first state, dependencies first (depth-first post-order).
+local nowNumber = tonumber(now)
+local color, path = {}, {}
+local function initialState(t)
+  local pendingDep = false
+  for _, dep in ipairs(t.deps) do
+    local st
+    if created[dep] then st = tasks[created[dep]].st else st = redis.call('HGET', taskKey(dep), 'st') end
+    if BAD_END[st] then
+      t.err = cjson.encode({ message = 'dependency ' .. dep .. ' ended ' .. st, attempt = 0, permanent = true })
+      return 'failed'
+    end
+    if st ~= 'succeeded' then pendingDep = true end
+  end
+  if pendingDep then return 'waiting' end
+  if t.ra ~= '' and tonumber(t.ra) > nowNumber then return 'scheduled' end
+  return 'queued'
+end
+local function visit(i)
+  color[i] = 1
+  path[#path + 1] = tasks[i].id
+  for _, dep in ipairs(tasks[i].deps) do
+    local j = created[dep]
+    if j then
+      if color[j] == 1 then
+        local cycle, inside = {}, false
+        for _, id in ipairs(path) do
+          if id == dep then inside = true end
+          if inside then cycle[#cycle + 1] = id end
+        end
+        cycle[#cycle + 1] = dep
+        return cycle
+      elseif not color[j] then
+        local cycle = visit(j)
+        if cycle then return cycle end
+      end
+    end
+  end
+  path[#path] = nil
+  color[i] = 2
+  tasks[i].st = initialState(tasks[i])
+  return nil
+end
+for i, t in ipairs(tasks) do
+  if not t.dedup and not color[i] then
+    local cycle = visit(i)
+    if cycle then return redis.error_reply('CYCLE ' .. cjson.encode(cycle)) end
+  end
+end
+
+-- 4. Write the new tasks and their indexes.
+for _, t in ipairs(tasks) do
+  if not t.dedup then
+    local key = taskKey(t.id)
+    local fields = {
+      'd', t.d, 'st', t.st, 'pr', t.pr, 'sk', t.sk, 'x', t.x, 'a', 0, 'f', 0, 'p', 0, 'ea', now,
+      'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca,
+    }
+    local function add(name, value)
+      fields[#fields + 1] = name
+      fields[#fields + 1] = value
+    end
+    if t.key then add('k', t.key) end
+    if t.ra ~= '' then add('ra', t.ra) else t.ra = false end
+    if t.xa ~= '' then add('xa', t.xa) else t.xa = false end
+    if t.dl ~= '' then add('dl', t.dl) else t.dl = false end
+    if t.rs ~= '' then add('rs', t.rs) end
+    if #t.deps > 0 then add('dp', cjson.encode(t.deps)) end
+    if t.err then
+      add('e', t.err)
+      add('fa', now)
+    end
+    redis.call('HSET', key, unpack(fields))
+    if t.st == 'queued' then
+      redis.call('ZADD', queueKey(t.q), t.sk, t.id)
+    elseif t.st == 'scheduled' then
+      redis.call('ZADD', K_DELAYED, t.ra, t.id)
+    elseif t.st == 'failed' then
+      redis.call('ZADD', K_FINISHED, now, t.id)
+    end
+    if t.st ~= 'failed' then indexNotStarted(t.id, t, true) end
+    if t.key then
+      redis.call('HSET', K_NEWEST, t.key, t.id)
+      if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
+    end
+    redis.call('ZADD', K_ALL, 0, allMember(t.ca, t.id))
+    redis.call('SADD', K_QUEUES, t.q)
+    bump(t.q, nil, t.st)
+  end
+end
+for _, t in ipairs(tasks) do
+  if not t.dedup then
+    for _, dep in ipairs(t.deps) do
+      redis.call('SADD', dependentsKey(dep), t.id)
+      redis.call('HSET', taskKey(dep), 'hd', '1')
+    end
+  end
+end
+
+local result = {}
+for i, t in ipairs(tasks) do
+  if t.dedup then
+    result[i] = { 1, redis.call('HGETALL', taskKey(t.dedup)) }
+  else
+    result[i] = { 0, redis.call('HGETALL', taskKey(t.id)) }
+  end
+end
+return result

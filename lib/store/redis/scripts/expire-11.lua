@@ -1,0 +1,17 @@
+-- Tasks that have not started and whose expiresAt has passed become expired
+-- (dependents fail). ARGV: prefix, now, limit. Replies { { id, from, fields }, ... }.
+--- @include "task"
+
+local now, limit = ARGV[2], tonumber(ARGV[3])
+local transitions = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRING, '-inf', now, 'LIMIT', 0, limit)) do
+  local t = readTask(id)
+  if t and NOT_STARTED[t.st] then
+    finish(id, t, 'expired', now, false)
+    transitions[#transitions + 1] = { id, t.st }
+    if t.hd then failDependents(id, 'expired', now, transitions) end
+  else
+    redis.call('ZREM', K_EXPIRING, id)
+  end
+end
+return transitionsReply(transitions)

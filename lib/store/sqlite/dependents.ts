@@ -1,0 +1,105 @@
+/**
+ * What happens to waiting dependents when a task finishes: released when all
+ * their dependencies succeeded, failed (transitively) when one ended badly.
+ */
+
+import type { TaskTransition } from "../types.ts";
+import type { TaskError, TaskState } from "../../tasks.ts";
+import type { Sql } from "./statements.ts";
+import { hasPendingDependency, jsonText, taskFromRow } from "./task_rows.ts";
+
+const WAITING_DEPENDENTS = `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.task_id
+  WHERE d.depends_on = :id AND t.state = 'waiting' ORDER BY t.id`;
+
+/**
+ * The error a task gets when a dependency ended in `state`.
+ *
+ * @example
+ * ```ts
+ * dependencyError("01J...", "dead").message; // "dependency 01J... ended dead"
+ * ```
+ */
+export function dependencyError(dependencyId: string, state: TaskState): TaskError {
+  return { message: `dependency ${dependencyId} ended ${state}`, attempt: 0, permanent: true };
+}
+
+/**
+ * After `id` succeeded: every waiting dependent whose dependencies have now all
+ * succeeded becomes `queued` (or `scheduled` when its runAt is still ahead),
+ * with `enqueuedAt = now` (it starts aging from here).
+ *
+ * @example
+ * ```ts
+ * const released = releaseDependents(sql, taskId, now); // [{ task, from: "waiting" }]
+ * ```
+ */
+export function releaseDependents(sql: Sql, id: string, now: number): TaskTransition[] {
+  const released: TaskTransition[] = [];
+  for (const row of sql.all(WAITING_DEPENDENTS, { id })) {
+    const dependentId = String(row.id);
+    if (hasPendingDependency(sql, dependentId)) continue;
+    const updated = sql.get(
+      `UPDATE tasks SET
+         state = CASE WHEN run_at IS NOT NULL AND run_at > :now THEN 'scheduled' ELSE 'queued' END,
+         enqueued_at = :now
+       WHERE id = :id AND state = 'waiting' RETURNING *`,
+      { id: dependentId, now },
+    );
+    if (updated) released.push({ task: taskFromRow(updated), from: "waiting" });
+  }
+  return released;
+}
+
+/**
+ * After `id` ended in a state other than `succeeded`: every waiting dependent,
+ * transitively, becomes `failed` with a permanent "dependency <id> ended
+ * <state>" error naming its own direct dependency.
+ *
+ * @example
+ * ```ts
+ * const failed = failDependents(sql, taskId, "dead", now);
+ * ```
+ */
+export function failDependents(
+  sql: Sql,
+  id: string,
+  state: TaskState,
+  now: number,
+): TaskTransition[] {
+  const failed: TaskTransition[] = [];
+  const frontier: Array<{ id: string; state: TaskState }> = [{ id, state }];
+  for (let next = frontier.shift(); next !== undefined; next = frontier.shift()) {
+    for (const row of sql.all(WAITING_DEPENDENTS, { id: next.id })) {
+      const updated = sql.get(
+        `UPDATE tasks SET state = 'failed', error = :error, finished_at = :now
+         WHERE id = :id AND state = 'waiting' RETURNING *`,
+        { id: String(row.id), error: jsonText(dependencyError(next.id, next.state)), now },
+      );
+      if (!updated) continue;
+      const task = taskFromRow(updated);
+      failed.push({ task, from: "waiting" });
+      frontier.push({ id: task.id, state: "failed" });
+    }
+  }
+  return failed;
+}
+
+/**
+ * Dependents of a task that just reached `state`: released on success, failed
+ * otherwise.
+ *
+ * @example
+ * ```ts
+ * const dependents = settleDependents(sql, task.id, task.state, now);
+ * ```
+ */
+export function settleDependents(
+  sql: Sql,
+  id: string,
+  state: TaskState,
+  now: number,
+): TaskTransition[] {
+  return state === "succeeded"
+    ? releaseDependents(sql, id, now)
+    : failDependents(sql, id, state, now);
+}

@@ -1,0 +1,155 @@
+/**
+ * Creating tasks: dedupe by live key, resolving `dependsOn` (ids or keys, of
+ * stored tasks or of tasks in the same batch), refusing cycles, and choosing
+ * each new task's first state from its dependencies.
+ */
+
+import { ConflictError, ValidationError } from "../../errors.ts";
+import type { NewTask, Task, TaskError, TaskState } from "../../tasks.ts";
+import type { EnqueueResult } from "../types.ts";
+import { type BatchNode, orderBatch } from "./batch_order.ts";
+import { dependencyError } from "./dependents.ts";
+import { LIVE_STATE_SQL } from "./schema.ts";
+import type { Sql } from "./statements.ts";
+import { insertTask, readTask, taskFromRow } from "./task_rows.ts";
+
+const BAD_ENDINGS: ReadonlySet<TaskState> = new Set(["failed", "dead", "cancelled", "expired"]);
+
+/** A task of the batch that will be created, with its resolved dependencies. */
+interface Planned extends BatchNode {
+  task: NewTask;
+}
+
+/** Where each input of the batch ends up. */
+type Outcome =
+  | { kind: "existing"; task: Task }
+  | { kind: "created"; id: string }
+  | { kind: "duplicate"; id: string };
+
+/**
+ * The live task holding `key`, if any.
+ *
+ * @example
+ * ```ts
+ * liveTaskByKey(sql, "reindex:docs")?.state; // "queued"
+ * ```
+ */
+export function liveTaskByKey(sql: Sql, key: string): Task | null {
+  const row = sql.get(`SELECT * FROM tasks WHERE key = :key AND key IS NOT NULL AND ${LIVE_STATE_SQL}`, {
+    key,
+  });
+  return row === undefined ? null : taskFromRow(row);
+}
+
+/**
+ * Creates the tasks of one batch (the caller runs this inside one savepoint,
+ * so any error leaves nothing behind). Results are in input order.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = enqueueBatch(sql, [taskA, { ...taskB, dependsOn: ["key-of-a"] }], now);
+ * b.task.state; // "waiting"
+ * ```
+ */
+export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): EnqueueResult[] {
+  // 1. Dedupe: against live stored tasks, then against earlier tasks of the batch.
+  const keyToId = new Map<string, string>();
+  const batchIds = new Set<string>();
+  const outcomes: Outcome[] = [];
+  const creating: NewTask[] = [];
+  for (const task of tasks) {
+    if (task.key !== null && task.key !== undefined) {
+      const earlier = keyToId.get(task.key);
+      if (earlier !== undefined) {
+        const live = batchIds.has(earlier) ? null : readTask(sql, earlier);
+        outcomes.push(live ? { kind: "existing", task: live } : { kind: "duplicate", id: earlier });
+        continue;
+      }
+      const live = liveTaskByKey(sql, task.key);
+      if (live !== null) {
+        keyToId.set(task.key, live.id);
+        outcomes.push({ kind: "existing", task: live });
+        continue;
+      }
+      keyToId.set(task.key, task.id);
+    }
+    if (batchIds.has(task.id) || readTask(sql, task.id) !== null) {
+      throw new ConflictError(`task id ${task.id} already exists`, { field: "id", value: task.id });
+    }
+    batchIds.add(task.id);
+    creating.push(task);
+    outcomes.push({ kind: "created", id: task.id });
+  }
+
+  // 2. Resolve dependsOn entries to ids: batch ids, batch keys, stored ids, stored keys.
+  const planned: Planned[] = creating.map((task) => ({
+    id: task.id,
+    name: task.key ?? task.id,
+    task,
+    dependsOn: [...new Set(task.dependsOn.map((entry) => resolveEntry(sql, entry, batchIds, keyToId)))],
+  }));
+
+  // 3. Dependencies first; a cycle inside the batch throws CycleError.
+  const created = new Map<string, Task>();
+  for (const node of orderBatch(planned)) {
+    created.set(node.id, insertTask(sql, node.task, { ...initialState(sql, node, now), now }));
+  }
+
+  return outcomes.map((outcome) =>
+    outcome.kind === "existing"
+      ? { task: outcome.task, deduplicated: true }
+      : { task: created.get(outcome.id)!, deduplicated: outcome.kind === "duplicate" }
+  );
+}
+
+function resolveEntry(
+  sql: Sql,
+  entry: string,
+  batchIds: ReadonlySet<string>,
+  keyToId: ReadonlyMap<string, string>,
+): string {
+  if (batchIds.has(entry)) return entry;
+  const batchKey = keyToId.get(entry);
+  if (batchKey !== undefined) return batchKey;
+  if (sql.get("SELECT 1 FROM tasks WHERE id = :entry", { entry }) !== undefined) return entry;
+  const byKey = sql.get(
+    `SELECT id FROM tasks WHERE key = :entry AND key IS NOT NULL
+     ORDER BY created_at DESC, id DESC LIMIT 1`,
+    { entry },
+  );
+  if (byKey !== undefined) return String(byKey.id);
+  throw new ValidationError(`dependsOn names no known task id or key: "${entry}"`, {
+    field: "dependsOn",
+    value: entry,
+  });
+}
+
+/** First state from the dependencies (already stored, batch ones included), then runAt. */
+function initialState(
+  sql: Sql,
+  node: Planned,
+  now: number,
+): { state: TaskState; dependsOn: string[]; error: TaskError | null; finishedAt: number | null } {
+  let pending = false;
+  for (const dependencyId of node.dependsOn) {
+    if (dependencyId === node.id) continue; // self-edges were refused as cycles
+    const row = sql.get("SELECT state FROM tasks WHERE id = :id", { id: dependencyId });
+    const state = String(row?.state) as TaskState;
+    if (BAD_ENDINGS.has(state)) {
+      return {
+        state: "failed",
+        dependsOn: node.dependsOn,
+        error: dependencyError(dependencyId, state),
+        finishedAt: now,
+      };
+    }
+    if (state !== "succeeded") pending = true;
+  }
+  const { runAt } = node.task;
+  const state: TaskState = pending
+    ? "waiting"
+    : runAt !== null && runAt !== undefined && runAt > now
+    ? "scheduled"
+    : "queued";
+  return { state, dependsOn: node.dependsOn, error: null, finishedAt: null };
+}

@@ -1,0 +1,186 @@
+/**
+ * Tables and indexes of the embedded store.
+ *
+ * JSON values (payload, result, error, explanation, resources, dependsOn, event
+ * bodies, source specs) are stored as text. Every index the hot paths need is
+ * partial, so each one stays as small as the set of tasks it serves:
+ * claim walks `tasks_ready*` in sort order (O(log n) to the first candidate),
+ * dedupe probes `tasks_live_key`, the scheduler's sweeps read `tasks_due`,
+ * `tasks_lease` and `tasks_expiry`, and retention reads `tasks_finished`.
+ *
+ * SQLite uses a partial index only when the query repeats the index's WHERE
+ * terms literally, so the state lists below are shared as constants and pasted
+ * into the queries that must use those indexes.
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+
+/** `state IN (...)` of the live states, as the partial indexes spell it. */
+export const LIVE_STATE_SQL = "state IN ('waiting','scheduled','queued','running','retrying')";
+/** `state IN (...)` of live tasks that have not started (deadline and expiry sweeps). */
+export const NOT_STARTED_SQL = "state IN ('waiting','scheduled','queued','retrying')";
+/** `state IN (...)` of the states that wait for a `runAt`. */
+export const DUE_STATE_SQL = "state IN ('scheduled','retrying')";
+/** `state IN (...)` of the terminal states. */
+export const TERMINAL_STATE_SQL =
+  "state IN ('succeeded','failed','dead','cancelled','expired')";
+
+/** Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot express. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  sort_key REAL NOT NULL,
+  score REAL NOT NULL,
+  explanation TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  progress REAL NOT NULL,
+  progress_message TEXT,
+  result TEXT,
+  error TEXT,
+  depends_on TEXT NOT NULL,
+  run_at INTEGER,
+  deadline INTEGER,
+  expires_at INTEGER,
+  timeout_ms INTEGER,
+  key TEXT,
+  resources TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  worker_id TEXT,
+  fence INTEGER NOT NULL,
+  lease_until INTEGER,
+  correlation_id TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(sort_key, id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS tasks_ready_by_queue ON tasks(queue, sort_key, id)
+  WHERE state = 'queued';
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_live_key ON tasks(key)
+  WHERE key IS NOT NULL AND ${LIVE_STATE_SQL};
+CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key, created_at, id) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_due ON tasks(run_at) WHERE ${DUE_STATE_SQL};
+CREATE INDEX IF NOT EXISTS tasks_lease ON tasks(lease_until) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks(expires_at)
+  WHERE expires_at IS NOT NULL AND ${NOT_STARTED_SQL};
+CREATE INDEX IF NOT EXISTS tasks_deadline ON tasks(deadline, id)
+  WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL};
+CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at, id) WHERE ${TERMINAL_STATE_SQL};
+CREATE INDEX IF NOT EXISTS tasks_result_ttl ON tasks(finished_at)
+  WHERE state = 'succeeded' AND result IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at, id);
+CREATE INDEX IF NOT EXISTS tasks_state_created ON tasks(state, created_at, id);
+CREATE INDEX IF NOT EXISTS tasks_queue_state ON tasks(queue, state);
+
+-- One row per dependency edge: the reverse index finds the dependents to
+-- release or fail when a task finishes.
+CREATE TABLE IF NOT EXISTS task_deps (
+  task_id TEXT NOT NULL,
+  depends_on TEXT NOT NULL,
+  PRIMARY KEY (task_id, depends_on)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS task_deps_reverse ON task_deps(depends_on, task_id);
+-- A removed task takes its own edges with it; edges pointing at it stay, and
+-- a dependency that no longer exists counts as satisfied (only succeeded tasks
+-- can be trimmed while something still waits on them).
+CREATE TRIGGER IF NOT EXISTS tasks_drop_edges AFTER DELETE ON tasks BEGIN
+  DELETE FROM task_deps WHERE task_id = old.id;
+END;
+
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events(type, id);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(time_ms);
+
+CREATE TABLE IF NOT EXISTS type_stats (
+  type TEXT PRIMARY KEY,
+  runs INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  avg_ms REAL NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sources (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_created ON sources(created_at, id);
+CREATE TABLE IF NOT EXISTS source_state (
+  source_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (source_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_files (
+  source_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL,
+  PRIMARY KEY (source_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT,
+  fence INTEGER NOT NULL,
+  until INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ticks (
+  name TEXT NOT NULL,
+  tick INTEGER NOT NULL,
+  PRIMARY KEY (name, tick)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Sets the connection up (WAL, `synchronous=NORMAL`, busy timeout) and creates
+ * any missing table or index. Safe to run on every open.
+ *
+ * `synchronous=NORMAL` in WAL mode keeps every committed transaction through a
+ * `kill -9` (PLATFORM.md); only a power loss can take the last ones.
+ *
+ * @example
+ * ```ts
+ * const db = new DatabaseSync(".un/un.db");
+ * applySchema(db);
+ * ```
+ */
+export function applySchema(db: DatabaseSync): void {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA foreign_keys = OFF");
+  const row = db.prepare("PRAGMA user_version").get();
+  const version = Number(row?.user_version ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `store schema version ${version} is newer than this un (${SCHEMA_VERSION}); upgrade un`,
+    );
+  }
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
