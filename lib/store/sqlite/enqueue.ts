@@ -35,9 +35,12 @@ type Outcome =
  * ```
  */
 export function liveTaskByKey(sql: Sql, key: string): Task | null {
-  const row = sql.get(`SELECT * FROM tasks WHERE key = :key AND key IS NOT NULL AND ${LIVE_STATE_SQL}`, {
-    key,
-  });
+  const row = sql.get(
+    `SELECT * FROM tasks WHERE key = :key AND key IS NOT NULL AND ${LIVE_STATE_SQL}`,
+    {
+      key,
+    },
+  );
   return row === undefined ? null : taskFromRow(row);
 }
 
@@ -86,7 +89,9 @@ export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): 
     id: task.id,
     name: task.key ?? task.id,
     task,
-    dependsOn: [...new Set(task.dependsOn.map((entry) => resolveEntry(sql, entry, batchIds, keyToId)))],
+    dependsOn: [
+      ...new Set(task.dependsOn.map((entry) => resolveEntry(sql, entry, batchIds, keyToId))),
+    ],
   }));
 
   // 3. Dependencies first; a cycle inside the batch throws CycleError.

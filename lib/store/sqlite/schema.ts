@@ -22,8 +22,7 @@ export const NOT_STARTED_SQL = "state IN ('waiting','scheduled','queued','retryi
 /** `state IN (...)` of the states that wait for a `runAt`. */
 export const DUE_STATE_SQL = "state IN ('scheduled','retrying')";
 /** `state IN (...)` of the terminal states. */
-export const TERMINAL_STATE_SQL =
-  "state IN ('succeeded','failed','dead','cancelled','expired')";
+export const TERMINAL_STATE_SQL = "state IN ('succeeded','failed','dead','cancelled','expired')";
 
 /** Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot express. */
 const SCHEMA_VERSION = 1;

@@ -1,0 +1,296 @@
+/**
+ * The embedded store: one SQLite file (`<dir>/un.db`) through `node:sqlite`,
+ * WAL mode, `synchronous=NORMAL`.
+ *
+ * Writes go through group commit (see `sqlite/group_commit.ts`): they run at
+ * once inside a shared transaction that commits on the next macrotask, and a
+ * write's promise resolves only after that COMMIT, so an acknowledged write
+ * survives `kill -9`. Reads run directly on the same connection and see
+ * writes of the open transaction.
+ */
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { UnavailableError } from "../errors.ts";
+import type { CloudEvent, Json } from "../events.ts";
+import type { NewTask, Task, TaskError } from "../tasks.ts";
+import type {
+  ClaimOptions,
+  EnqueueResult,
+  EventQuery,
+  FileEntry,
+  FinishResult,
+  QueueCounts,
+  RetentionPolicy,
+  Store,
+  StoredSource,
+  TaskFilter,
+  TaskTransition,
+  TypeStats,
+} from "./types.ts";
+import { claimTask } from "./sqlite/claim.ts";
+import {
+  acquireNamedLease,
+  claimOnce,
+  readTypeStats,
+  recordTypeRun,
+  releaseNamedLease,
+} from "./sqlite/coordination.ts";
+import { enqueueBatch } from "./sqlite/enqueue.ts";
+import { appendEventRows, readEventHistory } from "./sqlite/events.ts";
+import { GroupCommit } from "./sqlite/group_commit.ts";
+import {
+  cancelTask,
+  completeTask,
+  failTask,
+  recordProgress,
+  renewLease,
+  reprioritizeTask,
+  retryTask,
+} from "./sqlite/lifecycle.ts";
+import { trimStore } from "./sqlite/retention.ts";
+import { applySchema } from "./sqlite/schema.ts";
+import {
+  listFileRows,
+  listSourceRows,
+  readSource,
+  readSourceState,
+  removeFiles,
+  removeSource,
+  writeFiles,
+  writeSource,
+  writeSourceState,
+} from "./sqlite/sources.ts";
+import { Sql } from "./sqlite/statements.ts";
+import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sqlite/sweeps.ts";
+import {
+  countByQueue,
+  listTaskRows,
+  nextDueTime,
+  tasksWithDeadlineBefore,
+} from "./sqlite/task_queries.ts";
+import { readTask } from "./sqlite/task_rows.ts";
+
+/** File name of the database inside the store directory. */
+export const SQLITE_FILE = "un.db";
+
+/**
+ * {@link Store} on an embedded SQLite file.
+ *
+ * @example
+ * ```ts
+ * const store = SqliteStore.open(".un");
+ * const { task } = await store.enqueue(newTask, Date.now());
+ * const claimed = await store.claim({ workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() });
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #sql: Sql;
+  readonly #commits: GroupCommit;
+  #closed = false;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#sql = new Sql(db);
+    this.#commits = new GroupCommit(this.#sql);
+  }
+
+  /**
+   * Opens (creating when needed) the store in `dir`: the directory, then
+   * `<dir>/un.db` with its tables.
+   *
+   * @example
+   * ```ts
+   * const store = SqliteStore.open(".un");
+   * ```
+   */
+  static open(dir: string): SqliteStore {
+    mkdirSync(dir, { recursive: true });
+    const db = new DatabaseSync(join(dir, SQLITE_FILE));
+    try {
+      applySchema(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db);
+  }
+
+  /** Runs a change under group commit; resolves after its COMMIT. */
+  #write<T>(operation: (sql: Sql) => T): Promise<T> {
+    try {
+      this.#assertOpen();
+      return this.#commits.write(() => operation(this.#sql));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs a read now (it sees uncommitted writes of this process). */
+  #read<T>(query: (sql: Sql) => T): Promise<T> {
+    try {
+      this.#assertOpen();
+      return Promise.resolve(query(this.#sql));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new UnavailableError("the SQLite store is closed");
+  }
+
+  // ---- tasks ----
+  enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+    return this.#write((sql) => enqueueBatch(sql, [task], now)[0]);
+  }
+  enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]> {
+    return this.#write((sql) => enqueueBatch(sql, tasks, now));
+  }
+  getTask(id: string): Promise<Task | null> {
+    return this.#read((sql) => readTask(sql, id));
+  }
+  listTasks(filter: TaskFilter): Promise<Task[]> {
+    return this.#read((sql) => listTaskRows(sql, filter));
+  }
+  claim(options: ClaimOptions): Promise<Task | null> {
+    return this.#write((sql) => claimTask(sql, options));
+  }
+  renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
+    return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now));
+  }
+  progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
+    return this.#write((sql) => recordProgress(sql, id, fence, fraction, message));
+  }
+  complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
+    return this.#write((sql) => completeTask(sql, id, fence, result, now));
+  }
+  fail(
+    id: string,
+    fence: number,
+    error: TaskError,
+    retryAt: number | null,
+    now: number,
+  ): Promise<FinishResult> {
+    return this.#write((sql) => failTask(sql, id, fence, error, retryAt, now));
+  }
+  cancel(id: string, now: number): Promise<FinishResult> {
+    return this.#write((sql) => cancelTask(sql, id, now));
+  }
+  retry(id: string, now: number): Promise<Task> {
+    return this.#write((sql) => retryTask(sql, id, now));
+  }
+  reprioritize(
+    id: string,
+    priority: number,
+    sortKey: number,
+    explanation: Task["explanation"],
+  ): Promise<Task> {
+    return this.#write((sql) => reprioritizeTask(sql, id, priority, sortKey, explanation));
+  }
+  promoteDue(now: number): Promise<TaskTransition[]> {
+    return this.#write((sql) => promoteDueTasks(sql, now));
+  }
+  nextDueAt(): Promise<number | null> {
+    return this.#read(nextDueTime);
+  }
+  recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
+    return this.#write((sql) => recoverStalledTasks(sql, now, all));
+  }
+  expireDue(now: number): Promise<TaskTransition[]> {
+    return this.#write((sql) => expireDueTasks(sql, now));
+  }
+  tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
+    return this.#read((sql) => tasksWithDeadlineBefore(sql, before, limit));
+  }
+  queueCounts(): Promise<Record<string, QueueCounts>> {
+    return this.#read(countByQueue);
+  }
+
+  // ---- learned scores ----
+  recordRun(type: string, durationMs: number, ok: boolean, now: number): Promise<void> {
+    return this.#write((sql) => recordTypeRun(sql, type, durationMs, ok, now));
+  }
+  typeStats(type: string): Promise<TypeStats | null> {
+    return this.#read((sql) => readTypeStats(sql, type));
+  }
+
+  // ---- events ----
+  appendEvents(events: CloudEvent[]): Promise<void> {
+    return this.#write((sql) => appendEventRows(sql, events));
+  }
+  eventHistory(query: EventQuery): Promise<CloudEvent[]> {
+    return this.#read((sql) => readEventHistory(sql, query));
+  }
+
+  // ---- retention ----
+  trim(
+    policy: RetentionPolicy,
+    now: number,
+  ): Promise<{ tasks: number; events: number; results: number }> {
+    return this.#write((sql) => trimStore(sql, policy, now));
+  }
+
+  // ---- sources, scanner state, file index ----
+  listSources(): Promise<StoredSource[]> {
+    return this.#read(listSourceRows);
+  }
+  getSource(id: string): Promise<StoredSource | null> {
+    return this.#read((sql) => readSource(sql, id));
+  }
+  putSource(source: StoredSource): Promise<void> {
+    return this.#write((sql) => writeSource(sql, source));
+  }
+  deleteSource(id: string): Promise<boolean> {
+    return this.#write((sql) => removeSource(sql, id));
+  }
+  getSourceState(sourceId: string, key: string): Promise<Json | null> {
+    return this.#read((sql) => readSourceState(sql, sourceId, key));
+  }
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
+    return this.#write((sql) => writeSourceState(sql, sourceId, key, value));
+  }
+  listFiles(sourceId: string): Promise<FileEntry[]> {
+    return this.#read((sql) => listFileRows(sql, sourceId));
+  }
+  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
+    return this.#write((sql) => writeFiles(sql, sourceId, files));
+  }
+  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
+    return this.#write((sql) => removeFiles(sql, sourceId, paths));
+  }
+
+  // ---- coordination ----
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
+    return this.#write((sql) => acquireNamedLease(sql, name, holder, ttlMs, now));
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.#write((sql) => releaseNamedLease(sql, name, holder));
+  }
+  claimTick(name: string, tick: number): Promise<boolean> {
+    return this.#write((sql) => claimOnce(sql, name, tick));
+  }
+
+  ping(): Promise<void> {
+    return this.#read((sql) => {
+      sql.get("SELECT 1");
+    });
+  }
+
+  /** Commits pending writes and closes the file; later calls reject with UnavailableError. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    try {
+      this.#commits.flush();
+      this.#db.close();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Claim: the best ready task that fits, under a fresh lease.
+ *
+ * Candidates are read in claim order (sortKey, then id) from the partial
+ * `tasks_ready*` indexes a page at a time, so the first candidate costs
+ * O(log n) and skipped ones (too big for the free resources, or expired) cost
+ * one index step each. With a list of queues, each queue is read from its own
+ * index range and the heads are merged, so a long queue nobody asked for is
+ * never walked.
+ */
+
+import type { Task } from "../../tasks.ts";
+import type { ClaimOptions, TaskTransition } from "../types.ts";
+import { failDependents } from "./dependents.ts";
+import type { Params, Row, Sql } from "./statements.ts";
+import { json, num, numOrNull, text } from "./statements.ts";
+import { taskFromRow } from "./task_rows.ts";
+
+const PAGE = 32;
+
+interface Candidate {
+  id: string;
+  sortKey: number;
+  expiresAt: number | null;
+  resources: Record<string, number>;
+}
+
+/** Reads one queue's (or every queue's) ready tasks in claim order, page by page. */
+class ReadyCursor {
+  #page: Candidate[] = [];
+  #exhausted = false;
+  #after: { sortKey: number; id: string } | null = null;
+
+  constructor(readonly sql: Sql, readonly queue: string | null) {}
+
+  /** The next candidate without taking it, or null when none are left. */
+  peek(): Candidate | null {
+    if (this.#page.length === 0 && !this.#exhausted) this.#fill();
+    return this.#page[0] ?? null;
+  }
+
+  /** Moves past the current candidate. */
+  skip(): void {
+    this.#page.shift();
+  }
+
+  #fill(): void {
+    const params: Params = { limit: PAGE };
+    let where = "state = 'queued'";
+    if (this.queue !== null) {
+      where += " AND queue = :queue";
+      params.queue = this.queue;
+    }
+    if (this.#after !== null) {
+      where += " AND (sort_key, id) > (:sortKey, :id)";
+      params.sortKey = this.#after.sortKey;
+      params.id = this.#after.id;
+    }
+    const rows = this.sql.all(
+      `SELECT id, sort_key, expires_at, resources FROM tasks WHERE ${where}
+       ORDER BY sort_key, id LIMIT :limit`,
+      params,
+    );
+    this.#page = rows.map(candidateFromRow);
+    this.#exhausted = rows.length < PAGE;
+    const last = this.#page.at(-1);
+    if (last !== undefined) this.#after = { sortKey: last.sortKey, id: last.id };
+  }
+}
+
+function candidateFromRow(row: Row): Candidate {
+  return {
+    id: text(row, "id"),
+    sortKey: num(row, "sort_key"),
+    expiresAt: numOrNull(row, "expires_at"),
+    resources: json<Record<string, number>>(row, "resources") ?? {},
+  };
+}
+
+function before(a: Candidate, b: Candidate): boolean {
+  return a.sortKey < b.sortKey || (a.sortKey === b.sortKey && a.id < b.id);
+}
+
+/**
+ * True when every resource the task asks for is available in that amount
+ * (`available` null or undefined: no limit).
+ *
+ * @example
+ * ```ts
+ * fits({ gpu: 1 }, { gpu: 0 }); // false
+ * fits({ gpu: 1 }, null); // true
+ * ```
+ */
+export function fits(
+  asked: Record<string, number>,
+  available: Record<string, number> | null | undefined,
+): boolean {
+  if (available === null || available === undefined) return true;
+  for (const [name, amount] of Object.entries(asked)) {
+    if (amount <= 0) continue;
+    const free = available[name];
+    if (free === undefined || amount > free) return false;
+  }
+  return true;
+}
+
+/**
+ * Marks a not-yet-started task `expired` (if it still is live and not running)
+ * and fails its waiting dependents.
+ *
+ * @example
+ * ```ts
+ * const transitions = expireTask(sql, id, now);
+ * ```
+ */
+export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] {
+  const previous = sql.get("SELECT state FROM tasks WHERE id = :id", { id });
+  const row = sql.get(
+    `UPDATE tasks SET state = 'expired', finished_at = :now, lease_until = NULL
+     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying') RETURNING *`,
+    { id, now },
+  );
+  if (row === undefined || previous === undefined) return [];
+  const task = taskFromRow(row);
+  return [
+    { task, from: text(previous, "state") as Task["state"] },
+    ...failDependents(sql, id, "expired", now),
+  ];
+}
+
+/**
+ * Takes the best ready task that fits and leases it to `workerId`. Expired
+ * candidates met on the way become `expired`.
+ *
+ * @example
+ * ```ts
+ * const task = claimTask(sql, { workerId: "w1", queues: null, leaseMs: 30_000, now });
+ * ```
+ */
+export function claimTask(sql: Sql, options: ClaimOptions): Task | null {
+  const queues = options.queues === null ? [null] : [...new Set(options.queues)];
+  const cursors = queues.map((queue) => new ReadyCursor(sql, queue));
+  for (;;) {
+    let best: ReadyCursor | null = null;
+    let bestHead: Candidate | null = null;
+    for (const cursor of cursors) {
+      const head = cursor.peek();
+      if (head !== null && (bestHead === null || before(head, bestHead))) {
+        best = cursor;
+        bestHead = head;
+      }
+    }
+    if (best === null || bestHead === null) return null;
+    best.skip();
+    if (bestHead.expiresAt !== null && bestHead.expiresAt <= options.now) {
+      expireTask(sql, bestHead.id, options.now);
+      continue;
+    }
+    if (!fits(bestHead.resources, options.available)) continue;
+    const row = sql.get(
+      `UPDATE tasks SET state = 'running', worker_id = :workerId, attempts = attempts + 1,
+         fence = fence + 1, lease_until = :leaseUntil, started_at = :now, progress = 0,
+         progress_message = NULL
+       WHERE id = :id AND state = 'queued' RETURNING *`,
+      {
+        id: bestHead.id,
+        workerId: options.workerId,
+        leaseUntil: options.now + options.leaseMs,
+        now: options.now,
+      },
+    );
+    if (row !== undefined) return taskFromRow(row);
+  }
+}

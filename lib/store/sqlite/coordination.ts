@@ -1,0 +1,136 @@
+/**
+ * Coordination primitives (named leases with fences, once-per-tick claims) and
+ * the learned per-type run statistics. On the embedded store only one process
+ * uses the file, but the semantics match the shared store's so callers need
+ * not care which one they have.
+ */
+
+import type { TypeStats } from "../types.ts";
+import { num, type Sql, text } from "./statements.ts";
+
+/** Weight of the newest run in the moving average of run time. */
+const AVG_ALPHA = 0.2;
+/** Claimed ticks kept per name; older ones are forgotten (a tick is claimed once, soon). */
+const TICKS_KEPT = 1_000;
+
+/**
+ * Takes or renews a named lease. The fence increments whenever the holder
+ * changes (a release counts as a change) and is returned; null when another
+ * holder's lease has not run out.
+ *
+ * @example
+ * ```ts
+ * acquireNamedLease(sql, "scanner:inbox", "proc-a", 10_000, now); // 1
+ * ```
+ */
+export function acquireNamedLease(
+  sql: Sql,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): number | null {
+  const row = sql.get("SELECT holder, fence, until FROM leases WHERE name = :name", { name });
+  const until = now + ttlMs;
+  if (row === undefined) {
+    sql.run("INSERT INTO leases (name, holder, fence, until) VALUES (:name, :holder, 1, :until)", {
+      name,
+      holder,
+      until,
+    });
+    return 1;
+  }
+  const current = row.holder === null ? null : text(row, "holder");
+  if (current !== null && current !== holder && num(row, "until") > now) return null;
+  const fence = current === holder ? num(row, "fence") : num(row, "fence") + 1;
+  sql.run("UPDATE leases SET holder = :holder, fence = :fence, until = :until WHERE name = :name", {
+    name,
+    holder,
+    fence,
+    until,
+  });
+  return fence;
+}
+
+/**
+ * Frees a named lease if `holder` holds it (its fence is kept, so the next
+ * holder gets a higher one).
+ *
+ * @example
+ * ```ts
+ * releaseNamedLease(sql, "scanner:inbox", "proc-a");
+ * ```
+ */
+export function releaseNamedLease(sql: Sql, name: string, holder: string): void {
+  sql.run("UPDATE leases SET holder = NULL, until = 0 WHERE name = :name AND holder = :holder", {
+    name,
+    holder,
+  });
+}
+
+/**
+ * True the first time `(name, tick)` is claimed.
+ *
+ * @example
+ * ```ts
+ * claimOnce(sql, "nightly", 1700000000000); // true, then false
+ * ```
+ */
+export function claimOnce(sql: Sql, name: string, tick: number): boolean {
+  const claimed = sql.run("INSERT OR IGNORE INTO ticks (name, tick) VALUES (:name, :tick)", {
+    name,
+    tick,
+  }) === 1;
+  if (claimed) {
+    sql.run(
+      `DELETE FROM ticks WHERE name = :name AND tick < (
+         SELECT tick FROM ticks WHERE name = :name ORDER BY tick DESC LIMIT 1 OFFSET :kept)`,
+      { name, kept: TICKS_KEPT },
+    );
+  }
+  return claimed;
+}
+
+/**
+ * Counts one run of `type` and folds its duration into the moving average.
+ *
+ * @example
+ * ```ts
+ * recordTypeRun(sql, "embed", 120, true, now);
+ * ```
+ */
+export function recordTypeRun(
+  sql: Sql,
+  type: string,
+  durationMs: number,
+  ok: boolean,
+  now: number,
+): void {
+  sql.run(
+    `INSERT INTO type_stats (type, runs, failures, avg_ms, updated_at)
+     VALUES (:type, 1, :failure, :duration, :now)
+     ON CONFLICT (type) DO UPDATE SET runs = runs + 1, failures = failures + :failure,
+       avg_ms = avg_ms + :alpha * (:duration - avg_ms), updated_at = :now`,
+    { type, failure: ok ? 0 : 1, duration: durationMs, now, alpha: AVG_ALPHA },
+  );
+}
+
+/**
+ * Learned statistics of a type, or null before its first run.
+ *
+ * @example
+ * ```ts
+ * readTypeStats(sql, "embed")?.avgMs; // 120
+ * ```
+ */
+export function readTypeStats(sql: Sql, type: string): TypeStats | null {
+  const row = sql.get("SELECT * FROM type_stats WHERE type = :type", { type });
+  if (row === undefined) return null;
+  return {
+    type: text(row, "type"),
+    runs: num(row, "runs"),
+    failures: num(row, "failures"),
+    avgMs: num(row, "avg_ms"),
+    updatedAt: num(row, "updated_at"),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * One task's life after it was claimed or while it waits: lease renewal,
+ * progress, completion, failure, cancel, retry and reprioritize.
+ *
+ * A worker's calls carry the fence it got from claim; they apply only while
+ * the task is still `running` under that fence, so a worker whose lease ran out
+ * (or whose task was cancelled) cannot overwrite what happened since.
+ */
+
+import { ConflictError, LeaseLostError, NotFoundError } from "../../errors.ts";
+import type { Json } from "../../events.ts";
+import { isTerminal, type Task, type TaskError } from "../../tasks.ts";
+import type { FinishResult } from "../types.ts";
+import { failDependents, releaseDependents } from "./dependents.ts";
+import { liveTaskByKey } from "./enqueue.ts";
+import type { Sql } from "./statements.ts";
+import { hasPendingDependency, jsonText, readTask, taskFromRow } from "./task_rows.ts";
+
+const HELD = "id = :id AND state = 'running' AND fence = :fence";
+
+/**
+ * Extends the lease; false when the fence no longer holds.
+ *
+ * @example
+ * ```ts
+ * renewLease(sql, task.id, task.fence, 30_000, now); // true
+ * ```
+ */
+export function renewLease(
+  sql: Sql,
+  id: string,
+  fence: number,
+  leaseMs: number,
+  now: number,
+): boolean {
+  return sql.run(`UPDATE tasks SET lease_until = :until WHERE ${HELD}`, {
+    id,
+    fence,
+    until: now + leaseMs,
+  }) === 1;
+}
+
+/**
+ * Records progress (clamped to 0..1); throws {@link LeaseLostError} when the
+ * fence no longer holds.
+ *
+ * @example
+ * ```ts
+ * recordProgress(sql, task.id, task.fence, 0.5, "half way");
+ * ```
+ */
+export function recordProgress(
+  sql: Sql,
+  id: string,
+  fence: number,
+  fraction: number,
+  message: string | null,
+): void {
+  const progress = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  const changed = sql.run(
+    `UPDATE tasks SET progress = :progress, progress_message = :message WHERE ${HELD}`,
+    { id, fence, progress, message },
+  );
+  if (changed !== 1) throw new LeaseLostError(id, fence);
+}
+
+/**
+ * Marks success and releases dependents that were waiting only on this task.
+ *
+ * @example
+ * ```ts
+ * const { task, dependents } = completeTask(sql, id, fence, { ok: true }, now);
+ * ```
+ */
+export function completeTask(
+  sql: Sql,
+  id: string,
+  fence: number,
+  result: Json,
+  now: number,
+): FinishResult {
+  const row = sql.get(
+    `UPDATE tasks SET state = 'succeeded', result = :result, progress = 1, finished_at = :now,
+       lease_until = NULL
+     WHERE ${HELD} RETURNING *`,
+    { id, fence, result: jsonText(result), now },
+  );
+  if (row === undefined) throw new LeaseLostError(id, fence);
+  return { task: taskFromRow(row), dependents: releaseDependents(sql, id, now) };
+}
+
+/**
+ * Records a failed attempt: `retrying` at `retryAt`, else `failed` (permanent
+ * error) or `dead`, failing waiting dependents.
+ *
+ * @example
+ * ```ts
+ * failTask(sql, id, fence, { message: "timeout", attempt: 1 }, now + 2_000, now);
+ * ```
+ */
+export function failTask(
+  sql: Sql,
+  id: string,
+  fence: number,
+  error: TaskError,
+  retryAt: number | null,
+  now: number,
+): FinishResult {
+  if (retryAt !== null && retryAt !== undefined) {
+    const row = sql.get(
+      `UPDATE tasks SET state = 'retrying', run_at = :retryAt, error = :error, worker_id = NULL,
+         lease_until = NULL
+       WHERE ${HELD} RETURNING *`,
+      { id, fence, retryAt, error: jsonText(error) },
+    );
+    if (row === undefined) throw new LeaseLostError(id, fence);
+    return { task: taskFromRow(row), dependents: [] };
+  }
+  const state = error.permanent ? "failed" : "dead";
+  const row = sql.get(
+    `UPDATE tasks SET state = :state, error = :error, finished_at = :now, lease_until = NULL
+     WHERE ${HELD} RETURNING *`,
+    { id, fence, state, error: jsonText(error), now },
+  );
+  if (row === undefined) throw new LeaseLostError(id, fence);
+  return { task: taskFromRow(row), dependents: failDependents(sql, id, state, now) };
+}
+
+/**
+ * Cancels a live task (a running one too: its worker's late calls are refused).
+ *
+ * @example
+ * ```ts
+ * cancelTask(sql, id, now).task.state; // "cancelled"
+ * ```
+ */
+export function cancelTask(sql: Sql, id: string, now: number): FinishResult {
+  const task = mustRead(sql, id);
+  if (isTerminal(task.state)) {
+    throw new ConflictError(`task ${id} is ${task.state}; only live tasks can be cancelled`, {
+      id,
+      state: task.state,
+    });
+  }
+  const row = sql.get(
+    `UPDATE tasks SET state = 'cancelled', finished_at = :now, lease_until = NULL
+     WHERE id = :id RETURNING *`,
+    { id, now },
+  );
+  return { task: taskFromRow(row!), dependents: failDependents(sql, id, "cancelled", now) };
+}
+
+/**
+ * Puts a failed, dead, cancelled or expired task back with fresh attempts:
+ * `queued`, or `waiting` while a dependency has not succeeded.
+ *
+ * @example
+ * ```ts
+ * retryTask(sql, id, now).state; // "queued"
+ * ```
+ */
+export function retryTask(sql: Sql, id: string, now: number): Task {
+  const task = mustRead(sql, id);
+  if (!isTerminal(task.state) || task.state === "succeeded") {
+    throw new ConflictError(
+      `task ${id} is ${task.state}; only failed, dead, cancelled or expired tasks can be retried`,
+      { id, state: task.state },
+    );
+  }
+  const holder = task.key === null ? null : liveTaskByKey(sql, task.key);
+  if (holder !== null) {
+    throw new ConflictError(
+      `task ${id} cannot be retried: live task ${holder.id} already has key "${task.key}"`,
+      { id, key: task.key, liveTaskId: holder.id },
+    );
+  }
+  const row = sql.get(
+    `UPDATE tasks SET state = :state, attempts = 0, error = NULL, result = NULL,
+       finished_at = NULL, started_at = NULL, enqueued_at = :now, run_at = NULL, progress = 0,
+       progress_message = NULL, worker_id = NULL, lease_until = NULL
+     WHERE id = :id RETURNING *`,
+    { id, now, state: hasPendingDependency(sql, id) ? "waiting" : "queued" },
+  );
+  return taskFromRow(row!);
+}
+
+/**
+ * New priority and sort key for a task that has not started.
+ *
+ * @example
+ * ```ts
+ * reprioritizeTask(sql, id, 9, now - 540_000, explanation).priority; // 9
+ * ```
+ */
+export function reprioritizeTask(
+  sql: Sql,
+  id: string,
+  priority: number,
+  sortKey: number,
+  explanation: Task["explanation"],
+): Task {
+  const row = sql.get(
+    `UPDATE tasks SET priority = :priority, sort_key = :sortKey, explanation = :explanation
+     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying') RETURNING *`,
+    { id, priority, sortKey, explanation: JSON.stringify(explanation) },
+  );
+  if (row !== undefined) return taskFromRow(row);
+  const task = mustRead(sql, id);
+  throw new ConflictError(
+    `task ${id} is ${task.state}; only waiting, scheduled, queued or retrying tasks can be reprioritized`,
+    { id, state: task.state },
+  );
+}
+
+function mustRead(sql: Sql, id: string): Task {
+  const task = readTask(sql, id);
+  if (task === null) throw new NotFoundError("task", id);
+  return task;
+}

@@ -1,0 +1,46 @@
+/**
+ * Retention: bounds on finished tasks, their results and the event log. Live
+ * tasks are never touched.
+ */
+
+import type { RetentionPolicy } from "../types.ts";
+import { trimEventRows } from "./events.ts";
+import { TERMINAL_STATE_SQL } from "./schema.ts";
+import type { Sql } from "./statements.ts";
+
+/**
+ * Applies the policy at `now`; returns what it removed or cleared.
+ *
+ * @example
+ * ```ts
+ * trimStore(sql, policy, Date.now()); // { tasks: 12, events: 0, results: 3 }
+ * ```
+ */
+export function trimStore(
+  sql: Sql,
+  policy: RetentionPolicy,
+  now: number,
+): { tasks: number; events: number; results: number } {
+  let tasks = sql.run(
+    `DELETE FROM tasks WHERE ${TERMINAL_STATE_SQL} AND finished_at < :cutoff`,
+    { cutoff: now - policy.finishedTaskMaxAgeMs },
+  );
+  const finished = Number(
+    sql.get(`SELECT count(*) AS n FROM tasks WHERE ${TERMINAL_STATE_SQL}`)?.n ?? 0,
+  );
+  const excess = finished - Math.max(0, policy.maxFinishedTasks);
+  if (excess > 0) {
+    tasks += sql.run(
+      `DELETE FROM tasks WHERE id IN (
+         SELECT id FROM tasks WHERE ${TERMINAL_STATE_SQL} ORDER BY finished_at, id LIMIT :excess)`,
+      { excess },
+    );
+  }
+  const results = sql.run(
+    `UPDATE tasks SET result = NULL
+     WHERE state = 'succeeded' AND result IS NOT NULL AND finished_at < :cutoff`,
+    { cutoff: now - policy.resultTtlMs },
+  );
+  const events = trimEventRows(sql, now - policy.eventMaxAgeMs, policy.maxEvents);
+  return { tasks, events, results };
+}
