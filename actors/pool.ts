@@ -1,6 +1,7 @@
 /**
  * The worker pool: spawns `concurrency` workers, wakes idle ones when tasks
- * become ready, scales at run time, cancels, and drains at shutdown. It
+ * become ready, scales at run time, aborts cancelled tasks, and drains at
+ * shutdown. It
  * supervises its workers one-for-one (a crashed worker is replaced; the task it
  * held comes back through the lease reaper).
  */
@@ -8,8 +9,6 @@
 import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
-import { taskEvent, transitionEvents } from "../lib/task-events.ts";
-import type { Task } from "../lib/tasks.ts";
 import { workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
@@ -24,7 +23,6 @@ export type PoolEvent =
     {
       type:
         | "task.ready"
-        | "task.cancel"
         | "task.abort"
         | "workers.scale"
         | "workers.info"
@@ -84,20 +82,6 @@ function sendSupervisor(
   system.get("supervisor")?.send(m);
 }
 
-/** Cancels a task in the store and announces it; the abort reaches a local worker through `task.abort`. */
-async function cancelTask(
-  deps: RuntimeDeps,
-  id: string,
-  send: (m: RuntimeMessage) => void,
-): Promise<Task> {
-  const { task, dependents } = await deps.store.cancel(id, deps.now());
-  send({ type: "event.emit", init: taskEvent("cancelled", task) });
-  for (const init of transitionEvents(dependents, `dependency ${id} cancelled`)) {
-    send({ type: "event.emit", init });
-  }
-  return task;
-}
-
 /** Polls until no worker runs a task or the deadline passes. */
 async function waitIdle(workers: () => WorkerRef[], until: number): Promise<boolean> {
   while (Date.now() < until) {
@@ -149,18 +133,6 @@ export const poolMachine = setup({
             budget--;
           }
         }
-      },
-    },
-    "task.cancel": {
-      actions: ({ context, event, system }) => {
-        const send = (m: RuntimeMessage) => sendSupervisor(system, m);
-        cancelTask(context.deps, event.id, send).then(
-          (task) => {
-            send({ type: "task.abort", id: task.id });
-            event.reply?.resolve(task);
-          },
-          (err) => event.reply?.reject(err),
-        );
       },
     },
     "task.abort": {

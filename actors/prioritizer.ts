@@ -1,7 +1,8 @@
 /**
- * The prioritizer: turns task requests into scored tasks (sort key from
- * priority, learned score and deadline; see lib/priority.ts), enqueues them,
- * announces them, and re-scores tasks as their deadline nears.
+ * The prioritizer: admits work. It turns task requests into scored tasks (sort
+ * key from priority, learned score and deadline; see lib/priority.ts),
+ * enqueues, retries, re-prioritizes and cancels them, announces each change as
+ * a `task.*` event, and re-scores tasks as their deadline nears.
  */
 
 import { setup } from "xstate";
@@ -11,7 +12,7 @@ import { newId } from "../lib/events.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
 import { scoreTask } from "../lib/priority.ts";
 import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
-import { kindOfState, taskEvent } from "../lib/task-events.ts";
+import { kindOfState, taskEvent, transitionEvents } from "../lib/task-events.ts";
 import type { NewTask, Task } from "../lib/tasks.ts";
 
 /** Input of the prioritizer. */
@@ -23,7 +24,15 @@ export interface PrioritizerInput {
 export type PrioritizerEvent =
   | Extract<
     RuntimeMessage,
-    { type: "task.enqueue" | "task.enqueueMany" | "task.reprioritize" | "task.retry" | "debug.crash" }
+    {
+      type:
+        | "task.enqueue"
+        | "task.enqueueMany"
+        | "task.reprioritize"
+        | "task.retry"
+        | "task.cancel"
+        | "debug.crash";
+    }
   >
   | { type: "rescore" };
 
@@ -220,6 +229,21 @@ export const prioritizerMachine = setup({
         const send: Send = (m) => system.get("supervisor")?.send(m);
         context.deps.store.retry(event.id, context.deps.now()).then((task) => {
           announce([{ task, deduplicated: false }], send);
+          event.reply?.resolve(task);
+        }, (err) => event.reply?.reject(err));
+      },
+    },
+    "task.cancel": {
+      actions: ({ context, event, system }) => {
+        const send: Send = (m) => system.get("supervisor")?.send(m);
+        const { deps } = context;
+        // The task.cancelled event reaches the pool (here, or elsewhere through the
+        // bridge), which aborts a worker running it.
+        deps.store.cancel(event.id, deps.now()).then(({ task, dependents }) => {
+          send({ type: "event.emit", init: taskEvent("cancelled", task) });
+          for (const init of transitionEvents(dependents, `dependency ${task.id} cancelled`)) {
+            send({ type: "event.emit", init });
+          }
           event.reply?.resolve(task);
         }, (err) => event.reply?.reject(err));
       },

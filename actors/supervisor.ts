@@ -60,9 +60,9 @@ function targetOf(message: RuntimeMessage): string | null {
     case "task.enqueueMany":
     case "task.reprioritize":
     case "task.retry":
+    case "task.cancel":
       return "prioritizer";
     case "task.ready":
-    case "task.cancel":
     case "task.abort":
     case "workers.scale":
     case "workers.info":

@@ -1,0 +1,63 @@
+/**
+ * Chooses the store from the config: Redis when `redis.url` is set, else the
+ * embedded SQLite store under `store.path` (locked to this process).
+ */
+
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { acquireStoreLock } from "./lock.ts";
+import { SqliteStore } from "./sqlite.ts";
+import type { Store } from "./types.ts";
+
+/** An open store and how to close it. */
+export interface OpenedStore {
+  store: Store;
+  /** True for the single-process embedded store. */
+  embedded: boolean;
+  /** For logs: "sqlite .un/un.db", "redis redis://... prefix un:". */
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured store.
+ *
+ * @example
+ * ```ts
+ * const { store, close } = await openStore(config, log);
+ * ```
+ */
+export async function openStore(config: Config, log: Logger): Promise<OpenedStore> {
+  if (config.redis.url) {
+    const { RedisStore } = await import("./redis.ts");
+    const store = await RedisStore.open({ url: config.redis.url, prefix: config.redis.prefix });
+    return {
+      store,
+      embedded: false,
+      description: `redis ${redactUrl(config.redis.url)} prefix ${config.redis.prefix}`,
+      close: () => store.close(),
+    };
+  }
+  const dir = config.store.path;
+  const release = acquireStoreLock(dir);
+  try {
+    const store = SqliteStore.open(dir);
+    return {
+      store,
+      embedded: true,
+      description: `sqlite ${dir}`,
+      close: async () => {
+        await store.close();
+        release();
+      },
+    };
+  } catch (err) {
+    release();
+    log.error("cannot open the embedded store", { path: dir, error: err });
+    throw err;
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, "//***@");
+}

@@ -1,0 +1,399 @@
+/**
+ * The runtime: opens the store, builds the bus, the event log and the hooks,
+ * starts the supervisor (which spawns every actor for this process's role) and
+ * the HTTP control plane, and stops it all gracefully.
+ *
+ * It is the {@link ControlPlane} the routes get: they send messages to the
+ * supervisor and read the store, never reach into an actor.
+ */
+
+import { type Actor, type AnyActorLogic, createActor } from "xstate";
+import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/supervisor.ts";
+import { poolMachine } from "./actors/pool.ts";
+import { prioritizerMachine } from "./actors/prioritizer.ts";
+import { schedulerMachine } from "./actors/scheduler.ts";
+import { scannerLogic } from "./actors/scanners.ts";
+import { EventBus } from "./lib/bus.ts";
+import type { Config, SourceSpec } from "./lib/config.ts";
+import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
+import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
+import { EventLog } from "./lib/event-log.ts";
+import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
+import type { HandlerMap } from "./lib/handlers/types.ts";
+import { compileHooks, tasksForEvent } from "./lib/hooks.ts";
+import { Inspector } from "./lib/inspector.ts";
+import { createLogger, type Logger } from "./lib/log.ts";
+import { ask, type RuntimeMessage } from "./lib/messages.ts";
+import { Counters, renderMetrics, type Sample } from "./lib/metrics.ts";
+import { openStore, type OpenedStore } from "./lib/store/open.ts";
+import type { Store } from "./lib/store/types.ts";
+
+/** Which actors a process runs (`un start --role`). */
+export type Role = "all" | "api" | "worker" | "scanner";
+/** The roles, for validation. */
+export const ROLES: readonly Role[] = ["all", "api", "worker", "scanner"];
+
+/** Options of {@link Runtime.start}. */
+export interface RuntimeOptions {
+  config: Config;
+  role?: Role;
+  handlers: HandlerMap;
+  log?: Logger;
+  faults?: Faults;
+  /** Record actor messages for the inspector (XState `inspect`; costs ~14 % of routing speed). */
+  inspect?: boolean;
+  /** Called when a child crashed too often. Default: log and exit the process with code 70. */
+  onEscalate?: (actorId: string, error: unknown, restarts: number) => void;
+}
+
+const HAS_POOL: readonly Role[] = ["all", "worker"];
+const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
+
+/**
+ * A running `un`.
+ *
+ * @example
+ * ```ts
+ * const runtime = await Runtime.start({ config, handlers });
+ * runtime.send({ type: "task.enqueue", request: { type: "noop", payload: { hi: 1 } } });
+ * await runtime.stop("done");
+ * ```
+ */
+export class Runtime implements ControlPlane {
+  readonly processId = PROCESS_ID;
+  readonly startedAt = Date.now();
+  readonly bus: EventBus;
+  readonly counters = new Counters();
+  readonly #inspector = new Inspector(1_000);
+  readonly #eventLog: EventLog;
+  #supervisor!: Actor<typeof supervisorMachine>;
+  #stopping: Promise<void> | null = null;
+  #resolveDone!: (reason: string) => void;
+  /** Resolves with the reason once the runtime has stopped (from a signal, `POST /un/stop`, ...). */
+  readonly done: Promise<string> = new Promise((resolve) => (this.#resolveDone = resolve));
+  #unsubscribe: Array<() => void> = [];
+
+  private constructor(
+    readonly config: Config,
+    readonly role: Role,
+    readonly log: Logger,
+    private readonly opened: OpenedStore,
+    private readonly deps: RuntimeDeps,
+  ) {
+    this.bus = new EventBus((name, error, event) =>
+      log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
+    );
+    this.#eventLog = new EventLog(opened.store, (error, count) =>
+      log.error("event log write failed", { events: count, error }));
+  }
+
+  /** The store (routes read it). */
+  get store(): Store {
+    return this.opened.store;
+  }
+
+  /** Opens the store and starts every actor of the role. */
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    const config = options.config;
+    const role = options.role ?? "all";
+    const log = options.log ?? createLogger(config.log, "runtime");
+    const opened = await openStore(config, log);
+    const deps: RuntimeDeps = {
+      config,
+      store: opened.store,
+      log,
+      handlers: options.handlers,
+      faults: options.faults ?? parseFaults(Deno.env.get("UN_FAULTS")),
+      now: Date.now,
+    };
+    const runtime = new Runtime(config, role, log, opened, deps);
+    try {
+      await runtime.#boot(options);
+    } catch (err) {
+      await opened.close();
+      throw err;
+    }
+    return runtime;
+  }
+
+  async #boot(options: RuntimeOptions): Promise<void> {
+    const { config, deps, log } = this;
+    if (this.opened.embedded && HAS_POOL.includes(this.role)) {
+      // Nobody else can hold a lease on the embedded store: whatever was running
+      // when the last process died goes straight back to the queue.
+      const recovered = await this.store.recoverStalled(Date.now(), true);
+      if (recovered.length) {
+        log.warn("tasks that were running when un last stopped are queued again", {
+          count: recovered.length,
+        });
+      }
+    }
+    const sources = await this.#syncSources();
+    this.#subscribeInternals();
+
+    const children: ChildSpec[] = [
+      { id: "prioritizer", kind: "prioritizer", logic: prioritizerMachine, input: { deps } },
+    ];
+    if (HAS_POOL.includes(this.role)) {
+      children.push(
+        { id: "scheduler", kind: "scheduler", logic: schedulerMachine, input: { deps } },
+        { id: "pool", kind: "pool", logic: poolMachine, input: { deps } },
+      );
+    }
+    if (HAS_SCANNERS.includes(this.role)) {
+      for (const source of sources) {
+        const child = this.#scannerChild(source);
+        if (child) children.push(child);
+      }
+    }
+    const inspect = options.inspect ?? config.api.inspect;
+    this.#supervisor = createActor(supervisorMachine, {
+      id: "supervisor",
+      systemId: "supervisor",
+      input: {
+        deps,
+        bus: this.bus,
+        eventLog: this.#eventLog,
+        children,
+        escalate: options.onEscalate ?? ((id, error, restarts) => this.#escalate(id, error, restarts)),
+      },
+      inspect: inspect
+        ? (ev) => {
+          if (ev.type !== "@xstate.event") return;
+          const type = ev.event.type as string;
+          if (type.startsWith("xstate.")) return;
+          this.#inspector.record(
+            ev.sourceRef?.id ?? "external",
+            ev.actorRef.id,
+            type,
+            summarize(ev.event as RuntimeMessage),
+          );
+        }
+        : undefined,
+    });
+    this.#supervisor.start();
+    log.info("started", {
+      role: this.role,
+      store: this.opened.description,
+      actors: children.map((c) => c.id).join(","),
+      concurrency: HAS_POOL.includes(this.role) ? config.workers.concurrency : 0,
+    });
+  }
+
+  /** Config sources are (re)written to the store; sources added at run time stay. */
+  async #syncSources(): Promise<SourceSpec[]> {
+    const now = Date.now();
+    for (const source of this.config.sources) {
+      const existing = await this.store.getSource(source.id);
+      await this.store.putSource({
+        id: source.id,
+        kind: source.kind,
+        enabled: source.enabled,
+        spec: source as unknown as Record<string, never>,
+        origin: "config",
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      });
+    }
+    return (await this.store.listSources())
+      .filter((s) => s.enabled)
+      .map((s) => s.spec as unknown as SourceSpec);
+  }
+
+  #scannerChild(source: SourceSpec): ChildSpec | null {
+    const logic: AnyActorLogic | undefined = scannerLogic[source.kind];
+    if (!logic) {
+      this.log.warn("no scanner for this source kind in this build", {
+        source: source.id,
+        kind: source.kind,
+      });
+      return null;
+    }
+    return {
+      id: `source:${source.id}`,
+      kind: `scanner:${source.kind}`,
+      logic,
+      input: { deps: this.deps, source },
+    };
+  }
+
+  #subscribeInternals(): void {
+    const hooks = compileHooks(this.config);
+    this.#unsubscribe.push(
+      this.bus.subscribe("**", (event) => {
+        this.counters.inc("un_events_total", { type: event.type });
+        for (const request of tasksForEvent(hooks, event)) {
+          this.send({ type: "task.enqueue", request });
+        }
+      }, "hooks"),
+      // A cancel made here or (through the bridge) elsewhere aborts a local worker running it.
+      this.bus.subscribe("task.cancelled", (event) => {
+        if (event.subject) this.send({ type: "task.abort", id: event.subject });
+      }, "cancel-abort"),
+    );
+  }
+
+  #escalate(actorId: string, error: unknown, restarts: number): void {
+    const { maxRestarts, withinMs } = this.config.supervisor;
+    const message = `actor ${actorId} crashed ${restarts + 1} times within ${withinMs}ms ` +
+      `(limit ${maxRestarts}); last error: ${error instanceof Error ? error.message : String(error)}. ` +
+      `Exiting so the service manager can restart un.`;
+    this.log.error(message);
+    console.error(`un: ${message}`);
+    this.#eventLog.flush().finally(() => Deno.exit(70));
+  }
+
+  // ---- ControlPlane ----
+
+  /** Sends a message to the supervisor. */
+  send(message: RuntimeMessage): void {
+    this.#supervisor.send(message);
+  }
+
+  /** Listens to live events. */
+  subscribe(pattern: string, fn: (event: CloudEvent) => void): () => void {
+    return this.bus.subscribe(pattern, fn, "api-subscriber");
+  }
+
+  readonly inspect = {
+    recent: (limit: number): InspectRecord[] => this.#inspector.recent(limit),
+    actors: (): ActorInfo[] => this.actors(),
+    subscribe: (fn: (r: InspectRecord) => void): (() => void) => this.#inspector.subscribe(fn),
+  };
+
+  /** The supervisor and its children. */
+  actors(): ActorInfo[] {
+    const snap = this.#supervisor.getSnapshot();
+    return [
+      { id: "supervisor", kind: "supervisor", state: snap.status, restarts: 0, lastError: null },
+      ...describeChildren(snap as unknown as Parameters<typeof describeChildren>[0]),
+    ];
+  }
+
+  /** Health: store reachable, actors alive. */
+  async health(): Promise<HealthReport> {
+    const problems: string[] = [];
+    let storeOk = true;
+    let storeError: string | undefined;
+    try {
+      await withTimeout(this.store.ping(), 2_000, "store ping timed out");
+    } catch (err) {
+      storeOk = false;
+      storeError = err instanceof Error ? err.message : String(err);
+      problems.push(`store unreachable: ${storeError}`);
+    }
+    const actors = this.actors();
+    for (const a of actors) {
+      if (a.state === "restarting" || a.state === "error") problems.push(`actor ${a.id} is ${a.state}`);
+    }
+    if (this.#stopping) problems.push("stopping");
+    return {
+      status: problems.length ? "degraded" : "ok",
+      processId: this.processId,
+      role: this.role,
+      uptimeMs: Date.now() - this.startedAt,
+      store: { kind: this.store.kind, ok: storeOk, ...(storeError ? { error: storeError } : {}) },
+      actors,
+      problems,
+    };
+  }
+
+  /** Prometheus text. */
+  async metrics(): Promise<string> {
+    const samples: Sample[] = [
+      { name: "un_up", help: "1 while the runtime runs", type: "gauge", value: 1 },
+      ...this.counters.samples("un_events_total", "Events delivered on the bus, by type"),
+    ];
+    try {
+      const queues = await this.store.queueCounts();
+      for (const [queue, counts] of Object.entries(queues)) {
+        for (const [state, value] of Object.entries(counts)) {
+          samples.push({
+            name: "un_tasks",
+            help: "Tasks in the store by queue and state",
+            type: "gauge",
+            labels: { queue, state },
+            value,
+          });
+        }
+      }
+    } catch {
+      samples.push({ name: "un_store_up", help: "1 when the store answers", type: "gauge", value: 0 });
+    }
+    for (const a of this.actors()) {
+      samples.push({
+        name: "un_actor_restarts",
+        help: "Restarts of an actor within the supervisor's window",
+        type: "gauge",
+        labels: { actor: a.id },
+        value: a.restarts,
+      });
+    }
+    return renderMetrics(samples);
+  }
+
+  /**
+   * Graceful stop: scanners stop, workers stop claiming, running tasks get
+   * `workers.shutdownGraceMs` to finish and are handed back after that, the
+   * event log is flushed and the store closed. Safe to call more than once.
+   */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const log = this.log;
+    log.info("stopping", { reason });
+    for (const child of this.actors()) {
+      if (child.id.startsWith("source:")) this.#supervisor.send({ type: "supervisor.stop", id: child.id });
+    }
+    if (HAS_POOL.includes(this.role)) {
+      try {
+        const grace = this.config.workers.shutdownGraceMs;
+        const drained = await ask<{ finished: number; handedBack: number }>(
+          (m) => this.send(m),
+          (reply) => ({ type: "workers.drain", graceMs: grace, reply }),
+          grace + 10_000,
+        );
+        log.info("workers stopped", drained);
+      } catch (err) {
+        log.error("workers did not drain cleanly; leases will bring their tasks back", { error: err });
+      }
+    }
+    this.#unsubscribe.forEach((off) => off());
+    this.#supervisor.stop();
+    await this.#eventLog.flush().catch(() => {});
+    await this.opened.close();
+    log.info("stopped", { reason });
+    this.#resolveDone(reason);
+  }
+}
+
+function summarize(message: RuntimeMessage): string | undefined {
+  switch (message.type) {
+    case "event.publish":
+      return message.event.type;
+    case "event.emit":
+      return `${message.init.type}${message.init.subject ? " " + message.init.subject : ""}`;
+    case "task.enqueue":
+      return message.request.type;
+    case "task.cancel":
+    case "task.abort":
+    case "task.retry":
+    case "task.reprioritize":
+      return message.id;
+    default:
+      return undefined;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
