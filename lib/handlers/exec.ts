@@ -129,7 +129,10 @@ function signalTree(child: Deno.ChildProcess, signal: Deno.Signal): void {
  * const { code, stdout } = await handler(task, ctx);
  * ```
  */
-export function execHandler(config: Config, options: { cwd: string }): Handler<unknown, ExecResult> {
+export function execHandler(
+  config: Config,
+  options: { cwd: string },
+): Handler<unknown, ExecResult> {
   return async (task, ctx) => {
     const { command: name, vars } = parsePayload("exec", execPayload, task.payload);
     const commands = config.exec.commands;
@@ -202,7 +205,7 @@ export function execHandler(config: Config, options: { cwd: string }): Handler<u
       throw err;
     }
 
-    let killTimer: number | undefined;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
     const kill = () => {
       signalTree(child, "SIGTERM");
       killTimer = setTimeout(() => signalTree(child, "SIGKILL"), KILL_GRACE_MS);

@@ -17,6 +17,8 @@ export interface RedisKeys {
   counts: string;
   /** Scheduled/retrying task ids by runAt. */
   delayed: string;
+  /** Running task ids by leaseUntil. */
+  running: string;
   /** Not-started live task ids by deadline. */
   deadlines: string;
   /** Every task, lexicographic by `createdAt (16 digits) + id`. */
@@ -85,6 +87,7 @@ export function redisKeys(prefix: string): RedisKeys {
     queues: fixed.queues,
     counts: fixed.counts,
     delayed: fixed.delayed,
+    running: fixed.running,
     deadlines: fixed.deadlines,
     all: fixed.all,
     eventIds: k("ev:ids"),
