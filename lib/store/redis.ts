@@ -1,0 +1,252 @@
+/**
+ * The Redis store: every process pointing at the same Redis (and prefix) shares
+ * tasks, events, sources, leases and ticks. Each task change is one Lua script,
+ * so claim and complete are one round trip each and atomic across processes.
+ * The parts live in `lib/store/redis/`: key layout (`keys.ts`), task hash
+ * encoding (`codec.ts`), scripts (`scripts/*.lua`), and the operations.
+ */
+
+import { Redis } from "ioredis";
+import type { CloudEvent, Json } from "../events.ts";
+import { UnavailableError } from "../errors.ts";
+import type { NewTask, Task, TaskError } from "../tasks.ts";
+import type {
+  ClaimOptions,
+  EnqueueResult,
+  EventQuery,
+  FileEntry,
+  FinishResult,
+  QueueCounts,
+  RetentionPolicy,
+  Store,
+  StoredSource,
+  TaskFilter,
+  TaskTransition,
+  TypeStats,
+} from "./types.ts";
+import { guarded, type RedisContext } from "./redis/context.ts";
+import { redisKeys } from "./redis/keys.ts";
+import { loadScripts } from "./redis/scripts.ts";
+import * as tasks from "./redis/tasks.ts";
+import * as events from "./redis/events.ts";
+import * as sources from "./redis/sources.ts";
+import * as coordination from "./redis/coordination.ts";
+
+/** Options of {@link RedisStore.open}. */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` */
+  url: string;
+  /** Prefix of every key (default `un:`), so several apps can share one Redis. */
+  prefix?: string;
+}
+
+/**
+ * {@link Store} on Redis (ioredis).
+ *
+ * @example
+ * ```ts
+ * const store = await RedisStore.open({ url: "redis://127.0.0.1:6379", prefix: "un:" });
+ * const task = await store.claim({ workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() });
+ * await store.close();
+ * ```
+ */
+export class RedisStore implements Store {
+  readonly kind = "redis";
+  readonly #ctx: RedisContext;
+
+  private constructor(ctx: RedisContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Connects, loads the scripts and returns the store. Throws
+   * {@link UnavailableError} when Redis cannot be reached.
+   */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    const redis = new Redis(options.url, {
+      lazyConnect: true,
+      // Fail fast while disconnected instead of queueing: callers (workers,
+      // routes, /health) decide what to do when Redis is away.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectionName: "un-store",
+    });
+    // ioredis reconnects on its own; without a listener it logs every error.
+    redis.on("error", () => {});
+    try {
+      await redis.connect();
+      const scripts = await loadScripts(redis);
+      return new RedisStore({ redis, keys: redisKeys(options.prefix ?? "un:"), scripts });
+    } catch (error) {
+      redis.disconnect();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
+        url: redactUrl(options.url),
+      });
+    }
+  }
+
+  // ---- tasks ----
+  async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+    const [result] = await tasks.enqueueMany(this.#ctx, [task], now);
+    return result;
+  }
+  enqueueMany(list: NewTask[], now: number): Promise<EnqueueResult[]> {
+    return tasks.enqueueMany(this.#ctx, list, now);
+  }
+  getTask(id: string): Promise<Task | null> {
+    return tasks.getTask(this.#ctx, id);
+  }
+  listTasks(filter: TaskFilter): Promise<Task[]> {
+    return tasks.listTasks(this.#ctx, filter);
+  }
+  claim(options: ClaimOptions): Promise<Task | null> {
+    return tasks.claim(this.#ctx, options);
+  }
+  renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
+    return tasks.renew(this.#ctx, id, fence, leaseMs, now);
+  }
+  progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
+    return tasks.progress(this.#ctx, id, fence, fraction, message);
+  }
+  complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
+    return tasks.complete(this.#ctx, id, fence, result, now);
+  }
+  fail(
+    id: string,
+    fence: number,
+    error: TaskError,
+    retryAt: number | null,
+    now: number,
+  ): Promise<FinishResult> {
+    return tasks.fail(this.#ctx, id, fence, error, retryAt, now);
+  }
+  cancel(id: string, now: number): Promise<FinishResult> {
+    return tasks.cancel(this.#ctx, id, now);
+  }
+  retry(id: string, now: number): Promise<Task> {
+    return tasks.retry(this.#ctx, id, now);
+  }
+  reprioritize(
+    id: string,
+    priority: number,
+    sortKey: number,
+    explanation: Task["explanation"],
+  ): Promise<Task> {
+    return tasks.reprioritize(this.#ctx, id, priority, sortKey, explanation);
+  }
+  promoteDue(now: number): Promise<TaskTransition[]> {
+    return tasks.promoteDue(this.#ctx, now);
+  }
+  nextDueAt(): Promise<number | null> {
+    return tasks.nextDueAt(this.#ctx);
+  }
+  recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
+    return tasks.recoverStalled(this.#ctx, now, all);
+  }
+  expireDue(now: number): Promise<TaskTransition[]> {
+    return tasks.expireDue(this.#ctx, now);
+  }
+  tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
+    return tasks.tasksNearDeadline(this.#ctx, before, limit);
+  }
+  queueCounts(): Promise<Record<string, QueueCounts>> {
+    return tasks.queueCounts(this.#ctx);
+  }
+
+  // ---- learned scores ----
+  recordRun(type: string, durationMs: number, ok: boolean, now: number): Promise<void> {
+    return coordination.recordRun(this.#ctx, type, durationMs, ok, now);
+  }
+  typeStats(type: string): Promise<TypeStats | null> {
+    return coordination.typeStats(this.#ctx, type);
+  }
+
+  // ---- events ----
+  appendEvents(list: CloudEvent[]): Promise<void> {
+    return events.appendEvents(this.#ctx, list);
+  }
+  eventHistory(query: EventQuery): Promise<CloudEvent[]> {
+    return events.eventHistory(this.#ctx, query);
+  }
+
+  // ---- retention ----
+  async trim(
+    policy: RetentionPolicy,
+    now: number,
+  ): Promise<{ tasks: number; events: number; results: number }> {
+    const trimmed = await tasks.trimTasks(this.#ctx, policy, now);
+    const removedEvents = await events.trimEvents(
+      this.#ctx,
+      now - policy.eventMaxAgeMs,
+      policy.maxEvents,
+    );
+    return { tasks: trimmed.tasks, events: removedEvents, results: trimmed.results };
+  }
+
+  // ---- sources, scanner state, file index ----
+  listSources(): Promise<StoredSource[]> {
+    return sources.listSources(this.#ctx);
+  }
+  getSource(id: string): Promise<StoredSource | null> {
+    return sources.getSource(this.#ctx, id);
+  }
+  putSource(source: StoredSource): Promise<void> {
+    return sources.putSource(this.#ctx, source);
+  }
+  deleteSource(id: string): Promise<boolean> {
+    return sources.deleteSource(this.#ctx, id);
+  }
+  getSourceState(sourceId: string, key: string): Promise<Json | null> {
+    return sources.getSourceState(this.#ctx, sourceId, key);
+  }
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
+    return sources.setSourceState(this.#ctx, sourceId, key, value);
+  }
+  listFiles(sourceId: string): Promise<FileEntry[]> {
+    return sources.listFiles(this.#ctx, sourceId);
+  }
+  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
+    return sources.putFiles(this.#ctx, sourceId, files);
+  }
+  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
+    return sources.deleteFiles(this.#ctx, sourceId, paths);
+  }
+
+  // ---- coordination ----
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
+    return coordination.acquireLease(this.#ctx, name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return coordination.releaseLease(this.#ctx, name, holder);
+  }
+  claimTick(name: string, tick: number): Promise<boolean> {
+    return coordination.claimTick(this.#ctx, name, tick);
+  }
+
+  async ping(): Promise<void> {
+    await guarded({ op: "ping" }, () => this.#ctx.redis.ping());
+  }
+
+  /** Closes the connection (waits for replies in flight). Safe to call twice. */
+  async close(): Promise<void> {
+    const { redis } = this.#ctx;
+    if (redis.status === "end") return;
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(invalid url)";
+  }
+}

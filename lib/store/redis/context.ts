@@ -1,0 +1,67 @@
+/**
+ * What the parts of the Redis store share: the connection, the key layout and
+ * the loaded scripts, plus the one place Redis errors become typed errors.
+ */
+
+import type { Redis } from "ioredis";
+import type { RedisKeys } from "./keys.ts";
+import { type ErrorContext, storeError } from "./replies.ts";
+import type { ScriptName, Scripts } from "./scripts.ts";
+
+/** The connection, keys and scripts of one open Redis store. */
+export interface RedisContext {
+  redis: Redis;
+  keys: RedisKeys;
+  scripts: Scripts;
+}
+
+/**
+ * Runs one Redis call and turns its failure into a typed error.
+ *
+ * @example
+ * ```ts
+ * const n = await guarded({ op: "listSources" }, () => ctx.redis.hlen(ctx.keys.sources));
+ * ```
+ */
+export async function guarded<T>(context: ErrorContext, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw storeError(error, context);
+  }
+}
+
+/**
+ * Runs a script with explicit keys.
+ *
+ * @example
+ * ```ts
+ * await runScript(ctx, "renew", [ctx.keys.task(id), ctx.keys.running], [id, "1", "2"], { op: "renew" });
+ * ```
+ */
+export function runScript(
+  ctx: RedisContext,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly string[],
+  context: ErrorContext,
+): Promise<unknown> {
+  return guarded(context, () => ctx.scripts[name].run(ctx.redis, keys, args));
+}
+
+/**
+ * Runs a task script: the fixed task keys, then the prefix and `args`.
+ *
+ * @example
+ * ```ts
+ * await runTaskScript(ctx, "cancel", [id, String(now)], { op: "cancel", taskId: id });
+ * ```
+ */
+export function runTaskScript(
+  ctx: RedisContext,
+  name: ScriptName,
+  args: readonly string[],
+  context: ErrorContext,
+): Promise<unknown> {
+  return runScript(ctx, name, ctx.keys.taskScriptKeys, [ctx.keys.prefix, ...args], context);
+}

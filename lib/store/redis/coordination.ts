@@ -1,0 +1,110 @@
+/**
+ * Coordination between processes sharing one Redis (named leases with fencing
+ * tokens, once-only ticks) and the learned statistics of task types.
+ */
+
+import type { TypeStats } from "../types.ts";
+import { guarded, type RedisContext, runScript } from "./context.ts";
+
+/**
+ * How long a claimed tick is remembered. Ticks are claimed when they are due,
+ * so a day is far more than any two processes can disagree about "now".
+ */
+const TICK_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Takes or renews a named lease; its fence, or null when another holder has it.
+ *
+ * @example
+ * ```ts
+ * const fence = await acquireLease(ctx, "scanner:inbox", "proc-1", 10_000, Date.now());
+ * ```
+ */
+export async function acquireLease(
+  ctx: RedisContext,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): Promise<number | null> {
+  const fence = await runScript(
+    ctx,
+    "acquireLease",
+    [ctx.keys.lease(name)],
+    [holder, String(now + ttlMs), String(now)],
+    { op: "acquireLease" },
+  );
+  return fence === null ? null : Number(fence);
+}
+
+/**
+ * Frees a named lease when `holder` holds it.
+ *
+ * @example
+ * ```ts
+ * await releaseLease(ctx, "scanner:inbox", "proc-1");
+ * ```
+ */
+export async function releaseLease(ctx: RedisContext, name: string, holder: string): Promise<void> {
+  await runScript(ctx, "releaseLease", [ctx.keys.lease(name)], [holder], { op: "releaseLease" });
+}
+
+/**
+ * True the first time (name, tick) is claimed by any process.
+ *
+ * @example
+ * ```ts
+ * if (await claimTick(ctx, "nightly", 28_000_000)) runNightly();
+ * ```
+ */
+export async function claimTick(ctx: RedisContext, name: string, tick: number): Promise<boolean> {
+  const reply = await guarded(
+    { op: "claimTick" },
+    () => ctx.redis.set(ctx.keys.tick(name, tick), "1", "PX", TICK_MEMORY_MS, "NX"),
+  );
+  return reply === "OK";
+}
+
+/**
+ * Counts one run of a task type and folds its duration into the moving average.
+ *
+ * @example
+ * ```ts
+ * await recordRun(ctx, "file.metadata", 12, true, Date.now());
+ * ```
+ */
+export async function recordRun(
+  ctx: RedisContext,
+  type: string,
+  durationMs: number,
+  ok: boolean,
+  now: number,
+): Promise<void> {
+  await runScript(
+    ctx,
+    "recordRun",
+    [ctx.keys.typeStats(type)],
+    [String(durationMs), ok ? "1" : "0", String(now)],
+    { op: "recordRun" },
+  );
+}
+
+/**
+ * Learned statistics of a task type, or null before its first run.
+ *
+ * @example
+ * ```ts
+ * const stats = await typeStats(ctx, "file.metadata");
+ * ```
+ */
+export async function typeStats(ctx: RedisContext, type: string): Promise<TypeStats | null> {
+  const h = await guarded({ op: "typeStats" }, () => ctx.redis.hgetall(ctx.keys.typeStats(type)));
+  if (h.runs === undefined) return null;
+  return {
+    type,
+    runs: Number(h.runs),
+    failures: Number(h.failures),
+    avgMs: Number(h.avgMs),
+    updatedAt: Number(h.updatedAt),
+  };
+}

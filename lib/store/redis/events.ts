@@ -1,0 +1,99 @@
+/**
+ * The event log on Redis: three structures keyed by the event's ULID, so
+ * `after=<id>` is a lexicographic range and appends are idempotent by id.
+ * - `ev:ids`: ZSET, every score 0, members ordered by id (= time order of ULIDs);
+ * - `ev:times`: ZSET by the event's `time` (epoch ms), for age-based trimming;
+ * - `ev:data`: HASH id → CloudEvent JSON.
+ */
+
+import type { CloudEvent } from "../../events.ts";
+import { compilePattern } from "../../wildcard.ts";
+import type { EventQuery } from "../types.ts";
+import { type RedisContext, runScript } from "./context.ts";
+import { asList } from "./replies.ts";
+
+/** Events read per round trip when a type filter drops some of them. */
+const HISTORY_PAGE = 500;
+/** Events removed per script call, so a trim never blocks Redis for long. */
+const TRIM_BATCH = 1000;
+
+function eventKeys(ctx: RedisContext): string[] {
+  return [ctx.keys.eventIds, ctx.keys.eventTimes, ctx.keys.eventData];
+}
+
+/**
+ * Appends events; ids already stored are ignored.
+ *
+ * @example
+ * ```ts
+ * await appendEvents(ctx, [createEvent({ type: "file.created", source: "/un/api" })]);
+ * ```
+ */
+export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const args: string[] = [];
+  for (const event of events) {
+    const time = Date.parse(event.time);
+    args.push(event.id, String(Number.isNaN(time) ? 0 : time), JSON.stringify(event));
+  }
+  await runScript(ctx, "appendEvents", eventKeys(ctx), args, { op: "appendEvents" });
+}
+
+/**
+ * Events after `query.after` whose type matches `query.type`, oldest first.
+ *
+ * @example
+ * ```ts
+ * const events = await eventHistory(ctx, { type: "file.*", limit: 50 });
+ * ```
+ */
+export async function eventHistory(ctx: RedisContext, query: EventQuery): Promise<CloudEvent[]> {
+  const matches = query.type === undefined ? null : compilePattern(query.type);
+  const out: CloudEvent[] = [];
+  let after = query.after ?? "";
+  while (out.length < query.limit) {
+    const want = matches ? HISTORY_PAGE : query.limit - out.length;
+    const page = asList(
+      await runScript(ctx, "history", eventKeys(ctx), [after, String(want)], {
+        op: "eventHistory",
+      }),
+      "eventHistory",
+    ) as string[];
+    for (let i = 0; i + 1 < page.length && out.length < query.limit; i += 2) {
+      const event = JSON.parse(page[i + 1]) as CloudEvent;
+      if (!matches || matches(event.type)) out.push(event);
+    }
+    if (page.length < want * 2) break;
+    after = page[page.length - 2];
+  }
+  return out;
+}
+
+/**
+ * Removes events older than `cutoffMs` (by `time`) and the oldest beyond `maxEvents`.
+ *
+ * @example
+ * ```ts
+ * const removed = await trimEvents(ctx, Date.now() - 86_400_000, 10_000);
+ * ```
+ */
+export async function trimEvents(
+  ctx: RedisContext,
+  cutoffMs: number,
+  maxEvents: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const removed = Number(
+      await runScript(
+        ctx,
+        "trimEvents",
+        eventKeys(ctx),
+        [String(cutoffMs), String(maxEvents), String(TRIM_BATCH)],
+        { op: "trim" },
+      ),
+    );
+    total += removed;
+    if (removed < TRIM_BATCH) return total;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The Lua scripts of the Redis store: every queue change is one atomic script
+ * (BullMQ's convention, `scripts/<verb>-<numKeys>.lua`). They are read from
+ * disk at open, `--- @include "name"` lines are replaced by
+ * `scripts/includes/<name>.lua`, and they run by EVALSHA, falling back to EVAL
+ * when Redis lost its script cache (restart, SCRIPT FLUSH).
+ */
+
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/** Every script by the name it is called by → its file name without `.lua`. */
+export const SCRIPT_FILES = {
+  acquireLease: "acquire-lease-1",
+  appendEvents: "append-events-3",
+  cancel: "cancel-11",
+  claim: "claim-11",
+  complete: "complete-11",
+  enqueue: "enqueue-11",
+  expire: "expire-11",
+  fail: "fail-11",
+  history: "history-3",
+  list: "list-11",
+  progress: "progress-1",
+  promote: "promote-11",
+  recordRun: "record-run-1",
+  recover: "recover-11",
+  releaseLease: "release-lease-1",
+  renew: "renew-2",
+  reprioritize: "reprioritize-11",
+  retry: "retry-11",
+  trim: "trim-11",
+  trimEvents: "trim-events-3",
+} as const;
+
+/** The name a script is called by. */
+export type ScriptName = keyof typeof SCRIPT_FILES;
+
+/** Every loaded script by name. */
+export type Scripts = Record<ScriptName, LuaScript>;
+
+const INCLUDE = /^--- @include "([a-z-]+)"$/m;
+
+/**
+ * One loaded Lua script.
+ *
+ * @example
+ * ```ts
+ * const script = new LuaScript("renew", 2, "return 1");
+ * await script.run(redis, ["un:t:1", "un:running"], ["1", "2", "3"]);
+ * ```
+ */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(readonly name: string, readonly numKeys: number, readonly source: string) {
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  /** Runs the script; the reply is whatever the script returns. */
+  async run(redis: Redis, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (keys.length !== this.numKeys) {
+      throw new Error(`script ${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    }
+    try {
+      return await redis.evalsha(this.sha, this.numKeys, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return await redis.eval(this.source, this.numKeys, ...keys, ...args);
+    }
+  }
+}
+
+async function readScript(name: string): Promise<string> {
+  return await Deno.readTextFile(new URL(`./scripts/${name}.lua`, import.meta.url));
+}
+
+async function expandIncludes(source: string): Promise<string> {
+  let out = source;
+  for (let match = INCLUDE.exec(out); match; match = INCLUDE.exec(out)) {
+    const included = await readScript(`includes/${match[1]}`);
+    out = out.replace(match[0], included);
+  }
+  return out;
+}
+
+/**
+ * Reads every script and loads it into Redis's script cache.
+ *
+ * @example
+ * ```ts
+ * const scripts = await loadScripts(redis);
+ * await scripts.claim.run(redis, keys, args);
+ * ```
+ */
+export async function loadScripts(redis: Redis): Promise<Scripts> {
+  const names = Object.keys(SCRIPT_FILES) as ScriptName[];
+  const entries = await Promise.all(names.map(async (name) => {
+    const file = SCRIPT_FILES[name];
+    const numKeys = Number(file.slice(file.lastIndexOf("-") + 1));
+    const script = new LuaScript(name, numKeys, await expandIncludes(await readScript(file)));
+    await redis.script("LOAD", script.source);
+    return [name, script] as const;
+  }));
+  return Object.fromEntries(entries) as Scripts;
+}

@@ -1,0 +1,165 @@
+/**
+ * Sources, their scanner state and their file index on Redis:
+ * - `sources`: HASH source id → StoredSource JSON;
+ * - `ss:<sourceId>`: HASH key → JSON state;
+ * - `fi:<sourceId>`: HASH path → `[size, mtimeMs]`.
+ */
+
+import type { Json } from "../../events.ts";
+import type { FileEntry, StoredSource } from "../types.ts";
+import { guarded, type RedisContext } from "./context.ts";
+
+/**
+ * Every source, ordered by createdAt then id.
+ *
+ * @example
+ * ```ts
+ * const sources = await listSources(ctx);
+ * ```
+ */
+export async function listSources(ctx: RedisContext): Promise<StoredSource[]> {
+  const all = await guarded({ op: "listSources" }, () => ctx.redis.hvals(ctx.keys.sources));
+  return all
+    .map((json) => JSON.parse(json) as StoredSource)
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * One source, or null.
+ *
+ * @example
+ * ```ts
+ * const source = await getSource(ctx, "inbox");
+ * ```
+ */
+export async function getSource(ctx: RedisContext, id: string): Promise<StoredSource | null> {
+  const json = await guarded({ op: "getSource" }, () => ctx.redis.hget(ctx.keys.sources, id));
+  return json === null ? null : JSON.parse(json) as StoredSource;
+}
+
+/**
+ * Creates or replaces a source.
+ *
+ * @example
+ * ```ts
+ * await putSource(ctx, { id: "inbox", kind: "fs", enabled: true, spec: {}, origin: "api", createdAt: 1, updatedAt: 1 });
+ * ```
+ */
+export async function putSource(ctx: RedisContext, source: StoredSource): Promise<void> {
+  await guarded(
+    { op: "putSource" },
+    () => ctx.redis.hset(ctx.keys.sources, source.id, JSON.stringify(source)),
+  );
+}
+
+/**
+ * Deletes a source with its state and file index; true when it existed.
+ *
+ * @example
+ * ```ts
+ * const existed = await deleteSource(ctx, "inbox");
+ * ```
+ */
+export async function deleteSource(ctx: RedisContext, id: string): Promise<boolean> {
+  const replies = await guarded({ op: "deleteSource" }, () =>
+    ctx.redis.multi()
+      .hdel(ctx.keys.sources, id)
+      .del(ctx.keys.sourceState(id), ctx.keys.files(id))
+      .exec());
+  return Number(replies?.[0]?.[1] ?? 0) === 1;
+}
+
+/**
+ * A scanner's stored value for `key`, or null.
+ *
+ * @example
+ * ```ts
+ * const etag = await getSourceState(ctx, "feed", "etag");
+ * ```
+ */
+export async function getSourceState(
+  ctx: RedisContext,
+  sourceId: string,
+  key: string,
+): Promise<Json | null> {
+  const json = await guarded(
+    { op: "getSourceState" },
+    () => ctx.redis.hget(ctx.keys.sourceState(sourceId), key),
+  );
+  return json === null ? null : JSON.parse(json) as Json;
+}
+
+/**
+ * Stores a scanner's value for `key` (null deletes it).
+ *
+ * @example
+ * ```ts
+ * await setSourceState(ctx, "feed", "etag", "W/\"abc\"");
+ * ```
+ */
+export async function setSourceState(
+  ctx: RedisContext,
+  sourceId: string,
+  key: string,
+  value: Json | null,
+): Promise<void> {
+  const hash = ctx.keys.sourceState(sourceId);
+  await guarded(
+    { op: "setSourceState" },
+    () =>
+      value === null ? ctx.redis.hdel(hash, key) : ctx.redis.hset(hash, key, JSON.stringify(value)),
+  );
+}
+
+/**
+ * The file index of a source, ordered by path.
+ *
+ * @example
+ * ```ts
+ * const files = await listFiles(ctx, "inbox");
+ * ```
+ */
+export async function listFiles(ctx: RedisContext, sourceId: string): Promise<FileEntry[]> {
+  const all = await guarded({ op: "listFiles" }, () => ctx.redis.hgetall(ctx.keys.files(sourceId)));
+  return Object.entries(all)
+    .map(([path, json]) => {
+      const [size, mtimeMs] = JSON.parse(json) as [number, number];
+      return { path, size, mtimeMs };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Adds or updates files of a source's index (by path).
+ *
+ * @example
+ * ```ts
+ * await putFiles(ctx, "inbox", [{ path: "a.txt", size: 3, mtimeMs: 1700000000000 }]);
+ * ```
+ */
+export async function putFiles(
+  ctx: RedisContext,
+  sourceId: string,
+  files: FileEntry[],
+): Promise<void> {
+  if (files.length === 0) return;
+  const fields = new Map(files.map((f) => [f.path, JSON.stringify([f.size, f.mtimeMs])]));
+  await guarded({ op: "putFiles" }, () => ctx.redis.hset(ctx.keys.files(sourceId), fields));
+}
+
+/**
+ * Removes files from a source's index.
+ *
+ * @example
+ * ```ts
+ * await deleteFiles(ctx, "inbox", ["a.txt"]);
+ * ```
+ */
+export async function deleteFiles(
+  ctx: RedisContext,
+  sourceId: string,
+  paths: string[],
+): Promise<void> {
+  if (paths.length === 0) return;
+  await guarded({ op: "deleteFiles" }, () => ctx.redis.hdel(ctx.keys.files(sourceId), ...paths));
+}
