@@ -1,0 +1,53 @@
+/**
+ * The built-in task types: they make `un` useful without writing code
+ * (`exec` a configured command, deliver an `http` request, read
+ * `file.metadata`) and give trials and benchmarks something to run (`noop`,
+ * `sleep`).
+ */
+
+import type { Config } from "../config.ts";
+import { execHandler } from "./exec.ts";
+import { fileMetadataHandler } from "./file-metadata.ts";
+import { httpHandler } from "./http.ts";
+import { noopHandler } from "./noop.ts";
+import { sleepHandler } from "./sleep.ts";
+import { defineHandler, type HandlerMap } from "./types.ts";
+
+/**
+ * The built-in task types, so a caller can tell which of a module's handlers
+ * replace one.
+ *
+ * @example
+ * ```ts
+ * BUILTIN_TASK_TYPES.includes("exec"); // true
+ * ```
+ */
+export const BUILTIN_TASK_TYPES: readonly string[] = [
+  "noop",
+  "sleep",
+  "file.metadata",
+  "exec",
+  "http",
+];
+
+/**
+ * The built-in handlers for a config. Relative paths (`file.metadata`'s
+ * `payload.path`, an exec command's `cwd`) resolve against `options.cwd`,
+ * by default the process's working directory.
+ *
+ * @example
+ * ```ts
+ * const handlers = builtinHandlers(config);
+ * await handlers["noop"](task, ctx); // task.payload
+ * ```
+ */
+export function builtinHandlers(config: Config, options: { cwd?: string } = {}): HandlerMap {
+  const cwd = options.cwd ?? Deno.cwd();
+  return {
+    "noop": noopHandler,
+    "sleep": defineHandler(sleepHandler),
+    "file.metadata": defineHandler(fileMetadataHandler({ cwd })),
+    "exec": defineHandler(execHandler(config, { cwd })),
+    "http": defineHandler(httpHandler(config)),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The `http` built-in: delivers one request (a webhook, an API call), signed
+ * when `http.signingSecret` is set. Statuses that a retry can change (408, 429,
+ * 5xx, network errors, timeouts) fail the attempt; other 4xx fail the task for
+ * good, since sending the same request again gets the same answer.
+ */
+
+import { createHmac } from "node:crypto";
+import { z } from "zod";
+import type { Config } from "../config.ts";
+import { PermanentError } from "../errors.ts";
+import { captureText } from "./capture.ts";
+import { parsePayload } from "./payload.ts";
+import type { Handler } from "./types.ts";
+
+/** Header carrying `sha256=<hex HMAC-SHA256 of the body>` (the scheme GitHub webhooks use). */
+export const SIGNATURE_HEADER = "X-Un-Signature-256";
+
+/** Response headers kept in the result: enough to follow up, not the whole set. */
+const KEPT_HEADERS = [
+  "content-type",
+  "content-length",
+  "location",
+  "etag",
+  "last-modified",
+  "retry-after",
+] as const;
+
+/** Status codes a later attempt can change although they are 4xx. */
+const RETRYABLE_4XX = new Set([408, 429]);
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+const httpPayload = z.object({
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  method: z.enum(METHODS).optional(),
+  headers: z.record(z.string(), z.string(), { error: "must be an object of string values" })
+    .default({}),
+  body: z.json().optional(),
+});
+
+/** Payload of `http`. `method` defaults to POST with a body, GET without. */
+export type HttpPayload = z.input<typeof httpPayload>;
+
+/** Result of `http` (a type alias, so it is assignable to `Json`). */
+export type HttpResult = {
+  status: number;
+  /** A few response headers (content-type, content-length, location, etag, last-modified, retry-after). */
+  headers: Record<string, string>;
+  /** The first 64 KiB of the response body, as text. */
+  body: string;
+  /** Present when the body was longer than 64 KiB. */
+  truncated?: true;
+};
+
+/**
+ * The signature header value for a body: `sha256=` and the hex HMAC-SHA256.
+ * Receivers recompute it over the raw body and compare in constant time.
+ *
+ * @example
+ * ```ts
+ * signBody("s3cret", '{"a":1}'); // "sha256=..."
+ * ```
+ */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/**
+ * Makes the `http` handler.
+ *
+ * @example
+ * ```ts
+ * // un.config.json: { "http": { "signingSecret": "..." } }
+ * const handler = httpHandler(config);
+ * // task payload: { "url": "https://hooks.example.com/un", "body": { "path": "a.md" } }
+ * const { status, body } = await handler(task, ctx);
+ * ```
+ */
+export function httpHandler(config: Config): Handler<unknown, HttpResult> {
+  return async (task, ctx) => {
+    const payload = parsePayload("http", httpPayload, task.payload);
+    const method = payload.method ?? (payload.body === undefined ? "GET" : "POST");
+    if (payload.body !== undefined && (method === "GET" || method === "HEAD")) {
+      throw new PermanentError(`http: payload.body is not allowed with method ${method}`);
+    }
+    const url = new URL(payload.url);
+    // Query strings and user info often hold tokens: messages name only origin and path.
+    const target = `${method} ${url.origin}${url.pathname}`;
+    const body = payload.body === undefined ? "" : JSON.stringify(payload.body);
+    const headers = new Headers(payload.headers);
+    if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
+    if (!headers.has("user-agent")) headers.set("user-agent", "un");
+    // Set after the payload's headers, so a payload cannot forge them.
+    headers.set("x-un-task-id", task.id);
+    headers.set("x-un-attempt", String(ctx.attempt));
+    if (config.http.signingSecret) {
+      headers.set(SIGNATURE_HEADER, signBody(config.http.signingSecret, body));
+    }
+
+    ctx.signal.throwIfAborted();
+    const stop = new AbortController();
+    const onTaskAbort = () => stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener("abort", onTaskAbort, { once: true });
+    const timeoutMs = config.http.timeoutMs;
+    const timer = setTimeout(
+      () => stop.abort(new Error(`http: ${target} timed out after ${timeoutMs}ms`)),
+      timeoutMs,
+    );
+    let response: Response;
+    let text: { text: string; truncated: boolean };
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body || undefined,
+        signal: stop.signal,
+      });
+      text = response.body
+        ? await captureText(response.body, { drain: false })
+        : { text: "", truncated: false };
+    } catch (err) {
+      // Cancel, task timeout or our own timeout: say which, not "signal is aborted".
+      if (stop.signal.aborted) throw stop.signal.reason;
+      throw new Error(`http: ${target} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", onTaskAbort);
+    }
+
+    const status = response.status;
+    if (status >= 500 || RETRYABLE_4XX.has(status)) {
+      throw new Error(`http: ${target} answered ${status}${snippet(text.text)}`);
+    }
+    if (status >= 400) {
+      throw new PermanentError(`http: ${target} answered ${status}${snippet(text.text)}`);
+    }
+    const kept: Record<string, string> = {};
+    for (const name of KEPT_HEADERS) {
+      const value = response.headers.get(name);
+      if (value !== null) kept[name] = value;
+    }
+    const result: HttpResult = { status, headers: kept, body: text.text };
+    if (text.truncated) result.truncated = true;
+    return result;
+  };
+}
+
+/** The start of a response body for an error message. */
+function snippet(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim().slice(0, 300);
+  return line ? `: ${line}` : "";
+}

@@ -1,0 +1,104 @@
+/**
+ * Loads the handlers a runtime can run: the built-ins plus the project's
+ * module named by `handlers` in the config.
+ */
+
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Config } from "../config.ts";
+import { builtinHandlers } from "./builtin.ts";
+import type { Handler, HandlerMap } from "./types.ts";
+
+/** What a module must export, for error messages. */
+const SHAPE = "default { [taskType]: handler }";
+
+/** Names a value's kind for a message: "number", "null", "an array". */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "function") return "a function";
+  return typeof value;
+}
+
+/** Where a `handlers` setting points: a URL as given, or a path against `cwd`. */
+function moduleUrl(specifier: string, cwd: string): URL {
+  // "file:", "http:" ... but not a Windows drive letter ("C:\").
+  if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return new URL(specifier);
+  return pathToFileURL(resolve(cwd, specifier));
+}
+
+/**
+ * Imports a handlers module and checks its shape: the default export (or a
+ * named export `handlers`) must be a record of task type to function.
+ *
+ * @example
+ * ```ts
+ * const handlers = await importHandlersModule("./handlers.ts", "/srv/project");
+ * Object.keys(handlers); // ["embed", "word-count"]
+ * ```
+ */
+export async function importHandlersModule(specifier: string, cwd: string): Promise<HandlerMap> {
+  const url = moduleUrl(specifier, cwd);
+  if (url.protocol === "file:") {
+    try {
+      await Deno.stat(url);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new Error(`handlers module ${specifier} does not exist (looked for ${fileURLToPath(url)})`);
+      }
+      throw err;
+    }
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url.href);
+  } catch (err) {
+    throw new Error(`handlers module ${specifier} failed to load: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const exported = mod.default !== undefined ? mod.default : mod.handlers;
+  if (exported === undefined) {
+    const names = Object.keys(mod);
+    throw new Error(
+      `handlers module ${specifier} must export ${SHAPE} (or a named export "handlers"), got ${
+        names.length ? `only the exports ${names.join(", ")}` : "no exports"
+      }`,
+    );
+  }
+  if (exported === null || typeof exported !== "object" || Array.isArray(exported)) {
+    throw new Error(`handlers module ${specifier} must export ${SHAPE}, got ${describe(exported)}`);
+  }
+  const handlers: HandlerMap = {};
+  for (const [type, handler] of Object.entries(exported)) {
+    if (typeof handler !== "function") {
+      throw new Error(
+        `handlers module ${specifier} must export ${SHAPE}, got ${
+          describe(handler)
+        } at key '${type}'`,
+      );
+    }
+    handlers[type] = handler as Handler;
+  }
+  return handlers;
+}
+
+/**
+ * The handlers a runtime runs: the built-ins, plus (when `config.handlers` is
+ * set) the project's module, whose handlers win over a built-in of the same
+ * type. `options.cwd` is the config file's directory: the module path and the
+ * built-ins' relative paths resolve against it. Overrides are not logged here;
+ * compare with `BUILTIN_TASK_TYPES` to log them.
+ *
+ * @example
+ * ```ts
+ * const { config, file } = await loadConfig();
+ * const cwd = file ? dirname(resolve(file)) : Deno.cwd();
+ * const handlers = await loadHandlers(config, { cwd });
+ * ```
+ */
+export async function loadHandlers(config: Config, options: { cwd: string }): Promise<HandlerMap> {
+  const handlers = builtinHandlers(config, { cwd: options.cwd });
+  if (config.handlers === undefined) return handlers;
+  return { ...handlers, ...await importHandlersModule(config.handlers, options.cwd) };
+}
