@@ -44,7 +44,9 @@ export async function importHandlersModule(specifier: string, cwd: string): Prom
       await Deno.stat(url);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new Error(`handlers module ${specifier} does not exist (looked for ${fileURLToPath(url)})`);
+        throw new Error(
+          `handlers module ${specifier} does not exist (looked for ${fileURLToPath(url)})`,
+        );
       }
       throw err;
     }
