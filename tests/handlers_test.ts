@@ -7,7 +7,7 @@
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConfigInput, parseConfig } from "../lib/config.ts";
+import { ConfigError, type ConfigInput, parseConfig } from "../lib/config.ts";
 import { PermanentError } from "../lib/errors.ts";
 import type { Json } from "../lib/events.ts";
 import { builtinHandlers } from "../lib/handlers/builtin.ts";
@@ -703,6 +703,7 @@ export default {
         const err = await rejects(() =>
           loadHandlers(parseConfig({ handlers: `./${file}` }), { cwd: dir })
         );
+        assert(err instanceof ConfigError, `${file}: a config problem, got ${err.name}`);
         assert(err.message.includes(`handlers module ./${file}`), err.message);
         assert(err.message.includes(expected), `${file}: ${err.message}`);
       }

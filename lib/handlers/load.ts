@@ -5,7 +5,7 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Config } from "../config.ts";
+import { type Config, ConfigError } from "../config.ts";
 import { builtinHandlers } from "./builtin.ts";
 import type { Handler, HandlerMap } from "./types.ts";
 
@@ -29,7 +29,9 @@ function moduleUrl(specifier: string, cwd: string): URL {
 
 /**
  * Imports a handlers module and checks its shape: the default export (or a
- * named export `handlers`) must be a record of task type to function.
+ * named export `handlers`) must be a record of task type to function. A module
+ * that is missing, does not load or has another shape is a {@link ConfigError}
+ * (the `handlers` key points at something unusable), so `un start` exits 2.
  *
  * @example
  * ```ts
@@ -44,9 +46,9 @@ export async function importHandlersModule(specifier: string, cwd: string): Prom
       await Deno.stat(url);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new Error(
+        throw new ConfigError([
           `handlers module ${specifier} does not exist (looked for ${fileURLToPath(url)})`,
-        );
+        ]);
       }
       throw err;
     }
@@ -55,30 +57,29 @@ export async function importHandlersModule(specifier: string, cwd: string): Prom
   try {
     mod = await import(url.href);
   } catch (err) {
-    throw new Error(`handlers module ${specifier} failed to load: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ConfigError([
+      `handlers module ${specifier} failed to load: ${(err as Error).message}`,
+    ]);
   }
   const exported = mod.default !== undefined ? mod.default : mod.handlers;
   if (exported === undefined) {
     const names = Object.keys(mod);
-    throw new Error(
+    throw new ConfigError([
       `handlers module ${specifier} must export ${SHAPE} (or a named export "handlers"), got ${
         names.length ? `only the exports ${names.join(", ")}` : "no exports"
       }`,
-    );
+    ]);
   }
   if (exported === null || typeof exported !== "object" || Array.isArray(exported)) {
-    throw new Error(`handlers module ${specifier} must export ${SHAPE}, got ${describe(exported)}`);
+    throw new ConfigError([
+      `handlers module ${specifier} must export ${SHAPE}, got ${describe(exported)}`,
+    ]);
   }
   const handlers: HandlerMap = {};
   for (const [type, handler] of Object.entries(exported)) {
     if (typeof handler !== "function") {
-      throw new Error(
-        `handlers module ${specifier} must export ${SHAPE}, got ${
-          describe(handler)
-        } at key '${type}'`,
-      );
+      const got = `${describe(handler)} at key '${type}'`;
+      throw new ConfigError([`handlers module ${specifier} must export ${SHAPE}, got ${got}`]);
     }
     handlers[type] = handler as Handler;
   }
