@@ -1,0 +1,100 @@
+/**
+ * Conformance: read views over tasks (queueCounts, listTasks) and the learned
+ * type statistics.
+ */
+
+import assert from "node:assert/strict";
+import type { QueueCounts } from "../../../lib/store/types.ts";
+import { add, mustClaim, newTask, type StoreCase, T0 } from "./helpers.ts";
+
+const zero: QueueCounts = {
+  waiting: 0,
+  scheduled: 0,
+  queued: 0,
+  running: 0,
+  retrying: 0,
+  succeeded: 0,
+  failed: 0,
+  dead: 0,
+  cancelled: 0,
+  expired: 0,
+};
+
+/** Cases of `queueCounts`. */
+export const countCases: Record<string, StoreCase> = {
+  "counts by queue and state, every state present": async (store) => {
+    assert.deepEqual(await store.queueCounts(), {});
+    const root = await add(store, { queue: "mail" });
+    await add(store, { queue: "mail", dependsOn: [root.id] });
+    await add(store, { queue: "mail", runAt: T0 + 1_000 });
+    await add(store, { queue: "video" });
+    await add(store, { queue: "video" });
+    await mustClaim(store, T0, { queues: ["video"] });
+    const cancelled = await add(store, { queue: "video" });
+    await store.cancel(cancelled.id, T0);
+    assert.deepEqual(await store.queueCounts(), {
+      mail: { ...zero, queued: 1, waiting: 1, scheduled: 1 },
+      video: { ...zero, queued: 1, running: 1, cancelled: 1 },
+    });
+  },
+};
+
+/** Cases of `listTasks`. */
+export const listCases: Record<string, StoreCase> = {
+  "newest first by createdAt, then id; filters combine": async (store) => {
+    const old = await add(store, { createdAt: T0 - 1_000, type: "embed", queue: "a" });
+    const midA = await add(store, { createdAt: T0, type: "embed", queue: "b" });
+    const midB = await add(store, { createdAt: T0, type: "mail", queue: "a" });
+    const young = await add(store, { createdAt: T0 + 1_000, type: "embed", queue: "a" });
+    await store.cancel(young.id, T0);
+    assert.deepEqual((await store.listTasks({})).map((t) => t.id), [
+      young.id,
+      midB.id,
+      midA.id,
+      old.id,
+    ]);
+    assert.deepEqual((await store.listTasks({ type: "embed" })).map((t) => t.id), [
+      young.id,
+      midA.id,
+      old.id,
+    ]);
+    assert.deepEqual((await store.listTasks({ queue: "a", state: "queued" })).map((t) => t.id), [
+      midB.id,
+      old.id,
+    ]);
+    assert.deepEqual(
+      (await store.listTasks({ queue: "a", type: "embed", state: "queued" })).map((t) => t.id),
+      [old.id],
+    );
+    assert.deepEqual((await store.listTasks({ limit: 2 })).map((t) => t.id), [young.id, midB.id]);
+    assert.deepEqual(await store.listTasks({ state: "running" }), []);
+  },
+
+  "the default limit is 100": async (store) => {
+    await store.enqueueMany(Array.from({ length: 105 }, () => newTask()), T0);
+    assert.equal((await store.listTasks({})).length, 100);
+    assert.equal((await store.listTasks({ limit: 105 })).length, 105);
+  },
+};
+
+/** Cases of `recordRun` and `typeStats`. */
+export const statsCases: Record<string, StoreCase> = {
+  "runs and failures are counted; avgMs is a moving average (alpha 0.2)": async (store) => {
+    assert.equal(await store.typeStats("embed"), null);
+    await store.recordRun("embed", 100, true, T0);
+    assert.deepEqual(await store.typeStats("embed"), {
+      type: "embed",
+      runs: 1,
+      failures: 0,
+      avgMs: 100,
+      updatedAt: T0,
+    });
+    await store.recordRun("embed", 200, false, T0 + 5);
+    const stats = await store.typeStats("embed");
+    assert.equal(stats?.runs, 2);
+    assert.equal(stats?.failures, 1);
+    assert.ok(Math.abs((stats?.avgMs ?? 0) - 120) < 1e-9, `avgMs ${stats?.avgMs}`);
+    assert.equal(stats?.updatedAt, T0 + 5);
+    assert.equal(await store.typeStats("other"), null);
+  },
+};
