@@ -5,7 +5,7 @@
  */
 
 /** Output kept per stream: 64 KiB. */
-export const CAPTURE_LIMIT_BYTES = 64 * 1024;
+const CAPTURE_LIMIT_BYTES = 64 * 1024;
 
 /** What {@link captureText} kept. */
 export interface CapturedText {
@@ -19,7 +19,7 @@ export interface CapturedText {
 
 /** How {@link captureText} bounds a stream. */
 export interface CaptureOptions {
-  /** Bytes kept; default {@link CAPTURE_LIMIT_BYTES}. */
+  /** Bytes kept; default 64 KiB. */
   limit?: number;
   /** Keep the first bytes (`head`, default) or the last ones (`tail`: error output ends with the cause). */
   keep?: "head" | "tail";

@@ -16,7 +16,7 @@ import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
 
 /** After SIGTERM, a command has this long to exit before SIGKILL. */
-export const KILL_GRACE_MS = 2_000;
+const KILL_GRACE_MS = 2_000;
 /** After the command exits, its output pipes get this long to drain (a background child may hold them). */
 const DRAIN_MS = 1_000;
 /** Lines of stderr quoted in a failure message. */

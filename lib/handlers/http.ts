@@ -13,7 +13,17 @@ import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
 
-/** Header carrying `sha256=<hex HMAC-SHA256 of the body>` (the scheme GitHub webhooks use). */
+/**
+ * Header carrying `sha256=<hex HMAC-SHA256 of the body>` (the scheme GitHub
+ * webhooks use).
+ *
+ * @example
+ * ```ts
+ * // In the receiver:
+ * const expected = signBody(secret, await request.text());
+ * const ok = request.headers.get(SIGNATURE_HEADER) === expected; // compare in constant time
+ * ```
+ */
 export const SIGNATURE_HEADER = "X-Un-Signature-256";
 
 /** Response headers kept in the result: enough to follow up, not the whole set. */

@@ -8,7 +8,7 @@ import type { Handler } from "./types.ts";
 import { parsePayload } from "./payload.ts";
 
 /** Longest sleep accepted: 24 hours. */
-export const MAX_SLEEP_MS = 86_400_000;
+const MAX_SLEEP_MS = 86_400_000;
 
 const range = `must be a number 0..${MAX_SLEEP_MS}`;
 const sleepPayload = z.object({
@@ -30,10 +30,10 @@ export type SleepResult = { slept: number };
  * const result = await sleepHandler(task, ctx); // { slept: 250 }
  * ```
  */
-export const sleepHandler: Handler<unknown, SleepResult> = (task, ctx) => {
+export const sleepHandler: Handler<unknown, SleepResult> = async (task, ctx) => {
   const { ms } = parsePayload("sleep", sleepPayload, task.payload);
   const { signal } = ctx;
-  return new Promise<SleepResult>((resolve, reject) => {
+  return await new Promise<SleepResult>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
