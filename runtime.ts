@@ -163,8 +163,8 @@ export class Runtime implements ControlPlane {
           const type = ev.event.type as string;
           if (type.startsWith("xstate.")) return;
           this.#inspector.record(
-            ev.sourceRef?.id ?? "external",
-            ev.actorRef.id,
+            actorId(ev.sourceRef) ?? "external",
+            actorId(ev.actorRef) ?? "?",
             type,
             summarize(ev.event as RuntimeMessage),
           );
@@ -386,6 +386,11 @@ function summarize(message: RuntimeMessage): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** XState's inspection types name refs loosely; every ref we make has an `id`. */
+function actorId(ref: unknown): string | undefined {
+  return (ref as { id?: string } | undefined)?.id;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -163,16 +163,19 @@ export const supervisorMachine = setup({
   on: {
     "event.publish": {
       actions: ({ context, event }) => {
-        const logged = context.eventLog.append(event.event);
+        if (event.reply) {
+          const reply = event.reply;
+          context.eventLog.append(event.event).then(() => reply.resolve(event.event), reply.reject);
+        } else {
+          context.eventLog.write(event.event);
+        }
         context.bus.publish(event.event);
-        if (event.reply) logged.then(() => event.reply!.resolve(event.event), event.reply.reject);
-        else logged.catch(() => {}); // the event log reports write failures itself
       },
     },
     "event.emit": {
       actions: ({ context, event }) => {
         const e = createEvent(event.init);
-        context.eventLog.append(e).catch(() => {});
+        context.eventLog.write(e);
         context.bus.publish(e);
       },
     },
@@ -229,7 +232,7 @@ export const supervisorMachine = setup({
           priority: "high",
           data: { actor: id, kind: spec.kind, error: errorText(error), restarts: recent.length },
         });
-        context.eventLog.append(restarted).catch(() => {});
+        context.eventLog.write(restarted);
         context.bus.publish(restarted);
         if (delay === 0) {
           enqueue.spawnChild(spec.logic, spawnOptions(spec));

@@ -1,10 +1,10 @@
 /**
  * A worker: claims the best ready task, runs it, and goes back for the next.
  *
- *     idle ──wake/poll──► claiming ──task──► running ──done──► claiming
- *       ▲                    │ none                │ retire
- *       └────────────────────┘                     ▼
- *                                               stopped
+ *     idle ──wake/poll──► claiming ──task──► running ──done + next task──► running
+ *       ▲                    │ none                │ done, no task    │ retire
+ *       └────────────────────┴─────────────────────┘                  ▼
+ *                                                                  stopped
  *
  * It runs one task at a time; the pool runs `concurrency` of them.
  */
@@ -46,6 +46,31 @@ interface WorkerContext {
   lastOutcome: RunOutcome | null;
 }
 
+interface RunInput {
+  deps: RuntimeDeps;
+  id: string;
+  task: Task;
+  signal: AbortSignal;
+  /** Read at the end of the attempt: false once the worker is paused or retiring. */
+  mayClaim(): boolean;
+}
+
+interface RunResult {
+  outcome: RunOutcome;
+  /** The next task, already claimed, or null. */
+  next: Task | null;
+}
+
+function claimNext(deps: RuntimeDeps, workerId: string): Promise<Task | null> {
+  const queues = deps.config.workers.queues;
+  return deps.store.claim({
+    workerId,
+    queues: queues.includes("*") ? null : queues,
+    leaseMs: deps.config.workers.leaseMs,
+    now: deps.now(),
+  });
+}
+
 function toSupervisor(
   system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
   message: RuntimeMessage,
@@ -68,27 +93,23 @@ export const workerMachine = setup({
     events: {} as WorkerEvent,
   },
   actors: {
-    claim: fromPromise<Task | null, { deps: RuntimeDeps; id: string }>(({ input }) => {
-      const { deps } = input;
-      const queues = deps.config.workers.queues;
-      return deps.store.claim({
-        workerId: input.id,
-        queues: queues.includes("*") ? null : queues,
-        leaseMs: deps.config.workers.leaseMs,
-        now: deps.now(),
-      });
-    }),
-    run: fromPromise<RunOutcome, { deps: RuntimeDeps; id: string; task: Task; signal: AbortSignal }>(
-      ({ input, system }) =>
-        runTask({
-          deps: input.deps,
-          workerId: input.id,
-          task: input.task,
-          signal: input.signal,
-          emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
-          ready: (count) => toSupervisor(system, { type: "task.ready", count }),
-        }),
+    claim: fromPromise<Task | null, { deps: RuntimeDeps; id: string }>(({ input }) =>
+      claimNext(input.deps, input.id)
     ),
+    run: fromPromise<RunResult, RunInput>(async ({ input, system }) => {
+      const outcome = await runTask({
+        deps: input.deps,
+        workerId: input.id,
+        task: input.task,
+        signal: input.signal,
+        emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
+        ready: (count) => toSupervisor(system, { type: "task.ready", count }),
+      });
+      // Like BullMQ's moveToFinished, go straight for the next task: one
+      // transition per task instead of two while there is work.
+      const next = input.mayClaim() ? await claimNext(input.deps, input.id) : null;
+      return { outcome, next };
+    }),
   },
   guards: {
     gotTask: ({ event }) => (event as unknown as { output: Task | null }).output !== null,
@@ -118,6 +139,7 @@ export const workerMachine = setup({
   },
   states: {
     idle: {
+      entry: assign({ task: null }),
       always: { guard: "retiring", target: "stopped" },
       on: {
         wake: { guard: "canClaim", target: "claiming" },
@@ -151,15 +173,35 @@ export const workerMachine = setup({
       entry: assign({ controller: () => new AbortController() }),
       invoke: {
         src: "run",
-        input: ({ context }) => ({
+        input: ({ context, self }) => ({
           deps: context.deps,
           id: context.id,
           task: context.task!,
           signal: context.controller!.signal,
+          mayClaim: () => {
+            const now = self.getSnapshot().context;
+            return !now.paused && !now.retiring;
+          },
         }),
         onDone: [
-          { guard: "retiring", target: "stopped", actions: assign({ lastOutcome: ({ event }) => event.output }) },
-          { target: "claiming", actions: assign({ lastOutcome: ({ event }) => event.output }) },
+          {
+            guard: ({ event }) => event.output.next !== null,
+            target: "running",
+            reenter: true,
+            actions: assign({
+              lastOutcome: ({ event }) => event.output.outcome,
+              task: ({ event }) => event.output.next,
+            }),
+          },
+          {
+            guard: "retiring",
+            target: "stopped",
+            actions: assign({ lastOutcome: ({ event }) => event.output.outcome }),
+          },
+          {
+            target: "idle",
+            actions: assign({ lastOutcome: ({ event }) => event.output.outcome }),
+          },
         ],
         onError: {
           target: "claiming",
@@ -175,7 +217,7 @@ export const workerMachine = setup({
         },
         retire: { actions: assign({ retiring: true }) },
       },
-      exit: assign({ task: null, controller: null }),
+      exit: assign({ controller: null }),
     },
     stopped: { type: "final" },
   },

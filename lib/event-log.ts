@@ -34,11 +34,16 @@ export class EventLog {
 
   /** Queues an event; the promise settles when its batch is written. */
   append(event: CloudEvent): Promise<void> {
-    this.#pending.push(event);
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.write(event);
+    return done;
+  }
+
+  /** Queues an event without waiting for it (write failures are reported to `onError`). */
+  write(event: CloudEvent): void {
+    this.#pending.push(event);
     if (this.#pending.length >= MAX_BATCH) this.#write();
     else if (this.#timer === null) this.#timer = setTimeout(() => this.#write(), 0);
-    return done;
   }
 
   /** Writes whatever is pending and waits for every write in flight. */
