@@ -66,6 +66,11 @@ export interface ControlPlane {
   health(): Promise<HealthReport>;
   /** Prometheus text exposition of the runtime's counters. */
   metrics(): Promise<string>;
+  /**
+   * Resolves once the runtime has stopped. Long-lived responses (SSE streams)
+   * end then, so the HTTP server's graceful shutdown does not wait on them.
+   */
+  readonly done?: Promise<string>;
   /** Graceful stop: stop claiming, let running tasks finish within the grace period, hand back the rest. */
   stop(reason: string): Promise<void>;
 }

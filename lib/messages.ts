@@ -5,6 +5,7 @@
  * (the ask pattern); the receiver must settle it exactly once.
  */
 
+import { UnavailableError } from "./errors.ts";
 import type { CloudEvent, EventInit, Json } from "./events.ts";
 import type { EnqueueResult } from "./store/types.ts";
 import type { Task } from "./tasks.ts";
@@ -78,7 +79,11 @@ export type RuntimeMessage =
   | { type: "task.abort"; id: string }
   | { type: "workers.scale"; concurrency: number; reply?: Reply<PoolInfo> }
   | { type: "workers.info"; reply: Reply<PoolInfo> }
-  | { type: "workers.drain"; graceMs: number; reply: Reply<{ finished: number; handedBack: number }> }
+  | {
+    type: "workers.drain";
+    graceMs: number;
+    reply: Reply<{ finished: number; handedBack: number }>;
+  }
   | { type: "workers.pause" }
   | { type: "workers.resume" }
   // to the scheduler
@@ -106,7 +111,15 @@ export function ask<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no answer to ${message.type} within ${timeoutMs}ms`)),
+      // An actor that does not answer (restarting, overloaded) makes the runtime
+      // unavailable for this request, not broken: routes answer 503.
+      () =>
+        reject(
+          new UnavailableError(`no answer to ${message.type} within ${timeoutMs}ms`, {
+            message: message.type,
+            timeoutMs,
+          }),
+        ),
       timeoutMs,
     );
     const message = build({
