@@ -1,0 +1,63 @@
+/**
+ * Shared pieces of the benchmarks: an in-process runtime on a fresh embedded
+ * store, and the JSON line each benchmark prints last.
+ */
+
+import { parseConfig } from "../lib/config.ts";
+import { loadHandlers } from "../lib/handlers/load.ts";
+import { silentLogger } from "../lib/log.ts";
+import { type Role, Runtime } from "../runtime.ts";
+
+/**
+ * Starts a runtime on a temp-dir store with the given config overrides.
+ *
+ * @example
+ * ```ts
+ * const { runtime, cleanup } = await benchRuntime({ workers: { concurrency: 16 } });
+ * ```
+ */
+export async function benchRuntime(
+  overrides: Record<string, unknown>,
+  role: Role = "all",
+): Promise<{ runtime: Runtime; dir: string; cleanup(): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "un-bench-" });
+  const config = parseConfig({ store: { path: `${dir}/store` }, ...overrides });
+  const handlers = await loadHandlers(config, { cwd: dir });
+  const runtime = await Runtime.start({
+    config,
+    role,
+    handlers,
+    log: silentLogger,
+    inspect: false,
+  });
+  return {
+    runtime,
+    dir,
+    cleanup: async () => {
+      await runtime.stop("bench done");
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Prints a benchmark's figures as one JSON line (the runner reads the last line). */
+export function report(figures: Record<string, number | string | Record<string, number>>): void {
+  console.log(JSON.stringify(figures));
+}
+
+/** Waits until `done()` or the deadline; throws with `what` on timeout. */
+export async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The p-th percentile (0..100) of numbers. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
