@@ -109,6 +109,9 @@ const httpSource = z.object({
   url: z.url({ error: "must be an http(s) URL" }),
   method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
   headers: z.record(z.string(), z.string()).default({}),
+  /** JSON pointer (RFC 6901, e.g. "/data/version"): hash only that part of a JSON body. */
+  select: z.string().regex(/^(\/.*)?$/, { error: 'must be a JSON pointer such as "/data/version"' })
+    .optional(),
   hooks: sourceHooks,
 });
 const postgresSource = z.object({

@@ -1,0 +1,259 @@
+/**
+ * The shared shape of the polling sources (feed, GitHub, HTTP endpoint): a
+ * {@link Poller} is a plain object one factory per kind makes; the generic
+ * scanner actor (`actors/poll-scanner.ts`) drives it on the source's interval,
+ * turns its changes into CloudEvents and backs off when it fails.
+ *
+ * Also the small helpers every poller needs: a state facade over the store,
+ * the backoff rule, `Retry-After` parsing, a size-capped body read and sha256.
+ */
+
+import {
+  type CloudEvent,
+  createEvent,
+  type EventPriority,
+  type Json,
+  sourceUri,
+} from "../events.ts";
+import type { Store } from "../store/types.ts";
+
+/** One change a poll found; the actor wraps it in a CloudEvent. */
+export interface PollChange {
+  /** CloudEvent type, e.g. `feed.item.new`. */
+  type: string;
+  /** CloudEvent subject (a link, a repo, a URL). */
+  subject?: string;
+  data: Json;
+}
+
+/** What one poll found. */
+export interface PollResult {
+  changes: PollChange[];
+  /**
+   * The server asked us to wait this long before the next request (a
+   * rate-limit reset): the next poll comes no sooner.
+   */
+  retryAfterMs?: number;
+  /**
+   * The poll worked but found the watched thing unhealthy (an HTTP endpoint
+   * that is down): shown as `lastError` in the status, without backoff, since
+   * noticing the recovery quickly is the point of polling it.
+   */
+  problem?: string;
+  /**
+   * Saves what this poll learned (seen ids, ETag, baseline). The actor calls
+   * it only after the supervisor has logged the events, so a crash in between
+   * repeats a change rather than losing it (at-least-once).
+   */
+  commit?: () => Promise<void>;
+}
+
+/** A source that is asked, on an interval, what changed. */
+export interface Poller {
+  /** Polls once. Throws (ideally a {@link PollError}) when the source cannot be read. */
+  poll(signal: AbortSignal): Promise<PollResult>;
+}
+
+/** Small JSON values a poller keeps between polls and restarts, per source. */
+export interface SourceState {
+  get<T extends Json>(key: string): Promise<T | null>;
+  set(key: string, value: Json | null): Promise<void>;
+}
+
+/**
+ * A poll that failed in a way the server described: the status, and how long
+ * it asked us to wait (`Retry-After`, rate-limit reset), if it did.
+ *
+ * @example
+ * ```ts
+ * throw new PollError("HTTP 503 Service Unavailable", { status: 503, retryAfterMs: 30_000 });
+ * ```
+ */
+export class PollError extends Error {
+  readonly status: number | null;
+  readonly retryAfterMs: number | null;
+
+  constructor(message: string, options: { status?: number; retryAfterMs?: number | null } = {}) {
+    super(message);
+    this.name = "PollError";
+    this.status = options.status ?? null;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
+/** Poll interval of each polling kind when the source sets none. */
+export const DEFAULT_INTERVAL_MS: Readonly<Record<string, number>> = {
+  feed: 5 * 60_000,
+  github: 5 * 60_000,
+  http: 60_000,
+};
+
+/** Longest wait between polls of a failing source (unless its interval is longer). */
+export const MAX_BACKOFF_MS = 3_600_000;
+
+/** Longest body a poller reads; a bigger answer is a failed poll, not an out-of-memory. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** `User-Agent` of every poll request (GitHub refuses requests without one). */
+export const USER_AGENT = "un-reflex-runtime (+https://github.com/un)";
+
+/**
+ * The get/set facade a poller uses, over `store.getSourceState/setSourceState`.
+ *
+ * @example
+ * ```ts
+ * const state = sourceState(store, "blog");
+ * await state.set("etag", 'W/"abc"');
+ * await state.get<string>("etag"); // 'W/"abc"'
+ * ```
+ */
+export function sourceState(store: Store, sourceId: string): SourceState {
+  return {
+    get: async <T extends Json>(key: string) =>
+      (await store.getSourceState(sourceId, key)) as T | null,
+    set: (key, value) => store.setSourceState(sourceId, key, value),
+  };
+}
+
+/**
+ * Delay before the next poll after `failures` consecutive failures:
+ * `interval · 2^failures`, capped at one hour (or the interval, if longer).
+ *
+ * @example
+ * ```ts
+ * backoffDelay(60_000, 0); // 60000
+ * backoffDelay(60_000, 2); // 240000
+ * backoffDelay(60_000, 20); // 3600000
+ * ```
+ */
+export function backoffDelay(intervalMs: number, failures: number): number {
+  const cap = Math.max(intervalMs, MAX_BACKOFF_MS);
+  // Exponent clamped so 2^n stays finite for sources that fail for days.
+  return Math.min(cap, intervalMs * 2 ** Math.min(Math.max(failures, 0), 30));
+}
+
+/**
+ * Reads `Retry-After` (seconds or an HTTP date) as milliseconds from `now`.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter("120", Date.now()); // 120000
+ * parseRetryAfter(null, Date.now()); // null
+ * ```
+ */
+export function parseRetryAfter(value: string | null, now: number): number | null {
+  if (value === null || value.trim() === "") return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/**
+ * Reads a response body, refusing more than `maxBytes` (the stream is
+ * cancelled, so a huge or endless answer costs no memory).
+ *
+ * @example
+ * ```ts
+ * const bytes = await readBody(await fetch(url), 1024 * 1024);
+ * ```
+ */
+export async function readBody(response: Response, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw new PollError(`response of ${declared} bytes is over the ${maxBytes}-byte limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      // Leaving a for-await loop early cancels the stream.
+      throw new PollError(`response is over the ${maxBytes}-byte limit`);
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Hex sha256 of bytes or of a string's UTF-8.
+ *
+ * @example
+ * ```ts
+ * await sha256Hex("abc"); // "ba7816bf..."
+ * ```
+ */
+export async function sha256Hex(input: Uint8Array | string): Promise<string> {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Text of an error for status and logs: the message, plus the cause's message
+ * when a network error wraps the interesting part (`fetch` failing with
+ * "Connection refused" as its cause).
+ *
+ * @example
+ * ```ts
+ * errorText(new Error("boom")); // "boom"
+ * ```
+ */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : null;
+  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
+}
+
+/**
+ * Puts `fresh` ids first and keeps at most `max` ids, dropping the oldest; the
+ * bounded "seen" lists of the pollers and webhook dedupe.
+ *
+ * @example
+ * ```ts
+ * boundedUnion(["c"], ["a", "b"], 2); // ["c", "a"]
+ * ```
+ */
+export function boundedUnion(fresh: string[], known: string[], max: number): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const id of [...fresh, ...known]) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(id);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/**
+ * The CloudEvent of a change of a source: `source` is `/un/sources/<id>`,
+ * `priority` the source's.
+ *
+ * @example
+ * ```ts
+ * const event = changeEvent({ id: "blog", priority: "normal" }, change);
+ * event.source; // "/un/sources/blog"
+ * ```
+ */
+export function changeEvent(
+  source: { id: string; priority: EventPriority },
+  change: PollChange,
+): CloudEvent {
+  return createEvent({
+    type: change.type,
+    source: sourceUri(source.id),
+    ...(change.subject !== undefined ? { subject: change.subject } : {}),
+    data: change.data,
+    priority: source.priority,
+  });
+}
