@@ -14,9 +14,15 @@ import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
 import type { Params, Row, Sql } from "./statements.ts";
 import { json, num, numOrNull, text } from "./statements.ts";
-import { taskFromRow } from "./task_rows.ts";
+import { updateTask } from "./task_rows.ts";
 
-const PAGE = 32;
+/**
+ * Candidates read per query: the first page is small because the first
+ * candidate is nearly always the one claimed; later pages (only read when
+ * tasks are being skipped) are larger.
+ */
+const FIRST_PAGE = 2;
+const NEXT_PAGE = 64;
 
 interface Candidate {
   id: string;
@@ -45,9 +51,14 @@ class ReadyCursor {
   }
 
   #fill(): void {
-    const params: Params = { limit: PAGE };
+    const limit = this.#after === null ? FIRST_PAGE : NEXT_PAGE;
+    const params: Params = { limit };
     let where = "state = 'queued'";
+    // INDEXED BY pins the partial index: without statistics the planner would
+    // rather filter by state and sort, which is O(queued) per claim.
+    let index = "tasks_ready";
     if (this.queue !== null) {
+      index = "tasks_ready_by_queue";
       where += " AND queue = :queue";
       params.queue = this.queue;
     }
@@ -57,12 +68,12 @@ class ReadyCursor {
       params.id = this.#after.id;
     }
     const rows = this.sql.all(
-      `SELECT id, sort_key, expires_at, resources FROM tasks WHERE ${where}
+      `SELECT id, sort_key, expires_at, resources FROM tasks INDEXED BY ${index} WHERE ${where}
        ORDER BY sort_key, id LIMIT :limit`,
       params,
     );
     this.#page = rows.map(candidateFromRow);
-    this.#exhausted = rows.length < PAGE;
+    this.#exhausted = rows.length < limit;
     const last = this.#page.at(-1);
     if (last !== undefined) this.#after = { sortKey: last.sortKey, id: last.id };
   }
@@ -73,7 +84,8 @@ function candidateFromRow(row: Row): Candidate {
     id: text(row, "id"),
     sortKey: num(row, "sort_key"),
     expiresAt: numOrNull(row, "expires_at"),
-    resources: json<Record<string, number>>(row, "resources") ?? {},
+    // Most tasks ask for no resources: skip parsing the common empty object.
+    resources: row.resources === "{}" ? {} : json<Record<string, number>>(row, "resources") ?? {},
   };
 }
 
@@ -115,13 +127,13 @@ export function fits(
  */
 export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] {
   const previous = sql.get("SELECT state FROM tasks WHERE id = :id", { id });
-  const row = sql.get(
+  const task = updateTask(
+    sql,
     `UPDATE tasks SET state = 'expired', finished_at = :now, lease_until = NULL
-     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying') RETURNING *`,
+     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying')`,
     { id, now },
   );
-  if (row === undefined || previous === undefined) return [];
-  const task = taskFromRow(row);
+  if (task === null || previous === undefined) return [];
   return [
     { task, from: text(previous, "state") as Task["state"] },
     ...failDependents(sql, id, "expired", now),
@@ -157,11 +169,12 @@ export function claimTask(sql: Sql, options: ClaimOptions): Task | null {
       continue;
     }
     if (!fits(bestHead.resources, options.available)) continue;
-    const row = sql.get(
+    const claimed = updateTask(
+      sql,
       `UPDATE tasks SET state = 'running', worker_id = :workerId, attempts = attempts + 1,
          fence = fence + 1, lease_until = :leaseUntil, started_at = :now, progress = 0,
          progress_message = NULL
-       WHERE id = :id AND state = 'queued' RETURNING *`,
+       WHERE id = :id AND state = 'queued'`,
       {
         id: bestHead.id,
         workerId: options.workerId,
@@ -169,6 +182,6 @@ export function claimTask(sql: Sql, options: ClaimOptions): Task | null {
         now: options.now,
       },
     );
-    if (row !== undefined) return taskFromRow(row);
+    if (claimed !== null) return claimed;
   }
 }

@@ -6,10 +6,12 @@
 import type { TaskTransition } from "../types.ts";
 import type { TaskError, TaskState } from "../../tasks.ts";
 import type { Sql } from "./statements.ts";
-import { hasPendingDependency, jsonText, taskFromRow } from "./task_rows.ts";
+import { hasPendingDependency, jsonText, updateTask } from "./task_rows.ts";
 
-const WAITING_DEPENDENTS = `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.task_id
-  WHERE d.depends_on = :id AND t.state = 'waiting' ORDER BY t.id`;
+// CROSS JOIN fixes the join order (edges first, by the reverse index): the
+// planner would otherwise start from every waiting task.
+const WAITING_DEPENDENTS = `SELECT t.id FROM task_deps d CROSS JOIN tasks t ON t.id = d.task_id
+  WHERE d.depends_on = :id AND t.state = 'waiting' ORDER BY d.task_id`;
 
 /**
  * The error a task gets when a dependency ended in `state`.
@@ -38,14 +40,15 @@ export function releaseDependents(sql: Sql, id: string, now: number): TaskTransi
   for (const row of sql.all(WAITING_DEPENDENTS, { id })) {
     const dependentId = String(row.id);
     if (hasPendingDependency(sql, dependentId)) continue;
-    const updated = sql.get(
+    const updated = updateTask(
+      sql,
       `UPDATE tasks SET
          state = CASE WHEN run_at IS NOT NULL AND run_at > :now THEN 'scheduled' ELSE 'queued' END,
          enqueued_at = :now
-       WHERE id = :id AND state = 'waiting' RETURNING *`,
+       WHERE id = :id AND state = 'waiting'`,
       { id: dependentId, now },
     );
-    if (updated) released.push({ task: taskFromRow(updated), from: "waiting" });
+    if (updated) released.push({ task: updated, from: "waiting" });
   }
   return released;
 }
@@ -70,13 +73,14 @@ export function failDependents(
   const frontier: Array<{ id: string; state: TaskState }> = [{ id, state }];
   for (let next = frontier.shift(); next !== undefined; next = frontier.shift()) {
     for (const row of sql.all(WAITING_DEPENDENTS, { id: next.id })) {
-      const updated = sql.get(
+      const updated = updateTask(
+        sql,
         `UPDATE tasks SET state = 'failed', error = :error, finished_at = :now
-         WHERE id = :id AND state = 'waiting' RETURNING *`,
+         WHERE id = :id AND state = 'waiting'`,
         { id: String(row.id), error: jsonText(dependencyError(next.id, next.state)), now },
       );
       if (!updated) continue;
-      const task = taskFromRow(updated);
+      const task = updated;
       failed.push({ task, from: "waiting" });
       frontier.push({ id: task.id, state: "failed" });
     }

@@ -14,7 +14,7 @@ import type { FinishResult } from "../types.ts";
 import { failDependents, releaseDependents } from "./dependents.ts";
 import { liveTaskByKey } from "./enqueue.ts";
 import type { Sql } from "./statements.ts";
-import { hasPendingDependency, jsonText, readTask, taskFromRow } from "./task_rows.ts";
+import { hasPendingDependency, jsonText, readTask, updateTask } from "./task_rows.ts";
 
 const HELD = "id = :id AND state = 'running' AND fence = :fence";
 
@@ -79,14 +79,15 @@ export function completeTask(
   result: Json,
   now: number,
 ): FinishResult {
-  const row = sql.get(
+  const updated = updateTask(
+    sql,
     `UPDATE tasks SET state = 'succeeded', result = :result, progress = 1, finished_at = :now,
        lease_until = NULL
-     WHERE ${HELD} RETURNING *`,
+     WHERE ${HELD}`,
     { id, fence, result: jsonText(result), now },
   );
-  if (row === undefined) throw new LeaseLostError(id, fence);
-  return { task: taskFromRow(row), dependents: releaseDependents(sql, id, now) };
+  if (updated === null) throw new LeaseLostError(id, fence);
+  return { task: updated, dependents: releaseDependents(sql, id, now) };
 }
 
 /**
@@ -107,23 +108,25 @@ export function failTask(
   now: number,
 ): FinishResult {
   if (retryAt !== null && retryAt !== undefined) {
-    const row = sql.get(
+    const updated = updateTask(
+      sql,
       `UPDATE tasks SET state = 'retrying', run_at = :retryAt, error = :error, worker_id = NULL,
          lease_until = NULL
-       WHERE ${HELD} RETURNING *`,
+       WHERE ${HELD}`,
       { id, fence, retryAt, error: jsonText(error) },
     );
-    if (row === undefined) throw new LeaseLostError(id, fence);
-    return { task: taskFromRow(row), dependents: [] };
+    if (updated === null) throw new LeaseLostError(id, fence);
+    return { task: updated, dependents: [] };
   }
   const state = error.permanent ? "failed" : "dead";
-  const row = sql.get(
+  const updated = updateTask(
+    sql,
     `UPDATE tasks SET state = :state, error = :error, finished_at = :now, lease_until = NULL
-     WHERE ${HELD} RETURNING *`,
+     WHERE ${HELD}`,
     { id, fence, state, error: jsonText(error), now },
   );
-  if (row === undefined) throw new LeaseLostError(id, fence);
-  return { task: taskFromRow(row), dependents: failDependents(sql, id, state, now) };
+  if (updated === null) throw new LeaseLostError(id, fence);
+  return { task: updated, dependents: failDependents(sql, id, state, now) };
 }
 
 /**
@@ -142,12 +145,13 @@ export function cancelTask(sql: Sql, id: string, now: number): FinishResult {
       state: task.state,
     });
   }
-  const row = sql.get(
+  const updated = updateTask(
+    sql,
     `UPDATE tasks SET state = 'cancelled', finished_at = :now, lease_until = NULL
-     WHERE id = :id RETURNING *`,
+     WHERE id = :id`,
     { id, now },
   );
-  return { task: taskFromRow(row!), dependents: failDependents(sql, id, "cancelled", now) };
+  return { task: updated!, dependents: failDependents(sql, id, "cancelled", now) };
 }
 
 /**
@@ -174,14 +178,15 @@ export function retryTask(sql: Sql, id: string, now: number): Task {
       { id, key: task.key, liveTaskId: holder.id },
     );
   }
-  const row = sql.get(
+  const updated = updateTask(
+    sql,
     `UPDATE tasks SET state = :state, attempts = 0, error = NULL, result = NULL,
        finished_at = NULL, started_at = NULL, enqueued_at = :now, run_at = NULL, progress = 0,
        progress_message = NULL, worker_id = NULL, lease_until = NULL
-     WHERE id = :id RETURNING *`,
+     WHERE id = :id`,
     { id, now, state: hasPendingDependency(sql, id) ? "waiting" : "queued" },
   );
-  return taskFromRow(row!);
+  return updated!;
 }
 
 /**
@@ -199,12 +204,13 @@ export function reprioritizeTask(
   sortKey: number,
   explanation: Task["explanation"],
 ): Task {
-  const row = sql.get(
+  const updated = updateTask(
+    sql,
     `UPDATE tasks SET priority = :priority, sort_key = :sortKey, explanation = :explanation
-     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying') RETURNING *`,
+     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying')`,
     { id, priority, sortKey, explanation: JSON.stringify(explanation) },
   );
-  if (row !== undefined) return taskFromRow(row);
+  if (updated !== null) return updated;
   const task = mustRead(sql, id);
   throw new ConflictError(
     `task ${id} is ${task.state}; only waiting, scheduled, queued or retrying tasks can be reprioritized`,

@@ -22,22 +22,25 @@ export function trimStore(
   now: number,
 ): { tasks: number; events: number; results: number } {
   let tasks = sql.run(
-    `DELETE FROM tasks WHERE ${TERMINAL_STATE_SQL} AND finished_at < :cutoff`,
+    `DELETE FROM tasks INDEXED BY tasks_finished
+     WHERE ${TERMINAL_STATE_SQL} AND finished_at < :cutoff`,
     { cutoff: now - policy.finishedTaskMaxAgeMs },
   );
   const finished = Number(
-    sql.get(`SELECT count(*) AS n FROM tasks WHERE ${TERMINAL_STATE_SQL}`)?.n ?? 0,
+    sql.get(`SELECT count(*) AS n FROM tasks INDEXED BY tasks_finished WHERE ${TERMINAL_STATE_SQL}`)
+      ?.n ?? 0,
   );
   const excess = finished - Math.max(0, policy.maxFinishedTasks);
   if (excess > 0) {
     tasks += sql.run(
       `DELETE FROM tasks WHERE id IN (
-         SELECT id FROM tasks WHERE ${TERMINAL_STATE_SQL} ORDER BY finished_at, id LIMIT :excess)`,
+         SELECT id FROM tasks INDEXED BY tasks_finished WHERE ${TERMINAL_STATE_SQL}
+         ORDER BY finished_at, id LIMIT :excess)`,
       { excess },
     );
   }
   const results = sql.run(
-    `UPDATE tasks SET result = NULL
+    `UPDATE tasks INDEXED BY tasks_result_ttl SET result = NULL
      WHERE state = 'succeeded' AND result IS NOT NULL AND finished_at < :cutoff`,
     { cutoff: now - policy.resultTtlMs },
   );

@@ -60,15 +60,15 @@ CREATE TABLE IF NOT EXISTS tasks (
   lease_until INTEGER,
   correlation_id TEXT
 );
-CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(sort_key, id) WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS tasks_ready_by_queue ON tasks(queue, sort_key, id)
+CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(sort_key, id, expires_at, resources) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS tasks_ready_by_queue ON tasks(queue, sort_key, id, expires_at, resources)
   WHERE state = 'queued';
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_live_key ON tasks(key)
   WHERE key IS NOT NULL AND ${LIVE_STATE_SQL};
 CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key, created_at, id) WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS tasks_due ON tasks(run_at) WHERE ${DUE_STATE_SQL};
-CREATE INDEX IF NOT EXISTS tasks_lease ON tasks(lease_until) WHERE state = 'running';
-CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks(expires_at)
+CREATE INDEX IF NOT EXISTS tasks_due ON tasks(run_at, id) WHERE ${DUE_STATE_SQL};
+CREATE INDEX IF NOT EXISTS tasks_lease ON tasks(lease_until, id) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks(expires_at, id)
   WHERE expires_at IS NOT NULL AND ${NOT_STARTED_SQL};
 CREATE INDEX IF NOT EXISTS tasks_deadline ON tasks(deadline, id)
   WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL};
@@ -165,6 +165,12 @@ export function applySchema(db: DatabaseSync): void {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA busy_timeout = 5000");
+  // Checkpoints are where NORMAL syncs to disk; one every 10 000 WAL pages
+  // (~40 MB) instead of 1 000 measured +35 % on one-task commits. The limit
+  // shrinks the WAL file back after a checkpoint.
+  db.exec("PRAGMA wal_autocheckpoint = 10000");
+  db.exec("PRAGMA journal_size_limit = 67108864");
+  db.exec("PRAGMA cache_size = -32768");
   db.exec("PRAGMA foreign_keys = OFF");
   const row = db.prepare("PRAGMA user_version").get();
   const version = Number(row?.user_version ?? 0);

@@ -9,7 +9,7 @@ import { expireTask } from "./claim.ts";
 import { failDependents } from "./dependents.ts";
 import { DUE_STATE_SQL, NOT_STARTED_SQL } from "./schema.ts";
 import { num, type Sql, text, textOrNull } from "./statements.ts";
-import { jsonText, taskFromRow } from "./task_rows.ts";
+import { jsonText, updateTask } from "./task_rows.ts";
 
 /**
  * `scheduled`/`retrying` tasks whose runAt has come become `queued` (their
@@ -22,16 +22,17 @@ import { jsonText, taskFromRow } from "./task_rows.ts";
  */
 export function promoteDueTasks(sql: Sql, now: number): TaskTransition[] {
   const due = sql.all(
-    `SELECT id, state FROM tasks WHERE ${DUE_STATE_SQL} AND run_at <= :now ORDER BY run_at, id`,
+    `SELECT id, state FROM tasks INDEXED BY tasks_due WHERE ${DUE_STATE_SQL} AND run_at <= :now ORDER BY run_at, id`,
     { now },
   );
   const transitions: TaskTransition[] = [];
   for (const entry of due) {
-    const row = sql.get(
-      `UPDATE tasks SET state = 'queued' WHERE id = :id AND ${DUE_STATE_SQL} RETURNING *`,
+    const updated = updateTask(
+      sql,
+      `UPDATE tasks SET state = 'queued' WHERE id = :id AND ${DUE_STATE_SQL}`,
       { id: text(entry, "id") },
     );
-    if (row) transitions.push({ task: taskFromRow(row), from: text(entry, "state") as TaskState });
+    if (updated) transitions.push({ task: updated, from: text(entry, "state") as TaskState });
   }
   return transitions;
 }
@@ -52,7 +53,7 @@ export function recoverStalledTasks(sql: Sql, now: number, all: boolean): TaskTr
     ? sql.all("SELECT id, attempts, max_attempts, worker_id FROM tasks WHERE state = 'running'")
     : sql.all(
       `SELECT id, attempts, max_attempts, worker_id FROM tasks
-       WHERE state = 'running' AND lease_until < :now ORDER BY lease_until, id`,
+       INDEXED BY tasks_lease WHERE state = 'running' AND lease_until < :now ORDER BY lease_until, id`,
       { now },
     );
   const transitions: TaskTransition[] = [];
@@ -64,21 +65,23 @@ export function recoverStalledTasks(sql: Sql, now: number, all: boolean): TaskTr
       attempt: attempts,
     };
     if (attempts < num(entry, "max_attempts")) {
-      const row = sql.get(
+      const updated = updateTask(
+        sql,
         `UPDATE tasks SET state = 'queued', worker_id = NULL, lease_until = NULL, error = :error
-         WHERE id = :id AND state = 'running' RETURNING *`,
+         WHERE id = :id AND state = 'running'`,
         { id, error: jsonText(error) },
       );
-      if (row) transitions.push({ task: taskFromRow(row), from: "running" });
+      if (updated) transitions.push({ task: updated, from: "running" });
       continue;
     }
-    const row = sql.get(
+    const updated = updateTask(
+      sql,
       `UPDATE tasks SET state = 'dead', lease_until = NULL, error = :error, finished_at = :now
-       WHERE id = :id AND state = 'running' RETURNING *`,
+       WHERE id = :id AND state = 'running'`,
       { id, error: jsonText(error), now },
     );
-    if (!row) continue;
-    transitions.push({ task: taskFromRow(row), from: "running" });
+    if (!updated) continue;
+    transitions.push({ task: updated, from: "running" });
     transitions.push(...failDependents(sql, id, "dead", now));
   }
   return transitions;
@@ -95,7 +98,7 @@ export function recoverStalledTasks(sql: Sql, now: number, all: boolean): TaskTr
  */
 export function expireDueTasks(sql: Sql, now: number): TaskTransition[] {
   const due = sql.all(
-    `SELECT id FROM tasks WHERE expires_at IS NOT NULL AND ${NOT_STARTED_SQL}
+    `SELECT id FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND ${NOT_STARTED_SQL}
        AND expires_at <= :now ORDER BY expires_at, id`,
     { now },
   );

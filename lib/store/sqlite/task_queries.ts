@@ -48,7 +48,9 @@ export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
  * ```
  */
 export function nextDueTime(sql: Sql): number | null {
-  const row = sql.get(`SELECT min(run_at) AS due FROM tasks WHERE ${DUE_STATE_SQL}`);
+  const row = sql.get(
+    `SELECT min(run_at) AS due FROM tasks INDEXED BY tasks_due WHERE ${DUE_STATE_SQL}`,
+  );
   return row === undefined ? null : numOrNull(row, "due");
 }
 
@@ -62,7 +64,7 @@ export function nextDueTime(sql: Sql): number | null {
  */
 export function tasksWithDeadlineBefore(sql: Sql, before: number, limit: number): Task[] {
   return sql.all(
-    `SELECT * FROM tasks WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL}
+    `SELECT * FROM tasks INDEXED BY tasks_deadline WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL}
        AND deadline <= :before ORDER BY deadline, id LIMIT :limit`,
     { before, limit },
   ).map(taskFromRow);

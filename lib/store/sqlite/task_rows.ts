@@ -5,7 +5,16 @@
 
 import type { Json } from "../../events.ts";
 import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks.ts";
-import { json, num, numOrNull, type Row, type Sql, text, textOrNull } from "./statements.ts";
+import {
+  json,
+  num,
+  numOrNull,
+  type Params,
+  type Row,
+  type Sql,
+  text,
+  textOrNull,
+} from "./statements.ts";
 
 /**
  * Turns a `tasks` row into a {@link Task}.
@@ -76,6 +85,20 @@ export function readTask(sql: Sql, id: string): Task | null {
   return row === undefined ? null : taskFromRow(row);
 }
 
+/**
+ * Runs an UPDATE of the one task named by `params.id` and reads the task back
+ * when a row changed (null when the WHERE did not match). Cheaper than
+ * `RETURNING *` through `node:sqlite`, which measured ~2x slower here.
+ *
+ * @example
+ * ```ts
+ * updateTask(sql, "UPDATE tasks SET priority = :p WHERE id = :id", { id, p: 9 })?.priority; // 9
+ * ```
+ */
+export function updateTask(sql: Sql, update: string, params: Params & { id: string }): Task | null {
+  return sql.run(update, params) === 1 ? readTask(sql, params.id) : null;
+}
+
 /** What {@link insertTask} writes besides the caller's {@link NewTask}. */
 export interface InitialState {
   state: TaskState;
@@ -95,7 +118,44 @@ export interface InitialState {
  * ```
  */
 export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task {
-  const row = sql.get(
+  // Stored as text and parsed back, so the returned task is exactly what a
+  // later read returns (JSON drops undefined members, turns dates to strings).
+  const payload = JSON.stringify(task.payload ?? null);
+  const explanation = JSON.stringify(task.explanation);
+  const resources = JSON.stringify(task.resources ?? {});
+  const stored: Task = {
+    id: task.id,
+    type: task.type,
+    queue: task.queue,
+    payload: JSON.parse(payload) as Json,
+    priority: task.priority,
+    sortKey: task.sortKey,
+    score: task.score,
+    explanation: JSON.parse(explanation) as ScoreExplanation,
+    state: initial.state,
+    attempts: 0,
+    maxAttempts: task.maxAttempts,
+    progress: 0,
+    progressMessage: null,
+    result: null,
+    error: initial.error === null ? null : JSON.parse(JSON.stringify(initial.error)) as TaskError,
+    dependsOn: [...initial.dependsOn],
+    runAt: task.runAt ?? null,
+    deadline: task.deadline ?? null,
+    expiresAt: task.expiresAt ?? null,
+    timeoutMs: task.timeoutMs ?? null,
+    key: task.key ?? null,
+    resources: JSON.parse(resources) as Record<string, number>,
+    createdAt: task.createdAt,
+    enqueuedAt: initial.now,
+    startedAt: null,
+    finishedAt: initial.finishedAt,
+    workerId: null,
+    fence: 0,
+    leaseUntil: null,
+    correlationId: task.correlationId ?? null,
+  };
+  sql.run(
     `INSERT INTO tasks (id, type, queue, payload, priority, sort_key, score, explanation, state,
        attempts, max_attempts, progress, progress_message, result, error, depends_on, run_at,
        deadline, expires_at, timeout_ms, key, resources, created_at, enqueued_at, started_at,
@@ -103,40 +163,39 @@ export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task
      VALUES (:id, :type, :queue, :payload, :priority, :sortKey, :score, :explanation, :state,
        0, :maxAttempts, 0, NULL, NULL, :error, :dependsOn, :runAt,
        :deadline, :expiresAt, :timeoutMs, :key, :resources, :createdAt, :now, NULL,
-       :finishedAt, NULL, 0, NULL, :correlationId)
-     RETURNING *`,
+       :finishedAt, NULL, 0, NULL, :correlationId)`,
     {
-      id: task.id,
-      type: task.type,
-      queue: task.queue,
-      payload: JSON.stringify(task.payload ?? null),
-      priority: task.priority,
-      sortKey: task.sortKey,
-      score: task.score,
-      explanation: JSON.stringify(task.explanation),
-      state: initial.state,
-      maxAttempts: task.maxAttempts,
-      error: jsonText(initial.error),
-      dependsOn: JSON.stringify(initial.dependsOn),
-      runAt: task.runAt,
-      deadline: task.deadline,
-      expiresAt: task.expiresAt,
-      timeoutMs: task.timeoutMs,
-      key: task.key,
-      resources: JSON.stringify(task.resources ?? {}),
-      createdAt: task.createdAt,
-      now: initial.now,
-      finishedAt: initial.finishedAt,
-      correlationId: task.correlationId,
+      id: stored.id,
+      type: stored.type,
+      queue: stored.queue,
+      payload,
+      priority: stored.priority,
+      sortKey: stored.sortKey,
+      score: stored.score,
+      explanation,
+      state: stored.state,
+      maxAttempts: stored.maxAttempts,
+      error: jsonText(stored.error),
+      dependsOn: JSON.stringify(stored.dependsOn),
+      runAt: stored.runAt,
+      deadline: stored.deadline,
+      expiresAt: stored.expiresAt,
+      timeoutMs: stored.timeoutMs,
+      key: stored.key,
+      resources,
+      createdAt: stored.createdAt,
+      now: stored.enqueuedAt,
+      finishedAt: stored.finishedAt,
+      correlationId: stored.correlationId,
     },
   );
-  for (const dependsOn of initial.dependsOn) {
+  for (const dependsOn of stored.dependsOn) {
     sql.run("INSERT OR IGNORE INTO task_deps (task_id, depends_on) VALUES (:id, :dependsOn)", {
       id: task.id,
       dependsOn,
     });
   }
-  return taskFromRow(row!);
+  return stored;
 }
 
 /**
@@ -151,7 +210,7 @@ export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task
  */
 export function hasPendingDependency(sql: Sql, id: string): boolean {
   return sql.get(
-    `SELECT 1 FROM task_deps d JOIN tasks t ON t.id = d.depends_on
+    `SELECT 1 FROM task_deps d CROSS JOIN tasks t ON t.id = d.depends_on
      WHERE d.task_id = :id AND t.state <> 'succeeded' LIMIT 1`,
     { id },
   ) !== undefined;
