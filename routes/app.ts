@@ -1,0 +1,133 @@
+/**
+ * The HTTP control plane: a small Hono app over one module per resource.
+ *
+ * Middleware, outermost first: bearer auth on `/un/*` and `/metrics` when
+ * `api.token` is set (`/health` stays open for load balancers), the request
+ * body limit (`api.bodyLimitBytes`, 413), then the routes. Unknown routes are a
+ * JSON 404 (405 with `Allow` when the path exists for another method), and
+ * anything a route throws becomes a JSON error: nothing a client sends can
+ * crash the process.
+ */
+
+import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
+import type { ControlPlane } from "../lib/control.ts";
+import { controlRoutes } from "./control.ts";
+import { errorBody, errorFromThrown, errorResponse } from "./errors.ts";
+import { eventRoutes } from "./events.ts";
+import { healthRoutes } from "./health.ts";
+import { inspectRoutes } from "./inspect.ts";
+import { queueRoutes } from "./queues.ts";
+import { sourceRoutes } from "./sources.ts";
+import { taskRoutes } from "./tasks.ts";
+import { workerRoutes } from "./workers.ts";
+
+/** Methods a path answers to, from the app's route table (for 405 and `Allow`). */
+function allowedMethods(app: Hono, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue; // middleware
+    const pattern = route.path
+      .split("/")
+      .map((part) => part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("/");
+    if (new RegExp(`^${pattern}/?$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods];
+}
+
+/**
+ * Builds the control-plane app for a running runtime.
+ *
+ * @example
+ * ```ts
+ * const app = createApp(runtime);
+ * Deno.serve({ port: 4242 }, app.fetch);
+ * ```
+ */
+export function createApp(control: ControlPlane): Hono {
+  const { token, bodyLimitBytes } = control.config.api;
+  const log = control.log.child("api");
+  const app = new Hono();
+
+  if (token) {
+    // One 401 body for a missing, malformed or wrong token: no hint which it was.
+    const unauthorized = () =>
+      new Response(
+        JSON.stringify(
+          errorBody(
+            "unauthorized",
+            "missing or wrong bearer token (Authorization: Bearer <api.token>)",
+          ),
+        ),
+        { status: 401, headers: { "content-type": "application/json" } },
+      );
+    const auth = bearerAuth({
+      token,
+      noAuthenticationHeader: { message: unauthorized },
+      invalidAuthenticationHeader: { message: unauthorized },
+      invalidToken: { message: unauthorized },
+    });
+    app.use("/un/*", auth);
+    app.use("/metrics", auth);
+  }
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: bodyLimitBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          "body_too_large",
+          `request body exceeds ${bodyLimitBytes} bytes (api.bodyLimitBytes)`,
+          {
+            field: "body",
+            limit: bodyLimitBytes,
+          },
+        ),
+    }),
+  );
+
+  for (
+    const routes of [
+      healthRoutes,
+      eventRoutes,
+      taskRoutes,
+      queueRoutes,
+      workerRoutes,
+      sourceRoutes,
+      controlRoutes,
+      inspectRoutes,
+    ]
+  ) {
+    app.route("/", routes(control));
+  }
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.join(", "));
+      return errorResponse(
+        c,
+        405,
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}`,
+        {
+          method: c.req.method,
+          path: c.req.path,
+          allowed,
+        },
+      );
+    }
+    return errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`, {
+      method: c.req.method,
+      path: c.req.path,
+    });
+  });
+  app.onError((err, c) => errorFromThrown(err, c, log));
+  return app;
+}

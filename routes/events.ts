@@ -1,0 +1,141 @@
+/**
+ * Events: publish one (`POST /un/events/publish`), read the log
+ * (`GET /un/events/history`) and follow live ones (`GET /un/events/stream`, SSE,
+ * resumable with `Last-Event-ID`).
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ControlPlane } from "../lib/control.ts";
+import { type CloudEvent, createEvent, EVENT_PRIORITIES, type Json } from "../lib/events.ts";
+import { queryInt, strictObject, validate } from "../lib/validate.ts";
+import { assertPattern } from "../lib/wildcard.ts";
+import { askRuntime } from "./ask.ts";
+import { readJson } from "./body.ts";
+import { type SseFeed, sseStream } from "./sse.ts";
+
+/** Events per history page (and per replay step of a stream). */
+const PAGE = 1_000;
+/** Live events a stream holds back while it replays history. */
+const MAX_BUFFERED = 10_000;
+
+const eventType = z.string({ error: "must be a string" }).max(200, {
+  error: "must be at most 200 characters",
+}).regex(/^[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*$/, {
+  error: 'must be dot-separated words such as "deploy.finished" (no wildcards, no spaces)',
+});
+
+const text = (max: number) =>
+  z.string({ error: `must be a string of 1..${max} characters` })
+    .min(1, { error: `must be a string of 1..${max} characters` })
+    .max(max, { error: `must be a string of 1..${max} characters` });
+
+const publishSchema = strictObject({
+  type: eventType,
+  data: z.json({ error: "must be JSON" }).optional(),
+  subject: text(2_000).optional(),
+  priority: z.enum(EVENT_PRIORITIES).optional(),
+  correlationid: text(200).optional(),
+});
+
+const pattern = z.string().superRefine((value, ctx) => {
+  try {
+    assertPattern(value, "type");
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^type /, "") });
+  }
+});
+
+/** ULIDs: 26 Crockford base-32 characters. */
+const eventId = z.string().regex(/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/, {
+  error: "must be an event id (a 26-character ULID)",
+});
+
+const historyQuery = strictObject({
+  type: pattern.optional(),
+  limit: queryInt(1, PAGE).optional(),
+  after: eventId.optional(),
+});
+
+const streamQuery = strictObject({ type: pattern.optional(), after: eventId.optional() });
+
+function sseOf(event: CloudEvent) {
+  return { id: event.id, event: event.type, data: JSON.stringify(event) };
+}
+
+/** Sends history after `after`, page by page, waiting on the client (backpressure). */
+async function replay(
+  control: ControlPlane,
+  feed: SseFeed,
+  type: string | undefined,
+  after: string,
+): Promise<string> {
+  let cursor = after;
+  for (;;) {
+    const page = await control.store.eventHistory({ type, after: cursor, limit: PAGE });
+    for (const event of page) await feed.send(sseOf(event));
+    if (page.length < PAGE) return page.at(-1)?.id ?? cursor;
+    cursor = page[page.length - 1].id;
+  }
+}
+
+/**
+ * Event routes.
+ *
+ * @example
+ * ```ts
+ * app.route("/", eventRoutes(control));
+ * ```
+ */
+export function eventRoutes(control: ControlPlane): Hono {
+  const app = new Hono();
+
+  app.post("/un/events/publish", async (c) => {
+    const body = validate(publishSchema, await readJson(c), "body");
+    const event = createEvent({ ...body, data: body.data as Json | undefined, source: "/un/api" });
+    // The reply comes once the event is in the log, so a 202 means it is durable.
+    const stored = await askRuntime<CloudEvent>(
+      control,
+      (reply) => ({ type: "event.publish", event, reply }),
+    );
+    return c.json({ event: stored }, 202);
+  });
+
+  app.get("/un/events/history", async (c) => {
+    const q = validate(historyQuery, c.req.query(), "query");
+    const events = await control.store.eventHistory({
+      type: q.type,
+      after: q.after,
+      limit: q.limit ?? 100,
+    });
+    return c.json({ events });
+  });
+
+  app.get("/un/events/stream", (c) => {
+    const q = validate(streamQuery, c.req.query(), "query");
+    const header = c.req.header("last-event-id");
+    const after = q.after ?? (header ? validate(eventId, header, "Last-Event-ID") : undefined);
+    const type = q.type ?? "**";
+    return sseStream(c, control, async (feed) => {
+      // Subscribe before replaying, holding live events back, so none falls in the gap.
+      let held: CloudEvent[] | null = [];
+      const unsubscribe = control.subscribe(type, (event) => {
+        if (held === null) void feed.send(sseOf(event));
+        else if (held.push(event) > MAX_BUFFERED) feed.close();
+      });
+      try {
+        const last = after ? await replay(control, feed, q.type, after) : undefined;
+        for (const event of held) {
+          if (last === undefined || event.id > last) void feed.send(sseOf(event));
+        }
+        held = null;
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+      return unsubscribe;
+    });
+  });
+
+  return app;
+}

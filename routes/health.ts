@@ -1,0 +1,62 @@
+/**
+ * Health and metrics: `GET /health` (200 ok, 503 degraded), `GET /health/queue`
+ * (counts per queue) and `GET /metrics` (Prometheus text).
+ */
+
+import { Hono } from "hono";
+import type { ControlPlane } from "../lib/control.ts";
+
+/** `GET /health/queue` counts of one queue. */
+export interface QueueHealth {
+  queued: number;
+  running: number;
+  scheduled: number;
+  failed: number;
+  dead: number;
+}
+
+/**
+ * Health routes.
+ *
+ * @example
+ * ```ts
+ * app.route("/", healthRoutes(control));
+ * ```
+ */
+export function healthRoutes(control: ControlPlane): Hono {
+  const app = new Hono();
+
+  app.get("/health", async (c) => {
+    try {
+      const report = await control.health();
+      return c.json(report, report.status === "ok" ? 200 : 503);
+    } catch (err) {
+      // A health check that cannot even run is the clearest sign of a degraded runtime.
+      const problem = err instanceof Error ? err.message : String(err);
+      return c.json({ status: "degraded", processId: control.processId, problems: [problem] }, 503);
+    }
+  });
+
+  app.get("/health/queue", async (c) => {
+    const counts = await control.store.queueCounts();
+    const queues: Record<string, QueueHealth> = {};
+    for (const [name, q] of Object.entries(counts)) {
+      // "scheduled" includes tasks waiting for a retry: both are due later.
+      queues[name] = {
+        queued: q.queued,
+        running: q.running,
+        scheduled: q.scheduled + q.retrying,
+        failed: q.failed,
+        dead: q.dead,
+      };
+    }
+    return c.json({ queues });
+  });
+
+  app.get("/metrics", async (c) => {
+    const text = await control.metrics();
+    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+
+  return app;
+}

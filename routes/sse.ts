@@ -1,0 +1,83 @@
+/**
+ * Server-sent event streams that behave under load and at shutdown: writes
+ * are queued in order, a comment every 15 s keeps proxies from closing an idle
+ * stream, a client that reads too slowly is disconnected (it reconnects with
+ * `Last-Event-ID`) instead of growing memory, and every stream ends when the
+ * runtime stops so the server's graceful shutdown does not wait on it.
+ */
+
+import type { Context } from "hono";
+import { type SSEMessage, streamSSE } from "hono/streaming";
+import type { ControlPlane } from "../lib/control.ts";
+
+/** Heartbeat comment interval. */
+export const HEARTBEAT_MS = 15_000;
+/** Writes a slow client may have outstanding before it is disconnected. */
+export const MAX_PENDING = 10_000;
+
+/** What a stream's producer gets. */
+export interface SseFeed {
+  /** Queues a message; the promise settles once it is written (await it to apply backpressure). */
+  send(message: SSEMessage): Promise<void>;
+  /** Ends the stream (the client reconnects if it wants more). */
+  close(): void;
+}
+
+/**
+ * Answers with an SSE stream. `start` sets up the producer and returns its
+ * clean-up (unsubscribe), which runs when the client goes away, the stream is
+ * closed or the runtime stops.
+ *
+ * @example
+ * ```ts
+ * app.get("/feed", (c) =>
+ *   sseStream(c, control, (feed) => control.subscribe("**", (e) => void feed.send({ data: JSON.stringify(e) }))));
+ * ```
+ */
+export function sseStream(
+  c: Context,
+  control: ControlPlane,
+  start: (feed: SseFeed) => Promise<() => void> | (() => void),
+): Response {
+  return streamSSE(c, async (stream) => {
+    const ended = Promise.withResolvers<void>();
+    let closed = false;
+    let pending = 0;
+    let chain: Promise<void> = Promise.resolve();
+    const close = () => {
+      closed = true;
+      ended.resolve();
+    };
+    const enqueue = (write: () => Promise<unknown>): Promise<void> => {
+      if (closed) return Promise.resolve();
+      if (++pending > MAX_PENDING) {
+        close();
+        return Promise.resolve();
+      }
+      chain = chain.then(write).then(() => {}, close).finally(() => pending--);
+      return chain;
+    };
+    const feed: SseFeed = { send: (message) => enqueue(() => stream.writeSSE(message)), close };
+    stream.onAbort(close);
+    control.done?.then(close);
+    const heartbeat = setInterval(
+      () => void enqueue(() => stream.write(": heartbeat\n\n")),
+      HEARTBEAT_MS,
+    );
+    let cleanup: () => void = () => {};
+    try {
+      // An opening comment makes the headers and first bytes go out at once.
+      await enqueue(() => stream.write(": connected\n\n"));
+      cleanup = await start(feed);
+      await ended.promise;
+    } finally {
+      clearInterval(heartbeat);
+      cleanup();
+      closed = true;
+      await chain.catch(() => {});
+    }
+  }, (err) => {
+    control.log.warn("event stream failed", { path: c.req.path, error: err.message });
+    return Promise.resolve();
+  });
+}

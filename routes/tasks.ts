@@ -1,0 +1,103 @@
+/**
+ * Tasks: create (one, or an atomic batch), list, show, cancel, retry and
+ * re-prioritize. Changes go to the prioritizer as asks; reads come from the store.
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ControlPlane } from "../lib/control.ts";
+import { NotFoundError } from "../lib/errors.ts";
+import type { EnqueueResult } from "../lib/store/types.ts";
+import { parseTaskCreate } from "../lib/task-request.ts";
+import { type Task, TASK_STATES } from "../lib/tasks.ts";
+import { intIn, queryInt, strictObject, validate } from "../lib/validate.ts";
+import { askRuntime } from "./ask.ts";
+import { readJson } from "./body.ts";
+
+const name = z.string().min(1, { error: "must not be empty" }).max(200, {
+  error: "must be at most 200 characters",
+});
+
+const listQuery = strictObject({
+  state: z.enum(TASK_STATES).optional(),
+  queue: name.optional(),
+  type: name.optional(),
+  limit: queryInt(1, 1_000).optional(),
+});
+
+const priorityBody = strictObject({ priority: intIn(0, 9) });
+
+/** Ids are ULIDs; anything else cannot name a task, so it is a 404 without a store round trip. */
+const TASK_ID = /^[0-9A-Za-z]{1,64}$/;
+
+async function findTask(control: ControlPlane, id: string): Promise<Task> {
+  const task = TASK_ID.test(id) ? await control.store.getTask(id) : null;
+  if (!task) throw new NotFoundError("task", id);
+  return task;
+}
+
+/**
+ * Task routes.
+ *
+ * @example
+ * ```ts
+ * app.route("/", taskRoutes(control));
+ * ```
+ */
+export function taskRoutes(control: ControlPlane): Hono {
+  const app = new Hono();
+
+  app.post("/un/tasks/create", async (c) => {
+    const create = parseTaskCreate(await readJson(c));
+    if (create.batch) {
+      const results = await askRuntime<EnqueueResult[]>(
+        control,
+        (reply) => ({ type: "task.enqueueMany", requests: create.requests, reply }),
+      );
+      const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
+      return c.json({ tasks: results.map((r) => r.task), deduplicated }, 201);
+    }
+    const result = await askRuntime<EnqueueResult>(
+      control,
+      (reply) => ({ type: "task.enqueue", request: create.request, reply }),
+    );
+    // A live task with the same key absorbed the request: 200, like an idempotent PUT.
+    if (result.deduplicated) return c.json({ task: result.task, deduplicated: true }, 200);
+    return c.json({ task: result.task }, 201);
+  });
+
+  app.get("/un/tasks", async (c) => {
+    const q = validate(listQuery, c.req.query(), "query");
+    const tasks = await control.store.listTasks({ ...q, limit: q.limit ?? 100 });
+    return c.json({ tasks });
+  });
+
+  app.get(
+    "/un/tasks/:id",
+    async (c) => c.json({ task: await findTask(control, c.req.param("id")) }),
+  );
+
+  app.delete("/un/tasks/:id", async (c) => {
+    const { id } = await findTask(control, c.req.param("id"));
+    const task = await askRuntime<Task>(control, (reply) => ({ type: "task.cancel", id, reply }));
+    return c.json({ task });
+  });
+
+  app.post("/un/tasks/:id/retry", async (c) => {
+    const { id } = await findTask(control, c.req.param("id"));
+    const task = await askRuntime<Task>(control, (reply) => ({ type: "task.retry", id, reply }));
+    return c.json({ task });
+  });
+
+  app.post("/un/tasks/:id/priority", async (c) => {
+    const { priority } = validate(priorityBody, await readJson(c), "body");
+    const { id } = await findTask(control, c.req.param("id"));
+    const task = await askRuntime<Task>(
+      control,
+      (reply) => ({ type: "task.reprioritize", id, priority, reply }),
+    );
+    return c.json({ task });
+  });
+
+  return app;
+}
