@@ -150,7 +150,9 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
   try {
     feed = await parser.parseString(xml);
   } catch (error) {
-    throw new PollError(`not a feed: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    // xml2js reports on several lines; the status shows one.
+    throw new PollError(`not a feed: ${reason.replace(/\s+/g, " ").trim()}`);
   }
   return await Promise.all(feed.items.map(async (item) => ({
     feedUrl,
