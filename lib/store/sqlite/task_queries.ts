@@ -19,7 +19,7 @@ import { taskFromRow } from "./task_rows.ts";
  */
 export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
   const terms: string[] = [];
-  const params: Params = { limit: filter.limit ?? 100 };
+  const params: Params = { limit: Math.max(0, Math.floor(filter.limit ?? 100)) };
   if (filter.state !== undefined) {
     terms.push("state = :state");
     params.state = filter.state;

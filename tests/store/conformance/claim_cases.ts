@@ -51,6 +51,22 @@ export const claimCases: Record<string, StoreCase> = {
     assert.equal((await mustClaim(store, T0, { queues: null })).id, other.id);
   },
 
+  "across several queues the order is still sortKey, then id": async (store) => {
+    const first = await add(store, { queue: "b", sortKey: T0 });
+    const second = await add(store, { queue: "a", sortKey: T0 });
+    const third = await add(store, { queue: "c", sortKey: T0 });
+    const queues = ["c", "a", "b"];
+    const order = [];
+    for (
+      let task = await claimNext(store, T0, { queues });
+      task;
+      task = await claimNext(store, T0, { queues })
+    ) {
+      order.push(task.id);
+    }
+    assert.deepEqual(order, [first.id, second.id, third.id]);
+  },
+
   "a task whose resources do not fit is skipped, not blocking smaller ones": async (store) => {
     const big = await add(store, { resources: { gpu: 2 }, sortKey: T0 - 3 });
     const needsRam = await add(store, { resources: { ramGb: 1 }, sortKey: T0 - 2 });
