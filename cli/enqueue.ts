@@ -1,0 +1,108 @@
+/**
+ * `un enqueue <type>`: creates a task. With `--wait` it follows the task with
+ * a progress bar (cli-progress, on stderr when it is a terminal) until it
+ * finishes, and exits 0 only when it succeeded.
+ */
+
+import { SingleBar } from "cli-progress";
+import { parseDuration } from "../lib/duration.ts";
+import { isTerminal, type Task } from "../lib/tasks.ts";
+import { intFlag, jsonFlag, parse, positionals } from "./args.ts";
+import { UnClient, type UnClient as Client } from "./client.ts";
+import { UsageError } from "./errors.ts";
+import { printJson } from "./format.ts";
+
+const USAGE =
+  "un enqueue <type> [--payload JSON] [--priority 0-9] [--queue Q] [--delay MS] [--key K] [--wait] [--json]";
+/** How often `--wait` looks at the task. */
+const POLL_MS = 200;
+
+function delayFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === null || !Number.isInteger(ms)) {
+    throw new UsageError(
+      `--delay must be milliseconds or a duration such as 30s, 5m, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+/** Polls the task until it is terminal, feeding a progress bar; returns the final task. */
+async function waitFor(client: Client, task: Task): Promise<Task> {
+  const bar = new SingleBar({
+    format: "{bar} {percentage}% | {state} {message}",
+    hideCursor: true,
+    clearOnComplete: false,
+  });
+  bar.start(100, Math.round(task.progress * 100), { state: task.state, message: "" });
+  try {
+    while (!isTerminal(task.state)) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      task = (await client.get<{ task: Task }>(`/un/tasks/${task.id}`)).task;
+      bar.update(Math.round(task.progress * 100), {
+        state: task.state,
+        message: task.progressMessage ?? "",
+      });
+    }
+  } finally {
+    bar.stop();
+  }
+  return task;
+}
+
+/**
+ * Runs `un enqueue`.
+ *
+ * @example
+ * ```ts
+ * await enqueueCommand(["sleep", "--payload", '{"ms":500}', "--wait"]);
+ * ```
+ */
+export async function enqueueCommand(args: string[]): Promise<number> {
+  const { values, positionals: rest } = parse(args, {
+    payload: { type: "string" },
+    priority: { type: "string" },
+    queue: { type: "string" },
+    delay: { type: "string" },
+    key: { type: "string" },
+    wait: { type: "boolean" },
+    json: { type: "boolean" },
+  }, USAGE);
+  const [type] = positionals(rest, 1, USAGE);
+  const request: Record<string, unknown> = { type };
+  const payload = jsonFlag(values.payload, "--payload");
+  if (payload !== undefined) request.payload = payload;
+  const priority = intFlag(values.priority, "--priority", 0, 9);
+  if (priority !== undefined) request.priority = priority;
+  if (values.queue !== undefined) request.queue = values.queue;
+  const delayMs = delayFlag(values.delay);
+  if (delayMs !== undefined) request.delayMs = delayMs;
+  if (values.key !== undefined) request.key = values.key;
+
+  const client = UnClient.fromEnv();
+  const created = await client.post<{ task: Task; deduplicated?: boolean }>(
+    "/un/tasks/create",
+    request,
+  );
+  let task = created.task;
+  if (!values.json) {
+    console.log(
+      created.deduplicated
+        ? `task ${task.id} already exists with key ${
+          JSON.stringify(task.key)
+        } (${task.state}); nothing new was queued`
+        : `task ${task.id} ${task.state} (type ${task.type}, queue ${task.queue}, priority ${task.priority})`,
+    );
+  }
+  if (!values.wait) {
+    if (values.json) printJson(created);
+    return 0;
+  }
+  task = await waitFor(client, task);
+  if (values.json) printJson({ task });
+  else if (task.state === "succeeded") {
+    console.log(`task ${task.id} succeeded: ${JSON.stringify(task.result)}`);
+  } else console.log(`task ${task.id} ${task.state}${task.error ? `: ${task.error.message}` : ""}`);
+  return task.state === "succeeded" ? 0 : 1;
+}

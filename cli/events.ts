@@ -1,0 +1,155 @@
+/**
+ * `un events`: the most recent events (table or `--json`), and with
+ * `--follow` every new one as it happens (SSE, resumed after the last shown).
+ */
+
+import { encodeTime } from "ulid";
+import type { CloudEvent } from "../lib/events.ts";
+import { intFlag, parse, positionals } from "./args.ts";
+import { UnClient, type UnClient as Client } from "./client.ts";
+import { ApiError, UnreachableError } from "./errors.ts";
+import { brief, printJson, table } from "./format.ts";
+import { readSse } from "./sse.ts";
+
+const USAGE = "un events [--type PATTERN] [--limit N] [--follow] [--json]";
+const PAGE = 1_000;
+/** Windows tried, narrow first, to find the newest events without reading the whole log. */
+const WINDOWS_MS = [60_000, 3_600_000, 86_400_000, 30 * 86_400_000];
+
+/** The smallest event id after instant `ms` (ULIDs start with their time). */
+function idAfter(ms: number): string {
+  return encodeTime(Math.max(0, ms), 10) + "0".repeat(16);
+}
+
+async function page(
+  client: Client,
+  type: string | undefined,
+  after: string | undefined,
+): Promise<CloudEvent[]> {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (type) query.set("type", type);
+  if (after) query.set("after", after);
+  return (await client.get<{ events: CloudEvent[] }>(`/un/events/history?${query}`)).events;
+}
+
+/**
+ * The newest `limit` events, oldest first. History reads forward from a
+ * cursor, so look back over widening windows until enough are found, then read
+ * that window to its end.
+ *
+ * @example
+ * ```ts
+ * const events = await latestEvents(client, "file.*", 20);
+ * ```
+ */
+export async function latestEvents(
+  client: Client,
+  type: string | undefined,
+  limit: number,
+): Promise<CloudEvent[]> {
+  const now = Date.now();
+  for (const [i, window] of [...WINDOWS_MS, Infinity].entries()) {
+    let cursor = Number.isFinite(window) ? idAfter(now - window) : undefined;
+    let events = await page(client, type, cursor);
+    if (events.length < limit && i < WINDOWS_MS.length) continue;
+    let last = events;
+    while (last.length === PAGE) {
+      cursor = last[last.length - 1].id;
+      last = await page(client, type, cursor);
+      events = [...events, ...last].slice(-limit);
+    }
+    return events.slice(-limit);
+  }
+  return [];
+}
+
+function line(event: CloudEvent): string {
+  return [event.time, event.type, event.subject ?? "-", brief(event.data, 80)].join("  ");
+}
+
+function print(events: CloudEvent[], json: boolean): void {
+  if (json) { for (const event of events) console.log(JSON.stringify(event)); }
+}
+
+/** Follows the live stream until it ends or the user interrupts. */
+async function follow(
+  client: Client,
+  type: string | undefined,
+  after: string | undefined,
+  json: boolean,
+) {
+  const query = new URLSearchParams();
+  if (type) query.set("type", type);
+  if (after) query.set("after", after);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    const res = await client.fetch("GET", `/un/events/stream?${query}`, {
+      signal: controller.signal,
+      headers: { accept: "text/event-stream" },
+    });
+    if (!res.ok || !res.body) {
+      const body = await res.json().catch(() => ({}));
+      throw new ApiError(
+        res.status,
+        body?.error?.code ?? "http_error",
+        body?.error?.message ?? res.statusText,
+        {},
+      );
+    }
+    try {
+      for await (const message of readSse(res.body)) {
+        const event = JSON.parse(message.data) as CloudEvent;
+        console.log(json ? JSON.stringify(event) : line(event));
+      }
+    } catch {
+      // Ctrl-C aborts the read: that is the normal way to end --follow.
+      if (!controller.signal.aborted) {
+        throw new UnreachableError(client.baseUrl, "the stream broke off");
+      }
+    }
+    if (!controller.signal.aborted) {
+      throw new UnreachableError(client.baseUrl, "the instance closed the stream");
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+}
+
+/**
+ * Runs `un events`.
+ *
+ * @example
+ * ```ts
+ * await eventsCommand(["--type", "file.*", "--follow"]);
+ * ```
+ */
+export async function eventsCommand(args: string[]): Promise<number> {
+  const { values, positionals: rest } = parse(args, {
+    type: { type: "string" },
+    limit: { type: "string" },
+    follow: { type: "boolean", short: "f" },
+    json: { type: "boolean" },
+  }, USAGE);
+  positionals(rest, 0, USAGE);
+  const limit = intFlag(values.limit, "--limit", 1, 10_000) ?? (values.follow ? 10 : 50);
+  const json = values.json ?? false;
+  const client = UnClient.fromEnv();
+  const events = await latestEvents(client, values.type, limit);
+  if (json && !values.follow) printJson({ events });
+  else if (json) print(events, true);
+  else if (values.follow) events.forEach((e) => console.log(line(e)));
+  else if (events.length === 0) console.log("no events");
+  else {
+    console.log(table(
+      ["ID", "TIME", "TYPE", "SUBJECT", "DATA"],
+      events.map((e) => [e.id, e.time, e.type, e.subject ?? "-", brief(e.data, 50)]),
+    ));
+  }
+  if (values.follow) {
+    // Resume right after the last event shown (or from now), so nothing is missed or repeated.
+    await follow(client, values.type, events.at(-1)?.id ?? idAfter(Date.now()), json);
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * `un help`: what each command does.
+ */
+
+/** The usage text. */
+export const USAGE =
+  `un: a reflex runtime (watch sources, prioritise work, run it on supervised workers)
+
+usage: un <command> [options]
+
+  start [--config FILE] [--role all|api|worker|scanner]
+                      run the runtime and its HTTP API in the foreground
+  tasks [--state S] [--queue Q] [--type T] [--limit N] [--json]
+                      list tasks, newest first
+  tasks <id> [--json] show one task: payload, result, error, why it sorts where it does
+  events [--type PATTERN] [--limit N] [--follow] [--json]
+                      recent events (PATTERN: file.*, task.**); --follow streams new ones
+  workers [--scale N] [--json]
+                      the worker pool; --scale sets its concurrency
+  publish <type> [--data JSON] [--subject S] [--priority critical|high|normal|low] [--json]
+                      publish an event
+  enqueue <type> [--payload JSON] [--priority 0-9] [--queue Q] [--delay MS] [--key K] [--wait] [--json]
+                      create a task; --wait shows its progress and exits 0 only if it succeeds
+  retry <id>          put a failed, dead, cancelled or expired task back in the queue
+  cancel <id>         cancel a task that has not finished
+  stop                stop the instance gracefully
+  help                this text
+
+environment: UN_URL (default http://127.0.0.1:4242), UN_TOKEN (bearer token), UN_CONFIG
+exit codes: 0 ok, 1 the server answered an error, 2 bad usage or no instance reachable`;
+
+/**
+ * Prints the usage text.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(helpCommand());
+ * ```
+ */
+export function helpCommand(): Promise<number> {
+  console.log(USAGE);
+  return Promise.resolve(0);
+}

@@ -1,0 +1,31 @@
+/**
+ * `un retry <id>`: puts a failed, dead, cancelled or expired task back in the queue.
+ */
+
+import type { Task } from "../lib/tasks.ts";
+import { parse, positionals } from "./args.ts";
+import { UnClient } from "./client.ts";
+import { printJson } from "./format.ts";
+
+const USAGE = "un retry <id> [--json]";
+
+/**
+ * Runs `un retry`.
+ *
+ * @example
+ * ```ts
+ * await retryCommand(["01J..."]);
+ * ```
+ */
+export async function retryCommand(args: string[]): Promise<number> {
+  const parsed = parse(args, { json: { type: "boolean" } }, USAGE);
+  const [id] = positionals(parsed.positionals, 1, USAGE);
+  const body = await UnClient.fromEnv().post<{ task: Task }>(
+    `/un/tasks/${encodeURIComponent(id)}/retry`,
+  );
+  if (parsed.values.json) printJson(body);
+  else {console.log(
+      `task ${body.task.id} is ${body.task.state} again (attempts reset, ${body.task.maxAttempts} allowed)`,
+    );}
+  return 0;
+}

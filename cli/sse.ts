@@ -1,0 +1,52 @@
+/**
+ * Reading a `text/event-stream` response (the `--follow` of `un events`).
+ * Hand-written: the format is a dozen lines of parsing, and the one
+ * well-kept parser on npm (eventsource-parser) is not among our pinned
+ * dependencies.
+ */
+
+/** One server-sent event. */
+export interface SseMessage {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/**
+ * Yields the events of an SSE body until it ends; comments (heartbeats) are skipped.
+ *
+ * @example
+ * ```ts
+ * for await (const message of readSse(res.body!)) console.log(message.event, message.data);
+ * ```
+ */
+export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  let buffer = "";
+  let message: { id?: string; event?: string; data: string[] } = { data: [] };
+  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
+      if (line === "") {
+        if (message.data.length > 0) {
+          yield {
+            id: message.id,
+            event: message.event ?? "message",
+            data: message.data.join("\n"),
+          };
+        }
+        message = { data: [] };
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "data") message.data.push(value);
+      else if (field === "event") message.event = value;
+      else if (field === "id") message.id = value;
+    }
+  }
+}
