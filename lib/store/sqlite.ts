@@ -72,7 +72,14 @@ import {
 } from "./sqlite/task_queries.ts";
 import { readTask } from "./sqlite/task_rows.ts";
 
-/** File name of the database inside the store directory. */
+/**
+ * File name of the database inside the store directory.
+ *
+ * @example
+ * ```ts
+ * join(".un", SQLITE_FILE); // ".un/un.db"
+ * ```
+ */
 export const SQLITE_FILE = "un.db";
 
 /**

@@ -45,7 +45,14 @@ export {
 } from "./conformance/helpers.ts";
 export type { StoreCase } from "./conformance/helpers.ts";
 
-/** Every area of the contract and its cases, in the order they are reported. */
+/**
+ * Every area of the contract and its cases, in the order they are reported.
+ *
+ * @example
+ * ```ts
+ * Object.keys(CONFORMANCE_AREAS); // ["enqueue", "enqueueMany", "claim", ...]
+ * ```
+ */
 export const CONFORMANCE_AREAS: Readonly<Record<string, Record<string, StoreCase>>> = {
   "enqueue": enqueueCases,
   "enqueueMany": enqueueManyCases,
@@ -73,6 +80,14 @@ export const CONFORMANCE_AREAS: Readonly<Record<string, Record<string, StoreCase
  * Gives back a store a case used. It must release everything the store holds
  * (connections, timers, temporary files) and may be called on a store the case
  * already closed. Defaults to `store.close()`.
+ *
+ * @example
+ * ```ts
+ * const close: CloseStore = async (store) => {
+ *   await store.close();
+ *   await Deno.remove(dirOf(store), { recursive: true });
+ * };
+ * ```
  */
 export type CloseStore = (store: Store) => Promise<void>;
 

@@ -6,7 +6,14 @@
 
 import { CycleError } from "../../errors.ts";
 
-/** One new task of a batch, with its dependencies already resolved to ids. */
+/**
+ * One new task of a batch, with its dependencies already resolved to ids.
+ *
+ * @example
+ * ```ts
+ * const node: BatchNode = { id: "01J...", name: "build", dependsOn: [] };
+ * ```
+ */
 export interface BatchNode {
   id: string;
   /** How the cycle message names the task (its key when it has one, else its id). */

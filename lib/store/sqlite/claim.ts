@@ -12,6 +12,7 @@
 import type { Task } from "../../tasks.ts";
 import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
+import { NOT_STARTED_SQL } from "./schema.ts";
 import type { Params, Row, Sql } from "./statements.ts";
 import { json, num, numOrNull, text } from "./statements.ts";
 import { updateTask } from "./task_rows.ts";
@@ -130,7 +131,7 @@ export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] 
   const task = updateTask(
     sql,
     `UPDATE tasks SET state = 'expired', finished_at = :now, lease_until = NULL
-     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying')`,
+     WHERE id = :id AND ${NOT_STARTED_SQL}`,
     { id, now },
   );
   if (task === null || previous === undefined) return [];

@@ -13,6 +13,7 @@ import { isTerminal, type Task, type TaskError } from "../../tasks.ts";
 import type { FinishResult } from "../types.ts";
 import { failDependents, releaseDependents } from "./dependents.ts";
 import { liveTaskByKey } from "./enqueue.ts";
+import { NOT_STARTED_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
 import { hasPendingDependency, jsonText, readTask, updateTask } from "./task_rows.ts";
 
@@ -207,7 +208,7 @@ export function reprioritizeTask(
   const updated = updateTask(
     sql,
     `UPDATE tasks SET priority = :priority, sort_key = :sortKey, explanation = :explanation
-     WHERE id = :id AND state IN ('waiting','scheduled','queued','retrying')`,
+     WHERE id = :id AND ${NOT_STARTED_SQL}`,
     { id, priority, sortKey, explanation: JSON.stringify(explanation) },
   );
   if (updated !== null) return updated;

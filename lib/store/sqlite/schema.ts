@@ -15,13 +15,41 @@
 
 import type { DatabaseSync } from "node:sqlite";
 
-/** `state IN (...)` of the live states, as the partial indexes spell it. */
+/**
+ * `state IN (...)` of the live states, as the partial indexes spell it.
+ *
+ * @example
+ * ```ts
+ * sql.get(`SELECT * FROM tasks WHERE key = :key AND key IS NOT NULL AND ${LIVE_STATE_SQL}`, { key });
+ * ```
+ */
 export const LIVE_STATE_SQL = "state IN ('waiting','scheduled','queued','running','retrying')";
-/** `state IN (...)` of live tasks that have not started (deadline and expiry sweeps). */
+/**
+ * `state IN (...)` of live tasks that have not started (deadline and expiry sweeps).
+ *
+ * @example
+ * ```ts
+ * sql.all(`SELECT id FROM tasks WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL}`);
+ * ```
+ */
 export const NOT_STARTED_SQL = "state IN ('waiting','scheduled','queued','retrying')";
-/** `state IN (...)` of the states that wait for a `runAt`. */
+/**
+ * `state IN (...)` of the states that wait for a `runAt`.
+ *
+ * @example
+ * ```ts
+ * sql.get(`SELECT min(run_at) AS due FROM tasks WHERE ${DUE_STATE_SQL}`);
+ * ```
+ */
 export const DUE_STATE_SQL = "state IN ('scheduled','retrying')";
-/** `state IN (...)` of the terminal states. */
+/**
+ * `state IN (...)` of the terminal states.
+ *
+ * @example
+ * ```ts
+ * sql.get(`SELECT count(*) AS n FROM tasks WHERE ${TERMINAL_STATE_SQL}`);
+ * ```
+ */
 export const TERMINAL_STATE_SQL = "state IN ('succeeded','failed','dead','cancelled','expired')";
 
 /** Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot express. */

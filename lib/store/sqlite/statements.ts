@@ -6,9 +6,23 @@
 
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 
-/** One row as `node:sqlite` returns it: column name to value. */
+/**
+ * One row as `node:sqlite` returns it: column name to value.
+ *
+ * @example
+ * ```ts
+ * const row: Row | undefined = sql.get("SELECT 1 AS one");
+ * ```
+ */
 export type Row = Record<string, SQLOutputValue>;
-/** Named parameters (`:name` in the SQL text). */
+/**
+ * Named parameters (`:name` in the SQL text).
+ *
+ * @example
+ * ```ts
+ * const params: Params = { id: "01J...", now: Date.now() };
+ * ```
+ */
 export type Params = Record<string, SQLInputValue>;
 
 /** A statement prepared from named SQL, with its parameter names in binding order. */

@@ -99,7 +99,14 @@ export function updateTask(sql: Sql, update: string, params: Params & { id: stri
   return sql.run(update, params) === 1 ? readTask(sql, params.id) : null;
 }
 
-/** What {@link insertTask} writes besides the caller's {@link NewTask}. */
+/**
+ * What {@link insertTask} writes besides the caller's {@link NewTask}.
+ *
+ * @example
+ * ```ts
+ * const initial: InitialState = { state: "queued", dependsOn: [], error: null, finishedAt: null, now };
+ * ```
+ */
 export interface InitialState {
   state: TaskState;
   /** Resolved dependency ids. */
@@ -200,8 +207,9 @@ export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task
 
 /**
  * True when some dependency of the task exists and has not succeeded. A
- * dependency removed by retention counts as satisfied: only succeeded tasks can
- * be removed while something still waits on them.
+ * dependency removed by retention no longer holds anything back (a waiting
+ * task can only have finished dependencies that succeeded, unless it was
+ * retried by hand).
  *
  * @example
  * ```ts

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { LeaseLostError } from "../../../lib/errors.ts";
 import { add, claimNext, fetchTask, mustClaim, type StoreCase, T0 } from "./helpers.ts";
 
-/** Cases of `claim`. */
+/**
+ * Cases of `claim`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(claimCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const claimCases: Record<string, StoreCase> = {
   "the lowest sortKey goes first, ties by lowest id, and the claim leases it": async (store) => {
     const late = await add(store, { sortKey: T0 + 500 });
@@ -99,7 +106,14 @@ export const claimCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `renew`, `progress` and fencing of a worker's calls. */
+/**
+ * Cases of `renew`, `progress` and fencing of a worker's calls.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(leaseCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const leaseCases: Record<string, StoreCase> = {
   "renew extends the lease only for the current fence of a running task": async (store) => {
     const queued = await add(store);

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { CycleError, ValidationError } from "../../../lib/errors.ts";
 import { add, claimNext, fetchTask, mustClaim, newTask, type StoreCase, T0 } from "./helpers.ts";
 
-/** Cases of `enqueue`. */
+/**
+ * Cases of `enqueue`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(enqueueCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const enqueueCases: Record<string, StoreCase> = {
   "a plain task is queued with fresh counters and everything it was given": async (store) => {
     const input = newTask({
@@ -121,7 +128,14 @@ export const enqueueCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `enqueueMany`. */
+/**
+ * Cases of `enqueueMany`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(enqueueManyCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const enqueueManyCases: Record<string, StoreCase> = {
   "results come in input order; dependsOn names batch keys earlier or later": async (store) => {
     const b = newTask({ key: "b", dependsOn: ["a"] });

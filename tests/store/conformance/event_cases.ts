@@ -16,7 +16,14 @@ const keepAll: RetentionPolicy = {
   eventMaxAgeMs: 365 * DAY,
 };
 
-/** Cases of `appendEvents` and `eventHistory`. */
+/**
+ * Cases of `appendEvents` and `eventHistory`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(eventCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const eventCases: Record<string, StoreCase> = {
   "appending is idempotent by id and events come back whole": async (store) => {
     const created = cloudEvent("file.created", T0, { path: "a.txt", size: 3 });
@@ -65,7 +72,14 @@ export const eventCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `trim`. */
+/**
+ * Cases of `trim`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(trimCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const trimCases: Record<string, StoreCase> = {
   "finished tasks past the max age go; live tasks never do": async (store) => {
     const ancientLive = await add(store, { createdAt: T0 - 900 * DAY }, T0 - 900 * DAY);

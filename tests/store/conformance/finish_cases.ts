@@ -25,7 +25,14 @@ async function completeIn(store: Store, queue: string, now: number) {
   return await store.complete(running.id, running.fence, { queue }, now);
 }
 
-/** Cases of `complete`. */
+/**
+ * Cases of `complete`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(completeCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const completeCases: Record<string, StoreCase> = {
   "complete stores the result and ends the task succeeded": async (store) => {
     await add(store);
@@ -72,7 +79,14 @@ export const completeCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `fail`. */
+/**
+ * Cases of `fail`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(failCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const failCases: Record<string, StoreCase> = {
   "fail with retryAt goes retrying, due then, error kept, lease dropped": async (store) => {
     await add(store);
@@ -141,7 +155,14 @@ export const failCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `cancel`. */
+/**
+ * Cases of `cancel`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(cancelCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const cancelCases: Record<string, StoreCase> = {
   "cancel: unknown is NotFoundError, finished is ConflictError": async (store) => {
     await assert.rejects(store.cancel("no-such-task", T0), NotFoundError);
@@ -189,7 +210,14 @@ export const cancelCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `retry`. */
+/**
+ * Cases of `retry`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(retryCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const retryCases: Record<string, StoreCase> = {
   "retry puts a dead task back in line with fresh attempts": async (store) => {
     const original = await add(store, { sortKey: T0 - 77, runAt: T0 - 1 });
@@ -244,7 +272,14 @@ export const retryCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `reprioritize`. */
+/**
+ * Cases of `reprioritize`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(reprioritizeCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const reprioritizeCases: Record<string, StoreCase> = {
   "a new sort key changes which task is claimed next": async (store) => {
     await add(store, { sortKey: T0 });

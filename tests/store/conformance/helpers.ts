@@ -6,10 +6,24 @@ import { type CloudEvent, type Json, newId } from "../../../lib/events.ts";
 import type { ClaimOptions, Store } from "../../../lib/store/types.ts";
 import type { NewTask, ScoreExplanation, Task } from "../../../lib/tasks.ts";
 
-/** A fixed epoch (2023-11-14T22:13:20Z) the cases count time from. */
+/**
+ * A fixed epoch (2023-11-14T22:13:20Z) the cases count time from.
+ *
+ * @example
+ * ```ts
+ * await store.enqueue(newTask({ runAt: T0 + 1_000 }), T0); // scheduled
+ * ```
+ */
 export const T0 = 1_700_000_000_000;
 
-/** One conformance case: gets a fresh, empty store it may use freely. */
+/**
+ * One conformance case: gets a fresh, empty store it may use freely.
+ *
+ * @example
+ * ```ts
+ * const ping: StoreCase = (store) => store.ping();
+ * ```
+ */
 export type StoreCase = (store: Store) => Promise<void>;
 
 /**

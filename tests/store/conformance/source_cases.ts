@@ -24,7 +24,14 @@ function source(
   };
 }
 
-/** Cases of sources, source state and files. */
+/**
+ * Cases of sources, source state and files.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(sourceCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const sourceCases: Record<string, StoreCase> = {
   "sources are upserted by id and listed by createdAt, then id": async (store) => {
     assert.deepEqual(await store.listSources(), []);
@@ -91,7 +98,14 @@ export const sourceCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of named leases, ticks and ping. */
+/**
+ * Cases of named leases, ticks and ping.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(coordinationCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const coordinationCases: Record<string, StoreCase> = {
   "a named lease has one holder at a time; its fence grows when the holder changes": async (
     store,

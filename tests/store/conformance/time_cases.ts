@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { add, claimNext, fetchTask, mustClaim, type StoreCase, T0 } from "./helpers.ts";
 
-/** Cases of `promoteDue` and `nextDueAt`. */
+/**
+ * Cases of `promoteDue` and `nextDueAt`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(scheduleCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const scheduleCases: Record<string, StoreCase> = {
   "nextDueAt is the earliest runAt of scheduled and retrying tasks": async (store) => {
     assert.equal(await store.nextDueAt(), null);
@@ -41,7 +48,14 @@ export const scheduleCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `recoverStalled`. */
+/**
+ * Cases of `recoverStalled`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(stalledCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const stalledCases: Record<string, StoreCase> = {
   "an expired lease puts the task back with an error naming the worker": async (store) => {
     await add(store, { queue: "short" });
@@ -107,7 +121,14 @@ export const stalledCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `expireDue`. */
+/**
+ * Cases of `expireDue`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(expiryCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const expiryCases: Record<string, StoreCase> = {
   "tasks that never started by expiresAt end expired; running ones are left": async (store) => {
     const queued = await add(store, { expiresAt: T0 + 100 });
@@ -130,7 +151,14 @@ export const expiryCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `tasksNearDeadline`. */
+/**
+ * Cases of `tasksNearDeadline`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(deadlineCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const deadlineCases: Record<string, StoreCase> = {
   "not-started live tasks with a deadline before the bound, soonest first": async (store) => {
     const second = await add(store, { deadline: T0 + 2_000 });

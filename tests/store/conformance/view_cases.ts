@@ -20,7 +20,14 @@ const zero: QueueCounts = {
   expired: 0,
 };
 
-/** Cases of `queueCounts`. */
+/**
+ * Cases of `queueCounts`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(countCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const countCases: Record<string, StoreCase> = {
   "counts by queue and state, every state present": async (store) => {
     assert.deepEqual(await store.queueCounts(), {});
@@ -39,7 +46,14 @@ export const countCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `listTasks`. */
+/**
+ * Cases of `listTasks`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(listCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const listCases: Record<string, StoreCase> = {
   "newest first by createdAt, then id; filters combine": async (store) => {
     const old = await add(store, { createdAt: T0 - 1_000, type: "embed", queue: "a" });
@@ -77,7 +91,14 @@ export const listCases: Record<string, StoreCase> = {
   },
 };
 
-/** Cases of `recordRun` and `typeStats`. */
+/**
+ * Cases of `recordRun` and `typeStats`.
+ *
+ * @example
+ * ```ts
+ * for (const [rule, body] of Object.entries(statsCases)) await t.step(rule, () => body(store));
+ * ```
+ */
 export const statsCases: Record<string, StoreCase> = {
   "runs and failures are counted; avgMs is a moving average (alpha 0.2)": async (store) => {
     assert.equal(await store.typeStats("embed"), null);
