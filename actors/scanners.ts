@@ -4,6 +4,15 @@
  */
 
 import type { AnyActorLogic } from "xstate";
+import { fsScannerMachine } from "./fs-scanner.ts";
+import { pollScannerMachine } from "./poll-scanner.ts";
+import { postgresScannerMachine } from "./postgres-scanner.ts";
 
-/** Scanner logic for each source kind this build has. */
-export const scannerLogic: Record<string, AnyActorLogic> = {};
+/** Scanner logic for each source kind. */
+export const scannerLogic: Record<string, AnyActorLogic> = {
+  fs: fsScannerMachine,
+  feed: pollScannerMachine,
+  github: pollScannerMachine,
+  http: pollScannerMachine,
+  postgres: postgresScannerMachine,
+};

@@ -114,7 +114,7 @@ export function describeChildren(snapshot: {
       ? snap.status
       : typeof snap.value === "string"
       ? snap.value
-      : snap.value
+      : snap.value && Object.keys(snap.value).length
       ? JSON.stringify(snap.value)
       : "active";
     return {
