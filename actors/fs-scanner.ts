@@ -1,0 +1,271 @@
+/**
+ * The filesystem scanner: one actor per `kind: "fs"` source. It keeps the
+ * contract of lib/scanner.ts.
+ *
+ * `starting` checks the root and loads the file index; `watching` opens
+ * `Deno.watchFs` first and only then reconciles the tree with the index (so no
+ * change between the walk and the watch is missed), and from then on turns raw
+ * watcher events into file events (lib/fs/session.ts). A vanished root is not
+ * a crash: it is recorded in the source status and retried with backoff from
+ * `failed`.
+ */
+
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
+import type { SourceSpec } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import { UnavailableError } from "../lib/errors.ts";
+import { FileIndex } from "../lib/fs/file-index.ts";
+import { PathRules } from "../lib/fs/rules.ts";
+import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts";
+import { StatusRecorder } from "../lib/fs/status.ts";
+import type { Reply, RuntimeMessage, ScanRequest } from "../lib/messages.ts";
+import type { ScannerInput } from "../lib/scanner.ts";
+
+/** The answer to a scan request. */
+type ScanReply = Reply<{ changes: number }>;
+
+/** Messages the fs scanner understands. */
+export type FsScannerEvent =
+  | { type: "source.scan"; request: ScanRequest; reply?: ScanReply }
+  | { type: "debug.crash"; actor?: string }
+  /** From the watching session: it cannot go on (root removed, watcher broke). */
+  | { type: "fs.failed"; error: string };
+
+/** What `starting` loads for a session. */
+interface Opened {
+  index: FileIndex;
+  rules: PathRules;
+  baseline: boolean;
+}
+
+interface FsScannerContext {
+  deps: RuntimeDeps;
+  source: FsSourceSpec;
+  /** Absolute root (the source's path resolved against the process cwd). */
+  root: string;
+  status: StatusRecorder;
+  opened: Opened | null;
+  /** Consecutive failures to start or keep watching. */
+  failures: number;
+  lastError: string | null;
+  /** Scans asked for before the watcher was up: the start-up reconciliation answers them. */
+  waiting: ScanReply[];
+}
+
+interface WatchInput {
+  context: FsScannerContext;
+  opened: Opened;
+}
+
+/** Delay before retrying after `failures` consecutive failures: 250 ms doubling, at most 30 s. */
+export function retryDelay(failures: number): number {
+  return Math.min(30_000, 250 * 2 ** Math.min(Math.max(failures - 1, 0), 10));
+}
+
+function asFsSource(source: SourceSpec): FsSourceSpec {
+  if (source.kind !== "fs") throw new Error(`fs scanner given a ${source.kind} source`);
+  return source;
+}
+
+/** Relative paths never watched: the store directory when it lies inside the tree. */
+function storeInside(root: string, storePath: string): string[] {
+  const rel = relative(root, resolve(storePath));
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return [];
+  return [sep === "/" ? rel : rel.split(sep).join("/")];
+}
+
+async function open({ deps, source, root, status }: FsScannerContext): Promise<Opened> {
+  await status.load();
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(root);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(`watched directory ${root} does not exist`);
+    }
+    throw error;
+  }
+  if (!info.isDirectory) throw new Error(`watched path ${root} is not a directory`);
+  const [files, baseline] = await Promise.all([
+    deps.store.listFiles(source.id),
+    deps.store.getSourceState(source.id, BASELINE_KEY),
+  ]);
+  const rules = new PathRules({
+    include: source.include,
+    exclude: source.exclude,
+    gitignore: source.gitignore,
+    alwaysIgnore: storeInside(root, deps.config.store.path),
+  });
+  return { index: new FileIndex(files), rules, baseline: baseline === true };
+}
+
+function answer(work: Promise<number>, reply: ScanReply | undefined): void {
+  work.then((changes) => reply?.resolve({ changes }), (error) => reply?.reject(error));
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The fs scanner actor logic. Its input is {@link ScannerInput} with an fs source.
+ *
+ * @example
+ * ```ts
+ * spawnChild(fsScannerMachine, { id: "source:inbox", systemId: "source:inbox", input: { deps, source } });
+ * ```
+ */
+export const fsScannerMachine = setup({
+  types: {
+    context: {} as FsScannerContext,
+    input: {} as ScannerInput,
+    events: {} as FsScannerEvent,
+  },
+  actors: {
+    open: fromPromise<Opened, FsScannerContext>(({ input }) => open(input)),
+    watch: fromCallback<FsScannerEvent, WatchInput>(({ input, sendBack, receive, system }) => {
+      const { context, opened } = input;
+      const fail = (error: unknown) => sendBack({ type: "fs.failed", error: errorText(error) });
+      // Watch first, then walk: a change made during the walk still reaches the session.
+      let watcher: Deno.FsWatcher;
+      try {
+        watcher = Deno.watchFs(context.root, { recursive: true });
+      } catch (error) {
+        // The root went away since `starting` looked: retry, do not crash.
+        fail(error);
+        return () => {};
+      }
+      const session = new FsSession({
+        ...opened,
+        root: context.root,
+        source: context.source,
+        store: context.deps.store,
+        log: context.deps.log,
+        status: context.status,
+        now: context.deps.now,
+        publish: (event) => {
+          const message: RuntimeMessage = { type: "event.publish", event };
+          system.get("supervisor")?.send(message);
+        },
+        onFatal: fail,
+      });
+      let stopped = false;
+      (async () => {
+        for await (const event of watcher) session.handle(event);
+      })().catch((error) => stopped || fail(error));
+      session.start();
+      for (const reply of context.waiting) answer(session.scan(), reply);
+      receive((event) => {
+        if (event.type === "source.scan") answer(session.scan(), event.reply);
+      });
+      return () => {
+        stopped = true;
+        session.close();
+        try {
+          watcher.close();
+        } catch {
+          // Already closed by the runtime (the watched root went away).
+        }
+      };
+    }),
+  },
+  actions: {
+    recordFailure: assign(({ context }, error: string) => {
+      const failures = context.failures + 1;
+      const now = context.deps.now();
+      const delayMs = retryDelay(failures);
+      context.deps.log.warn("fs source unavailable; retrying", {
+        source: context.source.id,
+        error,
+        failures,
+        delayMs,
+      });
+      context.status.update({
+        lastError: error,
+        lastErrorAt: now,
+        failures,
+        nextPollAt: now + delayMs,
+      });
+      return { failures, lastError: error };
+    }),
+    rejectWaiting: assign(({ context }) => {
+      const error = new UnavailableError(`source ${context.source.id}: ${context.lastError}`);
+      for (const reply of context.waiting) reply.reject(error);
+      return { waiting: [] };
+    }),
+  },
+  delays: { retry: ({ context }) => retryDelay(context.failures) },
+}).createMachine({
+  id: "fs-scanner",
+  context: ({ input }) => {
+    const source = asFsSource(input.source);
+    return {
+      deps: input.deps,
+      source,
+      root: resolve(source.path),
+      status: new StatusRecorder(input.deps.store, source.id, input.deps.log),
+      opened: null,
+      failures: 0,
+      lastError: null,
+      waiting: [],
+    };
+  },
+  initial: "starting",
+  on: {
+    "debug.crash": {
+      actions: () => {
+        throw new Error("fault injected into fs scanner");
+      },
+    },
+  },
+  states: {
+    starting: {
+      invoke: {
+        src: "open",
+        input: ({ context }) => context,
+        onDone: {
+          target: "watching",
+          actions: assign({ opened: ({ event }) => event.output, failures: 0 }),
+        },
+        onError: {
+          target: "failed",
+          actions: { type: "recordFailure", params: ({ event }) => errorText(event.error) },
+        },
+      },
+      on: {
+        "source.scan": {
+          actions: assign({
+            waiting: ({ context, event }) =>
+              event.reply ? [...context.waiting, event.reply] : context.waiting,
+          }),
+        },
+      },
+    },
+    watching: {
+      invoke: {
+        id: "watch",
+        src: "watch",
+        input: ({ context }) => ({ context, opened: context.opened! }),
+      },
+      exit: assign({ opened: null, waiting: [] }),
+      on: {
+        "source.scan": { actions: sendTo("watch", ({ event }) => event) },
+        "fs.failed": {
+          target: "failed",
+          actions: { type: "recordFailure", params: ({ event }) => event.error },
+        },
+      },
+    },
+    failed: {
+      entry: "rejectWaiting",
+      after: { retry: "starting" },
+      on: {
+        "source.scan": {
+          actions: ({ context, event }) =>
+            event.reply?.reject(
+              new UnavailableError(`source ${context.source.id}: ${context.lastError}`),
+            ),
+        },
+      },
+    },
+  },
+});

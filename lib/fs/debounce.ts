@@ -1,0 +1,127 @@
+/**
+ * Per-key debounce with a ceiling: a key is flushed `waitMs` after its last
+ * touch, but no later than `maxWaitMs` after its first pending touch (so a
+ * file written continuously is still reported). One timer serves every key,
+ * so a burst of thousands of paths costs one timer, not thousands.
+ */
+
+/** How a {@link Debouncer} behaves. */
+export interface DebounceOptions<V> {
+  waitMs: number;
+  maxWaitMs: number;
+  /** Combines the value already pending for a key with a new one. */
+  merge(pending: V, next: V): V;
+  /** Receives every key that came due, with its merged value. */
+  onFlush(batch: Map<string, V>): void;
+  /** Clock (tests of pure parts may replace it). */
+  now?: () => number;
+}
+
+interface Pending<V> {
+  first: number;
+  last: number;
+  value: V;
+}
+
+/**
+ * A per-key debouncer.
+ *
+ * @example
+ * ```ts
+ * const d = new Debouncer<number>({
+ *   waitMs: 50,
+ *   maxWaitMs: 1_000,
+ *   merge: (a, b) => a + b,
+ *   onFlush: (batch) => console.log([...batch]), // [["a.txt", 3]]
+ * });
+ * d.add("a.txt", 1);
+ * d.add("a.txt", 2);
+ * // ...later: d.close();
+ * ```
+ */
+export class Debouncer<V> {
+  readonly #options: DebounceOptions<V>;
+  readonly #now: () => number;
+  readonly #pending = new Map<string, Pending<V>>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAt = Infinity;
+  #closed = false;
+
+  constructor(options: DebounceOptions<V>) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Keys waiting to be flushed. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Touches `key` with `value` (merged into what is pending).
+   *
+   * @example
+   * ```ts
+   * d.add("a.txt", 1);
+   * ```
+   */
+  add(key: string, value: V): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    const pending = this.#pending.get(key);
+    if (pending) {
+      pending.last = now;
+      pending.value = this.#options.merge(pending.value, value);
+    } else {
+      this.#pending.set(key, { first: now, last: now, value });
+    }
+    // A later touch only moves this key's due time later, so the timer moves
+    // only when this key is due before it.
+    this.#arm(this.#dueAt(this.#pending.get(key)!));
+  }
+
+  /**
+   * Drops everything pending and the timer. Later `add`s are ignored.
+   *
+   * @example
+   * ```ts
+   * d.close();
+   * ```
+   */
+  close(): void {
+    this.#closed = true;
+    this.#pending.clear();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #dueAt(p: Pending<V>): number {
+    return Math.min(p.last + this.#options.waitMs, p.first + this.#options.maxWaitMs);
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== null && at >= this.#timerAt) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - this.#now()));
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    const now = this.#now();
+    const batch = new Map<string, V>();
+    let next = Infinity;
+    for (const [key, p] of this.#pending) {
+      const due = this.#dueAt(p);
+      if (due <= now) {
+        batch.set(key, p.value);
+        this.#pending.delete(key);
+      } else {
+        next = Math.min(next, due);
+      }
+    }
+    if (next !== Infinity) this.#arm(next);
+    if (batch.size > 0) this.#options.onFlush(batch);
+  }
+}

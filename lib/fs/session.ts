@@ -1,0 +1,293 @@
+/**
+ * One watching session of an fs source: from the watcher's raw events and
+ * full reconciliations to file changes, published once each and persisted.
+ *
+ * Every job that reads or changes the file index (a flush of debounced paths,
+ * a full or subtree reconciliation) runs on one serial queue, so the watcher
+ * and the reconciliation never disagree about what is known and nothing is
+ * emitted twice. The actor (`actors/fs-scanner.ts`) owns the watcher and the
+ * lifecycle; this module owns the logic.
+ */
+
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import type { SourceSpec } from "../config.ts";
+import { UnavailableError } from "../errors.ts";
+import type { CloudEvent } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/types.ts";
+import { Debouncer } from "./debounce.ts";
+import { fileEvent } from "./events.ts";
+import type { FileIndex } from "./file-index.ts";
+import { examinePath, lstat } from "./examine.ts";
+import { applyChanges, diffTree, type FileChange, IndexWrites, pairRenames } from "./reconcile.ts";
+import type { PathRules } from "./rules.ts";
+import type { StatusRecorder } from "./status.ts";
+import { walk } from "./walk.ts";
+
+/** An fs source definition. */
+export type FsSourceSpec = Extract<SourceSpec, { kind: "fs" }>;
+
+/** Source state key set once the first scan has recorded a baseline. */
+export const BASELINE_KEY = "baseline";
+
+/** What a session needs. */
+export interface FsSessionOptions {
+  /** Absolute root of the tree. */
+  root: string;
+  source: FsSourceSpec;
+  store: Store;
+  log: Logger;
+  rules: PathRules;
+  /** The index as loaded from the store; the session keeps it current. */
+  index: FileIndex;
+  /** A first scan already happened (source state {@link BASELINE_KEY}). */
+  baseline: boolean;
+  status: StatusRecorder;
+  publish(event: CloudEvent): void;
+  /** The session cannot go on (the root vanished); the owner stops it and retries later. */
+  onFatal(error: Error): void;
+  now(): number;
+}
+
+/** Raw event kinds that can add, remove or move a directory (access and modify cannot). */
+const STRUCTURAL: ReadonlySet<Deno.FsEvent["kind"]> = new Set([
+  "create",
+  "remove",
+  "rename",
+  "any",
+  "other",
+]);
+
+/**
+ * A watching session.
+ *
+ * @example
+ * ```ts
+ * const session = new FsSession({ root, source, store, log, rules, index, baseline, status,
+ *   publish: (event) => supervisor.send({ type: "event.publish", event }),
+ *   onFatal: (error) => console.error(error), now: Date.now });
+ * session.start();
+ * for await (const event of watcher) session.handle(event);
+ * session.close();
+ * ```
+ */
+export class FsSession {
+  readonly #o: FsSessionOptions;
+  readonly #paths: Debouncer<boolean>;
+  readonly #rescan: Debouncer<boolean>;
+  #queue: Promise<unknown> = Promise.resolve();
+  #scanQueued: Promise<number> | null = null;
+  /** Debounced paths waiting for the queue: absolute path → saw a structural event. */
+  #ready = new Map<string, boolean>();
+  #flushQueued = false;
+  /** Moves the watcher reported, by destination: absolute to → absolute from. */
+  readonly #moves = new Map<string, string>();
+  #baseline: boolean;
+  #interval: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  constructor(options: FsSessionOptions) {
+    this.#o = options;
+    this.#baseline = options.baseline;
+    const { debounceMs, maxDelayMs } = options.source;
+    this.#paths = new Debouncer<boolean>({
+      waitMs: debounceMs,
+      maxWaitMs: maxDelayMs,
+      merge: (a, b) => a || b,
+      onFlush: (batch) => this.#queueFlush(batch),
+    });
+    // An overflow burst raises many rescan flags: one reconciliation after it settles.
+    this.#rescan = new Debouncer<boolean>({
+      waitMs: debounceMs,
+      maxWaitMs: maxDelayMs,
+      merge: () => true,
+      onFlush: () => this.#background(this.scan(), "rescan after watcher overflow"),
+    });
+  }
+
+  /**
+   * Queues the start-up reconciliation (call it once the watcher is open, so
+   * nothing between walk and watch is missed) and the periodic one. A failed
+   * start-up reconciliation is fatal.
+   */
+  start(): void {
+    this.scan().catch((error) => this.#fatal(error));
+    const every = this.#o.source.interval;
+    if (every !== undefined) {
+      this.#interval = setInterval(() => this.#background(this.scan(), "periodic rescan"), every);
+    }
+  }
+
+  /**
+   * Feeds one raw watcher event.
+   *
+   * @example
+   * ```ts
+   * session.handle({ kind: "create", paths: ["/srv/inbox/a.txt"], flag: null });
+   * ```
+   */
+  handle(event: Deno.FsEvent): void {
+    if (this.#closed) return;
+    if (event.flag === "rescan") {
+      this.#rescan.add("tree", true);
+      return;
+    }
+    if (event.kind === "access") return;
+    if (event.kind === "rename" && event.paths.length === 2) {
+      this.#moves.set(event.paths[1], event.paths[0]);
+    }
+    const structural = STRUCTURAL.has(event.kind);
+    for (const path of event.paths) this.#paths.add(path, structural);
+  }
+
+  /**
+   * A full reconciliation (joined with one already queued); resolves with the
+   * number of changes published.
+   *
+   * @example
+   * ```ts
+   * const changes = await session.scan();
+   * ```
+   */
+  scan(): Promise<number> {
+    if (this.#closed) return Promise.reject(new UnavailableError("the fs scanner is stopping"));
+    this.#scanQueued ??= this.#enqueue(() => this.#reconcile());
+    return this.#scanQueued;
+  }
+
+  /** Stops timers and drops pending work; a job in flight publishes nothing more. */
+  close(): void {
+    this.#closed = true;
+    this.#paths.close();
+    this.#rescan.close();
+    if (this.#interval !== null) clearInterval(this.#interval);
+    this.#interval = null;
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() =>
+      this.#closed ? Promise.reject(new UnavailableError("the fs scanner is stopping")) : job()
+    );
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #background(work: Promise<unknown>, what: string): void {
+    work.catch((error) => {
+      if (this.#closed) return;
+      this.#o.log.warn(`${what} failed`, { source: this.#o.source.id, error: String(error) });
+      this.#o.status.update({ lastError: `${what}: ${error}`, lastErrorAt: this.#o.now() });
+    });
+  }
+
+  #fatal(error: unknown): void {
+    if (!this.#closed) this.#o.onFatal(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #rel(abs: string): string | null {
+    const rel = relative(this.#o.root, abs);
+    if (rel.startsWith("..") || isAbsolute(rel)) return null;
+    return sep === "/" ? rel : rel.split(sep).join("/");
+  }
+
+  async #reconcile(): Promise<number> {
+    this.#scanQueued = null;
+    const { root, rules, index, source, store } = this.#o;
+    let found;
+    try {
+      found = await walk(root, rules);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      const missing = new Error(`watched directory ${root} does not exist`);
+      this.#fatal(missing);
+      throw missing;
+    }
+    if (this.#closed) return 0;
+    const changes = diffTree(index.under(""), found.files, found.unreadable);
+    const writes = applyChanges(index, changes);
+    const silent = !this.#baseline && !source.emitExisting;
+    await this.#commit(silent ? [] : changes, writes);
+    if (!this.#baseline && !this.#closed) {
+      await store.setSourceState(source.id, BASELINE_KEY, true);
+      this.#baseline = true;
+    }
+    const now = this.#o.now();
+    this.#o.status.update({
+      lastScanAt: now,
+      nextPollAt: source.interval === undefined ? null : now + source.interval,
+      lastError: null,
+      failures: 0,
+    });
+    return silent ? 0 : changes.length;
+  }
+
+  #queueFlush(batch: Map<string, boolean>): void {
+    for (const [path, structural] of batch) {
+      this.#ready.set(path, (this.#ready.get(path) ?? false) || structural);
+    }
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    this.#background(this.#enqueue(() => this.#flush()), "processing file changes");
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushQueued = false;
+    const batch = this.#ready;
+    this.#ready = new Map();
+    const moves: [string, string][] = [];
+    for (const [to, from] of this.#moves) {
+      if (!batch.has(to)) continue;
+      this.#moves.delete(to);
+      const [relFrom, relTo] = [this.#rel(from), this.#rel(to)];
+      if (relFrom && relTo) moves.push([relFrom, relTo]);
+    }
+    const writes = new IndexWrites();
+    const changes: FileChange[] = [];
+    let rulesChanged = false;
+    for (const [abs, structural] of batch) {
+      const rel = this.#rel(abs);
+      if (rel === null || this.#closed) continue;
+      if (rel === "") {
+        if ((await lstat(this.#o.root)) === null) {
+          this.#fatal(new Error(`watched directory ${this.#o.root} was removed`));
+        }
+        continue;
+      }
+      if (this.#o.rules.gitignore && basename(rel) === ".gitignore") {
+        await this.#reloadGitignore(rel);
+        rulesChanged = true;
+      }
+      // Applied at once, so a path seen twice in one batch (a new directory and
+      // a file in it) is compared with what the first look recorded.
+      const found = await examinePath(this.#o.root, rel, structural, this.#o.index, this.#o.rules);
+      applyChanges(this.#o.index, found, writes);
+      changes.push(...found);
+    }
+    await this.#commit(pairRenames(changes, moves), writes);
+    if (rulesChanged) this.#background(this.scan(), "rescan after .gitignore change");
+  }
+
+  async #reloadGitignore(rel: string): Promise<void> {
+    const dir = dirname(rel) === "." ? "" : dirname(rel);
+    let text: string | null = null;
+    try {
+      text = await Deno.readTextFile(join(this.#o.root, rel));
+    } catch {
+      // Removed or unreadable: the directory has no rules of its own any more.
+    }
+    this.#o.rules.setGitignore(dir, text);
+  }
+
+  /** Publishes, then persists (at-least-once: a crash in between repeats, never loses). */
+  async #commit(changes: readonly FileChange[], writes: IndexWrites): Promise<void> {
+    if (this.#closed) return;
+    const { source, store, root } = this.#o;
+    const context = { sourceId: source.id, root, priority: source.priority };
+    for (const change of changes) this.#o.publish(fileEvent(change, context));
+    const put = writes.put();
+    const removed = writes.removed();
+    if (put.length > 0) await store.putFiles(source.id, put);
+    if (removed.length > 0) await store.deleteFiles(source.id, removed);
+    if (changes.length > 0) this.#o.status.update({ lastChangeAt: this.#o.now() });
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * The fs scanner actor as a user sees it: real files in a temp directory, a
+ * real `Deno.watchFs`, a real SQLite store, and a tiny parent machine with
+ * `systemId: "supervisor"` that collects what the scanner publishes.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type AnyActorRef, createActor, sendTo, setup } from "xstate";
+import { fsScannerMachine } from "../actors/fs-scanner.ts";
+import { type ConfigInput, parseConfig } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import type { CloudEvent, Json } from "../lib/events.ts";
+import { silentLogger } from "../lib/log.ts";
+import { ask, type RuntimeMessage } from "../lib/messages.ts";
+import { type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
+
+// ---- harness ---------------------------------------------------------------
+
+type FsSourceInput = Partial<Extract<NonNullable<ConfigInput["sources"]>[number], { kind: "fs" }>>;
+
+/** Test parent: routes like the supervisor does for a scanner, and records. */
+const parentMachine = setup({
+  types: {
+    input: {} as { deps: RuntimeDeps; events: CloudEvent[]; crashes: unknown[] },
+    context: {} as { deps: RuntimeDeps; events: CloudEvent[]; crashes: unknown[] },
+    events: {} as RuntimeMessage,
+  },
+  actors: { scanner: fsScannerMachine },
+}).createMachine({
+  context: ({ input }) => input,
+  invoke: {
+    id: "scanner",
+    src: "scanner",
+    input: ({ context }) => ({ deps: context.deps, source: context.deps.config.sources[0] }),
+    onError: { actions: ({ context, event }) => context.crashes.push(event.error) },
+  },
+  on: {
+    "event.publish": { actions: ({ context, event }) => context.events.push(event.event) },
+    "source.scan": { actions: sendTo("scanner", ({ event }) => event) },
+    "debug.crash": { actions: sendTo("scanner", ({ event }) => event) },
+  },
+});
+
+interface Running {
+  actor: AnyActorRef;
+  events: CloudEvent[];
+  crashes: unknown[];
+}
+
+interface Fixture {
+  /** The watched tree. */
+  root: string;
+  store: SqliteStore;
+  deps: RuntimeDeps;
+  start(): Running;
+}
+
+/** Runs `body` with a temp tree, a store inside it (`.un/`, which must be ignored) and cleanup. */
+async function withTree(
+  source: FsSourceInput,
+  body: (fx: Fixture) => Promise<void>,
+  files: Record<string, string> = {},
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "un-fs-" });
+  const storeDir = join(root, ".un");
+  const store = SqliteStore.open(storeDir);
+  const config = parseConfig({
+    store: { path: storeDir },
+    sources: [{ id: "tree", kind: "fs", path: root, debounceMs: 30, maxDelayMs: 500, ...source }],
+  });
+  const deps: RuntimeDeps = {
+    config,
+    store,
+    log: silentLogger,
+    handlers: {},
+    faults: { crash: true, noRenew: false },
+    now: Date.now,
+  };
+  for (const [path, text] of Object.entries(files)) await write(root, path, text);
+  const actors: AnyActorRef[] = [];
+  const start = (): Running => {
+    const events: CloudEvent[] = [];
+    const crashes: unknown[] = [];
+    const actor = createActor(parentMachine, {
+      systemId: "supervisor",
+      input: { deps, events, crashes },
+    });
+    actors.push(actor);
+    actor.start();
+    return { actor, events, crashes };
+  };
+  try {
+    await body({ root, store, deps, start });
+  } finally {
+    for (const actor of actors) actor.stop();
+    await store.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+async function write(root: string, path: string, text: string): Promise<void> {
+  const abs = join(root, path);
+  await Deno.mkdir(join(abs, ".."), { recursive: true });
+  await Deno.writeTextFile(abs, text);
+}
+
+/** Polls `check` until true, or fails naming `what`. */
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until the start-up reconciliation has run (status lastScanAt set). */
+async function scanned(store: SqliteStore, since = 0): Promise<void> {
+  await until(async () => ((await status(store))?.lastScanAt ?? 0) > since, "a completed scan");
+}
+
+async function status(store: SqliteStore): Promise<SourceStatus | null> {
+  return (await store.getSourceState("tree", STATUS_KEY)) as SourceStatus | null;
+}
+
+/** Waits long enough that a late duplicate (debounce 30 ms, max delay 500 ms) would have come. */
+const quiet = () => new Promise((r) => setTimeout(r, 600));
+
+/** `type subject` of each event, sorted, for order-free comparison. */
+const seen = (events: CloudEvent[]) => events.map((e) => `${e.type} ${e.subject}`).sort();
+
+const data = (e: CloudEvent) => e.data as Record<string, Json>;
+
+const scan = (run: Running) =>
+  ask<{ changes: number }>(
+    (m) => run.actor.send(m),
+    (reply) => ({ type: "source.scan", request: { sourceId: "tree", requestedBy: "test" }, reply }),
+  );
+
+// ---- tests -----------------------------------------------------------------
+
+Deno.test("first scan gives file.created for each existing file, never for .git/ or the store", async () => {
+  const files = { "a.txt": "aaa", "sub/b.md": "b", "sub/deep/c.json": "{}", ".git/HEAD": "ref" };
+  await withTree({}, async ({ root, store, start }) => {
+    const run = start();
+    await until(() => run.events.length >= 3, "three created events");
+    await scanned(store);
+    await quiet();
+    assert.deepEqual(seen(run.events), [
+      "file.created a.txt",
+      "file.created sub/b.md",
+      "file.created sub/deep/c.json",
+    ]);
+    const a = run.events.find((e) => e.subject === "a.txt")!;
+    assert.equal(a.source, "/un/sources/tree");
+    assert.equal(a.priority, "normal");
+    assert.equal(data(a).path, join(root, "a.txt"));
+    assert.equal(data(a).relativePath, "a.txt");
+    assert.equal(data(a).size, 3);
+    assert.equal(data(a).sourceId, "tree");
+    assert.equal(typeof data(a).mtimeMs, "number");
+    assert.deepEqual(run.crashes, []);
+  }, files);
+});
+
+Deno.test("emitExisting false records a silent baseline; later files still give events", async () => {
+  await withTree({ emitExisting: false, priority: "high" }, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await write(root, "new.txt", "n");
+    await until(() => run.events.length >= 1, "an event for new.txt");
+    await quiet();
+    assert.deepEqual(seen(run.events), ["file.created new.txt"]);
+    assert.equal(run.events[0].priority, "high");
+  }, { "old1.txt": "1", "dir/old2.txt": "2" });
+});
+
+Deno.test("create, modify and delete while running give exactly one event each", async () => {
+  await withTree({}, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await write(root, "x.txt", "one");
+    await until(() => run.events.length >= 1, "file.created");
+    await quiet();
+    await write(root, "x.txt", "two, longer");
+    await until(() => run.events.length >= 2, "file.modified");
+    await quiet();
+    await Deno.remove(join(root, "x.txt"));
+    await until(() => run.events.length >= 3, "file.deleted");
+    await quiet();
+    assert.deepEqual(run.events.map((e) => e.type), [
+      "file.created",
+      "file.modified",
+      "file.deleted",
+    ]);
+    assert.equal(data(run.events[1]).size, 11);
+    // A deletion carries the last known size.
+    assert.equal(data(run.events[2]).size, 11);
+  });
+});
+
+Deno.test("changes made while stopped are reported on the next start, once", async () => {
+  const files = { "keep.txt": "k", "change.txt": "c", "gone.txt": "g" };
+  await withTree({}, async ({ root, store, start }) => {
+    const first = start();
+    await until(() => first.events.length >= 3, "first scan");
+    await scanned(store);
+    first.actor.stop();
+    const stoppedAt = (await status(store))!.lastScanAt!;
+
+    await write(root, "new.txt", "n");
+    await write(root, "change.txt", "changed");
+    await Deno.remove(join(root, "gone.txt"));
+
+    const second = start();
+    await scanned(store, stoppedAt);
+    await quiet();
+    assert.deepEqual(seen(second.events), [
+      "file.created new.txt",
+      "file.deleted gone.txt",
+      "file.modified change.txt",
+    ]);
+  }, files);
+});
+
+Deno.test("a burst of 1 000 new files gives exactly 1 000 file.created", async () => {
+  await withTree({}, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await Deno.mkdir(join(root, "burst"));
+    const t0 = performance.now();
+    const writes = [];
+    for (let i = 0; i < 1000; i++) {
+      writes.push(Deno.writeTextFile(join(root, "burst", `f${i}.txt`), `${i}`));
+    }
+    await Promise.all(writes);
+    await until(() => run.events.length >= 1000, "1000 events", 30_000);
+    const ms = performance.now() - t0;
+    await quiet();
+    assert.equal(run.events.length, 1000);
+    assert.equal(new Set(run.events.map((e) => e.subject)).size, 1000);
+    assert.ok(run.events.every((e) => e.type === "file.created"));
+    console.log(
+      `burst: 1000 files -> 1000 events in ${ms.toFixed(0)} ms (${
+        (1000_000 / ms).toFixed(0)
+      } events/s)`,
+    );
+    // The index was persisted: all of them are known to the store.
+    await until(async () => (await store.listFiles("tree")).length === 1000, "index persisted");
+  });
+});
+
+Deno.test("exclude globs and .gitignore files (root, nested, and edited at run time)", async () => {
+  const files = {
+    ".gitignore": "build/\n*.tmp\n",
+    "sub/.gitignore": "secret.txt\n",
+    "a.txt": "a",
+    "a.tmp": "t",
+    "build/out.js": "o",
+    "sub/secret.txt": "s",
+    "sub/ok.txt": "ok",
+    "logs/x.log": "l",
+    "notes.md": "n",
+  };
+  await withTree({ exclude: ["**/*.log"] }, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await quiet();
+    assert.deepEqual(seen(run.events), [
+      "file.created .gitignore",
+      "file.created a.txt",
+      "file.created notes.md",
+      "file.created sub/.gitignore",
+      "file.created sub/ok.txt",
+    ]);
+    run.events.length = 0;
+    await write(root, "b.tmp", "t");
+    await write(root, "build/more.js", "m");
+    await write(root, "sub/secret.txt", "changed");
+    await write(root, "y.log", "l");
+    await write(root, "b.txt", "b");
+    await until(() => run.events.length >= 1, "b.txt");
+    await quiet();
+    assert.deepEqual(seen(run.events), ["file.created b.txt"]);
+
+    // Ignoring *.md at run time: known markdown leaves the source, new markdown is not seen.
+    run.events.length = 0;
+    await write(root, ".gitignore", "build/\n*.tmp\n*.md\n");
+    await until(() => run.events.length >= 2, ".gitignore change handled");
+    await write(root, "new.md", "m");
+    await quiet();
+    assert.deepEqual(seen(run.events), ["file.deleted notes.md", "file.modified .gitignore"]);
+  }, files);
+});
+
+Deno.test("include globs limit the source to matching files, at any depth", async () => {
+  const files = { "a.md": "a", "b.txt": "b", "docs/c.md": "c", "docs/d.js": "d" };
+  await withTree({ include: ["**/*.md"] }, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await write(root, "docs/deeper/e.md", "e");
+    await write(root, "docs/deeper/f.txt", "f");
+    await until(() => run.events.length >= 3, "three markdown files");
+    await quiet();
+    assert.deepEqual(seen(run.events), [
+      "file.created a.md",
+      "file.created docs/c.md",
+      "file.created docs/deeper/e.md",
+    ]);
+  }, files);
+});
+
+Deno.test("source.scan reconciles now and replies with the number of changes", async () => {
+  // A long debounce keeps the watcher out of it: the scan must find the change itself.
+  await withTree({ debounceMs: 5_000, maxDelayMs: 10_000 }, async ({ root, store, start }) => {
+    const run = start();
+    assert.deepEqual(await scan(run), { changes: 1 });
+    await write(root, "b.txt", "b");
+    await write(root, "a.txt", "changed");
+    assert.deepEqual(await scan(run), { changes: 2 });
+    assert.deepEqual(await scan(run), { changes: 0 });
+    assert.deepEqual(seen(run.events), [
+      "file.created a.txt",
+      "file.created b.txt",
+      "file.modified a.txt",
+    ]);
+    assert.ok((await status(store))!.lastScanAt! > 0);
+  }, { "a.txt": "a" });
+});
+
+Deno.test("a new directory tree made at once gives every file inside it", async () => {
+  await withTree({}, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await Deno.mkdir(join(root, "n1/n2/n3"), { recursive: true });
+    await Deno.writeTextFile(join(root, "n1/one.txt"), "1");
+    await Deno.writeTextFile(join(root, "n1/n2/two.txt"), "2");
+    await Deno.writeTextFile(join(root, "n1/n2/n3/three.txt"), "3");
+    await until(() => run.events.length >= 3, "three files");
+    await quiet();
+    assert.deepEqual(seen(run.events), [
+      "file.created n1/n2/n3/three.txt",
+      "file.created n1/n2/two.txt",
+      "file.created n1/one.txt",
+    ]);
+  });
+});
+
+Deno.test("a renamed file gives file.renamed; a removed directory gives file.deleted per file", async () => {
+  const files = { "a.txt": "a", "d/x.txt": "x", "d/y/z.txt": "z" };
+  await withTree({}, async ({ root, store, start }) => {
+    const run = start();
+    await until(() => run.events.length >= 3, "first scan");
+    await scanned(store);
+    run.events.length = 0;
+    await Deno.rename(join(root, "a.txt"), join(root, "b.txt"));
+    await until(() => run.events.length >= 1, "rename");
+    await quiet();
+    assert.deepEqual(seen(run.events), ["file.renamed b.txt"]);
+    assert.equal(data(run.events[0]).from, "a.txt");
+    assert.equal(data(run.events[0]).to, "b.txt");
+    run.events.length = 0;
+    await Deno.remove(join(root, "d"), { recursive: true });
+    await until(() => run.events.length >= 2, "deletions");
+    await quiet();
+    assert.deepEqual(seen(run.events), ["file.deleted d/x.txt", "file.deleted d/y/z.txt"]);
+  }, files);
+});
+
+Deno.test("a vanished root is recorded in the status and watched again when it returns", async () => {
+  const base = await Deno.makeTempDir({ prefix: "un-fs-root-" });
+  const tree = join(base, "tree");
+  try {
+    await withTree({ path: tree }, async ({ store, start }) => {
+      const run = start();
+      await until(async () => (await status(store))?.lastError != null, "an error in the status");
+      assert.match((await status(store))!.lastError!, /does not exist/);
+      await write(tree, "late.txt", "l");
+      await until(() => run.events.length >= 1, "late.txt once the root exists", 15_000);
+      await quiet();
+      assert.deepEqual(seen(run.events), ["file.created late.txt"]);
+      assert.deepEqual(run.crashes, []);
+      assert.equal((await status(store))!.lastError, null);
+    });
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("debug.crash makes the scanner throw, so its supervisor sees a crash", async () => {
+  await withTree({}, async ({ store, start }) => {
+    const run = start();
+    await scanned(store);
+    run.actor.send({ type: "debug.crash", actor: "tree" });
+    await until(() => run.crashes.length === 1, "the crash");
+    assert.match(String(run.crashes[0]), /fault injected/);
+  });
+});
