@@ -1,0 +1,326 @@
+/**
+ * The SQL side of the PostgreSQL source: table names as the user writes them,
+ * their lookup in the catalog, the shared trigger that `pg_notify`s each row
+ * change, and the catch-up queries. Every identifier reaches SQL through
+ * `escapeIdentifier` and every value through a bind parameter (or
+ * `escapeLiteral` where SQL allows no parameter, as in trigger arguments).
+ *
+ * The triggers stay installed when a scanner stops: another `un` process (or a
+ * restart of this one) may be listening on the same tables, and a trigger
+ * nobody listens to costs one `pg_notify` per row change, which PostgreSQL
+ * drops when no session listens.
+ */
+
+// @ts-types="@types/pg"
+import pg from "pg";
+import type { Json } from "../events.ts";
+
+/** Channel every `un` trigger notifies. Sources share it and filter by table. */
+export const CHANNEL = "un_changes";
+
+/** Name of the shared trigger function and of the trigger on each table. */
+export const TRIGGER = "un_notify_change";
+
+/** Rows one catch-up query returns at most (plus the rows tied with the last one). */
+export const CATCH_UP_PAGE = 500;
+
+/** The part of `pg.Client` these helpers use (a `pg.PoolClient` fits too). */
+export type Queryable = Pick<pg.ClientBase, "query">;
+
+/** A table as configured: `table` or `schema.table`, identifiers already unquoted. */
+export interface TableName {
+  /** `null` = found through the connection's `search_path`. */
+  schema: string | null;
+  name: string;
+}
+
+/** A watched table as found in the catalog. */
+export interface WatchedTable {
+  schema: string;
+  name: string;
+  /** `schema.table`: the event subject, and the key of the table's catch-up cursor. */
+  key: string;
+  /** Quoted, schema-qualified name, safe to put in SQL. */
+  sql: string;
+  /** Primary-key columns in key order. */
+  pk: string[];
+}
+
+// PostgreSQL's identifier rules: unquoted names fold to lower case, "quoted"
+// ones keep their case and may hold anything but NUL ("" is a quote).
+const PART = /^(?:"((?:[^"\0]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))/;
+// NAMEDATALEN - 1: PostgreSQL silently truncates longer names, which would
+// make `un` watch a table other than the one named.
+const MAX_IDENTIFIER_BYTES = 63;
+
+function parseParts(input: string, what: string): string[] {
+  const parts: string[] = [];
+  let rest = input.trim();
+  while (true) {
+    const match = PART.exec(rest);
+    if (!match) throw new Error(`${what} ${JSON.stringify(input)} is not a valid identifier`);
+    const part = match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2].toLowerCase();
+    if (new TextEncoder().encode(part).length > MAX_IDENTIFIER_BYTES) {
+      throw new Error(`${what} ${JSON.stringify(input)}: identifiers are at most 63 bytes`);
+    }
+    parts.push(part);
+    rest = rest.slice(match[0].length);
+    if (rest === "") return parts;
+    if (!rest.startsWith(".")) {
+      throw new Error(`${what} ${JSON.stringify(input)} is not a valid identifier`);
+    }
+    rest = rest.slice(1);
+  }
+}
+
+/**
+ * Parses a configured table name the way PostgreSQL reads it.
+ *
+ * @example
+ * ```ts
+ * parseTableName("Orders"); // { schema: null, name: "orders" }
+ * parseTableName('shop."Line Items"'); // { schema: "shop", name: "Line Items" }
+ * ```
+ */
+export function parseTableName(input: string): TableName {
+  const parts = parseParts(input, "table");
+  if (parts.length > 2) {
+    throw new Error(`table ${JSON.stringify(input)} must be "table" or "schema.table"`);
+  }
+  return parts.length === 2
+    ? { schema: parts[0], name: parts[1] }
+    : { schema: null, name: parts[0] };
+}
+
+/**
+ * Parses a configured column name (`catchUpColumn`) the way PostgreSQL reads it.
+ *
+ * @example
+ * ```ts
+ * parseColumnName("updated_at"); // "updated_at"
+ * parseColumnName('"ModifiedAt"'); // "ModifiedAt"
+ * ```
+ */
+export function parseColumnName(input: string): string {
+  const parts = parseParts(input, "column");
+  if (parts.length !== 1) throw new Error(`column ${JSON.stringify(input)} must be one name`);
+  return parts[0];
+}
+
+const ident = pg.escapeIdentifier;
+
+/**
+ * Finds a configured table in the catalog, with its primary key. Throws an
+ * error that names the table when it is missing, not a table, has no primary
+ * key or lacks the catch-up column.
+ *
+ * @example
+ * ```ts
+ * const table = await resolveTable(client, { schema: null, name: "orders" }, "updated_at");
+ * table.pk; // ["id"]
+ * ```
+ */
+export async function resolveTable(
+  db: Queryable,
+  table: TableName,
+  catchUpColumn: string | null,
+): Promise<WatchedTable> {
+  const written = table.schema === null
+    ? ident(table.name)
+    : `${ident(table.schema)}.${ident(table.name)}`;
+  const { rows } = await db.query<
+    { schema: string; name: string; kind: string; pk: string[]; has_column: boolean }
+  >(
+    `SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
+       ARRAY(SELECT a.attname::text
+               FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+              WHERE i.indrelid = c.oid AND i.indisprimary
+              ORDER BY array_position(i.indkey::int2[], a.attnum)) AS pk,
+       EXISTS (SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0
+                  AND NOT a.attisdropped) AS has_column
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = to_regclass($1)`,
+    [written, catchUpColumn ?? ""],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`table ${written} does not exist (or is not visible to this user)`);
+  const key = `${row.schema}.${row.name}`;
+  if (row.kind !== "r" && row.kind !== "p") throw new Error(`${key} is not a table`);
+  if (row.pk.length === 0) {
+    throw new Error(`table ${key} has no primary key: un needs one to name the changed row`);
+  }
+  if (catchUpColumn !== null && !row.has_column) {
+    throw new Error(`table ${key} has no column ${ident(catchUpColumn)} (catchUpColumn)`);
+  }
+  return {
+    schema: row.schema,
+    name: row.name,
+    key,
+    sql: `${ident(row.schema)}.${ident(row.name)}`,
+    pk: row.pk,
+  };
+}
+
+/**
+ * The shared trigger function. Arguments: the catch-up column (or '') then the
+ * primary-key columns. It sends only the key and the cursor value, never the
+ * row: a NOTIFY payload must stay under 8000 bytes. A key too big for that is
+ * sent as `pk: null` rather than failing the user's write. `TimeZone` is pinned
+ * to UTC so a timestamp cursor reads the same whichever session wrote the row.
+ * `to_jsonb(row)` costs a conversion of the whole row per change; it is what
+ * lets one function serve every table.
+ */
+function triggerFunctionSql(schema: string): string {
+  return `CREATE OR REPLACE FUNCTION ${ident(schema)}.${TRIGGER}() RETURNS trigger
+LANGUAGE plpgsql SET "TimeZone" = 'UTC' AS $un$
+DECLARE
+  rec jsonb;
+  pk jsonb := '{}'::jsonb;
+  payload text;
+BEGIN
+  IF TG_OP = 'DELETE' THEN rec := to_jsonb(OLD); ELSE rec := to_jsonb(NEW); END IF;
+  FOR i IN 1 .. TG_NARGS - 1 LOOP
+    pk := pk || jsonb_build_object(TG_ARGV[i], rec -> TG_ARGV[i]);
+  END LOOP;
+  payload := jsonb_build_object('schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
+    'pk', pk, 'cursor', CASE WHEN TG_ARGV[0] <> '' THEN rec ->> TG_ARGV[0] END)::text;
+  IF octet_length(payload) > 7900 THEN
+    payload := jsonb_build_object('schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
+      'pk', NULL, 'cursor', NULL)::text;
+  END IF;
+  PERFORM pg_notify('${CHANNEL}', payload);
+  RETURN NULL;
+END
+$un$`;
+}
+
+async function inTransaction(db: Queryable, body: () => Promise<void>): Promise<void> {
+  await db.query("BEGIN");
+  try {
+    // Two processes replacing the function at once fail with "tuple
+    // concurrently updated"; the lock makes them take turns.
+    await db.query("SELECT pg_advisory_xact_lock(hashtext($1))", [TRIGGER]);
+    await body();
+    await db.query("COMMIT");
+  } catch (err) {
+    await db.query("ROLLBACK").catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Creates (or replaces) the shared trigger function in the connection's
+ * current schema and returns its quoted, qualified name.
+ *
+ * @example
+ * ```ts
+ * const fn = await installTriggerFunction(client); // '"public".un_notify_change'
+ * ```
+ */
+export async function installTriggerFunction(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ schema: string | null }>(
+    "SELECT current_schema()::text AS schema",
+  );
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error("no schema of search_path exists to hold the trigger function");
+  await inTransaction(db, () => db.query(triggerFunctionSql(schema)).then(() => {}));
+  return `${ident(schema)}.${TRIGGER}`;
+}
+
+/**
+ * Installs the change trigger on one table, replacing an older one in the same
+ * transaction so no change slips through in between.
+ *
+ * @example
+ * ```ts
+ * await installTrigger(client, fn, table, "updated_at");
+ * ```
+ */
+export async function installTrigger(
+  db: Queryable,
+  fn: string,
+  table: WatchedTable,
+  catchUpColumn: string | null,
+): Promise<void> {
+  const args = [catchUpColumn ?? "", ...table.pk].map(pg.escapeLiteral).join(", ");
+  await inTransaction(db, async () => {
+    await db.query(`DROP TRIGGER IF EXISTS ${TRIGGER} ON ${table.sql}`);
+    await db.query(
+      `CREATE TRIGGER ${TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}
+       FOR EACH ROW EXECUTE FUNCTION ${fn}(${args})`,
+    );
+  });
+}
+
+/** One row a catch-up query found. */
+export interface CatchUpRow {
+  pk: Record<string, Json>;
+  /** The catch-up column's value as the trigger sends it (text of its JSON form). */
+  cursor: string;
+}
+
+/**
+ * One page of rows whose catch-up column is past `after` (all non-null rows
+ * when `after` is null), in column order: {@link CATCH_UP_PAGE} rows plus any
+ * tied with the last, so the next page can start strictly after it. Returns
+ * the rows and whether more may follow. The connection must use `TimeZone`
+ * UTC so cursors read like the trigger's.
+ *
+ * @example
+ * ```ts
+ * const { rows, more } = await catchUpPage(client, table, "updated_at", cursor);
+ * ```
+ */
+export async function catchUpPage(
+  db: Queryable,
+  table: WatchedTable,
+  column: string,
+  after: string | null,
+): Promise<{ rows: CatchUpRow[]; more: boolean }> {
+  const col = ident(column);
+  const from = after === null ? `IS NOT NULL` : `> $1`;
+  const pk = table.pk.map((c) => `${pg.escapeLiteral(c)}, t.${ident(c)}`).join(", ");
+  const params: (string | number)[] = after === null ? [] : [after];
+  params.push(CATCH_UP_PAGE - 1);
+  const offset = `$${params.length}`;
+  // The "edge" is the page's last value; taking every row up to and including
+  // it keeps rows that share one timestamp on the same page.
+  const { rows } = await db.query<CatchUpRow & { edge: boolean }>(
+    `WITH edge AS (
+       SELECT s.${col} AS v FROM ${table.sql} s WHERE s.${col} ${from}
+       ORDER BY s.${col} OFFSET ${offset} LIMIT 1)
+     SELECT jsonb_build_object(${pk}) AS pk, to_jsonb(t.${col}) #>> '{}' AS cursor,
+            EXISTS (SELECT 1 FROM edge) AS edge
+       FROM ${table.sql} t
+      WHERE t.${col} ${from}
+        AND (NOT EXISTS (SELECT 1 FROM edge) OR t.${col} <= (SELECT v FROM edge))
+      ORDER BY t.${col}`,
+    params,
+  );
+  return { rows: rows.map(({ pk, cursor }) => ({ pk, cursor })), more: rows[0]?.edge ?? false };
+}
+
+/**
+ * The greatest value of the catch-up column (its trigger text form), or null
+ * for an empty table: where a silent first start sets the cursor.
+ *
+ * @example
+ * ```ts
+ * await latestCursor(client, table, "updated_at"); // "2026-01-01T10:00:00.5+00:00"
+ * ```
+ */
+export async function latestCursor(
+  db: Queryable,
+  table: WatchedTable,
+  column: string,
+): Promise<string | null> {
+  // ORDER BY … LIMIT 1 rather than max(): some orderable types (uuid) have no max.
+  const col = ident(column);
+  const { rows } = await db.query<{ cursor: string }>(
+    `SELECT to_jsonb(t.${col}) #>> '{}' AS cursor FROM ${table.sql} t
+      WHERE t.${col} IS NOT NULL ORDER BY t.${col} DESC LIMIT 1`,
+  );
+  return rows[0]?.cursor ?? null;
+}

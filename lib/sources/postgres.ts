@@ -1,0 +1,341 @@
+/**
+ * The PostgreSQL source, without the actor: one {@link PostgresSource} per
+ * scanner keeps what outlives a connection (cursors, recent changes, status
+ * writes); each connection attempt is a {@link PostgresConnection} that
+ * installs the triggers, LISTENs, turns notifications into `db.changed` events
+ * and runs the catch-up query. The actor (`actors/postgres-scanner.ts`) only
+ * decides when to connect, reconnect and report.
+ *
+ * Catch-up (with `catchUpColumn`) finds rows inserted or updated while no
+ * connection listened; it cannot see rows deleted meanwhile, nor rows whose
+ * column is NULL or was set to a value below the cursor (an `updated_at` taken
+ * at the start of a transaction that commits late). Notifications carry every
+ * operation while connected.
+ */
+
+// @ts-types="@types/pg"
+import pg from "pg";
+import type { SourceSpec } from "../config.ts";
+import type { RuntimeDeps } from "../deps.ts";
+import { type CloudEvent, createEvent, type Json, sourceUri } from "../events.ts";
+import type { SourceStatus } from "../scanner.ts";
+import { STATUS_KEY } from "../scanner.ts";
+import {
+  catchUpPage,
+  CHANNEL,
+  installTrigger,
+  installTriggerFunction,
+  latestCursor,
+  parseColumnName,
+  parseTableName,
+  resolveTable,
+  type WatchedTable,
+} from "./postgres-sql.ts";
+import { CursorBook, latestWins, RecentChanges } from "./postgres-state.ts";
+
+/** A validated `kind: "postgres"` source. */
+export type PostgresSpec = Extract<SourceSpec, { kind: "postgres" }>;
+
+/** Row operations as `db.changed` reports them; `UPSERT` comes from catch-up. */
+export type DbOperation = "INSERT" | "UPDATE" | "DELETE" | "UPSERT";
+
+/** One trigger notification, parsed. */
+export interface RowChange {
+  schema: string;
+  table: string;
+  operation: "INSERT" | "UPDATE" | "DELETE";
+  /** Primary-key values; null when they were too big for a NOTIFY payload. */
+  pk: Record<string, Json> | null;
+  /** The catch-up column's value (text of its JSON form), when configured. */
+  cursor: string | null;
+}
+
+function isRecord(value: unknown): value is Record<string, Json> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Parses a trigger payload; null when it is not one (something else
+ * notified the channel).
+ *
+ * @example
+ * ```ts
+ * parseChange('{"schema":"public","table":"t","op":"DELETE","pk":{"id":1},"cursor":null}');
+ * // { schema: "public", table: "t", operation: "DELETE", pk: { id: 1 }, cursor: null }
+ * ```
+ */
+export function parseChange(payload: string): RowChange | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value)) return null;
+  const { schema, table, op, pk, cursor } = value;
+  if (typeof schema !== "string" || typeof table !== "string") return null;
+  if (op !== "INSERT" && op !== "UPDATE" && op !== "DELETE") return null;
+  if (pk !== null && !isRecord(pk)) return null;
+  if (cursor !== null && cursor !== undefined && typeof cursor !== "string") return null;
+  return { schema, table, operation: op, pk, cursor: cursor ?? null };
+}
+
+/** What a connection tells its owner. Nothing is called after `failed` or `close()`. */
+export interface ConnectionHandlers {
+  /** An event to publish (the actor sends it to the supervisor). */
+  publish(event: CloudEvent): void;
+  /** Listening. `problems` names configured tables that are not watched, and why. */
+  ready(info: { tables: string[]; problems: string[] }): void;
+  /** The connection failed or was lost; it is closed already. */
+  failed(error: Error): void;
+}
+
+/**
+ * Reconnect delay after `failures` consecutive failures: 250 ms doubling,
+ * capped at 30 s (quick after one dropped connection, gentle on a server
+ * that stays down).
+ *
+ * @example
+ * ```ts
+ * reconnectDelay(1); // 250
+ * reconnectDelay(3); // 1000
+ * reconnectDelay(20); // 30000
+ * ```
+ */
+export function reconnectDelay(failures: number): number {
+  return Math.min(30_000, 250 * 2 ** Math.min(Math.max(failures - 1, 0), 20));
+}
+
+/**
+ * The long-lived half of a PostgreSQL source (one per scanner actor).
+ *
+ * @example
+ * ```ts
+ * const source = new PostgresSource(spec, deps);
+ * const conn = source.connect({ publish, ready, failed });
+ * await conn.scan(); // rows changed since the cursor, emitted as UPSERT
+ * conn.close();
+ * ```
+ */
+export class PostgresSource {
+  readonly spec: PostgresSpec;
+  readonly deps: RuntimeDeps;
+  readonly recent: RecentChanges = new RecentChanges();
+  readonly saveStatus: (status: SourceStatus) => void;
+  #cursors: Promise<CursorBook> | null = null;
+
+  constructor(spec: PostgresSpec, deps: RuntimeDeps) {
+    this.spec = spec;
+    this.deps = deps;
+    const log = deps.log.child(`source:${spec.id}`);
+    this.saveStatus = latestWins(
+      (status: SourceStatus) =>
+        deps.store.setSourceState(spec.id, STATUS_KEY, status as unknown as Json),
+      (error) => log.warn("status not saved", { error }),
+    );
+  }
+
+  /** The cursors, loaded from the store once (a failed load is retried next time). */
+  cursors(): Promise<CursorBook> {
+    this.#cursors ??= CursorBook.load(
+      this.deps.store,
+      this.spec.id,
+      (error) => this.deps.log.warn("catch-up cursor not saved", { source: this.spec.id, error }),
+    ).catch((err) => {
+      this.#cursors = null;
+      throw err;
+    });
+    return this.#cursors;
+  }
+
+  /** Opens a connection; it reports through `handlers`. */
+  connect(handlers: ConnectionHandlers): PostgresConnection {
+    return new PostgresConnection(this, handlers);
+  }
+}
+
+/** One connection: setup, LISTEN, notifications, catch-up; closed on failure or `close()`. */
+export class PostgresConnection {
+  readonly #source: PostgresSource;
+  readonly #handlers: ConnectionHandlers;
+  readonly #client: pg.Client;
+  readonly #tables = new Map<string, WatchedTable>();
+  readonly #ready: Promise<void>;
+  /** Configured tables that are not watched, and why. */
+  readonly #problems: string[] = [];
+  #column: string | null = null;
+  /** Set first thing in setup, so notifications (after LISTEN) always have it. */
+  #book: CursorBook | null = null;
+  #connecting: Promise<unknown> | null = null;
+  #done = false;
+  // Catch-ups run one at a time: two over the same range would emit twice.
+  #catchUps: Promise<unknown> = Promise.resolve();
+
+  constructor(source: PostgresSource, handlers: ConnectionHandlers) {
+    this.#source = source;
+    this.#handlers = handlers;
+    this.#client = new pg.Client({
+      connectionString: source.spec.url,
+      // Lets an operator (and the tests) see which backend is whose.
+      application_name: `un:${source.spec.id}`.slice(0, 63),
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+    this.#client.on("error", (err) => this.#fail(err));
+    this.#client.on("end", () => this.#fail(new Error("connection to PostgreSQL ended")));
+    this.#client.on("notification", (msg) => {
+      if (msg.channel === CHANNEL && msg.payload) this.#onNotification(msg.payload);
+    });
+    this.#ready = this.#setup();
+    this.#ready.then(
+      () => {
+        if (this.#done) return;
+        this.#handlers.ready({ tables: [...this.#tables.keys()], problems: this.#problems });
+      },
+      (err) => this.#fail(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /**
+   * Runs the catch-up query of every table now; resolves with the number of
+   * changes emitted (0 without `catchUpColumn`).
+   */
+  async scan(): Promise<number> {
+    await this.#ready;
+    let total = 0;
+    for (const table of this.#tables.values()) {
+      total += await this.#catchUp(table, this.#book?.get(table.key) ?? null);
+    }
+    return total;
+  }
+
+  /** UNLISTENs and ends the connection. Idempotent; reports nothing afterwards. */
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#end();
+  }
+
+  #end(): void {
+    const client = this.#client;
+    client.removeAllListeners("notification");
+    client.removeAllListeners("error");
+    // A late socket error after we let go must not become an uncaught one.
+    client.on("error", () => {});
+    // Never connected (closed before setup got that far): nothing to end.
+    if (this.#connecting === null) return;
+    // Wait for a connect in flight: ending a half-open client would leave the
+    // connect to finish later and hold a socket nobody closes.
+    this.#connecting.then(
+      () => client.query(`UNLISTEN ${pg.escapeIdentifier(CHANNEL)}`),
+    ).catch(() => {}).finally(() => client.end().catch(() => {}));
+  }
+
+  #fail(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#end();
+    this.#handlers.failed(error);
+  }
+
+  async #setup(): Promise<void> {
+    const { spec, deps } = this.#source;
+    const book = this.#book = await this.#source.cursors();
+    if (this.#done) throw new Error("closed");
+    this.#connecting = this.#client.connect();
+    await this.#connecting;
+    // Cursors of timestamp columns must read like the trigger's (UTC).
+    await this.#client.query("SET TimeZone TO 'UTC'");
+    this.#column = spec.catchUpColumn === undefined ? null : parseColumnName(spec.catchUpColumn);
+    const fn = await installTriggerFunction(this.#client);
+    for (const written of spec.tables) {
+      try {
+        const table = await resolveTable(this.#client, parseTableName(written), this.#column);
+        await installTrigger(this.#client, fn, table, this.#column);
+        this.#tables.set(table.key, table);
+      } catch (err) {
+        if (this.#done) throw err;
+        this.#problems.push(`${written}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (this.#tables.size === 0) throw new Error(this.#problems.join("; "));
+    // Decided before LISTEN: a notification moves the cursor of a table never
+    // seen, which must not hide its existing rows from the first catch-up.
+    const starts = new Map([...this.#tables.keys()].map((key) => [key, book.get(key)]));
+    await this.#client.query(`LISTEN ${pg.escapeIdentifier(CHANNEL)}`);
+    if (this.#column === null) return;
+    for (const table of this.#tables.values()) {
+      const start = starts.get(table.key);
+      if (start === undefined && !spec.emitExisting) {
+        book.advance(table.key, await latestCursor(this.#client, table, this.#column));
+        continue;
+      }
+      await this.#catchUp(table, start ?? null);
+    }
+    deps.log.debug("postgres source listening", { source: spec.id, tables: this.#tables.size });
+  }
+
+  #catchUp(table: WatchedTable, from: string | null): Promise<number> {
+    const run = this.#catchUps.then(() => this.#catchUpNow(table, from));
+    this.#catchUps = run.catch(() => {});
+    return run;
+  }
+
+  async #catchUpNow(table: WatchedTable, from: string | null): Promise<number> {
+    const column = this.#column;
+    const book = this.#book;
+    if (column === null || book === null) return 0;
+    let after = from;
+    let emitted = 0;
+    while (true) {
+      const { rows, more } = await catchUpPage(this.#client, table, column, after);
+      for (const row of rows) {
+        const key = `${table.key}|${JSON.stringify(row.pk)}|${row.cursor}`;
+        if (!this.#source.recent.absorb(key, "catchUp", this.#source.deps.now())) {
+          this.#emit(table, "UPSERT", row.pk, true);
+          emitted++;
+        }
+        book.advance(table.key, row.cursor);
+        after = row.cursor;
+      }
+      if (!more || rows.length === 0) break;
+    }
+    book.advance(table.key, null);
+    return emitted;
+  }
+
+  #onNotification(payload: string): void {
+    if (this.#done) return;
+    const change = parseChange(payload);
+    if (change === null) {
+      this.#source.deps.log.warn("not a un trigger payload", { channel: CHANNEL, payload });
+      return;
+    }
+    const table = this.#tables.get(`${change.schema}.${change.table}`);
+    if (!table) return; // another source's table on the shared channel
+    if (change.operation !== "DELETE" && change.cursor !== null && this.#column !== null) {
+      const key = `${table.key}|${JSON.stringify(change.pk)}|${change.cursor}`;
+      if (this.#source.recent.absorb(key, "notify", this.#source.deps.now())) return;
+      this.#book?.advance(table.key, change.cursor);
+    }
+    this.#emit(table, change.operation, change.pk, false);
+  }
+
+  #emit(
+    table: WatchedTable,
+    operation: DbOperation,
+    pk: Record<string, Json> | null,
+    catchUp: boolean,
+  ): void {
+    if (this.#done) return;
+    const data: Record<string, Json> = { table: table.name, schema: table.schema, operation, pk };
+    if (catchUp) data.catchUp = true;
+    this.#handlers.publish(createEvent({
+      type: "db.changed",
+      source: sourceUri(this.#source.spec.id),
+      subject: table.key,
+      priority: this.#source.spec.priority,
+      data,
+    }));
+  }
+}
