@@ -23,17 +23,25 @@ import { sourceRoutes } from "./sources.ts";
 import { taskRoutes } from "./tasks.ts";
 import { workerRoutes } from "./workers.ts";
 
-/** Methods a path answers to, from the app's route table (for 405 and `Allow`). */
+/**
+ * Methods a path answers to, from the app's route table (for 405 and `Allow`).
+ * A static route wins over a parameter one, as in the router: `/un/tasks/create`
+ * is POST only even though `/un/tasks/:id` would match it.
+ */
 function allowedMethods(app: Hono, path: string): string[] {
-  const methods = new Set<string>();
+  const matches: Array<{ method: string; static: boolean }> = [];
   for (const route of app.routes) {
     if (route.method === "ALL") continue; // middleware
     const pattern = route.path
       .split("/")
       .map((part) => part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       .join("/");
-    if (new RegExp(`^${pattern}/?$`).test(path)) methods.add(route.method);
+    if (new RegExp(`^${pattern}/?$`).test(path)) {
+      matches.push({ method: route.method, static: !route.path.includes(":") });
+    }
   }
+  const best = matches.some((m) => m.static) ? matches.filter((m) => m.static) : matches;
+  const methods = new Set(best.map((m) => m.method));
   if (methods.has("GET")) methods.add("HEAD");
   return [...methods];
 }
