@@ -113,7 +113,9 @@ export const postgresScannerMachine = setup({
   },
   actions: {
     save: ({ context }) => context.source.saveStatus(context.status),
-    crash: () => {
+    crash: ({ context }) => {
+      // Close first: XState leaves the children of a crashed actor running.
+      context.source.closeAll();
       throw new Error("fault injected into postgres scanner");
     },
   },

@@ -10,7 +10,7 @@
 import pg from "pg";
 import assert from "node:assert/strict";
 import { createActor, setup } from "xstate";
-import { postgresScannerMachine } from "../actors/postgres-scanner.ts";
+import { type PostgresScannerEvent, postgresScannerMachine } from "../actors/postgres-scanner.ts";
 import { parseConfig, sourceSchema } from "../lib/config.ts";
 import { parseFaults } from "../lib/deps.ts";
 import type { CloudEvent, Json } from "../lib/events.ts";
@@ -130,6 +130,10 @@ class Run {
     return this.#parent?.getSnapshot().children.scanner?.getSnapshot().status === "active";
   }
 
+  send(message: PostgresScannerEvent): void {
+    this.#parent?.getSnapshot().children.scanner?.send(message);
+  }
+
   scan(): Promise<{ changes: number }> {
     return new Promise((resolve, reject) => {
       const reply: Reply<{ changes: number }> = { resolve, reject };
@@ -246,15 +250,32 @@ pgTest(
   },
 );
 
-pgTest("emitExisting false: existing rows are a silent baseline", async (admin, table, run) => {
+pgTest(
+  "emitExisting false: a silent baseline; interval: periodic catch-up",
+  async (admin, table, run) => {
+    await admin.query(`CREATE TABLE ${table} ${STAMPED}`);
+    await admin.query(`INSERT INTO ${table} (id) VALUES (1), (2)`);
+    run.start({ tables: [table], catchUpColumn: "updated_at", emitExisting: false, interval: 200 });
+    await run.listening();
+    await admin.query(`INSERT INTO ${table} (id) VALUES (3)`);
+    await until(() => run.events.length === 1, "insert event", 1_000);
+    assert.deepEqual(run.changes(), [{ op: "INSERT", pk: { id: 3 }, catchUp: false }]);
+    await admin.query(`ALTER TABLE ${table} DISABLE TRIGGER un_notify_change`);
+    await admin.query(`UPDATE ${table} SET updated_at = clock_timestamp() WHERE id = 2`);
+    await until(() => run.events.length === 2, "periodic catch-up", 1_000);
+    assert.deepEqual(run.changes()[1], { op: "UPSERT", pk: { id: 2 }, catchUp: true });
+  },
+);
+
+pgTest("debug.crash crashes the scanner and releases its connection", async (admin, table, run) => {
   await admin.query(`CREATE TABLE ${table} ${STAMPED}`);
-  await admin.query(`INSERT INTO ${table} (id) VALUES (1), (2)`);
-  run.start({ tables: [table], catchUpColumn: "updated_at", emitExisting: false });
+  run.start({ tables: [table] });
   await run.listening();
-  await admin.query(`INSERT INTO ${table} (id) VALUES (3)`);
-  await until(() => run.events.length === 1, "insert event", 1_000);
-  assert.deepEqual(run.changes(), [{ op: "INSERT", pk: { id: 3 }, catchUp: false }]);
-  assert.deepEqual(await run.scan(), { changes: 0 });
+  assert.equal((await backends(admin, run.id)).length, 1);
+  run.send({ type: "debug.crash", actor: `source:${run.id}` });
+  await until(() => run.crashes.length === 1, "crash");
+  await until(async () => (await backends(admin, run.id)).length === 0, "connection released");
+  run.crashes.length = 0;
 });
 
 pgTest(

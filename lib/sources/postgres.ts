@@ -123,6 +123,7 @@ export class PostgresSource {
   readonly recent: RecentChanges = new RecentChanges();
   readonly saveStatus: (status: SourceStatus) => void;
   #cursors: Promise<CursorBook> | null = null;
+  readonly #open = new Set<PostgresConnection>();
 
   constructor(spec: PostgresSpec, deps: RuntimeDeps) {
     this.spec = spec;
@@ -150,7 +151,27 @@ export class PostgresSource {
 
   /** Opens a connection; it reports through `handlers`. */
   connect(handlers: ConnectionHandlers): PostgresConnection {
-    return new PostgresConnection(this, handlers);
+    const connection: PostgresConnection = new PostgresConnection(
+      this,
+      handlers,
+      () => this.#open.delete(connection),
+    );
+    this.#open.add(connection);
+    return connection;
+  }
+
+  /**
+   * Closes every open connection. For a crashing actor: XState v5 does not
+   * stop the children of an actor that errors, so the connection (an invoked
+   * child) would stay open, and keep publishing, next to its restarted twin.
+   *
+   * @example
+   * ```ts
+   * source.closeAll();
+   * ```
+   */
+  closeAll(): void {
+    for (const connection of this.#open) connection.close();
   }
 }
 
@@ -171,9 +192,13 @@ export class PostgresConnection {
   // Catch-ups run one at a time: two over the same range would emit twice.
   #catchUps: Promise<unknown> = Promise.resolve();
 
-  constructor(source: PostgresSource, handlers: ConnectionHandlers) {
+  readonly #onEnd: () => void;
+
+  /** Use {@link PostgresSource.connect}. */
+  constructor(source: PostgresSource, handlers: ConnectionHandlers, onEnd: () => void) {
     this.#source = source;
     this.#handlers = handlers;
+    this.#onEnd = onEnd;
     this.#client = new pg.Client({
       connectionString: source.spec.url,
       // Lets an operator (and the tests) see which backend is whose.
@@ -217,6 +242,7 @@ export class PostgresConnection {
   }
 
   #end(): void {
+    this.#onEnd();
     const client = this.#client;
     client.removeAllListeners("notification");
     client.removeAllListeners("error");
