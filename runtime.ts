@@ -25,7 +25,7 @@ import { Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
 import { Counters, renderMetrics, type Sample } from "./lib/metrics.ts";
-import { openStore, type OpenedStore } from "./lib/store/open.ts";
+import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
 
 /** Which actors a process runs (`un start --role`). */
@@ -83,8 +83,10 @@ export class Runtime implements ControlPlane {
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
     );
-    this.#eventLog = new EventLog(opened.store, (error, count) =>
-      log.error("event log write failed", { events: count, error }));
+    this.#eventLog = new EventLog(
+      opened.store,
+      (error, count) => log.error("event log write failed", { events: count, error }),
+    );
   }
 
   /** The store (routes read it). */
@@ -155,7 +157,8 @@ export class Runtime implements ControlPlane {
         bus: this.bus,
         eventLog: this.#eventLog,
         children,
-        escalate: options.onEscalate ?? ((id, error, restarts) => this.#escalate(id, error, restarts)),
+        escalate: options.onEscalate ??
+          ((id, error, restarts) => this.#escalate(id, error, restarts)),
       },
       inspect: inspect
         ? (ev) => {
@@ -236,7 +239,9 @@ export class Runtime implements ControlPlane {
   #escalate(actorId: string, error: unknown, restarts: number): void {
     const { maxRestarts, withinMs } = this.config.supervisor;
     const message = `actor ${actorId} crashed ${restarts + 1} times within ${withinMs}ms ` +
-      `(limit ${maxRestarts}); last error: ${error instanceof Error ? error.message : String(error)}. ` +
+      `(limit ${maxRestarts}); last error: ${
+        error instanceof Error ? error.message : String(error)
+      }. ` +
       `Exiting so the service manager can restart un.`;
     this.log.error(message);
     console.error(`un: ${message}`);
@@ -258,7 +263,7 @@ export class Runtime implements ControlPlane {
   readonly inspect = {
     recent: (limit: number): InspectRecord[] => this.#inspector.recent(limit),
     actors: (): ActorInfo[] => this.actors(),
-    subscribe: (fn: (r: InspectRecord) => void): (() => void) => this.#inspector.subscribe(fn),
+    subscribe: (fn: (r: InspectRecord) => void): () => void => this.#inspector.subscribe(fn),
   };
 
   /** The supervisor and its children. */
@@ -284,7 +289,9 @@ export class Runtime implements ControlPlane {
     }
     const actors = this.actors();
     for (const a of actors) {
-      if (a.state === "restarting" || a.state === "error") problems.push(`actor ${a.id} is ${a.state}`);
+      if (a.state === "restarting" || a.state === "error") {
+        problems.push(`actor ${a.id} is ${a.state}`);
+      }
     }
     if (this.#stopping) problems.push("stopping");
     return {
@@ -318,7 +325,12 @@ export class Runtime implements ControlPlane {
         }
       }
     } catch {
-      samples.push({ name: "un_store_up", help: "1 when the store answers", type: "gauge", value: 0 });
+      samples.push({
+        name: "un_store_up",
+        help: "1 when the store answers",
+        type: "gauge",
+        value: 0,
+      });
     }
     for (const a of this.actors()) {
       samples.push({
@@ -346,7 +358,9 @@ export class Runtime implements ControlPlane {
     const log = this.log;
     log.info("stopping", { reason });
     for (const child of this.actors()) {
-      if (child.id.startsWith("source:")) this.#supervisor.send({ type: "supervisor.stop", id: child.id });
+      if (child.id.startsWith("source:")) {
+        this.#supervisor.send({ type: "supervisor.stop", id: child.id });
+      }
     }
     if (HAS_POOL.includes(this.role)) {
       try {
@@ -358,7 +372,9 @@ export class Runtime implements ControlPlane {
         );
         log.info("workers stopped", drained);
       } catch (err) {
-        log.error("workers did not drain cleanly; leases will bring their tasks back", { error: err });
+        log.error("workers did not drain cleanly; leases will bring their tasks back", {
+          error: err,
+        });
       }
     }
     this.#unsubscribe.forEach((off) => off());

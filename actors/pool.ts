@@ -159,7 +159,8 @@ export const poolMachine = setup({
         } else {
           // Retire idle workers first; busy ones finish their task, then stop.
           const order = [...active].sort((a, b) =>
-            Number(a.getSnapshot().value === "running") - Number(b.getSnapshot().value === "running")
+            Number(a.getSnapshot().value === "running") -
+            Number(b.getSnapshot().value === "running")
           );
           for (const w of order.slice(0, active.length - target)) w.send({ type: "retire" });
         }
@@ -226,7 +227,10 @@ export const poolMachine = setup({
     "xstate.error.actor.*": {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const id = event.type.slice("xstate.error.actor.".length);
-        context.deps.log.error("worker crashed; replacing it", { worker: id, error: (event as { error?: unknown }).error });
+        context.deps.log.error("worker crashed; replacing it", {
+          worker: id,
+          error: (event as { error?: unknown }).error,
+        });
         enqueue.stopChild(id);
         enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
       }),

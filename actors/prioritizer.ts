@@ -108,7 +108,10 @@ function announce(results: EnqueueResult[], send: Send): void {
 async function rescoreNearDeadline(context: PrioritizerContext): Promise<number> {
   const { deps } = context;
   const now = deps.now();
-  const tasks = await deps.store.tasksNearDeadline(now + deps.config.prioritizer.deadlineWindowMs, 500);
+  const tasks = await deps.store.tasksNearDeadline(
+    now + deps.config.prioritizer.deadlineWindowMs,
+    500,
+  );
   let changed = 0;
   for (const task of tasks) {
     const scored = scoreTask(
@@ -130,7 +133,11 @@ async function rescoreNearDeadline(context: PrioritizerContext): Promise<number>
   return changed;
 }
 
-async function reprioritize(context: PrioritizerContext, id: string, priority: number): Promise<Task> {
+async function reprioritize(
+  context: PrioritizerContext,
+  id: string,
+  priority: number,
+): Promise<Task> {
   const { deps } = context;
   if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
     throw new ValidationError(`priority must be an integer 0..9, got ${JSON.stringify(priority)}`, {
@@ -177,7 +184,13 @@ export const prioritizerMachine = setup({
   initial: "active",
   states: {
     active: {
-      after: { rescoreEvery: { target: "active", reenter: true, actions: ({ self }) => self.send({ type: "rescore" }) } },
+      after: {
+        rescoreEvery: {
+          target: "active",
+          reenter: true,
+          actions: ({ self }) => self.send({ type: "rescore" }),
+        },
+      },
     },
   },
   on: {
@@ -195,7 +208,9 @@ export const prioritizerMachine = setup({
           announce([result], send);
           event.reply?.resolve(result);
         }, (err) => {
-          if (!event.reply) context.deps.log.warn("enqueue failed", { type: task.type, error: err });
+          if (!event.reply) {
+            context.deps.log.warn("enqueue failed", { type: task.type, error: err });
+          }
           event.reply?.reject(err);
         });
       },

@@ -158,7 +158,8 @@ export const schedulerMachine = setup({
         onError: {
           target: "sleeping",
           actions: [
-            ({ context, event }) => context.deps.log.warn("scheduler tick failed", { error: event.error }),
+            ({ context, event }) =>
+              context.deps.log.warn("scheduler tick failed", { error: event.error }),
             assign({ delayMs: ({ context }) => context.deps.config.scheduler.tickMs }),
           ],
         },

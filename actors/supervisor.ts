@@ -257,9 +257,12 @@ export const supervisorMachine = setup({
         }
         const reply = (message as { reply?: { reject(e: unknown): void } }).reply;
         reply?.reject(
-          new UnavailableError(`${target} is not running in this process (restarting, or not in this role)`, {
-            actor: target,
-          }),
+          new UnavailableError(
+            `${target} is not running in this process (restarting, or not in this role)`,
+            {
+              actor: target,
+            },
+          ),
         );
       },
     },

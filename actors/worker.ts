@@ -13,7 +13,7 @@ import { assign, fromPromise, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { EventInit } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
-import { type AbortReason, type RunOutcome, runTask } from "../lib/run-task.ts";
+import { type AbortReason, type RunOutcome, type RunResult, runTask } from "../lib/run-task.ts";
 import type { Task } from "../lib/tasks.ts";
 
 /** An idle worker looks for work this often even without a wake (tasks enqueued by other processes). */
@@ -55,12 +55,6 @@ interface RunInput {
   mayClaim(): boolean;
 }
 
-interface RunResult {
-  outcome: RunOutcome;
-  /** The next task, already claimed, or null. */
-  next: Task | null;
-}
-
 function claimNext(deps: RuntimeDeps, workerId: string): Promise<Task | null> {
   const queues = deps.config.workers.queues;
   return deps.store.claim({
@@ -96,20 +90,19 @@ export const workerMachine = setup({
     claim: fromPromise<Task | null, { deps: RuntimeDeps; id: string }>(({ input }) =>
       claimNext(input.deps, input.id)
     ),
-    run: fromPromise<RunResult, RunInput>(async ({ input, system }) => {
-      const outcome = await runTask({
+    // Like BullMQ's moveToFinished, the attempt ends by taking the next task:
+    // one transition per task instead of two while there is work.
+    run: fromPromise<RunResult, RunInput>(({ input, system }) =>
+      runTask({
         deps: input.deps,
         workerId: input.id,
         task: input.task,
         signal: input.signal,
         emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
         ready: (count) => toSupervisor(system, { type: "task.ready", count }),
-      });
-      // Like BullMQ's moveToFinished, go straight for the next task: one
-      // transition per task instead of two while there is work.
-      const next = input.mayClaim() ? await claimNext(input.deps, input.id) : null;
-      return { outcome, next };
-    }),
+        claimNext: () => input.mayClaim() ? claimNext(input.deps, input.id) : Promise.resolve(null),
+      })
+    ),
   },
   guards: {
     gotTask: ({ event }) => (event as unknown as { output: Task | null }).output !== null,
@@ -206,7 +199,10 @@ export const workerMachine = setup({
         onError: {
           target: "claiming",
           actions: ({ context, event }) =>
-            context.deps.log.error("task runner failed", { worker: context.id, error: event.error }),
+            context.deps.log.error("task runner failed", {
+              worker: context.id,
+              error: event.error,
+            }),
         },
       },
       on: {

@@ -20,6 +20,8 @@ for (let i = 0; i < N; i++) {
 await until(() => succeeded >= N, 120_000, "all tasks to succeed");
 const elapsed = performance.now() - started;
 const counts = await runtime.store.queueCounts();
-if (counts.default?.succeeded !== N) throw new Error(`expected ${N} succeeded, got ${JSON.stringify(counts)}`);
+if (counts.default?.succeeded !== N) {
+  throw new Error(`expected ${N} succeeded, got ${JSON.stringify(counts)}`);
+}
 report({ embedded_tasks_per_s: Math.round(N / (elapsed / 1_000)) });
 await cleanup();

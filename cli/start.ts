@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from "../lib/config.ts";
 import { UnError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { createLogger } from "../lib/log.ts";
-import { ROLES, type Role, Runtime } from "../runtime.ts";
+import { type Role, ROLES, Runtime } from "../runtime.ts";
 
 const USAGE = "usage: un start [--config FILE] [--role all|api|worker|scanner]";
 
@@ -88,7 +88,9 @@ export async function startCommand(args: string[]): Promise<number> {
     }, app.fetch);
   } catch (err) {
     console.error(
-      `un: cannot bind ${config.api.host}:${config.api.port}: ${(err as Error).message} (set api.port / UN_API_PORT; 0 picks a free port)`,
+      `un: cannot bind ${config.api.host}:${config.api.port}: ${
+        (err as Error).message
+      } (set api.port / UN_API_PORT; 0 picks a free port)`,
     );
     await runtime.stop("bind failed");
     return 2;

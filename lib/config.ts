@@ -25,7 +25,8 @@ function ms(min: number, max: number) {
 
 /** A duration: milliseconds or a string like "30s"; range checked after parsing. */
 function duration(min: number, max: number) {
-  const allowed = `must be a duration ${min}ms..${max}ms (a number of ms or "500ms", "30s", "5m", "1h")`;
+  const allowed =
+    `must be a duration ${min}ms..${max}ms (a number of ms or "500ms", "30s", "5m", "1h")`;
   return z.union([z.number(), z.string()], { error: allowed }).transform((value, ctx) => {
     const parsed = parseDuration(value);
     if (parsed === null || parsed < min || parsed > max) {
@@ -336,7 +337,9 @@ function parseEnvValue(raw: string): unknown {
 export function applyEnv(raw: Record<string, unknown>, env: Record<string, string>): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith("UN_") || name.startsWith("UN_TEST_") || NON_CONFIG_ENV.has(name)) continue;
+    if (!name.startsWith("UN_") || name.startsWith("UN_TEST_") || NON_CONFIG_ENV.has(name)) {
+      continue;
+    }
     const path = ENV_PATHS.get(name);
     if (!path) {
       problems.push(`${name} is not a config key (known: ${[...ENV_PATHS.keys()].join(", ")})`);
@@ -351,10 +354,11 @@ export function applyEnv(raw: Record<string, unknown>, env: Record<string, strin
     }
     // Strings stay strings where the key takes strings (tokens, URLs, paths).
     const parsed = parseEnvValue(value);
-    node[path[path.length - 1]] = typeof parsed === "number" && /token|secret|url|path|host|prefix|handlers/i
-        .test(path[path.length - 1])
-      ? value
-      : parsed;
+    node[path[path.length - 1]] =
+      typeof parsed === "number" && /token|secret|url|path|host|prefix|handlers/i
+          .test(path[path.length - 1])
+        ? value
+        : parsed;
   }
   return problems;
 }

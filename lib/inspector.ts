@@ -27,7 +27,9 @@ export class Inspector {
     const record: InspectRecord = { seq: ++this.#seq, at: Date.now(), from, to, type };
     if (summary) record.summary = summary;
     this.#buffer.push(record);
-    if (this.#buffer.length > this.capacity) this.#buffer.splice(0, this.#buffer.length - this.capacity);
+    if (this.#buffer.length > this.capacity) {
+      this.#buffer.splice(0, this.#buffer.length - this.capacity);
+    }
     for (const listener of this.#listeners) {
       try {
         listener(record);

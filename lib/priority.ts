@@ -65,9 +65,9 @@ export function scoreTask(
     const speed = 1_000 / (1_000 + stats.avgMs);
     score = Math.round(MAX_SCORE_LEVELS * successRate * speed * 1_000) / 1_000;
     notes.push(
-      `type ${stats.type}: ${stats.runs} runs, ${
-        Math.round(successRate * 100)
-      }% succeeded, ~${Math.round(stats.avgMs)}ms each: learned score ${score} (of ${MAX_SCORE_LEVELS} levels)`,
+      `type ${stats.type}: ${stats.runs} runs, ${Math.round(successRate * 100)}% succeeded, ~${
+        Math.round(stats.avgMs)
+      }ms each: learned score ${score} (of ${MAX_SCORE_LEVELS} levels)`,
     );
   }
   const scoreMs = Math.round(score * step);
@@ -80,7 +80,9 @@ export function scoreTask(
         : 1 - Math.max(0, remaining) / options.deadlineWindowMs;
       urgencyMs = Math.round(URGENCY_LEVELS * step * closeness);
       notes.push(
-        `deadline in ${Math.max(0, remaining)}ms (window ${options.deadlineWindowMs}ms): +${urgencyMs}ms urgency`,
+        `deadline in ${
+          Math.max(0, remaining)
+        }ms (window ${options.deadlineWindowMs}ms): +${urgencyMs}ms urgency`,
       );
     } else {
       notes.push(`deadline in ${remaining}ms: not urgent yet`);

@@ -37,6 +37,18 @@ export interface RunTaskOptions {
   emit(init: EventInit): void;
   /** Tells the pool that tasks became ready (released dependents). */
   ready(count: number): void;
+  /**
+   * Claims the worker's next task, or resolves null when it should not take
+   * one. Called as soon as the outcome's store write is issued, so on the
+   * embedded store both land in one group commit and the worker waits once.
+   */
+  claimNext(): Promise<Task | null>;
+}
+
+/** How an attempt ended, and the next task already claimed (or null). */
+export interface RunResult {
+  outcome: RunOutcome;
+  next: Task | null;
 }
 
 class TimeoutError extends Error {
@@ -51,10 +63,19 @@ class LeaseExpiredError extends Error {
  *
  * @example
  * ```ts
- * const outcome = await runTask({ deps, workerId: "w1", task, signal, emit, ready });
+ * const { outcome, next } = await runTask({ deps, workerId: "w1", task, signal, emit, ready, claimNext });
  * ```
  */
-export async function runTask(options: RunTaskOptions): Promise<RunOutcome> {
+export async function runTask(options: RunTaskOptions): Promise<RunResult> {
+  let next: Promise<Task | null> | null = null;
+  const outcome = await runAttempt({
+    ...options,
+    claimNext: () => (next ??= options.claimNext()),
+  });
+  return { outcome, next: await (next ?? options.claimNext()) };
+}
+
+async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
   const { deps, task, workerId } = options;
   const { store, log } = deps;
   const started = deps.now();
@@ -87,7 +108,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunOutcome> {
       kind: "succeeded",
       extra: { durationMs: deps.now() - started, result: summarize(result) },
     });
-    if (outcome === "succeeded") void store.recordRun(task.type, deps.now() - started, true, deps.now());
+    if (outcome === "succeeded") {
+      void store.recordRun(task.type, deps.now() - started, true, deps.now());
+    }
   } catch (err) {
     outcome = await onFailure(options, err, controller.signal.reason, started);
   } finally {
@@ -143,7 +166,9 @@ async function settle(
 ): Promise<RunOutcome> {
   const { task } = options;
   try {
-    const { task: updated, dependents } = await write();
+    const writing = write();
+    void options.claimNext().catch(() => null);
+    const { task: updated, dependents } = await writing;
     options.emit(taskEvent(announce.kind, updated, announce.extra));
     for (const init of transitionEvents(dependents, `dependency ${task.id} ${updated.state}`)) {
       options.emit(init);
@@ -187,11 +212,14 @@ async function onFailure(
       message: "handed back at shutdown before it finished",
       attempt: task.attempts,
     };
-    return await safely(options, () =>
-      settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
-        kind: "handed-back",
-        extra: { error: error.message },
-      }));
+    return await safely(
+      options,
+      () =>
+        settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
+          kind: "handed-back",
+          extra: { error: error.message },
+        }),
+    );
   }
   const e = err instanceof Error ? err : new Error(String(err));
   const permanent = e instanceof PermanentError || e.name === "PermanentError";
@@ -203,7 +231,10 @@ async function onFailure(
     ...(permanent ? { permanent: true } : {}),
   };
   void deps.store.recordRun(task.type, now - started, false, now);
-  const backoff = { baseMs: deps.config.workers.backoffBaseMs, maxMs: deps.config.workers.backoffMaxMs };
+  const backoff = {
+    baseMs: deps.config.workers.backoffBaseMs,
+    maxMs: deps.config.workers.backoffMaxMs,
+  };
   if (!permanent && task.attempts < task.maxAttempts) {
     const delayMs = retryDelayMs(task.attempts, backoff);
     const capMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, task.attempts - 1));
@@ -214,11 +245,14 @@ async function onFailure(
       delayMs,
       error: error.message,
     });
-    return await safely(options, () =>
-      settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
-        kind: "retrying",
-        extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs },
-      }));
+    return await safely(
+      options,
+      () =>
+        settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
+          kind: "retrying",
+          extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs },
+        }),
+    );
   }
   const kind = permanent ? "failed" : "dead";
   deps.log.warn(`task ${kind}`, {
@@ -227,11 +261,14 @@ async function onFailure(
     attempts: task.attempts,
     error: error.message,
   });
-  return await safely(options, () =>
-    settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
-      kind,
-      extra: { error: error.message },
-    }));
+  return await safely(
+    options,
+    () =>
+      settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
+        kind,
+        extra: { error: error.message },
+      }),
+  );
 }
 
 /** A store that fails while recording an outcome: log it; the lease reaper puts the task back. */
