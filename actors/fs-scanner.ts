@@ -19,6 +19,7 @@ import { FileIndex } from "../lib/fs/file-index.ts";
 import { PathRules } from "../lib/fs/rules.ts";
 import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts";
 import { StatusRecorder } from "../lib/fs/status.ts";
+import type { Logger } from "../lib/log.ts";
 import type { Reply, RuntimeMessage, ScanRequest } from "../lib/messages.ts";
 import type { ScannerInput } from "../lib/scanner.ts";
 
@@ -44,6 +45,7 @@ interface FsScannerContext {
   source: FsSourceSpec;
   /** Absolute root (the source's path resolved against the process cwd). */
   root: string;
+  log: Logger;
   status: StatusRecorder;
   opened: Opened | null;
   /** Consecutive failures to start or keep watching. */
@@ -71,7 +73,7 @@ function asFsSource(source: SourceSpec): FsSourceSpec {
 /** Relative paths never watched: the store directory when it lies inside the tree. */
 function storeInside(root: string, storePath: string): string[] {
   const rel = relative(root, resolve(storePath));
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return [];
+  if (rel === "" || rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return [];
   return [sep === "/" ? rel : rel.split(sep).join("/")];
 }
 
@@ -139,7 +141,7 @@ export const fsScannerMachine = setup({
         root: context.root,
         source: context.source,
         store: context.deps.store,
-        log: context.deps.log,
+        log: context.log,
         status: context.status,
         now: context.deps.now,
         publish: (event) => {
@@ -173,7 +175,7 @@ export const fsScannerMachine = setup({
       const failures = context.failures + 1;
       const now = context.deps.now();
       const delayMs = retryDelay(failures);
-      context.deps.log.warn("fs source unavailable; retrying", {
+      context.log.warn("fs source unavailable; retrying", {
         source: context.source.id,
         error,
         failures,
@@ -198,11 +200,13 @@ export const fsScannerMachine = setup({
   id: "fs-scanner",
   context: ({ input }) => {
     const source = asFsSource(input.source);
+    const log = input.deps.log.child(`source:${source.id}`);
     return {
+      log,
       deps: input.deps,
       source,
       root: resolve(source.path),
-      status: new StatusRecorder(input.deps.store, source.id, input.deps.log),
+      status: new StatusRecorder(input.deps.store, source.id, log),
       opened: null,
       failures: 0,
       lastError: null,

@@ -368,24 +368,48 @@ Deno.test("a renamed file gives file.renamed; a removed directory gives file.del
   }, files);
 });
 
-Deno.test("a vanished root is recorded in the status and watched again when it returns", async () => {
+Deno.test("a missing or vanished root is an error in the status, and is watched again when it returns", async () => {
   const base = await Deno.makeTempDir({ prefix: "un-fs-root-" });
   const tree = join(base, "tree");
+  const lastError = async (store: SqliteStore) => (await status(store))?.lastError ?? null;
   try {
     await withTree({ path: tree }, async ({ store, start }) => {
       const run = start();
-      await until(async () => (await status(store))?.lastError != null, "an error in the status");
-      assert.match((await status(store))!.lastError!, /does not exist/);
-      await write(tree, "late.txt", "l");
-      await until(() => run.events.length >= 1, "late.txt once the root exists", 15_000);
+      await until(async () => (await lastError(store)) !== null, "an error in the status");
+      assert.match((await lastError(store))!, /does not exist/);
+      await write(tree, "a.txt", "a");
+      await until(() => run.events.length >= 1, "a.txt once the root exists", 15_000);
+      await until(async () => (await lastError(store)) === null, "the error cleared");
+
+      // Removed while watched: an outage, not a deletion of every file.
+      await Deno.remove(tree, { recursive: true });
+      await until(async () => (await lastError(store)) !== null, "the removal in the status");
+      await write(tree, "b.txt", "b");
+      await until(() => run.events.length >= 3, "the tree reconciled on its return", 15_000);
       await quiet();
-      assert.deepEqual(seen(run.events), ["file.created late.txt"]);
+      assert.deepEqual(seen(run.events), [
+        "file.created a.txt",
+        "file.created b.txt",
+        "file.deleted a.txt",
+      ]);
       assert.deepEqual(run.crashes, []);
-      assert.equal((await status(store))!.lastError, null);
     });
   } finally {
     await Deno.remove(base, { recursive: true });
   }
+});
+
+Deno.test("with an interval, a periodic reconciliation finds changes on its own", async () => {
+  // The watcher's debounce is longer than the test: only the periodic scan can report.
+  const source = { debounceMs: 60_000, maxDelayMs: 120_000, interval: 200 };
+  await withTree(source, async ({ root, store, start }) => {
+    const run = start();
+    await scanned(store);
+    await write(root, "p.txt", "p");
+    await until(() => run.events.length >= 1, "file.created from the periodic scan", 5_000);
+    assert.deepEqual(seen(run.events), ["file.created p.txt"]);
+    assert.ok((await status(store))!.nextPollAt! > Date.now() - 1_000);
+  });
 });
 
 Deno.test("debug.crash makes the scanner throw, so its supervisor sees a crash", async () => {

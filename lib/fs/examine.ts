@@ -29,6 +29,22 @@ export async function lstat(abs: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/**
+ * True when `abs` is a directory (following a symlink, as a watched root may be one).
+ *
+ * @example
+ * ```ts
+ * await isDirectory("/srv/inbox"); // true
+ * ```
+ */
+export async function isDirectory(abs: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(abs)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 const deleted = (entry: FileEntry): FileChange => ({ kind: "deleted", entry });
 
 /**

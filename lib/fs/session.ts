@@ -18,7 +18,7 @@ import type { Store } from "../store/types.ts";
 import { Debouncer } from "./debounce.ts";
 import { fileEvent } from "./events.ts";
 import type { FileIndex } from "./file-index.ts";
-import { examinePath, lstat } from "./examine.ts";
+import { examinePath, isDirectory } from "./examine.ts";
 import { applyChanges, diffTree, type FileChange, IndexWrites, pairRenames } from "./reconcile.ts";
 import type { PathRules } from "./rules.ts";
 import type { StatusRecorder } from "./status.ts";
@@ -77,10 +77,10 @@ export class FsSession {
   readonly #rescan: Debouncer<boolean>;
   #queue: Promise<unknown> = Promise.resolve();
   #scanQueued: Promise<number> | null = null;
-  /** Debounced paths waiting for the queue: absolute path → saw a structural event. */
+  /** Debounced paths waiting for the queue: relative path → saw a structural event. */
   #ready = new Map<string, boolean>();
   #flushQueued = false;
-  /** Moves the watcher reported, by destination: absolute to → absolute from. */
+  /** Moves the watcher reported, by destination: relative to → relative from. */
   readonly #moves = new Map<string, string>();
   #baseline: boolean;
   #interval: ReturnType<typeof setInterval> | null = null;
@@ -129,15 +129,23 @@ export class FsSession {
   handle(event: Deno.FsEvent): void {
     if (this.#closed) return;
     if (event.flag === "rescan") {
+      if (this.#rescan.size === 0) {
+        this.#o.log.info("watcher queue overflowed; rescanning", { source: this.#o.source.id });
+      }
       this.#rescan.add("tree", true);
       return;
     }
     if (event.kind === "access") return;
-    if (event.kind === "rename" && event.paths.length === 2) {
-      this.#moves.set(event.paths[1], event.paths[0]);
-    }
     const structural = STRUCTURAL.has(event.kind);
-    for (const path of event.paths) this.#paths.add(path, structural);
+    const rels: string[] = [];
+    for (const path of event.paths) {
+      const rel = this.#rel(path);
+      if (rel !== null && this.#watched(rel)) rels.push(rel);
+    }
+    for (const rel of rels) this.#paths.add(rel, structural);
+    if (event.kind === "rename" && event.paths.length === 2 && rels.length === 2) {
+      this.#moves.set(rels[1], rels[0]);
+    }
   }
 
   /**
@@ -186,8 +194,18 @@ export class FsSession {
 
   #rel(abs: string): string | null {
     const rel = relative(this.#o.root, abs);
-    if (rel.startsWith("..") || isAbsolute(rel)) return null;
+    if (rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return null;
     return sep === "/" ? rel : rel.split(sep).join("/");
+  }
+
+  /**
+   * False for paths inside a skipped directory (`.git/`, the store, excluded
+   * or git-ignored): their churn (every store commit touches `.un/`) costs no
+   * stat. Rule changes trigger a full reconciliation, so nothing is lost.
+   */
+  #watched(rel: string): boolean {
+    const cut = rel.lastIndexOf("/");
+    return cut === -1 || !this.#o.rules.ignoresDir(rel.slice(0, cut));
   }
 
   async #reconcile(): Promise<number> {
@@ -238,28 +256,34 @@ export class FsSession {
     for (const [to, from] of this.#moves) {
       if (!batch.has(to)) continue;
       this.#moves.delete(to);
-      const [relFrom, relTo] = [this.#rel(from), this.#rel(to)];
-      if (relFrom && relTo) moves.push([relFrom, relTo]);
+      moves.push([from, to]);
+    }
+    // A vanished root is an outage, not the deletion of every file: stop
+    // before reporting any, keep the index, and let the retry reconcile.
+    if (!(await isDirectory(this.#o.root))) {
+      this.#fatal(new Error(`watched directory ${this.#o.root} was removed`));
+      return;
     }
     const writes = new IndexWrites();
     const changes: FileChange[] = [];
     let rulesChanged = false;
-    for (const [abs, structural] of batch) {
-      const rel = this.#rel(abs);
-      if (rel === null || this.#closed) continue;
-      if (rel === "") {
-        if ((await lstat(this.#o.root)) === null) {
-          this.#fatal(new Error(`watched directory ${this.#o.root} was removed`));
-        }
-        continue;
-      }
+    for (const [rel, structural] of batch) {
+      if (this.#closed) return;
+      if (rel === "") continue;
       if (this.#o.rules.gitignore && basename(rel) === ".gitignore") {
         await this.#reloadGitignore(rel);
         rulesChanged = true;
       }
+      let found: FileChange[];
+      try {
+        found = await examinePath(this.#o.root, rel, structural, this.#o.index, this.#o.rules);
+      } catch (error) {
+        // One unreadable path must not hold back the rest of the batch.
+        this.#o.log.warn("could not examine a changed path", { path: rel, error: String(error) });
+        continue;
+      }
       // Applied at once, so a path seen twice in one batch (a new directory and
       // a file in it) is compared with what the first look recorded.
-      const found = await examinePath(this.#o.root, rel, structural, this.#o.index, this.#o.rules);
       applyChanges(this.#o.index, found, writes);
       changes.push(...found);
     }
