@@ -56,7 +56,8 @@ export interface Poller {
 
 /** Small JSON values a poller keeps between polls and restarts, per source. */
 export interface SourceState {
-  get<T extends Json>(key: string): Promise<T | null>;
+  /** The value saved under `key`, as the caller's type (the caller wrote it), or null. */
+  get<T = Json>(key: string): Promise<T | null>;
   set(key: string, value: Json | null): Promise<void>;
 }
 
@@ -109,8 +110,7 @@ export const USER_AGENT = "un-reflex-runtime (+https://github.com/un)";
  */
 export function sourceState(store: Store, sourceId: string): SourceState {
   return {
-    get: async <T extends Json>(key: string) =>
-      (await store.getSourceState(sourceId, key)) as T | null,
+    get: async <T = Json>(key: string) => (await store.getSourceState(sourceId, key)) as T | null,
     set: (key, value) => store.setSourceState(sourceId, key, value),
   };
 }
