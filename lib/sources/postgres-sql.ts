@@ -1,9 +1,9 @@
 /**
- * The SQL side of the PostgreSQL source: table names as the user writes them,
- * their lookup in the catalog, the shared trigger that `pg_notify`s each row
- * change, and the catch-up queries. Every identifier reaches SQL through
- * `escapeIdentifier` and every value through a bind parameter (or
- * `escapeLiteral` where SQL allows no parameter, as in trigger arguments).
+ * The SQL side of the PostgreSQL source: a configured table's lookup in the
+ * catalog, the shared trigger that `pg_notify`s each row change, and the
+ * catch-up queries. Every identifier reaches SQL through `escapeIdentifier`
+ * and every value through a bind parameter (or `escapeLiteral` where SQL
+ * allows no parameter, as in trigger arguments).
  *
  * The triggers stay installed when a scanner stops: another `un` process (or a
  * restart of this one) may be listening on the same tables, and a trigger
@@ -14,6 +14,7 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import type { Json } from "../events.ts";
+import { type TableName, TableProblem } from "./postgres-names.ts";
 
 /** Channel every `un` trigger notifies. Sources share it and filter by table. */
 export const CHANNEL = "un_changes";
@@ -27,13 +28,6 @@ export const CATCH_UP_PAGE = 500;
 /** The part of `pg.Client` these helpers use (a `pg.PoolClient` fits too). */
 export type Queryable = Pick<pg.ClientBase, "query">;
 
-/** A table as configured: `table` or `schema.table`, identifiers already unquoted. */
-export interface TableName {
-  /** `null` = found through the connection's `search_path`. */
-  schema: string | null;
-  name: string;
-}
-
 /** A watched table as found in the catalog. */
 export interface WatchedTable {
   schema: string;
@@ -44,67 +38,6 @@ export interface WatchedTable {
   sql: string;
   /** Primary-key columns in key order. */
   pk: string[];
-}
-
-// PostgreSQL's identifier rules: unquoted names fold to lower case, "quoted"
-// ones keep their case and may hold anything but NUL ("" is a quote).
-const PART = /^(?:"((?:[^"\0]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))/;
-// NAMEDATALEN - 1: PostgreSQL silently truncates longer names, which would
-// make `un` watch a table other than the one named.
-const MAX_IDENTIFIER_BYTES = 63;
-
-function parseParts(input: string, what: string): string[] {
-  const parts: string[] = [];
-  let rest = input.trim();
-  while (true) {
-    const match = PART.exec(rest);
-    if (!match) throw new Error(`${what} ${JSON.stringify(input)} is not a valid identifier`);
-    const part = match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2].toLowerCase();
-    if (new TextEncoder().encode(part).length > MAX_IDENTIFIER_BYTES) {
-      throw new Error(`${what} ${JSON.stringify(input)}: identifiers are at most 63 bytes`);
-    }
-    parts.push(part);
-    rest = rest.slice(match[0].length);
-    if (rest === "") return parts;
-    if (!rest.startsWith(".")) {
-      throw new Error(`${what} ${JSON.stringify(input)} is not a valid identifier`);
-    }
-    rest = rest.slice(1);
-  }
-}
-
-/**
- * Parses a configured table name the way PostgreSQL reads it.
- *
- * @example
- * ```ts
- * parseTableName("Orders"); // { schema: null, name: "orders" }
- * parseTableName('shop."Line Items"'); // { schema: "shop", name: "Line Items" }
- * ```
- */
-export function parseTableName(input: string): TableName {
-  const parts = parseParts(input, "table");
-  if (parts.length > 2) {
-    throw new Error(`table ${JSON.stringify(input)} must be "table" or "schema.table"`);
-  }
-  return parts.length === 2
-    ? { schema: parts[0], name: parts[1] }
-    : { schema: null, name: parts[0] };
-}
-
-/**
- * Parses a configured column name (`catchUpColumn`) the way PostgreSQL reads it.
- *
- * @example
- * ```ts
- * parseColumnName("updated_at"); // "updated_at"
- * parseColumnName('"ModifiedAt"'); // "ModifiedAt"
- * ```
- */
-export function parseColumnName(input: string): string {
-  const parts = parseParts(input, "column");
-  if (parts.length !== 1) throw new Error(`column ${JSON.stringify(input)} must be one name`);
-  return parts[0];
 }
 
 const ident = pg.escapeIdentifier;
@@ -145,14 +78,16 @@ export async function resolveTable(
     [written, catchUpColumn ?? ""],
   );
   const row = rows[0];
-  if (!row) throw new Error(`table ${written} does not exist (or is not visible to this user)`);
+  if (!row) {
+    throw new TableProblem(`table ${written} does not exist (or is not visible to this user)`);
+  }
   const key = `${row.schema}.${row.name}`;
-  if (row.kind !== "r" && row.kind !== "p") throw new Error(`${key} is not a table`);
+  if (row.kind !== "r" && row.kind !== "p") throw new TableProblem(`${key} is not a table`);
   if (row.pk.length === 0) {
-    throw new Error(`table ${key} has no primary key: un needs one to name the changed row`);
+    throw new TableProblem(`table ${key} has no primary key: un needs one to name the changed row`);
   }
   if (catchUpColumn !== null && !row.has_column) {
-    throw new Error(`table ${key} has no column ${ident(catchUpColumn)} (catchUpColumn)`);
+    throw new TableProblem(`table ${key} has no column ${ident(catchUpColumn)} (catchUpColumn)`);
   }
   return {
     schema: row.schema,

@@ -17,7 +17,7 @@
 import pg from "pg";
 import type { SourceSpec } from "../config.ts";
 import type { RuntimeDeps } from "../deps.ts";
-import { type CloudEvent, createEvent, type Json, sourceUri } from "../events.ts";
+import type { CloudEvent, Json } from "../events.ts";
 import type { SourceStatus } from "../scanner.ts";
 import { STATUS_KEY } from "../scanner.ts";
 import {
@@ -26,59 +26,15 @@ import {
   installTrigger,
   installTriggerFunction,
   latestCursor,
-  parseColumnName,
-  parseTableName,
   resolveTable,
   type WatchedTable,
 } from "./postgres-sql.ts";
+import { changeEvent, type DbOperation, parseChange } from "./postgres-change.ts";
+import { parseColumnName, parseTableName, TableProblem } from "./postgres-names.ts";
 import { CursorBook, latestWins, RecentChanges } from "./postgres-state.ts";
 
 /** A validated `kind: "postgres"` source. */
 export type PostgresSpec = Extract<SourceSpec, { kind: "postgres" }>;
-
-/** Row operations as `db.changed` reports them; `UPSERT` comes from catch-up. */
-export type DbOperation = "INSERT" | "UPDATE" | "DELETE" | "UPSERT";
-
-/** One trigger notification, parsed. */
-export interface RowChange {
-  schema: string;
-  table: string;
-  operation: "INSERT" | "UPDATE" | "DELETE";
-  /** Primary-key values; null when they were too big for a NOTIFY payload. */
-  pk: Record<string, Json> | null;
-  /** The catch-up column's value (text of its JSON form), when configured. */
-  cursor: string | null;
-}
-
-function isRecord(value: unknown): value is Record<string, Json> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/**
- * Parses a trigger payload; null when it is not one (something else
- * notified the channel).
- *
- * @example
- * ```ts
- * parseChange('{"schema":"public","table":"t","op":"DELETE","pk":{"id":1},"cursor":null}');
- * // { schema: "public", table: "t", operation: "DELETE", pk: { id: 1 }, cursor: null }
- * ```
- */
-export function parseChange(payload: string): RowChange | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    return null;
-  }
-  if (!isRecord(value)) return null;
-  const { schema, table, op, pk, cursor } = value;
-  if (typeof schema !== "string" || typeof table !== "string") return null;
-  if (op !== "INSERT" && op !== "UPDATE" && op !== "DELETE") return null;
-  if (pk !== null && !isRecord(pk)) return null;
-  if (cursor !== null && cursor !== undefined && typeof cursor !== "string") return null;
-  return { schema, table, operation: op, pk, cursor: cursor ?? null };
-}
 
 /** What a connection tells its owner. Nothing is called after `failed` or `close()`. */
 export interface ConnectionHandlers {
@@ -136,7 +92,14 @@ export class PostgresSource {
     );
   }
 
-  /** The cursors, loaded from the store once (a failed load is retried next time). */
+  /**
+   * The cursors, loaded from the store once (a failed load is retried next time).
+   *
+   * @example
+   * ```ts
+   * (await source.cursors()).get("public.orders");
+   * ```
+   */
   cursors(): Promise<CursorBook> {
     this.#cursors ??= CursorBook.load(
       this.deps.store,
@@ -149,7 +112,14 @@ export class PostgresSource {
     return this.#cursors;
   }
 
-  /** Opens a connection; it reports through `handlers`. */
+  /**
+   * Opens a connection; it reports through `handlers`.
+   *
+   * @example
+   * ```ts
+   * const conn = source.connect({ publish: send, ready: () => {}, failed: (e) => log.warn(e.message) });
+   * ```
+   */
   connect(handlers: ConnectionHandlers): PostgresConnection {
     const connection: PostgresConnection = new PostgresConnection(
       this,
@@ -175,7 +145,17 @@ export class PostgresSource {
   }
 }
 
-/** One connection: setup, LISTEN, notifications, catch-up; closed on failure or `close()`. */
+/**
+ * One connection: setup, LISTEN, notifications, catch-up; closed on failure
+ * or `close()`. Make it with {@link PostgresSource.connect}.
+ *
+ * @example
+ * ```ts
+ * const conn = source.connect(handlers);
+ * const changes = await conn.scan();
+ * conn.close();
+ * ```
+ */
 export class PostgresConnection {
   readonly #source: PostgresSource;
   readonly #handlers: ConnectionHandlers;
@@ -222,8 +202,13 @@ export class PostgresConnection {
   }
 
   /**
-   * Runs the catch-up query of every table now; resolves with the number of
-   * changes emitted (0 without `catchUpColumn`).
+   * Runs the catch-up query of every table now (after setup); resolves with
+   * the number of changes emitted (0 without `catchUpColumn`).
+   *
+   * @example
+   * ```ts
+   * await conn.scan(); // 3
+   * ```
    */
   async scan(): Promise<number> {
     await this.#ready;
@@ -234,7 +219,14 @@ export class PostgresConnection {
     return total;
   }
 
-  /** UNLISTENs and ends the connection. Idempotent; reports nothing afterwards. */
+  /**
+   * UNLISTENs and ends the connection. Idempotent; reports nothing afterwards.
+   *
+   * @example
+   * ```ts
+   * conn.close();
+   * ```
+   */
   close(): void {
     if (this.#done) return;
     this.#done = true;
@@ -280,7 +272,10 @@ export class PostgresConnection {
         await installTrigger(this.#client, fn, table, this.#column);
         this.#tables.set(table.key, table);
       } catch (err) {
-        if (this.#done) throw err;
+        // A table the server refuses (no permission to add a trigger...) is
+        // left out like a missing one; a lost connection fails the whole setup.
+        const refused = err instanceof pg.DatabaseError && err.severity === "ERROR";
+        if (this.#done || !(err instanceof TableProblem || refused)) throw err;
         this.#problems.push(`${written}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
@@ -354,14 +349,7 @@ export class PostgresConnection {
     catchUp: boolean,
   ): void {
     if (this.#done) return;
-    const data: Record<string, Json> = { table: table.name, schema: table.schema, operation, pk };
-    if (catchUp) data.catchUp = true;
-    this.#handlers.publish(createEvent({
-      type: "db.changed",
-      source: sourceUri(this.#source.spec.id),
-      subject: table.key,
-      priority: this.#source.spec.priority,
-      data,
-    }));
+    const { id, priority } = this.#source.spec;
+    this.#handlers.publish(changeEvent({ sourceId: id, priority, table, operation, pk, catchUp }));
   }
 }

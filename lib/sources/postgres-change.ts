@@ -1,0 +1,93 @@
+/**
+ * What the PostgreSQL source reads from a trigger notification and what it
+ * publishes: the `db.changed` CloudEvent.
+ */
+
+import {
+  type CloudEvent,
+  createEvent,
+  type EventPriority,
+  type Json,
+  sourceUri,
+} from "../events.ts";
+import type { WatchedTable } from "./postgres-sql.ts";
+
+/** Row operations as `db.changed` reports them; `UPSERT` comes from catch-up. */
+export type DbOperation = "INSERT" | "UPDATE" | "DELETE" | "UPSERT";
+
+/** One trigger notification, parsed. */
+export interface RowChange {
+  schema: string;
+  table: string;
+  operation: "INSERT" | "UPDATE" | "DELETE";
+  /** Primary-key values; null when they were too big for a NOTIFY payload. */
+  pk: Record<string, Json> | null;
+  /** The catch-up column's value (text of its JSON form), when configured. */
+  cursor: string | null;
+}
+
+function isRecord(value: unknown): value is Record<string, Json> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Parses a trigger payload; null when it is not one (something else
+ * notified the channel).
+ *
+ * @example
+ * ```ts
+ * parseChange('{"schema":"public","table":"t","op":"DELETE","pk":{"id":1},"cursor":null}');
+ * // { schema: "public", table: "t", operation: "DELETE", pk: { id: 1 }, cursor: null }
+ * ```
+ */
+export function parseChange(payload: string): RowChange | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value)) return null;
+  const { schema, table, op, pk, cursor } = value;
+  if (typeof schema !== "string" || typeof table !== "string") return null;
+  if (op !== "INSERT" && op !== "UPDATE" && op !== "DELETE") return null;
+  if (pk !== null && !isRecord(pk)) return null;
+  if (cursor !== null && cursor !== undefined && typeof cursor !== "string") return null;
+  return { schema, table, operation: op, pk, cursor: cursor ?? null };
+}
+
+/** What {@link changeEvent} needs to know. */
+export interface ChangeInit {
+  sourceId: string;
+  priority: EventPriority;
+  table: Pick<WatchedTable, "schema" | "name" | "key">;
+  operation: DbOperation;
+  pk: Record<string, Json> | null;
+  /** Found by a catch-up query rather than notified. */
+  catchUp: boolean;
+}
+
+/**
+ * The `db.changed` event of one row change. Its subject is `schema.table`;
+ * `data` is `{ table, schema, operation, pk }`, plus `catchUp: true` when a
+ * catch-up query found it.
+ *
+ * @example
+ * ```ts
+ * const table = { schema: "public", name: "orders", key: "public.orders" };
+ * changeEvent({ sourceId: "shop", priority: "normal", table, operation: "INSERT", pk: { id: 1 }, catchUp: false });
+ * // { type: "db.changed", source: "/un/sources/shop", subject: "public.orders", data: {...}, ... }
+ * ```
+ */
+export function changeEvent(init: ChangeInit): CloudEvent {
+  const { table, operation, pk } = init;
+  const data: Record<string, Json> = { table: table.name, schema: table.schema, operation, pk };
+  if (init.catchUp) data.catchUp = true;
+  return createEvent({
+    type: "db.changed",
+    source: sourceUri(init.sourceId),
+    subject: table.key,
+    priority: init.priority,
+    data,
+  });
+}
