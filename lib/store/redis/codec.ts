@@ -1,28 +1,111 @@
 /**
- * How a task is laid out in its Redis hash, both ways. Fields the Lua scripts
- * read or change are separate hash fields (short names, absent = null); the
- * rest travels as one JSON blob `d`, so a claim returns few fields. The field
- * list is documented in `scripts/includes/task.lua`.
+ * How a task is laid out in its Redis hash, both ways. What never changes after
+ * enqueue travels as one JSON blob `d` written by the client; what the scripts
+ * change or read is a separate short field ("" = null), so a claim or complete
+ * is one HSET and its reply is one HMGET. The field list is documented in
+ * `scripts/includes/task.lua`, whose `taskFields` reads {@link REPLY_FIELDS}.
  */
 
 import type { Json } from "../../events.ts";
 import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks.ts";
 
-/** The part of a task no script reads or changes. */
-interface StaticPart {
-  id: string;
-  payload: Json;
-  score: number;
-  timeoutMs: number | null;
-  correlationId: string | null;
-  createdAt: number;
+/** The part of a task no script changes. */
+type StaticPart = Pick<
+  Task,
+  | "id"
+  | "type"
+  | "queue"
+  | "payload"
+  | "score"
+  | "maxAttempts"
+  | "deadline"
+  | "expiresAt"
+  | "timeoutMs"
+  | "key"
+  | "resources"
+  | "correlationId"
+  | "createdAt"
+>;
+
+/**
+ * The hash fields a task is read from, in this order (the same list as
+ * `taskFields` in `scripts/includes/task.lua`).
+ */
+export const REPLY_FIELDS = [
+  "d",
+  "m",
+  "st",
+  "a",
+  "f",
+  "p",
+  "pm",
+  "r",
+  "e",
+  "ra",
+  "ea",
+  "sa",
+  "fa",
+  "w",
+  "lu",
+  "dp",
+] as const;
+
+/** A hash field the client reads. */
+export type FieldName = typeof REPLY_FIELDS[number];
+
+/** Stored values of a task by field (null or missing = field absent). */
+export type StoredFields = Partial<Record<FieldName, string | null>>;
+
+/** The `m` field: what reprioritize changes. */
+interface OrderPart {
+  priority: number;
+  sortKey: number;
+  explanation: ScoreExplanation;
 }
 
-/** A flat `HGETALL` reply: field, value, field, value… */
-export type FlatHash = string[];
+/**
+ * The `m` field's JSON.
+ *
+ * @example
+ * ```ts
+ * orderJson(9, sortKey, explanation); // '{"priority":9,...}'
+ * ```
+ */
+export function orderJson(
+  priority: number,
+  sortKey: number,
+  explanation: ScoreExplanation,
+): string {
+  const order: OrderPart = { priority, sortKey, explanation };
+  return JSON.stringify(order);
+}
+
+/**
+ * Names the values of a reply: `names[i]` is the field of `values[i]`.
+ *
+ * @example
+ * ```ts
+ * const fields = nameFields(REPLY_FIELDS, await redis.hmget(key, ...REPLY_FIELDS));
+ * ```
+ */
+export function nameFields(
+  names: readonly FieldName[],
+  values: readonly unknown[],
+): StoredFields {
+  const fields: StoredFields = {};
+  names.forEach((name, i) => {
+    const value = values[i];
+    fields[name] = typeof value === "number"
+      ? String(value)
+      : typeof value === "string"
+      ? value
+      : null;
+  });
+  return fields;
+}
 
 /** Formats a nullable number for a script argument ("" = null). */
-export function nullableArg(value: number | null): string {
+function nullableArg(value: number | null): string {
   return value === null ? "" : String(value);
 }
 
@@ -37,9 +120,16 @@ export function nullableArg(value: number | null): string {
 export function enqueueArgs(task: NewTask): string[] {
   const staticPart: StaticPart = {
     id: task.id,
+    type: task.type,
+    queue: task.queue,
     payload: task.payload,
     score: task.score,
+    maxAttempts: task.maxAttempts,
+    deadline: task.deadline,
+    expiresAt: task.expiresAt,
     timeoutMs: task.timeoutMs,
+    key: task.key,
+    resources: task.resources,
     correlationId: task.correlationId,
     createdAt: task.createdAt,
   };
@@ -50,8 +140,7 @@ export function enqueueArgs(task: NewTask): string[] {
     task.queue,
     task.type,
     String(task.sortKey),
-    String(task.priority),
-    JSON.stringify(task.explanation),
+    orderJson(task.priority, task.sortKey, task.explanation),
     nullableArg(task.runAt),
     nullableArg(task.expiresAt),
     nullableArg(task.deadline),
@@ -64,64 +153,61 @@ export function enqueueArgs(task: NewTask): string[] {
   ];
 }
 
-function toRecord(flat: FlatHash): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i]] = flat[i + 1];
-  return record;
+function optionalNumber(value: string | null | undefined): number | null {
+  return value === null || value === undefined || value === "" ? null : Number(value);
 }
 
-function optionalNumber(value: string | undefined): number | null {
-  return value === undefined ? null : Number(value);
+function optionalJson<T>(value: string | null | undefined): T | null {
+  return value === null || value === undefined || value === "" ? null : JSON.parse(value) as T;
 }
 
-function optionalJson<T>(value: string | undefined): T | null {
-  return value === undefined ? null : JSON.parse(value) as T;
+function optionalString(value: string | null | undefined): string | null {
+  return value === null || value === undefined || value === "" ? null : value;
 }
 
 /**
- * Rebuilds a task from its hash (a flat `HGETALL` reply).
+ * Rebuilds a task from its stored fields; null when the task does not exist.
  *
  * @example
  * ```ts
- * const task = decodeTask(await redis.hgetall(...)); // via a script reply
+ * const task = decodeTask(nameFields(REPLY_FIELDS, await redis.hmget(key, ...REPLY_FIELDS)));
  * ```
  */
-export function decodeTask(flat: FlatHash): Task {
-  const h = toRecord(flat);
-  if (h.d === undefined || h.st === undefined) {
-    throw new Error(`redis store: task hash is incomplete (fields: ${Object.keys(h).join(",")})`);
-  }
-  const d = JSON.parse(h.d) as StaticPart;
+export function decodeTask(fields: StoredFields): Task | null {
+  const { d, m, st } = fields;
+  if (!d || !m || !st) return null;
+  const fixed = JSON.parse(d) as StaticPart;
+  const order = JSON.parse(m) as OrderPart;
   return {
-    id: d.id,
-    type: h.ty,
-    queue: h.q,
-    payload: d.payload,
-    priority: Number(h.pr),
-    sortKey: Number(h.sk),
-    score: d.score,
-    explanation: JSON.parse(h.x) as ScoreExplanation,
-    state: h.st as TaskState,
-    attempts: Number(h.a),
-    maxAttempts: Number(h.ma),
-    progress: Number(h.p),
-    progressMessage: h.pm ?? null,
-    result: optionalJson<Json>(h.r),
-    error: optionalJson<TaskError>(h.e),
-    dependsOn: optionalJson<string[]>(h.dp) ?? [],
-    runAt: optionalNumber(h.ra),
-    deadline: optionalNumber(h.dl),
-    expiresAt: optionalNumber(h.xa),
-    timeoutMs: d.timeoutMs,
-    key: h.k ?? null,
-    resources: optionalJson<Record<string, number>>(h.rs) ?? {},
-    createdAt: d.createdAt,
-    enqueuedAt: Number(h.ea),
-    startedAt: optionalNumber(h.sa),
-    finishedAt: optionalNumber(h.fa),
-    workerId: h.w ?? null,
-    fence: Number(h.f),
-    leaseUntil: optionalNumber(h.lu),
-    correlationId: d.correlationId,
+    id: fixed.id,
+    type: fixed.type,
+    queue: fixed.queue,
+    payload: fixed.payload,
+    priority: order.priority,
+    sortKey: order.sortKey,
+    score: fixed.score,
+    explanation: order.explanation,
+    state: st as TaskState,
+    attempts: Number(fields.a),
+    maxAttempts: fixed.maxAttempts,
+    progress: Number(fields.p),
+    progressMessage: optionalJson<string>(fields.pm),
+    result: optionalJson<Json>(fields.r),
+    error: optionalJson<TaskError>(fields.e),
+    dependsOn: optionalJson<string[]>(fields.dp) ?? [],
+    runAt: optionalNumber(fields.ra),
+    deadline: fixed.deadline,
+    expiresAt: fixed.expiresAt,
+    timeoutMs: fixed.timeoutMs,
+    key: fixed.key,
+    resources: fixed.resources,
+    createdAt: fixed.createdAt,
+    enqueuedAt: Number(fields.ea),
+    startedAt: optionalNumber(fields.sa),
+    finishedAt: optionalNumber(fields.fa),
+    workerId: optionalString(fields.w),
+    fence: Number(fields.f),
+    leaseUntil: optionalNumber(fields.lu),
+    correlationId: fixed.correlationId,
   };
 }

@@ -13,12 +13,10 @@ export interface RedisKeys {
   taskScriptKeys: string[];
   /** Queue names that ever had a task. */
   queues: string;
-  /** `"<state>|<queue>"` → count. */
+  /** `"<state>|<queue>"` → count, for every state but queued and running. */
   counts: string;
   /** Scheduled/retrying task ids by runAt. */
   delayed: string;
-  /** Running task ids by leaseUntil. */
-  running: string;
   /** Not-started live task ids by deadline. */
   deadlines: string;
   /** Every task, lexicographic by `createdAt (16 digits) + id`. */
@@ -33,6 +31,10 @@ export interface RedisKeys {
   sources: string;
   /** One task's hash. */
   task(id: string): string;
+  /** Queued task ids of one queue by sortKey. */
+  queued(queue: string): string;
+  /** Running task ids of one queue by leaseUntil. */
+  running(queue: string): string;
   /** Small JSON state of one source (key → JSON). */
   sourceState(sourceId: string): string;
   /** File index of one source (path → `[size, mtimeMs]`). */
@@ -60,7 +62,6 @@ export function redisKeys(prefix: string): RedisKeys {
     queues: k("queues"),
     counts: k("counts"),
     delayed: k("delayed"),
-    running: k("running"),
     finished: k("finished"),
     expiring: k("expiring"),
     deadlines: k("deadlines"),
@@ -75,7 +76,6 @@ export function redisKeys(prefix: string): RedisKeys {
       fixed.queues,
       fixed.counts,
       fixed.delayed,
-      fixed.running,
       fixed.finished,
       fixed.expiring,
       fixed.deadlines,
@@ -87,7 +87,6 @@ export function redisKeys(prefix: string): RedisKeys {
     queues: fixed.queues,
     counts: fixed.counts,
     delayed: fixed.delayed,
-    running: fixed.running,
     deadlines: fixed.deadlines,
     all: fixed.all,
     eventIds: k("ev:ids"),
@@ -95,6 +94,8 @@ export function redisKeys(prefix: string): RedisKeys {
     eventData: k("ev:data"),
     sources: k("sources"),
     task: (id) => k(`t:${id}`),
+    queued: (queue) => k(`q:${queue}`),
+    running: (queue) => k(`r:${queue}`),
     sourceState: (sourceId) => k(`ss:${sourceId}`),
     files: (sourceId) => k(`fi:${sourceId}`),
     typeStats: (type) => k(`ts:${type}`),

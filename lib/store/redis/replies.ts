@@ -12,24 +12,117 @@ import {
   ValidationError,
 } from "../../errors.ts";
 import type { FinishResult, TaskTransition } from "../types.ts";
-import type { TaskState } from "../../tasks.ts";
-import { decodeTask, type FlatHash } from "./codec.ts";
+import type { Task, TaskState } from "../../tasks.ts";
+import {
+  decodeTask,
+  type FieldName,
+  nameFields,
+  REPLY_FIELDS,
+  type StoredFields,
+} from "./codec.ts";
 
 function fail(what: string, reply: unknown): never {
   throw new Error(`redis store: unexpected reply for ${what}: ${JSON.stringify(reply)}`);
 }
 
 /**
- * Checks that a reply is a flat list of strings (an `HGETALL` reply).
+ * Reads a task from a reply holding the values of `REPLY_FIELDS`.
  *
  * @example
  * ```ts
- * asFlat(["st", "queued"], "claim"); // ["st", "queued"]
+ * const task = asTask(await scripts.retry.run(...), "retry");
  * ```
  */
-export function asFlat(reply: unknown, what: string): FlatHash {
-  if (!Array.isArray(reply) || !reply.every((v) => typeof v === "string")) fail(what, reply);
-  return reply as FlatHash;
+export function asTask(reply: unknown, what: string): Task {
+  const task = asOptionalTask(reply, what);
+  if (task === null) fail(what, reply);
+  return task;
+}
+
+/**
+ * Like {@link asTask}, but null when the reply is nil or names no task.
+ *
+ * @example
+ * ```ts
+ * const task = asOptionalTask(await redis.hmget(key, ...REPLY_FIELDS), "getTask");
+ * ```
+ */
+export function asOptionalTask(reply: unknown, what: string): Task | null {
+  if (reply === null) return null;
+  return decodeTask(nameFields(REPLY_FIELDS, asList(reply, what)));
+}
+
+/** What `claim-11.lua` replies, in order; the rest follows from the claim. */
+const CLAIM_REPLY: readonly FieldName[] = ["d", "m", "a", "f", "e", "ra", "ea", "dp"];
+
+/**
+ * Rebuilds a claimed task from the claim script's short reply and the claim's
+ * own arguments; null when nothing was claimed.
+ *
+ * @example
+ * ```ts
+ * const task = parseClaim(reply, { workerId: "w1", leaseUntil: now + 30_000, now });
+ * ```
+ */
+export function parseClaim(
+  reply: unknown,
+  claim: { workerId: string; leaseUntil: number; now: number },
+): Task | null {
+  if (reply === null) return null;
+  const known: StoredFields = {
+    st: "running",
+    w: claim.workerId,
+    lu: String(claim.leaseUntil),
+    sa: String(claim.now),
+    p: "0",
+    pm: "null",
+    r: "",
+    fa: "",
+  };
+  const task = decodeTask({ ...nameFields(CLAIM_REPLY, asList(reply, "claim")), ...known });
+  if (task === null) fail("claim", reply);
+  return task;
+}
+
+/** What `complete-11.lua` replies first, in order; the rest follows from the call. */
+const COMPLETE_REPLY: readonly FieldName[] = [
+  "d",
+  "m",
+  "a",
+  "pm",
+  "e",
+  "ra",
+  "ea",
+  "sa",
+  "w",
+  "dp",
+];
+
+/**
+ * Reads the complete script's reply: the task (short form, the rest known from
+ * the call) and the dependents it released.
+ *
+ * @example
+ * ```ts
+ * const { task, dependents } = parseComplete(reply, { fence: 1, resultJson: "{}", now });
+ * ```
+ */
+export function parseComplete(
+  reply: unknown,
+  call: { fence: number; resultJson: string; now: number },
+): FinishResult {
+  const [fields, ...rest] = asList(reply, "complete");
+  const known: StoredFields = {
+    st: "succeeded",
+    f: String(call.fence),
+    p: "1",
+    r: call.resultJson,
+    fa: String(call.now),
+    lu: "",
+  };
+  const task = decodeTask({ ...nameFields(COMPLETE_REPLY, asList(fields, "complete")), ...known });
+  if (task === null) fail("complete", reply);
+  return { task, dependents: parseTransitions(rest, "complete") };
 }
 
 /**
@@ -57,7 +150,7 @@ export function parseTransitions(reply: unknown, what: string): TaskTransition[]
   return asList(reply, what).map((entry) => {
     const [, from, fields] = asList(entry, what);
     if (typeof from !== "string") fail(what, entry);
-    return { task: decodeTask(asFlat(fields, what)), from: from as TaskState };
+    return { task: asTask(fields, what), from: from as TaskState };
   });
 }
 
@@ -72,7 +165,7 @@ export function parseTransitions(reply: unknown, what: string): TaskTransition[]
  */
 export function parseFinish(reply: unknown, what: string): FinishResult {
   const [fields, ...rest] = asList(reply, what);
-  return { task: decodeTask(asFlat(fields, what)), dependents: parseTransitions(rest, what) };
+  return { task: asTask(fields, what), dependents: parseTransitions(rest, what) };
 }
 
 /** What a failing call was about, so its error can name it. */

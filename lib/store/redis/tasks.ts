@@ -15,9 +15,19 @@ import type {
   TaskFilter,
   TaskTransition,
 } from "../types.ts";
-import { decodeTask, enqueueArgs } from "./codec.ts";
+import { enqueueArgs, orderJson, REPLY_FIELDS } from "./codec.ts";
 import { guarded, type RedisContext, runScript, runTaskScript } from "./context.ts";
-import { asFlat, asList, parseFinish, parseTransitions } from "./replies.ts";
+import {
+  asList,
+  asOptionalTask,
+  asTask,
+  parseClaim,
+  parseComplete,
+  parseFinish,
+  parseTransitions,
+  storeError,
+} from "./replies.ts";
+import type { Settled } from "./batcher.ts";
 
 /** Tasks moved per sweep script call, so one call never blocks Redis for long. */
 const SWEEP_BATCH = 500;
@@ -43,7 +53,7 @@ export async function enqueueMany(
   return asList(reply, "enqueue").map((entry) => {
     const [deduplicated, fields] = asList(entry, "enqueue");
     return {
-      task: decodeTask(asFlat(fields, "enqueue")),
+      task: asTask(fields, "enqueue"),
       deduplicated: Number(deduplicated) === 1,
     };
   });
@@ -58,9 +68,11 @@ export async function enqueueMany(
  * ```
  */
 export async function getTask(ctx: RedisContext, id: string): Promise<Task | null> {
-  const flat = await guarded({ op: "getTask" }, () => ctx.redis.call("HGETALL", ctx.keys.task(id)));
-  const fields = asFlat(flat, "getTask");
-  return fields.length === 0 ? null : decodeTask(fields);
+  const values = await guarded(
+    { op: "getTask" },
+    () => ctx.redis.hmget(ctx.keys.task(id), ...REPLY_FIELDS),
+  );
+  return asOptionalTask(values, "getTask");
 }
 
 /**
@@ -86,7 +98,7 @@ export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<
     ], { op: "listTasks" });
     const [next, found] = asList(reply, "listTasks");
     for (const fields of asList(found, "listTasks")) {
-      out.push(decodeTask(asFlat(fields, "listTasks")));
+      out.push(asTask(fields, "listTasks"));
     }
     if (typeof next !== "string" || next === "") break;
     cursor = next;
@@ -95,24 +107,90 @@ export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<
 }
 
 /**
- * Claims the best ready task, or null.
+ * Runs a batch of claims in one script call, in order, exactly as separate
+ * claims would run. Claims on no queue get null without a trip to Redis.
  *
  * @example
  * ```ts
- * const task = await claim(ctx, { workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() });
+ * const [first] = await claimMany(ctx, [{ workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() }]);
  * ```
  */
-export async function claim(ctx: RedisContext, options: ClaimOptions): Promise<Task | null> {
-  const queues = options.queues === null ? ["*"] : ["", ...options.queues];
-  if (options.queues !== null && options.queues.length === 0) return null;
-  const reply = await runTaskScript(ctx, "claim", [
-    options.workerId,
-    String(options.now + options.leaseMs),
-    String(options.now),
-    options.available ? JSON.stringify(options.available) : "",
-    ...queues,
-  ], { op: "claim" });
-  return reply === null ? null : decodeTask(asFlat(reply, "claim"));
+export async function claimMany(
+  ctx: RedisContext,
+  requests: ClaimOptions[],
+): Promise<Settled<Task | null>[]> {
+  const args: string[] = [];
+  const sent: number[] = [];
+  requests.forEach((request, i) => {
+    if (request.queues !== null && request.queues.length === 0) return;
+    sent.push(i);
+    args.push(
+      request.workerId,
+      String(request.now + request.leaseMs),
+      String(request.now),
+      request.available ? JSON.stringify(request.available) : "",
+      String(request.queues === null ? -1 : request.queues.length),
+      ...(request.queues ?? []),
+    );
+  });
+  const results: Settled<Task | null>[] = requests.map(() => ({ ok: true, value: null }));
+  if (sent.length === 0) return results;
+  const replies = asList(await runTaskScript(ctx, "claim", args, { op: "claim" }), "claim");
+  sent.forEach((index, j) => {
+    const request = requests[index];
+    const claim = {
+      workerId: request.workerId,
+      leaseUntil: request.now + request.leaseMs,
+      now: request.now,
+    };
+    results[index] = { ok: true, value: parseClaim(replies[j] ?? null, claim) };
+  });
+  return results;
+}
+
+/** One complete call as the batch sends it. */
+export interface CompleteCall {
+  id: string;
+  fence: number;
+  result: Json;
+  now: number;
+}
+
+/**
+ * Runs a batch of completes in one script call; each gets its own result or
+ * its own LeaseLostError.
+ *
+ * @example
+ * ```ts
+ * const [done] = await completeMany(ctx, [{ id, fence, result: { ok: true }, now: Date.now() }]);
+ * ```
+ */
+export async function completeMany(
+  ctx: RedisContext,
+  calls: CompleteCall[],
+): Promise<Settled<FinishResult>[]> {
+  // A handler that returns nothing gives undefined at run time: stored as null.
+  const resultJsons = calls.map((c) =>
+    c.result === null || c.result === undefined ? "" : JSON.stringify(c.result)
+  );
+  const args = calls.flatMap((c, i) => [c.id, String(c.fence), resultJsons[i], String(c.now)]);
+  const replies = asList(
+    await runTaskScript(ctx, "complete", args, { op: "complete" }),
+    "complete",
+  );
+  return calls.map((c, i): Settled<FinishResult> => {
+    const reply = replies[i];
+    if (reply instanceof Error) {
+      return {
+        ok: false,
+        error: storeError(reply, { op: "complete", taskId: c.id, fence: c.fence }),
+      };
+    }
+    return {
+      ok: true,
+      value: parseComplete(reply, { fence: c.fence, resultJson: resultJsons[i], now: c.now }),
+    };
+  });
 }
 
 /**
@@ -133,8 +211,8 @@ export async function renew(
   const reply = await runScript(
     ctx,
     "renew",
-    [ctx.keys.task(id), ctx.keys.running],
-    [id, String(fence), String(now + leaseMs)],
+    [ctx.keys.task(id)],
+    [ctx.keys.prefix, id, String(fence), String(now + leaseMs)],
     { op: "renew", taskId: id, fence },
   );
   return Number(reply) === 1;
@@ -160,33 +238,9 @@ export async function progress(
     ctx,
     "progress",
     [ctx.keys.task(id)],
-    [String(fence), String(clamped), message ?? "", message === null ? "0" : "1"],
+    [String(fence), String(clamped), JSON.stringify(message)],
     { op: "progress", taskId: id, fence },
   );
-}
-
-/**
- * Marks success and releases dependents; LeaseLostError when the fence no longer holds.
- *
- * @example
- * ```ts
- * const { task, dependents } = await complete(ctx, id, fence, { ok: true }, Date.now());
- * ```
- */
-export async function complete(
-  ctx: RedisContext,
-  id: string,
-  fence: number,
-  result: Json,
-  now: number,
-): Promise<FinishResult> {
-  const json = result === null || result === undefined ? "" : JSON.stringify(result);
-  const reply = await runTaskScript(ctx, "complete", [id, String(fence), json, String(now)], {
-    op: "complete",
-    taskId: id,
-    fence,
-  });
-  return parseFinish(reply, "complete");
 }
 
 /**
@@ -239,7 +293,7 @@ export async function cancel(ctx: RedisContext, id: string, now: number): Promis
  */
 export async function retry(ctx: RedisContext, id: string, now: number): Promise<Task> {
   const reply = await runTaskScript(ctx, "retry", [id, String(now)], { op: "retry", taskId: id });
-  return decodeTask(asFlat(reply, "retry"));
+  return asTask(reply, "retry");
 }
 
 /**
@@ -260,10 +314,10 @@ export async function reprioritize(
   const reply = await runTaskScript(
     ctx,
     "reprioritize",
-    [id, String(priority), String(sortKey), JSON.stringify(explanation)],
+    [id, String(sortKey), orderJson(priority, sortKey, explanation)],
     { op: "reprioritize", taskId: id },
   );
-  return decodeTask(asFlat(reply, "reprioritize"));
+  return asTask(reply, "reprioritize");
 }
 
 /** Runs a sweep script in batches until one comes back short. */
@@ -363,12 +417,12 @@ export async function tasksNearDeadline(
   );
   if (ids.length === 0) return [];
   const pipeline = ctx.redis.pipeline();
-  for (const id of ids) pipeline.hgetall(ctx.keys.task(id));
+  for (const id of ids) pipeline.hmget(ctx.keys.task(id), ...REPLY_FIELDS);
   const replies = await guarded({ op: "tasksNearDeadline" }, () => pipeline.exec());
   const tasks: Task[] = [];
-  for (const [error, hash] of replies ?? []) {
-    if (error || !hash || Object.keys(hash).length === 0) continue;
-    tasks.push(decodeTask(Object.entries(hash as Record<string, string>).flat()));
+  for (const [error, values] of replies ?? []) {
+    const task = error ? null : asOptionalTask(values, "tasksNearDeadline");
+    if (task) tasks.push(task);
   }
   return tasks;
 }
@@ -386,16 +440,25 @@ function emptyCounts(): QueueCounts {
  * ```
  */
 export async function queueCounts(ctx: RedisContext): Promise<Record<string, QueueCounts>> {
-  const raw = await guarded({ op: "queueCounts" }, () => ctx.redis.hgetall(ctx.keys.counts));
+  const { redis, keys } = ctx;
+  const queues = await guarded({ op: "queueCounts" }, () => redis.smembers(keys.queues));
+  const pipeline = redis.pipeline().hgetall(keys.counts);
+  for (const queue of queues) pipeline.zcard(keys.queued(queue)).zcard(keys.running(queue));
+  const replies = (await guarded({ op: "queueCounts" }, () => pipeline.exec())) ?? [];
+  const [countsError, counts] = replies[0] ?? [null, {}];
+  if (countsError) throw countsError;
   const out: Record<string, QueueCounts> = {};
-  for (const [field, value] of Object.entries(raw)) {
-    const n = Number(value);
-    if (n <= 0) continue;
+  const add = (queue: string, state: keyof QueueCounts, n: number) => {
+    if (n > 0) (out[queue] ??= emptyCounts())[state] = n;
+  };
+  for (const [field, value] of Object.entries(counts as Record<string, string>)) {
     const bar = field.indexOf("|");
-    const state = field.slice(0, bar) as keyof QueueCounts;
-    const queue = field.slice(bar + 1);
-    (out[queue] ??= emptyCounts())[state] = n;
+    add(field.slice(bar + 1), field.slice(0, bar) as keyof QueueCounts, Number(value));
   }
+  queues.forEach((queue, i) => {
+    add(queue, "queued", Number(replies[1 + 2 * i]?.[1] ?? 0));
+    add(queue, "running", Number(replies[2 + 2 * i]?.[1] ?? 0));
+  });
   return out;
 }
 

@@ -1,177 +1,205 @@
--- Shared helpers of every task script (inlined where a script says
--- `--- @include "task"`).
+-- Shared by every task script (inlined where a script says `--- @include "task"`).
 --
 -- KEYS follow one layout for every task script (see lib/store/redis/keys.ts):
 --   1 queues    SET   queue names that ever had a task
---   2 counts    HASH  "<state>|<queue>" -> number of tasks
+--   2 counts    HASH  "<state>|<queue>" -> number of tasks, for every state
+--                     but queued and running (those are the sizes of q:/r:)
 --   3 delayed   ZSET  scheduled/retrying task ids by runAt
---   4 running   ZSET  running task ids by leaseUntil
---   5 finished  ZSET  terminal task ids by finishedAt
---   6 expiring  ZSET  not-started live task ids by expiresAt
---   7 deadlines ZSET  not-started live task ids by deadline
---   8 live      HASH  key -> id of the live task holding it (dedupe)
---   9 newest    HASH  key -> id of the newest task with that key (dependsOn by key)
---  10 all      ZSET  every task, score 0, member = createdAt (16 digits) .. id
---  11 results  ZSET  succeeded tasks that still hold a result, by finishedAt
--- ARGV[1] is the key prefix. Per-task keys (t:<id>), per-queue keys (q:<queue>)
--- and dependents sets (dn:<id>) are built from it inside the scripts because
+--   4 finished  ZSET  terminal task ids by finishedAt
+--   5 expiring  ZSET  not-started live task ids by expiresAt
+--   6 deadlines ZSET  not-started live task ids by deadline
+--   7 live      HASH  key -> id of the live task holding it (dedupe)
+--   8 newest    HASH  key -> id of the newest task with that key (dependsOn by key)
+--   9 all       ZSET  every task, score 0, member = createdAt (16 digits) .. id
+--  10 results   ZSET  succeeded tasks that still hold a result, by finishedAt
+-- ARGV[1] is the key prefix. Per-task keys (t:<id>), per-queue keys (q:<queue>
+-- queued ids by sortKey, r:<queue> running ids by leaseUntil) and dependents
+-- sets (dn:<id>) are built from it inside the scripts because
 -- their names are only known once a task is read (a claim picks the task, a
 -- cascade walks dependents). That is safe on one Redis; Redis Cluster would need
 -- every key in one slot (a hash tag in the prefix).
 --
--- Task hash fields: d (static JSON: id, payload, score, timeoutMs,
--- correlationId, createdAt), st state, pr priority, sk sortKey, x explanation
--- JSON, a attempts, f fence, p progress, pm progressMessage, r result JSON,
--- e error JSON, ra runAt, ea enqueuedAt, sa startedAt, fa finishedAt,
--- w workerId, lu leaseUntil, q queue, ty type, ma maxAttempts, ca createdAt
--- (integer), k key, xa expiresAt, dl deadline, rs resources JSON, dp dependsOn
--- JSON, hd "1" when some task depends on this one. An absent field is null.
+-- Task hash fields the client reads ("" = null; lib/store/redis/codec.ts):
+--   d  static JSON written once by the client (id, type, queue, payload, score,
+--      maxAttempts, deadline, expiresAt, timeoutMs, key, resources,
+--      correlationId, createdAt)
+--   m  JSON { priority, sortKey, explanation } written by the client
+--   st state, a attempts, f fence, p progress, pm progressMessage as JSON,
+--   r result JSON, e error JSON, ra runAt, ea enqueuedAt, sa startedAt,
+--   fa finishedAt, w workerId, lu leaseUntil, dp dependsOn (resolved ids, JSON;
+--   absent = none)
+-- Copies the scripts read (absent = null): sk sortKey, q queue, ty type,
+-- ma maxAttempts, ca createdAt (integer), k key, xa expiresAt, dl deadline,
+-- rs resources JSON; and hd = "1" once some task depends on this one.
+-- Nullable fields hold "" for null, so a change is one HSET (no HDEL).
 
 local P = ARGV[1]
-local K_QUEUES, K_COUNTS, K_DELAYED, K_RUNNING = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local K_FINISHED, K_EXPIRING, K_DEADLINES = KEYS[5], KEYS[6], KEYS[7]
-local K_LIVE, K_NEWEST, K_ALL, K_RESULTS = KEYS[8], KEYS[9], KEYS[10], KEYS[11]
-
-local TERMINAL = { succeeded = true, failed = true, dead = true, cancelled = true, expired = true }
-local BAD_END = { failed = true, dead = true, cancelled = true, expired = true }
-local LIVE = { waiting = true, scheduled = true, queued = true, running = true, retrying = true }
-local NOT_STARTED = { waiting = true, scheduled = true, queued = true, retrying = true }
+local K_QUEUES, K_COUNTS, K_DELAYED, K_FINISHED = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local K_EXPIRING, K_DEADLINES, K_LIVE = KEYS[5], KEYS[6], KEYS[7]
+local K_NEWEST, K_ALL, K_RESULTS = KEYS[8], KEYS[9], KEYS[10]
 
 local function taskKey(id) return P .. 't:' .. id end
 local function queueKey(queue) return P .. 'q:' .. queue end
-local function dependentsKey(id) return P .. 'dn:' .. id end
-local function allMember(createdAt, id) return string.rep('0', 16 - #createdAt) .. createdAt .. id end
+local function runningKey(queue) return P .. 'r:' .. queue end
 
--- The fields the state helpers need; nil when the task does not exist.
-local function readTask(id)
-  local f = redis.call('HMGET', taskKey(id), 'st', 'q', 'xa', 'dl', 'k', 'a', 'ma', 'w', 'sk', 'ra', 'hd')
-  if not f[1] then return nil end
-  return {
-    st = f[1], q = f[2], xa = f[3], dl = f[4], k = f[5], a = tonumber(f[6]), ma = tonumber(f[7]),
-    w = f[8], sk = f[9], ra = f[10], hd = f[11],
-  }
-end
-
--- Keeps the per-queue, per-state counters of queueCounts().
+-- Keeps the per-queue, per-state counters of queueCounts(). Queued and running
+-- are not counted here: they are the sizes of q:<queue> and r:<queue>, which
+-- spares claim and complete three HINCRBYs per task.
 local function bump(queue, from, to)
-  if from then redis.call('HINCRBY', K_COUNTS, from .. '|' .. queue, -1) end
-  if to then redis.call('HINCRBY', K_COUNTS, to .. '|' .. queue, 1) end
-end
-
--- Removes a task from the index of the state it is leaving.
-local function unindex(id, state, queue)
-  if state == 'queued' then
-    redis.call('ZREM', queueKey(queue), id)
-  elseif state == 'scheduled' or state == 'retrying' then
-    redis.call('ZREM', K_DELAYED, id)
-  elseif state == 'running' then
-    redis.call('ZREM', K_RUNNING, id)
-  elseif TERMINAL[state] then
-    redis.call('ZREM', K_FINISHED, id)
-    redis.call('ZREM', K_RESULTS, id)
+  if from and from ~= 'queued' and from ~= 'running' then
+    redis.call('HINCRBY', K_COUNTS, from .. '|' .. queue, -1)
+  end
+  if to and to ~= 'queued' and to ~= 'running' then
+    redis.call('HINCRBY', K_COUNTS, to .. '|' .. queue, 1)
   end
 end
 
--- expireDue and tasksNearDeadline only look at tasks that have not started.
-local function indexNotStarted(id, t, on)
-  if t.xa then
-    if on then redis.call('ZADD', K_EXPIRING, t.xa, id) else redis.call('ZREM', K_EXPIRING, id) end
-  end
-  if t.dl then
-    if on then redis.call('ZADD', K_DEADLINES, t.dl, id) else redis.call('ZREM', K_DEADLINES, id) end
-  end
+-- What the client reads of a task, in the order of REPLY_FIELDS in codec.ts.
+local function taskFields(id)
+  return redis.call('HMGET', taskKey(id), 'd', 'm', 'st', 'a', 'f', 'p', 'pm', 'r', 'e', 'ra', 'ea', 'sa',
+    'fa', 'w', 'lu', 'dp')
 end
 
--- A key is unique among live tasks only: a finished task frees it.
-local function releaseKey(id, key)
-  if key and redis.call('HGET', K_LIVE, key) == id then redis.call('HDEL', K_LIVE, key) end
-end
+-- The helpers of every other state change. EVALSHA runs a script's whole body on
+-- each call and every function defined there is a new closure, so the claim and
+-- complete fast paths only build these when they need them.
+local function loadMoves()
+  local M = {}
 
--- Moves a task into a terminal state (from any state).
-local function finish(id, t, to, now, err)
-  local key = taskKey(id)
-  unindex(id, t.st, t.q)
-  if NOT_STARTED[t.st] then indexNotStarted(id, t, false) end
-  if err then
-    redis.call('HSET', key, 'st', to, 'fa', now, 'e', err)
-  else
-    redis.call('HSET', key, 'st', to, 'fa', now)
+  function M.isBadEnd(st) return st == 'failed' or st == 'dead' or st == 'cancelled' or st == 'expired' end
+  function M.isTerminal(st) return st == 'succeeded' or M.isBadEnd(st) end
+  function M.isNotStarted(st) return st == 'queued' or st == 'waiting' or st == 'scheduled' or st == 'retrying' end
+  function M.isLive(st) return st == 'running' or M.isNotStarted(st) end
+
+  function M.dependentsKey(id) return P .. 'dn:' .. id end
+  function M.allMember(createdAt, id) return string.rep('0', 16 - #createdAt) .. createdAt .. id end
+
+  -- The fields the state helpers need; nil when the task does not exist.
+  function M.readTask(id)
+    local f = redis.call('HMGET', taskKey(id), 'st', 'q', 'xa', 'dl', 'k', 'a', 'ma', 'w', 'sk', 'ra', 'hd')
+    if not f[1] then return nil end
+    local ra = f[10]
+    if ra == '' then ra = false end
+    return {
+      st = f[1], q = f[2], xa = f[3], dl = f[4], k = f[5], a = tonumber(f[6]), ma = tonumber(f[7]),
+      w = f[8], sk = f[9], ra = ra, hd = f[11],
+    }
   end
-  redis.call('HDEL', key, 'lu')
-  redis.call('ZADD', K_FINISHED, now, id)
-  bump(t.q, t.st, to)
-  releaseKey(id, t.k)
-end
 
--- Every waiting dependent (transitively) of a task that ended badly fails.
--- Appends {id, from, fields} transitions to `out`.
-local function failDependents(rootId, rootState, now, out)
-  local pending = { { rootId, rootState } }
-  local i = 1
-  while i <= #pending do
-    local parent, parentState = pending[i][1], pending[i][2]
-    i = i + 1
-    for _, d in ipairs(redis.call('SMEMBERS', dependentsKey(parent))) do
-      local t = readTask(d)
-      if t and t.st == 'waiting' then
-        local err = cjson.encode({
-          message = 'dependency ' .. parent .. ' ended ' .. parentState, attempt = t.a, permanent = true,
-        })
-        finish(d, t, 'failed', now, err)
+  -- Removes a task from the index of the state it is leaving.
+  function M.unindex(id, state, queue)
+    if state == 'queued' then
+      redis.call('ZREM', queueKey(queue), id)
+    elseif state == 'scheduled' or state == 'retrying' then
+      redis.call('ZREM', K_DELAYED, id)
+    elseif state == 'running' then
+      redis.call('ZREM', runningKey(queue), id)
+    elseif M.isTerminal(state) then
+      redis.call('ZREM', K_FINISHED, id)
+      redis.call('ZREM', K_RESULTS, id)
+    end
+  end
+
+  -- expireDue and tasksNearDeadline only look at tasks that have not started.
+  function M.indexNotStarted(id, t, on)
+    if t.xa then
+      if on then redis.call('ZADD', K_EXPIRING, t.xa, id) else redis.call('ZREM', K_EXPIRING, id) end
+    end
+    if t.dl then
+      if on then redis.call('ZADD', K_DEADLINES, t.dl, id) else redis.call('ZREM', K_DEADLINES, id) end
+    end
+  end
+
+  -- A key is unique among live tasks only: a finished task frees it.
+  function M.releaseKey(id, key)
+    if key and redis.call('HGET', K_LIVE, key) == id then redis.call('HDEL', K_LIVE, key) end
+  end
+
+  -- Moves a task into a terminal state (from any state).
+  function M.finish(id, t, to, now, err)
+    local key = taskKey(id)
+    M.unindex(id, t.st, t.q)
+    if M.isNotStarted(t.st) then M.indexNotStarted(id, t, false) end
+    if err then
+      redis.call('HSET', key, 'st', to, 'fa', now, 'lu', '', 'e', err)
+    else
+      redis.call('HSET', key, 'st', to, 'fa', now, 'lu', '')
+    end
+    redis.call('ZADD', K_FINISHED, now, id)
+    bump(t.q, t.st, to)
+    M.releaseKey(id, t.k)
+  end
+
+  -- Every waiting dependent (transitively) of a task that ended badly fails.
+  -- Appends {id, from} transitions to `out`.
+  function M.failDependents(rootId, rootState, now, out)
+    local pending = { { rootId, rootState } }
+    local i = 1
+    while i <= #pending do
+      local parent, parentState = pending[i][1], pending[i][2]
+      i = i + 1
+      for _, d in ipairs(redis.call('SMEMBERS', M.dependentsKey(parent))) do
+        local t = M.readTask(d)
+        if t and t.st == 'waiting' then
+          local err = cjson.encode({
+            message = 'dependency ' .. parent .. ' ended ' .. parentState, attempt = t.a, permanent = true,
+          })
+          M.finish(d, t, 'failed', now, err)
+          out[#out + 1] = { d, 'waiting' }
+          if t.hd then pending[#pending + 1] = { d, 'failed' } end
+        end
+      end
+    end
+  end
+
+  -- True when every dependency of a task has succeeded. A dependency that is gone
+  -- was trimmed, which only happens to finished tasks long ago: it counts as done.
+  function M.dependenciesSucceeded(id)
+    local deps = redis.call('HGET', taskKey(id), 'dp')
+    if not deps then return true end
+    for _, dep in ipairs(cjson.decode(deps)) do
+      local st = redis.call('HGET', taskKey(dep), 'st')
+      if st and st ~= 'succeeded' then return false end
+    end
+    return true
+  end
+
+  -- Waiting dependents whose dependencies have all succeeded become queued (or
+  -- scheduled when their runAt is still ahead). Appends transitions to `out`.
+  function M.releaseDependents(id, now, out)
+    for _, d in ipairs(redis.call('SMEMBERS', M.dependentsKey(id))) do
+      local t = M.readTask(d)
+      if t and t.st == 'waiting' and M.dependenciesSucceeded(d) then
+        if t.ra and tonumber(t.ra) > tonumber(now) then
+          redis.call('HSET', taskKey(d), 'st', 'scheduled')
+          redis.call('ZADD', K_DELAYED, t.ra, d)
+          bump(t.q, 'waiting', 'scheduled')
+        else
+          redis.call('HSET', taskKey(d), 'st', 'queued', 'ea', now)
+          redis.call('ZADD', queueKey(t.q), t.sk, d)
+          bump(t.q, 'waiting', 'queued')
+        end
         out[#out + 1] = { d, 'waiting' }
-        if t.hd then pending[#pending + 1] = { d, 'failed' } end
       end
     end
   end
-end
 
--- True when every dependency of a task has succeeded. A dependency that is gone
--- was trimmed, which only happens to finished tasks long ago: it counts as done.
-local function dependenciesSucceeded(id)
-  local deps = redis.call('HGET', taskKey(id), 'dp')
-  if not deps then return true end
-  for _, dep in ipairs(cjson.decode(deps)) do
-    local st = redis.call('HGET', taskKey(dep), 'st')
-    if st and st ~= 'succeeded' then return false end
-  end
-  return true
-end
-
--- Waiting dependents whose dependencies have all succeeded become queued (or
--- scheduled when their runAt is still ahead). Appends transitions to `out`.
-local function releaseDependents(id, now, out)
-  for _, d in ipairs(redis.call('SMEMBERS', dependentsKey(id))) do
-    local t = readTask(d)
-    if t and t.st == 'waiting' and dependenciesSucceeded(d) then
-      if t.ra and tonumber(t.ra) > tonumber(now) then
-        redis.call('HSET', taskKey(d), 'st', 'scheduled')
-        redis.call('ZADD', K_DELAYED, t.ra, d)
-        bump(t.q, 'waiting', 'scheduled')
-      else
-        redis.call('HSET', taskKey(d), 'st', 'queued', 'ea', now)
-        redis.call('ZADD', queueKey(t.q), t.sk, d)
-        bump(t.q, 'waiting', 'queued')
-      end
-      out[#out + 1] = { d, 'waiting' }
+  -- Reply of a sweep (promote, recover, expire): { { id, from, fields }, ... }.
+  function M.transitionsReply(transitions)
+    local result = {}
+    for _, tr in ipairs(transitions) do
+      result[#result + 1] = { tr[1], tr[2], taskFields(tr[1]) }
     end
+    return result
   end
-end
 
--- Reply of a step that changed one task and maybe others:
--- { fields of the task, { id, from, fields }, ... }.
-local function reply(id, transitions)
-  local result = { redis.call('HGETALL', taskKey(id)) }
-  for _, tr in ipairs(transitions) do
-    result[#result + 1] = { tr[1], tr[2], redis.call('HGETALL', taskKey(tr[1])) }
+  -- Reply of a step that changed one task and maybe others:
+  -- { fields of the task, { id, from, fields }, ... }.
+  function M.reply(id, transitions)
+    local result = M.transitionsReply(transitions)
+    table.insert(result, 1, taskFields(id))
+    return result
   end
-  return result
-end
 
--- Reply of a sweep (promote, recover, expire): { { id, from, fields }, ... }.
-local function transitionsReply(transitions)
-  local result = {}
-  for _, tr in ipairs(transitions) do
-    result[#result + 1] = { tr[1], tr[2], redis.call('HGETALL', taskKey(tr[1])) }
-  end
-  return result
+  return M
 end

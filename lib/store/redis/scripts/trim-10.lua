@@ -8,6 +8,7 @@
 
 local finishedCutoff, maxFinished, resultCutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local limit = tonumber(ARGV[5])
+local M = loadMoves()
 
 local function remove(id)
   local key = taskKey(id)
@@ -15,11 +16,11 @@ local function remove(id)
   redis.call('ZREM', K_FINISHED, id)
   redis.call('ZREM', K_RESULTS, id)
   if f[1] then
-    redis.call('ZREM', K_ALL, allMember(f[4], id))
+    redis.call('ZREM', K_ALL, M.allMember(f[4], id))
     bump(f[2], f[1], nil)
     if f[3] and redis.call('HGET', K_NEWEST, f[3]) == id then redis.call('HDEL', K_NEWEST, f[3]) end
   end
-  redis.call('DEL', key, dependentsKey(id))
+  redis.call('DEL', key, M.dependentsKey(id))
 end
 
 local removed = 0
@@ -38,6 +39,11 @@ end
 local cleared = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_RESULTS, '-inf', '(' .. resultCutoff, 'LIMIT', 0, limit)) do
   redis.call('ZREM', K_RESULTS, id)
-  if redis.call('HDEL', taskKey(id), 'r') == 1 then cleared = cleared + 1 end
+  local key = taskKey(id)
+  local r = redis.call('HGET', key, 'r')
+  if r and r ~= '' then
+    redis.call('HSET', key, 'r', '')
+    cleared = cleared + 1
+  end
 end
 return { removed, cleared }

@@ -1,25 +1,26 @@
 -- Creates a batch of tasks in one atomic step (enqueue is a batch of one).
 -- ARGV: prefix, now, count, then per task:
---   id, key ("" = none, else "=" .. key), queue, type, sortKey, priority,
---   explanation JSON, runAt, expiresAt, deadline ("" = null), maxAttempts,
---   resources JSON ("" = none), createdAt (integer ms), static JSON,
---   number of dependsOn entries, the entries.
+--   id, key ("" = none, else "=" .. key), queue, type, sortKey,
+--   m ({ priority, sortKey, explanation } JSON), runAt, expiresAt, deadline
+--   ("" = null), maxAttempts, resources JSON ("" = none), createdAt (integer
+--   ms), static JSON (d), number of dependsOn entries, the entries.
 -- Replies { { deduplicated 0|1, fields }, ... } in input order, or an error
 -- ("VALIDATION <json>", "CYCLE <json ids>") before anything is written.
 --- @include "task"
 
 local now = ARGV[2]
+local M = loadMoves()
 local count = tonumber(ARGV[3])
 local tasks = {}
 local c = 4
 for i = 1, count do
   local t = {
     id = ARGV[c], key = ARGV[c + 1], q = ARGV[c + 2], ty = ARGV[c + 3], sk = ARGV[c + 4],
-    pr = ARGV[c + 5], x = ARGV[c + 6], ra = ARGV[c + 7], xa = ARGV[c + 8], dl = ARGV[c + 9],
-    ma = ARGV[c + 10], rs = ARGV[c + 11], ca = ARGV[c + 12], d = ARGV[c + 13], refs = {},
+    m = ARGV[c + 5], ra = ARGV[c + 6], xa = ARGV[c + 7], dl = ARGV[c + 8],
+    ma = ARGV[c + 9], rs = ARGV[c + 10], ca = ARGV[c + 11], d = ARGV[c + 12], refs = {},
   }
-  local n = tonumber(ARGV[c + 14])
-  c = c + 15
+  local n = tonumber(ARGV[c + 13])
+  c = c + 14
   for j = 1, n do t.refs[j] = ARGV[c + j - 1] end
   c = c + n
   if t.key == '' then t.key = false else t.key = string.sub(t.key, 2) end
@@ -38,7 +39,7 @@ for i, t in ipairs(tasks) do
   end
   if t.key then
     local holder = redis.call('HGET', K_LIVE, t.key)
-    if holder and LIVE[redis.call('HGET', taskKey(holder), 'st')] then
+    if holder and M.isLive(redis.call('HGET', taskKey(holder), 'st')) then
       t.dedup = holder
     elseif batchKeys[t.key] and not tasks[batchKeys[t.key]].dedup then
       t.dedup = tasks[batchKeys[t.key]].id
@@ -95,7 +96,7 @@ local function initialState(t)
   for _, dep in ipairs(t.deps) do
     local st
     if created[dep] then st = tasks[created[dep]].st else st = redis.call('HGET', taskKey(dep), 'st') end
-    if BAD_END[st] then
+    if M.isBadEnd(st) then
       t.err = cjson.encode({ message = 'dependency ' .. dep .. ' ended ' .. st, attempt = 0, permanent = true })
       return 'failed'
     end
@@ -141,8 +142,11 @@ end
 for _, t in ipairs(tasks) do
   if not t.dedup then
     local key = taskKey(t.id)
+    local finishedAt = ''
+    if t.err then finishedAt = now end
     local fields = {
-      'd', t.d, 'st', t.st, 'pr', t.pr, 'sk', t.sk, 'x', t.x, 'a', 0, 'f', 0, 'p', 0, 'ea', now,
+      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', 0, 'f', 0, 'p', 0, 'pm', 'null',
+      'r', '', 'e', t.err or '', 'ra', t.ra, 'ea', now, 'sa', '', 'fa', finishedAt, 'w', '', 'lu', '',
       'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca,
     }
     local function add(name, value)
@@ -150,15 +154,11 @@ for _, t in ipairs(tasks) do
       fields[#fields + 1] = value
     end
     if t.key then add('k', t.key) end
-    if t.ra ~= '' then add('ra', t.ra) else t.ra = false end
+    if t.ra == '' then t.ra = false end
     if t.xa ~= '' then add('xa', t.xa) else t.xa = false end
     if t.dl ~= '' then add('dl', t.dl) else t.dl = false end
     if t.rs ~= '' then add('rs', t.rs) end
     if #t.deps > 0 then add('dp', cjson.encode(t.deps)) end
-    if t.err then
-      add('e', t.err)
-      add('fa', now)
-    end
     redis.call('HSET', key, unpack(fields))
     if t.st == 'queued' then
       redis.call('ZADD', queueKey(t.q), t.sk, t.id)
@@ -167,12 +167,12 @@ for _, t in ipairs(tasks) do
     elseif t.st == 'failed' then
       redis.call('ZADD', K_FINISHED, now, t.id)
     end
-    if t.st ~= 'failed' then indexNotStarted(t.id, t, true) end
+    if t.st ~= 'failed' then M.indexNotStarted(t.id, t, true) end
     if t.key then
       redis.call('HSET', K_NEWEST, t.key, t.id)
       if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
     end
-    redis.call('ZADD', K_ALL, 0, allMember(t.ca, t.id))
+    redis.call('ZADD', K_ALL, 0, M.allMember(t.ca, t.id))
     redis.call('SADD', K_QUEUES, t.q)
     bump(t.q, nil, t.st)
   end
@@ -180,7 +180,7 @@ end
 for _, t in ipairs(tasks) do
   if not t.dedup then
     for _, dep in ipairs(t.deps) do
-      redis.call('SADD', dependentsKey(dep), t.id)
+      redis.call('SADD', M.dependentsKey(dep), t.id)
       redis.call('HSET', taskKey(dep), 'hd', '1')
     end
   end
@@ -189,9 +189,9 @@ end
 local result = {}
 for i, t in ipairs(tasks) do
   if t.dedup then
-    result[i] = { 1, redis.call('HGETALL', taskKey(t.dedup)) }
+    result[i] = { 1, taskFields(t.dedup) }
   else
-    result[i] = { 0, redis.call('HGETALL', taskKey(t.id)) }
+    result[i] = { 0, taskFields(t.id) }
   end
 end
 return result

@@ -17,7 +17,7 @@ for _, member in ipairs(members) do
   local f = redis.call('HMGET', key, 'st', 'q', 'ty')
   if f[1] and (state == '' or f[1] == state) and (queue == '' or f[2] == queue)
     and (type == '' or f[3] == type) then
-    found[#found + 1] = redis.call('HGETALL', key)
+    found[#found + 1] = taskFields(string.sub(member, 17))
     if #found >= limit then break end
   end
 end

@@ -3,15 +3,16 @@
 --- @include "task"
 
 local now, limit = ARGV[2], tonumber(ARGV[3])
+local M = loadMoves()
 local transitions = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_EXPIRING, '-inf', now, 'LIMIT', 0, limit)) do
-  local t = readTask(id)
-  if t and NOT_STARTED[t.st] then
-    finish(id, t, 'expired', now, false)
+  local t = M.readTask(id)
+  if t and M.isNotStarted(t.st) then
+    M.finish(id, t, 'expired', now, false)
     transitions[#transitions + 1] = { id, t.st }
-    if t.hd then failDependents(id, 'expired', now, transitions) end
+    if t.hd then M.failDependents(id, 'expired', now, transitions) end
   else
     redis.call('ZREM', K_EXPIRING, id)
   end
 end
-return transitionsReply(transitions)
+return M.transitionsReply(transitions)

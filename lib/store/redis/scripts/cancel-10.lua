@@ -5,11 +5,12 @@
 --- @include "task"
 
 local id, now = ARGV[2], ARGV[3]
-local t = readTask(id)
+local M = loadMoves()
+local t = M.readTask(id)
 if not t then return redis.error_reply('NOT_FOUND') end
-if TERMINAL[t.st] then return redis.error_reply('CONFLICT ' .. t.st) end
+if M.isTerminal(t.st) then return redis.error_reply('CONFLICT ' .. t.st) end
 
 local transitions = {}
-finish(id, t, 'cancelled', now, false)
-if t.hd then failDependents(id, 'cancelled', now, transitions) end
-return reply(id, transitions)
+M.finish(id, t, 'cancelled', now, false)
+if t.hd then M.failDependents(id, 'cancelled', now, transitions) end
+return M.reply(id, transitions)

@@ -4,9 +4,10 @@
 --- @include "task"
 
 local now, limit = ARGV[2], tonumber(ARGV[3])
+local M = loadMoves()
 local transitions = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT', 0, limit)) do
-  local t = readTask(id)
+  local t = M.readTask(id)
   redis.call('ZREM', K_DELAYED, id)
   if t and (t.st == 'scheduled' or t.st == 'retrying') then
     redis.call('HSET', taskKey(id), 'st', 'queued')
@@ -15,4 +16,4 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT',
     transitions[#transitions + 1] = { id, t.st }
   end
 end
-return transitionsReply(transitions)
+return M.transitionsReply(transitions)

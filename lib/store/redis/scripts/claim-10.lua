@@ -1,0 +1,146 @@
+-- Claims tasks for a batch of claim requests, one after the other, exactly as
+-- separate claims would (the client coalesces claims made at the same moment
+-- into one call: one script run instead of many).
+-- Each request takes the queued task with the lowest sortKey (ties: lowest id,
+-- which is how a ZSET orders equal scores) from its queues, and a lease on it.
+-- ARGV: prefix, then per request: workerId, leaseUntil, now, available
+-- resources JSON ("" = no limit), number of queues (-1 = every queue), the
+-- queue names.
+-- Replies, per request, nil or what the client cannot know of the claimed task:
+-- { d, m, attempts, fence, e, ra, ea, dp } (the rest is set from the request).
+-- Skipped on the way: tasks whose resources do not fit (they stay queued) and
+-- tasks whose expiresAt has passed (they become expired, dependents fail). At
+-- most MAX_EXAMINED tasks are looked at per request, so a claim never blocks
+-- Redis for long; a pool that cannot fit the first MAX_EXAMINED tasks waits for
+-- the next.
+--- @include "task"
+
+local MAX_EXAMINED = 1000
+local workerId, leaseUntil, now, nowNumber, available
+
+-- One read per candidate: what the checks need and what the reply carries.
+local function read(id)
+  return redis.call('HMGET', taskKey(id), 'a', 'f', 'xa', 'rs', 'dl', 'k', 'hd', 'd', 'm', 'e', 'ra', 'ea', 'dp')
+end
+
+local function expired(f)
+  return f[3] and tonumber(f[3]) <= nowNumber
+end
+
+local function fits(f)
+  if not available or not f[4] then return true end
+  for name, amount in pairs(cjson.decode(f[4])) do
+    local free = available[name]
+    if free == nil or amount > free then return false end
+  end
+  return true
+end
+
+-- The task is out of its queue already.
+local function expire(id, queue, f)
+  local M = loadMoves()
+  M.finish(id, { st = 'queued', q = queue, xa = f[3], dl = f[5], k = f[6] }, 'expired', now, false)
+  if f[7] then M.failDependents(id, 'expired', now, {}) end
+end
+
+-- The task is out of its queue already.
+local function take(id, queue, f)
+  local attempts, fence = tonumber(f[1]) + 1, tonumber(f[2]) + 1
+  redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', attempts, 'f', fence,
+    'lu', leaseUntil, 'sa', now, 'p', 0, 'pm', 'null')
+  redis.call('ZADD', runningKey(queue), leaseUntil, id)
+  if f[3] then redis.call('ZREM', K_EXPIRING, id) end
+  if f[5] then redis.call('ZREM', K_DEADLINES, id) end
+  bump(queue, 'queued', 'running')
+  return { f[8], f[9], attempts, fence, f[10], f[11], f[12], f[13] }
+end
+
+local function claimOne(queues)
+  local examined = 0
+
+  -- The common case, one queue: pop its head. A head that does not fit goes
+  -- back with its score and the general scan below takes over.
+  if #queues == 1 then
+    local qk = queueKey(queues[1])
+    while examined < MAX_EXAMINED do
+      examined = examined + 1
+      local popped = redis.call('ZPOPMIN', qk)
+      if not popped[1] then return false end
+      local id = popped[1]
+      local f = read(id)
+      if expired(f) then
+        expire(id, queues[1], f)
+      elseif not fits(f) then
+        redis.call('ZADD', qk, popped[2], id)
+        break
+      else
+        return take(id, queues[1], f)
+      end
+    end
+  end
+
+  -- General case: merge the heads of every queue, each read at an offset that
+  -- moves past tasks that do not fit.
+  local offsets, heads = {}, {}
+  local function fetchHead(i)
+    local r = redis.call('ZRANGE', queueKey(queues[i]), offsets[i], offsets[i], 'WITHSCORES')
+    if r[1] then heads[i] = { r[1], tonumber(r[2]) } else heads[i] = false end
+  end
+  for i = 1, #queues do
+    offsets[i] = 0
+    fetchHead(i)
+  end
+
+  while examined < MAX_EXAMINED do
+    examined = examined + 1
+    local best = false
+    for i = 1, #queues do
+      local h = heads[i]
+      if h then
+        if not best then
+          best = i
+        else
+          local b = heads[best]
+          if h[2] < b[2] or (h[2] == b[2] and h[1] < b[1]) then best = i end
+        end
+      end
+    end
+    if not best then return false end
+
+    local id, queue = heads[best][1], queues[best]
+    local f = read(id)
+    if expired(f) then
+      redis.call('ZREM', queueKey(queue), id)
+      expire(id, queue, f)
+      fetchHead(best)
+    elseif not fits(f) then
+      offsets[best] = offsets[best] + 1
+      fetchHead(best)
+    else
+      redis.call('ZREM', queueKey(queue), id)
+      return take(id, queue, f)
+    end
+  end
+  return false
+end
+
+local replies = {}
+local c = 2
+while c <= #ARGV do
+  workerId, leaseUntil, now = ARGV[c], ARGV[c + 1], ARGV[c + 2]
+  nowNumber = tonumber(now)
+  available = false
+  if ARGV[c + 3] ~= '' then available = cjson.decode(ARGV[c + 3]) end
+  local count = tonumber(ARGV[c + 4])
+  local queues
+  if count < 0 then
+    queues = redis.call('SMEMBERS', K_QUEUES)
+    count = 0
+  else
+    queues = {}
+    for i = 1, count do queues[i] = ARGV[c + 4 + i] end
+  end
+  c = c + 5 + count
+  replies[#replies + 1] = claimOne(queues)
+end
+return replies
