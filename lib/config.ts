@@ -292,8 +292,14 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix 
     } else if (message.startsWith("Invalid input: ") || message.startsWith("Too ")) {
       message = message.replace(/^Invalid input: /, "must be: ").replace(/^Too /, "is too ");
     }
-    return `${key} ${message}, got ${JSON.stringify(got) ?? "undefined"}`;
+    return `${key} ${message}, got ${shortJson(got)}`;
   });
+}
+
+/** A value as JSON, cut to a readable length (error messages name it, they need not repeat it). */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? "undefined";
+  return text.length <= 120 ? text : `${text.slice(0, 117)}...`;
 }
 
 /** Env variables that are not config keys. */
