@@ -1,0 +1,166 @@
+/**
+ * One cycle of the poll scanner: poll, publish the changes to the supervisor
+ * and wait until each is logged, save what the poller learned, then record the
+ * {@link SourceStatus} and decide when to poll next (interval, backoff, or the
+ * server's own wait). Kept apart from the state machine so each stays small.
+ */
+
+import type { ActorSystem, AnyActorRef } from "xstate";
+import type { SourceSpec } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import type { CloudEvent } from "../lib/events.ts";
+import type { RuntimeMessage } from "../lib/messages.ts";
+import { type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import {
+  backoffDelay,
+  changeEvent,
+  errorText,
+  type Poller,
+  PollError,
+  type SourceState,
+} from "../lib/sources/poller.ts";
+
+/** The actor system as `fromPromise` hands it over (XState does not export its alias). */
+// deno-lint-ignore no-explicit-any
+type AnyActorSystem = ActorSystem<any>;
+
+/** Longest one poll may take before it counts as failed. */
+export const POLL_TIMEOUT_MS = 30_000;
+
+/** What a cycle needs: the source, its poller and state, and the status so far. */
+export interface PollCycleInput {
+  deps: RuntimeDeps;
+  source: SourceSpec;
+  poller: Poller;
+  state: SourceState;
+  intervalMs: number;
+  status: SourceStatus;
+}
+
+/** What one poll cycle ended with. */
+export type PollCycleOutput =
+  | { ok: true; changes: number; status: SourceStatus; delayMs: number }
+  | { ok: false; error: unknown; status: SourceStatus; delayMs: number };
+
+/** Longest wait for the supervisor to log one event. */
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends one event to the supervisor and waits until it is logged; gives up
+ * when the actor stops (`signal`), so no timer outlives it.
+ */
+function publishOne(
+  supervisor: AnyActorRef,
+  event: CloudEvent,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onAbort = () => settle(signal.reason ?? new Error("scanner stopped"));
+    const timer = setTimeout(
+      () =>
+        settle(new Error(`supervisor did not log ${event.type} within ${PUBLISH_TIMEOUT_MS}ms`)),
+      PUBLISH_TIMEOUT_MS,
+    );
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    const message: RuntimeMessage = {
+      type: "event.publish",
+      event,
+      reply: { resolve: () => settle(), reject: (error) => settle(error ?? new Error("refused")) },
+    };
+    supervisor.send(message);
+  });
+}
+
+/** Sends every event to the supervisor (in order) and waits until each is logged. */
+async function publish(
+  system: AnyActorSystem,
+  events: CloudEvent[],
+  signal: AbortSignal,
+): Promise<void> {
+  if (events.length === 0) return;
+  const supervisor: AnyActorRef | undefined = system.get("supervisor");
+  if (!supervisor) throw new Error("no supervisor to publish events to");
+  await Promise.all(events.map((event) => publishOne(supervisor, event, signal)));
+}
+
+/**
+ * One poll, publish, commit and status update. Never throws: a failure is
+ * in the output (and in the saved status).
+ *
+ * @example
+ * ```ts
+ * const out = await runPollCycle({ deps, source, poller, state, intervalMs, status }, signal, system);
+ * if (!out.ok) console.log(out.status.lastError, "next in", out.delayMs);
+ * ```
+ */
+export async function runPollCycle(
+  context: PollCycleInput,
+  signal: AbortSignal,
+  system: AnyActorSystem,
+): Promise<PollCycleOutput> {
+  const { deps, source, poller, state, intervalMs } = context;
+  const startedAt = deps.now();
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new PollError(`poll timed out after ${POLL_TIMEOUT_MS}ms`)),
+    POLL_TIMEOUT_MS,
+  );
+  let output: PollCycleOutput;
+  try {
+    const result = await poller.poll(AbortSignal.any([signal, timeout.signal]));
+    const events = result.changes.map((change) => changeEvent(source, change));
+    await publish(system, events, signal);
+    await result.commit?.();
+    const delayMs = Math.max(intervalMs, result.retryAfterMs ?? 0);
+    const status: SourceStatus = {
+      lastScanAt: startedAt,
+      lastChangeAt: result.changes.length ? startedAt : context.status.lastChangeAt,
+      lastError: result.problem ?? null,
+      lastErrorAt: result.problem ? startedAt : null,
+      failures: 0,
+      nextPollAt: deps.now() + delayMs,
+    };
+    output = { ok: true, changes: result.changes.length, status, delayMs };
+  } catch (caught) {
+    const error = timeout.signal.aborted && !signal.aborted ? timeout.signal.reason : caught;
+    const failures = context.status.failures + 1;
+    const retryAfterMs = error instanceof PollError ? error.retryAfterMs : null;
+    // The server's own wait wins over our guess; never poll faster than the interval.
+    const delayMs = retryAfterMs !== null
+      ? Math.max(intervalMs, retryAfterMs)
+      : backoffDelay(intervalMs, failures);
+    const status: SourceStatus = {
+      ...context.status,
+      lastScanAt: startedAt,
+      lastError: errorText(error),
+      lastErrorAt: startedAt,
+      failures,
+      nextPollAt: deps.now() + delayMs,
+    };
+    if (!signal.aborted) {
+      deps.log.warn("poll failed; backing off", {
+        source: source.id,
+        error: status.lastError,
+        failures,
+        retryInMs: delayMs,
+      });
+    }
+    output = { ok: false, error, status, delayMs };
+  } finally {
+    clearTimeout(timer);
+  }
+  // Once stopped, the store may already be closed: write nothing more.
+  if (!signal.aborted) {
+    await state.set(STATUS_KEY, { ...output.status }).catch((error) =>
+      deps.log.warn("could not save source status", { source: source.id, error })
+    );
+  }
+  return output;
+}
