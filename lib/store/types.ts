@@ -186,7 +186,10 @@ export interface Store {
   eventHistory(query: EventQuery): Promise<CloudEvent[]>;
 
   // ---- retention ----
-  trim(policy: RetentionPolicy, now: number): Promise<{ tasks: number; events: number; results: number }>;
+  trim(
+    policy: RetentionPolicy,
+    now: number,
+  ): Promise<{ tasks: number; events: number; results: number }>;
 
   // ---- sources, scanner state, file index ----
   listSources(): Promise<StoredSource[]>;
