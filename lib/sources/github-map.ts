@@ -11,7 +11,14 @@ import type { Json } from "../events.ts";
 import type { RepoUpdatedData } from "./github.ts";
 import type { PollChange } from "./poller.ts";
 
-/** The request is not a GitHub delivery (headers or body missing or malformed): answer 400. */
+/**
+ * The request is not a GitHub delivery (headers or body missing or malformed): answer 400.
+ *
+ * @example
+ * ```ts
+ * throw new WebhookPayloadError("missing or malformed X-GitHub-Event header");
+ * ```
+ */
 export class WebhookPayloadError extends UnError {
   constructor(message: string) {
     super("invalid_webhook", message, 400);

@@ -42,7 +42,14 @@ export const DELIVERIES_KEY = "deliveries";
 /** How many delivery ids a source remembers. */
 export const MAX_DELIVERIES = 1000;
 
-/** The signature is missing (while a secret is set) or does not match: answer 401. */
+/**
+ * The signature is missing (while a secret is set) or does not match: answer 401.
+ *
+ * @example
+ * ```ts
+ * throw new WebhookSignatureError("X-Hub-Signature-256 does not match the body");
+ * ```
+ */
 export class WebhookSignatureError extends UnError {
   constructor(message: string) {
     super("invalid_signature", message, 401);

@@ -18,18 +18,49 @@ import { type SourceStatus, STATUS_KEY } from "../../lib/scanner.ts";
 import { SqliteStore } from "../../lib/store/sqlite.ts";
 import type { Store } from "../../lib/store/types.ts";
 
+/**
+ * Fails with `message` unless `condition` holds.
+ *
+ * @example
+ * ```ts
+ * assert(run.crashes.length === 0, "no crash");
+ * ```
+ */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
+/**
+ * Fails unless both values have the same JSON form (key order included).
+ *
+ * @example
+ * ```ts
+ * assertEquals(await run.scan("blog"), { changes: 0 });
+ * ```
+ */
 export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
   const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
   if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
 }
 
+/**
+ * Resolves after `ms`.
+ *
+ * @example
+ * ```ts
+ * await sleep(50);
+ * ```
+ */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it is truthy; fails naming `what` after `timeoutMs`. */
+/**
+ * Polls `check` until it is truthy; fails naming `what` after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const status = await until(() => run.status("blog"), "a status");
+ * ```
+ */
 export async function until<T>(
   check: () => T | Promise<T>,
   what: string,
@@ -46,12 +77,27 @@ export async function until<T>(
   }
 }
 
-/** A validated source from raw config keys. */
+/**
+ * A validated source from raw config keys.
+ *
+ * @example
+ * ```ts
+ * source({ id: "blog", kind: "feed", url: "http://127.0.0.1:8000/feed.xml", interval: "1h" });
+ * ```
+ */
 export function source(raw: Record<string, unknown>): SourceSpec {
   return sourceSchema.parse(raw);
 }
 
-/** A real store in a fresh temp dir; `close` removes it. */
+/**
+ * A real store in a fresh temp dir; `close` closes it and removes the dir.
+ *
+ * @example
+ * ```ts
+ * const { store, close } = await openStore();
+ * await close();
+ * ```
+ */
 export async function openStore(): Promise<{ store: Store; close(): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "un-poll-" });
   const store = SqliteStore.open(dir);
