@@ -15,7 +15,7 @@ import { parseConfig, sourceSchema } from "../lib/config.ts";
 import { parseFaults } from "../lib/deps.ts";
 import type { CloudEvent, Json } from "../lib/events.ts";
 import { silentLogger } from "../lib/log.ts";
-import type { Reply, RuntimeMessage } from "../lib/messages.ts";
+import { ask, type RuntimeMessage } from "../lib/messages.ts";
 import { type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 
@@ -135,14 +135,8 @@ class Run {
   }
 
   scan(): Promise<{ changes: number }> {
-    return new Promise((resolve, reject) => {
-      const reply: Reply<{ changes: number }> = { resolve, reject };
-      this.#parent?.send({
-        type: "source.scan",
-        request: { sourceId: this.id, requestedBy: "test" },
-        reply,
-      });
-    });
+    const request = { sourceId: this.id, requestedBy: "test" };
+    return ask((m) => this.#parent?.send(m), (reply) => ({ type: "source.scan", request, reply }));
   }
 
   /** Stops the scanner and waits until PostgreSQL sees its connection gone. */
@@ -180,7 +174,7 @@ function pgTest(name: string, body: (admin: pg.Client, table: string, run: Run) 
       assert.deepEqual(run.crashes, [], "the scanner never crashes");
     } finally {
       await run.close(admin);
-      await admin.query(`DROP TABLE IF EXISTS ${table}, ${table}_b CASCADE`);
+      await admin.query(`DROP TABLE IF EXISTS ${table}, "${table}_B" CASCADE`);
       await admin.end();
     }
   });
@@ -327,16 +321,17 @@ pgTest(
 );
 
 pgTest(
-  "a table without a primary key is an error in status; other tables are watched",
+  "a table without a primary key or a bad name is an error in status; other tables are watched",
   async (admin, table, run) => {
     await admin.query(`CREATE TABLE ${table} (id int, name text)`);
-    await admin.query(`CREATE TABLE ${table}_b (id int PRIMARY KEY)`);
-    run.start({ tables: [table, `${table}_b`] });
+    await admin.query(`CREATE TABLE "${table}_B" (id int PRIMARY KEY)`); // quoted: case kept
+    run.start({ tables: [table, `public."${table}_B"`, "t; DROP TABLE x"] });
     const error = await until(async () => (await run.status())?.lastError, "error in status");
     assert.match(error, new RegExp(`${table}.*primary key`));
-    await admin.query(`INSERT INTO ${table}_b VALUES (1)`);
+    assert.match(error, /"t; DROP TABLE x" is not a valid identifier/);
+    await admin.query(`INSERT INTO "${table}_B" VALUES (1)`);
     await until(() => run.events.length === 1, "event of the good table", 1_000);
-    assert.equal(run.events[0].subject, `public.${table}_b`);
+    assert.equal(run.events[0].subject, `public.${table}_B`);
     assert.ok(run.scannerAlive());
   },
 );
