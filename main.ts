@@ -13,7 +13,14 @@
 
 import { describeFailure } from "./cli/errors.ts";
 
-/** A subcommand: its arguments in, its exit code out. */
+/**
+ * A subcommand: its arguments in, its exit code out.
+ *
+ * @example
+ * ```ts
+ * const tasks: Command = (await import("./cli/tasks.ts")).tasksCommand;
+ * ```
+ */
 export type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -7,7 +7,14 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
 
-/** Option definitions as parseArgs takes them. */
+/**
+ * Option definitions as parseArgs takes them.
+ *
+ * @example
+ * ```ts
+ * const options: Options = { json: { type: "boolean" }, limit: { type: "string" } };
+ * ```
+ */
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**

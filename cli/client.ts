@@ -6,7 +6,14 @@
 
 import { ApiError, UnreachableError, UsageError } from "./errors.ts";
 
-/** Where `un start` listens unless told otherwise. */
+/**
+ * Where `un start` listens unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * new UnClient(Deno.env.get("UN_URL") ?? DEFAULT_URL);
+ * ```
+ */
 export const DEFAULT_URL = "http://127.0.0.1:4242";
 /** A request that takes longer than this is treated as an unreachable instance. */
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -2,7 +2,14 @@
  * `un help`: what each command does.
  */
 
-/** The usage text. */
+/**
+ * The usage text.
+ *
+ * @example
+ * ```ts
+ * console.log(USAGE);
+ * ```
+ */
 export const USAGE =
   `un: a reflex runtime (watch sources, prioritise work, run it on supervised workers)
 

@@ -5,7 +5,14 @@
  * dependencies.
  */
 
-/** One server-sent event. */
+/**
+ * One server-sent event.
+ *
+ * @example
+ * ```ts
+ * const message: SseMessage = { id: "01J...", event: "file.created", data: "{...}" };
+ * ```
+ */
 export interface SseMessage {
   id?: string;
   event: string;

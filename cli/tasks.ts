@@ -35,7 +35,7 @@ export function taskRow(task: Task, now = Date.now()): Array<string | number> {
 }
 
 /** The task table's header. */
-export const TASK_HEAD = [
+const TASK_HEAD = [
   "ID",
   "TYPE",
   "QUEUE",

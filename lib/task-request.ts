@@ -12,7 +12,7 @@ import type { TaskRequest } from "./messages.ts";
 import { intIn, strictObject, validate } from "./validate.ts";
 
 /** Most tasks one batch may create. */
-export const MAX_BATCH = 1_000;
+const MAX_BATCH = 1_000;
 
 const DAY_MS = 86_400_000;
 
@@ -41,7 +41,7 @@ const text = (max: number) =>
   }).max(max, { error: `must be a string of 1..${max} characters` });
 
 /** One task request as a client sends it. */
-export const taskRequestSchema = strictObject({
+const taskRequestSchema = strictObject({
   type: name("task type", 200),
   payload: z.json({ error: "must be JSON" }).optional(),
   priority: intIn(0, 9).optional(),
@@ -67,13 +67,20 @@ export const taskRequestSchema = strictObject({
 });
 
 /** `{ tasks: [...] }`: created together or not at all. */
-export const taskBatchSchema = strictObject({
+const taskBatchSchema = strictObject({
   tasks: z.array(taskRequestSchema, { error: "must be an array of task requests" })
     .min(1, { error: `must hold 1..${MAX_BATCH} task requests` })
     .max(MAX_BATCH, { error: `must hold 1..${MAX_BATCH} task requests` }),
 });
 
-/** A parsed create body. */
+/**
+ * A parsed create body: one request, or a batch created atomically.
+ *
+ * @example
+ * ```ts
+ * const create: TaskCreate = { batch: false, request: { type: "noop" } };
+ * ```
+ */
 export type TaskCreate =
   | { batch: false; request: TaskRequest }
   | { batch: true; requests: TaskRequest[] };

@@ -58,7 +58,8 @@ function allowedMethods(app: Hono, path: string): string[] {
 export function createApp(control: ControlPlane): Hono {
   const { token, bodyLimitBytes } = control.config.api;
   const log = control.log.child("api");
-  const app = new Hono();
+  // strict: false lets `/un/tasks/` mean `/un/tasks`, as curl users type it.
+  const app = new Hono({ strict: false });
 
   if (token) {
     // One 401 body for a missing, malformed or wrong token: no hint which it was.

@@ -8,7 +8,7 @@ import type { ControlPlane } from "../lib/control.ts";
 import { ask, type Reply, type RuntimeMessage } from "../lib/messages.ts";
 
 /** How long a route waits for an actor's answer. */
-export const ASK_TIMEOUT_MS = 10_000;
+const ASK_TIMEOUT_MS = 10_000;
 
 /**
  * Sends a message with a reply to the runtime and waits for the answer.

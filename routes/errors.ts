@@ -11,7 +11,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type ErrorDetails, UnError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 
-/** The JSON body of every error answer. */
+/**
+ * The JSON body of every error answer.
+ *
+ * @example
+ * ```ts
+ * const body: ErrorBody = { error: { code: "not_found", message: "task 01J... not found", details: { id: "01J..." } } };
+ * ```
+ */
 export interface ErrorBody {
   error: { code: string; message: string; details: ErrorDetails };
 }

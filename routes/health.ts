@@ -6,7 +6,14 @@
 import { Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
 
-/** `GET /health/queue` counts of one queue. */
+/**
+ * `GET /health/queue` counts of one queue ("scheduled" includes tasks waiting to retry).
+ *
+ * @example
+ * ```ts
+ * const q: QueueHealth = { queued: 3, running: 1, scheduled: 0, failed: 0, dead: 0 };
+ * ```
+ */
 export interface QueueHealth {
   queued: number;
   running: number;

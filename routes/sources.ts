@@ -11,7 +11,14 @@ import type { Json } from "../lib/events.ts";
 import { STATUS_KEY } from "../lib/scanner.ts";
 import type { StoredSource } from "../lib/store/types.ts";
 
-/** A source as `GET /un/sources` shows it. */
+/**
+ * A source as `GET /un/sources` shows it.
+ *
+ * @example
+ * ```ts
+ * const { sources } = await (await fetch(`${url}/un/sources`)).json() as { sources: SourceView[] };
+ * ```
+ */
 export interface SourceView extends StoredSource {
   /** The scanner's `SourceStatus`, or null before its first scan. */
   status: Json | null;

@@ -11,11 +11,18 @@ import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { ControlPlane } from "../lib/control.ts";
 
 /** Heartbeat comment interval. */
-export const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_MS = 15_000;
 /** Writes a slow client may have outstanding before it is disconnected. */
-export const MAX_PENDING = 10_000;
+const MAX_PENDING = 10_000;
 
-/** What a stream's producer gets. */
+/**
+ * What a stream's producer gets.
+ *
+ * @example
+ * ```ts
+ * const off = control.subscribe("**", (event) => void feed.send({ id: event.id, data: JSON.stringify(event) }));
+ * ```
+ */
 export interface SseFeed {
   /** Queues a message; the promise settles once it is written (await it to apply backpressure). */
   send(message: SSEMessage): Promise<void>;
@@ -39,6 +46,9 @@ export function sseStream(
   control: ControlPlane,
   start: (feed: SseFeed) => Promise<() => void> | (() => void),
 ): Response {
+  // Hono answers HEAD by running the GET handler and dropping the body; a
+  // dropped stream is never cancelled, so it would subscribe forever.
+  if (c.req.method === "HEAD") return c.body(null, 200, { "content-type": "text/event-stream" });
   return streamSSE(c, async (stream) => {
     const ended = Promise.withResolvers<void>();
     let closed = false;

@@ -16,12 +16,33 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The repository root (this file is tests/helpers/un_process.ts). */
+/**
+ * The repository root (this file is tests/helpers/un_process.ts).
+ *
+ * @example
+ * ```ts
+ * const example = join(REPO, "examples", "handlers.ts");
+ * ```
+ */
 export const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-/** The CLI entry. */
+/**
+ * The CLI entry, for running client commands in tests.
+ *
+ * @example
+ * ```ts
+ * await new Deno.Command(Deno.execPath(), { args: ["run", "-A", MAIN, "tasks"] }).output();
+ * ```
+ */
 export const MAIN = join(REPO, "main.ts");
 
-/** Options of {@link startUn}. */
+/**
+ * Options of {@link startUn}.
+ *
+ * @example
+ * ```ts
+ * const options: StartUnOptions = { config: { workers: { concurrency: 1 } }, env: { UN_FAULTS: "crash" } };
+ * ```
+ */
 export interface StartUnOptions {
   /** Config object written to `un.config.json`; `api.port` defaults to 0 and `store.path` to `<dir>/.un`. */
   config?: Record<string, unknown>;
@@ -37,7 +58,16 @@ export interface StartUnOptions {
   health?: "ok" | "any";
 }
 
-/** A running `un start`. */
+/**
+ * A running `un start`.
+ *
+ * @example
+ * ```ts
+ * const first = await startUn();
+ * await first.kill(); // as kill -9
+ * await using again = await startUn({ cwd: first.dir }); // same store
+ * ```
+ */
 export interface UnProcess {
   /** Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash). */
   url: string;
