@@ -48,6 +48,8 @@ interface PollScannerContext {
   current: ScanReply[];
   /** Replies waiting for the next poll. */
   queued: ScanReply[];
+  /** A scan was asked for (with or without a reply) that the running poll does not cover. */
+  rescan: boolean;
 }
 
 const EMPTY_STATUS: SourceStatus = {
@@ -83,13 +85,14 @@ export const pollScannerMachine = setup({
     ),
   },
   delays: { untilNextPoll: ({ context }) => context.delayMs },
-  guards: { scanQueued: ({ context }) => context.queued.length > 0 },
+  guards: { scanAsked: ({ context }) => context.rescan },
   actions: {
     queueReply: assign({
       queued: ({ context, event }) =>
         event.type === "source.scan" && event.reply
           ? [...context.queued, event.reply]
           : context.queued,
+      rescan: true,
     }),
   },
 }).createMachine({
@@ -106,6 +109,7 @@ export const pollScannerMachine = setup({
       delayMs: 0,
       current: [],
       queued: [],
+      rescan: false,
     };
   },
   initial: "restoring",
@@ -146,12 +150,12 @@ export const pollScannerMachine = setup({
       },
     },
     waiting: {
-      always: { guard: "scanQueued", target: "polling" },
+      always: { guard: "scanAsked", target: "polling" },
       after: { untilNextPoll: "polling" },
       on: { "source.scan": { target: "polling", actions: "queueReply" } },
     },
     polling: {
-      entry: assign({ current: ({ context }) => context.queued, queued: [] }),
+      entry: assign({ current: ({ context }) => context.queued, queued: [], rescan: false }),
       on: { "source.scan": { actions: "queueReply" } },
       invoke: {
         src: "cycle",

@@ -9,6 +9,7 @@ import {
   assertEquals,
   openStore,
   serve,
+  sleep,
   source,
   startScanners,
   type TestServer,
@@ -142,6 +143,38 @@ Deno.test("select hashes only the chosen part of a JSON body", async () => {
     assertEquals(await run.scan("api"), { changes: 1 });
     assertEquals(run.events.map((e) => e.type), ["http.changed"]);
     assertEquals(requests, 4);
+  } finally {
+    await run.stop();
+    await close();
+    await server.close();
+  }
+});
+
+Deno.test("polls never overlap: scans asked during a slow poll share one fresh poll after it", async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let requests = 0;
+  const server = serve(async () => {
+    requests++;
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    await sleep(150);
+    inFlight--;
+    return new Response("slow but steady");
+  });
+  const { store, close } = await openStore();
+  const run = startScanners(store, [
+    source({ id: "slow", kind: "http", url: server.url, interval: "1h" }),
+  ]);
+  try {
+    await until(() => requests === 1, "the first poll under way");
+    const answers = await Promise.all([1, 2, 3, 4].map(() => run.scan("slow")));
+    assertEquals(answers, [1, 2, 3, 4].map(() => ({ changes: 0 })));
+    assertEquals([requests, maxInFlight], [2, 1], "one more poll, never two at once");
+
+    // A scanner that crashes (the supervisor would restart it) is reported, not hidden.
+    run.crash("slow");
+    await until(() => run.crashes.length === 1, "the injected crash");
+    assert(String(run.crashes[0]).includes("fault injected"), String(run.crashes[0]));
   } finally {
     await run.stop();
     await close();

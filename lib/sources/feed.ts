@@ -26,7 +26,7 @@ import {
 /** A feed source definition. */
 export type FeedSourceSpec = Extract<SourceSpec, { kind: "feed" }>;
 
-/** How many item ids a feed remembers (most recent first). */
+/** How many item ids a feed remembers (most recent first; more if the feed itself lists more). */
 export const MAX_SEEN_IDS = 1000;
 
 /** Longest `summary` in an event: enough to triage, not the whole article. */
@@ -224,7 +224,8 @@ export function createFeedPoller(source: FeedSourceSpec, state: SourceState): Po
         changes,
         commit: async () => {
           // Ids still in the feed go first so a long-lived item is never forgotten (and re-announced).
-          await state.set(SEEN_KEY, boundedUnion(items.map((i) => i.id), seen ?? [], MAX_SEEN_IDS));
+          const max = Math.max(MAX_SEEN_IDS, items.length);
+          await state.set(SEEN_KEY, boundedUnion(items.map((i) => i.id), seen ?? [], max));
           await state.set(VALIDATORS_KEY, next);
         },
       };

@@ -147,6 +147,9 @@ const harnessMachine = setup({
         else event.reply?.reject(new Error(`no scanner for ${event.request.sourceId}`));
       },
     },
+    "debug.crash": {
+      actions: ({ event, self }) => self.getSnapshot().children[event.actor]?.send(event),
+    },
     "xstate.error.actor.*": {
       actions: ({ context, event }) => context.onCrash((event as { error: unknown }).error),
     },
@@ -164,6 +167,8 @@ export interface ScannerRun {
   /** Asks a scanner to poll now; resolves with the number of changes. */
   scan(sourceId: string): Promise<{ changes: number }>;
   status(sourceId: string): Promise<SourceStatus | null>;
+  /** Sends the `debug.crash` fault to a scanner. */
+  crash(sourceId: string): void;
   stop(): Promise<void>;
 }
 
@@ -204,6 +209,7 @@ export function startScanners(store: Store, sources: SourceSpec[]): ScannerRun {
       }),
     status: async (sourceId) =>
       (await store.getSourceState(sourceId, STATUS_KEY)) as SourceStatus | null,
+    crash: (sourceId) => root.send({ type: "debug.crash", actor: `source:${sourceId}` }),
     stop: async () => {
       root.stop();
       // Let aborted polls unwind (their fetches reject at once) before the store closes.
