@@ -1,0 +1,28 @@
+/**
+ * `deno task bench`: runs each benchmark in its own process (so one's heap and
+ * timers do not skew another) and prints all figures as JSON on the last line.
+ * `--redis` adds the Redis benchmarks (they need a Redis, see bench/redis.ts).
+ */
+
+const here = new URL(".", import.meta.url).pathname;
+const benches = ["events.ts", "embedded_tasks.ts", "file_latency.ts", "idle_rss.ts"];
+if (Deno.args.includes("--redis")) benches.push("redis.ts");
+
+const figures: Record<string, unknown> = {};
+for (const file of benches) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", here + file, ...Deno.args.filter((a) => a !== "--redis")],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  if (out.code !== 0) {
+    console.error(`bench ${file} failed (exit ${out.code})`);
+    figures[file.replace(".ts", "_error")] = `exit ${out.code}`;
+    continue;
+  }
+  const result = JSON.parse(lines.at(-1)!);
+  console.error(`${file}: ${JSON.stringify(result)}`);
+  Object.assign(figures, result);
+}
+console.log(JSON.stringify(figures));
