@@ -86,6 +86,8 @@ async function closeStore(store: Store): Promise<void> {
 
 if (reachable) {
   runStoreConformance("redis", () => openStore(), closeStore);
+} else {
+  Deno.test({ name: `redis store: conformance suite${suffix}`, ignore: true, fn() {} });
 }
 
 Deno.test({

@@ -109,15 +109,24 @@ function nullableArg(value: number | null): string {
   return value === null ? "" : String(value);
 }
 
+/** A new task as the enqueue script gets it, and what the client keeps of it. */
+export interface EncodedNewTask {
+  /** The arguments `enqueue-10.lua` reads for this task (see the script header). */
+  args: string[];
+  /** Its `d` and `m` fields, to rebuild the created task without reading it back. */
+  d: string;
+  m: string;
+}
+
 /**
- * The arguments `enqueue-11.lua` reads for one task (see the script header).
+ * Encodes a new task for the enqueue script.
  *
  * @example
  * ```ts
- * const argv = ["un:", String(now), "1", ...enqueueArgs(newTask)];
+ * const argv = ["un:", String(now), "1", ...encodeNewTask(newTask).args];
  * ```
  */
-export function enqueueArgs(task: NewTask): string[] {
+export function encodeNewTask(task: NewTask): EncodedNewTask {
   const staticPart: StaticPart = {
     id: task.id,
     type: task.type,
@@ -133,24 +142,64 @@ export function enqueueArgs(task: NewTask): string[] {
     correlationId: task.correlationId,
     createdAt: task.createdAt,
   };
+  const d = JSON.stringify(staticPart);
+  const m = orderJson(task.priority, task.sortKey, task.explanation);
   const hasResources = Object.keys(task.resources).length > 0;
-  return [
+  const args = [
     task.id,
     task.key === null ? "" : `=${task.key}`,
     task.queue,
     task.type,
     String(task.sortKey),
-    orderJson(task.priority, task.sortKey, task.explanation),
+    m,
     nullableArg(task.runAt),
     nullableArg(task.expiresAt),
     nullableArg(task.deadline),
     String(task.maxAttempts),
     hasResources ? JSON.stringify(task.resources) : "",
     String(Math.max(0, Math.trunc(task.createdAt))),
-    JSON.stringify(staticPart),
+    d,
     String(task.dependsOn.length),
     ...task.dependsOn,
   ];
+  return { args, d, m };
+}
+
+/**
+ * The stored fields of a task the enqueue script just created, from what the
+ * client sent and the little the script decided (state, error, resolved deps).
+ *
+ * @example
+ * ```ts
+ * const task = decodeTask(createdFields(encoded, newTask, now, "queued", "", null));
+ * ```
+ */
+export function createdFields(
+  encoded: EncodedNewTask,
+  task: NewTask,
+  now: number,
+  state: string,
+  error: string,
+  dependsOn: string | null,
+): StoredFields {
+  return {
+    d: encoded.d,
+    m: encoded.m,
+    st: state,
+    a: "0",
+    f: "0",
+    p: "0",
+    pm: "null",
+    r: "",
+    e: error,
+    ra: nullableArg(task.runAt),
+    ea: String(now),
+    sa: "",
+    fa: error === "" ? "" : String(now),
+    w: "",
+    lu: "",
+    dp: dependsOn,
+  };
 }
 
 function optionalNumber(value: string | null | undefined): number | null {

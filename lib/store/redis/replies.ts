@@ -52,7 +52,7 @@ export function asOptionalTask(reply: unknown, what: string): Task | null {
   return decodeTask(nameFields(REPLY_FIELDS, asList(reply, what)));
 }
 
-/** What `claim-11.lua` replies, in order; the rest follows from the claim. */
+/** What `claim-10.lua` replies, in order; the rest follows from the claim. */
 const CLAIM_REPLY: readonly FieldName[] = ["d", "m", "a", "f", "e", "ra", "ea", "dp"];
 
 /**
@@ -84,7 +84,7 @@ export function parseClaim(
   return task;
 }
 
-/** What `complete-11.lua` replies first, in order; the rest follows from the call. */
+/** What `complete-10.lua` replies first, in order; the rest follows from the call. */
 const COMPLETE_REPLY: readonly FieldName[] = [
   "d",
   "m",

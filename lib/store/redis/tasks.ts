@@ -15,7 +15,7 @@ import type {
   TaskFilter,
   TaskTransition,
 } from "../types.ts";
-import { enqueueArgs, orderJson, REPLY_FIELDS } from "./codec.ts";
+import { createdFields, decodeTask, encodeNewTask, orderJson, REPLY_FIELDS } from "./codec.ts";
 import { guarded, type RedisContext, runScript, runTaskScript } from "./context.ts";
 import {
   asList,
@@ -48,14 +48,24 @@ export async function enqueueMany(
   now: number,
 ): Promise<EnqueueResult[]> {
   if (tasks.length === 0) return [];
-  const args = [String(now), String(tasks.length), ...tasks.flatMap(enqueueArgs)];
+  const encoded = tasks.map(encodeNewTask);
+  const args = [String(now), String(tasks.length), ...encoded.flatMap((e) => e.args)];
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
-  return asList(reply, "enqueue").map((entry) => {
-    const [deduplicated, fields] = asList(entry, "enqueue");
-    return {
-      task: asTask(fields, "enqueue"),
-      deduplicated: Number(deduplicated) === 1,
-    };
+  return asList(reply, "enqueue").map((entry, i) => {
+    const [deduplicated, ...rest] = asList(entry, "enqueue");
+    if (Number(deduplicated) === 1) return { task: asTask(rest[0], "enqueue"), deduplicated: true };
+    const [state, error, dependsOn] = rest;
+    const fields = createdFields(
+      encoded[i],
+      tasks[i],
+      now,
+      String(state),
+      typeof error === "string" ? error : "",
+      typeof dependsOn === "string" ? dependsOn : null,
+    );
+    const task = decodeTask(fields);
+    if (task === null) throw new Error(`redis store: enqueue reply is incomplete: ${entry}`);
+    return { task, deduplicated: false };
   });
 }
 

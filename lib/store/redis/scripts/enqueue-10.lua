@@ -4,8 +4,10 @@
 --   m ({ priority, sortKey, explanation } JSON), runAt, expiresAt, deadline
 --   ("" = null), maxAttempts, resources JSON ("" = none), createdAt (integer
 --   ms), static JSON (d), number of dependsOn entries, the entries.
--- Replies { { deduplicated 0|1, fields }, ... } in input order, or an error
--- ("VALIDATION <json>", "CYCLE <json ids>") before anything is written.
+-- Replies per task, in input order, { 0, state, error, dependsOn } for a new
+-- task (the client knows the rest) or { 1, fields } for the live task it was
+-- deduplicated to; or an error ("VALIDATION <json>", "CYCLE <json ids>")
+-- before anything is written.
 --- @include "task"
 
 local now = ARGV[2]
@@ -139,6 +141,7 @@ for i, t in ipairs(tasks) do
 end
 
 -- 4. Write the new tasks and their indexes.
+local queuesSeen = {}
 for _, t in ipairs(tasks) do
   if not t.dedup then
     local key = taskKey(t.id)
@@ -158,7 +161,10 @@ for _, t in ipairs(tasks) do
     if t.xa ~= '' then add('xa', t.xa) else t.xa = false end
     if t.dl ~= '' then add('dl', t.dl) else t.dl = false end
     if t.rs ~= '' then add('rs', t.rs) end
-    if #t.deps > 0 then add('dp', cjson.encode(t.deps)) end
+    if #t.deps > 0 then
+      t.dp = cjson.encode(t.deps)
+      add('dp', t.dp)
+    end
     redis.call('HSET', key, unpack(fields))
     if t.st == 'queued' then
       redis.call('ZADD', queueKey(t.q), t.sk, t.id)
@@ -173,7 +179,10 @@ for _, t in ipairs(tasks) do
       if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
     end
     redis.call('ZADD', K_ALL, 0, M.allMember(t.ca, t.id))
-    redis.call('SADD', K_QUEUES, t.q)
+    if not queuesSeen[t.q] then
+      queuesSeen[t.q] = true
+      redis.call('SADD', K_QUEUES, t.q)
+    end
     bump(t.q, nil, t.st)
   end
 end
@@ -191,7 +200,7 @@ for i, t in ipairs(tasks) do
   if t.dedup then
     result[i] = { 1, taskFields(t.dedup) }
   else
-    result[i] = { 0, taskFields(t.id) }
+    result[i] = { 0, t.st, t.err or '', t.dp or false }
   end
 end
 return result
