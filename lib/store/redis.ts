@@ -30,6 +30,8 @@ import { loadScripts } from "./redis/scripts.ts";
 import { Batcher } from "./redis/batcher.ts";
 import { ValidationError } from "../errors.ts";
 import * as tasks from "./redis/tasks.ts";
+import * as leases from "./redis/leases.ts";
+import * as lifecycle from "./redis/lifecycle.ts";
 import * as events from "./redis/events.ts";
 import * as sources from "./redis/sources.ts";
 import * as coordination from "./redis/coordination.ts";
@@ -57,12 +59,12 @@ export class RedisStore implements Store {
   readonly #ctx: RedisContext;
   // Claims and completes made at the same moment share one script run.
   readonly #claims: Batcher<ClaimOptions, Task | null>;
-  readonly #completes: Batcher<tasks.CompleteCall, FinishResult>;
+  readonly #completes: Batcher<leases.CompleteCall, FinishResult>;
 
   private constructor(ctx: RedisContext) {
     this.#ctx = ctx;
-    this.#claims = new Batcher((requests) => tasks.claimMany(ctx, requests));
-    this.#completes = new Batcher((calls) => tasks.completeMany(ctx, calls));
+    this.#claims = new Batcher((requests) => leases.claimMany(ctx, requests));
+    this.#completes = new Batcher((calls) => leases.completeMany(ctx, calls));
   }
 
   /**
@@ -119,10 +121,10 @@ export class RedisStore implements Store {
     return this.#claims.call(options);
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
-    return tasks.renew(this.#ctx, id, fence, leaseMs, now);
+    return leases.renew(this.#ctx, id, fence, leaseMs, now);
   }
   progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
-    return tasks.progress(this.#ctx, id, fence, fraction, message);
+    return leases.progress(this.#ctx, id, fence, fraction, message);
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
     return this.#completes.call({ id, fence, result, now });
@@ -134,13 +136,13 @@ export class RedisStore implements Store {
     retryAt: number | null,
     now: number,
   ): Promise<FinishResult> {
-    return tasks.fail(this.#ctx, id, fence, error, retryAt, now);
+    return leases.fail(this.#ctx, id, fence, error, retryAt, now);
   }
   cancel(id: string, now: number): Promise<FinishResult> {
-    return tasks.cancel(this.#ctx, id, now);
+    return lifecycle.cancel(this.#ctx, id, now);
   }
   retry(id: string, now: number): Promise<Task> {
-    return tasks.retry(this.#ctx, id, now);
+    return lifecycle.retry(this.#ctx, id, now);
   }
   reprioritize(
     id: string,
@@ -148,19 +150,19 @@ export class RedisStore implements Store {
     sortKey: number,
     explanation: Task["explanation"],
   ): Promise<Task> {
-    return tasks.reprioritize(this.#ctx, id, priority, sortKey, explanation);
+    return lifecycle.reprioritize(this.#ctx, id, priority, sortKey, explanation);
   }
   promoteDue(now: number): Promise<TaskTransition[]> {
-    return tasks.promoteDue(this.#ctx, now);
+    return lifecycle.promoteDue(this.#ctx, now);
   }
   nextDueAt(): Promise<number | null> {
-    return tasks.nextDueAt(this.#ctx);
+    return lifecycle.nextDueAt(this.#ctx);
   }
   recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
-    return tasks.recoverStalled(this.#ctx, now, all);
+    return lifecycle.recoverStalled(this.#ctx, now, all);
   }
   expireDue(now: number): Promise<TaskTransition[]> {
-    return tasks.expireDue(this.#ctx, now);
+    return lifecycle.expireDue(this.#ctx, now);
   }
   tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
     return tasks.tasksNearDeadline(this.#ctx, before, limit);
@@ -190,7 +192,7 @@ export class RedisStore implements Store {
     policy: RetentionPolicy,
     now: number,
   ): Promise<{ tasks: number; events: number; results: number }> {
-    const trimmed = await tasks.trimTasks(this.#ctx, policy, now);
+    const trimmed = await lifecycle.trimTasks(this.#ctx, policy, now);
     const removedEvents = await events.trimEvents(
       this.#ctx,
       now - policy.eventMaxAgeMs,
