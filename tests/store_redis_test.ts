@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { LeaseLostError } from "../lib/errors.ts";
+import { LeaseLostError, UnavailableError } from "../lib/errors.ts";
 import { newId } from "../lib/events.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import type { Store } from "../lib/store/types.ts";
@@ -228,4 +228,11 @@ Deno.test({
       await closeStore(store);
     }
   },
+});
+
+Deno.test("redis store: opening an unreachable Redis is UnavailableError and leaves nothing behind", async () => {
+  await assert.rejects(
+    RedisStore.open({ url: "redis://127.0.0.1:1", prefix: "un-test:" }),
+    UnavailableError,
+  );
 });

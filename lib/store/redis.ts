@@ -1,9 +1,12 @@
 /**
  * The Redis store: every process pointing at the same Redis (and prefix) shares
  * tasks, events, sources, leases and ticks. Each task change is one Lua script,
- * so claim and complete are one round trip each and atomic across processes.
- * The parts live in `lib/store/redis/`: key layout (`keys.ts`), task hash
- * encoding (`codec.ts`), scripts (`scripts/*.lua`), and the operations.
+ * so claim and complete are one round trip each and atomic across processes;
+ * claims and completes made at the same moment share one script run
+ * (`batcher.ts`). The parts live in `lib/store/redis/`: key layout
+ * (`keys.ts`), task hash encoding (`codec.ts`), scripts (`scripts/*.lua`),
+ * task creation and reads (`tasks.ts`), the worker's lease path (`leases.ts`),
+ * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination.
  */
 
 import { Redis } from "ioredis";

@@ -119,8 +119,8 @@ export function recoverStalled(
   now: number,
   all: boolean,
 ): Promise<TaskTransition[]> {
-  // A recovered task keeps its transitions in `out`; with `all` every batch
-  // starts from the first running task, which the previous batch moved away.
+  // Batches end: with `all` each batch takes the first running tasks, and the
+  // previous batch moved its own out of the running index.
   return sweep(
     ctx,
     "recover",
