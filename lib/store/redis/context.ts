@@ -5,7 +5,7 @@
 
 import type { Redis } from "ioredis";
 import type { RedisKeys } from "./keys.ts";
-import { type ErrorContext, storeError } from "./replies.ts";
+import { type ErrorContext, storeError } from "./errors.ts";
 import type { ScriptName, Scripts } from "./scripts.ts";
 
 /** The connection, keys and scripts of one open Redis store. */

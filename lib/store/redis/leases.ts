@@ -10,7 +10,8 @@ import type { Task, TaskError } from "../../tasks.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import type { Settled } from "./batcher.ts";
 import { type RedisContext, runScript, runTaskScript } from "./context.ts";
-import { asList, parseClaim, parseComplete, parseFinish, storeError } from "./replies.ts";
+import { storeError } from "./errors.ts";
+import { asList, parseClaim, parseComplete, parseFinish } from "./replies.ts";
 
 /**
  * Runs a batch of claims in one script call, in order, exactly as separate
