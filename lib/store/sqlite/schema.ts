@@ -104,8 +104,6 @@ CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at, id) WHERE ${TERM
 CREATE INDEX IF NOT EXISTS tasks_result_ttl ON tasks(finished_at)
   WHERE state = 'succeeded' AND result IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at, id);
-CREATE INDEX IF NOT EXISTS tasks_state_created ON tasks(state, created_at, id);
-CREATE INDEX IF NOT EXISTS tasks_queue_state ON tasks(queue, state);
 
 -- One row per dependency edge: the reverse index finds the dependents to
 -- release or fail when a task finishes.
