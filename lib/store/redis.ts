@@ -39,7 +39,14 @@ import * as events from "./redis/events.ts";
 import * as sources from "./redis/sources.ts";
 import * as coordination from "./redis/coordination.ts";
 
-/** Options of {@link RedisStore.open}. */
+/**
+ * Options of {@link RedisStore.open}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { url: "redis://127.0.0.1:6379", prefix: "myapp:" };
+ * ```
+ */
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` */
   url: string;

@@ -6,7 +6,14 @@
  * caller still waits for one round trip and sees its own result or error.
  */
 
-/** The outcome of one request in a batch: its value, or the error it alone raised. */
+/**
+ * The outcome of one request in a batch: its value, or the error it alone raised.
+ *
+ * @example
+ * ```ts
+ * const results: Settled<number>[] = [{ ok: true, value: 1 }, { ok: false, error: new Error("no") }];
+ * ```
+ */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 interface Pending<Req, Res> {

@@ -30,6 +30,11 @@ type StaticPart = Pick<
 /**
  * The hash fields a task is read from, in this order (the same list as
  * `taskFields` in `scripts/includes/task.lua`).
+ *
+ * @example
+ * ```ts
+ * const values = await redis.hmget(keys.task(id), ...REPLY_FIELDS);
+ * ```
  */
 export const REPLY_FIELDS = [
   "d",
@@ -50,10 +55,24 @@ export const REPLY_FIELDS = [
   "dp",
 ] as const;
 
-/** A hash field the client reads. */
+/**
+ * A hash field the client reads.
+ *
+ * @example
+ * ```ts
+ * const field: FieldName = "st"; // the state
+ * ```
+ */
 export type FieldName = typeof REPLY_FIELDS[number];
 
-/** Stored values of a task by field (null or missing = field absent). */
+/**
+ * Stored values of a task by field (null or missing = field absent).
+ *
+ * @example
+ * ```ts
+ * const known: StoredFields = { st: "running", w: "w1" };
+ * ```
+ */
 export type StoredFields = Partial<Record<FieldName, string | null>>;
 
 /** The `m` field: what reprioritize changes. */
@@ -109,7 +128,14 @@ function nullableArg(value: number | null): string {
   return value === null ? "" : String(value);
 }
 
-/** A new task as the enqueue script gets it, and what the client keeps of it. */
+/**
+ * A new task as the enqueue script gets it, and what the client keeps of it.
+ *
+ * @example
+ * ```ts
+ * const { args, d, m } = encodeNewTask(newTask);
+ * ```
+ */
 export interface EncodedNewTask {
   /** The arguments `enqueue-10.lua` reads for this task (see the script header). */
   args: string[];

@@ -8,7 +8,14 @@ import type { RedisKeys } from "./keys.ts";
 import { type ErrorContext, storeError } from "./errors.ts";
 import type { ScriptName, Scripts } from "./scripts.ts";
 
-/** The connection, keys and scripts of one open Redis store. */
+/**
+ * The connection, keys and scripts of one open Redis store.
+ *
+ * @example
+ * ```ts
+ * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis) };
+ * ```
+ */
 export interface RedisContext {
   redis: Redis;
   keys: RedisKeys;

@@ -12,7 +12,14 @@ import {
   ValidationError,
 } from "../../errors.ts";
 
-/** What a failing call was about, so its error can name it. */
+/**
+ * What a failing call was about, so its error can name it.
+ *
+ * @example
+ * ```ts
+ * const context: ErrorContext = { op: "complete", taskId: "01J...", fence: 2 };
+ * ```
+ */
 export interface ErrorContext {
   /** The operation, for messages ("retry", "cancel"…). */
   op: string;

@@ -3,7 +3,15 @@
  * `un:`), so several apps can share one Redis.
  */
 
-/** Names of the keys the Redis store uses under one prefix. */
+/**
+ * Names of the keys the Redis store uses under one prefix.
+ *
+ * @example
+ * ```ts
+ * const keys: RedisKeys = redisKeys("un:");
+ * keys.queued("mail"); // "un:q:mail"
+ * ```
+ */
 export interface RedisKeys {
   prefix: string;
   /**

@@ -55,7 +55,14 @@ export async function claimMany(
   return results;
 }
 
-/** One complete call as the batch sends it. */
+/**
+ * One complete call as the batch sends it.
+ *
+ * @example
+ * ```ts
+ * const call: CompleteCall = { id: task.id, fence: task.fence, result: { ok: true }, now: Date.now() };
+ * ```
+ */
 export interface CompleteCall {
   id: string;
   fence: number;

@@ -9,7 +9,14 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
-/** Every script by the name it is called by → its file name without `.lua`. */
+/**
+ * Every script by the name it is called by → its file name without `.lua`.
+ *
+ * @example
+ * ```ts
+ * SCRIPT_FILES.claim; // "claim-10": scripts/claim-10.lua, 10 keys
+ * ```
+ */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   appendEvents: "append-events-3",
@@ -33,10 +40,24 @@ export const SCRIPT_FILES = {
   trimEvents: "trim-events-3",
 } as const;
 
-/** The name a script is called by. */
+/**
+ * The name a script is called by.
+ *
+ * @example
+ * ```ts
+ * const name: ScriptName = "claim";
+ * ```
+ */
 export type ScriptName = keyof typeof SCRIPT_FILES;
 
-/** Every loaded script by name. */
+/**
+ * Every loaded script by name.
+ *
+ * @example
+ * ```ts
+ * const scripts: Scripts = await loadScripts(redis);
+ * ```
+ */
 export type Scripts = Record<ScriptName, LuaScript>;
 
 const INCLUDE = /^--- @include "([a-z-]+)"$/m;
