@@ -236,3 +236,31 @@ Deno.test("redis store: opening an unreachable Redis is UnavailableError and lea
     UnavailableError,
   );
 });
+
+Deno.test({
+  name: `redis store: a task claimed by one process is completed whole by another${suffix}`,
+  ignore,
+  async fn() {
+    const prefix = `un-test:${newId()}:`;
+    const first = await openStore(prefix);
+    const second = await RedisStore.open({ url: REDIS_URL, prefix });
+    try {
+      await first.enqueue(newTask({ key: "shared", payload: { deep: [1, { two: 2 }] } }), T0);
+      const running = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
+      assert.ok(running);
+      await first.progress(running.id, running.fence, 0.4, "almost");
+      // The same completion from the claiming process and from another one.
+      const fromOther = await second.complete(running.id, running.fence, [1], T0 + 1);
+      assert.deepEqual(fromOther.task, await first.getTask(running.id));
+      assert.equal(fromOther.task.progressMessage, "almost");
+      assert.deepEqual(fromOther.task.payload, { deep: [1, { two: 2 }] });
+      await first.enqueue(newTask(), T0);
+      const mine = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
+      const fromSelf = await first.complete(mine!.id, mine!.fence, null, T0 + 2);
+      assert.deepEqual(fromSelf.task, await second.getTask(mine!.id));
+    } finally {
+      await second.close();
+      await closeStore(first);
+    }
+  },
+});

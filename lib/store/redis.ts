@@ -31,6 +31,7 @@ import { guarded, type RedisContext } from "./redis/context.ts";
 import { redisKeys } from "./redis/keys.ts";
 import { loadScripts } from "./redis/scripts.ts";
 import { Batcher } from "./redis/batcher.ts";
+import { ClaimedTasks } from "./redis/claimed.ts";
 import { ValidationError } from "../errors.ts";
 import * as tasks from "./redis/tasks.ts";
 import * as leases from "./redis/leases.ts";
@@ -70,11 +71,13 @@ export class RedisStore implements Store {
   // Claims and completes made at the same moment share one script run.
   readonly #claims: Batcher<ClaimOptions, Task | null>;
   readonly #completes: Batcher<leases.CompleteCall, FinishResult>;
+  // What this instance claimed: its complete needs no copy of the task back.
+  readonly #claimed = new ClaimedTasks(10_000);
 
   private constructor(ctx: RedisContext) {
     this.#ctx = ctx;
-    this.#claims = new Batcher((requests) => leases.claimMany(ctx, requests));
-    this.#completes = new Batcher((calls) => leases.completeMany(ctx, calls));
+    this.#claims = new Batcher((requests) => leases.claimMany(ctx, this.#claimed, requests));
+    this.#completes = new Batcher((calls) => leases.completeMany(ctx, this.#claimed, calls));
   }
 
   /**
@@ -146,9 +149,11 @@ export class RedisStore implements Store {
     retryAt: number | null,
     now: number,
   ): Promise<FinishResult> {
+    this.#claimed.forget(id);
     return leases.fail(this.#ctx, id, fence, error, retryAt, now);
   }
   cancel(id: string, now: number): Promise<FinishResult> {
+    this.#claimed.forget(id);
     return lifecycle.cancel(this.#ctx, id, now);
   }
   retry(id: string, now: number): Promise<Task> {

@@ -9,6 +9,7 @@ import type { Json } from "../../events.ts";
 import type { Task, TaskError } from "../../tasks.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import type { Settled } from "./batcher.ts";
+import type { ClaimedTasks } from "./claimed.ts";
 import { type RedisContext, runScript, runTaskScript } from "./context.ts";
 import { storeError } from "./errors.ts";
 import { asList, parseClaim, parseComplete, parseFinish } from "./replies.ts";
@@ -24,6 +25,7 @@ import { asList, parseClaim, parseComplete, parseFinish } from "./replies.ts";
  */
 export async function claimMany(
   ctx: RedisContext,
+  claimed: ClaimedTasks,
   requests: ClaimOptions[],
 ): Promise<Settled<Task | null>[]> {
   const args: string[] = [];
@@ -50,7 +52,9 @@ export async function claimMany(
       leaseUntil: request.now + request.leaseMs,
       now: request.now,
     };
-    results[index] = { ok: true, value: parseClaim(replies[j] ?? null, claim) };
+    const task = parseClaim(replies[j] ?? null, claim);
+    if (task !== null) claimed.remember(task);
+    results[index] = { ok: true, value: task };
   });
   return results;
 }
@@ -81,19 +85,28 @@ export interface CompleteCall {
  */
 export async function completeMany(
   ctx: RedisContext,
+  claimed: ClaimedTasks,
   calls: CompleteCall[],
 ): Promise<Settled<FinishResult>[]> {
   // A handler that returns nothing gives undefined at run time: stored as null.
   const resultJsons = calls.map((c) =>
     c.result === null || c.result === undefined ? "" : JSON.stringify(c.result)
   );
-  const args = calls.flatMap((c, i) => [c.id, String(c.fence), resultJsons[i], String(c.now)]);
+  const copies = calls.map((c) => claimed.peek(c.id, c.fence));
+  const args = calls.flatMap((c, i) => [
+    c.id,
+    String(c.fence),
+    resultJsons[i],
+    String(c.now),
+    copies[i] ? "1" : "0",
+  ]);
   const replies = asList(
     await runTaskScript(ctx, "complete", args, { op: "complete" }),
     "complete",
   );
   return calls.map((c, i): Settled<FinishResult> => {
     const reply = replies[i];
+    claimed.forget(c.id);
     if (reply instanceof Error) {
       return {
         ok: false,
@@ -102,7 +115,11 @@ export async function completeMany(
     }
     return {
       ok: true,
-      value: parseComplete(reply, { fence: c.fence, resultJson: resultJsons[i], now: c.now }),
+      value: parseComplete(
+        reply,
+        { fence: c.fence, resultJson: resultJsons[i], now: c.now },
+        copies[i],
+      ),
     };
   });
 }

@@ -3,6 +3,7 @@
  */
 
 import type { FinishResult, TaskTransition } from "../types.ts";
+import type { Json } from "../../events.ts";
 import type { Task, TaskState } from "../../tasks.ts";
 import {
   decodeTask,
@@ -75,12 +76,12 @@ export function parseClaim(
   return task;
 }
 
-/** What `complete-10.lua` replies first, in order; the rest follows from the call. */
+/** What `complete-10.lua` replies first when the caller did not have the task, in order. */
 const COMPLETE_REPLY: readonly FieldName[] = [
+  "pm",
   "d",
   "m",
   "a",
-  "pm",
   "e",
   "ra",
   "ea",
@@ -90,19 +91,38 @@ const COMPLETE_REPLY: readonly FieldName[] = [
 ];
 
 /**
- * Reads the complete script's reply: the task (short form, the rest known from
- * the call) and the dependents it released.
+ * Reads the complete script's reply: the finished task and the dependents it
+ * released. `claimed` is the caller's copy of the task from its claim under
+ * the same fence, if it had one (then the reply carries only the progress
+ * message); the rest of the task follows from the call.
  *
  * @example
  * ```ts
- * const { task, dependents } = parseComplete(reply, { fence: 1, resultJson: "{}", now });
+ * const { task, dependents } = parseComplete(reply, { fence: 1, resultJson: "{}", now }, claimed);
  * ```
  */
 export function parseComplete(
   reply: unknown,
   call: { fence: number; resultJson: string; now: number },
+  claimed: Task | undefined,
 ): FinishResult {
   const [fields, ...rest] = asList(reply, "complete");
+  const values = asList(fields, "complete");
+  const dependents = parseTransitions(rest, "complete");
+  const result = call.resultJson === "" ? null : JSON.parse(call.resultJson) as Json;
+  if (claimed !== undefined) {
+    const progressMessage = typeof values[0] === "string" ? JSON.parse(values[0]) as string : null;
+    const task: Task = {
+      ...claimed,
+      state: "succeeded",
+      progress: 1,
+      progressMessage,
+      result,
+      finishedAt: call.now,
+      leaseUntil: null,
+    };
+    return { task, dependents };
+  }
   const known: StoredFields = {
     st: "succeeded",
     f: String(call.fence),
@@ -111,9 +131,9 @@ export function parseComplete(
     fa: String(call.now),
     lu: "",
   };
-  const task = decodeTask({ ...nameFields(COMPLETE_REPLY, asList(fields, "complete")), ...known });
+  const task = decodeTask({ ...nameFields(COMPLETE_REPLY, values), ...known });
   if (task === null) fail("complete", reply);
-  return { task, dependents: parseTransitions(rest, "complete") };
+  return { task, dependents };
 }
 
 /**

@@ -1,17 +1,24 @@
 -- Marks running tasks succeeded, for a batch of complete calls one after the
 -- other (the client coalesces completes made at the same moment into one call).
--- ARGV: prefix, then per call: id, fence, result JSON ("" = null), now.
+-- ARGV: prefix, then per call: id, fence, result JSON ("" = null), now, and
+-- "1" when the caller still has the task as it claimed it (then only the
+-- progress message can differ, so only that comes back), else "0".
 -- Replies, per call, the error "LEASE_LOST" when the caller no longer holds the
--- lease (fence), else { { d, m, a, pm, e, ra, ea, sa, w, dp }, { id, from,
--- fields } of each released dependent, ... } (the rest of the task is known
--- from the call).
+-- lease (fence), else { { pm } or { pm, d, m, a, e, ra, ea, sa, w, dp },
+-- { id, from, fields } of each released dependent, ... } (the rest of the task
+-- is known from the call).
 --- @include "task"
 
-local function completeOne(id, fence, result, now)
+local function completeOne(id, fence, result, now, known)
   local key = taskKey(id)
-  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'd', 'm', 'a', 'pm', 'e', 'ra', 'ea', 'sa', 'w',
-    'dp')
+  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'pm')
   if f[1] ~= 'running' or f[2] ~= fence then return redis.error_reply('LEASE_LOST') end
+
+  local task = { f[6] }
+  if known ~= '1' then
+    local more = redis.call('HMGET', key, 'd', 'm', 'a', 'e', 'ra', 'ea', 'sa', 'w', 'dp')
+    for i = 1, 9 do task[i + 1] = more[i] end
+  end
 
   redis.call('HSET', key, 'st', 'succeeded', 'p', 1, 'fa', now, 'r', result, 'lu', '')
   if result ~= '' then redis.call('ZADD', K_RESULTS, now, id) end
@@ -19,7 +26,7 @@ local function completeOne(id, fence, result, now)
   redis.call('ZADD', K_FINISHED, now, id)
   bump(f[3], 'running', 'succeeded')
 
-  local reply = { { f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15] } }
+  local reply = { task }
   if f[4] or f[5] then
     local M = loadMoves()
     M.releaseKey(id, f[4])
@@ -33,7 +40,7 @@ local function completeOne(id, fence, result, now)
 end
 
 local replies = {}
-for c = 2, #ARGV, 4 do
-  replies[#replies + 1] = completeOne(ARGV[c], ARGV[c + 1], ARGV[c + 2], ARGV[c + 3])
+for c = 2, #ARGV, 5 do
+  replies[#replies + 1] = completeOne(ARGV[c], ARGV[c + 1], ARGV[c + 2], ARGV[c + 3], ARGV[c + 4])
 end
 return replies
