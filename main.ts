@@ -32,6 +32,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   enqueue: async () => (await import("./cli/enqueue.ts")).enqueueCommand,
   retry: async () => (await import("./cli/retry.ts")).retryCommand,
   cancel: async () => (await import("./cli/cancel.ts")).cancelCommand,
+  sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
+  scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,
   help: async () => (await import("./cli/help.ts")).helpCommand,
 };

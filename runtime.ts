@@ -20,13 +20,13 @@ import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
 import { EventLog } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
-import { compileHooks, tasksForEvent } from "./lib/hooks.ts";
+import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
 import { Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
 import { Counters, renderMetrics, type Sample } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
-import type { Store } from "./lib/store/types.ts";
+import type { Store, StoredSource } from "./lib/store/types.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -48,6 +48,14 @@ export interface RuntimeOptions {
 
 const HAS_POOL: readonly Role[] = ["all", "worker"];
 const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
+/** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
+const SOURCE_CHANGES: ReadonlySet<string> = new Set([
+  "source.created",
+  "source.updated",
+  "source.deleted",
+  "source.enabled",
+  "source.disabled",
+]);
 
 /**
  * A running `un`.
@@ -72,6 +80,8 @@ export class Runtime implements ControlPlane {
   /** Resolves with the reason once the runtime has stopped (from a signal, `POST /un/stop`, ...). */
   readonly done: Promise<string> = new Promise((resolve) => (this.#resolveDone = resolve));
   #unsubscribe: Array<() => void> = [];
+  /** Hooks of the config and of every stored source's `hooks` shorthand (sources change at run time). */
+  #hooks: CompiledHook[] = [];
 
   private constructor(
     readonly config: Config,
@@ -183,7 +193,10 @@ export class Runtime implements ControlPlane {
     });
   }
 
-  /** Config sources are (re)written to the store; sources added at run time stay. */
+  /**
+   * Config sources are (re)written to the store (the config file wins at each
+   * start, also over a run-time disable); sources added at run time stay.
+   */
   async #syncSources(): Promise<SourceSpec[]> {
     const now = Date.now();
     for (const source of this.config.sources) {
@@ -198,9 +211,37 @@ export class Runtime implements ControlPlane {
         updatedAt: now,
       });
     }
-    return (await this.store.listSources())
-      .filter((s) => s.enabled)
-      .map((s) => s.spec as unknown as SourceSpec);
+    const stored = await this.store.listSources();
+    this.#compileHooks(stored);
+    return stored.filter((s) => s.enabled).map((s) => s.spec as unknown as SourceSpec);
+  }
+
+  /**
+   * Follows a `source.*` event (made here or, through the bridge, elsewhere):
+   * the source's hooks are recompiled and, with the scanner role, its scanner
+   * is stopped and, unless deleted or disabled, started afresh from the stored
+   * definition. Changes are applied one at a time, in order.
+   */
+  async #applySourceChange(type: string, id: string): Promise<void> {
+    if (this.#stopping) return;
+    // A deleted source is still stored while its event goes out (routes/sources.ts).
+    const stored = (await this.store.listSources())
+      .filter((s) => !(type === "source.deleted" && s.id === id));
+    this.#compileHooks(stored);
+    if (!HAS_SCANNERS.includes(this.role) || this.#stopping) return;
+    this.#supervisor.send({ type: "supervisor.stop", id: `source:${id}` });
+    if (type === "source.deleted" || type === "source.disabled") return;
+    const source = stored.find((s) => s.id === id);
+    if (!source?.enabled) return;
+    const child = this.#scannerChild(source.spec as unknown as SourceSpec);
+    if (child) this.#supervisor.send({ type: "supervisor.spawn", child });
+  }
+
+  #compileHooks(stored: StoredSource[]): void {
+    this.#hooks = compileHooks({
+      hooks: this.config.hooks,
+      sources: stored.map((s) => s.spec as unknown as SourceSpec),
+    });
   }
 
   #scannerChild(source: SourceSpec): ChildSpec | null {
@@ -221,11 +262,11 @@ export class Runtime implements ControlPlane {
   }
 
   #subscribeInternals(): void {
-    const hooks = compileHooks(this.config);
+    let sourceChanges = Promise.resolve();
     this.#unsubscribe.push(
       this.bus.subscribe("**", (event) => {
         this.counters.inc("un_events_total", { type: event.type });
-        for (const request of tasksForEvent(hooks, event)) {
+        for (const request of tasksForEvent(this.#hooks, event)) {
           this.send({ type: "task.enqueue", request });
         }
       }, "hooks"),
@@ -233,6 +274,19 @@ export class Runtime implements ControlPlane {
       this.bus.subscribe("task.cancelled", (event) => {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });
       }, "cancel-abort"),
+      this.bus.subscribe("source.*", (event) => {
+        if (!SOURCE_CHANGES.has(event.type) || !event.subject) return;
+        const id = event.subject;
+        sourceChanges = sourceChanges
+          .then(() => this.#applySourceChange(event.type, id))
+          .catch((error) =>
+            this.log.error("could not apply a source change", {
+              event: event.type,
+              source: id,
+              error,
+            })
+          );
+      }, "source-changes"),
     );
   }
 

@@ -30,6 +30,13 @@ usage: un <command> [options]
                       create a task; --wait shows its progress and exits 0 only if it succeeds
   retry <id>          put a failed, dead, cancelled or expired task back in the queue
   cancel <id>         cancel a task that has not finished
+  sources [--json]    list sources: kind, enabled, origin, last scan, last error
+  sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] [--interval D] ...
+  sources add --json '{"kind":"feed","url":"..."}'
+                      add a source at run time (it scans at once and survives restarts)
+  sources rm|enable|disable <id>
+                      remove a source, or switch it off or on
+  scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
   help                this text
 

@@ -161,6 +161,11 @@ export const configSchema = z.object({
     bodyLimitBytes: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
     /** Serve `/un/inspect` (the live actor inspector). */
     inspect: z.boolean().default(true),
+    /** Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`): at most `max` per source per `windowMs`. */
+    scanLimit: z.object({
+      max: int(1, 1000).default(5),
+      windowMs: ms(1_000, 86_400_000).default(300_000),
+    }).prefault({}),
   }).prefault({}),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, { error: "must be a redis:// or rediss:// URL" })

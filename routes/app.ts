@@ -16,9 +16,11 @@ import type { ControlPlane } from "../lib/control.ts";
 import { controlRoutes } from "./control.ts";
 import { errorBody, errorFromThrown, errorResponse } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
+import { githubRoutes, isWebhookPath } from "./github.ts";
 import { healthRoutes } from "./health.ts";
 import { inspectRoutes } from "./inspect.ts";
 import { queueRoutes } from "./queues.ts";
+import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { taskRoutes } from "./tasks.ts";
 import { workerRoutes } from "./workers.ts";
@@ -79,7 +81,8 @@ export function createApp(control: ControlPlane): Hono {
       invalidAuthenticationHeader: { message: unauthorized },
       invalidToken: { message: unauthorized },
     });
-    app.use("/un/*", auth);
+    // GitHub cannot send our token: the webhook authenticates by its signature (routes/github.ts).
+    app.use("/un/*", (c, next) => isWebhookPath(c.req.path) ? next() : auth(c, next));
     app.use("/metrics", auth);
   }
 
@@ -109,6 +112,8 @@ export function createApp(control: ControlPlane): Hono {
       queueRoutes,
       workerRoutes,
       sourceRoutes,
+      scanRoutes,
+      githubRoutes,
       controlRoutes,
       inspectRoutes,
     ]

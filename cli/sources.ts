@@ -1,0 +1,184 @@
+/**
+ * `un sources`: list the sources (table or `--json`), add one at run time
+ * (`add <kind> --url U ...` or `add --json '{...}'`), remove one (`rm <id>`),
+ * or switch one on or off (`enable|disable <id>`).
+ */
+
+import type { SourceView } from "../lib/sources/manage.ts";
+import type { SourceStatus } from "../lib/scanner.ts";
+import { jsonFlag, type Options, parse, positionals } from "./args.ts";
+import { UnClient } from "./client.ts";
+import { UsageError } from "./errors.ts";
+import { age, brief, printJson, table } from "./format.ts";
+
+const USAGE = "un sources [--json] | un sources add <kind> [--id ID] [--url U] [--path P] " +
+  "[--repo OWNER/NAME] [--interval D] ... | un sources add --json '{...}' | " +
+  "un sources rm|enable|disable <id> [--json]";
+const ADD_USAGE = "un sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] " +
+  "[--secret S] [--token T] [--api-url U] [--interval D] [--priority P] [--method M] " +
+  "[--table T]... [--include GLOB]... [--exclude GLOB]... [--disabled] [--baseline] | " +
+  'un sources add --json \'{"kind":"feed","url":"..."}\'';
+
+/** Flags of `add` that map one to one onto a definition key. */
+const STRING_KEYS: Record<string, string> = {
+  id: "id",
+  url: "url",
+  path: "path",
+  repo: "repo",
+  secret: "secret",
+  token: "token",
+  "api-url": "apiUrl",
+  interval: "interval",
+  priority: "priority",
+  method: "method",
+  "catch-up-column": "catchUpColumn",
+  select: "select",
+};
+const LIST_KEYS: Record<string, string> = {
+  table: "tables",
+  include: "include",
+  exclude: "exclude",
+};
+
+const ADD_OPTIONS: Options = {
+  json: { type: "string" },
+  disabled: { type: "boolean" },
+  baseline: { type: "boolean" },
+  ...Object.fromEntries(Object.keys(STRING_KEYS).map((k) => [k, { type: "string" as const }])),
+  ...Object.fromEntries(
+    Object.keys(LIST_KEYS).map((k) => [k, { type: "string" as const, multiple: true }]),
+  ),
+};
+
+/**
+ * The definition `un sources add` sends: `--json` as the base, then the kind
+ * and the flags.
+ *
+ * @example
+ * ```ts
+ * addBody(["feed", "--url", "https://deno.com/feed", "--interval", "5m"]);
+ * // { kind: "feed", url: "https://deno.com/feed", interval: "5m" }
+ * ```
+ */
+export function addBody(args: string[]): Record<string, unknown> {
+  const { values, positionals: rest } = parse(args, ADD_OPTIONS, ADD_USAGE);
+  const base = jsonFlag(values.json, "--json") ?? {};
+  if (base === null || typeof base !== "object" || Array.isArray(base)) {
+    throw new UsageError(`--json must be a JSON object such as '{"kind":"feed","url":"..."}'`);
+  }
+  const body: Record<string, unknown> = { ...base };
+  if (rest.length > 1) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(rest[1])}; usage: ${ADD_USAGE}`);
+  }
+  if (rest[0] !== undefined) body.kind = rest[0];
+  if (body.kind === undefined) throw new UsageError(`missing <kind>; usage: ${ADD_USAGE}`);
+  for (const [flag, key] of Object.entries(STRING_KEYS)) {
+    if (values[flag] !== undefined) body[key] = values[flag];
+  }
+  for (const [flag, key] of Object.entries(LIST_KEYS)) {
+    if (values[flag] !== undefined) body[key] = values[flag];
+  }
+  if (values.disabled) body.enabled = false;
+  if (values.baseline) body.emitExisting = false;
+  return body;
+}
+
+/**
+ * One row of the sources table.
+ *
+ * @example
+ * ```ts
+ * sourceRow(view); // ["blog", "feed", "yes", "api", "3.0s ago", "-"]
+ * ```
+ */
+export function sourceRow(source: SourceView, now = Date.now()): string[] {
+  const status = source.status as SourceStatus | null;
+  const lastScan = status?.lastScanAt ? `${age(status.lastScanAt, now)} ago` : "-";
+  return [
+    source.id,
+    source.kind,
+    source.enabled ? "yes" : "no",
+    source.origin,
+    lastScan,
+    brief(status?.lastError ?? null, 60),
+  ];
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
+  positionals(rest, 0, USAGE);
+  const body = await UnClient.fromEnv().get<{ sources: SourceView[] }>("/un/sources");
+  if (values.json) printJson(body);
+  else if (body.sources.length === 0) console.log("no sources");
+  else {
+    console.log(table(
+      ["ID", "KIND", "ENABLED", "ORIGIN", "LAST SCAN", "LAST ERROR"],
+      body.sources.map((s) => sourceRow(s)),
+    ));
+  }
+  return 0;
+}
+
+interface Changed {
+  source: SourceView;
+  note?: string;
+  changed?: boolean;
+}
+
+/** `rm`, `enable`, `disable`: one id, one request, one line (and the config note). */
+async function change(verb: "rm" | "enable" | "disable", args: string[]): Promise<number> {
+  const usage = `un sources ${verb} <id> [--json]`;
+  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, usage);
+  const [id] = positionals(rest, 1, usage);
+  const client = UnClient.fromEnv();
+  const path = `/un/sources/${encodeURIComponent(id)}`;
+  const body = verb === "rm"
+    ? await client.delete<Changed>(path)
+    : await client.post<Changed>(`${path}/${verb}`);
+  if (values.json) {
+    printJson(body);
+    return 0;
+  }
+  const done = verb === "rm" ? "removed" : `${verb}d`;
+  console.log(
+    body.changed === false ? `source ${id} was already ${done}` : `${done} source ${id}`,
+  );
+  if (body.note) console.log(`note: ${body.note}`);
+  return 0;
+}
+
+/**
+ * Runs `un sources`.
+ *
+ * @example
+ * ```ts
+ * await sourcesCommand(["add", "feed", "--url", "https://deno.com/feed"]);
+ * ```
+ */
+export async function sourcesCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case undefined:
+      return list([]);
+    case "add": {
+      const body = addBody(rest);
+      const { source } = await UnClient.fromEnv().post<{ source: SourceView }>(
+        "/un/sources/add",
+        body,
+      );
+      console.log(
+        `added source ${source.id} (${source.kind})${source.enabled ? "" : ", disabled"}`,
+      );
+      return 0;
+    }
+    case "rm":
+    case "enable":
+    case "disable":
+      return change(sub, rest);
+    default:
+      if (sub.startsWith("-")) return list(args);
+      throw new UsageError(
+        `unknown subcommand ${JSON.stringify(sub)} (add, rm, enable, disable); usage: ${USAGE}`,
+      );
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Manual scans:
+ *
+ * - `POST /un/sources/:id/scan` `{ requestedBy? }` (or `X-Un-Requested-By`) →
+ *   `{ scan }`: asks the source's scanner to scan now (`source.scan`). At most
+ *   `api.scanLimit.max` per source per `windowMs` (429 with `Retry-After` and
+ *   `details.retryAfterMs`); 404 unknown source, 409 disabled, 503 when no
+ *   scanner of it runs in this process, 502 when the scan itself failed.
+ * - `POST /un/scan` → `{ results: [{ source, ok, scan?, error? }] }`: every
+ *   enabled source, each counted against its own limit.
+ * - `GET /un/sources/:id/scans` → `{ scans }`: the history, newest first.
+ *
+ * Each finished scan is also published as `scan.completed`.
+ */
+
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { ControlPlane } from "../lib/control.ts";
+import { ConflictError, NotFoundError, UnavailableError, UnError } from "../lib/errors.ts";
+import { createEvent, type Json, sourceUri } from "../lib/events.ts";
+import { ask } from "../lib/messages.ts";
+import {
+  recordScan,
+  releaseScan,
+  reserveScan,
+  scanHistory,
+  type ScanRateLimitError,
+  type ScanRecord,
+} from "../lib/sources/scan-history.ts";
+import { errorText } from "../lib/sources/poller.ts";
+import { strictObject, validate } from "../lib/validate.ts";
+
+/** A scan may take longer than other asks (a large directory, a slow feed). */
+const SCAN_TIMEOUT_MS = 120_000;
+const REQUESTER = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
+const requester = z.string().regex(REQUESTER, {
+  error: "must be a short name such as \"api\" or \"cli\" (letters, digits, '.', '_', '-')",
+});
+const scanBody = strictObject({ requestedBy: requester.optional() });
+
+/** Who asked: the `X-Un-Requested-By` header, else the body's `requestedBy`, else "api". */
+async function requestedBy(c: Context): Promise<string> {
+  const text = await c.req.text();
+  const body = text.trim() === "" ? {} : (() => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  })();
+  const parsed = validate(scanBody, body, "body");
+  const header = c.req.header("x-un-requested-by");
+  if (header !== undefined) return validate(requester, header, "X-Un-Requested-By");
+  return parsed.requestedBy ?? "api";
+}
+
+/**
+ * Scans one source now and records it; throws 404/409/429/503 as above. A scan
+ * that ran and failed is returned with its `error` set.
+ */
+async function scanOne(control: ControlPlane, id: string, by: string): Promise<ScanRecord> {
+  const store = control.store;
+  const source = await store.getSource(id);
+  if (!source) throw new NotFoundError("source", id);
+  if (!source.enabled) {
+    throw new ConflictError(
+      `source ${id} is disabled; enable it first (POST /un/sources/${id}/enable)`,
+      { sourceId: id },
+    );
+  }
+  const at = Date.now();
+  await reserveScan(store, id, control.config.api.scanLimit, at);
+  const started = performance.now();
+  let record: ScanRecord;
+  try {
+    const { changes } = await ask<{ changes: number }>(
+      (message) => control.send(message),
+      (reply) => ({ type: "source.scan", request: { sourceId: id, requestedBy: by }, reply }),
+      SCAN_TIMEOUT_MS,
+    );
+    record = { at, requestedBy: by, durationMs: elapsed(started), changes, error: null };
+  } catch (err) {
+    if (err instanceof UnavailableError && err.details.actor === `source:${id}`) {
+      // It never reached a scanner: it does not count against the limit.
+      await releaseScan(store, id, at);
+      throw new UnavailableError(
+        `the scanner of source ${id} is not running in this process (a role without scanners, ` +
+          `restarting after a crash, or just stopped); try again, or ask an instance that scans`,
+        { sourceId: id },
+      );
+    }
+    record = {
+      at,
+      requestedBy: by,
+      durationMs: elapsed(started),
+      changes: null,
+      error: errorText(err),
+    };
+  }
+  await recordScan(store, id, record);
+  control.send({
+    type: "event.publish",
+    event: createEvent({
+      type: "scan.completed",
+      source: sourceUri(id),
+      subject: id,
+      data: record as unknown as Json,
+      priority: "low",
+    }),
+  });
+  return record;
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+function rateLimited(c: Context, err: unknown): void {
+  if (err instanceof UnError && err.status === 429) {
+    const ms = (err as ScanRateLimitError).retryAfterMs;
+    c.header("Retry-After", String(Math.max(1, Math.ceil(ms / 1000))));
+  }
+}
+
+/**
+ * Scan routes.
+ *
+ * @example
+ * ```ts
+ * app.route("/", scanRoutes(control));
+ * ```
+ */
+export function scanRoutes(control: ControlPlane): Hono {
+  const app = new Hono();
+
+  app.post("/un/sources/:id/scan", async (c) => {
+    const by = await requestedBy(c);
+    try {
+      const scan = await scanOne(control, c.req.param("id"), by);
+      if (scan.error !== null) {
+        throw new UnError(
+          "scan_failed",
+          `scan of source ${c.req.param("id")} failed: ${scan.error}`,
+          502,
+          {
+            scan,
+          },
+        );
+      }
+      return c.json({ scan });
+    } catch (err) {
+      rateLimited(c, err);
+      throw err;
+    }
+  });
+
+  app.post("/un/scan", async (c) => {
+    const by = await requestedBy(c);
+    const sources = (await control.store.listSources()).filter((s) => s.enabled);
+    const results = await Promise.all(sources.map(async (source) => {
+      try {
+        const scan = await scanOne(control, source.id, by);
+        return { source: source.id, ok: scan.error === null, scan };
+      } catch (err) {
+        if (!(err instanceof UnError)) throw err;
+        return { source: source.id, ok: false, error: err.toJSON().error };
+      }
+    }));
+    return c.json({ results });
+  });
+
+  app.get("/un/sources/:id/scans", async (c) => {
+    const id = c.req.param("id");
+    if (!(await control.store.getSource(id))) throw new NotFoundError("source", id);
+    return c.json({ scans: await scanHistory(control.store, id) });
+  });
+  return app;
+}
