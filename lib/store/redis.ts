@@ -92,9 +92,9 @@ export class RedisStore implements Store {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectionName: "un-store",
-      // Commands issued in the same tick go out in one write: many workers
-      // claiming and completing at once cost Redis far fewer reads.
-      enableAutoPipelining: true,
+      // No auto-pipelining: claims and completes are grouped by the batcher,
+      // whose two halves must reach Redis as separate writes (see batcher.ts).
+      enableAutoPipelining: false,
     });
     // ioredis reconnects on its own; without a listener it logs every error.
     redis.on("error", () => {});
