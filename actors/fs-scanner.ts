@@ -10,7 +10,7 @@
  * `failed`.
  */
 
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import type { SourceSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
@@ -19,6 +19,7 @@ import { FileIndex } from "../lib/fs/file-index.ts";
 import { PathRules } from "../lib/fs/rules.ts";
 import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts";
 import { StatusRecorder } from "../lib/fs/status.ts";
+import { relativePath } from "../lib/fs/walk.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Reply, RuntimeMessage, ScanRequest } from "../lib/messages.ts";
 import type { ScannerInput } from "../lib/scanner.ts";
@@ -60,7 +61,16 @@ interface WatchInput {
   opened: Opened;
 }
 
-/** Delay before retrying after `failures` consecutive failures: 250 ms doubling, at most 30 s. */
+/**
+ * Delay before retrying after `failures` consecutive failures: 250 ms doubling, at most 30 s.
+ *
+ * @example
+ * ```ts
+ * retryDelay(1); // 250
+ * retryDelay(3); // 1000
+ * retryDelay(20); // 30000
+ * ```
+ */
 export function retryDelay(failures: number): number {
   return Math.min(30_000, 250 * 2 ** Math.min(Math.max(failures - 1, 0), 10));
 }
@@ -72,9 +82,8 @@ function asFsSource(source: SourceSpec): FsSourceSpec {
 
 /** Relative paths never watched: the store directory when it lies inside the tree. */
 function storeInside(root: string, storePath: string): string[] {
-  const rel = relative(root, resolve(storePath));
-  if (rel === "" || rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return [];
-  return [sep === "/" ? rel : rel.split(sep).join("/")];
+  const rel = relativePath(root, resolve(storePath));
+  return rel ? [rel] : [];
 }
 
 async function open({ deps, source, root, status }: FsScannerContext): Promise<Opened> {
@@ -171,29 +180,30 @@ export const fsScannerMachine = setup({
     }),
   },
   actions: {
-    recordFailure: assign(({ context }, error: string) => {
-      const failures = context.failures + 1;
+    countFailure: assign({
+      failures: ({ context }) => context.failures + 1,
+      lastError: (_, error: string) => error,
+    }),
+    /** Runs after `countFailure`: logs and records the failure in the source status. */
+    reportFailure: ({ context }) => {
       const now = context.deps.now();
-      const delayMs = retryDelay(failures);
+      const delayMs = retryDelay(context.failures);
       context.log.warn("fs source unavailable; retrying", {
-        source: context.source.id,
-        error,
-        failures,
+        error: context.lastError,
+        failures: context.failures,
         delayMs,
       });
       context.status.update({
-        lastError: error,
+        lastError: context.lastError,
         lastErrorAt: now,
-        failures,
+        failures: context.failures,
         nextPollAt: now + delayMs,
       });
-      return { failures, lastError: error };
-    }),
-    rejectWaiting: assign(({ context }) => {
+    },
+    rejectWaiting: ({ context }) => {
       const error = new UnavailableError(`source ${context.source.id}: ${context.lastError}`);
       for (const reply of context.waiting) reply.reject(error);
-      return { waiting: [] };
-    }),
+    },
   },
   delays: { retry: ({ context }) => retryDelay(context.failures) },
 }).createMachine({
@@ -232,7 +242,10 @@ export const fsScannerMachine = setup({
         },
         onError: {
           target: "failed",
-          actions: { type: "recordFailure", params: ({ event }) => errorText(event.error) },
+          actions: [
+            { type: "countFailure", params: ({ event }) => errorText(event.error) },
+            "reportFailure",
+          ],
         },
       },
       on: {
@@ -255,12 +268,12 @@ export const fsScannerMachine = setup({
         "source.scan": { actions: sendTo("watch", ({ event }) => event) },
         "fs.failed": {
           target: "failed",
-          actions: { type: "recordFailure", params: ({ event }) => event.error },
+          actions: [{ type: "countFailure", params: ({ event }) => event.error }, "reportFailure"],
         },
       },
     },
     failed: {
-      entry: "rejectWaiting",
+      entry: ["rejectWaiting", assign({ waiting: [] })],
       after: { retry: "starting" },
       on: {
         "source.scan": {

@@ -119,24 +119,24 @@ export class IndexWrites {
   readonly #put = new Map<string, FileEntry>();
   readonly #removed = new Set<string>();
 
-  /** Records that `entry` is now known. */
+  /** Records that `entry` is now known (`writes.keep({ path: "a", size: 1, mtimeMs: 1 })`). */
   keep(entry: FileEntry): void {
     this.#removed.delete(entry.path);
     this.#put.set(entry.path, entry);
   }
 
-  /** Records that `path` is no longer known. */
+  /** Records that `path` is no longer known (`writes.drop("a")`). */
   drop(path: string): void {
     this.#put.delete(path);
     this.#removed.add(path);
   }
 
-  /** Entries to `putFiles`. */
+  /** Entries to `putFiles` (`await store.putFiles(id, writes.put())`). */
   put(): FileEntry[] {
     return [...this.#put.values()];
   }
 
-  /** Paths to `deleteFiles`. */
+  /** Paths to `deleteFiles` (`await store.deleteFiles(id, writes.removed())`). */
   removed(): string[] {
     return [...this.#removed];
   }

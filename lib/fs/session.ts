@@ -9,7 +9,7 @@
  * lifecycle; this module owns the logic.
  */
 
-import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { SourceSpec } from "../config.ts";
 import { UnavailableError } from "../errors.ts";
 import type { CloudEvent } from "../events.ts";
@@ -22,7 +22,7 @@ import { examinePath, isDirectory } from "./examine.ts";
 import { applyChanges, diffTree, type FileChange, IndexWrites, pairRenames } from "./reconcile.ts";
 import type { PathRules } from "./rules.ts";
 import type { StatusRecorder } from "./status.ts";
-import { walk } from "./walk.ts";
+import { readGitignore, relativePath, walk } from "./walk.ts";
 
 /** An fs source definition. */
 export type FsSourceSpec = Extract<SourceSpec, { kind: "fs" }>;
@@ -109,6 +109,12 @@ export class FsSession {
    * Queues the start-up reconciliation (call it once the watcher is open, so
    * nothing between walk and watch is missed) and the periodic one. A failed
    * start-up reconciliation is fatal.
+   *
+   * @example
+   * ```ts
+   * const watcher = Deno.watchFs(root, { recursive: true });
+   * session.start();
+   * ```
    */
   start(): void {
     this.scan().catch((error) => this.#fatal(error));
@@ -139,7 +145,7 @@ export class FsSession {
     const structural = STRUCTURAL.has(event.kind);
     const rels: string[] = [];
     for (const path of event.paths) {
-      const rel = this.#rel(path);
+      const rel = relativePath(this.#o.root, path);
       if (rel !== null && this.#watched(rel)) rels.push(rel);
     }
     for (const rel of rels) this.#paths.add(rel, structural);
@@ -163,7 +169,15 @@ export class FsSession {
     return this.#scanQueued;
   }
 
-  /** Stops timers and drops pending work; a job in flight publishes nothing more. */
+  /**
+   * Stops timers and drops pending work; a job in flight publishes nothing more.
+   *
+   * @example
+   * ```ts
+   * session.close();
+   * watcher.close();
+   * ```
+   */
   close(): void {
     this.#closed = true;
     this.#paths.close();
@@ -190,12 +204,6 @@ export class FsSession {
 
   #fatal(error: unknown): void {
     if (!this.#closed) this.#o.onFatal(error instanceof Error ? error : new Error(String(error)));
-  }
-
-  #rel(abs: string): string | null {
-    const rel = relative(this.#o.root, abs);
-    if (rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return null;
-    return sep === "/" ? rel : rel.split(sep).join("/");
   }
 
   /**
@@ -293,13 +301,7 @@ export class FsSession {
 
   async #reloadGitignore(rel: string): Promise<void> {
     const dir = dirname(rel) === "." ? "" : dirname(rel);
-    let text: string | null = null;
-    try {
-      text = await Deno.readTextFile(join(this.#o.root, rel));
-    } catch {
-      // Removed or unreadable: the directory has no rules of its own any more.
-    }
-    this.#o.rules.setGitignore(dir, text);
+    this.#o.rules.setGitignore(dir, await readGitignore(join(this.#o.root, rel)));
   }
 
   /** Publishes, then persists (at-least-once: a crash in between repeats, never loses). */

@@ -4,7 +4,7 @@
  * directory's entries, so nested rules apply to the very walk that finds them.
  */
 
-import { join } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import type { FileEntry } from "../store/types.ts";
 import type { PathRules } from "./rules.ts";
 
@@ -22,7 +22,31 @@ export interface WalkResult {
 /** Stats at most this many files at once: enough to hide latency, few enough to keep fds free. */
 const STAT_CONCURRENCY = 64;
 
-/** Joins a relative directory and a name into a relative path. */
+/**
+ * `abs` relative to `root` with forward slashes ("" for the root itself), or
+ * null when it lies outside.
+ *
+ * @example
+ * ```ts
+ * relativePath("/srv/inbox", "/srv/inbox/sub/a.txt"); // "sub/a.txt"
+ * relativePath("/srv/inbox", "/etc/passwd"); // null
+ * ```
+ */
+export function relativePath(root: string, abs: string): string | null {
+  const rel = relative(root, abs);
+  if (rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return null;
+  return sep === "/" ? rel : rel.split(sep).join("/");
+}
+
+/**
+ * Joins a relative directory and a name into a relative path.
+ *
+ * @example
+ * ```ts
+ * childPath("", "a.txt"); // "a.txt"
+ * childPath("sub", "a.txt"); // "sub/a.txt"
+ * ```
+ */
 export function childPath(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
 }
@@ -49,11 +73,19 @@ export async function statFile(abs: string, rel: string): Promise<FileEntry | nu
   }
 }
 
-async function readGitignore(abs: string): Promise<string | null> {
+/**
+ * The text of a `.gitignore`, or null when it is missing or unreadable (as if
+ * absent, so the tree is not wrongly hidden).
+ *
+ * @example
+ * ```ts
+ * rules.setGitignore("sub", await readGitignore("/srv/inbox/sub/.gitignore"));
+ * ```
+ */
+export async function readGitignore(abs: string): Promise<string | null> {
   try {
     return await Deno.readTextFile(abs);
   } catch {
-    // Unreadable or gone: as if absent, so the tree is not wrongly hidden.
     return null;
   }
 }
