@@ -230,11 +230,15 @@ export class Runtime implements ControlPlane {
     this.#compileHooks(stored);
     if (!HAS_SCANNERS.includes(this.role) || this.#stopping) return;
     this.#supervisor.send({ type: "supervisor.stop", id: `source:${id}` });
-    if (type === "source.deleted" || type === "source.disabled") return;
-    const source = stored.find((s) => s.id === id);
-    if (!source?.enabled) return;
-    const child = this.#scannerChild(source.spec as unknown as SourceSpec);
+    const source = type === "source.deleted" || type === "source.disabled"
+      ? undefined
+      : stored.find((s) => s.id === id && s.enabled);
+    const child = source && this.#scannerChild(source.spec as unknown as SourceSpec);
     if (child) this.#supervisor.send({ type: "supervisor.spawn", child });
+    this.log.info(child ? "source scanner (re)started" : "source scanner stopped", {
+      source: id,
+      because: type,
+    });
   }
 
   #compileHooks(stored: StoredSource[]): void {

@@ -74,6 +74,7 @@ Deno.test("a source added over the API scans, survives a restart, and stops when
       kind: "feed",
       url: blog.url,
       interval: "200ms",
+      hooks: [{ task: "noop", payload: { via: "source hook" } }],
     });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     assert.equal(added.body.source.origin, "api");
@@ -84,6 +85,19 @@ Deno.test("a source added over the API scans, survives a restart, and stops when
       async () => (await itemsOf(first!, "blog")).length === 2,
       10_000,
       "both items announced",
+    );
+    // The source's own hooks shorthand works for a source added at run time.
+    await eventually(
+      async () => {
+        const res = await api<{ tasks: Array<{ payload: { via?: string } }> }>(
+          first!.url,
+          "GET",
+          "/un/tasks?type=noop",
+        );
+        return res.body.tasks.filter((t) => t.payload.via === "source hook").length === 2;
+      },
+      10_000,
+      "a noop task per item from the source's hooks",
     );
     const [created] = await history(first, "source.created");
     assert.equal(created.source, "/un/api");

@@ -13,10 +13,24 @@ import { type CloudEvent, createEvent, type Json, newId } from "../events.ts";
 import { STATUS_KEY } from "../scanner.ts";
 import type { Store, StoredSource } from "../store/types.ts";
 
-/** The `source` of every `source.*` event made through the API. */
+/**
+ * The `source` of every `source.*` event made through the API.
+ *
+ * @example
+ * ```ts
+ * sourceEvent("created", stored).source === API_EVENT_SOURCE; // true
+ * ```
+ */
 export const API_EVENT_SOURCE = "/un/api";
 
-/** What happened to a source; the event type is `source.<change>`. */
+/**
+ * What happened to a source; the event type is `source.<change>`.
+ *
+ * @example
+ * ```ts
+ * const change: SourceChange = "disabled"; // event type "source.disabled"
+ * ```
+ */
 export type SourceChange = "created" | "updated" | "deleted" | "enabled" | "disabled";
 
 /**

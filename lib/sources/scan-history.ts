@@ -11,20 +11,55 @@ import { UnError } from "../errors.ts";
 import type { Json } from "../events.ts";
 import type { Store } from "../store/types.ts";
 
-/** Source state key of the start times of the scans within the window. */
+/**
+ * Source state key of the start times of the scans within the window.
+ *
+ * @example
+ * ```ts
+ * await store.getSourceState("blog", SCAN_WINDOW_KEY); // [1700000000000, ...]
+ * ```
+ */
 export const SCAN_WINDOW_KEY = "scanWindow";
-/** Source state key of the scan history. */
+/**
+ * Source state key of the scan history.
+ *
+ * @example
+ * ```ts
+ * await store.getSourceState("blog", SCANS_KEY); // [{ at, requestedBy, ... }]
+ * ```
+ */
 export const SCANS_KEY = "scans";
-/** How many scans the history keeps. */
+/**
+ * How many scans the history keeps.
+ *
+ * @example
+ * ```ts
+ * (await scanHistory(store, "blog")).length <= MAX_SCAN_HISTORY; // true
+ * ```
+ */
 export const MAX_SCAN_HISTORY = 100;
 
-/** `api.scanLimit`: at most `max` manual scans per source within `windowMs`. */
+/**
+ * `api.scanLimit`: at most `max` manual scans per source within `windowMs`.
+ *
+ * @example
+ * ```ts
+ * const limit: ScanLimit = { max: 5, windowMs: 300_000 };
+ * ```
+ */
 export interface ScanLimit {
   max: number;
   windowMs: number;
 }
 
-/** One manual scan, as `GET /un/sources/:id/scans` lists it. */
+/**
+ * One manual scan, as `GET /un/sources/:id/scans` lists it.
+ *
+ * @example
+ * ```ts
+ * const scan: ScanRecord = { at: Date.now(), requestedBy: "cli", durationMs: 12, changes: 3, error: null };
+ * ```
+ */
 export interface ScanRecord {
   /** When it was asked for (epoch ms). */
   at: number;

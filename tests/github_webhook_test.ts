@@ -1,0 +1,224 @@
+/**
+ * `POST /un/github/webhook`, black-box: a real `un start` (with an API token,
+ * which the webhook does not need: its signature is the authentication), a
+ * fake GitHub REST API on loopback as the source's `apiUrl`, and real example
+ * deliveries from `@octokit/webhooks-examples` signed with
+ * `@octokit/webhooks-methods`.
+ */
+
+import assert from "node:assert/strict";
+import { sign } from "@octokit/webhooks-methods";
+import examples from "@octokit/webhooks-examples" with { type: "json" };
+import type { CloudEvent } from "../lib/events.ts";
+import { api, eventually } from "./helpers/http.ts";
+import { startUn, type UnProcess } from "./helpers/un_process.ts";
+
+const REPO = "Codertocat/Hello-World";
+/** The repo GitHub's ping examples are about. */
+const PING_REPO = "Octocoders/Hello-World";
+const SECRET = "It's a Secret to Everybody";
+const TOKEN = "webhook-test-token";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const PUSH_SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
+
+type Payload = Record<string, unknown>;
+const definitions = examples as unknown as Array<{ name: string; examples: Payload[] }>;
+
+/** A real example delivery of `event` about `repo` (the first one `pick` accepts). */
+function example(event: string, pick: (p: Payload) => boolean = () => true, repo = REPO): Payload {
+  const found = definitions.find((d) => d.name === event)?.examples.find((p) =>
+    (p.repository as { full_name?: string } | undefined)?.full_name === repo && pick(p)
+  );
+  assert.ok(found, `no ${event} example`);
+  return structuredClone(found);
+}
+
+const pushToDefault = () =>
+  example("push", (p) => p.ref === "refs/heads/master" && p.deleted === false);
+
+/** A fake `GET /repos/{owner}/{repo}/commits` whose head is `PUSH_SHA`. */
+function fakeGithub() {
+  const api = { requests: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    api.requests++;
+    if (new URL(req.url).pathname !== `/repos/${REPO}/commits`) {
+      return Response.json({ message: "Not Found" }, { status: 404 });
+    }
+    return Response.json([{
+      sha: PUSH_SHA,
+      html_url: `https://github.com/${REPO}/commit/${PUSH_SHA}`,
+      commit: { message: "Initial commit", author: { name: "Codertocat" } },
+      author: { login: "codertocat" },
+    }], { headers: { etag: `W/"${PUSH_SHA}"` } });
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  return { api, server, url: `http://127.0.0.1:${port}` };
+}
+
+/** Delivers a payload the way GitHub does (signed with `secret` unless told otherwise). */
+async function deliver(
+  un: UnProcess,
+  event: string,
+  payload: Payload,
+  options: {
+    delivery?: string;
+    secret?: string | null;
+    signature?: string;
+    query?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "GitHub-Hookshot/044aadd",
+    "X-GitHub-Event": event,
+    "X-GitHub-Delivery": options.delivery ?? crypto.randomUUID(),
+    ...options.headers,
+  };
+  const secret = options.secret === undefined ? SECRET : options.secret;
+  if (options.signature) headers["X-Hub-Signature-256"] = options.signature;
+  else if (secret !== null) headers["X-Hub-Signature-256"] = await sign(secret, body);
+  const res = await fetch(`${un.url}/un/github/webhook${options.query ?? ""}`, {
+    method: "POST",
+    headers,
+    body,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function githubEvents(un: UnProcess): Promise<CloudEvent[]> {
+  const res = await api<{ events: CloudEvent[] }>(
+    un.url,
+    "GET",
+    "/un/events/history?type=github.**&limit=1000",
+    undefined,
+    AUTH,
+  );
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.events;
+}
+
+Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatures publish nothing, polling and webhook announce a sha once", async () => {
+  const github = fakeGithub();
+  await using un = await startUn({
+    config: {
+      api: { token: TOKEN },
+      sources: [{
+        id: "hello",
+        kind: "github",
+        repo: REPO,
+        apiUrl: github.url,
+        secret: SECRET,
+        priority: "high",
+        interval: "1h",
+      }],
+    },
+  });
+  try {
+    // Polling announces the head first.
+    const polled = await eventually(
+      async () => {
+        const events = await githubEvents(un);
+        return events.length === 1 ? events[0] : undefined;
+      },
+      10_000,
+      "the poll announcing the head",
+    );
+    assert.equal(polled.type, "github.repo.updated");
+    assert.equal((polled.data as { via: string; sha: string }).via, "poll");
+
+    // GitHub's push of the same sha: a push event, no second announcement.
+    const first = await deliver(un, "push", pushToDefault(), { delivery: "d-push-1" });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    assert.equal((first.body.events as string[]).length, 1);
+    let events = await githubEvents(un);
+    assert.deepEqual(events.map((e) => e.type), ["github.repo.updated", "github.push"]);
+    const push = events[1];
+    assert.equal(push.id, (first.body.events as string[])[0]);
+    assert.equal(push.source, "/un/sources/hello");
+    assert.equal(push.priority, "high");
+    assert.equal(push.subject, REPO);
+    assert.equal((push.data as { after: string }).after, PUSH_SHA);
+
+    // The same delivery again (GitHub's "Redeliver"): accepted, nothing new.
+    const again = await deliver(un, "push", pushToDefault(), { delivery: "d-push-1" });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.duplicate, true);
+    assert.deepEqual(again.body.events, []);
+
+    // Forged, tampered and unsigned deliveries: 401 JSON, no event.
+    const ping = example("release", (p) => p.action === "published");
+    const forged = await deliver(un, "release", ping, {
+      signature: await sign("wrong secret", JSON.stringify(ping)),
+    });
+    assert.equal(forged.status, 401);
+    assert.equal((forged.body.error as { code: string }).code, "invalid_signature");
+    const tampered = await deliver(un, "release", { ...ping, action: "deleted" }, {
+      signature: await sign(SECRET, JSON.stringify(ping)),
+    });
+    assert.equal(tampered.status, 401);
+    const unsigned = await deliver(un, "release", ping, { secret: null });
+    assert.equal(unsigned.status, 401);
+    assert.match(String((unsigned.body.error as { message: string }).message), /missing/);
+    assert.equal((await githubEvents(un)).length, 2, "refused deliveries publish nothing");
+
+    // A newer push by webhook announces the new sha, once.
+    const newer = pushToDefault();
+    const newSha = "c".repeat(40);
+    newer.before = PUSH_SHA;
+    newer.after = newSha;
+    const second = await deliver(un, "push", newer, { delivery: "d-push-2" });
+    assert.equal(second.status, 202);
+    assert.equal((second.body.events as string[]).length, 2);
+    events = await githubEvents(un);
+    const announced = events.filter((e) => e.type === "github.repo.updated");
+    assert.deepEqual(announced.map((e) => (e.data as { sha: string; via: string }).via), [
+      "poll",
+      "webhook",
+    ]);
+    assert.equal((announced[1].data as { sha: string }).sha, newSha);
+    const repeat = await deliver(un, "push", newer, { delivery: "d-push-3" });
+    assert.equal((repeat.body.events as string[]).length, 1, "only the push, the sha is known");
+
+    // A repository nobody watches: 404, and a body that is not JSON: 400.
+    const unknown = await deliver(un, "ping", example("ping", undefined, PING_REPO));
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body.error as { code: string }).code, "unknown_repo");
+    const notJson = await fetch(`${un.url}/un/github/webhook`, { method: "POST", body: "nope" });
+    assert.equal(notJson.status, 400);
+    await notJson.body?.cancel();
+
+    // A source without a secret on an instance with a token needs the bearer token.
+    const added = await api(un.url, "POST", "/un/sources/add", {
+      id: "octo",
+      kind: "github",
+      repo: PING_REPO,
+      apiUrl: github.url,
+      interval: "1h",
+      emitExisting: false,
+    }, AUTH);
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const octoPing = example("ping", undefined, PING_REPO);
+    const open = await deliver(un, "ping", octoPing, { secret: null });
+    assert.equal(open.status, 401);
+    assert.match(String((open.body.error as { message: string }).message), /no webhook secret/);
+    const withToken = await deliver(un, "ping", octoPing, { secret: null, headers: AUTH });
+    assert.equal(withToken.status, 202, JSON.stringify(withToken.body));
+    const pinged = (await githubEvents(un)).filter((e) => e.type === "github.ping");
+    assert.deepEqual(pinged.map((e) => e.source), ["/un/sources/octo"]);
+
+    // ?source= picks the source; it must watch the delivery's repository.
+    const mismatch = await deliver(un, "ping", octoPing, { query: "?source=hello" });
+    assert.equal(mismatch.status, 400);
+    const missing = await deliver(un, "ping", octoPing, { query: "?source=nope" });
+    assert.equal(missing.status, 404);
+    const named = await deliver(un, "release", ping, { query: "?source=hello" });
+    assert.equal(named.status, 202);
+
+    // The rest of the API still wants the token.
+    assert.equal((await api(un.url, "GET", "/un/sources")).status, 401);
+  } finally {
+    await github.server.shutdown();
+  }
+});
