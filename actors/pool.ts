@@ -9,6 +9,7 @@
 import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
+import { stopDescendants } from "./stop.ts";
 import { workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
@@ -225,7 +226,7 @@ export const poolMachine = setup({
       }),
     },
     "xstate.error.actor.*": {
-      actions: enqueueActions(({ context, event, enqueue }) => {
+      actions: enqueueActions(({ context, event, enqueue, self }) => {
         const id = event.type.slice("xstate.error.actor.".length);
         context.deps.log.error("worker crashed; replacing it", {
           worker: id,

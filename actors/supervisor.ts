@@ -15,6 +15,7 @@ import { UnavailableError } from "../lib/errors.ts";
 import { createEvent } from "../lib/events.ts";
 import type { EventLog } from "../lib/event-log.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
+import { stopDescendants } from "./stop.ts";
 
 /** One child the supervisor keeps alive. */
 export interface ChildSpec {
@@ -205,6 +206,7 @@ export const supervisorMachine = setup({
         const id = event.type.slice("xstate.error.actor.".length);
         const error = (event as { error?: unknown }).error;
         const spec = context.specs.get(id);
+        stopDescendants(self.getSnapshot().children[id]);
         enqueue.stopChild(id);
         if (!spec) return;
         const { maxRestarts, withinMs } = context.deps.config.supervisor;

@@ -24,11 +24,20 @@ Deno.test("an expired lease is taken over and the first worker's late result is 
     payload: { firstMs: 1_200 },
   });
   const id = created.body.task.id;
-  type T = { state: string; result: { attempt: number } | null; attempts: number; workerId: string };
-  const done = await eventually(async () => {
-    const { body } = await api<{ task: T }>(un.url, "GET", `/un/tasks/${id}`);
-    return body.task.state === "succeeded" ? body.task : undefined;
-  }, 5_000, "the takeover to finish the task");
+  type T = {
+    state: string;
+    result: { attempt: number } | null;
+    attempts: number;
+    workerId: string;
+  };
+  const done = await eventually(
+    async () => {
+      const { body } = await api<{ task: T }>(un.url, "GET", `/un/tasks/${id}`);
+      return body.task.state === "succeeded" ? body.task : undefined;
+    },
+    5_000,
+    "the takeover to finish the task",
+  );
   assert.deepEqual(done.result, { attempt: 2 });
   assert.equal(done.attempts, 2);
 

@@ -14,10 +14,14 @@ type Task = Record<string, unknown> & { id: string; state: string; attempts: num
 const HANDLERS = join(REPO, "tests/fixtures/handlers.ts");
 
 async function waitState(url: string, id: string, states: string[], ms = 10_000): Promise<Task> {
-  return await eventually(async () => {
-    const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
-    return states.includes(body.task.state) ? body.task : undefined;
-  }, ms, `task ${id} to reach ${states.join("|")}`);
+  return await eventually(
+    async () => {
+      const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
+      return states.includes(body.task.state) ? body.task : undefined;
+    },
+    ms,
+    `task ${id} to reach ${states.join("|")}`,
+  );
 }
 
 Deno.test("a throwing handler is retried maxAttempts times with growing delays, then dead with its error", async () => {
@@ -46,7 +50,9 @@ Deno.test("a throwing handler is retried maxAttempts times with growing delays, 
   assert.deepEqual(retries.length, 3, "three retries before the fourth and last attempt");
   const caps = retries.map((e) => e.data.capMs);
   assert.deepEqual(caps, [40, 80, 160], "the backoff cap doubles with each attempt");
-  for (const e of retries) assert(e.data.delayMs <= e.data.capMs, "full jitter stays under the cap");
+  for (const e of retries) {
+    assert(e.data.delayMs <= e.data.capMs, "full jitter stays under the cap");
+  }
   const dead = await api<{ events: Array<{ subject: string }> }>(
     un.url,
     "GET",
@@ -83,14 +89,18 @@ Deno.test("cancelling a running sleep task ends it within 200 ms as cancelled", 
   assert.deepEqual(cancelled.status, 200);
   assert.deepEqual(cancelled.body.task.state, "cancelled");
   // The worker lets go of it: the pool shows no worker on it any more.
-  await eventually(async () => {
-    const { body } = await api<{ workers: Array<{ taskId: string | null }> }>(
-      un.url,
-      "GET",
-      "/un/workers",
-    );
-    return body.workers.every((w) => w.taskId !== id);
-  }, 1_000, "the worker to drop the cancelled task");
+  await eventually(
+    async () => {
+      const { body } = await api<{ workers: Array<{ taskId: string | null }> }>(
+        un.url,
+        "GET",
+        "/un/workers",
+      );
+      return body.workers.every((w) => w.taskId !== id);
+    },
+    1_000,
+    "the worker to drop the cancelled task",
+  );
   const elapsed = performance.now() - started;
   assert(elapsed < 200, `cancel took ${Math.round(elapsed)}ms`);
   const task = await waitState(un.url, id, ["cancelled"]);
