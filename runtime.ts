@@ -270,9 +270,9 @@ export class Runtime implements ControlPlane {
     this.#unsubscribe.push(
       this.bus.subscribe("**", (event) => {
         this.counters.inc("un_events_total", { type: event.type });
-        for (const request of tasksForEvent(this.#hooks, event)) {
-          this.send({ type: "task.enqueue", request });
-        }
+        // With the Redis bridge, hooks run once per event across all processes,
+        // from the bridge's consumer group, not on every process's bus.
+        if (!this.hooksFromBridge) this.applyHooks(event);
       }, "hooks"),
       // A cancel made here or (through the bridge) elsewhere aborts a local worker running it.
       this.bus.subscribe("task.cancelled", (event) => {
@@ -292,6 +292,23 @@ export class Runtime implements ControlPlane {
           );
       }, "source-changes"),
     );
+  }
+
+  /** Enqueues the tasks the hooks ask for on this event. */
+  applyHooks(event: CloudEvent): void {
+    for (const request of tasksForEvent(this.#hooks, event)) {
+      this.send({ type: "task.enqueue", request });
+    }
+  }
+
+  /** True when several processes share the store (Redis). */
+  get distributed(): boolean {
+    return !this.opened.embedded;
+  }
+
+  /** Hooks are applied by the Redis bridge's consumer group instead of the local bus. */
+  get hooksFromBridge(): boolean {
+    return this.distributed && this.config.redis.events;
   }
 
   #escalate(actorId: string, error: unknown, restarts: number): void {

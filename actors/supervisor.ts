@@ -56,7 +56,10 @@ function targetOf(message: RuntimeMessage): string | null {
   switch (message.type) {
     case "event.publish":
     case "event.emit":
+    case "event.deliver":
       return null;
+    case "bridge.outbound":
+      return "bridge";
     case "task.enqueue":
     case "task.enqueueMany":
     case "task.reprioritize":
@@ -163,7 +166,7 @@ export const supervisorMachine = setup({
   }),
   on: {
     "event.publish": {
-      actions: ({ context, event }) => {
+      actions: ({ context, event, self }) => {
         if (event.reply) {
           const reply = event.reply;
           context.eventLog.append(event.event).then(() => reply.resolve(event.event), reply.reject);
@@ -171,14 +174,20 @@ export const supervisorMachine = setup({
           context.eventLog.write(event.event);
         }
         context.bus.publish(event.event);
+        self.getSnapshot().children.bridge?.send({ type: "bridge.outbound", event: event.event });
       },
     },
     "event.emit": {
-      actions: ({ context, event }) => {
+      actions: ({ context, event, self }) => {
         const e = createEvent(event.init);
         context.eventLog.write(e);
         context.bus.publish(e);
+        self.getSnapshot().children.bridge?.send({ type: "bridge.outbound", event: e });
       },
+    },
+    "event.deliver": {
+      // Logged and mirrored by the process it came from: only local subscribers need it.
+      actions: ({ context, event }) => context.bus.publish(event.event),
     },
     "supervisor.spawn": {
       actions: enqueueActions(({ context, event, enqueue }) => {

@@ -1,0 +1,121 @@
+/**
+ * A `redis-server` of the test's own, on a free port, with AOF on, so a test
+ * can stop, kill and restart it (the shared Redis on 6379 must never be).
+ */
+
+import { join } from "node:path";
+
+/** A running test Redis. */
+export interface TestRedis {
+  port: number;
+  url: string;
+  dir: string;
+  /** Stops it (SIGTERM; AOF is flushed), waits for the exit. */
+  stop(): Promise<void>;
+  /** Kills it hard (SIGKILL). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data dir (AOF replays). */
+  restart(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** True when `redis-server` is installed. */
+export function hasRedisServer(): boolean {
+  try {
+    new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      if (up) return;
+    } catch {
+      if (!up) return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`redis on port ${port} did not go ${up ? "up" : "down"} in ${timeoutMs}ms`);
+}
+
+/**
+ * Starts a private redis-server (AOF `appendfsync always`, so a restart keeps
+ * every acknowledged write).
+ *
+ * @example
+ * ```ts
+ * await using redis = await startRedis();
+ * // ... UN_REDIS_URL: redis.url ...
+ * await redis.restart();
+ * ```
+ */
+export async function startRedis(): Promise<TestRedis> {
+  const dir = await Deno.makeTempDir({ prefix: "un_redis_" });
+  const port = freePort();
+  let proc: Deno.ChildProcess | null = null;
+  const spawn = async () => {
+    proc = new Deno.Command("redis-server", {
+      args: [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--logfile",
+        join(dir, "redis.log"),
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitPort(port, true, 10_000);
+  };
+  const end = async (signal: Deno.Signal) => {
+    const p = proc as Deno.ChildProcess | null;
+    if (!p) return;
+    try {
+      p.kill(signal);
+    } catch {
+      // already gone
+    }
+    await p.status;
+    proc = null;
+    await waitPort(port, false, 5_000);
+  };
+  await spawn();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
+    restart: async () => {
+      await end("SIGTERM");
+      await spawn();
+    },
+    [Symbol.asyncDispose]: async () => {
+      await end("SIGKILL");
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
