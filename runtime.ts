@@ -12,7 +12,7 @@ import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/su
 import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
-import { scannerLogic } from "./actors/scanners.ts";
+import { loadScanners, scannerLogic } from "./actors/scanners.ts";
 import { EventBus } from "./lib/bus.ts";
 import type { Config, SourceSpec } from "./lib/config.ts";
 import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
@@ -213,6 +213,7 @@ export class Runtime implements ControlPlane {
     }
     const stored = await this.store.listSources();
     this.#compileHooks(stored);
+    await loadScanners(stored.map((s) => s.kind));
     return stored.filter((s) => s.enabled).map((s) => s.spec as unknown as SourceSpec);
   }
 
@@ -233,6 +234,7 @@ export class Runtime implements ControlPlane {
     const source = type === "source.deleted" || type === "source.disabled"
       ? undefined
       : stored.find((s) => s.id === id && s.enabled);
+    if (source) await loadScanners([source.kind]);
     const child = source && this.#scannerChild(source.spec as unknown as SourceSpec);
     if (child) this.#supervisor.send({ type: "supervisor.spawn", child });
     this.log.info(child ? "source scanner (re)started" : "source scanner stopped", {

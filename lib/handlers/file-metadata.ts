@@ -8,9 +8,15 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { PermanentError } from "../errors.ts";
-import { detectLanguage } from "./language.ts";
 import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
+
+// Linguist's language table is large: load it on the first file, not at start-up.
+let detector: Promise<(path: string) => string | null> | null = null;
+function languageDetector(): Promise<(path: string) => string | null> {
+  detector ??= import("./language.ts").then((m) => m.detectLanguage);
+  return detector;
+}
 
 /** Bytes read per chunk. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -112,7 +118,7 @@ export function fileMetadataHandler(
         sha256: hash.digest("hex"),
         lines: binary ? null : newlines + (lastByte === NEWLINE ? 0 : 1),
         binary,
-        language: detectLanguage(path),
+        language: (await languageDetector())(path),
         mtime: info.mtime?.toISOString() ?? null,
       };
     } finally {
