@@ -90,8 +90,8 @@ export function describeTask(task: Task, now = Date.now()): string {
         : "-",
     ],
     ["sort key", `${task.sortKey} (lower runs first)`],
-    ["  formula", task.explanation.formula],
-    ...task.explanation.notes.map((note): [string, string] => ["  why", note]),
+    ["  formula", task.explanation.formula ?? ""],
+    ...(task.explanation.notes ?? []).map((note): [string, string] => ["  why", note]),
   ];
   const width = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");

@@ -12,8 +12,8 @@
  * re-scores tasks inside the deadline window).
  */
 
-import type { ScoreExplanation } from "./tasks.ts";
 import type { TypeStats } from "./store/types.ts";
+import type { ScoreExplanation, Task } from "./tasks.ts";
 
 /** Prioritizer settings (`prioritizer` in the config). */
 export interface PriorityOptions {
@@ -38,6 +38,8 @@ const MAX_SCORE_LEVELS = 0.5;
 /** A task at its deadline counts as this many priority levels more. */
 const URGENCY_LEVELS = 10;
 
+const FORMULA = "sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs";
+
 /**
  * Computes a task's sort key, learned score and the explanation stored with it.
  *
@@ -55,53 +57,85 @@ export function scoreTask(
   options: PriorityOptions,
 ): { sortKey: number; score: number; explanation: ScoreExplanation } {
   const step = options.priorityStepMs;
-  const notes = [
-    `priority ${input.priority} counts as ${input.priority * step}ms of waiting`,
-  ];
   let score = 0;
+  let learned: ScoreExplanation["learned"];
   const stats = input.stats;
   if (options.learn && stats && stats.runs >= MIN_RUNS) {
     const successRate = 1 - stats.failures / stats.runs;
     const speed = 1_000 / (1_000 + stats.avgMs);
     score = Math.round(MAX_SCORE_LEVELS * successRate * speed * 1_000) / 1_000;
-    notes.push(
-      `type ${stats.type}: ${stats.runs} runs, ${Math.round(successRate * 100)}% succeeded, ~${
-        Math.round(stats.avgMs)
-      }ms each: learned score ${score} (of ${MAX_SCORE_LEVELS} levels)`,
-    );
+    learned = {
+      type: stats.type,
+      runs: stats.runs,
+      successRate: Math.round(successRate * 1_000) / 1_000,
+      avgMs: Math.round(stats.avgMs),
+    };
   }
   const scoreMs = Math.round(score * step);
   let urgencyMs = 0;
+  let deadline: ScoreExplanation["deadline"];
   if (input.deadline !== null) {
     const remaining = input.deadline - input.now;
+    deadline = { inMs: remaining, windowMs: options.deadlineWindowMs };
     if (remaining <= options.deadlineWindowMs) {
       const closeness = options.deadlineWindowMs === 0
         ? 1
         : 1 - Math.max(0, remaining) / options.deadlineWindowMs;
       urgencyMs = Math.round(URGENCY_LEVELS * step * closeness);
-      notes.push(
-        `deadline in ${
-          Math.max(0, remaining)
-        }ms (window ${options.deadlineWindowMs}ms): +${urgencyMs}ms urgency`,
-      );
-    } else {
-      notes.push(`deadline in ${remaining}ms: not urgent yet`);
     }
   }
   const sortKey = input.enqueuedAt - input.priority * step - scoreMs - urgencyMs;
-  notes.push(`enqueued at ${new Date(input.enqueuedAt).toISOString()}; lower sortKey runs first`);
-  return {
+  const explanation: ScoreExplanation = {
+    priority: input.priority,
+    priorityStepMs: step,
+    scoreMs,
+    urgencyMs,
+    enqueuedAt: input.enqueuedAt,
     sortKey,
-    score,
-    explanation: {
-      formula: "sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs",
-      priority: input.priority,
-      priorityStepMs: step,
-      scoreMs,
-      urgencyMs,
-      enqueuedAt: input.enqueuedAt,
-      sortKey,
-      notes,
-    },
   };
+  if (learned) explanation.learned = learned;
+  if (deadline) explanation.deadline = deadline;
+  return { sortKey, score, explanation };
+}
+
+/**
+ * The explanation in words: the formula and one sentence per term.
+ *
+ * @example
+ * ```ts
+ * describeScore(task.explanation).notes[0]; // "priority 9 counts as 540000ms of waiting"
+ * ```
+ */
+export function describeScore(e: ScoreExplanation): { formula: string; notes: string[] } {
+  const notes = [`priority ${e.priority} counts as ${e.priority * e.priorityStepMs}ms of waiting`];
+  if (e.learned) {
+    notes.push(
+      `type ${e.learned.type}: ${e.learned.runs} runs, ${
+        Math.round(e.learned.successRate * 100)
+      }% succeeded, ~${e.learned.avgMs}ms each: learned bonus ${e.scoreMs}ms (at most ${MAX_SCORE_LEVELS} of a level)`,
+    );
+  }
+  if (e.deadline) {
+    notes.push(
+      e.urgencyMs > 0
+        ? `deadline in ${
+          Math.max(0, e.deadline.inMs)
+        }ms (window ${e.deadline.windowMs}ms): +${e.urgencyMs}ms urgency`
+        : `deadline in ${e.deadline.inMs}ms: not urgent yet`,
+    );
+  }
+  notes.push(`enqueued at ${new Date(e.enqueuedAt).toISOString()}; lower sortKey runs first`);
+  return { formula: FORMULA, notes };
+}
+
+/**
+ * The task with its explanation in words, as `GET /un/tasks/:id` shows it.
+ *
+ * @example
+ * ```ts
+ * explainTask(task).explanation.formula; // "sortKey = enqueuedAt - ..."
+ * ```
+ */
+export function explainTask(task: Task): Task {
+  return { ...task, explanation: { ...task.explanation, ...describeScore(task.explanation) } };
 }

@@ -53,10 +53,13 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
-/** Why a task sorts where it does: what the prioritizer weighed. */
+/**
+ * Why a task sorts where it does: the numbers the prioritizer weighed. The
+ * store keeps only these; `formula` and `notes` (plain sentences) are derived
+ * from them when a task is shown (`explainTask` in lib/priority.ts), which keeps
+ * every task row small (row size is what a durable enqueue pays for).
+ */
 export interface ScoreExplanation {
-  /** `sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs`; lower runs first. */
-  formula: string;
   priority: number;
   priorityStepMs: number;
   /** Learned bonus in ms of waiting (from this type's history). */
@@ -65,8 +68,14 @@ export interface ScoreExplanation {
   urgencyMs: number;
   enqueuedAt: number;
   sortKey: number;
-  /** Plain sentences: "priority 9 counts as 540s of waiting", ... */
-  notes: string[];
+  /** What the learned score came from, when one applied. */
+  learned?: { type: string; runs: number; successRate: number; avgMs: number };
+  /** Time to the deadline when scored, and the window that makes it urgent. */
+  deadline?: { inMs: number; windowMs: number };
+  /** `sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs`; lower runs first. */
+  formula?: string;
+  /** Plain sentences: "priority 9 counts as 540000ms of waiting", ... */
+  notes?: string[];
 }
 
 /** The error kept on a task after a failed attempt. */

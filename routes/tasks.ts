@@ -3,6 +3,7 @@
  * re-prioritize. Changes go to the prioritizer as asks; reads come from the store.
  */
 
+import { explainTask } from "../lib/priority.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
@@ -74,7 +75,7 @@ export function taskRoutes(control: ControlPlane): Hono {
 
   app.get(
     "/un/tasks/:id",
-    async (c) => c.json({ task: await findTask(control, c.req.param("id")) }),
+    async (c) => c.json({ task: explainTask(await findTask(control, c.req.param("id"))) }),
   );
 
   app.delete("/un/tasks/:id", async (c) => {
