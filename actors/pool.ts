@@ -232,6 +232,7 @@ export const poolMachine = setup({
           worker: id,
           error: (event as { error?: unknown }).error,
         });
+        stopDescendants(self.getSnapshot().children[id]);
         enqueue.stopChild(id);
         enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
       }),
