@@ -162,14 +162,14 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
 async function settle(
   options: RunTaskOptions,
   write: () => Promise<FinishResult>,
-  announce: { kind: RunOutcome; extra: Record<string, Json> },
+  announce: { kind: RunOutcome; extra: Record<string, Json>; event?: string },
 ): Promise<RunOutcome> {
   const { task } = options;
   try {
     const writing = write();
     void options.claimNext().catch(() => null);
     const { task: updated, dependents } = await writing;
-    options.emit(taskEvent(announce.kind, updated, announce.extra));
+    options.emit(taskEvent(announce.event ?? announce.kind, updated, announce.extra));
     for (const init of transitionEvents(dependents, `dependency ${task.id} ${updated.state}`)) {
       options.emit(init);
     }
@@ -217,7 +217,8 @@ async function onFailure(
       () =>
         settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
           kind: "handed-back",
-          extra: { error: error.message },
+          event: "retrying",
+          extra: { error: error.message, reason: "shutdown", retryAt: now },
         }),
     );
   }
