@@ -19,7 +19,15 @@ await Deno.writeTextFile(
   }),
 );
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", main, "start", "--config", join(dir, "un.config.json")],
+  args: [
+    "run",
+    "-A",
+    "--unstable-no-legacy-abort",
+    main,
+    "start",
+    "--config",
+    join(dir, "un.config.json"),
+  ],
   cwd: dir,
   stdout: "piped",
   stderr: "null",

@@ -157,7 +157,16 @@ export async function startUn(options: StartUnOptions = {}): Promise<UnProcess> 
   );
 
   const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "start", "--config", configPath, ...(options.args ?? [])],
+    args: [
+      "run",
+      "-A",
+      "--unstable-no-legacy-abort",
+      MAIN,
+      "start",
+      "--config",
+      configPath,
+      ...(options.args ?? []),
+    ],
     cwd: dir,
     env: childEnv(options.env ?? {}),
     clearEnv: true,
