@@ -13,6 +13,11 @@ import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
 import { loadScanners, scannerLogic } from "./actors/scanners.ts";
+import {
+  releaseLeadership,
+  SOURCE_LEADER_ID,
+  sourceLeaderMachine,
+} from "./actors/source-leader.ts";
 import { EventBus } from "./lib/bus.ts";
 import type { Config, SourceSpec } from "./lib/config.ts";
 import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
@@ -152,7 +157,10 @@ export class Runtime implements ControlPlane {
         { id: "pool", kind: "pool", logic: poolMachine, input: { deps } },
       );
     }
-    if (HAS_SCANNERS.includes(this.role)) {
+    if (HAS_SCANNERS.includes(this.role) && this.distributed) {
+      // Shared store: a source is scanned only by the process holding its lease.
+      children.push(this.#leaderChild());
+    } else if (HAS_SCANNERS.includes(this.role)) {
       for (const source of sources) {
         const child = this.#scannerChild(source);
         if (child) children.push(child);
@@ -230,6 +238,11 @@ export class Runtime implements ControlPlane {
       .filter((s) => !(type === "source.deleted" && s.id === id));
     this.#compileHooks(stored);
     if (!HAS_SCANNERS.includes(this.role) || this.#stopping) return;
+    if (this.distributed) {
+      // The leader (re)starts or stops the scanner if this process leads the source.
+      this.#supervisor.system.get(SOURCE_LEADER_ID)?.send({ type: "leader.refresh" });
+      return;
+    }
     this.#supervisor.send({ type: "supervisor.stop", id: `source:${id}` });
     const source = type === "source.deleted" || type === "source.disabled"
       ? undefined
@@ -264,6 +277,21 @@ export class Runtime implements ControlPlane {
       kind: `scanner:${source.kind}`,
       logic,
       input: { deps: this.deps, source },
+    };
+  }
+
+  /** The source leader of a distributed scanner process; scanners get the lease's fence. */
+  #leaderChild(): ChildSpec {
+    const scannerChild = async (source: SourceSpec, fence: number) => {
+      await loadScanners([source.kind]);
+      const child = this.#scannerChild(source);
+      return child && { ...child, input: { ...(child.input as object), fence } };
+    };
+    return {
+      id: SOURCE_LEADER_ID,
+      kind: "source-leader",
+      logic: sourceLeaderMachine,
+      input: { deps: this.deps, scannerChild },
     };
   }
 
@@ -434,6 +462,13 @@ export class Runtime implements ControlPlane {
   async #stop(reason: string): Promise<void> {
     const log = this.log;
     log.info("stopping", { reason });
+    const leader = this.#supervisor.system.get(SOURCE_LEADER_ID);
+    if (leader) {
+      // Hand the sources over now rather than when their leases run out.
+      await releaseLeadership(leader, 5_000).catch((error) =>
+        log.warn("source leases not released; they run out by themselves", { error })
+      );
+    }
     for (const child of this.actors()) {
       if (child.id.startsWith("source:")) {
         this.#supervisor.send({ type: "supervisor.stop", id: child.id });

@@ -1,9 +1,16 @@
 /**
  * The scheduler: the runtime's clock. Each tick it moves due delayed and
  * retrying tasks to the queue, puts back tasks whose lease ran out (stalled
- * workers), expires tasks past `expiresAt`, fires cron schedules (once per tick
- * across every process sharing the store) and, less often, trims the store.
- * It sleeps until the next due task or `tickMs`, whichever is sooner.
+ * workers), expires tasks past `expiresAt`, fires cron and interval schedules
+ * (once per tick across every process sharing the store) and, less often, trims
+ * the store. It sleeps until the next due task or `tickMs`, whichever is sooner.
+ *
+ * Once per tick across processes: every process computes the same occurrence
+ * times (cron occurrences, or multiples of `every` since the epoch) and claims
+ * each with `store.claimTick(schedule, occurrence)`, which only one wins.
+ * Occurrences missed while this process was paused or the store was
+ * unreachable are still claimed (each once) if at most {@link CATCH_UP_MS} old,
+ * so a tick is lost only when every scheduler missed it for that long.
  */
 
 import { Cron } from "croner";
@@ -22,26 +29,87 @@ export interface SchedulerInput {
 /** Messages the scheduler understands. */
 export type SchedulerEvent = { type: "scheduler.wake" } | { type: "debug.crash" };
 
-interface CronEntry {
+/** How late a missed occurrence may still fire; older ones are skipped. */
+export const CATCH_UP_MS = 60_000;
+
+interface ScheduleEntry {
   spec: ScheduleSpec;
-  cron: Cron;
+  /** The first occurrence strictly after `time` (epoch ms), or null when there is none. */
+  after(time: number): number | null;
+  /** The next occurrence not fired yet. */
   next: number | null;
 }
 
 interface SchedulerContext {
   deps: RuntimeDeps;
-  crons: CronEntry[];
+  schedules: ScheduleEntry[];
   nextCleanupAt: number;
   delayMs: number;
 }
 
 type Send = (m: RuntimeMessage) => void;
 
-function makeCrons(deps: RuntimeDeps): CronEntry[] {
+function makeSchedules(deps: RuntimeDeps): ScheduleEntry[] {
+  const now = deps.now();
   return deps.config.scheduler.schedules.map((spec) => {
-    const cron = new Cron(spec.cron, { paused: true, timezone: spec.timezone });
-    return { spec, cron, next: cron.nextRun()?.getTime() ?? null };
+    const after = occurrences(spec);
+    return { spec, after, next: after(now) };
   });
+}
+
+/**
+ * The occurrence function of a schedule: pure in time, so every process
+ * computes the same ticks (the claim key) for the same occurrence.
+ *
+ * @example
+ * ```ts
+ * occurrences({ ...spec, every: 1_000 })(1_500); // 2000
+ * ```
+ */
+export function occurrences(spec: ScheduleSpec): (time: number) => number | null {
+  if (spec.every !== undefined) {
+    const every = spec.every;
+    return (time) => (Math.floor(time / every) + 1) * every;
+  }
+  const cron = new Cron(spec.cron ?? "", { paused: true, timezone: spec.timezone });
+  return (time) => cron.nextRun(new Date(time))?.getTime() ?? null;
+}
+
+/** Claims and fires every due occurrence of a schedule (once across processes). */
+async function fireDue(entry: ScheduleEntry, now: number, deps: RuntimeDeps, send: Send) {
+  while (entry.next !== null && entry.next <= now) {
+    const tickAt = entry.next;
+    // The store call comes before moving `next` on: if it throws (store
+    // unreachable), the occurrence is claimed on a later tick instead of lost.
+    const won = now - tickAt <= CATCH_UP_MS &&
+      await deps.store.claimTick(`schedule:${entry.spec.id}`, tickAt);
+    entry.next = entry.after(tickAt);
+    if (!won) continue;
+    send({
+      type: "task.enqueue",
+      request: {
+        type: entry.spec.task,
+        payload: { ...entry.spec.payload, schedule: entry.spec.id, tick: tickAt } as Json,
+        queue: entry.spec.queue,
+        priority: entry.spec.priority,
+        correlationId: `schedule:${entry.spec.id}:${tickAt}`,
+      },
+    });
+    send({
+      type: "event.emit",
+      init: {
+        type: "schedule.fired",
+        source: "/un/scheduler",
+        subject: entry.spec.id,
+        data: {
+          schedule: entry.spec.id,
+          tick: tickAt,
+          task: entry.spec.task,
+          lateMs: now - tickAt,
+        },
+      },
+    });
+  }
 }
 
 /** One tick's work; resolves with how long to sleep. */
@@ -66,31 +134,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
   const expired = await store.expireDue(now);
   if (expired.length) emitAll(transitionEvents(expired, "expiresAt passed"));
 
-  for (const entry of context.crons) {
-    if (entry.next === null || entry.next > now) continue;
-    const tickAt = entry.next;
-    entry.next = entry.cron.nextRun(new Date(now))?.getTime() ?? null;
-    if (!(await store.claimTick(`schedule:${entry.spec.id}`, tickAt))) continue;
-    send({
-      type: "task.enqueue",
-      request: {
-        type: entry.spec.task,
-        payload: { ...entry.spec.payload, schedule: entry.spec.id, tick: tickAt } as Json,
-        queue: entry.spec.queue,
-        priority: entry.spec.priority,
-        correlationId: `schedule:${entry.spec.id}:${tickAt}`,
-      },
-    });
-    send({
-      type: "event.emit",
-      init: {
-        type: "schedule.fired",
-        source: "/un/scheduler",
-        subject: entry.spec.id,
-        data: { schedule: entry.spec.id, tick: tickAt, task: entry.spec.task },
-      },
-    });
-  }
+  for (const entry of context.schedules) await fireDue(entry, now, deps, send);
 
   if (now >= context.nextCleanupAt) {
     context.nextCleanupAt = now + deps.config.scheduler.cleanupMs;
@@ -108,7 +152,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
 
   const tickMs = deps.config.scheduler.tickMs;
   const nextDue = await store.nextDueAt();
-  const cronNext = Math.min(...context.crons.map((c) => c.next ?? Infinity));
+  const cronNext = Math.min(...context.schedules.map((c) => c.next ?? Infinity));
   const wakeAt = Math.min(nextDue ?? Infinity, cronNext);
   return Math.max(5, Math.min(tickMs, wakeAt - deps.now()));
 }
@@ -137,7 +181,7 @@ export const schedulerMachine = setup({
   id: "scheduler",
   context: ({ input }) => ({
     deps: input.deps,
-    crons: makeCrons(input.deps),
+    schedules: makeSchedules(input.deps),
     nextCleanupAt: input.deps.now() + input.deps.config.scheduler.cleanupMs,
     delayMs: input.deps.config.scheduler.tickMs,
   }),

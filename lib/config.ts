@@ -5,6 +5,7 @@
  * gives one line naming the key, the value and what is allowed.
  */
 
+import { Cron } from "croner";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { UnError } from "./errors.ts";
@@ -136,12 +137,25 @@ export const sourceSchema = z.discriminatedUnion("kind", [
 const scheduleSchema = z.object({
   id,
   /** Cron expression (5 or 6 fields, seconds first when 6). */
-  cron: z.string().min(1),
+  cron: z.string().min(1).superRefine((value, ctx) => {
+    try {
+      new Cron(value, { paused: true });
+    } catch (err) {
+      ctx.addIssue({
+        code: "custom",
+        message: `is not a cron expression (${(err as Error).message})`,
+      });
+    }
+  }).optional(),
+  /** Or an interval ("1s", "5m"): fires at every multiple of it since the epoch, so all processes agree on the ticks. */
+  every: duration(1_000, 366 * 86_400_000).optional(),
   task: z.string().min(1),
   payload: z.record(z.string(), z.unknown()).default({}),
   queue: z.string().min(1).default("default"),
   priority: priority.default(5),
   timezone: z.string().optional(),
+}).refine((s) => (s.cron === undefined) !== (s.every === undefined), {
+  error: 'needs exactly one of "cron" or "every"',
 });
 
 const execCommandSchema = z.object({
@@ -206,6 +220,11 @@ export const configSchema = z.object({
     /** Retention clean-up interval. */
     cleanupMs: ms(100, 86_400_000).default(60_000),
     schedules: z.array(scheduleSchema).default([]),
+    /**
+     * Distributed mode: a source is scanned by the one process holding its lease;
+     * when that process dies, another takes the source over within this time.
+     */
+    sourceLeaseMs: ms(200, 600_000).default(15_000),
   }).prefault({}),
   supervisor: z.object({
     /** One-for-one restart intensity: at most maxRestarts within withinMs, then the process exits. */

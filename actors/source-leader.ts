@@ -1,0 +1,338 @@
+/**
+ * Source leadership (distributed mode): each source is scanned by exactly one
+ * process at a time, the one holding the store lease `source:<id>`.
+ *
+ * One leader actor runs in every process with scanners. Every `leaseMs / 4` it
+ * takes or renews the lease of each enabled source (leases live `leaseMs · 3/4`).
+ * A source it gains gets a scanner (`supervisor.spawn`, with the lease's fence in
+ * the scanner's input); a source it loses (another holder has the lease, or a
+ * renewal could not reach the store before the lease would run out), or that is
+ * disabled or deleted, gets its scanner stopped (`supervisor.stop`). So when a
+ * holder dies, its lease runs out at most `3/4 · leaseMs` later and the next
+ * round of another process, at most `leaseMs / 4` after that, takes it over:
+ * within one `leaseMs` in all.
+ *
+ * `leader.release` (sent on a clean shutdown) stops its scanners and frees its
+ * leases at once, so another process takes the sources over on its next round.
+ *
+ * The fence grows with every change of holder; it is passed to the scanner as
+ * `input.fence` so a scanner could refuse stale work later (scanners do not use
+ * it yet: a holder that stalls longer than its lease may briefly overlap with
+ * the next one).
+ */
+
+import { type AnyActorRef, assign, fromPromise, setup } from "xstate";
+import type { SourceSpec } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import { PROCESS_ID } from "../lib/events.ts";
+import type { Reply } from "../lib/messages.ts";
+import type { StoredSource } from "../lib/store/types.ts";
+import type { ChildSpec } from "./supervisor.ts";
+
+/** The leader's child id (and systemId) under the supervisor. */
+export const SOURCE_LEADER_ID = "source-leader";
+
+/** Input of the source leader. */
+export interface SourceLeaderInput {
+  deps: RuntimeDeps;
+  /** Builds the scanner child of a source this process now leads; null when it has no scanner for the kind. */
+  scannerChild(source: SourceSpec, fence: number): Promise<ChildSpec | null>;
+  /** Lease holder name; default {@link PROCESS_ID}. */
+  holder?: string;
+}
+
+/** Messages the source leader understands. */
+export type SourceLeaderEvent =
+  /** Sources changed (a `source.*` event): run a round now instead of at the next period. */
+  | { type: "leader.refresh" }
+  /** Stop leading: stop the scanners, free the leases; replies how many were freed. */
+  | { type: "leader.release"; reply: Reply<number> }
+  | { type: "debug.crash"; actor?: string };
+
+/** A source this process leads. */
+interface Held {
+  fence: number;
+  /** When the lease runs out unless renewed (epoch ms). */
+  until: number;
+  /** `updatedAt` of the definition the scanner runs, to restart it when the source is edited. */
+  updatedAt: number;
+}
+
+/** What one round decided; the machine applies it (so a stopped leader spawns nothing). */
+interface Round {
+  held: Record<string, Held>;
+  spawn: ChildSpec[];
+  stop: string[];
+}
+
+interface SourceLeaderContext {
+  deps: RuntimeDeps;
+  scannerChild: SourceLeaderInput["scannerChild"];
+  holder: string;
+  ttlMs: number;
+  periodMs: number;
+  held: Record<string, Held>;
+  /** A refresh came during a round: run another right after. */
+  again: boolean;
+  /** Releases asked for during a round. */
+  releases: Reply<number>[];
+}
+
+/**
+ * The lease name of a source.
+ *
+ * @example
+ * ```ts
+ * await store.acquireLease(sourceLease("inbox"), PROCESS_ID, 10_000, Date.now());
+ * ```
+ */
+export function sourceLease(id: string): string {
+  return `source:${id}`;
+}
+
+type RoundInput = Pick<
+  SourceLeaderContext,
+  "deps" | "scannerChild" | "holder" | "ttlMs" | "periodMs" | "held"
+>;
+
+/** One round: renew or take each enabled source's lease, drop what is gone or lost. */
+async function round(input: RoundInput): Promise<Round> {
+  const { deps, holder, held, ttlMs, periodMs } = input;
+  const { store, log } = deps;
+  const now = deps.now();
+  const next: Record<string, Held> = {};
+  const result: Round = { held: next, spawn: [], stop: [] };
+  // Keep a source whose renewal failed only while its lease surely outlives the next round.
+  const keepOrStop = (id: string) => {
+    if (now + periodMs < held[id].until) next[id] = held[id];
+    else result.stop.push(id);
+  };
+  let sources: StoredSource[];
+  try {
+    sources = (await store.listSources()).filter((s) => s.enabled);
+  } catch (error) {
+    log.warn("source leadership: cannot list sources", { error });
+    Object.keys(held).forEach(keepOrStop);
+    return result;
+  }
+  const enabled = new Set(sources.map((s) => s.id));
+  for (const id of Object.keys(held)) {
+    if (enabled.has(id)) continue;
+    result.stop.push(id);
+    await store.releaseLease(sourceLease(id), holder).catch(() => {});
+    log.info("source leadership released (source disabled or deleted)", { source: id });
+  }
+  await Promise.all(sources.map(async (source) => {
+    const mine = held[source.id];
+    let fence: number | null;
+    try {
+      fence = await store.acquireLease(sourceLease(source.id), holder, ttlMs, now);
+    } catch (error) {
+      if (mine) keepOrStop(source.id);
+      log.warn("source leadership: lease not renewed", { source: source.id, error });
+      return;
+    }
+    if (fence === null) {
+      if (mine) {
+        result.stop.push(source.id);
+        log.warn("source leadership lost: another process holds the lease", { source: source.id });
+      }
+      return;
+    }
+    const until = now + ttlMs;
+    if (mine && mine.fence === fence && mine.updatedAt === source.updatedAt) {
+      next[source.id] = { ...mine, until };
+      return;
+    }
+    const child = await input.scannerChild(source.spec as unknown as SourceSpec, fence);
+    if (!child) {
+      // No scanner for this kind here: leave the source to a process that has one.
+      await store.releaseLease(sourceLease(source.id), holder).catch(() => {});
+      if (mine) result.stop.push(source.id);
+      return;
+    }
+    result.spawn.push(child);
+    next[source.id] = { fence, until, updatedAt: source.updatedAt };
+    log.info(mine ? "source scanner restarted (definition changed)" : "source leadership gained", {
+      source: source.id,
+      fence,
+    });
+  }));
+  return result;
+}
+
+/** Frees every lease this process holds. */
+async function releaseAll(input: Pick<SourceLeaderContext, "deps" | "holder" | "held">) {
+  const ids = Object.keys(input.held);
+  await Promise.all(ids.map((id) => input.deps.store.releaseLease(sourceLease(id), input.holder)));
+  if (ids.length) input.deps.log.info("source leadership released", { sources: ids.join(",") });
+  return ids.length;
+}
+
+function supervisor(system: { get(id: string): AnyActorRef | undefined }) {
+  return system.get("supervisor");
+}
+
+/**
+ * The source leader actor logic (spawned by the runtime as
+ * {@link SOURCE_LEADER_ID} when the store is distributed and the role scans).
+ *
+ * @example
+ * ```ts
+ * const child: ChildSpec = {
+ *   id: SOURCE_LEADER_ID,
+ *   kind: "source-leader",
+ *   logic: sourceLeaderMachine,
+ *   input: { deps, scannerChild: async (source, fence) => makeScanner(source, fence) },
+ * };
+ * ```
+ */
+export const sourceLeaderMachine = setup({
+  types: {
+    context: {} as SourceLeaderContext,
+    input: {} as SourceLeaderInput,
+    events: {} as SourceLeaderEvent,
+  },
+  actors: {
+    round: fromPromise<Round, RoundInput>(({ input }) => round(input)),
+    release: fromPromise<number, Pick<SourceLeaderContext, "deps" | "holder" | "held">>(
+      ({ input }) => releaseAll(input),
+    ),
+  },
+  actions: {
+    apply: ({ system }, plan: Round) => {
+      const sup = supervisor(system);
+      for (const id of plan.stop) sup?.send({ type: "supervisor.stop", id: `source:${id}` });
+      for (const child of plan.spawn) {
+        // A restart (edited source, or a leader restarted by the supervisor) replaces the old scanner.
+        sup?.send({ type: "supervisor.stop", id: child.id });
+        sup?.send({ type: "supervisor.spawn", child });
+      }
+    },
+    hold: assign((_, plan: Round) => ({ held: plan.held })),
+    stopScanners: ({ context, system }) => {
+      const sup = supervisor(system);
+      for (const id of Object.keys(context.held)) {
+        sup?.send({ type: "supervisor.stop", id: `source:${id}` });
+      }
+    },
+    queueRelease: assign({
+      releases: ({ context, event }) =>
+        event.type === "leader.release" ? [...context.releases, event.reply] : context.releases,
+    }),
+    crash: () => {
+      throw new Error("fault injected into source-leader");
+    },
+  },
+  guards: {
+    releaseAsked: ({ context }) => context.releases.length > 0,
+    again: ({ context }) => context.again,
+  },
+  delays: { period: ({ context }) => context.periodMs },
+}).createMachine({
+  id: "source-leader",
+  context: ({ input }) => {
+    const leaseMs = input.deps.config.scheduler.sourceLeaseMs;
+    return {
+      deps: input.deps,
+      scannerChild: input.scannerChild,
+      holder: input.holder ?? PROCESS_ID,
+      ttlMs: Math.round(leaseMs * 3 / 4),
+      periodMs: Math.round(leaseMs / 4),
+      held: {},
+      again: false,
+      releases: [],
+    };
+  },
+  initial: "leading",
+  on: { "debug.crash": { actions: "crash" } },
+  states: {
+    leading: {
+      initial: "round",
+      on: { "leader.release": { target: "releasing", actions: "queueRelease" } },
+      states: {
+        round: {
+          entry: assign({ again: false }),
+          invoke: {
+            src: "round",
+            input: ({ context }) => context,
+            onDone: {
+              target: "check",
+              actions: [
+                { type: "apply", params: ({ event }) => event.output },
+                { type: "hold", params: ({ event }) => event.output },
+              ],
+            },
+            onError: {
+              target: "check",
+              actions: ({ context, event }) =>
+                context.deps.log.warn("source leadership round failed", { error: event.error }),
+            },
+          },
+          on: {
+            "leader.refresh": { actions: assign({ again: true }) },
+            // Let the round finish, so leases it takes are freed too.
+            "leader.release": { actions: "queueRelease" },
+          },
+        },
+        check: {
+          always: [
+            { guard: "releaseAsked", target: "#source-leader.releasing" },
+            { guard: "again", target: "round" },
+            { target: "waiting" },
+          ],
+        },
+        waiting: {
+          after: { period: "round" },
+          on: { "leader.refresh": "round" },
+        },
+      },
+    },
+    releasing: {
+      entry: "stopScanners",
+      invoke: {
+        src: "release",
+        input: ({ context }) => context,
+        onDone: {
+          target: "released",
+          actions: ({ context, event }) => context.releases.forEach((r) => r.resolve(event.output)),
+        },
+        onError: {
+          target: "released",
+          actions: ({ context, event }) => context.releases.forEach((r) => r.reject(event.error)),
+        },
+      },
+    },
+    released: {
+      entry: assign({ held: {}, releases: [] }),
+      on: { "leader.release": { actions: ({ event }) => event.reply.resolve(0) } },
+    },
+  },
+});
+
+/**
+ * Asks a leader to release its sources and waits (at most `timeoutMs`).
+ *
+ * @example
+ * ```ts
+ * const leader = supervisor.system.get(SOURCE_LEADER_ID);
+ * if (leader) await releaseLeadership(leader, 5_000);
+ * ```
+ */
+export function releaseLeadership(leader: AnyActorRef, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`source leader did not release within ${timeoutMs}ms`)),
+      timeoutMs,
+    );
+    const done = <T>(fn: (value: T) => void) => (value: T) => {
+      clearTimeout(timer);
+      fn(value);
+    };
+    const event: SourceLeaderEvent = {
+      type: "leader.release",
+      reply: { resolve: done(resolve), reject: done(reject) },
+    };
+    leader.send(event);
+  });
+}
