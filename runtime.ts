@@ -22,7 +22,7 @@ import { EventBus } from "./lib/bus.ts";
 import type { Config, SourceSpec } from "./lib/config.ts";
 import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
-import { EventLog } from "./lib/event-log.ts";
+import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
 import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
@@ -100,7 +100,9 @@ export class Runtime implements ControlPlane {
     );
     this.#eventLog = new EventLog(
       opened.store,
-      (error, count) => log.error("event log write failed", { events: count, error }),
+      (error, count) =>
+        log.error("event log write failed; events dropped", { events: count, error }),
+      { bufferMax: config.events.bufferMax, onStatus: (status) => logEventLogStatus(log, status) },
     );
   }
 
@@ -184,7 +186,10 @@ export class Runtime implements ControlPlane {
           const type = ev.event.type as string;
           if (type.startsWith("xstate.")) return;
           this.#inspector.record(
-            actorId(ev.sourceRef) ?? "external",
+            // Messages sent with ref.send() carry no sender; one going down the
+            // tree comes from the receiver's parent (the supervisor or the pool).
+            actorId(ev.sourceRef) ?? actorId((ev.actorRef as { _parent?: unknown })._parent) ??
+              "external",
             actorId(ev.actorRef) ?? "?",
             type,
             summarize(ev.event as RuntimeMessage),
@@ -398,6 +403,10 @@ export class Runtime implements ControlPlane {
         problems.push(`actor ${a.id} is ${a.state}`);
       }
     }
+    const buffered = this.#eventLog.failingSince === null ? 0 : this.#eventLog.pending;
+    if (buffered > 0) {
+      problems.push(`${buffered} events buffered in this process until the store takes them`);
+    }
     if (this.#stopping) problems.push("stopping");
     return {
       status: problems.length ? "degraded" : "ok",
@@ -415,6 +424,18 @@ export class Runtime implements ControlPlane {
     const samples: Sample[] = [
       { name: "un_up", help: "1 while the runtime runs", type: "gauge", value: 1 },
       ...this.counters.samples("un_events_total", "Events delivered on the bus, by type"),
+      {
+        name: "un_events_buffered",
+        help: "Events waiting in this process to be written to the event log",
+        type: "gauge",
+        value: this.#eventLog.pending,
+      },
+      {
+        name: "un_events_dropped_total",
+        help: "Events dropped because the store was unreachable and the buffer was full",
+        type: "counter",
+        value: this.#eventLog.dropped,
+      },
     ];
     try {
       const queues = await this.store.queueCounts();
@@ -491,10 +512,37 @@ export class Runtime implements ControlPlane {
     }
     this.#unsubscribe.forEach((off) => off());
     this.#supervisor.stop();
-    await this.#eventLog.flush().catch(() => {});
+    // Never waits on a store that is gone: what it will not take is reported lost.
+    await this.#eventLog.close();
     await this.opened.close();
     log.info("stopped", { reason });
     this.#resolveDone(reason);
+  }
+}
+
+/** One log line per event-log outage report (see lib/event-log.ts). */
+function logEventLogStatus(log: Logger, status: EventLogStatus): void {
+  switch (status.kind) {
+    case "buffering":
+      return log.warn("event log: store unreachable; buffering events until it is back", {
+        waiting: status.waiting,
+        error: status.error,
+      });
+    case "dropping":
+      return log.error("event log: buffer full; dropping events until the store is back", {
+        bufferMax: status.bufferMax,
+      });
+    case "flushed":
+      return log.info("event log: store back; buffered events written", {
+        written: status.written,
+        dropped: status.dropped,
+        outageMs: status.outageMs,
+      });
+    case "lost":
+      return log.error("event log: store still unreachable at shutdown; buffered events lost", {
+        count: status.count,
+        error: status.error,
+      });
   }
 }
 
