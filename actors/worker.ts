@@ -11,6 +11,7 @@
 
 import { assign, fromPromise, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import { UnavailableError } from "../lib/errors.ts";
 import type { EventInit } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { type AbortReason, type RunOutcome, type RunResult, runTask } from "../lib/run-task.ts";
@@ -65,6 +66,19 @@ function claimNext(deps: RuntimeDeps, workerId: string): Promise<Task | null> {
   });
 }
 
+/**
+ * A failed claim sends the worker idle; it tries again on the next wake or
+ * idle poll (at most {@link IDLE_POLL_MS} later), so an outage costs one cheap
+ * refused claim per worker per second, and work resumes within a second of
+ * the store. A store that is away is logged once by the store itself, so
+ * here it is only a debug line; anything else is worth a warning.
+ */
+function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null {
+  const level = error instanceof UnavailableError ? "debug" : "warn";
+  deps.log[level]("claim failed", { worker: workerId, error });
+  return null;
+}
+
 function toSupervisor(
   system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
   message: RuntimeMessage,
@@ -100,7 +114,12 @@ export const workerMachine = setup({
         signal: input.signal,
         emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
         ready: (count) => toSupervisor(system, { type: "task.ready", count }),
-        claimNext: () => input.mayClaim() ? claimNext(input.deps, input.id) : Promise.resolve(null),
+        claimNext: () =>
+          input.mayClaim()
+            ? claimNext(input.deps, input.id).catch((error) =>
+              claimFailed(input.deps, input.id, error)
+            )
+            : Promise.resolve(null),
       })
     ),
   },
@@ -156,8 +175,7 @@ export const workerMachine = setup({
         ],
         onError: {
           target: "idle",
-          actions: ({ context, event }) =>
-            context.deps.log.warn("claim failed", { worker: context.id, error: event.error }),
+          actions: ({ context, event }) => claimFailed(context.deps, context.id, event.error),
         },
       },
       on: { retire: { actions: assign({ retiring: true }) } },

@@ -248,6 +248,11 @@ export const configSchema = z.object({
   events: z.object({
     maxCount: int(100, 100_000_000).default(100_000),
     maxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
+    /**
+     * Events a process keeps in memory while the store (Redis) is unreachable;
+     * beyond it publishes get 503 and internal events are dropped (counted).
+     */
+    bufferMax: int(1, 10_000_000).default(10_000),
   }).prefault({}),
   retention: z.object({
     maxFinishedTasks: int(0, 100_000_000).default(10_000),

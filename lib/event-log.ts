@@ -4,78 +4,289 @@
  * transaction is 4× slower than batches (PLATFORM.md). `append` resolves once
  * the event's batch is stored, so `POST /un/events/publish` answers only for
  * logged events.
+ *
+ * When the store cannot be reached (an UnavailableError: Redis is away),
+ * events are kept in a bounded local buffer and written, in order, once it is
+ * back (retries back off from `retryBaseMs` to `retryMaxMs`). Meanwhile
+ * `append` resolves as soon as its event is in the buffer; with the buffer
+ * full it rejects with an UnavailableError (503), and `write` drops the event,
+ * counted in {@link EventLog.dropped} and reported once per outage: never
+ * silently. Any other write error is not worth a retry: the batch is reported
+ * to `onError` and dropped, so one bad batch cannot block the log.
  */
 
+import { UnavailableError } from "./errors.ts";
 import type { CloudEvent } from "./events.ts";
 import type { Store } from "./store/types.ts";
 
 const MAX_BATCH = 1_000;
 
 /**
- * Batches appends to the store's event log.
+ * What an {@link EventLog} reports about outages, once each:
+ * - `buffering`: a write failed because the store is unreachable; events are
+ *   kept (`waiting`) and retried;
+ * - `dropping`: the buffer is full; events that cannot wait are dropped until
+ *   it drains;
+ * - `flushed`: the store is back and the buffer is written (`written` events,
+ *   `dropped` during the outage, after `outageMs`);
+ * - `lost`: at close the store was still unreachable; `count` buffered events
+ *   were never written.
  *
  * @example
  * ```ts
- * const log = new EventLog(store, (err) => console.error(err));
- * await log.append(event); // stored
- * await log.flush();
+ * const onStatus = (s: EventLogStatus) => s.kind === "buffering" && console.warn(`${s.waiting} events wait`);
+ * ```
+ */
+export type EventLogStatus =
+  | { kind: "buffering"; waiting: number; error: unknown }
+  | { kind: "dropping"; bufferMax: number }
+  | { kind: "flushed"; written: number; dropped: number; outageMs: number }
+  | { kind: "lost"; count: number; error: unknown };
+
+/**
+ * Options of an {@link EventLog}.
+ *
+ * @example
+ * ```ts
+ * const options: EventLogOptions = { bufferMax: 10_000, onStatus: (s) => console.log(s.kind) };
+ * ```
+ */
+export interface EventLogOptions {
+  /** Most events kept while the store is unreachable (default 10 000). */
+  bufferMax?: number;
+  /** First retry delay after a failed write (default 100 ms); doubles up to `retryMaxMs`. */
+  retryBaseMs?: number;
+  /** Longest retry delay (default 1 000 ms), so the log catches up within a second of the store. */
+  retryMaxMs?: number;
+  /** Outage reports (see {@link EventLogStatus}). */
+  onStatus?: (status: EventLogStatus) => void;
+}
+
+interface Entry {
+  event: CloudEvent;
+  waiter: { resolve: () => void; reject: (e: unknown) => void } | null;
+}
+
+interface Outage {
+  since: number;
+  attempts: number;
+  error: unknown;
+  written: number;
+  dropped: number;
+}
+
+/**
+ * Batches appends to the store's event log, and buffers them while the store
+ * is unreachable.
+ *
+ * @example
+ * ```ts
+ * const log = new EventLog(store, (err) => console.error(err), { bufferMax: 10_000 });
+ * await log.append(event); // stored (or buffered while the store is away)
+ * await log.close(); // writes what it can, reports the rest
  * ```
  */
 export class EventLog {
-  #pending: CloudEvent[] = [];
-  #waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Events not yet stored, oldest first. */
+  #queue: Entry[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #inflight: Promise<void> = Promise.resolve();
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #writing = false;
+  #outage: Outage | null = null;
+  #dropped = 0;
+  #idle: Array<() => void> = [];
+  readonly #bufferMax: number;
+  readonly #retryBaseMs: number;
+  readonly #retryMaxMs: number;
+  readonly #onStatus: (status: EventLogStatus) => void;
 
   constructor(
     private readonly store: Store,
     private readonly onError: (error: unknown, count: number) => void,
-  ) {}
+    options: EventLogOptions = {},
+  ) {
+    this.#bufferMax = options.bufferMax ?? 10_000;
+    this.#retryBaseMs = options.retryBaseMs ?? 100;
+    this.#retryMaxMs = options.retryMaxMs ?? 1_000;
+    this.#onStatus = options.onStatus ?? (() => {});
+  }
 
-  /** Queues an event; the promise settles when its batch is written. */
+  /**
+   * Queues an event; the promise settles when its batch is written, or, while
+   * the store is unreachable, once the event is in the buffer. Rejects with
+   * an UnavailableError when the buffer is full.
+   */
   append(event: CloudEvent): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    this.write(event);
-    return done;
-  }
-
-  /** Queues an event without waiting for it (write failures are reported to `onError`). */
-  write(event: CloudEvent): void {
-    this.#pending.push(event);
-    if (this.#pending.length >= MAX_BATCH) this.#write();
-    else if (this.#timer === null) this.#timer = setTimeout(() => this.#write(), 0);
-  }
-
-  /** Writes whatever is pending and waits for every write in flight. */
-  async flush(): Promise<void> {
-    this.#write();
-    await this.#inflight;
-  }
-
-  /** Events waiting to be written. */
-  get pending(): number {
-    return this.#pending.length;
-  }
-
-  #write(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+    if (this.#full()) {
+      const waiting = this.#queue.length;
+      return Promise.reject(
+        new UnavailableError(
+          `event buffer full (${waiting} events waiting for the store); ` +
+            "try again when /health is ok",
+          { waiting, bufferMax: this.#bufferMax },
+        ),
+      );
     }
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    const waiters = this.#waiters;
-    this.#pending = [];
-    this.#waiters = [];
-    // Writes stay in order: each batch waits for the previous one.
-    this.#inflight = this.#inflight.then(() =>
-      this.store.appendEvents(batch).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (err) => {
-          this.onError(err, batch.length);
-          waiters.forEach((w) => w.reject(err));
-        },
-      )
-    );
+    if (this.#outage) {
+      this.#queue.push({ event, waiter: null });
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, waiter: { resolve, reject } });
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Queues an event without waiting for it. Returns false when the buffer is
+   * full and the event was dropped (counted and reported, see the class docs).
+   */
+  write(event: CloudEvent): boolean {
+    if (this.#full()) {
+      this.#drop();
+      return false;
+    }
+    this.#queue.push({ event, waiter: null });
+    this.#schedule();
+    return true;
+  }
+
+  /**
+   * Writes whatever is waiting now (also a buffer kept for an unreachable
+   * store: one more try at once) and resolves when that attempt ends.
+   */
+  async flush(): Promise<void> {
+    if (this.#retryTimer !== null) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+    }
+    if (!this.#writing) void this.#pump();
+    if (this.#writing) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Flushes, then gives up on what the store would still not take (reported
+   * as `lost`), so a shutdown during an outage ends. Resolves with the number
+   * of events lost.
+   */
+  async close(): Promise<number> {
+    await this.flush();
+    const count = this.#queue.length;
+    if (count > 0) {
+      if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      const error = this.#outage?.error ?? new Error("the store did not take the events");
+      for (const entry of this.#queue) entry.waiter?.reject(error);
+      this.#queue = [];
+      this.#onStatus({ kind: "lost", count, error });
+    }
+    return count;
+  }
+
+  /** Events waiting to be written (in the buffer while the store is unreachable). */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Events dropped because the buffer was full, since the start. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Epoch ms since which the store has refused writes, or null while they succeed. */
+  get failingSince(): number | null {
+    return this.#outage?.since ?? null;
+  }
+
+  #full(): boolean {
+    // The bound applies while the store is away: with the store up the queue
+    // drains every macrotask, and a burst (a first scan) must not be cut.
+    return this.#outage !== null && this.#queue.length >= this.#bufferMax;
+  }
+
+  #drop(): void {
+    this.#dropped++;
+    const outage = this.#outage!;
+    if (outage.dropped++ === 0) this.#onStatus({ kind: "dropping", bufferMax: this.#bufferMax });
+  }
+
+  #schedule(): void {
+    // While writing, the loop takes new events next; during an outage the
+    // retry timer does.
+    if (this.#writing || this.#retryTimer !== null) return;
+    if (this.#queue.length >= MAX_BATCH) {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
+      void this.#pump();
+    } else if (this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        void this.#pump();
+      }, 0);
+    }
+  }
+
+  /** Writes batches, in order, until the queue is empty or the store is unreachable. */
+  async #pump(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.slice(0, MAX_BATCH);
+        try {
+          await this.store.appendEvents(batch.map((entry) => entry.event));
+        } catch (error) {
+          if (error instanceof UnavailableError) {
+            this.#keep(error);
+            return;
+          }
+          this.#queue.splice(0, batch.length);
+          this.onError(error, batch.length);
+          batch.forEach((entry) => entry.waiter?.reject(error));
+          continue;
+        }
+        this.#queue.splice(0, batch.length);
+        batch.forEach((entry) => entry.waiter?.resolve());
+        if (this.#outage) this.#outage.written += batch.length;
+      }
+      this.#recovered();
+    } finally {
+      this.#writing = false;
+      const idle = this.#idle;
+      this.#idle = [];
+      idle.forEach((resolve) => resolve());
+    }
+  }
+
+  /** A write failed for want of the store: keep everything queued and retry later. */
+  #keep(error: unknown): void {
+    if (this.#outage === null) {
+      this.#outage = { since: Date.now(), attempts: 0, error, written: 0, dropped: 0 };
+      this.#onStatus({ kind: "buffering", waiting: this.#queue.length, error });
+    }
+    const outage = this.#outage;
+    outage.error = error;
+    // Publishers waiting for this write get their answer now: in the buffer.
+    for (const entry of this.#queue) {
+      entry.waiter?.resolve();
+      entry.waiter = null;
+    }
+    const delay = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** outage.attempts++);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.#pump();
+    }, delay);
+  }
+
+  #recovered(): void {
+    const outage = this.#outage;
+    if (outage === null) return;
+    this.#outage = null;
+    this.#onStatus({
+      kind: "flushed",
+      written: outage.written,
+      dropped: outage.dropped,
+      outageMs: Date.now() - outage.since,
+    });
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import type { RuntimeDeps } from "./deps.ts";
-import { LeaseLostError, PermanentError } from "./errors.ts";
+import { LeaseLostError, PermanentError, UnavailableError } from "./errors.ts";
 import type { EventInit, Json } from "./events.ts";
 import type { HandlerContext } from "./handlers/types.ts";
 import type { FinishResult } from "./store/types.ts";
@@ -91,28 +91,43 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
     timeoutMs,
   );
   const leaseMs = deps.config.workers.leaseMs;
+  // Renewals keep failing while the store is away: said once per attempt. The
+  // attempt goes on; if the lease runs out meanwhile, the fence refuses its
+  // late result and the reaper hands the task to another worker.
+  let renewFailed = false;
   const renewal = deps.faults.noRenew ? null : setInterval(async () => {
     try {
       const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
       if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
+      else if (renewFailed) log.info("lease renewed again", { task: task.id });
+      renewFailed = false;
     } catch (err) {
-      log.warn("lease renewal failed", { task: task.id, error: err });
+      if (!renewFailed) {
+        log.warn("lease renewal failed; still trying", { task: task.id, error: err });
+      }
+      renewFailed = true;
     }
   }, Math.max(50, Math.floor(leaseMs / 3)));
 
   options.emit(taskEvent("started", task, { workerId }));
   let outcome: RunOutcome;
+  let recording = false;
   try {
     const result = await callHandler(options, controller.signal);
+    recording = true;
     outcome = await settle(options, () => store.complete(task.id, task.fence, result, deps.now()), {
       kind: "succeeded",
       extra: { durationMs: deps.now() - started, result: summarize(result) },
     });
     if (outcome === "succeeded") {
-      void store.recordRun(task.type, deps.now() - started, true, deps.now());
+      store.recordRun(task.type, deps.now() - started, true, deps.now()).catch(() => {});
     }
   } catch (err) {
-    outcome = await onFailure(options, err, controller.signal.reason, started);
+    // A store that cannot record the success (Redis away) is no handler
+    // failure: the task stays leased and comes back through the reaper.
+    outcome = recording && err instanceof UnavailableError
+      ? unrecorded(options, err)
+      : await onFailure(options, err, controller.signal.reason, started);
   } finally {
     clearTimeout(timeout);
     if (renewal !== null) clearInterval(renewal);
@@ -231,7 +246,8 @@ async function onFailure(
     attempt: task.attempts,
     ...(permanent ? { permanent: true } : {}),
   };
-  void deps.store.recordRun(task.type, now - started, false, now);
+  // Learned scores are best effort: a store that is away must not reject unhandled.
+  deps.store.recordRun(task.type, now - started, false, now).catch(() => {});
   const backoff = {
     baseMs: deps.config.workers.backoffBaseMs,
     maxMs: deps.config.workers.backoffMaxMs,
@@ -277,12 +293,16 @@ async function safely(options: RunTaskOptions, fn: () => Promise<RunOutcome>): P
   try {
     return await fn();
   } catch (err) {
-    options.deps.log.error("could not record the task's outcome; its lease will expire", {
-      task: options.task.id,
-      error: err,
-    });
-    return "lease-lost";
+    return unrecorded(options, err);
   }
+}
+
+function unrecorded(options: RunTaskOptions, err: unknown): RunOutcome {
+  options.deps.log.error("could not record the task's outcome; its lease will expire", {
+    task: options.task.id,
+    error: err,
+  });
+  return "lease-lost";
 }
 
 /** Results are kept on the task; events carry only a short form. */

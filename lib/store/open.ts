@@ -30,7 +30,21 @@ export interface OpenedStore {
 export async function openStore(config: Config, log: Logger): Promise<OpenedStore> {
   if (config.redis.url) {
     const { RedisStore } = await import("./redis.ts");
-    const store = await RedisStore.open({ url: config.redis.url, prefix: config.redis.prefix });
+    const store = await RedisStore.open({
+      url: config.redis.url,
+      prefix: config.redis.prefix,
+      // Once per outage, not per failed command: commands fail fast meanwhile
+      // (503 on the API, workers idle) and ioredis reconnects on its own.
+      onConnection: (change) =>
+        change.up
+          ? log.info("redis connection is back; work resumes", { downMs: change.downMs })
+          : log.warn(
+            "redis connection lost; the API answers 503 and workers wait until it is back",
+            {
+              reason: change.reason,
+            },
+          ),
+    });
     return {
       store,
       embedded: false,

@@ -9,7 +9,6 @@
  * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination.
  */
 
-import { Redis } from "ioredis";
 import type { CloudEvent, Json } from "../events.ts";
 import { UnavailableError } from "../errors.ts";
 import type { NewTask, Task, TaskError } from "../tasks.ts";
@@ -28,6 +27,7 @@ import type {
   TypeStats,
 } from "./types.ts";
 import { guarded, type RedisContext } from "./redis/context.ts";
+import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
 import { redisKeys } from "./redis/keys.ts";
 import { loadScripts } from "./redis/scripts.ts";
 import { Batcher } from "./redis/batcher.ts";
@@ -53,7 +53,15 @@ export interface RedisStoreOptions {
   url: string;
   /** Prefix of every key (default `un:`), so several apps can share one Redis. */
   prefix?: string;
+  /**
+   * Told once when the connection is lost and once when it is back (ioredis
+   * reconnects on its own meanwhile; commands fail fast with UnavailableError).
+   */
+  onConnection?: (change: ConnectionChange) => void;
 }
+
+/** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
+const QUIT_TIMEOUT_MS = 1_000;
 
 /**
  * {@link Store} on Redis (ioredis).
@@ -74,8 +82,11 @@ export class RedisStore implements Store {
   // What this instance claimed: its complete needs no copy of the task back.
   readonly #claimed = new ClaimedTasks(10_000);
 
-  private constructor(ctx: RedisContext) {
+  readonly #watch: ConnectionWatch;
+
+  private constructor(ctx: RedisContext, watch: ConnectionWatch) {
     this.#ctx = ctx;
+    this.#watch = watch;
     this.#claims = new Batcher((requests) => leases.claimMany(ctx, this.#claimed, requests));
     this.#completes = new Batcher((calls) => leases.completeMany(ctx, this.#claimed, calls));
   }
@@ -85,24 +96,16 @@ export class RedisStore implements Store {
    * {@link UnavailableError} when Redis cannot be reached.
    */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
-    const redis = new Redis(options.url, {
-      lazyConnect: true,
-      // Fail fast while disconnected instead of queueing: callers (workers,
-      // routes, /health) decide what to do when Redis is away.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectionName: "un-store",
-      // No auto-pipelining: claims and completes are grouped by the batcher,
-      // whose two halves must reach Redis as separate writes (see batcher.ts).
-      enableAutoPipelining: false,
-    });
-    // ioredis reconnects on its own; without a listener it logs every error.
-    redis.on("error", () => {});
+    const redis = createClient(options.url);
+    // Listening from the start also keeps ioredis from printing every
+    // reconnect error itself.
+    const watch = new ConnectionWatch(redis, options.onConnection ?? (() => {}));
     try {
       await redis.connect();
       const scripts = await loadScripts(redis);
-      return new RedisStore({ redis, keys: redisKeys(options.prefix ?? "un:"), scripts });
+      return new RedisStore({ redis, keys: redisKeys(options.prefix ?? "un:"), scripts }, watch);
     } catch (error) {
+      watch.closing();
       redis.disconnect();
       const reason = error instanceof Error ? error.message : String(error);
       throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
@@ -256,17 +259,42 @@ export class RedisStore implements Store {
     return coordination.claimTick(this.#ctx, name, tick);
   }
 
+  /**
+   * Answers when Redis does; during an outage it fails at once with an
+   * UnavailableError naming the cause and how long Redis has been away.
+   */
   async ping(): Promise<void> {
+    const since = this.#watch.downSince;
+    if (since !== null) {
+      const seconds = ((Date.now() - since) / 1_000).toFixed(1);
+      const reason = this.#watch.reason ?? "not connected";
+      throw new UnavailableError(`redis is unreachable (${reason}) for ${seconds}s`, {
+        op: "ping",
+        reason,
+        downSince: new Date(since).toISOString(),
+      });
+    }
     await guarded({ op: "ping" }, () => this.#ctx.redis.ping());
   }
 
-  /** Closes the connection (waits for replies in flight). Safe to call twice. */
+  /**
+   * Closes the connection: waits (briefly) for replies in flight, and never
+   * hangs on a Redis that is gone. Safe to call twice.
+   */
   async close(): Promise<void> {
     const { redis } = this.#ctx;
     if (redis.status === "end") return;
+    this.#watch.closing();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
     try {
-      await redis.quit();
+      await Promise.race([redis.quit(), timedOut]);
     } catch {
+      // Not connected: nothing to wait for.
+    } finally {
+      clearTimeout(timer);
+      // Also stops reconnecting when QUIT failed or was not answered in time
+      // (harmless after a QUIT that was answered).
       redis.disconnect();
     }
   }

@@ -3,7 +3,7 @@
  * the loaded scripts, plus the one place Redis errors become typed errors.
  */
 
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { RedisKeys } from "./keys.ts";
 import { type ErrorContext, storeError } from "./errors.ts";
 import type { ScriptName, Scripts } from "./scripts.ts";
@@ -36,6 +36,28 @@ export async function guarded<T>(context: ErrorContext, call: () => Promise<T>):
   } catch (error) {
     throw storeError(error, context);
   }
+}
+
+/**
+ * Runs a pipeline (or MULTI) and returns its replies in order. ioredis
+ * resolves a pipeline even when its commands failed (during an outage each
+ * entry holds "not connected"): the first failure is thrown, typed, instead
+ * of reading as an empty reply.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = await execAll({ op: "queueCounts" }, ctx.redis.pipeline().get("a").get("b"));
+ * ```
+ */
+export async function execAll(
+  context: ErrorContext,
+  pipeline: ChainableCommander,
+): Promise<unknown[]> {
+  const replies = await guarded(context, () => pipeline.exec());
+  return (replies ?? []).map(([error, value]) => {
+    if (error) throw storeError(error, context);
+    return value;
+  });
 }
 
 /**

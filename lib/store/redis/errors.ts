@@ -11,6 +11,7 @@ import {
   UnavailableError,
   ValidationError,
 } from "../../errors.ts";
+import { connectionReason } from "./connection.ts";
 
 /**
  * What a failing call was about, so its error can name it.
@@ -34,10 +35,34 @@ const CONFLICT_HINTS: Record<string, string> = {
 };
 
 /**
+ * Replies of a Redis that is up but cannot serve now: loading its data after
+ * a restart, busy with a long script, a replica cut off from its primary,
+ * out of memory, or unable to persist. Worth a retry, like an outage.
+ */
+const REFUSING = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|OOM|TRYAGAIN|CLUSTERDOWN) /;
+
+/**
+ * The error of a call that could not reach Redis.
+ *
+ * @example
+ * ```ts
+ * throw unreachable("not connected", { op: "enqueue" });
+ * // UnavailableError: redis is unreachable (not connected); try again when /health is ok
+ * ```
+ */
+export function unreachable(reason: string, context: ErrorContext): UnavailableError {
+  return new UnavailableError(`redis is unreachable (${reason}); try again when /health is ok`, {
+    op: context.op,
+    reason,
+  });
+}
+
+/**
  * Maps an error of a Redis call to the store's typed errors: a script's
  * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `VALIDATION <json>` and
- * `CYCLE <json>` replies, and connection failures (→ UnavailableError).
- * Anything else is returned as it is.
+ * `CYCLE <json>` replies, and connection failures or a Redis that cannot
+ * serve now (LOADING, BUSY, OOM…) → UnavailableError (503). Anything else is
+ * returned as it is.
  *
  * @example
  * ```ts
@@ -47,7 +72,16 @@ const CONFLICT_HINTS: Record<string, string> = {
 export function storeError(error: unknown, context: ErrorContext): unknown {
   if (!(error instanceof Error)) return error;
   if (error.name !== "ReplyError") {
-    return new UnavailableError(`redis is unreachable: ${error.message}`, { op: context.op });
+    const reason = connectionReason(error);
+    // Anything else is a bug of ours (a bad reply, a TypeError): kept as it
+    // is, so it is logged as one and not passed off as an outage.
+    return reason === null ? error : unreachable(reason, context);
+  }
+  if (REFUSING.test(error.message)) {
+    return new UnavailableError(
+      `redis cannot serve the request now (${error.message}); try again when /health is ok`,
+      { op: context.op },
+    );
   }
   // Redis puts "ERR " before a script's error_reply text.
   const text = error.message.replace(/^ERR /, "");

@@ -7,7 +7,7 @@
 
 import type { Json } from "../../events.ts";
 import type { FileEntry, StoredSource } from "../types.ts";
-import { guarded, type RedisContext } from "./context.ts";
+import { execAll, guarded, type RedisContext } from "./context.ts";
 
 /**
  * Every source, ordered by createdAt then id.
@@ -61,12 +61,13 @@ export async function putSource(ctx: RedisContext, source: StoredSource): Promis
  * ```
  */
 export async function deleteSource(ctx: RedisContext, id: string): Promise<boolean> {
-  const replies = await guarded({ op: "deleteSource" }, () =>
+  const replies = await execAll(
+    { op: "deleteSource" },
     ctx.redis.multi()
       .hdel(ctx.keys.sources, id)
-      .del(ctx.keys.sourceState(id), ctx.keys.files(id))
-      .exec());
-  return Number(replies?.[0]?.[1] ?? 0) === 1;
+      .del(ctx.keys.sourceState(id), ctx.keys.files(id)),
+  );
+  return Number(replies[0] ?? 0) === 1;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { NewTask, Task } from "../../tasks.ts";
 import { TASK_STATES } from "../../tasks.ts";
 import type { EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
 import { createdFields, decodeTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
-import { guarded, type RedisContext, runTaskScript } from "./context.ts";
+import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";
 import { asList, asOptionalTask, asTask } from "./replies.ts";
 
 /** Entries of the task index a listTasks page looks at. */
@@ -115,10 +115,10 @@ export async function tasksNearDeadline(
   if (ids.length === 0) return [];
   const pipeline = ctx.redis.pipeline();
   for (const id of ids) pipeline.hmget(ctx.keys.task(id), ...REPLY_FIELDS);
-  const replies = await guarded({ op: "tasksNearDeadline" }, () => pipeline.exec());
+  const replies = await execAll({ op: "tasksNearDeadline" }, pipeline);
   const tasks: Task[] = [];
-  for (const [error, values] of replies ?? []) {
-    const task = error ? null : asOptionalTask(values, "tasksNearDeadline");
+  for (const values of replies) {
+    const task = asOptionalTask(values, "tasksNearDeadline");
     if (task) tasks.push(task);
   }
   return tasks;
@@ -141,9 +141,8 @@ export async function queueCounts(ctx: RedisContext): Promise<Record<string, Que
   const queues = await guarded({ op: "queueCounts" }, () => redis.smembers(keys.queues));
   const pipeline = redis.pipeline().hgetall(keys.counts);
   for (const queue of queues) pipeline.zcard(keys.queued(queue)).zcard(keys.running(queue));
-  const replies = (await guarded({ op: "queueCounts" }, () => pipeline.exec())) ?? [];
-  const [countsError, counts] = replies[0] ?? [null, {}];
-  if (countsError) throw countsError;
+  const replies = await execAll({ op: "queueCounts" }, pipeline);
+  const counts = replies[0] ?? {};
   const out: Record<string, QueueCounts> = {};
   const add = (queue: string, state: keyof QueueCounts, n: number) => {
     if (n > 0) (out[queue] ??= emptyCounts())[state] = n;
@@ -153,8 +152,8 @@ export async function queueCounts(ctx: RedisContext): Promise<Record<string, Que
     add(field.slice(bar + 1), field.slice(0, bar) as keyof QueueCounts, Number(value));
   }
   queues.forEach((queue, i) => {
-    add(queue, "queued", Number(replies[1 + 2 * i]?.[1] ?? 0));
-    add(queue, "running", Number(replies[2 + 2 * i]?.[1] ?? 0));
+    add(queue, "queued", Number(replies[1 + 2 * i] ?? 0));
+    add(queue, "running", Number(replies[2 + 2 * i] ?? 0));
   });
   return out;
 }
