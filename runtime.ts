@@ -245,7 +245,11 @@ export class Runtime implements ControlPlane {
     if (!HAS_SCANNERS.includes(this.role) || this.#stopping) return;
     if (this.distributed) {
       // The leader (re)starts or stops the scanner if this process leads the source.
-      this.#supervisor.system.get(SOURCE_LEADER_ID)?.send({ type: "leader.refresh" });
+      this.#supervisor.system.get(SOURCE_LEADER_ID)?.send({
+        type: "leader.refresh",
+        source: id,
+        deleted: type === "source.deleted",
+      });
       return;
     }
     this.#supervisor.send({ type: "supervisor.stop", id: `source:${id}` });

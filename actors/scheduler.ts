@@ -29,7 +29,14 @@ export interface SchedulerInput {
 /** Messages the scheduler understands. */
 export type SchedulerEvent = { type: "scheduler.wake" } | { type: "debug.crash" };
 
-/** How late a missed occurrence may still fire; older ones are skipped. */
+/**
+ * How late a missed occurrence may still fire; older ones are skipped.
+ *
+ * @example
+ * ```ts
+ * const fires = Date.now() - occurrence <= CATCH_UP_MS;
+ * ```
+ */
 export const CATCH_UP_MS = 60_000;
 
 interface ScheduleEntry {

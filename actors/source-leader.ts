@@ -26,10 +26,23 @@ import type { SourceSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { PROCESS_ID } from "../lib/events.ts";
 import type { Reply } from "../lib/messages.ts";
-import type { StoredSource } from "../lib/store/types.ts";
+import {
+  type Held,
+  leaderRound,
+  releaseHeld,
+  type Round,
+  type RoundInput,
+} from "./source-leader-round.ts";
 import type { ChildSpec } from "./supervisor.ts";
 
-/** The leader's child id (and systemId) under the supervisor. */
+/**
+ * The leader's child id (and systemId) under the supervisor.
+ *
+ * @example
+ * ```ts
+ * supervisor.system.get(SOURCE_LEADER_ID)?.send({ type: "leader.refresh" });
+ * ```
+ */
 export const SOURCE_LEADER_ID = "source-leader";
 
 /** Input of the source leader. */
@@ -44,26 +57,10 @@ export interface SourceLeaderInput {
 /** Messages the source leader understands. */
 export type SourceLeaderEvent =
   /** Sources changed (a `source.*` event): run a round now instead of at the next period. */
-  | { type: "leader.refresh" }
+  | { type: "leader.refresh"; source?: string; deleted?: boolean }
   /** Stop leading: stop the scanners, free the leases; replies how many were freed. */
   | { type: "leader.release"; reply: Reply<number> }
   | { type: "debug.crash"; actor?: string };
-
-/** A source this process leads. */
-interface Held {
-  fence: number;
-  /** When the lease runs out unless renewed (epoch ms). */
-  until: number;
-  /** `updatedAt` of the definition the scanner runs, to restart it when the source is edited. */
-  updatedAt: number;
-}
-
-/** What one round decided; the machine applies it (so a stopped leader spawns nothing). */
-interface Round {
-  held: Record<string, Held>;
-  spawn: ChildSpec[];
-  stop: string[];
-}
 
 interface SourceLeaderContext {
   deps: RuntimeDeps;
@@ -76,97 +73,8 @@ interface SourceLeaderContext {
   again: boolean;
   /** Releases asked for during a round. */
   releases: Reply<number>[];
-}
-
-/**
- * The lease name of a source.
- *
- * @example
- * ```ts
- * await store.acquireLease(sourceLease("inbox"), PROCESS_ID, 10_000, Date.now());
- * ```
- */
-export function sourceLease(id: string): string {
-  return `source:${id}`;
-}
-
-type RoundInput = Pick<
-  SourceLeaderContext,
-  "deps" | "scannerChild" | "holder" | "ttlMs" | "periodMs" | "held"
->;
-
-/** One round: renew or take each enabled source's lease, drop what is gone or lost. */
-async function round(input: RoundInput): Promise<Round> {
-  const { deps, holder, held, ttlMs, periodMs } = input;
-  const { store, log } = deps;
-  const now = deps.now();
-  const next: Record<string, Held> = {};
-  const result: Round = { held: next, spawn: [], stop: [] };
-  // Keep a source whose renewal failed only while its lease surely outlives the next round.
-  const keepOrStop = (id: string) => {
-    if (now + periodMs < held[id].until) next[id] = held[id];
-    else result.stop.push(id);
-  };
-  let sources: StoredSource[];
-  try {
-    sources = (await store.listSources()).filter((s) => s.enabled);
-  } catch (error) {
-    log.warn("source leadership: cannot list sources", { error });
-    Object.keys(held).forEach(keepOrStop);
-    return result;
-  }
-  const enabled = new Set(sources.map((s) => s.id));
-  for (const id of Object.keys(held)) {
-    if (enabled.has(id)) continue;
-    result.stop.push(id);
-    await store.releaseLease(sourceLease(id), holder).catch(() => {});
-    log.info("source leadership released (source disabled or deleted)", { source: id });
-  }
-  await Promise.all(sources.map(async (source) => {
-    const mine = held[source.id];
-    let fence: number | null;
-    try {
-      fence = await store.acquireLease(sourceLease(source.id), holder, ttlMs, now);
-    } catch (error) {
-      if (mine) keepOrStop(source.id);
-      log.warn("source leadership: lease not renewed", { source: source.id, error });
-      return;
-    }
-    if (fence === null) {
-      if (mine) {
-        result.stop.push(source.id);
-        log.warn("source leadership lost: another process holds the lease", { source: source.id });
-      }
-      return;
-    }
-    const until = now + ttlMs;
-    if (mine && mine.fence === fence && mine.updatedAt === source.updatedAt) {
-      next[source.id] = { ...mine, until };
-      return;
-    }
-    const child = await input.scannerChild(source.spec as unknown as SourceSpec, fence);
-    if (!child) {
-      // No scanner for this kind here: leave the source to a process that has one.
-      await store.releaseLease(sourceLease(source.id), holder).catch(() => {});
-      if (mine) result.stop.push(source.id);
-      return;
-    }
-    result.spawn.push(child);
-    next[source.id] = { fence, until, updatedAt: source.updatedAt };
-    log.info(mine ? "source scanner restarted (definition changed)" : "source leadership gained", {
-      source: source.id,
-      fence,
-    });
-  }));
-  return result;
-}
-
-/** Frees every lease this process holds. */
-async function releaseAll(input: Pick<SourceLeaderContext, "deps" | "holder" | "held">) {
-  const ids = Object.keys(input.held);
-  await Promise.all(ids.map((id) => input.deps.store.releaseLease(sourceLease(id), input.holder)));
-  if (ids.length) input.deps.log.info("source leadership released", { sources: ids.join(",") });
-  return ids.length;
+  /** Sources announced deleted: not led even while the store still lists them. */
+  deleted: string[];
 }
 
 function supervisor(system: { get(id: string): AnyActorRef | undefined }) {
@@ -194,9 +102,9 @@ export const sourceLeaderMachine = setup({
     events: {} as SourceLeaderEvent,
   },
   actors: {
-    round: fromPromise<Round, RoundInput>(({ input }) => round(input)),
-    release: fromPromise<number, Pick<SourceLeaderContext, "deps" | "holder" | "held">>(
-      ({ input }) => releaseAll(input),
+    round: fromPromise<Round, RoundInput>(({ input }) => leaderRound(input)),
+    release: fromPromise<number, Pick<RoundInput, "deps" | "holder" | "held">>(
+      ({ input }) => releaseHeld(input),
     ),
   },
   actions: {
@@ -209,7 +117,17 @@ export const sourceLeaderMachine = setup({
         sup?.send({ type: "supervisor.spawn", child });
       }
     },
-    hold: assign((_, plan: Round) => ({ held: plan.held })),
+    hold: assign(({ context }, plan: Round) => ({
+      held: plan.held,
+      deleted: context.deleted.filter((id) => !plan.gone.includes(id)),
+    })),
+    noteDeleted: assign({
+      deleted: ({ context, event }) => {
+        if (event.type !== "leader.refresh" || !event.source) return context.deleted;
+        const others = context.deleted.filter((id) => id !== event.source);
+        return event.deleted ? [...others, event.source] : others;
+      },
+    }),
     stopScanners: ({ context, system }) => {
       const sup = supervisor(system);
       for (const id of Object.keys(context.held)) {
@@ -242,6 +160,7 @@ export const sourceLeaderMachine = setup({
       held: {},
       again: false,
       releases: [],
+      deleted: [],
     };
   },
   initial: "leading",
@@ -270,7 +189,7 @@ export const sourceLeaderMachine = setup({
             },
           },
           on: {
-            "leader.refresh": { actions: assign({ again: true }) },
+            "leader.refresh": { actions: [assign({ again: true }), "noteDeleted"] },
             // Let the round finish, so leases it takes are freed too.
             "leader.release": { actions: "queueRelease" },
           },
@@ -284,7 +203,7 @@ export const sourceLeaderMachine = setup({
         },
         waiting: {
           after: { period: "round" },
-          on: { "leader.refresh": "round" },
+          on: { "leader.refresh": { target: "round", actions: "noteDeleted" } },
         },
       },
     },

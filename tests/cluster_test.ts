@@ -117,6 +117,18 @@ Deno.test({
         assert.equal(await holderOf(rest, "inbox"), second);
         await new Promise((r) => setTimeout(r, 100));
       }
+
+      // Disabled (through any process): nobody scans it; enabled again: exactly one does.
+      const nobody = async () =>
+        (await Promise.all(rest.map((p) => scans(p, "inbox")))).every((s) => !s);
+      const other = rest.find((p) => p !== second)!;
+      assert.equal((await api(other.url, "POST", "/un/sources/inbox/disable")).status, 200);
+      await eventually(nobody, leaseMs, "no scanner of a disabled source", 10);
+      assert.equal((await api(other.url, "POST", "/un/sources/inbox/enable")).status, 200);
+      await eventually(() => holderOf(rest, "inbox"), leaseMs, "a scanner again", 10);
+      // Deleted: its scanner stops too.
+      assert.equal((await api(other.url, "DELETE", "/un/sources/inbox")).status, 200);
+      await eventually(nobody, leaseMs, "no scanner of a deleted source", 10);
     } finally {
       await Deno.remove(watched, { recursive: true }).catch(() => {});
     }

@@ -1,0 +1,148 @@
+/**
+ * The work of the source leader (actors/source-leader.ts), as plain async
+ * functions: one round of taking and renewing source leases, and the release
+ * of every lease held. The actor applies what a round decides.
+ */
+
+import type { SourceSpec } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import type { StoredSource } from "../lib/store/types.ts";
+import type { ChildSpec } from "./supervisor.ts";
+
+/** A source this process leads. */
+export interface Held {
+  fence: number;
+  /** When the lease runs out unless renewed (epoch ms). */
+  until: number;
+  /** `updatedAt` of the definition the scanner runs, to restart it when the source is edited. */
+  updatedAt: number;
+}
+
+/** What one round decided; the machine applies it (so a stopped leader spawns nothing). */
+export interface Round {
+  held: Record<string, Held>;
+  spawn: ChildSpec[];
+  stop: string[];
+  /** Sources announced deleted that the store no longer lists (no need to remember them). */
+  gone: string[];
+}
+
+/**
+ * The lease name of a source.
+ *
+ * @example
+ * ```ts
+ * await store.acquireLease(sourceLease("inbox"), PROCESS_ID, 10_000, Date.now());
+ * ```
+ */
+export function sourceLease(id: string): string {
+  return `source:${id}`;
+}
+
+/** What a round works from. */
+export interface RoundInput {
+  deps: RuntimeDeps;
+  scannerChild(source: SourceSpec, fence: number): Promise<ChildSpec | null>;
+  holder: string;
+  /** Lease time to live. */
+  ttlMs: number;
+  /** Time between rounds. */
+  periodMs: number;
+  held: Record<string, Held>;
+  /** Sources announced deleted: not led even while the store still lists them. */
+  deleted: string[];
+}
+
+/**
+ * One round: renew or take each enabled source's lease, drop what is gone or lost.
+ *
+ * @example
+ * ```ts
+ * const plan = await leaderRound({ deps, scannerChild, holder, ttlMs: 750, periodMs: 250, held: {}, deleted: [] });
+ * plan.spawn; // scanners of the sources this process just gained
+ * ```
+ */
+export async function leaderRound(input: RoundInput): Promise<Round> {
+  const { deps, holder, held, ttlMs, periodMs } = input;
+  const { store, log } = deps;
+  const now = deps.now();
+  const next: Record<string, Held> = {};
+  const result: Round = { held: next, spawn: [], stop: [], gone: [] };
+  // Keep a source whose renewal failed only while its lease surely outlives the next round.
+  const keepOrStop = (id: string) => {
+    if (now + periodMs < held[id].until) next[id] = held[id];
+    else result.stop.push(id);
+  };
+  let sources: StoredSource[];
+  try {
+    const listed = await store.listSources();
+    // The delete route announces first and deletes after: skip what is on its way out.
+    result.gone = input.deleted.filter((id) => !listed.some((s) => s.id === id));
+    sources = listed.filter((s) => s.enabled && !input.deleted.includes(s.id));
+  } catch (error) {
+    log.warn("source leadership: cannot list sources", { error });
+    Object.keys(held).forEach(keepOrStop);
+    return result;
+  }
+  const enabled = new Set(sources.map((s) => s.id));
+  for (const id of Object.keys(held)) {
+    if (enabled.has(id)) continue;
+    result.stop.push(id);
+    await store.releaseLease(sourceLease(id), holder).catch(() => {});
+    log.info("source leadership released (source disabled or deleted)", { source: id });
+  }
+  await Promise.all(sources.map(async (source) => {
+    const mine = held[source.id];
+    let fence: number | null;
+    try {
+      fence = await store.acquireLease(sourceLease(source.id), holder, ttlMs, now);
+    } catch (error) {
+      if (mine) keepOrStop(source.id);
+      log.warn("source leadership: lease not renewed", { source: source.id, error });
+      return;
+    }
+    if (fence === null) {
+      if (mine) {
+        result.stop.push(source.id);
+        log.warn("source leadership lost: another process holds the lease", { source: source.id });
+      }
+      return;
+    }
+    const until = now + ttlMs;
+    if (mine && mine.fence === fence && mine.updatedAt === source.updatedAt) {
+      next[source.id] = { ...mine, until };
+      return;
+    }
+    const child = await input.scannerChild(source.spec as unknown as SourceSpec, fence);
+    if (!child) {
+      // No scanner for this kind here: leave the source to a process that has one.
+      await store.releaseLease(sourceLease(source.id), holder).catch(() => {});
+      if (mine) result.stop.push(source.id);
+      return;
+    }
+    result.spawn.push(child);
+    next[source.id] = { fence, until, updatedAt: source.updatedAt };
+    log.info(mine ? "source scanner restarted (definition changed)" : "source leadership gained", {
+      source: source.id,
+      fence,
+    });
+  }));
+  return result;
+}
+
+/**
+ * Frees every lease this process holds; how many.
+ *
+ * @example
+ * ```ts
+ * await releaseHeld({ deps, holder: PROCESS_ID, held });
+ * ```
+ */
+export async function releaseHeld(
+  input: Pick<RoundInput, "deps" | "holder" | "held">,
+): Promise<number> {
+  const ids = Object.keys(input.held);
+  await Promise.all(ids.map((id) => input.deps.store.releaseLease(sourceLease(id), input.holder)));
+  if (ids.length) input.deps.log.info("source leadership released", { sources: ids.join(",") });
+  return ids.length;
+}
