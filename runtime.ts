@@ -12,6 +12,7 @@ import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/su
 import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
+import { type BridgeInput, bridgeMachine } from "./actors/bridge.ts";
 import { loadScanners, scannerLogic } from "./actors/scanners.ts";
 import {
   releaseLeadership,
@@ -53,6 +54,12 @@ export interface RuntimeOptions {
 
 const HAS_POOL: readonly Role[] = ["all", "worker"];
 const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
+/**
+ * Roles whose bridge applies hooks from the stream's consumer group. Not `api`:
+ * it keeps request latency free of hook work, and the group holds entries until
+ * a worker or scanner process reads them, so none is lost while only APIs run.
+ */
+const HAS_HOOK_CONSUMER: readonly Role[] = ["all", "worker", "scanner"];
 /** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
 const SOURCE_CHANGES: ReadonlySet<string> = new Set([
   "source.created",
@@ -87,6 +94,8 @@ export class Runtime implements ControlPlane {
   #unsubscribe: Array<() => void> = [];
   /** Hooks of the config and of every stored source's `hooks` shorthand (sources change at run time). */
   #hooks: CompiledHook[] = [];
+  /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
+  #bridgeClosing: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly config: Config,
@@ -167,6 +176,15 @@ export class Runtime implements ControlPlane {
         const child = this.#scannerChild(source);
         if (child) children.push(child);
       }
+    }
+    if (this.hooksFromBridge) {
+      const input: BridgeInput = {
+        deps,
+        consume: HAS_HOOK_CONSUMER.includes(this.role),
+        tasksFor: (event) => tasksForEvent(this.#hooks, event),
+        onClose: (closing) => (this.#bridgeClosing = closing),
+      };
+      children.push({ id: "bridge", kind: "bridge", logic: bridgeMachine, input });
     }
     const inspect = options.inspect ?? config.api.inspect;
     this.#supervisor = createActor(supervisorMachine, {
@@ -516,6 +534,7 @@ export class Runtime implements ControlPlane {
     }
     this.#unsubscribe.forEach((off) => off());
     this.#supervisor.stop();
+    await this.#bridgeClosing;
     // Never waits on a store that is gone: what it will not take is reported lost.
     await this.#eventLog.close();
     await this.opened.close();

@@ -187,6 +187,14 @@ export const configSchema = z.object({
     prefix: z.string().min(1).max(64).default("un:"),
     /** Mirror bus events to Redis Streams and pub/sub. */
     events: z.boolean().default(true),
+    /** How often the event stream is checked for entries a dead process read but never acknowledged. */
+    streamReclaimMs: ms(10, 3_600_000).default(5_000),
+    /** An entry read but not acknowledged for this long is taken over by another process. */
+    streamMinIdleMs: ms(10, 86_400_000).default(30_000),
+    /** How long an applied event id is remembered, so a re-delivered entry runs its hooks once. */
+    processedTtlMs: ms(1_000, 7 * 86_400_000).default(3_600_000),
+    /** Events held for Redis while it is unreachable; beyond this the oldest are dropped (logged). */
+    outboxMax: int(100, 10_000_000).default(10_000),
   }).prefault({}),
   store: z.object({
     path: z.string().min(1).default(".un/"),

@@ -14,6 +14,12 @@ export interface Faults {
   crash: boolean;
   /** Workers do not renew leases (so a long task's lease expires and another worker takes it). */
   noRenew: boolean;
+  /**
+   * The Redis bridge reads hook entries from the stream and drops them, neither
+   * applying nor acknowledging them (a consumer that dies between read and ack).
+   * Absent = off.
+   */
+  noAck?: boolean;
 }
 
 /**
@@ -21,12 +27,12 @@ export interface Faults {
  *
  * @example
  * ```ts
- * parseFaults("crash,no-renew"); // { crash: true, noRenew: true }
+ * parseFaults("crash,no-renew"); // { crash: true, noRenew: true, noAck: false }
  * ```
  */
 export function parseFaults(value: string | undefined): Faults {
   const set = new Set((value ?? "").split(",").map((s) => s.trim()).filter(Boolean));
-  return { crash: set.has("crash"), noRenew: set.has("no-renew") };
+  return { crash: set.has("crash"), noRenew: set.has("no-renew"), noAck: set.has("no-ack") };
 }
 
 /** Shared dependencies of the actors. */

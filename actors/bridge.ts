@@ -1,0 +1,141 @@
+/**
+ * The Redis bridge actor (distributed mode, `redis.events`). It mirrors every
+ * event this process makes to Redis (the supervisor forwards each one as
+ * `bridge.outbound`), hands other processes' events to the local bus
+ * (`event.deliver`), and, when `consume` is set, applies hooks once per event
+ * across all processes through the stream's consumer group. The Redis work
+ * lives in `lib/bridge/`; the actor owns it, reports its state (`connecting`,
+ * `up`, `down`) and closes it when stopped. A Redis outage is a state, not a
+ * crash: the link retries inside, so the supervisor never restarts it for that.
+ */
+
+import { assign, fromCallback, setup } from "xstate";
+import type { RuntimeDeps } from "../lib/deps.ts";
+import { type CloudEvent, PROCESS_ID } from "../lib/events.ts";
+import { BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
+import { ask, type RuntimeMessage, type TaskRequest } from "../lib/messages.ts";
+
+/** How long a stop waits for buffered events to reach Redis. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * Input of the bridge.
+ *
+ * @example
+ * ```ts
+ * const input: BridgeInput = { deps, consume: true, tasksFor: (event) => tasksForEvent(hooks, event) };
+ * ```
+ */
+export interface BridgeInput {
+  deps: RuntimeDeps;
+  /** Join the hooks consumer group (processes that only serve the API do not). */
+  consume: boolean;
+  /** The tasks the hooks ask for on an event (the runtime's current hooks). */
+  tasksFor(event: CloudEvent): TaskRequest[];
+  /** Given the promise of the link's close when the actor stops, so a graceful stop can await it. */
+  onClose?(closing: Promise<void>): void;
+}
+
+/**
+ * Messages the bridge understands: events to mirror, its link's reports, and the test crash.
+ *
+ * @example
+ * ```ts
+ * bridge.send({ type: "bridge.outbound", event });
+ * ```
+ */
+export type BridgeEvent =
+  | Extract<RuntimeMessage, { type: "bridge.outbound" | "debug.crash" }>
+  | { type: "bridge.up" }
+  | { type: "bridge.down"; detail: string };
+
+/** What the running link needs from the input besides the link itself. */
+type LinkHooks = Pick<BridgeInput, "tasksFor" | "onClose">;
+
+interface BridgeContext {
+  link: BridgeLink;
+  hooks: LinkHooks;
+  /** Why Redis is unreachable, while it is. */
+  detail: string | null;
+}
+
+/** Runs the link while the actor lives: starts it with the runtime as host, closes it on stop. */
+const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }>(
+  ({ input, sendBack, system }) => {
+    const send = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
+    const { link, hooks } = input;
+    link.start({
+      deliver: (event) => send({ type: "event.deliver", event }),
+      tasksFor: hooks.tasksFor,
+      enqueue: (requests) =>
+        ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
+      status: (up, detail) =>
+        sendBack(up ? { type: "bridge.up" } : { type: "bridge.down", detail: detail ?? "" }),
+    });
+    return () => hooks.onClose?.(link.close(CLOSE_TIMEOUT_MS));
+  },
+);
+
+function linkFor(input: BridgeInput): BridgeLink {
+  const { config, faults, log } = input.deps;
+  const redis = config.redis;
+  return new BridgeLink({
+    url: redis.url ?? "",
+    prefix: redis.prefix,
+    self: PROCESS_ID,
+    consume: input.consume,
+    maxLen: config.events.maxCount,
+    reclaimMs: redis.streamReclaimMs,
+    minIdleMs: redis.streamMinIdleMs,
+    processedTtlMs: redis.processedTtlMs,
+    outboxMax: redis.outboxMax,
+    dropReads: faults.noAck === true,
+    log: log.child("bridge"),
+  });
+}
+
+/**
+ * The bridge actor logic. Spawn it with id `bridge`: the supervisor forwards
+ * every locally made event to the child of that id.
+ *
+ * @example
+ * ```ts
+ * spawnChild(bridgeMachine, { id: "bridge", input: { deps, consume: true, tasksFor } });
+ * ```
+ */
+export const bridgeMachine = setup({
+  types: {
+    context: {} as BridgeContext,
+    input: {} as BridgeInput,
+    events: {} as BridgeEvent,
+  },
+  actors: { runLink },
+}).createMachine({
+  id: "bridge",
+  context: ({ input }) => ({
+    link: linkFor(input),
+    hooks: { tasksFor: input.tasksFor, onClose: input.onClose },
+    detail: null,
+  }),
+  // At the root, so the link lives as long as the actor whatever its state.
+  invoke: {
+    src: "runLink",
+    input: ({ context }) => ({ link: context.link, hooks: context.hooks }),
+  },
+  initial: "connecting",
+  on: {
+    "bridge.outbound": { actions: ({ context, event }) => context.link.publish(event.event) },
+    "bridge.up": { target: ".up", actions: assign({ detail: null }) },
+    "bridge.down": { target: ".down", actions: assign({ detail: ({ event }) => event.detail }) },
+    "debug.crash": {
+      actions: () => {
+        throw new Error("fault injected into bridge");
+      },
+    },
+  },
+  states: {
+    connecting: {},
+    up: {},
+    down: {},
+  },
+});

@@ -1,0 +1,206 @@
+/**
+ * Applying hooks once per event across every process: for each stream entry
+ * read through the consumer group, the event's hook tasks are enqueued by
+ * exactly one process, then the entry is acknowledged.
+ *
+ * Once-only rests on a marker per event id, in two steps:
+ * 1. `SET processed:<id> <consumer> NX PX <claimTtl>` — "I am applying it".
+ *    It expires, so a process that dies before enqueueing does not block the
+ *    event forever: whoever reclaims the entry after that takes it over.
+ * 2. after the enqueue is stored, `SET processed:<id> done PX <processedTtl>`
+ *    and `XACK`. A re-delivered entry (reclaimed, or appended twice by a
+ *    retried write) that finds `done` is only acknowledged.
+ * Keying the marker by event id, not entry id, is what makes a duplicate
+ * entry of the same event harmless.
+ */
+
+import type { Redis } from "ioredis";
+import { UnavailableError } from "../errors.ts";
+import type { CloudEvent } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { TaskRequest } from "../messages.ts";
+import type { BridgeKeys } from "./keys.ts";
+import { Backoff, delay } from "./timing.ts";
+import type { StreamEntry } from "./wire.ts";
+
+/** Value of a marker whose event's hooks were applied. */
+const DONE = "done";
+
+/**
+ * What {@link applyEntries} needs.
+ *
+ * @example
+ * ```ts
+ * const ctx: ApplyContext = {
+ *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
+ *   tasksFor: (event) => tasksForEvent(hooks, event),
+ *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
+ * };
+ * ```
+ */
+export interface ApplyContext {
+  /** A non-blocking connection. */
+  redis: Redis;
+  keys: BridgeKeys;
+  /** This consumer's name (the process id), the value of its in-progress markers. */
+  consumer: string;
+  /** Life of an in-progress marker: how long a dead applier holds an event up. */
+  claimTtlMs: number;
+  /** Life of a done marker: how long a re-delivered entry is still recognised. */
+  processedTtlMs: number;
+  log: Logger;
+  /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
+  tasksFor(event: CloudEvent): TaskRequest[];
+  /** Enqueues one event's tasks; resolves once they are stored. */
+  enqueue(requests: TaskRequest[]): Promise<unknown>;
+  /** Aborts when the bridge stops (retries give up). */
+  signal: AbortSignal;
+}
+
+/**
+ * What one call did.
+ *
+ * @example
+ * ```ts
+ * const { applied, acked, left } = await applyEntries(ctx, entries);
+ * ```
+ */
+export interface ApplyResult {
+  /** Events whose hook tasks this call enqueued. */
+  applied: number;
+  /** Entries acknowledged (applied here, applied before, or nothing to apply). */
+  acked: number;
+  /** Entries left pending: another process is applying them, or the enqueue failed for now. */
+  left: number;
+}
+
+interface Work {
+  entry: StreamEntry & { event: CloudEvent };
+  requests: TaskRequest[];
+}
+
+/**
+ * Applies the hooks of a batch of entries once cluster-wide and acknowledges
+ * what is settled. A Redis failure rejects; the entries stay pending and are
+ * reclaimed later (by this process or another).
+ *
+ * @example
+ * ```ts
+ * const entries = readGroupEntries(await reader.xreadgroup("GROUP", g, me, "STREAMS", key, ">"));
+ * await applyEntries(ctx, entries);
+ * ```
+ */
+export async function applyEntries(
+  ctx: ApplyContext,
+  entries: StreamEntry[],
+): Promise<ApplyResult> {
+  const ack: string[] = [];
+  const work: Work[] = [];
+  for (const entry of entries) {
+    const requests = entry.event ? hookRequests(ctx, entry.event) : [];
+    if (entry.event && requests.length) work.push({ entry: entry as Work["entry"], requests });
+    else ack.push(entry.id);
+  }
+  const done: Work[] = [];
+  let left = 0;
+  if (work.length) {
+    const { mine, settled, busy } = await claim(ctx, work);
+    ack.push(...settled.map((w) => w.entry.id));
+    left += busy;
+    const outcomes = await Promise.allSettled(mine.map((w) => enqueueSoon(ctx, w.requests)));
+    outcomes.forEach((outcome, i) => {
+      const w = mine[i];
+      if (outcome.status === "fulfilled") {
+        done.push(w);
+      } else if (outcome.reason instanceof UnavailableError) {
+        // The store stayed away: the marker runs out and a reclaim applies the event later.
+        left++;
+        ctx.log.warn("could not enqueue an event's hook tasks; it will be retried", {
+          event: w.entry.event.id,
+          error: outcome.reason,
+        });
+      } else {
+        // Permanent (a hook asks for an invalid task): retrying would fail the same way.
+        done.push(w);
+        ctx.log.error("an event's hook tasks were refused; the event is skipped", {
+          event: w.entry.event.id,
+          type: w.entry.event.type,
+          tasks: w.requests.map((r) => r.type).join(","),
+          error: outcome.reason,
+        });
+      }
+    });
+  }
+  ack.push(...done.map((w) => w.entry.id));
+  if (ack.length || done.length) {
+    const pipeline = ctx.redis.pipeline();
+    for (const w of done) {
+      pipeline.set(ctx.keys.processed(w.entry.event.id), DONE, "PX", ctx.processedTtlMs);
+    }
+    if (ack.length) pipeline.xack(ctx.keys.stream, ctx.keys.group, ...ack);
+    throwFirst(await pipeline.exec());
+  }
+  return { applied: done.length, acked: ack.length, left };
+}
+
+/**
+ * Enqueues, retrying while the store is unavailable (the bridge's connection
+ * often comes back before the store's), for at most half the marker's life so
+ * nobody else can take the event over meanwhile.
+ */
+async function enqueueSoon(ctx: ApplyContext, requests: TaskRequest[]): Promise<unknown> {
+  const giveUpAt = Date.now() + ctx.claimTtlMs / 2;
+  const backoff = new Backoff(100, 2_000);
+  for (;;) {
+    try {
+      return await ctx.enqueue(requests);
+    } catch (error) {
+      const wait = backoff.next();
+      const retry = error instanceof UnavailableError && !ctx.signal.aborted &&
+        Date.now() + wait < giveUpAt;
+      if (!retry) throw error;
+      await delay(wait, ctx.signal);
+    }
+  }
+}
+
+function hookRequests(ctx: ApplyContext, event: CloudEvent): TaskRequest[] {
+  try {
+    return ctx.tasksFor(event);
+  } catch (error) {
+    ctx.log.error("hooks failed on an event; it is skipped", { event: event.id, error });
+    return [];
+  }
+}
+
+/**
+ * Takes the in-progress marker of each event. `mine`: ours to apply;
+ * `settled`: applied before (acknowledge); `busy`: another consumer is on it.
+ */
+async function claim(
+  ctx: ApplyContext,
+  work: Work[],
+): Promise<{ mine: Work[]; settled: Work[]; busy: number }> {
+  const set = ctx.redis.pipeline();
+  for (const w of work) {
+    set.set(ctx.keys.processed(w.entry.event.id), ctx.consumer, "PX", ctx.claimTtlMs, "NX");
+  }
+  const taken = throwFirst(await set.exec());
+  const mine = work.filter((_, i) => taken[i] === "OK");
+  const others = work.filter((_, i) => taken[i] !== "OK");
+  if (others.length === 0) return { mine, settled: [], busy: 0 };
+  const get = ctx.redis.pipeline();
+  for (const w of others) get.get(ctx.keys.processed(w.entry.event.id));
+  const values = throwFirst(await get.exec());
+  const settled = others.filter((_, i) => values[i] === DONE);
+  return { mine, settled, busy: others.length - settled.length };
+}
+
+/** The replies of a pipeline, or its first error. */
+function throwFirst(results: [Error | null, unknown][] | null): unknown[] {
+  if (!results) throw new Error("redis pipeline gave no replies");
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Live delivery: every process hears every other process's events on pub/sub
+ * (`PSUBSCRIBE <prefix>events:*`) and hands them to its local bus, so SSE
+ * streams, a cancel's abort of a local worker and `source.*` reactions work
+ * across processes. An event is never handed back to the process that made it
+ * (`origin`), and an event published twice (a retried write) is delivered once.
+ */
+
+import type { Redis } from "ioredis";
+import type { CloudEvent } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { BridgeKeys } from "./keys.ts";
+import type { SeenIds } from "./seen.ts";
+import { decodeEvent } from "./wire.ts";
+
+/**
+ * Options of {@link listen}.
+ *
+ * @example
+ * ```ts
+ * const options: ListenOptions = { keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, deliver };
+ * ```
+ */
+export interface ListenOptions {
+  keys: BridgeKeys;
+  /** This process's id: events whose `origin` it is are skipped. */
+  self: string;
+  seen: SeenIds;
+  log: Logger;
+  /** Hands another process's event to the local bus. */
+  deliver(event: CloudEvent): void;
+}
+
+/**
+ * Subscribes `sub` (a connection in subscriber mode, used for nothing else)
+ * to every event channel of the prefix. ioredis subscribes again by itself
+ * after a reconnect; events published while disconnected are not replayed
+ * (their hooks still run: the stream keeps them).
+ *
+ * @example
+ * ```ts
+ * await listen(sub, { keys, self: PROCESS_ID, seen, log, deliver: (e) => bus.publish(e) });
+ * ```
+ */
+export async function listen(sub: Redis, options: ListenOptions): Promise<void> {
+  const { keys, self, seen, log, deliver } = options;
+  sub.on("pmessage", (pattern: string, channel: string, message: string) => {
+    if (pattern !== keys.pattern) return;
+    const event = decodeEvent(message);
+    if (!event) {
+      log.warn("unreadable event on a bridge channel; ignored", { channel });
+      return;
+    }
+    // A longer prefix of another app can fall under our pattern ("un:" vs "un:events:x:"):
+    // only an event on its own type's channel is ours.
+    if (channel !== keys.channel(event.type)) return;
+    if (event.origin === self || !seen.firstTime(event.id, Date.now())) return;
+    try {
+      deliver(event);
+    } catch (error) {
+      log.error("could not deliver an event from another process", { event: event.id, error });
+    }
+  });
+  await sub.psubscribe(keys.pattern);
+}

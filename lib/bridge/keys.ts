@@ -1,0 +1,51 @@
+/**
+ * Names the Redis bridge uses under the store's prefix (default `un:`), so
+ * several apps can share one Redis without hearing each other's events.
+ */
+
+/**
+ * Keys, channels and the consumer group of the bridge under one prefix.
+ *
+ * @example
+ * ```ts
+ * const keys: BridgeKeys = bridgeKeys("un:");
+ * keys.channel("file.created"); // "un:events:file.created"
+ * ```
+ */
+export interface BridgeKeys {
+  /** The stream every process appends its events to (`XADD`, `MAXLEN ~`). */
+  stream: string;
+  /** The consumer group on {@link BridgeKeys.stream} that applies hooks once per event. */
+  group: string;
+  /** `PSUBSCRIBE` pattern matching every event channel under this prefix (glob characters escaped). */
+  pattern: string;
+  /** The pub/sub channel of one event type. */
+  channel(type: string): string;
+  /** Marker of an event whose hooks are being applied or were applied (`SET NX PX`). */
+  processed(eventId: string): string;
+}
+
+/** Characters that mean something in a `PSUBSCRIBE` pattern. */
+const GLOB = /[\\*?[\]]/g;
+
+/**
+ * Builds the bridge's names under a prefix.
+ *
+ * @example
+ * ```ts
+ * const keys = bridgeKeys("un:");
+ * keys.stream; // "un:events:stream"
+ * keys.pattern; // "un:events:*"
+ * ```
+ */
+export function bridgeKeys(prefix: string): BridgeKeys {
+  const channels = `${prefix}events:`;
+  return {
+    stream: `${prefix}events:stream`,
+    group: `${prefix}hooks`,
+    // A prefix such as "app[1]:" must match itself only, not a character class.
+    pattern: `${channels.replace(GLOB, (c) => `\\${c}`)}*`,
+    channel: (type) => `${channels}${type}`,
+    processed: (eventId) => `${prefix}processed:${eventId}`,
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * The Redis bridge of one process, as a plain object the bridge actor owns:
+ * the outbound mirror ({@link Outbox}), live delivery from other processes
+ * ({@link listen}) and, unless the process only serves the API, the hooks
+ * consumer ({@link HookConsumer}). It connects and reconnects by itself and
+ * tells its host whether Redis is reachable; nothing in it throws at the host.
+ */
+
+import type { Redis } from "ioredis";
+import type { CloudEvent } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { TaskRequest } from "../messages.ts";
+import { listen } from "./broadcast.ts";
+import { closeConnection, openConnection } from "./connections.ts";
+import { ensureGroup, HookConsumer } from "./consumer.ts";
+import { type BridgeKeys, bridgeKeys } from "./keys.ts";
+import { Outbox } from "./outbox.ts";
+import { SeenIds } from "./seen.ts";
+import { Backoff, delay } from "./timing.ts";
+
+/** How long one event's enqueue may take before it counts as failed (and is retried later). */
+export const ENQUEUE_TIMEOUT_MS = 10_000;
+/** How long delivered event ids are remembered against duplicates on pub/sub, and how many. */
+const SEEN_TTL_MS = 600_000;
+const SEEN_MAX = 100_000;
+
+/**
+ * Options of a {@link BridgeLink}.
+ *
+ * @example
+ * ```ts
+ * const options: BridgeLinkOptions = {
+ *   url: "redis://127.0.0.1:6379", prefix: "un:", self: PROCESS_ID, consume: true, maxLen: 100_000,
+ *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, outboxMax: 10_000, dropReads: false, log,
+ * };
+ * ```
+ */
+export interface BridgeLinkOptions {
+  url: string;
+  prefix: string;
+  /** This process's id: the `origin` it skips and its consumer name. */
+  self: string;
+  /** Join the consumer group and apply hooks. */
+  consume: boolean;
+  /** `MAXLEN ~` of the stream. */
+  maxLen: number;
+  reclaimMs: number;
+  minIdleMs: number;
+  processedTtlMs: number;
+  outboxMax: number;
+  /** Test fault `no-ack`: read hook entries and drop them. */
+  dropReads: boolean;
+  log: Logger;
+}
+
+/**
+ * What the link calls on the runtime side.
+ *
+ * @example
+ * ```ts
+ * const host: BridgeHost = {
+ *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
+ *   tasksFor: (event) => tasksForEvent(hooks, event),
+ *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
+ *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
+ * };
+ * ```
+ */
+export interface BridgeHost {
+  /** An event from another process, for the local bus. */
+  deliver(event: CloudEvent): void;
+  /** The tasks the hooks ask for on an event. */
+  tasksFor(event: CloudEvent): TaskRequest[];
+  /** Enqueues one event's hook tasks; resolves once stored. */
+  enqueue(requests: TaskRequest[]): Promise<unknown>;
+  /** Redis became reachable (`true`) or not. */
+  status(up: boolean, detail?: string): void;
+}
+
+interface Connections {
+  writer: Redis;
+  subscriber: Redis;
+  reader: Redis | null;
+}
+
+/**
+ * One process's bridge to Redis.
+ *
+ * @example
+ * ```ts
+ * const link = new BridgeLink(options);
+ * link.publish(event); // held until connected
+ * link.start(host);
+ * await link.close(2_000);
+ * ```
+ */
+export class BridgeLink {
+  readonly #keys: BridgeKeys;
+  readonly #outbox: Outbox;
+  readonly #stopping = new AbortController();
+  #connections: Connections | null = null;
+  #host: BridgeHost | null = null;
+  #consumer: HookConsumer | null = null;
+  #up: boolean | null = null;
+  #lastError = "";
+  #closing: Promise<void> | null = null;
+
+  constructor(private readonly options: BridgeLinkOptions) {
+    this.#keys = bridgeKeys(options.prefix);
+    this.#outbox = new Outbox({
+      keys: this.#keys,
+      maxLen: options.maxLen,
+      max: options.outboxMax,
+      log: options.log,
+      onWrite: (ok, error) => this.#report(ok, error),
+    });
+  }
+
+  /** Mirrors an event this process made to Redis (buffered while Redis is away). */
+  publish(event: CloudEvent): void {
+    this.#outbox.push(event);
+  }
+
+  /** Events waiting to be written to Redis. */
+  get pending(): number {
+    return this.#outbox.size;
+  }
+
+  /** Connects (in the background) and starts delivering and consuming. */
+  start(host: BridgeHost): void {
+    if (this.#connections || this.#closing) return;
+    this.#host = host;
+    const { url, consume, log, self } = this.options;
+    const writer = openConnection(url, "writer");
+    const subscriber = openConnection(url, "subscriber");
+    const reader = consume ? openConnection(url, "reader") : null;
+    this.#connections = { writer, subscriber, reader };
+    writer.on("error", (error: Error) => (this.#lastError = error.message));
+    writer.on("ready", () => void this.#onReady(writer));
+    writer.on("close", () => {
+      this.#outbox.detach();
+      this.#report(false, this.#lastError || "connection to redis closed");
+    });
+    listen(subscriber, {
+      keys: this.#keys,
+      self,
+      seen: new SeenIds(SEEN_TTL_MS, SEEN_MAX),
+      log,
+      deliver: (event) => this.#host?.deliver(event),
+    }).catch((error) => log.error("could not subscribe to other processes' events", { error }));
+  }
+
+  /**
+   * Stops: the blocking read is cut, events still buffered get `timeoutMs` to
+   * reach Redis, entries being applied get as long to finish, then the
+   * connections are closed. Safe to call more than once.
+   */
+  close(timeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#stopping.abort();
+    this.#host = null;
+    const connections = this.#connections;
+    if (!connections) return this.#outbox.close();
+    connections.reader?.disconnect();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([this.#outbox.flush(), this.#consumer?.settled()]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (this.#outbox.size) {
+      this.options.log.warn("stopping with events redis did not take", {
+        events: this.#outbox.size,
+      });
+    }
+    this.#outbox.close();
+    await Promise.all([
+      closeConnection(connections.writer, 1_000),
+      closeConnection(connections.subscriber, 1_000),
+    ]);
+  }
+
+  /** Each (re)connect: make sure the group exists before any write, then write and consume. */
+  async #onReady(writer: Redis): Promise<void> {
+    const signal = this.#stopping.signal;
+    const backoff = new Backoff();
+    while (!signal.aborted && writer.status === "ready") {
+      try {
+        await ensureGroup(writer, this.#keys);
+        break;
+      } catch (error) {
+        this.#report(false, error);
+        await delay(backoff.next(), signal);
+      }
+    }
+    if (signal.aborted || writer.status !== "ready") return;
+    this.#outbox.attach(writer);
+    this.#report(true);
+    this.#startConsumer(writer);
+  }
+
+  #startConsumer(writer: Redis): void {
+    const reader = this.#connections?.reader;
+    const host = this.#host;
+    if (!reader || !host || this.#consumer) return;
+    const { options } = this;
+    this.#consumer = new HookConsumer({
+      reader,
+      apply: {
+        redis: writer,
+        keys: this.#keys,
+        consumer: options.self,
+        // An in-progress marker outlives one enqueue attempt, so nobody starts on the
+        // event while its applier may still succeed.
+        claimTtlMs: Math.max(options.minIdleMs, 2 * ENQUEUE_TIMEOUT_MS),
+        processedTtlMs: options.processedTtlMs,
+        log: options.log,
+        tasksFor: (event) => host.tasksFor(event),
+        enqueue: (requests) => host.enqueue(requests),
+        signal: this.#stopping.signal,
+      },
+      reclaimMs: options.reclaimMs,
+      minIdleMs: options.minIdleMs,
+      drop: options.dropReads,
+      signal: this.#stopping.signal,
+    });
+    this.#consumer.start();
+  }
+
+  /** Tells the host about a change between reachable and not (not about every write). */
+  #report(up: boolean, error?: unknown): void {
+    if (this.#stopping.signal.aborted || this.#up === up) return;
+    this.#up = up;
+    const detail = up ? undefined : error instanceof Error ? error.message : String(error ?? "");
+    if (up) this.options.log.info("bridge connected to redis", { prefix: this.options.prefix });
+    else this.options.log.warn("bridge lost redis; events are held until it is back", { detail });
+    this.#host?.status(up, detail);
+  }
+}

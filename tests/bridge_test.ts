@@ -1,0 +1,372 @@
+/**
+ * The Redis event bridge, black-box: several `un start` processes on one
+ * private Redis. An event published on one process reaches the others' live
+ * streams once and is never echoed back to its own; a hook runs once per event
+ * across all processes; entries a killed consumer read but never acknowledged
+ * are reclaimed by another process (`XAUTOCLAIM`) and applied once; a cancel
+ * made on one process aborts the task on the worker process running it; and
+ * the bridge rides out a Redis restart without a crash, delivering what was
+ * made meanwhile.
+ *
+ * Needs `redis-server` (a private one per test, from `startRedis()`); without
+ * it the tests are ignored, except under `CI=true` where they fail.
+ */
+
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { readSse, type SseMessage } from "../cli/sse.ts";
+import type { CloudEvent } from "../lib/events.ts";
+import type { Task } from "../lib/tasks.ts";
+import { api, eventually } from "./helpers/http.ts";
+import { hasRedisServer, startRedis, type TestRedis } from "./helpers/redis_server.ts";
+import { startUn, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
+
+const HAS_REDIS = hasRedisServer();
+const IN_CI = Deno.env.get("CI") === "true";
+if (!HAS_REDIS && IN_CI) {
+  Deno.test("bridge: redis-server must be installed when CI=true", () => {
+    throw new Error("redis-server not found (CI=true requires it)");
+  });
+}
+const ignore = !HAS_REDIS;
+const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
+
+/** Config of a cluster member: hooks `x.*` → noop, short reclaim timings unless overridden. */
+function memberConfig(
+  redis: TestRedis,
+  redisExtra: Record<string, unknown> = {},
+  workers: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    redis: {
+      url: redis.url,
+      prefix: "bridge-test:",
+      streamReclaimMs: 200,
+      streamMinIdleMs: 1_000,
+      ...redisExtra,
+    },
+    workers: { concurrency: 2, ...workers },
+    hooks: [{ on: "x.*", task: "noop" }],
+  };
+}
+
+/** Starts processes at once; disposing stops them all. */
+async function cluster(optionsList: StartUnOptions[]) {
+  const settled = await Promise.allSettled(optionsList.map((options) => startUn(options)));
+  const procs = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const stopAll = () => Promise.all(procs.map((p) => p[Symbol.asyncDispose]())).then(() => {});
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    await stopAll();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return { procs, [Symbol.asyncDispose]: stopAll };
+}
+
+/** An SSE stream: `take(n)` reads n messages with a deadline, `quiet(ms)` asserts nothing more comes. */
+async function openStream(url: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, { signal: controller.signal });
+  assert.equal(res.status, 200);
+  const messages = readSse(res.body!)[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<SseMessage>> | null = null;
+  const next = (timeoutMs: number): Promise<SseMessage | null> => {
+    pending ??= messages.next();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, timeoutMs, null)));
+    return Promise.race([
+      pending.then((r) => {
+        pending = null;
+        if (r.done) throw new Error("stream ended");
+        return r.value;
+      }),
+      timeout,
+    ]).finally(() => clearTimeout(timer));
+  };
+  return {
+    async take(n: number, timeoutMs = 10_000): Promise<SseMessage[]> {
+      const out: SseMessage[] = [];
+      const end = Date.now() + timeoutMs;
+      while (out.length < n) {
+        const message = await next(Math.max(1, end - Date.now()));
+        if (!message) throw new Error(`only ${out.length} of ${n} SSE events in ${timeoutMs}ms`);
+        out.push(message);
+      }
+      return out;
+    },
+    async quiet(ms: number): Promise<void> {
+      const message = await next(ms);
+      assert.equal(message, null, `unexpected SSE event: ${JSON.stringify(message)}`);
+    },
+    async close() {
+      controller.abort();
+      await messages.return?.(undefined).catch(() => {});
+      await res.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+async function publish(un: UnProcess, type: string, data: unknown = null): Promise<CloudEvent> {
+  const res = await api<{ event: CloudEvent }>(un.url, "POST", "/un/events/publish", {
+    type,
+    data,
+  });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.event;
+}
+
+async function noopTasks(un: UnProcess): Promise<Task[]> {
+  const res = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=noop&limit=1000");
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.tasks;
+}
+
+/** Asserts one hook task per event id (by the task's correlation id), no more, no fewer. */
+function assertOneTaskPerEvent(tasks: Task[], events: CloudEvent[]): void {
+  const counts = new Map<string, number>();
+  for (const task of tasks) {
+    const id = task.correlationId ?? "?";
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const duplicated = [...counts].filter(([, n]) => n > 1);
+  assert.deepEqual(duplicated, [], "events whose hook ran more than once");
+  assert.deepEqual(
+    [...counts.keys()].sort(),
+    events.map((e) => e.id).sort(),
+    "one hook task per event",
+  );
+}
+
+async function processId(un: UnProcess): Promise<string> {
+  const res = await api<{ processId: string }>(un.url, "GET", "/health");
+  return res.body.processId;
+}
+
+async function bridgeState(un: UnProcess): Promise<{ state: string; restarts: number }> {
+  const res = await api<{ actors: { id: string; state: string; restarts: number }[] }>(
+    un.url,
+    "GET",
+    "/health",
+  );
+  const bridge = res.body.actors?.find((a) => a.id === "bridge");
+  assert.ok(bridge, `no bridge actor: ${JSON.stringify(res.body)}`);
+  return bridge;
+}
+
+/** A direct client for looking at the stream's consumer group. */
+async function withAdmin<T>(redis: TestRedis, fn: (admin: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  admin.on("error", () => {});
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** `XPENDING` summary of the hooks group: how many entries, per consumer. */
+function pendingOf(redis: TestRedis): Promise<{ count: number; consumers: Map<string, number> }> {
+  return withAdmin(redis, async (admin) => {
+    const [count, , , consumers] = await admin.xpending(
+      "bridge-test:events:stream",
+      "bridge-test:hooks",
+    ) as [number, string | null, string | null, [string, string][] | null];
+    return {
+      count,
+      consumers: new Map((consumers ?? []).map(([name, n]) => [name, Number(n)])),
+    };
+  });
+}
+
+Deno.test({
+  name: "bridge: an event reaches other processes once and is not echoed back; a hook runs once" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    await using c = await cluster([0, 1, 2].map(() => ({ config: memberConfig(redis) })));
+    const [a, b, third] = c.procs;
+    const streams = await Promise.all(
+      [a, b, third].map((p) => openStream(`${p.url}/un/events/stream?type=x.*`)),
+    );
+    try {
+      const ping = await publish(a, "x.ping", { n: 1 });
+      const end = await publish(a, "x.end");
+      for (const stream of streams) {
+        const got = await stream.take(2);
+        assert.deepEqual(got.map((m) => m.id), [ping.id, end.id]);
+        assert.equal(JSON.parse(got[0].data).origin, await processId(a));
+      }
+      // Anything echoed back or delivered twice would have arrived by now.
+      await Promise.all(streams.map((s) => s.quiet(500)));
+    } finally {
+      await Promise.all(streams.map((s) => s.close()));
+    }
+
+    const events: CloudEvent[] = [];
+    for (let i = 0; i < 30; i++) {
+      events.push(await publish([a, b, third][i % 3], `x.n${i % 4}`, { i }));
+    }
+    const all = await eventually(
+      async () => {
+        const tasks = await noopTasks(a);
+        return tasks.length >= events.length + 2 && tasks;
+      },
+      15_000,
+      "a hook task per event",
+    );
+    // Long enough for a reclaim round (200 ms) and an entry's idle limit (1 s) to pass.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const tasks = await noopTasks(b);
+    assert.equal(tasks.length, all.length);
+    const history = await api<{ events: CloudEvent[] }>(
+      b.url,
+      "GET",
+      "/un/events/history?type=x.*&limit=1000",
+    );
+    assertOneTaskPerEvent(tasks, history.body.events);
+    assert.equal(history.body.events.length, events.length + 2);
+    assert.equal((await pendingOf(redis)).count, 0, "every entry acknowledged");
+  },
+});
+
+Deno.test({
+  name:
+    "bridge: entries a killed consumer read but never acknowledged are reclaimed and applied once" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    // A reads and drops (no-ack); its own idle limit is far away, so only B can reclaim.
+    const a = await startUn({
+      config: memberConfig(redis, { streamMinIdleMs: 600_000 }),
+      env: { UN_FAULTS: "no-ack" },
+    });
+    let b: UnProcess | null = null;
+    try {
+      const aId = await processId(a);
+      const events: CloudEvent[] = [];
+      for (let i = 0; i < 8; i++) events.push(await publish(a, "x.lost", { i }));
+      const pending = await eventually(
+        async () => {
+          const p = await pendingOf(redis);
+          return p.count === events.length && p;
+        },
+        10_000,
+        "A to read every entry without acknowledging it",
+      );
+      assert.deepEqual([...pending.consumers], [[aId, events.length]]);
+      assert.equal((await noopTasks(a)).length, 0, "A applied nothing");
+      await a.kill();
+
+      b = await startUn({ config: memberConfig(redis, { streamMinIdleMs: 300 }) });
+      const tasks = await eventually(
+        async () => {
+          const t = await noopTasks(b!);
+          return t.length >= events.length && t;
+        },
+        10_000,
+        "B to reclaim and apply A's entries",
+      );
+      await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "acks");
+      await new Promise((r) => setTimeout(r, 1_000));
+      assertOneTaskPerEvent(await noopTasks(b), events);
+      assert.equal(tasks.length, events.length);
+      assert.match(b.stderrText(), /took over stream entries/);
+    } finally {
+      await b?.[Symbol.asyncDispose]();
+      await a[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  name: "bridge: a cancel made on the API process aborts the task on the worker process" + suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    // Long leases: without the bridge the worker would only notice at its next renewal.
+    const workers = { concurrency: 1, leaseMs: 60_000 };
+    await using c = await cluster([
+      { config: memberConfig(redis, {}, workers), args: ["--role", "api"] },
+      { config: memberConfig(redis, {}, workers), args: ["--role", "worker"] },
+    ]);
+    const [apiProc, worker] = c.procs;
+    const created = await api<{ task: Task }>(apiProc.url, "POST", "/un/tasks/create", {
+      type: "sleep",
+      payload: { ms: 60_000 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.task.id;
+    const runsOnWorker = async () => {
+      const res = await api<{ workers: { taskId: string | null }[] }>(
+        worker.url,
+        "GET",
+        "/un/workers",
+      );
+      return res.body.workers.some((w) => w.taskId === id);
+    };
+    await eventually(runsOnWorker, 10_000, "the worker process to run the sleep task");
+
+    const cancelledAt = Date.now();
+    const cancel = await api<{ task: Task }>(apiProc.url, "DELETE", `/un/tasks/${id}`);
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    await eventually(async () => !(await runsOnWorker()), 5_000, "the worker to abort the task");
+    const tookMs = Date.now() - cancelledAt;
+    assert.ok(tookMs < 2_000, `abort took ${tookMs}ms`);
+    const task = await api<{ task: Task }>(worker.url, "GET", `/un/tasks/${id}`);
+    assert.equal(task.body.task.state, "cancelled");
+  },
+});
+
+Deno.test({
+  name: "bridge: a Redis restart is ridden out; events made meanwhile go out once it is back" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    const [a, b] = c.procs;
+    const before = await publish(a, "x.before");
+    await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "first hook task");
+
+    await redis.stop();
+    await eventually(
+      async () => (await bridgeState(a)).state === "down",
+      10_000,
+      "A's bridge to report Redis down",
+    );
+    // The event log holds it while the store is away, the bridge's outbox too.
+    const during = await publish(a, "x.during");
+    await redis.restart();
+    await eventually(
+      async () => (await bridgeState(a)).state === "up" && (await bridgeState(b)).state === "up",
+      15_000,
+      "both bridges to reconnect",
+    );
+    const stream = await openStream(`${b.url}/un/events/stream?type=x.after`);
+    try {
+      const after = await publish(a, "x.after");
+      const [got] = await stream.take(1);
+      assert.equal(got.id, after.id);
+      await eventually(
+        async () => (await noopTasks(b)).length === 3,
+        15_000,
+        "hook tasks of the events made during and after the outage",
+      );
+      assertOneTaskPerEvent(await noopTasks(b), [before, during, after]);
+    } finally {
+      await stream.close();
+    }
+    for (const p of [a, b]) assert.equal((await bridgeState(p)).restarts, 0);
+  },
+});
