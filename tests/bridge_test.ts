@@ -234,6 +234,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "bridge: an event written twice (a retried write) is delivered once and applied once" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    const [a, b] = c.procs;
+    const stream = await openStream(`${b.url}/un/events/stream?type=x.*`);
+    try {
+      const event = await publish(a, "x.twice", { n: 1 });
+      const [first] = await stream.take(1);
+      assert.equal(first.id, event.id);
+      await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "its hook task");
+      // What an outbound batch retried after a lost reply leaves behind: the same
+      // event appended to the stream and published on its channel once more.
+      await withAdmin(redis, async (admin) => {
+        const json = JSON.stringify(event);
+        await admin.xadd("bridge-test:events:stream", "*", "e", json);
+        await admin.publish("bridge-test:events:x.twice", json);
+      });
+      await stream.quiet(500);
+      await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "the ack");
+      assertOneTaskPerEvent(await noopTasks(b), [event]);
+    } finally {
+      await stream.close();
+    }
+  },
+});
+
+Deno.test({
   name:
     "bridge: entries a killed consumer read but never acknowledged are reclaimed and applied once" +
     suffix,
