@@ -3,14 +3,15 @@
  * process at a time, the one holding the store lease `source:<id>`.
  *
  * One leader actor runs in every process with scanners. Every `leaseMs / 4` it
- * takes or renews the lease of each enabled source (leases live `leaseMs · 3/4`).
+ * takes or renews the lease of each enabled source (leases live `leaseMs · 2/3`).
  * A source it gains gets a scanner (`supervisor.spawn`, with the lease's fence in
  * the scanner's input); a source it loses (another holder has the lease, or a
  * renewal could not reach the store before the lease would run out), or that is
  * disabled or deleted, gets its scanner stopped (`supervisor.stop`). So when a
- * holder dies, its lease runs out at most `3/4 · leaseMs` later and the next
+ * holder dies, its lease runs out at most `2/3 · leaseMs` later and the next
  * round of another process, at most `leaseMs / 4` after that, takes it over:
- * within one `leaseMs` in all.
+ * within `11/12 · leaseMs`, which leaves the rest of one `leaseMs` for a round's
+ * own time on a busy machine.
  *
  * `leader.release` (sent on a clean shutdown) stops its scanners and frees its
  * leases at once, so another process takes the sources over on its next round.
@@ -155,7 +156,7 @@ export const sourceLeaderMachine = setup({
       deps: input.deps,
       scannerChild: input.scannerChild,
       holder: input.holder ?? PROCESS_ID,
-      ttlMs: Math.round(leaseMs * 3 / 4),
+      ttlMs: Math.round(leaseMs * 2 / 3),
       periodMs: Math.round(leaseMs / 4),
       held: {},
       again: false,

@@ -156,7 +156,7 @@ Deno.test({
       const takeoverMs = Date.now() - stoppedAt;
       console.log(`taken over ${takeoverMs}ms after SIGTERM (lease ${leaseMs}ms)`);
       // The other process's next round (every leaseMs / 4) finds the lease free,
-      // long before the lease (3/4 · leaseMs) would run out.
+      // long before the lease (2/3 · leaseMs) would run out.
       assert.ok(takeoverMs < leaseMs / 2, `takeover took ${takeoverMs}ms`);
       await Deno.writeTextFile(join(watched, "after.txt"), "x");
       await fileSeen(other, "after.txt");
