@@ -12,8 +12,9 @@ WORKDIR /app
 RUN chown deno:deno /app
 USER deno
 
-# The manifest and lockfile first: code edits then reuse the cached dependencies.
+# The manifest and lockfile first: code edits then reuse this layer of npm packages.
 COPY --chown=deno:deno deno.json deno.lock ./
+RUN deno install --frozen
 COPY --chown=deno:deno . .
 # main.ts's graph includes every scanner kind (they are imported on demand at run time).
 RUN deno cache --frozen main.ts
