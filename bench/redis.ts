@@ -1,0 +1,98 @@
+/**
+ * `deno task bench --redis`: un on Redis against BullMQ on the same Redis, in
+ * the same run, interleaved (un, then BullMQ, for each workload and point) so
+ * the machine's noise hits both alike.
+ *
+ * - `redis_tasks_per_s`: one in-process runtime, concurrency 16, enqueues
+ *   (batches of 1 000) and runs 20 000 `noop`; `bullmq_tasks_per_s` the same
+ *   with `addBulk` and one Worker; `redis_vs_bullmq` = un / BullMQ.
+ * - `redis_scaleout`: 1, 2 and 4 worker processes of concurrency 16 on
+ *   4 000 × N `sleep` tasks of 20 ms, enqueued first; tasks/s per N and
+ *   `efficiency` = tput(4) / (4 × tput(1)). `bullmq_scaleout` the same;
+ *   `bullmq_scaleout_vs` = un / BullMQ at 4 processes.
+ *
+ * Sleep tasks wait rather than compute, so 4 processes can scale on our 2
+ * cores: at 16 × 20 ms one process asks for ~800 tasks/s, a small part of a
+ * core. Redis is `UN_BENCH_REDIS_URL` or a private server (redis_server.ts);
+ * each workload uses its own key prefix and deletes it after.
+ */
+
+import { report } from "./harness.ts";
+import { BullmqBench } from "./redis_bullmq.ts";
+import { benchRedis } from "./redis_server.ts";
+import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis_un.ts";
+
+const TASKS = 20_000;
+const CONCURRENCY = 16;
+const PROCESSES = [1, 2, 4] as const;
+/** Per worker process: ~5 s of work at 16 × 20 ms, long enough to dwarf start-up jitter. */
+const SLEEP_TASKS_PER_PROCESS = 4_000;
+const SLEEP_MS = 20;
+
+type Scaleout = Record<string, number>;
+
+await using redis = await benchRedis();
+console.error(`redis bench on ${redis.private ? "a private redis-server" : redis.url}`);
+const bullmq = await BullmqBench.prepare(redis.url, redis.pid);
+let bullmqError: string | null = bullmq instanceof BullmqBench ? null : bullmq.unavailable;
+if (bullmqError) console.error(`BullMQ figures unavailable: ${bullmqError}`);
+
+/** Runs a BullMQ step; a failure makes the BullMQ figures unavailable, never the bench. */
+async function bullmqStep(
+  step: (b: BullmqBench) => Promise<Throughput>,
+): Promise<Throughput | null> {
+  if (!(bullmq instanceof BullmqBench) || bullmqError) return null;
+  try {
+    return await step(bullmq);
+  } catch (error) {
+    bullmqError = (error as Error).message;
+    console.error(`BullMQ figures unavailable: ${bullmqError}`);
+    return null;
+  }
+}
+
+/** One stderr line: the figure and the CPU each task cost in the client(s) and in Redis. */
+function describe(what: string, run: Throughput | null): string {
+  if (run === null) return `${what}: -`;
+  return `${what}: ${run.perSecond}/s, CPU per task ${run.clientCpuUsPerTask} µs in the ` +
+    `client process(es) + ${run.redisCpuUsPerTask} µs in Redis`;
+}
+
+const unTasks = await unTasksPerSecond(redis.url, redis.pid, TASKS, CONCURRENCY);
+console.error(describe("un noop", unTasks));
+const bullTasks = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY));
+console.error(describe("bullmq noop", bullTasks));
+
+const unScale: Scaleout = {};
+const bullScale: Scaleout = {};
+for (const n of PROCESSES) {
+  const tasks = SLEEP_TASKS_PER_PROCESS * n;
+  const un = await unScaleoutPoint(redis.url, redis.pid, n, tasks, CONCURRENCY, SLEEP_MS);
+  unScale[n] = un.perSecond;
+  console.error(describe(`un sleep, ${n} worker process(es)`, un));
+  const bull = await bullmqStep((b) => b.scaleoutPoint(n, tasks, CONCURRENCY, SLEEP_MS));
+  if (bull !== null) bullScale[n] = bull.perSecond;
+  console.error(describe(`bullmq sleep, ${n} worker process(es)`, bull));
+}
+unScale.efficiency = round2(unScale[4] / (4 * unScale[1]));
+
+const figures: Record<string, number | string | Scaleout> = {
+  redis_tasks_per_s: unTasks.perSecond,
+  redis_scaleout: unScale,
+};
+if (bullmqError === null && bullTasks !== null) {
+  bullScale.efficiency = round2(bullScale[4] / (4 * bullScale[1]));
+  figures.bullmq_tasks_per_s = bullTasks.perSecond;
+  figures.redis_vs_bullmq = round2(unTasks.perSecond / bullTasks.perSecond);
+  figures.bullmq_scaleout = bullScale;
+  figures.bullmq_scaleout_vs = round2(unScale[4] / bullScale[4]);
+} else {
+  const why = `unavailable: ${bullmqError}`;
+  const keys = ["bullmq_tasks_per_s", "redis_vs_bullmq", "bullmq_scaleout", "bullmq_scaleout_vs"];
+  for (const key of keys) figures[key] = why;
+}
+report(figures);
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
