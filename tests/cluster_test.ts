@@ -237,5 +237,28 @@ Deno.test({
     const perTick = new Map<number, number>();
     for (const t of tasks) perTick.set(t.payload.tick, (perTick.get(t.payload.tick) ?? 0) + 1);
     for (const [tick, count] of perTick) assert.equal(count, 1, `tick ${tick}: ${count} tasks`);
+
+    // Every process paused (SIGSTOP) for 2.5 s: the ticks missed meanwhile still fire, once each, late.
+    const pausedAt = Date.now();
+    group.procs.forEach((p) => p.proc.kill("SIGSTOP"));
+    await new Promise((r) => setTimeout(r, 2_500));
+    group.procs.forEach((p) => p.proc.kill("SIGCONT"));
+    const resumed = Math.ceil(Date.now() / 1_000) * 1_000 + 1_000;
+    const after = await eventually(
+      async () => {
+        const events = await history(one, "schedule.fired");
+        return ticksOf(events, "each-second").has(resumed) ? events : undefined;
+      },
+      5_000,
+      "a tick after the pause",
+    );
+    const afterSeconds = ticksOf(after, "each-second");
+    for (let tick = to; tick <= resumed; tick += 1_000) {
+      assert.equal(afterSeconds.get(tick), 1, `tick ${tick - pausedAt}ms after the pause began`);
+    }
+    const late = after.filter((e) =>
+      e.subject === "each-second" && (e.data as { lateMs: number }).lateMs >= 1_000
+    );
+    assert.ok(late.length >= 1, "ticks missed during the pause were fired late");
   },
 });
