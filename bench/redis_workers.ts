@@ -35,6 +35,21 @@ interface Worker {
 }
 
 /**
+ * Options of {@link startWorkers}.
+ *
+ * @example
+ * ```ts
+ * const options: StartWorkersOptions = { denoFlags: ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] };
+ * ```
+ */
+export interface StartWorkersOptions {
+  /** How long all may take to come up. Default 60 s. */
+  readyTimeoutMs?: number;
+  /** Extra `deno run` flags, e.g. to profile the workers. */
+  denoFlags?: string[];
+}
+
+/**
  * Starts `count` worker processes on one config and waits until all are up.
  *
  * @example
@@ -45,8 +60,9 @@ interface Worker {
 export async function startWorkers(
   count: number,
   config: Record<string, unknown>,
-  readyTimeoutMs = 60_000,
+  options: StartWorkersOptions = {},
 ): Promise<WorkerProcesses> {
+  const { readyTimeoutMs = 60_000, denoFlags = [] } = options;
   const dir = await Deno.makeTempDir({ prefix: "un-bench-workers-" });
   const configPath = join(dir, "un.config.json");
   await Deno.writeTextFile(
@@ -66,7 +82,7 @@ export async function startWorkers(
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "start", "--config", configPath, "--role", "worker"],
+      args: ["run", "-A", ...denoFlags, MAIN, "start", "--config", configPath, "--role", "worker"],
       cwd: dir,
       clearEnv: true,
       env,
