@@ -35,6 +35,7 @@ const DONE = "done";
  *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
+ *   signal: stopping.signal,
  * };
  * ```
  */

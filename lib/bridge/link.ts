@@ -18,7 +18,14 @@ import { Outbox } from "./outbox.ts";
 import { SeenIds } from "./seen.ts";
 import { Backoff, delay } from "./timing.ts";
 
-/** How long one event's enqueue may take before it counts as failed (and is retried later). */
+/**
+ * How long one event's enqueue may take before it counts as failed (and is retried later).
+ *
+ * @example
+ * ```ts
+ * await ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS);
+ * ```
+ */
 export const ENQUEUE_TIMEOUT_MS = 10_000;
 /** How long delivered event ids are remembered against duplicates on pub/sub, and how many. */
 const SEEN_TTL_MS = 600_000;
@@ -119,11 +126,6 @@ export class BridgeLink {
   /** Mirrors an event this process made to Redis (buffered while Redis is away). */
   publish(event: CloudEvent): void {
     this.#outbox.push(event);
-  }
-
-  /** Events waiting to be written to Redis. */
-  get pending(): number {
-    return this.#outbox.size;
   }
 
   /** Connects (in the background) and starts delivering and consuming. */

@@ -7,7 +7,14 @@
 
 import type { CloudEvent } from "../events.ts";
 
-/** The stream entry field that holds the event's JSON. */
+/**
+ * The stream entry field that holds the event's JSON.
+ *
+ * @example
+ * ```ts
+ * await redis.xadd(keys.stream, "*", EVENT_FIELD, encodeEvent(event));
+ * ```
+ */
 export const EVENT_FIELD = "e";
 
 /**
