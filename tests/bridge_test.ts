@@ -6,7 +6,8 @@
  * are reclaimed by another process (`XAUTOCLAIM`) and applied once; a cancel
  * made on one process aborts the task on the worker process running it; and
  * the bridge rides out a Redis restart without a crash, delivering what was
- * made meanwhile.
+ * made meanwhile; and a crashed bridge comes back with fresh connections,
+ * its old ones closed.
  *
  * Needs `redis-server` (a private one per test, from `startRedis()`); without
  * it the tests are ignored, except under `CI=true` where they fail.
@@ -400,5 +401,38 @@ Deno.test({
       await stream.close();
     }
     for (const p of [a, b]) assert.equal((await bridgeState(p)).restarts, 0);
+  },
+});
+
+Deno.test({
+  name: "bridge: a crashed bridge is restarted with fresh connections; the old ones are closed" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    await using un = await startUn({ config: memberConfig(redis), env: { UN_FAULTS: "crash" } });
+    const bridgeClients = () =>
+      withAdmin(redis, async (admin) => {
+        const list = await admin.client("LIST") as string;
+        return list.split("\n").filter((line) => / name=un-bridge-/.test(line)).length;
+      });
+    // Writer, subscriber and blocking reader.
+    await eventually(async () => (await bridgeClients()) === 3, 10_000, "3 bridge connections");
+    const crash = await api(un.url, "POST", "/un/debug/crash/bridge");
+    assert.ok(crash.status < 300, JSON.stringify(crash.body));
+    await eventually(
+      async () => {
+        const bridge = await bridgeState(un);
+        return bridge.restarts === 1 && bridge.state === "up";
+      },
+      10_000,
+      "the bridge to be restarted and connected",
+    );
+    await eventually(async () => (await bridgeClients()) === 3, 10_000, "old connections closed");
+    const event = await publish(un, "x.after-crash");
+    await eventually(async () => (await noopTasks(un)).length === 1, 10_000, "its hook task");
+    assertOneTaskPerEvent(await noopTasks(un), [event]);
   },
 });
