@@ -18,6 +18,8 @@ export const RECONNECT_MAX_MS = 500;
 export const COMMAND_TIMEOUT_MS = 10_000;
 /** A connection attempt that takes longer fails and is retried. */
 const CONNECT_TIMEOUT_MS = 2_000;
+/** While Redis loads its data after a restart, whether it is done is asked this often. */
+const LOADING_RECHECK_MS = 100;
 
 /**
  * Creates the store's client (not yet connected: call `connect()`).
@@ -38,6 +40,10 @@ export function createClient(url: string): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(100 * attempt, RECONNECT_MAX_MS),
     connectTimeout: CONNECT_TIMEOUT_MS,
+    // A Redis loading its AOF after a restart reports an ETA (often several
+    // seconds, and pessimistic); ioredis waits that long before it checks
+    // again. Check often instead, so work resumes as soon as it has loaded.
+    maxLoadingRetryTime: LOADING_RECHECK_MS,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectionName: "un-store",
     // No auto-pipelining: claims and completes are grouped by the batcher,
@@ -76,6 +82,8 @@ export class ConnectionWatch {
   #downSince: number | null = null;
   #reason: string | null = null;
   #closing = false;
+  // Failures before the first "ready" are the open's to report (it throws).
+  #opened = false;
 
   constructor(redis: Redis, private readonly onChange: (change: ConnectionChange) => void) {
     redis.on("error", (error: Error) => this.#lost(connectionReason(error)));
@@ -101,7 +109,7 @@ export class ConnectionWatch {
   }
 
   #lost(reason: string | null): void {
-    if (this.#closing) return;
+    if (this.#closing || !this.#opened) return;
     if (reason !== null) this.#reason = reason;
     if (this.#downSince !== null) return;
     this.#downSince = Date.now();
@@ -109,6 +117,7 @@ export class ConnectionWatch {
   }
 
   #back(): void {
+    this.#opened = true;
     if (this.#downSince === null) return;
     const downMs = Date.now() - this.#downSince;
     this.#downSince = null;
