@@ -124,6 +124,13 @@ Deno.test({
     assert.ok(accepted.length >= 1, "publishes are accepted into the buffer first");
     assert.ok(full, `no 503 after ${accepted.length} buffered publishes`);
     assert.match(full.error.message, /^event buffer full \(\d+ events waiting for the store\)/);
+    // The buffer shows in the metrics and as a health problem.
+    const metrics = await fetch(`${un.url}/metrics`).then((res) => res.text());
+    const buffered = Number(/^un_events_buffered (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(buffered >= accepted.length, metrics);
+    assert.match(metrics, /^un_events_dropped_total \d+$/m);
+    const problems = (await api<HealthBody>(un.url, "GET", "/health")).body.problems;
+    assert.ok(problems.some((p) => /^\d+ events buffered/.test(p)), JSON.stringify(problems));
 
     // The slow task finishes while Redis is away: its success cannot be
     // recorded, so it stays leased instead of being failed.

@@ -8,12 +8,25 @@
 
 import { Redis } from "ioredis";
 
-/** Reconnect attempts back off from 100 ms to this, so work resumes within ~0.5 s of Redis. */
+/**
+ * Reconnect attempts back off from 100 ms to this, so work resumes within
+ * ~0.5 s of Redis coming back.
+ *
+ * @example
+ * ```ts
+ * const worstResumeMs = RECONNECT_MAX_MS + 1_000; // + one idle poll of a worker
+ * ```
+ */
 export const RECONNECT_MAX_MS = 500;
 /**
  * A command without a reply after this long fails (UnavailableError): a hung
  * or partitioned Redis must not hold a worker, a route or a shutdown forever.
  * Far above any script's run time, even on a loaded machine.
+ *
+ * @example
+ * ```ts
+ * const graceMs = COMMAND_TIMEOUT_MS + 1_000; // the longest a store call can take
+ * ```
  */
 export const COMMAND_TIMEOUT_MS = 10_000;
 /** A connection attempt that takes longer fails and is retried. */
