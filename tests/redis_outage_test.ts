@@ -6,6 +6,8 @@
  * recorded stays leased. Redis back: health is ok again, new work runs, the
  * leased task comes back through the reaper, the buffered events are in the
  * history — all without a restart. A shutdown during an outage still exits.
+ * And at the store: a complete or fail that ioredis sends again after a lost
+ * reply gets its own outcome back instead of a lost lease.
  *
  * Needs `redis-server`; without it the test is ignored, except under
  * `CI=true` where it fails.
@@ -13,10 +15,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { LeaseLostError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
+import { RedisStore } from "../lib/store/redis.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
+import { mustClaim, newTask, T0 } from "./store/conformance/helpers.ts";
 
 const HAS_REDIS = hasRedisServer();
 const IN_CI = Deno.env.get("CI") === "true";
@@ -212,5 +217,50 @@ Deno.test({
     assert.equal(status.code, 0, un.stderrText().slice(-2_000));
     assert.ok(tookMs < 10_000, `shutdown took ${tookMs} ms`);
     assert.match(un.stderrText(), /INFO +un +stopped/);
+  },
+});
+
+Deno.test({
+  name:
+    `redis outage: a complete or fail sent again after its reply was lost gets its outcome back${suffix}`,
+  ignore,
+  async fn() {
+    // ioredis resends a command whose reply a dropped connection lost; the
+    // first run may have been applied. The same call again (same fence,
+    // arguments and time) must answer as the first did, or the worker would
+    // take its own success for a lost lease and never announce it.
+    await using redis = await startRedis();
+    const store = await RedisStore.open({ url: redis.url, prefix: "un-replay:" });
+    try {
+      await store.enqueueMany([newTask(), newTask(), newTask()], T0);
+      const lease = { workerId: "w1", queues: null, leaseMs: 30_000 };
+      const [a, b, c] = [
+        await mustClaim(store, T0 + 1, lease),
+        await mustClaim(store, T0 + 2, lease),
+        await mustClaim(store, T0 + 3, lease),
+      ];
+
+      const done = await store.complete(a.id, a.fence, { ok: 1 }, T0 + 10);
+      const again = await store.complete(a.id, a.fence, { ok: 1 }, T0 + 10);
+      assert.deepEqual(again.task, done.task);
+      // A later or different call is still refused by the fence.
+      await assert.rejects(store.complete(a.id, a.fence, { ok: 1 }, T0 + 11), LeaseLostError);
+      await assert.rejects(store.complete(a.id, a.fence, { ok: 2 }, T0 + 10), LeaseLostError);
+
+      const boom = { message: "boom", attempt: 1 };
+      const retrying = await store.fail(b.id, b.fence, boom, T0 + 5_000, T0 + 20);
+      const retryingAgain = await store.fail(b.id, b.fence, boom, T0 + 5_000, T0 + 20);
+      assert.equal(retryingAgain.task.state, "retrying");
+      assert.deepEqual(retryingAgain.task, retrying.task);
+      await assert.rejects(store.fail(b.id, b.fence, boom, T0 + 6_000, T0 + 21), LeaseLostError);
+
+      const permanent = { ...boom, permanent: true };
+      const failed = await store.fail(c.id, c.fence, permanent, null, T0 + 30);
+      const failedAgain = await store.fail(c.id, c.fence, permanent, null, T0 + 30);
+      assert.deepEqual(failedAgain.task, failed.task);
+      await assert.rejects(store.fail(c.id, c.fence, permanent, null, T0 + 31), LeaseLostError);
+    } finally {
+      await store.close();
+    }
   },
 });

@@ -9,8 +9,8 @@
 import { Redis } from "ioredis";
 
 /**
- * Reconnect attempts back off from 100 ms to this, so work resumes within
- * ~0.5 s of Redis coming back.
+ * Reconnect attempts come every 100 ms for a second, then this often, so work
+ * resumes within ~0.5 s of Redis coming back even after a long outage.
  *
  * @example
  * ```ts
@@ -51,7 +51,9 @@ export function createClient(url: string): Redis {
     // flight when the link dropped fails after the first failed reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(100 * attempt, RECONNECT_MAX_MS),
+    // Every 100 ms for the first second (a restart is over in that time),
+    // then every RECONNECT_MAX_MS.
+    retryStrategy: (attempt) => attempt <= 10 ? 100 : RECONNECT_MAX_MS,
     connectTimeout: CONNECT_TIMEOUT_MS,
     // A Redis loading its AOF after a restart reports an ETA (often several
     // seconds, and pessimistic); ioredis waits that long before it checks

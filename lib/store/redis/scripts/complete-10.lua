@@ -7,18 +7,25 @@
 -- lease (fence), else { { pm } or { pm, d, m, a, e, ra, ea, sa, w, dp },
 -- { id, from, fields } of each released dependent, ... } (the rest of the task
 -- is known from the call).
+-- The very same call again (same fence, result and now) finds its own success
+-- and gets it back, without dependents: ioredis resends a command whose reply
+-- a dropped connection lost, and the first run may have been applied.
 --- @include "task"
 
 local function completeOne(id, fence, result, now, known)
   local key = taskKey(id)
-  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'pm')
-  if f[1] ~= 'running' or f[2] ~= fence then return redis.error_reply('LEASE_LOST') end
+  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'pm', 'fa', 'r')
+  local replayed = f[1] == 'succeeded' and f[2] == fence and f[7] == now and (f[8] or '') == result
+  if not replayed and (f[1] ~= 'running' or f[2] ~= fence) then
+    return redis.error_reply('LEASE_LOST')
+  end
 
   local task = { f[6] }
   if known ~= '1' then
     local more = redis.call('HMGET', key, 'd', 'm', 'a', 'e', 'ra', 'ea', 'sa', 'w', 'dp')
     for i = 1, 9 do task[i + 1] = more[i] end
   end
+  if replayed then return { task } end
 
   redis.call('HSET', key, 'st', 'succeeded', 'p', 1, 'fa', now, 'r', result, 'lu', '')
   if result ~= '' then redis.call('ZADD', K_RESULTS, now, id) end
