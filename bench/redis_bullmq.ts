@@ -41,7 +41,7 @@ export class BullmqBench {
     }
     try {
       const out = await run("npm", ["install", "--no-audit", "--no-fund"]);
-      if (out.code !== 0) return { unavailable: `npm install failed: ${tail(out.stderr)}` };
+      if (out.code !== 0) return { unavailable: `npm install failed: ${npmError(out.stderr)}` };
       return new BullmqBench(url, redisPid);
     } catch (error) {
       return { unavailable: `npm install could not run: ${(error as Error).message}` };
@@ -97,6 +97,14 @@ async function run(
   }).output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** npm's error code and message lines (its stderr ends in a stack and a log path). */
+function npmError(stderr: string): string {
+  const lines = stderr.split("\n").filter((l) => /^npm error (code |[A-Za-z]*Error)/.test(l));
+  return lines.length > 0
+    ? lines.map((l) => l.replace(/^npm error /, "")).join("; ")
+    : tail(stderr);
 }
 
 /** The end of a process's stderr, enough to say what went wrong. */
