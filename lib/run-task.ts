@@ -144,11 +144,15 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
       `no handler for task type "${task.type}" (known: ${Object.keys(deps.handlers).join(", ")})`,
     );
   }
+  let log: HandlerContext["log"] | undefined;
   const ctx: HandlerContext = {
     signal,
     attempt: task.attempts,
     workerId: options.workerId,
-    log: deps.log.child(`task:${task.type}`),
+    // Made on first use: most handlers never log, and a logger per task is garbage.
+    get log() {
+      return (log ??= deps.log.child(`task:${task.type}`));
+    },
     progress: async (fraction, message) => {
       const f = Math.min(1, Math.max(0, Number(fraction) || 0));
       await deps.store.progress(task.id, task.fence, f, message ?? null);
