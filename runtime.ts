@@ -30,7 +30,8 @@ import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
 import { Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
-import { Counters, renderMetrics, type Sample } from "./lib/metrics.ts";
+import { healthReport, runtimeMetrics } from "./lib/health.ts";
+import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store, StoredSource } from "./lib/store/types.ts";
 
@@ -407,89 +408,29 @@ export class Runtime implements ControlPlane {
     ];
   }
 
-  /** Health: store reachable, actors alive. */
-  async health(): Promise<HealthReport> {
-    const problems: string[] = [];
-    let storeOk = true;
-    let storeError: string | undefined;
-    try {
-      await withTimeout(this.store.ping(), 2_000, "store ping timed out");
-    } catch (err) {
-      storeOk = false;
-      storeError = err instanceof Error ? err.message : String(err);
-      problems.push(`store unreachable: ${storeError}`);
-    }
-    const actors = this.actors();
-    for (const a of actors) {
-      if (a.state === "restarting" || a.state === "error") {
-        problems.push(`actor ${a.id} is ${a.state}`);
-      }
-    }
-    const buffered = this.#eventLog.failingSince === null ? 0 : this.#eventLog.pending;
-    if (buffered > 0) {
-      problems.push(`${buffered} events buffered in this process until the store takes them`);
-    }
-    if (this.#stopping) problems.push("stopping");
-    return {
-      status: problems.length ? "degraded" : "ok",
+  /** Health: store reachable, actors alive, nothing piling up. */
+  health(): Promise<HealthReport> {
+    return healthReport({
       processId: this.processId,
       role: this.role,
-      uptimeMs: Date.now() - this.startedAt,
-      store: { kind: this.store.kind, ok: storeOk, ...(storeError ? { error: storeError } : {}) },
-      actors,
-      problems,
-    };
+      startedAt: this.startedAt,
+      store: this.store,
+      actors: this.actors(),
+      bufferedEvents: this.#eventLog.failingSince === null ? 0 : this.#eventLog.pending,
+      stopping: this.#stopping !== null,
+    });
   }
 
   /** Prometheus text. */
   async metrics(): Promise<string> {
-    const samples: Sample[] = [
-      { name: "un_up", help: "1 while the runtime runs", type: "gauge", value: 1 },
-      ...this.counters.samples("un_events_total", "Events delivered on the bus, by type"),
-      {
-        name: "un_events_buffered",
-        help: "Events waiting in this process to be written to the event log",
-        type: "gauge",
-        value: this.#eventLog.pending,
-      },
-      {
-        name: "un_events_dropped_total",
-        help: "Events dropped because the store was unreachable and the buffer was full",
-        type: "counter",
-        value: this.#eventLog.dropped,
-      },
-    ];
-    try {
-      const queues = await this.store.queueCounts();
-      for (const [queue, counts] of Object.entries(queues)) {
-        for (const [state, value] of Object.entries(counts)) {
-          samples.push({
-            name: "un_tasks",
-            help: "Tasks in the store by queue and state",
-            type: "gauge",
-            labels: { queue, state },
-            value,
-          });
-        }
-      }
-    } catch {
-      samples.push({
-        name: "un_store_up",
-        help: "1 when the store answers",
-        type: "gauge",
-        value: 0,
-      });
-    }
-    for (const a of this.actors()) {
-      samples.push({
-        name: "un_actor_restarts",
-        help: "Restarts of an actor within the supervisor's window",
-        type: "gauge",
-        labels: { actor: a.id },
-        value: a.restarts,
-      });
-    }
-    return renderMetrics(samples);
+    const queues = await this.store.queueCounts().catch(() => null);
+    return runtimeMetrics({
+      counters: this.counters,
+      actors: this.actors(),
+      queues,
+      eventsBuffered: this.#eventLog.pending,
+      eventsDropped: this.#eventLog.dropped,
+    });
   }
 
   /**
@@ -590,14 +531,4 @@ function summarize(message: RuntimeMessage): string | undefined {
 /** XState's inspection types name refs loosely; every ref we make has an `id`. */
 function actorId(ref: unknown): string | undefined {
   return (ref as { id?: string } | undefined)?.id;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
