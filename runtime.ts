@@ -27,7 +27,7 @@ import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
 import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
-import { Inspector } from "./lib/inspector.ts";
+import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
 import { healthReport, runtimeMetrics } from "./lib/health.ts";
@@ -199,22 +199,7 @@ export class Runtime implements ControlPlane {
         escalate: options.onEscalate ??
           ((id, error, restarts) => this.#escalate(id, error, restarts)),
       },
-      inspect: inspect
-        ? (ev) => {
-          if (ev.type !== "@xstate.event") return;
-          const type = ev.event.type as string;
-          if (type.startsWith("xstate.")) return;
-          this.#inspector.record(
-            // Messages sent with ref.send() carry no sender; one going down the
-            // tree comes from the receiver's parent (the supervisor or the pool).
-            actorId(ev.sourceRef) ?? actorId((ev.actorRef as { _parent?: unknown })._parent) ??
-              "external",
-            actorId(ev.actorRef) ?? "?",
-            type,
-            summarize(ev.event as RuntimeMessage),
-          );
-        }
-        : undefined,
+      inspect: inspect ? inspectionRecorder(this.#inspector) : undefined,
     });
     this.#supervisor.start();
     log.info("started", {
@@ -508,27 +493,4 @@ function logEventLogStatus(log: Logger, status: EventLogStatus): void {
         error: status.error,
       });
   }
-}
-
-function summarize(message: RuntimeMessage): string | undefined {
-  switch (message.type) {
-    case "event.publish":
-      return message.event.type;
-    case "event.emit":
-      return `${message.init.type}${message.init.subject ? " " + message.init.subject : ""}`;
-    case "task.enqueue":
-      return message.request.type;
-    case "task.cancel":
-    case "task.abort":
-    case "task.retry":
-    case "task.reprioritize":
-      return message.id;
-    default:
-      return undefined;
-  }
-}
-
-/** XState's inspection types name refs loosely; every ref we make has an `id`. */
-function actorId(ref: unknown): string | undefined {
-  return (ref as { id?: string } | undefined)?.id;
 }

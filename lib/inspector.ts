@@ -3,7 +3,9 @@
  * listeners. Fed by XState's `inspect` hook on the actor system.
  */
 
+import type { InspectionEvent } from "xstate";
 import type { InspectRecord } from "./control.ts";
+import type { RuntimeMessage } from "./messages.ts";
 
 /**
  * Keeps recent messages between actors and tells listeners about new ones.
@@ -49,4 +51,55 @@ export class Inspector {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
   }
+}
+
+/** A short summary of a message for the inspector's table. */
+function summarize(message: RuntimeMessage): string | undefined {
+  switch (message.type) {
+    case "event.publish":
+    case "event.deliver":
+      return message.event.type;
+    case "event.emit":
+      return `${message.init.type}${message.init.subject ? " " + message.init.subject : ""}`;
+    case "task.enqueue":
+      return message.request.type;
+    case "task.cancel":
+    case "task.abort":
+    case "task.retry":
+    case "task.reprioritize":
+      return message.id;
+    default:
+      return undefined;
+  }
+}
+
+/** XState's inspection types name refs loosely; every ref we make has an `id`. */
+function actorId(ref: unknown): string | undefined {
+  return (ref as { id?: string } | undefined)?.id;
+}
+
+/**
+ * An XState `inspect` callback that records every message between actors
+ * (XState's own `xstate.*` lifecycle events left out).
+ *
+ * @example
+ * ```ts
+ * createActor(machine, { inspect: inspectionRecorder(inspector) });
+ * ```
+ */
+export function inspectionRecorder(inspector: Inspector): (event: InspectionEvent) => void {
+  return (ev) => {
+    if (ev.type !== "@xstate.event") return;
+    const type = ev.event.type as string;
+    if (type.startsWith("xstate.")) return;
+    inspector.record(
+      // Messages sent with ref.send() carry no sender; one going down the
+      // tree comes from the receiver's parent (the supervisor or the pool).
+      actorId(ev.sourceRef) ?? actorId((ev.actorRef as { _parent?: unknown })._parent) ??
+        "external",
+      actorId(ev.actorRef) ?? "?",
+      type,
+      summarize(ev.event as RuntimeMessage),
+    );
+  };
 }
