@@ -17,6 +17,7 @@ import { Cron } from "croner";
 import { assign, fromPromise, setup } from "xstate";
 import type { ScheduleSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import { type FailureLog, failureLog } from "../lib/log.ts";
 import type { Json } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { transitionEvents } from "../lib/task-events.ts";
@@ -52,6 +53,8 @@ interface SchedulerContext {
   schedules: ScheduleEntry[];
   nextCleanupAt: number;
   delayMs: number;
+  /** A store outage fails every tick: said once, and once when it is over. */
+  failures: FailureLog;
 }
 
 type Send = (m: RuntimeMessage) => void;
@@ -191,6 +194,7 @@ export const schedulerMachine = setup({
     schedules: makeSchedules(input.deps),
     nextCleanupAt: input.deps.now() + input.deps.config.scheduler.cleanupMs,
     delayMs: input.deps.config.scheduler.tickMs,
+    failures: failureLog(input.deps.log, "scheduler tick"),
   }),
   initial: "ticking",
   on: {
@@ -205,12 +209,17 @@ export const schedulerMachine = setup({
       invoke: {
         src: "tick",
         input: ({ context }) => ({ context }),
-        onDone: { target: "sleeping", actions: assign({ delayMs: ({ event }) => event.output }) },
+        onDone: {
+          target: "sleeping",
+          actions: [
+            ({ context }) => context.failures.ok(),
+            assign({ delayMs: ({ event }) => event.output }),
+          ],
+        },
         onError: {
           target: "sleeping",
           actions: [
-            ({ context, event }) =>
-              context.deps.log.warn("scheduler tick failed", { error: event.error }),
+            ({ context, event }) => context.failures.failed(event.error),
             assign({ delayMs: ({ context }) => context.deps.config.scheduler.tickMs }),
           ],
         },

@@ -6,6 +6,7 @@
 
 import type { SourceSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import type { FailureLog } from "../lib/log.ts";
 import type { StoredSource } from "../lib/store/types.ts";
 import type { ChildSpec } from "./supervisor.ts";
 
@@ -51,6 +52,8 @@ export interface RoundInput {
   held: Record<string, Held>;
   /** Sources announced deleted: not led even while the store still lists them. */
   deleted: string[];
+  /** Says a store outage once rather than every round. */
+  failures?: FailureLog;
 }
 
 /**
@@ -79,8 +82,10 @@ export async function leaderRound(input: RoundInput): Promise<Round> {
     // The delete route announces first and deletes after: skip what is on its way out.
     result.gone = input.deleted.filter((id) => !listed.some((s) => s.id === id));
     sources = listed.filter((s) => s.enabled && !input.deleted.includes(s.id));
+    input.failures?.ok();
   } catch (error) {
-    log.warn("source leadership: cannot list sources", { error });
+    if (input.failures) input.failures.failed(error);
+    else log.warn("source leadership: cannot list sources", { error });
     Object.keys(held).forEach(keepOrStop);
     return result;
   }

@@ -25,6 +25,7 @@
 import { type AnyActorRef, assign, fromPromise, setup } from "xstate";
 import type { SourceSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import { failureLog } from "../lib/log.ts";
 import { PROCESS_ID } from "../lib/events.ts";
 import type { Reply } from "../lib/messages.ts";
 import {
@@ -159,6 +160,7 @@ export const sourceLeaderMachine = setup({
       ttlMs: Math.round(leaseMs * 2 / 3),
       periodMs: Math.round(leaseMs / 4),
       held: {},
+      failures: failureLog(input.deps.log, "source leadership: listing sources"),
       again: false,
       releases: [],
       deleted: [],

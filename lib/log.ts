@@ -73,3 +73,43 @@ export const silentLogger: Logger = {
   error() {},
   child: () => silentLogger,
 };
+
+/** Reports a repeating failure once, and its end once. */
+export interface FailureLog {
+  /** A failure: logged as a warning the first time, at debug level while it repeats. */
+  failed(error: unknown): void;
+  /** Success again: logged once if it had been failing. */
+  ok(): void;
+}
+
+/**
+ * Logs a failure that repeats every tick (the store is down) once instead of
+ * ten times a second, and says when it is over.
+ *
+ * @example
+ * ```ts
+ * const ticks = failureLog(log, "scheduler tick");
+ * try { await tick(); ticks.ok(); } catch (err) { ticks.failed(err); }
+ * ```
+ */
+export function failureLog(log: Logger, what: string): FailureLog {
+  let since: number | null = null;
+  let repeats = 0;
+  return {
+    failed(error) {
+      if (since === null) {
+        since = Date.now();
+        log.warn(`${what} failed; retrying`, { error });
+      } else {
+        repeats++;
+        log.debug(`${what} failed again`, { error, repeats });
+      }
+    },
+    ok() {
+      if (since === null) return;
+      log.info(`${what} works again`, { failedForMs: Date.now() - since, failures: repeats + 1 });
+      since = null;
+      repeats = 0;
+    },
+  };
+}
