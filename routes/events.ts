@@ -93,7 +93,8 @@ export function eventRoutes(control: ControlPlane): Hono {
   app.post("/un/events/publish", async (c) => {
     const body = validate(publishSchema, await readJson(c), "body");
     const event = createEvent({ ...body, data: body.data as Json | undefined, source: "/un/api" });
-    // The reply comes once the event is in the log, so a 202 means it is durable.
+    // The reply comes once the event is in the log (or, while the store is unreachable,
+    // in this process's bounded buffer until it is back; 503 when that is full).
     const stored = await askRuntime<CloudEvent>(
       control,
       (reply) => ({ type: "event.publish", event, reply }),
