@@ -6,6 +6,7 @@
  */
 
 import { Redis } from "ioredis";
+import { LOADING_RECHECK_MS, RECONNECT_MAX_MS } from "../store/redis/connection.ts";
 
 /**
  * What a connection is for; it decides how commands behave while Redis is away.
@@ -35,6 +36,10 @@ export function openConnection(url: string, use: ConnectionUse): Redis {
     maxRetriesPerRequest: use === "subscriber" ? null : 1,
     // Batches are pipelined explicitly (outbox, markers).
     enableAutoPipelining: false,
+    // Reconnect and resume as fast as the store's own client does after a Redis
+    // restart (see lib/store/redis/connection.ts).
+    retryStrategy: (attempt) => attempt <= 10 ? 100 : RECONNECT_MAX_MS,
+    maxLoadingRetryTime: LOADING_RECHECK_MS,
   });
   // ioredis reconnects by itself; without a listener it logs every failed attempt.
   redis.on("error", () => {});

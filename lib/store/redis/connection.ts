@@ -31,8 +31,15 @@ export const RECONNECT_MAX_MS = 500;
 export const COMMAND_TIMEOUT_MS = 10_000;
 /** A connection attempt that takes longer fails and is retried. */
 const CONNECT_TIMEOUT_MS = 2_000;
-/** While Redis loads its data after a restart, whether it is done is asked this often. */
-const LOADING_RECHECK_MS = 100;
+/**
+ * How often a client rechecks a Redis that is loading its data after a restart.
+ *
+ * @example
+ * ```ts
+ * new Redis(url, { maxLoadingRetryTime: LOADING_RECHECK_MS });
+ * ```
+ */
+export const LOADING_RECHECK_MS = 100;
 
 /**
  * Creates the store's client (not yet connected: call `connect()`).
