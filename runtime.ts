@@ -30,6 +30,7 @@ import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
 import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
+import { RunStats } from "./lib/run-stats.ts";
 import { healthReport, runtimeMetrics } from "./lib/health.ts";
 import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
@@ -133,6 +134,7 @@ export class Runtime implements ControlPlane {
       log,
       handlers: options.handlers,
       faults: options.faults ?? parseFaults(Deno.env.get("UN_FAULTS")),
+      runStats: new RunStats({ store: opened.store, log, now: Date.now }),
       now: Date.now,
     };
     const runtime = new Runtime(config, role, log, opened, deps);
@@ -363,7 +365,8 @@ export class Runtime implements ControlPlane {
       `Exiting so the service manager can restart un.`;
     this.log.error(message);
     console.error(`un: ${message}`);
-    this.#eventLog.flush().finally(() => Deno.exit(70));
+    Promise.all([this.#eventLog.flush(), this.deps.runStats?.flush()])
+      .finally(() => Deno.exit(70));
   }
 
   // ---- ControlPlane ----
@@ -460,6 +463,8 @@ export class Runtime implements ControlPlane {
     }
     this.#unsubscribe.forEach((off) => off());
     this.#supervisor.stop();
+    // Workers are gone: their last second of run statistics goes to the store before it closes.
+    await this.deps.runStats?.close();
     await this.#bridgeClosing;
     // Never waits on a store that is gone: what it will not take is reported lost.
     await this.#eventLog.close();

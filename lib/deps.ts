@@ -6,6 +6,7 @@
 import type { Config } from "./config.ts";
 import type { HandlerMap } from "./handlers/types.ts";
 import type { Logger } from "./log.ts";
+import type { RunStats } from "./run-stats.ts";
 import type { Store } from "./store/types.ts";
 
 /** Test fault switches from `UN_FAULTS` (comma-separated): never set in production. */
@@ -42,6 +43,12 @@ export interface RuntimeDeps {
   log: Logger;
   handlers: HandlerMap;
   faults: Faults;
+  /**
+   * Gathers finished attempts per task type and writes them to the store about
+   * once a second (the runtime makes one per process and closes it at stop).
+   * Absent (tests of single parts): each attempt is written on its own.
+   */
+  runStats?: RunStats;
   /** Epoch ms; tests of pure parts may replace it. */
   now(): number;
 }

@@ -119,9 +119,7 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
       kind: "succeeded",
       extra: { durationMs: deps.now() - started, result: summarize(result) },
     });
-    if (outcome === "succeeded") {
-      store.recordRun(task.type, deps.now() - started, true, deps.now()).catch(() => {});
-    }
+    if (outcome === "succeeded") recordRun(deps, task.type, deps.now() - started, true);
   } catch (err) {
     // A store that cannot record the success (Redis away) is no handler
     // failure: the task stays leased and comes back through the reaper.
@@ -250,8 +248,7 @@ async function onFailure(
     attempt: task.attempts,
     ...(permanent ? { permanent: true } : {}),
   };
-  // Learned scores are best effort: a store that is away must not reject unhandled.
-  deps.store.recordRun(task.type, now - started, false, now).catch(() => {});
+  recordRun(deps, task.type, now - started, false);
   const backoff = {
     baseMs: deps.config.workers.backoffBaseMs,
     maxMs: deps.config.workers.backoffMaxMs,
@@ -290,6 +287,17 @@ async function onFailure(
         extra: { error: error.message },
       }),
   );
+}
+
+/**
+ * Counts a finished attempt in the learned statistics: through the process's
+ * accumulator (one store write per type per second), or on its own without one.
+ */
+function recordRun(deps: RuntimeDeps, type: string, durationMs: number, ok: boolean): void {
+  if (deps.runStats) return deps.runStats.record(type, durationMs, ok);
+  // Learned scores are best effort: a store that is away must not reject unhandled.
+  deps.store.recordRuns(type, { runs: 1, failures: ok ? 0 : 1, meanMs: durationMs }, deps.now())
+    .catch(() => {});
 }
 
 /** A store that fails while recording an outcome: log it; the lease reaper puts the task back. */

@@ -20,6 +20,7 @@ import type {
   FinishResult,
   QueueCounts,
   RetentionPolicy,
+  RunSample,
   Store,
   StoredSource,
   TaskFilter,
@@ -190,8 +191,8 @@ export class RedisStore implements Store {
   }
 
   // ---- learned scores ----
-  recordRun(type: string, durationMs: number, ok: boolean, now: number): Promise<void> {
-    return coordination.recordRun(this.#ctx, type, durationMs, ok, now);
+  recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
+    return coordination.recordRuns(this.#ctx, type, sample, now);
   }
   typeStats(type: string): Promise<TypeStats | null> {
     return coordination.typeStats(this.#ctx, type);

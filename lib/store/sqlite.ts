@@ -23,6 +23,7 @@ import type {
   FinishResult,
   QueueCounts,
   RetentionPolicy,
+  RunSample,
   Store,
   StoredSource,
   TaskFilter,
@@ -34,7 +35,7 @@ import {
   acquireNamedLease,
   claimOnce,
   readTypeStats,
-  recordTypeRun,
+  recordTypeRuns,
   releaseNamedLease,
 } from "./sqlite/coordination.ts";
 import { enqueueBatch } from "./sqlite/enqueue.ts";
@@ -219,8 +220,8 @@ export class SqliteStore implements Store {
   }
 
   // ---- learned scores ----
-  recordRun(type: string, durationMs: number, ok: boolean, now: number): Promise<void> {
-    return this.#write((sql) => recordTypeRun(sql, type, durationMs, ok, now));
+  recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
+    return this.#write((sql) => recordTypeRuns(sql, type, sample, now));
   }
   typeStats(type: string): Promise<TypeStats | null> {
     return this.#read((sql) => readTypeStats(sql, type));

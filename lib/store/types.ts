@@ -117,6 +117,42 @@ export interface TypeStats {
   updatedAt: number;
 }
 
+/**
+ * Runs of one task type gathered since the last write (see {@link Store.recordRuns}).
+ *
+ * @example
+ * ```ts
+ * const sample: RunSample = { runs: 40, failures: 2, meanMs: 12.5 };
+ * ```
+ */
+export interface RunSample {
+  /** Finished attempts (succeeded or failed). */
+  runs: number;
+  /** How many of them failed. */
+  failures: number;
+  /** Their mean run time (ms). */
+  meanMs: number;
+}
+
+/** Alpha of the run-time moving average, per run. */
+export const RUN_AVG_ALPHA = 0.2;
+
+/**
+ * How far one batch of `runs` runs moves the moving average toward its mean:
+ * the same as applying alpha {@link RUN_AVG_ALPHA} once per run, each with the
+ * batch's mean, so batching changes how often the store is written, not how
+ * fast the average learns.
+ *
+ * @example
+ * ```ts
+ * runBatchWeight(1); // 0.2
+ * runBatchWeight(2); // 0.36
+ * ```
+ */
+export function runBatchWeight(runs: number): number {
+  return 1 - (1 - RUN_AVG_ALPHA) ** runs;
+}
+
 /** The store contract. */
 export interface Store {
   /** `sqlite` or `redis`. */
@@ -178,7 +214,14 @@ export interface Store {
   queueCounts(): Promise<Record<string, QueueCounts>>;
 
   // ---- learned scores ----
-  recordRun(type: string, durationMs: number, ok: boolean, now: number): Promise<void>;
+  /**
+   * Folds a batch of finished runs of `type` into its statistics in one write:
+   * `runs` and `failures` are added; `avgMs` moves toward `sample.meanMs` as if
+   * each of the `runs` runs had taken that long and been applied one by one with
+   * alpha 0.2 (weight `1 − 0.8^runs`; the type's first batch sets it). A sample
+   * with fewer than one run changes nothing.
+   */
+  recordRuns(type: string, sample: RunSample, now: number): Promise<void>;
   typeStats(type: string): Promise<TypeStats | null>;
 
   // ---- events ----

@@ -69,7 +69,7 @@ export const CONFORMANCE_AREAS: Readonly<Record<string, Record<string, StoreCase
   "tasksNearDeadline": deadlineCases,
   "queueCounts": countCases,
   "listTasks": listCases,
-  "recordRun and typeStats": statsCases,
+  "recordRuns and typeStats": statsCases,
   "events": eventCases,
   "trim": trimCases,
   "sources, source state, files": sourceCases,

@@ -3,7 +3,7 @@
  * tokens, once-only ticks) and the learned statistics of task types.
  */
 
-import type { TypeStats } from "../types.ts";
+import { runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
 import { guarded, type RedisContext, runScript } from "./context.ts";
 
 /**
@@ -66,26 +66,34 @@ export async function claimTick(ctx: RedisContext, name: string, tick: number): 
 }
 
 /**
- * Counts one run of a task type and folds its duration into the moving average.
+ * Adds a batch of runs of a task type to its counts and moves the moving
+ * average of run time toward the batch's mean (see `Store.recordRuns`): one
+ * script call per batch.
  *
  * @example
  * ```ts
- * await recordRun(ctx, "file.metadata", 12, true, Date.now());
+ * await recordRuns(ctx, "file.metadata", { runs: 40, failures: 2, meanMs: 12 }, Date.now());
  * ```
  */
-export async function recordRun(
+export async function recordRuns(
   ctx: RedisContext,
   type: string,
-  durationMs: number,
-  ok: boolean,
+  sample: RunSample,
   now: number,
 ): Promise<void> {
+  if (!(sample.runs >= 1)) return;
   await runScript(
     ctx,
-    "recordRun",
+    "recordRuns",
     [ctx.keys.typeStats(type)],
-    [String(durationMs), ok ? "1" : "0", String(now)],
-    { op: "recordRun" },
+    [
+      String(sample.runs),
+      String(sample.failures),
+      String(sample.meanMs),
+      String(runBatchWeight(sample.runs)),
+      String(now),
+    ],
+    { op: "recordRuns" },
   );
 }
 

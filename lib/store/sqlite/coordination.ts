@@ -5,11 +5,9 @@
  * not care which one they have.
  */
 
-import type { TypeStats } from "../types.ts";
+import { runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
 import { num, type Sql, text } from "./statements.ts";
 
-/** Weight of the newest run in the moving average of run time. */
-const AVG_ALPHA = 0.2;
 /** Claimed ticks kept per name; older ones are forgotten (a tick is claimed once, soon). */
 const TICKS_KEPT = 1_000;
 
@@ -92,26 +90,29 @@ export function claimOnce(sql: Sql, name: string, tick: number): boolean {
 }
 
 /**
- * Counts one run of `type` and folds its duration into the moving average.
+ * Adds a batch of runs of `type` to its counts and moves the moving average of
+ * run time toward the batch's mean (see `Store.recordRuns`), in one UPSERT.
  *
  * @example
  * ```ts
- * recordTypeRun(sql, "embed", 120, true, now);
+ * recordTypeRuns(sql, "embed", { runs: 40, failures: 2, meanMs: 120 }, now);
  * ```
  */
-export function recordTypeRun(
-  sql: Sql,
-  type: string,
-  durationMs: number,
-  ok: boolean,
-  now: number,
-): void {
+export function recordTypeRuns(sql: Sql, type: string, sample: RunSample, now: number): void {
+  if (!(sample.runs >= 1)) return;
   sql.run(
     `INSERT INTO type_stats (type, runs, failures, avg_ms, updated_at)
-     VALUES (:type, 1, :failure, :duration, :now)
-     ON CONFLICT (type) DO UPDATE SET runs = runs + 1, failures = failures + :failure,
-       avg_ms = avg_ms + :alpha * (:duration - avg_ms), updated_at = :now`,
-    { type, failure: ok ? 0 : 1, duration: durationMs, now, alpha: AVG_ALPHA },
+     VALUES (:type, :runs, :failures, :mean, :now)
+     ON CONFLICT (type) DO UPDATE SET runs = runs + :runs, failures = failures + :failures,
+       avg_ms = avg_ms + :weight * (:mean - avg_ms), updated_at = :now`,
+    {
+      type,
+      runs: sample.runs,
+      failures: sample.failures,
+      mean: sample.meanMs,
+      now,
+      weight: runBatchWeight(sample.runs),
+    },
   );
 }
 

@@ -92,7 +92,7 @@ export const listCases: Record<string, StoreCase> = {
 };
 
 /**
- * Cases of `recordRun` and `typeStats`.
+ * Cases of `recordRuns` and `typeStats`.
  *
  * @example
  * ```ts
@@ -100,9 +100,9 @@ export const listCases: Record<string, StoreCase> = {
  * ```
  */
 export const statsCases: Record<string, StoreCase> = {
-  "runs and failures are counted; avgMs is a moving average (alpha 0.2)": async (store) => {
+  "runs and failures add up; avgMs is a moving average (alpha 0.2 per run)": async (store) => {
     assert.equal(await store.typeStats("embed"), null);
-    await store.recordRun("embed", 100, true, T0);
+    await store.recordRuns("embed", { runs: 1, failures: 0, meanMs: 100 }, T0);
     assert.deepEqual(await store.typeStats("embed"), {
       type: "embed",
       runs: 1,
@@ -110,12 +110,46 @@ export const statsCases: Record<string, StoreCase> = {
       avgMs: 100,
       updatedAt: T0,
     });
-    await store.recordRun("embed", 200, false, T0 + 5);
+    await store.recordRuns("embed", { runs: 1, failures: 1, meanMs: 200 }, T0 + 5);
     const stats = await store.typeStats("embed");
     assert.equal(stats?.runs, 2);
     assert.equal(stats?.failures, 1);
     assert.ok(Math.abs((stats?.avgMs ?? 0) - 120) < 1e-9, `avgMs ${stats?.avgMs}`);
     assert.equal(stats?.updatedAt, T0 + 5);
     assert.equal(await store.typeStats("other"), null);
+  },
+
+  "a batch of n runs moves avgMs as n runs of its mean would (weight 1 − 0.8^n)": async (
+    store,
+  ) => {
+    await store.recordRuns("embed", { runs: 4, failures: 1, meanMs: 50 }, T0);
+    assert.deepEqual(await store.typeStats("embed"), {
+      type: "embed",
+      runs: 4,
+      failures: 1,
+      avgMs: 50,
+      updatedAt: T0,
+    });
+    await store.recordRuns("embed", { runs: 3, failures: 2, meanMs: 150 }, T0 + 1_000);
+    const stats = await store.typeStats("embed");
+    assert.equal(stats?.runs, 7);
+    assert.equal(stats?.failures, 3);
+    // Three runs of 150 one by one: 50 → 70 → 86 → 98.8.
+    assert.ok(Math.abs((stats?.avgMs ?? 0) - 98.8) < 1e-9, `avgMs ${stats?.avgMs}`);
+    assert.equal(stats?.updatedAt, T0 + 1_000);
+  },
+
+  "a sample of no runs changes nothing": async (store) => {
+    await store.recordRuns("embed", { runs: 0, failures: 0, meanMs: 0 }, T0);
+    assert.equal(await store.typeStats("embed"), null);
+    await store.recordRuns("embed", { runs: 2, failures: 0, meanMs: 10 }, T0);
+    await store.recordRuns("embed", { runs: 0, failures: 0, meanMs: 0 }, T0 + 5);
+    assert.deepEqual(await store.typeStats("embed"), {
+      type: "embed",
+      runs: 2,
+      failures: 0,
+      avgMs: 10,
+      updatedAt: T0,
+    });
   },
 };
