@@ -1,0 +1,74 @@
+/**
+ * `UN_*` environment variables: every leaf key of the schema, by name
+ * (`workers.concurrency` is `UN_WORKERS_CONCURRENCY`).
+ */
+
+import type { z } from "zod";
+import { configSchema } from "./schema.ts";
+
+/** Env variables that are not config keys. */
+const NON_CONFIG_ENV = new Set(["UN_CONFIG", "UN_URL", "UN_TOKEN", "UN_PROCESS_ID", "UN_FAULTS"]);
+
+function toEnvName(path: string[]): string {
+  return "UN_" + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()).join("_");
+}
+
+/** Paths of config keys that can be set from the environment: every leaf of the schema's objects. */
+function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  // deno-lint-ignore no-explicit-any
+  let def: any = (schema as any)._zod.def;
+  while (def.innerType || (def.type === "pipe" && def.in)) {
+    def = def.innerType ? def.innerType._zod.def : def.in._zod.def;
+  }
+  if (def.type !== "object") return [prefix];
+  const out: string[][] = [];
+  for (const [key, child] of Object.entries(def.shape as Record<string, z.ZodType>)) {
+    out.push(...leafPaths(child, [...prefix, key]));
+  }
+  return out;
+}
+
+const ENV_PATHS: Map<string, string[]> = new Map(
+  leafPaths(configSchema).map((path) => [toEnvName(path), path]),
+);
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Applies `UN_*` variables onto a raw config object. Unknown `UN_*` names are
+ * errors (a typo should not pass silently).
+ */
+export function applyEnv(raw: Record<string, unknown>, env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("UN_") || name.startsWith("UN_TEST_") || NON_CONFIG_ENV.has(name)) {
+      continue;
+    }
+    const path = ENV_PATHS.get(name);
+    if (!path) {
+      problems.push(`${name} is not a config key (known: ${[...ENV_PATHS.keys()].join(", ")})`);
+      continue;
+    }
+    let node = raw;
+    for (const key of path.slice(0, -1)) {
+      if (node[key] === undefined || node[key] === null || typeof node[key] !== "object") {
+        node[key] = {};
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    // Strings stay strings where the key takes strings (tokens, URLs, paths).
+    const parsed = parseEnvValue(value);
+    node[path[path.length - 1]] =
+      typeof parsed === "number" && /token|secret|url|path|host|prefix|handlers/i
+          .test(path[path.length - 1])
+        ? value
+        : parsed;
+  }
+  return problems;
+}
