@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { readSse, type SseMessage } from "../cli/sse.ts";
+import { encodeBroadcast, encodeEvent, EVENT_FIELD } from "../lib/bridge/wire.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
 import { api, eventually } from "./helpers/http.ts";
@@ -253,9 +254,9 @@ Deno.test({
       // What an outbound batch retried after a lost reply leaves behind: the same
       // event appended to the stream and published on its channel once more.
       await withAdmin(redis, async (admin) => {
-        const json = JSON.stringify(event);
-        await admin.xadd("bridge-test:events:stream", "*", "e", json);
-        await admin.publish("bridge-test:events:x.twice", json);
+        const json = encodeEvent(event);
+        await admin.xadd("bridge-test:events:stream", "*", EVENT_FIELD, json);
+        await admin.publish("bridge-test:events:x.twice", encodeBroadcast(event.origin, json));
       });
       await stream.quiet(500);
       await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "the ack");

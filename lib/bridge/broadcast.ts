@@ -11,7 +11,7 @@ import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { BridgeKeys } from "./keys.ts";
 import type { SeenIds } from "./seen.ts";
-import { decodeEvent } from "./wire.ts";
+import { decodeBroadcast, isFrom } from "./wire.ts";
 
 /**
  * Options of {@link listen}.
@@ -46,7 +46,9 @@ export async function listen(sub: Redis, options: ListenOptions): Promise<void> 
   const { keys, self, seen, log, deliver } = options;
   sub.on("pmessage", (pattern: string, channel: string, message: string) => {
     if (pattern !== keys.pattern) return;
-    const event = decodeEvent(message);
+    // Our own events come back to us too: dropped before any parsing.
+    if (isFrom(message, self)) return;
+    const event = decodeBroadcast(message);
     if (!event) {
       log.warn("unreadable event on a bridge channel; ignored", { channel });
       return;

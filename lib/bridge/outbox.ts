@@ -11,7 +11,7 @@ import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { BridgeKeys } from "./keys.ts";
 import { Backoff } from "./timing.ts";
-import { encodeEvent, EVENT_FIELD } from "./wire.ts";
+import { encodeBroadcast, encodeEvent, EVENT_FIELD } from "./wire.ts";
 
 /** Events per pipeline: big enough for bursts, small enough to keep Redis responsive. */
 const BATCH = 500;
@@ -165,7 +165,7 @@ export class Outbox {
     for (const event of batch) {
       const json = encodeEvent(event);
       pipeline.xadd(keys.stream, "MAXLEN", "~", maxLen, "*", EVENT_FIELD, json);
-      pipeline.publish(keys.channel(event.type), json);
+      pipeline.publish(keys.channel(event.type), encodeBroadcast(event.origin, json));
     }
     let results: [Error | null, unknown][] | null;
     try {

@@ -1,6 +1,8 @@
 /**
- * How events travel through Redis: the CloudEvent as JSON, in the stream
- * entry's `e` field and as the pub/sub message. Replies of `XREADGROUP` and
+ * How events travel through Redis: the CloudEvent as JSON in the stream
+ * entry's `e` field; on pub/sub, the event's origin, a newline, then the same
+ * JSON, so a process drops its own events by their first bytes instead of
+ * parsing them (every process hears every event, its own included). Replies of `XREADGROUP` and
  * `XAUTOCLAIM` are turned into {@link StreamEntry} lists here, so the rest of
  * the bridge never touches raw reply arrays.
  */
@@ -37,7 +39,7 @@ export interface StreamEntry {
  *
  * @example
  * ```ts
- * redis.publish(keys.channel(event.type), encodeEvent(event));
+ * await redis.xadd(keys.stream, "MAXLEN", "~", 100_000, "*", EVENT_FIELD, encodeEvent(event));
  * ```
  */
 export function encodeEvent(event: CloudEvent): string {
@@ -68,6 +70,60 @@ export function decodeEvent(text: string): CloudEvent | null {
   }
   return value as CloudEvent;
 }
+
+/**
+ * The pub/sub message of an event: `<origin>\n<json>`. `JSON.stringify` never
+ * writes a raw newline, so the last newline of a message ends its origin.
+ *
+ * @example
+ * ```ts
+ * const json = encodeEvent(event);
+ * redis.publish(keys.channel(event.type), encodeBroadcast(event.origin, json));
+ * ```
+ */
+export function encodeBroadcast(origin: string, json: string): string {
+  return `${origin}\n${json}`;
+}
+
+/**
+ * True when a pub/sub message was published by `origin`, told from its first
+ * bytes, without parsing the event (a plain-JSON message never is).
+ *
+ * @example
+ * ```ts
+ * isFrom(encodeBroadcast("p1", "{}"), "p1"); // true
+ * isFrom(encodeBroadcast("p12", "{}"), "p1"); // false
+ * ```
+ */
+export function isFrom(message: string, origin: string): boolean {
+  return message.charCodeAt(origin.length) === NEWLINE && message.startsWith(origin) &&
+    // Exact even for an id holding a newline itself (`UN_PROCESS_ID` can be anything).
+    message.lastIndexOf("\n") === origin.length;
+}
+
+/**
+ * The event of a pub/sub message, or null when it is unreadable or its origin
+ * line does not match the event's `origin`. A message that is plain JSON (no
+ * origin line) is read as such.
+ *
+ * @example
+ * ```ts
+ * decodeBroadcast(encodeBroadcast("p1", '{"id":"01J","type":"x.y","origin":"p1"}'))?.type; // "x.y"
+ * decodeBroadcast('{"id":"01J","type":"x.y","origin":"p1"}')?.origin; // "p1"
+ * ```
+ */
+export function decodeBroadcast(message: string): CloudEvent | null {
+  if (message.charCodeAt(0) === OPEN_BRACE) return decodeEvent(message);
+  const end = message.lastIndexOf("\n");
+  if (end < 0) return null;
+  const event = decodeEvent(message.slice(end + 1));
+  return event !== null && event.origin.length === end && message.startsWith(event.origin)
+    ? event
+    : null;
+}
+
+const NEWLINE = 10;
+const OPEN_BRACE = 123;
 
 /** `[id, [field, value, ...] | null]` as Redis returns one entry. */
 function entryOf(raw: unknown): StreamEntry | null {
