@@ -5,6 +5,7 @@
  * is a task failure, never a crash of the caller: this function does not throw.
  */
 
+import { AttemptClock, type ClockEntry } from "./attempt-clock.ts";
 import type { RuntimeDeps } from "./deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "./errors.ts";
 import type { EventInit, Json } from "./events.ts";
@@ -51,6 +52,9 @@ export interface RunResult {
   next: Task | null;
 }
 
+/** Timeouts and lease renewals of every attempt in this process share one timer. */
+const ATTEMPT_CLOCK = new AttemptClock();
+
 class TimeoutError extends Error {
   override name = "TimeoutError";
 }
@@ -86,16 +90,13 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
   const onOuterAbort = () => abort(options.signal.reason);
   options.signal.addEventListener("abort", onOuterAbort);
   const timeoutMs = task.timeoutMs ?? deps.config.workers.timeoutMs;
-  const timeout = setTimeout(
-    () => abort(new TimeoutError(`timed out after ${timeoutMs}ms`)),
-    timeoutMs,
-  );
   const leaseMs = deps.config.workers.leaseMs;
+  const renewEveryMs = Math.max(50, Math.floor(leaseMs / 3));
   // Renewals keep failing while the store is away: said once per attempt. The
   // attempt goes on; if the lease runs out meanwhile, the fence refuses its
   // late result and the reaper hands the task to another worker.
   let renewFailed = false;
-  const renewal = deps.faults.noRenew ? null : setInterval(async () => {
+  const renew = async () => {
     try {
       const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
       if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
@@ -107,7 +108,28 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
       }
       renewFailed = true;
     }
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+  };
+  // The handler's timeout and the lease renewals, on the process's one attempt
+  // timer rather than a setTimeout and a setInterval made and cleared per task.
+  const startedAt = performance.now();
+  const deadline = startedAt + timeoutMs;
+  let renewAt = deps.faults.noRenew ? Infinity : startedAt + renewEveryMs;
+  let timedOut = false;
+  const timers: ClockEntry = {
+    due: Math.min(deadline, renewAt),
+    fire: (now) => {
+      if (!timedOut && now >= deadline) {
+        timedOut = true;
+        abort(new TimeoutError(`timed out after ${timeoutMs}ms`));
+      }
+      if (now >= renewAt) {
+        renewAt = now + renewEveryMs;
+        void renew();
+      }
+      return Math.min(timedOut ? Infinity : deadline, renewAt);
+    },
+  };
+  ATTEMPT_CLOCK.add(timers);
 
   options.emit(taskEvent("started", task, { workerId }));
   let outcome: RunOutcome;
@@ -127,8 +149,7 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
       ? unrecorded(options, err)
       : await onFailure(options, err, controller.signal.reason, started);
   } finally {
-    clearTimeout(timeout);
-    if (renewal !== null) clearInterval(renewal);
+    ATTEMPT_CLOCK.delete(timers);
     options.signal.removeEventListener("abort", onOuterAbort);
   }
   return outcome;
