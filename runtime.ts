@@ -12,7 +12,7 @@ import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/su
 import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
-import { type BridgeInput, bridgeMachine } from "./actors/bridge.ts";
+import type { BridgeInput } from "./actors/bridge.ts";
 import { loadScanners, scannerLogic } from "./actors/scanners.ts";
 import {
   releaseLeadership,
@@ -187,6 +187,9 @@ export class Runtime implements ControlPlane {
         tasksFor: (event) => tasksForEvent(this.#hooks, event),
         onClose: (closing) => (this.#bridgeClosing = closing),
       };
+      // Loaded only in distributed mode: it brings ioredis, which an embedded
+      // process has no use for (idle memory).
+      const { bridgeMachine } = await import("./actors/bridge.ts");
       children.push({ id: "bridge", kind: "bridge", logic: bridgeMachine, input });
     }
     const inspect = options.inspect ?? config.api.inspect;
