@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { readSse, type SseMessage } from "../cli/sse.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
+import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un_process.ts";
 
@@ -29,51 +29,6 @@ function assertError(
   assert.equal(typeof body.error?.message, "string");
   if (field) assert.equal(body.error.details.field, field, JSON.stringify(body));
   return body;
-}
-
-/** Opens an SSE stream; `take(n)` reads n events (with a deadline), `close()` releases it. */
-async function openStream(url: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers, signal: controller.signal });
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
-  const messages = readSse(res.body!)[Symbol.asyncIterator]();
-  return {
-    async take(n: number, timeoutMs = 10_000): Promise<SseMessage[]> {
-      const out: SseMessage[] = [];
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`only ${out.length} of ${n} SSE events in ${timeoutMs}ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        while (out.length < n) {
-          const next = await Promise.race([messages.next(), timeout]);
-          if (next.done) throw new Error("stream ended");
-          out.push(next.value);
-        }
-      } finally {
-        clearTimeout(timer);
-      }
-      return out;
-    },
-    async close() {
-      controller.abort();
-      await messages.return?.(undefined).catch(() => {});
-      await res.body?.cancel().catch(() => {});
-    },
-  };
-}
-
-async function publish(un: UnProcess, type: string, data: unknown = null): Promise<CloudEvent> {
-  const res = await api<{ event: CloudEvent }>(un.url, "POST", "/un/events/publish", {
-    type,
-    data,
-  });
-  assert.equal(res.status, 202, JSON.stringify(res.body));
-  return res.body.event;
 }
 
 async function createTask(un: UnProcess, request: Record<string, unknown>): Promise<Task> {

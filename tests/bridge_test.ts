@@ -15,10 +15,10 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { readSse, type SseMessage } from "../cli/sse.ts";
 import { encodeBroadcast, encodeEvent, EVENT_FIELD } from "../lib/bridge/wire.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
+import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { hasRedisServer, startRedis, type TestRedis } from "./helpers/redis_server.ts";
 import { startUn, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
@@ -63,58 +63,6 @@ async function cluster(optionsList: StartUnOptions[]) {
     throw (failed as PromiseRejectedResult).reason;
   }
   return { procs, [Symbol.asyncDispose]: stopAll };
-}
-
-/** An SSE stream: `take(n)` reads n messages with a deadline, `quiet(ms)` asserts nothing more comes. */
-async function openStream(url: string) {
-  const controller = new AbortController();
-  const res = await fetch(url, { signal: controller.signal });
-  assert.equal(res.status, 200);
-  const messages = readSse(res.body!)[Symbol.asyncIterator]();
-  let pending: Promise<IteratorResult<SseMessage>> | null = null;
-  const next = (timeoutMs: number): Promise<SseMessage | null> => {
-    pending ??= messages.next();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, timeoutMs, null)));
-    return Promise.race([
-      pending.then((r) => {
-        pending = null;
-        if (r.done) throw new Error("stream ended");
-        return r.value;
-      }),
-      timeout,
-    ]).finally(() => clearTimeout(timer));
-  };
-  return {
-    async take(n: number, timeoutMs = 10_000): Promise<SseMessage[]> {
-      const out: SseMessage[] = [];
-      const end = Date.now() + timeoutMs;
-      while (out.length < n) {
-        const message = await next(Math.max(1, end - Date.now()));
-        if (!message) throw new Error(`only ${out.length} of ${n} SSE events in ${timeoutMs}ms`);
-        out.push(message);
-      }
-      return out;
-    },
-    async quiet(ms: number): Promise<void> {
-      const message = await next(ms);
-      assert.equal(message, null, `unexpected SSE event: ${JSON.stringify(message)}`);
-    },
-    async close() {
-      controller.abort();
-      await messages.return?.(undefined).catch(() => {});
-      await res.body?.cancel().catch(() => {});
-    },
-  };
-}
-
-async function publish(un: UnProcess, type: string, data: unknown = null): Promise<CloudEvent> {
-  const res = await api<{ event: CloudEvent }>(un.url, "POST", "/un/events/publish", {
-    type,
-    data,
-  });
-  assert.equal(res.status, 202, JSON.stringify(res.body));
-  return res.body.event;
 }
 
 async function noopTasks(un: UnProcess): Promise<Task[]> {

@@ -1,0 +1,85 @@
+/**
+ * Black-box helpers for a running `un`'s event API: a live SSE stream and
+ * publishing an event.
+ */
+
+import assert from "node:assert/strict";
+import { readSse, type SseMessage } from "../../cli/sse.ts";
+import type { CloudEvent } from "../../lib/events.ts";
+import { api } from "./http.ts";
+import type { UnProcess } from "./un_process.ts";
+
+/**
+ * Opens an SSE stream: `take(n)` reads n messages with a deadline,
+ * `quiet(ms)` asserts nothing more comes, `close()` releases it.
+ *
+ * @example
+ * ```ts
+ * const stream = await openStream(`${un.url}/un/events/stream?type=x.*`);
+ * const [message] = await stream.take(1);
+ * await stream.close();
+ * ```
+ */
+export async function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+  const messages = readSse(res.body!)[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<SseMessage>> | null = null;
+  const next = (timeoutMs: number): Promise<SseMessage | null> => {
+    pending ??= messages.next();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, timeoutMs, null)));
+    return Promise.race([
+      pending.then((r) => {
+        pending = null;
+        if (r.done) throw new Error("stream ended");
+        return r.value;
+      }),
+      timeout,
+    ]).finally(() => clearTimeout(timer));
+  };
+  return {
+    async take(n: number, timeoutMs = 10_000): Promise<SseMessage[]> {
+      const out: SseMessage[] = [];
+      const end = Date.now() + timeoutMs;
+      while (out.length < n) {
+        const message = await next(Math.max(1, end - Date.now()));
+        if (!message) throw new Error(`only ${out.length} of ${n} SSE events in ${timeoutMs}ms`);
+        out.push(message);
+      }
+      return out;
+    },
+    async quiet(ms: number): Promise<void> {
+      const message = await next(ms);
+      assert.equal(message, null, `unexpected SSE event: ${JSON.stringify(message)}`);
+    },
+    async close() {
+      controller.abort();
+      await messages.return?.(undefined).catch(() => {});
+      await res.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Publishes an event through the API and returns the stored CloudEvent.
+ *
+ * @example
+ * ```ts
+ * const event = await publish(un, "deploy.done", { sha: "abc" });
+ * ```
+ */
+export async function publish(
+  un: UnProcess,
+  type: string,
+  data: unknown = null,
+): Promise<CloudEvent> {
+  const res = await api<{ event: CloudEvent }>(un.url, "POST", "/un/events/publish", {
+    type,
+    data,
+  });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.event;
+}
