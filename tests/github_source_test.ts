@@ -6,7 +6,6 @@
  */
 
 import { sign } from "@octokit/webhooks-methods";
-import examples from "@octokit/webhooks-examples" with { type: "json" };
 import type { SourceSpec } from "../lib/config.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import { receiveWebhook } from "../lib/sources/github-webhook.ts";
@@ -22,23 +21,13 @@ import {
   type TestServer,
   until,
 } from "./helpers/poll_scanner.ts";
-
-const REPO = "Codertocat/Hello-World";
-/** The repo GitHub's ping examples are about. */
-const PING_REPO = "Octocoders/Hello-World";
-const SECRET = "It's a Secret to Everybody";
-
-type Payload = Record<string, unknown>;
-const definitions = examples as unknown as Array<{ name: string; examples: Payload[] }>;
-
-/** A real example delivery of `event` about `repo` (the first one `pick` accepts). */
-function example(event: string, pick: (p: Payload) => boolean = () => true, repo = REPO): Payload {
-  const found = definitions.find((d) => d.name === event)?.examples.find((p) =>
-    (p.repository as { full_name?: string } | undefined)?.full_name === repo && pick(p)
-  );
-  assert(found, `no ${event} example`);
-  return structuredClone(found);
-}
+import {
+  example,
+  EXAMPLE_REPO as REPO,
+  EXAMPLE_SECRET as SECRET,
+  type Payload,
+  PING_REPO,
+} from "./helpers/github_examples.ts";
 
 interface Commit {
   sha: string;

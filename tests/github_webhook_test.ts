@@ -8,30 +8,20 @@
 
 import assert from "node:assert/strict";
 import { sign } from "@octokit/webhooks-methods";
-import examples from "@octokit/webhooks-examples" with { type: "json" };
 import type { CloudEvent } from "../lib/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un_process.ts";
+import {
+  example,
+  EXAMPLE_REPO as REPO,
+  EXAMPLE_SECRET as SECRET,
+  type Payload,
+  PING_REPO,
+} from "./helpers/github_examples.ts";
 
-const REPO = "Codertocat/Hello-World";
-/** The repo GitHub's ping examples are about. */
-const PING_REPO = "Octocoders/Hello-World";
-const SECRET = "It's a Secret to Everybody";
 const TOKEN = "webhook-test-token";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const PUSH_SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
-
-type Payload = Record<string, unknown>;
-const definitions = examples as unknown as Array<{ name: string; examples: Payload[] }>;
-
-/** A real example delivery of `event` about `repo` (the first one `pick` accepts). */
-function example(event: string, pick: (p: Payload) => boolean = () => true, repo = REPO): Payload {
-  const found = definitions.find((d) => d.name === event)?.examples.find((p) =>
-    (p.repository as { full_name?: string } | undefined)?.full_name === repo && pick(p)
-  );
-  assert.ok(found, `no ${event} example`);
-  return structuredClone(found);
-}
 
 const pushToDefault = () =>
   example("push", (p) => p.ref === "refs/heads/master" && p.deleted === false);
