@@ -14,19 +14,16 @@
  */
 
 import { assign, fromPromise, setup } from "xstate";
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
 import type { Reply, ScanRequest } from "../lib/messages.ts";
-import { type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import { EMPTY_STATUS, type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
 import {
   backoffDelay,
   DEFAULT_INTERVAL_MS,
-  type Poller,
   type SourceState,
   sourceState,
 } from "../lib/sources/poller.ts";
 import { createPoller } from "../lib/sources/pollers.ts";
-import { type PollCycleOutput, runPollCycle } from "./poll-cycle.ts";
+import { type PollCycleInput, type PollCycleOutput, runPollCycle } from "./poll-cycle.ts";
 
 /** Messages a poll scanner understands. */
 export type PollScannerEvent =
@@ -35,13 +32,8 @@ export type PollScannerEvent =
 
 type ScanReply = Reply<{ changes: number }>;
 
-interface PollScannerContext {
-  deps: RuntimeDeps;
-  source: SourceSpec;
-  poller: Poller;
-  state: SourceState;
-  intervalMs: number;
-  status: SourceStatus;
+/** What a poll cycle needs, plus the scanner's own bookkeeping. */
+interface PollScannerContext extends PollCycleInput {
   /** Wait before the next scheduled poll. */
   delayMs: number;
   /** Replies the running poll settles. */
@@ -51,15 +43,6 @@ interface PollScannerContext {
   /** A scan was asked for (with or without a reply) that the running poll does not cover. */
   rescan: boolean;
 }
-
-const EMPTY_STATUS: SourceStatus = {
-  lastScanAt: null,
-  lastChangeAt: null,
-  lastError: null,
-  lastErrorAt: null,
-  failures: 0,
-  nextPollAt: null,
-};
 
 /**
  * The poll scanner actor logic; spawn one per feed, github or http source
@@ -105,7 +88,7 @@ export const pollScannerMachine = setup({
       poller: createPoller(input.source, state),
       state,
       intervalMs: input.source.interval ?? DEFAULT_INTERVAL_MS[input.source.kind] ?? 60_000,
-      status: EMPTY_STATUS,
+      status: { ...EMPTY_STATUS },
       delayMs: 0,
       current: [],
       queued: [],

@@ -10,7 +10,7 @@
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeMessage } from "../lib/messages.ts";
-import type { ScannerInput, SourceStatus } from "../lib/scanner.ts";
+import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/scanner.ts";
 import { PostgresSource, type PostgresSpec, reconnectDelay } from "../lib/sources/postgres.ts";
 
 /** A scan request as the supervisor routes it. */
@@ -123,14 +123,7 @@ export const postgresScannerMachine = setup({
   id: "postgres-scanner",
   context: ({ input }) => ({
     source: new PostgresSource(postgresSpec(input), input.deps),
-    status: {
-      lastScanAt: null,
-      lastChangeAt: null,
-      lastError: null,
-      lastErrorAt: null,
-      failures: 0,
-      nextPollAt: null,
-    },
+    status: { ...EMPTY_STATUS },
   }),
   initial: "live",
   on: { "debug.crash": { actions: "crash" } },

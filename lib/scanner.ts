@@ -39,3 +39,20 @@ export interface SourceStatus {
 
 /** Source state key under which a scanner keeps its {@link SourceStatus}. */
 export const STATUS_KEY = "status";
+
+/**
+ * The status of a source nothing has been learned about yet.
+ *
+ * @example
+ * ```ts
+ * const status: SourceStatus = { ...EMPTY_STATUS, ...saved };
+ * ```
+ */
+export const EMPTY_STATUS: Readonly<SourceStatus> = Object.freeze({
+  lastScanAt: null,
+  lastChangeAt: null,
+  lastError: null,
+  lastErrorAt: null,
+  failures: 0,
+  nextPollAt: null,
+});

@@ -6,17 +6,8 @@
 
 import type { Json } from "../events.ts";
 import type { Logger } from "../log.ts";
-import { type SourceStatus, STATUS_KEY } from "../scanner.ts";
+import { EMPTY_STATUS, type SourceStatus, STATUS_KEY } from "../scanner.ts";
 import type { Store } from "../store/types.ts";
-
-const EMPTY: SourceStatus = {
-  lastScanAt: null,
-  lastChangeAt: null,
-  lastError: null,
-  lastErrorAt: null,
-  failures: 0,
-  nextPollAt: null,
-};
 
 /**
  * Holds and saves one source's status.
@@ -33,7 +24,7 @@ export class StatusRecorder {
   readonly #store: Store;
   readonly #sourceId: string;
   readonly #log: Logger;
-  #status: SourceStatus = { ...EMPTY };
+  #status: SourceStatus = { ...EMPTY_STATUS };
   #saving: Promise<void> | null = null;
   #dirty = false;
 
@@ -59,7 +50,7 @@ export class StatusRecorder {
   async load(): Promise<void> {
     const saved = await this.#store.getSourceState(this.#sourceId, STATUS_KEY);
     if (saved !== null && typeof saved === "object" && !Array.isArray(saved)) {
-      this.#status = { ...EMPTY, ...(saved as Partial<SourceStatus>) };
+      this.#status = { ...EMPTY_STATUS, ...(saved as Partial<SourceStatus>) };
     }
   }
 
