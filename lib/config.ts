@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { applyEnv } from "./config/env.ts";
 import { type Config, configSchema } from "./config/schema.ts";
 import { UnError } from "./errors.ts";
+import { valueAt } from "./validate.ts";
 
 export {
   type Config,
@@ -33,15 +34,6 @@ export class ConfigError extends UnError {
   constructor(readonly problems: string[]) {
     super("invalid_config", problems.join("; "), 400, { problems });
   }
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let node = input;
-  for (const key of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
 }
 
 /**

@@ -69,7 +69,15 @@ export function queryInt(
   });
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
+/**
+ * The value at a zod issue's path in the input (what the client sent there).
+ *
+ * @example
+ * ```ts
+ * valueAt({ workers: { concurrency: 0 } }, ["workers", "concurrency"]); // 0
+ * ```
+ */
+export function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let node = input;
   for (const key of path) {
     if (node === null || typeof node !== "object") return undefined;
