@@ -184,6 +184,7 @@ export class Runtime implements ControlPlane {
       const input: BridgeInput = {
         deps,
         consume: HAS_HOOK_CONSUMER.includes(this.role),
+        wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
         tasksFor: (event) => tasksForEvent(this.#hooks, event),
         onClose: (closing) => (this.#bridgeClosing = closing),
       };

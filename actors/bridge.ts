@@ -1,9 +1,10 @@
 /**
- * The Redis bridge actor (distributed mode, `redis.events`). It mirrors every
- * event this process makes to Redis (the supervisor forwards each one as
- * `bridge.outbound`), hands other processes' events to the local bus
- * (`event.deliver`), and, when `consume` is set, applies hooks once per event
- * across all processes through the stream's consumer group. The Redis work
+ * The Redis bridge actor (distributed mode, `redis.events`). It hands other
+ * processes' events to the local bus (`event.deliver`) and, when `consume` is
+ * set, applies hooks once per event across all processes through the stream's
+ * consumer group. The events this process makes reach the stream and pub/sub
+ * with the event log's write itself (the Redis store mirrors each batch it
+ * appends), so the supervisor sends the bridge nothing per event. The Redis work
  * lives in `lib/bridge/`; the actor owns it, reports its state (`connecting`,
  * `up`, `down`) and closes it when stopped. A Redis outage is a state, not a
  * crash: the link retries inside, so the supervisor never restarts it for that.
@@ -23,13 +24,19 @@ const CLOSE_TIMEOUT_MS = 2_000;
  *
  * @example
  * ```ts
- * const input: BridgeInput = { deps, consume: true, tasksFor: (event) => tasksForEvent(hooks, event) };
+ * const input: BridgeInput = {
+ *   deps, consume: true,
+ *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   tasksFor: (event) => tasksForEvent(hooks, event),
+ * };
  * ```
  */
 export interface BridgeInput {
   deps: RuntimeDeps;
   /** Join the hooks consumer group (processes that only serve the API do not). */
   consume: boolean;
+  /** False when no hook can match events of this type (the runtime's current hooks). */
+  wants(type: string): boolean;
   /** The tasks the hooks ask for on an event (the runtime's current hooks). */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Given the promise of the link's close when the actor stops, so a graceful stop can await it. */
@@ -37,20 +44,20 @@ export interface BridgeInput {
 }
 
 /**
- * Messages the bridge understands: events to mirror, its link's reports, and the test crash.
+ * Messages the bridge understands: its link's reports, and the test crash.
  *
  * @example
  * ```ts
- * bridge.send({ type: "bridge.outbound", event });
+ * bridge.send({ type: "bridge.down", detail: "connect ECONNREFUSED" });
  * ```
  */
 export type BridgeEvent =
-  | Extract<RuntimeMessage, { type: "bridge.outbound" | "debug.crash" }>
+  | Extract<RuntimeMessage, { type: "debug.crash" }>
   | { type: "bridge.up" }
   | { type: "bridge.down"; detail: string };
 
 /** What the running link needs from the input besides the link itself. */
-type LinkHooks = Pick<BridgeInput, "tasksFor" | "onClose">;
+type LinkHooks = Pick<BridgeInput, "wants" | "tasksFor" | "onClose">;
 
 interface BridgeContext {
   link: BridgeLink;
@@ -66,6 +73,7 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }
     const { link, hooks } = input;
     link.start({
       deliver: (event) => send({ type: "event.deliver", event }),
+      wants: hooks.wants,
       tasksFor: hooks.tasksFor,
       enqueue: (requests) =>
         ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
@@ -84,19 +92,16 @@ function linkFor(input: BridgeInput): BridgeLink {
     prefix: redis.prefix,
     self: PROCESS_ID,
     consume: input.consume,
-    maxLen: config.events.maxCount,
     reclaimMs: redis.streamReclaimMs,
     minIdleMs: redis.streamMinIdleMs,
     processedTtlMs: redis.processedTtlMs,
-    outboxMax: redis.outboxMax,
     dropReads: faults.noAck === true,
     log: log.child("bridge"),
   });
 }
 
 /**
- * The bridge actor logic. Spawn it with id `bridge`: the supervisor forwards
- * every locally made event to the child of that id.
+ * The bridge actor logic. Spawn it with id `bridge`.
  *
  * @example
  * ```ts
@@ -114,7 +119,7 @@ export const bridgeMachine = setup({
   id: "bridge",
   context: ({ input }) => ({
     link: linkFor(input),
-    hooks: { tasksFor: input.tasksFor, onClose: input.onClose },
+    hooks: { wants: input.wants, tasksFor: input.tasksFor, onClose: input.onClose },
     detail: null,
   }),
   // At the root, so the link lives as long as the actor whatever its state.
@@ -124,7 +129,6 @@ export const bridgeMachine = setup({
   },
   initial: "connecting",
   on: {
-    "bridge.outbound": { actions: ({ context, event }) => context.link.publish(event.event) },
     "bridge.up": { target: ".up", actions: assign({ detail: null }) },
     "bridge.down": { target: ".down", actions: assign({ detail: ({ event }) => event.detail }) },
     "debug.crash": {

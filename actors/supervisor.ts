@@ -58,8 +58,6 @@ function targetOf(message: RuntimeMessage): string | null {
     case "event.emit":
     case "event.deliver":
       return null;
-    case "bridge.outbound":
-      return "bridge";
     case "task.enqueue":
     case "task.enqueueMany":
     case "task.reprioritize":
@@ -174,7 +172,6 @@ export const supervisorMachine = setup({
           context.eventLog.write(event.event);
         }
         context.bus.publish(event.event);
-        self.getSnapshot().children.bridge?.send({ type: "bridge.outbound", event: event.event });
       },
     },
     "event.emit": {
@@ -182,7 +179,6 @@ export const supervisorMachine = setup({
         const e = createEvent(event.init);
         context.eventLog.write(e);
         context.bus.publish(e);
-        self.getSnapshot().children.bridge?.send({ type: "bridge.outbound", event: e });
       },
     },
     "event.deliver": {

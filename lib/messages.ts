@@ -68,8 +68,6 @@ export type RuntimeMessage =
   | { type: "event.emit"; init: EventInit }
   /** An event that came from another process (through the Redis bridge): to the local bus only. */
   | { type: "event.deliver"; event: CloudEvent }
-  /** To the bridge: an event this process made, to mirror to Redis. */
-  | { type: "bridge.outbound"; event: CloudEvent }
   // to the prioritizer
   | { type: "task.enqueue"; request: TaskRequest; reply?: Reply<EnqueueResult> }
   | { type: "task.enqueueMany"; requests: TaskRequest[]; reply?: Reply<EnqueueResult[]> }

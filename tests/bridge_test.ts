@@ -15,7 +15,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { encodeBroadcast, encodeEvent, EVENT_FIELD } from "../lib/bridge/wire.ts";
+import { encodeBroadcast, encodeEvents, EVENTS_FIELD, TYPES_FIELD } from "../lib/bridge/wire.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
 import { openStream, publish } from "./helpers/events.ts";
@@ -199,11 +199,11 @@ Deno.test({
       const [first] = await stream.take(1);
       assert.equal(first.id, event.id);
       await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "its hook task");
-      // What an outbound batch retried after a lost reply leaves behind: the same
-      // event appended to the stream and published on its channel once more.
+      // The same event appended to the stream and published on its channel once
+      // more (as another writer, or an older version retrying a batch, could).
       await withAdmin(redis, async (admin) => {
-        const json = encodeEvent(event);
-        await admin.xadd("bridge-test:events:stream", "*", EVENT_FIELD, json);
+        const json = encodeEvents([event]);
+        await admin.xadd("bridge-test:events:stream", "*", TYPES_FIELD, event.type, EVENTS_FIELD, json);
         await admin.publish("bridge-test:events:x.twice", encodeBroadcast(event.origin, json));
       });
       await stream.quiet(500);
@@ -327,7 +327,7 @@ Deno.test({
       10_000,
       "A's bridge to report Redis down",
     );
-    // The event log holds it while the store is away, the bridge's outbox too.
+    // The event log holds it while the store is away; its write, once Redis is back, mirrors it.
     const during = await publish(a, "x.during");
     await redis.restart();
     await eventually(

@@ -1,7 +1,8 @@
 /**
  * Applying hooks once per event across every process: for each stream entry
- * read through the consumer group, the event's hook tasks are enqueued by
- * exactly one process, then the entry is acknowledged.
+ * read through the consumer group (a batch of events), each event's hook tasks
+ * are enqueued by exactly one process, then the entry is acknowledged. An
+ * entry whose types no hook wants is acknowledged without being parsed.
  *
  * Once-only rests on a marker per event id, in two steps:
  * 1. `SET processed:<id> <consumer> NX PX <claimTtl>` — "I am applying it".
@@ -21,7 +22,7 @@ import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
 import type { BridgeKeys } from "./keys.ts";
 import { Backoff, delay } from "./timing.ts";
-import type { StreamEntry } from "./wire.ts";
+import { decodeEvents, type StreamEntry } from "./wire.ts";
 
 /** Value of a marker whose event's hooks were applied. */
 const DONE = "done";
@@ -33,6 +34,7 @@ const DONE = "done";
  * ```ts
  * const ctx: ApplyContext = {
  *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
+ *   wants: (type) => hooks.some((hook) => hook.matches(type)),
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
  *   signal: stopping.signal,
@@ -50,6 +52,8 @@ export interface ApplyContext {
   /** Life of a done marker: how long a re-delivered entry is still recognised. */
   processedTtlMs: number;
   log: Logger;
+  /** False when no hook can match events of this type (their entries are only acknowledged). */
+  wants(type: string): boolean;
   /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Enqueues one event's tasks; resolves once they are stored. */
@@ -71,12 +75,13 @@ export interface ApplyResult {
   applied: number;
   /** Entries acknowledged (applied here, applied before, or nothing to apply). */
   acked: number;
-  /** Entries left pending: another process is applying them, or the enqueue failed for now. */
+  /** Events left for later (their entries stay pending): another process is on them, or the enqueue failed for now. */
   left: number;
 }
 
 interface Work {
-  entry: StreamEntry & { event: CloudEvent };
+  entryId: string;
+  event: CloudEvent;
   requests: TaskRequest[];
 }
 
@@ -95,19 +100,24 @@ export async function applyEntries(
   ctx: ApplyContext,
   entries: StreamEntry[],
 ): Promise<ApplyResult> {
-  const ack: string[] = [];
   const work: Work[] = [];
   for (const entry of entries) {
-    const requests = entry.event ? hookRequests(ctx, entry.event) : [];
-    if (entry.event && requests.length) work.push({ entry: entry as Work["entry"], requests });
-    else ack.push(entry.id);
+    if (entry.payload === null || (entry.types && !entry.types.some((t) => ctx.wants(t)))) {
+      continue;
+    }
+    for (const event of decodeEvents(entry.payload)) {
+      const requests = hookRequests(ctx, event);
+      if (requests.length) work.push({ entryId: entry.id, event, requests });
+    }
   }
+  // An entry is acknowledged once every event in it is settled.
+  const unsettled = new Set<string>();
   const done: Work[] = [];
   let left = 0;
   if (work.length) {
-    const { mine, settled, busy } = await claim(ctx, work);
-    ack.push(...settled.map((w) => w.entry.id));
-    left += busy;
+    const { mine, busy } = await claim(ctx, work);
+    for (const w of busy) unsettled.add(w.entryId);
+    left += busy.length;
     const outcomes = await Promise.allSettled(mine.map((w) => enqueueSoon(ctx, w.requests)));
     outcomes.forEach((outcome, i) => {
       const w = mine[i];
@@ -116,27 +126,28 @@ export async function applyEntries(
       } else if (outcome.reason instanceof UnavailableError) {
         // The store stayed away: the marker runs out and a reclaim applies the event later.
         left++;
+        unsettled.add(w.entryId);
         ctx.log.warn("could not enqueue an event's hook tasks; it will be retried", {
-          event: w.entry.event.id,
+          event: w.event.id,
           error: outcome.reason,
         });
       } else {
         // Permanent (a hook asks for an invalid task): retrying would fail the same way.
         done.push(w);
         ctx.log.error("an event's hook tasks were refused; the event is skipped", {
-          event: w.entry.event.id,
-          type: w.entry.event.type,
+          event: w.event.id,
+          type: w.event.type,
           tasks: w.requests.map((r) => r.type).join(","),
           error: outcome.reason,
         });
       }
     });
   }
-  ack.push(...done.map((w) => w.entry.id));
+  const ack = entries.map((entry) => entry.id).filter((id) => !unsettled.has(id));
   if (ack.length || done.length) {
     const pipeline = ctx.redis.pipeline();
     for (const w of done) {
-      pipeline.set(ctx.keys.processed(w.entry.event.id), DONE, "PX", ctx.processedTtlMs);
+      pipeline.set(ctx.keys.processed(w.event.id), DONE, "PX", ctx.processedTtlMs);
     }
     if (ack.length) pipeline.xack(ctx.keys.stream, ctx.keys.group, ...ack);
     throwFirst(await pipeline.exec());
@@ -175,26 +186,22 @@ function hookRequests(ctx: ApplyContext, event: CloudEvent): TaskRequest[] {
 }
 
 /**
- * Takes the in-progress marker of each event. `mine`: ours to apply;
- * `settled`: applied before (acknowledge); `busy`: another consumer is on it.
+ * Takes the in-progress marker of each event. `mine`: ours to apply; `busy`:
+ * another consumer is on it. Events applied before are neither (nothing to do).
  */
-async function claim(
-  ctx: ApplyContext,
-  work: Work[],
-): Promise<{ mine: Work[]; settled: Work[]; busy: number }> {
+async function claim(ctx: ApplyContext, work: Work[]): Promise<{ mine: Work[]; busy: Work[] }> {
   const set = ctx.redis.pipeline();
   for (const w of work) {
-    set.set(ctx.keys.processed(w.entry.event.id), ctx.consumer, "PX", ctx.claimTtlMs, "NX");
+    set.set(ctx.keys.processed(w.event.id), ctx.consumer, "PX", ctx.claimTtlMs, "NX");
   }
   const taken = throwFirst(await set.exec());
   const mine = work.filter((_, i) => taken[i] === "OK");
   const others = work.filter((_, i) => taken[i] !== "OK");
-  if (others.length === 0) return { mine, settled: [], busy: 0 };
+  if (others.length === 0) return { mine, busy: [] };
   const get = ctx.redis.pipeline();
-  for (const w of others) get.get(ctx.keys.processed(w.entry.event.id));
+  for (const w of others) get.get(ctx.keys.processed(w.event.id));
   const values = throwFirst(await get.exec());
-  const settled = others.filter((_, i) => values[i] === DONE);
-  return { mine, settled, busy: others.length - settled.length };
+  return { mine, busy: others.filter((_, i) => values[i] !== DONE) };
 }
 
 /** The replies of a pipeline, or its first error. */

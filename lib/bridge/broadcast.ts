@@ -3,7 +3,7 @@
  * (`PSUBSCRIBE <prefix>events:*`) and hands them to its local bus, so SSE
  * streams, a cancel's abort of a local worker and `source.*` reactions work
  * across processes. An event is never handed back to the process that made it
- * (`origin`), and an event published twice (a retried write) is delivered once.
+ * (`origin`), and an event published twice is delivered once.
  */
 
 import type { Redis } from "ioredis";
@@ -48,19 +48,22 @@ export async function listen(sub: Redis, options: ListenOptions): Promise<void> 
     if (pattern !== keys.pattern) return;
     // Our own events come back to us too: dropped before any parsing.
     if (isFrom(message, self)) return;
-    const event = decodeBroadcast(message);
-    if (!event) {
+    const events = decodeBroadcast(message);
+    if (events.length === 0) {
       log.warn("unreadable event on a bridge channel; ignored", { channel });
       return;
     }
-    // A longer prefix of another app can fall under our pattern ("un:" vs "un:events:x:"):
-    // only an event on its own type's channel is ours.
-    if (channel !== keys.channel(event.type)) return;
-    if (event.origin === self || !seen.firstTime(event.id, Date.now())) return;
-    try {
-      deliver(event);
-    } catch (error) {
-      log.error("could not deliver an event from another process", { event: event.id, error });
+    const now = Date.now();
+    for (const event of events) {
+      // A longer prefix of another app can fall under our pattern ("un:" vs "un:events:x:"):
+      // only an event on its own type's channel is ours.
+      if (channel !== keys.channel(event.type)) continue;
+      if (event.origin === self || !seen.firstTime(event.id, now)) continue;
+      try {
+        deliver(event);
+      } catch (error) {
+        log.error("could not deliver an event from another process", { event: event.id, error });
+      }
     }
   });
   await sub.psubscribe(keys.pattern);

@@ -30,11 +30,11 @@ export type ConnectionUse = "writer" | "reader" | "subscriber";
 export function openConnection(url: string, use: ConnectionUse): Redis {
   const redis = new Redis(url, {
     connectionName: `un-bridge-${use}`,
-    // Writes and reads fail fast while disconnected: the outbox holds events and
-    // the loops back off. The subscription waits for the connection instead.
+    // Reads and acks fail fast while disconnected: the loops back off (events
+    // wait in the event log's buffer meanwhile). The subscription waits for the connection instead.
     enableOfflineQueue: use === "subscriber",
     maxRetriesPerRequest: use === "subscriber" ? null : 1,
-    // Batches are pipelined explicitly (outbox, markers).
+    // Batches are pipelined explicitly (markers and acks).
     enableAutoPipelining: false,
     // Reconnect and resume as fast as the store's own client does after a Redis
     // restart (see lib/store/redis/connection.ts).

@@ -29,8 +29,9 @@ const PRUNE_EVERY_MS = 60_000;
 
 /**
  * Creates the consumer group at the stream's end (and the stream) unless it
- * exists. Every bridge does this before its first write, so no event is
- * appended before the group that must apply its hooks exists.
+ * exists. Every bridge does this when it connects; the event log's append
+ * does the same before it makes the stream, so no event is appended before
+ * the group that must apply its hooks exists.
  *
  * @example
  * ```ts

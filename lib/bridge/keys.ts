@@ -19,6 +19,8 @@ export interface BridgeKeys {
   group: string;
   /** `PSUBSCRIBE` pattern matching every event channel under this prefix (glob characters escaped). */
   pattern: string;
+  /** Prefix of every event channel: the event type completes the name. */
+  channels: string;
   /** The pub/sub channel of one event type. */
   channel(type: string): string;
   /** Marker of an event whose hooks are being applied or were applied (`SET NX PX`). */
@@ -45,6 +47,7 @@ export function bridgeKeys(prefix: string): BridgeKeys {
     group: `${prefix}hooks`,
     // A prefix such as "app[1]:" must match itself only, not a character class.
     pattern: `${channels.replace(GLOB, (c) => `\\${c}`)}*`,
+    channels,
     channel: (type) => `${channels}${type}`,
     processed: (eventId) => `${prefix}processed:${eventId}`,
   };

@@ -1,9 +1,13 @@
 /**
  * The Redis bridge of one process, as a plain object the bridge actor owns:
- * the outbound mirror ({@link Outbox}), live delivery from other processes
- * ({@link listen}) and, unless the process only serves the API, the hooks
- * consumer ({@link HookConsumer}). It connects and reconnects by itself and
- * tells its host whether Redis is reachable; nothing in it throws at the host.
+ * live delivery from other processes ({@link listen}) and, unless the process
+ * only serves the API, the hooks consumer ({@link HookConsumer}). The outbound
+ * side is the event log's own write: the Redis store appends every new event
+ * to the bridge's stream and channels in the same script (see
+ * lib/store/redis/events.ts), so each event is encoded and sent once, and the
+ * event log's buffer holds it through an outage. The link connects and
+ * reconnects by itself and tells its host whether Redis is reachable; nothing
+ * in it throws at the host.
  */
 
 import type { Redis } from "ioredis";
@@ -14,7 +18,6 @@ import { listen } from "./broadcast.ts";
 import { closeConnection, openConnection } from "./connections.ts";
 import { ensureGroup, HookConsumer } from "./consumer.ts";
 import { type BridgeKeys, bridgeKeys } from "./keys.ts";
-import { Outbox } from "./outbox.ts";
 import { SeenIds } from "./seen.ts";
 import { Backoff, delay } from "./timing.ts";
 
@@ -37,8 +40,8 @@ const SEEN_MAX = 100_000;
  * @example
  * ```ts
  * const options: BridgeLinkOptions = {
- *   url: "redis://127.0.0.1:6379", prefix: "un:", self: PROCESS_ID, consume: true, maxLen: 100_000,
- *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, outboxMax: 10_000, dropReads: false, log,
+ *   url: "redis://127.0.0.1:6379", prefix: "un:", self: PROCESS_ID, consume: true,
+ *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, dropReads: false, log,
  * };
  * ```
  */
@@ -49,12 +52,9 @@ export interface BridgeLinkOptions {
   self: string;
   /** Join the consumer group and apply hooks. */
   consume: boolean;
-  /** `MAXLEN ~` of the stream. */
-  maxLen: number;
   reclaimMs: number;
   minIdleMs: number;
   processedTtlMs: number;
-  outboxMax: number;
   /** Test fault `no-ack`: read hook entries and drop them. */
   dropReads: boolean;
   log: Logger;
@@ -67,6 +67,7 @@ export interface BridgeLinkOptions {
  * ```ts
  * const host: BridgeHost = {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
+ *   wants: (type) => hooks.some((hook) => hook.matches(type)),
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
  *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
@@ -76,6 +77,8 @@ export interface BridgeLinkOptions {
 export interface BridgeHost {
   /** An event from another process, for the local bus. */
   deliver(event: CloudEvent): void;
+  /** False when no hook can match events of this type. */
+  wants(type: string): boolean;
   /** The tasks the hooks ask for on an event. */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Enqueues one event's hook tasks; resolves once stored. */
@@ -96,14 +99,12 @@ interface Connections {
  * @example
  * ```ts
  * const link = new BridgeLink(options);
- * link.publish(event); // held until connected
  * link.start(host);
  * await link.close(2_000);
  * ```
  */
 export class BridgeLink {
   readonly #keys: BridgeKeys;
-  readonly #outbox: Outbox;
   readonly #stopping = new AbortController();
   #connections: Connections | null = null;
   #host: BridgeHost | null = null;
@@ -114,18 +115,6 @@ export class BridgeLink {
 
   constructor(private readonly options: BridgeLinkOptions) {
     this.#keys = bridgeKeys(options.prefix);
-    this.#outbox = new Outbox({
-      keys: this.#keys,
-      maxLen: options.maxLen,
-      max: options.outboxMax,
-      log: options.log,
-      onWrite: (ok, error) => this.#report(ok, error),
-    });
-  }
-
-  /** Mirrors an event this process made to Redis (buffered while Redis is away). */
-  publish(event: CloudEvent): void {
-    this.#outbox.push(event);
   }
 
   /** Connects (in the background) and starts delivering and consuming. */
@@ -139,10 +128,7 @@ export class BridgeLink {
     this.#connections = { writer, subscriber, reader };
     writer.on("error", (error: Error) => (this.#lastError = error.message));
     writer.on("ready", () => void this.#onReady(writer));
-    writer.on("close", () => {
-      this.#outbox.detach();
-      this.#report(false, this.#lastError || "connection to redis closed");
-    });
+    writer.on("close", () => this.#report(false, this.#lastError || "connection to redis closed"));
     listen(subscriber, {
       keys: this.#keys,
       self,
@@ -153,9 +139,8 @@ export class BridgeLink {
   }
 
   /**
-   * Stops: the blocking read is cut, events still buffered get `timeoutMs` to
-   * reach Redis, entries being applied get as long to finish, then the
-   * connections are closed. Safe to call more than once.
+   * Stops: the blocking read is cut, entries being applied get `timeoutMs` to
+   * finish, then the connections are closed. Safe to call more than once.
    */
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= this.#close(timeoutMs);
@@ -166,27 +151,21 @@ export class BridgeLink {
     this.#stopping.abort();
     this.#host = null;
     const connections = this.#connections;
-    if (!connections) return this.#outbox.close();
+    if (!connections) return;
     connections.reader?.disconnect();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      Promise.allSettled([this.#outbox.flush(), this.#consumer?.settled()]),
+      this.#consumer?.settled(),
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (this.#outbox.size) {
-      this.options.log.warn("stopping with events redis did not take", {
-        events: this.#outbox.size,
-      });
-    }
-    this.#outbox.close();
     await Promise.all([
       closeConnection(connections.writer, 1_000),
       closeConnection(connections.subscriber, 1_000),
     ]);
   }
 
-  /** Each (re)connect: make sure the group exists before any write, then write and consume. */
+  /** Each (re)connect: make sure the group exists, then consume. */
   async #onReady(writer: Redis): Promise<void> {
     const signal = this.#stopping.signal;
     const backoff = new Backoff();
@@ -200,7 +179,6 @@ export class BridgeLink {
       }
     }
     if (signal.aborted || writer.status !== "ready") return;
-    this.#outbox.attach(writer);
     this.#report(true);
     this.#startConsumer(writer);
   }
@@ -221,6 +199,7 @@ export class BridgeLink {
         claimTtlMs: Math.max(options.minIdleMs, 2 * ENQUEUE_TIMEOUT_MS),
         processedTtlMs: options.processedTtlMs,
         log: options.log,
+        wants: (type) => host.wants(type),
         tasksFor: (event) => host.tasksFor(event),
         enqueue: (requests) => host.enqueue(requests),
         signal: this.#stopping.signal,

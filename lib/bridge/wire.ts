@@ -1,84 +1,105 @@
 /**
- * How events travel through Redis: the CloudEvent as JSON in the stream
- * entry's `e` field; on pub/sub, the event's origin, a newline, then the same
- * JSON, so a process drops its own events by their first bytes instead of
- * parsing them (every process hears every event, its own included). Replies of `XREADGROUP` and
- * `XAUTOCLAIM` are turned into {@link StreamEntry} lists here, so the rest of
- * the bridge never touches raw reply arrays.
+ * How events travel through Redis. The event log's append script writes them
+ * (lib/store/redis/scripts/append-events-4.lua), one batch at a time:
+ * - a stream entry per batch: field `t`, the batch's distinct event types
+ *   joined by newlines (so a consumer skips an entry no hook wants without
+ *   parsing it), and field `e`, the events as a JSON array;
+ * - on pub/sub, per run of events of one type: the origin, a newline, then the
+ *   JSON array, so a process drops its own events by their first bytes
+ *   instead of parsing them (every process hears every event, its own
+ *   included).
+ * Entries and messages of earlier versions (one event as a JSON object) are
+ * still read. Replies of `XREADGROUP` and `XAUTOCLAIM` are turned into
+ * {@link StreamEntry} lists here, so the rest of the bridge never touches raw
+ * reply arrays.
  */
 
 import type { CloudEvent } from "../events.ts";
 
 /**
- * The stream entry field that holds the event's JSON.
+ * The stream entry field that holds the events' JSON.
  *
  * @example
  * ```ts
- * await redis.xadd(keys.stream, "*", EVENT_FIELD, encodeEvent(event));
+ * await redis.xadd(keys.stream, "*", TYPES_FIELD, event.type, EVENTS_FIELD, encodeEvents([event]));
  * ```
  */
-export const EVENT_FIELD = "e";
+export const EVENTS_FIELD = "e";
+
+/**
+ * The stream entry field that lists the entry's event types, one per line.
+ *
+ * @example
+ * ```ts
+ * await redis.xadd(keys.stream, "*", TYPES_FIELD, "file.created", EVENTS_FIELD, json);
+ * ```
+ */
+export const TYPES_FIELD = "t";
 
 /**
  * One stream entry.
  *
  * @example
  * ```ts
- * const entry: StreamEntry = { id: "1700000000000-0", event: null }; // unreadable: acknowledge and drop
+ * const entry: StreamEntry = { id: "1700000000000-0", types: null, payload: null }; // unreadable: acknowledge and drop
  * ```
  */
 export interface StreamEntry {
   /** The stream entry id (`<ms>-<seq>`), what `XACK` takes. */
   id: string;
-  /** The event, or null when the entry holds no readable event (deleted, foreign, corrupt). */
-  event: CloudEvent | null;
+  /** The event types it holds; null when the entry does not say (written by an earlier version). */
+  types: string[] | null;
+  /** Its events' JSON (see {@link decodeEvents}); null when it holds none (deleted, foreign). */
+  payload: string | null;
 }
 
 /**
- * The JSON an event travels as.
+ * Events as they travel: a JSON array.
  *
  * @example
  * ```ts
- * await redis.xadd(keys.stream, "MAXLEN", "~", 100_000, "*", EVENT_FIELD, encodeEvent(event));
+ * await redis.xadd(keys.stream, "*", TYPES_FIELD, "x.y", EVENTS_FIELD, encodeEvents([event]));
  * ```
  */
-export function encodeEvent(event: CloudEvent): string {
-  return JSON.stringify(event);
+export function encodeEvents(events: CloudEvent[]): string {
+  return `[${events.map((event) => JSON.stringify(event)).join(",")}]`;
 }
 
 /**
- * Parses an event's JSON; null unless it is an object with the string fields
- * the bridge relies on (`id`, `type`, `origin`).
+ * Parses the JSON of one event or an array of them, keeping only objects with
+ * the string fields the bridge relies on (`id`, `type`, `origin`).
  *
  * @example
  * ```ts
- * decodeEvent('{"id":"01J","type":"x.y","origin":"p1"}')?.type; // "x.y"
- * decodeEvent("nope"); // null
+ * decodeEvents('[{"id":"01J","type":"x.y","origin":"p1"}]')[0].type; // "x.y"
+ * decodeEvents('{"id":"01J","type":"x.y","origin":"p1"}').length; // 1
+ * decodeEvents("nope"); // []
  * ```
  */
-export function decodeEvent(text: string): CloudEvent | null {
+export function decodeEvents(text: string): CloudEvent[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    return [];
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter(isEvent);
+}
+
+function isEvent(value: unknown): value is CloudEvent {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const { id, type, origin } = value as Record<string, unknown>;
-  if (typeof id !== "string" || typeof type !== "string" || typeof origin !== "string") {
-    return null;
-  }
-  return value as CloudEvent;
+  return typeof id === "string" && typeof type === "string" && typeof origin === "string";
 }
 
 /**
- * The pub/sub message of an event: `<origin>\n<json>`. `JSON.stringify` never
- * writes a raw newline, so the last newline of a message ends its origin.
+ * A pub/sub message: `<origin>\n<json>`. `JSON.stringify` never writes a raw
+ * newline, so the last newline of a message ends its origin.
  *
  * @example
  * ```ts
- * const json = encodeEvent(event);
- * redis.publish(keys.channel(event.type), encodeBroadcast(event.origin, json));
+ * redis.publish(keys.channel(event.type), encodeBroadcast(event.origin, encodeEvents([event])));
  * ```
  */
 export function encodeBroadcast(origin: string, json: string): string {
@@ -87,12 +108,12 @@ export function encodeBroadcast(origin: string, json: string): string {
 
 /**
  * True when a pub/sub message was published by `origin`, told from its first
- * bytes, without parsing the event (a plain-JSON message never is).
+ * bytes, without parsing the events (a plain-JSON message never is).
  *
  * @example
  * ```ts
- * isFrom(encodeBroadcast("p1", "{}"), "p1"); // true
- * isFrom(encodeBroadcast("p12", "{}"), "p1"); // false
+ * isFrom(encodeBroadcast("p1", "[]"), "p1"); // true
+ * isFrom(encodeBroadcast("p12", "[]"), "p1"); // false
  * ```
  */
 export function isFrom(message: string, origin: string): boolean {
@@ -102,40 +123,42 @@ export function isFrom(message: string, origin: string): boolean {
 }
 
 /**
- * The event of a pub/sub message, or null when it is unreadable or its origin
- * line does not match the event's `origin`. A message that is plain JSON (no
- * origin line) is read as such.
+ * The events of a pub/sub message whose `origin` matches its origin line
+ * (none when it is unreadable). A message that is plain JSON (no origin line)
+ * is read as such.
  *
  * @example
  * ```ts
- * decodeBroadcast(encodeBroadcast("p1", '{"id":"01J","type":"x.y","origin":"p1"}'))?.type; // "x.y"
- * decodeBroadcast('{"id":"01J","type":"x.y","origin":"p1"}')?.origin; // "p1"
+ * decodeBroadcast(encodeBroadcast("p1", '[{"id":"01J","type":"x.y","origin":"p1"}]'))[0].type; // "x.y"
+ * decodeBroadcast('{"id":"01J","type":"x.y","origin":"p1"}')[0].origin; // "p1"
  * ```
  */
-export function decodeBroadcast(message: string): CloudEvent | null {
-  if (message.charCodeAt(0) === OPEN_BRACE) return decodeEvent(message);
+export function decodeBroadcast(message: string): CloudEvent[] {
+  const first = message.charCodeAt(0);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) return decodeEvents(message);
   const end = message.lastIndexOf("\n");
-  if (end < 0) return null;
-  const event = decodeEvent(message.slice(end + 1));
-  return event !== null && event.origin.length === end && message.startsWith(event.origin)
-    ? event
-    : null;
+  if (end < 0) return [];
+  const origin = message.slice(0, end);
+  return decodeEvents(message.slice(end + 1)).filter((event) => event.origin === origin);
 }
 
 const NEWLINE = 10;
 const OPEN_BRACE = 123;
+const OPEN_BRACKET = 91;
 
 /** `[id, [field, value, ...] | null]` as Redis returns one entry. */
 function entryOf(raw: unknown): StreamEntry | null {
   if (!Array.isArray(raw) || typeof raw[0] !== "string") return null;
   const fields = raw[1];
-  let event: CloudEvent | null = null;
+  let types: string[] | null = null;
+  let payload: string | null = null;
   if (Array.isArray(fields)) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === EVENT_FIELD) event = decodeEvent(String(fields[i + 1]));
+      if (fields[i] === EVENTS_FIELD) payload = String(fields[i + 1]);
+      else if (fields[i] === TYPES_FIELD) types = String(fields[i + 1]).split("\n");
     }
   }
-  return { id: raw[0], event };
+  return { id: raw[0], types, payload };
 }
 
 function entriesOf(raw: unknown): StreamEntry[] {
@@ -159,7 +182,7 @@ export function readGroupEntries(reply: unknown): StreamEntry[] {
 /**
  * An `XAUTOCLAIM` reply: where to continue (`"0-0"` = done) and the entries
  * now owned by the caller. Entries trimmed from the stream come back with a
- * null event on Redis 6.2 (Redis 7 drops them from the pending list itself).
+ * null payload on Redis 6.2 (Redis 7 drops them from the pending list itself).
  *
  * @example
  * ```ts

@@ -191,8 +191,6 @@ export const configSchema = z.object({
     streamMinIdleMs: ms(10, 86_400_000).default(30_000),
     /** How long an applied event id is remembered, so a re-delivered entry runs its hooks once. */
     processedTtlMs: ms(1_000, 7 * 86_400_000).default(3_600_000),
-    /** Events held for Redis while it is unreachable; beyond this the oldest are dropped (logged). */
-    outboxMax: int(100, 10_000_000).default(10_000),
   }).prefault({}),
   store: z.object({
     path: z.string().min(1).default(".un/"),

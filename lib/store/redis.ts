@@ -27,7 +27,8 @@ import type {
   TaskTransition,
   TypeStats,
 } from "./types.ts";
-import { guarded, type RedisContext } from "./redis/context.ts";
+import { bridgeKeys } from "../bridge/keys.ts";
+import { type EventMirror, guarded, type RedisContext } from "./redis/context.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
 import { redisKeys } from "./redis/keys.ts";
 import { loadScripts } from "./redis/scripts.ts";
@@ -59,6 +60,11 @@ export interface RedisStoreOptions {
    * reconnects on its own meanwhile; commands fail fast with UnavailableError).
    */
   onConnection?: (change: ConnectionChange) => void;
+  /**
+   * Mirror appended events to the Redis bridge (its stream, `MAXLEN ~ maxLen`,
+   * and pub/sub channels), in the same step as the log write. Off by default.
+   */
+  mirrorEvents?: { maxLen: number } | null;
 }
 
 /** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
@@ -104,7 +110,17 @@ export class RedisStore implements Store {
     try {
       await redis.connect();
       const scripts = await loadScripts(redis);
-      return new RedisStore({ redis, keys: redisKeys(options.prefix ?? "un:"), scripts }, watch);
+      const prefix = options.prefix ?? "un:";
+      const bridge = bridgeKeys(prefix);
+      const mirror: EventMirror | null = options.mirrorEvents
+        ? {
+          stream: bridge.stream,
+          group: bridge.group,
+          channels: bridge.channels,
+          maxLen: options.mirrorEvents.maxLen,
+        }
+        : null;
+      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, mirror }, watch);
     } catch (error) {
       watch.closing();
       redis.disconnect();

@@ -13,13 +13,33 @@ import type { ScriptName, Scripts } from "./scripts.ts";
  *
  * @example
  * ```ts
- * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis) };
+ * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), mirror: null };
  * ```
  */
 export interface RedisContext {
   redis: Redis;
   keys: RedisKeys;
   scripts: Scripts;
+  /** Where appended events are mirrored for other processes (the bridge); null = nowhere. */
+  mirror: EventMirror | null;
+}
+
+/**
+ * The bridge's side of the event log: new events also go to this stream (one
+ * entry per batch, `MAXLEN ~ maxLen`, its consumer group created with it) and
+ * out on `<channels><type>`, in the same script as the log write.
+ *
+ * @example
+ * ```ts
+ * const mirror: EventMirror = { stream: "un:events:stream", group: "un:hooks", channels: "un:events:", maxLen: 100_000 };
+ * ```
+ */
+export interface EventMirror {
+  stream: string;
+  group: string;
+  /** Prefix of the pub/sub channels; the event type completes the name. */
+  channels: string;
+  maxLen: number;
 }
 
 /**

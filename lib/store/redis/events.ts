@@ -4,6 +4,10 @@
  * - `ev:ids`: ZSET, every score 0, members ordered by id (= time order of ULIDs);
  * - `ev:times`: ZSET by the event's `time` (epoch ms), for age-based trimming;
  * - `ev:data`: HASH id → CloudEvent JSON.
+ *
+ * With a mirror (the Redis bridge), the same script also appends the new
+ * events to the bridge's stream and publishes them: each event is encoded and
+ * sent once, and only an event the log did not have yet goes out.
  */
 
 import type { CloudEvent } from "../../events.ts";
@@ -21,6 +25,25 @@ function eventKeys(ctx: RedisContext): string[] {
   return [ctx.keys.eventIds, ctx.keys.eventTimes, ctx.keys.eventData];
 }
 
+/** Appends to the log and, with a mirror, to the bridge's stream and channels. */
+function appendArgs(ctx: RedisContext, events: CloudEvent[]): string[] {
+  const mirror = ctx.mirror;
+  const args = mirror
+    ? [String(mirror.maxLen), mirror.group, mirror.channels]
+    : ["", "", ""];
+  for (const event of events) {
+    const time = Date.parse(event.time);
+    args.push(
+      event.id,
+      String(Number.isNaN(time) ? 0 : time),
+      JSON.stringify(event),
+      event.type,
+      event.origin,
+    );
+  }
+  return args;
+}
+
 /**
  * Appends events; ids already stored are ignored.
  *
@@ -31,12 +54,9 @@ function eventKeys(ctx: RedisContext): string[] {
  */
 export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const args: string[] = [];
-  for (const event of events) {
-    const time = Date.parse(event.time);
-    args.push(event.id, String(Number.isNaN(time) ? 0 : time), JSON.stringify(event));
-  }
-  await runScript(ctx, "appendEvents", eventKeys(ctx), args, { op: "appendEvents" });
+  // The stream key is a real key of the script even without a mirror.
+  const keys = [...eventKeys(ctx), ctx.mirror?.stream ?? ctx.keys.eventIds];
+  await runScript(ctx, "appendEvents", keys, appendArgs(ctx, events), { op: "appendEvents" });
 }
 
 /**

@@ -19,7 +19,7 @@ import type { Redis } from "ioredis";
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
-  appendEvents: "append-events-3",
+  appendEvents: "append-events-4",
   cancel: "cancel-10",
   claim: "claim-10",
   complete: "complete-10",
