@@ -6,15 +6,20 @@
  *       └────────────────────┴─────────────────────┘                  ▼
  *                                                                  stopped
  *
- * It runs one task at a time; the pool runs `concurrency` of them.
+ * It runs one task at a time; the pool runs `concurrency` of them. The
+ * claim-and-run loop is one callback actor (`loop`) that lives as long as the
+ * worker: it reports each step to the machine (`loop.*`), which keeps what the
+ * pool and the inspector read (the state, the task), and the machine forwards
+ * control messages (wake, pause, retire, abort) to it. So a task costs the
+ * worker one message, not an actor started and stopped per attempt.
  */
 
-import { assign, fromPromise, setup } from "xstate";
+import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import type { EventInit } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
-import { type AbortReason, type RunOutcome, type RunResult, runTask } from "../lib/run-task.ts";
+import { type AbortReason, runTask } from "../lib/run-task.ts";
 import type { Task } from "../lib/tasks.ts";
 
 /** An idle worker looks for work this often even without a wake (tasks enqueued by other processes). */
@@ -26,6 +31,21 @@ export interface WorkerInput {
   id: string;
 }
 
+/** What the machine tells its loop. */
+type LoopCommand =
+  | { type: "wake" }
+  | { type: "pause" }
+  | { type: "resume" }
+  | { type: "retire" }
+  | { type: "abort"; taskId: string; reason: AbortReason };
+
+/** What the loop reports to the machine. */
+type LoopReport =
+  | { type: "loop.claiming" }
+  | { type: "loop.running"; task: Task }
+  | { type: "loop.idle" }
+  | { type: "loop.stopped" };
+
 /** Messages a worker understands. */
 export type WorkerEvent =
   | { type: "wake" }
@@ -35,25 +55,14 @@ export type WorkerEvent =
   | { type: "retire" }
   /** Stop the running attempt: cancelled, or handed back at shutdown. */
   | { type: "abort"; taskId: string; reason: AbortReason }
-  | { type: "debug.crash" };
+  | { type: "debug.crash" }
+  | LoopReport;
 
 interface WorkerContext {
   deps: RuntimeDeps;
   id: string;
   task: Task | null;
-  controller: AbortController | null;
-  paused: boolean;
   retiring: boolean;
-  lastOutcome: RunOutcome | null;
-}
-
-interface RunInput {
-  deps: RuntimeDeps;
-  id: string;
-  task: Task;
-  signal: AbortSignal;
-  /** Read at the end of the attempt: false once the worker is paused or retiring. */
-  mayClaim(): boolean;
 }
 
 function claimNext(deps: RuntimeDeps, workerId: string): Promise<Task | null> {
@@ -79,12 +88,112 @@ function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null 
   return null;
 }
 
-function toSupervisor(
-  system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
-  message: RuntimeMessage,
-): void {
-  system.get("supervisor")?.send(message);
-}
+/**
+ * The claim-and-run loop of one worker. Like BullMQ's moveToFinished, an
+ * attempt ends by taking the next task (see `runTask`), so while there is
+ * work the loop goes from task to task without an idle step between.
+ */
+const loop = fromCallback<LoopCommand, WorkerInput>(({ input, sendBack, receive, system }) => {
+  const { deps, id } = input;
+  const toSupervisor = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
+  let paused = false;
+  let retiring = false;
+  /** The machine stopped (pool scale-down, crash, shutdown): finish the attempt, claim nothing. */
+  let stopped = false;
+  let current: { task: Task; controller: AbortController } | null = null;
+  let wakeUp: (() => void) | null = null;
+  let reported: LoopReport["type"] | null = null;
+
+  const report = (message: LoopReport) => {
+    // Only changes of state, and every new task, reach the machine.
+    if (message.type === reported && message.type !== "loop.running") return;
+    reported = message.type;
+    if (!stopped) sendBack(message);
+  };
+  const wake = () => wakeUp?.();
+  /** Resolves after `ms`, or at once on a wake. */
+  const rest = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      wakeUp = done;
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      }
+    });
+  const mayClaim = () => !paused && !retiring && !stopped;
+  const claim = () =>
+    mayClaim()
+      ? claimNext(deps, id).catch((error) => claimFailed(deps, id, error))
+      : Promise.resolve(null);
+
+  receive((command) => {
+    switch (command.type) {
+      case "pause":
+        paused = true;
+        break;
+      case "resume":
+        paused = false;
+        wake();
+        break;
+      case "retire":
+        retiring = true;
+        wake();
+        break;
+      case "wake":
+        wake();
+        break;
+      case "abort":
+        if (current?.task.id === command.taskId) current.controller.abort(command.reason);
+        break;
+    }
+  });
+
+  const run = async () => {
+    let next: Task | null = null;
+    while (!stopped) {
+      if (next === null) {
+        if (retiring) break;
+        if (mayClaim()) {
+          report({ type: "loop.claiming" });
+          next = await claim();
+        }
+        if (next === null) {
+          report({ type: "loop.idle" });
+          await rest(IDLE_POLL_MS);
+          continue;
+        }
+      }
+      const controller = new AbortController();
+      current = { task: next, controller };
+      report({ type: "loop.running", task: next });
+      const result = await runTask({
+        deps,
+        workerId: id,
+        task: next,
+        signal: controller.signal,
+        emit: (init: EventInit) => toSupervisor({ type: "event.emit", init }),
+        ready: (count) => toSupervisor({ type: "task.ready", count }),
+        claimNext: claim,
+      });
+      current = null;
+      // A task claimed just as the machine stopped keeps its lease until it
+      // runs out; the reaper then gives it to another worker.
+      next = result.next;
+    }
+    report({ type: "loop.stopped" });
+  };
+  run().catch((error) => {
+    // runTask does not throw; this is a bug, and a worker that stops claiming must say so.
+    deps.log.error("worker loop failed; the worker stops", { worker: id, error });
+    report({ type: "loop.stopped" });
+  });
+  return () => {
+    stopped = true;
+    wake();
+  };
+});
 
 /**
  * The worker actor logic.
@@ -100,45 +209,16 @@ export const workerMachine = setup({
     input: {} as WorkerInput,
     events: {} as WorkerEvent,
   },
-  actors: {
-    claim: fromPromise<Task | null, { deps: RuntimeDeps; id: string }>(({ input }) =>
-      claimNext(input.deps, input.id)
-    ),
-    // Like BullMQ's moveToFinished, the attempt ends by taking the next task:
-    // one transition per task instead of two while there is work.
-    run: fromPromise<RunResult, RunInput>(({ input, system }) =>
-      runTask({
-        deps: input.deps,
-        workerId: input.id,
-        task: input.task,
-        signal: input.signal,
-        emit: (init: EventInit) => toSupervisor(system, { type: "event.emit", init }),
-        ready: (count) => toSupervisor(system, { type: "task.ready", count }),
-        claimNext: () =>
-          input.mayClaim()
-            ? claimNext(input.deps, input.id).catch((error) =>
-              claimFailed(input.deps, input.id, error)
-            )
-            : Promise.resolve(null),
-      })
-    ),
-  },
-  guards: {
-    gotTask: ({ event }) => (event as unknown as { output: Task | null }).output !== null,
-    canClaim: ({ context }) => !context.paused && !context.retiring,
-    retiring: ({ context }) => context.retiring,
-  },
+  actors: { loop },
 }).createMachine({
   id: "worker",
-  context: ({ input }) => ({
-    deps: input.deps,
-    id: input.id,
-    task: null,
-    controller: null,
-    paused: false,
-    retiring: false,
-    lastOutcome: null,
-  }),
+  context: ({ input }) => ({ deps: input.deps, id: input.id, task: null, retiring: false }),
+  // At the root, so the loop lives as long as the worker whatever its state.
+  invoke: {
+    id: "loop",
+    src: "loop",
+    input: ({ context }) => ({ deps: context.deps, id: context.id }),
+  },
   initial: "claiming",
   on: {
     "debug.crash": {
@@ -146,93 +226,20 @@ export const workerMachine = setup({
         throw new Error(`fault injected into ${context.id}`);
       },
     },
-    pause: { actions: assign({ paused: true }) },
-    resume: { actions: assign({ paused: false }) },
+    wake: { actions: sendTo("loop", { type: "wake" }) },
+    pause: { actions: sendTo("loop", { type: "pause" }) },
+    resume: { actions: sendTo("loop", { type: "resume" }) },
+    retire: { actions: [assign({ retiring: true }), sendTo("loop", { type: "retire" })] },
+    abort: { actions: sendTo("loop", ({ event }) => event) },
+    "loop.claiming": { target: ".claiming" },
+    "loop.running": { target: ".running", actions: assign({ task: ({ event }) => event.task }) },
+    "loop.idle": { target: ".idle" },
+    "loop.stopped": { target: ".stopped" },
   },
   states: {
-    idle: {
-      entry: assign({ task: null }),
-      always: { guard: "retiring", target: "stopped" },
-      on: {
-        wake: { guard: "canClaim", target: "claiming" },
-        resume: { target: "claiming", actions: assign({ paused: false }) },
-        retire: { target: "stopped" },
-      },
-      after: { [IDLE_POLL_MS]: { guard: "canClaim", target: "claiming", reenter: true } },
-    },
-    claiming: {
-      always: { guard: ({ context }) => context.paused || context.retiring, target: "idle" },
-      invoke: {
-        src: "claim",
-        input: ({ context }) => ({ deps: context.deps, id: context.id }),
-        onDone: [
-          {
-            guard: "gotTask",
-            target: "running",
-            actions: assign({ task: ({ event }) => event.output }),
-          },
-          { target: "idle" },
-        ],
-        onError: {
-          target: "idle",
-          actions: ({ context, event }) => claimFailed(context.deps, context.id, event.error),
-        },
-      },
-      on: { retire: { actions: assign({ retiring: true }) } },
-    },
-    running: {
-      entry: assign({ controller: () => new AbortController() }),
-      invoke: {
-        src: "run",
-        input: ({ context, self }) => ({
-          deps: context.deps,
-          id: context.id,
-          task: context.task!,
-          signal: context.controller!.signal,
-          mayClaim: () => {
-            const now = self.getSnapshot().context;
-            return !now.paused && !now.retiring;
-          },
-        }),
-        onDone: [
-          {
-            guard: ({ event }) => event.output.next !== null,
-            target: "running",
-            reenter: true,
-            actions: assign({
-              lastOutcome: ({ event }) => event.output.outcome,
-              task: ({ event }) => event.output.next,
-            }),
-          },
-          {
-            guard: "retiring",
-            target: "stopped",
-            actions: assign({ lastOutcome: ({ event }) => event.output.outcome }),
-          },
-          {
-            target: "idle",
-            actions: assign({ lastOutcome: ({ event }) => event.output.outcome }),
-          },
-        ],
-        onError: {
-          target: "claiming",
-          actions: ({ context, event }) =>
-            context.deps.log.error("task runner failed", {
-              worker: context.id,
-              error: event.error,
-            }),
-        },
-      },
-      on: {
-        abort: {
-          actions: ({ context, event }) => {
-            if (context.task?.id === event.taskId) context.controller?.abort(event.reason);
-          },
-        },
-        retire: { actions: assign({ retiring: true }) },
-      },
-      exit: assign({ controller: null }),
-    },
+    idle: { entry: assign({ task: null }) },
+    claiming: { entry: assign({ task: null }) },
+    running: {},
     stopped: { type: "final" },
   },
 });

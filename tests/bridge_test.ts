@@ -203,7 +203,14 @@ Deno.test({
       // more (as another writer, or an older version retrying a batch, could).
       await withAdmin(redis, async (admin) => {
         const json = encodeEvents([event]);
-        await admin.xadd("bridge-test:events:stream", "*", TYPES_FIELD, event.type, EVENTS_FIELD, json);
+        await admin.xadd(
+          "bridge-test:events:stream",
+          "*",
+          TYPES_FIELD,
+          event.type,
+          EVENTS_FIELD,
+          json,
+        );
         await admin.publish("bridge-test:events:x.twice", encodeBroadcast(event.origin, json));
       });
       await stream.quiet(500);

@@ -28,9 +28,7 @@ function eventKeys(ctx: RedisContext): string[] {
 /** Appends to the log and, with a mirror, to the bridge's stream and channels. */
 function appendArgs(ctx: RedisContext, events: CloudEvent[]): string[] {
   const mirror = ctx.mirror;
-  const args = mirror
-    ? [String(mirror.maxLen), mirror.group, mirror.channels]
-    : ["", "", ""];
+  const args = mirror ? [String(mirror.maxLen), mirror.group, mirror.channels] : ["", "", ""];
   for (const event of events) {
     const time = Date.parse(event.time);
     args.push(
