@@ -164,7 +164,7 @@ export const supervisorMachine = setup({
   }),
   on: {
     "event.publish": {
-      actions: ({ context, event, self }) => {
+      actions: ({ context, event }) => {
         if (event.reply) {
           const reply = event.reply;
           context.eventLog.append(event.event).then(() => reply.resolve(event.event), reply.reject);
@@ -175,7 +175,7 @@ export const supervisorMachine = setup({
       },
     },
     "event.emit": {
-      actions: ({ context, event, self }) => {
+      actions: ({ context, event }) => {
         const e = createEvent(event.init);
         context.eventLog.write(e);
         context.bus.publish(e);
