@@ -113,7 +113,11 @@ export class Runtime implements ControlPlane {
       opened.store,
       (error, count) =>
         log.error("event log write failed; events dropped", { events: count, error }),
-      { bufferMax: config.events.bufferMax, onStatus: (status) => logEventLogStatus(log, status) },
+      {
+        bufferMax: config.events.bufferMax,
+        flushMs: config.events.flushMs,
+        onStatus: (status) => logEventLogStatus(log, status),
+      },
     );
   }
 

@@ -13,6 +13,12 @@ import { dropPrefix, uniquePrefix } from "./redis_server.ts";
 import { startWorkers } from "./redis_workers.ts";
 import { processCpuSeconds, totalCpuSeconds } from "./redis_cpu.ts";
 
+/**
+ * Extra `deno run` flags of the scale-out's worker processes, to profile them:
+ * `UN_BENCH_WORKER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/un-prof" deno task bench --redis`.
+ */
+const WORKER_FLAGS = (Deno.env.get("UN_BENCH_WORKER_FLAGS") ?? "").split(" ").filter(Boolean);
+
 /** Tasks per `task.enqueueMany`: the size of one `POST /un/tasks/create` batch, and of BullMQ's `addBulk` here. */
 const BATCH = 1_000;
 
@@ -126,7 +132,7 @@ export async function unScaleoutPoint(
     await using workers = await startWorkers(processes, {
       redis: { url, prefix },
       workers: { concurrency },
-    });
+    }, { denoFlags: WORKER_FLAGS });
     const started = performance.now();
     const cpuBefore = await totalCpuSeconds(workers.pids);
     const redisBefore = redisPid === null ? NaN : await processCpuSeconds(redisPid);

@@ -1,9 +1,11 @@
 /**
  * The durable event log writer: appends bus events to the store in batches
- * (one write per macrotask, or per 1 000 events), because one insert per
- * transaction is 4× slower than batches (PLATFORM.md). `append` resolves once
- * the event's batch is stored, so `POST /un/events/publish` answers only for
- * logged events.
+ * (group commit: what `write` queues within `flushMs` of the first event, or
+ * 1 000 events, go as one write), because one insert per transaction is 4×
+ * slower than batches (PLATFORM.md), and on Redis each write is also one
+ * stream entry and one message for the other processes. `append` is written
+ * on the next macrotask, with whatever waits, and resolves once its batch is
+ * stored, so `POST /un/events/publish` answers only for logged events.
  *
  * When the store cannot be reached (an UnavailableError: Redis is away),
  * events are kept in a bounded local buffer and written, in order, once it is
@@ -58,6 +60,8 @@ export interface EventLogOptions {
   retryBaseMs?: number;
   /** Longest retry delay (default 1 000 ms), so the log catches up within a second of the store. */
   retryMaxMs?: number;
+  /** How long a `write` may wait for more events before the batch goes (default 0: next macrotask). */
+  flushMs?: number;
   /** Outage reports (see {@link EventLogStatus}). */
   onStatus?: (status: EventLogStatus) => void;
 }
@@ -98,6 +102,9 @@ export class EventLog {
   readonly #bufferMax: number;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
+  readonly #flushMs: number;
+  /** The pending flush timer was set for a waiting `append` (no group-commit delay). */
+  #urgent = false;
   readonly #onStatus: (status: EventLogStatus) => void;
 
   constructor(
@@ -108,6 +115,7 @@ export class EventLog {
     this.#bufferMax = options.bufferMax ?? 10_000;
     this.#retryBaseMs = options.retryBaseMs ?? 100;
     this.#retryMaxMs = options.retryMaxMs ?? 1_000;
+    this.#flushMs = options.flushMs ?? 0;
     this.#onStatus = options.onStatus ?? (() => {});
   }
 
@@ -133,7 +141,7 @@ export class EventLog {
     }
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ event, waiter: { resolve, reject } });
-      this.#schedule();
+      this.#schedule(true);
     });
   }
 
@@ -147,7 +155,7 @@ export class EventLog {
       return false;
     }
     this.#queue.push({ event, waiter: null });
-    this.#schedule();
+    this.#schedule(false);
     return true;
   }
 
@@ -210,19 +218,23 @@ export class EventLog {
     if (outage.dropped++ === 0) this.#onStatus({ kind: "dropping", bufferMax: this.#bufferMax });
   }
 
-  #schedule(): void {
+  /** `urgent`: someone waits for this event (a publish), so no group-commit delay. */
+  #schedule(urgent: boolean): void {
     // While writing, the loop takes new events next; during an outage the
     // retry timer does.
     if (this.#writing || this.#retryTimer !== null) return;
-    if (this.#queue.length >= MAX_BATCH) {
+    if (this.#queue.length >= MAX_BATCH || (urgent && this.#timer !== null && !this.#urgent)) {
       if (this.#timer !== null) clearTimeout(this.#timer);
       this.#timer = null;
+    }
+    if (this.#queue.length >= MAX_BATCH) {
       void this.#pump();
     } else if (this.#timer === null) {
+      this.#urgent = urgent;
       this.#timer = setTimeout(() => {
         this.#timer = null;
         void this.#pump();
-      }, 0);
+      }, urgent ? 0 : this.#flushMs);
     }
   }
 

@@ -257,6 +257,12 @@ export const configSchema = z.object({
      * beyond it publishes get 503 and internal events are dropped (counted).
      */
     bufferMax: int(1, 10_000_000).default(10_000),
+    /**
+     * How long an event made inside the runtime may wait to be written with
+     * the ones after it (group commit: one store write, one stream entry and
+     * one message per batch). A publish through the API is written at once.
+     */
+    flushMs: ms(0, 1_000).default(5),
   }).prefault({}),
   retention: z.object({
     maxFinishedTasks: int(0, 100_000_000).default(10_000),

@@ -84,8 +84,7 @@ export class RedisStore implements Store {
   readonly kind = "redis";
   readonly #ctx: RedisContext;
   // Claims and completes made at the same moment share one script run.
-  readonly #claims: Batcher<ClaimOptions, Task | null>;
-  readonly #completes: Batcher<leases.CompleteCall, FinishResult>;
+  readonly #leases: Batcher<leases.LeaseCall, leases.LeaseResult>;
   // What this instance claimed: its complete needs no copy of the task back.
   readonly #claimed = new ClaimedTasks(10_000);
 
@@ -94,8 +93,7 @@ export class RedisStore implements Store {
   private constructor(ctx: RedisContext, watch: ConnectionWatch) {
     this.#ctx = ctx;
     this.#watch = watch;
-    this.#claims = new Batcher((requests) => leases.claimMany(ctx, this.#claimed, requests));
-    this.#completes = new Batcher((calls) => leases.completeMany(ctx, this.#claimed, calls));
+    this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
   }
 
   /**
@@ -151,7 +149,7 @@ export class RedisStore implements Store {
         new ValidationError("workerId must not be empty", { field: "workerId", value: "" }),
       );
     }
-    return this.#claims.call(options);
+    return this.#leases.call({ kind: "claim", options }) as Promise<Task | null>;
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
     return leases.renew(this.#ctx, id, fence, leaseMs, now);
@@ -160,7 +158,9 @@ export class RedisStore implements Store {
     return leases.progress(this.#ctx, id, fence, fraction, message);
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
-    return this.#completes.call({ id, fence, result, now });
+    return this.#leases.call({ kind: "complete", call: { id, fence, result, now } }) as Promise<
+      FinishResult
+    >;
   }
   fail(
     id: string,

@@ -2,7 +2,7 @@
  * The worker's side of a task on Redis: claim, renew, progress, complete and
  * fail, each checked against the lease's fence inside one script. Claims and
  * completes come in batches (see `batcher.ts`): one script run serves every
- * call made at the same moment.
+ * claim and complete made at the same moment.
  */
 
 import type { Json } from "../../events.ts";
@@ -13,51 +13,6 @@ import type { ClaimedTasks } from "./claimed.ts";
 import { type RedisContext, runScript, runTaskScript } from "./context.ts";
 import { storeError } from "./errors.ts";
 import { asList, parseClaim, parseComplete, parseFinish } from "./replies.ts";
-
-/**
- * Runs a batch of claims in one script call, in order, exactly as separate
- * claims would run. Claims on no queue get null without a trip to Redis.
- *
- * @example
- * ```ts
- * const [first] = await claimMany(ctx, [{ workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() }]);
- * ```
- */
-export async function claimMany(
-  ctx: RedisContext,
-  claimed: ClaimedTasks,
-  requests: ClaimOptions[],
-): Promise<Settled<Task | null>[]> {
-  const args: string[] = [];
-  const sent: number[] = [];
-  requests.forEach((request, i) => {
-    if (request.queues !== null && request.queues.length === 0) return;
-    sent.push(i);
-    args.push(
-      request.workerId,
-      String(request.now + request.leaseMs),
-      String(request.now),
-      request.available ? JSON.stringify(request.available) : "",
-      String(request.queues === null ? -1 : request.queues.length),
-      ...(request.queues ?? []),
-    );
-  });
-  const results: Settled<Task | null>[] = requests.map(() => ({ ok: true, value: null }));
-  if (sent.length === 0) return results;
-  const replies = asList(await runTaskScript(ctx, "claim", args, { op: "claim" }), "claim");
-  sent.forEach((index, j) => {
-    const request = requests[index];
-    const claim = {
-      workerId: request.workerId,
-      leaseUntil: request.now + request.leaseMs,
-      now: request.now,
-    };
-    const task = parseClaim(replies[j] ?? null, claim);
-    if (task !== null) claimed.remember(task);
-    results[index] = { ok: true, value: task };
-  });
-  return results;
-}
 
 /**
  * One complete call as the batch sends it.
@@ -75,53 +30,116 @@ export interface CompleteCall {
 }
 
 /**
- * Runs a batch of completes in one script call; each gets its own result or
- * its own LeaseLostError.
+ * A worker's call on its lease path: a claim, or a complete.
  *
  * @example
  * ```ts
- * const [done] = await completeMany(ctx, [{ id, fence, result: { ok: true }, now: Date.now() }]);
+ * const calls: LeaseCall[] = [
+ *   { kind: "complete", call: { id, fence, result: null, now } },
+ *   { kind: "claim", options: { workerId: "w1", queues: null, leaseMs: 30_000, now } },
+ * ];
  * ```
  */
-export async function completeMany(
+export type LeaseCall =
+  | { kind: "claim"; options: ClaimOptions }
+  | { kind: "complete"; call: CompleteCall };
+
+/** What a {@link LeaseCall} gives: the claimed task (or null), or the complete's result. */
+export type LeaseResult = Task | null | FinishResult;
+
+/** A complete on its way: what its reply is read with. */
+interface SentComplete {
+  call: CompleteCall;
+  resultJson: string;
+  copy: Task | undefined;
+}
+
+/**
+ * Runs a batch of claims and completes in one script call, in order, exactly
+ * as separate calls would run; each gets its own result or its own error
+ * (a complete whose lease is gone: LeaseLostError). Claims on no queue get
+ * null without a trip to Redis.
+ *
+ * @example
+ * ```ts
+ * const [done, next] = await leaseMany(ctx, claimed, [
+ *   { kind: "complete", call: { id, fence, result: { ok: true }, now: Date.now() } },
+ *   { kind: "claim", options: { workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() } },
+ * ]);
+ * ```
+ */
+export async function leaseMany(
   ctx: RedisContext,
   claimed: ClaimedTasks,
-  calls: CompleteCall[],
-): Promise<Settled<FinishResult>[]> {
-  // A handler that returns nothing gives undefined at run time: stored as null.
-  const resultJsons = calls.map((c) =>
-    c.result === null || c.result === undefined ? "" : JSON.stringify(c.result)
-  );
-  const copies = calls.map((c) => claimed.peek(c.id, c.fence));
-  const args = calls.flatMap((c, i) => [
-    c.id,
-    String(c.fence),
-    resultJsons[i],
-    String(c.now),
-    copies[i] ? "1" : "0",
-  ]);
-  const replies = asList(
-    await runTaskScript(ctx, "complete", args, { op: "complete" }),
-    "complete",
-  );
-  return calls.map((c, i): Settled<FinishResult> => {
-    const reply = replies[i];
-    claimed.forget(c.id);
-    if (reply instanceof Error) {
-      return {
-        ok: false,
-        error: storeError(reply, { op: "complete", taskId: c.id, fence: c.fence }),
-      };
+  calls: LeaseCall[],
+): Promise<Settled<LeaseResult>[]> {
+  const args: string[] = [];
+  const sent: number[] = [];
+  const completes = new Map<number, SentComplete>();
+  calls.forEach((entry, i) => {
+    if (entry.kind === "claim") {
+      const request = entry.options;
+      if (request.queues !== null && request.queues.length === 0) return;
+      sent.push(i);
+      args.push(
+        "l",
+        request.workerId,
+        String(request.now + request.leaseMs),
+        String(request.now),
+        request.available ? JSON.stringify(request.available) : "",
+        String(request.queues === null ? -1 : request.queues.length),
+        ...(request.queues ?? []),
+      );
+      return;
     }
-    return {
-      ok: true,
-      value: parseComplete(
-        reply,
-        { fence: c.fence, resultJson: resultJsons[i], now: c.now },
-        copies[i],
-      ),
-    };
+    const c = entry.call;
+    // A handler that returns nothing gives undefined at run time: stored as null.
+    const resultJson = c.result === null || c.result === undefined ? "" : JSON.stringify(c.result);
+    const copy = claimed.peek(c.id, c.fence);
+    completes.set(i, { call: c, resultJson, copy });
+    sent.push(i);
+    args.push("c", c.id, String(c.fence), resultJson, String(c.now), copy ? "1" : "0");
   });
+  const results: Settled<LeaseResult>[] = calls.map(() => ({ ok: true, value: null }));
+  if (sent.length === 0) return results;
+  const op = completes.size === 0 ? "claim" : completes.size === sent.length ? "complete" : "lease";
+  const replies = asList(await runTaskScript(ctx, "completeClaim", args, { op }), op);
+  sent.forEach((index, j) => {
+    const reply = replies[j] ?? null;
+    const complete = completes.get(index);
+    if (complete) {
+      results[index] = completeResult(claimed, complete, reply);
+      return;
+    }
+    const request = (calls[index] as { options: ClaimOptions }).options;
+    const claim = {
+      workerId: request.workerId,
+      leaseUntil: request.now + request.leaseMs,
+      now: request.now,
+    };
+    const task = parseClaim(reply, claim);
+    if (task !== null) claimed.remember(task);
+    results[index] = { ok: true, value: task };
+  });
+  return results;
+}
+
+function completeResult(
+  claimed: ClaimedTasks,
+  { call, resultJson, copy }: SentComplete,
+  reply: unknown,
+): Settled<FinishResult> {
+  claimed.forget(call.id);
+  if (reply instanceof Error) {
+    return {
+      ok: false,
+      error: storeError(reply, { op: "complete", taskId: call.id, fence: call.fence }),
+    };
+  }
+  return {
+    ok: true,
+    value: parseComplete(reply, { fence: call.fence, resultJson, now: call.now }, copy),
+  };
 }
 
 /**

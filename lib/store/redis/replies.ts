@@ -44,7 +44,7 @@ export function asOptionalTask(reply: unknown, what: string): Task | null {
   return decodeTask(nameFields(REPLY_FIELDS, asList(reply, what)));
 }
 
-/** What `claim-10.lua` replies, in order; the rest follows from the claim. */
+/** What a claim in `complete-claim-10.lua` replies, in order; the rest follows from the claim. */
 const CLAIM_REPLY: readonly FieldName[] = ["d", "m", "a", "f", "e", "ra", "ea", "dp"];
 
 /**
@@ -76,7 +76,7 @@ export function parseClaim(
   return task;
 }
 
-/** What `complete-10.lua` replies first when the caller did not have the task, in order. */
+/** What a complete in `complete-claim-10.lua` replies first when the caller did not have the task, in order. */
 const COMPLETE_REPLY: readonly FieldName[] = [
   "pm",
   "d",

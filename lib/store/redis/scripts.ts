@@ -14,15 +14,14 @@ import type { Redis } from "ioredis";
  *
  * @example
  * ```ts
- * SCRIPT_FILES.claim; // "claim-10": scripts/claim-10.lua, 10 keys
+ * SCRIPT_FILES.completeClaim; // "complete-claim-10": scripts/complete-claim-10.lua, 10 keys
  * ```
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   appendEvents: "append-events-4",
   cancel: "cancel-10",
-  claim: "claim-10",
-  complete: "complete-10",
+  completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",
   expire: "expire-10",
   fail: "fail-10",

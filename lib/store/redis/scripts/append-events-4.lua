@@ -10,16 +10,55 @@
 -- consumer skips entries no hook wants without parsing them), e = JSON array
 -- of the events. Pub/sub message: origin, "\n", JSON array of the run.
 -- Replies the number of new events.
+-- Each structure takes the batch in one variadic command (a redis.call costs
+-- far more than one more member in it), in chunks within unpack's limit.
 local maxLen, group, channels = ARGV[1], ARGV[2], ARGV[3]
-local new = {}
-for i = 4, #ARGV, 5 do
-  if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 2]) == 1 then
-    redis.call('ZADD', KEYS[1], 0, ARGV[i])
-    redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
-    new[#new + 1] = i
+local CHUNK = 1000
+
+local function variadic(command, key, args)
+  for i = 1, #args, CHUNK do
+    redis.call(command, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
   end
 end
-if maxLen == '' or #new == 0 then return #new end
+
+-- Event argument offsets, in order.
+local all = {}
+for i = 4, #ARGV, 5 do all[#all + 1] = i end
+if #all == 0 then return 0 end
+
+local ids = {}
+for k, i in ipairs(all) do
+  ids[2 * k - 1] = 0
+  ids[2 * k] = ARGV[i]
+end
+local added = 0
+for i = 1, #ids, CHUNK do
+  added = added + redis.call('ZADD', KEYS[1], 'NX', unpack(ids, i, math.min(i + CHUNK - 1, #ids)))
+end
+
+-- Which are new: all of them (the common case), else those the data hash lacks.
+local new = all
+if added < #all then
+  new = {}
+  for _, i in ipairs(all) do
+    if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 2]) == 1 then new[#new + 1] = i end
+  end
+else
+  local data = {}
+  for k, i in ipairs(all) do
+    data[2 * k - 1] = ARGV[i]
+    data[2 * k] = ARGV[i + 2]
+  end
+  variadic('HSET', KEYS[3], data)
+end
+if #new == 0 then return 0 end
+local times = {}
+for k, i in ipairs(new) do
+  times[2 * k - 1] = ARGV[i + 1]
+  times[2 * k] = ARGV[i]
+end
+variadic('ZADD', KEYS[2], times)
+if maxLen == '' then return #new end
 
 -- The group must exist before the first entry, or its hooks would be skipped.
 if redis.call('EXISTS', KEYS[4]) == 0 then

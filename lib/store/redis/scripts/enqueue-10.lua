@@ -167,7 +167,7 @@ for _, t in ipairs(tasks) do
     end
     redis.call('HSET', key, unpack(fields))
     if t.st == 'queued' then
-      redis.call('ZADD', queueKey(t.q), t.sk, t.id)
+      zaddLater(queueKey(t.q), t.sk, t.id)
     elseif t.st == 'scheduled' then
       redis.call('ZADD', K_DELAYED, t.ra, t.id)
     elseif t.st == 'failed' then
@@ -178,12 +178,12 @@ for _, t in ipairs(tasks) do
       redis.call('HSET', K_NEWEST, t.key, t.id)
       if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
     end
-    redis.call('ZADD', K_ALL, 0, M.allMember(t.ca, t.id))
+    zaddLater(K_ALL, 0, M.allMember(t.ca, t.id))
     if not queuesSeen[t.q] then
       queuesSeen[t.q] = true
       redis.call('SADD', K_QUEUES, t.q)
     end
-    bump(t.q, nil, t.st)
+    bumpLater(t.q, nil, t.st)
   end
 end
 for _, t in ipairs(tasks) do
@@ -195,6 +195,7 @@ for _, t in ipairs(tasks) do
   end
 end
 
+flushLater()
 local result = {}
 for i, t in ipairs(tasks) do
   if t.dedup then

@@ -1,5 +1,5 @@
 -- One page of the event log, oldest first, after an id.
--- KEYS: ids, times, data (see append-events-3.lua). ARGV: after ("" = from the
+-- KEYS: ids, times, data (see append-events-4.lua). ARGV: after ("" = from the
 -- start), count. Replies { id, JSON, id, JSON, ... }.
 local from = '-'
 if ARGV[1] ~= '' then from = '(' .. ARGV[1] end

@@ -54,6 +54,58 @@ local function bump(queue, from, to)
   end
 end
 
+-- Writes that the batch scripts (enqueue, claim, complete) gather and send at
+-- the end, one variadic command per key: a redis.call costs several times
+-- what one more member in it does, and those scripts handle many tasks per
+-- run. Nothing in a script reads these keys after writing them, and a script
+-- that uses them calls flushLater() before it returns.
+local later = { zadd = {}, zrem = {}, counts = {} }
+
+local function zaddLater(key, score, member)
+  local args = later.zadd[key]
+  if not args then
+    args = {}
+    later.zadd[key] = args
+  end
+  args[#args + 1] = score
+  args[#args + 1] = member
+end
+
+local function zremLater(key, member)
+  local args = later.zrem[key]
+  if not args then
+    args = {}
+    later.zrem[key] = args
+  end
+  args[#args + 1] = member
+end
+
+-- bump(), gathered: one HINCRBY per counter and script run.
+local function bumpLater(queue, from, to)
+  if from and from ~= 'queued' and from ~= 'running' then
+    local field = from .. '|' .. queue
+    later.counts[field] = (later.counts[field] or 0) - 1
+  end
+  if to and to ~= 'queued' and to ~= 'running' then
+    local field = to .. '|' .. queue
+    later.counts[field] = (later.counts[field] or 0) + 1
+  end
+end
+
+local function flushLater()
+  local chunk = 1000
+  for key, args in pairs(later.zrem) do
+    for i = 1, #args, chunk do redis.call('ZREM', key, unpack(args, i, math.min(i + chunk - 1, #args))) end
+  end
+  for key, args in pairs(later.zadd) do
+    for i = 1, #args, chunk do redis.call('ZADD', key, unpack(args, i, math.min(i + chunk - 1, #args))) end
+  end
+  for field, delta in pairs(later.counts) do
+    if delta ~= 0 then redis.call('HINCRBY', K_COUNTS, field, delta) end
+  end
+  later = { zadd = {}, zrem = {}, counts = {} }
+end
+
 -- What the client reads of a task, in the order of REPLY_FIELDS in codec.ts.
 local function taskFields(id)
   return redis.call('HMGET', taskKey(id), 'd', 'm', 'st', 'a', 'f', 'p', 'pm', 'r', 'e', 'ra', 'ea', 'sa',

@@ -1,21 +1,16 @@
--- Claims tasks for a batch of claim requests, one after the other, exactly as
--- separate claims would (the client coalesces claims made at the same moment
--- into one call: one script run instead of many).
--- Each request takes the queued task with the lowest sortKey (ties: lowest id,
--- which is how a ZSET orders equal scores) from its queues, and a lease on it.
--- ARGV: prefix, then per request: workerId, leaseUntil, now, available
--- resources JSON ("" = no limit), number of queues (-1 = every queue), the
--- queue names.
--- Replies, per request, nil or what the client cannot know of the claimed task:
+-- A claim (inlined into complete-claim-10.lua). Each request takes the
+-- queued task with the lowest sortKey (ties: lowest id, which is how a ZSET
+-- orders equal scores) from its queues, and a lease on it.
+-- Its reply, nil or what the client cannot know of the claimed task:
 -- { d, m, attempts, fence, e, ra, ea, dp } (the rest is set from the request).
 -- Skipped on the way: tasks whose resources do not fit (they stay queued) and
 -- tasks whose expiresAt has passed (they become expired, dependents fail). At
 -- most MAX_EXAMINED tasks are looked at per request, so a claim never blocks
 -- Redis for long; a pool that cannot fit the first MAX_EXAMINED tasks waits for
 -- the next.
---- @include "task"
 
 local MAX_EXAMINED = 1000
+-- The request being claimed for (set by the caller before claimOne).
 local workerId, leaseUntil, now, nowNumber, available
 
 -- One read per candidate: what the checks need and what the reply carries.
@@ -48,10 +43,9 @@ local function take(id, queue, f)
   local attempts, fence = tonumber(f[1]) + 1, tonumber(f[2]) + 1
   redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', attempts, 'f', fence,
     'lu', leaseUntil, 'sa', now, 'p', 0, 'pm', 'null')
-  redis.call('ZADD', runningKey(queue), leaseUntil, id)
+  zaddLater(runningKey(queue), leaseUntil, id)
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end
-  bump(queue, 'queued', 'running')
   return { f[8], f[9], attempts, fence, f[10], f[11], f[12], f[13] }
 end
 
@@ -123,24 +117,3 @@ local function claimOne(queues)
   end
   return false
 end
-
-local replies = {}
-local c = 2
-while c <= #ARGV do
-  workerId, leaseUntil, now = ARGV[c], ARGV[c + 1], ARGV[c + 2]
-  nowNumber = tonumber(now)
-  available = false
-  if ARGV[c + 3] ~= '' then available = cjson.decode(ARGV[c + 3]) end
-  local count = tonumber(ARGV[c + 4])
-  local queues
-  if count < 0 then
-    queues = redis.call('SMEMBERS', K_QUEUES)
-    count = 0
-  else
-    queues = {}
-    for i = 1, count do queues[i] = ARGV[c + 4 + i] end
-  end
-  c = c + 5 + count
-  replies[#replies + 1] = claimOne(queues)
-end
-return replies

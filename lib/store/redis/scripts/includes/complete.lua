@@ -1,16 +1,13 @@
--- Marks running tasks succeeded, for a batch of complete calls one after the
--- other (the client coalesces completes made at the same moment into one call).
--- ARGV: prefix, then per call: id, fence, result JSON ("" = null), now, and
--- "1" when the caller still has the task as it claimed it (then only the
--- progress message can differ, so only that comes back), else "0".
--- Replies, per call, the error "LEASE_LOST" when the caller no longer holds the
+-- A complete (inlined into complete-claim-10.lua): marks a running task
+-- succeeded. `known` is "1" when the caller still has the task as it claimed
+-- it (then only the progress message can differ, so only that comes back).
+-- Its reply: the error "LEASE_LOST" when the caller no longer holds the
 -- lease (fence), else { { pm } or { pm, d, m, a, e, ra, ea, sa, w, dp },
 -- { id, from, fields } of each released dependent, ... } (the rest of the task
 -- is known from the call).
 -- The very same call again (same fence, result and now) finds its own success
 -- and gets it back, without dependents: ioredis resends a command whose reply
 -- a dropped connection lost, and the first run may have been applied.
---- @include "task"
 
 local function completeOne(id, fence, result, now, known)
   local key = taskKey(id)
@@ -28,10 +25,10 @@ local function completeOne(id, fence, result, now, known)
   if replayed then return { task } end
 
   redis.call('HSET', key, 'st', 'succeeded', 'p', 1, 'fa', now, 'r', result, 'lu', '')
-  if result ~= '' then redis.call('ZADD', K_RESULTS, now, id) end
-  redis.call('ZREM', runningKey(f[3]), id)
-  redis.call('ZADD', K_FINISHED, now, id)
-  bump(f[3], 'running', 'succeeded')
+  if result ~= '' then zaddLater(K_RESULTS, now, id) end
+  zremLater(runningKey(f[3]), id)
+  zaddLater(K_FINISHED, now, id)
+  bumpLater(f[3], 'running', 'succeeded')
 
   local reply = { task }
   if f[4] or f[5] then
@@ -45,9 +42,3 @@ local function completeOne(id, fence, result, now, known)
   end
   return reply
 end
-
-local replies = {}
-for c = 2, #ARGV, 5 do
-  replies[#replies + 1] = completeOne(ARGV[c], ARGV[c + 1], ARGV[c + 2], ARGV[c + 3], ARGV[c + 4])
-end
-return replies
