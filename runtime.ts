@@ -189,6 +189,7 @@ export class Runtime implements ControlPlane {
         deps,
         consume: HAS_HOOK_CONSUMER.includes(this.role),
         wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
+        listens: (type) => this.bus.wantsRemote(type),
         tasksFor: (event) => tasksForEvent(this.#hooks, event),
         onClose: (closing) => (this.#bridgeClosing = closing),
       };
@@ -321,12 +322,13 @@ export class Runtime implements ControlPlane {
   #subscribeInternals(): void {
     let sourceChanges = Promise.resolve();
     this.#unsubscribe.push(
+      // This process's events only: each process counts what it made (so the
+      // cluster's total is the sum), and with the Redis bridge hooks run once
+      // per event across all processes, from the bridge's consumer group.
       this.bus.subscribe("**", (event) => {
         this.counters.inc("un_events_total", { type: event.type });
-        // With the Redis bridge, hooks run once per event across all processes,
-        // from the bridge's consumer group, not on every process's bus.
         if (!this.hooksFromBridge) this.applyHooks(event);
-      }, "hooks"),
+      }, "hooks", { remote: false }),
       // A cancel made here or (through the bridge) elsewhere aborts a local worker running it.
       this.bus.subscribe("task.cancelled", (event) => {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });

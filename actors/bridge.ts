@@ -27,6 +27,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * const input: BridgeInput = {
  *   deps, consume: true,
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   listens: (type) => bus.wantsRemote(type),
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  * };
  * ```
@@ -37,6 +38,8 @@ export interface BridgeInput {
   consume: boolean;
   /** False when no hook can match events of this type (the runtime's current hooks). */
   wants(type: string): boolean;
+  /** False when nothing in this process listens to other processes' events of this type. */
+  listens(type: string): boolean;
   /** The tasks the hooks ask for on an event (the runtime's current hooks). */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Given the promise of the link's close when the actor stops, so a graceful stop can await it. */
@@ -57,7 +60,7 @@ export type BridgeEvent =
   | { type: "bridge.down"; detail: string };
 
 /** What the running link needs from the input besides the link itself. */
-type LinkHooks = Pick<BridgeInput, "wants" | "tasksFor" | "onClose">;
+type LinkHooks = Pick<BridgeInput, "wants" | "listens" | "tasksFor" | "onClose">;
 
 interface BridgeContext {
   link: BridgeLink;
@@ -74,6 +77,7 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }
     link.start({
       deliver: (event) => send({ type: "event.deliver", event }),
       wants: hooks.wants,
+      listens: hooks.listens,
       tasksFor: hooks.tasksFor,
       enqueue: (requests) =>
         ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
@@ -119,7 +123,12 @@ export const bridgeMachine = setup({
   id: "bridge",
   context: ({ input }) => ({
     link: linkFor(input),
-    hooks: { wants: input.wants, tasksFor: input.tasksFor, onClose: input.onClose },
+    hooks: {
+      wants: input.wants,
+      listens: input.listens,
+      tasksFor: input.tasksFor,
+      onClose: input.onClose,
+    },
     detail: null,
   }),
   // At the root, so the link lives as long as the actor whatever its state.

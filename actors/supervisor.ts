@@ -183,7 +183,7 @@ export const supervisorMachine = setup({
     },
     "event.deliver": {
       // Logged and mirrored by the process it came from: only local subscribers need it.
-      actions: ({ context, event }) => context.bus.publish(event.event),
+      actions: ({ context, event }) => context.bus.publishRemote(event.event),
     },
     "supervisor.spawn": {
       actions: enqueueActions(({ context, event, enqueue }) => {

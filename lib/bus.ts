@@ -1,7 +1,9 @@
 /**
  * The in-process event bus: subscribers by type pattern, delivery in order,
  * isolation between subscribers (one that throws is logged and skipped; the
- * others still get the event).
+ * others still get the event). Events of other processes (through the Redis
+ * bridge) reach only subscribers that want them, and the bridge asks
+ * {@link EventBus.wantsRemote} before it even parses them.
  */
 
 import type { CloudEvent } from "./events.ts";
@@ -15,6 +17,20 @@ interface Subscription {
   matches: TypeMatcher;
   fn: Subscriber;
   name: string;
+  remote: boolean;
+}
+
+/**
+ * Options of {@link EventBus.subscribe}.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe("**", countEvent, "metrics", { remote: false }); // this process's events only
+ * ```
+ */
+export interface SubscribeOptions {
+  /** Also events made by other processes (default true). */
+  remote?: boolean;
 }
 
 /**
@@ -37,18 +53,38 @@ export class EventBus {
   }
 
   /** Adds a subscriber; returns the function that removes it. */
-  subscribe(pattern: string, fn: Subscriber, name = pattern): () => void {
-    const sub: Subscription = { pattern, matches: compilePattern(pattern), fn, name };
+  subscribe(
+    pattern: string,
+    fn: Subscriber,
+    name = pattern,
+    options: SubscribeOptions = {},
+  ): () => void {
+    const remote = options.remote ?? true;
+    const sub: Subscription = { pattern, matches: compilePattern(pattern), fn, name, remote };
     this.#subs = [...this.#subs, sub];
     return () => {
       this.#subs = this.#subs.filter((s) => s !== sub);
     };
   }
 
-  /** Delivers one event to every matching subscriber. */
+  /** Delivers one event made in this process to every matching subscriber. */
   publish(event: CloudEvent): void {
+    this.#deliver(event, false);
+  }
+
+  /** Delivers an event another process made to the matching subscribers that want those. */
+  publishRemote(event: CloudEvent): void {
+    this.#deliver(event, true);
+  }
+
+  /** True when some subscriber wants other processes' events of this type. */
+  wantsRemote(type: string): boolean {
+    return this.#subs.some((sub) => sub.remote && sub.matches(type));
+  }
+
+  #deliver(event: CloudEvent, remote: boolean): void {
     for (const sub of this.#subs) {
-      if (!sub.matches(event.type)) continue;
+      if ((remote && !sub.remote) || !sub.matches(event.type)) continue;
       try {
         const out = sub.fn(event);
         if (out instanceof Promise) out.catch((err) => this.#onError(sub.name, err, event));

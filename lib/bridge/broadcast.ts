@@ -18,7 +18,10 @@ import { decodeBroadcast, isFrom } from "./wire.ts";
  *
  * @example
  * ```ts
- * const options: ListenOptions = { keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, deliver };
+ * const options: ListenOptions = {
+ *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log,
+ *   listens: (type) => bus.wantsRemote(type), deliver,
+ * };
  * ```
  */
 export interface ListenOptions {
@@ -27,6 +30,8 @@ export interface ListenOptions {
   self: string;
   seen: SeenIds;
   log: Logger;
+  /** False when no local subscriber wants events of this type: their messages are not parsed. */
+  listens(type: string): boolean;
   /** Hands another process's event to the local bus. */
   deliver(event: CloudEvent): void;
 }
@@ -39,15 +44,20 @@ export interface ListenOptions {
  *
  * @example
  * ```ts
- * await listen(sub, { keys, self: PROCESS_ID, seen, log, deliver: (e) => bus.publish(e) });
+ * await listen(sub, {
+ *   keys, self: PROCESS_ID, seen, log,
+ *   listens: (type) => bus.wantsRemote(type), deliver: (e) => bus.publishRemote(e),
+ * });
  * ```
  */
 export async function listen(sub: Redis, options: ListenOptions): Promise<void> {
-  const { keys, self, seen, log, deliver } = options;
+  const { keys, self, seen, log, listens, deliver } = options;
   sub.on("pmessage", (pattern: string, channel: string, message: string) => {
     if (pattern !== keys.pattern) return;
-    // Our own events come back to us too: dropped before any parsing.
-    if (isFrom(message, self)) return;
+    // Our own events come back to us too, and most others' are of no use
+    // here (nobody follows task.started of another process): both are
+    // dropped before any parsing.
+    if (isFrom(message, self) || !listens(channel.slice(keys.channels.length))) return;
     const events = decodeBroadcast(message);
     if (events.length === 0) {
       log.warn("unreadable event on a bridge channel; ignored", { channel });

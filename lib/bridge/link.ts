@@ -68,6 +68,7 @@ export interface BridgeLinkOptions {
  * const host: BridgeHost = {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   listens: (type) => bus.wantsRemote(type),
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
  *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
@@ -79,6 +80,8 @@ export interface BridgeHost {
   deliver(event: CloudEvent): void;
   /** False when no hook can match events of this type. */
   wants(type: string): boolean;
+  /** False when nothing here listens to other processes' events of this type (they are not even parsed). */
+  listens(type: string): boolean;
   /** The tasks the hooks ask for on an event. */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Enqueues one event's hook tasks; resolves once stored. */
@@ -134,6 +137,7 @@ export class BridgeLink {
       self,
       seen: new SeenIds(SEEN_TTL_MS, SEEN_MAX),
       log,
+      listens: (type) => this.#host?.listens(type) ?? false,
       deliver: (event) => this.#host?.deliver(event),
     }).catch((error) => log.error("could not subscribe to other processes' events", { error }));
   }

@@ -5,10 +5,13 @@
  * script at all, so a pool of 16 pays that twice instead of 16 times; each
  * caller still waits for one round trip and sees its own result or error.
  *
- * A burst goes out as two halves, each its own write: Redis answers the first
- * half while it runs the second, and this process handles the first answers
- * meanwhile, so the two cores work at once instead of taking turns.
+ * A large burst goes out as two halves, each its own write: Redis answers the
+ * first half while it runs the second, and this process handles the first
+ * answers meanwhile, so the two cores work at once instead of taking turns.
  */
+
+/** Bursts smaller than this go as one batch. */
+const MIN_SPLIT = 8;
 
 /**
  * The outcome of one request in a batch: its value, or the error it alone raised.
@@ -28,7 +31,7 @@ interface Pending<Req, Res> {
 
 /**
  * Collects requests until the current burst of work ends (a microtask
- * later), then runs them as two batches of at most `maxBatch` each.
+ * later), then runs them as one batch, or two of at most `maxBatch` each when many.
  *
  * @example
  * ```ts
@@ -64,7 +67,10 @@ export class Batcher<Req, Res> {
 
   #flush(): void {
     this.#scheduled = false;
-    const size = Math.min(this.#maxBatch, Math.ceil(this.#pending.length / 2));
+    const count = this.#pending.length;
+    // A small burst (one worker's complete and next claim) goes whole: halves
+    // would only double the script runs.
+    const size = count < MIN_SPLIT ? count : Math.min(this.#maxBatch, Math.ceil(count / 2));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, size);
       this.#run(batch.map((p) => p.request)).then(
