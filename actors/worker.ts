@@ -239,7 +239,8 @@ export const workerMachine = setup({
   states: {
     idle: { entry: assign({ task: null }) },
     claiming: { entry: assign({ task: null }) },
-    running: {},
+    // The next task of a busy worker: no state change, only the task.
+    running: { on: { "loop.running": { actions: assign({ task: ({ event }) => event.task }) } } },
     stopped: { type: "final" },
   },
 });

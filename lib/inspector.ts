@@ -18,7 +18,8 @@ import type { RuntimeMessage } from "./messages.ts";
  * ```
  */
 export class Inspector {
-  #buffer: InspectRecord[] = [];
+  /** A ring: record `seq` lives at `(seq - 1) % capacity`. */
+  #ring: InspectRecord[] = [];
   #seq = 0;
   #listeners = new Set<(r: InspectRecord) => void>();
 
@@ -28,10 +29,8 @@ export class Inspector {
   record(from: string, to: string, type: string, summary?: string): void {
     const record: InspectRecord = { seq: ++this.#seq, at: Date.now(), from, to, type };
     if (summary) record.summary = summary;
-    this.#buffer.push(record);
-    if (this.#buffer.length > this.capacity) {
-      this.#buffer.splice(0, this.#buffer.length - this.capacity);
-    }
+    this.#ring[(record.seq - 1) % this.capacity] = record;
+    if (this.#listeners.size === 0) return;
     for (const listener of this.#listeners) {
       try {
         listener(record);
@@ -43,7 +42,12 @@ export class Inspector {
 
   /** The newest `limit` records, oldest first. */
   recent(limit: number): InspectRecord[] {
-    return this.#buffer.slice(-limit);
+    const count = Math.min(limit, this.capacity, this.#seq);
+    const out: InspectRecord[] = [];
+    for (let seq = this.#seq - count + 1; seq <= this.#seq; seq++) {
+      out.push(this.#ring[(seq - 1) % this.capacity]);
+    }
+    return out;
   }
 
   /** Adds a live listener; returns the function that removes it. */
