@@ -48,13 +48,15 @@ export interface RuntimeOptions {
   handlers: HandlerMap;
   log?: Logger;
   faults?: Faults;
-  /** Record actor messages for the inspector (XState `inspect`; costs ~14 % of routing speed). */
+  /** Let the inspector record actor messages while watched (XState `inspect`; default `api.inspect`). */
   inspect?: boolean;
   /** Called when a child crashed too often. Default: log and exit the process with code 70. */
   onEscalate?: (actorId: string, error: unknown, restarts: number) => void;
 }
 
 const HAS_POOL: readonly Role[] = ["all", "worker"];
+/** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
+const INSPECT_LINGER_MS = 300_000;
 const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
 /**
  * Roles whose bridge applies hooks from the stream's consumer group. Not `api`:
@@ -86,7 +88,15 @@ export class Runtime implements ControlPlane {
   readonly startedAt = Date.now();
   readonly bus: EventBus;
   readonly counters = new Counters();
-  readonly #inspector = new Inspector(1_000);
+  /** `api.inspect` (or the start option): whether watchers may switch recording on. */
+  #inspectable = false;
+  readonly #inspector = new Inspector(1_000, {
+    record: () => {
+      const recording = this.#supervisor.system.inspect(inspectionRecorder(this.#inspector));
+      return () => recording.unsubscribe();
+    },
+    lingerMs: INSPECT_LINGER_MS,
+  });
   readonly #eventLog: EventLog;
   #supervisor!: Actor<typeof supervisorMachine>;
   #stopping: Promise<void> | null = null;
@@ -210,8 +220,8 @@ export class Runtime implements ControlPlane {
         escalate: options.onEscalate ??
           ((id, error, restarts) => this.#escalate(id, error, restarts)),
       },
-      inspect: inspect ? inspectionRecorder(this.#inspector) : undefined,
     });
+    this.#inspectable = inspect;
     this.#supervisor.start();
     log.info("started", {
       role: this.role,
@@ -325,10 +335,15 @@ export class Runtime implements ControlPlane {
       // This process's events only: each process counts what it made (so the
       // cluster's total is the sum), and with the Redis bridge hooks run once
       // per event across all processes, from the bridge's consumer group.
-      this.bus.subscribe("**", (event) => {
-        this.counters.inc("un_events_total", { type: event.type });
-        if (!this.hooksFromBridge) this.applyHooks(event);
-      }, "hooks", { remote: false }),
+      this.bus.subscribe(
+        "**",
+        (event) => {
+          this.counters.inc("un_events_total", { type: event.type });
+          if (!this.hooksFromBridge) this.applyHooks(event);
+        },
+        "hooks",
+        { remote: false },
+      ),
       // A cancel made here or (through the bridge) elsewhere aborts a local worker running it.
       this.bus.subscribe("task.cancelled", (event) => {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });
@@ -394,7 +409,8 @@ export class Runtime implements ControlPlane {
   readonly inspect = {
     recent: (limit: number): InspectRecord[] => this.#inspector.recent(limit),
     actors: (): ActorInfo[] => this.actors(),
-    subscribe: (fn: (r: InspectRecord) => void): () => void => this.#inspector.subscribe(fn),
+    subscribe: (fn: (r: InspectRecord) => void): () => void =>
+      this.#inspectable ? this.#inspector.subscribe(fn) : () => {},
   };
 
   /** The supervisor and its children. */
@@ -472,6 +488,7 @@ export class Runtime implements ControlPlane {
       }
     }
     this.#unsubscribe.forEach((off) => off());
+    this.#inspector.close();
     this.#supervisor.stop();
     // Workers are gone: their last second of run statistics goes to the store before it closes.
     await this.deps.runStats?.close();

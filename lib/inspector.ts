@@ -1,6 +1,10 @@
 /**
  * The inspector's memory: the last routed messages (a ring buffer) and live
- * listeners. Fed by XState's `inspect` hook on the actor system.
+ * listeners. Fed by XState's `inspect` hook on the actor system, but only
+ * while someone watches (and for a while after the last one leaves, so a
+ * reloaded page still has the recent past): XState builds several inspection
+ * records per message, which costs a busy process more than a tenth of its CPU
+ * when nobody looks.
  */
 
 import type { InspectionEvent } from "xstate";
@@ -12,7 +16,7 @@ import type { RuntimeMessage } from "./messages.ts";
  *
  * @example
  * ```ts
- * const inspector = new Inspector(500);
+ * const inspector = new Inspector(500); // fed by whoever records into it
  * inspector.record("worker-1", "supervisor", "event.emit", "task.started");
  * inspector.recent(10);
  * ```
@@ -22,8 +26,18 @@ export class Inspector {
   #ring: InspectRecord[] = [];
   #seq = 0;
   #listeners = new Set<(r: InspectRecord) => void>();
+  #recording: (() => void) | null = null;
+  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly capacity: number) {}
+  /**
+   * `record` (optional) starts feeding this inspector and returns how to stop:
+   * it is called when the first listener comes and its stop `lingerMs` after
+   * the last one left. Without it, whoever feeds the inspector does so always.
+   */
+  constructor(
+    private readonly capacity: number,
+    private readonly feed: { record: () => () => void; lingerMs: number } | null = null,
+  ) {}
 
   /** Records one message. */
   record(from: string, to: string, type: string, summary?: string): void {
@@ -53,7 +67,36 @@ export class Inspector {
   /** Adds a live listener; returns the function that removes it. */
   subscribe(fn: (r: InspectRecord) => void): () => void {
     this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+    this.#startFeed();
+    return () => {
+      if (this.#listeners.delete(fn) && this.#listeners.size === 0) this.#lingerThenStop();
+    };
+  }
+
+  /** True while messages are being recorded. */
+  get recording(): boolean {
+    return this.feed === null || this.#recording !== null;
+  }
+
+  /** Stops recording now (the runtime is stopping). */
+  close(): void {
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
+    this.#recording?.();
+    this.#recording = null;
+  }
+
+  #startFeed(): void {
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
+    if (this.feed && this.#recording === null) this.#recording = this.feed.record();
+  }
+
+  #lingerThenStop(): void {
+    if (!this.feed || this.#recording === null) return;
+    this.#lingerTimer = setTimeout(() => this.close(), this.feed.lingerMs);
+    // Recording that lingers must not keep a stopping process alive.
+    Deno.unrefTimer(this.#lingerTimer as unknown as number);
   }
 }
 
@@ -88,7 +131,8 @@ function actorId(ref: unknown): string | undefined {
  *
  * @example
  * ```ts
- * createActor(machine, { inspect: inspectionRecorder(inspector) });
+ * const recording = actor.system.inspect(inspectionRecorder(inspector));
+ * recording.unsubscribe();
  * ```
  */
 export function inspectionRecorder(inspector: Inspector): (event: InspectionEvent) => void {

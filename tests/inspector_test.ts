@@ -27,3 +27,29 @@ Deno.test("inspector: live listeners get each record; a broken one does not stop
   assert.deepEqual(seen, ["one"]);
   assert.deepEqual(inspector.recent(10).map((r) => r.type), ["one", "two"]);
 });
+
+Deno.test("inspector: records only while watched, and a while after the last watcher left", async () => {
+  let feeding = 0;
+  const inspector = new Inspector(10, {
+    record: () => {
+      feeding++;
+      return () => feeding--;
+    },
+    lingerMs: 30,
+  });
+  assert.equal(inspector.recording, false, "nobody watches yet");
+  const offA = inspector.subscribe(() => {});
+  const offB = inspector.subscribe(() => {});
+  assert.equal(feeding, 1, "one feed for any number of watchers");
+  offA();
+  offB();
+  assert.equal(inspector.recording, true, "a page reload still finds the recent past");
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(inspector.recording, false);
+  assert.equal(feeding, 0);
+  const offC = inspector.subscribe(() => {});
+  assert.equal(feeding, 1, "a new watcher starts it again");
+  offC();
+  inspector.close();
+  assert.equal(feeding, 0);
+});
