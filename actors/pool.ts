@@ -10,7 +10,8 @@ import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
 import { stopDescendants } from "./stop.ts";
-import { workerMachine } from "./worker.ts";
+import { EmitBatch } from "../lib/emit-batch.ts";
+import { type WorkerInput, workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
@@ -43,6 +44,8 @@ interface PoolContext {
   concurrency: number;
   nextId: number;
   paused: boolean;
+  /** The workers' events, one message per burst (see lib/emit-batch.ts). */
+  events: EmitBatch;
 }
 
 function workersOf(self: { getSnapshot(): { children: Record<string, unknown> } }): WorkerRef[] {
@@ -83,6 +86,10 @@ function sendSupervisor(
   system.get("supervisor")?.send(m);
 }
 
+function workerInput(context: PoolContext, id: string): WorkerInput {
+  return { deps: context.deps, id, emit: (init) => context.events.add(init) };
+}
+
 /** Polls until no worker runs a task or the deadline passes. */
 async function waitIdle(workers: () => WorkerRef[], until: number): Promise<boolean> {
   while (Date.now() < until) {
@@ -109,16 +116,19 @@ export const poolMachine = setup({
   actors: { worker: workerMachine },
 }).createMachine({
   id: "pool",
-  context: ({ input }) => ({
+  context: ({ input, self }) => ({
     deps: input.deps,
     concurrency: input.deps.config.workers.concurrency,
     nextId: 1,
     paused: false,
+    events: new EmitBatch((inits) =>
+      self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
+    ),
   }),
   entry: enqueueActions(({ context, enqueue }) => {
     for (let i = 0; i < context.concurrency; i++) {
       const id = `worker-${context.nextId + i}`;
-      enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+      enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
     }
     enqueue.assign({ nextId: context.nextId + context.concurrency });
   }),
@@ -154,7 +164,7 @@ export const poolMachine = setup({
           const add = target - active.length;
           for (let i = 0; i < add; i++) {
             const id = `worker-${context.nextId + i}`;
-            enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+            enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
           }
           enqueue.assign({ nextId: context.nextId + add });
         } else {
@@ -234,7 +244,7 @@ export const poolMachine = setup({
         });
         stopDescendants(self.getSnapshot().children[id]);
         enqueue.stopChild(id);
-        enqueue.spawnChild("worker", { id, input: { deps: context.deps, id } });
+        enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
       }),
     },
   },

@@ -8,7 +8,7 @@
 import { setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { ValidationError } from "../lib/errors.ts";
-import { newId } from "../lib/events.ts";
+import { type EventInit, newId } from "../lib/events.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
 import { scoreTask } from "../lib/priority.ts";
 import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
@@ -97,11 +97,13 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
 
 function announce(results: EnqueueResult[], send: Send): void {
   let ready = 0;
+  const inits: EventInit[] = [];
   for (const { task, deduplicated } of results) {
     if (deduplicated) continue;
-    send({ type: "event.emit", init: taskEvent(kindOfState(task), task, { state: task.state }) });
+    inits.push(taskEvent(kindOfState(task), task, { state: task.state }));
     if (task.state === "queued") ready++;
   }
+  if (inits.length) send({ type: "event.emitMany", inits });
   if (ready) send({ type: "task.ready", count: ready });
 }
 

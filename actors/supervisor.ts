@@ -12,7 +12,7 @@ import type { EventBus } from "../lib/bus.ts";
 import type { ActorInfo } from "../lib/control.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
-import { createEvent } from "../lib/events.ts";
+import { createEvent, type EventInit } from "../lib/events.ts";
 import type { EventLog } from "../lib/event-log.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { stopDescendants } from "./stop.ts";
@@ -56,6 +56,7 @@ function targetOf(message: RuntimeMessage): string | null {
   switch (message.type) {
     case "event.publish":
     case "event.emit":
+    case "event.emitMany":
     case "event.deliver":
       return null;
     case "task.enqueue":
@@ -79,6 +80,13 @@ function targetOf(message: RuntimeMessage): string | null {
     case "debug.crash":
       return message.actor;
   }
+}
+
+/** Makes an event from a part's description, logs it and hands it to the bus. */
+function emitEvent(context: SupervisorContext, init: EventInit): void {
+  const e = createEvent(init);
+  context.eventLog.write(e);
+  context.bus.publish(e);
 }
 
 /**
@@ -175,10 +183,11 @@ export const supervisorMachine = setup({
       },
     },
     "event.emit": {
+      actions: ({ context, event }) => emitEvent(context, event.init),
+    },
+    "event.emitMany": {
       actions: ({ context, event }) => {
-        const e = createEvent(event.init);
-        context.eventLog.write(e);
-        context.bus.publish(e);
+        for (const init of event.inits) emitEvent(context, init);
       },
     },
     "event.deliver": {

@@ -29,6 +29,8 @@ const IDLE_POLL_MS = 1_000;
 export interface WorkerInput {
   deps: RuntimeDeps;
   id: string;
+  /** Publishes an event through the supervisor (the pool gathers its workers' events). */
+  emit(init: EventInit): void;
 }
 
 /** What the machine tells its loop. */
@@ -59,7 +61,7 @@ export type WorkerEvent =
   | LoopReport;
 
 interface WorkerContext {
-  deps: RuntimeDeps;
+  input: WorkerInput;
   id: string;
   task: Task | null;
   retiring: boolean;
@@ -94,7 +96,7 @@ function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null 
  * work the loop goes from task to task without an idle step between.
  */
 const loop = fromCallback<LoopCommand, WorkerInput>(({ input, sendBack, receive, system }) => {
-  const { deps, id } = input;
+  const { deps, id, emit } = input;
   const toSupervisor = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
   let paused = false;
   let retiring = false;
@@ -173,7 +175,7 @@ const loop = fromCallback<LoopCommand, WorkerInput>(({ input, sendBack, receive,
         workerId: id,
         task: next,
         signal: controller.signal,
-        emit: (init: EventInit) => toSupervisor({ type: "event.emit", init }),
+        emit,
         ready: (count) => toSupervisor({ type: "task.ready", count }),
         claimNext: claim,
       });
@@ -200,7 +202,7 @@ const loop = fromCallback<LoopCommand, WorkerInput>(({ input, sendBack, receive,
  *
  * @example
  * ```ts
- * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1" } });
+ * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", emit } });
  * ```
  */
 export const workerMachine = setup({
@@ -212,12 +214,12 @@ export const workerMachine = setup({
   actors: { loop },
 }).createMachine({
   id: "worker",
-  context: ({ input }) => ({ deps: input.deps, id: input.id, task: null, retiring: false }),
+  context: ({ input }) => ({ input, id: input.id, task: null, retiring: false }),
   // At the root, so the loop lives as long as the worker whatever its state.
   invoke: {
     id: "loop",
     src: "loop",
-    input: ({ context }) => ({ deps: context.deps, id: context.id }),
+    input: ({ context }) => context.input,
   },
   initial: "claiming",
   on: {

@@ -108,6 +108,10 @@ function summarize(message: RuntimeMessage): string | undefined {
       return message.event.type;
     case "event.emit":
       return `${message.init.type}${message.init.subject ? " " + message.init.subject : ""}`;
+    case "event.emitMany":
+      return `${message.inits.length} events: ${
+        [...new Set(message.inits.map((init) => init.type))].join(", ")
+      }`;
     case "task.enqueue":
       return message.request.type;
     case "task.cancel":

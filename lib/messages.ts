@@ -66,6 +66,8 @@ export type RuntimeMessage =
   // to the bus (handled by the supervisor itself)
   | { type: "event.publish"; event: CloudEvent; reply?: Reply<CloudEvent> }
   | { type: "event.emit"; init: EventInit }
+  /** Several events made in one burst (a pool's workers, an enqueued batch), in order. */
+  | { type: "event.emitMany"; inits: EventInit[] }
   /** An event that came from another process (through the Redis bridge): to the local bus only. */
   | { type: "event.deliver"; event: CloudEvent }
   // to the prioritizer
