@@ -1,9 +1,10 @@
 /**
- * The event log on Redis: three structures keyed by the event's ULID, so
- * `after=<id>` is a lexicographic range and appends are idempotent by id.
- * - `ev:ids`: ZSET, every score 0, members ordered by id (= time order of ULIDs);
- * - `ev:times`: ZSET by the event's `time` (epoch ms), for age-based trimming;
- * - `ev:data`: HASH id → CloudEvent JSON.
+ * The event log on Redis: one ZSET (`ev:log`), every score 0, each member
+ * `<id>|<time ms>|<CloudEvent JSON>`. Members sort by the event's ULID, so
+ * history and `after=<id>` are one lexicographic range, the oldest are trimmed
+ * by rank, and an event appended again is found by its member (a retried
+ * write sends the very same one). One structure, one write per batch: what
+ * the log costs Redis per event is one member.
  *
  * With a mirror (the Redis bridge), the same script also appends the new
  * events to the bridge's stream and publishes them: each event is encoded and
@@ -20,10 +21,6 @@ import { asList } from "./replies.ts";
 const HISTORY_PAGE = 500;
 /** Events removed per script call, so a trim never blocks Redis for long. */
 const TRIM_BATCH = 1000;
-
-function eventKeys(ctx: RedisContext): string[] {
-  return [ctx.keys.eventIds, ctx.keys.eventTimes, ctx.keys.eventData];
-}
 
 /** Appends to the log and, with a mirror, to the bridge's stream and channels. */
 function appendArgs(ctx: RedisContext, events: CloudEvent[]): string[] {
@@ -43,7 +40,7 @@ function appendArgs(ctx: RedisContext, events: CloudEvent[]): string[] {
 }
 
 /**
- * Appends events; ids already stored are ignored.
+ * Appends events; an event already stored (same id and content: a retried write) is ignored.
  *
  * @example
  * ```ts
@@ -53,7 +50,7 @@ function appendArgs(ctx: RedisContext, events: CloudEvent[]): string[] {
 export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
   // The stream key is a real key of the script even without a mirror.
-  const keys = [...eventKeys(ctx), ctx.mirror?.stream ?? ctx.keys.eventIds];
+  const keys = [ctx.keys.eventLog, ctx.mirror?.stream ?? ctx.keys.eventLog];
   await runScript(ctx, "appendEvents", keys, appendArgs(ctx, events), { op: "appendEvents" });
 }
 
@@ -72,7 +69,7 @@ export async function eventHistory(ctx: RedisContext, query: EventQuery): Promis
   while (out.length < query.limit) {
     const want = matches ? HISTORY_PAGE : query.limit - out.length;
     const page = asList(
-      await runScript(ctx, "history", eventKeys(ctx), [after, String(want)], {
+      await runScript(ctx, "history", [ctx.keys.eventLog], [after, String(want)], {
         op: "eventHistory",
       }),
       "eventHistory",
@@ -106,7 +103,7 @@ export async function trimEvents(
       await runScript(
         ctx,
         "trimEvents",
-        eventKeys(ctx),
+        [ctx.keys.eventLog],
         [String(cutoffMs), String(maxEvents), String(TRIM_BATCH)],
         { op: "trim" },
       ),

@@ -29,12 +29,8 @@ export interface RedisKeys {
   deadlines: string;
   /** Every task, lexicographic by `createdAt (16 digits) + id`. */
   all: string;
-  /** Event ids (score 0, lexicographic = time order of ULIDs). */
-  eventIds: string;
-  /** Event ids by `time` (epoch ms). */
-  eventTimes: string;
-  /** Event id → CloudEvent JSON. */
-  eventData: string;
+  /** The event log: ZSET, score 0, members `<id>|<time ms>|<CloudEvent JSON>` (lexicographic = id order). */
+  eventLog: string;
   /** Source id → StoredSource JSON. */
   sources: string;
   /** One task's hash. */
@@ -97,9 +93,7 @@ export function redisKeys(prefix: string): RedisKeys {
     delayed: fixed.delayed,
     deadlines: fixed.deadlines,
     all: fixed.all,
-    eventIds: k("ev:ids"),
-    eventTimes: k("ev:times"),
-    eventData: k("ev:data"),
+    eventLog: k("ev:log"),
     sources: k("sources"),
     task: (id) => k(`t:${id}`),
     queued: (queue) => k(`q:${queue}`),

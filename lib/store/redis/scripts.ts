@@ -19,13 +19,13 @@ import type { Redis } from "ioredis";
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
-  appendEvents: "append-events-4",
+  appendEvents: "append-events-2",
   cancel: "cancel-10",
   completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",
   expire: "expire-10",
   fail: "fail-10",
-  history: "history-3",
+  history: "history-1",
   list: "list-10",
   progress: "progress-1",
   promote: "promote-10",
@@ -36,7 +36,7 @@ export const SCRIPT_FILES = {
   reprioritize: "reprioritize-10",
   retry: "retry-10",
   trim: "trim-10",
-  trimEvents: "trim-events-3",
+  trimEvents: "trim-events-1",
 } as const;
 
 /**

@@ -2,16 +2,16 @@
 -- mirrors the new ones to the bridge in the same step: one stream entry for
 -- the whole batch and one PUBLISH per run of events of one type and origin.
 -- A retried write therefore reaches neither the stream nor pub/sub twice.
--- KEYS: ids (ZSET, score 0, ordered by id), times (ZSET by time ms),
---       data (HASH id -> JSON), stream (the bridge's event stream).
+-- KEYS: log (ZSET, every score 0, members "<id>|<time ms>|<JSON>", so they
+--       sort by id and a page is one ZRANGEBYLEX), stream (the bridge's stream).
 -- ARGV: stream MAXLEN ("" = no mirror: `redis.events` is off), consumer group,
 --       channel prefix, then per event: id, time ms, JSON, type, origin.
 -- Stream entry fields: t = the batch's distinct types joined by "\n" (a
 -- consumer skips entries no hook wants without parsing them), e = JSON array
 -- of the events. Pub/sub message: origin, "\n", JSON array of the run.
--- Replies the number of new events.
--- Each structure takes the batch in one variadic command (a redis.call costs
--- far more than one more member in it), in chunks within unpack's limit.
+-- Replies the number of new events. The batch is checked (ZMSCORE) and added
+-- (ZADD) in one variadic command each, in chunks within unpack's limit: a
+-- redis.call costs far more than one more member in it.
 local maxLen, group, channels = ARGV[1], ARGV[2], ARGV[3]
 local CHUNK = 1000
 
@@ -21,48 +21,36 @@ local function variadic(command, key, args)
   end
 end
 
--- Event argument offsets, in order.
-local all = {}
-for i = 4, #ARGV, 5 do all[#all + 1] = i end
+-- Event argument offsets and log members, in order.
+local all, members = {}, {}
+for i = 4, #ARGV, 5 do
+  all[#all + 1] = i
+  members[#members + 1] = ARGV[i] .. '|' .. ARGV[i + 1] .. '|' .. ARGV[i + 2]
+end
 if #all == 0 then return 0 end
 
-local ids = {}
-for k, i in ipairs(all) do
-  ids[2 * k - 1] = 0
-  ids[2 * k] = ARGV[i]
-end
-local added = 0
-for i = 1, #ids, CHUNK do
-  added = added + redis.call('ZADD', KEYS[1], 'NX', unpack(ids, i, math.min(i + CHUNK - 1, #ids)))
-end
-
--- Which are new: all of them (the common case), else those the data hash lacks.
-local new = all
-if added < #all then
-  new = {}
-  for _, i in ipairs(all) do
-    if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 2]) == 1 then new[#new + 1] = i end
+-- New: not in the log yet, and not earlier in this batch.
+local new, adds, seenIds = {}, {}, {}
+for c = 1, #members, CHUNK do
+  local last = math.min(c + CHUNK - 1, #members)
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(members, c, last))
+  for k = c, last do
+    local id = ARGV[all[k]]
+    if not scores[k - c + 1] and not seenIds[id] then
+      seenIds[id] = true
+      new[#new + 1] = all[k]
+      adds[#adds + 1] = 0
+      adds[#adds + 1] = members[k]
+    end
   end
-else
-  local data = {}
-  for k, i in ipairs(all) do
-    data[2 * k - 1] = ARGV[i]
-    data[2 * k] = ARGV[i + 2]
-  end
-  variadic('HSET', KEYS[3], data)
 end
 if #new == 0 then return 0 end
-local times = {}
-for k, i in ipairs(new) do
-  times[2 * k - 1] = ARGV[i + 1]
-  times[2 * k] = ARGV[i]
-end
-variadic('ZADD', KEYS[2], times)
+variadic('ZADD', KEYS[1], adds)
 if maxLen == '' then return #new end
 
 -- The group must exist before the first entry, or its hooks would be skipped.
-if redis.call('EXISTS', KEYS[4]) == 0 then
-  redis.pcall('XGROUP', 'CREATE', KEYS[4], group, '$', 'MKSTREAM')
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.pcall('XGROUP', 'CREATE', KEYS[2], group, '$', 'MKSTREAM')
 end
 local jsons, types, seen = {}, {}, {}
 for k, i in ipairs(new) do
@@ -73,7 +61,7 @@ for k, i in ipairs(new) do
     types[#types + 1] = ty
   end
 end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxLen, '*',
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '*',
   't', table.concat(types, '\n'), 'e', '[' .. table.concat(jsons, ',') .. ']')
 
 local first = 1
