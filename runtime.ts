@@ -200,6 +200,10 @@ export class Runtime implements ControlPlane {
         consume: HAS_HOOK_CONSUMER.includes(this.role),
         wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
         listens: (type) => this.bus.wantsRemote(type),
+        interest: {
+          patterns: () => this.bus.remotePatterns(),
+          onChange: (fn) => this.bus.onRemoteInterest(fn),
+        },
         tasksFor: (event) => tasksForEvent(this.#hooks, event),
         onClose: (closing) => (this.#bridgeClosing = closing),
       };
@@ -404,6 +408,16 @@ export class Runtime implements ControlPlane {
   /** Listens to live events. */
   subscribe(pattern: string, fn: (event: CloudEvent) => void): () => void {
     return this.bus.subscribe(pattern, fn, "api-subscriber");
+  }
+
+  /** Resolves once the events made so far are in the log (an outage: in its buffer). */
+  eventsLogged(): Promise<void> {
+    return this.#eventLog.flush();
+  }
+
+  /** Resolves once the subscriptions made so far hear other processes too. */
+  subscribed(): Promise<void> {
+    return this.bus.remoteSynced();
   }
 
   readonly inspect = {

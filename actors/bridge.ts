@@ -13,7 +13,7 @@
 import { assign, fromCallback, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { type CloudEvent, PROCESS_ID } from "../lib/events.ts";
-import { BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
+import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
 import { ask, type RuntimeMessage, type TaskRequest } from "../lib/messages.ts";
 
 /** How long a stop waits for buffered events to reach Redis. */
@@ -28,6 +28,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  *   deps, consume: true,
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
  *   listens: (type) => bus.wantsRemote(type),
+ *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  * };
  * ```
@@ -40,6 +41,8 @@ export interface BridgeInput {
   wants(type: string): boolean;
   /** False when nothing in this process listens to other processes' events of this type. */
   listens(type: string): boolean;
+  /** The event-type patterns this process follows from others, and when they change. */
+  interest: BridgeHost["interest"];
   /** The tasks the hooks ask for on an event (the runtime's current hooks). */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Given the promise of the link's close when the actor stops, so a graceful stop can await it. */
@@ -60,7 +63,7 @@ export type BridgeEvent =
   | { type: "bridge.down"; detail: string };
 
 /** What the running link needs from the input besides the link itself. */
-type LinkHooks = Pick<BridgeInput, "wants" | "listens" | "tasksFor" | "onClose">;
+type LinkHooks = Pick<BridgeInput, "wants" | "listens" | "interest" | "tasksFor" | "onClose">;
 
 interface BridgeContext {
   link: BridgeLink;
@@ -78,6 +81,7 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }
       deliver: (event) => send({ type: "event.deliver", event }),
       wants: hooks.wants,
       listens: hooks.listens,
+      interest: hooks.interest,
       tasksFor: hooks.tasksFor,
       enqueue: (requests) =>
         ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
@@ -126,6 +130,7 @@ export const bridgeMachine = setup({
     hooks: {
       wants: input.wants,
       listens: input.listens,
+      interest: input.interest,
       tasksFor: input.tasksFor,
       onClose: input.onClose,
     },

@@ -2,8 +2,9 @@
  * The in-process event bus: subscribers by type pattern, delivery in order,
  * isolation between subscribers (one that throws is logged and skipped; the
  * others still get the event). Events of other processes (through the Redis
- * bridge) reach only subscribers that want them, and the bridge asks
- * {@link EventBus.wantsRemote} before it even parses them.
+ * bridge) reach only subscribers that want them: the bridge subscribes to
+ * their channels only ({@link EventBus.remotePatterns}) and asks
+ * {@link EventBus.wantsRemote} before it parses a message.
  */
 
 import type { CloudEvent } from "./events.ts";
@@ -46,6 +47,8 @@ export interface SubscribeOptions {
  */
 export class EventBus {
   #subs: Subscription[] = [];
+  #interest = new Set<() => Promise<void> | void>();
+  #remoteSynced: Promise<unknown> = Promise.resolve();
   #onError: (name: string, error: unknown, event: CloudEvent) => void;
 
   constructor(onError: (name: string, error: unknown, event: CloudEvent) => void) {
@@ -62,9 +65,35 @@ export class EventBus {
     const remote = options.remote ?? true;
     const sub: Subscription = { pattern, matches: compilePattern(pattern), fn, name, remote };
     this.#subs = [...this.#subs, sub];
+    if (remote) this.#interestChanged();
     return () => {
+      const before = this.#subs.length;
       this.#subs = this.#subs.filter((s) => s !== sub);
+      if (remote && this.#subs.length < before) this.#interestChanged();
     };
+  }
+
+  /** The distinct patterns of the subscribers that want other processes' events. */
+  remotePatterns(): string[] {
+    return [...new Set(this.#subs.filter((sub) => sub.remote).map((sub) => sub.pattern))];
+  }
+
+  /**
+   * Calls `fn` whenever {@link EventBus.remotePatterns} may have changed (it
+   * may return a promise: when the change is in effect); returns how to stop.
+   */
+  onRemoteInterest(fn: () => Promise<void> | void): () => void {
+    this.#interest.add(fn);
+    return () => this.#interest.delete(fn);
+  }
+
+  /** Resolves once every subscriber added so far also hears other processes' events. */
+  async remoteSynced(): Promise<void> {
+    await this.#remoteSynced;
+  }
+
+  #interestChanged(): void {
+    this.#remoteSynced = Promise.allSettled([...this.#interest].map((fn) => fn()));
   }
 
   /** Delivers one event made in this process to every matching subscriber. */

@@ -57,6 +57,10 @@ export interface ControlPlane {
   send(message: RuntimeMessage): void;
   /** Listens to live bus events matching a pattern; returns the unsubscribe function. */
   subscribe(pattern: string, fn: (event: CloudEvent) => void): () => void;
+  /** Resolves once the events this process made so far are written to the log (group commit). */
+  eventsLogged(): Promise<void>;
+  /** Resolves once the subscriptions made so far also hear other processes' events (Redis bridge). */
+  subscribed(): Promise<void>;
   /** Recent routed messages and a live feed of new ones (development inspector). */
   inspect: {
     recent(limit: number): InspectRecord[];

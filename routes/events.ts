@@ -71,6 +71,8 @@ async function replay(
   after: string,
 ): Promise<string> {
   let cursor = after;
+  // Events made here a moment ago may still wait for their group commit.
+  await control.eventsLogged();
   for (;;) {
     const page = await control.store.eventHistory({ type, after: cursor, limit: PAGE });
     for (const event of page) await feed.send(sseOf(event));
@@ -104,6 +106,8 @@ export function eventRoutes(control: ControlPlane): Hono {
 
   app.get("/un/events/history", async (c) => {
     const q = validate(historyQuery, c.req.query(), "query");
+    // What this process made a moment ago is in the answer, not only what was committed.
+    await control.eventsLogged();
     const events = await control.store.eventHistory({
       type: q.type,
       after: q.after,
@@ -125,6 +129,8 @@ export function eventRoutes(control: ControlPlane): Hono {
         else if (held.push(event) > MAX_BUFFERED) feed.close();
       });
       try {
+        // Other processes' events of this type reach us from here on.
+        await control.subscribed();
         const last = after ? await replay(control, feed, q.type, after) : undefined;
         for (const event of held) {
           if (last === undefined || event.id > last) void feed.send(sseOf(event));

@@ -76,9 +76,10 @@ export function sseStream(
     );
     let cleanup: () => void = () => {};
     try {
-      // An opening comment makes the headers and first bytes go out at once.
-      await enqueue(() => stream.write(": connected\n\n"));
+      // Subscribed first: once the client has the headers (they go out with
+      // the opening comment), every new event reaches it.
       cleanup = await start(feed);
+      await enqueue(() => stream.write(": connected\n\n"));
       await ended.promise;
     } finally {
       clearInterval(heartbeat);

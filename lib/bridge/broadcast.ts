@@ -1,9 +1,10 @@
 /**
- * Live delivery: every process hears every other process's events on pub/sub
- * (`PSUBSCRIBE <prefix>events:*`) and hands them to its local bus, so SSE
- * streams, a cancel's abort of a local worker and `source.*` reactions work
- * across processes. An event is never handed back to the process that made it
- * (`origin`), and an event published twice is delivered once.
+ * Live delivery: a process hears the other processes' events of the types it
+ * follows on pub/sub (`PSUBSCRIBE <prefix>events:<pattern>`) and hands them to
+ * its local bus, so SSE streams, a cancel's abort of a local worker and
+ * `source.*` reactions work across processes. An event is never handed back
+ * to the process that made it (`origin`), and an event published twice is
+ * delivered once.
  */
 
 import type { Redis } from "ioredis";
@@ -20,6 +21,7 @@ import { decodeBroadcast, isFrom } from "./wire.ts";
  * ```ts
  * const options: ListenOptions = {
  *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log,
+ *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   listens: (type) => bus.wantsRemote(type), deliver,
  * };
  * ```
@@ -30,6 +32,8 @@ export interface ListenOptions {
   self: string;
   seen: SeenIds;
   log: Logger;
+  /** The event-type patterns local subscribers want from other processes, and when they change. */
+  interest: { patterns(): string[]; onChange(fn: () => Promise<void>): () => void };
   /** False when no local subscriber wants events of this type: their messages are not parsed. */
   listens(type: string): boolean;
   /** Hands another process's event to the local bus. */
@@ -38,25 +42,31 @@ export interface ListenOptions {
 
 /**
  * Subscribes `sub` (a connection in subscriber mode, used for nothing else)
- * to every event channel of the prefix. ioredis subscribes again by itself
- * after a reconnect; events published while disconnected are not replayed
- * (their hooks still run: the stream keeps them).
+ * to the channels of the event types this process follows, and keeps the
+ * subscriptions in step as local subscribers come and go (an SSE stream opens,
+ * closes), so Redis sends a process only what it wants: no process hears the
+ * others' task lifecycle unless something of its own follows it. ioredis
+ * subscribes again by itself after a reconnect; events published while
+ * disconnected are not replayed (their hooks still run: the stream keeps them).
+ * Returns how to stop following changes.
  *
  * @example
  * ```ts
- * await listen(sub, {
+ * const stop = listen(sub, {
  *   keys, self: PROCESS_ID, seen, log,
+ *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   listens: (type) => bus.wantsRemote(type), deliver: (e) => bus.publishRemote(e),
  * });
  * ```
  */
-export async function listen(sub: Redis, options: ListenOptions): Promise<void> {
-  const { keys, self, seen, log, listens, deliver } = options;
+export function listen(sub: Redis, options: ListenOptions): () => void {
+  const { keys, self, seen, log, interest, listens, deliver } = options;
+  /** Redis patterns subscribed (or being subscribed) now. */
+  const subscribed = new Set<string>();
   sub.on("pmessage", (pattern: string, channel: string, message: string) => {
-    if (pattern !== keys.pattern) return;
-    // Our own events come back to us too, and most others' are of no use
-    // here (nobody follows task.started of another process): both are
-    // dropped before any parsing.
+    if (!subscribed.has(pattern) || !channel.startsWith(keys.channels)) return;
+    // Our own events come back to us when we follow their type: dropped
+    // before any parsing, as are types only a wider Redis pattern caught.
     if (isFrom(message, self) || !listens(channel.slice(keys.channels.length))) return;
     const events = decodeBroadcast(message);
     if (events.length === 0) {
@@ -66,7 +76,8 @@ export async function listen(sub: Redis, options: ListenOptions): Promise<void> 
     const now = Date.now();
     for (const event of events) {
       // A longer prefix of another app can fall under our pattern ("un:" vs "un:events:x:"):
-      // only an event on its own type's channel is ours.
+      // only an event on its own type's channel is ours. Several of our patterns
+      // can match one channel: each event is delivered once.
       if (channel !== keys.channel(event.type)) continue;
       if (event.origin === self || !seen.firstTime(event.id, now)) continue;
       try {
@@ -76,5 +87,21 @@ export async function listen(sub: Redis, options: ListenOptions): Promise<void> 
       }
     }
   });
-  await sub.psubscribe(keys.pattern);
+  // One change at a time, so subscribes and unsubscribes reach Redis in order.
+  let syncing = Promise.resolve();
+  const sync = (): Promise<void> => {
+    syncing = syncing.then(async () => {
+      const want = new Set(interest.patterns().map((p) => keys.channelPattern(p)));
+      const add = [...want].filter((p) => !subscribed.has(p));
+      const drop = [...subscribed].filter((p) => !want.has(p));
+      add.forEach((p) => subscribed.add(p));
+      drop.forEach((p) => subscribed.delete(p));
+      if (add.length) await sub.psubscribe(...add);
+      if (drop.length) await sub.punsubscribe(...drop);
+    }).catch((error) => log.error("could not follow other processes' events", { error }));
+    return syncing;
+  };
+  const stop = interest.onChange(sync);
+  void sync();
+  return stop;
 }

@@ -17,8 +17,12 @@ export interface BridgeKeys {
   stream: string;
   /** The consumer group on {@link BridgeKeys.stream} that applies hooks once per event. */
   group: string;
-  /** `PSUBSCRIBE` pattern matching every event channel under this prefix (glob characters escaped). */
-  pattern: string;
+  /**
+   * The `PSUBSCRIBE` pattern for the channels of one event-type pattern
+   * (`file.*`, `task.**`): Redis's `*` spans dots, so it matches a superset,
+   * which the subscriber narrows down by the event type.
+   */
+  channelPattern(typePattern: string): string;
   /** Prefix of every event channel: the event type completes the name. */
   channels: string;
   /** The pub/sub channel of one event type. */
@@ -37,16 +41,18 @@ const GLOB = /[\\*?[\]]/g;
  * ```ts
  * const keys = bridgeKeys("un:");
  * keys.stream; // "un:events:stream"
- * keys.pattern; // "un:events:*"
+ * keys.channelPattern("task.**"); // "un:events:task.*"
  * ```
  */
 export function bridgeKeys(prefix: string): BridgeKeys {
   const channels = `${prefix}events:`;
+  // A prefix such as "app[1]:" must match itself only, not a character class.
+  const escaped = channels.replace(GLOB, (c) => `\\${c}`);
   return {
     stream: `${prefix}events:stream`,
     group: `${prefix}hooks`,
-    // A prefix such as "app[1]:" must match itself only, not a character class.
-    pattern: `${channels.replace(GLOB, (c) => `\\${c}`)}*`,
+    // Segments of a type pattern are words, "*" or "**": no other glob characters.
+    channelPattern: (typePattern) => `${escaped}${typePattern.replaceAll("**", "*")}`,
     channels,
     channel: (type) => `${channels}${type}`,
     processed: (eventId) => `${prefix}processed:${eventId}`,

@@ -14,7 +14,7 @@ import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
-import { listen } from "./broadcast.ts";
+import { listen, type ListenOptions } from "./broadcast.ts";
 import { closeConnection, openConnection } from "./connections.ts";
 import { ensureGroup, HookConsumer } from "./consumer.ts";
 import { type BridgeKeys, bridgeKeys } from "./keys.ts";
@@ -69,6 +69,7 @@ export interface BridgeLinkOptions {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
  *   listens: (type) => bus.wantsRemote(type),
+ *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
  *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
@@ -82,6 +83,8 @@ export interface BridgeHost {
   wants(type: string): boolean;
   /** False when nothing here listens to other processes' events of this type (they are not even parsed). */
   listens(type: string): boolean;
+  /** The event-type patterns followed here, and when they change (which channels to subscribe to). */
+  interest: ListenOptions["interest"];
   /** The tasks the hooks ask for on an event. */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Enqueues one event's hook tasks; resolves once stored. */
@@ -115,6 +118,7 @@ export class BridgeLink {
   #up: boolean | null = null;
   #lastError = "";
   #closing: Promise<void> | null = null;
+  #stopListening: () => void = () => {};
 
   constructor(private readonly options: BridgeLinkOptions) {
     this.#keys = bridgeKeys(options.prefix);
@@ -132,14 +136,15 @@ export class BridgeLink {
     writer.on("error", (error: Error) => (this.#lastError = error.message));
     writer.on("ready", () => void this.#onReady(writer));
     writer.on("close", () => this.#report(false, this.#lastError || "connection to redis closed"));
-    listen(subscriber, {
+    this.#stopListening = listen(subscriber, {
       keys: this.#keys,
       self,
       seen: new SeenIds(SEEN_TTL_MS, SEEN_MAX),
       log,
+      interest: host.interest,
       listens: (type) => this.#host?.listens(type) ?? false,
       deliver: (event) => this.#host?.deliver(event),
-    }).catch((error) => log.error("could not subscribe to other processes' events", { error }));
+    });
   }
 
   /**
@@ -153,6 +158,7 @@ export class BridgeLink {
 
   async #close(timeoutMs: number): Promise<void> {
     this.#stopping.abort();
+    this.#stopListening();
     this.#host = null;
     const connections = this.#connections;
     if (!connections) return;
