@@ -68,3 +68,21 @@ Deno.test("bridge wire: stream entries give their types without parsing the even
   assert.deepEqual(decodeEvents(old.payload!), [events[0]]);
   assert.deepEqual(gone, { id: "3-0", types: null, payload: null });
 });
+
+Deno.test("bridge wire: entries read as Buffers keep their events undecoded until asked", () => {
+  const event = eventFrom("p1", "file.created");
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const reply = [[bytes("un:events:stream"), [
+    [bytes("7-0"), [
+      bytes(TYPES_FIELD),
+      bytes("file.created"),
+      bytes(EVENTS_FIELD),
+      bytes(encodeEvents([event])),
+    ]],
+  ]]];
+  const [entry] = readGroupEntries(reply);
+  assert.equal(entry.id, "7-0");
+  assert.deepEqual(entry.types, ["file.created"]);
+  assert.ok(entry.payload instanceof Uint8Array);
+  assert.deepEqual(decodeEvents(entry.payload), [event]);
+});

@@ -106,7 +106,10 @@ export class HookConsumer {
       await whenReady(reader, signal);
       if (signal.aborted) break;
       try {
-        const reply = await reader.xreadgroup(
+        // As Buffers: an entry no hook wants is acknowledged without its
+        // events ever being decoded (most entries, as most events are task.*).
+        const reply = await reader.callBuffer(
+          "XREADGROUP",
           "GROUP",
           keys.group,
           consumer,
@@ -161,7 +164,8 @@ export class HookConsumer {
     let start = "0-0";
     let reclaimed = 0;
     for (let page = 0; page < MAX_PAGES && !signal.aborted; page++) {
-      const reply = await redis.xautoclaim(
+      const reply = await redis.callBuffer(
+        "XAUTOCLAIM",
         keys.stream,
         keys.group,
         consumer,

@@ -49,8 +49,11 @@ export interface StreamEntry {
   id: string;
   /** The event types it holds; null when the entry does not say (written by an earlier version). */
   types: string[] | null;
-  /** Its events' JSON (see {@link decodeEvents}); null when it holds none (deleted, foreign). */
-  payload: string | null;
+  /**
+   * Its events' JSON (see {@link decodeEvents}), as read (replies read as
+   * Buffers are decoded only when needed); null when it holds none (deleted, foreign).
+   */
+  payload: string | Uint8Array | null;
 }
 
 /**
@@ -76,10 +79,10 @@ export function encodeEvents(events: CloudEvent[]): string {
  * decodeEvents("nope"); // []
  * ```
  */
-export function decodeEvents(text: string): CloudEvent[] {
+export function decodeEvents(text: string | Uint8Array): CloudEvent[] {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(typeof text === "string" ? text : UTF8.decode(text));
   } catch {
     return [];
   }
@@ -142,23 +145,33 @@ export function decodeBroadcast(message: string): CloudEvent[] {
   return decodeEvents(message.slice(end + 1)).filter((event) => event.origin === origin);
 }
 
+const UTF8 = new TextDecoder();
 const NEWLINE = 10;
 const OPEN_BRACE = 123;
 const OPEN_BRACKET = 91;
 
+/** A reply value as text (replies are strings, or Buffers when read with `callBuffer`). */
+function text(value: unknown): string {
+  return value instanceof Uint8Array ? UTF8.decode(value) : String(value);
+}
+
 /** `[id, [field, value, ...] | null]` as Redis returns one entry. */
 function entryOf(raw: unknown): StreamEntry | null {
-  if (!Array.isArray(raw) || typeof raw[0] !== "string") return null;
+  if (!Array.isArray(raw) || (typeof raw[0] !== "string" && !(raw[0] instanceof Uint8Array))) {
+    return null;
+  }
   const fields = raw[1];
   let types: string[] | null = null;
-  let payload: string | null = null;
+  let payload: string | Uint8Array | null = null;
   if (Array.isArray(fields)) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === EVENTS_FIELD) payload = String(fields[i + 1]);
-      else if (fields[i] === TYPES_FIELD) types = String(fields[i + 1]).split("\n");
+      const name = text(fields[i]);
+      const value = fields[i + 1];
+      if (name === EVENTS_FIELD) payload = value instanceof Uint8Array ? value : String(value);
+      else if (name === TYPES_FIELD) types = text(value).split("\n");
     }
   }
-  return { id: raw[0], types, payload };
+  return { id: text(raw[0]), types, payload };
 }
 
 function entriesOf(raw: unknown): StreamEntry[] {
@@ -190,6 +203,8 @@ export function readGroupEntries(reply: unknown): StreamEntry[] {
  * ```
  */
 export function autoClaimReply(reply: unknown): { next: string; entries: StreamEntry[] } {
-  if (!Array.isArray(reply)) return { next: "0-0", entries: [] };
-  return { next: typeof reply[0] === "string" ? reply[0] : "0-0", entries: entriesOf(reply[1]) };
+  if (!Array.isArray(reply) || reply[0] === null || reply[0] === undefined) {
+    return { next: "0-0", entries: [] };
+  }
+  return { next: text(reply[0]), entries: entriesOf(reply[1]) };
 }
