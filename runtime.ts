@@ -199,6 +199,7 @@ export class Runtime implements ControlPlane {
         deps,
         consume: HAS_HOOK_CONSUMER.includes(this.role),
         wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
+        hooked: () => this.#hooks.length > 0,
         listens: (type) => this.bus.wantsRemote(type),
         interest: {
           patterns: () => this.bus.remotePatterns(),

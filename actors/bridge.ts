@@ -27,6 +27,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * const input: BridgeInput = {
  *   deps, consume: true,
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   hooked: () => hooks.length > 0,
  *   listens: (type) => bus.wantsRemote(type),
  *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   tasksFor: (event) => tasksForEvent(hooks, event),
@@ -39,6 +40,8 @@ export interface BridgeInput {
   consume: boolean;
   /** False when no hook can match events of this type (the runtime's current hooks). */
   wants(type: string): boolean;
+  /** False while the runtime has no hooks at all. */
+  hooked(): boolean;
   /** False when nothing in this process listens to other processes' events of this type. */
   listens(type: string): boolean;
   /** The event-type patterns this process follows from others, and when they change. */
@@ -63,7 +66,10 @@ export type BridgeEvent =
   | { type: "bridge.down"; detail: string };
 
 /** What the running link needs from the input besides the link itself. */
-type LinkHooks = Pick<BridgeInput, "wants" | "listens" | "interest" | "tasksFor" | "onClose">;
+type LinkHooks = Pick<
+  BridgeInput,
+  "wants" | "hooked" | "listens" | "interest" | "tasksFor" | "onClose"
+>;
 
 interface BridgeContext {
   link: BridgeLink;
@@ -80,6 +86,7 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }
     link.start({
       deliver: (event) => send({ type: "event.deliver", event }),
       wants: hooks.wants,
+      hooked: hooks.hooked,
       listens: hooks.listens,
       interest: hooks.interest,
       tasksFor: hooks.tasksFor,
@@ -129,6 +136,7 @@ export const bridgeMachine = setup({
     link: linkFor(input),
     hooks: {
       wants: input.wants,
+      hooked: input.hooked,
       listens: input.listens,
       interest: input.interest,
       tasksFor: input.tasksFor,

@@ -125,6 +125,8 @@ export const poolMachine = setup({
       self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
     ),
   }),
+  // Stopped (scaled away, restarted, the runtime stopping): its workers' last events go out.
+  exit: ({ context }) => context.events.flush(),
   entry: enqueueActions(({ context, enqueue }) => {
     for (let i = 0; i < context.concurrency; i++) {
       const id = `worker-${context.nextId + i}`;
@@ -220,6 +222,7 @@ export const poolMachine = setup({
               await waitIdle(workers, Date.now() + 5_000);
             }
             context.deps.log.info("workers drained", { busy, handedBack });
+            context.events.flush();
             event.reply.resolve({ finished: busy - handedBack, handedBack });
           })().catch((err) => event.reply.reject(err));
         },

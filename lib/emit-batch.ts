@@ -2,9 +2,9 @@
  * Gathers the events that parts of one actor make in a burst (the workers of
  * a pool, woken together by one store reply, each finishing a task and
  * starting the next) and sends them to the supervisor as one
- * `event.emitMany` message once the burst's microtasks have run: one routed
- * message instead of one per event, in the order they were made. Nothing
- * waits for a timer, so nothing is left behind when the runtime stops.
+ * `event.emitMany` message on the next macrotask: one routed message instead
+ * of one per event, in the order they were made. The owner calls `flush()`
+ * before it stops, so nothing is left behind.
  */
 
 import type { EventInit } from "./events.ts";
@@ -21,16 +21,22 @@ import type { EventInit } from "./events.ts";
  */
 export class EmitBatch {
   #pending: EventInit[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly send: (inits: EventInit[]) => void) {}
 
-  /** Queues one event; the batch goes at the end of the current burst of microtasks. */
+  /** Queues one event; the batch goes on the next macrotask. */
   add(init: EventInit): void {
     this.#pending.push(init);
-    if (this.#pending.length === 1) queueMicrotask(() => this.#flush());
+    // A macrotask, not a microtask: a worker's outcome and its next task's
+    // start come a few microtasks apart, and should share the message.
+    this.#timer ??= setTimeout(() => this.flush(), 0);
   }
 
-  #flush(): void {
+  /** Sends what is queued now. */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
     const inits = this.#pending;
     this.#pending = [];
     if (inits.length) this.send(inits);

@@ -35,6 +35,7 @@ const DONE = "done";
  * const ctx: ApplyContext = {
  *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   hooked: () => hooks.length > 0,
  *   tasksFor: (event) => tasksForEvent(hooks, event),
  *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
  *   signal: stopping.signal,
@@ -54,6 +55,8 @@ export interface ApplyContext {
   log: Logger;
   /** False when no hook can match events of this type (their entries are only acknowledged). */
   wants(type: string): boolean;
+  /** False while this process has no hooks at all (entries are read as acknowledged). */
+  hooked(): boolean;
   /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
   tasksFor(event: CloudEvent): TaskRequest[];
   /** Enqueues one event's tasks; resolves once they are stored. */

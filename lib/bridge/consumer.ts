@@ -106,6 +106,9 @@ export class HookConsumer {
       await whenReady(reader, signal);
       if (signal.aborted) break;
       try {
+        // A process without hooks has nothing to apply: it takes its share of
+        // entries as acknowledged (NOACK), with no XACK round trip.
+        const idle = !apply.hooked() && !this.options.drop;
         // As Buffers: an entry no hook wants is acknowledged without its
         // events ever being decoded (most entries, as most events are task.*).
         const reply = await reader.callBuffer(
@@ -117,11 +120,12 @@ export class HookConsumer {
           COUNT,
           "BLOCK",
           BLOCK_MS,
+          ...(idle ? ["NOACK"] : []),
           "STREAMS",
           keys.stream,
           ">",
         );
-        await this.#process(readGroupEntries(reply));
+        if (!idle) await this.#process(readGroupEntries(reply));
         if (backoff.failures) this.#log.info("reading the event stream again");
         backoff.reset();
       } catch (error) {

@@ -68,6 +68,7 @@ export interface BridgeLinkOptions {
  * const host: BridgeHost = {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
  *   wants: (type) => hooks.some((hook) => hook.matches(type)),
+ *   hooked: () => hooks.length > 0,
  *   listens: (type) => bus.wantsRemote(type),
  *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
  *   tasksFor: (event) => tasksForEvent(hooks, event),
@@ -81,6 +82,8 @@ export interface BridgeHost {
   deliver(event: CloudEvent): void;
   /** False when no hook can match events of this type. */
   wants(type: string): boolean;
+  /** False while there are no hooks at all. */
+  hooked(): boolean;
   /** False when nothing here listens to other processes' events of this type (they are not even parsed). */
   listens(type: string): boolean;
   /** The event-type patterns followed here, and when they change (which channels to subscribe to). */
@@ -210,6 +213,7 @@ export class BridgeLink {
         processedTtlMs: options.processedTtlMs,
         log: options.log,
         wants: (type) => host.wants(type),
+        hooked: () => host.hooked(),
         tasksFor: (event) => host.tasksFor(event),
         enqueue: (requests) => host.enqueue(requests),
         signal: this.#stopping.signal,
