@@ -6,8 +6,9 @@
  * are reclaimed by another process (`XAUTOCLAIM`) and applied once; a cancel
  * made on one process aborts the task on the worker process running it; and
  * the bridge rides out a Redis restart without a crash, delivering what was
- * made meanwhile; and a crashed bridge comes back with fresh connections,
- * its old ones closed.
+ * made meanwhile; a crashed bridge comes back with fresh connections, its
+ * old ones closed; a process is subscribed only to the event types it
+ * follows; and one without hooks still consumes its share of the stream.
  *
  * Needs `redis-server` (a private one per test, from `startRedis()`); without
  * it the tests are ignored, except under `CI=true` where they fail.
@@ -390,5 +391,58 @@ Deno.test({
     const event = await publish(un, "x.after-crash");
     await eventually(async () => (await noopTasks(un)).length === 1, 10_000, "its hook task");
     assertOneTaskPerEvent(await noopTasks(un), [event]);
+  },
+});
+
+Deno.test({
+  name: "bridge: a process is sent only the event types it follows; an SSE stream adds its own" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    const [a, b] = c.procs;
+    // Distinct patterns subscribed across both processes.
+    const patterns = () => withAdmin(redis, async (admin) => Number(await admin.pubsub("NUMPAT")));
+    // What the runtime itself follows from others (cancels, source changes), on both.
+    await eventually(async () => (await patterns()) === 2, 10_000, "the internal patterns");
+    const stream = await openStream(`${b.url}/un/events/stream?type=y.*`);
+    try {
+      assert.equal(await patterns(), 3, "the stream's pattern is subscribed before it opens");
+      const event = await publish(a, "y.seen", { n: 1 });
+      const [got] = await stream.take(1);
+      assert.equal(got.id, event.id);
+    } finally {
+      await stream.close();
+    }
+    await eventually(async () => (await patterns()) === 2, 10_000, "the pattern to be dropped");
+  },
+});
+
+Deno.test({
+  name: "bridge: a process without hooks still consumes the stream; nothing piles up pending" +
+    suffix,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using redis = await startRedis();
+    const config = { ...memberConfig(redis), hooks: [] };
+    await using c = await cluster([{ config }]);
+    const [a] = c.procs;
+    for (let i = 0; i < 5; i++) await publish(a, "x.unhooked", { i });
+    const group = () =>
+      withAdmin(redis, async (admin) => {
+        const groups = await admin.xinfo("GROUPS", "bridge-test:events:stream") as unknown[][];
+        const info = Object.fromEntries(
+          (groups[0] ?? []).flatMap((v, i, all) => i % 2 === 0 ? [[String(v), all[i + 1]]] : []),
+        );
+        return { pending: Number(info.pending), lag: Number(info.lag) };
+      });
+    await eventually(async () => (await group()).lag === 0, 10_000, "every entry read");
+    assert.equal((await group()).pending, 0, "nothing left pending");
+    assert.equal((await noopTasks(a)).length, 0);
   },
 });

@@ -16,6 +16,9 @@ import { RedisStore } from "../lib/store/redis.ts";
 import type { Store } from "../lib/store/types.ts";
 import type { Task } from "../lib/tasks.ts";
 import { newTask, runStoreConformance, T0 } from "./store/conformance.ts";
+import { cloudEvent } from "./store/conformance/helpers.ts";
+import { decodeBroadcast, encodeEvents, EVENTS_FIELD, TYPES_FIELD } from "../lib/bridge/wire.ts";
+import { eventually } from "./helpers/http.ts";
 
 const REDIS_URL = Deno.env.get("UN_REDIS_URL") ?? "redis://127.0.0.1:6379";
 const IN_CI = Deno.env.get("CI") === "true";
@@ -261,6 +264,73 @@ Deno.test({
     } finally {
       await second.close();
       await closeStore(first);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `redis store: an appended batch reaches the bridge as one stream entry and one message per run of a type, once${suffix}`,
+  ignore,
+  async fn() {
+    const prefix = `un-test:${newId()}:`;
+    const store = await RedisStore.open({
+      url: REDIS_URL,
+      prefix,
+      mirrorEvents: { maxLen: 1_000 },
+    });
+    prefixes.set(store, prefix);
+    const listener = new Redis(REDIS_URL);
+    const messages: [string, string][] = [];
+    listener.on("pmessage", (_p: string, channel: string, message: string) => {
+      messages.push([channel, message]);
+    });
+    try {
+      await listener.psubscribe(`${prefix}events:*`);
+      const events = [
+        cloudEvent("file.created"),
+        cloudEvent("file.created"),
+        cloudEvent("task.queued"),
+        cloudEvent("file.created"),
+      ];
+      await store.appendEvents(events);
+      // A retried write: the log has them all, so nothing goes out again.
+      await store.appendEvents(events);
+      await eventually(async () => messages.length >= 3, 5_000, "three messages");
+      await new Promise((r) => setTimeout(r, 100));
+      const admin = new Redis(REDIS_URL);
+      try {
+        const entries = await admin.xrange(`${prefix}events:stream`, "-", "+");
+        assert.equal(entries.length, 1, "one entry for the batch, none for the retry");
+        const fields = entries[0][1];
+        assert.deepEqual(fields, [
+          TYPES_FIELD,
+          "file.created\ntask.queued",
+          EVENTS_FIELD,
+          encodeEvents(events),
+        ]);
+        const groups = await admin.xinfo("GROUPS", `${prefix}events:stream`) as unknown[][];
+        assert.equal(groups.length, 1, "the hooks group was made with the stream");
+      } finally {
+        admin.disconnect();
+      }
+      assert.deepEqual(messages.map(([channel]) => channel), [
+        `${prefix}events:file.created`,
+        `${prefix}events:task.queued`,
+        `${prefix}events:file.created`,
+      ]);
+      assert.deepEqual(messages.map(([, m]) => decodeBroadcast(m).map((e) => e.id)), [
+        [events[0].id, events[1].id],
+        [events[2].id],
+        [events[3].id],
+      ]);
+      assert.deepEqual(
+        (await store.eventHistory({ limit: 10 })).map((e) => e.id),
+        events.map((e) => e.id),
+      );
+    } finally {
+      listener.disconnect();
+      await closeStore(store);
     }
   },
 });
