@@ -296,7 +296,7 @@ Deno.test({
       await store.appendEvents(events);
       // A retried write: the log has them all, so nothing goes out again.
       await store.appendEvents(events);
-      await eventually(async () => messages.length >= 3, 5_000, "three messages");
+      await eventually(() => Promise.resolve(messages.length >= 3), 5_000, "three messages");
       await new Promise((r) => setTimeout(r, 100));
       const admin = new Redis(REDIS_URL);
       try {
