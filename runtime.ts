@@ -55,8 +55,6 @@ export interface RuntimeOptions {
 }
 
 const HAS_POOL: readonly Role[] = ["all", "worker"];
-/** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
-const INSPECT_LINGER_MS = 300_000;
 const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
 /**
  * Roles whose bridge applies hooks from the stream's consumer group. Not `api`:
@@ -64,6 +62,8 @@ const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
  * a worker or scanner process reads them, so none is lost while only APIs run.
  */
 const HAS_HOOK_CONSUMER: readonly Role[] = ["all", "worker", "scanner"];
+/** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
+const INSPECT_LINGER_MS = 300_000;
 /** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
 const SOURCE_CHANGES: ReadonlySet<string> = new Set([
   "source.created",

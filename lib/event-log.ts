@@ -168,6 +168,10 @@ export class EventLog {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
     }
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
     if (!this.#writing) void this.#pump();
     if (this.#writing) await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
