@@ -32,8 +32,12 @@ export interface RunTaskOptions {
   deps: RuntimeDeps;
   workerId: string;
   task: Task;
-  /** Aborted with an {@link AbortReason} to cancel or hand back the attempt. */
-  signal: AbortSignal;
+  /**
+   * The attempt's controller: the caller aborts it with an {@link AbortReason}
+   * to cancel or hand the attempt back; the attempt aborts it on its timeout or
+   * a lost lease. Its signal is the handler's `ctx.signal`.
+   */
+  controller: AbortController;
   /** Publishes an event through the supervisor. */
   emit(init: EventInit): void;
   /** Tells the pool that tasks became ready (released dependents). */
@@ -67,7 +71,7 @@ class LeaseExpiredError extends Error {
  *
  * @example
  * ```ts
- * const { outcome, next } = await runTask({ deps, workerId: "w1", task, signal, emit, ready, claimNext });
+ * const { outcome, next } = await runTask({ deps, workerId: "w1", task, controller, emit, ready, claimNext });
  * ```
  */
 export async function runTask(options: RunTaskOptions): Promise<RunResult> {
@@ -83,12 +87,10 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
   const { deps, task, workerId } = options;
   const { store, log } = deps;
   const started = deps.now();
-  const controller = new AbortController();
+  const { controller } = options;
   const abort = (reason: unknown) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const onOuterAbort = () => abort(options.signal.reason);
-  options.signal.addEventListener("abort", onOuterAbort);
   const timeoutMs = task.timeoutMs ?? deps.config.workers.timeoutMs;
   const leaseMs = deps.config.workers.leaseMs;
   const renewEveryMs = Math.max(50, Math.floor(leaseMs / 3));
@@ -150,7 +152,6 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
       : await onFailure(options, err, controller.signal.reason, started);
   } finally {
     ATTEMPT_CLOCK.delete(timers);
-    options.signal.removeEventListener("abort", onOuterAbort);
   }
   return outcome;
 }
