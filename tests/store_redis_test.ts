@@ -334,3 +334,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    `redis store: an enqueue resent after a lost reply gets its tasks back; a new task with a taken id is refused${suffix}`,
+  ignore,
+  async fn() {
+    const store = await openStore();
+    try {
+      const batch = [
+        newTask({ payload: { n: 1 } }),
+        newTask({ key: "k1" }),
+        newTask({ key: "k1" }),
+      ];
+      const first = await store.enqueueMany(batch, T0);
+      assert.deepEqual(first.map((r) => r.deduplicated), [false, false, true]);
+      await store.claim({ workerId: "w1", queues: null, leaseMs: 60_000, now: T0 });
+      // The very same command again, as ioredis sends it when the first reply was lost.
+      const again = await store.enqueueMany(batch, T0);
+      assert.deepEqual(again.map((r) => r.task.id), first.map((r) => r.task.id));
+      assert.deepEqual(again.map((r) => r.deduplicated), [false, false, true]);
+      assert.equal(again[0].task.state, "running", "the task as it is now");
+      assert.equal((await store.queueCounts()).default.queued, 1, "nothing was written twice");
+      await assert.rejects(
+        () => store.enqueue({ ...newTask({ payload: { n: 2 } }), id: batch[0].id }, T0),
+        /already exists/,
+      );
+    } finally {
+      await closeStore(store);
+    }
+  },
+});

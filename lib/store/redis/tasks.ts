@@ -31,8 +31,10 @@ export async function enqueueMany(
   const args = [String(now), String(tasks.length), ...encoded.flatMap((e) => e.args)];
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
   return asList(reply, "enqueue").map((entry, i) => {
-    const [deduplicated, ...rest] = asList(entry, "enqueue");
-    if (Number(deduplicated) === 1) return { task: asTask(rest[0], "enqueue"), deduplicated: true };
+    const [kind, ...rest] = asList(entry, "enqueue");
+    if (Number(kind) === 1) return { task: asTask(rest[0], "enqueue"), deduplicated: true };
+    // A resent enqueue whose first run was applied: the task it created, as it is now.
+    if (Number(kind) === 2) return { task: asTask(rest[0], "enqueue"), deduplicated: false };
     const [state, error, dependsOn] = rest;
     const fields = createdFields(
       encoded[i],

@@ -5,8 +5,9 @@
 --   ("" = null), maxAttempts, resources JSON ("" = none), createdAt (integer
 --   ms), static JSON (d), number of dependsOn entries, the entries.
 -- Replies per task, in input order, { 0, state, error, dependsOn } for a new
--- task (the client knows the rest) or { 1, fields } for the live task it was
--- deduplicated to; or an error ("VALIDATION <json>", "CYCLE <json ids>")
+-- task (the client knows the rest), { 1, fields } for the live task it was
+-- deduplicated to, or { 2, fields } for a task this very batch created before
+-- (a replay, see step 0); or an error ("VALIDATION <json>", "CYCLE <json ids>")
 -- before anything is written.
 --- @include "task"
 
@@ -27,6 +28,30 @@ for i = 1, count do
   c = c + n
   if t.key == '' then t.key = false else t.key = string.sub(t.key, 2) end
   tasks[i] = t
+end
+
+-- 0. A replay of this very batch: ioredis resends a command whose reply a
+-- dropped connection lost, and the first run was applied. Task ids are new
+-- ULIDs, so a task of the batch stored with the same static part means the
+-- batch ran: each task comes back as it is now, and nothing is written again.
+for _, t in ipairs(tasks) do
+  local stored = redis.call('HGET', taskKey(t.id), 'd')
+  if stored then
+    if stored ~= t.d then break end
+    local replay = {}
+    for i, u in ipairs(tasks) do
+      local holder = u.id
+      if redis.call('EXISTS', taskKey(u.id)) == 0 and u.key then
+        -- It was deduplicated the first time: the task that holds its key.
+        holder = redis.call('HGET', K_LIVE, u.key) or redis.call('HGET', K_NEWEST, u.key) or u.id
+        replay[i] = { 1, taskFields(holder) }
+      else
+        replay[i] = { 2, taskFields(holder) }
+      end
+    end
+    return replay
+  end
+  if not t.key then break end
 end
 
 local function invalid(field, value, message)
