@@ -1,13 +1,13 @@
 /**
  * How events travel through Redis. The event log's append script writes them
- * (lib/store/redis/scripts/append-events-4.lua), one batch at a time:
+ * (lib/store/redis/scripts/append-events-2.lua), one batch at a time:
  * - a stream entry per batch: field `t`, the batch's distinct event types
  *   joined by newlines (so a consumer skips an entry no hook wants without
  *   parsing it), and field `e`, the events as a JSON array;
  * - on pub/sub, per run of events of one type: the origin, a newline, then the
  *   JSON array, so a process drops its own events by their first bytes
- *   instead of parsing them (every process hears every event, its own
- *   included).
+ *   instead of parsing them (a process that follows a type hears its own
+ *   events of that type too).
  * Entries and messages of earlier versions (one event as a JSON object) are
  * still read. Replies of `XREADGROUP` and `XAUTOCLAIM` are turned into
  * {@link StreamEntry} lists here, so the rest of the bridge never touches raw

@@ -10,16 +10,10 @@
 -- consumer skips entries no hook wants without parsing them), e = JSON array
 -- of the events. Pub/sub message: origin, "\n", JSON array of the run.
 -- Replies the number of new events. The batch is checked (ZMSCORE) and added
--- (ZADD) in one variadic command each, in chunks within unpack's limit: a
--- redis.call costs far more than one more member in it.
-local maxLen, group, channels = ARGV[1], ARGV[2], ARGV[3]
-local CHUNK = 1000
+-- (ZADD) in one variadic command each (see includes/variadic.lua).
+--- @include "variadic"
 
-local function variadic(command, key, args)
-  for i = 1, #args, CHUNK do
-    redis.call(command, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
-  end
-end
+local maxLen, group, channels = ARGV[1], ARGV[2], ARGV[3]
 
 -- Event argument offsets and log members, in order.
 local all, members = {}, {}
@@ -31,8 +25,8 @@ if #all == 0 then return 0 end
 
 -- New: not in the log yet, and not earlier in this batch.
 local new, adds, seenIds = {}, {}, {}
-for c = 1, #members, CHUNK do
-  local last = math.min(c + CHUNK - 1, #members)
+for c = 1, #members, VARIADIC_CHUNK do
+  local last = math.min(c + VARIADIC_CHUNK - 1, #members)
   local scores = redis.call('ZMSCORE', KEYS[1], unpack(members, c, last))
   for k = c, last do
     local id = ARGV[all[k]]

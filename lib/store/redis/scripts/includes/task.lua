@@ -33,6 +33,8 @@
 -- rs resources JSON; and hd = "1" once some task depends on this one.
 -- Nullable fields hold "" for null, so a change is one HSET (no HDEL).
 
+--- @include "variadic"
+
 local P = ARGV[1]
 local K_QUEUES, K_COUNTS, K_DELAYED, K_FINISHED = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_EXPIRING, K_DEADLINES, K_LIVE = KEYS[5], KEYS[6], KEYS[7]
@@ -45,13 +47,16 @@ local function runningKey(queue) return P .. 'r:' .. queue end
 -- Keeps the per-queue, per-state counters of queueCounts(). Queued and running
 -- are not counted here: they are the sizes of q:<queue> and r:<queue>, which
 -- spares claim and complete three HINCRBYs per task.
+-- `add(field, delta)` is told each counter a move changes.
+local function countMove(queue, from, to, add)
+  if from and from ~= 'queued' and from ~= 'running' then add(from .. '|' .. queue, -1) end
+  if to and to ~= 'queued' and to ~= 'running' then add(to .. '|' .. queue, 1) end
+end
+
+local function countNow(field, delta) redis.call('HINCRBY', K_COUNTS, field, delta) end
+
 local function bump(queue, from, to)
-  if from and from ~= 'queued' and from ~= 'running' then
-    redis.call('HINCRBY', K_COUNTS, from .. '|' .. queue, -1)
-  end
-  if to and to ~= 'queued' and to ~= 'running' then
-    redis.call('HINCRBY', K_COUNTS, to .. '|' .. queue, 1)
-  end
+  countMove(queue, from, to, countNow)
 end
 
 -- Writes that the batch scripts (enqueue, claim, complete) gather and send at
@@ -61,47 +66,41 @@ end
 -- that uses them calls flushLater() before it returns.
 local later = { zadd = {}, zrem = {}, counts = {} }
 
-local function zaddLater(key, score, member)
-  local args = later.zadd[key]
+-- The arguments gathered for one key of one command.
+local function laterArgs(command, key)
+  local args = later[command][key]
   if not args then
     args = {}
-    later.zadd[key] = args
+    later[command][key] = args
   end
+  return args
+end
+
+local function zaddLater(key, score, member)
+  local args = laterArgs('zadd', key)
   args[#args + 1] = score
   args[#args + 1] = member
 end
 
 local function zremLater(key, member)
-  local args = later.zrem[key]
-  if not args then
-    args = {}
-    later.zrem[key] = args
-  end
+  local args = laterArgs('zrem', key)
   args[#args + 1] = member
 end
 
 -- bump(), gathered: one HINCRBY per counter and script run.
+local function countLater(field, delta)
+  later.counts[field] = (later.counts[field] or 0) + delta
+end
+
 local function bumpLater(queue, from, to)
-  if from and from ~= 'queued' and from ~= 'running' then
-    local field = from .. '|' .. queue
-    later.counts[field] = (later.counts[field] or 0) - 1
-  end
-  if to and to ~= 'queued' and to ~= 'running' then
-    local field = to .. '|' .. queue
-    later.counts[field] = (later.counts[field] or 0) + 1
-  end
+  countMove(queue, from, to, countLater)
 end
 
 local function flushLater()
-  local chunk = 1000
-  for key, args in pairs(later.zrem) do
-    for i = 1, #args, chunk do redis.call('ZREM', key, unpack(args, i, math.min(i + chunk - 1, #args))) end
-  end
-  for key, args in pairs(later.zadd) do
-    for i = 1, #args, chunk do redis.call('ZADD', key, unpack(args, i, math.min(i + chunk - 1, #args))) end
-  end
+  for key, args in pairs(later.zrem) do variadic('ZREM', key, args) end
+  for key, args in pairs(later.zadd) do variadic('ZADD', key, args) end
   for field, delta in pairs(later.counts) do
-    if delta ~= 0 then redis.call('HINCRBY', K_COUNTS, field, delta) end
+    if delta ~= 0 then countNow(field, delta) end
   end
   later = { zadd = {}, zrem = {}, counts = {} }
 end
