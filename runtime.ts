@@ -198,14 +198,16 @@ export class Runtime implements ControlPlane {
       const input: BridgeInput = {
         deps,
         consume: HAS_HOOK_CONSUMER.includes(this.role),
-        wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
-        hooked: () => this.#hooks.length > 0,
-        listens: (type) => this.bus.wantsRemote(type),
-        interest: {
+        hooks: {
+          wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
+          any: () => this.#hooks.length > 0,
+          tasksFor: (event) => tasksForEvent(this.#hooks, event),
+        },
+        following: {
+          wants: (type) => this.bus.wantsRemote(type),
           patterns: () => this.bus.remotePatterns(),
           onChange: (fn) => this.bus.onRemoteInterest(fn),
         },
-        tasksFor: (event) => tasksForEvent(this.#hooks, event),
         onClose: (closing) => (this.#bridgeClosing = closing),
       };
       // Loaded only in distributed mode: it brings ioredis, which an embedded

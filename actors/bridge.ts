@@ -12,9 +12,9 @@
 
 import { assign, fromCallback, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
-import { type CloudEvent, PROCESS_ID } from "../lib/events.ts";
+import { PROCESS_ID } from "../lib/events.ts";
 import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
-import { ask, type RuntimeMessage, type TaskRequest } from "../lib/messages.ts";
+import { ask, type RuntimeMessage } from "../lib/messages.ts";
 
 /** How long a stop waits for buffered events to reach Redis. */
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -26,11 +26,8 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * ```ts
  * const input: BridgeInput = {
  *   deps, consume: true,
- *   wants: (type) => hooks.some((hook) => hook.matches(type)),
- *   hooked: () => hooks.length > 0,
- *   listens: (type) => bus.wantsRemote(type),
- *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
- *   tasksFor: (event) => tasksForEvent(hooks, event),
+ *   hooks: { wants: (type) => wanted(type), any: () => compiled.length > 0, tasksFor },
+ *   following: { wants: (type) => bus.wantsRemote(type), patterns: () => bus.remotePatterns(), onChange },
  * };
  * ```
  */
@@ -38,16 +35,10 @@ export interface BridgeInput {
   deps: RuntimeDeps;
   /** Join the hooks consumer group (processes that only serve the API do not). */
   consume: boolean;
-  /** False when no hook can match events of this type (the runtime's current hooks). */
-  wants(type: string): boolean;
-  /** False while the runtime has no hooks at all. */
-  hooked(): boolean;
-  /** False when nothing in this process listens to other processes' events of this type. */
-  listens(type: string): boolean;
-  /** The event-type patterns this process follows from others, and when they change. */
-  interest: BridgeHost["interest"];
-  /** The tasks the hooks ask for on an event (the runtime's current hooks). */
-  tasksFor(event: CloudEvent): TaskRequest[];
+  /** The runtime's current hooks. */
+  hooks: BridgeHost["hooks"];
+  /** What this process follows of the others' events. */
+  following: BridgeHost["following"];
   /** Given the promise of the link's close when the actor stops, so a graceful stop can await it. */
   onClose?(closing: Promise<void>): void;
 }
@@ -66,36 +57,30 @@ export type BridgeEvent =
   | { type: "bridge.down"; detail: string };
 
 /** What the running link needs from the input besides the link itself. */
-type LinkHooks = Pick<
-  BridgeInput,
-  "wants" | "hooked" | "listens" | "interest" | "tasksFor" | "onClose"
->;
+type LinkWiring = Pick<BridgeInput, "hooks" | "following" | "onClose">;
 
 interface BridgeContext {
   link: BridgeLink;
-  hooks: LinkHooks;
+  wiring: LinkWiring;
   /** Why Redis is unreachable, while it is. */
   detail: string | null;
 }
 
 /** Runs the link while the actor lives: starts it with the runtime as host, closes it on stop. */
-const runLink = fromCallback<BridgeEvent, { link: BridgeLink; hooks: LinkHooks }>(
+const runLink = fromCallback<BridgeEvent, { link: BridgeLink; wiring: LinkWiring }>(
   ({ input, sendBack, system }) => {
     const send = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
-    const { link, hooks } = input;
+    const { link, wiring } = input;
     link.start({
       deliver: (event) => send({ type: "event.deliver", event }),
-      wants: hooks.wants,
-      hooked: hooks.hooked,
-      listens: hooks.listens,
-      interest: hooks.interest,
-      tasksFor: hooks.tasksFor,
+      hooks: wiring.hooks,
+      following: wiring.following,
       enqueue: (requests) =>
         ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
       status: (up, detail) =>
         sendBack(up ? { type: "bridge.up" } : { type: "bridge.down", detail: detail ?? "" }),
     });
-    return () => hooks.onClose?.(link.close(CLOSE_TIMEOUT_MS));
+    return () => wiring.onClose?.(link.close(CLOSE_TIMEOUT_MS));
   },
 );
 
@@ -120,7 +105,7 @@ function linkFor(input: BridgeInput): BridgeLink {
  *
  * @example
  * ```ts
- * spawnChild(bridgeMachine, { id: "bridge", input: { deps, consume: true, tasksFor } });
+ * spawnChild(bridgeMachine, { id: "bridge", input: { deps, consume: true, hooks, following } });
  * ```
  */
 export const bridgeMachine = setup({
@@ -134,20 +119,13 @@ export const bridgeMachine = setup({
   id: "bridge",
   context: ({ input }) => ({
     link: linkFor(input),
-    hooks: {
-      wants: input.wants,
-      hooked: input.hooked,
-      listens: input.listens,
-      interest: input.interest,
-      tasksFor: input.tasksFor,
-      onClose: input.onClose,
-    },
+    wiring: { hooks: input.hooks, following: input.following, onClose: input.onClose },
     detail: null,
   }),
   // At the root, so the link lives as long as the actor whatever its state.
   invoke: {
     src: "runLink",
-    input: ({ context }) => ({ link: context.link, hooks: context.hooks }),
+    input: ({ context }) => ({ link: context.link, wiring: context.wiring }),
   },
   initial: "connecting",
   on: {

@@ -28,15 +28,34 @@ import { decodeEvents, type StreamEntry } from "./wire.ts";
 const DONE = "done";
 
 /**
+ * The hooks of this process, as the consumer needs them.
+ *
+ * @example
+ * ```ts
+ * const hooks: HookRules = {
+ *   wants: (type) => compiled.some((hook) => hook.matches(type)),
+ *   any: () => compiled.length > 0,
+ *   tasksFor: (event) => tasksForEvent(compiled, event),
+ * };
+ * ```
+ */
+export interface HookRules {
+  /** False when no hook can match events of this type (their entries are only acknowledged). */
+  wants(type: string): boolean;
+  /** False while there are no hooks at all (entries are read as acknowledged). */
+  any(): boolean;
+  /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
+  tasksFor(event: CloudEvent): TaskRequest[];
+}
+
+/**
  * What {@link applyEntries} needs.
  *
  * @example
  * ```ts
  * const ctx: ApplyContext = {
  *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
- *   wants: (type) => hooks.some((hook) => hook.matches(type)),
- *   hooked: () => hooks.length > 0,
- *   tasksFor: (event) => tasksForEvent(hooks, event),
+ *   hooks,
  *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
  *   signal: stopping.signal,
  * };
@@ -53,12 +72,7 @@ export interface ApplyContext {
   /** Life of a done marker: how long a re-delivered entry is still recognised. */
   processedTtlMs: number;
   log: Logger;
-  /** False when no hook can match events of this type (their entries are only acknowledged). */
-  wants(type: string): boolean;
-  /** False while this process has no hooks at all (entries are read as acknowledged). */
-  hooked(): boolean;
-  /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
-  tasksFor(event: CloudEvent): TaskRequest[];
+  hooks: HookRules;
   /** Enqueues one event's tasks; resolves once they are stored. */
   enqueue(requests: TaskRequest[]): Promise<unknown>;
   /** Aborts when the bridge stops (retries give up). */
@@ -105,7 +119,7 @@ export async function applyEntries(
 ): Promise<ApplyResult> {
   const work: Work[] = [];
   for (const entry of entries) {
-    if (entry.payload === null || (entry.types && !entry.types.some((t) => ctx.wants(t)))) {
+    if (entry.payload === null || (entry.types && !entry.types.some((t) => ctx.hooks.wants(t)))) {
       continue;
     }
     for (const event of decodeEvents(entry.payload)) {
@@ -181,7 +195,7 @@ async function enqueueSoon(ctx: ApplyContext, requests: TaskRequest[]): Promise<
 
 function hookRequests(ctx: ApplyContext, event: CloudEvent): TaskRequest[] {
   try {
-    return ctx.tasksFor(event);
+    return ctx.hooks.tasksFor(event);
   } catch (error) {
     ctx.log.error("hooks failed on an event; it is skipped", { event: event.id, error });
     return [];

@@ -15,14 +15,33 @@ import type { SeenIds } from "./seen.ts";
 import { decodeBroadcast, isFrom } from "./wire.ts";
 
 /**
+ * What this process follows of other processes' events.
+ *
+ * @example
+ * ```ts
+ * const following: Following = {
+ *   wants: (type) => bus.wantsRemote(type),
+ *   patterns: () => bus.remotePatterns(),
+ *   onChange: (fn) => bus.onRemoteInterest(fn),
+ * };
+ * ```
+ */
+export interface Following {
+  /** False when no local subscriber wants events of this type: their messages are not parsed. */
+  wants(type: string): boolean;
+  /** The event-type patterns followed: which channels to subscribe to. */
+  patterns(): string[];
+  /** Calls `fn` when the patterns may have changed (it resolves once the change is in effect); returns how to stop. */
+  onChange(fn: () => Promise<void>): () => void;
+}
+
+/**
  * Options of {@link listen}.
  *
  * @example
  * ```ts
  * const options: ListenOptions = {
- *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log,
- *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
- *   listens: (type) => bus.wantsRemote(type), deliver,
+ *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, following, deliver,
  * };
  * ```
  */
@@ -32,10 +51,7 @@ export interface ListenOptions {
   self: string;
   seen: SeenIds;
   log: Logger;
-  /** The event-type patterns local subscribers want from other processes, and when they change. */
-  interest: { patterns(): string[]; onChange(fn: () => Promise<void>): () => void };
-  /** False when no local subscriber wants events of this type: their messages are not parsed. */
-  listens(type: string): boolean;
+  following: Following;
   /** Hands another process's event to the local bus. */
   deliver(event: CloudEvent): void;
 }
@@ -53,21 +69,19 @@ export interface ListenOptions {
  * @example
  * ```ts
  * const stop = listen(sub, {
- *   keys, self: PROCESS_ID, seen, log,
- *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
- *   listens: (type) => bus.wantsRemote(type), deliver: (e) => bus.publishRemote(e),
+ *   keys, self: PROCESS_ID, seen, log, following, deliver: (e) => bus.publishRemote(e),
  * });
  * ```
  */
 export function listen(sub: Redis, options: ListenOptions): () => void {
-  const { keys, self, seen, log, interest, listens, deliver } = options;
+  const { keys, self, seen, log, following, deliver } = options;
   /** Redis patterns subscribed (or being subscribed) now. */
   const subscribed = new Set<string>();
   sub.on("pmessage", (pattern: string, channel: string, message: string) => {
     if (!subscribed.has(pattern) || !channel.startsWith(keys.channels)) return;
     // Our own events come back to us when we follow their type: dropped
     // before any parsing, as are types only a wider Redis pattern caught.
-    if (isFrom(message, self) || !listens(channel.slice(keys.channels.length))) return;
+    if (isFrom(message, self) || !following.wants(channel.slice(keys.channels.length))) return;
     const events = decodeBroadcast(message);
     if (events.length === 0) {
       log.warn("unreadable event on a bridge channel; ignored", { channel });
@@ -91,7 +105,7 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
   let syncing = Promise.resolve();
   const sync = (): Promise<void> => {
     syncing = syncing.then(async () => {
-      const want = new Set(interest.patterns().map((p) => keys.channelPattern(p)));
+      const want = new Set(following.patterns().map((p) => keys.channelPattern(p)));
       const add = [...want].filter((p) => !subscribed.has(p));
       const drop = [...subscribed].filter((p) => !want.has(p));
       add.forEach((p) => subscribed.add(p));
@@ -101,7 +115,7 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
     }).catch((error) => log.error("could not follow other processes' events", { error }));
     return syncing;
   };
-  const stop = interest.onChange(sync);
+  const stop = following.onChange(sync);
   void sync();
   return stop;
 }

@@ -108,7 +108,7 @@ export class HookConsumer {
       try {
         // A process without hooks has nothing to apply: it takes its share of
         // entries as acknowledged (NOACK), with no XACK round trip.
-        const idle = !apply.hooked() && !this.options.drop;
+        const idle = !apply.hooks.any() && !this.options.drop;
         // As Buffers: an entry no hook wants is acknowledged without its
         // events ever being decoded (most entries, as most events are task.*).
         const reply = await reader.callBuffer(

@@ -14,8 +14,9 @@ import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
-import { listen, type ListenOptions } from "./broadcast.ts";
+import { type Following, listen } from "./broadcast.ts";
 import { closeConnection, openConnection } from "./connections.ts";
+import type { HookRules } from "./apply.ts";
 import { ensureGroup, HookConsumer } from "./consumer.ts";
 import { type BridgeKeys, bridgeKeys } from "./keys.ts";
 import { SeenIds } from "./seen.ts";
@@ -67,11 +68,8 @@ export interface BridgeLinkOptions {
  * ```ts
  * const host: BridgeHost = {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
- *   wants: (type) => hooks.some((hook) => hook.matches(type)),
- *   hooked: () => hooks.length > 0,
- *   listens: (type) => bus.wantsRemote(type),
- *   interest: { patterns: () => bus.remotePatterns(), onChange: (fn) => bus.onRemoteInterest(fn) },
- *   tasksFor: (event) => tasksForEvent(hooks, event),
+ *   hooks, // HookRules
+ *   following, // what of other processes' events this process follows
  *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
  *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
  * };
@@ -80,16 +78,10 @@ export interface BridgeLinkOptions {
 export interface BridgeHost {
   /** An event from another process, for the local bus. */
   deliver(event: CloudEvent): void;
-  /** False when no hook can match events of this type. */
-  wants(type: string): boolean;
-  /** False while there are no hooks at all. */
-  hooked(): boolean;
-  /** False when nothing here listens to other processes' events of this type (they are not even parsed). */
-  listens(type: string): boolean;
-  /** The event-type patterns followed here, and when they change (which channels to subscribe to). */
-  interest: ListenOptions["interest"];
-  /** The tasks the hooks ask for on an event. */
-  tasksFor(event: CloudEvent): TaskRequest[];
+  /** This process's hooks (applied from the consumer group). */
+  hooks: HookRules;
+  /** What this process follows of the others' events (delivered live). */
+  following: Following;
   /** Enqueues one event's hook tasks; resolves once stored. */
   enqueue(requests: TaskRequest[]): Promise<unknown>;
   /** Redis became reachable (`true`) or not. */
@@ -144,8 +136,7 @@ export class BridgeLink {
       self,
       seen: new SeenIds(SEEN_TTL_MS, SEEN_MAX),
       log,
-      interest: host.interest,
-      listens: (type) => this.#host?.listens(type) ?? false,
+      following: host.following,
       deliver: (event) => this.#host?.deliver(event),
     });
   }
@@ -212,9 +203,7 @@ export class BridgeLink {
         claimTtlMs: Math.max(options.minIdleMs, 2 * ENQUEUE_TIMEOUT_MS),
         processedTtlMs: options.processedTtlMs,
         log: options.log,
-        wants: (type) => host.wants(type),
-        hooked: () => host.hooked(),
-        tasksFor: (event) => host.tasksFor(event),
+        hooks: host.hooks,
         enqueue: (requests) => host.enqueue(requests),
         signal: this.#stopping.signal,
       },
