@@ -34,6 +34,23 @@ if (!HAS_REDIS && IN_CI) {
 const ignore = !HAS_REDIS;
 const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
 
+/**
+ * A test on a private redis-server (started for it, stopped after). Its `un`
+ * processes outlive Deno's per-test resource checks, which are off.
+ */
+function bridgeTest(name: string, fn: (redis: TestRedis) => Promise<void>): void {
+  Deno.test({
+    name: `bridge: ${name}${suffix}`,
+    ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await using redis = await startRedis();
+      await fn(redis);
+    },
+  });
+}
+
 /** Config of a cluster member: hooks `x.*` → noop, short reclaim timings unless overridden. */
 function memberConfig(
   redis: TestRedis,
@@ -130,14 +147,9 @@ function pendingOf(redis: TestRedis): Promise<{ count: number; consumers: Map<st
   });
 }
 
-Deno.test({
-  name: "bridge: an event reaches other processes once and is not echoed back; a hook runs once" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "an event reaches other processes once and is not echoed back; a hook runs once",
+  async (redis) => {
     await using c = await cluster([0, 1, 2].map(() => ({ config: memberConfig(redis) })));
     const [a, b, third] = c.procs;
     const streams = await Promise.all(
@@ -182,16 +194,11 @@ Deno.test({
     assert.equal(history.body.events.length, events.length + 2);
     assert.equal((await pendingOf(redis)).count, 0, "every entry acknowledged");
   },
-});
+);
 
-Deno.test({
-  name: "bridge: an event written twice (a retried write) is delivered once and applied once" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "an event written twice (a retried write) is delivered once and applied once",
+  async (redis) => {
     await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     const stream = await openStream(`${b.url}/un/events/stream?type=x.*`);
@@ -221,17 +228,11 @@ Deno.test({
       await stream.close();
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "bridge: entries a killed consumer read but never acknowledged are reclaimed and applied once" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "entries a killed consumer read but never acknowledged are reclaimed and applied once",
+  async (redis) => {
     // A reads and drops (no-ack); its own idle limit is far away, so only B can reclaim.
     const a = await startUn({
       config: memberConfig(redis, { streamMinIdleMs: 600_000 }),
@@ -273,15 +274,11 @@ Deno.test({
       await a[Symbol.asyncDispose]();
     }
   },
-});
+);
 
-Deno.test({
-  name: "bridge: a cancel made on the API process aborts the task on the worker process" + suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "a cancel made on the API process aborts the task on the worker process",
+  async (redis) => {
     // Long leases: without the bridge the worker would only notice at its next renewal.
     const workers = { concurrency: 1, leaseMs: 60_000 };
     await using c = await cluster([
@@ -314,16 +311,11 @@ Deno.test({
     const task = await api<{ task: Task }>(worker.url, "GET", `/un/tasks/${id}`);
     assert.equal(task.body.task.state, "cancelled");
   },
-});
+);
 
-Deno.test({
-  name: "bridge: a Redis restart is ridden out; events made meanwhile go out once it is back" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "a Redis restart is ridden out; events made meanwhile go out once it is back",
+  async (redis) => {
     await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     const before = await publish(a, "x.before");
@@ -359,16 +351,11 @@ Deno.test({
     }
     for (const p of [a, b]) assert.equal((await bridgeState(p)).restarts, 0);
   },
-});
+);
 
-Deno.test({
-  name: "bridge: a crashed bridge is restarted with fresh connections; the old ones are closed" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "a crashed bridge is restarted with fresh connections; the old ones are closed",
+  async (redis) => {
     await using un = await startUn({ config: memberConfig(redis), env: { UN_FAULTS: "crash" } });
     const bridgeClients = () =>
       withAdmin(redis, async (admin) => {
@@ -392,16 +379,11 @@ Deno.test({
     await eventually(async () => (await noopTasks(un)).length === 1, 10_000, "its hook task");
     assertOneTaskPerEvent(await noopTasks(un), [event]);
   },
-});
+);
 
-Deno.test({
-  name: "bridge: a process is sent only the event types it follows; an SSE stream adds its own" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "a process is sent only the event types it follows; an SSE stream adds its own",
+  async (redis) => {
     await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     // Distinct patterns subscribed across both processes.
@@ -419,16 +401,11 @@ Deno.test({
     }
     await eventually(async () => (await patterns()) === 2, 10_000, "the pattern to be dropped");
   },
-});
+);
 
-Deno.test({
-  name: "bridge: a process without hooks still consumes the stream; nothing piles up pending" +
-    suffix,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    await using redis = await startRedis();
+bridgeTest(
+  "a process without hooks still consumes the stream; nothing piles up pending",
+  async (redis) => {
     const config = { ...memberConfig(redis), hooks: [] };
     await using c = await cluster([{ config }]);
     const [a] = c.procs;
@@ -445,4 +422,4 @@ Deno.test({
     assert.equal((await group()).pending, 0, "nothing left pending");
     assert.equal((await noopTasks(a)).length, 0);
   },
-});
+);
