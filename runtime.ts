@@ -7,26 +7,22 @@
  * supervisor and read the store, never reach into an actor.
  */
 
-import { type Actor, type AnyActorLogic, createActor } from "xstate";
+import { type Actor, createActor } from "xstate";
 import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/supervisor.ts";
 import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
 import type { BridgeInput } from "./actors/bridge.ts";
-import { loadScanners, scannerLogic } from "./actors/scanners.ts";
-import {
-  releaseLeadership,
-  SOURCE_LEADER_ID,
-  sourceLeaderMachine,
-} from "./actors/source-leader.ts";
+import { releaseLeadership, SOURCE_LEADER_ID } from "./actors/source-leader.ts";
+import { RuntimeSources } from "./runtime-sources.ts";
 import { EventBus } from "./lib/bus.ts";
-import type { Config, SourceSpec } from "./lib/config.ts";
+import type { Config } from "./lib/config.ts";
 import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
 import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
-import { type CompiledHook, compileHooks, tasksForEvent } from "./lib/hooks.ts";
+import { tasksForEvent } from "./lib/hooks.ts";
 import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type RuntimeMessage } from "./lib/messages.ts";
@@ -34,7 +30,7 @@ import { RunStats } from "./lib/run-stats.ts";
 import { healthReport, runtimeMetrics } from "./lib/health.ts";
 import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
-import type { Store, StoredSource } from "./lib/store/types.ts";
+import type { Store } from "./lib/store/types.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -64,14 +60,6 @@ const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
 const HAS_HOOK_CONSUMER: readonly Role[] = ["all", "worker", "scanner"];
 /** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
 const INSPECT_LINGER_MS = 300_000;
-/** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
-const SOURCE_CHANGES: ReadonlySet<string> = new Set([
-  "source.created",
-  "source.updated",
-  "source.deleted",
-  "source.enabled",
-  "source.disabled",
-]);
 
 /**
  * A running `un`.
@@ -104,8 +92,7 @@ export class Runtime implements ControlPlane {
   /** Resolves with the reason once the runtime has stopped (from a signal, `POST /un/stop`, ...). */
   readonly done: Promise<string> = new Promise((resolve) => (this.#resolveDone = resolve));
   #unsubscribe: Array<() => void> = [];
-  /** Hooks of the config and of every stored source's `hooks` shorthand (sources change at run time). */
-  #hooks: CompiledHook[] = [];
+  readonly #sources: RuntimeSources;
   /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
   #bridgeClosing: Promise<void> = Promise.resolve();
 
@@ -119,6 +106,16 @@ export class Runtime implements ControlPlane {
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
     );
+    this.#sources = new RuntimeSources({
+      config,
+      deps,
+      log,
+      scans: HAS_SCANNERS.includes(role),
+      distributed: !opened.embedded,
+      send: (message) => this.#supervisor.send(message),
+      leader: () => this.#supervisor.system.get(SOURCE_LEADER_ID),
+      stopping: () => this.#stopping !== null,
+    });
     this.#eventLog = new EventLog(
       opened.store,
       (error, count) =>
@@ -173,7 +170,7 @@ export class Runtime implements ControlPlane {
         });
       }
     }
-    const sources = await this.#syncSources();
+    const sources = await this.#sources.sync();
     this.#subscribeInternals();
 
     const children: ChildSpec[] = [
@@ -187,10 +184,10 @@ export class Runtime implements ControlPlane {
     }
     if (HAS_SCANNERS.includes(this.role) && this.distributed) {
       // Shared store: a source is scanned only by the process holding its lease.
-      children.push(this.#leaderChild());
+      children.push(this.#sources.leaderChild());
     } else if (HAS_SCANNERS.includes(this.role)) {
       for (const source of sources) {
-        const child = this.#scannerChild(source);
+        const child = this.#sources.scannerChild(source);
         if (child) children.push(child);
       }
     }
@@ -199,9 +196,9 @@ export class Runtime implements ControlPlane {
         deps,
         consume: HAS_HOOK_CONSUMER.includes(this.role),
         hooks: {
-          wants: (type) => this.#hooks.some((hook) => hook.matches(type)),
-          any: () => this.#hooks.length > 0,
-          tasksFor: (event) => tasksForEvent(this.#hooks, event),
+          wants: (type) => this.#sources.hooks.some((hook) => hook.matches(type)),
+          any: () => this.#sources.hooks.length > 0,
+          tasksFor: (event) => tasksForEvent(this.#sources.hooks, event),
         },
         following: {
           wants: (type) => this.bus.wantsRemote(type),
@@ -238,106 +235,7 @@ export class Runtime implements ControlPlane {
     });
   }
 
-  /**
-   * Config sources are (re)written to the store (the config file wins at each
-   * start, also over a run-time disable); sources added at run time stay.
-   */
-  async #syncSources(): Promise<SourceSpec[]> {
-    const now = Date.now();
-    for (const source of this.config.sources) {
-      const existing = await this.store.getSource(source.id);
-      await this.store.putSource({
-        id: source.id,
-        kind: source.kind,
-        enabled: source.enabled,
-        spec: source as unknown as Record<string, never>,
-        origin: "config",
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      });
-    }
-    const stored = await this.store.listSources();
-    this.#compileHooks(stored);
-    await loadScanners(stored.map((s) => s.kind));
-    return stored.filter((s) => s.enabled).map((s) => s.spec as unknown as SourceSpec);
-  }
-
-  /**
-   * Follows a `source.*` event (made here or, through the bridge, elsewhere):
-   * the source's hooks are recompiled and, with the scanner role, its scanner
-   * is stopped and, unless deleted or disabled, started afresh from the stored
-   * definition. Changes are applied one at a time, in order.
-   */
-  async #applySourceChange(type: string, id: string): Promise<void> {
-    if (this.#stopping) return;
-    // A deleted source is still stored while its event goes out (routes/sources.ts).
-    const stored = (await this.store.listSources())
-      .filter((s) => !(type === "source.deleted" && s.id === id));
-    this.#compileHooks(stored);
-    if (!HAS_SCANNERS.includes(this.role) || this.#stopping) return;
-    if (this.distributed) {
-      // The leader (re)starts or stops the scanner if this process leads the source.
-      this.#supervisor.system.get(SOURCE_LEADER_ID)?.send({
-        type: "leader.refresh",
-        source: id,
-        deleted: type === "source.deleted",
-      });
-      return;
-    }
-    this.#supervisor.send({ type: "supervisor.stop", id: `source:${id}` });
-    const source = type === "source.deleted" || type === "source.disabled"
-      ? undefined
-      : stored.find((s) => s.id === id && s.enabled);
-    if (source) await loadScanners([source.kind]);
-    const child = source && this.#scannerChild(source.spec as unknown as SourceSpec);
-    if (child) this.#supervisor.send({ type: "supervisor.spawn", child });
-    this.log.info(child ? "source scanner (re)started" : "source scanner stopped", {
-      source: id,
-      because: type,
-    });
-  }
-
-  #compileHooks(stored: StoredSource[]): void {
-    this.#hooks = compileHooks({
-      hooks: this.config.hooks,
-      sources: stored.map((s) => s.spec as unknown as SourceSpec),
-    });
-  }
-
-  #scannerChild(source: SourceSpec): ChildSpec | null {
-    const logic: AnyActorLogic | undefined = scannerLogic[source.kind];
-    if (!logic) {
-      this.log.warn("no scanner for this source kind in this build", {
-        source: source.id,
-        kind: source.kind,
-      });
-      return null;
-    }
-    return {
-      id: `source:${source.id}`,
-      kind: `scanner:${source.kind}`,
-      logic,
-      input: { deps: this.deps, source },
-    };
-  }
-
-  /** The source leader of a distributed scanner process; scanners get the lease's fence. */
-  #leaderChild(): ChildSpec {
-    const scannerChild = async (source: SourceSpec, fence: number) => {
-      await loadScanners([source.kind]);
-      const child = this.#scannerChild(source);
-      return child && { ...child, input: { ...(child.input as object), fence } };
-    };
-    return {
-      id: SOURCE_LEADER_ID,
-      kind: "source-leader",
-      logic: sourceLeaderMachine,
-      input: { deps: this.deps, scannerChild },
-    };
-  }
-
   #subscribeInternals(): void {
-    let sourceChanges = Promise.resolve();
     this.#unsubscribe.push(
       // This process's events only: each process counts what it made (so the
       // cluster's total is the sum), and with the Redis bridge hooks run once
@@ -355,25 +253,13 @@ export class Runtime implements ControlPlane {
       this.bus.subscribe("task.cancelled", (event) => {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });
       }, "cancel-abort"),
-      this.bus.subscribe("source.*", (event) => {
-        if (!SOURCE_CHANGES.has(event.type) || !event.subject) return;
-        const id = event.subject;
-        sourceChanges = sourceChanges
-          .then(() => this.#applySourceChange(event.type, id))
-          .catch((error) =>
-            this.log.error("could not apply a source change", {
-              event: event.type,
-              source: id,
-              error,
-            })
-          );
-      }, "source-changes"),
+      this.#sources.follow(this.bus),
     );
   }
 
   /** Enqueues the tasks the hooks ask for on this event. */
   applyHooks(event: CloudEvent): void {
-    for (const request of tasksForEvent(this.#hooks, event)) {
+    for (const request of tasksForEvent(this.#sources.hooks, event)) {
       this.send({ type: "task.enqueue", request });
     }
   }
