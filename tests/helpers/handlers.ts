@@ -1,0 +1,121 @@
+/**
+ * Calling handlers the way a worker does: a real task, a real context, and
+ * small assertions on what they return (shared by the handler tests).
+ *
+ * ```ts
+ * const handlers = handlersFor({ exec: { commands: { hi: ["echo", "hi"] } } });
+ * const result = await run(handlers, "exec", { command: "hi" });
+ * ```
+ */
+
+import { type ConfigInput, parseConfig } from "../../lib/config.ts";
+import type { Json } from "../../lib/events.ts";
+import { builtinHandlers } from "../../lib/handlers/builtin.ts";
+import type { HandlerContext, HandlerMap } from "../../lib/handlers/types.ts";
+import { silentLogger } from "../../lib/log.ts";
+import type { Task } from "../../lib/tasks.ts";
+
+/** Throws `message` unless `condition` holds. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Compares as JSON; the message shows both. */
+export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
+  const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
+  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
+}
+
+/** Runs `fn`, expects it to reject, returns the error. */
+export async function rejects(fn: () => unknown): Promise<Error> {
+  try {
+    await fn();
+  } catch (err) {
+    assert(err instanceof Error, `expected an Error, got ${String(err)}`);
+    return err;
+  }
+  throw new Error("expected a rejection, got a result");
+}
+
+let taskCounter = 0;
+/** A running task of `type` on `payload`, as a worker holds it after its claim. */
+export function makeTask(type: string, payload: Json): Task {
+  const now = Date.now();
+  return {
+    id: `test-task-${++taskCounter}`,
+    type,
+    queue: "default",
+    payload,
+    priority: 5,
+    sortKey: now,
+    score: 0,
+    explanation: {
+      formula: "",
+      priority: 5,
+      priorityStepMs: 60_000,
+      scoreMs: 0,
+      urgencyMs: 0,
+      enqueuedAt: now,
+      sortKey: now,
+      notes: [],
+    },
+    state: "running",
+    attempts: 1,
+    maxAttempts: 3,
+    progress: 0,
+    progressMessage: null,
+    result: null,
+    error: null,
+    dependsOn: [],
+    runAt: null,
+    deadline: null,
+    expiresAt: null,
+    timeoutMs: null,
+    key: null,
+    resources: {},
+    createdAt: now,
+    enqueuedAt: now,
+    startedAt: now,
+    finishedAt: null,
+    workerId: "w1",
+    fence: 1,
+    leaseUntil: null,
+    correlationId: null,
+  };
+}
+
+/** A context as a worker builds it, recording what the handler reports. */
+export function makeContext(attempt = 1) {
+  const controller = new AbortController();
+  const progress: { fraction: number; message?: string }[] = [];
+  const emitted: { type: string; data?: Json }[] = [];
+  const ctx: HandlerContext = {
+    signal: controller.signal,
+    progress(fraction, message) {
+      progress.push({ fraction, message });
+      return Promise.resolve();
+    },
+    emit(type, data) {
+      emitted.push({ type, data });
+    },
+    log: silentLogger,
+    attempt,
+    workerId: "w1",
+  };
+  return { ctx, controller, progress, emitted };
+}
+
+/** Runs a handler by task type on a payload; returns its result as JSON-ish data. */
+export async function run(
+  handlers: HandlerMap,
+  type: string,
+  payload: Json,
+  ctx: HandlerContext = makeContext().ctx,
+): Promise<Record<string, Json>> {
+  return await handlers[type](makeTask(type, payload), ctx) as Record<string, Json>;
+}
+
+/** The built-in handlers of a config made from `input`. */
+export function handlersFor(input: ConfigInput = {}, cwd?: string): HandlerMap {
+  return builtinHandlers(parseConfig(input), { cwd });
+}
