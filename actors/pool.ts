@@ -125,8 +125,6 @@ export const poolMachine = setup({
       self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
     ),
   }),
-  // Stopped (scaled away, restarted, the runtime stopping): its workers' last events go out.
-  exit: ({ context }) => context.events.flush(),
   entry: enqueueActions(({ context, enqueue }) => {
     for (let i = 0; i < context.concurrency; i++) {
       const id = `worker-${context.nextId + i}`;

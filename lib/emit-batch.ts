@@ -3,8 +3,9 @@
  * a pool, woken together by one store reply, each finishing a task and
  * starting the next) and sends them to the supervisor as one
  * `event.emitMany` message on the next macrotask: one routed message instead
- * of one per event, in the order they were made. The owner calls `flush()`
- * before it stops, so nothing is left behind.
+ * of one per event, in the order they were made. The pool calls `flush()`
+ * once its workers are drained, so a stopping runtime logs their last events;
+ * after a crash the pending batch still goes to the (living) supervisor.
  */
 
 import type { EventInit } from "./events.ts";
