@@ -270,7 +270,7 @@ Deno.test({
 
 Deno.test({
   name:
-    `redis store: an appended batch reaches the bridge as one stream entry and one message per run of a type, once${suffix}`,
+    `redis store: an appended batch reaches the bridge as one stream entry and one message per run of a type${suffix}`,
   ignore,
   async fn() {
     const prefix = `un-test:${newId()}:`;
@@ -294,14 +294,12 @@ Deno.test({
         cloudEvent("file.created"),
       ];
       await store.appendEvents(events);
-      // A retried write: the log has them all, so nothing goes out again.
-      await store.appendEvents(events);
       await eventually(() => Promise.resolve(messages.length >= 3), 5_000, "three messages");
       await new Promise((r) => setTimeout(r, 100));
       const admin = new Redis(REDIS_URL);
       try {
         const entries = await admin.xrange(`${prefix}events:stream`, "-", "+");
-        assert.equal(entries.length, 1, "one entry for the batch, none for the retry");
+        assert.equal(entries.length, 1, "one entry for the batch");
         const fields = entries[0][1];
         assert.deepEqual(fields, [
           TYPES_FIELD,
@@ -324,6 +322,8 @@ Deno.test({
         [events[2].id],
         [events[3].id],
       ]);
+      // A retried write (a reply lost): the log keeps each event once.
+      await store.appendEvents(events);
       assert.deepEqual(
         (await store.eventHistory({ limit: 10 })).map((e) => e.id),
         events.map((e) => e.id),

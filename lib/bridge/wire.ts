@@ -1,6 +1,6 @@
 /**
- * How events travel through Redis. The event log's append script writes them
- * (lib/store/redis/scripts/append-events-2.lua), one batch at a time:
+ * How events travel through Redis. The event log's append writes them
+ * (lib/store/redis/events.ts), one batch at a time:
  * - a stream entry per batch: field `t`, the batch's distinct event types
  *   joined by newlines (so a consumer skips an entry no hook wants without
  *   parsing it), and field `e`, the events as a JSON array;

@@ -19,7 +19,6 @@ import type { Redis } from "ioredis";
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
-  appendEvents: "append-events-2",
   cancel: "cancel-10",
   completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",

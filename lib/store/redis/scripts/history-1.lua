@@ -1,5 +1,5 @@
 -- One page of the event log, oldest first, after an id.
--- KEYS: log (see append-events-2.lua). ARGV: after ("" = from the start), count.
+-- KEYS: log (see lib/store/redis/events.ts). ARGV: after ("" = from the start), count.
 -- Replies { id, JSON, id, JSON, ... }.
 -- Members are "<id>|<time ms>|<JSON>"; every member of the id `after` sorts
 -- below "<after>}" ('}' follows '|'), and every later id above it.

@@ -1,5 +1,5 @@
 -- Removes events older than a cutoff (by time), then the oldest (by id) beyond a
--- count. KEYS: log (see append-events-2.lua). ARGV: cutoff ms, max events,
+-- count. KEYS: log (see lib/store/redis/events.ts). ARGV: cutoff ms, max events,
 -- limit per call. Replies the number removed; the caller repeats while it
 -- reaches the limit.
 -- By age, the oldest ids go while their time is before the cutoff: ids and
