@@ -31,6 +31,7 @@ import { healthReport, runtimeMetrics } from "./lib/health.ts";
 import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
+import { answerScanRequests } from "./lib/sources/manual-scan.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -255,6 +256,8 @@ export class Runtime implements ControlPlane {
       }, "cancel-abort"),
       this.#sources.follow(this.bus),
     );
+    // Only another process asks this one to scan (lib/sources/manual-scan.ts).
+    if (this.distributed) this.#unsubscribe.push(answerScanRequests(this));
   }
 
   /** Enqueues the tasks the hooks ask for on this event. */

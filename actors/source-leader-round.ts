@@ -7,6 +7,7 @@
 import type { SourceSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { FailureLog } from "../lib/log.ts";
+import { sourceLease } from "../lib/sources/lease.ts";
 import type { StoredSource } from "../lib/store/types.ts";
 import type { ChildSpec } from "./supervisor.ts";
 
@@ -26,18 +27,6 @@ export interface Round {
   stop: string[];
   /** Sources announced deleted that the store no longer lists (no need to remember them). */
   gone: string[];
-}
-
-/**
- * The lease name of a source.
- *
- * @example
- * ```ts
- * await store.acquireLease(sourceLease("inbox"), PROCESS_ID, 10_000, Date.now());
- * ```
- */
-export function sourceLease(id: string): string {
-  return `source:${id}`;
 }
 
 /** What a round works from. */

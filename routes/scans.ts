@@ -5,7 +5,8 @@
  *   `{ scan }`: asks the source's scanner to scan now (`source.scan`). At most
  *   `api.scanLimit.max` per source per `windowMs` (429 with `Retry-After` and
  *   `details.retryAfterMs`); 404 unknown source, 409 disabled, 503 when no
- *   scanner of it runs in this process, 502 when the scan itself failed.
+ *   process scans it now, 502 when the scan itself failed. With several
+ *   processes, the one that scans the source runs it (lib/sources/manual-scan.ts).
  * - `POST /un/scan` → `{ results: [{ source, ok, scan?, error? }] }`: every
  *   enabled source, each counted against its own limit.
  * - `GET /un/sources/:id/scans` → `{ scans }`: the history, newest first.
@@ -17,21 +18,21 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, NotFoundError, UnavailableError, UnError } from "../lib/errors.ts";
-import { createEvent, type Json, sourceUri } from "../lib/events.ts";
-import { ask } from "../lib/messages.ts";
 import {
-  recordScan,
+  noScannerHere,
+  scanElsewhere,
+  scanHere,
+  scannerElsewhere,
+} from "../lib/sources/manual-scan.ts";
+import {
   releaseScan,
   reserveScan,
   scanHistory,
   type ScanRateLimitError,
   type ScanRecord,
 } from "../lib/sources/scan-history.ts";
-import { errorText } from "../lib/sources/poller.ts";
 import { strictObject, validate } from "../lib/validate.ts";
 
-/** A scan may take longer than other asks (a large directory, a slow feed). */
-const SCAN_TIMEOUT_MS = 120_000;
 const REQUESTER = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
 const requester = z.string().regex(REQUESTER, {
   error: "must be a short name such as \"api\" or \"cli\" (letters, digits, '.', '_', '-')",
@@ -55,8 +56,9 @@ async function requestedBy(c: Context): Promise<string> {
 }
 
 /**
- * Scans one source now and records it; throws 404/409/429/503 as above. A scan
- * that ran and failed is returned with its `error` set.
+ * Scans one source now, here or on the process that scans it, and records
+ * it; throws 404/409/429/503 as above. A scan that ran and failed is returned
+ * with its `error` set.
  */
 async function scanOne(control: ControlPlane, id: string, by: string): Promise<ScanRecord> {
   const store = control.store;
@@ -68,51 +70,23 @@ async function scanOne(control: ControlPlane, id: string, by: string): Promise<S
       { sourceId: id },
     );
   }
-  const at = Date.now();
-  await reserveScan(store, id, control.config.api.scanLimit, at);
-  const started = performance.now();
-  let record: ScanRecord;
+  const scan = { sourceId: id, requestedBy: by, at: Date.now() };
+  await reserveScan(store, id, control.config.api.scanLimit, scan.at);
   try {
-    const { changes } = await ask<{ changes: number }>(
-      (message) => control.send(message),
-      (reply) => ({ type: "source.scan", request: { sourceId: id, requestedBy: by }, reply }),
-      SCAN_TIMEOUT_MS,
-    );
-    record = { at, requestedBy: by, durationMs: elapsed(started), changes, error: null };
+    return await scanHere(control, scan);
   } catch (err) {
-    if (err instanceof UnavailableError && err.details.actor === `source:${id}`) {
-      // It never reached a scanner: it does not count against the limit.
-      await releaseScan(store, id, at);
-      throw new UnavailableError(
-        `the scanner of source ${id} is not running in this process (a role without scanners, ` +
-          `restarting after a crash, or just stopped); try again, or ask an instance that scans`,
-        { sourceId: id },
-      );
-    }
-    record = {
-      at,
-      requestedBy: by,
-      durationMs: elapsed(started),
-      changes: null,
-      error: errorText(err),
-    };
+    if (!noScannerHere(err, id)) throw err;
   }
-  await recordScan(store, id, record);
-  control.send({
-    type: "event.publish",
-    event: createEvent({
-      type: "scan.completed",
-      source: sourceUri(id),
-      subject: id,
-      data: record as unknown as Json,
-      priority: "low",
-    }),
-  });
-  return record;
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
+  const holder = await scannerElsewhere(control, id);
+  if (holder !== null) return await scanElsewhere(control, scan, holder);
+  // It never reached a scanner: it does not count against the limit.
+  await releaseScan(store, id, scan.at);
+  throw new UnavailableError(
+    `no process scans source ${id} right now (a role without scanners, a scanner restarting ` +
+      `after a crash, or a takeover in progress); try again, or start a process with ` +
+      `--role scanner or all`,
+    { sourceId: id },
+  );
 }
 
 function rateLimited(c: Context, err: unknown): void {

@@ -388,18 +388,18 @@ bridgeTest(
     const [a, b] = c.procs;
     // Distinct patterns subscribed across both processes.
     const patterns = () => withAdmin(redis, async (admin) => Number(await admin.pubsub("NUMPAT")));
-    // What the runtime itself follows from others (cancels, source changes), on both.
-    await eventually(async () => (await patterns()) === 2, 10_000, "the internal patterns");
+    // What the runtime itself follows from others (cancels, source changes, scan requests), on both.
+    await eventually(async () => (await patterns()) === 3, 10_000, "the internal patterns");
     const stream = await openStream(`${b.url}/un/events/stream?type=y.*`);
     try {
-      assert.equal(await patterns(), 3, "the stream's pattern is subscribed before it opens");
+      assert.equal(await patterns(), 4, "the stream's pattern is subscribed before it opens");
       const event = await publish(a, "y.seen", { n: 1 });
       const [got] = await stream.take(1);
       assert.equal(got.id, event.id);
     } finally {
       await stream.close();
     }
-    await eventually(async () => (await patterns()) === 2, 10_000, "the pattern to be dropped");
+    await eventually(async () => (await patterns()) === 3, 10_000, "the pattern to be dropped");
   },
 );
 

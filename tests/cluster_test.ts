@@ -166,6 +166,60 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    `cluster: a manual scan asked of an api process runs on the process that scans the source${suffix}`,
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const watched = await Deno.makeTempDir({ prefix: "un_cluster_watch_" });
+    try {
+      const config = sourceConfig(redis.url, watched, 1_000);
+      await using scanners = await cluster(1, { config, args: ["--role", "scanner"] });
+      await using apis = await cluster(1, { config, args: ["--role", "api"] });
+      const [scanner] = scanners.procs;
+      const [apiOnly] = apis.procs;
+      await eventually(() => scans(scanner, "inbox"), 10_000, "the scanner");
+      const scannerId = (await api<{ processId: string }>(scanner.url, "GET", "/health")).body
+        .processId;
+
+      const res = await api<{ scan: { requestedBy: string; changes: number; error: null } }>(
+        apiOnly.url,
+        "POST",
+        "/un/sources/inbox/scan",
+        { requestedBy: "cli" },
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.scan.requestedBy, "cli");
+      assert.equal(res.body.scan.error, null);
+      const listed = await api<{ scans: { requestedBy: string }[] }>(
+        apiOnly.url,
+        "GET",
+        "/un/sources/inbox/scans",
+      );
+      assert.deepEqual(listed.body.scans.map((s) => s.requestedBy), ["cli"], "recorded once");
+      const completed = await history(apiOnly, "scan.completed");
+      assert.equal(completed.length, 1);
+      assert.equal(completed[0].origin, scannerId, "the scanning process ran it");
+      assert.match(scanner.stderrText(), /scanned a source for another process/);
+
+      // Nobody scans it any more: a clear 503 at once, not a wait.
+      assert.equal((await scanner.stop("SIGTERM")).code, 0);
+      const started = Date.now();
+      const refused = await api<{ error: { code: string; message: string } }>(
+        apiOnly.url,
+        "POST",
+        "/un/sources/inbox/scan",
+      );
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /no process scans source inbox/);
+      assert.ok(Date.now() - started < 5_000, "refused without waiting for a scan timeout");
+    } finally {
+      await Deno.remove(watched, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 /** Ticks of a schedule's `schedule.fired` events, counted. */
 function ticksOf(events: CloudEvent[], schedule: string): Map<number, number> {
   const counts = new Map<number, number>();

@@ -338,7 +338,7 @@ Deno.test("manual scans: the sixth within the window is 429 with Retry-After; th
     assert.equal((await api(apiOnly.url, "POST", "/un/sources/blog/scan")).status, 429);
     const kept = await api<{ scans: ScanRecord[] }>(apiOnly.url, "GET", "/un/sources/blog/scans");
     assert.equal(kept.body.scans.length, 5);
-    // This process has no scanners: a clear 503 that does not use up the limit.
+    // No process scans it (this one has no scanners): a clear 503 that does not use up the limit.
     for (let i = 0; i < 6; i++) {
       const unavailable = await api<{ error: { message: string } }>(
         apiOnly.url,
@@ -346,7 +346,7 @@ Deno.test("manual scans: the sixth within the window is 429 with Retry-After; th
         "/un/sources/other/scan",
       );
       assert.equal(unavailable.status, 503);
-      assert.match(unavailable.body.error.message, /scanner of source other is not running/);
+      assert.match(unavailable.body.error.message, /no process scans source other right now/);
     }
   } finally {
     await un?.stop();

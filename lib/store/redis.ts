@@ -272,6 +272,9 @@ export class RedisStore implements Store {
   releaseLease(name: string, holder: string): Promise<void> {
     return coordination.releaseLease(this.#ctx, name, holder);
   }
+  leaseHolder(name: string, now: number): Promise<string | null> {
+    return coordination.leaseHolder(this.#ctx, name, now);
+  }
   claimTick(name: string, tick: number): Promise<boolean> {
     return coordination.claimTick(this.#ctx, name, tick);
   }

@@ -34,6 +34,7 @@ import { claimTask } from "./sqlite/claim.ts";
 import {
   acquireNamedLease,
   claimOnce,
+  namedLeaseHolder,
   readTypeStats,
   recordTypeRuns,
   releaseNamedLease,
@@ -278,6 +279,9 @@ export class SqliteStore implements Store {
   }
   releaseLease(name: string, holder: string): Promise<void> {
     return this.#write((sql) => releaseNamedLease(sql, name, holder));
+  }
+  leaseHolder(name: string, now: number): Promise<string | null> {
+    return this.#read((sql) => namedLeaseHolder(sql, name, now));
   }
   claimTick(name: string, tick: number): Promise<boolean> {
     return this.#write((sql) => claimOnce(sql, name, tick));

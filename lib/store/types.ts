@@ -250,6 +250,8 @@ export interface Store {
   /** Takes or renews a named lease; returns its fence, or null when another holder has it. */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Who holds a named lease at `now`; null when nobody does (free, or run out). */
+  leaseHolder(name: string, now: number): Promise<string | null>;
   /** True exactly once per (name, tick) across every process sharing the store. */
   claimTick(name: string, tick: number): Promise<boolean>;
 

@@ -50,6 +50,26 @@ export async function releaseLease(ctx: RedisContext, name: string, holder: stri
 }
 
 /**
+ * Who holds a named lease at `now`; null when it is free or ran out.
+ *
+ * @example
+ * ```ts
+ * await leaseHolder(ctx, "source:inbox", Date.now()); // "vm:4242:X1Y2Z3"
+ * ```
+ */
+export async function leaseHolder(
+  ctx: RedisContext,
+  name: string,
+  now: number,
+): Promise<string | null> {
+  const [holder, until] = await guarded(
+    { op: "leaseHolder" },
+    () => ctx.redis.hmget(ctx.keys.lease(name), "holder", "until"),
+  );
+  return holder && Number(until) > now ? holder : null;
+}
+
+/**
  * True the first time (name, tick) is claimed by any process.
  *
  * @example

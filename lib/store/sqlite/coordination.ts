@@ -67,6 +67,22 @@ export function releaseNamedLease(sql: Sql, name: string, holder: string): void 
 }
 
 /**
+ * Who holds a named lease at `now`; null when it is free or ran out.
+ *
+ * @example
+ * ```ts
+ * namedLeaseHolder(sql, "scanner:inbox", Date.now()); // "proc-a"
+ * ```
+ */
+export function namedLeaseHolder(sql: Sql, name: string, now: number): string | null {
+  const row = sql.get("SELECT holder FROM leases WHERE name = :name AND until > :now", {
+    name,
+    now,
+  });
+  return row && typeof row.holder === "string" ? row.holder : null;
+}
+
+/**
  * True the first time `(name, tick)` is claimed.
  *
  * @example

@@ -110,7 +110,10 @@ export const coordinationCases: Record<string, StoreCase> = {
   "a named lease has one holder at a time; its fence grows when the holder changes": async (
     store,
   ) => {
+    assert.equal(await store.leaseHolder("leader", T0), null, "never taken");
     assert.equal(await store.acquireLease("leader", "a", 1_000, T0), 1);
+    assert.equal(await store.leaseHolder("leader", T0 + 999), "a");
+    assert.equal(await store.leaseHolder("leader", T0 + 1_000), null, "run out");
     assert.equal(
       await store.acquireLease("leader", "a", 1_000, T0 + 500),
       1,
@@ -126,6 +129,7 @@ export const coordinationCases: Record<string, StoreCase> = {
     await store.releaseLease("leader", "a"); // not the holder: no effect
     assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_700), null);
     await store.releaseLease("leader", "b");
+    assert.equal(await store.leaseHolder("leader", T0 + 1_700), null, "released");
     assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_800), 3);
     assert.equal(await store.acquireLease("other", "a", 1_000, T0), 1, "leases are independent");
   },
