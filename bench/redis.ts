@@ -4,8 +4,9 @@
  * the machine's noise hits both alike.
  *
  * - `redis_tasks_per_s`: one in-process runtime, concurrency 16, enqueues
- *   (batches of 1 000) and runs 20 000 `noop`; `bullmq_tasks_per_s` the same
- *   with `addBulk` and one Worker; `redis_vs_bullmq` = un / BullMQ.
+ *   (batches of 1 000) and runs 20 000 `noop`, after 20 000 untimed to warm up;
+ *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker;
+ *   `redis_vs_bullmq` = un / BullMQ.
  * - `redis_scaleout`: 1, 2 and 4 worker processes of concurrency 16 on
  *   4 000 × N `sleep` tasks of 20 ms, enqueued first; tasks/s per N and
  *   `efficiency` = tput(4) / (4 × tput(1)). `bullmq_scaleout` the same;
@@ -23,6 +24,7 @@ import { benchRedis } from "./redis_server.ts";
 import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis_un.ts";
 
 const TASKS = 20_000;
+const WARMUP_TASKS = 20_000;
 const CONCURRENCY = 16;
 const PROCESSES = [1, 2, 4] as const;
 /** Per worker process: ~5 s of work at 16 × 20 ms, long enough to dwarf start-up jitter. */
@@ -58,9 +60,13 @@ function describe(what: string, run: Throughput | null): string {
     `client process(es) + ${run.redisCpuUsPerTask} µs in Redis`;
 }
 
+// Untimed first, on each side, so both are measured warm (compiled by the
+// JIT), as a long-running service runs: cold, the first seconds of either
+// measure its compiler as much as its queue.
+await unTasksPerSecond(redis.url, redis.pid, WARMUP_TASKS, CONCURRENCY);
 const unTasks = await unTasksPerSecond(redis.url, redis.pid, TASKS, CONCURRENCY);
 console.error(describe("un noop", unTasks));
-const bullTasks = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY));
+const bullTasks = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY, WARMUP_TASKS));
 console.error(describe("bullmq noop", bullTasks));
 
 const unScale: Scaleout = {};

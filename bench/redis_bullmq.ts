@@ -52,8 +52,8 @@ export class BullmqBench {
    * `bullmq_tasks_per_s`: `count` no-op jobs added in batches while one Worker
    * of `concurrency` runs them.
    */
-  tasksPerSecond(count: number, concurrency: number): Promise<Throughput> {
-    return this.#node("tasks", [count, concurrency]);
+  tasksPerSecond(count: number, concurrency: number, warmup = 0): Promise<Throughput> {
+    return this.#node("tasks", [count, concurrency, warmup]);
   }
 
   /** One point of `bullmq_scaleout`: `processes` worker processes on `tasks` sleep jobs. */

@@ -3,7 +3,7 @@
 // registry mirror; npm skips the missing ones). It does what bench/redis_un.ts
 // does with un, measured the same way, and prints one JSON line.
 //
-//   node run.mjs tasks <redis-url> <redis-pid|0> <count> <concurrency>
+//   node run.mjs tasks <redis-url> <redis-pid|0> <count> <concurrency> [<warm-up count>]
 //   node run.mjs scaleout <redis-url> <redis-pid|0> <processes> <tasks> <concurrency> <sleep-ms>
 //     -> {"perSecond": n, "clientCpuUsPerTask": n, "redisCpuUsPerTask": n}
 //   node run.mjs worker <redis-url> <prefix> <concurrency>   (a scale-out child)
@@ -191,6 +191,9 @@ async function worker(prefix, concurrency) {
 const int = (s) => Number.parseInt(s, 10);
 try {
   if (mode === "tasks") {
+    // Untimed first, so the measured run is warm (see WARMUP_TASKS in bench/redis.ts).
+    const warmup = int(rest[2] ?? "0");
+    if (warmup > 0) await tasks(warmup, int(rest[1]));
     console.log(JSON.stringify(await tasks(int(rest[0]), int(rest[1]))));
   } else if (mode === "scaleout") {
     const [processes, count, concurrency, sleepMs] = rest.map(int);
