@@ -22,7 +22,7 @@ import type { Task } from "../lib/tasks.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { hasRedisServer, startRedis, type TestRedis } from "./helpers/redis_server.ts";
-import { startUn, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
+import { startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
 
 const HAS_REDIS = hasRedisServer();
 const IN_CI = Deno.env.get("CI") === "true";
@@ -68,19 +68,6 @@ function memberConfig(
     workers: { concurrency: 2, ...workers },
     hooks: [{ on: "x.*", task: "noop" }],
   };
-}
-
-/** Starts processes at once; disposing stops them all. */
-async function cluster(optionsList: StartUnOptions[]) {
-  const settled = await Promise.allSettled(optionsList.map((options) => startUn(options)));
-  const procs = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-  const stopAll = () => Promise.all(procs.map((p) => p[Symbol.asyncDispose]())).then(() => {});
-  const failed = settled.find((s) => s.status === "rejected");
-  if (failed) {
-    await stopAll();
-    throw (failed as PromiseRejectedResult).reason;
-  }
-  return { procs, [Symbol.asyncDispose]: stopAll };
 }
 
 async function noopTasks(un: UnProcess): Promise<Task[]> {
@@ -150,7 +137,7 @@ function pendingOf(redis: TestRedis): Promise<{ count: number; consumers: Map<st
 bridgeTest(
   "an event reaches other processes once and is not echoed back; a hook runs once",
   async (redis) => {
-    await using c = await cluster([0, 1, 2].map(() => ({ config: memberConfig(redis) })));
+    await using c = await startMany([0, 1, 2].map(() => ({ config: memberConfig(redis) })));
     const [a, b, third] = c.procs;
     const streams = await Promise.all(
       [a, b, third].map((p) => openStream(`${p.url}/un/events/stream?type=x.*`)),
@@ -199,7 +186,7 @@ bridgeTest(
 bridgeTest(
   "an event written twice (a retried write) is delivered once and applied once",
   async (redis) => {
-    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    await using c = await startMany([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     const stream = await openStream(`${b.url}/un/events/stream?type=x.*`);
     try {
@@ -281,7 +268,7 @@ bridgeTest(
   async (redis) => {
     // Long leases: without the bridge the worker would only notice at its next renewal.
     const workers = { concurrency: 1, leaseMs: 60_000 };
-    await using c = await cluster([
+    await using c = await startMany([
       { config: memberConfig(redis, {}, workers), args: ["--role", "api"] },
       { config: memberConfig(redis, {}, workers), args: ["--role", "worker"] },
     ]);
@@ -316,7 +303,7 @@ bridgeTest(
 bridgeTest(
   "a Redis restart is ridden out; events made meanwhile go out once it is back",
   async (redis) => {
-    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    await using c = await startMany([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     const before = await publish(a, "x.before");
     await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "first hook task");
@@ -384,7 +371,7 @@ bridgeTest(
 bridgeTest(
   "a process is sent only the event types it follows; an SSE stream adds its own",
   async (redis) => {
-    await using c = await cluster([0, 1].map(() => ({ config: memberConfig(redis) })));
+    await using c = await startMany([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
     // Distinct patterns subscribed across both processes.
     const patterns = () => withAdmin(redis, async (admin) => Number(await admin.pubsub("NUMPAT")));
@@ -407,7 +394,7 @@ bridgeTest(
   "a process without hooks still consumes the stream; nothing piles up pending",
   async (redis) => {
     const config = { ...memberConfig(redis), hooks: [] };
-    await using c = await cluster([{ config }]);
+    await using c = await startMany([{ config }]);
     const [a] = c.procs;
     for (let i = 0; i < 5; i++) await publish(a, "x.unhooked", { i });
     const group = () =>

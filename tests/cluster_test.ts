@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { CloudEvent } from "../lib/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
-import { startUn, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
+import { startMany, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
 
 const HAS_REDIS = hasRedisServer();
 const IN_CI = Deno.env.get("CI") === "true";
@@ -26,17 +26,9 @@ if (!HAS_REDIS && IN_CI) {
 const ignore = !HAS_REDIS;
 const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
 
-/** Starts `n` processes with the same options at once; disposing stops them all. */
-async function cluster(n: number, options: StartUnOptions) {
-  const settled = await Promise.allSettled(Array.from({ length: n }, () => startUn(options)));
-  const procs = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-  const failed = settled.find((s) => s.status === "rejected");
-  const stopAll = () => Promise.all(procs.map((p) => p[Symbol.asyncDispose]())).then(() => {});
-  if (failed) {
-    await stopAll();
-    throw (failed as PromiseRejectedResult).reason;
-  }
-  return { procs, [Symbol.asyncDispose]: stopAll };
+/** `n` processes with the same options (see `startMany`). */
+function cluster(n: number, options: StartUnOptions) {
+  return startMany(Array.from({ length: n }, () => options));
 }
 
 /** True when this process runs the scanner of `sourceId` (its child `source:<id>`). */

@@ -21,7 +21,7 @@ import type { CloudEvent } from "../lib/events.ts";
 import { ROLES } from "../runtime.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
-import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
+import { REPO, startMany, type UnProcess } from "./helpers/un_process.ts";
 
 /** The parts of a Compose service this test reads. */
 interface Service {
@@ -202,13 +202,11 @@ Deno.test({
       hooks: [{ on: "file.*", task: "file.metadata" }],
     };
     const roles = ["api", "worker", "worker", "scanner"];
-    const started = await Promise.allSettled(
-      roles.map((role) => startUn({ config, args: ["--role", role] })),
-    );
-    const procs = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
     try {
-      const failed = started.find((s) => s.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await using group = await startMany(
+        roles.map((role) => ({ config, args: ["--role", role] })),
+      );
+      const procs = group.procs;
       const [apiProc, , , scanner] = procs;
       const workerIds = new Set(await Promise.all(procs.slice(1, 3).map(processId)));
 
@@ -258,7 +256,6 @@ Deno.test({
       );
       assert.equal(hookTasks.body.tasks.length, 1, "the hook ran once across the four processes");
     } finally {
-      await Promise.all(procs.map((p) => p[Symbol.asyncDispose]()));
       await Deno.remove(watched, { recursive: true }).catch(() => {});
     }
   },

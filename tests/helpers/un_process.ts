@@ -276,3 +276,28 @@ export async function startUn(options: StartUnOptions = {}): Promise<UnProcess> 
     },
   };
 }
+
+/**
+ * Several `un start` processes, started at once, as one group: disposing it
+ * stops them all; if one fails to start, the others are stopped and its error
+ * is thrown.
+ *
+ * @example
+ * ```ts
+ * await using group = await startMany([{ args: ["--role", "api"] }, { args: ["--role", "worker"] }]);
+ * const [api, worker] = group.procs;
+ * ```
+ */
+export async function startMany(
+  optionsList: StartUnOptions[],
+): Promise<{ procs: UnProcess[]; [Symbol.asyncDispose](): Promise<void> }> {
+  const settled = await Promise.allSettled(optionsList.map((options) => startUn(options)));
+  const procs = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const stopAll = () => Promise.all(procs.map((p) => p[Symbol.asyncDispose]())).then(() => {});
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    await stopAll();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return { procs, [Symbol.asyncDispose]: stopAll };
+}
