@@ -17,7 +17,14 @@ import type { Store } from "../lib/store/types.ts";
 import type { Task } from "../lib/tasks.ts";
 import { newTask, runStoreConformance, T0 } from "./store/conformance.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
-import { decodeBroadcast, encodeEvents, EVENTS_FIELD, TYPES_FIELD } from "../lib/bridge/wire.ts";
+import {
+  COUNT_FIELD,
+  decodeBroadcast,
+  encodeEvents,
+  EVENTS_FIELD,
+  NEWEST_FIELD,
+  TYPES_FIELD,
+} from "../lib/bridge/wire.ts";
 import { eventually } from "./helpers/http.ts";
 
 const REDIS_URL = Deno.env.get("UN_REDIS_URL") ?? "redis://127.0.0.1:6379";
@@ -277,7 +284,7 @@ Deno.test({
     const store = await RedisStore.open({
       url: REDIS_URL,
       prefix,
-      mirrorEvents: { maxLen: 1_000 },
+      bridge: true,
     });
     prefixes.set(store, prefix);
     const listener = new Redis(REDIS_URL);
@@ -306,6 +313,10 @@ Deno.test({
           "file.created\ntask.queued",
           EVENTS_FIELD,
           encodeEvents(events),
+          COUNT_FIELD,
+          "4",
+          NEWEST_FIELD,
+          String(Math.max(...events.map((e) => Date.parse(e.time)))),
         ]);
         const groups = await admin.xinfo("GROUPS", `${prefix}events:stream`) as unknown[][];
         assert.equal(groups.length, 1, "the hooks group was made with the stream");
@@ -322,7 +333,7 @@ Deno.test({
         [events[2].id],
         [events[3].id],
       ]);
-      // A retried write (a reply lost): the log keeps each event once.
+      // A retried write (a reply lost): history gives each event once.
       await store.appendEvents(events);
       assert.deepEqual(
         (await store.eventHistory({ limit: 10 })).map((e) => e.id),

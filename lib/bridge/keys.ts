@@ -13,7 +13,7 @@
  * ```
  */
 export interface BridgeKeys {
-  /** The stream every process appends its events to (`XADD`, `MAXLEN ~`). */
+  /** The event log's stream, which every process appends its events to (lib/store/redis/events.ts). */
   stream: string;
   /** The consumer group on {@link BridgeKeys.stream} that applies hooks once per event. */
   group: string;

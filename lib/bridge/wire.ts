@@ -1,15 +1,16 @@
 /**
  * How events travel through Redis. The event log's append writes them
  * (lib/store/redis/events.ts), one batch at a time:
- * - a stream entry per batch: field `t`, the batch's distinct event types
- *   joined by newlines (so a consumer skips an entry no hook wants without
- *   parsing it), and field `e`, the events as a JSON array;
+ * - a stream entry per batch (the stream is the event log): field `t`, the
+ *   batch's distinct event types joined by newlines (so a consumer skips an
+ *   entry no hook wants without parsing it), field `e`, the events as a JSON
+ *   array, and for retention `n`, their count, and `ms`, the newest one's time;
  * - on pub/sub, per run of events of one type: the origin, a newline, then the
  *   JSON array, so a process drops its own events by their first bytes
  *   instead of parsing them (a process that follows a type hears its own
  *   events of that type too).
  * Entries and messages of earlier versions (one event as a JSON object) are
- * still read. Replies of `XREADGROUP` and `XAUTOCLAIM` are turned into
+ * still read. Replies of `XRANGE`, `XREADGROUP` and `XAUTOCLAIM` are turned into
  * {@link StreamEntry} lists here, so the rest of the bridge never touches raw
  * reply arrays.
  */
@@ -35,6 +36,26 @@ export const EVENTS_FIELD = "e";
  * ```
  */
 export const TYPES_FIELD = "t";
+
+/**
+ * The stream entry field that holds how many events the entry has (retention by count).
+ *
+ * @example
+ * ```ts
+ * const fields = [TYPES_FIELD, "x.y", EVENTS_FIELD, json, COUNT_FIELD, "1", NEWEST_FIELD, "1700000000000"];
+ * ```
+ */
+export const COUNT_FIELD = "n";
+
+/**
+ * The stream entry field that holds its newest event's time in ms (retention by age).
+ *
+ * @example
+ * ```ts
+ * const fields = [TYPES_FIELD, "x.y", EVENTS_FIELD, json, COUNT_FIELD, "1", NEWEST_FIELD, "1700000000000"];
+ * ```
+ */
+export const NEWEST_FIELD = "ms";
 
 /**
  * One stream entry.
@@ -174,7 +195,15 @@ function entryOf(raw: unknown): StreamEntry | null {
   return { id: text(raw[0]), types, payload };
 }
 
-function entriesOf(raw: unknown): StreamEntry[] {
+/**
+ * The entries of an `XRANGE` reply.
+ *
+ * @example
+ * ```ts
+ * const entries = streamEntries(await redis.xrange(keys.stream, "-", "+", "COUNT", 100));
+ * ```
+ */
+export function streamEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
   return raw.map(entryOf).filter((e): e is StreamEntry => e !== null);
 }
@@ -189,7 +218,7 @@ function entriesOf(raw: unknown): StreamEntry[] {
  */
 export function readGroupEntries(reply: unknown): StreamEntry[] {
   if (!Array.isArray(reply)) return [];
-  return reply.flatMap((stream) => Array.isArray(stream) ? entriesOf(stream[1]) : []);
+  return reply.flatMap((stream) => Array.isArray(stream) ? streamEntries(stream[1]) : []);
 }
 
 /**
@@ -206,5 +235,5 @@ export function autoClaimReply(reply: unknown): { next: string; entries: StreamE
   if (!Array.isArray(reply) || reply[0] === null || reply[0] === undefined) {
     return { next: "0-0", entries: [] };
   }
-  return { next: text(reply[0]), entries: entriesOf(reply[1]) };
+  return { next: text(reply[0]), entries: streamEntries(reply[1]) };
 }

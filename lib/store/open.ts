@@ -34,7 +34,7 @@ export async function openStore(config: Config, log: Logger): Promise<OpenedStor
       url: config.redis.url,
       prefix: config.redis.prefix,
       // The bridge's outbound side: every logged event also reaches other processes.
-      mirrorEvents: config.redis.events ? { maxLen: config.events.maxCount } : null,
+      bridge: config.redis.events,
       // Once per outage, not per failed command: commands fail fast meanwhile
       // (503 on the API, workers idle) and ioredis reconnects on its own.
       onConnection: (change) =>

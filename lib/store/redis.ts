@@ -28,7 +28,7 @@ import type {
   TypeStats,
 } from "./types.ts";
 import { bridgeKeys } from "../bridge/keys.ts";
-import { type EventMirror, guarded, type RedisContext } from "./redis/context.ts";
+import { type EventBridge, guarded, type RedisContext } from "./redis/context.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
 import { redisKeys } from "./redis/keys.ts";
 import { loadScripts } from "./redis/scripts.ts";
@@ -61,10 +61,11 @@ export interface RedisStoreOptions {
    */
   onConnection?: (change: ConnectionChange) => void;
   /**
-   * Mirror appended events to the Redis bridge (its stream, `MAXLEN ~ maxLen`,
-   * and pub/sub channels), in the same step as the log write. Off by default.
+   * Serve the Redis bridge: make the event log's stream with the hooks'
+   * consumer group and publish appended events on pub/sub, in the same step
+   * as the append. Off by default.
    */
-  mirrorEvents?: { maxLen: number } | null;
+  bridge?: boolean;
 }
 
 /** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
@@ -109,16 +110,11 @@ export class RedisStore implements Store {
       await redis.connect();
       const scripts = await loadScripts(redis);
       const prefix = options.prefix ?? "un:";
-      const bridge = bridgeKeys(prefix);
-      const mirror: EventMirror | null = options.mirrorEvents
-        ? {
-          stream: bridge.stream,
-          group: bridge.group,
-          channels: bridge.channels,
-          maxLen: options.mirrorEvents.maxLen,
-        }
+      const names = bridgeKeys(prefix);
+      const bridge: EventBridge | null = options.bridge
+        ? { group: names.group, channels: names.channels }
         : null;
-      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, mirror }, watch);
+      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, bridge }, watch);
     } catch (error) {
       watch.closing();
       redis.disconnect();

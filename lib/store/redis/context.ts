@@ -13,33 +13,31 @@ import type { ScriptName, Scripts } from "./scripts.ts";
  *
  * @example
  * ```ts
- * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), mirror: null };
+ * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), bridge: null };
  * ```
  */
 export interface RedisContext {
   redis: Redis;
   keys: RedisKeys;
   scripts: Scripts;
-  /** Where appended events are mirrored for other processes (the bridge); null = nowhere. */
-  mirror: EventMirror | null;
+  /** How appended events reach other processes (the Redis bridge); null = they do not. */
+  bridge: EventBridge | null;
 }
 
 /**
- * The bridge's side of the event log: new events also go to this stream (one
- * entry per batch, `MAXLEN ~ maxLen`, its consumer group created with it) and
- * out on `<channels><type>`, in the same script as the log write.
+ * The bridge's side of the event log: the log's stream is made with this
+ * consumer group (the hooks read it), and each appended batch also goes out
+ * on `<channels><type>`, in the same MULTI as the append.
  *
  * @example
  * ```ts
- * const mirror: EventMirror = { stream: "un:events:stream", group: "un:hooks", channels: "un:events:", maxLen: 100_000 };
+ * const bridge: EventBridge = { group: "un:hooks", channels: "un:events:" };
  * ```
  */
-export interface EventMirror {
-  stream: string;
+export interface EventBridge {
   group: string;
   /** Prefix of the pub/sub channels; the event type completes the name. */
   channels: string;
-  maxLen: number;
 }
 
 /**

@@ -1,65 +1,88 @@
 /**
- * The event log on Redis: one ZSET (`ev:log`), every score 0, each member
- * `<id>|<time ms>|<CloudEvent JSON>`. Members sort by the event's ULID, so
- * history and `after=<id>` are one lexicographic range, the oldest are trimmed
- * by rank, and an event appended again is found by its member (a retried
- * write sends the very same one, and `ZADD NX` keeps it once).
+ * The event log on Redis is a stream (`<prefix>events:stream`): one entry per
+ * batch written together, with the batch's types (`t`), its events as a JSON
+ * array (`e`), how many (`n`) and the newest event's time in ms (`ms`, for
+ * retention by age); `ev:count` counts the events in it (retention by count).
+ * It is the very stream the bridge's consumer group reads for hooks, so each
+ * event is sent to Redis and kept there once, not once for a log and again
+ * for the bridge.
  *
- * With a mirror (the Redis bridge), the same MULTI also appends the batch to
- * the bridge's stream and publishes it, so the log and the stream never
- * disagree. These are plain commands, not a script, on purpose: Redis's Lua
- * hashes every byte of every string a script receives or builds, and a
- * script that took the events and built the stream entry and the messages
- * from them cost Redis three times what these commands do. The price: a
- * retried write reaches the stream and pub/sub again; consumers apply an
- * event once whatever reaches them twice (lib/bridge/seen.ts).
+ * History reads the stream in the order batches were appended, and `after`
+ * names a position in it: a reader that resumes after the last event it saw
+ * gets exactly what was appended since, even an event with a smaller id made
+ * by a slower process (id order would skip it).
+ *
+ * With the bridge on, the same MULTI publishes the batch per type. These are
+ * plain commands, not a script, on purpose: Redis's Lua hashes every byte of
+ * every string a script receives or builds, which made a script three times
+ * dearer than these commands. The price: a write retried after a lost reply
+ * is appended again; history skips an event it already returned, and the
+ * bridge's consumers apply an event once (lib/bridge/seen.ts).
  */
 
-import { encodeBroadcast, EVENTS_FIELD, TYPES_FIELD } from "../../bridge/wire.ts";
+import { decodeTime } from "ulid";
+import {
+  COUNT_FIELD,
+  encodeBroadcast,
+  EVENTS_FIELD,
+  NEWEST_FIELD,
+  TYPES_FIELD,
+} from "../../bridge/wire.ts";
+import { decodeEvents, streamEntries, type StreamEntry } from "../../bridge/wire.ts";
 import type { CloudEvent } from "../../events.ts";
 import { compilePattern } from "../../wildcard.ts";
 import type { EventQuery } from "../types.ts";
-import { type EventMirror, execAll, guarded, type RedisContext, runScript } from "./context.ts";
+import { type EventBridge, execAll, guarded, type RedisContext, runScript } from "./context.ts";
 import { storeError } from "./errors.ts";
 import { asList } from "./replies.ts";
 
-/** Events read per round trip when a type filter drops some of them. */
-const HISTORY_PAGE = 500;
-/** Events removed per script call, so a trim never blocks Redis for long. */
-const TRIM_BATCH = 1000;
+/** Stream entries read per round trip of a history read. */
+const HISTORY_PAGE = 200;
+/** Entries a trim call looks at, so a trim never blocks Redis for long. */
+const TRIM_BATCH = 500;
+/**
+ * How far before an `after` event's own time (its id's) its batch may sit in
+ * the stream: batches are appended a few ms after their events are made, so
+ * this covers clocks of other machines that run ahead.
+ */
+const ANCHOR_LEAD_MS = 60_000;
 
-/** `ZADD` arguments after the key: `NX`, then a score and a member per event. */
-function logArgs(events: CloudEvent[], jsons: string[]): string[] {
-  const args = ["NX"];
-  events.forEach((event, i) => {
-    const time = Date.parse(event.time);
-    args.push("0", `${event.id}|${Number.isNaN(time) ? 0 : time}|${jsons[i]}`);
-  });
-  return args;
-}
-
-/** The stream entry's fields (see lib/bridge/wire.ts): the batch's types, its events. */
+/** The stream entry's fields (see lib/bridge/wire.ts). */
 function entryFields(events: CloudEvent[], jsons: string[]): string[] {
   const types = [...new Set(events.map((event) => event.type))];
-  return [TYPES_FIELD, types.join("\n"), EVENTS_FIELD, `[${jsons.join(",")}]`];
+  let newest = 0;
+  for (const event of events) {
+    const time = Date.parse(event.time);
+    if (time > newest) newest = time;
+  }
+  return [
+    TYPES_FIELD,
+    types.join("\n"),
+    EVENTS_FIELD,
+    `[${jsons.join(",")}]`,
+    COUNT_FIELD,
+    String(events.length),
+    NEWEST_FIELD,
+    String(newest),
+  ];
 }
 
 /** One message per run of events of one type and origin: `[channel, message]`. */
-function broadcasts(mirror: EventMirror, events: CloudEvent[], jsons: string[]): string[][] {
+function broadcasts(bridge: EventBridge, events: CloudEvent[], jsons: string[]): string[][] {
   const out: string[][] = [];
   let first = 0;
   events.forEach((event, i) => {
     const next = events[i + 1];
     if (next && next.type === event.type && next.origin === event.origin) return;
     const json = `[${jsons.slice(first, i + 1).join(",")}]`;
-    out.push([mirror.channels + event.type, encodeBroadcast(event.origin, json)]);
+    out.push([bridge.channels + event.type, encodeBroadcast(event.origin, json)]);
     first = i + 1;
   });
   return out;
 }
 
 /**
- * Appends events; an event already stored (same id and content: a retried write) is kept once.
+ * Appends events as one stream entry (and, with the bridge, publishes them).
  *
  * @example
  * ```ts
@@ -70,19 +93,22 @@ export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Pro
   if (events.length === 0) return;
   const context = { op: "appendEvents" };
   const jsons = events.map((event) => JSON.stringify(event));
-  const log = ctx.keys.eventLog;
-  const mirror = ctx.mirror;
-  if (!mirror) {
-    await guarded(context, () => ctx.redis.zadd(log, ...logArgs(events, jsons)));
+  const fields = entryFields(events, jsons);
+  const { eventStream, eventCount } = ctx.keys;
+  const bridge = ctx.bridge;
+  if (!bridge) {
+    await execAll(
+      context,
+      ctx.redis.multi().xadd(eventStream, "*", ...fields).incrby(eventCount, events.length),
+    );
     return;
   }
-  const fields = entryFields(events, jsons);
   const tx = ctx.redis.multi()
-    .zadd(log, ...logArgs(events, jsons))
-    .xadd(mirror.stream, "NOMKSTREAM", "MAXLEN", "~", String(mirror.maxLen), "*", ...fields);
-  for (const [channel, message] of broadcasts(mirror, events, jsons)) tx.publish(channel, message);
-  const [, entry] = await execAll(context, tx);
-  if (entry === null) await firstEntry(ctx, mirror, fields);
+    .xadd(eventStream, "NOMKSTREAM", "*", ...fields)
+    .incrby(eventCount, events.length);
+  for (const [channel, message] of broadcasts(bridge, events, jsons)) tx.publish(channel, message);
+  const [entry] = await execAll(context, tx);
+  if (entry === null) await firstEntry(ctx, bridge, fields);
 }
 
 /**
@@ -90,22 +116,38 @@ export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Pro
  * the hooks' group first, or the group, made later at `$`, would skip this
  * entry and its hooks would never run.
  */
-async function firstEntry(ctx: RedisContext, mirror: EventMirror, fields: string[]): Promise<void> {
+async function firstEntry(ctx: RedisContext, bridge: EventBridge, fields: string[]) {
   const context = { op: "appendEvents" };
+  const stream = ctx.keys.eventStream;
   try {
-    await ctx.redis.xgroup("CREATE", mirror.stream, mirror.group, "0", "MKSTREAM");
+    await ctx.redis.xgroup("CREATE", stream, bridge.group, "0", "MKSTREAM");
   } catch (error) {
     // Another process made it meanwhile.
     if (!String(error).includes("BUSYGROUP")) throw storeError(error, context);
   }
-  await guarded(
-    context,
-    () => ctx.redis.xadd(mirror.stream, "MAXLEN", "~", String(mirror.maxLen), "*", ...fields),
-  );
+  await guarded(context, () => ctx.redis.xadd(stream, "*", ...fields));
+}
+
+/**
+ * Where a history read starts: the stream's start, or far enough before the
+ * `after` event's time that its batch is in the read.
+ */
+function startOf(after: string | undefined): string {
+  if (!after) return "-";
+  let time: number;
+  try {
+    time = decodeTime(after);
+  } catch {
+    // Not an id of ours: nothing is anchored on it, compare ids from the start.
+    return "-";
+  }
+  return String(Math.max(0, time - ANCHOR_LEAD_MS));
 }
 
 /**
  * Events after `query.after` whose type matches `query.type`, oldest first.
+ * `after` found in the log: what was appended after it. Not found (trimmed,
+ * or never logged here): the events with a greater id.
  *
  * @example
  * ```ts
@@ -113,29 +155,51 @@ async function firstEntry(ctx: RedisContext, mirror: EventMirror, fields: string
  * ```
  */
 export async function eventHistory(ctx: RedisContext, query: EventQuery): Promise<CloudEvent[]> {
+  const limit = Math.max(0, Math.floor(query.limit));
+  if (limit === 0) return [];
   const matches = query.type === undefined ? null : compilePattern(query.type);
-  const out: CloudEvent[] = [];
-  let after = query.after ?? "";
-  while (out.length < query.limit) {
-    const want = matches ? HISTORY_PAGE : query.limit - out.length;
-    const page = asList(
-      await runScript(ctx, "history", [ctx.keys.eventLog], [after, String(want)], {
-        op: "eventHistory",
-      }),
-      "eventHistory",
-    ) as string[];
-    for (let i = 0; i + 1 < page.length && out.length < query.limit; i += 2) {
-      const event = JSON.parse(page[i + 1]) as CloudEvent;
-      if (!matches || matches(event.type)) out.push(event);
+  const after = query.after;
+  let from = startOf(after);
+  // Looking for `after` ends once the stream is past the time it could sit at.
+  const searchUntil = from === "-" ? 0 : Number(from) + 2 * ANCHOR_LEAD_MS;
+  let anchored = !after;
+  let out: CloudEvent[] = [];
+  let seen = new Set<string>();
+  for (;;) {
+    const page = await readPage(ctx, from);
+    for (const entry of page) {
+      if (entry.types && matches && anchored && !entry.types.some(matches)) continue;
+      for (const event of entry.payload === null ? [] : decodeEvents(entry.payload)) {
+        if (!anchored && event.id === after) {
+          // Found: from here on, log order; what was taken by id so far goes.
+          anchored = true;
+          out = [];
+          seen = new Set([event.id]);
+          continue;
+        }
+        if (seen.has(event.id) || (!anchored && event.id <= after!)) continue;
+        seen.add(event.id);
+        if (out.length < limit && (!matches || matches(event.type))) out.push(event);
+      }
+      const searching = !anchored && Number(entry.id.split("-")[0]) < searchUntil;
+      if (out.length >= limit && !searching) return out;
     }
-    if (page.length < want * 2) break;
-    after = page[page.length - 2];
+    if (page.length < HISTORY_PAGE) return out;
+    from = `(${page[page.length - 1].id}`;
   }
-  return out;
+}
+
+async function readPage(ctx: RedisContext, from: string): Promise<StreamEntry[]> {
+  const reply = await guarded(
+    { op: "eventHistory" },
+    () => ctx.redis.xrange(ctx.keys.eventStream, from, "+", "COUNT", HISTORY_PAGE),
+  );
+  return streamEntries(reply);
 }
 
 /**
- * Removes events older than `cutoffMs` (by `time`) and the oldest beyond `maxEvents`.
+ * Removes the oldest batches while their newest event is older than
+ * `cutoffMs`, or while the rest still holds `maxEvents`; returns the events removed.
  *
  * @example
  * ```ts
@@ -149,16 +213,17 @@ export async function trimEvents(
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    const removed = Number(
+    const [removed, looked] = asList(
       await runScript(
         ctx,
         "trimEvents",
-        [ctx.keys.eventLog],
+        [ctx.keys.eventStream, ctx.keys.eventCount],
         [String(cutoffMs), String(maxEvents), String(TRIM_BATCH)],
         { op: "trim" },
       ),
-    );
+      "trimEvents",
+    ).map(Number);
     total += removed;
-    if (removed < TRIM_BATCH) return total;
+    if (looked < TRIM_BATCH || removed === 0) return total;
   }
 }

@@ -29,8 +29,10 @@ export interface RedisKeys {
   deadlines: string;
   /** Every task, lexicographic by `createdAt (16 digits) + id`. */
   all: string;
-  /** The event log: ZSET, score 0, members `<id>|<time ms>|<CloudEvent JSON>` (lexicographic = id order). */
-  eventLog: string;
+  /** The event log: a stream, one entry per batch (see lib/store/redis/events.ts); the bridge reads it too. */
+  eventStream: string;
+  /** How many events the event log holds (retention by count). */
+  eventCount: string;
   /** Source id → StoredSource JSON. */
   sources: string;
   /** One task's hash. */
@@ -93,7 +95,8 @@ export function redisKeys(prefix: string): RedisKeys {
     delayed: fixed.delayed,
     deadlines: fixed.deadlines,
     all: fixed.all,
-    eventLog: k("ev:log"),
+    eventStream: k("events:stream"),
+    eventCount: k("ev:count"),
     sources: k("sources"),
     task: (id) => k(`t:${id}`),
     queued: (queue) => k(`q:${queue}`),

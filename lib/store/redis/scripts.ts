@@ -24,7 +24,6 @@ export const SCRIPT_FILES = {
   enqueue: "enqueue-10",
   expire: "expire-10",
   fail: "fail-10",
-  history: "history-1",
   list: "list-10",
   progress: "progress-1",
   promote: "promote-10",
@@ -35,7 +34,7 @@ export const SCRIPT_FILES = {
   reprioritize: "reprioritize-10",
   retry: "retry-10",
   trim: "trim-10",
-  trimEvents: "trim-events-1",
+  trimEvents: "trim-events-2",
 } as const;
 
 /**

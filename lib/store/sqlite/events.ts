@@ -1,6 +1,6 @@
 /**
- * The event log: idempotent appends and history reads by id (ULIDs sort by
- * time) and type pattern.
+ * The event log: idempotent appends, and history reads in the order events
+ * were appended (rowid), after an event and by type pattern.
  */
 
 import type { CloudEvent } from "../../events.ts";
@@ -28,8 +28,9 @@ export function appendEventRows(sql: Sql, events: readonly CloudEvent[]): void {
 
 /**
  * Events after `after` whose type matches `type`, oldest first, at most `limit`.
- * An exact type is looked up by index; a wildcard pattern walks the log in id
- * order and stops as soon as `limit` events matched.
+ * `after` found in the log: what was appended after it; not found (trimmed, or
+ * never logged): the events with a greater id. An exact type is looked up by
+ * index; a wildcard pattern walks the log and stops as soon as `limit` matched.
  *
  * @example
  * ```ts
@@ -40,15 +41,25 @@ export function readEventHistory(sql: Sql, query: EventQuery): CloudEvent[] {
   const limit = Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
   const matches = query.type === undefined ? null : compilePattern(query.type);
-  const params: Params = { after: query.after ?? "" };
-  let where = "id > :after";
+  const params: Params = {};
+  let where = "1";
+  if (query.after !== undefined) {
+    const anchor = sql.get("SELECT rowid AS seq FROM events WHERE id = :id", { id: query.after });
+    if (anchor) {
+      where = "rowid > :seq";
+      params.seq = Number(anchor.seq);
+    } else {
+      where = "id > :after";
+      params.after = query.after;
+    }
+  }
   if (query.type !== undefined && !query.type.includes("*")) {
     where += " AND type = :type";
     params.type = query.type;
   }
   const events: CloudEvent[] = [];
   for (
-    const row of sql.iterate(`SELECT type, body FROM events WHERE ${where} ORDER BY id`, params)
+    const row of sql.iterate(`SELECT type, body FROM events WHERE ${where} ORDER BY rowid`, params)
   ) {
     if (matches !== null && !matches(String(row.type))) continue;
     events.push(JSON.parse(String(row.body)) as CloudEvent);
@@ -72,7 +83,7 @@ export function trimEventRows(sql: Sql, minTimeMs: number, maxEvents: number): n
   const excess = total - Math.max(0, maxEvents);
   if (excess > 0) {
     removed += sql.run(
-      "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT :excess)",
+      "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events ORDER BY rowid LIMIT :excess)",
       { excess },
     );
   }

@@ -126,7 +126,9 @@ CREATE TABLE IF NOT EXISTS events (
   time_ms INTEGER NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_type ON events(type, id);
+-- (type) holds the rowid too: an exact type reads in log order by index.
+CREATE INDEX IF NOT EXISTS events_by_type_seq ON events(type);
+DROP INDEX IF EXISTS events_by_type;
 CREATE INDEX IF NOT EXISTS events_by_time ON events(time_ms);
 
 CREATE TABLE IF NOT EXISTS type_stats (

@@ -1,6 +1,6 @@
 /**
- * Conformance: the event log (idempotent append, history by id and pattern)
- * and retention (trim).
+ * Conformance: the event log (append, history in log order after an event and
+ * by pattern) and retention (trim).
  */
 
 import assert from "node:assert/strict";
@@ -34,18 +34,23 @@ export const eventCases: Record<string, StoreCase> = {
     assert.deepEqual(await store.eventHistory({ limit: 10 }), [created, withExtras]);
   },
 
-  "history: oldest first, after an id, at most limit": async (store) => {
+  "history: in the order appended, after an event, at most limit": async (store) => {
     const events = Array.from({ length: 6 }, (_, i) => cloudEvent("file.created", T0 + i));
+    // The later batch holds the smaller ids, as when a slower process's write lands last.
     await store.appendEvents(events.slice(3));
     await store.appendEvents(events.slice(0, 3));
-    const ids = events.map((e) => e.id);
-    assert.deepEqual((await store.eventHistory({ limit: 100 })).map((e) => e.id), ids);
-    assert.deepEqual((await store.eventHistory({ limit: 2 })).map((e) => e.id), ids.slice(0, 2));
-    assert.deepEqual(
-      (await store.eventHistory({ after: ids[1], limit: 3 })).map((e) => e.id),
-      ids.slice(2, 5),
-    );
-    assert.deepEqual(await store.eventHistory({ after: ids[5], limit: 10 }), []);
+    const logged = [...events.slice(3), ...events.slice(0, 3)].map((e) => e.id);
+    const idsOf = async (after: string | undefined, limit: number) =>
+      (await store.eventHistory({ after, limit })).map((e) => e.id);
+    assert.deepEqual(await idsOf(undefined, 100), logged);
+    assert.deepEqual(await idsOf(undefined, 2), logged.slice(0, 2));
+    assert.deepEqual(await idsOf(logged[1], 3), logged.slice(2, 5));
+    // A reader that saw the first batch and resumes after its last event gets
+    // the second one, although its ids are smaller.
+    assert.deepEqual(await idsOf(events[5].id, 10), events.slice(0, 3).map((e) => e.id));
+    assert.deepEqual(await idsOf(logged[5], 10), []);
+    // An id the log does not hold: the events with a greater one.
+    assert.deepEqual(await idsOf(`${events[2].id}0`, 10), events.slice(3).map((e) => e.id));
   },
 
   "history filters by type pattern: exact, * and **": async (store) => {
@@ -122,7 +127,8 @@ export const trimCases: Record<string, StoreCase> = {
       cloudEvent("a.two", T0 - 900),
       cloudEvent("a.three", T0 - 800),
     ];
-    await store.appendEvents(events);
+    // One append each: a store may keep the events of one append together.
+    for (const event of events) await store.appendEvents([event]);
     const byAge = await store.trim({ ...keepAll, eventMaxAgeMs: DAY }, T0);
     assert.deepEqual(byAge, { tasks: 0, events: 1, results: 0 });
     const byCount = await store.trim({ ...keepAll, maxEvents: 2 }, T0);
