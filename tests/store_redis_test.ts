@@ -277,6 +277,45 @@ Deno.test({
 
 Deno.test({
   name:
+    `redis store: retention removes whole batches, over as many calls as the batches' size needs${suffix}`,
+  ignore,
+  async fn() {
+    const store = await openStore();
+    try {
+      // 60 batches of 100 events, ~1.6 MB: more than one trim call reads.
+      const batches = Array.from(
+        { length: 60 },
+        (_, b) =>
+          Array.from(
+            { length: 100 },
+            (_, i) => cloudEvent("x.big", T0 + b, { b, i, pad: "p".repeat(40) }),
+          ),
+      );
+      for (const batch of batches) await store.appendEvents(batch);
+      const policy = {
+        maxFinishedTasks: 1e6,
+        finishedTaskMaxAgeMs: 1e12,
+        resultTtlMs: 1e12,
+        maxEvents: 1_050,
+        eventMaxAgeMs: 1e12,
+      };
+      // At least 1 050 stay, so the newest 11 batches: 49 go whole.
+      assert.deepEqual(await store.trim(policy, T0 + 100), { tasks: 0, events: 4_900, results: 0 });
+      const left = await store.eventHistory({ limit: 10_000 });
+      assert.equal(left.length, 1_100);
+      assert.deepEqual(left[0].data, { b: 49, i: 0, pad: "p".repeat(40) });
+      // By age: the batches whose newest event is older than the cutoff.
+      const byAge = await store.trim({ ...policy, maxEvents: 1e6, eventMaxAgeMs: 45 }, T0 + 100);
+      assert.equal(byAge.events, 600);
+      assert.equal((await store.eventHistory({ limit: 10_000 })).length, 500);
+    } finally {
+      await closeStore(store);
+    }
+  },
+});
+
+Deno.test({
+  name:
     `redis store: an appended batch reaches the bridge as one stream entry and one message per run of a type${suffix}`,
   ignore,
   async fn() {

@@ -38,8 +38,8 @@ import { asList } from "./replies.ts";
 
 /** Stream entries read per round trip of a history read. */
 const HISTORY_PAGE = 200;
-/** Entries a trim call looks at, so a trim never blocks Redis for long. */
-const TRIM_BATCH = 500;
+/** Bytes of entries a trim call reads at most, so a trim never blocks Redis for long. */
+const TRIM_BUDGET_BYTES = 1_000_000;
 /**
  * How far before an `after` event's own time (its id's) its batch may sit in
  * the stream: batches are appended a few ms after their events are made, so
@@ -50,11 +50,11 @@ const ANCHOR_LEAD_MS = 60_000;
 /** The stream entry's fields (see lib/bridge/wire.ts). */
 function entryFields(events: CloudEvent[], jsons: string[]): string[] {
   const types = [...new Set(events.map((event) => event.type))];
-  let newest = 0;
-  for (const event of events) {
-    const time = Date.parse(event.time);
-    if (time > newest) newest = time;
-  }
+  // Times of ours are ISO strings of one form, so the greatest string is the
+  // newest time, and only that one is parsed.
+  let newest = "";
+  for (const event of events) if (event.time > newest) newest = event.time;
+  const newestMs = Date.parse(newest);
   return [
     TYPES_FIELD,
     types.join("\n"),
@@ -63,7 +63,7 @@ function entryFields(events: CloudEvent[], jsons: string[]): string[] {
     COUNT_FIELD,
     String(events.length),
     NEWEST_FIELD,
-    String(newest),
+    String(Number.isNaN(newestMs) ? 0 : newestMs),
   ];
 }
 
@@ -213,17 +213,17 @@ export async function trimEvents(
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    const [removed, looked] = asList(
+    const [removed, done] = asList(
       await runScript(
         ctx,
         "trimEvents",
         [ctx.keys.eventStream, ctx.keys.eventCount],
-        [String(cutoffMs), String(maxEvents), String(TRIM_BATCH)],
+        [String(cutoffMs), String(maxEvents), String(TRIM_BUDGET_BYTES)],
         { op: "trim" },
       ),
       "trimEvents",
     ).map(Number);
     total += removed;
-    if (looked < TRIM_BATCH || removed === 0) return total;
+    if (done === 1) return total;
   }
 }

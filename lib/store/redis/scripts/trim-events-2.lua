@@ -2,24 +2,35 @@
 -- lib/store/redis/events.ts) while their newest event is older than a cutoff,
 -- or while what stays still holds at least `max events`; a batch appended
 -- together goes whole. KEYS: stream, event count. ARGV: cutoff ms, max events,
--- entries looked at per call. Replies { events removed, entries looked at };
--- the caller repeats while a call looked at the limit and removed something.
-local cutoff, maxEvents, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
--- The count can only drift high (a stream deleted by hand): each entry holds
--- at least one event, so the entry count bounds it from below.
-local entries = redis.call('XLEN', KEYS[1])
-local total = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), entries)
-local removed, last = 0, nil
-local page = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', limit)
-for _, entry in ipairs(page) do
-  local fields, count, newest = entry[2], 1, 0
-  for i = 1, #fields, 2 do
-    if fields[i] == 'n' then count = tonumber(fields[i + 1]) or 1
-    elseif fields[i] == 'ms' then newest = tonumber(fields[i + 1]) or 0 end
+-- most bytes of entries to read per call (entries hold whole batches, so a call
+-- is bounded by what it reads, not by entries). Replies { events removed,
+-- 1 when done / 0 when the caller should call again }.
+local cutoff, maxEvents, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- The count drifts when a key is deleted by hand. Too low: each entry holds
+-- at least one event, so the entry count bounds it from below. Too high: it
+-- is reset once the stream is empty.
+local total = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('XLEN', KEYS[1]))
+local removed, last, read, done, from = 0, nil, 0, false, '-'
+while not done and read < budget do
+  local page = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 10)
+  if #page < 10 then done = true end
+  for _, entry in ipairs(page) do
+    -- An entry of an earlier version (no `n`, no `ms`) counts as one event of
+    -- the time it was appended.
+    local fields, count, newest = entry[2], 1, tonumber(string.match(entry[1], '^(%d+)'))
+    for i = 1, #fields, 2 do
+      read = read + #fields[i + 1]
+      if fields[i] == 'n' then count = tonumber(fields[i + 1]) or 1
+      elseif fields[i] == 'ms' then newest = tonumber(fields[i + 1]) or newest end
+    end
+    if newest >= cutoff and total - removed - count < maxEvents then
+      done = true
+      break
+    end
+    removed = removed + count
+    last = entry[1]
   end
-  if newest >= cutoff and total - removed - count < maxEvents then break end
-  removed = removed + count
-  last = entry[1]
+  if last then from = '(' .. last end
 end
 if last then
   -- MINID drops the ids below it: the one right after the last to go.
@@ -31,4 +42,4 @@ if redis.call('XLEN', KEYS[1]) == 0 then
 else
   redis.call('SET', KEYS[2], total - removed)
 end
-return { removed, #page }
+return { removed, done and 1 or 0 }
