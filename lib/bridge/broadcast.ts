@@ -11,7 +11,9 @@ import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { BridgeKeys } from "./keys.ts";
+import { replayLog } from "./replay.ts";
 import type { SeenIds } from "./seen.ts";
+import { Backoff, delay } from "./timing.ts";
 import { decodeBroadcast, isFrom } from "./wire.ts";
 
 /**
@@ -41,7 +43,7 @@ export interface Following {
  * @example
  * ```ts
  * const options: ListenOptions = {
- *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, following, deliver,
+ *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, following, deliver, history: writer,
  * };
  * ```
  */
@@ -54,6 +56,12 @@ export interface ListenOptions {
   following: Following;
   /** Hands another process's event to the local bus. */
   deliver(event: CloudEvent): void;
+  /**
+   * A connection (not the subscriber) to read the event log with after the
+   * subscriber connection was lost, so what was published meanwhile is still
+   * delivered (lib/bridge/replay.ts); null = no catching up.
+   */
+  history: Redis | null;
 }
 
 /**
@@ -62,14 +70,14 @@ export interface ListenOptions {
  * subscriptions in step as local subscribers come and go (an SSE stream opens,
  * closes), so Redis sends a process only what it wants: no process hears the
  * others' task lifecycle unless something of its own follows it. ioredis
- * subscribes again by itself after a reconnect; events published while
- * disconnected are not replayed (their hooks still run: the stream keeps them).
- * Returns how to stop following changes.
+ * subscribes again by itself after a reconnect; then what was published while
+ * the connection was down is read from the event log and delivered, once.
+ * Returns how to stop.
  *
  * @example
  * ```ts
  * const stop = listen(sub, {
- *   keys, self: PROCESS_ID, seen, log, following, deliver: (e) => bus.publishRemote(e),
+ *   keys, self: PROCESS_ID, seen, log, following, deliver: (e) => bus.publishRemote(e), history: writer,
  * });
  * ```
  */
@@ -77,6 +85,16 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
   const { keys, self, seen, log, following, deliver } = options;
   /** Redis patterns subscribed (or being subscribed) now. */
   const subscribed = new Set<string>();
+  /** Hands one event over unless it is our own or was delivered already; true when it did. */
+  const take = (event: CloudEvent, now: number): boolean => {
+    if (event.origin === self || !seen.firstTime(event.id, now)) return false;
+    try {
+      deliver(event);
+    } catch (error) {
+      log.error("could not deliver an event from another process", { event: event.id, error });
+    }
+    return true;
+  };
   sub.on("pmessage", (pattern: string, channel: string, message: string) => {
     if (!subscribed.has(pattern) || !channel.startsWith(keys.channels)) return;
     // Our own events come back to us when we follow their type: dropped
@@ -92,15 +110,12 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
       // A longer prefix of another app can fall under our pattern ("un:" vs "un:events:x:"):
       // only an event on its own type's channel is ours. Several of our patterns
       // can match one channel: each event is delivered once.
-      if (channel !== keys.channel(event.type)) continue;
-      if (event.origin === self || !seen.firstTime(event.id, now)) continue;
-      try {
-        deliver(event);
-      } catch (error) {
-        log.error("could not deliver an event from another process", { event: event.id, error });
-      }
+      if (channel === keys.channel(event.type)) take(event, now);
     }
   });
+  const stopCatchingUp = options.history
+    ? catchUpAfterLosses(sub, options.history, keys.stream, following, take, log)
+    : () => {};
   // One change at a time, so subscribes and unsubscribes reach Redis in order.
   let syncing = Promise.resolve();
   const sync = (): Promise<void> => {
@@ -115,7 +130,74 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
     }).catch((error) => log.error("could not follow other processes' events", { error }));
     return syncing;
   };
-  const stop = following.onChange(sync);
+  const stopSyncing = following.onChange(sync);
   void sync();
-  return stop;
+  return () => {
+    stopSyncing();
+    stopCatchingUp();
+  };
+}
+
+/**
+ * Each time `sub` is back after a loss: once its subscriptions are in effect,
+ * the event log from the loss on is read and handed to `take`. A replay that
+ * fails (Redis away again) is tried again with backoff; a loss during a
+ * replay makes it read again from the earlier loss. Returns how to stop.
+ */
+function catchUpAfterLosses(
+  sub: Redis,
+  history: Redis,
+  stream: string,
+  following: Following,
+  take: (event: CloudEvent, now: number) => boolean,
+  log: Logger,
+): () => void {
+  const stopping = new AbortController();
+  let lostAt: number | null = null;
+  let losses = 0;
+  let running = false;
+  const onClose = () => {
+    losses++;
+    lostAt ??= Date.now();
+  };
+  const catchUp = async () => {
+    if (running) return;
+    running = true;
+    const backoff = new Backoff();
+    try {
+      while (lostAt !== null && sub.status === "ready" && !stopping.signal.aborted) {
+        const since = lostAt;
+        const before = losses;
+        try {
+          // Answered after the resubscriptions ioredis sent first on this
+          // connection: anything published from here on arrives live.
+          await sub.ping();
+          const replayed = following.patterns().length === 0 ? 0 : await replayLog({
+            redis: history,
+            stream,
+            lostAt: since,
+            wants: (type) => following.wants(type),
+            take: (event) => take(event, Date.now()),
+          });
+          if (losses === before) lostAt = null;
+          log.info("subscriber connection back; caught up from the event log", {
+            downMs: Date.now() - since,
+            replayed,
+          });
+        } catch (error) {
+          log.warn("could not catch up from the event log yet; trying again", { error });
+          await delay(backoff.next(), stopping.signal);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  sub.on("close", onClose);
+  sub.on("ready", catchUp);
+  return () => {
+    stopping.abort();
+    sub.off("close", onClose);
+    sub.off("ready", catchUp);
+  };
 }

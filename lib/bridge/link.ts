@@ -138,6 +138,7 @@ export class BridgeLink {
       log,
       following: host.following,
       deliver: (event) => this.#host?.deliver(event),
+      history: writer,
     });
   }
 
