@@ -19,6 +19,7 @@ import type { Config, SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
 import { type CompiledHook, compileHooks } from "./lib/hooks.ts";
 import type { Logger } from "./lib/log.ts";
+import { type ScanLease, sourceLease } from "./lib/sources/lease.ts";
 import type { StoredSource } from "./lib/store/types.ts";
 
 /** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
@@ -120,12 +121,13 @@ export class RuntimeSources {
     };
   }
 
-  /** The source leader of a distributed scanner process; scanners get the lease's fence. */
+  /** The source leader of a distributed scanner process; scanners get the lease and its fence. */
   leaderChild(): ChildSpec {
     const scannerChild = async (source: SourceSpec, fence: number) => {
       await loadScanners([source.kind]);
       const child = this.scannerChild(source);
-      return child && { ...child, input: { ...(child.input as object), fence } };
+      const lease: ScanLease = { name: sourceLease(source.id), fence };
+      return child && { ...child, input: { ...(child.input as object), lease } };
     };
     return {
       id: SOURCE_LEADER_ID,

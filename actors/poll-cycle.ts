@@ -11,6 +11,7 @@ import type { RuntimeDeps } from "../lib/deps.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 import {
   backoffDelay,
   changeEvent,
@@ -34,6 +35,8 @@ export interface PollCycleInput {
   poller: Poller;
   state: SourceState;
   intervalMs: number;
+  /** In a cluster, the lease this scanner runs under; null on its own. */
+  lease: ScanLease | null;
   status: SourceStatus;
 }
 
@@ -41,6 +44,13 @@ export interface PollCycleInput {
 export type PollCycleOutput =
   | { ok: true; changes: number; status: SourceStatus; delayMs: number }
   | { ok: false; error: unknown; status: SourceStatus; delayMs: number };
+
+/** This scanner's source lease is no longer held under its fence. */
+class LeaseMoved extends Error {
+  constructor(readonly lease: ScanLease) {
+    super(`the lease ${lease.name} is no longer held under fence ${lease.fence}`);
+  }
+}
 
 /** Longest wait for the supervisor to log one event. */
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -105,7 +115,7 @@ export async function runPollCycle(
   signal: AbortSignal,
   system: AnyActorSystem,
 ): Promise<PollCycleOutput> {
-  const { deps, source, poller, state, intervalMs } = context;
+  const { deps, source, poller, state, intervalMs, lease } = context;
   const startedAt = deps.now();
   const timeout = new AbortController();
   const timer = setTimeout(
@@ -115,6 +125,11 @@ export async function runPollCycle(
   let output: PollCycleOutput;
   try {
     const result = await poller.poll(AbortSignal.any([signal, timeout.signal]));
+    // A process that stalled past its lease (a pause, a frozen VM) must not
+    // publish or commit what it found: the holder now finds the same changes.
+    if (lease && result.changes.length && !(await stillHeld(deps.store, lease, deps.now()))) {
+      throw new LeaseMoved(lease);
+    }
     const events = result.changes.map((change) => changeEvent(source, change));
     await publish(system, events, signal);
     await result.commit?.();
@@ -129,6 +144,14 @@ export async function runPollCycle(
     };
     output = { ok: true, changes: result.changes.length, status, delayMs };
   } catch (caught) {
+    if (caught instanceof LeaseMoved) {
+      deps.log.warn("source lease moved to another process; this scan's changes are left to it", {
+        source: source.id,
+        fence: caught.lease.fence,
+      });
+      // The status is the holder's to write now.
+      return { ok: false, error: caught, status: context.status, delayMs: intervalMs };
+    }
     const error = timeout.signal.aborted && !signal.aborted ? timeout.signal.reason : caught;
     const failures = context.status.failures + 1;
     const retryAfterMs = error instanceof PollError ? error.retryAfterMs : null;

@@ -88,6 +88,7 @@ export const pollScannerMachine = setup({
       poller: createPoller(input.source, state),
       state,
       intervalMs: input.source.interval ?? DEFAULT_INTERVAL_MS[input.source.kind] ?? 60_000,
+      lease: input.lease ?? null,
       status: { ...EMPTY_STATUS },
       delayMs: 0,
       current: [],

@@ -16,10 +16,11 @@
  * `leader.release` (sent on a clean shutdown) stops its scanners and frees its
  * leases at once, so another process takes the sources over on its next round.
  *
- * The fence grows with every change of holder; it is passed to the scanner as
- * `input.fence` so a scanner could refuse stale work later (scanners do not use
- * it yet: a holder that stalls longer than its lease may briefly overlap with
- * the next one).
+ * The fence grows with every change of holder; it is passed to the scanner
+ * with the lease's name (`input.lease`), and a poll scanner checks it before it
+ * publishes what a poll found: a holder that stalled longer than its lease
+ * (a pause, a frozen VM) finds a later fence and leaves the changes to the
+ * holder. (An fs scanner watches its own machine's directory and does not.)
  */
 
 import { type AnyActorRef, assign, fromPromise, setup } from "xstate";

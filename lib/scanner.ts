@@ -16,6 +16,7 @@
  * - Stopping it releases every watcher, timer and connection.
  */
 
+import type { ScanLease } from "./sources/lease.ts";
 import type { SourceSpec } from "./config.ts";
 import type { RuntimeDeps } from "./deps.ts";
 
@@ -23,6 +24,8 @@ import type { RuntimeDeps } from "./deps.ts";
 export interface ScannerInput {
   deps: RuntimeDeps;
   source: SourceSpec;
+  /** In a cluster: the source lease it runs under (poll scanners refuse their work once it moved). */
+  lease?: ScanLease;
 }
 
 /** What `GET /un/sources` shows of a source's health, kept in source state `"status"`. */

@@ -3,6 +3,8 @@
  * only the holder of `source:<id>` runs its scanner (actors/source-leader.ts).
  */
 
+import type { Store } from "../store/types.ts";
+
 /**
  * The lease name of a source.
  *
@@ -13,4 +15,33 @@
  */
 export function sourceLease(id: string): string {
   return `source:${id}`;
+}
+
+/**
+ * The lease a scanner runs under in a cluster: the source's lease and the
+ * fence its holding had when the scanner was started.
+ *
+ * @example
+ * ```ts
+ * const lease: ScanLease = { name: sourceLease("blog"), fence: 3 };
+ * ```
+ */
+export interface ScanLease {
+  name: string;
+  fence: number;
+}
+
+/**
+ * True while the scanner's holding still stands: the lease is held, under the
+ * same fence (a process that stalled past its lease finds a later fence, even
+ * when it took the lease back since, and its old scanner's work is refused).
+ *
+ * @example
+ * ```ts
+ * if (!(await stillHeld(store, lease, Date.now()))) return; // another process scans it now
+ * ```
+ */
+export async function stillHeld(store: Store, lease: ScanLease, now: number): Promise<boolean> {
+  const holding = await store.leaseHolder(lease.name, now);
+  return holding !== null && holding.fence === lease.fence;
 }

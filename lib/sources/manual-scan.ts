@@ -110,8 +110,8 @@ export async function scannerElsewhere(
   control: ControlPlane,
   sourceId: string,
 ): Promise<string | null> {
-  const holder = await control.store.leaseHolder(sourceLease(sourceId), Date.now());
-  return holder === control.processId ? null : holder;
+  const holding = await control.store.leaseHolder(sourceLease(sourceId), Date.now());
+  return holding === null || holding.holder === control.processId ? null : holding.holder;
 }
 
 /**

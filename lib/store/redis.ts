@@ -18,6 +18,7 @@ import type {
   EventQuery,
   FileEntry,
   FinishResult,
+  LeaseHolding,
   QueueCounts,
   RetentionPolicy,
   RunSample,
@@ -268,7 +269,7 @@ export class RedisStore implements Store {
   releaseLease(name: string, holder: string): Promise<void> {
     return coordination.releaseLease(this.#ctx, name, holder);
   }
-  leaseHolder(name: string, now: number): Promise<string | null> {
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
     return coordination.leaseHolder(this.#ctx, name, now);
   }
   claimTick(name: string, tick: number): Promise<boolean> {

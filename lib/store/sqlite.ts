@@ -21,6 +21,7 @@ import type {
   EventQuery,
   FileEntry,
   FinishResult,
+  LeaseHolding,
   QueueCounts,
   RetentionPolicy,
   RunSample,
@@ -280,7 +281,7 @@ export class SqliteStore implements Store {
   releaseLease(name: string, holder: string): Promise<void> {
     return this.#write((sql) => releaseNamedLease(sql, name, holder));
   }
-  leaseHolder(name: string, now: number): Promise<string | null> {
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
     return this.#read((sql) => namedLeaseHolder(sql, name, now));
   }
   claimTick(name: string, tick: number): Promise<boolean> {

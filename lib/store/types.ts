@@ -73,6 +73,20 @@ export interface EventQuery {
   limit: number;
 }
 
+/**
+ * A named lease as held now: by whom, under which fence (it grows with every
+ * change of holder, so it tells one holding from a later one of the same holder).
+ *
+ * @example
+ * ```ts
+ * const holding: LeaseHolding = { holder: "vm:4242:X1Y2Z3", fence: 3 };
+ * ```
+ */
+export interface LeaseHolding {
+  holder: string;
+  fence: number;
+}
+
 /** Retention: what {@link Store.trim} removes. */
 export interface RetentionPolicy {
   /** Finished tasks beyond this count (oldest first) are removed. */
@@ -250,8 +264,8 @@ export interface Store {
   /** Takes or renews a named lease; returns its fence, or null when another holder has it. */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
   releaseLease(name: string, holder: string): Promise<void>;
-  /** Who holds a named lease at `now`; null when nobody does (free, or run out). */
-  leaseHolder(name: string, now: number): Promise<string | null>;
+  /** Who holds a named lease at `now`, and its fence; null when nobody does (free, or run out). */
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null>;
   /** True exactly once per (name, tick) across every process sharing the store. */
   claimTick(name: string, tick: number): Promise<boolean>;
 

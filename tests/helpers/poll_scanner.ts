@@ -15,6 +15,7 @@ import type { CloudEvent } from "../../lib/events.ts";
 import { silentLogger } from "../../lib/log.ts";
 import type { Reply, RuntimeMessage } from "../../lib/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../../lib/scanner.ts";
+import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite.ts";
 import type { Store } from "../../lib/store/types.ts";
 
@@ -115,6 +116,7 @@ type HarnessEvent = RuntimeMessage | { type: `xstate.error.actor.${string}`; err
 interface HarnessInput {
   deps: RuntimeDeps;
   sources: SourceSpec[];
+  leases: Record<string, ScanLease>;
   onEvent(event: CloudEvent): void;
   onCrash(error: unknown): void;
 }
@@ -129,7 +131,7 @@ const harnessMachine = setup({
       enqueue.spawnChild(pollScannerMachine, {
         id,
         systemId: id,
-        input: { deps: context.deps, source: spec },
+        input: { deps: context.deps, source: spec, lease: context.leases[spec.id] },
       } as never);
     }
   }),
@@ -173,7 +175,8 @@ export interface ScannerRun {
 }
 
 /**
- * Starts one poll scanner per source under a parent with `systemId: "supervisor"`.
+ * Starts one poll scanner per source under a parent with `systemId: "supervisor"`;
+ * a source in `leases` is scanned under that lease, as in a cluster.
  *
  * @example
  * ```ts
@@ -182,7 +185,11 @@ export interface ScannerRun {
  * await run.stop();
  * ```
  */
-export function startScanners(store: Store, sources: SourceSpec[]): ScannerRun {
+export function startScanners(
+  store: Store,
+  sources: SourceSpec[],
+  leases: Record<string, ScanLease> = {},
+): ScannerRun {
   const events: CloudEvent[] = [];
   const crashes: unknown[] = [];
   const deps: RuntimeDeps = {
@@ -195,7 +202,13 @@ export function startScanners(store: Store, sources: SourceSpec[]): ScannerRun {
   };
   const root = createActor(harnessMachine, {
     systemId: "supervisor",
-    input: { deps, sources, onEvent: (e) => events.push(e), onCrash: (e) => crashes.push(e) },
+    input: {
+      deps,
+      sources,
+      leases,
+      onEvent: (e) => events.push(e),
+      onCrash: (e) => crashes.push(e),
+    },
   });
   root.start();
   return {

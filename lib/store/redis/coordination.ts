@@ -3,7 +3,7 @@
  * tokens, once-only ticks) and the learned statistics of task types.
  */
 
-import { runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
+import { type LeaseHolding, runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
 import { guarded, type RedisContext, runScript } from "./context.ts";
 
 /**
@@ -54,19 +54,19 @@ export async function releaseLease(ctx: RedisContext, name: string, holder: stri
  *
  * @example
  * ```ts
- * await leaseHolder(ctx, "source:inbox", Date.now()); // "vm:4242:X1Y2Z3"
+ * await leaseHolder(ctx, "source:inbox", Date.now()); // { holder: "vm:4242:X1Y2Z3", fence: 2 }
  * ```
  */
 export async function leaseHolder(
   ctx: RedisContext,
   name: string,
   now: number,
-): Promise<string | null> {
-  const [holder, until] = await guarded(
+): Promise<LeaseHolding | null> {
+  const [holder, until, fence] = await guarded(
     { op: "leaseHolder" },
-    () => ctx.redis.hmget(ctx.keys.lease(name), "holder", "until"),
+    () => ctx.redis.hmget(ctx.keys.lease(name), "holder", "until", "fence"),
   );
-  return holder && Number(until) > now ? holder : null;
+  return holder && Number(until) > now ? { holder, fence: Number(fence) } : null;
 }
 
 /**

@@ -5,7 +5,7 @@
  * not care which one they have.
  */
 
-import { runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
+import { type LeaseHolding, runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
 import { num, type Sql, text } from "./statements.ts";
 
 /** Claimed ticks kept per name; older ones are forgotten (a tick is claimed once, soon). */
@@ -71,15 +71,17 @@ export function releaseNamedLease(sql: Sql, name: string, holder: string): void 
  *
  * @example
  * ```ts
- * namedLeaseHolder(sql, "scanner:inbox", Date.now()); // "proc-a"
+ * namedLeaseHolder(sql, "scanner:inbox", Date.now()); // { holder: "proc-a", fence: 1 }
  * ```
  */
-export function namedLeaseHolder(sql: Sql, name: string, now: number): string | null {
-  const row = sql.get("SELECT holder FROM leases WHERE name = :name AND until > :now", {
+export function namedLeaseHolder(sql: Sql, name: string, now: number): LeaseHolding | null {
+  const row = sql.get("SELECT holder, fence FROM leases WHERE name = :name AND until > :now", {
     name,
     now,
   });
-  return row && typeof row.holder === "string" ? row.holder : null;
+  return row && typeof row.holder === "string"
+    ? { holder: row.holder, fence: Number(row.fence) }
+    : null;
 }
 
 /**

@@ -112,7 +112,7 @@ export const coordinationCases: Record<string, StoreCase> = {
   ) => {
     assert.equal(await store.leaseHolder("leader", T0), null, "never taken");
     assert.equal(await store.acquireLease("leader", "a", 1_000, T0), 1);
-    assert.equal(await store.leaseHolder("leader", T0 + 999), "a");
+    assert.deepEqual(await store.leaseHolder("leader", T0 + 999), { holder: "a", fence: 1 });
     assert.equal(await store.leaseHolder("leader", T0 + 1_000), null, "run out");
     assert.equal(
       await store.acquireLease("leader", "a", 1_000, T0 + 500),
@@ -131,6 +131,7 @@ export const coordinationCases: Record<string, StoreCase> = {
     await store.releaseLease("leader", "b");
     assert.equal(await store.leaseHolder("leader", T0 + 1_700), null, "released");
     assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_800), 3);
+    assert.deepEqual(await store.leaseHolder("leader", T0 + 1_800), { holder: "a", fence: 3 });
     assert.equal(await store.acquireLease("other", "a", 1_000, T0), 1, "leases are independent");
   },
 
