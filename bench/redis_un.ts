@@ -80,8 +80,22 @@ export async function unTasksPerSecond(
     // This process's outcomes only, as BullMQ's side counts its Worker's own
     // `completed` events: no subscription to the channels, so Redis does not
     // send our own events back to us.
-    runtime.bus.subscribe("task.succeeded", () => void succeeded++, "bench", { remote: false });
-    runtime.bus.subscribe("task.failed", () => void failed++, "bench", { remote: false });
+    runtime.bus.subscribe(
+      "task.succeeded",
+      () => {
+        succeeded++;
+      },
+      "bench",
+      { remote: false },
+    );
+    runtime.bus.subscribe(
+      "task.failed",
+      () => {
+        failed++;
+      },
+      "bench",
+      { remote: false },
+    );
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const redisBefore = redisPid === null ? NaN : await processCpuSeconds(redisPid);
