@@ -3,8 +3,9 @@
  * processes' events to the local bus (`event.deliver`) and, when `consume` is
  * set, applies hooks once per event across all processes through the stream's
  * consumer group. The events this process makes reach the stream and pub/sub
- * with the event log's write itself (the Redis store mirrors each batch it
- * appends), so the supervisor sends the bridge nothing per event. The Redis work
+ * with the event log's write itself (on Redis the log is that stream, and the
+ * append publishes each batch), so the supervisor sends the bridge nothing per
+ * event. The Redis work
  * lives in `lib/bridge/`; the actor owns it, reports its state (`connecting`,
  * `up`, `down`) and closes it when stopped. A Redis outage is a state, not a
  * crash: the link retries inside, so the supervisor never restarts it for that.

@@ -191,7 +191,7 @@ export const supervisorMachine = setup({
       },
     },
     "event.deliver": {
-      // Logged and mirrored by the process it came from: only local subscribers need it.
+      // Logged and published by the process it came from: only local subscribers need it.
       actions: ({ context, event }) => context.bus.publishRemote(event.event),
     },
     "supervisor.spawn": {

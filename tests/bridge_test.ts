@@ -314,7 +314,7 @@ bridgeTest(
       10_000,
       "A's bridge to report Redis down",
     );
-    // The event log holds it while the store is away; its write, once Redis is back, mirrors it.
+    // The event log holds it while the store is away; its write, once Redis is back, publishes it.
     const during = await publish(a, "x.during");
     await redis.restart();
     await eventually(

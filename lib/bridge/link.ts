@@ -2,10 +2,10 @@
  * The Redis bridge of one process, as a plain object the bridge actor owns:
  * live delivery from other processes ({@link listen}) and, unless the process
  * only serves the API, the hooks consumer ({@link HookConsumer}). The outbound
- * side is the event log's own write: the Redis store appends every new event
- * to the bridge's stream and channels in the same script (see
- * lib/store/redis/events.ts), so each event is encoded and sent once, and the
- * event log's buffer holds it through an outage. The link connects and
+ * side is the event log's own write: on Redis the log is the bridge's stream,
+ * and the append publishes each batch on the channels in the same MULTI (see
+ * lib/store/redis/events.ts), so each event is encoded once, and the event
+ * log's buffer holds it through an outage. The link connects and
  * reconnects by itself and tells its host whether Redis is reachable; nothing
  * in it throws at the host.
  */
