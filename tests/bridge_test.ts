@@ -305,6 +305,8 @@ bridgeTest(
   async (redis) => {
     await using c = await startMany([0, 1].map(() => ({ config: memberConfig(redis) })));
     const [a, b] = c.procs;
+    // Held open on B through the outage: its subscriber connection drops with Redis.
+    const watching = await openStream(`${b.url}/un/events/stream?type=x.*`);
     const before = await publish(a, "x.before");
     await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "first hook task");
 
@@ -333,8 +335,14 @@ bridgeTest(
         "hook tasks of the events made during and after the outage",
       );
       assertOneTaskPerEvent(await noopTasks(b), [before, during, after]);
+      // What A published around the outage reached B's stream once: live or from the
+      // log (B catches up when its subscription is back), never both.
+      const seen = (await watching.take(3)).map((m) => JSON.parse(m.data).id);
+      assert.deepEqual(new Set(seen), new Set([before.id, during.id, after.id]));
+      await watching.quiet(500);
     } finally {
       await stream.close();
+      await watching.close();
     }
     for (const p of [a, b]) assert.equal((await bridgeState(p)).restarts, 0);
   },
