@@ -63,20 +63,34 @@ function sseOf(event: CloudEvent) {
   return { id: event.id, event: event.type, data: JSON.stringify(event) };
 }
 
-/** Sends history after `after`, page by page, waiting on the client (backpressure). */
+/**
+ * Sends history after `after`, page by page, waiting on the client
+ * (backpressure). Resolves with the ids of the last `remember` events sent.
+ */
 async function replay(
   control: ControlPlane,
   feed: SseFeed,
   type: string | undefined,
   after: string,
-): Promise<string> {
+  remember: number,
+): Promise<Set<string>> {
+  const last = new Set<string>();
+  const ring = new Array<string | undefined>(remember);
+  let at = 0;
   let cursor = after;
   // Events made here a moment ago may still wait for their group commit.
   await control.eventsLogged();
   for (;;) {
     const page = await control.store.eventHistory({ type, after: cursor, limit: PAGE });
-    for (const event of page) await feed.send(sseOf(event));
-    if (page.length < PAGE) return page.at(-1)?.id ?? cursor;
+    for (const event of page) {
+      await feed.send(sseOf(event));
+      const oldest = ring[at];
+      if (oldest !== undefined) last.delete(oldest);
+      ring[at] = event.id;
+      at = (at + 1) % remember;
+      last.add(event.id);
+    }
+    if (page.length < PAGE) return last;
     cursor = page[page.length - 1].id;
   }
 }
@@ -131,10 +145,13 @@ export function eventRoutes(control: ControlPlane): Hono {
       try {
         // Other processes' events of this type reach us from here on.
         await control.subscribed();
-        const last = after ? await replay(control, feed, q.type, after) : undefined;
-        for (const event of held) {
-          if (last === undefined || event.id > last) void feed.send(sseOf(event));
-        }
+        // History is in log order, not id order, so a held event is told from
+        // a replayed one by its id. Only events logged since the subscription
+        // can be both, and they end the replay: its last MAX_BUFFERED ids do.
+        const replayed = after
+          ? await replay(control, feed, q.type, after, MAX_BUFFERED)
+          : new Set<string>();
+        for (const event of held) if (!replayed.has(event.id)) void feed.send(sseOf(event));
         held = null;
       } catch (err) {
         unsubscribe();
