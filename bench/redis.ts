@@ -5,8 +5,9 @@
  *
  * - `redis_tasks_per_s`: one in-process runtime, concurrency 16, enqueues
  *   (batches of 1 000) and runs 20 000 `noop`, after 20 000 untimed to warm up;
- *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker;
- *   `redis_vs_bullmq` = un / BullMQ.
+ *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker. Three
+ *   interleaved pairs: each figure is the median of its runs, and
+ *   `redis_vs_bullmq` the median of the pairs' un / BullMQ.
  * - `redis_scaleout`: 1, 2 and 4 worker processes of concurrency 16 on
  *   4 000 × N `sleep` tasks of 20 ms, enqueued first; tasks/s per N and
  *   `efficiency` = tput(4) / (4 × tput(1)). `bullmq_scaleout` the same;
@@ -25,6 +26,8 @@ import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis_un.t
 
 const TASKS = 20_000;
 const WARMUP_TASKS = 20_000;
+/** Interleaved un / BullMQ no-op runs; the figures are their medians (odd, so one run is the median). */
+const PAIRS = 3;
 const CONCURRENCY = 16;
 const PROCESSES = [1, 2, 4] as const;
 /** Per worker process: ~5 s of work at 16 × 20 ms, long enough to dwarf start-up jitter. */
@@ -62,12 +65,23 @@ function describe(what: string, run: Throughput | null): string {
 
 // Untimed first, on each side, so both are measured warm (compiled by the
 // JIT), as a long-running service runs: cold, the first seconds of either
-// measure its compiler as much as its queue.
+// measure its compiler as much as its queue. Then PAIRS interleaved pairs:
+// this machine's speed drifts between minutes, and a pair's two runs are
+// seconds apart, so the median of the pairs' ratios is the steadiest figure.
 await unTasksPerSecond(redis.url, redis.pid, WARMUP_TASKS, CONCURRENCY);
-const unTasks = await unTasksPerSecond(redis.url, redis.pid, TASKS, CONCURRENCY);
-console.error(describe("un noop", unTasks));
-const bullTasks = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY, WARMUP_TASKS));
-console.error(describe("bullmq noop", bullTasks));
+const unRuns: number[] = [];
+const bullRuns: number[] = [];
+const pairRatios: number[] = [];
+for (let pair = 1; pair <= PAIRS; pair++) {
+  const un = await unTasksPerSecond(redis.url, redis.pid, TASKS, CONCURRENCY);
+  unRuns.push(un.perSecond);
+  console.error(describe(`un noop (${pair}/${PAIRS})`, un));
+  const bull = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY, WARMUP_TASKS));
+  console.error(describe(`bullmq noop (${pair}/${PAIRS})`, bull));
+  if (bull === null) continue;
+  bullRuns.push(bull.perSecond);
+  pairRatios.push(un.perSecond / bull.perSecond);
+}
 
 const unScale: Scaleout = {};
 const bullScale: Scaleout = {};
@@ -83,13 +97,13 @@ for (const n of PROCESSES) {
 unScale.efficiency = round2(unScale[4] / (4 * unScale[1]));
 
 const figures: Record<string, number | string | Scaleout> = {
-  redis_tasks_per_s: unTasks.perSecond,
+  redis_tasks_per_s: median(unRuns),
   redis_scaleout: unScale,
 };
-if (bullmqError === null && bullTasks !== null) {
+if (bullmqError === null && bullRuns.length === PAIRS) {
   bullScale.efficiency = round2(bullScale[4] / (4 * bullScale[1]));
-  figures.bullmq_tasks_per_s = bullTasks.perSecond;
-  figures.redis_vs_bullmq = round2(unTasks.perSecond / bullTasks.perSecond);
+  figures.bullmq_tasks_per_s = median(bullRuns);
+  figures.redis_vs_bullmq = round2(median(pairRatios));
   figures.bullmq_scaleout = bullScale;
   figures.bullmq_scaleout_vs = round2(unScale[4] / bullScale[4]);
 } else {
@@ -101,4 +115,9 @@ report(figures);
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
