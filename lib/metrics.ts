@@ -29,7 +29,9 @@ export class Counters {
 
   /** Adds `by` (default 1). */
   inc(name: string, labels: Record<string, string> = {}, by = 1): void {
-    const key = name + JSON.stringify(labels);
+    // Counted per event: a key built by hand, not by JSON.stringify.
+    let key = name;
+    for (const label in labels) key += `\u0000${label}=${labels[label]}`;
     const entry = this.#values.get(key);
     if (entry) entry.value += by;
     else this.#values.set(key, { name, labels, value: by });

@@ -186,15 +186,30 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
         correlationid: task.correlationId ?? task.id,
       }),
   };
-  // A handler that ignores its signal still cannot hold the worker past an
-  // abort: we stop waiting for it (JavaScript cannot kill it; its late result
-  // is refused by the fence anyway).
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  const result = await Promise.race([Promise.resolve().then(() => handler(task, ctx)), aborted]);
+  if (signal.aborted) throw signal.reason;
+  const returned = handler(task, ctx);
+  // A handler that returned at once needs no race with the abort (and a busy
+  // queue of quick handlers no promise and listener per task).
+  const result = isThenable(returned) ? await untilAborted(returned, signal) : returned;
   return result === undefined ? null : result;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === "function";
+}
+
+/**
+ * A handler that ignores its signal still cannot hold the worker past an
+ * abort: we stop waiting for it (JavaScript cannot kill it; its late result
+ * is refused by the fence anyway).
+ */
+function untilAborted<T>(work: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** Runs a store write under the claim's fence; a lost fence means a late result, discarded. */
