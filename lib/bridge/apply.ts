@@ -22,7 +22,7 @@ import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
 import type { BridgeKeys } from "./keys.ts";
 import { Backoff, delay } from "./timing.ts";
-import { decodeEvents, type StreamEntry } from "./wire.ts";
+import { decodeEvents, mayHold, type StreamEntry } from "./wire.ts";
 
 /** Value of a marker whose event's hooks were applied. */
 const DONE = "done";
@@ -119,10 +119,8 @@ export async function applyEntries(
 ): Promise<ApplyResult> {
   const work: Work[] = [];
   for (const entry of entries) {
-    if (entry.payload === null || (entry.types && !entry.types.some((t) => ctx.hooks.wants(t)))) {
-      continue;
-    }
-    for (const event of decodeEvents(entry.payload)) {
+    if (!mayHold(entry, (type) => ctx.hooks.wants(type))) continue;
+    for (const event of decodeEvents(entry.payload!)) {
       const requests = hookRequests(ctx, event);
       if (requests.length) work.push({ entryId: entry.id, event, requests });
     }

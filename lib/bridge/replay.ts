@@ -9,7 +9,7 @@
 
 import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
-import { decodeEvents, streamEntries } from "./wire.ts";
+import { decodeEvents, mayHold, readStream } from "./wire.ts";
 
 /** Entries read per round trip. */
 const PAGE = 200;
@@ -60,17 +60,14 @@ export async function replayLog(options: ReplayOptions): Promise<number> {
   const [seconds, micros] = await redis.time();
   const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
   const from = redisNow - (Date.now() - options.lostAt) - REPLAY_LEAD_MS;
-  let start = String(Math.max(0, from));
   let taken = 0;
-  for (;;) {
-    const page = streamEntries(await redis.xrange(stream, start, "+", "COUNT", PAGE));
+  for await (const page of readStream(redis, stream, String(Math.max(0, from)), PAGE)) {
     for (const entry of page) {
-      if (entry.payload === null || (entry.types && !entry.types.some(wants))) continue;
-      for (const event of decodeEvents(entry.payload)) {
+      if (!mayHold(entry, wants)) continue;
+      for (const event of decodeEvents(entry.payload!)) {
         if (wants(event.type) && take(event)) taken++;
       }
     }
-    if (page.length < PAGE) return taken;
-    start = `(${page[page.length - 1].id}`;
   }
+  return taken;
 }

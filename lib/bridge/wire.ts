@@ -15,6 +15,7 @@
  * reply arrays.
  */
 
+import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
 
 /**
@@ -206,6 +207,44 @@ function entryOf(raw: unknown): StreamEntry | null {
 export function streamEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
   return raw.map(entryOf).filter((e): e is StreamEntry => e !== null);
+}
+
+/**
+ * A stream read to its end from `start` (`-`, an entry id, or `(<id>` for
+ * after it), one page of at most `count` entries at a time (`XRANGE`).
+ *
+ * @example
+ * ```ts
+ * for await (const page of readStream(redis, keys.stream, "-", 200)) console.log(page.length);
+ * ```
+ */
+export async function* readStream(
+  redis: Redis,
+  stream: string,
+  start: string,
+  count: number,
+): AsyncGenerator<StreamEntry[]> {
+  for (;;) {
+    const page = streamEntries(await redis.xrange(stream, start, "+", "COUNT", count));
+    if (page.length) yield page;
+    if (page.length < count) return;
+    start = `(${page[page.length - 1].id}`;
+  }
+}
+
+/**
+ * False when an entry holds no events, or says (by its types) that none is of
+ * a type `wants` takes, so its events need not be parsed; `wants` left out
+ * takes every type.
+ *
+ * @example
+ * ```ts
+ * if (!mayHold(entry, (type) => hooks.wants(type))) continue; // acknowledge, do not parse
+ * ```
+ */
+export function mayHold(entry: StreamEntry, wants?: (type: string) => boolean): boolean {
+  if (entry.payload === null) return false;
+  return !wants || entry.types === null || entry.types.some(wants);
 }
 
 /**

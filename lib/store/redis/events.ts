@@ -28,7 +28,7 @@ import {
   NEWEST_FIELD,
   TYPES_FIELD,
 } from "../../bridge/wire.ts";
-import { decodeEvents, streamEntries, type StreamEntry } from "../../bridge/wire.ts";
+import { decodeEvents, mayHold, readStream } from "../../bridge/wire.ts";
 import type { CloudEvent } from "../../events.ts";
 import { compilePattern } from "../../wildcard.ts";
 import type { EventQuery } from "../types.ts";
@@ -159,42 +159,37 @@ export async function eventHistory(ctx: RedisContext, query: EventQuery): Promis
   if (limit === 0) return [];
   const matches = query.type === undefined ? null : compilePattern(query.type);
   const after = query.after;
-  let from = startOf(after);
+  const from = startOf(after);
   // Looking for `after` ends once the stream is past the time it could sit at.
   const searchUntil = from === "-" ? 0 : Number(from) + 2 * ANCHOR_LEAD_MS;
   let anchored = !after;
   let out: CloudEvent[] = [];
   let seen = new Set<string>();
-  for (;;) {
-    const page = await readPage(ctx, from);
-    for (const entry of page) {
-      if (entry.types && matches && anchored && !entry.types.some(matches)) continue;
-      for (const event of entry.payload === null ? [] : decodeEvents(entry.payload)) {
-        if (!anchored && event.id === after) {
-          // Found: from here on, log order; what was taken by id so far goes.
-          anchored = true;
-          out = [];
-          seen = new Set([event.id]);
-          continue;
+  try {
+    for await (const page of readStream(ctx.redis, ctx.keys.eventStream, from, HISTORY_PAGE)) {
+      for (const entry of page) {
+        // While `after` is looked for, every entry is read: it may hold it.
+        if (!mayHold(entry, anchored && matches ? matches : undefined)) continue;
+        for (const event of decodeEvents(entry.payload!)) {
+          if (!anchored && event.id === after) {
+            // Found: from here on, log order; what was taken by id so far goes.
+            anchored = true;
+            out = [];
+            seen = new Set([event.id]);
+            continue;
+          }
+          if (seen.has(event.id) || (!anchored && event.id <= after!)) continue;
+          seen.add(event.id);
+          if (out.length < limit && (!matches || matches(event.type))) out.push(event);
         }
-        if (seen.has(event.id) || (!anchored && event.id <= after!)) continue;
-        seen.add(event.id);
-        if (out.length < limit && (!matches || matches(event.type))) out.push(event);
+        const searching = !anchored && Number(entry.id.split("-")[0]) < searchUntil;
+        if (out.length >= limit && !searching) return out;
       }
-      const searching = !anchored && Number(entry.id.split("-")[0]) < searchUntil;
-      if (out.length >= limit && !searching) return out;
     }
-    if (page.length < HISTORY_PAGE) return out;
-    from = `(${page[page.length - 1].id}`;
+  } catch (error) {
+    throw storeError(error, { op: "eventHistory" });
   }
-}
-
-async function readPage(ctx: RedisContext, from: string): Promise<StreamEntry[]> {
-  const reply = await guarded(
-    { op: "eventHistory" },
-    () => ctx.redis.xrange(ctx.keys.eventStream, from, "+", "COUNT", HISTORY_PAGE),
-  );
-  return streamEntries(reply);
+  return out;
 }
 
 /**
