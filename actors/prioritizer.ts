@@ -257,10 +257,13 @@ export const prioritizerMachine = setup({
         // The task.cancelled event reaches the pool (here, or elsewhere through the
         // bridge), which aborts a worker running it.
         deps.store.cancel(event.id, deps.now()).then(({ task, dependents }) => {
-          send({ type: "event.emit", init: taskEvent("cancelled", task) });
-          for (const init of transitionEvents(dependents, `dependency ${task.id} cancelled`)) {
-            send({ type: "event.emit", init });
-          }
+          send({
+            type: "event.emitMany",
+            inits: [
+              taskEvent("cancelled", task),
+              ...transitionEvents(dependents, `dependency ${task.id} cancelled`),
+            ],
+          });
           event.reply?.resolve(task);
         }, (err) => event.reply?.reject(err));
       },

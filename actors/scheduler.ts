@@ -128,7 +128,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
   const { store, log } = deps;
   const now = deps.now();
   const emitAll = (inits: ReturnType<typeof transitionEvents>) =>
-    inits.forEach((init) => send({ type: "event.emit", init }));
+    send({ type: "event.emitMany", inits });
 
   const due = await store.promoteDue(now);
   if (due.length) {
