@@ -1,47 +1,17 @@
 /**
  * The HTTP control plane against a real `un start`: every endpoint's happy
  * path and its main errors, as a client sees them (status, JSON shape, what
- * changed afterwards).
+ * changed afterwards). Stopping over HTTP is in shutdown_test.ts, the
+ * development endpoints (inspector, crash hook) in inspect_api_test.ts.
  */
 
 import assert from "node:assert/strict";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
+import { assertError, createTask, type TaskJson, taskState } from "./helpers/api.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { startUn, type UnProcess } from "./helpers/un_process.ts";
-
-type ErrorJson = { error: { code: string; message: string; details: Record<string, unknown> } };
-type TaskJson = { task: Task; deduplicated?: boolean };
-
-function assertError(
-  res: { status: number; body: unknown },
-  status: number,
-  field?: string,
-): ErrorJson {
-  const body = res.body as ErrorJson;
-  assert.equal(
-    res.status,
-    status,
-    `expected ${status}, got ${res.status}: ${JSON.stringify(body)}`,
-  );
-  assert.equal(typeof body.error?.code, "string", JSON.stringify(body));
-  assert.equal(typeof body.error?.message, "string");
-  if (field) assert.equal(body.error.details.field, field, JSON.stringify(body));
-  return body;
-}
-
-async function createTask(un: UnProcess, request: Record<string, unknown>): Promise<Task> {
-  const res = await api<TaskJson>(un.url, "POST", "/un/tasks/create", request);
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body.task;
-}
-
-async function taskState(un: UnProcess, id: string): Promise<Task> {
-  const res = await api<TaskJson>(un.url, "GET", `/un/tasks/${id}`);
-  assert.equal(res.status, 200);
-  return res.body.task;
-}
+import { startUn } from "./helpers/un_process.ts";
 
 Deno.test("control plane: health, events, tasks, queues, workers, sources", async (t) => {
   await using un = await startUn({
@@ -454,79 +424,4 @@ Deno.test("control plane: bearer token and body limit", async (t) => {
       assert.deepEqual(tasks.body.tasks, []);
     },
   );
-});
-
-Deno.test("POST /un/stop answers 202 and the process exits 0", async () => {
-  await using un = await startUn();
-  const res = await api(un.url, "POST", "/un/stop");
-  assert.deepEqual(res, { status: 202, body: { stopping: true } });
-  const status = await un.waitExit();
-  assert.equal(status.code, 0, un.stderrText());
-});
-
-Deno.test("an open event stream does not keep a stopping process alive", async () => {
-  await using un = await startUn();
-  const stream = await openStream(`${un.url}/un/events/stream`);
-  try {
-    const status = await un.stop("SIGTERM", 15_000);
-    assert.equal(status.code, 0, `exit ${status.code} signal ${status.signal}\n${un.stderrText()}`);
-  } finally {
-    await stream.close();
-  }
-});
-
-Deno.test("the inspector streams routed messages; the crash hook exists only with UN_FAULTS=crash", async (t) => {
-  await using un = await startUn({ env: { UN_FAULTS: "crash" } });
-
-  await t.step("GET /un/inspect/stream shows the messages a publish causes", async () => {
-    const stream = await openStream(`${un.url}/un/inspect/stream`);
-    try {
-      await publish(un, "inspect.me");
-      const deadline = Date.now() + 10_000;
-      let found = false;
-      while (!found && Date.now() < deadline) {
-        const [message] = await stream.take(1);
-        const record = JSON.parse(message.data) as { type: string; summary?: string };
-        found = record.type === "event.publish" && record.summary === "inspect.me";
-      }
-      assert.ok(found, "no event.publish record for inspect.me");
-    } finally {
-      await stream.close();
-    }
-  });
-
-  await t.step(
-    "POST /un/debug/crash/:actor crashes the actor and the supervisor restarts it",
-    async () => {
-      const res = await api(un.url, "POST", "/un/debug/crash/prioritizer");
-      assert.equal(res.status, 202);
-      await eventually(
-        async () => {
-          const health = await api<
-            { status: string; actors: Array<{ id: string; restarts: number }> }
-          >(
-            un.url,
-            "GET",
-            "/health",
-          );
-          const actor = health.body.actors.find((a) => a.id === "prioritizer");
-          return health.status === 200 && actor !== undefined && actor.restarts >= 1;
-        },
-        10_000,
-        "the prioritizer to be restarted",
-      );
-      // It works again: a task is admitted and runs.
-      const task = await createTask(un, { type: "noop" });
-      await eventually(
-        async () => (await taskState(un, task.id)).state === "succeeded",
-        10_000,
-        "task after restart",
-      );
-    },
-  );
-});
-
-Deno.test("without UN_FAULTS there is no crash hook", async () => {
-  await using un = await startUn();
-  assertError(await api(un.url, "POST", "/un/debug/crash/prioritizer"), 404);
 });

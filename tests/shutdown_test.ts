@@ -1,10 +1,12 @@
 /**
  * Graceful shutdown against a real `un start`: SIGTERM stops claiming, lets a
  * short task finish within the grace period, hands a long one back, exits 0;
- * the next start runs the handed-back task.
+ * the next start runs the handed-back task. `POST /un/stop` does the same,
+ * and an open event stream does not hold the exit up.
  */
 
 import assert from "node:assert/strict";
+import { openStream } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { startUn } from "./helpers/un_process.ts";
 
@@ -58,5 +60,24 @@ Deno.test("SIGTERM finishes short tasks, hands long ones back, exits 0; the next
     assert.equal(longAfter.attempts, 2);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("POST /un/stop answers 202 and the process exits 0", async () => {
+  await using un = await startUn();
+  const res = await api(un.url, "POST", "/un/stop");
+  assert.deepEqual(res, { status: 202, body: { stopping: true } });
+  const status = await un.waitExit();
+  assert.equal(status.code, 0, un.stderrText());
+});
+
+Deno.test("an open event stream does not keep a stopping process alive", async () => {
+  await using un = await startUn();
+  const stream = await openStream(`${un.url}/un/events/stream`);
+  try {
+    const status = await un.stop("SIGTERM", 15_000);
+    assert.equal(status.code, 0, `exit ${status.code} signal ${status.signal}\n${un.stderrText()}`);
+  } finally {
+    await stream.close();
   }
 });
