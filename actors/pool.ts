@@ -64,7 +64,7 @@ function workerInfo(ref: WorkerRef): WorkerInfo {
     : value === "claiming"
     ? "claiming"
     : "idle";
-  const task = snap.context.task;
+  const task = snap.context.current.task;
   return {
     id: snap.context.id,
     state,
@@ -211,7 +211,7 @@ export const poolMachine = setup({
             let handedBack = 0;
             if (!finishedInTime) {
               for (const w of workers()) {
-                const task = w.getSnapshot().context.task;
+                const task = w.getSnapshot().context.current.task;
                 if (w.getSnapshot().value === "running" && task) {
                   handedBack++;
                   w.send({ type: "abort", taskId: task.id, reason: "shutdown" });
