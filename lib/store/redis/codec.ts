@@ -192,39 +192,56 @@ export function encodeNewTask(task: NewTask): EncodedNewTask {
 }
 
 /**
- * The stored fields of a task the enqueue script just created, from what the
- * client sent and the little the script decided (state, error, resolved deps).
+ * The task the enqueue script just created, from what the client sent and
+ * the little the script decided (state, error, resolved dependencies),
+ * without reading it back. Its payload is read from the JSON sent, so the
+ * task holds a copy as stored (as every read of it will), not the caller's object.
  *
  * @example
  * ```ts
- * const task = decodeTask(createdFields(encoded, newTask, now, "queued", "", null));
+ * const task = createdTask(encoded, newTask, now, "queued", "", null);
  * ```
  */
-export function createdFields(
+export function createdTask(
   encoded: EncodedNewTask,
   task: NewTask,
   now: number,
-  state: string,
+  state: TaskState,
   error: string,
   dependsOn: string | null,
-): StoredFields {
+): Task {
+  const stored = JSON.parse(encoded.d) as StaticPart;
   return {
-    d: encoded.d,
-    m: encoded.m,
-    st: state,
-    a: "0",
-    f: "0",
-    p: "0",
-    pm: "null",
-    r: "",
-    e: error,
-    ra: nullableArg(task.runAt),
-    ea: String(now),
-    sa: "",
-    fa: error === "" ? "" : String(now),
-    w: "",
-    lu: "",
-    dp: dependsOn,
+    id: task.id,
+    type: task.type,
+    queue: task.queue,
+    payload: stored.payload,
+    priority: task.priority,
+    sortKey: task.sortKey,
+    score: task.score,
+    explanation: task.explanation,
+    state,
+    attempts: 0,
+    maxAttempts: task.maxAttempts,
+    progress: 0,
+    progressMessage: null,
+    result: null,
+    error: optionalJson<TaskError>(error),
+    dependsOn: optionalJson<string[]>(dependsOn) ?? [],
+    runAt: task.runAt,
+    deadline: task.deadline,
+    expiresAt: task.expiresAt,
+    timeoutMs: task.timeoutMs,
+    key: task.key,
+    resources: stored.resources,
+    createdAt: task.createdAt,
+    enqueuedAt: now,
+    startedAt: null,
+    finishedAt: error === "" ? null : now,
+    workerId: null,
+    fence: 0,
+    leaseUntil: null,
+    correlationId: task.correlationId,
   };
 }
 

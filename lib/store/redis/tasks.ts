@@ -3,10 +3,10 @@
  * lookups, lists and counts. Key layout: `scripts/includes/task.lua`.
  */
 
-import type { NewTask, Task } from "../../tasks.ts";
+import type { NewTask, Task, TaskState } from "../../tasks.ts";
 import { TASK_STATES } from "../../tasks.ts";
 import type { EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
-import { createdFields, decodeTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
+import { createdTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";
 import { asList, asOptionalTask, asTask } from "./replies.ts";
 
@@ -36,18 +36,21 @@ export async function enqueueMany(
     // A resent enqueue whose first run was applied: the task it created, as it is now.
     if (Number(kind) === 2) return { task: asTask(rest[0], "enqueue"), deduplicated: false };
     const [state, error, dependsOn] = rest;
-    const fields = createdFields(
+    if (!isState(state)) throw new Error(`redis store: enqueue reply has no state: ${entry}`);
+    const task = createdTask(
       encoded[i],
       tasks[i],
       now,
-      String(state),
+      state,
       typeof error === "string" ? error : "",
       typeof dependsOn === "string" ? dependsOn : null,
     );
-    const task = decodeTask(fields);
-    if (task === null) throw new Error(`redis store: enqueue reply is incomplete: ${entry}`);
     return { task, deduplicated: false };
   });
+}
+
+function isState(value: unknown): value is TaskState {
+  return (TASK_STATES as readonly unknown[]).includes(value);
 }
 
 /**
