@@ -23,6 +23,7 @@ import { relativePath } from "../lib/fs/walk.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Reply, RuntimeMessage, ScanRequest } from "../lib/messages.ts";
 import type { ScannerInput } from "../lib/scanner.ts";
+import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 
 /** The answer to a scan request. */
 type ScanReply = Reply<{ changes: number }>;
@@ -48,6 +49,8 @@ interface FsScannerContext {
   root: string;
   log: Logger;
   status: StatusRecorder;
+  /** In a cluster: the source lease this scanner runs under. */
+  lease: ScanLease | null;
   opened: Opened | null;
   /** Consecutive failures to start or keep watching. */
   failures: number;
@@ -135,6 +138,7 @@ export const fsScannerMachine = setup({
     open: fromPromise<Opened, FsScannerContext>(({ input }) => open(input)),
     watch: fromCallback<FsScannerEvent, WatchInput>(({ input, sendBack, receive, system }) => {
       const { context, opened } = input;
+      const { lease } = context;
       const fail = (error: unknown) => sendBack({ type: "fs.failed", error: errorText(error) });
       // Watch first, then walk: a change made during the walk still reaches the session.
       let watcher: Deno.FsWatcher;
@@ -153,6 +157,9 @@ export const fsScannerMachine = setup({
         log: context.log,
         status: context.status,
         now: context.deps.now,
+        stillHolds: lease
+          ? () => stillHeld(context.deps.store, lease, context.deps.now())
+          : undefined,
         publish: (event) => {
           const message: RuntimeMessage = { type: "event.publish", event };
           system.get("supervisor")?.send(message);
@@ -217,6 +224,7 @@ export const fsScannerMachine = setup({
       source,
       root: resolve(source.path),
       status: new StatusRecorder(input.deps.store, source.id, log),
+      lease: input.lease ?? null,
       opened: null,
       failures: 0,
       lastError: null,

@@ -17,10 +17,10 @@
  * leases at once, so another process takes the sources over on its next round.
  *
  * The fence grows with every change of holder; it is passed to the scanner
- * with the lease's name (`input.lease`), and a poll scanner checks it before it
- * publishes what a poll found: a holder that stalled longer than its lease
- * (a pause, a frozen VM) finds a later fence and leaves the changes to the
- * holder. (An fs scanner watches its own machine's directory and does not.)
+ * with the lease's name (`input.lease`), and every scanner checks it before it
+ * publishes what it found (a poll's changes, a batch of file changes): a
+ * holder that stalled longer than its lease (a pause, a frozen VM) finds a
+ * later fence and leaves the changes to the holder.
  */
 
 import { type AnyActorRef, assign, fromPromise, setup } from "xstate";

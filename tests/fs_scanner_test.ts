@@ -1,144 +1,24 @@
 /**
  * The fs scanner actor as a user sees it: real files in a temp directory, a
  * real `Deno.watchFs`, a real SQLite store, and a tiny parent machine with
- * `systemId: "supervisor"` that collects what the scanner publishes.
+ * `systemId: "supervisor"` that collects what the scanner publishes
+ * (tests/helpers/fs_scanner.ts).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type AnyActorRef, createActor, sendTo, setup } from "xstate";
-import { fsScannerMachine } from "../actors/fs-scanner.ts";
-import { type ConfigInput, parseConfig } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import type { CloudEvent, Json } from "../lib/events.ts";
-import { silentLogger } from "../lib/log.ts";
-import { ask, type RuntimeMessage } from "../lib/messages.ts";
-import { type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
-import { SqliteStore } from "../lib/store/sqlite.ts";
-
-// ---- harness ---------------------------------------------------------------
-
-type FsSourceInput = Partial<Extract<NonNullable<ConfigInput["sources"]>[number], { kind: "fs" }>>;
-
-/** Test parent: routes like the supervisor does for a scanner, and records. */
-const parentMachine = setup({
-  types: {
-    input: {} as { deps: RuntimeDeps; events: CloudEvent[]; crashes: unknown[] },
-    context: {} as { deps: RuntimeDeps; events: CloudEvent[]; crashes: unknown[] },
-    events: {} as RuntimeMessage,
-  },
-  actors: { scanner: fsScannerMachine },
-}).createMachine({
-  context: ({ input }) => input,
-  invoke: {
-    id: "scanner",
-    src: "scanner",
-    input: ({ context }) => ({ deps: context.deps, source: context.deps.config.sources[0] }),
-    onError: { actions: ({ context, event }) => context.crashes.push(event.error) },
-  },
-  on: {
-    "event.publish": { actions: ({ context, event }) => context.events.push(event.event) },
-    "source.scan": { actions: sendTo("scanner", ({ event }) => event) },
-    "debug.crash": { actions: sendTo("scanner", ({ event }) => event) },
-  },
-});
-
-interface Running {
-  actor: AnyActorRef;
-  events: CloudEvent[];
-  crashes: unknown[];
-}
-
-interface Fixture {
-  /** The watched tree. */
-  root: string;
-  store: SqliteStore;
-  deps: RuntimeDeps;
-  start(): Running;
-}
-
-/** Runs `body` with a temp tree, a store inside it (`.un/`, which must be ignored) and cleanup. */
-async function withTree(
-  source: FsSourceInput,
-  body: (fx: Fixture) => Promise<void>,
-  files: Record<string, string> = {},
-): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "un-fs-" });
-  const storeDir = join(root, ".un");
-  const store = SqliteStore.open(storeDir);
-  const config = parseConfig({
-    store: { path: storeDir },
-    sources: [{ id: "tree", kind: "fs", path: root, debounceMs: 50, maxDelayMs: 500, ...source }],
-  });
-  const deps: RuntimeDeps = {
-    config,
-    store,
-    log: silentLogger,
-    handlers: {},
-    faults: { crash: true, noRenew: false },
-    now: Date.now,
-  };
-  for (const [path, text] of Object.entries(files)) await write(root, path, text);
-  const actors: AnyActorRef[] = [];
-  const start = (): Running => {
-    const events: CloudEvent[] = [];
-    const crashes: unknown[] = [];
-    const actor = createActor(parentMachine, {
-      systemId: "supervisor",
-      input: { deps, events, crashes },
-    });
-    actors.push(actor);
-    actor.start();
-    return { actor, events, crashes };
-  };
-  try {
-    await body({ root, store, deps, start });
-  } finally {
-    for (const actor of actors) actor.stop();
-    await store.close();
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-async function write(root: string, path: string, text: string): Promise<void> {
-  const abs = join(root, path);
-  await Deno.mkdir(join(abs, ".."), { recursive: true });
-  await Deno.writeTextFile(abs, text);
-}
-
-/** Polls `check` until true, or fails naming `what`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Waits until the start-up reconciliation has run (status lastScanAt set). */
-async function scanned(store: SqliteStore, since = 0): Promise<void> {
-  await until(async () => ((await status(store))?.lastScanAt ?? 0) > since, "a completed scan");
-}
-
-async function status(store: SqliteStore): Promise<SourceStatus | null> {
-  return (await store.getSourceState("tree", STATUS_KEY)) as SourceStatus | null;
-}
-
-/** Waits long enough that a late duplicate (debounce 50 ms, max delay 500 ms) would have come. */
-const quiet = () => new Promise((r) => setTimeout(r, 600));
-
-/** `type subject` of each event, sorted, for order-free comparison. */
-const seen = (events: CloudEvent[]) => events.map((e) => `${e.type} ${e.subject}`).sort();
-
-const data = (e: CloudEvent) => e.data as Record<string, Json>;
-
-const scan = (run: Running) =>
-  ask<{ changes: number }>(
-    (m) => run.actor.send(m),
-    (reply) => ({ type: "source.scan", request: { sourceId: "tree", requestedBy: "test" }, reply }),
-  );
-
-// ---- tests -----------------------------------------------------------------
+import type { SqliteStore } from "../lib/store/sqlite.ts";
+import {
+  data,
+  quiet,
+  scan,
+  scanned,
+  seen,
+  status,
+  until,
+  withTree,
+  write,
+} from "./helpers/fs_scanner.ts";
 
 Deno.test("first scan gives file.created for each existing file, never for .git/ or the store", async () => {
   const files = { "a.txt": "aaa", "sub/b.md": "b", "sub/deep/c.json": "{}", ".git/HEAD": "ref" };

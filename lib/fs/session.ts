@@ -44,6 +44,14 @@ export interface FsSessionOptions {
   baseline: boolean;
   status: StatusRecorder;
   publish(event: CloudEvent): void;
+  /**
+   * In a cluster: whether this process still holds the source's lease under
+   * the fence it was started with, asked before each batch is published. Once
+   * not (it stalled past the lease and another process took the source over),
+   * the session publishes and persists nothing more: the holder finds the same
+   * changes when it reconciles.
+   */
+  stillHolds?(): Promise<boolean>;
   /** The session cannot go on (the root vanished); the owner stops it and retries later. */
   onFatal(error: Error): void;
   now(): number;
@@ -233,7 +241,8 @@ export class FsSession {
     const writes = applyChanges(index, changes);
     const silent = !this.#baseline && !source.emitExisting;
     await this.#commit(silent ? [] : changes, writes);
-    if (!this.#baseline && !this.#closed) {
+    if (this.#closed) return 0;
+    if (!this.#baseline) {
       await store.setSourceState(source.id, BASELINE_KEY, true);
       this.#baseline = true;
     }
@@ -307,11 +316,21 @@ export class FsSession {
   /** Publishes, then persists (at-least-once: a crash in between repeats, never loses). */
   async #commit(changes: readonly FileChange[], writes: IndexWrites): Promise<void> {
     if (this.#closed) return;
-    const { source, store, root } = this.#o;
-    const context = { sourceId: source.id, root, priority: source.priority };
-    for (const change of changes) this.#o.publish(fileEvent(change, context));
+    const { source, store, root, stillHolds } = this.#o;
     const put = writes.put();
     const removed = writes.removed();
+    const work = changes.length + put.length + removed.length;
+    if (work > 0 && stillHolds && !(await stillHolds())) {
+      this.#o.log.warn("source lease moved to another process; its changes are left to it", {
+        source: source.id,
+        changes: changes.length,
+      });
+      this.close();
+      return;
+    }
+    if (this.#closed) return;
+    const context = { sourceId: source.id, root, priority: source.priority };
+    for (const change of changes) this.#o.publish(fileEvent(change, context));
     if (put.length > 0) await store.putFiles(source.id, put);
     if (removed.length > 0) await store.deleteFiles(source.id, removed);
     if (changes.length > 0) this.#o.status.update({ lastChangeAt: this.#o.now() });
