@@ -3,9 +3,8 @@
  * promises (two processes on one prefix never claim the same task; a worker
  * fenced out by a newer claim cannot complete).
  *
- * Needs Redis at `UN_REDIS_URL` (default `redis://127.0.0.1:6379`). Every store
- * gets its own key prefix (`un-test:<ulid>:`), removed afterwards. Without
- * Redis the tests are ignored, except when `CI=true`: then they fail.
+ * Needs Redis (tests/helpers/redis_store.ts). The event log's side is in
+ * store_redis_events_test.ts.
  */
 
 import assert from "node:assert/strict";
@@ -13,88 +12,13 @@ import { Redis } from "ioredis";
 import { LeaseLostError, UnavailableError } from "../lib/errors.ts";
 import { newId } from "../lib/events.ts";
 import { RedisStore } from "../lib/store/redis.ts";
-import type { Store } from "../lib/store/types.ts";
 import type { Task } from "../lib/tasks.ts";
 import { newTask, runStoreConformance, T0 } from "./store/conformance.ts";
-import { cloudEvent } from "./store/conformance/helpers.ts";
-import {
-  COUNT_FIELD,
-  decodeBroadcast,
-  encodeEvents,
-  EVENTS_FIELD,
-  NEWEST_FIELD,
-  TYPES_FIELD,
-} from "../lib/bridge/wire.ts";
-import { eventually } from "./helpers/http.ts";
+import { closeStore, openStore, REDIS_URL, redisForTests } from "./helpers/redis_store.ts";
 
-const REDIS_URL = Deno.env.get("UN_REDIS_URL") ?? "redis://127.0.0.1:6379";
-const IN_CI = Deno.env.get("CI") === "true";
+const { ignore, suffix } = await redisForTests("redis store");
 
-/** Whether Redis answers; checked once, before any test is registered. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2_000,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const reachable = await redisAnswers();
-if (!reachable && IN_CI) {
-  Deno.test(`redis store: Redis must be reachable at ${REDIS_URL} when CI=true`, () => {
-    throw new Error(`Redis at ${REDIS_URL} is unreachable (CI=true requires it)`);
-  });
-}
-/** Tests run only when Redis answers; the name says why when they are ignored. */
-const ignore = !reachable;
-const suffix = reachable ? "" : ` (ignored: no Redis at ${REDIS_URL})`;
-
-/** Deletes every key under `prefix`. */
-async function dropPrefix(prefix: string): Promise<void> {
-  const admin = new Redis(REDIS_URL, { lazyConnect: true });
-  admin.on("error", () => {});
-  try {
-    await admin.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== "0");
-  } finally {
-    await admin.quit().catch(() => admin.disconnect());
-  }
-}
-
-const prefixes = new Map<Store, string>();
-
-/** A store on a fresh prefix. */
-async function openStore(prefix = `un-test:${newId()}:`): Promise<RedisStore> {
-  const store = await RedisStore.open({ url: REDIS_URL, prefix });
-  prefixes.set(store, prefix);
-  return store;
-}
-
-/** Closes a store (again, if need be) and removes its keys. */
-async function closeStore(store: Store): Promise<void> {
-  await store.close();
-  const prefix = prefixes.get(store);
-  prefixes.delete(store);
-  if (prefix !== undefined) await dropPrefix(prefix);
-}
-
-if (reachable) {
+if (!ignore) {
   runStoreConformance("redis", () => openStore(), closeStore);
 } else {
   Deno.test({ name: `redis store: conformance suite${suffix}`, ignore: true, fn() {} });
@@ -271,116 +195,6 @@ Deno.test({
     } finally {
       await second.close();
       await closeStore(first);
-    }
-  },
-});
-
-Deno.test({
-  name:
-    `redis store: retention removes whole batches, over as many calls as the batches' size needs${suffix}`,
-  ignore,
-  async fn() {
-    const store = await openStore();
-    try {
-      // 60 batches of 100 events, ~1.6 MB: more than one trim call reads.
-      const batches = Array.from(
-        { length: 60 },
-        (_, b) =>
-          Array.from(
-            { length: 100 },
-            (_, i) => cloudEvent("x.big", T0 + b, { b, i, pad: "p".repeat(40) }),
-          ),
-      );
-      for (const batch of batches) await store.appendEvents(batch);
-      const policy = {
-        maxFinishedTasks: 1e6,
-        finishedTaskMaxAgeMs: 1e12,
-        resultTtlMs: 1e12,
-        maxEvents: 1_050,
-        eventMaxAgeMs: 1e12,
-      };
-      // At least 1 050 stay, so the newest 11 batches: 49 go whole.
-      assert.deepEqual(await store.trim(policy, T0 + 100), { tasks: 0, events: 4_900, results: 0 });
-      const left = await store.eventHistory({ limit: 10_000 });
-      assert.equal(left.length, 1_100);
-      assert.deepEqual(left[0].data, { b: 49, i: 0, pad: "p".repeat(40) });
-      // By age: the batches whose newest event is older than the cutoff.
-      const byAge = await store.trim({ ...policy, maxEvents: 1e6, eventMaxAgeMs: 45 }, T0 + 100);
-      assert.equal(byAge.events, 600);
-      assert.equal((await store.eventHistory({ limit: 10_000 })).length, 500);
-    } finally {
-      await closeStore(store);
-    }
-  },
-});
-
-Deno.test({
-  name:
-    `redis store: an appended batch reaches the bridge as one stream entry and one message per run of a type${suffix}`,
-  ignore,
-  async fn() {
-    const prefix = `un-test:${newId()}:`;
-    const store = await RedisStore.open({
-      url: REDIS_URL,
-      prefix,
-      bridge: true,
-    });
-    prefixes.set(store, prefix);
-    const listener = new Redis(REDIS_URL);
-    const messages: [string, string][] = [];
-    listener.on("pmessage", (_p: string, channel: string, message: string) => {
-      messages.push([channel, message]);
-    });
-    try {
-      await listener.psubscribe(`${prefix}events:*`);
-      const events = [
-        cloudEvent("file.created"),
-        cloudEvent("file.created"),
-        cloudEvent("task.queued"),
-        cloudEvent("file.created"),
-      ];
-      await store.appendEvents(events);
-      await eventually(() => Promise.resolve(messages.length >= 3), 5_000, "three messages");
-      await new Promise((r) => setTimeout(r, 100));
-      const admin = new Redis(REDIS_URL);
-      try {
-        const entries = await admin.xrange(`${prefix}events:stream`, "-", "+");
-        assert.equal(entries.length, 1, "one entry for the batch");
-        const fields = entries[0][1];
-        assert.deepEqual(fields, [
-          TYPES_FIELD,
-          "file.created\ntask.queued",
-          EVENTS_FIELD,
-          encodeEvents(events),
-          COUNT_FIELD,
-          "4",
-          NEWEST_FIELD,
-          String(Math.max(...events.map((e) => Date.parse(e.time)))),
-        ]);
-        const groups = await admin.xinfo("GROUPS", `${prefix}events:stream`) as unknown[][];
-        assert.equal(groups.length, 1, "the hooks group was made with the stream");
-      } finally {
-        admin.disconnect();
-      }
-      assert.deepEqual(messages.map(([channel]) => channel), [
-        `${prefix}events:file.created`,
-        `${prefix}events:task.queued`,
-        `${prefix}events:file.created`,
-      ]);
-      assert.deepEqual(messages.map(([, m]) => decodeBroadcast(m).map((e) => e.id)), [
-        [events[0].id, events[1].id],
-        [events[2].id],
-        [events[3].id],
-      ]);
-      // A retried write (a reply lost): history gives each event once.
-      await store.appendEvents(events);
-      assert.deepEqual(
-        (await store.eventHistory({ limit: 10 })).map((e) => e.id),
-        events.map((e) => e.id),
-      );
-    } finally {
-      listener.disconnect();
-      await closeStore(store);
     }
   },
 });

@@ -35,6 +35,7 @@ export async function openStore(config: Config, log: Logger): Promise<OpenedStor
       prefix: config.redis.prefix,
       // The bridge's outbound side: every logged event also reaches other processes.
       bridge: config.redis.events,
+      eventCap: config.events.maxCount,
       // Once per outage, not per failed command: commands fail fast meanwhile
       // (503 on the API, workers idle) and ioredis reconnects on its own.
       onConnection: (change) =>

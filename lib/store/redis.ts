@@ -67,6 +67,12 @@ export interface RedisStoreOptions {
    * as the append. Off by default.
    */
   bridge?: boolean;
+  /**
+   * Events the log may hold between retention clean-ups (`events.maxCount`):
+   * an append that finds it past this plus a tenth trims it back at once.
+   * Unset: only `trim()` removes events.
+   */
+  eventCap?: number;
 }
 
 /** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
@@ -115,7 +121,8 @@ export class RedisStore implements Store {
       const bridge: EventBridge | null = options.bridge
         ? { group: names.group, channels: names.channels }
         : null;
-      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, bridge }, watch);
+      const eventCap = options.eventCap ? { max: options.eventCap, trimming: null } : null;
+      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, bridge, eventCap }, watch);
     } catch (error) {
       watch.closing();
       redis.disconnect();
@@ -301,6 +308,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     const { redis } = this.#ctx;
     if (redis.status === "end") return;
+    await this.#ctx.eventCap?.trimming;
     this.#watch.closing();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));

@@ -13,7 +13,9 @@ import type { ScriptName, Scripts } from "./scripts.ts";
  *
  * @example
  * ```ts
- * const ctx: RedisContext = { redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), bridge: null };
+ * const ctx: RedisContext = {
+ *   redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), bridge: null, eventCap: null,
+ * };
  * ```
  */
 export interface RedisContext {
@@ -22,6 +24,25 @@ export interface RedisContext {
   scripts: Scripts;
   /** How appended events reach other processes (the Redis bridge); null = they do not. */
   bridge: EventBridge | null;
+  /** How many events the log may hold between clean-ups; null = no cap. */
+  eventCap: EventCap | null;
+}
+
+/**
+ * The event log's cap between retention clean-ups: an append that finds the
+ * log past `max` plus some headroom trims it back to `max` (the oldest batches
+ * go), so a burst of events cannot fill Redis's memory before the next
+ * clean-up. One trim runs at a time.
+ *
+ * @example
+ * ```ts
+ * const cap: EventCap = { max: 100_000, trimming: null };
+ * ```
+ */
+export interface EventCap {
+  max: number;
+  /** The trim running now, if any. */
+  trimming: Promise<unknown> | null;
 }
 
 /**

@@ -36,6 +36,8 @@ import { type EventBridge, execAll, guarded, type RedisContext, runScript } from
 import { storeError } from "./errors.ts";
 import { asList } from "./replies.ts";
 
+/** Least events past its cap the log holds before an append trims it. */
+const CAP_HEADROOM_MIN = 1_000;
 /** Stream entries read per round trip of a history read. */
 const HISTORY_PAGE = 200;
 /** Bytes of entries a trim call reads at most, so a trim never blocks Redis for long. */
@@ -97,18 +99,35 @@ export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Pro
   const { eventStream, eventCount } = ctx.keys;
   const bridge = ctx.bridge;
   if (!bridge) {
-    await execAll(
+    const [, count] = await execAll(
       context,
       ctx.redis.multi().xadd(eventStream, "*", ...fields).incrby(eventCount, events.length),
     );
+    capLog(ctx, Number(count));
     return;
   }
   const tx = ctx.redis.multi()
     .xadd(eventStream, "NOMKSTREAM", "*", ...fields)
     .incrby(eventCount, events.length);
   for (const [channel, message] of broadcasts(bridge, events, jsons)) tx.publish(channel, message);
-  const [entry] = await execAll(context, tx);
+  const [entry, count] = await execAll(context, tx);
   if (entry === null) await firstEntry(ctx, bridge, fields);
+  capLog(ctx, Number(count));
+}
+
+/**
+ * Past its cap plus headroom (a tenth, at least {@link CAP_HEADROOM_MIN}),
+ * the log is trimmed back to the cap in the background; a failed trim is left
+ * to the next append or the periodic clean-up.
+ */
+function capLog(ctx: RedisContext, count: number): void {
+  const cap = ctx.eventCap;
+  if (!cap || cap.trimming) return;
+  if (!(count > cap.max + Math.max(CAP_HEADROOM_MIN, Math.floor(cap.max / 10)))) return;
+  // A cutoff of 0 ms: only the count rule removes batches.
+  cap.trimming = trimEvents(ctx, 0, cap.max)
+    .catch(() => 0)
+    .finally(() => (cap.trimming = null));
 }
 
 /**
