@@ -12,6 +12,8 @@
 --- @include "task"
 
 local now = ARGV[2]
+-- The refs and dependencies of a task without any (most): one table for all.
+local NONE = {}
 local M = loadMoves()
 local count = tonumber(ARGV[3])
 local tasks = {}
@@ -20,12 +22,15 @@ for i = 1, count do
   local t = {
     id = ARGV[c], key = ARGV[c + 1], q = ARGV[c + 2], ty = ARGV[c + 3], sk = ARGV[c + 4],
     m = ARGV[c + 5], ra = ARGV[c + 6], xa = ARGV[c + 7], dl = ARGV[c + 8],
-    ma = ARGV[c + 9], rs = ARGV[c + 10], ca = ARGV[c + 11], d = ARGV[c + 12], refs = {},
+    ma = ARGV[c + 9], rs = ARGV[c + 10], ca = ARGV[c + 11], d = ARGV[c + 12], refs = NONE,
   }
   local n = tonumber(ARGV[c + 13])
   c = c + 14
-  for j = 1, n do t.refs[j] = ARGV[c + j - 1] end
-  c = c + n
+  if n > 0 then
+    t.refs = {}
+    for j = 1, n do t.refs[j] = ARGV[c + j - 1] end
+    c = c + n
+  end
   if t.key == '' then t.key = false else t.key = string.sub(t.key, 2) end
   tasks[i] = t
 end
@@ -85,7 +90,9 @@ end
 -- 2. Resolve dependsOn: ids and keys of this batch first (they are the newest),
 -- then existing task ids, then the newest existing task with that key.
 for _, t in ipairs(tasks) do
-  if not t.dedup then
+  if not t.dedup and t.refs == NONE then
+    t.deps = NONE
+  elseif not t.dedup then
     local seen = {}
     t.deps = {}
     for _, ref in ipairs(t.refs) do
@@ -159,13 +166,22 @@ local function visit(i)
   return nil
 end
 for i, t in ipairs(tasks) do
-  if not t.dedup and not color[i] then
+  if not t.dedup and not color[i] and t.deps == NONE then
+    -- Nothing to walk: no cycle can pass through it.
+    color[i] = 2
+    t.st = initialState(t)
+  elseif not t.dedup and not color[i] then
     local cycle = visit(i)
     if cycle then return redis.error_reply('CYCLE ' .. cjson.encode(cycle)) end
   end
 end
 
--- 4. Write the new tasks and their indexes.
+-- 4. Write the new tasks and their indexes. (Numbers go as strings: Redis
+-- formats a Lua number it is given with printf, for every argument.)
+local function add(fields, name, value)
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
 local queuesSeen = {}
 for _, t in ipairs(tasks) do
   if not t.dedup then
@@ -173,22 +189,18 @@ for _, t in ipairs(tasks) do
     local finishedAt = ''
     if t.err then finishedAt = now end
     local fields = {
-      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', 0, 'f', 0, 'p', 0, 'pm', 'null',
+      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', '0', 'f', '0', 'p', '0', 'pm', 'null',
       'r', '', 'e', t.err or '', 'ra', t.ra, 'ea', now, 'sa', '', 'fa', finishedAt, 'w', '', 'lu', '',
       'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca,
     }
-    local function add(name, value)
-      fields[#fields + 1] = name
-      fields[#fields + 1] = value
-    end
-    if t.key then add('k', t.key) end
+    if t.key then add(fields, 'k', t.key) end
     if t.ra == '' then t.ra = false end
-    if t.xa ~= '' then add('xa', t.xa) else t.xa = false end
-    if t.dl ~= '' then add('dl', t.dl) else t.dl = false end
-    if t.rs ~= '' then add('rs', t.rs) end
+    if t.xa ~= '' then add(fields, 'xa', t.xa) else t.xa = false end
+    if t.dl ~= '' then add(fields, 'dl', t.dl) else t.dl = false end
+    if t.rs ~= '' then add(fields, 'rs', t.rs) end
     if #t.deps > 0 then
       t.dp = cjson.encode(t.deps)
-      add('dp', t.dp)
+      add(fields, 'dp', t.dp)
     end
     redis.call('HSET', key, unpack(fields))
     if t.st == 'queued' then
@@ -203,7 +215,7 @@ for _, t in ipairs(tasks) do
       redis.call('HSET', K_NEWEST, t.key, t.id)
       if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
     end
-    zaddLater(K_ALL, 0, M.allMember(t.ca, t.id))
+    zaddLater(K_ALL, '0', M.allMember(t.ca, t.id))
     if not queuesSeen[t.q] then
       queuesSeen[t.q] = true
       redis.call('SADD', K_QUEUES, t.q)

@@ -41,8 +41,9 @@ end
 -- The task is out of its queue already.
 local function take(id, queue, f)
   local attempts, fence = tonumber(f[1]) + 1, tonumber(f[2]) + 1
-  redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', attempts, 'f', fence,
-    'lu', leaseUntil, 'sa', now, 'p', 0, 'pm', 'null')
+  -- Integers formatted here: Redis would format a Lua number with printf's %.17g.
+  redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', string.format('%d', attempts),
+    'f', string.format('%d', fence), 'lu', leaseUntil, 'sa', now, 'p', '0', 'pm', 'null')
   zaddLater(runningKey(queue), leaseUntil, id)
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end

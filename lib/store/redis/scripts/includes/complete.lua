@@ -24,7 +24,7 @@ local function completeOne(id, fence, result, now, known)
   end
   if replayed then return { task } end
 
-  redis.call('HSET', key, 'st', 'succeeded', 'p', 1, 'fa', now, 'r', result, 'lu', '')
+  redis.call('HSET', key, 'st', 'succeeded', 'p', '1', 'fa', now, 'r', result, 'lu', '')
   if result ~= '' then zaddLater(K_RESULTS, now, id) end
   zremLater(runningKey(f[3]), id)
   zaddLater(K_FINISHED, now, id)

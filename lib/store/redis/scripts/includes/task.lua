@@ -53,7 +53,9 @@ local function countMove(queue, from, to, add)
   if to and to ~= 'queued' and to ~= 'running' then add(to .. '|' .. queue, 1) end
 end
 
-local function countNow(field, delta) redis.call('HINCRBY', K_COUNTS, field, delta) end
+local function countNow(field, delta)
+  redis.call('HINCRBY', K_COUNTS, field, string.format('%d', delta))
+end
 
 local function bump(queue, from, to)
   countMove(queue, from, to, countNow)
