@@ -8,12 +8,12 @@
  *
  * It runs one task at a time; the pool runs `concurrency` of them. The
  * claim-and-run loop is one callback actor (`loop`) that lives as long as the
- * worker: it reports each step to the machine (`loop.*`), which keeps what the
- * pool and the inspector read (the state, the task), and the machine forwards
- * control messages (wake, pause, retire, abort) to it. Only changes of
- * state are messages: the task being run is a {@link CurrentTask} the loop
- * writes and the pool reads, since a message per task (with its transition and
- * snapshot) cost a busy pool of no-op tasks an eighth of its throughput.
+ * worker: it reports each change of state to the machine (`loop.*`), which
+ * the pool and the inspector read, and the machine forwards control messages
+ * (wake, pause, retire, abort) to it. The task being run is no message: it is
+ * a {@link CurrentTask} the loop writes and the pool reads, since a message
+ * per task (a transition and a snapshot each) cost a busy pool of no-op tasks
+ * an eighth of its throughput.
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";

@@ -69,7 +69,8 @@ export interface RedisStoreOptions {
   bridge?: boolean;
   /**
    * Events the log may hold between retention clean-ups (`events.maxCount`):
-   * an append that finds it past this plus a tenth trims it back at once.
+   * an append that finds it past this plus a tenth (at least 1 000) trims it
+   * back at once.
    * Unset: only `trim()` removes events.
    */
   eventCap?: number;
