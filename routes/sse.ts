@@ -76,8 +76,8 @@ export function sseStream(
     );
     let cleanup: () => void = () => {};
     try {
-      // Subscribed first: once the client has the headers (they go out with
-      // the opening comment), every new event reaches it.
+      // Subscribed first: from the opening comment on, every new event
+      // reaches the client (the headers may reach it before that comment).
       cleanup = await start(feed);
       await enqueue(() => stream.write(": connected\n\n"));
       await ended.promise;

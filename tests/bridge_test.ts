@@ -387,7 +387,7 @@ bridgeTest(
     await eventually(async () => (await patterns()) === 3, 10_000, "the internal patterns");
     const stream = await openStream(`${b.url}/un/events/stream?type=y.*`);
     try {
-      assert.equal(await patterns(), 4, "the stream's pattern is subscribed before it opens");
+      await eventually(async () => (await patterns()) === 4, 5_000, "the stream's pattern");
       const event = await publish(a, "y.seen", { n: 1 });
       const [got] = await stream.take(1);
       assert.equal(got.id, event.id);

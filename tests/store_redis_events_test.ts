@@ -14,6 +14,7 @@ import {
   NEWEST_FIELD,
   TYPES_FIELD,
 } from "../lib/bridge/wire.ts";
+import { GATE_REFRESH_MS } from "../lib/bridge/interest.ts";
 import { newId } from "../lib/events.ts";
 import { eventually } from "./helpers/http.ts";
 import { closeStore, openStore, REDIS_URL, redisForTests } from "./helpers/redis_store.ts";
@@ -75,6 +76,8 @@ Deno.test({
     });
     try {
       await listener.psubscribe(`${prefix}events:*`);
+      // A subscriber from outside is seen by the store's next read of who follows what.
+      await new Promise((r) => setTimeout(r, 3 * GATE_REFRESH_MS));
       const events = [
         cloudEvent("file.created"),
         cloudEvent("file.created"),

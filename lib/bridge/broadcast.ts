@@ -11,7 +11,8 @@ import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { BridgeKeys } from "./keys.ts";
-import { replayLog } from "./replay.ts";
+import { FollowerInterest } from "./interest.ts";
+import { replayAfter, replayLog } from "./replay.ts";
 import type { SeenIds } from "./seen.ts";
 import { Backoff, delay } from "./timing.ts";
 import { decodeBroadcast, isFrom } from "./wire.ts";
@@ -57,11 +58,12 @@ export interface ListenOptions {
   /** Hands another process's event to the local bus. */
   deliver(event: CloudEvent): void;
   /**
-   * A connection (not the subscriber) to read the event log with after the
-   * subscriber connection was lost, so what was published meanwhile is still
-   * delivered (lib/bridge/replay.ts); null = no catching up.
+   * A connection (not the subscriber): to tell the other processes what this
+   * one follows (lib/bridge/interest.ts), and to read the event log with after
+   * a new subscription or a lost subscriber connection, so what was published
+   * meanwhile is still delivered (lib/bridge/replay.ts).
    */
-  history: Redis | null;
+  history: Redis;
 }
 
 /**
@@ -69,7 +71,8 @@ export interface ListenOptions {
  * to the channels of the event types this process follows, and keeps the
  * subscriptions in step as local subscribers come and go (an SSE stream opens,
  * closes), so Redis sends a process only what it wants: no process hears the
- * others' task lifecycle unless something of its own follows it. ioredis
+ * others' task lifecycle unless something of its own follows it, and the
+ * others learn what it follows, so they publish only that. ioredis
  * subscribes again by itself after a reconnect; then what was published while
  * the connection was down is read from the event log and delivered, once.
  * Returns how to stop.
@@ -113,28 +116,58 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
       if (channel === keys.channel(event.type)) take(event, now);
     }
   });
-  const stopCatchingUp = options.history
-    ? catchUpAfterLosses(sub, options.history, keys.stream, following, take, log)
-    : () => {};
+  const history = options.history;
+  const stopCatchingUp = catchUpAfterLosses(sub, history, keys.stream, following, take, log);
+  const interest = new FollowerInterest({
+    writer: history,
+    keys,
+    self,
+    log,
+    patterns: () => following.patterns(),
+    catchUp: (after, wants) => {
+      const replay = {
+        redis: history,
+        stream: keys.stream,
+        take: (e: CloudEvent) => take(e, Date.now()),
+      };
+      const followed = (type: string) => wants(type) && following.wants(type);
+      return after === null
+        ? replayLog({ ...replay, lostAt: Date.now(), wants: followed })
+        : replayAfter({ ...replay, wants: followed }, after);
+    },
+  });
+  const onReady = () => interest.rewrite();
+  sub.on("ready", onReady);
   // One change at a time, so subscribes and unsubscribes reach Redis in order.
   let syncing = Promise.resolve();
+  /** Resolves once the change is in effect: subscribed, and the publishers know. */
   const sync = (): Promise<void> => {
+    let added = false;
     syncing = syncing.then(async () => {
-      const want = new Set(following.patterns().map((p) => keys.channelPattern(p)));
-      const add = [...want].filter((p) => !subscribed.has(p));
-      const drop = [...subscribed].filter((p) => !want.has(p));
+      const patterns = following.patterns();
+      const typeOf = new Map(patterns.map((p) => [keys.channelPattern(p), p]));
+      const add = [...typeOf.keys()].filter((p) => !subscribed.has(p));
+      const drop = [...subscribed].filter((p) => !typeOf.has(p));
+      if (!add.length && !drop.length) return;
       add.forEach((p) => subscribed.add(p));
       drop.forEach((p) => subscribed.delete(p));
-      if (add.length) await sub.psubscribe(...add);
+      added = add.length > 0;
+      // Where the log stood before anything of the new patterns could be heard.
+      const after = added ? await interest.logPosition() : null;
+      if (added) await sub.psubscribe(...add);
       if (drop.length) await sub.punsubscribe(...drop);
+      await interest.changed(add.map((p) => typeOf.get(p)!), after);
     }).catch((error) => log.error("could not follow other processes' events", { error }));
-    return syncing;
+    // Waited for outside the chain, so the next change is not held up by it.
+    return syncing.then(() => (added ? interest.read() : undefined));
   };
   const stopSyncing = following.onChange(sync);
   void sync();
   return () => {
     stopSyncing();
     stopCatchingUp();
+    sub.off("ready", onReady);
+    interest.close();
   };
 }
 

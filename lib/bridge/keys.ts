@@ -29,6 +29,8 @@ export interface BridgeKeys {
   channel(type: string): string;
   /** Marker of an event whose hooks are being applied or were applied (`SET NX PX`). */
   processed(eventId: string): string;
+  /** Hash of which event types each process follows (lib/bridge/interest.ts). */
+  interest: string;
 }
 
 /** Characters that mean something in a `PSUBSCRIBE` pattern. */
@@ -56,5 +58,6 @@ export function bridgeKeys(prefix: string): BridgeKeys {
     channels,
     channel: (type) => `${channels}${type}`,
     processed: (eventId) => `${prefix}processed:${eventId}`,
+    interest: `${prefix}bridge:interest`,
   };
 }

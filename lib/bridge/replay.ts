@@ -56,12 +56,48 @@ export interface ReplayOptions {
  * ```
  */
 export async function replayLog(options: ReplayOptions): Promise<number> {
-  const { redis, stream, wants, take } = options;
+  const { redis } = options;
   const [seconds, micros] = await redis.time();
   const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
   const from = redisNow - (Date.now() - options.lostAt) - REPLAY_LEAD_MS;
+  return await replayFrom(options, String(Math.max(0, from)));
+}
+
+/**
+ * Like {@link replayLog}, from the entry after `after` (a stream entry id,
+ * as {@link lastEntryId} gave it) to the log's end.
+ *
+ * @example
+ * ```ts
+ * const after = await lastEntryId(writer, stream);
+ * // ... subscribe, then later:
+ * await replayAfter({ redis: writer, stream, wants, take: deliver }, after);
+ * ```
+ */
+export function replayAfter(
+  options: Omit<ReplayOptions, "lostAt">,
+  after: string,
+): Promise<number> {
+  return replayFrom(options, `(${after}`);
+}
+
+/**
+ * The id of the log's newest entry (`0-0` when it is empty).
+ *
+ * @example
+ * ```ts
+ * const after = await lastEntryId(writer, "un:events:stream"); // "1796169949042-0"
+ * ```
+ */
+export async function lastEntryId(redis: Redis, stream: string): Promise<string> {
+  const newest = await redis.xrevrange(stream, "+", "-", "COUNT", 1);
+  return newest[0]?.[0] ?? "0-0";
+}
+
+async function replayFrom(options: Omit<ReplayOptions, "lostAt">, start: string): Promise<number> {
+  const { redis, stream, wants, take } = options;
   let taken = 0;
-  for await (const page of readStream(redis, stream, String(Math.max(0, from)), PAGE)) {
+  for await (const page of readStream(redis, stream, start, PAGE)) {
     for (const entry of page) {
       if (!mayHold(entry, wants)) continue;
       for (const event of decodeEvents(entry.payload!)) {

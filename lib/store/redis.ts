@@ -29,6 +29,7 @@ import type {
   TypeStats,
 } from "./types.ts";
 import { bridgeKeys } from "../bridge/keys.ts";
+import { PublishGate } from "../bridge/interest.ts";
 import { type EventBridge, guarded, type RedisContext } from "./redis/context.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
 import { redisKeys } from "./redis/keys.ts";
@@ -64,7 +65,7 @@ export interface RedisStoreOptions {
   /**
    * Serve the Redis bridge: make the event log's stream with the hooks'
    * consumer group and publish appended events on pub/sub, in the same step
-   * as the append. Off by default.
+   * as the append, those of types some process follows. Off by default.
    */
   bridge?: boolean;
   /**
@@ -98,10 +99,14 @@ export class RedisStore implements Store {
   readonly #claimed = new ClaimedTasks(10_000);
 
   readonly #watch: ConnectionWatch;
+  /** Who follows which event types (with the bridge). */
+  readonly #gate: PublishGate | null;
 
-  private constructor(ctx: RedisContext, watch: ConnectionWatch) {
+  private constructor(ctx: RedisContext, watch: ConnectionWatch, gate: PublishGate | null) {
     this.#ctx = ctx;
     this.#watch = watch;
+    this.#gate = gate;
+    gate?.start();
     this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
   }
 
@@ -119,11 +124,13 @@ export class RedisStore implements Store {
       const scripts = await loadScripts(redis);
       const prefix = options.prefix ?? "un:";
       const names = bridgeKeys(prefix);
-      const bridge: EventBridge | null = options.bridge
-        ? { group: names.group, channels: names.channels }
+      const gate = options.bridge ? new PublishGate(redis, names) : null;
+      const bridge: EventBridge | null = gate
+        ? { group: names.group, channels: names.channels, publishes: (t) => gate.publishes(t) }
         : null;
       const eventCap = options.eventCap ? { max: options.eventCap, trimming: null } : null;
-      return new RedisStore({ redis, keys: redisKeys(prefix), scripts, bridge, eventCap }, watch);
+      const ctx = { redis, keys: redisKeys(prefix), scripts, bridge, eventCap };
+      return new RedisStore(ctx, watch, gate);
     } catch (error) {
       watch.closing();
       redis.disconnect();
@@ -308,6 +315,7 @@ export class RedisStore implements Store {
    */
   async close(): Promise<void> {
     const { redis } = this.#ctx;
+    this.#gate?.stop();
     if (redis.status === "end") return;
     await this.#ctx.eventCap?.trimming;
     this.#watch.closing();

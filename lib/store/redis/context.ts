@@ -48,17 +48,20 @@ export interface EventCap {
 /**
  * The bridge's side of the event log: the log's stream is made with this
  * consumer group (the hooks read it), and each appended batch also goes out
- * on `<channels><type>`, in the same MULTI as the append.
+ * on `<channels><type>`, in the same MULTI as the append, for the types some
+ * process follows (lib/bridge/interest.ts).
  *
  * @example
  * ```ts
- * const bridge: EventBridge = { group: "un:hooks", channels: "un:events:" };
+ * const bridge: EventBridge = { group: "un:hooks", channels: "un:events:", publishes: () => true };
  * ```
  */
 export interface EventBridge {
   group: string;
   /** Prefix of the pub/sub channels; the event type completes the name. */
   channels: string;
+  /** False for a type no process follows: its events are logged, not published. */
+  publishes(type: string): boolean;
 }
 
 /**

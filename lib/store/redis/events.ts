@@ -69,15 +69,20 @@ function entryFields(events: CloudEvent[], jsons: string[]): string[] {
   ];
 }
 
-/** One message per run of events of one type and origin: `[channel, message]`. */
+/**
+ * One message per run of events of one type and origin, `[channel, message]`,
+ * for the types some process follows.
+ */
 function broadcasts(bridge: EventBridge, events: CloudEvent[], jsons: string[]): string[][] {
   const out: string[][] = [];
   let first = 0;
   events.forEach((event, i) => {
     const next = events[i + 1];
     if (next && next.type === event.type && next.origin === event.origin) return;
-    const json = `[${jsons.slice(first, i + 1).join(",")}]`;
-    out.push([bridge.channels + event.type, encodeBroadcast(event.origin, json)]);
+    if (bridge.publishes(event.type)) {
+      const json = `[${jsons.slice(first, i + 1).join(",")}]`;
+      out.push([bridge.channels + event.type, encodeBroadcast(event.origin, json)]);
+    }
     first = i + 1;
   });
   return out;

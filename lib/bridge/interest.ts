@@ -1,0 +1,345 @@
+/**
+ * Who follows which event types, so a process publishes on pub/sub only what
+ * some process listens to. Every process with the bridge keeps the event-type
+ * patterns it follows in one hash (`<prefix>bridge:interest`, field = process
+ * id), and every publisher reads that hash a few times a second, with Redis's
+ * own count of pattern subscriptions and its list of subscribed channels: a
+ * batch of a type nobody follows is written to the log (the stream) and not
+ * published, which spares both sides the bytes of every task lifecycle event
+ * when nothing watches those (most of the time, most of the events).
+ *
+ * Nothing is lost to a late read: a process that starts following a pattern
+ * reads the log once every publisher must have read the hash again, and
+ * delivers what it had not got (lib/bridge/broadcast.ts). A subscriber from
+ * outside (`redis-cli PSUBSCRIBE`) shows in Redis's count, and then everything
+ * is published; one on an exact channel is in Redis's list, and its type is.
+ */
+
+import type { Redis } from "ioredis";
+import type { Logger } from "../log.ts";
+import { compilePattern, type TypeMatcher } from "../wildcard.ts";
+import type { BridgeKeys } from "./keys.ts";
+import { lastEntryId } from "./replay.ts";
+import { Backoff, delay } from "./timing.ts";
+
+/** How often a publisher reads who follows what. */
+export const GATE_REFRESH_MS = 250;
+/**
+ * How long a read stays good: past this without a newer one (Redis away, a
+ * slow read), a publisher publishes everything. A new follower's catch-up
+ * waits longer than this, so it covers what any publisher skipped.
+ */
+export const GATE_VALID_MS = 1_000;
+/** A process renews its entry this often; one older than {@link INTEREST_TTL_MS} is a dead process's. */
+export const INTEREST_RENEW_MS = 10_000;
+export const INTEREST_TTL_MS = 30_000;
+/** A dead process's entry is removed after this. */
+const PRUNE_AFTER_MS = 3_600_000;
+
+/** One process's entry in the hash. */
+interface InterestEntry {
+  patterns: string[];
+  /** When it was written, on Redis's clock (ms): the same for every machine. */
+  at: number;
+}
+
+/**
+ * Writes (or, with no patterns, removes) this process's entry.
+ *
+ * @example
+ * ```ts
+ * await registerInterest(writer, bridgeKeys("un:"), PROCESS_ID, ["task.cancelled", "source.*"]);
+ * ```
+ */
+export async function registerInterest(
+  redis: Redis,
+  keys: BridgeKeys,
+  self: string,
+  patterns: string[],
+): Promise<void> {
+  if (patterns.length === 0) {
+    await redis.hdel(keys.interest, self);
+    return;
+  }
+  const entry: InterestEntry = { patterns, at: await redisNow(redis) };
+  await redis.hset(keys.interest, self, JSON.stringify(entry));
+}
+
+async function redisNow(redis: Redis): Promise<number> {
+  return msOf(await redis.time());
+}
+
+/** Epoch ms of a `TIME` reply (seconds, microseconds). */
+function msOf(time: readonly (string | number)[]): number {
+  return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
+}
+
+/** What one read found. */
+interface GateView {
+  /** Past this (ms), the view is too old to skip anything. */
+  until: number;
+  /** Someone outside follows a pattern we cannot see: publish everything. */
+  all: boolean;
+  /** Types with a subscriber on their exact channel. */
+  exact: Set<string>;
+  followed: TypeMatcher[];
+}
+
+/**
+ * A publisher's view of who follows what, read every {@link GATE_REFRESH_MS}.
+ *
+ * @example
+ * ```ts
+ * const gate = new PublishGate(redis, bridgeKeys("un:"));
+ * gate.start();
+ * if (gate.publishes("task.started")) tx.publish(keys.channel("task.started"), message);
+ * gate.stop();
+ * ```
+ */
+export class PublishGate {
+  #view: GateView | null = null;
+  /** Answers of the current view by type. */
+  #answers = new Map<string, boolean>();
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #reading = false;
+
+  constructor(private readonly redis: Redis, private readonly keys: BridgeKeys) {}
+
+  /** Starts reading; until the first read, everything is published. */
+  start(): void {
+    if (this.#timer !== null) return;
+    void this.#read();
+    this.#timer = setInterval(() => void this.#read(), GATE_REFRESH_MS);
+  }
+
+  /** Stops reading (and publishes everything from then on). */
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#view = null;
+  }
+
+  /** True unless a fresh view says nobody follows events of `type`. */
+  publishes(type: string): boolean {
+    const view = this.#view;
+    if (view === null || view.all || Date.now() > view.until) return true;
+    let answer = this.#answers.get(type);
+    if (answer === undefined) {
+      answer = view.exact.has(type) || view.followed.some((matches) => matches(type));
+      this.#answers.set(type, answer);
+    }
+    return answer;
+  }
+
+  async #read(): Promise<void> {
+    if (this.#reading) return;
+    this.#reading = true;
+    // Good from when it was asked for, not from when it came back.
+    const asked = Date.now();
+    try {
+      const replies = await this.redis.pipeline()
+        .time()
+        .hgetall(this.keys.interest)
+        .call("PUBSUB", "NUMPAT")
+        .call("PUBSUB", "CHANNELS", this.keys.channelPattern("*"))
+        .exec();
+      if (!replies || replies.some(([error]) => error)) return;
+      const [time, entries, patternCount, channels] = replies.map(([, value]) => value) as [
+        [string, string],
+        Record<string, string>,
+        number,
+        string[],
+      ];
+      if (this.#timer === null) return;
+      this.#view = {
+        ...this.#viewOf(entries, Number(patternCount), channels, msOf(time)),
+        until: asked + GATE_VALID_MS,
+      };
+      this.#answers = new Map();
+    } catch {
+      // The view runs out by itself; then everything is published.
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #viewOf(
+    entries: Record<string, string>,
+    patternCount: number,
+    channels: string[],
+    now: number,
+  ): Omit<GateView, "until"> {
+    const patterns = new Set<string>();
+    const dead: string[] = [];
+    for (const [process, json] of Object.entries(entries)) {
+      const entry = parseEntry(json);
+      if (entry === null || entry.at < now - PRUNE_AFTER_MS) dead.push(process);
+      else if (entry.at >= now - INTEREST_TTL_MS) entry.patterns.forEach((p) => patterns.add(p));
+    }
+    if (dead.length) this.redis.hdel(this.keys.interest, ...dead).catch(() => {});
+    // Every entry's patterns are subscribed by its process; more patterns in
+    // Redis than in the entries means a subscriber we do not know of (another
+    // app's on the same Redis counts too: then nothing is skipped).
+    const subscribed = new Set([...patterns].map((p) => this.keys.channelPattern(p)));
+    return {
+      all: patternCount > subscribed.size,
+      exact: new Set(channels.map((channel) => channel.slice(this.keys.channels.length))),
+      followed: [...patterns].map(compilePattern),
+    };
+  }
+}
+
+function parseEntry(json: string): InterestEntry | null {
+  try {
+    const entry = JSON.parse(json) as Partial<InterestEntry>;
+    if (!Array.isArray(entry.patterns) || typeof entry.at !== "number") return null;
+    return { patterns: entry.patterns.filter((p) => typeof p === "string"), at: entry.at };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Options of a {@link FollowerInterest}.
+ *
+ * @example
+ * ```ts
+ * const options: FollowerInterestOptions = {
+ *   writer, keys, self: PROCESS_ID, log, patterns: () => bus.remotePatterns(),
+ *   catchUp: (after, wants) => replayAfter({ redis: writer, stream: keys.stream, wants, take }, after),
+ * };
+ * ```
+ */
+export interface FollowerInterestOptions {
+  /** A connection not in subscriber mode. */
+  writer: Redis;
+  keys: BridgeKeys;
+  self: string;
+  log: Logger;
+  /** The event-type patterns this process follows now. */
+  patterns(): string[];
+  /**
+   * Reads the log after entry `after` (null: not known, from shortly before
+   * now) and delivers the events `wants` takes that were not delivered yet;
+   * resolves with how many it delivered.
+   */
+  catchUp(after: string | null, wants: TypeMatcher): Promise<number>;
+}
+
+/**
+ * This process's entry in the interest hash: written whenever what it
+ * follows changes, renewed every {@link INTEREST_RENEW_MS}, written again after
+ * a reconnect, removed on close. For each pattern it starts to follow, once
+ * the entry is written and every publisher must have read it (or given up on
+ * an old read), it catches up from the log.
+ *
+ * @example
+ * ```ts
+ * const interest = new FollowerInterest(options);
+ * const after = await interest.logPosition();
+ * await sub.psubscribe("un:events:deploy.*");
+ * await interest.changed(["deploy.*"], after);
+ * await interest.read(); // publishers know now
+ * interest.close();
+ * ```
+ */
+export class FollowerInterest {
+  readonly #stopping = new AbortController();
+  /** Catch-ups that wait for the entry to be written. */
+  #waiting: { after: string | null; wants: TypeMatcher }[] = [];
+  #writing: Promise<void> | null = null;
+  #again = false;
+  readonly #renewal: ReturnType<typeof setInterval>;
+
+  constructor(private readonly options: FollowerInterestOptions) {
+    this.#renewal = setInterval(() => void this.#write(), INTEREST_RENEW_MS);
+  }
+
+  /** Where the log ends now (null when it cannot be read): a catch-up for patterns subscribed next starts there. */
+  async logPosition(): Promise<string | null> {
+    try {
+      return await lastEntryId(this.options.writer, this.options.keys.stream);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * What this process follows changed; `added` were subscribed after the log
+   * stood at `after`. Resolves once the entry is written (or after
+   * {@link GATE_VALID_MS} of trying: it is retried in the background).
+   */
+  async changed(added: string[], after: string | null): Promise<void> {
+    if (added.length) this.#waiting.push({ after, wants: anyOf(added) });
+    await Promise.race([this.#write(), delay(GATE_VALID_MS, this.#stopping.signal)]);
+  }
+
+  /** Resolves once publishers have had time to read what {@link changed} wrote. */
+  read(): Promise<void> {
+    return delay(2 * GATE_REFRESH_MS, this.#stopping.signal);
+  }
+
+  /** Written again (after a reconnect). */
+  rewrite(): void {
+    void this.#write();
+  }
+
+  /** Stops renewing and removes the entry (best effort). */
+  close(): void {
+    this.#stopping.abort();
+    clearInterval(this.#renewal);
+    const { writer, keys, self } = this.options;
+    writer.hdel(keys.interest, self).catch(() => {});
+  }
+
+  /** Writes the entry; one write at a time, the latest patterns win. */
+  #write(): Promise<void> {
+    if (this.#writing) {
+      this.#again = true;
+      return this.#writing;
+    }
+    this.#writing = (async () => {
+      const backoff = new Backoff(200, INTEREST_RENEW_MS);
+      const { writer, keys, self, log } = this.options;
+      do {
+        this.#again = false;
+        const waiting = this.#waiting;
+        this.#waiting = [];
+        try {
+          await registerInterest(writer, keys, self, this.options.patterns());
+          for (const one of waiting) this.#catchUpLater(one.after, one.wants);
+          backoff.reset();
+        } catch (error) {
+          if (this.#stopping.signal.aborted) return;
+          this.#waiting.unshift(...waiting);
+          if (backoff.failures === 0) {
+            log.warn("could not tell other processes what this one follows; retrying", { error });
+          }
+          await delay(backoff.next(), this.#stopping.signal);
+          this.#again = true;
+        }
+      } while (this.#again && !this.#stopping.signal.aborted);
+    })().finally(() => (this.#writing = null));
+    return this.#writing;
+  }
+
+  /** Once every publisher has read the entry or given up on an older read: the log since `after`. */
+  #catchUpLater(after: string | null, wants: TypeMatcher): void {
+    const { catchUp, log } = this.options;
+    const signal = this.#stopping.signal;
+    void delay(GATE_VALID_MS + 2 * GATE_REFRESH_MS, signal).then(async () => {
+      if (signal.aborted) return;
+      try {
+        const delivered = await catchUp(after, wants);
+        if (delivered) log.debug("caught up from the log on a new subscription", { delivered });
+      } catch (error) {
+        log.warn("could not catch up from the log on a new subscription", { error });
+      }
+    });
+  }
+}
+
+function anyOf(patterns: string[]): TypeMatcher {
+  const matchers = patterns.map(compilePattern);
+  return (type) => matchers.some((matches) => matches(type));
+}
