@@ -1,8 +1,8 @@
 /**
- * Publishing only what some process follows (lib/bridge/interest.ts): a
- * store with the bridge logs every batch but publishes a type on pub/sub only
- * once a process has said it follows it, or a subscriber it cannot see
- * listens. Real Redis (a private redis-server, so its command counts are ours
+ * Publishing only what some process follows (lib/bridge/interest.ts and
+ * gate.ts): a store with the bridge logs every batch but publishes a type on
+ * pub/sub only once a process has said it follows it, or a subscriber it
+ * cannot see listens. Real Redis (a private redis-server, so its command counts are ours
  * alone), the real store, a raw subscriber.
  */
 

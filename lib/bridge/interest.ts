@@ -8,11 +8,12 @@
  * published, which spares both sides the bytes of every task lifecycle event
  * when nothing watches those (most of the time, most of the events).
  *
+ * This module is the followers' side; the publishers' is lib/bridge/gate.ts.
  * Nothing is lost to a late read: a process that starts following a pattern
  * reads the log once every publisher must have read the hash again, and
- * delivers what it had not got (lib/bridge/broadcast.ts). A subscriber from
- * outside (`redis-cli PSUBSCRIBE`) shows in Redis's count, and then everything
- * is published; one on an exact channel is in Redis's list, and its type is.
+ * delivers what it had not got. A subscriber from outside (`redis-cli
+ * PSUBSCRIBE`) shows in Redis's count, and then everything is published; one
+ * on an exact channel is in Redis's list, and its type is.
  */
 
 import type { Redis } from "ioredis";
@@ -30,14 +31,22 @@ export const GATE_REFRESH_MS = 250;
  * waits longer than this, so it covers what any publisher skipped.
  */
 export const GATE_VALID_MS = 1_000;
-/** A process renews its entry this often; one older than {@link INTEREST_TTL_MS} is a dead process's. */
+/** A process renews its entry this often. */
 export const INTEREST_RENEW_MS = 10_000;
+/** An entry older than this is a dead process's: its patterns no longer count. */
 export const INTEREST_TTL_MS = 30_000;
 /** A dead process's entry is removed after this. */
-const PRUNE_AFTER_MS = 3_600_000;
+export const PRUNE_AFTER_MS = 3_600_000;
 
-/** One process's entry in the hash. */
-interface InterestEntry {
+/**
+ * One process's entry in the hash.
+ *
+ * @example
+ * ```ts
+ * const entry: InterestEntry = { patterns: ["task.cancelled"], at: 1796169949042 };
+ * ```
+ */
+export interface InterestEntry {
   patterns: string[];
   /** When it was written, on Redis's clock (ms): the same for every machine. */
   at: number;
@@ -69,127 +78,27 @@ async function redisNow(redis: Redis): Promise<number> {
   return msOf(await redis.time());
 }
 
-/** Epoch ms of a `TIME` reply (seconds, microseconds). */
-function msOf(time: readonly (string | number)[]): number {
-  return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
-}
-
-/** What one read found. */
-interface GateView {
-  /** Past this (ms), the view is too old to skip anything. */
-  until: number;
-  /** Someone outside follows a pattern we cannot see: publish everything. */
-  all: boolean;
-  /** Types with a subscriber on their exact channel. */
-  exact: Set<string>;
-  followed: TypeMatcher[];
-}
-
 /**
- * A publisher's view of who follows what, read every {@link GATE_REFRESH_MS}.
+ * Epoch ms of a `TIME` reply (seconds, microseconds).
  *
  * @example
  * ```ts
- * const gate = new PublishGate(redis, bridgeKeys("un:"));
- * gate.start();
- * if (gate.publishes("task.started")) tx.publish(keys.channel("task.started"), message);
- * gate.stop();
+ * msOf(["1796169949", "42000"]); // 1796169949042
  * ```
  */
-export class PublishGate {
-  #view: GateView | null = null;
-  /** Answers of the current view by type. */
-  #answers = new Map<string, boolean>();
-  #timer: ReturnType<typeof setInterval> | null = null;
-  #reading = false;
-
-  constructor(private readonly redis: Redis, private readonly keys: BridgeKeys) {}
-
-  /** Starts reading; until the first read, everything is published. */
-  start(): void {
-    if (this.#timer !== null) return;
-    void this.#read();
-    this.#timer = setInterval(() => void this.#read(), GATE_REFRESH_MS);
-  }
-
-  /** Stops reading (and publishes everything from then on). */
-  stop(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-    this.#view = null;
-  }
-
-  /** True unless a fresh view says nobody follows events of `type`. */
-  publishes(type: string): boolean {
-    const view = this.#view;
-    if (view === null || view.all || Date.now() > view.until) return true;
-    let answer = this.#answers.get(type);
-    if (answer === undefined) {
-      answer = view.exact.has(type) || view.followed.some((matches) => matches(type));
-      this.#answers.set(type, answer);
-    }
-    return answer;
-  }
-
-  async #read(): Promise<void> {
-    if (this.#reading) return;
-    this.#reading = true;
-    // Good from when it was asked for, not from when it came back.
-    const asked = Date.now();
-    try {
-      const replies = await this.redis.pipeline()
-        .time()
-        .hgetall(this.keys.interest)
-        .call("PUBSUB", "NUMPAT")
-        .call("PUBSUB", "CHANNELS", this.keys.channelPattern("*"))
-        .exec();
-      if (!replies || replies.some(([error]) => error)) return;
-      const [time, entries, patternCount, channels] = replies.map(([, value]) => value) as [
-        [string, string],
-        Record<string, string>,
-        number,
-        string[],
-      ];
-      if (this.#timer === null) return;
-      this.#view = {
-        ...this.#viewOf(entries, Number(patternCount), channels, msOf(time)),
-        until: asked + GATE_VALID_MS,
-      };
-      this.#answers = new Map();
-    } catch {
-      // The view runs out by itself; then everything is published.
-    } finally {
-      this.#reading = false;
-    }
-  }
-
-  #viewOf(
-    entries: Record<string, string>,
-    patternCount: number,
-    channels: string[],
-    now: number,
-  ): Omit<GateView, "until"> {
-    const patterns = new Set<string>();
-    const dead: string[] = [];
-    for (const [process, json] of Object.entries(entries)) {
-      const entry = parseEntry(json);
-      if (entry === null || entry.at < now - PRUNE_AFTER_MS) dead.push(process);
-      else if (entry.at >= now - INTEREST_TTL_MS) entry.patterns.forEach((p) => patterns.add(p));
-    }
-    if (dead.length) this.redis.hdel(this.keys.interest, ...dead).catch(() => {});
-    // Every entry's patterns are subscribed by its process; more patterns in
-    // Redis than in the entries means a subscriber we do not know of (another
-    // app's on the same Redis counts too: then nothing is skipped).
-    const subscribed = new Set([...patterns].map((p) => this.keys.channelPattern(p)));
-    return {
-      all: patternCount > subscribed.size,
-      exact: new Set(channels.map((channel) => channel.slice(this.keys.channels.length))),
-      followed: [...patterns].map(compilePattern),
-    };
-  }
+export function msOf(time: readonly (string | number)[]): number {
+  return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
 }
 
-function parseEntry(json: string): InterestEntry | null {
+/**
+ * One entry of the hash, or null when it is not one.
+ *
+ * @example
+ * ```ts
+ * parseEntry('{"patterns":["task.*"],"at":1796169949042}')?.patterns; // ["task.*"]
+ * ```
+ */
+export function parseEntry(json: string): InterestEntry | null {
   try {
     const entry = JSON.parse(json) as Partial<InterestEntry>;
     if (!Array.isArray(entry.patterns) || typeof entry.at !== "number") return null;

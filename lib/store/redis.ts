@@ -29,7 +29,7 @@ import type {
   TypeStats,
 } from "./types.ts";
 import { bridgeKeys } from "../bridge/keys.ts";
-import { PublishGate } from "../bridge/interest.ts";
+import { PublishGate } from "../bridge/gate.ts";
 import { type EventBridge, guarded, type RedisContext } from "./redis/context.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
 import { redisKeys } from "./redis/keys.ts";
