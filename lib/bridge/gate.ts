@@ -10,11 +10,11 @@ import {
   GATE_REFRESH_MS,
   GATE_VALID_MS,
   INTEREST_TTL_MS,
-  msOf,
   parseEntry,
   PRUNE_AFTER_MS,
 } from "./interest.ts";
 import type { BridgeKeys } from "./keys.ts";
+import { timeReplyMs } from "./wire.ts";
 
 /** What one read found. */
 interface GateView {
@@ -94,7 +94,7 @@ export class PublishGate {
       ];
       if (this.#timer === null) return;
       this.#view = {
-        ...this.#viewOf(entries, Number(patternCount), channels, msOf(time)),
+        ...this.#viewOf(entries, Number(patternCount), channels, timeReplyMs(time)),
         until: asked + GATE_VALID_MS,
       };
       this.#answers = new Map();

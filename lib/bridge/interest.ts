@@ -21,6 +21,7 @@ import type { Logger } from "../log.ts";
 import { compilePattern, type TypeMatcher } from "../wildcard.ts";
 import type { BridgeKeys } from "./keys.ts";
 import { lastEntryId } from "./replay.ts";
+import { timeReplyMs } from "./wire.ts";
 import { Backoff, delay } from "./timing.ts";
 
 /** How often a publisher reads who follows what. */
@@ -70,24 +71,8 @@ export async function registerInterest(
     await redis.hdel(keys.interest, self);
     return;
   }
-  const entry: InterestEntry = { patterns, at: await redisNow(redis) };
+  const entry: InterestEntry = { patterns, at: timeReplyMs(await redis.time()) };
   await redis.hset(keys.interest, self, JSON.stringify(entry));
-}
-
-async function redisNow(redis: Redis): Promise<number> {
-  return msOf(await redis.time());
-}
-
-/**
- * Epoch ms of a `TIME` reply (seconds, microseconds).
- *
- * @example
- * ```ts
- * msOf(["1796169949", "42000"]); // 1796169949042
- * ```
- */
-export function msOf(time: readonly (string | number)[]): number {
-  return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
 }
 
 /**

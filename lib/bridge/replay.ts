@@ -9,7 +9,7 @@
 
 import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
-import { decodeEvents, mayHold, readStream } from "./wire.ts";
+import { decodeEvents, mayHold, readStream, timeReplyMs } from "./wire.ts";
 
 /** Entries read per round trip. */
 const PAGE = 200;
@@ -57,8 +57,7 @@ export interface ReplayOptions {
  */
 export async function replayLog(options: ReplayOptions): Promise<number> {
   const { redis } = options;
-  const [seconds, micros] = await redis.time();
-  const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+  const redisNow = timeReplyMs(await redis.time());
   const from = redisNow - (Date.now() - options.lostAt) - REPLAY_LEAD_MS;
   return await replayFrom(options, String(Math.max(0, from)));
 }

@@ -248,6 +248,19 @@ export function mayHold(entry: StreamEntry, wants?: (type: string) => boolean): 
 }
 
 /**
+ * Epoch ms of a `TIME` reply (seconds, microseconds): Redis's clock, the
+ * same for every machine, and the one stream entry ids hold.
+ *
+ * @example
+ * ```ts
+ * timeReplyMs(await redis.time()); // 1796169949042
+ * ```
+ */
+export function timeReplyMs(time: readonly (string | number)[]): number {
+  return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
+}
+
+/**
  * Entries of an `XREADGROUP` reply on one stream (`null` when the block timed out).
  *
  * @example
