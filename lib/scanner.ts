@@ -24,7 +24,7 @@ import type { RuntimeDeps } from "./deps.ts";
 export interface ScannerInput {
   deps: RuntimeDeps;
   source: SourceSpec;
-  /** In a cluster: the source lease it runs under (poll scanners refuse their work once it moved). */
+  /** In a cluster: the source lease it runs under (a scanner refuses its work once it moved). */
   lease?: ScanLease;
 }
 

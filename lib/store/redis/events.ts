@@ -12,23 +12,26 @@
  * gets exactly what was appended since, even an event with a smaller id made
  * by a slower process (id order would skip it).
  *
- * With the bridge on, the same MULTI publishes the batch per type. These are
- * plain commands, not a script, on purpose: Redis's Lua hashes every byte of
- * every string a script receives or builds, which made a script three times
- * dearer than these commands. The price: a write retried after a lost reply
- * is appended again; history skips an event it already returned, and the
- * bridge's consumers apply an event once (lib/bridge/seen.ts).
+ * With the bridge on, the same MULTI publishes the batch per run of one type,
+ * for the types some process follows (lib/bridge/gate.ts). These are plain
+ * commands, not a script, on purpose: the same append as a Lua script cost
+ * Redis more than it saved here (every string a script gets or builds is
+ * copied into Lua). The price: a write retried after a lost reply is appended
+ * again; history skips an event it already returned, and the bridge's
+ * consumers apply an event once (lib/bridge/seen.ts).
  */
 
 import { decodeTime } from "ulid";
 import {
   COUNT_FIELD,
+  decodeEvents,
   encodeBroadcast,
   EVENTS_FIELD,
+  mayHold,
   NEWEST_FIELD,
+  readStream,
   TYPES_FIELD,
 } from "../../bridge/wire.ts";
-import { decodeEvents, mayHold, readStream } from "../../bridge/wire.ts";
 import type { CloudEvent } from "../../events.ts";
 import { compilePattern } from "../../wildcard.ts";
 import type { EventQuery } from "../types.ts";
