@@ -13,15 +13,10 @@ import { bridgeKeys } from "../lib/bridge/keys.ts";
 import { decodeBroadcast } from "../lib/bridge/wire.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import { eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
 
-const HAS_REDIS = hasRedisServer();
-if (!HAS_REDIS && Deno.env.get("CI") === "true") {
-  Deno.test("bridge interest: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
+const { ignore, suffix } = redisServerForTests("bridge interest");
 
 const PREFIX = "gate-test:";
 const keys = bridgeKeys(PREFIX);
@@ -34,10 +29,8 @@ async function publishCalls(admin: Redis): Promise<number> {
 }
 
 Deno.test({
-  name: `bridge interest: a type nobody follows is logged, not published; one followed is${
-    HAS_REDIS ? "" : " (ignored: no redis-server)"
-  }`,
-  ignore: !HAS_REDIS,
+  name: `bridge interest: a type nobody follows is logged, not published; one followed is${suffix}`,
+  ignore,
   async fn() {
     await using redis = await startRedis();
     const store = await RedisStore.open({ url: redis.url, prefix: PREFIX, bridge: true });

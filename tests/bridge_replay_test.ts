@@ -16,14 +16,9 @@ import { createLogger } from "../lib/log.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
 import { eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 
-const HAS_REDIS = hasRedisServer();
-if (!HAS_REDIS && Deno.env.get("CI") === "true") {
-  Deno.test("bridge replay: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
+const { ignore, suffix } = redisServerForTests("bridge replay");
 
 /** Closes the connection named `name` from the server's side, as a network drop would. */
 async function dropConnection(admin: Redis, name: string): Promise<void> {
@@ -36,10 +31,8 @@ async function dropConnection(admin: Redis, name: string): Promise<void> {
 
 Deno.test({
   name:
-    `bridge replay: events published while the subscriber was away arrive once it is back, once each${
-      HAS_REDIS ? "" : " (ignored: no redis-server)"
-    }`,
-  ignore: !HAS_REDIS,
+    `bridge replay: events published while the subscriber was away arrive once it is back, once each${suffix}`,
+  ignore,
   async fn() {
     await using redis = await startRedis();
     const prefix = `replay:${newId()}:`;

@@ -21,18 +21,10 @@ import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis, type TestRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis, type TestRedis } from "./helpers/redis_server.ts";
 import { startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
 
-const HAS_REDIS = hasRedisServer();
-const IN_CI = Deno.env.get("CI") === "true";
-if (!HAS_REDIS && IN_CI) {
-  Deno.test("bridge: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
-const ignore = !HAS_REDIS;
-const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
+const { ignore, suffix } = redisServerForTests("bridge");
 
 /**
  * A test on a private redis-server (started for it, stopped after). Its `un`

@@ -20,7 +20,7 @@ import { applyEnv, parseConfig } from "../lib/config.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import { ROLES } from "../runtime.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { REPO, startMany, type UnProcess } from "./helpers/un_process.ts";
 
 /** The parts of a Compose service this test reads. */
@@ -141,12 +141,7 @@ Deno.test("compose: the Dockerfile runs main.ts start from the cached deno.lock 
   assert.equal(cached.code, 0, new TextDecoder().decode(cached.stderr));
 });
 
-const HAS_REDIS = hasRedisServer();
-if (!HAS_REDIS && Deno.env.get("CI") === "true") {
-  Deno.test("compose: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
+const redisTests = redisServerForTests("compose");
 
 async function processId(un: UnProcess): Promise<string> {
   return (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
@@ -186,10 +181,9 @@ async function succeeded(un: UnProcess, id: string): Promise<void> {
 }
 
 Deno.test({
-  name: `compose topology as plain processes: api, 2 workers, scanner on one Redis${
-    HAS_REDIS ? "" : " (ignored: no redis-server)"
-  }`,
-  ignore: !HAS_REDIS,
+  name:
+    `compose topology as plain processes: api, 2 workers, scanner on one Redis${redisTests.suffix}`,
+  ignore: redisTests.ignore,
   async fn() {
     await using redis = await startRedis();
     const watched = await Deno.makeTempDir({ prefix: "un_compose_watch_" });

@@ -11,21 +11,14 @@ import { RedisStore } from "../lib/store/redis.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { startUn } from "./helpers/un_process.ts";
 
-const HAS_REDIS = hasRedisServer();
-if (!HAS_REDIS && Deno.env.get("CI") === "true") {
-  Deno.test("event resume: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
+const { ignore, suffix } = redisServerForTests("event resume");
 
 Deno.test({
-  name: `event resume: after an event, a later-logged event with a smaller id still comes${
-    HAS_REDIS ? "" : " (ignored: no redis-server)"
-  }`,
-  ignore: !HAS_REDIS,
+  name: `event resume: after an event, a later-logged event with a smaller id still comes${suffix}`,
+  ignore,
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedis();

@@ -18,18 +18,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CloudEvent } from "../lib/events.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
 
-const HAS_REDIS = hasRedisServer();
-const IN_CI = Deno.env.get("CI") === "true";
-if (!HAS_REDIS && IN_CI) {
-  Deno.test("redis chaos: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
-const ignore = !HAS_REDIS;
-const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
+const { ignore, suffix } = redisServerForTests("redis chaos");
 
 const TOTAL = 10_000;
 const WORKERS = 4;

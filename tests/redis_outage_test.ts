@@ -19,19 +19,11 @@ import { LeaseLostError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { hasRedisServer, startRedis } from "./helpers/redis_server.ts";
+import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
 import { mustClaim, newTask, T0 } from "./store/conformance/helpers.ts";
 
-const HAS_REDIS = hasRedisServer();
-const IN_CI = Deno.env.get("CI") === "true";
-if (!HAS_REDIS && IN_CI) {
-  Deno.test("redis outage: redis-server must be installed when CI=true", () => {
-    throw new Error("redis-server not found (CI=true requires it)");
-  });
-}
-const ignore = !HAS_REDIS;
-const suffix = HAS_REDIS ? "" : " (ignored: no redis-server)";
+const { ignore, suffix } = redisServerForTests("redis outage");
 
 /** Small, so a handful of publishes fills it. */
 const BUFFER_MAX = 5;

@@ -30,6 +30,27 @@ export function hasRedisServer(): boolean {
   }
 }
 
+/**
+ * Checks for `redis-server` once, before a file registers its tests: `ignore`
+ * for their `Deno.test` options, `suffix` for their names. Under `CI=true` a
+ * missing server registers a failing test named after `what`.
+ *
+ * @example
+ * ```ts
+ * const { ignore, suffix } = redisServerForTests("bridge");
+ * Deno.test({ name: `bridge: a restart is ridden out${suffix}`, ignore, fn() {} });
+ * ```
+ */
+export function redisServerForTests(what: string): { ignore: boolean; suffix: string } {
+  const installed = hasRedisServer();
+  if (!installed && Deno.env.get("CI") === "true") {
+    Deno.test(`${what}: redis-server must be installed when CI=true`, () => {
+      throw new Error("redis-server not found (CI=true requires it)");
+    });
+  }
+  return { ignore: !installed, suffix: installed ? "" : " (ignored: no redis-server)" };
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
