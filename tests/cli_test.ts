@@ -8,33 +8,9 @@
 import assert from "node:assert/strict";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api, closedPort, eventually } from "./helpers/http.ts";
+import { cliEnv, type CliResult, runCli } from "./helpers/cli.ts";
 import { MAIN, startUn } from "./helpers/un_process.ts";
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment a CLI run gets: the test's own, without `UN_*`, plus `env`. */
-function cliEnv(env: Record<string, string>): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("UN_")),
-  );
-  return { ...base, NO_COLOR: "1", ...env };
-}
-
-async function un(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: cliEnv(env),
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
 
 function assertOneLine(result: CliResult, code: number, pattern: RegExp): void {
   assert.equal(
@@ -47,18 +23,10 @@ function assertOneLine(result: CliResult, code: number, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
-/** A loopback port nothing listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 Deno.test("no instance at UN_URL: exit 2 with one line naming the URL and the fix", async () => {
   const url = `http://127.0.0.1:${closedPort()}`;
   for (const args of [["tasks"], ["events"], ["workers"], ["stop"], ["enqueue", "noop"]]) {
-    const result = await un(args, { UN_URL: url });
+    const result = await runCli(args, { UN_URL: url });
     assertOneLine(
       result,
       2,
@@ -92,14 +60,14 @@ Deno.test("bad usage: exit 2 with one line saying what is wrong", async () => {
     [["workers", "--scale", "0"], /^un: --scale must be an integer 1\.\.256, got "0"$/],
   ];
   for (const [args, pattern] of cases) {
-    const result = await un(args, env);
+    const result = await runCli(args, env);
     assertOneLine(result, 2, pattern);
   }
-  assertOneLine(await un(["tasks"], { UN_URL: "not a url" }), 2, /^un: UN_URL must be a URL/);
+  assertOneLine(await runCli(["tasks"], { UN_URL: "not a url" }), 2, /^un: UN_URL must be a URL/);
 });
 
 Deno.test("un help prints the commands and exits 0", async () => {
-  const result = await un(["help"], {});
+  const result = await runCli(["help"], {});
   assert.equal(result.code, 0);
   for (
     const command of [
@@ -125,7 +93,7 @@ Deno.test("CLI against a running instance", async (t) => {
   await t.step(
     "enqueue --json prints the created task; tasks shows it in a table and as JSON",
     async () => {
-      const created = await un([
+      const created = await runCli([
         "enqueue",
         "noop",
         "--payload",
@@ -147,7 +115,7 @@ Deno.test("CLI against a running instance", async (t) => {
         "noop to succeed",
       );
 
-      const listed = await un(["tasks"], env);
+      const listed = await runCli(["tasks"], env);
       assert.equal(listed.code, 0, listed.stderr);
       const [head, ...rows] = listed.stdout.trimEnd().split("\n");
       assert.deepEqual(head.split(/\s+/), [
@@ -172,12 +140,12 @@ Deno.test("CLI against a running instance", async (t) => {
         "100%",
       ]);
 
-      const json = await un(["tasks", "--state", "succeeded", "--json"], env);
+      const json = await runCli(["tasks", "--state", "succeeded", "--json"], env);
       assert.equal(json.code, 0);
       const body = JSON.parse(json.stdout) as { tasks: Task[] };
       assert.ok(body.tasks.some((t) => t.id === task.id));
 
-      const detail = await un(["tasks", task.id], env);
+      const detail = await runCli(["tasks", task.id], env);
       assert.equal(detail.code, 0, detail.stderr);
       assert.match(detail.stdout, /^state\s+succeeded$/m);
       assert.match(detail.stdout, /^result\s+\{"n":42\}$/m);
@@ -188,44 +156,44 @@ Deno.test("CLI against a running instance", async (t) => {
 
   await t.step("an error answer exits 1 with one line", async () => {
     assertOneLine(
-      await un(["tasks", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"], env),
+      await runCli(["tasks", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"], env),
       1,
       /^un: task 01Z+ not found \(404 not_found\)$/,
     );
     assertOneLine(
-      await un(["publish", "bad.*"], env),
+      await runCli(["publish", "bad.*"], env),
       1,
       /^un: type must be dot-separated words.*\(400 invalid_request\)$/,
     );
   });
 
   await t.step("enqueue --wait exits 0 with the result when the task succeeds", async () => {
-    const result = await un(["enqueue", "sleep", "--payload", '{"ms":400}', "--wait"], env);
+    const result = await runCli(["enqueue", "sleep", "--payload", '{"ms":400}', "--wait"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^task \S+ succeeded: \{"slept":400\}$/m);
   });
 
   await t.step("enqueue --wait exits 1 when the task fails", async () => {
-    const result = await un(["enqueue", "sleep", "--payload", '{"ms":"long"}', "--wait"], env);
+    const result = await runCli(["enqueue", "sleep", "--payload", '{"ms":"long"}', "--wait"], env);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /^task \S+ (failed|dead): /m);
   });
 
   await t.step("cancel and retry report the new state", async () => {
-    const created = await un(["enqueue", "noop", "--delay", "1h", "--json"], env);
+    const created = await runCli(["enqueue", "noop", "--delay", "1h", "--json"], env);
     const { task } = JSON.parse(created.stdout) as { task: Task };
     assert.equal(task.state, "scheduled");
-    const cancelled = await un(["cancel", task.id], env);
+    const cancelled = await runCli(["cancel", task.id], env);
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.equal(cancelled.stdout.trim(), `task ${task.id} is cancelled`);
-    assertOneLine(await un(["cancel", task.id], env), 1, /\(409 conflict\)$/);
-    const retried = await un(["retry", task.id, "--json"], env);
+    assertOneLine(await runCli(["cancel", task.id], env), 1, /\(409 conflict\)$/);
+    const retried = await runCli(["retry", task.id, "--json"], env);
     assert.equal(retried.code, 0, retried.stderr);
     assert.notEqual((JSON.parse(retried.stdout) as { task: Task }).task.state, "cancelled");
   });
 
   await t.step("publish, then events shows it (table and --json)", async () => {
-    const published = await un(
+    const published = await runCli(
       ["publish", "cli.ping", "--data", '{"x":1}', "--subject", "here"],
       env,
     );
@@ -233,13 +201,13 @@ Deno.test("CLI against a running instance", async (t) => {
     const id = /^published cli\.ping (\S+)$/.exec(published.stdout.trim())?.[1];
     assert.ok(id, published.stdout);
 
-    const table = await un(["events", "--type", "cli.*"], env);
+    const table = await runCli(["events", "--type", "cli.*"], env);
     assert.equal(table.code, 0, table.stderr);
     const row = table.stdout.split("\n").find((line) => line.startsWith(id));
     assert.ok(row, table.stdout);
     assert.match(row, /cli\.ping\s+here\s+\{"x":1\}$/);
 
-    const json = await un(["events", "--type", "cli.*", "--json"], env);
+    const json = await runCli(["events", "--type", "cli.*", "--json"], env);
     const { events } = JSON.parse(json.stdout) as { events: CloudEvent[] };
     assert.deepEqual(events.map((e) => e.id), [id]);
   });
@@ -294,20 +262,20 @@ Deno.test("CLI against a running instance", async (t) => {
   });
 
   await t.step("workers shows the pool; --scale changes it", async () => {
-    const table = await un(["workers"], env);
+    const table = await runCli(["workers"], env);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^concurrency 2, \d+ busy/);
     assert.match(table.stdout, /^WORKER\s+STATE\s+TASK\s+TYPE\s+RUNNING FOR$/m);
-    const scaled = await un(["workers", "--scale", "3"], env);
+    const scaled = await runCli(["workers", "--scale", "3"], env);
     assert.equal(scaled.stdout.trim(), "concurrency is now 3");
-    const json = JSON.parse((await un(["workers", "--json"], env)).stdout) as {
+    const json = JSON.parse((await runCli(["workers", "--json"], env)).stdout) as {
       concurrency: number;
     };
     assert.equal(json.concurrency, 3);
   });
 
   await t.step("stop stops the instance", async () => {
-    const result = await un(["stop"], env);
+    const result = await runCli(["stop"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), `un at ${server.url} is stopping`);
     assert.equal((await server.waitExit()).code, 0);
@@ -317,8 +285,8 @@ Deno.test("CLI against a running instance", async (t) => {
 Deno.test("UN_TOKEN is sent as the bearer token", async () => {
   const token = "cli-token-123456";
   await using server = await startUn({ config: { api: { token } } });
-  assertOneLine(await un(["tasks"], { UN_URL: server.url }), 1, /\(401 unauthorized\)$/);
-  const ok = await un(["tasks"], { UN_URL: server.url, UN_TOKEN: token });
+  assertOneLine(await runCli(["tasks"], { UN_URL: server.url }), 1, /\(401 unauthorized\)$/);
+  const ok = await runCli(["tasks"], { UN_URL: server.url, UN_TOKEN: token });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout.trim(), "no tasks");
 });

@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CloudEvent } from "../lib/events.ts";
+import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { startMany, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
@@ -35,16 +36,6 @@ async function holderOf(procs: UnProcess[], sourceId: string): Promise<UnProcess
   for (const p of procs) if (await scans(p, sourceId)) holders.push(p);
   assert.ok(holders.length <= 1, `${holders.length} processes scan ${sourceId} at once`);
   return holders[0];
-}
-
-async function history(un: UnProcess, type: string): Promise<CloudEvent[]> {
-  const res = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    `/un/events/history?type=${type}&limit=1000`,
-  );
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.events;
 }
 
 /** Waits until a `file.created` of `name` is in the shared history. */

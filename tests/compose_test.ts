@@ -17,8 +17,8 @@ import { join, resolve } from "node:path";
 import ignore from "ignore";
 import YAML from "yaml";
 import { applyEnv, parseConfig } from "../lib/config.ts";
-import type { CloudEvent } from "../lib/events.ts";
 import { ROLES } from "../runtime.ts";
+import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
 import { REPO, startMany, type UnProcess } from "./helpers/un_process.ts";
@@ -145,16 +145,6 @@ const redisTests = redisServerForTests("compose");
 
 async function processId(un: UnProcess): Promise<string> {
   return (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
-}
-
-async function history(un: UnProcess, type: string): Promise<CloudEvent[]> {
-  const res = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    `/un/events/history?type=${type}&limit=1000`,
-  );
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.events;
 }
 
 /** The process that started a task (the origin of its `task.started`). */

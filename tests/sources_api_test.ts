@@ -1,60 +1,18 @@
 /**
- * Sources managed at run time, black-box: a real `un start` subprocess, real
- * RSS feeds served on loopback, and the real CLI. Sources added over the API
- * scan, survive a restart and stop when removed; bad definitions are refused
- * naming the field; manual scans are rate limited with a history; a failing
- * source never stops the others.
+ * Sources managed at run time, black-box: a real `un start` subprocess and
+ * real RSS feeds served on loopback. Sources added over the API scan, survive
+ * a restart and stop when removed; bad definitions are refused naming the
+ * field; manual scans are rate limited with a history; a failing source never
+ * stops the others. The CLI's side is cli_sources_test.ts.
  */
 
 import assert from "node:assert/strict";
-import type { CloudEvent } from "../lib/events.ts";
 import type { SourceView } from "../lib/sources/manage.ts";
 import type { ScanRecord } from "../lib/sources/scan-history.ts";
-import { api, eventually } from "./helpers/http.ts";
-import { MAIN, startUn, type UnProcess } from "./helpers/un_process.ts";
-
-/** An RSS feed on loopback whose items the test adds while `un` polls it. */
-function feedServer(initial: string[]) {
-  const feed = { items: [...initial], requests: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
-    feed.requests++;
-    const items = feed.items.map((id) =>
-      `<item><title>${id}</title><link>https://blog.example/${id}</link><guid>${id}</guid></item>`
-    ).join("");
-    return new Response(
-      `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>` +
-        `<link>https://blog.example/</link><description>d</description>${items}</channel></rss>`,
-      { headers: { "content-type": "application/rss+xml" } },
-    );
-  });
-  const { port } = server.addr as Deno.NetAddr;
-  return { feed, server, url: `http://127.0.0.1:${port}/feed.xml` };
-}
-
-/** A loopback port nothing listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-async function history(un: UnProcess, type: string): Promise<CloudEvent[]> {
-  const res = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    `/un/events/history?type=${type}&limit=1000`,
-  );
-  assert.equal(res.status, 200);
-  return res.body.events;
-}
-
-/** Titles of the feed items a source announced. */
-async function itemsOf(un: UnProcess, sourceId: string): Promise<string[]> {
-  return (await history(un, "feed.item.new"))
-    .filter((e) => e.source === `/un/sources/${sourceId}`)
-    .map((e) => String((e.data as { title: string }).title));
-}
+import { history } from "./helpers/events.ts";
+import { feedServer, itemsOf } from "./helpers/feed_server.ts";
+import { api, closedPort, eventually } from "./helpers/http.ts";
+import { startUn, type UnProcess } from "./helpers/un_process.ts";
 
 async function sourceList(un: UnProcess): Promise<SourceView[]> {
   const res = await api<{ sources: SourceView[] }>(un.url, "GET", "/un/sources");
@@ -353,97 +311,5 @@ Deno.test("manual scans: the sixth within the window is 429 with Retry-After; th
     await blog.server.shutdown();
     await other.server.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-});
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], url: string): Promise<CliResult> {
-  const env = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("UN_")),
-  );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { ...env, NO_COLOR: "1", UN_URL: url },
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-Deno.test("CLI: un sources (list, add, enable, disable, rm) and un scan", async () => {
-  const blog = feedServer(["p"]);
-  await using un = await startUn({ config: { api: { scanLimit: { max: 2 } } } });
-  try {
-    const show = (r: CliResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
-    const added = await cli(
-      ["sources", "add", "feed", "--id", "blog", "--url", blog.url, "--interval", "1h"],
-      un.url,
-    );
-    assert.equal(added.code, 0, show(added));
-    assert.match(added.stdout, /added source blog \(feed\)/);
-    const fromJson = await cli(
-      ["sources", "add", "--json", JSON.stringify({ id: "j", kind: "feed", url: blog.url })],
-      un.url,
-    );
-    assert.equal(fromJson.code, 0, show(fromJson));
-
-    const list = await cli(["sources"], un.url);
-    assert.equal(list.code, 0, show(list));
-    assert.match(list.stdout, /^ID\s+KIND\s+ENABLED\s+ORIGIN\s+LAST SCAN\s+LAST ERROR/);
-    assert.match(list.stdout, /\nblog\s+feed\s+yes\s+api\s/);
-    const json = JSON.parse((await cli(["sources", "--json"], un.url)).stdout);
-    assert.deepEqual(json.sources.map((s: SourceView) => s.id).sort(), ["blog", "j"]);
-
-    blog.feed.items.push("q");
-    await eventually(async () => (await itemsOf(un, "blog")).length >= 1, 10_000, "first poll");
-    const scanned = await cli(["scan", "blog"], un.url);
-    assert.equal(scanned.code, 0, show(scanned));
-    assert.match(scanned.stdout, /blog: \d+ changes? in \d+ms/);
-    assert.equal((await cli(["scan", "blog"], un.url)).code, 0);
-    const limited = await cli(["scan", "blog"], un.url);
-    assert.equal(limited.code, 1, show(limited));
-    assert.match(limited.stderr, /retry in \d+s/);
-    const scans = await api<{ scans: ScanRecord[] }>(un.url, "GET", "/un/sources/blog/scans");
-    assert.deepEqual(scans.body.scans.map((s) => s.requestedBy), ["cli", "cli"]);
-
-    const all = await cli(["scan"], un.url);
-    assert.equal(all.code, 1, show(all));
-    assert.match(all.stdout, /j: \d+ changes?/);
-    assert.match(all.stdout, /blog: rate_limited/);
-
-    assert.equal((await cli(["sources", "disable", "blog"], un.url)).code, 0);
-    assert.match((await cli(["sources"], un.url)).stdout, /\nblog\s+feed\s+no\s/);
-    assert.equal((await cli(["sources", "enable", "blog"], un.url)).code, 0);
-    const rm = await cli(["sources", "rm", "blog"], un.url);
-    assert.equal(rm.code, 0, show(rm));
-    assert.match(rm.stdout, /removed source blog/);
-    const missing = await cli(["sources", "rm", "blog"], un.url);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /source blog not found \(404 not_found\)/);
-
-    const bad = await cli(["sources", "add", "feed", "--url", "x"], un.url);
-    assert.equal(bad.code, 1, show(bad));
-    assert.match(bad.stderr, /url must be an http\(s\) URL/);
-    for (
-      const args of [
-        ["sources", "frob"],
-        ["sources", "add"],
-        ["sources", "rm"],
-        ["sources", "add", "feed", "--interval"],
-        ["scan", "a", "b"],
-      ]
-    ) {
-      const usage = await cli(args, un.url);
-      assert.equal(usage.code, 2, `${args.join(" ")}: ${show(usage)}`);
-      assert.equal(usage.stderr.trimEnd().split("\n").length, 1, show(usage));
-    }
-  } finally {
-    await blog.server.shutdown();
   }
 });

@@ -83,3 +83,21 @@ export async function publish(
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return res.body.event;
 }
+
+/**
+ * The event history of `type` (a pattern) on one process, up to 1 000 events.
+ *
+ * @example
+ * ```ts
+ * const created = await history(un, "file.created");
+ * ```
+ */
+export async function history(un: UnProcess, type: string): Promise<CloudEvent[]> {
+  const res = await api<{ events: CloudEvent[] }>(
+    un.url,
+    "GET",
+    `/un/events/history?type=${type}&limit=1000`,
+  );
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.events;
+}

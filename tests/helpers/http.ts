@@ -66,3 +66,18 @@ export async function eventually<T>(
   }
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last}` : ""}`);
 }
+
+/**
+ * A loopback port nothing listens on.
+ *
+ * @example
+ * ```ts
+ * const url = `http://127.0.0.1:${closedPort()}`;
+ * ```
+ */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
