@@ -4,6 +4,7 @@
  */
 
 import { join } from "node:path";
+import { closedPort } from "./http.ts";
 
 /** A running test Redis. */
 export interface TestRedis {
@@ -51,13 +52,6 @@ export function redisServerForTests(what: string): { ignore: boolean; suffix: st
   return { ignore: !installed, suffix: installed ? "" : " (ignored: no redis-server)" };
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -86,7 +80,7 @@ async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<v
  */
 export async function startRedis(): Promise<TestRedis> {
   const dir = await Deno.makeTempDir({ prefix: "un_redis_" });
-  const port = freePort();
+  const port = closedPort();
   let proc: Deno.ChildProcess | null = null;
   const spawn = async () => {
     proc = new Deno.Command("redis-server", {
