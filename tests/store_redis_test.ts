@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { LeaseLostError, UnavailableError } from "../lib/errors.ts";
+import { ConflictError, LeaseLostError, UnavailableError } from "../lib/errors.ts";
 import { newId } from "../lib/events.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import type { Task } from "../lib/tasks.ts";
@@ -222,7 +222,7 @@ Deno.test({
       assert.equal((await store.queueCounts()).default.queued, 1, "nothing was written twice");
       await assert.rejects(
         () => store.enqueue({ ...newTask({ payload: { n: 2 } }), id: batch[0].id }, T0),
-        /already exists/,
+        ConflictError,
       );
     } finally {
       await closeStore(store);

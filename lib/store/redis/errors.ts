@@ -59,8 +59,8 @@ export function unreachable(reason: string, context: ErrorContext): UnavailableE
 
 /**
  * Maps an error of a Redis call to the store's typed errors: a script's
- * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `VALIDATION <json>` and
- * `CYCLE <json>` replies, and connection failures or a Redis that cannot
+ * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `ID_TAKEN <id>`, `VALIDATION
+ * <json>` and `CYCLE <json>` replies, and connection failures or a Redis that cannot
  * serve now (LOADING, BUSY, OOM…) → UnavailableError (503). Anything else is
  * returned as it is.
  *
@@ -99,6 +99,8 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
         `task ${taskId} is ${detail}; ${CONFLICT_HINTS[context.op] ?? `${context.op} refused`}`,
         { taskId, state: detail },
       );
+    case "ID_TAKEN":
+      return new ConflictError(`task id ${detail} already exists`, { field: "id", value: detail });
     case "VALIDATION": {
       const { field, value, message } = JSON.parse(detail) as {
         field: string;

@@ -6,7 +6,7 @@
 import type { NewTask, Task, TaskState } from "../../tasks.ts";
 import { TASK_STATES } from "../../tasks.ts";
 import type { EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
-import { createdTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
+import { createdTask, type EncodedNewTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";
 import { asList, asOptionalTask, asTask } from "./replies.ts";
 
@@ -30,6 +30,7 @@ export async function enqueueMany(
   const encoded = tasks.map(encodeNewTask);
   const args = [String(now), String(tasks.length), ...encoded.flatMap((e) => e.args)];
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
+  if (typeof reply === "string") return plainReply(reply, encoded, tasks, now);
   return asList(reply, "enqueue").map((entry, i) => {
     const [kind, ...rest] = asList(entry, "enqueue");
     if (Number(kind) === 1) return { task: asTask(rest[0], "enqueue"), deduplicated: true };
@@ -47,6 +48,24 @@ export async function enqueueMany(
     );
     return { task, deduplicated: false };
   });
+}
+
+/** The script's fast-path reply: a letter per task, `q` queued or `s` scheduled. */
+function plainReply(
+  reply: string,
+  encoded: EncodedNewTask[],
+  tasks: NewTask[],
+  now: number,
+): EnqueueResult[] {
+  if (reply.length !== tasks.length) {
+    throw new Error(
+      `redis store: enqueue replied ${reply.length} states for ${tasks.length} tasks`,
+    );
+  }
+  return tasks.map((task, i) => ({
+    task: createdTask(encoded[i], task, now, reply[i] === "s" ? "scheduled" : "queued", "", null),
+    deduplicated: false,
+  }));
 }
 
 function isState(value: unknown): value is TaskState {

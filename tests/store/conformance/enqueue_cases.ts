@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CycleError, ValidationError } from "../../../lib/errors.ts";
+import { ConflictError, CycleError, ValidationError } from "../../../lib/errors.ts";
 import { add, claimNext, fetchTask, mustClaim, newTask, type StoreCase, T0 } from "./helpers.ts";
 
 /**
@@ -176,6 +176,20 @@ export const enqueueManyCases: Record<string, StoreCase> = {
     assert.deepEqual(await store.listTasks({}), []);
     assert.equal((await store.enqueue(newTask({ key: "good" }), T0)).deduplicated, false);
   },
+
+  "an id that exists, or comes twice in one batch, is refused and nothing of the batch is written":
+    async (store) => {
+      const stored = await add(store);
+      const fresh = newTask();
+      await assert.rejects(
+        store.enqueueMany([fresh, { ...newTask(), id: stored.id }], T0),
+        (error) => error instanceof ConflictError && error.message.includes(stored.id),
+      );
+      const twice = newTask();
+      await assert.rejects(store.enqueueMany([twice, newTask(), twice], T0), ConflictError);
+      assert.deepEqual((await store.listTasks({})).map((t) => t.id), [stored.id]);
+      assert.equal(await store.getTask(fresh.id), null);
+    },
 
   "keys dedupe against live tasks and within the batch": async (store) => {
     const live = await add(store, { key: "x" });

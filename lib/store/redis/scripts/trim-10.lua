@@ -16,7 +16,7 @@ local function remove(id)
   redis.call('ZREM', K_FINISHED, id)
   redis.call('ZREM', K_RESULTS, id)
   if f[1] then
-    redis.call('ZREM', K_ALL, M.allMember(f[4], id))
+    redis.call('ZREM', K_ALL, allMember(f[4], id))
     bump(f[2], f[1], nil)
     if f[3] and redis.call('HGET', K_NEWEST, f[3]) == id then redis.call('HDEL', K_NEWEST, f[3]) end
   end

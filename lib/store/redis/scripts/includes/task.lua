@@ -43,6 +43,8 @@ local K_NEWEST, K_ALL, K_RESULTS = KEYS[8], KEYS[9], KEYS[10]
 local function taskKey(id) return P .. 't:' .. id end
 local function queueKey(queue) return P .. 'q:' .. queue end
 local function runningKey(queue) return P .. 'r:' .. queue end
+-- A task's member of the `all` index: createdAt as 16 digits, then the id.
+local function allMember(createdAt, id) return string.rep('0', 16 - #createdAt) .. createdAt .. id end
 
 -- Keeps the per-queue, per-state counters of queueCounts(). Queued and running
 -- are not counted here: they are the sizes of q:<queue> and r:<queue>, which
@@ -125,7 +127,6 @@ local function loadMoves()
   function M.isLive(st) return st == 'running' or M.isNotStarted(st) end
 
   function M.dependentsKey(id) return P .. 'dn:' .. id end
-  function M.allMember(createdAt, id) return string.rep('0', 16 - #createdAt) .. createdAt .. id end
 
   -- The fields the state helpers need; nil when the task does not exist.
   function M.readTask(id)
