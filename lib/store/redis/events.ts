@@ -53,7 +53,7 @@ const TRIM_BUDGET_BYTES = 1_000_000;
 const ANCHOR_LEAD_MS = 60_000;
 
 /** The stream entry's fields (see lib/bridge/wire.ts). */
-function entryFields(events: CloudEvent[], jsons: string[]): string[] {
+function entryFields(events: CloudEvent[]): string[] {
   const types = [...new Set(events.map((event) => event.type))];
   // Times of ours are ISO strings of one form, so the greatest string is the
   // newest time, and only that one is parsed.
@@ -64,7 +64,8 @@ function entryFields(events: CloudEvent[], jsons: string[]): string[] {
     TYPES_FIELD,
     types.join("\n"),
     EVENTS_FIELD,
-    `[${jsons.join(",")}]`,
+    // One stringify of the whole batch: cheaper than one per event and a join.
+    JSON.stringify(events),
     COUNT_FIELD,
     String(events.length),
     NEWEST_FIELD,
@@ -76,14 +77,14 @@ function entryFields(events: CloudEvent[], jsons: string[]): string[] {
  * One message per run of events of one type and origin, `[channel, message]`,
  * for the types some process follows.
  */
-function broadcasts(bridge: EventBridge, events: CloudEvent[], jsons: string[]): string[][] {
+function broadcasts(bridge: EventBridge, events: CloudEvent[]): string[][] {
   const out: string[][] = [];
   let first = 0;
   events.forEach((event, i) => {
     const next = events[i + 1];
     if (next && next.type === event.type && next.origin === event.origin) return;
     if (bridge.publishes(event.type)) {
-      const json = `[${jsons.slice(first, i + 1).join(",")}]`;
+      const json = JSON.stringify(events.slice(first, i + 1));
       out.push([bridge.channels + event.type, encodeBroadcast(event.origin, json)]);
     }
     first = i + 1;
@@ -102,8 +103,7 @@ function broadcasts(bridge: EventBridge, events: CloudEvent[], jsons: string[]):
 export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
   const context = { op: "appendEvents" };
-  const jsons = events.map((event) => JSON.stringify(event));
-  const fields = entryFields(events, jsons);
+  const fields = entryFields(events);
   const { eventStream, eventCount } = ctx.keys;
   const bridge = ctx.bridge;
   if (!bridge) {
@@ -117,7 +117,7 @@ export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Pro
   const tx = ctx.redis.multi()
     .xadd(eventStream, "NOMKSTREAM", "*", ...fields)
     .incrby(eventCount, events.length);
-  for (const [channel, message] of broadcasts(bridge, events, jsons)) tx.publish(channel, message);
+  for (const [channel, message] of broadcasts(bridge, events)) tx.publish(channel, message);
   const [entry, count] = await execAll(context, tx);
   if (entry === null) await firstEntry(ctx, bridge, fields);
   capLog(ctx, Number(count));
