@@ -1,31 +1,25 @@
 /**
  * How a task is laid out in its Redis hash, both ways. What never changes after
  * enqueue travels as one JSON blob `d` written by the client; what the scripts
- * change or read is a separate short field ("" = null), so a claim or complete
- * is one HSET and its reply is one HMGET. The field list is documented in
+ * change or read is a separate short field ("" or absent = null, absent
+ * counters = 0), so a claim or complete is one HSET and its reply is one HMGET. The field list is documented in
  * `scripts/includes/task.lua`, whose `taskFields` reads {@link REPLY_FIELDS}.
  */
 
 import type { Json } from "../../events.ts";
 import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks.ts";
 
-/** The part of a task no script changes. */
-type StaticPart = Pick<
-  Task,
-  | "id"
-  | "type"
-  | "queue"
-  | "payload"
-  | "score"
-  | "maxAttempts"
-  | "deadline"
-  | "expiresAt"
-  | "timeoutMs"
-  | "key"
-  | "resources"
-  | "correlationId"
-  | "createdAt"
->;
+/**
+ * The part of a task no script changes, as stored in `d`: the optional
+ * fields only when set (absent = null, resources absent = none), which keeps
+ * the blob that every enqueue sends and every claim reads back about a third
+ * smaller.
+ */
+type StaticPart =
+  & Pick<Task, "id" | "type" | "queue" | "payload" | "score" | "maxAttempts" | "createdAt">
+  & Partial<
+    Pick<Task, "deadline" | "expiresAt" | "timeoutMs" | "key" | "resources" | "correlationId">
+  >;
 
 /**
  * The hash fields a task is read from, in this order (the same list as
@@ -153,6 +147,7 @@ export interface EncodedNewTask {
  * ```
  */
 export function encodeNewTask(task: NewTask): EncodedNewTask {
+  const hasResources = Object.keys(task.resources).length > 0;
   const staticPart: StaticPart = {
     id: task.id,
     type: task.type,
@@ -160,17 +155,16 @@ export function encodeNewTask(task: NewTask): EncodedNewTask {
     payload: task.payload,
     score: task.score,
     maxAttempts: task.maxAttempts,
-    deadline: task.deadline,
-    expiresAt: task.expiresAt,
-    timeoutMs: task.timeoutMs,
-    key: task.key,
-    resources: task.resources,
-    correlationId: task.correlationId,
     createdAt: task.createdAt,
   };
+  if (task.deadline !== null) staticPart.deadline = task.deadline;
+  if (task.expiresAt !== null) staticPart.expiresAt = task.expiresAt;
+  if (task.timeoutMs !== null) staticPart.timeoutMs = task.timeoutMs;
+  if (task.key !== null) staticPart.key = task.key;
+  if (hasResources) staticPart.resources = task.resources;
+  if (task.correlationId !== null) staticPart.correlationId = task.correlationId;
   const d = JSON.stringify(staticPart);
   const m = orderJson(task.priority, task.sortKey, task.explanation);
-  const hasResources = Object.keys(task.resources).length > 0;
   const args = [
     task.id,
     task.key === null ? "" : `=${task.key}`,
@@ -233,7 +227,7 @@ export function createdTask(
     expiresAt: task.expiresAt,
     timeoutMs: task.timeoutMs,
     key: task.key,
-    resources: stored.resources,
+    resources: stored.resources ?? {},
     createdAt: task.createdAt,
     enqueuedAt: now,
     startedAt: null,
@@ -288,11 +282,11 @@ export function decodeTask(fields: StoredFields): Task | null {
     error: optionalJson<TaskError>(fields.e),
     dependsOn: optionalJson<string[]>(fields.dp) ?? [],
     runAt: optionalNumber(fields.ra),
-    deadline: fixed.deadline,
-    expiresAt: fixed.expiresAt,
-    timeoutMs: fixed.timeoutMs,
-    key: fixed.key,
-    resources: fixed.resources,
+    deadline: fixed.deadline ?? null,
+    expiresAt: fixed.expiresAt ?? null,
+    timeoutMs: fixed.timeoutMs ?? null,
+    key: fixed.key ?? null,
+    resources: fixed.resources ?? {},
     createdAt: fixed.createdAt,
     enqueuedAt: Number(fields.ea),
     startedAt: optionalNumber(fields.sa),
@@ -300,6 +294,6 @@ export function decodeTask(fields: StoredFields): Task | null {
     workerId: optionalString(fields.w),
     fence: Number(fields.f),
     leaseUntil: optionalNumber(fields.lu),
-    correlationId: fixed.correlationId,
+    correlationId: fixed.correlationId ?? null,
   };
 }

@@ -145,6 +145,20 @@ export const leaseCases: Record<string, StoreCase> = {
     assert.equal((await fetchTask(store, running.id)).progressMessage, "back");
   },
 
+  "the next attempt starts with the progress of the one before cleared": async (store) => {
+    await add(store);
+    const first = await mustClaim(store, T0, { leaseMs: 1_000 });
+    await store.progress(first.id, first.fence, 0.6, "halfway");
+    await store.fail(first.id, first.fence, { message: "flaky", attempt: 1 }, T0 + 10, T0 + 1);
+    await store.promoteDue(T0 + 10);
+    const second = await mustClaim(store, T0 + 10);
+    assert.equal(second.id, first.id);
+    assert.equal(second.attempts, 2);
+    assert.equal(second.progress, 0);
+    assert.equal(second.progressMessage, null);
+    assert.deepEqual(await store.getTask(first.id), second);
+  },
+
   "after a lease is lost and the task re-claimed, the old holder is fenced off": async (store) => {
     await add(store);
     const first = await mustClaim(store, T0, { workerId: "old", leaseMs: 1_000 });

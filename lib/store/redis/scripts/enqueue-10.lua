@@ -42,9 +42,13 @@ local function plainBatch()
     local id, q, sk, ra, ca = ARGV[c], ARGV[c + 2], ARGV[c + 4], ARGV[c + 6], ARGV[c + 11]
     local st = 'queued'
     if ra ~= '' and tonumber(ra) > nowNumber then st = 'scheduled' end
-    redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'a', '0', 'f', '0',
-      'p', '0', 'pm', 'null', 'r', '', 'e', '', 'ra', ra, 'ea', now, 'sa', '', 'fa', '', 'w', '', 'lu', '',
-      'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca)
+    if ra == '' then
+      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'ea', now,
+        'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca)
+    else
+      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'ea', now,
+        'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca, 'ra', ra)
+    end
     if st == 'queued' then
       zaddLater(queueKey(q), sk, id)
       states[i] = 'q'
@@ -229,8 +233,9 @@ for i, t in ipairs(tasks) do
   end
 end
 
--- 4. Write the new tasks and their indexes. (Numbers go as strings: Redis
--- formats a Lua number it is given with printf, for every argument.)
+-- 4. Write the new tasks and their indexes: the fields that differ from
+-- their defaults (task.lua). (Numbers go as strings: Redis formats a Lua
+-- number it is given with printf, for every argument.)
 local function add(fields, name, value)
   fields[#fields + 1] = name
   fields[#fields + 1] = value
@@ -239,15 +244,13 @@ local queuesSeen = {}
 for _, t in ipairs(tasks) do
   if not t.dedup then
     local key = taskKey(t.id)
-    local finishedAt = ''
-    if t.err then finishedAt = now end
-    local fields = {
-      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', '0', 'f', '0', 'p', '0', 'pm', 'null',
-      'r', '', 'e', t.err or '', 'ra', t.ra, 'ea', now, 'sa', '', 'fa', finishedAt, 'w', '', 'lu', '',
-      'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca,
-    }
+    local fields = { 'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'ea', now, 'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca }
+    if t.err then
+      add(fields, 'e', t.err)
+      add(fields, 'fa', now)
+    end
     if t.key then add(fields, 'k', t.key) end
-    if t.ra == '' then t.ra = false end
+    if t.ra ~= '' then add(fields, 'ra', t.ra) else t.ra = false end
     if t.xa ~= '' then add(fields, 'xa', t.xa) else t.xa = false end
     if t.dl ~= '' then add(fields, 'dl', t.dl) else t.dl = false end
     if t.rs ~= '' then add(fields, 'rs', t.rs) end

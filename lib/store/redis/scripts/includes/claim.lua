@@ -40,10 +40,16 @@ end
 
 -- The task is out of its queue already.
 local function take(id, queue, f)
-  local attempts, fence = tonumber(f[1]) + 1, tonumber(f[2]) + 1
+  local attempts, fence = tonumber(f[1] or '0') + 1, tonumber(f[2] or '0') + 1
   -- Integers formatted here: Redis would format a Lua number with printf's %.17g.
-  redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', string.format('%d', attempts),
-    'f', string.format('%d', fence), 'lu', leaseUntil, 'sa', now, 'p', '0', 'pm', 'null')
+  local a, fe = string.format('%d', attempts), string.format('%d', fence)
+  if attempts == 1 then
+    redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now)
+  else
+    -- A retry starts with the progress of the attempt before it cleared.
+    redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now,
+      'p', '0', 'pm', 'null')
+  end
   zaddLater(runningKey(queue), leaseUntil, id)
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end

@@ -31,7 +31,10 @@
 -- Copies the scripts read (absent = null): sk sortKey, q queue, ty type,
 -- ma maxAttempts, ca createdAt (integer), k key, xa expiresAt, dl deadline,
 -- rs resources JSON; and hd = "1" once some task depends on this one.
--- Nullable fields hold "" for null, so a change is one HSET (no HDEL).
+-- A new task's hash holds only the fields that differ from their defaults
+-- (absent: a, f, p = 0, pm = null, the others null), about half of them;
+-- every reader takes absent as the default. A change sets a nullable field
+-- back to "" (= null), so it stays one HSET (no HDEL).
 
 --- @include "variadic"
 
@@ -135,7 +138,7 @@ local function loadMoves()
     local ra = f[10]
     if ra == '' then ra = false end
     return {
-      st = f[1], q = f[2], xa = f[3], dl = f[4], k = f[5], a = tonumber(f[6]), ma = tonumber(f[7]),
+      st = f[1], q = f[2], xa = f[3], dl = f[4], k = f[5], a = tonumber(f[6] or '0'), ma = tonumber(f[7]),
       w = f[8], sk = f[9], ra = ra, hd = f[11],
     }
   end
