@@ -201,6 +201,29 @@ Deno.test({
 
 Deno.test({
   name:
+    `redis store: a batch of plain tasks resent after a lost reply is not written twice${suffix}`,
+  ignore,
+  async fn() {
+    const store = await openStore();
+    try {
+      // No keys, dependencies or limits: the enqueue script's fast path.
+      const batch = [newTask({ payload: { n: 1 } }), newTask({ runAt: T0 + 60_000 })];
+      const first = await store.enqueueMany(batch, T0);
+      assert.deepEqual(first.map((r) => r.task.state), ["queued", "scheduled"]);
+      await store.claim({ workerId: "w1", queues: null, leaseMs: 60_000, now: T0 });
+      const again = await store.enqueueMany(batch, T0);
+      assert.deepEqual(again.map((r) => r.task.id), first.map((r) => r.task.id));
+      assert.deepEqual(again.map((r) => r.task.state), ["running", "scheduled"], "as they are now");
+      const counts = (await store.queueCounts()).default;
+      assert.deepEqual([counts.queued, counts.running, counts.scheduled], [0, 1, 1]);
+    } finally {
+      await closeStore(store);
+    }
+  },
+});
+
+Deno.test({
+  name:
     `redis store: an enqueue resent after a lost reply gets its tasks back; a new task with a taken id is refused${suffix}`,
   ignore,
   async fn() {

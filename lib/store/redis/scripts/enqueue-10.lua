@@ -8,9 +8,8 @@
 -- task (the client knows the rest), { 1, fields } for the live task it was
 -- deduplicated to, or { 2, fields } for a task this very batch created before
 -- (a replay, see step 0); or an error ("VALIDATION <json>", "CYCLE <json ids>",
--- "ID_TAKEN <id>")
--- before anything is written. A batch the fast path takes gets one string
--- instead, a letter per task: q queued, s scheduled.
+-- "ID_TAKEN <id>") before anything is written. A batch the fast path takes
+-- gets one string instead, a letter per task: q queued, s scheduled.
 --- @include "task"
 
 local now = ARGV[2]
