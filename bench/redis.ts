@@ -5,7 +5,7 @@
  *
  * - `redis_tasks_per_s`: one in-process runtime, concurrency 16, enqueues
  *   (batches of 1 000) and runs 20 000 `noop`, after 20 000 untimed to warm up;
- *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker. Three
+ *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker. Five
  *   interleaved pairs: each figure is the median of its runs, and
  *   `redis_vs_bullmq` the median of the pairs' un / BullMQ.
  * - `redis_scaleout`: 1, 2 and 4 worker processes of concurrency 16 on
@@ -27,7 +27,7 @@ import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis_un.t
 const TASKS = 20_000;
 const WARMUP_TASKS = 20_000;
 /** Interleaved un / BullMQ no-op runs; the figures are their medians (odd, so one run is the median). */
-const PAIRS = 3;
+const PAIRS = 5;
 const CONCURRENCY = 16;
 const PROCESSES = [1, 2, 4] as const;
 /** Per worker process: ~5 s of work at 16 × 20 ms, long enough to dwarf start-up jitter. */
