@@ -1,9 +1,10 @@
 /**
  * How a task is laid out in its Redis hash, both ways. What never changes after
  * enqueue travels as one JSON blob `d` written by the client; what the scripts
- * change or read is a separate short field ("" or absent = null, absent
- * counters = 0), so a claim or complete is one HSET and its reply is one HMGET. The field list is documented in
- * `scripts/includes/task.lua`, whose `taskFields` reads {@link REPLY_FIELDS}.
+ * change or read is a separate short field ("" or absent = null, an absent
+ * counter = 0), so a claim or complete is one HSET and its reply is one HMGET.
+ * The field list is documented in `scripts/includes/task.lua`, whose
+ * `taskFields` reads {@link REPLY_FIELDS}.
  */
 
 import type { Json } from "../../events.ts";

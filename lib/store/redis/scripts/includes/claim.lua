@@ -46,7 +46,7 @@ local function take(id, queue, f)
   if attempts == 1 then
     redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now)
   else
-    -- A retry starts with the progress of the attempt before it cleared.
+    -- A retry clears the progress the attempt before it reported.
     redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now,
       'p', '0', 'pm', 'null')
   end

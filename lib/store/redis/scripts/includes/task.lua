@@ -19,7 +19,7 @@
 -- cascade walks dependents). That is safe on one Redis; Redis Cluster would need
 -- every key in one slot (a hash tag in the prefix).
 --
--- Task hash fields the client reads ("" = null; lib/store/redis/codec.ts):
+-- Task hash fields the client reads ("" or absent = null; lib/store/redis/codec.ts):
 --   d  static JSON written once by the client (id, type, queue, payload, score,
 --      maxAttempts, deadline, expiresAt, timeoutMs, key, resources,
 --      correlationId, createdAt)
