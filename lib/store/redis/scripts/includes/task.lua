@@ -21,8 +21,8 @@
 --
 -- Task hash fields the client reads ("" or absent = null; lib/store/redis/codec.ts):
 --   d  static JSON written once by the client (id, type, queue, payload, score,
---      maxAttempts, deadline, expiresAt, timeoutMs, key, resources,
---      correlationId, createdAt)
+--      maxAttempts, createdAt; deadline, expiresAt, timeoutMs, key, resources
+--      and correlationId only when set)
 --   m  JSON { priority, sortKey, explanation } written by the client
 --   st state, a attempts, f fence, p progress, pm progressMessage as JSON,
 --   r result JSON, e error JSON, ra runAt, ea enqueuedAt, sa startedAt,
