@@ -42,11 +42,11 @@ local function plainBatch()
     local st = 'queued'
     if ra ~= '' and tonumber(ra) > nowNumber then st = 'scheduled' end
     if ra == '' then
-      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'ea', now,
-        'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca)
+      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'a', '0', 'f', '0',
+        'ea', now, 'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca)
     else
-      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'ea', now,
-        'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca, 'ra', ra)
+      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'a', '0', 'f', '0',
+        'ea', now, 'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca, 'ra', ra)
     end
     if st == 'queued' then
       zaddLater(queueKey(q), sk, id)
@@ -243,7 +243,10 @@ local queuesSeen = {}
 for _, t in ipairs(tasks) do
   if not t.dedup then
     local key = taskKey(t.id)
-    local fields = { 'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'ea', now, 'q', t.q, 'ty', t.ty, 'ma', t.ma, 'ca', t.ca }
+    local fields = {
+      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', '0', 'f', '0', 'ea', now, 'q', t.q, 'ty', t.ty, 'ma', t.ma,
+      'ca', t.ca,
+    }
     if t.err then
       add(fields, 'e', t.err)
       add(fields, 'fa', now)

@@ -32,9 +32,12 @@
 -- ma maxAttempts, ca createdAt (integer), k key, xa expiresAt, dl deadline,
 -- rs resources JSON; and hd = "1" once some task depends on this one.
 -- A new task's hash holds only the fields that differ from their defaults
--- (absent: a, f, p = 0, pm = null, the others null), about half of them;
--- every reader takes absent as the default. A change sets a nullable field
--- back to "" (= null), so it stays one HSET (no HDEL).
+-- (absent: p = 0, pm = null, the others null), about half of them; every
+-- reader takes absent as the default. a and f are written all the same: the
+-- scripts of the version before this one count on them, so its processes can
+-- still claim and finish the tasks this one creates (a mixed cluster during
+-- an upgrade). A change sets a nullable field back to "" (= null), so it stays
+-- one HSET (no HDEL).
 
 --- @include "variadic"
 
