@@ -14,12 +14,39 @@
 
 local now = ARGV[2]
 local count = tonumber(ARGV[3])
+-- An empty list (no refs, no dependencies, no extra fields): one table for all.
+local NONE = {}
+
+-- Writes a new task, for both paths below: its hash, which holds only the
+-- fields that differ from their defaults (task.lua): those every task has,
+-- runAt when set, then `extra` (name, value, ...); and the index of its first
+-- state. (Numbers go as strings: Redis formats a Lua number it is given with
+-- printf, for every argument.)
+local queuesSeen = {}
+local function writeNewTask(key, id, st, d, m, sk, q, ty, ma, ca, ra, extra)
+  redis.call('HSET', key, 'd', d, 'm', m, 'st', st, 'sk', sk, 'a', '0', 'f', '0', 'ea', now, 'q', q, 'ty', ty,
+    'ma', ma, 'ca', ca, unpack(extra))
+  if ra ~= '' then redis.call('HSET', key, 'ra', ra) end
+  if st == 'queued' then
+    zaddLater(queueKey(q), sk, id)
+  elseif st == 'scheduled' then
+    zaddLater(K_DELAYED, ra, id)
+  elseif st == 'failed' then
+    zaddLater(K_FINISHED, now, id)
+  end
+  zaddLater(K_ALL, '0', allMember(ca, id))
+  if not queuesSeen[q] then
+    queuesSeen[q] = true
+    redis.call('SADD', K_QUEUES, q)
+  end
+  bumpLater(q, nil, st)
+end
 
 -- Fast path, the common case: plain tasks (no key, dependsOn, expiresAt,
 -- deadline or resources) none of which exists yet, so the batch is no replay
--- and nothing can conflict. It writes what the general path below writes, with
--- one EXISTS for the whole batch and none of the general path's tables. nil
--- when the batch is not such a batch (nothing written then).
+-- and nothing can conflict. It writes as the general path below does
+-- (writeNewTask), with one EXISTS for the whole batch and none of the general
+-- path's tables. nil when the batch is not such a batch (nothing written then).
 local function plainBatch()
   local keys, ids, c = {}, {}, 4
   for i = 1, count do
@@ -32,35 +59,19 @@ local function plainBatch()
     keys[i] = taskKey(ARGV[c])
     c = c + 14
   end
+  -- One EXISTS for the batch: 0 means no task of it exists.
   for i = 1, count, VARIADIC_CHUNK do
     if redis.call('EXISTS', unpack(keys, i, math.min(i + VARIADIC_CHUNK - 1, count))) > 0 then return nil end
   end
-  local nowNumber, states, queuesSeen = tonumber(now), {}, {}
+  local nowNumber, states = tonumber(now), {}
   c = 4
   for i = 1, count do
-    local id, q, sk, ra, ca = ARGV[c], ARGV[c + 2], ARGV[c + 4], ARGV[c + 6], ARGV[c + 11]
-    local st = 'queued'
-    if ra ~= '' and tonumber(ra) > nowNumber then st = 'scheduled' end
-    if ra == '' then
-      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'a', '0', 'f', '0',
-        'ea', now, 'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca)
-    else
-      redis.call('HSET', keys[i], 'd', ARGV[c + 12], 'm', ARGV[c + 5], 'st', st, 'sk', sk, 'a', '0', 'f', '0',
-        'ea', now, 'q', q, 'ty', ARGV[c + 3], 'ma', ARGV[c + 9], 'ca', ca, 'ra', ra)
-    end
-    if st == 'queued' then
-      zaddLater(queueKey(q), sk, id)
-      states[i] = 'q'
-    else
-      zaddLater(K_DELAYED, ra, id)
-      states[i] = 's'
-    end
-    zaddLater(K_ALL, '0', allMember(ca, id))
-    if not queuesSeen[q] then
-      queuesSeen[q] = true
-      redis.call('SADD', K_QUEUES, q)
-    end
-    bumpLater(q, nil, st)
+    local ra = ARGV[c + 6]
+    local st, letter = 'queued', 'q'
+    if ra ~= '' and tonumber(ra) > nowNumber then st, letter = 'scheduled', 's' end
+    writeNewTask(keys[i], ARGV[c], st, ARGV[c + 12], ARGV[c + 5], ARGV[c + 4], ARGV[c + 2], ARGV[c + 3], ARGV[c + 9],
+      ARGV[c + 11], ra, NONE)
+    states[i] = letter
     c = c + 14
   end
   flushLater()
@@ -69,8 +80,6 @@ end
 local plain = plainBatch()
 if plain then return plain end
 
--- The refs and dependencies of a task without any (most): one table for all.
-local NONE = {}
 local M = loadMoves()
 local tasks = {}
 local c = 4
@@ -232,53 +241,32 @@ for i, t in ipairs(tasks) do
   end
 end
 
--- 4. Write the new tasks and their indexes: the fields that differ from
--- their defaults (task.lua). (Numbers go as strings: Redis formats a Lua
--- number it is given with printf, for every argument.)
+-- 4. Write the new tasks and their indexes.
 local function add(fields, name, value)
   fields[#fields + 1] = name
   fields[#fields + 1] = value
 end
-local queuesSeen = {}
 for _, t in ipairs(tasks) do
   if not t.dedup then
-    local key = taskKey(t.id)
-    local fields = {
-      'd', t.d, 'm', t.m, 'st', t.st, 'sk', t.sk, 'a', '0', 'f', '0', 'ea', now, 'q', t.q, 'ty', t.ty, 'ma', t.ma,
-      'ca', t.ca,
-    }
+    local extra = {}
     if t.err then
-      add(fields, 'e', t.err)
-      add(fields, 'fa', now)
+      add(extra, 'e', t.err)
+      add(extra, 'fa', now)
     end
-    if t.key then add(fields, 'k', t.key) end
-    if t.ra ~= '' then add(fields, 'ra', t.ra) else t.ra = false end
-    if t.xa ~= '' then add(fields, 'xa', t.xa) else t.xa = false end
-    if t.dl ~= '' then add(fields, 'dl', t.dl) else t.dl = false end
-    if t.rs ~= '' then add(fields, 'rs', t.rs) end
+    if t.key then add(extra, 'k', t.key) end
+    if t.xa ~= '' then add(extra, 'xa', t.xa) else t.xa = false end
+    if t.dl ~= '' then add(extra, 'dl', t.dl) else t.dl = false end
+    if t.rs ~= '' then add(extra, 'rs', t.rs) end
     if #t.deps > 0 then
       t.dp = cjson.encode(t.deps)
-      add(fields, 'dp', t.dp)
+      add(extra, 'dp', t.dp)
     end
-    redis.call('HSET', key, unpack(fields))
-    if t.st == 'queued' then
-      zaddLater(queueKey(t.q), t.sk, t.id)
-    elseif t.st == 'scheduled' then
-      redis.call('ZADD', K_DELAYED, t.ra, t.id)
-    elseif t.st == 'failed' then
-      redis.call('ZADD', K_FINISHED, now, t.id)
-    end
+    writeNewTask(taskKey(t.id), t.id, t.st, t.d, t.m, t.sk, t.q, t.ty, t.ma, t.ca, t.ra, extra)
     if t.st ~= 'failed' then M.indexNotStarted(t.id, t, true) end
     if t.key then
       redis.call('HSET', K_NEWEST, t.key, t.id)
       if t.st ~= 'failed' then redis.call('HSET', K_LIVE, t.key, t.id) end
     end
-    zaddLater(K_ALL, '0', allMember(t.ca, t.id))
-    if not queuesSeen[t.q] then
-      queuesSeen[t.q] = true
-      redis.call('SADD', K_QUEUES, t.q)
-    end
-    bumpLater(t.q, nil, t.st)
   end
 end
 for _, t in ipairs(tasks) do
