@@ -12,6 +12,7 @@
 local MAX_EXAMINED = 1000
 -- The request being claimed for (set by the caller before claimOne).
 local workerId, leaseUntil, now, nowNumber, available
+local CLEAR_PROGRESS, NO_FIELDS = { 'p', '0', 'pm', 'null' }, {}
 
 -- One read per candidate: what the checks need and what the reply carries.
 local function read(id)
@@ -42,14 +43,12 @@ end
 local function take(id, queue, f)
   local attempts, fence = tonumber(f[1] or '0') + 1, tonumber(f[2] or '0') + 1
   -- Integers formatted here: Redis would format a Lua number with printf's %.17g.
-  local a, fe = string.format('%d', attempts), string.format('%d', fence)
-  if attempts == 1 then
-    redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now)
-  else
-    -- A retry clears the progress the attempt before it reported.
-    redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', a, 'f', fe, 'lu', leaseUntil, 'sa', now,
-      'p', '0', 'pm', 'null')
-  end
+  -- A retry clears the progress the attempt before it reported (a first
+  -- attempt has none: the fields are absent).
+  local cleared = CLEAR_PROGRESS
+  if attempts == 1 then cleared = NO_FIELDS end
+  redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', string.format('%d', attempts),
+    'f', string.format('%d', fence), 'lu', leaseUntil, 'sa', now, unpack(cleared))
   zaddLater(runningKey(queue), leaseUntil, id)
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end
