@@ -1,130 +1,35 @@
 /**
  * The Redis event bridge, black-box: several `un start` processes on one
  * private Redis. An event published on one process reaches the others' live
- * streams once and is never echoed back to its own; a hook runs once per event
- * across all processes; entries a killed consumer read but never acknowledged
- * are reclaimed by another process (`XAUTOCLAIM`) and applied once; a cancel
- * made on one process aborts the task on the worker process running it; and
- * the bridge rides out a Redis restart without a crash, delivering what was
- * made meanwhile; a crashed bridge comes back with fresh connections, its
- * old ones closed; a process is subscribed only to the event types it
- * follows; and one without hooks still consumes its share of the stream.
+ * streams once and is never echoed back to its own, and its hook runs once
+ * across all processes; a cancel made on one process aborts the task on the
+ * worker process running it; the bridge rides out a Redis restart without a
+ * crash, delivering what was made meanwhile; a crashed bridge comes back with
+ * fresh connections, its old ones closed; and a process is subscribed only to
+ * the event types it follows. The hooks' consumer group on its own:
+ * bridge_hooks_test.ts.
  *
  * Needs `redis-server` (a private one per test, from `startRedis()`); without
  * it the tests are ignored, except under `CI=true` where they fail.
  */
 
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
 import { encodeBroadcast, encodeEvents, EVENTS_FIELD, TYPES_FIELD } from "../lib/bridge/wire.ts";
 import type { CloudEvent } from "../lib/events.ts";
 import type { Task } from "../lib/tasks.ts";
+import {
+  assertOneTaskPerEvent,
+  bridgeState,
+  bridgeTest,
+  memberConfig,
+  noopTasks,
+  pendingOf,
+  processId,
+  withAdmin,
+} from "./helpers/bridge.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { redisServerForTests, startRedis, type TestRedis } from "./helpers/redis_server.ts";
-import { startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
-
-const { ignore, suffix } = redisServerForTests("bridge");
-
-/**
- * A test on a private redis-server (started for it, stopped after). Its `un`
- * processes outlive Deno's per-test resource checks, which are off.
- */
-function bridgeTest(name: string, fn: (redis: TestRedis) => Promise<void>): void {
-  Deno.test({
-    name: `bridge: ${name}${suffix}`,
-    ignore,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      await using redis = await startRedis();
-      await fn(redis);
-    },
-  });
-}
-
-/** Config of a cluster member: hooks `x.*` → noop, short reclaim timings unless overridden. */
-function memberConfig(
-  redis: TestRedis,
-  redisExtra: Record<string, unknown> = {},
-  workers: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    redis: {
-      url: redis.url,
-      prefix: "bridge-test:",
-      streamReclaimMs: 200,
-      streamMinIdleMs: 1_000,
-      ...redisExtra,
-    },
-    workers: { concurrency: 2, ...workers },
-    hooks: [{ on: "x.*", task: "noop" }],
-  };
-}
-
-async function noopTasks(un: UnProcess): Promise<Task[]> {
-  const res = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=noop&limit=1000");
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.tasks;
-}
-
-/** Asserts one hook task per event id (by the task's correlation id), no more, no fewer. */
-function assertOneTaskPerEvent(tasks: Task[], events: CloudEvent[]): void {
-  const counts = new Map<string, number>();
-  for (const task of tasks) {
-    const id = task.correlationId ?? "?";
-    counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  const duplicated = [...counts].filter(([, n]) => n > 1);
-  assert.deepEqual(duplicated, [], "events whose hook ran more than once");
-  assert.deepEqual(
-    [...counts.keys()].sort(),
-    events.map((e) => e.id).sort(),
-    "one hook task per event",
-  );
-}
-
-async function processId(un: UnProcess): Promise<string> {
-  const res = await api<{ processId: string }>(un.url, "GET", "/health");
-  return res.body.processId;
-}
-
-async function bridgeState(un: UnProcess): Promise<{ state: string; restarts: number }> {
-  const res = await api<{ actors: { id: string; state: string; restarts: number }[] }>(
-    un.url,
-    "GET",
-    "/health",
-  );
-  const bridge = res.body.actors?.find((a) => a.id === "bridge");
-  assert.ok(bridge, `no bridge actor: ${JSON.stringify(res.body)}`);
-  return bridge;
-}
-
-/** A direct client for looking at the stream's consumer group. */
-async function withAdmin<T>(redis: TestRedis, fn: (admin: Redis) => Promise<T>): Promise<T> {
-  const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  admin.on("error", () => {});
-  try {
-    await admin.connect();
-    return await fn(admin);
-  } finally {
-    admin.disconnect();
-  }
-}
-
-/** `XPENDING` summary of the hooks group: how many entries, per consumer. */
-function pendingOf(redis: TestRedis): Promise<{ count: number; consumers: Map<string, number> }> {
-  return withAdmin(redis, async (admin) => {
-    const [count, , , consumers] = await admin.xpending(
-      "bridge-test:events:stream",
-      "bridge-test:hooks",
-    ) as [number, string | null, string | null, [string, string][] | null];
-    return {
-      count,
-      consumers: new Map((consumers ?? []).map(([name, n]) => [name, Number(n)])),
-    };
-  });
-}
+import { startMany, startUn } from "./helpers/un_process.ts";
 
 bridgeTest(
   "an event reaches other processes once and is not echoed back; a hook runs once",
@@ -205,52 +110,6 @@ bridgeTest(
       assertOneTaskPerEvent(await noopTasks(b), [event]);
     } finally {
       await stream.close();
-    }
-  },
-);
-
-bridgeTest(
-  "entries a killed consumer read but never acknowledged are reclaimed and applied once",
-  async (redis) => {
-    // A reads and drops (no-ack); its own idle limit is far away, so only B can reclaim.
-    const a = await startUn({
-      config: memberConfig(redis, { streamMinIdleMs: 600_000 }),
-      env: { UN_FAULTS: "no-ack" },
-    });
-    let b: UnProcess | null = null;
-    try {
-      const aId = await processId(a);
-      const events: CloudEvent[] = [];
-      for (let i = 0; i < 8; i++) events.push(await publish(a, "x.lost", { i }));
-      const pending = await eventually(
-        async () => {
-          const p = await pendingOf(redis);
-          return p.count === events.length && p;
-        },
-        10_000,
-        "A to read every entry without acknowledging it",
-      );
-      assert.deepEqual([...pending.consumers], [[aId, events.length]]);
-      assert.equal((await noopTasks(a)).length, 0, "A applied nothing");
-      await a.kill();
-
-      b = await startUn({ config: memberConfig(redis, { streamMinIdleMs: 300 }) });
-      const tasks = await eventually(
-        async () => {
-          const t = await noopTasks(b!);
-          return t.length >= events.length && t;
-        },
-        10_000,
-        "B to reclaim and apply A's entries",
-      );
-      await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "acks");
-      await new Promise((r) => setTimeout(r, 1_000));
-      assertOneTaskPerEvent(await noopTasks(b), events);
-      assert.equal(tasks.length, events.length);
-      assert.match(b.stderrText(), /took over stream entries/);
-    } finally {
-      await b?.[Symbol.asyncDispose]();
-      await a[Symbol.asyncDispose]();
     }
   },
 );
@@ -387,26 +246,5 @@ bridgeTest(
       await stream.close();
     }
     await eventually(async () => (await patterns()) === 3, 10_000, "the pattern to be dropped");
-  },
-);
-
-bridgeTest(
-  "a process without hooks still consumes the stream; nothing piles up pending",
-  async (redis) => {
-    const config = { ...memberConfig(redis), hooks: [] };
-    await using c = await startMany([{ config }]);
-    const [a] = c.procs;
-    for (let i = 0; i < 5; i++) await publish(a, "x.unhooked", { i });
-    const group = () =>
-      withAdmin(redis, async (admin) => {
-        const groups = await admin.xinfo("GROUPS", "bridge-test:events:stream") as unknown[][];
-        const info = Object.fromEntries(
-          (groups[0] ?? []).flatMap((v, i, all) => i % 2 === 0 ? [[String(v), all[i + 1]]] : []),
-        );
-        return { pending: Number(info.pending), lag: Number(info.lag) };
-      });
-    await eventually(async () => (await group()).lag === 0, 10_000, "every entry read");
-    assert.equal((await group()).pending, 0, "nothing left pending");
-    assert.equal((await noopTasks(a)).length, 0);
   },
 );
