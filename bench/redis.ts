@@ -8,6 +8,10 @@
  *   `bullmq_tasks_per_s` the same with `addBulk` and one Worker. Five
  *   interleaved pairs: each figure is the median of its runs, and
  *   `redis_vs_bullmq` the median of the pairs' un / BullMQ.
+ *   `redis_cpu_us_per_task` is the CPU one no-op task cost (our process +
+ *   Redis, median of the runs), and `redis_cpu_vs_bullmq` the median of the
+ *   pairs' BullMQ CPU / ours: steadier than throughput on a shared machine,
+ *   where how well the client and Redis overlap on two cores moves the rate.
  * - `redis_scaleout`: 1, 2 and 4 worker processes of concurrency 16 on
  *   4 000 × N `sleep` tasks of 20 ms, enqueued first; tasks/s per N and
  *   `efficiency` = tput(4) / (4 × tput(1)). `bullmq_scaleout` the same;
@@ -72,15 +76,19 @@ await unTasksPerSecond(redis.url, redis.pid, WARMUP_TASKS, CONCURRENCY);
 const unRuns: number[] = [];
 const bullRuns: number[] = [];
 const pairRatios: number[] = [];
+const unCpu: number[] = [];
+const cpuRatios: number[] = [];
 for (let pair = 1; pair <= PAIRS; pair++) {
   const un = await unTasksPerSecond(redis.url, redis.pid, TASKS, CONCURRENCY);
   unRuns.push(un.perSecond);
+  unCpu.push(cpuPerTask(un));
   console.error(describe(`un noop (${pair}/${PAIRS})`, un));
   const bull = await bullmqStep((b) => b.tasksPerSecond(TASKS, CONCURRENCY, WARMUP_TASKS));
   console.error(describe(`bullmq noop (${pair}/${PAIRS})`, bull));
   if (bull === null) continue;
   bullRuns.push(bull.perSecond);
   pairRatios.push(un.perSecond / bull.perSecond);
+  cpuRatios.push(cpuPerTask(bull) / cpuPerTask(un));
 }
 
 const unScale: Scaleout = {};
@@ -98,20 +106,33 @@ unScale.efficiency = round2(unScale[4] / (4 * unScale[1]));
 
 const figures: Record<string, number | string | Scaleout> = {
   redis_tasks_per_s: median(unRuns),
+  redis_cpu_us_per_task: median(unCpu),
   redis_scaleout: unScale,
 };
 if (bullmqError === null && bullRuns.length === PAIRS) {
   bullScale.efficiency = round2(bullScale[4] / (4 * bullScale[1]));
   figures.bullmq_tasks_per_s = median(bullRuns);
   figures.redis_vs_bullmq = round2(median(pairRatios));
+  figures.redis_cpu_vs_bullmq = round2(median(cpuRatios));
   figures.bullmq_scaleout = bullScale;
   figures.bullmq_scaleout_vs = round2(unScale[4] / bullScale[4]);
 } else {
   const why = `unavailable: ${bullmqError}`;
-  const keys = ["bullmq_tasks_per_s", "redis_vs_bullmq", "bullmq_scaleout", "bullmq_scaleout_vs"];
+  const keys = [
+    "bullmq_tasks_per_s",
+    "redis_vs_bullmq",
+    "redis_cpu_vs_bullmq",
+    "bullmq_scaleout",
+    "bullmq_scaleout_vs",
+  ];
   for (const key of keys) figures[key] = why;
 }
 report(figures);
+
+/** CPU of one task in the client process(es) and in Redis (µs; NaN when Redis is not ours). */
+function cpuPerTask(run: Throughput): number {
+  return run.clientCpuUsPerTask + run.redisCpuUsPerTask;
+}
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
