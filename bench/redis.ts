@@ -106,14 +106,14 @@ unScale.efficiency = round2(unScale[4] / (4 * unScale[1]));
 
 const figures: Record<string, number | string | Scaleout> = {
   redis_tasks_per_s: median(unRuns),
-  redis_cpu_us_per_task: median(unCpu),
+  redis_cpu_us_per_task: knownCpu(median(unCpu)),
   redis_scaleout: unScale,
 };
 if (bullmqError === null && bullRuns.length === PAIRS) {
   bullScale.efficiency = round2(bullScale[4] / (4 * bullScale[1]));
   figures.bullmq_tasks_per_s = median(bullRuns);
   figures.redis_vs_bullmq = round2(median(pairRatios));
-  figures.redis_cpu_vs_bullmq = round2(median(cpuRatios));
+  figures.redis_cpu_vs_bullmq = knownCpu(round2(median(cpuRatios)));
   figures.bullmq_scaleout = bullScale;
   figures.bullmq_scaleout_vs = round2(unScale[4] / bullScale[4]);
 } else {
@@ -132,6 +132,11 @@ report(figures);
 /** CPU of one task in the client process(es) and in Redis (µs; NaN when Redis is not ours). */
 function cpuPerTask(run: Throughput): number {
   return run.clientCpuUsPerTask + run.redisCpuUsPerTask;
+}
+
+/** Redis's CPU is read from /proc only for a server the bench started itself. */
+function knownCpu(x: number): number | string {
+  return Number.isNaN(x) ? "unavailable: Redis's CPU is not ours to read (UN_BENCH_REDIS_URL)" : x;
 }
 
 function round2(x: number): number {
