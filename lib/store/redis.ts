@@ -19,6 +19,7 @@ import type {
   FileEntry,
   FinishResult,
   LeaseHolding,
+  ProcessRecord,
   QueueCounts,
   RetentionPolicy,
   RunSample,
@@ -43,6 +44,7 @@ import * as lifecycle from "./redis/lifecycle.ts";
 import * as events from "./redis/events.ts";
 import * as sources from "./redis/sources.ts";
 import * as coordination from "./redis/coordination.ts";
+import * as processes from "./redis/processes.ts";
 
 /**
  * Options of {@link RedisStore.open}.
@@ -289,6 +291,15 @@ export class RedisStore implements Store {
   }
   claimTick(name: string, tick: number): Promise<boolean> {
     return coordination.claimTick(this.#ctx, name, tick);
+  }
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    return processes.recordProcess(this.#ctx, record, ttlMs, now);
+  }
+  listProcesses(now: number): Promise<ProcessRecord[]> {
+    return processes.listProcesses(this.#ctx, now);
+  }
+  forgetProcess(id: string): Promise<void> {
+    return processes.forgetProcess(this.#ctx, id);
   }
 
   /**

@@ -22,6 +22,7 @@ import type {
   FileEntry,
   FinishResult,
   LeaseHolding,
+  ProcessRecord,
   QueueCounts,
   RetentionPolicy,
   RunSample,
@@ -32,6 +33,7 @@ import type {
   TypeStats,
 } from "./types.ts";
 import { claimTask } from "./sqlite/claim.ts";
+import { liveProcesses, removeProcess, writeProcess } from "./sqlite/processes.ts";
 import {
   acquireNamedLease,
   claimOnce,
@@ -286,6 +288,15 @@ export class SqliteStore implements Store {
   }
   claimTick(name: string, tick: number): Promise<boolean> {
     return this.#write((sql) => claimOnce(sql, name, tick));
+  }
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    return this.#write((sql) => writeProcess(sql, record, ttlMs, now));
+  }
+  listProcesses(now: number): Promise<ProcessRecord[]> {
+    return this.#write((sql) => liveProcesses(sql, now));
+  }
+  forgetProcess(id: string): Promise<void> {
+    return this.#write((sql) => removeProcess(sql, id));
   }
 
   ping(): Promise<void> {

@@ -167,6 +167,34 @@ export function runBatchWeight(runs: number): number {
   return 1 - (1 - RUN_AVG_ALPHA) ** runs;
 }
 
+/**
+ * A running process as it last recorded itself (`GET /un/processes`): each
+ * process refreshes its record every `scheduler.heartbeatMs`, and one that
+ * stops doing so (killed, cut off) drops out of the list.
+ *
+ * @example
+ * ```ts
+ * const me: ProcessRecord = {
+ *   id: "vm:4242:X1Y2Z3", role: "worker", host: "vm", pid: 4242, startedAt: 0, seenAt: 0,
+ *   concurrency: 16, busy: 3, paused: false,
+ * };
+ * ```
+ */
+export interface ProcessRecord {
+  /** The process id stamped on its events as `origin`. */
+  id: string;
+  role: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  /** When it last recorded itself. */
+  seenAt: number;
+  /** Worker slots (0 without a pool) and how many of them run a task. */
+  concurrency: number;
+  busy: number;
+  paused: boolean;
+}
+
 /** The store contract. */
 export interface Store {
   /** `sqlite` or `redis`. */
@@ -268,6 +296,12 @@ export interface Store {
   leaseHolder(name: string, now: number): Promise<LeaseHolding | null>;
   /** True exactly once per (name, tick) across every process sharing the store. */
   claimTick(name: string, tick: number): Promise<boolean>;
+  /** Records or refreshes a process; it is listed until `now + ttlMs` unless recorded again. */
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void>;
+  /** The processes whose records have not run out at `now`, by id (run-out records are removed). */
+  listProcesses(now: number): Promise<ProcessRecord[]>;
+  /** Removes a process's record (it stopped cleanly). */
+  forgetProcess(id: string): Promise<void>;
 
   /** Cheap round trip: throws when the store cannot be reached. */
   ping(): Promise<void>;

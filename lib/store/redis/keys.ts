@@ -35,6 +35,8 @@ export interface RedisKeys {
   eventCount: string;
   /** Source id → StoredSource JSON. */
   sources: string;
+  /** Process id → its ProcessRecord and until when it is listed, JSON (see `processes.ts`). */
+  processes: string;
   /** One task's hash. */
   task(id: string): string;
   /** Queued task ids of one queue by sortKey. */
@@ -98,6 +100,7 @@ export function redisKeys(prefix: string): RedisKeys {
     eventStream: k("events:stream"),
     eventCount: k("ev:count"),
     sources: k("sources"),
+    processes: k("procs"),
     task: (id) => k(`t:${id}`),
     queued: (queue) => k(`q:${queue}`),
     running: (queue) => k(`r:${queue}`),

@@ -22,6 +22,7 @@ export const SCRIPT_FILES = {
   cancel: "cancel-10",
   completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",
+  dropProcess: "drop-process-1",
   expire: "expire-10",
   fail: "fail-10",
   list: "list-10",

@@ -174,6 +174,11 @@ CREATE TABLE IF NOT EXISTS ticks (
   tick INTEGER NOT NULL,
   PRIMARY KEY (name, tick)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS processes (
+  id TEXT PRIMARY KEY,
+  record TEXT NOT NULL,
+  until INTEGER NOT NULL
+);
 `;
 
 /**

@@ -1,10 +1,10 @@
 /**
  * Conformance: sources, scanner state and the file index; coordination
- * (named leases, ticks) and ping.
+ * (named leases, ticks, process records) and ping.
  */
 
 import assert from "node:assert/strict";
-import type { StoredSource } from "../../../lib/store/types.ts";
+import type { ProcessRecord, StoredSource } from "../../../lib/store/types.ts";
 import { type StoreCase, T0 } from "./helpers.ts";
 
 function source(
@@ -143,6 +143,36 @@ export const coordinationCases: Record<string, StoreCase> = {
     const racing = await Promise.all([store.claimTick("race", T0), store.claimTick("race", T0)]);
     assert.deepEqual(racing.sort(), [false, true]);
   },
+
+  "a process is listed until its record runs out; recording again keeps it, forgetting drops it":
+    async (store) => {
+      const record = (id: string, busy: number): ProcessRecord => ({
+        id,
+        role: "worker",
+        host: "vm",
+        pid: 7,
+        startedAt: T0,
+        seenAt: T0,
+        concurrency: 4,
+        busy,
+        paused: false,
+      });
+      assert.deepEqual(await store.listProcesses(T0), []);
+      await store.recordProcess(record("b", 0), 1_000, T0);
+      await store.recordProcess(record("a", 1), 1_000, T0);
+      assert.deepEqual(await store.listProcesses(T0 + 999), [record("a", 1), record("b", 0)]);
+      await store.recordProcess(record("a", 3), 1_000, T0 + 500);
+      assert.deepEqual(
+        await store.listProcesses(T0 + 1_000),
+        [record("a", 3)],
+        "b ran out; a was recorded again, with its new figures",
+      );
+      await store.recordProcess(record("b", 0), 1_000, T0 + 1_000);
+      assert.deepEqual((await store.listProcesses(T0 + 1_001)).map((p) => p.id), ["a", "b"]);
+      await store.forgetProcess("a");
+      assert.deepEqual((await store.listProcesses(T0 + 1_001)).map((p) => p.id), ["b"]);
+      assert.deepEqual(await store.listProcesses(T0 + 5_000), [], "all run out");
+    },
 
   "ping answers while the store is open": async (store) => {
     await store.ping();
