@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tasks: async () => (await import("./cli/tasks.ts")).tasksCommand,
   events: async () => (await import("./cli/events.ts")).eventsCommand,
   workers: async () => (await import("./cli/workers.ts")).workersCommand,
+  processes: async () => (await import("./cli/processes.ts")).processesCommand,
   publish: async () => (await import("./cli/publish.ts")).publishCommand,
   enqueue: async () => (await import("./cli/enqueue.ts")).enqueueCommand,
   retry: async () => (await import("./cli/retry.ts")).retryCommand,

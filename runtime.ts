@@ -25,7 +25,8 @@ import type { HandlerMap } from "./lib/handlers/types.ts";
 import { tasksForEvent } from "./lib/hooks.ts";
 import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
-import { ask, type RuntimeMessage } from "./lib/messages.ts";
+import { ask, type PoolInfo, type RuntimeMessage } from "./lib/messages.ts";
+import { ProcessRegistry } from "./lib/process-registry.ts";
 import { RunStats } from "./lib/run-stats.ts";
 import { healthReport, runtimeMetrics } from "./lib/health.ts";
 import { Counters } from "./lib/metrics.ts";
@@ -96,6 +97,7 @@ export class Runtime implements ControlPlane {
   readonly #sources: RuntimeSources;
   /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
   #bridgeClosing: Promise<void> = Promise.resolve();
+  #registry: ProcessRegistry | null = null;
 
   private constructor(
     readonly config: Config,
@@ -228,6 +230,24 @@ export class Runtime implements ControlPlane {
     });
     this.#inspectable = inspect;
     this.#supervisor.start();
+    this.#registry = new ProcessRegistry({
+      store: this.store,
+      log,
+      heartbeatMs: config.scheduler.heartbeatMs,
+      self: {
+        id: PROCESS_ID,
+        role: this.role,
+        host: Deno.hostname(),
+        pid: Deno.pid,
+        startedAt: this.startedAt,
+      },
+      pool: () =>
+        HAS_POOL.includes(this.role)
+          ? ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000)
+          : Promise.resolve(null),
+      now: deps.now,
+    });
+    this.#registry.start();
     log.info("started", {
       role: this.role,
       store: this.opened.description,
@@ -398,6 +418,7 @@ export class Runtime implements ControlPlane {
     this.#supervisor.stop();
     // Workers are gone: their last second of run statistics goes to the store before it closes.
     await this.deps.runStats?.close();
+    await this.#registry?.stop();
     await this.#bridgeClosing;
     // Never waits on a store that is gone: what it will not take is reported lost.
     await this.#eventLog.close();

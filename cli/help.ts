@@ -24,6 +24,7 @@ usage: un <command> [options]
                       recent events (PATTERN: file.*, task.**); --follow streams new ones
   workers [--scale N] [--json]
                       the worker pool; --scale sets its concurrency
+  processes [--json]  every process on the store (with Redis, the cluster): role, pool, last heard
   publish <type> [--data JSON] [--subject S] [--priority critical|high|normal|low] [--json]
                       publish an event
   enqueue <type> [--payload JSON] [--priority 0-9] [--queue Q] [--delay MS] [--key K] [--wait] [--json]

@@ -23,6 +23,7 @@ import { queueRoutes } from "./queues.ts";
 import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { taskRoutes } from "./tasks.ts";
+import { processRoutes } from "./processes.ts";
 import { workerRoutes } from "./workers.ts";
 
 /**
@@ -111,6 +112,7 @@ export function createApp(control: ControlPlane): Hono {
       taskRoutes,
       queueRoutes,
       workerRoutes,
+      processRoutes,
       sourceRoutes,
       scanRoutes,
       githubRoutes,

@@ -60,7 +60,7 @@ Deno.test({
         redis: { url: redis.url },
         handlers: join(REPO, "tests/fixtures/handlers.ts"),
         workers: { concurrency: 2, leaseMs: 1_000, shutdownGraceMs: 1_000 },
-        scheduler: { tickMs: 100 },
+        scheduler: { tickMs: 100, heartbeatMs: 200 },
         events: { bufferMax: BUFFER_MAX },
       },
     });
@@ -103,6 +103,11 @@ Deno.test({
       refused.body.error.message,
       /^redis is unreachable \(.+\); try again when \/health is ok$/,
     );
+
+    // Reads that need Redis answer 503 too; the heartbeat says once that it cannot record.
+    const listed = await api<ErrorBody>(un.url, "GET", "/un/processes");
+    assert.equal(listed.status, 503, JSON.stringify(listed.body));
+    assert.match(listed.body.error.message, /^redis is unreachable/);
 
     // Publishes are buffered in the process until the buffer is full, then refused.
     const accepted: string[] = [];
@@ -152,6 +157,15 @@ Deno.test({
       "/health ok within 3 s of Redis coming back",
     );
     console.log(`healthy ${Date.now() - restartedAt} ms after Redis came back`);
+    const self = (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
+    await eventually(
+      async () => {
+        const res = await api<{ processes: { id: string }[] }>(un.url, "GET", "/un/processes");
+        return res.status === 200 && res.body.processes.some((p) => p.id === self) || undefined;
+      },
+      3_000,
+      "the process to record itself again",
+    );
 
     const fresh = await api<TaskBody>(un.url, "POST", "/un/tasks/create", {
       type: "mark",
@@ -193,6 +207,8 @@ Deno.test({
     const stderr = un.stderrText();
     assert.equal(count(stderr, "redis connection lost"), 1, "one line per outage");
     assert.equal(count(stderr, "redis connection is back"), 1);
+    assert.equal(count(stderr, "could not record this process"), 1, "said once per outage");
+    assert.equal(count(stderr, "process record written again"), 1);
     assert.ok(!stderr.includes("Uncaught"), stderr.slice(-2_000));
 
     // A shutdown while Redis is away still ends, cleanly.

@@ -229,6 +229,11 @@ export const configSchema = z.object({
      * when that process dies, another takes the source over within this time.
      */
     sourceLeaseMs: ms(200, 600_000).default(15_000),
+    /**
+     * How often each process records itself for `GET /un/processes`; one not
+     * heard from for three of these (killed, cut off) drops out of the list.
+     */
+    heartbeatMs: ms(100, 600_000).default(5_000),
   }).prefault({}),
   supervisor: z.object({
     /** One-for-one restart intensity: at most maxRestarts within withinMs, then the process exits. */
