@@ -41,6 +41,7 @@ export class ProcessRegistry {
   #beating: Promise<void> = Promise.resolve();
   #failing = false;
   #stopped = false;
+  #lastPool: PoolInfo | null = null;
 
   constructor(options: ProcessRegistryOptions) {
     this.#options = options;
@@ -75,7 +76,9 @@ export class ProcessRegistry {
   async #record(): Promise<void> {
     const { store, log, heartbeatMs, self, now } = this.#options;
     try {
-      const pool = await this.#options.pool();
+      // A pool that does not answer in time (restarting) keeps its last figures.
+      const pool = await this.#options.pool().catch(() => this.#lastPool);
+      this.#lastPool = pool;
       const record: ProcessRecord = {
         ...self,
         seenAt: now(),
