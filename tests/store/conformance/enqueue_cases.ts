@@ -49,7 +49,9 @@ export const enqueueCases: Record<string, StoreCase> = {
   },
 
   "runAt in the future makes it scheduled, runAt now or past queued": async (store) => {
-    assert.equal((await add(store, { runAt: T0 + 1 })).state, "scheduled");
+    const scheduled = await add(store, { runAt: T0 + 1 });
+    assert.equal(scheduled.state, "scheduled");
+    assert.deepEqual(await store.getTask(scheduled.id), scheduled, "stored with its runAt");
     assert.equal((await add(store, { runAt: T0 })).state, "queued");
     assert.equal((await add(store, { runAt: T0 - 1_000 })).state, "queued");
   },

@@ -19,14 +19,13 @@ local NONE = {}
 
 -- Writes a new task, for both paths below: its hash, which holds only the
 -- fields that differ from their defaults (task.lua): those every task has,
--- runAt when set, then `extra` (name, value, ...); and the index of its first
--- state. (Numbers go as strings: Redis formats a Lua number it is given with
--- printf, for every argument.)
+-- then `extra` (name, value, ...: runAt when set, and what else is); and the
+-- index of its first state. (Numbers go as strings: Redis formats a Lua
+-- number it is given with printf, for every argument.)
 local queuesSeen = {}
 local function writeNewTask(key, id, st, d, m, sk, q, ty, ma, ca, ra, extra)
   redis.call('HSET', key, 'd', d, 'm', m, 'st', st, 'sk', sk, 'a', '0', 'f', '0', 'ea', now, 'q', q, 'ty', ty,
     'ma', ma, 'ca', ca, unpack(extra))
-  if ra ~= '' then redis.call('HSET', key, 'ra', ra) end
   if st == 'queued' then
     zaddLater(queueKey(q), sk, id)
   elseif st == 'scheduled' then
@@ -69,8 +68,10 @@ local function plainBatch()
     local ra = ARGV[c + 6]
     local st, letter = 'queued', 'q'
     if ra ~= '' and tonumber(ra) > nowNumber then st, letter = 'scheduled', 's' end
+    local extra = NONE
+    if ra ~= '' then extra = { 'ra', ra } end
     writeNewTask(keys[i], ARGV[c], st, ARGV[c + 12], ARGV[c + 5], ARGV[c + 4], ARGV[c + 2], ARGV[c + 3], ARGV[c + 9],
-      ARGV[c + 11], ra, NONE)
+      ARGV[c + 11], ra, extra)
     states[i] = letter
     c = c + 14
   end
@@ -249,6 +250,7 @@ end
 for _, t in ipairs(tasks) do
   if not t.dedup then
     local extra = {}
+    if t.ra ~= '' then add(extra, 'ra', t.ra) end
     if t.err then
       add(extra, 'e', t.err)
       add(extra, 'fa', now)
