@@ -16,12 +16,11 @@ import {
   memberConfig,
   noopTasks,
   pendingOf,
-  processId,
   withAdmin,
 } from "./helpers/bridge.ts";
 import { publish } from "./helpers/events.ts";
 import { eventually } from "./helpers/http.ts";
-import { startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
+import { processId, startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
 
 bridgeTest(
   "entries a killed consumer read but never acknowledged are reclaimed and applied once",

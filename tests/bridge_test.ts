@@ -24,12 +24,11 @@ import {
   memberConfig,
   noopTasks,
   pendingOf,
-  processId,
   withAdmin,
 } from "./helpers/bridge.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
-import { startMany, startUn } from "./helpers/un_process.ts";
+import { processId, startMany, startUn } from "./helpers/un_process.ts";
 
 bridgeTest(
   "an event reaches other processes once and is not echoed back; a hook runs once",

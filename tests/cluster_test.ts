@@ -15,7 +15,7 @@ import type { CloudEvent } from "../lib/events.ts";
 import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
-import { startMany, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
+import { processId, startMany, type StartUnOptions, type UnProcess } from "./helpers/un_process.ts";
 
 const { ignore, suffix } = redisServerForTests("cluster");
 
@@ -84,8 +84,7 @@ Deno.test({
 
       await Deno.writeTextFile(join(watched, "two.txt"), "2");
       const event = await fileSeen(second, "two.txt");
-      const secondId = (await api<{ processId: string }>(second.url, "GET", "/health")).body
-        .processId;
+      const secondId = await processId(second);
       assert.equal(event.origin, secondId, "the new holder announced the new file");
       // Exactly one scanner the whole time after the takeover.
       for (let i = 0; i < 5; i++) {
@@ -155,8 +154,7 @@ Deno.test({
       const [scanner] = scanners.procs;
       const [apiOnly] = apis.procs;
       await eventually(() => scans(scanner, "inbox"), 10_000, "the scanner");
-      const scannerId = (await api<{ processId: string }>(scanner.url, "GET", "/health")).body
-        .processId;
+      const scannerId = await processId(scanner);
 
       const res = await api<{ scan: { requestedBy: string; changes: number; error: null } }>(
         apiOnly.url,

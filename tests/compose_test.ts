@@ -21,7 +21,7 @@ import { ROLES } from "../runtime.ts";
 import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
-import { REPO, startMany, type UnProcess } from "./helpers/un_process.ts";
+import { processId, REPO, startMany, type UnProcess } from "./helpers/un_process.ts";
 
 /** The parts of a Compose service this test reads. */
 interface Service {
@@ -142,10 +142,6 @@ Deno.test("compose: the Dockerfile runs main.ts start from the cached deno.lock 
 });
 
 const redisTests = redisServerForTests("compose");
-
-async function processId(un: UnProcess): Promise<string> {
-  return (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
-}
 
 /** The process that started a task (the origin of its `task.started`). */
 async function ranOn(un: UnProcess, taskId: string): Promise<string> {

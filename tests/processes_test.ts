@@ -13,7 +13,7 @@ import type { ProcessRecord } from "../lib/store/types.ts";
 import { runCli } from "./helpers/cli.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
-import { startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
+import { processId, startMany, startUn, type UnProcess } from "./helpers/un_process.ts";
 
 const { ignore, suffix } = redisServerForTests("processes");
 
@@ -28,10 +28,6 @@ async function processes(un: UnProcess): Promise<ProcessList> {
   const res = await api<ProcessList>(un.url, "GET", "/un/processes");
   assert.equal(res.status, 200);
   return res.body;
-}
-
-async function processId(un: UnProcess): Promise<string> {
-  return (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
 }
 
 Deno.test({

@@ -20,7 +20,7 @@ import type { CloudEvent } from "../lib/events.ts";
 import { RedisStore } from "../lib/store/redis.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
-import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
+import { processId, REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
 import { mustClaim, newTask, T0 } from "./store/conformance/helpers.ts";
 
 const { ignore, suffix } = redisServerForTests("redis outage");
@@ -157,7 +157,7 @@ Deno.test({
       "/health ok within 3 s of Redis coming back",
     );
     console.log(`healthy ${Date.now() - restartedAt} ms after Redis came back`);
-    const self = (await api<{ processId: string }>(un.url, "GET", "/health")).body.processId;
+    const self = await processId(un);
     await eventually(
       async () => {
         const res = await api<{ processes: { id: string }[] }>(un.url, "GET", "/un/processes");

@@ -100,19 +100,6 @@ export function assertOneTaskPerEvent(tasks: Task[], events: CloudEvent[]): void
 }
 
 /**
- * A process's id (the `origin` of its events), from its `/health`.
- *
- * @example
- * ```ts
- * assert.equal(event.origin, await processId(a));
- * ```
- */
-export async function processId(un: UnProcess): Promise<string> {
-  const res = await api<{ processId: string }>(un.url, "GET", "/health");
-  return res.body.processId;
-}
-
-/**
  * The bridge actor's state and restarts, from a process's `/health`.
  *
  * @example

@@ -15,6 +15,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { api } from "./http.ts";
 
 /**
  * The repository root (this file is tests/helpers/un_process.ts).
@@ -300,4 +301,17 @@ export async function startMany(
     throw (failed as PromiseRejectedResult).reason;
   }
   return { procs, [Symbol.asyncDispose]: stopAll };
+}
+
+/**
+ * A process's id (the `origin` of its events), from its `/health`.
+ *
+ * @example
+ * ```ts
+ * assert.equal(event.origin, await processId(a));
+ * ```
+ */
+export async function processId(un: UnProcess): Promise<string> {
+  const res = await api<{ processId: string }>(un.url, "GET", "/health");
+  return res.body.processId;
 }
