@@ -1,19 +1,16 @@
 /**
  * The runtime: opens the store, builds the bus, the event log and the hooks,
- * starts the supervisor (which spawns every actor for this process's role) and
- * the HTTP control plane, and stops it all gracefully.
+ * starts the supervisor (which spawns the actors of this process's role, see
+ * runtime-roles.ts) and the HTTP control plane, and stops it all gracefully.
  *
  * It is the {@link ControlPlane} the routes get: they send messages to the
  * supervisor and read the store, never reach into an actor.
  */
 
 import { type Actor, createActor } from "xstate";
-import { type ChildSpec, describeChildren, supervisorMachine } from "./actors/supervisor.ts";
-import { poolMachine } from "./actors/pool.ts";
-import { prioritizerMachine } from "./actors/prioritizer.ts";
-import { schedulerMachine } from "./actors/scheduler.ts";
-import type { BridgeInput } from "./actors/bridge.ts";
+import { describeChildren, supervisorMachine } from "./actors/supervisor.ts";
 import { releaseLeadership, SOURCE_LEADER_ID } from "./actors/source-leader.ts";
+import { hasPool, type Role, roleChildren, scansSources } from "./runtime-roles.ts";
 import { RuntimeSources } from "./runtime-sources.ts";
 import { EventBus } from "./lib/bus.ts";
 import type { Config } from "./lib/config.ts";
@@ -34,11 +31,6 @@ import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
 import { answerScanRequests } from "./lib/sources/manual-scan.ts";
 
-/** Which actors a process runs (`un start --role`). */
-export type Role = "all" | "api" | "worker" | "scanner";
-/** The roles, for validation. */
-export const ROLES: readonly Role[] = ["all", "api", "worker", "scanner"];
-
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
   config: Config;
@@ -52,14 +44,6 @@ export interface RuntimeOptions {
   onEscalate?: (actorId: string, error: unknown, restarts: number) => void;
 }
 
-const HAS_POOL: readonly Role[] = ["all", "worker"];
-const HAS_SCANNERS: readonly Role[] = ["all", "scanner"];
-/**
- * Roles whose bridge applies hooks from the stream's consumer group. Not `api`:
- * it keeps request latency free of hook work, and the group holds entries until
- * a worker or scanner process reads them, so none is lost while only APIs run.
- */
-const HAS_HOOK_CONSUMER: readonly Role[] = ["all", "worker", "scanner"];
 /** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
 const INSPECT_LINGER_MS = 300_000;
 
@@ -113,7 +97,7 @@ export class Runtime implements ControlPlane {
       config,
       deps,
       log,
-      scans: HAS_SCANNERS.includes(role),
+      scans: scansSources(role),
       distributed: !opened.embedded,
       send: (message) => this.#supervisor.send(message),
       leader: () => this.#supervisor.system.get(SOURCE_LEADER_ID),
@@ -163,7 +147,7 @@ export class Runtime implements ControlPlane {
 
   async #boot(options: RuntimeOptions): Promise<void> {
     const { config, deps, log } = this;
-    if (this.opened.embedded && HAS_POOL.includes(this.role)) {
+    if (this.opened.embedded && hasPool(this.role)) {
       // Nobody else can hold a lease on the embedded store: whatever was running
       // when the last process died goes straight back to the queue.
       const recovered = await this.store.recoverStalled(Date.now(), true);
@@ -176,45 +160,16 @@ export class Runtime implements ControlPlane {
     const sources = await this.#sources.sync();
     this.#subscribeInternals();
 
-    const children: ChildSpec[] = [
-      { id: "prioritizer", kind: "prioritizer", logic: prioritizerMachine, input: { deps } },
-    ];
-    if (HAS_POOL.includes(this.role)) {
-      children.push(
-        { id: "scheduler", kind: "scheduler", logic: schedulerMachine, input: { deps } },
-        { id: "pool", kind: "pool", logic: poolMachine, input: { deps } },
-      );
-    }
-    if (HAS_SCANNERS.includes(this.role) && this.distributed) {
-      // Shared store: a source is scanned only by the process holding its lease.
-      children.push(this.#sources.leaderChild());
-    } else if (HAS_SCANNERS.includes(this.role)) {
-      for (const source of sources) {
-        const child = this.#sources.scannerChild(source);
-        if (child) children.push(child);
-      }
-    }
-    if (this.hooksFromBridge) {
-      const input: BridgeInput = {
-        deps,
-        consume: HAS_HOOK_CONSUMER.includes(this.role),
-        hooks: {
-          wants: (type) => this.#sources.hooks.some((hook) => hook.matches(type)),
-          any: () => this.#sources.hooks.length > 0,
-          tasksFor: (event) => tasksForEvent(this.#sources.hooks, event),
-        },
-        following: {
-          wants: (type) => this.bus.wantsRemote(type),
-          patterns: () => this.bus.remotePatterns(),
-          onChange: (fn) => this.bus.onRemoteInterest(fn),
-        },
-        onClose: (closing) => (this.#bridgeClosing = closing),
-      };
-      // Loaded only in distributed mode: it brings ioredis, which an embedded
-      // process has no use for (idle memory).
-      const { bridgeMachine } = await import("./actors/bridge.ts");
-      children.push({ id: "bridge", kind: "bridge", logic: bridgeMachine, input });
-    }
+    const children = await roleChildren({
+      role: this.role,
+      deps,
+      distributed: this.distributed,
+      bridge: this.hooksFromBridge,
+      sources: this.#sources,
+      sourceSpecs: sources,
+      bus: this.bus,
+      onBridgeClose: (closing) => (this.#bridgeClosing = closing),
+    });
     const inspect = options.inspect ?? config.api.inspect;
     this.#supervisor = createActor(supervisorMachine, {
       id: "supervisor",
@@ -242,7 +197,7 @@ export class Runtime implements ControlPlane {
         startedAt: this.startedAt,
       },
       pool: () =>
-        HAS_POOL.includes(this.role)
+        hasPool(this.role)
           ? ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000)
           : Promise.resolve(null),
       now: deps.now,
@@ -252,7 +207,7 @@ export class Runtime implements ControlPlane {
       role: this.role,
       store: this.opened.description,
       actors: children.map((c) => c.id).join(","),
-      concurrency: HAS_POOL.includes(this.role) ? config.workers.concurrency : 0,
+      concurrency: hasPool(this.role) ? config.workers.concurrency : 0,
     });
   }
 
@@ -398,7 +353,7 @@ export class Runtime implements ControlPlane {
         this.#supervisor.send({ type: "supervisor.stop", id: child.id });
       }
     }
-    if (HAS_POOL.includes(this.role)) {
+    if (hasPool(this.role)) {
       try {
         const grace = this.config.workers.shutdownGraceMs;
         const drained = await ask<{ finished: number; handedBack: number }>(

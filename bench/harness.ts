@@ -6,7 +6,8 @@
 import { parseConfig } from "../lib/config.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { silentLogger } from "../lib/log.ts";
-import { type Role, Runtime } from "../runtime.ts";
+import { Runtime } from "../runtime.ts";
+import type { Role } from "../runtime-roles.ts";
 
 /**
  * Starts a runtime on a temp-dir store with the given config overrides.

@@ -12,7 +12,8 @@ import { ConfigError, loadConfig } from "../lib/config.ts";
 import { UnError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { createLogger } from "../lib/log.ts";
-import { type Role, ROLES, Runtime } from "../runtime.ts";
+import { Runtime } from "../runtime.ts";
+import { type Role, ROLES } from "../runtime-roles.ts";
 
 const USAGE = "usage: un start [--config FILE] [--role all|api|worker|scanner]";
 

@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import ignore from "ignore";
 import YAML from "yaml";
 import { applyEnv, parseConfig } from "../lib/config.ts";
-import { ROLES } from "../runtime.ts";
+import { ROLES } from "../runtime-roles.ts";
 import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis_server.ts";
