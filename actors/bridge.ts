@@ -17,6 +17,8 @@ import { PROCESS_ID } from "../lib/events.ts";
 import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
 import { ask, type RuntimeMessage } from "../lib/messages.ts";
 
+/** Test fault `slow-follow`: how much longer each change of what the bridge follows takes. */
+const SLOW_FOLLOW_MS = 1_000;
 /** How long a stop waits for buffered events to reach Redis. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
@@ -97,6 +99,7 @@ function linkFor(input: BridgeInput): BridgeLink {
     minIdleMs: redis.streamMinIdleMs,
     processedTtlMs: redis.processedTtlMs,
     dropReads: faults.noAck === true,
+    followDelayMs: faults.slowFollow ? SLOW_FOLLOW_MS : 0,
     log: log.child("bridge"),
   });
 }

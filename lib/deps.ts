@@ -21,6 +21,12 @@ export interface Faults {
    * Absent = off.
    */
   noAck?: boolean;
+  /**
+   * The Redis bridge takes a second longer over each change of what it
+   * follows (as behind a slow Redis), so a new SSE stream's subscription takes
+   * effect well after its headers went out. Absent = off.
+   */
+  slowFollow?: boolean;
 }
 
 /**
@@ -28,12 +34,17 @@ export interface Faults {
  *
  * @example
  * ```ts
- * parseFaults("crash,no-renew"); // { crash: true, noRenew: true, noAck: false }
+ * parseFaults("crash,no-renew"); // { crash: true, noRenew: true, noAck: false, slowFollow: false }
  * ```
  */
 export function parseFaults(value: string | undefined): Faults {
   const set = new Set((value ?? "").split(",").map((s) => s.trim()).filter(Boolean));
-  return { crash: set.has("crash"), noRenew: set.has("no-renew"), noAck: set.has("no-ack") };
+  return {
+    crash: set.has("crash"),
+    noRenew: set.has("no-renew"),
+    noAck: set.has("no-ack"),
+    slowFollow: set.has("slow-follow"),
+  };
 }
 
 /** Shared dependencies of the actors. */

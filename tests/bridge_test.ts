@@ -6,8 +6,9 @@
  * worker process running it; the bridge rides out a Redis restart without a
  * crash, delivering what was made meanwhile; a crashed bridge comes back with
  * fresh connections, its old ones closed; and a process is subscribed only to
- * the event types it follows. The hooks' consumer group on its own:
- * bridge_hooks_test.ts.
+ * the event types it follows, while an event made between a stream's opening
+ * and its subscription taking effect still reaches it. The hooks' consumer
+ * group on its own: bridge_hooks_test.ts.
  *
  * Needs `redis-server` (a private one per test, from `startRedis()`); without
  * it the tests are ignored, except under `CI=true` where they fail.
@@ -245,5 +246,28 @@ bridgeTest(
       await stream.close();
     }
     await eventually(async () => (await patterns()) === 3, 10_000, "the pattern to be dropped");
+  },
+);
+
+bridgeTest(
+  "an event made right after a stream opens reaches it, though the subscription takes effect later",
+  async (redis) => {
+    // b takes a second over each change of what it follows: its stream's
+    // headers go out long before Redis has its subscription, and a publishes
+    // meanwhile, which neither pub/sub nor a's gate can deliver live.
+    await using c = await startMany([
+      { config: memberConfig(redis) },
+      { config: memberConfig(redis), env: { UN_FAULTS: "slow-follow" } },
+    ]);
+    const [a, b] = c.procs;
+    const stream = await openStream(`${b.url}/un/events/stream?type=z.*`);
+    try {
+      const event = await publish(a, "z.early", { n: 1 });
+      const [got] = await stream.take(1);
+      assert.equal(got.id, event.id);
+      await stream.quiet(500);
+    } finally {
+      await stream.close();
+    }
   },
 );

@@ -12,7 +12,7 @@ import type { CloudEvent } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { BridgeKeys } from "./keys.ts";
 import { FollowerInterest } from "./interest.ts";
-import { replayAfter, replayLog } from "./replay.ts";
+import { replayLog } from "./replay.ts";
 import type { SeenIds } from "./seen.ts";
 import { Backoff, delay } from "./timing.ts";
 import { decodeBroadcast, isFrom } from "./wire.ts";
@@ -64,6 +64,8 @@ export interface ListenOptions {
    * meanwhile is still delivered (lib/bridge/replay.ts).
    */
   history: Redis;
+  /** Test fault: each change of what is followed waits this long before it is made. */
+  delayMs?: number;
 }
 
 /**
@@ -124,26 +126,29 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
     self,
     log,
     patterns: () => following.patterns(),
-    catchUp: (after, wants) => {
-      const replay = {
+    catchUp: (since, wants) =>
+      replayLog({
         redis: history,
         stream: keys.stream,
-        take: (e: CloudEvent) => take(e, Date.now()),
-      };
-      const followed = (type: string) => wants(type) && following.wants(type);
-      return after === null
-        ? replayLog({ ...replay, lostAt: Date.now(), wants: followed })
-        : replayAfter({ ...replay, wants: followed }, after);
-    },
+        lostAt: since,
+        leadMs: 0,
+        wants: (type) => wants(type) && following.wants(type),
+        take: (e) => take(e, Date.now()),
+      }),
   });
   const onReady = () => interest.rewrite();
   sub.on("ready", onReady);
+  const stopping = new AbortController();
   // One change at a time, so subscribes and unsubscribes reach Redis in order.
   let syncing = Promise.resolve();
   /** Resolves once the change is in effect: subscribed, and the publishers know. */
   const sync = (): Promise<void> => {
+    // A follow asked for now covers events made from now on, though the
+    // subscription takes effect later (behind earlier changes, on a slow Redis).
+    const askedAt = Date.now();
     let added = false;
     syncing = syncing.then(async () => {
+      if (options.delayMs) await delay(options.delayMs, stopping.signal);
       const patterns = following.patterns();
       const typeOf = new Map(patterns.map((p) => [keys.channelPattern(p), p]));
       const add = [...typeOf.keys()].filter((p) => !subscribed.has(p));
@@ -152,11 +157,9 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
       add.forEach((p) => subscribed.add(p));
       drop.forEach((p) => subscribed.delete(p));
       added = add.length > 0;
-      // Where the log stood before anything of the new patterns could be heard.
-      const after = added ? await interest.logPosition() : null;
       if (added) await sub.psubscribe(...add);
       if (drop.length) await sub.punsubscribe(...drop);
-      await interest.changed(add.map((p) => typeOf.get(p)!), after);
+      await interest.changed(add.map((p) => typeOf.get(p)!), askedAt);
     }).catch((error) => log.error("could not follow other processes' events", { error }));
     // Waited for outside the chain, so the next change is not held up by it.
     return syncing.then(() => (added ? interest.read() : undefined));
@@ -164,6 +167,7 @@ export function listen(sub: Redis, options: ListenOptions): () => void {
   const stopSyncing = following.onChange(sync);
   void sync();
   return () => {
+    stopping.abort();
     stopSyncing();
     stopCatchingUp();
     sub.off("ready", onReady);

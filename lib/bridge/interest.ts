@@ -11,16 +11,16 @@
  * This module is the followers' side; the publishers' is lib/bridge/gate.ts.
  * Nothing is lost to a late read: a process that starts following a pattern
  * reads the log once every publisher must have read the hash again, and
- * delivers what it had not got. A subscriber from outside (`redis-cli
- * PSUBSCRIBE`) shows in Redis's count, and then everything is published; one
- * on an exact channel is in Redis's list, and its type is.
+ * delivers what it had not got since it was asked to follow. A subscriber
+ * from outside (`redis-cli PSUBSCRIBE`) shows in Redis's count, and then
+ * everything is published; one on an exact channel is in Redis's list, and
+ * its type is.
  */
 
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import { compilePattern, type TypeMatcher } from "../wildcard.ts";
 import type { BridgeKeys } from "./keys.ts";
-import { lastEntryId } from "./replay.ts";
 import { timeReplyMs } from "./wire.ts";
 import { Backoff, delay } from "./timing.ts";
 
@@ -100,7 +100,7 @@ export function parseEntry(json: string): InterestEntry | null {
  * ```ts
  * const options: FollowerInterestOptions = {
  *   writer, keys, self: PROCESS_ID, log, patterns: () => bus.remotePatterns(),
- *   catchUp: (after, wants) => replayAfter({ redis: writer, stream: keys.stream, wants, take }, after),
+ *   catchUp: (since, wants) => replayLog({ redis: writer, stream: keys.stream, lostAt: since, leadMs: 0, wants, take }),
  * };
  * ```
  */
@@ -113,11 +113,11 @@ export interface FollowerInterestOptions {
   /** The event-type patterns this process follows now. */
   patterns(): string[];
   /**
-   * Reads the log after entry `after` (null: not known, from shortly before
-   * now) and delivers the events `wants` takes that were not delivered yet;
-   * resolves with how many it delivered.
+   * Reads the log from `since` (this process's clock, ms) and delivers the
+   * events `wants` takes that were not delivered yet; resolves with how many
+   * it delivered.
    */
-  catchUp(after: string | null, wants: TypeMatcher): Promise<number>;
+  catchUp(since: number, wants: TypeMatcher): Promise<number>;
 }
 
 /**
@@ -130,9 +130,9 @@ export interface FollowerInterestOptions {
  * @example
  * ```ts
  * const interest = new FollowerInterest(options);
- * const after = await interest.logPosition();
+ * const askedAt = Date.now();
  * await sub.psubscribe("un:events:deploy.*");
- * await interest.changed(["deploy.*"], after);
+ * await interest.changed(["deploy.*"], askedAt);
  * await interest.read(); // publishers know now
  * interest.close();
  * ```
@@ -140,7 +140,7 @@ export interface FollowerInterestOptions {
 export class FollowerInterest {
   readonly #stopping = new AbortController();
   /** Catch-ups that wait for the entry to be written. */
-  #waiting: { after: string | null; wants: TypeMatcher }[] = [];
+  #waiting: { since: number; wants: TypeMatcher }[] = [];
   #writing: Promise<void> | null = null;
   #again = false;
   readonly #renewal: ReturnType<typeof setInterval>;
@@ -149,22 +149,15 @@ export class FollowerInterest {
     this.#renewal = setInterval(() => void this.#write(), INTEREST_RENEW_MS);
   }
 
-  /** Where the log ends now (null when it cannot be read): a catch-up for patterns subscribed next starts there. */
-  async logPosition(): Promise<string | null> {
-    try {
-      return await lastEntryId(this.options.writer, this.options.keys.stream);
-    } catch {
-      return null;
-    }
-  }
-
   /**
-   * What this process follows changed; `added` were subscribed after the log
-   * stood at `after`. Resolves once the entry is written (or after
+   * What this process follows changed; `added` were asked for at `since`
+   * (this process's clock, ms): their catch-up reads the log from then, so an
+   * event made after the ask and before the subscription took effect is
+   * delivered too. Resolves once the entry is written (or after
    * {@link GATE_VALID_MS} of trying: it is retried in the background).
    */
-  async changed(added: string[], after: string | null): Promise<void> {
-    if (added.length) this.#waiting.push({ after, wants: anyOf(added) });
+  async changed(added: string[], since: number): Promise<void> {
+    if (added.length) this.#waiting.push({ since, wants: anyOf(added) });
     await Promise.race([this.#write(), delay(GATE_VALID_MS, this.#stopping.signal)]);
   }
 
@@ -201,7 +194,7 @@ export class FollowerInterest {
         this.#waiting = [];
         try {
           await registerInterest(writer, keys, self, this.options.patterns());
-          for (const one of waiting) this.#catchUpLater(one.after, one.wants);
+          for (const one of waiting) this.#catchUpLater(one.since, one.wants);
           backoff.reset();
         } catch (error) {
           if (this.#stopping.signal.aborted) return;
@@ -217,14 +210,14 @@ export class FollowerInterest {
     return this.#writing;
   }
 
-  /** Once every publisher has read the entry or given up on an older read: the log since `after`. */
-  #catchUpLater(after: string | null, wants: TypeMatcher): void {
+  /** Once every publisher has read the entry or given up on an older read: the log since `since`. */
+  #catchUpLater(since: number, wants: TypeMatcher): void {
     const { catchUp, log } = this.options;
     const signal = this.#stopping.signal;
     void delay(GATE_VALID_MS + 2 * GATE_REFRESH_MS, signal).then(async () => {
       if (signal.aborted) return;
       try {
-        const delivered = await catchUp(after, wants);
+        const delivered = await catchUp(since, wants);
         if (delivered) log.debug("caught up from the log on a new subscription", { delivered });
       } catch (error) {
         log.warn("could not catch up from the log on a new subscription", { error });

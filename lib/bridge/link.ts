@@ -42,7 +42,8 @@ const SEEN_MAX = 100_000;
  * ```ts
  * const options: BridgeLinkOptions = {
  *   url: "redis://127.0.0.1:6379", prefix: "un:", self: PROCESS_ID, consume: true,
- *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, dropReads: false, log,
+ *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, dropReads: false,
+ *   followDelayMs: 0, log,
  * };
  * ```
  */
@@ -58,6 +59,8 @@ export interface BridgeLinkOptions {
   processedTtlMs: number;
   /** Test fault `no-ack`: read hook entries and drop them. */
   dropReads: boolean;
+  /** Test fault `slow-follow`: each change of what this process follows waits this long first. */
+  followDelayMs: number;
   log: Logger;
 }
 
@@ -139,6 +142,7 @@ export class BridgeLink {
       following: host.following,
       deliver: (event) => this.#host?.deliver(event),
       history: writer,
+      delayMs: this.options.followDelayMs,
     });
   }
 

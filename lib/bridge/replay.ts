@@ -37,6 +37,11 @@ export interface ReplayOptions {
   stream: string;
   /** When (this process's clock, ms) the subscriber connection was lost. */
   lostAt: number;
+  /**
+   * How long before `lostAt` to start (default {@link REPLAY_LEAD_MS}); 0 when
+   * nothing can have been in flight before it (a new subscription).
+   */
+  leadMs?: number;
   /** Whether events of this type are followed. */
   wants(type: string): boolean;
   /** Delivers one event unless it is the process's own or was delivered already; true when delivered. */
@@ -44,7 +49,7 @@ export interface ReplayOptions {
 }
 
 /**
- * Reads the log from {@link REPLAY_LEAD_MS} before `lostAt` to its end and
+ * Reads the log from `leadMs` before `lostAt` to its end and
  * hands every event of a followed type to `take`; resolves with how many it delivered.
  * The stream's ids hold Redis's clock, so the loss is placed on that clock by
  * its age (`TIME` now, less the time since the loss), whatever the skew
@@ -58,42 +63,12 @@ export interface ReplayOptions {
 export async function replayLog(options: ReplayOptions): Promise<number> {
   const { redis } = options;
   const redisNow = timeReplyMs(await redis.time());
-  const from = redisNow - (Date.now() - options.lostAt) - REPLAY_LEAD_MS;
+  // The reply's trip makes `from` a little early, never late.
+  const from = redisNow - (Date.now() - options.lostAt) - (options.leadMs ?? REPLAY_LEAD_MS);
   return await replayFrom(options, String(Math.max(0, from)));
 }
 
-/**
- * Like {@link replayLog}, from the entry after `after` (a stream entry id,
- * as {@link lastEntryId} gave it) to the log's end.
- *
- * @example
- * ```ts
- * const after = await lastEntryId(writer, stream);
- * // ... subscribe, then later:
- * await replayAfter({ redis: writer, stream, wants, take: deliver }, after);
- * ```
- */
-export function replayAfter(
-  options: Omit<ReplayOptions, "lostAt">,
-  after: string,
-): Promise<number> {
-  return replayFrom(options, `(${after}`);
-}
-
-/**
- * The id of the log's newest entry (`0-0` when it is empty).
- *
- * @example
- * ```ts
- * const after = await lastEntryId(writer, "un:events:stream"); // "1796169949042-0"
- * ```
- */
-export async function lastEntryId(redis: Redis, stream: string): Promise<string> {
-  const newest = await redis.xrevrange(stream, "+", "-", "COUNT", 1);
-  return newest[0]?.[0] ?? "0-0";
-}
-
-async function replayFrom(options: Omit<ReplayOptions, "lostAt">, start: string): Promise<number> {
+async function replayFrom(options: ReplayOptions, start: string): Promise<number> {
   const { redis, stream, wants, take } = options;
   let taken = 0;
   for await (const page of readStream(redis, stream, start, PAGE)) {
