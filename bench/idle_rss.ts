@@ -4,6 +4,7 @@
  */
 
 import { join } from "node:path";
+import { START_FLAGS } from "../cli/start-flags.ts";
 import { report } from "./harness.ts";
 
 const IDLE_MS = 3_000;
@@ -21,8 +22,7 @@ await Deno.writeTextFile(
 const child = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
-    "-A",
-    "--unstable-no-legacy-abort",
+    ...START_FLAGS,
     main,
     "start",
     "--config",

@@ -1,8 +1,12 @@
 /**
  * `deno task bench`: runs each benchmark in its own process (so one's heap and
- * timers do not skew another) and prints all figures as JSON on the last line.
- * `--redis` adds the Redis benchmarks (they need a Redis, see bench/redis.ts).
+ * timers do not skew another), with the flags `un start` runs with (the
+ * benchmarks run the runtime in that process), and prints all figures as JSON
+ * on the last line. `--redis` adds the Redis benchmarks (they need a Redis,
+ * see bench/redis.ts).
  */
+
+import { START_FLAGS } from "../cli/start-flags.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const benches = ["events.ts", "embedded_tasks.ts", "file_latency.ts", "idle_rss.ts"];
@@ -11,7 +15,7 @@ if (Deno.args.includes("--redis")) benches.push("redis.ts");
 const figures: Record<string, unknown> = {};
 for (const file of benches) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", here + file, ...Deno.args.filter((a) => a !== "--redis")],
+    args: ["run", ...START_FLAGS, here + file, ...Deno.args.filter((a) => a !== "--redis")],
     stdout: "piped",
     stderr: "inherit",
   }).output();

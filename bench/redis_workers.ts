@@ -6,6 +6,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { START_FLAGS } from "../cli/start-flags.ts";
 
 const MAIN = join(dirname(dirname(fileURLToPath(import.meta.url))), "main.ts");
 /** Kept of each worker's stderr, for the error message when a run goes wrong. */
@@ -82,7 +83,17 @@ export async function startWorkers(
   const ready: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...denoFlags, MAIN, "start", "--config", configPath, "--role", "worker"],
+      args: [
+        "run",
+        ...START_FLAGS,
+        ...denoFlags,
+        MAIN,
+        "start",
+        "--config",
+        configPath,
+        "--role",
+        "worker",
+      ],
       cwd: dir,
       clearEnv: true,
       env,

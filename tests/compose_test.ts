@@ -2,7 +2,8 @@
  * The Docker Compose deployment, checked without a Docker engine (none runs
  * here): docker-compose.yml is parsed and its topology checked (Redis with AOF,
  * one api, scalable workers, one scanner, all built from this repository's
- * Dockerfile, each service's environment a valid un config), and then the
+ * Dockerfile, each service's environment a valid un config; the image and
+ * `deno task start` run un with cli/start-flags.ts's flags), and then the
  * same topology runs as plain processes on a private Redis: 1 `--role api`,
  * 2 `--role worker`, 1 `--role scanner`, one config. A task created through
  * the api runs on a worker; a file dropped in the watched dir is seen by the
@@ -16,6 +17,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import ignore from "ignore";
 import YAML from "yaml";
+import { START_FLAGS } from "../cli/start-flags.ts";
 import { applyEnv, parseConfig } from "../lib/config.ts";
 import { ROLES } from "../runtime-roles.ts";
 import { history } from "./helpers/events.ts";
@@ -111,6 +113,14 @@ Deno.test("compose: each service's environment, on the repository's config, is a
   }
 });
 
+Deno.test("compose: deno task start and deno task un run un with its start flags", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json"))).tasks;
+  for (const name of ["start", "un"]) {
+    const argv = (tasks[name] as string).split(/\s+/);
+    for (const flag of START_FLAGS) assert.ok(argv.includes(flag), `deno task ${name} has ${flag}`);
+  }
+});
+
 Deno.test("compose: the Dockerfile runs main.ts start from the cached deno.lock graph", async () => {
   const dockerfile = await Deno.readTextFile(join(REPO, "Dockerfile"));
   const instructions = dockerfile.replace(/\\\n/g, " ").split("\n").filter((l) =>
@@ -122,6 +132,7 @@ Deno.test("compose: the Dockerfile runs main.ts start from the cached deno.lock 
   const argv = JSON.parse(entry?.slice("ENTRYPOINT ".length) ?? "[]") as string[];
   assert.deepEqual([argv[0], argv[1]], ["deno", "run"]);
   assert.deepEqual(argv.slice(-2), ["main.ts", "start"]);
+  for (const flag of START_FLAGS) assert.ok(argv.includes(flag), `the image runs with ${flag}`);
   assert.ok(instructions.some((l) => /^RUN deno cache .*main\.ts$/.test(l)));
 
   // What the image must contain is not in .dockerignore (gitignore rules, close enough).

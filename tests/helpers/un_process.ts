@@ -3,7 +3,7 @@
  *
  * `startUn()` writes `un.config.json` into a temp dir (API on port 0, store
  * inside the dir, unless the config says otherwise), runs
- * `deno run -A main.ts start --config <file>` there, takes the URL from the
+ * `deno run <START_FLAGS> main.ts start --config <file>` there, takes the URL from the
  * first stdout line and waits until `GET /health` answers. Every failure says
  * what it waited for and shows the process's stderr, so a broken start is
  * diagnosed from the test output alone.
@@ -15,6 +15,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { START_FLAGS } from "../../cli/start-flags.ts";
 import { api } from "./http.ts";
 
 /**
@@ -160,8 +161,7 @@ export async function startUn(options: StartUnOptions = {}): Promise<UnProcess> 
   const proc = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
-      "--unstable-no-legacy-abort",
+      ...START_FLAGS,
       MAIN,
       "start",
       "--config",
