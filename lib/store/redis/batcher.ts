@@ -5,9 +5,13 @@
  * script at all, so a pool of 16 pays that twice instead of 16 times; each
  * caller still waits for one round trip and sees its own result or error.
  *
- * A large burst goes out as two halves, each its own write: Redis answers the
- * first half while it runs the second, and this process handles the first
- * answers meanwhile, so the two cores work at once instead of taking turns.
+ * A large burst that finds nothing in flight goes out as two halves, each its
+ * own write: Redis answers the first half while it runs the second, and this
+ * process handles the first answers meanwhile, so the two cores work at once
+ * instead of taking turns. A burst made while a batch is in flight goes whole:
+ * the two keep each other busy already, and a split would only add a round
+ * trip and a script run (a pool of 16 then settles at two batches of ~8, not
+ * four of ~4: half the round trips, ~10 % less Redis CPU per task).
  */
 
 /** Bursts smaller than this go as one batch. */
@@ -31,7 +35,8 @@ interface Pending<Req, Res> {
 
 /**
  * Collects requests until the current burst of work ends (a microtask
- * later), then runs them as one batch, or two of at most `maxBatch` each when many.
+ * later), then runs them as one batch, or as two when many and nothing is in
+ * flight (batches of at most `maxBatch`).
  *
  * @example
  * ```ts
@@ -44,6 +49,8 @@ export class Batcher<Req, Res> {
   readonly #maxBatch: number;
   #pending: Pending<Req, Res>[] = [];
   #scheduled = false;
+  /** Batches sent whose reply has not come back. */
+  #inFlight = 0;
 
   constructor(run: (requests: Req[]) => Promise<Settled<Res>[]>, maxBatch = 32) {
     this.#run = run;
@@ -70,11 +77,14 @@ export class Batcher<Req, Res> {
     const count = this.#pending.length;
     // A small burst (one worker's complete and next claim) goes whole: halves
     // would only double the script runs.
-    const size = count < MIN_SPLIT ? count : Math.min(this.#maxBatch, Math.ceil(count / 2));
+    const split = count >= MIN_SPLIT && this.#inFlight === 0;
+    const size = Math.min(this.#maxBatch, split ? Math.ceil(count / 2) : count);
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, size);
+      this.#inFlight++;
       this.#run(batch.map((p) => p.request)).then(
         (results) => {
+          this.#inFlight--;
           batch.forEach((p, i) => {
             const result = results[i];
             if (result === undefined) p.reject(new Error("batch reply is missing an entry"));
@@ -82,7 +92,10 @@ export class Batcher<Req, Res> {
             else p.reject(result.error);
           });
         },
-        (error) => batch.forEach((p) => p.reject(error)),
+        (error) => {
+          this.#inFlight--;
+          batch.forEach((p) => p.reject(error));
+        },
       );
     }
   }
