@@ -1,10 +1,11 @@
 /**
- * Catching up after the subscriber connection was lost. Pub/sub keeps
- * nothing for a subscriber that is away, but the event log (the stream) keeps
- * every event: once subscribed again, a process reads the log from shortly
- * before the moment it lost the connection and delivers what it follows and
- * has not delivered yet, so a Redis restart or a dropped connection loses no
- * event for its subscribers (SSE streams, cancels, source changes).
+ * Catching up from the event log. Pub/sub keeps nothing for a subscriber that
+ * is away, but the event log (the stream) keeps every event: once subscribed
+ * again, a process reads the log from shortly before the moment it lost the
+ * connection and delivers what it follows and has not delivered yet, so a
+ * Redis restart or a dropped connection loses no event for its subscribers
+ * (SSE streams, cancels, source changes). A new subscription reads it from the
+ * moment it was asked for, for what publishers sent before they knew of it.
  */
 
 import type { Redis } from "ioredis";
