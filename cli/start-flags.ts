@@ -11,8 +11,9 @@
  *   most of the JIT's optimized code, so the next burst of tasks runs at
  *   cold speed for tens of thousands of tasks (measured: ~57 µs of CPU per
  *   no-op task on Redis when warm, 80–100 µs after 12 s idle). A worker that
- *   waits between bursts is what un is for; the price is that the heap an
- *   idle process holds stays at the size its last burst grew it to.
+ *   waits between bursts is what un is for; the price is that an idle process
+ *   keeps the memory its last burst needed (~230 MB RSS after 20 000 tasks
+ *   created at once, against ~120 MB with the reducer).
  *
  * @example
  * ```ts
