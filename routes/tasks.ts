@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import type { EnqueueResult } from "../lib/store/types.ts";
+import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { parseTaskCreate } from "../lib/task-request.ts";
 import { type Task, TASK_STATES } from "../lib/tasks.ts";
 import { intIn, queryInt, strictObject, validate } from "../lib/validate.ts";
@@ -50,6 +51,7 @@ export function taskRoutes(control: ControlPlane): Hono {
 
   app.post("/un/tasks/create", async (c) => {
     const create = parseTaskCreate(await readJson(c));
+    await admitTaskRequests(create.batch ? create.requests : [create.request], control.config);
     if (create.batch) {
       const results = await askRuntime<EnqueueResult[]>(
         control,

@@ -162,6 +162,10 @@ const execCommandSchema = z.object({
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
   timeoutMs: ms(1, 86_400_000).optional(),
+  /** Placeholders whose values are file paths: they must lie inside `fs` source roots or `files.allow`. */
+  paths: z.array(z.string().min(1)).default([]),
+  /** Let a placeholder value start with "-" (by default refused, so a payload cannot pass an option). */
+  allowOptions: z.boolean().default(false),
 });
 
 /** The whole configuration schema. */
@@ -169,8 +173,34 @@ export const configSchema = z.object({
   api: z.object({
     host: z.string().min(1).default("127.0.0.1"),
     port: int(0, 65535).default(4242),
-    token: z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+    /**
+     * Bearer token. RFC 6750 token characters only (letters, digits and
+     * `-._~+/`, `=` padding at the end), at least 16 of them, so the same
+     * string works in a header, a cookie and `UN_TOKEN`.
+     */
+    token: z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, {
+      error: "must be letters, digits and -._~+/ only (optionally ending in =), no spaces",
+    }).min(16, { error: "must be at least 16 characters" }).optional(),
     bodyLimitBytes: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * Host names (besides loopback names and the bound host) that requests may
+     * carry in `Host`, e.g. the name of a reverse proxy in front of un. Any
+     * other `Host` gets 421 (a DNS-rebinding page names its own domain).
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Browser origins (`https://app.example.com`) that may call the API and get CORS headers. */
+    cors: z.object({
+      origins: z.array(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, {
+          error:
+            'must be an origin such as "https://app.example.com" (scheme, host, port; no path)',
+        }),
+      ).default([]),
+    }).prefault({}),
+    /** A request's headers, and then its body, must arrive within this long (slow-client guard). */
+    readTimeoutMs: ms(100, 3_600_000).default(30_000),
+    /** Bytes an SSE client may have waiting unread; past it the client is dropped (it resumes with Last-Event-ID). */
+    sseMaxBufferedBytes: int(4 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
     /** Serve `/un/inspect` (the live actor inspector). */
     inspect: z.boolean().default(true),
     /** Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`): at most `max` per source per `windowMs`. */
@@ -244,13 +274,26 @@ export const configSchema = z.object({
   hooks: z.array(hookSchema).default([]),
   /** Module exporting handlers (default export: a record of type -> handler). */
   handlers: z.string().min(1).optional(),
+  /** Paths that `file.metadata` and `exec` path placeholders may read besides the roots of `fs` sources. */
+  files: z.object({
+    allow: z.array(z.string().min(1)).default([]),
+  }).prefault({}),
   exec: z.object({
     commands: z.record(z.string(), execCommandSchema).default({}),
   }).prefault({}),
-  /** The `http` built-in handler (outbound requests). */
+  /** The `http` built-in handler (outbound requests) and what run-time sources may reach. */
   http: z.object({
-    /** HMAC-SHA256 key: requests carry `X-Un-Signature-256: sha256=<hex>` of the body. */
+    /**
+     * Hosts that `http` tasks and sources added at run time may reach: host
+     * names (`api.example.com`, `*.example.com`), IP addresses and CIDRs
+     * (`10.0.0.0/8`, `::1/128`), and the word `"public"` for every public
+     * address. Config-file sources are the operator's own and not checked.
+     */
+    allow: z.array(z.string().min(1)).default(["public"]),
+    /** HMAC-SHA256 key for `X-Un-Signature: t=<unix seconds>,v1=<hex>`, sent only to `signTo` hosts. */
     signingSecret: z.string().min(1).optional(),
+    /** Hosts (same patterns as `allow`) whose requests are signed with `signingSecret`. */
+    signTo: z.array(z.string().min(1)).default([]),
     /** One request's time limit (the task's own timeout still applies). */
     timeoutMs: ms(1, 3_600_000).default(30_000),
   }).prefault({}),
