@@ -70,7 +70,8 @@ Deno.test("sleep ends within 50 ms of a cancel, with the cancel's reason", async
 Deno.test("file.metadata describes text, empty, binary and named files", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "un-meta-" });
   try {
-    const handlers = handlersFor({}, dir);
+    // The temp dir is the root of an fs source: file.metadata reads only inside the roots.
+    const handlers = handlersFor({ sources: [{ id: "meta", kind: "fs", path: dir }] }, dir);
 
     await t.step("text with a final unterminated line", async () => {
       const path = join(dir, "notes.md");
@@ -160,7 +161,7 @@ Deno.test("file.metadata streams a big file with progress and stops on cancel", 
     const content = new Uint8Array(20 * 1024 * 1024);
     for (let i = 0; i < content.length; i += line.length) content.set(line, i);
     await Deno.writeFile(path, content);
-    const handlers = handlersFor();
+    const handlers = handlersFor({ files: { allow: [dir] } });
 
     const { ctx, progress } = makeContext();
     const meta = await run(handlers, "file.metadata", { path }, ctx);

@@ -6,6 +6,7 @@
  */
 
 import type { Config } from "../config.ts";
+import { fileRoots } from "../safety/files.ts";
 import { execHandler } from "./exec.ts";
 import { fileMetadataHandler } from "./file-metadata.ts";
 import { httpHandler } from "./http.ts";
@@ -33,7 +34,8 @@ export const BUILTIN_TASK_TYPES: readonly string[] = [
 /**
  * The built-in handlers for a config. Relative paths (`file.metadata`'s
  * `payload.path`, an exec command's `cwd`) resolve against `options.cwd`,
- * by default the process's working directory.
+ * by default the process's working directory; so do the relative roots
+ * files may be read under (fs source paths, `files.allow`).
  *
  * @example
  * ```ts
@@ -46,7 +48,9 @@ export function builtinHandlers(config: Config, options: { cwd?: string } = {}):
   return {
     "noop": noopHandler,
     "sleep": defineHandler(sleepHandler),
-    "file.metadata": defineHandler(fileMetadataHandler({ cwd })),
+    "file.metadata": defineHandler(
+      fileMetadataHandler({ cwd, roots: () => fileRoots(config, cwd) }),
+    ),
     "exec": defineHandler(execHandler(config, { cwd })),
     "http": defineHandler(httpHandler(config)),
   };

@@ -3,16 +3,23 @@
  * The API and hooks only choose WHICH configured command runs and fill its
  * `{name}` placeholders; the program and its argv shape come from the config
  * alone, and nothing goes through a shell, so a payload cannot run anything
- * the operator did not write down.
+ * the operator did not write down. Nor can it pass an option (a value
+ * starting with `-`, unless the command sets `allowOptions`) or a file
+ * outside the readable roots (placeholders named in the command's `paths`);
+ * see lib/safety/exec-args.ts.
  */
 
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { PermanentError } from "../errors.ts";
+import { PermanentError, ValidationError } from "../errors.ts";
 import type { Json } from "../events.ts";
+import { buildArgs, checkExecVars } from "../safety/exec-args.ts";
+import { fileRoots } from "../safety/files.ts";
 import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
+
+export { substitutePlaceholders } from "../safety/exec-args.ts";
 import type { Handler } from "./types.ts";
 
 /** After SIGTERM, a command has this long to exit before SIGKILL. */
@@ -21,8 +28,6 @@ const KILL_GRACE_MS = 2_000;
 const DRAIN_MS = 1_000;
 /** Lines of stderr quoted in a failure message. */
 const STDERR_TAIL_LINES = 10;
-/** A placeholder: `{name}`; anything else in braces (`{}`, `{ "a": 1 }`) is left as written. */
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 const execPayload = z.object({
   command: z.string({ error: "must be the name of a command in exec.commands" }).min(1, {
@@ -79,30 +84,6 @@ function stderrTail(stderr: string): string {
   return lines.slice(-STDERR_TAIL_LINES).join(" | ").slice(-2_000);
 }
 
-/**
- * Fills `{name}` placeholders of one argv element from `vars`. Each element
- * stays one argument whatever the value holds (spaces, `;`, quotes).
- *
- * @example
- * ```ts
- * substitutePlaceholders("--out={file}", { file: "a b.txt" }); // { value: "--out=a b.txt", missing: [] }
- * ```
- */
-export function substitutePlaceholders(
-  arg: string,
-  vars: Record<string, string | number | boolean>,
-): { value: string; missing: string[] } {
-  const missing: string[] = [];
-  const value = arg.replace(PLACEHOLDER, (whole, name: string) => {
-    if (!Object.hasOwn(vars, name)) {
-      missing.push(name);
-      return whole;
-    }
-    return String(vars[name]);
-  });
-  return { value, missing };
-}
-
 /** Sends a signal to the command's whole process group, so its children stop too. */
 function signalTree(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
@@ -146,18 +127,27 @@ export function execHandler(
       );
     }
     // The program itself is never substituted: a payload must not pick what runs.
-    const [program, ...template] = spec.command;
-    const args: string[] = [];
-    const missing = new Set<string>();
-    for (const arg of template) {
-      const result = substitutePlaceholders(arg, vars);
-      result.missing.forEach((m) => missing.add(m));
-      args.push(result.value);
+    const program = spec.command[0];
+    let args: string[];
+    let missing: string[];
+    try {
+      // Checked again here: a hook or schedule made the task, or a symlink changed since create.
+      const checked = await checkExecVars(spec, vars, {
+        cwd: options.cwd,
+        roots: fileRoots(config, options.cwd),
+        field: "payload.vars",
+      });
+      ({ args, missing } = buildArgs(spec, checked, "payload.vars"));
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        throw new PermanentError(`exec "${name}": ${err.message}`);
+      }
+      throw err;
     }
-    if (missing.size) {
+    if (missing.length) {
       throw new PermanentError(
         `exec "${name}": no value for placeholder(s) ${
-          [...missing].map((m) => `{${m}}`).join(", ")
+          missing.map((m) => `{${m}}`).join(", ")
         } in payload.vars (given: ${Object.keys(vars).join(", ") || "none"})`,
       );
     }

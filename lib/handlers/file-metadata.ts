@@ -1,13 +1,17 @@
 /**
  * The `file.metadata` built-in: size, SHA-256, line count and language of a
  * file, read once as a stream so a multi-gigabyte file costs one buffer of
- * memory, can be cancelled between chunks and reports progress.
+ * memory, can be cancelled between chunks and reports progress. Only files
+ * inside the readable roots (fs sources, `files.allow`) are read: the check
+ * is made at task create and again here, on the real path that is then
+ * opened, since a hook may have made the task or a symlink changed since.
  */
 
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
+import { isAbsolute, sep } from "node:path";
 import { z } from "zod";
-import { PermanentError } from "../errors.ts";
+import { PermanentError, ValidationError } from "../errors.ts";
+import { checkReadablePath } from "../safety/files.ts";
 import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
 
@@ -52,21 +56,30 @@ export type FileMetadata = {
 };
 
 /**
- * Makes the `file.metadata` handler. Relative paths resolve against `cwd`.
+ * Makes the `file.metadata` handler. Relative paths resolve against `cwd`;
+ * a path whose real location is outside `roots()` fails the task permanently.
  *
  * @example
  * ```ts
  * // hooks: [{ "on": "file.*", "task": "file.metadata", "payload": { "path": "{subject}" } }]
- * const handler = fileMetadataHandler({ cwd: Deno.cwd() });
+ * const handler = fileMetadataHandler({ cwd: Deno.cwd(), roots: () => ["/srv/inbox"] });
  * const meta = await handler(task, ctx); // { path, size, sha256, lines, binary, language, mtime }
  * ```
  */
 export function fileMetadataHandler(
-  options: { cwd: string },
+  options: { cwd: string; roots: () => readonly string[] },
 ): Handler<unknown, FileMetadata> {
   return async (task, ctx) => {
     const payload = parsePayload("file.metadata", fileMetadataPayload, task.payload);
-    const path = resolve(options.cwd, payload.path);
+    // Joined as text so `..` applies after symlinks; the real path is what gets opened.
+    const given = isAbsolute(payload.path) ? payload.path : `${options.cwd}${sep}${payload.path}`;
+    let path: string;
+    try {
+      path = await checkReadablePath(given, options.roots(), "payload.path");
+    } catch (err) {
+      if (err instanceof ValidationError) throw new PermanentError(`file.metadata: ${err.message}`);
+      throw err;
+    }
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true });
