@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,
+  open: async () => (await import("./cli/open.ts")).openCommand,
   help: async () => (await import("./cli/help.ts")).helpCommand,
 };
 

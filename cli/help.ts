@@ -39,6 +39,9 @@ usage: un <command> [options]
                       remove a source, or switch it off or on
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
+  open [PAGE] [--browser]
+                      print the address of the inspector for a browser (with UN_TOKEN,
+                      a one-time login link, valid two minutes)
   help                this text
 
 environment: UN_URL (default http://127.0.0.1:4242), UN_TOKEN (bearer token), UN_CONFIG

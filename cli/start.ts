@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from "../lib/config.ts";
 import { UnError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { createLogger } from "../lib/log.ts";
+import { type DeadlineServer, serveWithDeadlines } from "../lib/safety/deadline-server.ts";
 import { Runtime } from "../runtime.ts";
 import { type Role, ROLES } from "../runtime-roles.ts";
 
@@ -76,17 +77,25 @@ export async function startCommand(args: string[]): Promise<number> {
   }
 
   const app = createApp(runtime);
-  let server: Deno.HttpServer;
+  let server: DeadlineServer;
   try {
-    server = Deno.serve({
+    server = await serveWithDeadlines({
       hostname: config.api.host,
       port: config.api.port,
+      readTimeoutMs: config.api.readTimeoutMs,
+      handler: app.fetch,
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
         console.log(`http://${host}:${port}`);
         log.info("api listening", { url: `http://${host}:${port}`, config: file ?? "(defaults)" });
       },
-    }, app.fetch);
+      onTimeout: (phase, remote) =>
+        log.warn("connection closed: the client was too slow", {
+          remote,
+          waiting: phase === "idle" ? "idle keep-alive" : `request ${phase}`,
+          limit: phase === "idle" ? "keep-alive idle limit" : "api.readTimeoutMs",
+        }),
+    });
   } catch (err) {
     console.error(
       `un: cannot bind ${config.api.host}:${config.api.port}: ${

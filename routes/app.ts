@@ -1,30 +1,40 @@
 /**
  * The HTTP control plane: a small Hono app over one module per resource.
  *
- * Middleware, outermost first: bearer auth on `/un/*` and `/metrics` when
- * `api.token` is set (`/health` stays open for load balancers), the request
- * body limit (`api.bodyLimitBytes`, 413), then the routes. Unknown routes are a
+ * Middleware, outermost first: the browser guard on every route (foreign
+ * `Host` 421, foreign `Origin` or cross-site 403, non-JSON bodies 415, CORS
+ * for `api.cors.origins`; routes/guard.ts), the token on `/un/*` and
+ * `/metrics` when `api.token` is set (`/health` stays open for load
+ * balancers; routes/auth.ts), the request body limit (`api.bodyLimitBytes`,
+ * 413), then the routes. Unknown routes are a
  * JSON 404 (405 with `Allow` when the path exists for another method), and
  * anything a route throws becomes a JSON error: nothing a client sends can
  * crash the process.
  */
 
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import type { ControlPlane } from "../lib/control.ts";
+import { tokenAuth } from "./auth.ts";
 import { controlRoutes } from "./control.ts";
-import { errorBody, errorFromThrown, errorResponse } from "./errors.ts";
+import { errorFromThrown, errorResponse } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { githubRoutes, isWebhookPath } from "./github.ts";
+import { browserGuard } from "./guard.ts";
 import { healthRoutes } from "./health.ts";
 import { inspectRoutes } from "./inspect.ts";
+import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
 import { queueRoutes } from "./queues.ts";
 import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { taskRoutes } from "./tasks.ts";
 import { processRoutes } from "./processes.ts";
 import { workerRoutes } from "./workers.ts";
+
+/** Paths behind the token: the API and the metrics; `/health` stays open for load balancers. */
+function isProtected(path: string): boolean {
+  return path === "/metrics" || path === "/un" || path.startsWith("/un/");
+}
 
 /**
  * Methods a path answers to, from the app's route table (for 405 and `Allow`).
@@ -59,32 +69,26 @@ function allowedMethods(app: Hono, path: string): string[] {
  * ```
  */
 export function createApp(control: ControlPlane): Hono {
-  const { token, bodyLimitBytes } = control.config.api;
+  const { token, bodyLimitBytes, host, allowedHosts, cors } = control.config.api;
   const log = control.log.child("api");
   // strict: false lets `/un/tasks/` mean `/un/tasks`, as curl users type it.
   const app = new Hono({ strict: false });
 
+  const formPaths = (path: string) =>
+    path === LOGIN_PATH || path === LOGOUT_PATH || isWebhookPath(path);
+  for (
+    const middleware of browserGuard({
+      boundHost: host,
+      allowedHosts,
+      corsOrigins: cors.origins,
+      formPaths,
+    })
+  ) {
+    app.use("*", middleware);
+  }
   if (token) {
-    // One 401 body for a missing, malformed or wrong token: no hint which it was.
-    const unauthorized = () =>
-      new Response(
-        JSON.stringify(
-          errorBody(
-            "unauthorized",
-            "missing or wrong bearer token (Authorization: Bearer <api.token>)",
-          ),
-        ),
-        { status: 401, headers: { "content-type": "application/json" } },
-      );
-    const auth = bearerAuth({
-      token,
-      noAuthenticationHeader: { message: unauthorized },
-      invalidAuthenticationHeader: { message: unauthorized },
-      invalidToken: { message: unauthorized },
-    });
     // GitHub cannot send our token: the webhook authenticates by its signature (routes/github.ts).
-    app.use("/un/*", (c, next) => isWebhookPath(c.req.path) ? next() : auth(c, next));
-    app.use("/metrics", auth);
+    app.use("*", tokenAuth(token, (path) => !isProtected(path) || formPaths(path)));
   }
 
   app.use(
@@ -122,6 +126,7 @@ export function createApp(control: ControlPlane): Hono {
   ) {
     app.route("/", routes(control));
   }
+  app.route("/", loginRoutes(token));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
