@@ -21,6 +21,10 @@
  * };
  * ```
  *
+ * It also exports {@link verifySignature}, for a service that receives un's
+ * signed `http` deliveries (`X-Un-Signature`) and must refuse forged or
+ * replayed ones.
+ *
  * @module
  */
 
@@ -30,3 +34,5 @@ export { PermanentError } from "./lib/errors.ts";
 export type { CloudEvent, Json } from "./lib/events.ts";
 export type { Task, TaskState } from "./lib/tasks.ts";
 export type { Logger } from "./lib/log.ts";
+export { SIGNATURE_HEADER, signRequest, verifySignature } from "./lib/safety/signature.ts";
+export type { SignatureCheck, SignedRequest } from "./lib/safety/signature.ts";

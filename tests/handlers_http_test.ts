@@ -1,24 +1,31 @@
 /**
  * The `http` handler against a real HTTP server on 127.0.0.1: signed JSON
  * deliveries, which failures are permanent and which retryable, cancel and
- * timeout.
+ * timeout, and the run-time `http.allow` check (also of each redirect).
  */
 
-import { createHmac } from "node:crypto";
+import type { ConfigInput } from "../lib/config.ts";
 import { PermanentError } from "../lib/errors.ts";
 import type { Json } from "../lib/events.ts";
+import { verifySignature } from "../mod.ts";
 import {
   assert,
   assertEquals,
-  handlersFor,
+  handlersFor as handlersOf,
   makeContext,
   makeTask,
   rejects,
   run,
 } from "./helpers/handlers.ts";
 
+/** Handlers that may reach the loopback test servers (the default allows public addresses only). */
+function handlersFor(input: ConfigInput = {}) {
+  return handlersOf({ ...input, http: { allow: ["127.0.0.1"], ...input.http } });
+}
+
 interface Received {
   method: string;
+  url: string;
   path: string;
   body: string;
   signature: string | null;
@@ -26,23 +33,34 @@ interface Received {
   contentType: string | null;
 }
 
-/** A real HTTP server on 127.0.0.1:0 that records requests and answers by path. */
-function startServer() {
+/** A real HTTP server on 127.0.0.1:0 (or another loopback address) that records requests and answers by path. */
+function startServer(hostname = "127.0.0.1") {
   const received: Received[] = [];
   // Requests to /slow wait here until the test closes the server.
   const held: (() => void)[] = [];
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    { hostname, port: 0, onListen: () => {} },
     async (request) => {
       const url = new URL(request.url);
       received.push({
         method: request.method,
+        url: request.url,
         path: url.pathname,
         body: await request.text(),
-        signature: request.headers.get("x-un-signature-256"),
+        signature: request.headers.get("x-un-signature"),
         taskId: request.headers.get("x-un-task-id"),
         contentType: request.headers.get("content-type"),
       });
+      const location = url.searchParams.get("to");
+      if (url.pathname.startsWith("/redirect/") && location) {
+        return new Response(null, {
+          status: Number(url.pathname.slice(10)),
+          headers: { location },
+        });
+      }
+      if (url.pathname === "/loop") {
+        return new Response(null, { status: 302, headers: { location: "/loop" } });
+      }
       if (url.pathname === "/slow") {
         await new Promise<void>((resolve) => held.push(resolve));
         return new Response("late");
@@ -61,19 +79,19 @@ function startServer() {
     held.forEach((release) => release());
     await server.shutdown();
   };
-  return { close, received, base: `http://127.0.0.1:${server.addr.port}` };
+  return { close, received, base: `http://${hostname}:${server.addr.port}` };
 }
 
-Deno.test("http delivers a signed JSON request and returns the response", async () => {
+Deno.test("http delivers a signed JSON request to a signTo host and returns the response", async () => {
   const { close, received, base } = startServer();
   try {
     const secret = "webhook-secret-1";
-    const handlers = handlersFor({ http: { signingSecret: secret } });
+    const handlers = handlersFor({ http: { signingSecret: secret, signTo: ["127.0.0.1"] } });
     const body = { event: "file.created", path: "docs/a.md" };
     const task = makeTask("http", {
-      url: `${base}/ok`,
+      url: `${base}/ok?x=1`,
       body,
-      headers: { "x-un-signature-256": "forged" },
+      headers: { "x-un-signature": "forged" },
     });
     const result = await handlers.http(task, makeContext().ctx) as Record<string, Json>;
     assertEquals(result.status, 200);
@@ -89,23 +107,84 @@ Deno.test("http delivers a signed JSON request and returns the response", async 
     assertEquals(JSON.parse(got.body), body);
     assertEquals(got.contentType, "application/json");
     assertEquals(got.taskId, task.id);
-    const expected = "sha256=" + createHmac("sha256", secret).update(got.body).digest("hex");
-    assertEquals(got.signature, expected, "signature is the HMAC of the body received");
+    assert(/^t=\d+,v1=[0-9a-f]{64}$/.test(got.signature ?? ""), `signature ${got.signature}`);
+    const signed = { method: got.method, url: got.url, body: got.body };
+    const check = verifySignature(secret, got.signature, signed);
+    assert(check.ok, `the receiver's check passes: ${JSON.stringify(check)}`);
+    const later = verifySignature(secret, got.signature, signed, { now: Date.now() + 6 * 60_000 });
+    assertEquals(later.ok ? "ok" : later.reason, "stale", "a replay 6 minutes later");
+    const moved = verifySignature(secret, got.signature, { ...signed, url: `${base}/other` });
+    assertEquals(moved.ok ? "ok" : moved.reason, "mismatch", "another URL");
+    const changed = verifySignature(secret, got.signature, { ...signed, body: '{"event":"x"}' });
+    assertEquals(changed.ok ? "ok" : changed.reason, "mismatch", "another body");
 
     await run(handlers, "http", { url: `${base}/ok` });
     assertEquals(received[1].method, "GET");
     assertEquals(received[1].body, "");
+    assert(verifySignature(secret, received[1].signature, { ...received[1] }).ok, "GET is signed");
 
     const unsigned = await run(handlersFor(), "http", {
       url: `${base}/ok`,
       method: "PUT",
       body: [1],
+      headers: { "X-Un-Signature": "forged" },
     });
     assertEquals(unsigned.status, 200);
-    assertEquals(received[2].signature, null, "no secret, no signature");
+    assertEquals(received[2].signature, null, "no secret, no signature (a forged one is dropped)");
     assertEquals(received[2].body, "[1]");
+
+    // A secret but a host outside signTo: no signature, so no caller gets one for any URL.
+    const elsewhere = handlersFor({
+      http: { signingSecret: secret, signTo: ["hooks.example.com"] },
+    });
+    await run(elsewhere, "http", { url: `${base}/ok`, body: { a: 1 } });
+    assertEquals(received[3].signature, null, "not a signTo host");
   } finally {
     await close();
+  }
+});
+
+Deno.test("http refuses hosts http.allow does not cover, also behind a redirect", async () => {
+  const { close, received, base } = startServer();
+  const other = startServer("127.0.0.2");
+  try {
+    const refused = await rejects(() => run(handlersOf(), "http", { url: `${base}/ok` }));
+    assert(refused instanceof PermanentError, `permanent: ${refused.message}`);
+    assert(
+      refused.message.includes("host 127.0.0.1 is not allowed by http.allow"),
+      refused.message,
+    );
+    assertEquals(received.length, 0, "nothing was sent");
+
+    // 127.0.0.1 allowed by CIDR; 127.0.0.2 (loopback too) is not: the redirect is refused.
+    const narrow = handlersOf({ http: { allow: ["127.0.0.1/32"] } });
+    const to = `${other.base}/ok`;
+    const err = await rejects(() =>
+      run(narrow, "http", { url: `${base}/redirect/302?to=${encodeURIComponent(to)}` })
+    );
+    assert(err instanceof PermanentError, `permanent: ${err.message}`);
+    assert(err.message.includes("host 127.0.0.2 is not allowed by http.allow"), err.message);
+    assertEquals(other.received.length, 0, "the redirect was not followed");
+
+    // Allowed redirects are followed: 303 turns a POST into a GET, 307 keeps it.
+    const wide = handlersOf({ http: { allow: ["127.0.0.0/8"] } });
+    const seeOther = await run(wide, "http", {
+      url: `${base}/redirect/303?to=${encodeURIComponent(to)}`,
+      body: { a: 1 },
+    });
+    assertEquals(seeOther.status, 200);
+    assertEquals(other.received[0].method, "GET");
+    assertEquals(other.received[0].body, "");
+    await run(wide, "http", { url: `${base}/redirect/307?to=%2Fok`, body: { b: 2 } });
+    const kept = received.at(-1)!;
+    assertEquals([kept.method, kept.path, kept.body], ["POST", "/ok", '{"b":2}']);
+
+    const loop = await rejects(() => run(wide, "http", { url: `${base}/loop` }));
+    assert(loop instanceof PermanentError, `permanent: ${loop.message}`);
+    assert(loop.message.includes("more than 5 redirects"), loop.message);
+  } finally {
+    await close();
+    await other.close();
   }
 });
 

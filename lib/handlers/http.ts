@@ -1,30 +1,20 @@
 /**
- * The `http` built-in: delivers one request (a webhook, an API call), signed
- * when `http.signingSecret` is set. Statuses that a retry can change (408, 429,
- * 5xx, network errors, timeouts) fail the attempt; other 4xx fail the task for
- * good, since sending the same request again gets the same answer.
+ * The `http` built-in: delivers one request (a webhook, an API call) to a
+ * host `http.allow` covers, following redirects itself so every hop is
+ * checked, and signed (`X-Un-Signature`) only to `http.signTo` hosts.
+ * Statuses that a retry can change (408, 429, 5xx, network errors, timeouts)
+ * fail the attempt; other 4xx and refused hosts fail the task for good, since
+ * sending the same request again gets the same answer.
  */
 
-import { createHmac } from "node:crypto";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { PermanentError } from "../errors.ts";
+import { PermanentError, ValidationError } from "../errors.ts";
+import { checkOutboundUrl, isSignTarget } from "../safety/outbound.ts";
+import { SIGNATURE_HEADER, signRequest } from "../safety/signature.ts";
 import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
-
-/**
- * Header carrying `sha256=<hex HMAC-SHA256 of the body>` (the scheme GitHub
- * webhooks use).
- *
- * @example
- * ```ts
- * // In the receiver:
- * const expected = signBody(secret, await request.text());
- * const ok = request.headers.get(SIGNATURE_HEADER) === expected; // compare in constant time
- * ```
- */
-export const SIGNATURE_HEADER = "X-Un-Signature-256";
 
 /** Response headers kept in the result: enough to follow up, not the whole set. */
 const KEPT_HEADERS = [
@@ -38,6 +28,12 @@ const KEPT_HEADERS = [
 
 /** Status codes a later attempt can change although they are 4xx. */
 const RETRYABLE_4XX = new Set([408, 429]);
+
+/** Redirect statuses followed (with a Location), up to {@link MAX_REDIRECTS} hops. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** Request headers dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"] as const;
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -64,24 +60,11 @@ export type HttpResult = {
 };
 
 /**
- * The signature header value for a body: `sha256=` and the hex HMAC-SHA256.
- * Receivers recompute it over the raw body and compare in constant time.
- *
- * @example
- * ```ts
- * signBody("s3cret", '{"a":1}'); // "sha256=..."
- * ```
- */
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-}
-
-/**
  * Makes the `http` handler.
  *
  * @example
  * ```ts
- * // un.config.json: { "http": { "signingSecret": "..." } }
+ * // un.config.json: { "http": { "signingSecret": "...", "signTo": ["hooks.example.com"] } }
  * const handler = httpHandler(config);
  * // task payload: { "url": "https://hooks.example.com/un", "body": { "path": "a.md" } }
  * const { status, body } = await handler(task, ctx);
@@ -90,23 +73,20 @@ export function signBody(secret: string, body: string): string {
 export function httpHandler(config: Config): Handler<unknown, HttpResult> {
   return async (task, ctx) => {
     const payload = parsePayload("http", httpPayload, task.payload);
-    const method = payload.method ?? (payload.body === undefined ? "GET" : "POST");
+    let method: string = payload.method ?? (payload.body === undefined ? "GET" : "POST");
     if (payload.body !== undefined && (method === "GET" || method === "HEAD")) {
       throw new PermanentError(`http: payload.body is not allowed with method ${method}`);
     }
-    const url = new URL(payload.url);
-    // Query strings and user info often hold tokens: messages name only origin and path.
-    const target = `${method} ${url.origin}${url.pathname}`;
-    const body = payload.body === undefined ? "" : JSON.stringify(payload.body);
+    let url = new URL(payload.url);
+    const target = describe(method, url);
+    let body = payload.body === undefined ? "" : JSON.stringify(payload.body);
     const headers = new Headers(payload.headers);
     if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
     if (!headers.has("user-agent")) headers.set("user-agent", "un");
     // Set after the payload's headers, so a payload cannot forge them.
     headers.set("x-un-task-id", task.id);
     headers.set("x-un-attempt", String(ctx.attempt));
-    if (config.http.signingSecret) {
-      headers.set(SIGNATURE_HEADER, signBody(config.http.signingSecret, body));
-    }
+    headers.delete(SIGNATURE_HEADER);
 
     ctx.signal.throwIfAborted();
     const stop = new AbortController();
@@ -120,19 +100,38 @@ export function httpHandler(config: Config): Handler<unknown, HttpResult> {
     let response: Response;
     let text: { text: string; truncated: boolean };
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body || undefined,
-        signal: stop.signal,
-      });
+      // Tasks made by hooks and schedules never passed the API's check: this is their only one.
+      await admit(url, config, "payload.url", target, stop.signal);
+      for (let hops = 0;; hops++) {
+        const secret = config.http.signingSecret;
+        if (secret && isSignTarget(url.href, config.http.signTo)) {
+          headers.set(SIGNATURE_HEADER, signRequest(secret, { method, url: url.href, body }));
+        } else {
+          headers.delete(SIGNATURE_HEADER);
+        }
+        response = await send(url, { method, headers, body: body || undefined }, stop, target);
+        const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
+        if (location === null) break;
+        await response.body?.cancel();
+        // Followed here, not by fetch, so each hop is checked against http.allow.
+        const next = redirectTarget(location, url, target, hops);
+        await admit(next, config, `redirect to ${where(next)}`, target, stop.signal);
+        if (response.status === 303 || (response.status <= 302 && method === "POST")) {
+          method = method === "HEAD" ? "HEAD" : "GET";
+          body = "";
+          headers.delete("content-type");
+        }
+        // As browsers do: credentials meant for one origin do not follow a redirect to another.
+        if (next.origin !== url.origin) CREDENTIAL_HEADERS.forEach((h) => headers.delete(h));
+        url = next;
+      }
       text = response.body
         ? await captureText(response.body, { drain: false })
         : { text: "", truncated: false };
     } catch (err) {
       // Cancel, task timeout or our own timeout: say which, not "signal is aborted".
       if (stop.signal.aborted) throw stop.signal.reason;
-      throw new Error(`http: ${target} failed: ${(err as Error).message}`, { cause: err });
+      throw err;
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", onTaskAbort);
@@ -154,6 +153,68 @@ export function httpHandler(config: Config): Handler<unknown, HttpResult> {
     if (text.truncated) result.truncated = true;
     return result;
   };
+}
+
+/** Method, origin and path: query strings and user info often hold tokens, so messages leave them out. */
+function describe(method: string, url: URL): string {
+  return `${method} ${where(url)}`;
+}
+
+function where(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/** One request; a network failure is retryable and named by target. */
+async function send(
+  url: URL,
+  init: RequestInit,
+  stop: AbortController,
+  target: string,
+): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, redirect: "manual", signal: stop.signal });
+  } catch (err) {
+    if (stop.signal.aborted) throw stop.signal.reason;
+    throw new Error(`http: ${target} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Refuses a URL `http.allow` does not cover for good (the same request gets
+ * the same answer); a name that does not resolve now may later, so that is a
+ * retryable failure.
+ */
+async function admit(
+  url: URL,
+  config: Config,
+  field: string,
+  target: string,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await checkOutboundUrl(url.href, config.http.allow, field, { signal });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const message = `http: ${target}: ${err.message}`;
+    throw err.details.reason === "unresolved" ? new Error(message) : new PermanentError(message);
+  }
+}
+
+/** Where a redirect leads, or a permanent failure when it cannot be followed. */
+function redirectTarget(location: string, from: URL, target: string, hops: number): URL {
+  if (hops >= MAX_REDIRECTS) {
+    throw new PermanentError(`http: ${target}: more than ${MAX_REDIRECTS} redirects`);
+  }
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new PermanentError(`http: ${target}: redirect to an invalid location`);
+  }
+  if (next.protocol !== "http:" && next.protocol !== "https:") {
+    throw new PermanentError(`http: ${target}: redirect to a ${next.protocol} URL`);
+  }
+  return next;
 }
 
 /** The start of a response body for an error message. */
