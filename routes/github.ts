@@ -4,28 +4,36 @@
  * The raw body is read once, as text: the signature (`X-Hub-Signature-256`,
  * HMAC-SHA256 with the source's `secret`) is over those exact bytes. The
  * source is the one named by `?source=<id>`, else every enabled github source
- * whose `repo` is the payload's `repository.full_name`. Then, per source:
- * verify (401, no event, when a secret is set and the signature is missing or
- * wrong), drop a delivery id seen before (200 `{ duplicate: true }`), map to
+ * whose `repo` is the payload's `repository.full_name`. The signature is
+ * checked before anything is said about the source: a request that is not
+ * signed for one of them (unknown id, a source of another kind, a source
+ * without a secret, a missing or wrong signature) gets one and the same 401,
+ * so probing learns nothing; the log says why. A source without a secret
+ * takes only requests carrying `Authorization: Bearer <api.token>`.
+ *
+ * Once a delivery is authenticated, per source: drop a delivery id or a push
+ * `(repo, ref, after)` seen before (200 `{ duplicate: true }`), map to
  * `github.*` events (`github.repo.updated` once per sha, shared with polling)
  * and publish them with `source: /un/sources/<id>` and the source's priority:
  * 202 `{ events: [ids] }`.
  *
  * GitHub cannot send our bearer token, so the app's bearer auth skips this
- * path; the signature is the authentication. A source without a secret on an
- * instance with `api.token` therefore needs `Authorization: Bearer <token>`.
+ * path; the signature is the authentication.
  */
 
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
-import { ConflictError, NotFoundError, UnError, ValidationError } from "../lib/errors.ts";
+import { ConflictError, ValidationError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
+import type { Logger } from "../lib/log.ts";
 import type { GithubSourceSpec } from "../lib/sources/github.ts";
 import {
+  authenticates,
   dedupeDelivery,
+  mapDelivery,
   parsePayload,
-  verifyAndMap,
+  readDelivery,
   webhookRepo,
   WebhookSignatureError,
 } from "../lib/sources/github-webhook.ts";
@@ -54,49 +62,64 @@ export function isWebhookPath(path: string): boolean {
   return path.replace(/\/+$/, "") === GITHUB_WEBHOOK_PATH;
 }
 
-/** The github sources a delivery is for. */
+/**
+ * The github sources a delivery may be for: the one `?source=` names (even
+ * disabled: that is said only after the signature), else the enabled ones
+ * watching the payload's repository. Nothing is thrown about the sources
+ * here; an empty list ends in the one refusal.
+ */
 async function candidates(
   control: ControlPlane,
   only: string | undefined,
-  repo: string | null,
+  rawBody: string,
 ): Promise<GithubSourceSpec[]> {
   if (only !== undefined) {
     const source = await control.store.getSource(only);
-    if (!source) throw new NotFoundError("source", only);
-    if (source.kind !== "github") {
-      throw new ValidationError(`source ${only} is a ${source.kind} source, not a github one`, {
-        field: "source",
-        value: only,
-      });
-    }
-    if (!source.enabled) throw new ConflictError(`source ${only} is disabled`, { sourceId: only });
-    const spec = source.spec as unknown as GithubSourceSpec;
-    if (repo !== null && repo.toLowerCase() !== spec.repo.toLowerCase()) {
-      throw new ValidationError(
-        `the delivery is about ${repo}, but source ${only} watches ${spec.repo}`,
-        {
-          field: "repository.full_name",
-          value: repo,
-        },
-      );
-    }
-    return [spec];
+    if (!source || source.kind !== "github") return [];
+    return [{ ...source.spec, enabled: source.enabled } as unknown as GithubSourceSpec];
   }
-  const matching = (await control.store.listSources())
+  // A body that is not JSON is a 400 that tells nothing about the sources.
+  const repo = webhookRepo(parsePayload(rawBody))?.toLowerCase();
+  return (await control.store.listSources())
     .filter((s) => s.kind === "github" && s.enabled)
     .map((s) => s.spec as unknown as GithubSourceSpec)
-    .filter((s) => repo !== null && s.repo.toLowerCase() === repo.toLowerCase());
-  if (!matching.length) {
-    throw new UnError(
-      "unknown_repo",
-      repo === null
-        ? "the delivery names no repository (repository.full_name); use ?source=<id>"
-        : `no enabled github source watches ${repo}`,
-      404,
-      { repo },
+    .filter((s) => repo !== undefined && s.repo.toLowerCase() === repo);
+}
+
+/** What a named source must also be once the caller proved it knows its secret. */
+function checkNamed(source: GithubSourceSpec, rawBody: string): void {
+  if (!source.enabled) {
+    throw new ConflictError(`source ${source.id} is disabled`, { sourceId: source.id });
+  }
+  const repo = webhookRepo(parsePayload(rawBody));
+  if (repo !== null && repo.toLowerCase() !== source.repo.toLowerCase()) {
+    throw new ValidationError(
+      `the delivery is about ${repo}, but source ${source.id} watches ${source.repo}`,
+      { field: "repository.full_name", value: repo },
     );
   }
-  return matching;
+}
+
+/** Source ids already warned about (a probe flood must not flood the log). */
+const warned = new Set<string>();
+
+/** Says in the log (never in the answer) why a delivery was refused. */
+function logRefusal(log: Logger, sources: GithubSourceSpec[], only: string | undefined): void {
+  if (!sources.length) {
+    log.debug("webhook delivery refused: no github source for it", { source: only ?? null });
+    return;
+  }
+  for (const source of sources) {
+    const reason = source.secret
+      ? "X-Hub-Signature-256 is missing or does not match the source's secret"
+      : "the source has no secret: set one (the same on GitHub), or send Authorization: Bearer <api.token>";
+    const fields = { sourceId: source.id, reason };
+    if (warned.has(source.id)) log.debug("webhook delivery refused", fields);
+    else {
+      warned.add(source.id);
+      log.warn("webhook delivery refused (further refusals are logged at debug level)", fields);
+    }
+  }
 }
 
 /** `Authorization: Bearer <api.token>`, compared in constant time. */
@@ -114,26 +137,15 @@ interface Receipt {
   events: CloudEvent[];
 }
 
-/** Verifies, maps and dedupes a delivery for one source. */
+/** Maps and dedupes an authenticated delivery for one source. */
 async function receive(
-  c: Context,
   control: ControlPlane,
   source: GithubSourceSpec,
+  headers: Headers,
   rawBody: string,
 ): Promise<Receipt> {
-  const token = control.config.api.token;
-  if (!source.secret && token && !hasBearer(c, token)) {
-    throw new WebhookSignatureError(
-      `source ${source.id} has no webhook secret and api.token is set: set the source's secret ` +
-        `(and the same secret on GitHub), or send Authorization: Bearer <api.token>`,
-    );
-  }
-  const { delivery, changes } = await verifyAndMap({
-    secret: source.secret,
-    headers: c.req.raw.headers,
-    rawBody,
-    repo: source.repo,
-  });
+  const delivery = readDelivery(headers, rawBody);
+  const changes = mapDelivery(delivery, source.repo);
   const state = sourceState(control.store, source.id);
   const fresh = await dedupeDelivery(state, source.id, delivery.deliveryId, changes);
   return {
@@ -153,24 +165,23 @@ async function receive(
  */
 export function githubRoutes(control: ControlPlane): Hono {
   const app = new Hono();
+  const log = control.log.child("github");
   app.post(GITHUB_WEBHOOK_PATH, async (c) => {
     const rawBody = await c.req.text();
-    const repo = webhookRepo(parsePayload(rawBody));
-    const sources = await candidates(control, c.req.query("source"), repo);
+    const only = c.req.query("source");
+    const headers = c.req.raw.headers;
+    const found = await candidates(control, only, rawBody);
+    const token = control.config.api.token;
+    const bearer = token !== undefined && hasBearer(c, token);
+    // Two sources of one repo may have different secrets: the delivery is for those it verifies with.
+    const sources = await authenticates(found, headers, rawBody, bearer);
+    if (!sources.length) {
+      logRefusal(log, found, only);
+      throw new WebhookSignatureError();
+    }
+    if (only !== undefined) checkNamed(sources[0], rawBody);
     const receipts: Receipt[] = [];
-    let refused: WebhookSignatureError | null = null;
-    for (const source of sources) {
-      try {
-        receipts.push(await receive(c, control, source, rawBody));
-      } catch (err) {
-        // Two sources of one repo may have different secrets: the delivery is for the one it verifies with.
-        if (!(err instanceof WebhookSignatureError)) throw err;
-        refused ??= err;
-      }
-    }
-    if (!receipts.length) {
-      throw refused ?? new WebhookSignatureError("no source accepted the delivery");
-    }
+    for (const source of sources) receipts.push(await receive(control, source, headers, rawBody));
     const accepted = receipts.map((r) => r.sourceId);
     if (receipts.every((r) => r.duplicate)) {
       return c.json({ duplicate: true, events: [], sources: accepted });

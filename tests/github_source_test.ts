@@ -85,7 +85,7 @@ function fakeGithub(head: Commit) {
 }
 
 /** A webhook endpoint doing what `POST /un/github/webhook` does. */
-function webhookEndpoint(store: Store, sources: SourceSpec[]) {
+function webhookEndpoint(store: Store, sources: SourceSpec[], bearerToken?: string) {
   const events: CloudEvent[] = [];
   const github = sources.filter((s): s is GithubSourceSpec => s.kind === "github");
   const server = serve(async (req) => {
@@ -95,6 +95,8 @@ function webhookEndpoint(store: Store, sources: SourceSpec[]) {
         store,
         headers: req.headers,
         rawBody: await req.text(),
+        bearer: bearerToken !== undefined &&
+          req.headers.get("authorization") === `Bearer ${bearerToken}`,
       });
       events.push(...receipt.events);
       return Response.json({ duplicate: receipt.duplicate, events: receipt.events.length }, {
@@ -113,7 +115,12 @@ async function deliver(
   url: string,
   event: string,
   payload: Payload,
-  options: { delivery?: string; secret?: string | null; signature?: string } = {},
+  options: {
+    delivery?: string;
+    secret?: string | null;
+    signature?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = {
@@ -121,6 +128,7 @@ async function deliver(
     "user-agent": "GitHub-Hookshot/044aadd",
     "X-GitHub-Event": event,
     "X-GitHub-Delivery": options.delivery ?? crypto.randomUUID(),
+    ...options.headers,
   };
   const secret = options.secret === undefined ? SECRET : options.secret;
   if (options.signature) headers["X-Hub-Signature-256"] = options.signature;
@@ -301,21 +309,27 @@ Deno.test("signed deliveries are mapped once; redeliveries are ignored; bad or m
       (await deliver(hook.server.url, "ping", cases[0][1], { secret: null })).status,
       401,
     );
-    assertEquals((await deliver(hook.server.url, "ping", { zen: "no repo" })).status, 404);
+    // No source for it: the same 401 as a bad signature.
+    assertEquals((await deliver(hook.server.url, "ping", { zen: "no repo" })).status, 401);
     assertEquals(hook.events.length, 4, "rejected deliveries give no event");
   } finally {
     await hook.server.close();
     await close();
   }
 
-  // Without a secret, unsigned deliveries are accepted.
+  // Without a secret, only deliveries carrying the API token are accepted.
   const open = await openStore();
   const unsigned = webhookEndpoint(open.store, [
     source({ id: "open", kind: "github", repo: PING_REPO }),
-  ]);
+  ], "the-api-token-0123");
   try {
-    const res = await deliver(unsigned.server.url, "ping", example("ping", undefined, PING_REPO), {
+    const ping = example("ping", undefined, PING_REPO);
+    const refused = await deliver(unsigned.server.url, "ping", ping, { secret: null });
+    assertEquals(refused.status, 401);
+    assertEquals(unsigned.events.length, 0, "an unsigned delivery gives no event");
+    const res = await deliver(unsigned.server.url, "ping", ping, {
       secret: null,
+      headers: { authorization: "Bearer the-api-token-0123" },
     });
     assertEquals(res.status, 202);
     assertEquals(unsigned.events.map((e) => e.source), ["/un/sources/open"]);
