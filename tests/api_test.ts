@@ -326,7 +326,7 @@ Deno.test("control plane: bearer token and body limit", async (t) => {
       assert.equal(res.error.details.limit, 2048);
       const chunked = await fetch(`${un.url}/un/tasks/create`, {
         method: "POST",
-        headers: auth,
+        headers: { ...auth, "content-type": "application/json" },
         // A stream has no Content-Length: the limit must hold while reading too.
         body: ReadableStream.from([new TextEncoder().encode(JSON.stringify(big))]),
       });
