@@ -7,7 +7,7 @@
  * a root that points outside, or `..` steps, lead outside and are refused.
  */
 
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import type { Config } from "../config.ts";
 import { ValidationError } from "../errors.ts";
 
@@ -44,10 +44,10 @@ function isMissing(err: unknown): boolean {
 
 /**
  * The real path of `path` (absolute): every symlink resolved. A path that
- * does not exist yet (a command's output file) is its nearest existing
- * parent's real path plus the missing names. Null when it cannot be known:
- * a dangling symlink (where it leads may be created later) or an unreadable
- * directory on the way.
+ * does not exist yet (a command's output file) resolves as the kernel will
+ * once its missing directories are made: name by name, `..` applied to the
+ * real path reached so far. Null when it cannot be known: a dangling symlink
+ * (where it leads may be created later) or an unreadable directory on the way.
  */
 async function realPathOf(path: string): Promise<string | null> {
   try {
@@ -56,21 +56,24 @@ async function realPathOf(path: string): Promise<string | null> {
   } catch (err) {
     if (!isMissing(err)) return null;
   }
-  const missing: string[] = [];
-  let current = resolve(path);
-  while (true) {
-    // The name exists but does not resolve: a dangling symlink.
-    if (await Deno.lstat(current).then(() => true, () => false)) return null;
-    const parent = dirname(current);
-    if (parent === current) return null;
-    missing.unshift(basename(current));
-    current = parent;
+  let current = parse(path).root;
+  for (const name of path.split(sep)) {
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      current = dirname(current);
+      continue;
+    }
+    const next = join(current, name);
     try {
-      return join(await Deno.realPath(current), ...missing);
+      current = await Deno.realPath(next);
     } catch (err) {
       if (!isMissing(err)) return null;
+      // The name exists but does not resolve: a dangling symlink.
+      if (await Deno.lstat(next).then(() => true, () => false)) return null;
+      current = next;
     }
   }
+  return current;
 }
 
 /** Real paths of the roots (a root may itself be a symlink, or live under /tmp → /private/tmp). */
