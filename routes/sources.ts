@@ -2,10 +2,13 @@
  * Sources: list them, add one at run time, remove, enable or disable one.
  *
  * - `GET /un/sources` → `{ sources }`; `GET /un/sources/:id` → `{ source }`:
- *   each stored source with its scanner's status; secrets redacted.
+ *   each stored source with its scanner's status; secrets, URL user info and
+ *   query values redacted.
  * - `POST /un/sources/add` `{ id?, kind, ...kind keys }` → 201 `{ source }`:
- *   validated like `un.config.json`'s `sources[]` (400 naming the field), an
- *   id that exists → 409, stored with `origin: "api"`, then `source.created`.
+ *   validated like `un.config.json`'s `sources[]` (400 naming the field), its
+ *   URL's host checked against `http.allow` and an `fs` path against the file
+ *   roots (400 naming the field and the host or path), an id that exists →
+ *   409, stored with `origin: "api"`, then `source.created`.
  * - `DELETE /un/sources/:id` → `source.deleted`; `POST /un/sources/:id/enable|disable`
  *   → `source.enabled|disabled`.
  *
@@ -20,6 +23,7 @@ import { Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
+import { admitSource } from "../lib/sources/admit.ts";
 import {
   apiSource,
   configNote,
@@ -87,6 +91,8 @@ export function sourceRoutes(control: ControlPlane): Hono {
 
   app.post("/un/sources/add", async (c) => {
     const spec = parseSourceSpec(await readJson(c));
+    // Config-file sources are the operator's own; one an API caller adds may reach only what is allowed.
+    await admitSource(spec, control.config);
     const existing = await store.getSource(spec.id);
     if (existing) {
       throw new ConflictError(

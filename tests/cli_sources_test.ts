@@ -16,7 +16,9 @@ const cli = (args: string[], url: string) => runCli(args, { UN_URL: url });
 
 Deno.test("CLI: un sources (list, add, enable, disable, rm) and un scan", async () => {
   const blog = feedServer(["p"]);
-  await using un = await startUn({ config: { api: { scanLimit: { max: 2 } } } });
+  await using un = await startUn({
+    config: { api: { scanLimit: { max: 2 } }, http: { allow: ["127.0.0.1"] } },
+  });
   try {
     const show = (r: CliResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
     const added = await cli(

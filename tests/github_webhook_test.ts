@@ -94,6 +94,8 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
   await using un = await startUn({
     config: {
       api: { token: TOKEN },
+      // The fake GitHub is on loopback, which a source added over the API may reach only when allowed.
+      http: { allow: ["127.0.0.1"] },
       sources: [{
         id: "hello",
         kind: "github",

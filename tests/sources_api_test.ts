@@ -24,7 +24,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("a source added over the API scans, survives a restart, and stops when removed", async () => {
   const blog = feedServer(["one", "two"]);
-  let first: UnProcess | null = await startUn();
+  // The feeds are on loopback, which sources added over the API may reach only when allowed.
+  let first: UnProcess | null = await startUn({ config: { http: { allow: ["127.0.0.1"] } } });
   const dir = first.dir;
   try {
     const added = await api<{ source: SourceView }>(first.url, "POST", "/un/sources/add", {
@@ -114,7 +115,10 @@ Deno.test("bad definitions are refused naming the field; a failing source never 
   const good = feedServer(["a"]);
   const cfgFeed = feedServer(["c"]);
   await using un = await startUn({
-    config: { sources: [{ id: "cfg", kind: "feed", url: cfgFeed.url, interval: "1h" }] },
+    config: {
+      sources: [{ id: "cfg", kind: "feed", url: cfgFeed.url, interval: "1h" }],
+      http: { allow: ["127.0.0.1"] },
+    },
   });
   try {
     const add = (body: unknown) =>

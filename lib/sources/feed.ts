@@ -22,6 +22,7 @@ import {
   type SourceState,
   USER_AGENT,
 } from "./poller.ts";
+import { redactUrl } from "./redact.ts";
 
 /** A feed source definition. */
 export type FeedSourceSpec = Extract<SourceSpec, { kind: "feed" }>;
@@ -200,9 +201,10 @@ export function createFeedPoller(source: FeedSourceSpec, state: SourceState): Po
         });
       }
       const bytes = await readBody(response);
+      // Events carry the feed's URL without its query values (an api_key, say).
       const items = await parseFeed(
         decodeFeed(bytes, response.headers.get("content-type")),
-        source.url,
+        redactUrl(source.url),
       );
 
       const seen = await state.get<string[]>(SEEN_KEY);

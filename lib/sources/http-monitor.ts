@@ -23,6 +23,7 @@ import {
   type SourceState,
   USER_AGENT,
 } from "./poller.ts";
+import { redactUrl } from "./redact.ts";
 
 /** An HTTP source definition. */
 export type HttpSourceSpec = Extract<SourceSpec, { kind: "http" }>;
@@ -134,7 +135,8 @@ async function observe(source: HttpSourceSpec, signal: AbortSignal): Promise<Obs
  * ```
  */
 export function createHttpPoller(source: HttpSourceSpec, state: SourceState): Poller {
-  const url = source.url;
+  // Events and the status name the URL without its query values (an api_key, say).
+  const url = redactUrl(source.url);
   return {
     async poll(signal: AbortSignal): Promise<PollResult> {
       const previous = await state.get<MonitorState>(MONITOR_KEY);

@@ -3,8 +3,10 @@
  * enable/disable): a plain module, no actor code. It validates a definition
  * with the config's own `sourceSchema` (so the API and `un.config.json` accept
  * exactly the same sources), builds the stored record and the `source.*`
- * CloudEvents the runtime reacts to, and redacts secrets for answers and
- * events. Manual scans (limit and history) are in `scan-history.ts`.
+ * CloudEvents the runtime reacts to, and redacts secrets (`redact.ts`: keys,
+ * headers, URL user info and query values) for answers and events. What a
+ * run-time source may reach is checked in `admit.ts`; manual scans (limit
+ * and history) are in `scan-history.ts`.
  */
 
 import { formatIssues, sourceSchema, type SourceSpec } from "../config.ts";
@@ -12,6 +14,9 @@ import { ValidationError } from "../errors.ts";
 import { type CloudEvent, createEvent, type Json, newId } from "../events.ts";
 import { STATUS_KEY } from "../scanner.ts";
 import type { Store, StoredSource } from "../store/types.ts";
+import { redactSpec, redactTexts } from "./redact.ts";
+
+export { redactSpec };
 
 /**
  * The `source` of every `source.*` event made through the API.
@@ -47,35 +52,6 @@ export interface SourceView extends StoredSource {
   status: Json | null;
 }
 
-const SECRET_KEY = /secret|token|password|passwd|apikey|api_key/i;
-const REDACTED = "[redacted]";
-const USERINFO = /^([a-z][a-z0-9+.\-]*:\/\/[^/@:\s]*):[^/@\s]*@/i;
-
-/**
- * Replaces secret values (webhook secrets, tokens, passwords in URLs, header
- * values) and keeps the shape, so users see which keys are set without being
- * able to copy credentials out of a listing or an event.
- *
- * @example
- * ```ts
- * redactSpec({ repo: "o/r", secret: "s3cret" }); // { repo: "o/r", secret: "[redacted]" }
- * ```
- */
-export function redactSpec(value: Json, key = ""): Json {
-  if (SECRET_KEY.test(key) && value !== null) return REDACTED;
-  if (key === "headers" && value !== null && typeof value === "object" && !Array.isArray(value)) {
-    return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
-  }
-  if (typeof value === "string" && USERINFO.test(value)) {
-    return value.replace(USERINFO, `$1:${REDACTED}@`);
-  }
-  if (Array.isArray(value)) return value.map((v) => redactSpec(v));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSpec(v, k)]));
-  }
-  return value;
-}
-
 /**
  * The API view of a stored source: redacted, with its scanner's status.
  *
@@ -89,7 +65,8 @@ export async function viewSource(store: Store, source: StoredSource): Promise<So
   return {
     ...source,
     spec: redactSpec(source.spec) as Record<string, Json>,
-    status: await store.getSourceState(source.id, STATUS_KEY),
+    // Pollers redact their errors already; this also covers statuses stored before they did.
+    status: redactTexts(await store.getSourceState(source.id, STATUS_KEY)),
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * The poller of each polling source kind: the one place that knows which
- * factory makes the {@link Poller} of a feed, GitHub or HTTP source.
+ * factory makes the {@link Poller} of a feed, GitHub or HTTP source, and
+ * where their failures lose the secrets of URLs (fetch names the full URL in
+ * its errors, and those end up in the status and the log).
  */
 
 import type { SourceSpec } from "../config.ts";
 import { createFeedPoller } from "./feed.ts";
 import { createGithubPoller } from "./github.ts";
 import { createHttpPoller } from "./http-monitor.ts";
-import type { Poller, SourceState } from "./poller.ts";
+import { errorText, type Poller, PollError, type SourceState } from "./poller.ts";
+import { redactText } from "./redact.ts";
 
 /**
  * The poller of a polling source.
@@ -20,12 +23,34 @@ import type { Poller, SourceState } from "./poller.ts";
 export function createPoller(source: SourceSpec, state: SourceState): Poller {
   switch (source.kind) {
     case "feed":
-      return createFeedPoller(source, state);
+      return redacting(createFeedPoller(source, state));
     case "github":
-      return createGithubPoller(source, state);
+      return redacting(createGithubPoller(source, state));
     case "http":
-      return createHttpPoller(source, state);
+      return redacting(createHttpPoller(source, state));
     default:
       throw new Error(`the poll scanner cannot poll a "${source.kind}" source`);
   }
+}
+
+/** The same poller, its errors and problems with URL user info and query values redacted. */
+function redacting(poller: Poller): Poller {
+  return {
+    async poll(signal) {
+      try {
+        const result = await poller.poll(signal);
+        return result.problem ? { ...result, problem: redactText(result.problem) } : result;
+      } catch (error) {
+        // Stopping or timing out is the caller's own signal: passed on as it is.
+        if (signal.aborted) throw error;
+        const message = redactText(errorText(error));
+        throw error instanceof PollError
+          ? new PollError(message, {
+            status: error.status ?? undefined,
+            retryAfterMs: error.retryAfterMs,
+          })
+          : new Error(message);
+      }
+    },
+  };
 }
