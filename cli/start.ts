@@ -62,6 +62,7 @@ export async function startCommand(args: string[]): Promise<number> {
   for (const source of config.sources) {
     if (source.kind === "fs") source.path = resolve(base, source.path);
   }
+  config.files.allow = config.files.allow.map((path) => resolve(base, path));
 
   let runtime: Runtime;
   try {
