@@ -37,6 +37,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,
   open: async () => (await import("./cli/open.ts")).openCommand,
+  store: async () => (await import("./cli/store.ts")).storeCommand,
+  doctor: async () => (await import("./cli/doctor.ts")).doctorCommand,
   help: async () => (await import("./cli/help.ts")).helpCommand,
 };
 
