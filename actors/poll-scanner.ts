@@ -11,14 +11,20 @@
  * - A failed poll backs off (`interval · 2^failures`, capped at an hour, or
  *   until the server's `Retry-After` / rate-limit reset) and is recorded in
  *   the {@link SourceStatus}; it never crashes the actor.
+ * - A source added at run time (stored with `origin: "api"`) polls under
+ *   `http.allow`, each poll and redirect checked; a refused poll is a failed
+ *   poll like any other.
  */
 
 import { assign, fromPromise, setup } from "xstate";
 import type { Reply, ScanRequest } from "../lib/messages.ts";
+import type { SourceSpec } from "../lib/config.ts";
+import type { RuntimeDeps } from "../lib/deps.ts";
 import { EMPTY_STATUS, type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
 import {
   backoffDelay,
   DEFAULT_INTERVAL_MS,
+  type Poller,
   type SourceState,
   sourceState,
 } from "../lib/sources/poller.ts";
@@ -42,6 +48,51 @@ interface PollScannerContext extends PollCycleInput {
   queued: ScanReply[];
   /** A scan was asked for (with or without a reply) that the running poll does not cover. */
   rescan: boolean;
+}
+
+/**
+ * What the source's polls are checked against: `http.allow` for a source
+ * added at run time, null (unchecked) for a config-file source. The scanner's
+ * input is the bare definition, so the stored record tells. A source the
+ * store does not know was not added through the API (a scanner run on its
+ * own, as in tests) and is its caller's own.
+ */
+async function outboundAllow(deps: RuntimeDeps, id: string): Promise<readonly string[] | null> {
+  const stored = await deps.store.getSource(id);
+  return stored?.origin === "api" ? deps.config.http.allow : null;
+}
+
+/**
+ * The source's poller, made once its origin is known. Looked up as the scanner
+ * starts (before a later delete could hide the record) and kept; a failed
+ * lookup fails the poll waiting for it, so nothing is polled unchecked by
+ * mistake, and the next poll asks again.
+ */
+function pollerOf(deps: RuntimeDeps, source: SourceSpec, state: SourceState): Poller {
+  let made: Promise<Poller>;
+  const make = () => {
+    made = outboundAllow(deps, source.id).then(
+      (allow) => createPoller(source, state, allow),
+      (error) => {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new Error(`could not read whether http.allow applies to the source: ${why}`);
+      },
+    );
+    made.catch(() => {}); // Reported by the poll that awaits it, not as unhandled.
+  };
+  make();
+  return {
+    async poll(signal) {
+      let poller: Poller;
+      try {
+        poller = await made;
+      } catch (error) {
+        make();
+        throw error;
+      }
+      return await poller.poll(signal);
+    },
+  };
 }
 
 /**
@@ -85,7 +136,7 @@ export const pollScannerMachine = setup({
     return {
       deps: input.deps,
       source: input.source,
-      poller: createPoller(input.source, state),
+      poller: pollerOf(input.deps, input.source, state),
       state,
       intervalMs: input.source.interval ?? DEFAULT_INTERVAL_MS[input.source.kind] ?? 60_000,
       lease: input.lease ?? null,

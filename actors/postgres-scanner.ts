@@ -6,12 +6,23 @@
  * capped exponential backoff (`waiting`) and connects again; the new
  * connection catches up on rows changed meanwhile when `catchUpColumn` is set.
  * The work itself is in lib/sources/postgres.ts.
+ *
+ * A source added at run time (stored with `origin: "api"`) connects only to a
+ * host `http.allow` covers, checked before each connection: its name may
+ * resolve elsewhere than when it was added. A refused host is a failed
+ * connection (status, log, backoff).
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/scanner.ts";
-import { PostgresSource, type PostgresSpec, reconnectDelay } from "../lib/sources/postgres.ts";
+import { checkPostgresHost } from "../lib/sources/admit.ts";
+import {
+  type PostgresConnection,
+  PostgresSource,
+  type PostgresSpec,
+  reconnectDelay,
+} from "../lib/sources/postgres.ts";
 
 /** A scan request as the supervisor routes it. */
 type ScanMessage = Extract<RuntimeMessage, { type: "source.scan" }>;
@@ -31,8 +42,14 @@ export type PostgresScannerEvent =
 /** What the connection actor is asked to do. */
 type ConnectionCommand = ScanMessage | { type: "pg.catchUp" };
 
+/** Set when the scanner crashes, so a connection still being admitted is never opened. */
+interface Halt {
+  crashed: boolean;
+}
+
 interface PostgresScannerContext {
   source: PostgresSource;
+  halt: Halt;
   /**
    * Mirrors source state "status". `failures` is 0 while connected;
    * `lastError` keeps the last error seen (with its time) after recovery, so
@@ -41,24 +58,42 @@ interface PostgresScannerContext {
   status: SourceStatus;
 }
 
+/**
+ * Resolves when the source may connect: a config-file source always (the
+ * operator's own), one added at run time when `http.allow` covers its host
+ * now. The scanner's input is the bare definition, so the stored record
+ * tells the origin; a source the store does not know is its caller's own.
+ */
+async function admitHost(source: PostgresSource): Promise<void> {
+  const { deps, spec } = source;
+  const stored = await deps.store.getSource(spec.id);
+  if (stored?.origin === "api") await checkPostgresHost(spec.url, deps.config.http.allow);
+}
+
 /** One connection for as long as the actor is `live`; the cleanup closes it. */
-const connection = fromCallback<ConnectionCommand, { source: PostgresSource }>(
+const connection = fromCallback<ConnectionCommand, { source: PostgresSource; halt: Halt }>(
   ({ input, sendBack, receive, system }) => {
     let stopped = false;
     const report = (event: PostgresScannerEvent) => {
       if (!stopped) sendBack(event);
     };
-    const conn = input.source.connect({
-      publish: (event) => {
-        system.get("supervisor")?.send({ type: "event.publish", event });
-        report({ type: "pg.published" });
-      },
-      ready: (info) => report({ type: "pg.ready", ...info }),
-      failed: (error) => report({ type: "pg.failed", error: error.message }),
+    const conn: Promise<PostgresConnection> = admitHost(input.source).then(() => {
+      if (stopped || input.halt.crashed) throw new Error("scanner stopped before connecting");
+      return input.source.connect({
+        publish: (event) => {
+          system.get("supervisor")?.send({ type: "event.publish", event });
+          report({ type: "pg.published" });
+        },
+        ready: (info) => report({ type: "pg.ready", ...info }),
+        failed: (error) => report({ type: "pg.failed", error: error.message }),
+      });
     });
+    conn.catch((error) =>
+      report({ type: "pg.failed", error: error instanceof Error ? error.message : String(error) })
+    );
     receive((command) => {
       const reply = command.type === "source.scan" ? command.reply : undefined;
-      conn.scan().then(
+      conn.then((open) => open.scan()).then(
         (changes) => {
           reply?.resolve({ changes });
           report({ type: "pg.scanned", changes });
@@ -71,7 +106,7 @@ const connection = fromCallback<ConnectionCommand, { source: PostgresSource }>(
     });
     return () => {
       stopped = true;
-      conn.close();
+      conn.then((open) => open.close(), () => {});
     };
   },
 );
@@ -115,6 +150,7 @@ export const postgresScannerMachine = setup({
     save: ({ context }) => context.source.saveStatus(context.status),
     crash: ({ context }) => {
       // Close first: XState leaves the children of a crashed actor running.
+      context.halt.crashed = true;
       context.source.closeAll();
       throw new Error("fault injected into postgres scanner");
     },
@@ -123,6 +159,7 @@ export const postgresScannerMachine = setup({
   id: "postgres-scanner",
   context: ({ input }) => ({
     source: new PostgresSource(postgresSpec(input), input.deps),
+    halt: { crashed: false },
     status: { ...EMPTY_STATUS },
   }),
   initial: "live",
@@ -132,7 +169,7 @@ export const postgresScannerMachine = setup({
       invoke: {
         id: "connection",
         src: "connection",
-        input: ({ context }) => ({ source: context.source }),
+        input: ({ context }) => ({ source: context.source, halt: context.halt }),
       },
       initial: "connecting",
       on: {

@@ -9,8 +9,9 @@
 
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { PermanentError, ValidationError } from "../errors.ts";
-import { checkOutboundUrl, isSignTarget } from "../safety/outbound.ts";
+import { PermanentError } from "../errors.ts";
+import { isSignTarget } from "../safety/outbound.ts";
+import { OutboundRefusal, type OutboundRequest, safeFetch, where } from "../safety/safe-fetch.ts";
 import { SIGNATURE_HEADER, signRequest } from "../safety/signature.ts";
 import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
@@ -28,12 +29,6 @@ const KEPT_HEADERS = [
 
 /** Status codes a later attempt can change although they are 4xx. */
 const RETRYABLE_4XX = new Set([408, 429]);
-
-/** Redirect statuses followed (with a Location), up to {@link MAX_REDIRECTS} hops. */
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
-/** Request headers dropped when a redirect leaves the origin. */
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"] as const;
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -73,13 +68,13 @@ export type HttpResult = {
 export function httpHandler(config: Config): Handler<unknown, HttpResult> {
   return async (task, ctx) => {
     const payload = parsePayload("http", httpPayload, task.payload);
-    let method: string = payload.method ?? (payload.body === undefined ? "GET" : "POST");
+    const method: string = payload.method ?? (payload.body === undefined ? "GET" : "POST");
     if (payload.body !== undefined && (method === "GET" || method === "HEAD")) {
       throw new PermanentError(`http: payload.body is not allowed with method ${method}`);
     }
-    let url = new URL(payload.url);
+    const url = new URL(payload.url);
     const target = describe(method, url);
-    let body = payload.body === undefined ? "" : JSON.stringify(payload.body);
+    const body = payload.body === undefined ? undefined : JSON.stringify(payload.body);
     const headers = new Headers(payload.headers);
     if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
     if (!headers.has("user-agent")) headers.set("user-agent", "un");
@@ -100,31 +95,7 @@ export function httpHandler(config: Config): Handler<unknown, HttpResult> {
     let response: Response;
     let text: { text: string; truncated: boolean };
     try {
-      // Tasks made by hooks and schedules never passed the API's check: this is their only one.
-      await admit(url, config, "payload.url", target, stop.signal);
-      for (let hops = 0;; hops++) {
-        const secret = config.http.signingSecret;
-        if (secret && isSignTarget(url.href, config.http.signTo)) {
-          headers.set(SIGNATURE_HEADER, signRequest(secret, { method, url: url.href, body }));
-        } else {
-          headers.delete(SIGNATURE_HEADER);
-        }
-        response = await send(url, { method, headers, body: body || undefined }, stop, target);
-        const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
-        if (location === null) break;
-        await response.body?.cancel();
-        // Followed here, not by fetch, so each hop is checked against http.allow.
-        const next = redirectTarget(location, url, target, hops);
-        await admit(next, config, `redirect to ${where(next)}`, target, stop.signal);
-        if (response.status === 303 || (response.status <= 302 && method === "POST")) {
-          method = method === "HEAD" ? "HEAD" : "GET";
-          body = "";
-          headers.delete("content-type");
-        }
-        // As browsers do: credentials meant for one origin do not follow a redirect to another.
-        if (next.origin !== url.origin) CREDENTIAL_HEADERS.forEach((h) => headers.delete(h));
-        url = next;
-      }
+      response = await send(url, { method, headers, body }, config, stop.signal, target);
       text = response.body
         ? await captureText(response.body, { drain: false })
         : { text: "", truncated: false };
@@ -160,61 +131,44 @@ function describe(method: string, url: URL): string {
   return `${method} ${where(url)}`;
 }
 
-function where(url: URL): string {
-  return `${url.origin}${url.pathname}`;
-}
-
-/** One request; a network failure is retryable and named by target. */
+/**
+ * The request, its hops checked against `http.allow` (tasks made by hooks and
+ * schedules never passed the API's check: this is their only one) and signed
+ * afresh for each `http.signTo` host. A refused host fails the task for good,
+ * unless its name did not resolve (it may later); a network failure is
+ * retryable and named by target.
+ */
 async function send(
   url: URL,
-  init: RequestInit,
-  stop: AbortController,
+  request: OutboundRequest,
+  config: Config,
+  signal: AbortSignal,
   target: string,
 ): Promise<Response> {
+  const secret = config.http.signingSecret;
+  const sign = (to: URL, hop: OutboundRequest) => {
+    if (secret && isSignTarget(to.href, config.http.signTo)) {
+      const signed = { method: hop.method, url: to.href, body: hop.body ?? "" };
+      hop.headers.set(SIGNATURE_HEADER, signRequest(secret, signed));
+    } else {
+      hop.headers.delete(SIGNATURE_HEADER);
+    }
+  };
   try {
-    return await fetch(url, { ...init, redirect: "manual", signal: stop.signal });
+    return await safeFetch(url, request, {
+      allow: config.http.allow,
+      field: "payload.url",
+      signal,
+      beforeSend: sign,
+    });
   } catch (err) {
-    if (stop.signal.aborted) throw stop.signal.reason;
+    if (signal.aborted) throw signal.reason;
+    if (err instanceof OutboundRefusal) {
+      const message = `http: ${target}: ${err.message}`;
+      throw err.permanent ? new PermanentError(message) : new Error(message);
+    }
     throw new Error(`http: ${target} failed: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/**
- * Refuses a URL `http.allow` does not cover for good (the same request gets
- * the same answer); a name that does not resolve now may later, so that is a
- * retryable failure.
- */
-async function admit(
-  url: URL,
-  config: Config,
-  field: string,
-  target: string,
-  signal: AbortSignal,
-): Promise<void> {
-  try {
-    await checkOutboundUrl(url.href, config.http.allow, field, { signal });
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    const message = `http: ${target}: ${err.message}`;
-    throw err.details.reason === "unresolved" ? new Error(message) : new PermanentError(message);
-  }
-}
-
-/** Where a redirect leads, or a permanent failure when it cannot be followed. */
-function redirectTarget(location: string, from: URL, target: string, hops: number): URL {
-  if (hops >= MAX_REDIRECTS) {
-    throw new PermanentError(`http: ${target}: more than ${MAX_REDIRECTS} redirects`);
-  }
-  let next: URL;
-  try {
-    next = new URL(location, from);
-  } catch {
-    throw new PermanentError(`http: ${target}: redirect to an invalid location`);
-  }
-  if (next.protocol !== "http:" && next.protocol !== "https:") {
-    throw new PermanentError(`http: ${target}: redirect to a ${next.protocol} URL`);
-  }
-  return next;
 }
 
 /** The start of a response body for an error message. */

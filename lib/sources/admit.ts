@@ -40,12 +40,20 @@ export async function admitSource(
 }
 
 /**
- * The host pg connects to, read as pg-connection-string reads it: a `host`
- * query parameter wins over the URL's host, the host is percent-decoded, an
- * empty one means the local server (or PGHOST), and one that starts with `/`
- * is a Unix socket, which is local too.
+ * Refuses (a {@link ValidationError} naming `url`, the host and `http.allow`)
+ * a postgres connection string whose host `allow` does not cover. The host is
+ * read as pg-connection-string reads it: a `host` query parameter wins over
+ * the URL's host, the host is percent-decoded, an empty one means the local
+ * server (or PGHOST), and one that starts with `/` is a Unix socket, which is
+ * local too. Checked when a source is added and before each connection.
+ *
+ * @example
+ * ```ts
+ * await checkPostgresHost("postgres://db.example.com/app", ["public"]); // resolves
+ * await checkPostgresHost("postgres://u@10.0.0.5/app", ["public"]); // throws: url: host 10.0.0.5 ...
+ * ```
  */
-async function checkPostgresHost(url: string, allow: readonly string[]): Promise<void> {
+export async function checkPostgresHost(url: string, allow: readonly string[]): Promise<void> {
   let parsed: URL;
   try {
     parsed = new URL(url);

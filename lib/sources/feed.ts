@@ -10,6 +10,7 @@
 
 import Parser from "rss-parser";
 import type { SourceSpec } from "../config.ts";
+import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,
   parseRetryAfter,
@@ -167,16 +168,22 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
 }
 
 /**
- * Makes the poller of a feed source.
+ * Makes the poller of a feed source. With `allow` (`http.allow`, for a source
+ * added at run time) each poll checks the URL and every redirect; null polls
+ * unchecked.
  *
  * @example
  * ```ts
- * const poller = createFeedPoller(source, sourceState(store, source.id));
+ * const poller = createFeedPoller(source, sourceState(store, source.id), null);
  * const { changes, commit } = await poller.poll(AbortSignal.timeout(30_000));
  * await commit?.();
  * ```
  */
-export function createFeedPoller(source: FeedSourceSpec, state: SourceState): Poller {
+export function createFeedPoller(
+  source: FeedSourceSpec,
+  state: SourceState,
+  allow: readonly string[] | null,
+): Poller {
   return {
     async poll(signal: AbortSignal): Promise<PollResult> {
       const validators = await state.get<Validators>(VALIDATORS_KEY);
@@ -188,7 +195,8 @@ export function createFeedPoller(source: FeedSourceSpec, state: SourceState): Po
       if (validators?.etag) headers.set("If-None-Match", validators.etag);
       if (validators?.lastModified) headers.set("If-Modified-Since", validators.lastModified);
 
-      const response = await fetch(source.url, { headers, signal, redirect: "follow" });
+      const request = { method: "GET", headers };
+      const response = await safeFetch(source.url, request, { allow, field: "url", signal });
       if (response.status === 304) {
         await response.body?.cancel();
         return { changes: [] };

@@ -11,6 +11,7 @@
 
 import { z } from "zod";
 import type { SourceSpec } from "../config.ts";
+import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,
   parseRetryAfter,
@@ -165,21 +166,31 @@ function commitsUrl(source: GithubSourceSpec): string {
 }
 
 /**
- * Makes the poller of a GitHub source.
+ * Makes the poller of a GitHub source. With `allow` (`http.allow`, for a
+ * source added at run time) each poll checks the API URL and every redirect;
+ * null polls unchecked.
  *
  * @example
  * ```ts
- * const poller = createGithubPoller(source, sourceState(store, source.id));
+ * const poller = createGithubPoller(source, sourceState(store, source.id), null);
  * const { changes, retryAfterMs } = await poller.poll(signal);
  * ```
  */
-export function createGithubPoller(source: GithubSourceSpec, state: SourceState): Poller {
+export function createGithubPoller(
+  source: GithubSourceSpec,
+  state: SourceState,
+  allow: readonly string[] | null,
+): Poller {
   return {
     async poll(signal: AbortSignal): Promise<PollResult> {
       const headers = githubHeaders(source.token);
       const etag = await state.get<string>(ETAG_KEY);
       if (etag) headers.set("If-None-Match", etag);
-      const response = await fetch(commitsUrl(source), { headers, signal });
+      const response = await safeFetch(commitsUrl(source), { method: "GET", headers }, {
+        allow,
+        field: "apiUrl",
+        signal,
+      });
       const wait = rateLimitWait(response.headers, Date.now());
 
       if ((response.status === 403 || response.status === 429) && wait !== null) {

@@ -13,6 +13,7 @@
  */
 
 import type { SourceSpec } from "../config.ts";
+import { OutboundRefusal, safeFetch } from "../safety/safe-fetch.ts";
 import {
   errorText,
   type PollChange,
@@ -100,19 +101,28 @@ export async function answerHash(
   return await sha256Hex(JSON.stringify(part === undefined ? null : part));
 }
 
-/** Requests once; a network error, timeout or 5xx is a "down" observation. */
-async function observe(source: HttpSourceSpec, signal: AbortSignal): Promise<Observation> {
+/**
+ * Requests once; a network error, timeout or 5xx is a "down" observation. A
+ * host `allow` refuses fails the poll instead: the endpoint may be fine, un
+ * may not reach it. (A name that does not resolve is down, as it is unchecked.)
+ */
+async function observe(
+  source: HttpSourceSpec,
+  allow: readonly string[] | null,
+  signal: AbortSignal,
+): Promise<Observation> {
   let response: Response;
   try {
-    response = await fetch(source.url, {
-      method: source.method,
-      headers: { "User-Agent": USER_AGENT, ...source.headers },
+    const headers = new Headers({ "User-Agent": USER_AGENT, ...source.headers });
+    response = await safeFetch(source.url, { method: source.method, headers }, {
+      allow,
+      field: "url",
       signal,
-      redirect: "follow",
     });
   } catch (error) {
     // Stopping the actor is not an outage.
     if (signal.aborted) throw error;
+    if (error instanceof OutboundRefusal && error.permanent) throw error;
     return { down: true, error: errorText(error), status: null };
   }
   if (response.status >= 500) {
@@ -126,21 +136,27 @@ async function observe(source: HttpSourceSpec, signal: AbortSignal): Promise<Obs
 }
 
 /**
- * Makes the poller of an HTTP source.
+ * Makes the poller of an HTTP source. With `allow` (`http.allow`, for a source
+ * added at run time) each poll checks the URL and every redirect; null polls
+ * unchecked.
  *
  * @example
  * ```ts
- * const poller = createHttpPoller(source, sourceState(store, source.id));
+ * const poller = createHttpPoller(source, sourceState(store, source.id), null);
  * const { changes } = await poller.poll(signal); // [{ type: "http.down", ... }]
  * ```
  */
-export function createHttpPoller(source: HttpSourceSpec, state: SourceState): Poller {
+export function createHttpPoller(
+  source: HttpSourceSpec,
+  state: SourceState,
+  allow: readonly string[] | null,
+): Poller {
   // Events and the status name the URL without its query values (an api_key, say).
   const url = redactUrl(source.url);
   return {
     async poll(signal: AbortSignal): Promise<PollResult> {
       const previous = await state.get<MonitorState>(MONITOR_KEY);
-      const seen = await observe(source, signal);
+      const seen = await observe(source, allow, signal);
       const changes: PollChange[] = [];
       const now = Date.now();
       let next: MonitorState;

@@ -3,6 +3,11 @@
  * factory makes the {@link Poller} of a feed, GitHub or HTTP source, and
  * where their failures lose the secrets of URLs (fetch names the full URL in
  * its errors, and those end up in the status and the log).
+ *
+ * A source added at run time polls under `http.allow` (`allow`): each poll's
+ * URL and every redirect is checked, since what was allowed when the source
+ * was added may redirect, or resolve, elsewhere later. Config-file sources
+ * are the operator's own and poll unchecked (`allow` null).
  */
 
 import type { SourceSpec } from "../config.ts";
@@ -13,21 +18,26 @@ import { errorText, type Poller, PollError, type SourceState } from "./poller.ts
 import { redactText } from "./redact.ts";
 
 /**
- * The poller of a polling source.
+ * The poller of a polling source; `allow` is `http.allow` for a source added
+ * at run time, null for a config-file source (not checked).
  *
  * @example
  * ```ts
- * const poller = createPoller(source, sourceState(store, source.id));
+ * const poller = createPoller(source, sourceState(store, source.id), config.http.allow);
  * ```
  */
-export function createPoller(source: SourceSpec, state: SourceState): Poller {
+export function createPoller(
+  source: SourceSpec,
+  state: SourceState,
+  allow: readonly string[] | null,
+): Poller {
   switch (source.kind) {
     case "feed":
-      return redacting(createFeedPoller(source, state));
+      return redacting(createFeedPoller(source, state, allow));
     case "github":
-      return redacting(createGithubPoller(source, state));
+      return redacting(createGithubPoller(source, state, allow));
     case "http":
-      return redacting(createHttpPoller(source, state));
+      return redacting(createHttpPoller(source, state, allow));
     default:
       throw new Error(`the poll scanner cannot poll a "${source.kind}" source`);
   }
