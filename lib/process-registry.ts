@@ -18,8 +18,11 @@ export interface ProcessRegistryOptions {
   store: Store;
   log: Logger;
   heartbeatMs: number;
-  /** Who this process is (the parts that do not change while it runs). */
-  self: Pick<ProcessRecord, "id" | "role" | "host" | "pid" | "startedAt">;
+  /** Who this process is and what it can run (the parts that do not change while it runs). */
+  self: Pick<
+    ProcessRecord,
+    "id" | "role" | "host" | "pid" | "startedAt" | "types" | "execCommands"
+  >;
   /** The pool as it is now; null for a process without one. */
   pool(): Promise<PoolInfo | null>;
   now(): number;

@@ -193,6 +193,14 @@ export interface ProcessRecord {
   concurrency: number;
   busy: number;
   paused: boolean;
+  /**
+   * Task types its workers can run (built-ins and its handlers module; empty
+   * without a pool). Absent in records of older versions: unknown, so the
+   * API cannot refuse a type on its account.
+   */
+  types?: string[];
+  /** Names of the `exec` commands in its config (absent: unknown, as for `types`). */
+  execCommands?: string[];
 }
 
 /** The store contract. */
