@@ -59,7 +59,7 @@ function failedStatus(un: UnProcess, id: string, failures = 1): Promise<Status> 
   );
 }
 
-Deno.test("run-time sources: a redirect outside http.allow fails the poll; config sources follow theirs", async () => {
+Deno.test("run-time http, feed and github sources: a redirect outside http.allow fails the poll; config sources follow theirs", async () => {
   const target = recording(
     "127.0.0.2",
     () => new Response(RSS, { headers: { "content-type": "application/rss+xml" } }),
@@ -89,13 +89,15 @@ Deno.test("run-time sources: a redirect outside http.allow fails the poll; confi
       const body of [
         { id: "mon", kind: "http", url: `${redirector.base}/to/api-http?token=s3cret` },
         { id: "blog", kind: "feed", url: `${redirector.base}/to/api-feed`, emitExisting: true },
+        { id: "gh", kind: "github", repo: "o/r", apiUrl: `${redirector.base}/to/api-gh` },
       ]
     ) {
       const added = await add(body);
       assert.equal(added.status, 201, JSON.stringify(added.body));
     }
 
-    for (const [id, path] of [["mon", "api-http"], ["blog", "api-feed"]]) {
+    const refused = [["mon", "api-http"], ["blog", "api-feed"], ["gh", "api-gh/repos/o/r/commits"]];
+    for (const [id, path] of refused) {
       const status = await failedStatus(un, id, 2);
       const refusal = new RegExp(
         `^redirect to ${target.base.replaceAll(".", "\\.")}/${path}: host 127\\.0\\.0\\.2 ` +
@@ -110,6 +112,7 @@ Deno.test("run-time sources: a redirect outside http.allow fails the poll; confi
     }
     assert.ok(redirector.paths.includes("/to/api-http"), "the http source was polled");
     assert.ok(redirector.paths.includes("/to/api-feed"), "the feed source was polled");
+    assert.ok(redirector.paths.includes("/to/api-gh/repos/o/r/commits"), "github was polled");
 
     // The config source followed its redirect to 127.0.0.2 and read the feed there.
     await eventually(async () => (await itemsOf(un, "own")).length === 1, 10_000, "own's item");
