@@ -71,46 +71,91 @@ function print(events: CloudEvent[], json: boolean): void {
   if (json) { for (const event of events) console.log(JSON.stringify(event)); }
 }
 
-/** Follows the live stream until it ends or the user interrupts. */
+/** What an `overflow` frame says: why the instance dropped us and the last event it sent. */
+interface Overflow {
+  reason: string;
+  lastEventId: string | null;
+}
+
+/**
+ * Reads one connection of the stream, printing its events. Resolves with the
+ * overflow when the instance dropped us for reading too slowly, or null when
+ * the stream ended (or the user interrupted).
+ */
+async function followOnce(
+  client: Client,
+  query: URLSearchParams,
+  signal: AbortSignal,
+  json: boolean,
+  onEvent: (id: string) => void,
+): Promise<Overflow | null> {
+  const res = await client.fetch("GET", `/un/events/stream?${query}`, {
+    signal,
+    headers: { accept: "text/event-stream" },
+  });
+  if (!res.ok || !res.body) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(
+      res.status,
+      body?.error?.code ?? "http_error",
+      body?.error?.message ?? res.statusText,
+      {},
+    );
+  }
+  try {
+    for await (const message of readSse(res.body)) {
+      if (message.event === "overflow") return JSON.parse(message.data) as Overflow;
+      if (message.event === "error") {
+        throw new UnreachableError(client.baseUrl, `the stream failed: ${message.data}`);
+      }
+      if (message.event !== "message") continue;
+      const event = JSON.parse(message.data) as CloudEvent;
+      console.log(json ? JSON.stringify(event) : line(event));
+      onEvent(event.id);
+    }
+  } catch (err) {
+    // Ctrl-C aborts the read: that is the normal way to end --follow.
+    if (signal.aborted) return null;
+    if (err instanceof UnreachableError) throw err;
+    throw new UnreachableError(client.baseUrl, "the stream broke off");
+  }
+  return null;
+}
+
+/**
+ * Follows the live stream until it ends or the user interrupts. When the
+ * instance drops us for reading too slowly, says so on stderr and resumes
+ * after the last event shown, so nothing is missed.
+ */
 async function follow(
   client: Client,
   type: string | undefined,
   after: string | undefined,
   json: boolean,
 ) {
-  const query = new URLSearchParams();
-  if (type) query.set("type", type);
-  if (after) query.set("after", after);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    const res = await client.fetch("GET", `/un/events/stream?${query}`, {
-      signal: controller.signal,
-      headers: { accept: "text/event-stream" },
-    });
-    if (!res.ok || !res.body) {
-      const body = await res.json().catch(() => ({}));
-      throw new ApiError(
-        res.status,
-        body?.error?.code ?? "http_error",
-        body?.error?.message ?? res.statusText,
-        {},
+    let cursor = after;
+    for (;;) {
+      const query = new URLSearchParams();
+      if (type) query.set("type", type);
+      if (cursor) query.set("after", cursor);
+      let overflow: Overflow | null;
+      try {
+        overflow = await followOnce(client, query, controller.signal, json, (id) => cursor = id);
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        throw err;
+      }
+      if (controller.signal.aborted) return;
+      if (!overflow) throw new UnreachableError(client.baseUrl, "the instance closed the stream");
+      cursor = overflow.lastEventId ?? cursor;
+      console.error(
+        `un: fell behind the event stream and was dropped (${overflow.reason}); ` +
+          `resuming after ${cursor ?? "the start"}`,
       );
-    }
-    try {
-      for await (const message of readSse(res.body)) {
-        const event = JSON.parse(message.data) as CloudEvent;
-        console.log(json ? JSON.stringify(event) : line(event));
-      }
-    } catch {
-      // Ctrl-C aborts the read: that is the normal way to end --follow.
-      if (!controller.signal.aborted) {
-        throw new UnreachableError(client.baseUrl, "the stream broke off");
-      }
-    }
-    if (!controller.signal.aborted) {
-      throw new UnreachableError(client.baseUrl, "the instance closed the stream");
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);

@@ -12,11 +12,11 @@ import { queryInt, strictObject, validate } from "../lib/validate.ts";
 import { assertPattern } from "../lib/wildcard.ts";
 import { askRuntime } from "./ask.ts";
 import { readJson } from "./body.ts";
-import { type SseFeed, sseStream } from "./sse.ts";
+import { encodeSse, type SseFeed, sseStream } from "./sse.ts";
 
 /** Events per history page (and per replay step of a stream). */
 const PAGE = 1_000;
-/** Live events a stream holds back while it replays history. */
+/** Live events a stream holds back while it replays history (also bounded by its byte budget). */
 const MAX_BUFFERED = 10_000;
 
 const eventType = z.string({ error: "must be a string" }).max(200, {
@@ -57,21 +57,42 @@ const historyQuery = strictObject({
   after: eventId.optional(),
 });
 
-const streamQuery = strictObject({ type: pattern.optional(), after: eventId.optional() });
+const streamQuery = strictObject({
+  type: pattern.optional(),
+  after: eventId.optional(),
+  named: z.enum(["1", "0", "true", "false"], { error: "must be 1, 0, true or false" })
+    .optional(),
+});
 
-function sseOf(event: CloudEvent) {
-  return { id: event.id, event: event.type, data: JSON.stringify(event) };
+/** Encoded frames per event, plain and named: every stream sends (and queues) the same bytes. */
+const frames = new WeakMap<CloudEvent, { plain?: Uint8Array; named?: Uint8Array }>();
+
+/**
+ * An event's SSE frame: a plain `message` (the CloudEvent, type inside, as
+ * data), or with `named` an `event: <type>` line, as `?named=1` asks.
+ */
+function frameOf(event: CloudEvent, named: boolean): Uint8Array {
+  let cached = frames.get(event);
+  if (!cached) frames.set(event, cached = {});
+  const key = named ? "named" : "plain";
+  return cached[key] ??= encodeSse({
+    id: event.id,
+    event: named ? event.type : undefined,
+    data: JSON.stringify(event),
+  });
 }
 
 /**
- * Sends history after `after`, page by page, waiting on the client
- * (backpressure). Resolves with the ids of the last `remember` events sent.
+ * Sends history after `after`, page by page, waiting for room in the
+ * client's byte budget (backpressure). Resolves with the ids of the last
+ * `remember` events sent; early if the stream ends.
  */
 async function replay(
   control: ControlPlane,
   feed: SseFeed,
   type: string | undefined,
   after: string,
+  named: boolean,
   remember: number,
 ): Promise<Set<string>> {
   const last = new Set<string>();
@@ -80,10 +101,12 @@ async function replay(
   let cursor = after;
   // Events made here a moment ago may still wait for their group commit.
   await control.eventsLogged();
-  for (;;) {
+  while (feed.open) {
     const page = await control.store.eventHistory({ type, after: cursor, limit: PAGE });
     for (const event of page) {
-      await feed.send(sseOf(event));
+      const frame = frameOf(event, named);
+      if (!feed.fits(frame.byteLength)) await feed.room(frame.byteLength);
+      if (!feed.send(frame, event.id)) return last;
       const oldest = ring[at];
       if (oldest !== undefined) last.delete(oldest);
       ring[at] = event.id;
@@ -93,6 +116,7 @@ async function replay(
     if (page.length < PAGE) return last;
     cursor = page[page.length - 1].id;
   }
+  return last;
 }
 
 /**
@@ -135,12 +159,24 @@ export function eventRoutes(control: ControlPlane): Hono {
     const header = c.req.header("last-event-id");
     const after = q.after ?? (header ? validate(eventId, header, "Last-Event-ID") : undefined);
     const type = q.type ?? "**";
+    const named = q.named === "1" || q.named === "true";
+    const budget = control.config.api.sseMaxBufferedBytes;
     return sseStream(c, control, async (feed) => {
       // Subscribe before replaying, holding live events back, so none falls in the gap.
-      let held: CloudEvent[] | null = [];
+      let held: Array<{ id: string; frame: Uint8Array }> | null = [];
+      let heldBytes = 0;
       const unsubscribe = control.subscribe(type, (event) => {
-        if (held === null) void feed.send(sseOf(event));
-        else if (held.push(event) > MAX_BUFFERED) feed.close();
+        if (!feed.open) return;
+        const frame = frameOf(event, named);
+        if (held === null) return void feed.send(frame, event.id);
+        heldBytes += frame.byteLength;
+        if (held.push({ id: event.id, frame }) <= MAX_BUFFERED && heldBytes <= budget) return;
+        held = [];
+        feed.overflow(
+          "live events came faster than the replay of history could send them " +
+            `(more than ${MAX_BUFFERED} events or ${budget} bytes held back); ` +
+            "reconnect with Last-Event-ID to resume",
+        );
       });
       try {
         // Other processes' events of this type reach us from here on.
@@ -149,16 +185,16 @@ export function eventRoutes(control: ControlPlane): Hono {
         // a replayed one by its id. Only events logged since the subscription
         // can be both, and they end the replay: its last MAX_BUFFERED ids do.
         const replayed = after
-          ? await replay(control, feed, q.type, after, MAX_BUFFERED)
+          ? await replay(control, feed, q.type, after, named, MAX_BUFFERED)
           : new Set<string>();
-        for (const event of held) if (!replayed.has(event.id)) void feed.send(sseOf(event));
+        for (const { id, frame } of held) if (!replayed.has(id) && !feed.send(frame, id)) break;
         held = null;
       } catch (err) {
         unsubscribe();
         throw err;
       }
       return unsubscribe;
-    });
+    }, after);
   });
 
   return app;

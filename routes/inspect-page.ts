@@ -38,7 +38,9 @@ function cell(tr, text) { const td = document.createElement("td"); td.textConten
 const source = new EventSource("inspect/stream");
 source.onopen = () => { status.textContent = "live"; };
 source.onerror = () => { status.textContent = "disconnected; retrying"; };
-source.addEventListener("message", (e) => {
+// Sent when this page fell too far behind; the browser reconnects by itself.
+source.addEventListener("overflow", () => { status.textContent = "fell behind; reconnecting"; });
+source.onmessage = (e) => {
   if (paused) return;
   const r = JSON.parse(e.data);
   const f = filter.value.trim();
@@ -48,7 +50,7 @@ source.addEventListener("message", (e) => {
   cell(tr, r.to); cell(tr, r.type); cell(tr, r.summary || "");
   rows.prepend(tr);
   while (rows.rows.length > 500) rows.deleteRow(rows.rows.length - 1);
-});
+};
 async function refreshActors() {
   try {
     const res = await fetch("inspect/actors");

@@ -9,13 +9,22 @@ import { Hono } from "hono";
 import type { ControlPlane, InspectRecord } from "../lib/control.ts";
 import { parseFaults } from "../lib/deps.ts";
 import { inspectPage } from "./inspect-page.ts";
-import { sseStream } from "./sse.ts";
+import { encodeSse, sseStream } from "./sse.ts";
 
 /** Records a new stream starts with. */
 const RECENT = 200;
 
-function sseOf(record: InspectRecord) {
-  return { id: String(record.seq), event: "message", data: JSON.stringify(record) };
+/** Encoded frames per record: every stream sends (and queues) the same bytes. */
+const frames = new WeakMap<InspectRecord, Uint8Array>();
+
+/** A record as a plain `message` frame (what the page's EventSource `onmessage` reads). */
+function frameOf(record: InspectRecord): Uint8Array {
+  let frame = frames.get(record);
+  if (!frame) {
+    frame = encodeSse({ id: String(record.seq), data: JSON.stringify(record) });
+    frames.set(record, frame);
+  }
+  return frame;
 }
 
 /**
@@ -34,8 +43,12 @@ export function inspectRoutes(control: ControlPlane): Hono {
     app.get("/un/inspect/actors", (c) => c.json({ actors: control.inspect.actors() }));
     app.get("/un/inspect/stream", (c) =>
       sseStream(c, control, (feed) => {
-        for (const record of control.inspect.recent(RECENT)) void feed.send(sseOf(record));
-        return control.inspect.subscribe((record) => void feed.send(sseOf(record)));
+        for (const record of control.inspect.recent(RECENT)) {
+          if (!feed.send(frameOf(record), String(record.seq))) break;
+        }
+        return control.inspect.subscribe((record) => {
+          if (feed.open) feed.send(frameOf(record), String(record.seq));
+        });
       }));
   }
 

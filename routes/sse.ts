@@ -1,94 +1,255 @@
 /**
- * Server-sent event streams that behave under load and at shutdown: writes
- * are queued in order, a comment every 15 s keeps proxies from closing an idle
- * stream, a client that reads too slowly is disconnected (it reconnects with
- * `Last-Event-ID`) instead of growing memory, and every stream ends when the
- * runtime stops so the server's graceful shutdown does not wait on it.
+ * Server-sent event streams that cannot hurt the process. Each client gets
+ * a ReadableStream of its own whose queue counts bytes: a frame is queued
+ * synchronously (no promise per message), the bytes the client has not taken
+ * yet are capped by `api.sseMaxBufferedBytes`, and a client past the cap is
+ * dropped with a final `event: overflow` frame naming the last event id it
+ * was sent, so it can resume with `Last-Event-ID`. A client that goes away
+ * releases its queue, subscription and timer at once; a comment every 15 s
+ * keeps proxies from closing an idle stream; every stream ends when the
+ * runtime stops, so the server's graceful shutdown does not wait on it.
+ *
+ * Why not Hono's `streamSSE`: it chains one promise per message behind a
+ * writer that waits for the socket. A client that stops reading piles up
+ * such chains (and their messages) in memory, and when it disconnects every
+ * link fails with an Error at once; V8 captures an async stack trace for each
+ * by walking the rest of the pending chain, so n links cost O(n²): 18 000
+ * queued messages froze the process for minutes.
  */
 
 import type { Context } from "hono";
-import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { ControlPlane } from "../lib/control.ts";
 
 /** Heartbeat comment interval. */
 const HEARTBEAT_MS = 15_000;
-/** Writes a slow client may have outstanding before it is disconnected. */
-const MAX_PENDING = 10_000;
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(": heartbeat\n\n");
+const CONNECTED = encoder.encode(": connected\n\n");
+const HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  // Reverse proxies (nginx) would otherwise buffer the stream.
+  "x-accel-buffering": "no",
+};
 
 /**
- * What a stream's producer gets.
+ * One server-sent event to encode.
  *
  * @example
  * ```ts
- * const off = control.subscribe("**", (event) => void feed.send({ id: event.id, data: JSON.stringify(event) }));
+ * const message: SseMessage = { id: "01J...", data: JSON.stringify(event) };
  * ```
  */
-export interface SseFeed {
-  /** Queues a message; the promise settles once it is written (await it to apply backpressure). */
-  send(message: SSEMessage): Promise<void>;
-  /** Ends the stream (the client reconnects if it wants more). */
-  close(): void;
+export interface SseMessage {
+  /** Sets the client's last event id (what it sends back as `Last-Event-ID`). */
+  id?: string;
+  /** Event name; without one the client sees a plain `message` event. */
+  event?: string;
+  data: string;
+}
+
+/** A field value on one line (an SSE field cannot hold a line break). */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]+/g, " ");
 }
 
 /**
- * Answers with an SSE stream. `start` sets up the producer and returns its
- * clean-up (unsubscribe), which runs when the client goes away, the stream is
- * closed or the runtime stops.
+ * Encodes one event as an SSE frame. Encode once and send the same bytes to
+ * every client: queues then share them.
+ *
+ * @example
+ * ```ts
+ * feed.send(encodeSse({ id: event.id, data: JSON.stringify(event) }), event.id);
+ * ```
+ */
+export function encodeSse(message: SseMessage): Uint8Array {
+  let text = message.event ? `event: ${oneLine(message.event)}\n` : "";
+  if (message.id !== undefined) text += `id: ${oneLine(message.id)}\n`;
+  text += `data: ${message.data.replace(/\r\n|\r|\n/g, "\ndata: ")}\n\n`;
+  return encoder.encode(text);
+}
+
+/**
+ * What a stream's producer gets. Sending never waits: a frame is queued or,
+ * past the byte budget, the client is dropped.
+ *
+ * @example
+ * ```ts
+ * const off = control.subscribe("**", (event) => feed.send(frameOf(event), event.id));
+ * ```
+ */
+export interface SseFeed {
+  /**
+   * Queues a frame ({@link encodeSse}); `id` becomes the last id sent. False
+   * when the stream takes no more (closed, dropped, client gone): stop producing.
+   */
+  send(frame: Uint8Array, id?: string): boolean;
+  /** Whether `bytes` more fit in the client's budget now. */
+  fits(bytes: number): boolean;
+  /** Resolves once `bytes` more fit, or the stream takes no more (for producers that can wait, such as a replay). */
+  room(bytes: number): Promise<void>;
+  /** Whether the stream still takes frames. */
+  readonly open: boolean;
+  /** Drops the client: a final `overflow` frame saying why, then the end. */
+  overflow(reason: string): void;
+  /** Ends the stream after what is queued (the client reconnects if it wants more). */
+  close(): void;
+}
+
+/** Streams to end when a runtime stops, per `control.done`. */
+const stoppers = new WeakMap<Promise<unknown>, { stopped: boolean; streams: Set<() => void> }>();
+
+/** Calls `fn` when the runtime stops; returns how to forget it (one listener per runtime, not per stream). */
+function onStop(control: ControlPlane, fn: () => void): () => void {
+  const done = control.done;
+  if (!done) return () => {};
+  let entry = stoppers.get(done);
+  if (!entry) {
+    const created = { stopped: false, streams: new Set<() => void>() };
+    stoppers.set(done, created);
+    done.then(() => {
+      created.stopped = true;
+      for (const stop of created.streams) stop();
+      created.streams.clear();
+    });
+    entry = created;
+  }
+  if (entry.stopped) {
+    queueMicrotask(fn);
+    return () => {};
+  }
+  const streams = entry.streams;
+  streams.add(fn);
+  return () => streams.delete(fn);
+}
+
+/**
+ * Answers with an SSE stream. `start` runs before this returns (so what it
+ * subscribes to is heard from the response on) and gives back its clean-up
+ * (unsubscribe), which runs as soon as the stream takes no more frames.
+ * `lastEventId` is the id the client resumed after: an overflow before any
+ * event names it.
  *
  * @example
  * ```ts
  * app.get("/feed", (c) =>
- *   sseStream(c, control, (feed) => control.subscribe("**", (e) => void feed.send({ data: JSON.stringify(e) }))));
+ *   sseStream(c, control, (feed) => control.subscribe("**", (e) => void feed.send(frameOf(e), e.id))));
  * ```
  */
 export function sseStream(
   c: Context,
   control: ControlPlane,
   start: (feed: SseFeed) => Promise<() => void> | (() => void),
+  lastEventId?: string,
 ): Response {
   // Hono answers HEAD by running the GET handler and dropping the body; a
   // dropped stream is never cancelled, so it would subscribe forever.
-  if (c.req.method === "HEAD") return c.body(null, 200, { "content-type": "text/event-stream" });
-  return streamSSE(c, async (stream) => {
-    const ended = Promise.withResolvers<void>();
-    let closed = false;
-    let pending = 0;
-    let chain: Promise<void> = Promise.resolve();
-    const close = () => {
-      closed = true;
-      ended.resolve();
-    };
-    const enqueue = (write: () => Promise<unknown>): Promise<void> => {
-      if (closed) return Promise.resolve();
-      if (++pending > MAX_PENDING) {
-        close();
-        return Promise.resolve();
-      }
-      chain = chain.then(write).then(() => {}, close).finally(() => pending--);
-      return chain;
-    };
-    const feed: SseFeed = { send: (message) => enqueue(() => stream.writeSSE(message)), close };
-    stream.onAbort(close);
-    control.done?.then(close);
-    const heartbeat = setInterval(
-      () => void enqueue(() => stream.write(": heartbeat\n\n")),
-      HEARTBEAT_MS,
-    );
-    let cleanup: () => void = () => {};
+  if (c.req.method === "HEAD") return c.body(null, 200, HEADERS);
+  const budget = control.config.api.sseMaxBufferedBytes;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  let gone = false;
+  let lastId: string | null = lastEventId ?? null;
+  let cleanup: (() => void) | null = null;
+  let waiters: Array<{ bytes: number; resolve: () => void }> = [];
+  // The stream's queue counts bytes: its desiredSize is the budget left.
+  const queued = () => gone ? 0 : budget - (controller.desiredSize ?? budget);
+  const fits = (bytes: number) => queued() === 0 || queued() + bytes <= budget;
+
+  const release = () => {
+    open = false;
+    clearInterval(heartbeat);
+    forget();
+    const fn = cleanup;
+    cleanup = null;
     try {
-      // Subscribed first: from the opening comment on, every new event
-      // reaches the client (the headers may reach it before that comment).
-      cleanup = await start(feed);
-      await enqueue(() => stream.write(": connected\n\n"));
-      await ended.promise;
-    } finally {
-      clearInterval(heartbeat);
-      cleanup();
-      closed = true;
-      await chain.catch(() => {});
+      fn?.();
+    } catch (err) {
+      control.log.warn("event stream clean-up failed", { error: (err as Error).message });
     }
-  }, (err) => {
-    control.log.warn("event stream failed", { path: c.req.path, error: err.message });
-    return Promise.resolve();
+    for (const waiter of waiters) waiter.resolve();
+    waiters = [];
+  };
+  const close = () => {
+    if (!open) return;
+    release();
+    if (!gone) controller.close();
+  };
+  const overflow = (reason: string) => {
+    if (!open) return;
+    const bytes = queued();
+    control.log.warn("event stream client dropped", { path: c.req.path, reason, bytes, lastId });
+    controller.enqueue(encodeSse({
+      event: "overflow",
+      data: JSON.stringify({ reason, lastEventId: lastId, bufferedBytes: bytes, limit: budget }),
+    }));
+    close();
+  };
+  const send = (frame: Uint8Array, id?: string): boolean => {
+    if (!open) return false;
+    if (!fits(frame.byteLength)) {
+      overflow(
+        `the client read too slowly: more than ${budget} bytes (api.sseMaxBufferedBytes) ` +
+          "were waiting for it; reconnect with Last-Event-ID to resume",
+      );
+      return false;
+    }
+    controller.enqueue(frame);
+    if (id !== undefined) lastId = id;
+    return true;
+  };
+  const feed: SseFeed = {
+    send,
+    fits,
+    room: (bytes) => {
+      if (!open || fits(bytes)) return Promise.resolve();
+      const waiter = Promise.withResolvers<void>();
+      waiters.push({ bytes, resolve: waiter.resolve });
+      return waiter.promise;
+    },
+    get open() {
+      return open;
+    },
+    overflow,
+    close,
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => void (controller = c),
+    // Called as the client takes bytes: wake producers waiting for room.
+    pull: () => {
+      if (waiters.length === 0) return;
+      const ready = waiters.filter((w) => fits(w.bytes));
+      waiters = waiters.filter((w) => !fits(w.bytes));
+      for (const waiter of ready) waiter.resolve();
+    },
+    // The client went away: the stream drops its queue; drop the rest with it.
+    cancel: () => {
+      gone = true;
+      release();
+    },
+  }, { highWaterMark: budget, size: (chunk) => chunk.byteLength });
+
+  const heartbeat = setInterval(() => send(HEARTBEAT), HEARTBEAT_MS);
+  // At shutdown a stream with nothing queued ends cleanly; one with a backlog
+  // is cut, since a client that does not read would hold the server's drain.
+  const forget = onStop(control, () => {
+    if (!open || gone) return;
+    if (queued() === 0) return close();
+    release();
+    controller.error(new Error("un is stopping"));
   });
+
+  // The executor runs start now; a throw becomes the rejection.
+  new Promise<() => void>((resolve) => resolve(start(feed))).then((fn) => {
+    if (open) {
+      cleanup = fn;
+      send(CONNECTED);
+    } else fn();
+  }, (err: Error) => {
+    control.log.warn("event stream failed", { path: c.req.path, error: err.message });
+    if (open) controller.enqueue(encodeSse({ event: "error", data: err.message }));
+    close();
+  });
+  return c.body(body, 200, HEADERS);
 }
