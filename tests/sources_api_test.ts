@@ -74,7 +74,7 @@ Deno.test("a source added over the API scans, survives a restart, and stops when
     // A restart on the same store: still listed, still scanning, nothing announced twice.
     await first.stop();
     first = null;
-    await using again = await startUn({ cwd: dir });
+    await using again = await startUn({ cwd: dir, config: { http: { allow: ["127.0.0.1"] } } });
     const listed = await sourceList(again);
     assert.deepEqual(listed.map((s) => s.id).sort(), ["blog", generated.body.source.id].sort());
     blog.feed.items.push("three");
