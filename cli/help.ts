@@ -39,6 +39,11 @@ usage: un <command> [options]
                       remove a source, or switch it off or on
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
+  store check [--config FILE] [--quick] [--json]
+                      check the embedded store file (exit 0 sound, 1 damaged); safe beside a running un
+  store recover [--config FILE] [--json]
+                      copy what is readable of a damaged store into a fresh one, keeping the
+                      damaged file as un.db.damaged-<time> (refused while un runs on the store)
   open [PAGE] [--browser]
                       print the address of the inspector for a browser (with UN_TOKEN,
                       a one-time login link, valid two minutes)

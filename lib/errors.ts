@@ -120,6 +120,34 @@ export class UnavailableError extends UnError {
 }
 
 /**
+ * Redis refused a write because it reached `maxmemory` (with the
+ * `noeviction` policy): a 503 like an outage, so every part that waits out an
+ * outage (workers, the event log) waits this out too, and it says "out of
+ * memory" so an operator knows what to free or raise.
+ *
+ * @example
+ * ```ts
+ * throw new OutOfMemoryError("redis is out of memory (OOM command not allowed ...); try again when /health is ok");
+ * ```
+ */
+export class OutOfMemoryError extends UnavailableError {}
+
+/**
+ * The store answers but is not sound: it lost its data, or it refuses writes.
+ * Thrown by a store's `ping()`; `/health` lists each of `reasons` as a problem.
+ *
+ * @example
+ * ```ts
+ * throw new StoreFaultError(["Redis lost its data (epoch changed at 2025-01-01T00:00:00.000Z)"]);
+ * ```
+ */
+export class StoreFaultError extends UnError {
+  constructor(readonly reasons: string[]) {
+    super("store_fault", reasons.join("; "), 503, { reasons });
+  }
+}
+
+/**
  * Thrown by a handler to fail a task without further retries (like BullMQ's
  * `UnrecoverableError`).
  *
@@ -130,4 +158,47 @@ export class UnavailableError extends UnError {
  */
 export class PermanentError extends Error {
   override name = "PermanentError";
+}
+
+/**
+ * The embedded store's directory or file was deleted or replaced while `un`
+ * ran: writes would go to a file nobody will ever open again, so they are
+ * refused. It does not heal by itself.
+ *
+ * @example
+ * ```ts
+ * throw new StoreGoneError("store /srv/.un was deleted while un was running; ...", { path: "/srv/.un" });
+ * ```
+ */
+export class StoreGoneError extends UnavailableError {
+  override readonly code: string = "store_gone";
+}
+
+/**
+ * The disk holding the store is full, or failed a write (SQLite's
+ * SQLITE_FULL / SQLITE_IOERR): 507 until a write succeeds again.
+ *
+ * @example
+ * ```ts
+ * throw new StoreDiskError("the disk holding /srv/.un is full; free space and retry", { path: "/srv/.un" });
+ * ```
+ */
+export class StoreDiskError extends UnavailableError {
+  override readonly code: string = "store_disk";
+  override readonly status: number = 507;
+}
+
+/**
+ * The store file is damaged (SQLite's SQLITE_CORRUPT / SQLITE_NOTADB, or a
+ * failed `PRAGMA quick_check` at start). Writes are refused so the damage does
+ * not spread; `un store check` and `un store recover` are the way out.
+ *
+ * @example
+ * ```ts
+ * throw new StoreDamagedError("store file /srv/.un/un.db is damaged; ...", { file: "/srv/.un/un.db" });
+ * ```
+ */
+export class StoreDamagedError extends UnavailableError {
+  override readonly code: string = "store_damaged";
+  override readonly status: number = 500;
 }

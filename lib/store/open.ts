@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { acquireStoreLock } from "./lock.ts";
 import { SqliteStore } from "./sqlite.ts";
+import type { FaultChange } from "./sqlite/faults.ts";
 import type { Store } from "./types.ts";
 
 /** An open store and how to close it. */
@@ -56,9 +57,13 @@ export async function openStore(config: Config, log: Logger): Promise<OpenedStor
     };
   }
   const dir = config.store.path;
-  const release = acquireStoreLock(dir);
+  const release = await acquireStoreLock(dir);
   try {
-    const store = SqliteStore.open(dir);
+    const store = SqliteStore.open(dir, {
+      // A deleted or replaced store is noticed within a scheduler tick.
+      watchMs: config.scheduler.tickMs,
+      onFault: (change) => logFault(log, change),
+    });
     return {
       store,
       embedded: true,
@@ -73,6 +78,22 @@ export async function openStore(config: Config, log: Logger): Promise<OpenedStor
     log.error("cannot open the embedded store", { path: dir, error: err });
     throw err;
   }
+}
+
+/** Once per fault: ERROR when it begins, INFO when a disk fault ends. */
+function logFault(log: Logger, change: FaultChange): void {
+  if (change.error === null) {
+    log.info("store writes reach the disk again; the API takes writes", { fault: change.kind });
+    return;
+  }
+  const hint = change.openCopies?.length
+    ? {
+      rescue: `until un stops, the deleted files can be copied from ${
+        change.openCopies.join(", ")
+      } (as un.db and un.db-wal in a new store directory)`,
+    }
+    : {};
+  log.error(change.error.message, { fault: change.kind, ...change.error.details, ...hint });
 }
 
 function redactUrl(url: string): string {

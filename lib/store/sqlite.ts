@@ -12,7 +12,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { UnavailableError } from "../errors.ts";
+import { StoreDiskError, UnavailableError } from "../errors.ts";
 import type { CloudEvent, Json } from "../events.ts";
 import type { NewTask, Task, TaskError } from "../tasks.ts";
 import type {
@@ -44,7 +44,9 @@ import {
 } from "./sqlite/coordination.ts";
 import { enqueueBatch } from "./sqlite/enqueue.ts";
 import { appendEventRows, readEventHistory } from "./sqlite/events.ts";
+import { type FaultChange, StoreFaults } from "./sqlite/faults.ts";
 import { GroupCommit } from "./sqlite/group_commit.ts";
+import { assertIntact, damagedAtStart } from "./sqlite/integrity.ts";
 import {
   cancelTask,
   completeTask,
@@ -88,6 +90,24 @@ import { readTask } from "./sqlite/task_rows.ts";
 export const SQLITE_FILE = "un.db";
 
 /**
+ * Options of {@link SqliteStore.open}.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteOpenOptions = { watchMs: 250, onFault: (c) => console.error(c.error?.message) };
+ * ```
+ */
+export interface SqliteOpenOptions {
+  /**
+   * How often to look whether the store directory or file was deleted or
+   * replaced (ms). Default: only when `ping()` is called.
+   */
+  watchMs?: number;
+  /** Told once when a fault begins, and when a disk fault ends. */
+  onFault?: (change: FaultChange) => void;
+}
+
+/**
  * {@link Store} on an embedded SQLite file.
  *
  * @example
@@ -103,42 +123,56 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #sql: Sql;
   readonly #commits: GroupCommit;
+  readonly #faults: StoreFaults;
   #closed = false;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, dir: string, options: SqliteOpenOptions) {
     this.#db = db;
     this.#sql = new Sql(db);
-    this.#commits = new GroupCommit(this.#sql);
+    this.#faults = new StoreFaults(dir, join(dir, SQLITE_FILE), {
+      ...options,
+      totalChanges: () => Number(this.#sql.get("SELECT total_changes() AS n")?.n ?? 0),
+    });
+    this.#commits = new GroupCommit(this.#sql, {
+      mapError: (error) => this.#faults.map(error),
+      committed: () => this.#faults.committed(),
+    });
   }
 
   /**
    * Opens (creating when needed) the store in `dir`: the directory, then
-   * `<dir>/un.db` with its tables.
+   * `<dir>/un.db`, checked (`PRAGMA quick_check`), with its tables. A damaged
+   * file throws StoreDamagedError naming it and the way out.
    *
    * @example
    * ```ts
    * const store = SqliteStore.open(".un");
    * ```
    */
-  static open(dir: string): SqliteStore {
+  static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
     mkdirSync(dir, { recursive: true });
-    const db = new DatabaseSync(join(dir, SQLITE_FILE));
+    const file = join(dir, SQLITE_FILE);
+    const db = new DatabaseSync(file);
     try {
+      assertIntact(db, file);
       applySchema(db);
     } catch (error) {
       db.close();
-      throw error;
+      if (error instanceof UnavailableError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw /malformed|not a database/i.test(message) ? damagedAtStart(file, [message]) : error;
     }
-    return new SqliteStore(db);
+    return new SqliteStore(db, dir, options);
   }
 
   /** Runs a change under group commit; resolves after its COMMIT. */
   #write<T>(operation: (sql: Sql) => T): Promise<T> {
     try {
       this.#assertOpen();
+      this.#faults.refuseWrite();
       return this.#commits.write(() => operation(this.#sql));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(this.#faults.map(error));
     }
   }
 
@@ -148,7 +182,7 @@ export class SqliteStore implements Store {
       this.#assertOpen();
       return Promise.resolve(query(this.#sql));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(this.#faults.map(error));
     }
   }
 
@@ -299,16 +333,33 @@ export class SqliteStore implements Store {
     return this.#write((sql) => removeProcess(sql, id));
   }
 
-  ping(): Promise<void> {
-    return this.#read((sql) => {
-      sql.get("SELECT 1");
-    });
+  /**
+   * Resolves when the store can serve: rejects with the fault (deleted,
+   * replaced, damaged store; full disk) otherwise. While the disk is full it
+   * tries one small write, so the fault ends as soon as space is back.
+   */
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    this.#faults.check();
+    const fault = this.#faults.current;
+    if (fault instanceof StoreDiskError) {
+      await this.#write((sql) =>
+        sql.run(
+          "INSERT INTO store_probe (id, at) VALUES (1, :now) ON CONFLICT (id) DO UPDATE SET at = :now",
+          { now: Date.now() },
+        )
+      );
+      return;
+    }
+    if (fault !== null) throw fault;
+    await this.#read((sql) => sql.get("SELECT 1"));
   }
 
   /** Commits pending writes and closes the file; later calls reject with UnavailableError. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    this.#faults.stop();
     try {
       this.#commits.flush();
       this.#db.close();

@@ -57,13 +57,25 @@ export function readEventHistory(sql: Sql, query: EventQuery): CloudEvent[] {
     where += " AND type = :type";
     params.type = query.type;
   }
+  // Read in pages with `all()`, not `iterate()`: Deno's `StatementSync.iterate`
+  // ends quietly where SQLite reports an error (a damaged page), which would
+  // pass a cut-short history off as the whole; `all()` throws.
+  const page = Math.min(Math.max(limit, 100), 1_000);
   const events: CloudEvent[] = [];
-  for (
-    const row of sql.iterate(`SELECT type, body FROM events WHERE ${where} ORDER BY rowid`, params)
-  ) {
-    if (matches !== null && !matches(String(row.type))) continue;
-    events.push(JSON.parse(String(row.body)) as CloudEvent);
-    if (events.length >= limit) break;
+  let cursor = -1;
+  for (;;) {
+    const rows = sql.all(
+      `SELECT rowid AS seq, type, body FROM events WHERE ${where} AND rowid > :cursor
+       ORDER BY rowid LIMIT :page`,
+      { ...params, cursor, page },
+    );
+    for (const row of rows) {
+      if (matches !== null && !matches(String(row.type))) continue;
+      events.push(JSON.parse(String(row.body)) as CloudEvent);
+      if (events.length >= limit) return events;
+    }
+    if (rows.length < page) break;
+    cursor = Number(rows[rows.length - 1].seq);
   }
   return events;
 }

@@ -25,7 +25,10 @@
  * the same batching without the floor.
  *
  * If COMMIT itself fails (disk full, I/O error), the whole transaction is rolled
- * back and every write it carried rejects with that error.
+ * back and every write it carried rejects with that error. So does a write
+ * whose failure made SQLite roll the whole transaction back (it may, on
+ * SQLITE_FULL or SQLITE_IOERR): the writes before it in the transaction are
+ * gone too, and must not be acknowledged.
  */
 
 import { clearImmediate, setImmediate } from "node:timers";
@@ -34,6 +37,21 @@ import type { Sql } from "./statements.ts";
 interface PendingWrite {
   resolve(): void;
   reject(error: unknown): void;
+}
+
+/**
+ * Hooks of a {@link GroupCommit}.
+ *
+ * @example
+ * ```ts
+ * const hooks: GroupCommitHooks = { mapError: (e) => e, committed: () => {} };
+ * ```
+ */
+export interface GroupCommitHooks {
+  /** Turns the error a carried write rejects with into the one callers see. */
+  mapError?(error: unknown): unknown;
+  /** Called after each successful COMMIT. */
+  committed?(): void;
 }
 
 /**
@@ -47,12 +65,14 @@ interface PendingWrite {
  */
 export class GroupCommit {
   readonly #sql: Sql;
+  readonly #hooks: GroupCommitHooks;
   #pending: PendingWrite[] = [];
   #open = false;
   #timer: ReturnType<typeof setImmediate> | null = null;
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, hooks: GroupCommitHooks = {}) {
     this.#sql = sql;
+    this.#hooks = hooks;
   }
 
   /** True while a transaction is open and not yet committed. */
@@ -71,8 +91,12 @@ export class GroupCommit {
     try {
       value = operation();
     } catch (error) {
-      this.#sql.exec("ROLLBACK TO un_write");
-      this.#sql.exec("RELEASE un_write");
+      if (this.#sql.db.isTransaction) {
+        this.#sql.exec("ROLLBACK TO un_write");
+        this.#sql.exec("RELEASE un_write");
+      } else {
+        this.#abandon(error);
+      }
       return Promise.reject(error);
     }
     this.#sql.exec("RELEASE un_write");
@@ -99,10 +123,25 @@ export class GroupCommit {
       } catch {
         // COMMIT may already have rolled back; the error below is the one to report.
       }
-      for (const write of carried) write.reject(error);
+      const mapped = this.#hooks.mapError ? this.#hooks.mapError(error) : error;
+      for (const write of carried) write.reject(mapped);
       return;
     }
+    this.#hooks.committed?.();
     for (const write of carried) write.resolve();
+  }
+
+  /** SQLite rolled the open transaction back: every write it carried fails. */
+  #abandon(error: unknown): void {
+    if (this.#timer !== null) {
+      clearImmediate(this.#timer);
+      this.#timer = null;
+    }
+    const carried = this.#pending;
+    this.#pending = [];
+    this.#open = false;
+    const mapped = this.#hooks.mapError ? this.#hooks.mapError(error) : error;
+    for (const write of carried) write.reject(mapped);
   }
 
   #begin(): void {

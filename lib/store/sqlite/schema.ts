@@ -179,6 +179,12 @@ CREATE TABLE IF NOT EXISTS processes (
   record TEXT NOT NULL,
   until INTEGER NOT NULL
 );
+-- One row the health check rewrites while the disk is full, to learn when
+-- writes reach the disk again without waiting for a client's write.
+CREATE TABLE IF NOT EXISTS store_probe (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 `;
 
 /**
