@@ -30,6 +30,7 @@ import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
 import { answerScanRequests } from "./lib/sources/manual-scan.ts";
+import { followStoreFaults } from "./lib/store/redis/fault-report.ts";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -185,6 +186,12 @@ export class Runtime implements ControlPlane {
     });
     this.#inspectable = inspect;
     this.#supervisor.start();
+    this.#unsubscribe.push(followStoreFaults({
+      store: this.store,
+      log,
+      counters: this.counters,
+      emit: (init) => this.send({ type: "event.emit", init }),
+    }));
     this.#registry = new ProcessRegistry({
       store: this.store,
       log,
@@ -387,7 +394,7 @@ export class Runtime implements ControlPlane {
 function logEventLogStatus(log: Logger, status: EventLogStatus): void {
   switch (status.kind) {
     case "buffering":
-      return log.warn("event log: store unreachable; buffering events until it is back", {
+      return log.warn("event log: the store refuses writes; buffering events until it takes them", {
         waiting: status.waiting,
         error: status.error,
       });

@@ -7,28 +7,54 @@
  * on the next macrotask, with whatever waits, and resolves once its batch is
  * stored, so `POST /un/events/publish` answers only for logged events.
  *
- * When the store cannot be reached (an UnavailableError: Redis is away),
- * events are kept in a bounded local buffer and written, in order, once it is
- * back (retries back off from `retryBaseMs` to `retryMaxMs`). Meanwhile
- * `append` resolves as soon as its event is in the buffer; with the buffer
- * full it rejects with an UnavailableError (503), and `write` drops the event,
- * counted in {@link EventLog.dropped} and reported once per outage: never
- * silently. Any other write error is not worth a retry: the batch is reported
- * to `onError` and dropped, so one bad batch cannot block the log.
+ * When the store refuses writes (an UnavailableError: Redis is away, or out
+ * of memory), events wait in this process and are written, in order, once it
+ * takes them again (retries back off from `retryBaseMs` to `retryMaxMs`):
+ * - events of work already accepted ({@link isAcceptedWork}: `task.*`,
+ *   `batch.*`, `store.*`) are never dropped. They need no bound of their own:
+ *   each reports a task change the store has already recorded, and while it
+ *   refuses writes it records none (the Redis store does not even try a claim
+ *   then), so they are at most those of the changes recorded just before.
+ * - any other event (a source's, a publish) counts against `bufferMax`. A
+ *   publish (`append`) resolves once its event is in the buffer and is
+ *   refused (503) when the buffer is full, or at once while Redis is out of
+ *   memory (better a retry later than events piling up in this process while
+ *   Redis has no room); `write` drops the event when the buffer is full,
+ *   counted in {@link EventLog.dropped} and reported once per outage: never
+ *   silently.
+ * Any other write error is not worth a retry: the batch is reported to
+ * `onError` and dropped, so one bad batch cannot block the log.
  */
 
-import { UnavailableError } from "./errors.ts";
+import { OutOfMemoryError, UnavailableError } from "./errors.ts";
 import type { CloudEvent } from "./events.ts";
 import type { Store } from "./store/types.ts";
 
 const MAX_BATCH = 1_000;
 
+/** Event types of work already accepted: kept while the store refuses writes, never dropped. */
+const ACCEPTED_WORK = /^(task|batch|store)\./;
+
+/**
+ * True for events of work the runtime already accepted (a task's changes, a
+ * batch's end, the store's own faults): the event log never drops them.
+ *
+ * @example
+ * ```ts
+ * isAcceptedWork("task.succeeded"); // true
+ * isAcceptedWork("file.created"); // false
+ * ```
+ */
+export function isAcceptedWork(type: string): boolean {
+  return ACCEPTED_WORK.test(type);
+}
+
 /**
  * What an {@link EventLog} reports about outages, once each:
  * - `buffering`: a write failed because the store is unreachable; events are
  *   kept (`waiting`) and retried;
- * - `dropping`: the buffer is full; events that cannot wait are dropped until
- *   it drains;
+ * - `dropping`: the buffer is full; events that are not of accepted work are
+ *   dropped until it drains;
  * - `flushed`: the store is back and the buffer is written (`written` events,
  *   `dropped` during the outage, after `outageMs`);
  * - `lost`: at close the store was still unreachable; `count` buffered events
@@ -54,7 +80,7 @@ export type EventLogStatus =
  * ```
  */
 export interface EventLogOptions {
-  /** Most events kept while the store is unreachable (default 10 000). */
+  /** Most events not of accepted work kept while the store refuses writes (default 10 000). */
   bufferMax?: number;
   /** First retry delay after a failed write (default 100 ms); doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
@@ -69,6 +95,8 @@ export interface EventLogOptions {
 interface Entry {
   event: CloudEvent;
   waiter: { resolve: () => void; reject: (e: unknown) => void } | null;
+  /** Of accepted work: never dropped, not counted against `bufferMax`. */
+  kept: boolean;
 }
 
 interface Outage {
@@ -93,6 +121,8 @@ interface Outage {
 export class EventLog {
   /** Events not yet stored, oldest first. */
   #queue: Entry[] = [];
+  /** Entries of {@link #queue} that count against `bufferMax`. */
+  #bounded = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #writing = false;
@@ -120,13 +150,16 @@ export class EventLog {
   }
 
   /**
-   * Queues an event; the promise settles when its batch is written, or, while
-   * the store is unreachable, once the event is in the buffer. Rejects with
-   * an UnavailableError when the buffer is full.
+   * Queues a published event; the promise settles when its batch is written,
+   * or, while the store is unreachable, once the event is in the buffer.
+   * Rejects with an UnavailableError (503) when the buffer is full or Redis
+   * is out of memory.
    */
   append(event: CloudEvent): Promise<void> {
+    const outage = this.#outage;
+    if (outage?.error instanceof OutOfMemoryError) return Promise.reject(outage.error);
     if (this.#full()) {
-      const waiting = this.#queue.length;
+      const waiting = this.#bounded;
       return Promise.reject(
         new UnavailableError(
           `event buffer full (${waiting} events waiting for the store); ` +
@@ -135,26 +168,28 @@ export class EventLog {
         ),
       );
     }
-    if (this.#outage) {
-      this.#queue.push({ event, waiter: null });
+    if (outage) {
+      this.#push({ event, waiter: null, kept: isAcceptedWork(event.type) });
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event, waiter: { resolve, reject } });
+      this.#push({ event, waiter: { resolve, reject }, kept: isAcceptedWork(event.type) });
       this.#schedule(true);
     });
   }
 
   /**
    * Queues an event without waiting for it. Returns false when the buffer is
-   * full and the event was dropped (counted and reported, see the class docs).
+   * full and the event was dropped (counted and reported, see the class
+   * docs); an event of accepted work is never dropped.
    */
   write(event: CloudEvent): boolean {
-    if (this.#full()) {
+    const kept = isAcceptedWork(event.type);
+    if (!kept && this.#full()) {
       this.#drop();
       return false;
     }
-    this.#queue.push({ event, waiter: null });
+    this.#push({ event, waiter: null, kept });
     this.#schedule(false);
     return true;
   }
@@ -190,6 +225,7 @@ export class EventLog {
       const error = this.#outage?.error ?? new Error("the store did not take the events");
       for (const entry of this.#queue) entry.waiter?.reject(error);
       this.#queue = [];
+      this.#bounded = 0;
       this.#onStatus({ kind: "lost", count, error });
     }
     return count;
@@ -213,7 +249,19 @@ export class EventLog {
   #full(): boolean {
     // The bound applies while the store is away: with the store up the queue
     // drains every macrotask, and a burst (a first scan) must not be cut.
-    return this.#outage !== null && this.#queue.length >= this.#bufferMax;
+    return this.#outage !== null && this.#bounded >= this.#bufferMax;
+  }
+
+  #push(entry: Entry): void {
+    this.#queue.push(entry);
+    if (!entry.kept) this.#bounded++;
+  }
+
+  /** Takes the first `count` entries off the queue. */
+  #shift(count: number): Entry[] {
+    const taken = this.#queue.splice(0, count);
+    for (const entry of taken) if (!entry.kept) this.#bounded--;
+    return taken;
   }
 
   #drop(): void {
@@ -256,12 +304,12 @@ export class EventLog {
             this.#keep(error);
             return;
           }
-          this.#queue.splice(0, batch.length);
+          this.#shift(batch.length);
           this.onError(error, batch.length);
           batch.forEach((entry) => entry.waiter?.reject(error));
           continue;
         }
-        this.#queue.splice(0, batch.length);
+        this.#shift(batch.length);
         batch.forEach((entry) => entry.waiter?.resolve());
         if (this.#outage) this.#outage.written += batch.length;
       }
@@ -282,6 +330,14 @@ export class EventLog {
     }
     const outage = this.#outage;
     outage.error = error;
+    if (error instanceof OutOfMemoryError) {
+      // Redis has no room: publishers still waiting are refused (503) and
+      // their events leave the queue; the rest waits for Redis.
+      const waiting = this.#queue.filter((entry) => entry.waiter !== null);
+      this.#queue = this.#queue.filter((entry) => entry.waiter === null);
+      this.#bounded -= waiting.filter((entry) => !entry.kept).length;
+      waiting.forEach((entry) => entry.waiter!.reject(error));
+    }
     // Publishers waiting for this write get their answer now: in the buffer.
     for (const entry of this.#queue) {
       entry.waiter?.resolve();

@@ -4,6 +4,7 @@
  */
 
 import type { ActorInfo, HealthReport } from "./control.ts";
+import { StoreFaultError } from "./errors.ts";
 import { type Counters, renderMetrics, type Sample } from "./metrics.ts";
 import type { QueueCounts, Store } from "./store/types.ts";
 
@@ -39,7 +40,10 @@ export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
     await withTimeout(facts.store.ping(), PING_TIMEOUT_MS, "store ping timed out");
   } catch (err) {
     storeError = err instanceof Error ? err.message : String(err);
-    problems.push(`store unreachable: ${storeError}`);
+    // A store that answers but is not sound (lost data, out of memory) says why itself.
+    problems.push(
+      ...(err instanceof StoreFaultError ? err.reasons : [`store unreachable: ${storeError}`]),
+    );
   }
   for (const a of facts.actors) {
     if (a.state === "restarting" || a.state === "error") {
@@ -89,6 +93,7 @@ export function runtimeMetrics(facts: MetricFacts): string {
   const samples: Sample[] = [
     { name: "un_up", help: "1 while the runtime runs", type: "gauge", value: 1 },
     ...facts.counters.samples("un_events_total", "Events delivered on the bus, by type"),
+    ...facts.counters.samples("un_store_resets_total", "Losses of the store's data seen"),
     {
       name: "un_events_buffered",
       help: "Events waiting in this process to be written to the event log",

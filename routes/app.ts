@@ -27,6 +27,7 @@ import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
 import { queueRoutes } from "./queues.ts";
 import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
+import { storeRoutes } from "./store.ts";
 import { taskRoutes } from "./tasks.ts";
 import { processRoutes } from "./processes.ts";
 import { workerRoutes } from "./workers.ts";
@@ -122,6 +123,7 @@ export function createApp(control: ControlPlane): Hono {
       githubRoutes,
       controlRoutes,
       inspectRoutes,
+      storeRoutes,
     ]
   ) {
     app.route("/", routes(control));

@@ -37,7 +37,9 @@ import { redisKeys } from "./redis/keys.ts";
 import { loadScripts } from "./redis/scripts.ts";
 import { Batcher } from "./redis/batcher.ts";
 import { ClaimedTasks } from "./redis/claimed.ts";
-import { ValidationError } from "../errors.ts";
+import { OutOfMemoryError, ValidationError } from "../errors.ts";
+import { RedisFaults } from "./redis/faults.ts";
+import type { AckResult, FaultReporting, StoreFaultChange } from "./redis/fault-report.ts";
 import * as tasks from "./redis/tasks.ts";
 import * as leases from "./redis/leases.ts";
 import * as lifecycle from "./redis/lifecycle.ts";
@@ -92,7 +94,7 @@ const QUIT_TIMEOUT_MS = 1_000;
  * await store.close();
  * ```
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, FaultReporting {
   readonly kind = "redis";
   readonly #ctx: RedisContext;
   // Claims and completes made at the same moment share one script run.
@@ -103,24 +105,38 @@ export class RedisStore implements Store {
   readonly #watch: ConnectionWatch;
   /** Who follows which event types (with the bridge). */
   readonly #gate: PublishGate | null;
+  /** Out of memory, lost data: what `ping()` reports besides an outage. */
+  readonly #faults: RedisFaults;
 
-  private constructor(ctx: RedisContext, watch: ConnectionWatch, gate: PublishGate | null) {
+  private constructor(
+    ctx: RedisContext,
+    watch: ConnectionWatch,
+    gate: PublishGate | null,
+    faults: RedisFaults,
+  ) {
     this.#ctx = ctx;
     this.#watch = watch;
     this.#gate = gate;
+    this.#faults = faults;
     gate?.start();
     this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
   }
 
   /**
-   * Connects, loads the scripts and returns the store. Throws
-   * {@link UnavailableError} when Redis cannot be reached.
+   * Connects, loads the scripts, reads (or, on first use, writes) the epoch
+   * and returns the store. Throws {@link UnavailableError} when Redis cannot
+   * be reached.
    */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
     const redis = createClient(options.url);
+    let faults: RedisFaults | null = null;
     // Listening from the start also keeps ioredis from printing every
-    // reconnect error itself.
-    const watch = new ConnectionWatch(redis, options.onConnection ?? (() => {}));
+    // reconnect error itself. A Redis that comes back may have come back
+    // empty: its epoch says so (a failed check is tried again at the next heartbeat).
+    const watch = new ConnectionWatch(redis, (change) => {
+      options.onConnection?.(change);
+      if (change.up) faults?.epoch.check().catch(() => {});
+    });
     try {
       await redis.connect();
       const scripts = await loadScripts(redis);
@@ -132,7 +148,13 @@ export class RedisStore implements Store {
         : null;
       const eventCap = options.eventCap ? { max: options.eventCap, trimming: null } : null;
       const ctx = { redis, keys: redisKeys(prefix), scripts, bridge, eventCap };
-      return new RedisStore(ctx, watch, gate);
+      faults = new RedisFaults(ctx);
+      // A full Redis cannot take the first epoch: /health says so, and the
+      // heartbeat writes it once Redis has room.
+      await faults.epoch.check().catch((e) => {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+      });
+      return new RedisStore(ctx, watch, gate, faults);
     } catch (error) {
       watch.closing();
       redis.disconnect();
@@ -163,6 +185,10 @@ export class RedisStore implements Store {
         new ValidationError("workerId must not be empty", { field: "workerId", value: "" }),
       );
     }
+    // A task claimed now could not record its outcome (the claim script
+    // itself may get through: its first write frees memory), and each
+    // claim would add events that must wait in this process.
+    if (this.#faults.oom.active) return Promise.reject(this.#faults.oom.error("claim"));
     return this.#leases.call({ kind: "claim", options }) as Promise<Task | null>;
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
@@ -292,8 +318,12 @@ export class RedisStore implements Store {
   claimTick(name: string, tick: number): Promise<boolean> {
     return coordination.claimTick(this.#ctx, name, tick);
   }
-  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
-    return processes.recordProcess(this.#ctx, record, ttlMs, now);
+  /** The heartbeat: records the process and checks the epoch (has Redis lost its data?). */
+  async recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    await Promise.all([
+      processes.recordProcess(this.#ctx, record, ttlMs, now),
+      this.#faults.epoch.check(),
+    ]);
   }
   listProcesses(now: number): Promise<ProcessRecord[]> {
     return processes.listProcesses(this.#ctx, now);
@@ -302,9 +332,21 @@ export class RedisStore implements Store {
     return processes.forgetProcess(this.#ctx, id);
   }
 
+  // ---- faults ----
+  /** Listens to Redis's faults: out of memory, lost data (see lib/store/redis/faults.ts). */
+  onFault(listener: (change: StoreFaultChange) => void): () => void {
+    return this.#faults.onFault(listener);
+  }
+  /** Acknowledges a loss of data for every process (`un store ack-reset`). */
+  ackReset(): Promise<AckResult> {
+    return this.#faults.ackReset();
+  }
+
   /**
    * Answers when Redis does; during an outage it fails at once with an
-   * UnavailableError naming the cause and how long Redis has been away.
+   * UnavailableError naming the cause and how long Redis has been away, and
+   * with a StoreFaultError while Redis refuses writes or its lost data is not
+   * acknowledged.
    */
   async ping(): Promise<void> {
     const since = this.#watch.downSince;
@@ -318,6 +360,7 @@ export class RedisStore implements Store {
       });
     }
     await guarded({ op: "ping" }, () => this.#ctx.redis.ping());
+    this.#faults.assertSound();
   }
 
   /**

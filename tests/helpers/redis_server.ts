@@ -1,6 +1,7 @@
 /**
- * A `redis-server` of the test's own, on a free port, with AOF on, so a test
- * can stop, kill and restart it (the shared Redis on 6379 must never be).
+ * A `redis-server` of the test's own, on a free port, with AOF on (or, when
+ * asked, no persistence at all), so a test can stop, kill and restart it (the
+ * shared Redis on 6379 must never be).
  */
 
 import { join } from "node:path";
@@ -15,7 +16,7 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Kills it hard (SIGKILL). */
   kill(): Promise<void>;
-  /** Starts it again on the same port and data dir (AOF replays). */
+  /** Starts it again on the same port and data dir (AOF replays; without persistence it comes back empty). */
   restart(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -68,8 +69,21 @@ async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<v
 }
 
 /**
+ * Options of {@link startRedis}.
+ *
+ * @example
+ * ```ts
+ * const options: StartRedisOptions = { persistence: false };
+ * ```
+ */
+export interface StartRedisOptions {
+  /** False: neither AOF nor RDB, so a restart loses everything (default true: AOF). */
+  persistence?: boolean;
+}
+
+/**
  * Starts a private redis-server (AOF `appendfsync always`, so a restart keeps
- * every acknowledged write).
+ * every acknowledged write; with `persistence: false`, none).
  *
  * @example
  * ```ts
@@ -78,7 +92,8 @@ async function waitPort(port: number, up: boolean, timeoutMs: number): Promise<v
  * await redis.restart();
  * ```
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
+  const persistence = options.persistence ?? true;
   const dir = await Deno.makeTempDir({ prefix: "un_redis_" });
   const port = closedPort();
   let proc: Deno.ChildProcess | null = null;
@@ -92,7 +107,7 @@ export async function startRedis(): Promise<TestRedis> {
         "--dir",
         dir,
         "--appendonly",
-        "yes",
+        persistence ? "yes" : "no",
         "--appendfsync",
         "always",
         "--save",

@@ -8,6 +8,7 @@ import {
   CycleError,
   LeaseLostError,
   NotFoundError,
+  OutOfMemoryError,
   UnavailableError,
   ValidationError,
 } from "../../errors.ts";
@@ -77,6 +78,20 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
     // is, so it is logged as one and not passed off as an outage.
     return reason === null ? error : unreachable(reason, context);
   }
+  // A MULTI whose commands Redis refused (out of memory, say) fails as
+  // EXECABORT; the refusal itself is the reason worth naming.
+  const previous = (error as { previousErrors?: unknown[] }).previousErrors?.[0];
+  if (/^EXECABORT /.test(error.message) && previous instanceof Error) {
+    return storeError(previous, context);
+  }
+  if (isOutOfMemory(error)) {
+    return new OutOfMemoryError(
+      `redis is out of memory (${
+        error.message.replace(/\.?( script: .*)?$/, "")
+      }); try again when /health is ok`,
+      { op: context.op, reason: "oom" },
+    );
+  }
   if (REFUSING.test(error.message)) {
     return new UnavailableError(
       `redis cannot serve the request now (${error.message}); try again when /health is ok`,
@@ -114,4 +129,17 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
     default:
       return error;
   }
+}
+
+/**
+ * True for Redis's refusal of a write at `maxmemory`, as a command's reply or
+ * as a script's error (which adds where in the script it happened).
+ *
+ * @example
+ * ```ts
+ * isOutOfMemory(new Error("OOM command not allowed when used memory > 'maxmemory'.")); // true
+ * ```
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && /^OOM command not allowed/.test(error.message);
 }

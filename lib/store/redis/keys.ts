@@ -37,6 +37,10 @@ export interface RedisKeys {
   sources: string;
   /** Process id → its ProcessRecord and until when it is listed, JSON (see `processes.ts`). */
   processes: string;
+  /** This Redis's data generation: a ULID written once; another value means the data was lost (see `epoch.ts`). */
+  epoch: string;
+  /** The last loss of data seen: JSON `{epoch, at, previous, ackedAt?}` (see `epoch.ts`). */
+  epochReset: string;
   /** One task's hash. */
   task(id: string): string;
   /** Queued task ids of one queue by sortKey. */
@@ -101,6 +105,8 @@ export function redisKeys(prefix: string): RedisKeys {
     eventCount: k("ev:count"),
     sources: k("sources"),
     processes: k("procs"),
+    epoch: k("epoch"),
+    epochReset: k("epoch:reset"),
     task: (id) => k(`t:${id}`),
     queued: (queue) => k(`q:${queue}`),
     running: (queue) => k(`r:${queue}`),

@@ -19,10 +19,12 @@ import type { Redis } from "ioredis";
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
+  ackReset: "ack-reset-2",
   cancel: "cancel-10",
   completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",
   dropProcess: "drop-process-1",
+  epoch: "epoch-2",
   expire: "expire-10",
   fail: "fail-10",
   list: "list-10",
