@@ -6,15 +6,18 @@
  */
 
 /**
- * One server-sent event.
+ * One server-sent event. `un` sends events as plain `message`s (the CloudEvent,
+ * type inside, as data; `?named=1` names them by type) and ends a stream it
+ * drops for reading too slowly with an `overflow` event.
  *
  * @example
  * ```ts
- * const message: SseMessage = { id: "01J...", event: "file.created", data: "{...}" };
+ * const message: SseMessage = { id: "01J...", event: "message", data: "{...}" };
  * ```
  */
 export interface SseMessage {
   id?: string;
+  /** The `event:` name, `"message"` when the frame has none. */
   event: string;
   data: string;
 }
