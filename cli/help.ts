@@ -39,11 +39,18 @@ usage: un <command> [options]
                       remove a source, or switch it off or on
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
+  doctor [--config FILE] [--json]
+                      check the configured store: Redis persistence (AOF/RDB), maxmemory and
+                      its eviction policy (WARN lines exit 0, ERROR lines exit 1); embedded:
+                      path, size and lock holder
   store check [--config FILE] [--quick] [--json]
                       check the embedded store file (exit 0 sound, 1 damaged); safe beside a running un
   store recover [--config FILE] [--json]
                       copy what is readable of a damaged store into a fresh one, keeping the
                       damaged file as un.db.damaged-<time> (refused while un runs on the store)
+  store ack-reset [--json]
+                      acknowledge that Redis lost its data, for every process of the
+                      cluster (their /health is degraded until then)
   open [PAGE] [--browser]
                       print the address of the inspector for a browser (with UN_TOKEN,
                       a one-time login link, valid two minutes)
