@@ -11,7 +11,7 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { StoreDiskError, UnavailableError } from "../errors.ts";
 import type { CloudEvent, Json } from "../events.ts";
 import type { NewTask, Task, TaskError } from "../tasks.ts";
@@ -44,9 +44,9 @@ import {
 } from "./sqlite/coordination.ts";
 import { enqueueBatch } from "./sqlite/enqueue.ts";
 import { appendEventRows, readEventHistory } from "./sqlite/events.ts";
-import { type FaultChange, StoreFaults } from "./sqlite/faults.ts";
+import { type StoreFaultOptions, StoreFaults } from "./sqlite/faults.ts";
 import { GroupCommit } from "./sqlite/group_commit.ts";
-import { assertIntact, damagedAtStart } from "./sqlite/integrity.ts";
+import { openChecked } from "./sqlite/integrity.ts";
 import {
   cancelTask,
   completeTask,
@@ -90,22 +90,16 @@ import { readTask } from "./sqlite/task_rows.ts";
 export const SQLITE_FILE = "un.db";
 
 /**
- * Options of {@link SqliteStore.open}.
+ * Options of {@link SqliteStore.open}: `watchMs`, how often to look whether the
+ * store directory or file was deleted or replaced (default: only on `ping()`),
+ * and `onFault`, told once when a fault begins and when a disk fault ends.
  *
  * @example
  * ```ts
  * const options: SqliteOpenOptions = { watchMs: 250, onFault: (c) => console.error(c.error?.message) };
  * ```
  */
-export interface SqliteOpenOptions {
-  /**
-   * How often to look whether the store directory or file was deleted or
-   * replaced (ms). Default: only when `ping()` is called.
-   */
-  watchMs?: number;
-  /** Told once when a fault begins, and when a disk fault ends. */
-  onFault?: (change: FaultChange) => void;
-}
+export type SqliteOpenOptions = Omit<StoreFaultOptions, "totalChanges">;
 
 /**
  * {@link Store} on an embedded SQLite file.
@@ -151,18 +145,7 @@ export class SqliteStore implements Store {
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, SQLITE_FILE);
-    const db = new DatabaseSync(file);
-    try {
-      assertIntact(db, file);
-      applySchema(db);
-    } catch (error) {
-      db.close();
-      if (error instanceof UnavailableError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw /malformed|not a database/i.test(message) ? damagedAtStart(file, [message]) : error;
-    }
-    return new SqliteStore(db, dir, options);
+    return new SqliteStore(openChecked(join(dir, SQLITE_FILE), applySchema), dir, options);
   }
 
   /** Runs a change under group commit; resolves after its COMMIT. */

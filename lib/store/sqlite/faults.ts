@@ -139,7 +139,7 @@ export class StoreFaults {
     if (options.watchMs !== undefined && options.watchMs > 0) {
       this.#watch = setInterval(() => this.check(), options.watchMs);
       // Watching must not keep a process alive that has nothing else to do.
-      Deno.unrefTimer(this.#watch as unknown as number);
+      Deno.unrefTimer(this.#watch);
     }
   }
 

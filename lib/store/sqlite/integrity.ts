@@ -8,7 +8,7 @@
  * `un store check` runs.
  */
 
-import type { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { StoreDamagedError } from "../../errors.ts";
 import { sqliteFaultKind } from "./faults.ts";
 
@@ -79,4 +79,29 @@ export function damagedAtStart(file: string, problems: string[]): StoreDamagedEr
       "is readable into a fresh store (the damaged file is kept next to it)",
     { file, problems },
   );
+}
+
+/**
+ * Opens the store file, refuses it when damaged (`PRAGMA quick_check`, or an
+ * error of SQLite's that says so), then runs `setup` (the schema). The
+ * connection is closed again on any failure.
+ *
+ * @example
+ * ```ts
+ * const db = openChecked(".un/un.db", applySchema);
+ * ```
+ */
+export function openChecked(file: string, setup: (db: DatabaseSync) => void): DatabaseSync {
+  const db = new DatabaseSync(file);
+  try {
+    assertIntact(db, file);
+    setup(db);
+    return db;
+  } catch (error) {
+    db.close();
+    if (sqliteFaultKind(error) === "damaged") {
+      throw damagedAtStart(file, [(error as Error).message]);
+    }
+    throw error;
+  }
 }
