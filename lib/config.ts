@@ -2,12 +2,14 @@
  * Configuration: `un.config.json` (path from `--config` or `UN_CONFIG`), every
  * key also settable by an `UN_*` variable (`UN_WORKERS_CONCURRENCY=8`,
  * `UN_API_PORT=0`, `UN_REDIS_URL=redis://...`), validated at start. A bad value
- * gives one line naming the key, the value and what is allowed.
+ * gives one line naming the key, the value and what is allowed; an unknown
+ * key or `UN_*` name is an error too, naming the nearest known one.
  */
 
 import type { z } from "zod";
 import { applyEnv } from "./config/env.ts";
 import { type Config, configSchema } from "./config/schema.ts";
+import { keysAt, unknownKeyMessage } from "./config/suggest.ts";
 import { UnError } from "./errors.ts";
 import { valueAt } from "./validate.ts";
 
@@ -21,6 +23,7 @@ export {
   type SourceSpec,
 } from "./config/schema.ts";
 export { applyEnv } from "./config/env.ts";
+export { nearestName, unknownKeyMessage } from "./config/suggest.ts";
 
 /**
  * A bad configuration. `un start` prints the message and exits 2.
@@ -38,27 +41,39 @@ export class ConfigError extends UnError {
 
 /**
  * Turns zod issues into lines naming key, allowed values and the value given.
+ * Given the schema, a key that is not one names the nearest known key
+ * (`` `wokers` is not a key; did you mean `workers`? ``) or, with none near,
+ * the keys allowed there.
  *
  * @example
  * ```ts
  * formatIssues(result.error.issues, input, "config"); // ["workers.concurrency must be an integer 1..256, got 0"]
+ * formatIssues(issues, { wokers: {} }, "", configSchema); // ["`wokers` is not a key; did you mean `workers`?"]
  * ```
  */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = ""): string[] {
-  return issues.map((issue) => {
+export function formatIssues(
+  issues: z.core.$ZodIssue[],
+  input: unknown,
+  prefix = "",
+  schema?: unknown,
+): string[] {
+  return issues.flatMap((issue) => {
     const key = [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "value";
     const got = valueAt(input, issue.path);
     let message = issue.message;
+    if (issue.code === "unrecognized_keys" && "keys" in issue) {
+      const at = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
+      const known = schema === undefined ? null : keysAt(schema, issue.path, input);
+      return issue.keys.map((k) => unknownKeyMessage(k, known, at));
+    }
     if (issue.code === "invalid_value" && "values" in issue) {
       message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    } else if (issue.code === "unrecognized_keys" && "keys" in issue) {
-      return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     } else if (issue.code === "invalid_type" && got === undefined) {
-      return `${key} is required (${message.replace(/^Invalid input: /, "")})`;
+      return [`${key} is required (${message.replace(/^Invalid input: /, "")})`];
     } else if (message.startsWith("Invalid input: ") || message.startsWith("Too ")) {
       message = message.replace(/^Invalid input: /, "must be: ").replace(/^Too /, "is too ");
     }
-    return `${key} ${message}, got ${shortJson(got)}`;
+    return [`${key} ${message}, got ${shortJson(got)}`];
   });
 }
 
@@ -79,7 +94,9 @@ function shortJson(value: unknown): string {
  */
 export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error.issues, raw));
+  if (!result.success) {
+    throw new ConfigError(formatIssues(result.error.issues, raw, "", configSchema));
+  }
   const config = result.data;
   const ids = new Set<string>();
   for (const [i, source] of config.sources.entries()) {

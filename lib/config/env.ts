@@ -5,6 +5,7 @@
 
 import type { z } from "zod";
 import { configSchema } from "./schema.ts";
+import { nearestName } from "./suggest.ts";
 
 /** Env variables that are not config keys. */
 const NON_CONFIG_ENV = new Set(["UN_CONFIG", "UN_URL", "UN_TOKEN", "UN_PROCESS_ID", "UN_FAULTS"]);
@@ -41,6 +42,20 @@ function parseEnvValue(raw: string): unknown {
 }
 
 /**
+ * The line for a `UN_*` name that is no config key: the nearest one and the
+ * key it sets, or, with none near, every name there is.
+ */
+function unknownEnvMessage(name: string): string {
+  const near = nearestName(name, [...ENV_PATHS.keys()]);
+  if (near) {
+    return `${name} is not a config variable; did you mean ${near} (\`${
+      ENV_PATHS.get(near)!.join(".")
+    }\`)?`;
+  }
+  return `${name} is not a config variable (known: ${[...ENV_PATHS.keys()].join(", ")})`;
+}
+
+/**
  * Applies `UN_*` variables onto a raw config object. Unknown `UN_*` names are
  * errors (a typo should not pass silently).
  */
@@ -52,7 +67,7 @@ export function applyEnv(raw: Record<string, unknown>, env: Record<string, strin
     }
     const path = ENV_PATHS.get(name);
     if (!path) {
-      problems.push(`${name} is not a config key (known: ${[...ENV_PATHS.keys()].join(", ")})`);
+      problems.push(unknownEnvMessage(name));
       continue;
     }
     let node = raw;

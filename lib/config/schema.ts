@@ -1,7 +1,10 @@
 /**
  * The configuration schema (zod): every key, its default and its allowed
  * range. Messages name the range so errors read
- * `workers.concurrency must be an integer 1..256, got 0`.
+ * `workers.concurrency must be an integer 1..256, got 0`. Every object is
+ * strict: a key the schema does not know (a typo such as `wokers`) is an
+ * error naming it and the nearest known key, never a setting silently
+ * dropped.
  */
 
 import { z } from "zod";
@@ -61,7 +64,7 @@ const sourceBase = {
   emitExisting: z.boolean().default(true),
 };
 
-const hookSchema = z.object({
+const hookSchema = z.strictObject({
   on: pattern,
   task: z.string().min(1).max(200),
   priority: priority.optional(),
@@ -77,7 +80,7 @@ const hookSchema = z.object({
 /** The hooks shorthand on a source: task types run for each of its events. */
 const sourceHooks = z.array(hookSchema.partial({ on: true })).optional();
 
-const fsSource = z.object({
+const fsSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("fs"),
   path: z.string().min(1),
@@ -88,13 +91,13 @@ const fsSource = z.object({
   maxDelayMs: ms(0, 3_600_000).default(2_000),
   hooks: sourceHooks,
 });
-const feedSource = z.object({
+const feedSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("feed"),
   url: z.url({ error: "must be an http(s) URL" }),
   hooks: sourceHooks,
 });
-const githubSource = z.object({
+const githubSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("github"),
   repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, { error: 'must be "owner/name"' }),
@@ -103,7 +106,7 @@ const githubSource = z.object({
   apiUrl: z.url().default("https://api.github.com"),
   hooks: sourceHooks,
 });
-const httpSource = z.object({
+const httpSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("http"),
   url: z.url({ error: "must be an http(s) URL" }),
@@ -114,7 +117,7 @@ const httpSource = z.object({
     .optional(),
   hooks: sourceHooks,
 });
-const postgresSource = z.object({
+const postgresSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("postgres"),
   url: z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }),
@@ -132,7 +135,7 @@ export const sourceSchema = z.discriminatedUnion("kind", [
   postgresSource,
 ], { error: 'must be one of "fs", "feed", "github", "http", "postgres"' });
 
-const scheduleSchema = z.object({
+const scheduleSchema = z.strictObject({
   id,
   /** Cron expression (5 or 6 fields, seconds first when 6). */
   cron: z.string().min(1).superRefine((value, ctx) => {
@@ -156,7 +159,7 @@ const scheduleSchema = z.object({
   error: 'needs exactly one of "cron" or "every"',
 });
 
-const execCommandSchema = z.object({
+const execCommandSchema = z.strictObject({
   /** argv: the program and its arguments; `{name}` in an argument takes `payload.vars.name`. */
   command: z.array(z.string().min(1)).min(1),
   cwd: z.string().optional(),
@@ -169,8 +172,8 @@ const execCommandSchema = z.object({
 });
 
 /** The whole configuration schema. */
-export const configSchema = z.object({
-  api: z.object({
+export const configSchema = z.strictObject({
+  api: z.strictObject({
     host: z.string().min(1).default("127.0.0.1"),
     port: int(0, 65535).default(4242),
     /**
@@ -189,7 +192,7 @@ export const configSchema = z.object({
      */
     allowedHosts: z.array(z.string().min(1)).default([]),
     /** Browser origins (`https://app.example.com`) that may call the API and get CORS headers. */
-    cors: z.object({
+    cors: z.strictObject({
       origins: z.array(
         z.string().regex(/^https?:\/\/[^/\s]+$/, {
           error:
@@ -204,12 +207,12 @@ export const configSchema = z.object({
     /** Serve `/un/inspect` (the live actor inspector). */
     inspect: z.boolean().default(true),
     /** Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`): at most `max` per source per `windowMs`. */
-    scanLimit: z.object({
+    scanLimit: z.strictObject({
       max: int(1, 1000).default(5),
       windowMs: ms(1_000, 86_400_000).default(300_000),
     }).prefault({}),
   }).prefault({}),
-  redis: z.object({
+  redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, { error: "must be a redis:// or rediss:// URL" })
       .optional(),
     prefix: z.string().min(1).max(64).default("un:"),
@@ -222,10 +225,10 @@ export const configSchema = z.object({
     /** How long an applied event id is remembered, so a re-delivered entry runs its hooks once. */
     processedTtlMs: ms(1_000, 7 * 86_400_000).default(3_600_000),
   }).prefault({}),
-  store: z.object({
+  store: z.strictObject({
     path: z.string().min(1).default(".un/"),
   }).prefault({}),
-  workers: z.object({
+  workers: z.strictObject({
     concurrency: int(1, 256).default(4),
     /** Queues this process's workers take from; ["*"] = all. */
     queues: z.array(z.string().min(1)).min(1).default(["*"]),
@@ -240,7 +243,7 @@ export const configSchema = z.object({
     /** Capacity of resources tasks may ask for (`{ "gpu": 1 }`). */
     resources: z.record(z.string(), z.number().min(0)).default({}),
   }).prefault({}),
-  prioritizer: z.object({
+  prioritizer: z.strictObject({
     /** One priority level is worth this much waiting: aging without re-sorting. */
     priorityStepMs: ms(1, 86_400_000).default(60_000),
     /** Tasks whose deadline is this close get re-scored. */
@@ -248,7 +251,7 @@ export const configSchema = z.object({
     /** Learn a bonus for task types that run fast and succeed (shortest-job-first flavour). */
     learn: z.boolean().default(true),
   }).prefault({}),
-  scheduler: z.object({
+  scheduler: z.strictObject({
     /** How often due tasks, leases and deadlines are checked. */
     tickMs: ms(10, 60_000).default(250),
     /** Retention clean-up interval. */
@@ -265,7 +268,7 @@ export const configSchema = z.object({
      */
     heartbeatMs: ms(100, 600_000).default(5_000),
   }).prefault({}),
-  supervisor: z.object({
+  supervisor: z.strictObject({
     /** One-for-one restart intensity: at most maxRestarts within withinMs, then the process exits. */
     maxRestarts: int(0, 1000).default(5),
     withinMs: ms(100, 86_400_000).default(60_000),
@@ -275,14 +278,14 @@ export const configSchema = z.object({
   /** Module exporting handlers (default export: a record of type -> handler). */
   handlers: z.string().min(1).optional(),
   /** Paths that `file.metadata` and `exec` path placeholders may read besides the roots of `fs` sources. */
-  files: z.object({
+  files: z.strictObject({
     allow: z.array(z.string().min(1)).default([]),
   }).prefault({}),
-  exec: z.object({
+  exec: z.strictObject({
     commands: z.record(z.string(), execCommandSchema).default({}),
   }).prefault({}),
   /** The `http` built-in handler (outbound requests) and what run-time sources may reach. */
-  http: z.object({
+  http: z.strictObject({
     /**
      * Hosts that `http` tasks and sources added at run time may reach: host
      * names (`api.example.com`, `*.example.com`), IP addresses and CIDRs
@@ -297,7 +300,7 @@ export const configSchema = z.object({
     /** One request's time limit (the task's own timeout still applies). */
     timeoutMs: ms(1, 3_600_000).default(30_000),
   }).prefault({}),
-  events: z.object({
+  events: z.strictObject({
     maxCount: int(100, 100_000_000).default(100_000),
     maxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
     /**
@@ -315,12 +318,12 @@ export const configSchema = z.object({
      */
     flushMs: ms(0, 1_000).default(10),
   }).prefault({}),
-  retention: z.object({
+  retention: z.strictObject({
     maxFinishedTasks: int(0, 100_000_000).default(10_000),
     finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
     resultTtlMs: ms(1_000, 365 * 86_400_000).default(86_400_000),
   }).prefault({}),
-  log: z.object({
+  log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     format: z.enum(["text", "json"]).default("text"),
   }).prefault({}),

@@ -9,7 +9,7 @@
  * and history) are in `scan-history.ts`.
  */
 
-import { formatIssues, sourceSchema, type SourceSpec } from "../config.ts";
+import { formatIssues, nearestName, sourceSchema, type SourceSpec } from "../config.ts";
 import { ValidationError } from "../errors.ts";
 import { type CloudEvent, createEvent, type Json, newId } from "../events.ts";
 import { STATUS_KEY } from "../scanner.ts";
@@ -119,10 +119,19 @@ export function parseSourceSpec(input: unknown): SourceSpec {
   if (known) {
     const unknown = Object.keys(raw).filter((key) => !known.includes(key));
     if (unknown.length) {
+      // Each unknown key with the nearest allowed one: `intervall` is most likely `interval`.
+      const named = unknown.map((key) => {
+        const near = nearestName(key, known);
+        return `${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`;
+      });
       throw invalid(
-        `unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(", ")} for a ${raw.kind} ` +
-          `source; allowed: ${known.join(", ")}`,
-        { field: unknown[0], unknownKeys: unknown, allowed: known },
+        `unknown key(s) ${named.join(", ")} for a ${raw.kind} source; allowed: ${known.join(", ")}`,
+        {
+          field: unknown[0],
+          unknownKeys: unknown,
+          allowed: known,
+          suggestions: Object.fromEntries(unknown.map((key) => [key, nearestName(key, known)])),
+        },
       );
     }
   }
@@ -132,7 +141,7 @@ export function parseSourceSpec(input: unknown): SourceSpec {
     const field = issue.path.map(String).join(".") || "body";
     const details: Record<string, unknown> = {
       field,
-      problems: formatIssues(result.error.issues, raw),
+      problems: formatIssues(result.error.issues, raw, "", sourceSchema),
     };
     const value = issue.path.length ? raw[String(issue.path[0])] : undefined;
     if (value !== undefined && (JSON.stringify(value) ?? "").length <= 200) details.value = value;
