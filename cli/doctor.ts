@@ -77,15 +77,15 @@ async function redisDoctor(config: Config, json: boolean): Promise<number> {
   // The socket's own error names the cause ("connect ECONNREFUSED ..."), where
   // the failed call only says the connection closed; a listener also keeps
   // ioredis from printing it.
-  let cause: Error | null = null;
-  redis.on("error", (error: Error) => (cause ??= error));
+  const first: { error: Error | null } = { error: null };
+  redis.on("error", (error: Error) => (first.error ??= error));
   let report: RedisReport;
   try {
     await redis.connect();
     const { diagnoseRedis } = await import("../lib/store/redis/diagnose.ts");
     report = await diagnoseRedis(redis, prefix);
   } catch (err) {
-    const reason = cause?.message || (err instanceof Error ? err.message : String(err));
+    const reason = first.error?.message || (err instanceof Error ? err.message : String(err));
     console.error(`un: cannot read redis at ${shown}: ${reason}`);
     return 2;
   } finally {

@@ -29,16 +29,14 @@ import type {
   TaskTransition,
   TypeStats,
 } from "./types.ts";
-import { bridgeKeys } from "../bridge/keys.ts";
-import { PublishGate } from "../bridge/gate.ts";
-import { type EventBridge, guarded, type RedisContext } from "./redis/context.ts";
-import { type ConnectionChange, ConnectionWatch, createClient } from "./redis/connection.ts";
-import { redisKeys } from "./redis/keys.ts";
-import { loadScripts } from "./redis/scripts.ts";
+import type { PublishGate } from "../bridge/gate.ts";
+import { guarded, type RedisContext } from "./redis/context.ts";
+import type { ConnectionWatch } from "./redis/connection.ts";
 import { Batcher } from "./redis/batcher.ts";
 import { ClaimedTasks } from "./redis/claimed.ts";
-import { OutOfMemoryError, ValidationError } from "../errors.ts";
-import { RedisFaults } from "./redis/faults.ts";
+import { ValidationError } from "../errors.ts";
+import type { RedisFaults } from "./redis/faults.ts";
+import { openParts, type RedisStoreOptions, type StoreParts } from "./redis/open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./redis/fault-report.ts";
 import * as tasks from "./redis/tasks.ts";
 import * as leases from "./redis/leases.ts";
@@ -48,38 +46,7 @@ import * as sources from "./redis/sources.ts";
 import * as coordination from "./redis/coordination.ts";
 import * as processes from "./redis/processes.ts";
 
-/**
- * Options of {@link RedisStore.open}.
- *
- * @example
- * ```ts
- * const options: RedisStoreOptions = { url: "redis://127.0.0.1:6379", prefix: "myapp:" };
- * ```
- */
-export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]` */
-  url: string;
-  /** Prefix of every key (default `un:`), so several apps can share one Redis. */
-  prefix?: string;
-  /**
-   * Told once when the connection is lost and once when it is back (ioredis
-   * reconnects on its own meanwhile; commands fail fast with UnavailableError).
-   */
-  onConnection?: (change: ConnectionChange) => void;
-  /**
-   * Serve the Redis bridge: make the event log's stream with the hooks'
-   * consumer group and publish appended events on pub/sub, in the same step
-   * as the append, those of types some process follows. Off by default.
-   */
-  bridge?: boolean;
-  /**
-   * Events the log may hold between retention clean-ups (`events.maxCount`):
-   * an append that finds it past this plus a tenth (at least 1 000) trims it
-   * back at once.
-   * Unset: only `trim()` removes events.
-   */
-  eventCap?: number;
-}
+export type { RedisStoreOptions } from "./redis/open.ts";
 
 /** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
 const QUIT_TIMEOUT_MS = 1_000;
@@ -108,12 +75,7 @@ export class RedisStore implements Store, FaultReporting {
   /** Out of memory, lost data: what `ping()` reports besides an outage. */
   readonly #faults: RedisFaults;
 
-  private constructor(
-    ctx: RedisContext,
-    watch: ConnectionWatch,
-    gate: PublishGate | null,
-    faults: RedisFaults,
-  ) {
+  private constructor({ ctx, watch, gate, faults }: StoreParts) {
     this.#ctx = ctx;
     this.#watch = watch;
     this.#gate = gate;
@@ -128,41 +90,7 @@ export class RedisStore implements Store, FaultReporting {
    * be reached.
    */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
-    const redis = createClient(options.url);
-    let faults: RedisFaults | null = null;
-    // Listening from the start also keeps ioredis from printing every
-    // reconnect error itself. A Redis that comes back may have come back
-    // empty: its epoch says so (a failed check is tried again at the next heartbeat).
-    const watch = new ConnectionWatch(redis, (change) => {
-      options.onConnection?.(change);
-      if (change.up) faults?.epoch.check().catch(() => {});
-    });
-    try {
-      await redis.connect();
-      const scripts = await loadScripts(redis);
-      const prefix = options.prefix ?? "un:";
-      const names = bridgeKeys(prefix);
-      const gate = options.bridge ? new PublishGate(redis, names) : null;
-      const bridge: EventBridge | null = gate
-        ? { group: names.group, channels: names.channels, publishes: (t) => gate.publishes(t) }
-        : null;
-      const eventCap = options.eventCap ? { max: options.eventCap, trimming: null } : null;
-      const ctx = { redis, keys: redisKeys(prefix), scripts, bridge, eventCap };
-      faults = new RedisFaults(ctx);
-      // A full Redis cannot take the first epoch: /health says so, and the
-      // heartbeat writes it once Redis has room.
-      await faults.epoch.check().catch((e) => {
-        if (!(e instanceof OutOfMemoryError)) throw e;
-      });
-      return new RedisStore(ctx, watch, gate, faults);
-    } catch (error) {
-      watch.closing();
-      redis.disconnect();
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
-        url: redactUrl(options.url),
-      });
-    }
+    return new RedisStore(await openParts(options));
   }
 
   // ---- tasks ----
@@ -385,16 +313,5 @@ export class RedisStore implements Store, FaultReporting {
       // (harmless after a QUIT that was answered).
       redis.disconnect();
     }
-  }
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(invalid url)";
   }
 }

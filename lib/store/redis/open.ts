@@ -1,0 +1,121 @@
+/**
+ * Opening the Redis store: the client and its outage watch, the scripts, the
+ * bridge's side of the event log, and the first epoch check (has this Redis
+ * lost un's data?), which every reconnect repeats.
+ */
+
+import { bridgeKeys } from "../../bridge/keys.ts";
+import { PublishGate } from "../../bridge/gate.ts";
+import { OutOfMemoryError, UnavailableError } from "../../errors.ts";
+import { type ConnectionChange, ConnectionWatch, createClient } from "./connection.ts";
+import type { EventBridge, RedisContext } from "./context.ts";
+import { RedisFaults } from "./faults.ts";
+import { redisKeys } from "./keys.ts";
+import { loadScripts } from "./scripts.ts";
+
+/**
+ * Options of {@link RedisStore.open}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { url: "redis://127.0.0.1:6379", prefix: "myapp:" };
+ * ```
+ */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` */
+  url: string;
+  /** Prefix of every key (default `un:`), so several apps can share one Redis. */
+  prefix?: string;
+  /**
+   * Told once when the connection is lost and once when it is back (ioredis
+   * reconnects on its own meanwhile; commands fail fast with UnavailableError).
+   */
+  onConnection?: (change: ConnectionChange) => void;
+  /**
+   * Serve the Redis bridge: make the event log's stream with the hooks'
+   * consumer group and publish appended events on pub/sub, in the same step
+   * as the append, those of types some process follows. Off by default.
+   */
+  bridge?: boolean;
+  /**
+   * Events the log may hold between retention clean-ups (`events.maxCount`):
+   * an append that finds it past this plus a tenth (at least 1 000) trims it
+   * back at once.
+   * Unset: only `trim()` removes events.
+   */
+  eventCap?: number;
+}
+
+/**
+ * What an open Redis store is made of.
+ *
+ * @example
+ * ```ts
+ * const { ctx, faults } = await openParts({ url: "redis://127.0.0.1:6379" });
+ * ```
+ */
+export interface StoreParts {
+  ctx: RedisContext;
+  watch: ConnectionWatch;
+  /** Who follows which event types (with the bridge); not started yet. */
+  gate: PublishGate | null;
+  faults: RedisFaults;
+}
+
+/**
+ * Connects, loads the scripts and checks the epoch. Throws
+ * {@link UnavailableError} when Redis cannot be reached, leaving nothing open.
+ *
+ * @example
+ * ```ts
+ * const parts = await openParts({ url: "redis://127.0.0.1:6379", prefix: "un:" });
+ * ```
+ */
+export async function openParts(options: RedisStoreOptions): Promise<StoreParts> {
+  const redis = createClient(options.url);
+  let faults: RedisFaults | null = null;
+  // Listening from the start also keeps ioredis from printing every
+  // reconnect error itself. A Redis that comes back may have come back
+  // empty: its epoch says so (a failed check is tried again at the next heartbeat).
+  const watch = new ConnectionWatch(redis, (change: ConnectionChange) => {
+    options.onConnection?.(change);
+    if (change.up) faults?.epoch.check().catch(() => {});
+  });
+  try {
+    await redis.connect();
+    const scripts = await loadScripts(redis);
+    const prefix = options.prefix ?? "un:";
+    const names = bridgeKeys(prefix);
+    const gate = options.bridge ? new PublishGate(redis, names) : null;
+    const bridge: EventBridge | null = gate
+      ? { group: names.group, channels: names.channels, publishes: (t) => gate.publishes(t) }
+      : null;
+    const eventCap = options.eventCap ? { max: options.eventCap, trimming: null } : null;
+    const ctx = { redis, keys: redisKeys(prefix), scripts, bridge, eventCap };
+    faults = new RedisFaults(ctx);
+    // A full Redis cannot take the first epoch: /health says so, and the
+    // heartbeat writes it once Redis has room.
+    await faults.epoch.check().catch((e) => {
+      if (!(e instanceof OutOfMemoryError)) throw e;
+    });
+    return { ctx, watch, gate, faults };
+  } catch (error) {
+    watch.closing();
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
+      url: redactUrl(options.url),
+    });
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(invalid url)";
+  }
+}
