@@ -148,34 +148,6 @@ export class StoreFaultError extends UnError {
 }
 
 /**
- * Redis refused a write because it reached `maxmemory` (with the
- * `noeviction` policy): a 503 like an outage, so every part that waits out an
- * outage (workers, the event log) waits this out too, and it says "out of
- * memory" so an operator knows what to free or raise.
- *
- * @example
- * ```ts
- * throw new OutOfMemoryError("redis is out of memory (OOM command not allowed ...); try again when /health is ok");
- * ```
- */
-export class OutOfMemoryError extends UnavailableError {}
-
-/**
- * The store answers but is not sound: it lost its data, or it refuses writes.
- * Thrown by a store's `ping()`; `/health` lists each of `reasons` as a problem.
- *
- * @example
- * ```ts
- * throw new StoreFaultError(["Redis lost its data (epoch changed at 2025-01-01T00:00:00.000Z)"]);
- * ```
- */
-export class StoreFaultError extends UnError {
-  constructor(readonly reasons: string[]) {
-    super("store_fault", reasons.join("; "), 503, { reasons });
-  }
-}
-
-/**
  * Thrown by a handler to fail a task without further retries (like BullMQ's
  * `UnrecoverableError`).
  *
