@@ -163,7 +163,9 @@ Deno.test({
     } finally {
       client.disconnect();
     }
+    const flushedAt = Date.now();
     await allReportLoss(group.procs, 3 * HEARTBEAT_MS + 2_000);
+    console.log(`both degraded ${Date.now() - flushedAt} ms after FLUSHALL`);
     for (const un of group.procs) {
       assert.equal(await resets(un), 2);
       assert.equal(count(un.stderrText(), "Redis lost its data"), 2);
