@@ -12,7 +12,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { StoreDiskError, UnavailableError } from "../errors.ts";
+import { StoreDiskError, StoreFaultError, UnavailableError } from "../errors.ts";
 import type { CloudEvent, Json } from "../events.ts";
 import type { NewTask, Task, TaskError } from "../tasks.ts";
 import type {
@@ -317,25 +317,32 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Resolves when the store can serve: rejects with the fault (deleted,
-   * replaced, damaged store; full disk) otherwise. While the disk is full it
-   * tries one small write, so the fault ends as soon as space is back.
+   * Resolves when the store can serve; otherwise rejects with a
+   * StoreFaultError whose reason `/health` lists (deleted, replaced or
+   * damaged store; full disk). While the disk is full it tries one small
+   * write, so the fault ends as soon as space is back, writes or not.
    */
   async ping(): Promise<void> {
     this.#assertOpen();
     this.#faults.check();
-    const fault = this.#faults.current;
-    if (fault instanceof StoreDiskError) {
-      await this.#write((sql) =>
-        sql.run(
-          "INSERT INTO store_probe (id, at) VALUES (1, :now) ON CONFLICT (id) DO UPDATE SET at = :now",
-          { now: Date.now() },
-        )
-      );
-      return;
+    try {
+      const fault = this.#faults.current;
+      if (fault instanceof StoreDiskError) {
+        await this.#write((sql) =>
+          sql.run(
+            "INSERT INTO store_probe (id, at) VALUES (1, :now) ON CONFLICT (id) DO UPDATE SET at = :now",
+            { now: Date.now() },
+          )
+        );
+      } else if (fault !== null) {
+        throw fault;
+      } else {
+        await this.#read((sql) => sql.get("SELECT 1"));
+      }
+    } catch (error) {
+      const fault = this.#faults.current;
+      throw fault !== null && error === fault ? new StoreFaultError([fault.message]) : error;
     }
-    if (fault !== null) throw fault;
-    await this.#read((sql) => sql.get("SELECT 1"));
   }
 
   /** Commits pending writes and closes the file; later calls reject with UnavailableError. */
