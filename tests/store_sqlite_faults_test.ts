@@ -1,0 +1,93 @@
+/**
+ * The embedded store's fault tracking, in process: SQLite's errors become
+ * typed faults said once, a disk fault ends with the first write that lands,
+ * and a store deleted under an open SqliteStore refuses writes while reads
+ * of what it holds still answer.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  StoreDamagedError,
+  StoreDiskError,
+  StoreFaultError,
+  StoreGoneError,
+} from "../lib/errors.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
+import { type FaultChange, sqliteFaultKind, StoreFaults } from "../lib/store/sqlite/faults.ts";
+import { newTask, T0 } from "./store/conformance.ts";
+
+Deno.test("SQLite's wording tells the fault", () => {
+  assert.equal(sqliteFaultKind(new Error("database or disk is full")), "full");
+  assert.equal(sqliteFaultKind(new Error("disk I/O error")), "io");
+  assert.equal(sqliteFaultKind(new Error("database disk image is malformed")), "damaged");
+  assert.equal(sqliteFaultKind(new Error("file is not a database")), "damaged");
+  assert.equal(sqliteFaultKind(new Error("UNIQUE constraint failed: tasks.id")), null);
+});
+
+Deno.test("a disk fault is said once, and ends with the first write that changes rows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-faults-" });
+  try {
+    const changes: FaultChange[] = [];
+    let total = 10;
+    const faults = new StoreFaults(dir, join(dir, "un.db"), {
+      onFault: (change) => changes.push(change),
+      totalChanges: () => total,
+    });
+    const full = faults.map(new Error("database or disk is full"));
+    assert.ok(full instanceof StoreDiskError);
+    assert.equal(full.status, 507);
+    assert.match(full.message, new RegExp(`the disk holding ${dir} is full`));
+    assert.equal(faults.map(new Error("database or disk is full")), full, "the same fault");
+    faults.refuseWrite(); // a full disk does not refuse writes: a write is how it ends
+    faults.committed(); // an empty commit proves nothing
+    assert.equal(faults.current, full);
+    total = 11;
+    faults.committed();
+    assert.equal(faults.current, null);
+    assert.deepEqual(changes.map((c) => [c.kind, c.error === null]), [["full", false], [
+      "full",
+      true,
+    ]]);
+    faults.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a damaged page refuses further writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-faults-" });
+  try {
+    const faults = new StoreFaults(dir, join(dir, "un.db"), { totalChanges: () => 0 });
+    const damaged = faults.map(new Error("database disk image is malformed"));
+    assert.ok(damaged instanceof StoreDamagedError);
+    assert.match(damaged.message, /un store check.*un store recover/);
+    assert.throws(() => faults.refuseWrite(), StoreDamagedError);
+    faults.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a store deleted under an open SqliteStore: ping and writes fail, reads answer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-faults-" });
+  const changes: FaultChange[] = [];
+  const store = SqliteStore.open(dir, { onFault: (change) => changes.push(change) });
+  try {
+    const { task } = await store.enqueue(newTask(), T0);
+    await Deno.remove(dir, { recursive: true });
+    await assert.rejects(store.ping(), (err: unknown) => {
+      assert.ok(err instanceof StoreFaultError);
+      assert.match(err.reasons[0], new RegExp(`store ${dir} was deleted while un was running`));
+      return true;
+    });
+    await assert.rejects(store.enqueue(newTask(), T0), StoreGoneError);
+    assert.equal((await store.getTask(task.id))?.id, task.id, "what it holds can still be read");
+    await assert.rejects(store.ping(), StoreFaultError);
+    assert.equal(changes.length, 1, "said once");
+    assert.equal(changes[0].kind, "gone");
+    assert.ok(changes[0].openCopies?.some((path) => path.includes("/fd/")));
+  } finally {
+    await store.close();
+  }
+});
