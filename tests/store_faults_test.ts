@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { api, eventually } from "./helpers/http.ts";
+import { fill, mountTmpfs, tmpfsSkipReason, unmountTmpfs } from "./helpers/tmpfs.ts";
 import { startUn } from "./helpers/un_process.ts";
 
 interface Health {
@@ -60,41 +61,7 @@ Deno.test("rm -rf of the store while running: degraded and 503 within a tick, on
   assert.equal(errorLines(un.stderrText(), /was deleted while un was running/).length, 1);
 });
 
-/** Mounts a tmpfs of `size` at a new temp dir; null (with the reason) when this host cannot. */
-async function mountTmpfs(size: string): Promise<{ dir: string } | { skip: string }> {
-  if (Deno.build.os !== "linux") return { skip: "tmpfs mounts need Linux" };
-  const dir = await Deno.makeTempDir({ prefix: "un_full_" });
-  const out = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch((err) => ({ success: false, stderr: new TextEncoder().encode(String(err)) }));
-  if (!out.success) {
-    await Deno.remove(dir);
-    return { skip: `cannot mount tmpfs: ${new TextDecoder().decode(out.stderr).trim()}` };
-  }
-  return { dir };
-}
-
-/** Fills the file system holding `path` with one file until it refuses. */
-async function fill(path: string): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true });
-  for (const size of [65_536, 4_096, 512]) {
-    const chunk = new Uint8Array(size);
-    try {
-      for (;;) await file.write(chunk);
-    } catch (err) {
-      if (!/No space left|os error 28/i.test(String(err))) throw err;
-    }
-  }
-}
-
-const probe = await mountTmpfs("2m");
-const skipReason = "skip" in probe ? probe.skip : null;
-if ("dir" in probe) {
-  await new Deno.Command("umount", { args: [probe.dir] }).output();
-  await Deno.remove(probe.dir);
-}
+const skipReason = await tmpfsSkipReason();
 
 Deno.test({
   name: skipReason === null
@@ -172,8 +139,7 @@ Deno.test({
         assert.equal(got.status, 200, `acknowledged task ${id} is still there`);
       }
     } finally {
-      await new Deno.Command("umount", { args: ["-l", mounted.dir] }).output();
-      await Deno.remove(mounted.dir, { recursive: true }).catch(() => {});
+      await unmountTmpfs(mounted.dir);
       await Deno.remove(work, { recursive: true }).catch(() => {});
     }
   },

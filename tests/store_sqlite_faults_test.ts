@@ -13,9 +13,13 @@ import {
   StoreFaultError,
   StoreGoneError,
 } from "../lib/errors.ts";
+import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../lib/store/sqlite.ts";
+import { GroupCommit } from "../lib/store/sqlite/group_commit.ts";
+import { Sql } from "../lib/store/sqlite/statements.ts";
 import { type FaultChange, sqliteFaultKind, StoreFaults } from "../lib/store/sqlite/faults.ts";
 import { newTask, T0 } from "./store/conformance.ts";
+import { mountTmpfs, tmpfsSkipReason, unmountTmpfs } from "./helpers/tmpfs.ts";
 
 Deno.test("SQLite's wording tells the fault", () => {
   assert.equal(sqliteFaultKind(new Error("database or disk is full")), "full");
@@ -90,4 +94,46 @@ Deno.test("a store deleted under an open SqliteStore: ping and writes fail, read
   } finally {
     await store.close();
   }
+});
+
+const skipReason = await tmpfsSkipReason();
+
+Deno.test({
+  name: skipReason === null
+    ? "group commit: a write that makes SQLite roll the whole transaction back fails the writes it carried"
+    : `group commit on a full disk (ignored: ${skipReason})`,
+  ignore: skipReason !== null,
+  fn: async () => {
+    const mounted = await mountTmpfs("1m");
+    if ("skip" in mounted) throw new Error(mounted.skip);
+    const db = new DatabaseSync(join(mounted.dir, "t.db"));
+    try {
+      // A tiny page cache spills to the WAL mid-transaction; on a full disk
+      // SQLite then rolls the whole transaction back, the earlier write too.
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA cache_size = 5");
+      db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+      const sql = new Sql(db);
+      const commits = new GroupCommit(sql, {
+        mapError: (error) => new StoreDiskError(`mapped: ${(error as Error).message}`),
+      });
+      const small = commits.write(() => sql.run("INSERT INTO t (v) VALUES ('small')"));
+      const big = commits.write(() => {
+        for (let i = 0; i < 400; i++) {
+          sql.run("INSERT INTO t (v) VALUES (:v)", { v: "x".repeat(4_000) });
+        }
+      });
+      const settled = await Promise.allSettled([small, big]);
+      for (const outcome of settled) {
+        assert.equal(outcome.status, "rejected");
+        assert.ok((outcome as PromiseRejectedResult).reason instanceof StoreDiskError);
+      }
+      assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 0, "nothing half-kept");
+      // The next write starts a transaction of its own and lands.
+      await commits.write(() => sql.run("INSERT INTO t (v) VALUES ('after')"));
+      assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 1);
+    } finally {
+      db.close();
+      await unmountTmpfs(mounted.dir);
+    }
+  },
 });

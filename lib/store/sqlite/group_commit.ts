@@ -97,7 +97,7 @@ export class GroupCommit {
       } else {
         this.#abandon(error);
       }
-      return Promise.reject(error);
+      return Promise.reject(this.#hooks.mapError ? this.#hooks.mapError(error) : error);
     }
     this.#sql.exec("RELEASE un_write");
     return new Promise<T>((resolve, reject) => {
