@@ -6,7 +6,9 @@
  * (`batcher.ts`). The parts live in `lib/store/redis/`: key layout
  * (`keys.ts`), task hash encoding (`codec.ts`), scripts (`scripts/*.lua`),
  * task creation and reads (`tasks.ts`), the worker's lease path (`leases.ts`),
- * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination.
+ * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination;
+ * opening (`open.ts`), and what `ping()` reports besides an outage: Redis out
+ * of memory (`faults.ts`) or having lost its data (`epoch.ts`).
  */
 
 import type { CloudEvent, Json } from "../events.ts";
