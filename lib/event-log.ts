@@ -12,9 +12,10 @@
  * takes them again (retries back off from `retryBaseMs` to `retryMaxMs`):
  * - events of work already accepted ({@link isAcceptedWork}: `task.*`,
  *   `batch.*`, `store.*`) are never dropped. They need no bound of their own:
- *   each reports a task change the store has already recorded, and while it
- *   refuses writes it records none (the Redis store does not even try a claim
- *   then), so they are at most those of the changes recorded just before.
+ *   each reports a task change the store has already recorded, and a store
+ *   that refuses writes records next to none (no claim is tried then; a sweep
+ *   moves each waiting task at most once), so they are those of the changes
+ *   recorded just before: a few per task this process was handling.
  * - any other event (a source's, a publish) counts against `bufferMax`. A
  *   publish (`append`) resolves once its event is in the buffer and is
  *   refused (503) when the buffer is full, or at once while Redis is out of
