@@ -96,6 +96,26 @@ Deno.test("a store deleted under an open SqliteStore: ping and writes fail, read
   }
 });
 
+Deno.test("a store file replaced under an open SqliteStore (restored from a copy) refuses writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-faults-" });
+  const store = SqliteStore.open(dir);
+  try {
+    await store.enqueue(newTask(), T0);
+    const file = join(dir, "un.db");
+    await Deno.copyFile(file, `${file}.copy`);
+    await Deno.rename(`${file}.copy`, file); // same path, another inode
+    await assert.rejects(store.ping(), (err: unknown) => {
+      assert.ok(err instanceof StoreFaultError);
+      assert.match(err.reasons[0], /was replaced while un was running.*Restart un/);
+      return true;
+    });
+    await assert.rejects(store.enqueue(newTask(), T0), StoreGoneError);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 const skipReason = await tmpfsSkipReason();
 
 Deno.test({
