@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { type CloudEvent, createEvent, EVENT_PRIORITIES, type Json } from "../lib/events.ts";
+import { assertPublishable } from "../lib/safety/reserved-types.ts";
 import { queryInt, strictObject, validate } from "../lib/validate.ts";
 import { assertPattern } from "../lib/wildcard.ts";
 import { askRuntime } from "./ask.ts";
@@ -132,6 +133,7 @@ export function eventRoutes(control: ControlPlane): Hono {
 
   app.post("/un/events/publish", async (c) => {
     const body = validate(publishSchema, await readJson(c), "body");
+    assertPublishable(body.type);
     const event = createEvent({ ...body, data: body.data as Json | undefined, source: "/un/api" });
     // The reply comes once the event is in the log (or, while the store is unreachable,
     // in this process's bounded buffer until it is back; 503 when that is full).
