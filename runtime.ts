@@ -30,6 +30,7 @@ import { Counters } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
 import { answerScanRequests } from "./lib/sources/manual-scan.ts";
+import { TaskCatalog } from "./lib/safety/runnable.ts";
 import { followStoreFaults } from "./lib/store/redis/fault-report.ts";
 
 /** Options of {@link Runtime.start}. */
@@ -83,6 +84,8 @@ export class Runtime implements ControlPlane {
   /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
   #bridgeClosing: Promise<void> = Promise.resolve();
   #registry: ProcessRegistry | null = null;
+  /** What this process and the live workers can run: creates of anything else are refused. */
+  readonly catalog: TaskCatalog;
 
   private constructor(
     readonly config: Config,
@@ -91,6 +94,13 @@ export class Runtime implements ControlPlane {
     private readonly opened: OpenedStore,
     private readonly deps: RuntimeDeps,
   ) {
+    this.catalog = new TaskCatalog({
+      handlers: deps.handlers,
+      pool: hasPool(role),
+      execCommands: Object.keys(config.exec.commands),
+      store: opened.embedded ? null : opened.store,
+      now: deps.now,
+    });
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
     );
@@ -202,6 +212,8 @@ export class Runtime implements ControlPlane {
         host: Deno.hostname(),
         pid: Deno.pid,
         startedAt: this.startedAt,
+        types: this.catalog.types,
+        execCommands: this.catalog.execCommands,
       },
       pool: () =>
         hasPool(this.role)

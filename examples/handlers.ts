@@ -12,10 +12,23 @@
  * @module
  */
 
-import { defineHandler, PermanentError } from "../mod.ts";
+import { z } from "zod";
+import { defineHandler } from "../mod.ts";
+
+/**
+ * Payload schemas, by task type (optional). `POST /un/tasks/create` refuses a
+ * `word-count` task without a `path` with a 400 naming `payload.path`, and the
+ * worker checks tasks made by hooks the same way before the handler runs (a
+ * bad payload fails permanently: a retry would not fix it).
+ */
+export const schemas = {
+  "word-count": z.object({
+    path: z.string({ error: "must be a file path" }).min(1, { error: "must be a file path" }),
+  }),
+};
 
 /** Payload of `word-count`. */
-export type WordCountPayload = { path: string };
+export type WordCountPayload = z.output<typeof schemas["word-count"]>;
 /** Result of `word-count`. */
 export type WordCountResult = { path: string; words: number; lines: number };
 
@@ -30,11 +43,8 @@ export type WordCountResult = { path: string; words: number; lines: number };
  * ```
  */
 export const wordCount = defineHandler<WordCountPayload, WordCountResult>(async (task, ctx) => {
+  // Checked against `schemas["word-count"]` before the handler runs.
   const { path } = task.payload;
-  if (typeof path !== "string" || path === "") {
-    // The same payload would fail again: no point retrying.
-    throw new PermanentError(`word-count: payload.path must be a file path, got ${path}`);
-  }
   const { size } = await Deno.stat(path);
   using file = await Deno.open(path);
   let words = 0;

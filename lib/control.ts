@@ -7,6 +7,7 @@
 import type { Config } from "./config.ts";
 import type { CloudEvent } from "./events.ts";
 import type { Logger } from "./log.ts";
+import type { TaskCatalog } from "./safety/runnable.ts";
 import type { RuntimeMessage } from "./messages.ts";
 import type { Store } from "./store/types.ts";
 
@@ -53,6 +54,8 @@ export interface ControlPlane {
   readonly log: Logger;
   readonly processId: string;
   readonly startedAt: number;
+  /** The task types this process and the live workers can run (creates of others are refused). */
+  readonly catalog: TaskCatalog;
   /** Sends a message to the supervisor, which routes it. */
   send(message: RuntimeMessage): void;
   /** Listens to live bus events matching a pattern; returns the unsubscribe function. */

@@ -1,6 +1,9 @@
 /**
  * Tasks: create (one, or an atomic batch), list, show, cancel, retry and
  * re-prioritize. Changes go to the prioritizer as asks; reads come from the store.
+ * A create passes lib/safety/admission.ts first: a type no live worker runs,
+ * an unknown `exec` command or a payload its type's schema refuses is a 400;
+ * with no worker alive the task is accepted and the answer says so in `warning`.
  */
 
 import { explainTask } from "../lib/priority.ts";
@@ -51,22 +54,29 @@ export function taskRoutes(control: ControlPlane): Hono {
 
   app.post("/un/tasks/create", async (c) => {
     const create = parseTaskCreate(await readJson(c));
-    await admitTaskRequests(create.batch ? create.requests : [create.request], control.config);
+    const requests = create.batch ? create.requests : [create.request];
+    // A type no live worker runs, or a payload its schema refuses, is a 400 here, not a failed task later.
+    const { warning } = await admitTaskRequests(requests, control.config, {
+      catalog: control.catalog,
+    });
+    const said = warning ? { warning } : {};
     if (create.batch) {
       const results = await askRuntime<EnqueueResult[]>(
         control,
         (reply) => ({ type: "task.enqueueMany", requests: create.requests, reply }),
       );
       const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
-      return c.json({ tasks: results.map((r) => r.task), deduplicated }, 201);
+      return c.json({ tasks: results.map((r) => r.task), deduplicated, ...said }, 201);
     }
     const result = await askRuntime<EnqueueResult>(
       control,
       (reply) => ({ type: "task.enqueue", request: create.request, reply }),
     );
     // A live task with the same key absorbed the request: 200, like an idempotent PUT.
-    if (result.deduplicated) return c.json({ task: result.task, deduplicated: true }, 200);
-    return c.json({ task: result.task }, 201);
+    if (result.deduplicated) {
+      return c.json({ task: result.task, deduplicated: true, ...said }, 200);
+    }
+    return c.json({ task: result.task, ...said }, 201);
   });
 
   app.get("/un/tasks", async (c) => {

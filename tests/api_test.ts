@@ -99,6 +99,7 @@ Deno.test("control plane: health, tasks, queues, workers, sources", async (t) =>
       });
       const again = await api<TaskJson>(un.url, "POST", "/un/tasks/create", {
         type: "sleep",
+        payload: { ms: 60_000 },
         key: "dedupe-1",
       });
       assert.equal(again.status, 200);

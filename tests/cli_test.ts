@@ -87,7 +87,13 @@ Deno.test("un help prints the commands and exits 0", async () => {
 });
 
 Deno.test("CLI against a running instance", async (t) => {
-  await using server = await startUn({ config: { workers: { concurrency: 2, maxAttempts: 1 } } });
+  await using server = await startUn({
+    config: {
+      workers: { concurrency: 2, maxAttempts: 1 },
+      // A command that exits 1: a task that passes create and fails when it runs.
+      exec: { commands: { fail: { command: ["false"] } } },
+    },
+  });
   const env = { UN_URL: server.url };
 
   await t.step(
@@ -174,7 +180,10 @@ Deno.test("CLI against a running instance", async (t) => {
   });
 
   await t.step("enqueue --wait exits 1 when the task fails", async () => {
-    const result = await runCli(["enqueue", "sleep", "--payload", '{"ms":"long"}', "--wait"], env);
+    const result = await runCli(
+      ["enqueue", "exec", "--payload", '{"command":"fail"}', "--wait"],
+      env,
+    );
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /^task \S+ (failed|dead): /m);
   });

@@ -7,11 +7,12 @@
 
 import type { Config } from "../config.ts";
 import { fileRoots } from "../safety/files.ts";
-import { execHandler } from "./exec.ts";
-import { fileMetadataHandler } from "./file-metadata.ts";
-import { httpHandler } from "./http.ts";
+import { execHandler, execPayload } from "./exec.ts";
+import { fileMetadataHandler, fileMetadataPayload } from "./file-metadata.ts";
+import { httpHandler, httpPayload } from "./http.ts";
 import { noopHandler } from "./noop.ts";
-import { sleepHandler } from "./sleep.ts";
+import { withPayloadSchema } from "./schemas.ts";
+import { sleepHandler, sleepPayload } from "./sleep.ts";
 import { defineHandler, type HandlerMap } from "./types.ts";
 
 /**
@@ -45,13 +46,15 @@ export const BUILTIN_TASK_TYPES: readonly string[] = [
  */
 export function builtinHandlers(config: Config, options: { cwd?: string } = {}): HandlerMap {
   const cwd = options.cwd ?? Deno.cwd();
+  // Each with its payload schema, so POST /un/tasks/create refuses a payload that cannot run.
   return {
     "noop": noopHandler,
-    "sleep": defineHandler(sleepHandler),
-    "file.metadata": defineHandler(
-      fileMetadataHandler({ cwd, roots: () => fileRoots(config, cwd) }),
+    "sleep": withPayloadSchema(defineHandler(sleepHandler), sleepPayload),
+    "file.metadata": withPayloadSchema(
+      defineHandler(fileMetadataHandler({ cwd, roots: () => fileRoots(config, cwd) })),
+      fileMetadataPayload,
     ),
-    "exec": defineHandler(execHandler(config, { cwd })),
-    "http": defineHandler(httpHandler(config)),
+    "exec": withPayloadSchema(defineHandler(execHandler(config, { cwd })), execPayload),
+    "http": withPayloadSchema(defineHandler(httpHandler(config)), httpPayload),
   };
 }

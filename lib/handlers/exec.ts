@@ -29,7 +29,8 @@ const DRAIN_MS = 1_000;
 /** Lines of stderr quoted in a failure message. */
 const STDERR_TAIL_LINES = 10;
 
-const execPayload = z.object({
+/** The payload schema of `exec` (checked at create and again at run time). */
+export const execPayload = z.object({
   command: z.string({ error: "must be the name of a command in exec.commands" }).min(1, {
     error: "must be the name of a command in exec.commands",
   }),

@@ -30,7 +30,8 @@ const BINARY_SNIFF_BYTES = 8 * 1024;
 const PROGRESS_EVERY_BYTES = 8 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
-const fileMetadataPayload = z.object({
+/** The payload schema of `file.metadata` (checked at create and again at run time). */
+export const fileMetadataPayload = z.object({
   path: z.string({ error: "must be a file path" }).min(1, { error: "must be a file path" }),
 });
 

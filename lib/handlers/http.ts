@@ -32,7 +32,8 @@ const RETRYABLE_4XX = new Set([408, 429]);
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
-const httpPayload = z.object({
+/** The payload schema of `http` (checked at create and again at run time). */
+export const httpPayload = z.object({
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
   method: z.enum(METHODS).optional(),
   headers: z.record(z.string(), z.string(), { error: "must be an object of string values" })

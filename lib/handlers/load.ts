@@ -5,8 +5,9 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Config, ConfigError } from "../config.ts";
+import { type Config, ConfigError, nearestName } from "../config.ts";
 import { builtinHandlers } from "./builtin.ts";
+import { checkedHandler, isPayloadSchema } from "./schemas.ts";
 import type { Handler, HandlerMap } from "./types.ts";
 
 /** What a module must export, for error messages. */
@@ -32,6 +33,18 @@ function moduleUrl(specifier: string, cwd: string): URL {
  * named export `handlers`) must be a record of task type to function. A module
  * that is missing, does not load or has another shape is a {@link ConfigError}
  * (the `handlers` key points at something unusable), so `un start` exits 2.
+ *
+ * A module may also export `schemas`, a record of task type to a zod schema
+ * of that type's payload. `POST /un/tasks/create` then refuses a payload that
+ * does not fit (400 naming the field), and the worker parses the payload with
+ * it before the handler runs (a task made by a hook or a schedule that does
+ * not fit fails permanently), handing the handler the parsed payload:
+ *
+ * ```ts
+ * import { z } from "zod";
+ * export const schemas = { embed: z.object({ path: z.string().min(1) }) };
+ * export default { embed: defineHandler<{ path: string }>((task) => ...) };
+ * ```
  *
  * @example
  * ```ts
@@ -83,7 +96,44 @@ export async function importHandlersModule(specifier: string, cwd: string): Prom
     }
     handlers[type] = handler as Handler;
   }
-  return handlers;
+  return withModuleSchemas(specifier, handlers, mod.schemas);
+}
+
+/**
+ * Applies a module's `schemas` export (task type → zod schema of its
+ * payload): each named handler is wrapped to parse its payload first, and
+ * the schema goes with it to `POST /un/tasks/create`. A schema for a type the
+ * module has no handler for, or a value that is no schema, is a
+ * {@link ConfigError}: a misspelt type must not leave its handler unchecked.
+ */
+function withModuleSchemas(specifier: string, handlers: HandlerMap, schemas: unknown): HandlerMap {
+  if (schemas === undefined) return handlers;
+  const shape = "schemas { [taskType]: zod schema }";
+  if (schemas === null || typeof schemas !== "object" || Array.isArray(schemas)) {
+    throw new ConfigError([
+      `handlers module ${specifier} must export ${shape}, got ${describe(schemas)}`,
+    ]);
+  }
+  const checked = { ...handlers };
+  for (const [type, schema] of Object.entries(schemas)) {
+    if (!Object.hasOwn(handlers, type)) {
+      const near = nearestName(type, Object.keys(handlers));
+      throw new ConfigError([
+        `handlers module ${specifier} exports a schema for "${type}" but no handler of that type${
+          near ? `; did you mean "${near}"?` : ` (handlers: ${Object.keys(handlers).join(", ")})`
+        }`,
+      ]);
+    }
+    if (!isPayloadSchema(schema)) {
+      throw new ConfigError([
+        `handlers module ${specifier} must export ${shape}, got ${
+          describe(schema)
+        } at key '${type}'`,
+      ]);
+    }
+    checked[type] = checkedHandler(type, handlers[type], schema);
+  }
+  return checked;
 }
 
 /**

@@ -11,7 +11,8 @@ import { parsePayload } from "./payload.ts";
 const MAX_SLEEP_MS = 86_400_000;
 
 const range = `must be a number 0..${MAX_SLEEP_MS}`;
-const sleepPayload = z.object({
+/** The payload schema of `sleep` (checked at create and again at run time). */
+export const sleepPayload = z.object({
   ms: z.number({ error: range }).min(0, { error: range }).max(MAX_SLEEP_MS, { error: range }),
 });
 
