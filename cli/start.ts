@@ -2,7 +2,9 @@
  * `un start`: runs the runtime and the HTTP control plane in the foreground.
  * The first line on stdout is the URL the API bound (port 0 picks a free one).
  * SIGINT/SIGTERM (or `POST /un/stop`) stop claiming, let running tasks finish
- * within `workers.shutdownGraceMs`, hand back the rest, and exit 0.
+ * within `workers.shutdownGraceMs`, hand back the rest, and exit 0; a second
+ * signal a second or more later exits at once with 130 (cli/signals.ts: the
+ * same signal again at once is one request reaching un twice).
  */
 
 import { parseArgs } from "node:util";
@@ -15,6 +17,7 @@ import { createLogger } from "../lib/log.ts";
 import { type DeadlineServer, serveWithDeadlines } from "../lib/safety/deadline-server.ts";
 import { Runtime } from "../runtime.ts";
 import { type Role, ROLES } from "../runtime-roles.ts";
+import { signalDecider } from "./signals.ts";
 
 const USAGE = "usage: un start [--config FILE] [--role all|api|worker|scanner]";
 
@@ -107,14 +110,20 @@ export async function startCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  let signals = 0;
+  const decide = signalDecider();
   const onSignal = (name: string) => () => {
-    signals++;
-    if (signals > 1) {
-      log.warn("second signal: exiting now; running tasks come back through their leases");
-      Deno.exit(130);
+    switch (decide(name, Date.now())) {
+      case "stop":
+        return void runtime.stop(name);
+      case "repeat":
+        // Sent to the process group and forwarded by `deno task` too: the same request.
+        return log.debug("same signal again at once: the stop already under way goes on", {
+          signal: name,
+        });
+      case "exit":
+        log.warn("second signal: exiting now; running tasks come back through their leases");
+        Deno.exit(130);
     }
-    void runtime.stop(name);
   };
   const handlers = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
   for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
