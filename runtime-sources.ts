@@ -2,7 +2,8 @@
  * The runtime's sources: the config's sources written to the store at start,
  * the hooks they and the config bring, the scanner children a process runs
  * for them (or, on a shared store, the source leader that runs them), and the
- * `source.*` changes it follows while it runs. Part of the composition root
+ * `source.*` changes it follows while it runs (a postgres source deleted
+ * through this process's API also loses its triggers). Part of the composition root
  * (runtime.ts), split off so each file holds one concept.
  */
 
@@ -15,6 +16,7 @@ import {
 } from "./actors/source-leader.ts";
 import type { ChildSpec, SupervisorEvent } from "./actors/supervisor.ts";
 import type { EventBus } from "./lib/bus.ts";
+import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { Config, SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
 import { type CompiledHook, compileHooks } from "./lib/hooks.ts";
@@ -145,6 +147,7 @@ export class RuntimeSources {
     return bus.subscribe("source.*", (event) => {
       if (!SOURCE_CHANGES.has(event.type) || !event.subject) return;
       const id = event.subject;
+      const removed = this.#removedHere(event);
       this.#changes = this.#changes
         .then(() => this.#apply(event.type, id))
         .catch((error) =>
@@ -154,7 +157,37 @@ export class RuntimeSources {
             error,
           })
         );
+      // After the scanner stopped; off the chain, so a slow database holds up no other change.
+      if (removed) {
+        void this.#changes.then(() => this.#cleanUp(removed)).catch((error) =>
+          this.host.log.warn("removed source's triggers not dropped", { source: id, error })
+        );
+      }
     }, "source-changes");
+  }
+
+  /**
+   * A postgres source deleted through this process's API: its stored record
+   * (the event's copy is redacted), read at once, before the route deletes it.
+   */
+  #removedHere(event: CloudEvent): Promise<StoredSource | null> | null {
+    const kind = (event.data as { source?: { kind?: unknown } } | null)?.source?.kind;
+    if (event.type !== "source.deleted" || event.origin !== PROCESS_ID || kind !== "postgres") {
+      return null;
+    }
+    return this.host.deps.store.getSource(event.subject!).catch(() => null);
+  }
+
+  /** Drops the triggers a removed postgres source installed (lib/sources/postgres-cleanup.ts). */
+  async #cleanUp(removed: Promise<StoredSource | null>): Promise<void> {
+    const source = await removed;
+    if (!source) return;
+    const { deps, config, log } = this.host;
+    const remaining = await deps.store.listSources().catch(() => null);
+    // Without the list, a trigger another source needs might go: keep them all.
+    if (remaining === null) return log.warn("removed source's triggers kept: sources unreadable");
+    const { cleanUpRemovedSource } = await import("./lib/sources/postgres-cleanup.ts");
+    await cleanUpRemovedSource(source, remaining, config, log);
   }
 
   /**

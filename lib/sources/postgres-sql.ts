@@ -8,7 +8,8 @@
  * The triggers stay installed when a scanner stops: another `un` process (or a
  * restart of this one) may be listening on the same tables, and a trigger
  * nobody listens to costs one `pg_notify` per row change, which PostgreSQL
- * drops when no session listens.
+ * drops when no session listens. Removing the source (`DELETE /un/sources/:id`)
+ * drops them (postgres-cleanup.ts).
  */
 
 // @ts-types="@types/pg"
