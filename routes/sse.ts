@@ -1,10 +1,11 @@
 /**
- * Server-sent event streams that cannot hurt the process. Each client gets
- * a ReadableStream of its own whose queue counts bytes: a frame is queued
- * synchronously (no promise per message), the bytes the client has not taken
- * yet are capped by `api.sseMaxBufferedBytes`, and a client past the cap is
- * dropped with a final `event: overflow` frame naming the last event id it
- * was sent, so it can resume with `Last-Event-ID`. A client that goes away
+ * Server-sent event streams that cannot hurt the process. Each client has a
+ * queue of its own that counts bytes, in front of a response stream that
+ * holds nothing: a frame is queued synchronously (no promise per message),
+ * the server takes one per read, the bytes the client has not taken are
+ * capped by `api.sseMaxBufferedBytes`, and a client past the cap has its
+ * queue dropped and gets a final `event: overflow` frame naming the last
+ * event id it was sent, so it can resume with `Last-Event-ID`. A client that goes away
  * releases its queue, subscription and timer at once; a comment every 15 s
  * keeps proxies from closing an idle stream; every stream ends when the
  * runtime stops.
@@ -154,12 +155,27 @@ export function sseStream(
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let open = true;
   let gone = false;
-  let lastId: string | null = lastEventId ?? null;
+  // Frames the server has not taken yet (a FIFO from `head`), their ids and bytes.
+  let frames: Uint8Array[] = [];
+  let ids: Array<string | undefined> = [];
+  let head = 0;
+  let queued = 0;
+  // The server's last read found nothing: the next frame goes straight to it.
+  let wanting = false;
+  // The id of the last frame the server took: the client has it, or has it in its socket.
+  let taken: string | null = lastEventId ?? null;
   let cleanup: (() => void) | null = null;
   let waiters: Array<{ bytes: number; resolve: () => void }> = [];
-  // The stream's queue counts bytes: its desiredSize is the budget left.
-  const queued = () => gone ? 0 : budget - (controller.desiredSize ?? budget);
-  const fits = (bytes: number) => queued() === 0 || queued() + bytes <= budget;
+  const fits = (bytes: number) => queued === 0 || queued + bytes <= budget;
+  const hand = (frame: Uint8Array, id: string | undefined) => {
+    controller.enqueue(frame);
+    if (id !== undefined) taken = id;
+  };
+  const drop = () => {
+    frames = [];
+    ids = [];
+    head = queued = 0;
+  };
 
   const release = () => {
     open = false;
@@ -175,20 +191,29 @@ export function sseStream(
     for (const waiter of waiters) waiter.resolve();
     waiters = [];
   };
-  const close = () => {
+  /** Ends the stream: what is still queued goes first, or is dropped with `backlog: "drop"`. */
+  const end = (backlog: "send" | "drop", last?: Uint8Array) => {
     if (!open) return;
     release();
-    if (!gone) controller.close();
+    if (gone) return drop();
+    if (backlog === "send") { for (let i = head; i < frames.length; i++) hand(frames[i], ids[i]); }
+    drop();
+    if (last) controller.enqueue(last);
+    controller.close();
   };
+  // What the client has not taken is dropped at once, not kept for it: it
+  // resumes after the last frame the server took, which the overflow names.
   const overflow = (reason: string) => {
     if (!open) return;
-    const bytes = queued();
-    control.log.warn("event stream client dropped", { path: c.req.path, reason, bytes, lastId });
-    controller.enqueue(encodeSse({
-      event: "overflow",
-      data: JSON.stringify({ reason, lastEventId: lastId, bufferedBytes: bytes, limit: budget }),
-    }));
-    close();
+    const bytes = queued;
+    control.log.warn("event stream client dropped", { path: c.req.path, reason, bytes, taken });
+    end(
+      "drop",
+      encodeSse({
+        event: "overflow",
+        data: JSON.stringify({ reason, lastEventId: taken, bufferedBytes: bytes, limit: budget }),
+      }),
+    );
   };
   const send = (frame: Uint8Array, id?: string): boolean => {
     if (!open) return false;
@@ -199,8 +224,14 @@ export function sseStream(
       );
       return false;
     }
-    controller.enqueue(frame);
-    if (id !== undefined) lastId = id;
+    if (wanting) {
+      wanting = false;
+      hand(frame, id);
+    } else {
+      frames.push(frame);
+      ids.push(id);
+      queued += frame.byteLength;
+    }
     return true;
   };
   const feed: SseFeed = {
@@ -216,34 +247,42 @@ export function sseStream(
       return open;
     },
     overflow,
-    close,
+    close: () => end("send"),
   };
 
+  // No queue inside the stream (high-water mark 0): the server takes one
+  // frame per read, so `queued` is exactly what the client has not taken.
   const body = new ReadableStream<Uint8Array>({
     start: (c) => void (controller = c),
-    // Called as the client takes bytes: wake producers waiting for room.
     pull: () => {
+      if (head === frames.length) return void (wanting = true);
+      const frame = frames[head];
+      const id = ids[head];
+      queued -= frame.byteLength;
+      if (++head === frames.length) drop();
+      else if (head >= 1_024 && head * 2 >= frames.length) {
+        frames = frames.slice(head);
+        ids = ids.slice(head);
+        head = 0;
+      }
+      hand(frame, id);
       if (waiters.length === 0) return;
       const ready = waiters.filter((w) => fits(w.bytes));
       waiters = waiters.filter((w) => !fits(w.bytes));
       for (const waiter of ready) waiter.resolve();
     },
-    // The client went away: the stream drops its queue; drop the rest with it.
+    // The client went away: let go of everything at once.
     cancel: () => {
       gone = true;
       release();
+      drop();
     },
-  }, { highWaterMark: budget, size: (chunk) => chunk.byteLength });
+  }, { highWaterMark: 0 });
 
   const heartbeat = setInterval(() => send(HEARTBEAT), HEARTBEAT_MS);
-  // At shutdown a stream with nothing queued ends cleanly; one with a backlog
-  // is cut and its queue freed (a client that does not read would keep it).
-  const forget = onStop(control, () => {
-    if (!open || gone) return;
-    if (queued() === 0) return close();
-    release();
-    controller.error(new Error("un is stopping"));
-  });
+  // At shutdown the backlog is dropped (a client that does not read would
+  // keep it); the client resumes after what it got.
+  const forget = onStop(control, () => end("drop"));
 
   // The executor runs start now; a throw becomes the rejection.
   new Promise<() => void>((resolve) => resolve(start(feed))).then((fn) => {
@@ -253,8 +292,7 @@ export function sseStream(
     } else fn();
   }, (err: Error) => {
     control.log.warn("event stream failed", { path: c.req.path, error: err.message });
-    if (open) controller.enqueue(encodeSse({ event: "error", data: err.message }));
-    close();
+    end("send", encodeSse({ event: "error", data: err.message }));
   });
   return c.body(body, 200, HEADERS);
 }

@@ -15,7 +15,7 @@ const CLIENTS = 48;
 const EVENTS = 40_000;
 /** A noop task makes three events: queued, started, succeeded. */
 const TASKS = Math.ceil(EVENTS / 3);
-const BATCH = 500;
+const BATCH = 100;
 const PAYLOAD = "x".repeat(300);
 const MAX_HEALTH_MS = 1_000;
 const MAX_RSS_MB = 300;
