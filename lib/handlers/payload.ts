@@ -25,6 +25,6 @@ export function parsePayload<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
-  const problems = formatIssues(result.error.issues, payload, "payload");
+  const problems = formatIssues(result.error.issues, payload, "payload", schema);
   throw new PermanentError(`${taskType}: ${problems.join("; ")}`);
 }
