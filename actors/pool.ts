@@ -3,7 +3,9 @@
  * become ready, scales at run time, aborts cancelled tasks, and drains at
  * shutdown. It
  * supervises its workers one-for-one (a crashed worker is replaced; the task it
- * held comes back through the lease reaper).
+ * held comes back through the lease reaper). Its resources
+ * (`workers.resources`) are a ledger its workers share: their claims take
+ * what is free, their tasks hold it until their attempt ends.
  */
 
 import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
@@ -11,6 +13,7 @@ import type { RuntimeDeps } from "../lib/deps.ts";
 import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
 import { stopDescendants } from "./stop.ts";
 import { EmitBatch } from "../lib/emit-batch.ts";
+import { ResourceLedger } from "../lib/resources.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
@@ -46,6 +49,24 @@ interface PoolContext {
   paused: boolean;
   /** The workers' events, one message per burst (see lib/emit-batch.ts). */
   events: EmitBatch;
+  /** `workers.resources`: what the workers' tasks hold, lent to their claims. */
+  resources: ResourceLedger;
+}
+
+/**
+ * One ledger per runtime, kept across restarts of the pool: the workers of a
+ * pool that crashed may still be finishing their tasks, and what those hold
+ * is not free for the new pool's workers.
+ */
+const LEDGERS = new WeakMap<RuntimeDeps, ResourceLedger>();
+
+function ledgerOf(deps: RuntimeDeps): ResourceLedger {
+  let ledger = LEDGERS.get(deps);
+  if (!ledger) {
+    ledger = new ResourceLedger(deps.config.workers.resources);
+    LEDGERS.set(deps, ledger);
+  }
+  return ledger;
 }
 
 function workersOf(self: { getSnapshot(): { children: Record<string, unknown> } }): WorkerRef[] {
@@ -76,7 +97,12 @@ function workerInfo(ref: WorkerRef): WorkerInfo {
 
 function info(self: Parameters<typeof workersOf>[0], context: PoolContext): PoolInfo {
   const workers = workersOf(self).map(workerInfo);
-  return { concurrency: context.concurrency, workers, paused: context.paused };
+  return {
+    concurrency: context.concurrency,
+    workers,
+    paused: context.paused,
+    resources: context.resources.usage(),
+  };
 }
 
 function sendSupervisor(
@@ -87,7 +113,12 @@ function sendSupervisor(
 }
 
 function workerInput(context: PoolContext, id: string): WorkerInput {
-  return { deps: context.deps, id, emit: (init) => context.events.add(init) };
+  return {
+    deps: context.deps,
+    id,
+    emit: (init) => context.events.add(init),
+    resources: context.resources,
+  };
 }
 
 /** Polls until no worker runs a task or the deadline passes. */
@@ -116,15 +147,25 @@ export const poolMachine = setup({
   actors: { worker: workerMachine },
 }).createMachine({
   id: "pool",
-  context: ({ input, self }) => ({
-    deps: input.deps,
-    concurrency: input.deps.config.workers.concurrency,
-    nextId: 1,
-    paused: false,
-    events: new EmitBatch((inits) =>
-      self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
-    ),
-  }),
+  context: ({ input, self }) => {
+    const resources = ledgerOf(input.deps);
+    // Resources freed while nobody claims (see ResourceLedger): every idle worker looks.
+    resources.wake = () => {
+      if (self.getSnapshot().status === "active") {
+        self.send({ type: "task.ready", count: Number.MAX_SAFE_INTEGER });
+      }
+    };
+    return {
+      deps: input.deps,
+      concurrency: input.deps.config.workers.concurrency,
+      nextId: 1,
+      paused: false,
+      events: new EmitBatch((inits) =>
+        self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
+      ),
+      resources,
+    };
+  },
   entry: enqueueActions(({ context, enqueue }) => {
     for (let i = 0; i < context.concurrency; i++) {
       const id = `worker-${context.nextId + i}`;

@@ -21,6 +21,7 @@ import type { RuntimeDeps } from "../lib/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import type { EventInit } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
+import type { ResourceLedger } from "../lib/resources.ts";
 import { type AbortReason, runTask } from "../lib/run-task.ts";
 import type { Task } from "../lib/tasks.ts";
 
@@ -33,6 +34,8 @@ export interface WorkerInput {
   id: string;
   /** Publishes an event through the supervisor (the pool gathers its workers' events). */
   emit(init: EventInit): void;
+  /** The pool's resources: claims take from them, and the worker's task holds what it took. */
+  resources: ResourceLedger;
 }
 
 /**
@@ -86,13 +89,18 @@ interface WorkerContext {
   retiring: boolean;
 }
 
-function claimNext(deps: RuntimeDeps, workerId: string): Promise<Task | null> {
+function claimNext(
+  deps: RuntimeDeps,
+  workerId: string,
+  budget: ResourceLedger,
+): Promise<Task | null> {
   const queues = deps.config.workers.queues;
   return deps.store.claim({
     workerId,
     queues: queues.includes("*") ? null : queues,
     leaseMs: deps.config.workers.leaseMs,
     now: deps.now(),
+    budget,
   });
 }
 
@@ -115,7 +123,7 @@ function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null 
  * work the loop goes from task to task without an idle step between.
  */
 const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, system }) => {
-  const { deps, id, emit, current: shown } = input;
+  const { deps, id, emit, current: shown, resources } = input;
   const toSupervisor = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
   let paused = false;
   let retiring = false;
@@ -143,10 +151,22 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
       }
     });
   const mayClaim = () => !paused && !retiring && !stopped;
-  const claim = () =>
-    mayClaim()
-      ? claimNext(deps, id).catch((error) => claimFailed(deps, id, error))
+  // Every claim comes after the attempt before it ended (runTask claims the
+  // next task as the outcome is written): what that task held is free again
+  // first, so this very claim may take it. A failed claim may have recorded
+  // a task it never got (its commit failed): that is freed too.
+  const claim = () => {
+    if (current) resources.release(current.task.id);
+    return mayClaim()
+      ? claimNext(deps, id, resources).then((task) => {
+        if (task) resources.confirm(task.id);
+        return task;
+      }, (error) => {
+        resources.claimFailed(id);
+        return claimFailed(deps, id, error);
+      })
       : Promise.resolve(null);
+  };
 
   receive((command) => {
     switch (command.type) {
@@ -198,17 +218,21 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
         ready: (count) => toSupervisor({ type: "task.ready", count }),
         claimNext: claim,
       });
+      resources.release(next.id);
       current = null;
       shown.task = null;
       // A task claimed just as the machine stopped keeps its lease until it
-      // runs out; the reaper then gives it to another worker.
+      // runs out; the reaper then gives it to another worker. It is not run
+      // here, so it holds nothing.
       next = result.next;
     }
+    if (next !== null) resources.release(next.id);
     report({ type: "loop.stopped" });
   };
   run().catch((error) => {
     // runTask does not throw; this is a bug, and a worker that stops claiming must say so.
     deps.log.error("worker loop failed; the worker stops", { worker: id, error });
+    if (current) resources.release(current.task.id);
     report({ type: "loop.stopped" });
   });
   return () => {
@@ -222,7 +246,7 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
  *
  * @example
  * ```ts
- * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", emit } });
+ * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", emit, resources } });
  * ```
  */
 export const workerMachine = setup({

@@ -7,6 +7,7 @@
 
 import { UnavailableError } from "./errors.ts";
 import type { CloudEvent, EventInit, Json } from "./events.ts";
+import type { ResourceUse } from "./resources.ts";
 import type { EnqueueResult } from "./store/types.ts";
 import type { Task } from "./tasks.ts";
 
@@ -52,6 +53,8 @@ export interface PoolInfo {
   workers: WorkerInfo[];
   /** Not claiming (shutting down, or the store is unreachable). */
   paused: boolean;
+  /** Each resource of `workers.resources`: its capacity and how much running tasks hold. */
+  resources: Record<string, ResourceUse>;
 }
 
 /** A scan someone asked for. */

@@ -1,6 +1,7 @@
 /**
  * This process's entry in `GET /un/processes`: written to the store every
- * heartbeat and removed on a clean stop. An entry lives three heartbeats, so a
+ * heartbeat (with its pool's figures and resource capacity) and removed on a
+ * clean stop. An entry lives three heartbeats, so a
  * process that was killed, or cut off from the store, drops out of everyone's
  * list within that time. A heartbeat the store refuses (Redis away) is said
  * once and tried again at the next beat; it never stops the process.
@@ -88,6 +89,7 @@ export class ProcessRegistry {
         concurrency: pool?.concurrency ?? 0,
         busy: pool?.workers.filter((worker) => worker.taskId !== null).length ?? 0,
         paused: pool?.paused ?? false,
+        resources: capacityOf(pool),
       };
       await store.recordProcess(record, BEATS_KEPT * heartbeatMs, record.seenAt);
       if (this.#failing) log.info("process record written again");
@@ -97,4 +99,11 @@ export class ProcessRegistry {
       this.#failing = true;
     }
   }
+}
+
+/** The pool's capacity per resource (none without a pool), for other processes to weigh tasks against. */
+function capacityOf(pool: PoolInfo | null): Record<string, number> {
+  const capacity: Record<string, number> = {};
+  for (const [name, use] of Object.entries(pool?.resources ?? {})) capacity[name] = use.capacity;
+  return capacity;
 }

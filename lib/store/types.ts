@@ -8,6 +8,7 @@
  */
 
 import type { CloudEvent, Json } from "../events.ts";
+import type { ClaimBudget } from "../resources.ts";
 import type { NewTask, Task, TaskError, TaskState } from "../tasks.ts";
 
 /** Result of {@link Store.enqueue}. */
@@ -32,8 +33,27 @@ export interface ClaimOptions {
   queues: string[] | null;
   leaseMs: number;
   now: number;
-  /** Resources still free on this worker pool; a task needing more is skipped. `null` = no limit. */
+  /**
+   * Resources this claim may take; a task needing more is skipped (and tasks
+   * behind it are considered). `null` or absent = no limit. Ignored with a
+   * `budget`.
+   */
   available?: Record<string, number> | null;
+  /**
+   * The most of each resource the claimer ever has. A skipped task that would
+   * fit it holds back what it needs: tasks behind it only get what is left,
+   * so it runs as soon as enough frees up instead of being overtaken for
+   * ever. A task asking for more than this holds nothing back (it cannot run
+   * here at all). Absent = no holding back. Ignored with a `budget`.
+   */
+  capacity?: Record<string, number> | null;
+  /**
+   * Resources shared by concurrent claims (a worker pool's): the claim takes
+   * what is free from it and records what it took, so claims running at the
+   * same moment never hand out the same unit twice. Replaces `available`
+   * (the loan's free amounts) and `capacity` (the budget's).
+   */
+  budget?: ClaimBudget;
 }
 
 /** A task change that other parts must hear about (they become `task.*` events). */
@@ -201,6 +221,11 @@ export interface ProcessRecord {
   types?: string[];
   /** Names of the `exec` commands in its config (absent: unknown, as for `types`). */
   execCommands?: string[];
+  /**
+   * Capacity of each resource its workers have (`workers.resources`; empty
+   * without a pool). Absent in records of older versions: unknown.
+   */
+  resources?: Record<string, number>;
 }
 
 /** The store contract. */

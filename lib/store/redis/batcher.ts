@@ -18,14 +18,20 @@
 const MIN_SPLIT = 8;
 
 /**
- * The outcome of one request in a batch: its value, or the error it alone raised.
+ * The outcome of one request in a batch: its value, the error it alone
+ * raised, or (`again`) a request to send in a later batch once the promise
+ * resolves, whose outcome the caller gets instead (a claim that could not
+ * use its resource budget because another batch held it).
  *
  * @example
  * ```ts
  * const results: Settled<number>[] = [{ ok: true, value: 1 }, { ok: false, error: new Error("no") }];
  * ```
  */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type Settled<T, Req = never> =
+  | { ok: true; value: T }
+  | { ok: false; error: unknown }
+  | { ok: "again"; again: Promise<Req> };
 
 interface Pending<Req, Res> {
   request: Req;
@@ -45,14 +51,14 @@ interface Pending<Req, Res> {
  * ```
  */
 export class Batcher<Req, Res> {
-  readonly #run: (requests: Req[]) => Promise<Settled<Res>[]>;
+  readonly #run: (requests: Req[]) => Promise<Settled<Res, Req>[]>;
   readonly #maxBatch: number;
   #pending: Pending<Req, Res>[] = [];
   #scheduled = false;
   /** Batches sent whose reply has not come back. */
   #inFlight = 0;
 
-  constructor(run: (requests: Req[]) => Promise<Settled<Res>[]>, maxBatch = 32) {
+  constructor(run: (requests: Req[]) => Promise<Settled<Res, Req>[]>, maxBatch = 32) {
     this.#run = run;
     this.#maxBatch = maxBatch;
   }
@@ -88,8 +94,9 @@ export class Batcher<Req, Res> {
           batch.forEach((p, i) => {
             const result = results[i];
             if (result === undefined) p.reject(new Error("batch reply is missing an entry"));
-            else if (result.ok) p.resolve(result.value);
-            else p.reject(result.error);
+            else if (result.ok === true) p.resolve(result.value);
+            else if (result.ok === false) p.reject(result.error);
+            else result.again.then((request) => this.call(request)).then(p.resolve, p.reject);
           });
         },
         (error) => {

@@ -9,6 +9,7 @@ import type { Json } from "../../events.ts";
 import type { Task, TaskError } from "../../tasks.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import type { Settled } from "./batcher.ts";
+import { BatchBudgets } from "./budgets.ts";
 import type { ClaimedTasks } from "./claimed.ts";
 import { type RedisContext, runScript, runTaskScript } from "./context.ts";
 import { storeError } from "./errors.ts";
@@ -58,7 +59,9 @@ interface SentComplete {
  * Runs a batch of claims and completes in one script call, in order, exactly
  * as separate calls would run; each gets its own result or its own error
  * (a complete whose lease is gone: LeaseLostError). Claims on no queue get
- * null without a trip to Redis.
+ * null without a trip to Redis. Claims that share a resource budget share
+ * one loan of it (see budgets.ts); one that found nothing while another
+ * batch held the loan goes again once the loan is back.
  *
  * @example
  * ```ts
@@ -72,21 +75,23 @@ export async function leaseMany(
   ctx: RedisContext,
   claimed: ClaimedTasks,
   calls: LeaseCall[],
-): Promise<Settled<LeaseResult>[]> {
+): Promise<Settled<LeaseResult, LeaseCall>[]> {
   const args: string[] = [];
   const sent: number[] = [];
   const completes = new Map<number, SentComplete>();
+  const budgets = new BatchBudgets(args);
   calls.forEach((entry, i) => {
     if (entry.kind === "claim") {
       const request = entry.options;
       if (request.queues !== null && request.queues.length === 0) return;
+      const budget = budgets.refFor(request);
       sent.push(i);
       args.push(
         "l",
         request.workerId,
         String(request.now + request.leaseMs),
         String(request.now),
-        request.available ? JSON.stringify(request.available) : "",
+        budget,
         String(request.queues === null ? -1 : request.queues.length),
         ...(request.queues ?? []),
       );
@@ -100,10 +105,30 @@ export async function leaseMany(
     sent.push(i);
     args.push("c", c.id, String(c.fence), resultJson, String(c.now), copy ? "1" : "0");
   });
-  const results: Settled<LeaseResult>[] = calls.map(() => ({ ok: true, value: null }));
+  const results: Settled<LeaseResult, LeaseCall>[] = calls.map(() => ({ ok: true, value: null }));
   if (sent.length === 0) return results;
   const op = completes.size === 0 ? "claim" : completes.size === sent.length ? "complete" : "lease";
-  const replies = asList(await runTaskScript(ctx, "completeClaim", args, { op }), op);
+  try {
+    const replies = asList(await runTaskScript(ctx, "completeClaim", args, { op }), op);
+    readReplies(claimed, calls, sent, completes, replies, budgets, results);
+  } finally {
+    // What the claims took is recorded before anyone hears of it; a failed
+    // run took nothing.
+    budgets.settle();
+  }
+  return results;
+}
+
+/** Fills `results` from the script's replies, one per call sent. */
+function readReplies(
+  claimed: ClaimedTasks,
+  calls: LeaseCall[],
+  sent: number[],
+  completes: Map<number, SentComplete>,
+  replies: unknown[],
+  budgets: BatchBudgets,
+  results: Settled<LeaseResult, LeaseCall>[],
+): void {
   sent.forEach((index, j) => {
     const reply = replies[j] ?? null;
     const complete = completes.get(index);
@@ -119,9 +144,11 @@ export async function leaseMany(
     };
     const task = parseClaim(reply, claim);
     if (task !== null) claimed.remember(task);
-    results[index] = { ok: true, value: task };
+    budgets.took(request, task);
+    results[index] = task === null && budgets.refused(request)
+      ? { ok: "again", again: budgets.again(request) }
+      : { ok: true, value: task };
   });
-  return results;
 }
 
 function completeResult(

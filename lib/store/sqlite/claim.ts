@@ -4,11 +4,14 @@
  * Candidates are read in claim order (sortKey, then id) from the partial
  * `tasks_ready*` indexes a page at a time, so the first candidate costs
  * O(log n) and skipped ones (too big for the free resources, or expired) cost
- * one index step each. With a list of queues, each queue is read from its own
+ * one index step each. A task skipped for want of resources it could have
+ * (within the capacity) holds them back from the tasks behind it (see
+ * `holdBack` in lib/resources.ts). With a list of queues, each queue is read from its own
  * index range and the heads are merged, so a long queue nobody asked for is
  * never walked.
  */
 
+import { fits, holdBack } from "../../resources.ts";
 import type { Task } from "../../tasks.ts";
 import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
@@ -95,29 +98,6 @@ function before(a: Candidate, b: Candidate): boolean {
 }
 
 /**
- * True when every resource the task asks for is available in that amount
- * (`available` null or undefined: no limit).
- *
- * @example
- * ```ts
- * fits({ gpu: 1 }, { gpu: 0 }); // false
- * fits({ gpu: 1 }, null); // true
- * ```
- */
-export function fits(
-  asked: Record<string, number>,
-  available: Record<string, number> | null | undefined,
-): boolean {
-  if (available === null || available === undefined) return true;
-  for (const [name, amount] of Object.entries(asked)) {
-    if (amount <= 0) continue;
-    const free = available[name];
-    if (free === undefined || amount > free) return false;
-  }
-  return true;
-}
-
-/**
  * Marks a not-yet-started task `expired` (if it still is live and not running)
  * and fails its waiting dependents.
  *
@@ -143,7 +123,10 @@ export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] 
 
 /**
  * Takes the best ready task that fits and leases it to `workerId`. Expired
- * candidates met on the way become `expired`.
+ * candidates met on the way become `expired`. With a `budget`, what is free
+ * is lent to this claim alone and what the task holds is recorded before
+ * the claim returns: the claim runs synchronously, so concurrent claims of a
+ * pool each see what the ones before them took.
  *
  * @example
  * ```ts
@@ -151,8 +134,31 @@ export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] 
  * ```
  */
 export function claimTask(sql: Sql, options: ClaimOptions): Task | null {
+  const budget = options.budget;
+  if (budget === undefined) return claimFitting(sql, options, options.available, options.capacity);
+  const loan = budget.lend();
+  let claimed: Task | null = null;
+  try {
+    claimed = claimFitting(sql, options, loan.free, budget.capacity);
+  } finally {
+    loan.settle(
+      claimed
+        ? [{ workerId: options.workerId, taskId: claimed.id, resources: claimed.resources }]
+        : [],
+    );
+  }
+  return claimed;
+}
+
+function claimFitting(
+  sql: Sql,
+  options: ClaimOptions,
+  available: Readonly<Record<string, number>> | null | undefined,
+  capacity: Readonly<Record<string, number>> | null | undefined,
+): Task | null {
   const queues = options.queues === null ? [null] : [...new Set(options.queues)];
   const cursors = queues.map((queue) => new ReadyCursor(sql, queue));
+  let free = available;
   for (;;) {
     let best: ReadyCursor | null = null;
     let bestHead: Candidate | null = null;
@@ -169,7 +175,11 @@ export function claimTask(sql: Sql, options: ClaimOptions): Task | null {
       expireTask(sql, bestHead.id, options.now);
       continue;
     }
-    if (!fits(bestHead.resources, options.available)) continue;
+    if (!fits(bestHead.resources, free)) {
+      // Tasks behind it must not take what it waits for (it would starve).
+      if (free) free = holdBack(bestHead.resources, free, capacity);
+      continue;
+    }
     const claimed = updateTask(
       sql,
       `UPDATE tasks SET state = 'running', worker_id = :workerId, attempts = attempts + 1,

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { LeaseLostError } from "../../../lib/errors.ts";
 import { add, claimNext, fetchTask, mustClaim, type StoreCase, T0 } from "./helpers.ts";
+import { resourceCases } from "./resource_cases.ts";
 
 /**
  * Cases of `claim`.
@@ -104,6 +105,8 @@ export const claimCases: Record<string, StoreCase> = {
     assert.equal(ids.length, 5);
     assert.equal(new Set(ids).size, 5);
   },
+
+  ...resourceCases,
 };
 
 /**

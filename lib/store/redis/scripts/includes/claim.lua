@@ -8,10 +8,17 @@
 -- most MAX_EXAMINED tasks are looked at per request, so a claim never blocks
 -- Redis for long; a pool that cannot fit the first MAX_EXAMINED tasks waits for
 -- the next.
+--
+-- Resources: a request names a budget { free, cap } (or none: no limit) that
+-- the claims of one script run share; a claim that takes a task subtracts
+-- what it asks for from `free`, so the next claim of the run sees what is
+-- left. A task skipped for want of resources that fit `cap` holds back what
+-- it needs from the tasks behind it in this claim (so they cannot starve it);
+-- one asking for more than `cap` holds nothing back.
 
 local MAX_EXAMINED = 1000
 -- The request being claimed for (set by the caller before claimOne).
-local workerId, leaseUntil, now, nowNumber, available
+local workerId, leaseUntil, now, nowNumber, budget
 local CLEAR_PROGRESS, NO_FIELDS = { 'p', '0', 'pm', 'null' }, {}
 
 -- One read per candidate: what the checks need and what the reply carries.
@@ -23,13 +30,39 @@ local function expired(f)
   return f[3] and tonumber(f[3]) <= nowNumber
 end
 
-local function fits(f)
-  if not available or not f[4] then return true end
-  for name, amount in pairs(cjson.decode(f[4])) do
-    local free = available[name]
-    if free == nil or amount > free then return false end
+-- The resources a task asks for (false: none; absent when it asks for none).
+local function asked(f)
+  if not f[4] or f[4] == '' then return false end
+  return cjson.decode(f[4])
+end
+
+-- True when every amount asked for is in `free` (false = no limit).
+local function fitsIn(need, free)
+  if not need or not free then return true end
+  for name, amount in pairs(need) do
+    if amount > 0 and not (amount <= (free[name] or 0)) then return false end
   end
   return true
+end
+
+-- `free` minus what a skipped task needs when it fits the capacity (a copy).
+local function holdBack(need, free)
+  local left = {}
+  for name, amount in pairs(free) do left[name] = amount end
+  if budget.cap and fitsIn(need, budget.cap) then
+    for name, amount in pairs(need) do
+      if amount > 0 then left[name] = (left[name] or 0) - amount end
+    end
+  end
+  return left
+end
+
+-- The claimed task now holds what it asked for.
+local function subtract(need)
+  if not need or not budget then return end
+  for name, amount in pairs(need) do
+    if amount > 0 then budget.free[name] = (budget.free[name] or 0) - amount end
+  end
 end
 
 -- The task is out of its queue already.
@@ -40,7 +73,8 @@ local function expire(id, queue, f)
 end
 
 -- The task is out of its queue already.
-local function take(id, queue, f)
+local function take(id, queue, f, need)
+  subtract(need)
   local attempts, fence = tonumber(f[1] or '0') + 1, tonumber(f[2] or '0') + 1
   -- Integers formatted here: Redis would format a Lua number with printf's %.17g.
   -- A retry clears the progress the attempt before it reported (a first
@@ -68,13 +102,14 @@ local function claimOne(queues)
       if not popped[1] then return false end
       local id = popped[1]
       local f = read(id)
+      local need = asked(f)
       if expired(f) then
         expire(id, queues[1], f)
-      elseif not fits(f) then
+      elseif not fitsIn(need, budget and budget.free) then
         redis.call('ZADD', qk, popped[2], id)
         break
       else
-        return take(id, queues[1], f)
+        return take(id, queues[1], f, need)
       end
     end
   end
@@ -91,6 +126,8 @@ local function claimOne(queues)
     fetchHead(i)
   end
 
+  -- What this claim may still take: the budget's, until a skipped task holds some back.
+  local free = budget and budget.free
   while examined < MAX_EXAMINED do
     examined = examined + 1
     local best = false
@@ -109,16 +146,18 @@ local function claimOne(queues)
 
     local id, queue = heads[best][1], queues[best]
     local f = read(id)
+    local need = asked(f)
     if expired(f) then
       redis.call('ZREM', queueKey(queue), id)
       expire(id, queue, f)
       fetchHead(best)
-    elseif not fits(f) then
+    elseif not fitsIn(need, free) then
+      free = holdBack(need, free)
       offsets[best] = offsets[best] + 1
       fetchHead(best)
     else
       redis.call('ZREM', queueKey(queue), id)
-      return take(id, queue, f)
+      return take(id, queue, f, need)
     end
   end
   return false
