@@ -30,11 +30,13 @@ export interface DeadlineServerOptions {
 /** A running server. */
 export interface DeadlineServer {
   readonly addr: Deno.NetAddr;
-  /** Stops accepting, closes idle connections and waits for requests in flight. */
+  /** Stops accepting, closes idle connections, and waits for requests in flight (closing those still open after 2 s). */
   shutdown(): Promise<void>;
 }
 
 const DEFAULT_IDLE_MS = 75_000;
+/** How long a shutdown waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 2_000;
 
 /**
  * Serves `handler` on `hostname:port` with read deadlines.
@@ -68,8 +70,16 @@ export async function serveWithDeadlines(options: DeadlineServerOptions): Promis
     async shutdown() {
       listener.close();
       await accepting;
-      await inner.shutdown();
+      // Requests in flight get a moment to finish; a client that stopped
+      // reading would otherwise hold the shutdown for ever (its response
+      // can never be delivered), so then its connection is closed.
+      const finished = inner.shutdown();
+      const grace = Promise.withResolvers<void>();
+      const timer = setTimeout(grace.resolve, SHUTDOWN_GRACE_MS);
+      await Promise.race([finished, grace.promise]);
+      clearTimeout(timer);
       for (const conn of connections) closeQuietly(conn);
+      await finished;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
