@@ -129,13 +129,43 @@ export function describeScore(e: ScoreExplanation): { formula: string; notes: st
 }
 
 /**
- * The task with its explanation in words, as `GET /un/tasks/:id` shows it.
+ * Why a task cannot run on any live worker for want of resources (see
+ * lib/safety/resource-fit.ts).
+ *
+ * @example
+ * ```ts
+ * const wait: ResourceWait = {
+ *   message: "needs gpu: 5; the most any live process has is gpu: 1",
+ *   missing: [{ resource: "gpu", needs: 5, most: 1 }],
+ * };
+ * ```
+ */
+export interface ResourceWait {
+  message: string;
+  /** Each resource asked for beyond what any live worker has (empty when none has all at once). */
+  missing: { resource: string; needs: number; most: number }[];
+}
+
+/** A task as `GET /un/tasks/:id` shows it. */
+export type ExplainedTask = Task & {
+  explanation: ScoreExplanation & { resources?: ResourceWait };
+};
+
+/**
+ * The task with its explanation in words, as `GET /un/tasks/:id` shows it;
+ * with a {@link ResourceWait}, the first note says what it waits for.
  *
  * @example
  * ```ts
  * explainTask(task).explanation.formula; // "sortKey = enqueuedAt - ..."
  * ```
  */
-export function explainTask(task: Task): Task {
-  return { ...task, explanation: { ...task.explanation, ...describeScore(task.explanation) } };
+export function explainTask(task: Task, wait: ResourceWait | null = null): ExplainedTask {
+  const described = describeScore(task.explanation);
+  if (wait === null) return { ...task, explanation: { ...task.explanation, ...described } };
+  const notes = [`waits for resources: ${wait.message}`, ...described.notes];
+  return {
+    ...task,
+    explanation: { ...task.explanation, ...described, notes, resources: wait },
+  };
 }

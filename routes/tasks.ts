@@ -13,6 +13,7 @@ import type { ControlPlane } from "../lib/control.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import type { EnqueueResult } from "../lib/store/types.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
+import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
 import { parseTaskCreate } from "../lib/task-request.ts";
 import { type Task, TASK_STATES } from "../lib/tasks.ts";
 import { intIn, queryInt, strictObject, validate } from "../lib/validate.ts";
@@ -85,10 +86,12 @@ export function taskRoutes(control: ControlPlane): Hono {
     return c.json({ tasks });
   });
 
-  app.get(
-    "/un/tasks/:id",
-    async (c) => c.json({ task: explainTask(await findTask(control, c.req.param("id"))) }),
-  );
+  app.get("/un/tasks/:id", async (c) => {
+    const task = await findTask(control, c.req.param("id"));
+    // A task no live worker has the resources for says which and how much.
+    const wait = await resourceWaitOf(task, control.store, Date.now());
+    return c.json({ task: explainTask(task, wait) });
+  });
 
   app.delete("/un/tasks/:id", async (c) => {
     const { id } = await findTask(control, c.req.param("id"));

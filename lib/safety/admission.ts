@@ -16,6 +16,7 @@ import type { TaskRequest } from "../messages.ts";
 import { buildArgs, checkExecVars, type ExecVars } from "./exec-args.ts";
 import { checkReadablePath, fileRoots } from "./files.ts";
 import { checkOutboundUrl } from "./outbound.ts";
+import { checkResourceFit } from "./resource-fit.ts";
 import type { Runnable, TaskCatalog } from "./runnable.ts";
 
 /**
@@ -52,6 +53,7 @@ export async function admitTaskRequests(
   options: { catalog?: TaskCatalog; cwd?: string } = {},
 ): Promise<Admitted> {
   const cwd = options.cwd ?? Deno.cwd();
+  checkResourceFit(requests, config);
   const admitted = options.catalog ? await admitRunnable(requests, options.catalog) : {};
   for (const [index, request] of requests.entries()) {
     const field = requests.length > 1 ? `tasks[${index}].payload` : "payload";
