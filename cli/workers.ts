@@ -1,6 +1,7 @@
 /**
- * `un workers`: the pool (concurrency, what each worker runs), or
- * `--scale N` to change its concurrency.
+ * `un workers`: the pool (concurrency, resources in use out of
+ * `workers.resources`, what each worker runs), or `--scale N` to change its
+ * concurrency.
  */
 
 import type { PoolInfo } from "../lib/messages.ts";
@@ -41,6 +42,11 @@ export async function workersCommand(args: string[]): Promise<number> {
   }
   const busy = pool.workers.filter((w) => w.taskId !== null).length;
   console.log(`concurrency ${pool.concurrency}, ${busy} busy${pool.paused ? ", paused" : ""}`);
+  const resources = Object.entries(pool.resources ?? {});
+  if (resources.length > 0) {
+    const uses = resources.map(([name, use]) => `${name} ${use.inUse}/${use.capacity}`);
+    console.log(`resources in use: ${uses.join(", ")}`);
+  }
   if (pool.workers.length > 0) {
     console.log(table(
       ["WORKER", "STATE", "TASK", "TYPE", "RUNNING FOR"],

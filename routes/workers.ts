@@ -1,5 +1,7 @@
 /**
- * Workers: `GET /un/workers` (the pool as it is) and `POST /un/workers/scale`.
+ * Workers: `GET /un/workers` (the pool as it is: concurrency, each worker's
+ * task, and each resource's capacity and use,
+ * `resources: { gpu: { capacity: 1, inUse: 1 } }`) and `POST /un/workers/scale`.
  * Both ask the pool actor; a process without a pool (`--role api`) answers 503.
  */
 

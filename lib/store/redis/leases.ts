@@ -110,7 +110,7 @@ export async function leaseMany(
   const op = completes.size === 0 ? "claim" : completes.size === sent.length ? "complete" : "lease";
   try {
     const replies = asList(await runTaskScript(ctx, "completeClaim", args, { op }), op);
-    readReplies(claimed, calls, sent, completes, replies, budgets, results);
+    readReplies(claimed, { calls, sent, completes, budgets, results }, replies);
   } finally {
     // What the claims took is recorded before anyone hears of it; a failed
     // run took nothing.
@@ -119,15 +119,21 @@ export async function leaseMany(
   return results;
 }
 
-/** Fills `results` from the script's replies, one per call sent. */
+/** A batch on its way: what its replies are read with. */
+interface SentBatch {
+  calls: LeaseCall[];
+  /** Indexes of the calls sent, in the order of the replies. */
+  sent: number[];
+  completes: Map<number, SentComplete>;
+  budgets: BatchBudgets;
+  results: Settled<LeaseResult, LeaseCall>[];
+}
+
+/** Fills the batch's results from the script's replies, one per call sent. */
 function readReplies(
   claimed: ClaimedTasks,
-  calls: LeaseCall[],
-  sent: number[],
-  completes: Map<number, SentComplete>,
+  { calls, sent, completes, budgets, results }: SentBatch,
   replies: unknown[],
-  budgets: BatchBudgets,
-  results: Settled<LeaseResult, LeaseCall>[],
 ): void {
   sent.forEach((index, j) => {
     const reply = replies[j] ?? null;
