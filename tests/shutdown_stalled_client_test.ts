@@ -11,7 +11,7 @@ Deno.test("shutdown: a stalled, still-connected SSE client does not hold SIGTERM
   await using un = await startUn({ config: { api: { sseMaxBufferedBytes: 256 * 1024 * 1024 } } });
   const { hostname, port } = new URL(un.url);
   const conn = await Deno.connect({ hostname, port: Number(port) });
-  await using _conn = { [Symbol.asyncDispose]: async () => conn.close() };
+  using _conn = { [Symbol.dispose]: () => conn.close() };
   await conn.write(
     new TextEncoder().encode(`GET /un/events/stream HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`),
   );
