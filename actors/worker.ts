@@ -13,7 +13,9 @@
  * (wake, pause, retire, abort) to it. The task being run is no message: it is
  * a {@link CurrentTask} the loop writes and the pool reads, since a message
  * per task (a transition and a snapshot each) cost a busy pool of no-op tasks
- * an eighth of its throughput.
+ * an eighth of its throughput. For the same reason the resources its task
+ * holds are no message either: its claims take them from the pool's ledger
+ * (lib/resources.ts), and it releases them as the attempt ends.
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
