@@ -25,8 +25,8 @@ import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type PoolInfo, type RuntimeMessage } from "./lib/messages.ts";
 import { ProcessRegistry } from "./lib/process-registry.ts";
 import { RunStats } from "./lib/run-stats.ts";
-import { healthReport, runtimeMetrics } from "./lib/health.ts";
-import { Counters } from "./lib/metrics.ts";
+import { healthReport } from "./lib/health.ts";
+import { Counters, RuntimeMetrics } from "./lib/metrics.ts";
 import { type OpenedStore, openStore } from "./lib/store/open.ts";
 import type { Store } from "./lib/store/types.ts";
 import { answerScanRequests } from "./lib/sources/manual-scan.ts";
@@ -64,6 +64,8 @@ export class Runtime implements ControlPlane {
   readonly startedAt = Date.now();
   readonly bus: EventBus;
   readonly counters = new Counters();
+  /** `GET /metrics`: this runtime's own registry. */
+  readonly #metrics: RuntimeMetrics;
   /** `api.inspect` (or the start option): whether watchers may switch recording on. */
   #inspectable = false;
   readonly #inspector = new Inspector(1_000, {
@@ -100,6 +102,20 @@ export class Runtime implements ControlPlane {
       execCommands: Object.keys(config.exec.commands),
       store: opened.embedded ? null : opened.store,
       now: deps.now,
+    });
+    this.#metrics = new RuntimeMetrics({
+      store: opened.store,
+      startedAt: this.startedAt,
+      taskTypes: this.catalog.types,
+      hooks: () => this.#sources.hooks,
+      counters: this.counters,
+      actors: () => this.actors(),
+      pool: () =>
+        hasPool(role)
+          ? ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000)
+          : Promise.resolve(null),
+      health: () => this.health(),
+      eventLog: () => ({ buffered: this.#eventLog.pending, dropped: this.#eventLog.dropped }),
     });
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
@@ -162,6 +178,8 @@ export class Runtime implements ControlPlane {
       // Nobody else can hold a lease on the embedded store: whatever was running
       // when the last process died goes straight back to the queue.
       const recovered = await this.store.recoverStalled(Date.now(), true);
+      // Their leases ended with the process that held them.
+      this.#metrics.leaseExpired(recovered.filter((t) => t.from === "running").length);
       if (recovered.length) {
         log.warn("tasks that were running when un last stopped are queued again", {
           count: recovered.length,
@@ -238,7 +256,7 @@ export class Runtime implements ControlPlane {
       this.bus.subscribe(
         "**",
         (event) => {
-          this.counters.inc("un_events_total", { type: event.type });
+          this.#metrics.event(event);
           if (!this.hooksFromBridge) this.applyHooks(event);
         },
         "hooks",
@@ -335,16 +353,9 @@ export class Runtime implements ControlPlane {
     });
   }
 
-  /** Prometheus text. */
-  async metrics(): Promise<string> {
-    const queues = await this.store.queueCounts().catch(() => null);
-    return runtimeMetrics({
-      counters: this.counters,
-      actors: this.actors(),
-      queues,
-      eventsBuffered: this.#eventLog.pending,
-      eventsDropped: this.#eventLog.dropped,
-    });
+  /** Prometheus text (lib/metrics.ts). */
+  metrics(): Promise<string> {
+    return this.#metrics.render();
   }
 
   /**

@@ -1,12 +1,11 @@
 /**
- * What `/health` and `/metrics` say, from the facts the runtime gathers: the
- * store's answer, the actors' states, the event buffer, the task counts.
+ * What `/health` says, from the facts the runtime gathers: the store's
+ * answer, the actors' states, the event buffer. (`/metrics` is lib/metrics.ts.)
  */
 
 import type { ActorInfo, HealthReport } from "./control.ts";
 import { StoreFaultError } from "./errors.ts";
-import { type Counters, renderMetrics, type Sample } from "./metrics.ts";
-import type { QueueCounts, Store } from "./store/types.ts";
+import type { Store } from "./store/types.ts";
 
 /** The facts a health report is made of. */
 export interface HealthFacts {
@@ -69,71 +68,6 @@ export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
     actors: facts.actors,
     problems,
   };
-}
-
-/** The facts `/metrics` renders. */
-export interface MetricFacts {
-  counters: Counters;
-  actors: ActorInfo[];
-  /** Task counts, or null when the store did not answer. */
-  queues: Record<string, QueueCounts> | null;
-  eventsBuffered: number;
-  eventsDropped: number;
-}
-
-/**
- * Prometheus text for the runtime's counters and gauges.
- *
- * @example
- * ```ts
- * runtimeMetrics({ counters, actors, queues: await store.queueCounts(), eventsBuffered: 0, eventsDropped: 0 });
- * ```
- */
-export function runtimeMetrics(facts: MetricFacts): string {
-  const samples: Sample[] = [
-    { name: "un_up", help: "1 while the runtime runs", type: "gauge", value: 1 },
-    ...facts.counters.samples("un_events_total", "Events delivered on the bus, by type"),
-    ...facts.counters.samples("un_store_resets_total", "Losses of the store's data seen"),
-    {
-      name: "un_events_buffered",
-      help: "Events waiting in this process to be written to the event log",
-      type: "gauge",
-      value: facts.eventsBuffered,
-    },
-    {
-      name: "un_events_dropped_total",
-      help: "Events dropped because the store was unreachable and the buffer was full",
-      type: "counter",
-      value: facts.eventsDropped,
-    },
-    {
-      name: "un_store_up",
-      help: "1 when the store answers",
-      type: "gauge",
-      value: facts.queues ? 1 : 0,
-    },
-  ];
-  for (const [queue, counts] of Object.entries(facts.queues ?? {})) {
-    for (const [state, value] of Object.entries(counts)) {
-      samples.push({
-        name: "un_tasks",
-        help: "Tasks in the store by queue and state",
-        type: "gauge",
-        labels: { queue, state },
-        value,
-      });
-    }
-  }
-  for (const a of facts.actors) {
-    samples.push({
-      name: "un_actor_restarts",
-      help: "Restarts of an actor within the supervisor's window",
-      type: "gauge",
-      labels: { actor: a.id },
-      value: a.restarts,
-    });
-  }
-  return renderMetrics(samples);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -2,6 +2,11 @@
  * Logs that say what happened: one line per fact, to stderr, as text
  * (`2026-11-23T12:00:00.000Z INFO  worker   task 01J.. succeeded in 12ms`) or JSON.
  * stdout stays free for `un start`'s first line (the URL) and CLI output.
+ *
+ * Lines about a task carry `task` (its id), `type`, `queue` and
+ * `correlationid` ({@link taskFields}); lines about a source carry `source`,
+ * so `log.format: json` can be filtered by any of them. A logger named
+ * `source:<id>` or `task:<type>` adds that field to each of its lines.
  */
 
 /** Log levels, least to most severe. */
@@ -10,6 +15,57 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** Structured fields of a log line. */
 export type LogFields = Record<string, unknown>;
+
+/**
+ * The fields of a line about a task.
+ *
+ * @example
+ * ```ts
+ * log.warn("task dead", { ...taskFields(task), error: "boom" });
+ * // {"message":"task dead","task":"01J..","type":"noop","queue":"default","correlationid":"..",...}
+ * ```
+ */
+export function taskFields(
+  task: { id: string; type: string; queue: string; correlationId?: string | null },
+): LogFields {
+  const fields: LogFields = { task: task.id, type: task.type, queue: task.queue };
+  if (task.correlationId) fields.correlationid = task.correlationId;
+  return fields;
+}
+
+/**
+ * A logger that adds `fields` to every line (a line's own fields win).
+ *
+ * @example
+ * ```ts
+ * const taskLog = withFields(log, taskFields(task));
+ * taskLog.info("fetched", { bytes: 120 }); // task, type, queue and bytes
+ * ```
+ */
+export function withFields(log: Logger, fields: LogFields): Logger {
+  const merged = (extra?: LogFields) => (extra ? { ...fields, ...extra } : fields);
+  return {
+    debug: (m, f) => log.debug(m, merged(f)),
+    info: (m, f) => log.info(m, merged(f)),
+    warn: (m, f) => log.warn(m, merged(f)),
+    error: (m, f) => log.error(m, merged(f)),
+    child: (name) => withFields(log.child(name), fields),
+  };
+}
+
+/** Fields a component's name carries: `source:<id>` → source, `task:<type>` → type. */
+function componentFields(component: string): LogFields | undefined {
+  const colon = component.indexOf(":");
+  if (colon < 0) return undefined;
+  const value = component.slice(colon + 1);
+  switch (component.slice(0, colon)) {
+    case "source":
+      return { source: value };
+    case "task":
+      return { type: value };
+  }
+  return undefined;
+}
 
 /** A logger bound to a component name. */
 export interface Logger {
@@ -38,11 +94,12 @@ export function createLogger(
 ): Logger {
   const min = RANK[options.level];
   const write = options.write ?? ((line: string) => Deno.stderr.writeSync(encoder.encode(line)));
+  const own = componentFields(component);
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
     const time = new Date().toISOString();
     if (options.format === "json") {
-      write(JSON.stringify({ time, level, component, message, ...fields }) + "\n");
+      write(JSON.stringify({ time, level, component, message, ...own, ...fields }) + "\n");
       return;
     }
     const extra = fields && Object.keys(fields).length

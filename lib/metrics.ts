@@ -1,74 +1,19 @@
 /**
- * Counters for `GET /metrics` in the Prometheus text format.
+ * `GET /metrics`: the runtime's metrics in the Prometheus text format. The
+ * metrics themselves are in lib/metrics/ (runtime-metrics.ts composes them;
+ * docs/metrics.md lists each with its labels).
  *
- * Hand-written: `prom-client` keeps one process-wide registry and collects
- * Node-specific default metrics; we expose a handful of counters and gauges,
- * which is a few lines of text.
+ * Built on `prom-client` rather than a hand-written writer: histograms
+ * (buckets, sums, counts), label escaping and an exposition that
+ * `promtool check metrics` accepts come with it, and it runs under Deno as
+ * it is. We use a `Registry` per runtime, never its global one (tests run
+ * several runtimes in one process), and not its `collectDefaultMetrics`
+ * (see lib/metrics/process.ts for why and what replaces it).
  */
 
-/** A metric sample: name, labels, value. */
-export interface Sample {
-  name: string;
-  help: string;
-  type: "counter" | "gauge";
-  labels?: Record<string, string>;
-  value: number;
-}
-
-/**
- * Counts by name and label set.
- *
- * @example
- * ```ts
- * const m = new Counters();
- * m.inc("un_events_total", { type: "task" });
- * ```
- */
-export class Counters {
-  #values = new Map<string, { name: string; labels: Record<string, string>; value: number }>();
-
-  /** Adds `by` (default 1). */
-  inc(name: string, labels: Record<string, string> = {}, by = 1): void {
-    // Counted per event: a key built by hand, not by JSON.stringify.
-    let key = name;
-    for (const label in labels) key += `\u0000${label}=${labels[label]}`;
-    const entry = this.#values.get(key);
-    if (entry) entry.value += by;
-    else this.#values.set(key, { name, labels, value: by });
-  }
-
-  /** Current samples of one counter. */
-  samples(name: string, help: string): Sample[] {
-    return [...this.#values.values()]
-      .filter((v) => v.name === name)
-      .map((v) => ({ name, help, type: "counter" as const, labels: v.labels, value: v.value }));
-  }
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-/**
- * Renders samples as Prometheus text (version 0.0.4).
- *
- * @example
- * ```ts
- * renderMetrics([{ name: "un_up", help: "1 when up", type: "gauge", value: 1 }]);
- * ```
- */
-export function renderMetrics(samples: Sample[]): string {
-  const lines: string[] = [];
-  const seen = new Set<string>();
-  for (const s of samples) {
-    if (!seen.has(s.name)) {
-      seen.add(s.name);
-      lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`);
-    }
-    const labels = s.labels && Object.keys(s.labels).length
-      ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`
-      : "";
-    lines.push(`${s.name}${labels} ${s.value}`);
-  }
-  return lines.join("\n") + "\n";
-}
+export { Counters } from "./metrics/counters.ts";
+export {
+  METRICS_CONTENT_TYPE,
+  type MetricsHost,
+  RuntimeMetrics,
+} from "./metrics/runtime-metrics.ts";

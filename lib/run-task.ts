@@ -10,6 +10,7 @@ import type { RuntimeDeps } from "./deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "./errors.ts";
 import type { EventInit, Json } from "./events.ts";
 import type { HandlerContext } from "./handlers/types.ts";
+import { taskFields, withFields } from "./log.ts";
 import type { FinishResult } from "./store/types.ts";
 import { taskEvent, transitionEvents } from "./task-events.ts";
 import { retryDelayMs, type Task, type TaskError } from "./tasks.ts";
@@ -102,11 +103,11 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
     try {
       const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
       if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
-      else if (renewFailed) log.info("lease renewed again", { task: task.id });
+      else if (renewFailed) log.info("lease renewed again", taskFields(task));
       renewFailed = false;
     } catch (err) {
       if (!renewFailed) {
-        log.warn("lease renewal failed; still trying", { task: task.id, error: err });
+        log.warn("lease renewal failed; still trying", { ...taskFields(task), error: err });
       }
       renewFailed = true;
     }
@@ -133,7 +134,11 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
   };
   ATTEMPT_CLOCK.add(timers);
 
-  options.emit(taskEvent("started", task, { workerId }));
+  // The wait counts from when the task became ready: enqueued, or due (a retry, a runAt).
+  const readyAt = Math.max(task.enqueuedAt, task.runAt ?? 0);
+  options.emit(
+    taskEvent("started", task, { workerId, waitMs: (task.startedAt ?? started) - readyAt }),
+  );
   let outcome: RunOutcome;
   let recording = false;
   try {
@@ -171,7 +176,7 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
     workerId: options.workerId,
     // Made on first use: most handlers never log, and a logger per task is garbage.
     get log() {
-      return (log ??= deps.log.child(`task:${task.type}`));
+      return (log ??= withFields(deps.log.child(`task:${task.type}`), taskFields(task)));
     },
     progress: async (fraction, message) => {
       const f = Math.min(1, Math.max(0, Number(fraction) || 0));
@@ -233,7 +238,7 @@ async function settle(
   } catch (err) {
     if (err instanceof LeaseLostError) {
       options.deps.log.warn("late result discarded: the lease was lost (fencing)", {
-        task: task.id,
+        ...taskFields(task),
         fence: task.fence,
         worker: options.workerId,
         outcome: announce.kind,
@@ -253,13 +258,21 @@ async function onFailure(
   const { deps, task } = options;
   const now = deps.now();
   if (abortReason === "cancelled") {
-    deps.log.info("task cancelled while running", { task: task.id, worker: options.workerId });
+    deps.log.info("task cancelled while running", {
+      ...taskFields(task),
+      worker: options.workerId,
+    });
     return "cancelled";
   }
   if (abortReason instanceof LeaseExpiredError) {
-    deps.log.warn("attempt abandoned: lease lost", { task: task.id, worker: options.workerId });
+    deps.log.warn("attempt abandoned: lease lost", {
+      ...taskFields(task),
+      worker: options.workerId,
+    });
     return "lease-lost";
   }
+  // Events that end an attempt say how long it ran (un_task_run_seconds).
+  const durationMs = now - started;
   if (abortReason === "shutdown") {
     // Hand the task back: due again now, so another worker (or the next start) takes it.
     const error: TaskError = {
@@ -272,7 +285,7 @@ async function onFailure(
         settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
           kind: "handed-back",
           event: "retrying",
-          extra: { error: error.message, reason: "shutdown", retryAt: now },
+          extra: { error: error.message, reason: "shutdown", retryAt: now, durationMs },
         }),
     );
   }
@@ -285,7 +298,7 @@ async function onFailure(
     attempt: task.attempts,
     ...(permanent ? { permanent: true } : {}),
   };
-  recordRun(deps, task.type, now - started, false);
+  recordRun(deps, task.type, durationMs, false);
   const backoff = {
     baseMs: deps.config.workers.backoffBaseMs,
     maxMs: deps.config.workers.backoffMaxMs,
@@ -294,8 +307,7 @@ async function onFailure(
     const delayMs = retryDelayMs(task.attempts, backoff);
     const capMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, task.attempts - 1));
     deps.log.info("attempt failed; retrying", {
-      task: task.id,
-      type: task.type,
+      ...taskFields(task),
       attempt: task.attempts,
       delayMs,
       error: error.message,
@@ -305,14 +317,13 @@ async function onFailure(
       () =>
         settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
           kind: "retrying",
-          extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs },
+          extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs, durationMs },
         }),
     );
   }
   const kind = permanent ? "failed" : "dead";
   deps.log.warn(`task ${kind}`, {
-    task: task.id,
-    type: task.type,
+    ...taskFields(task),
     attempts: task.attempts,
     error: error.message,
   });
@@ -321,7 +332,7 @@ async function onFailure(
     () =>
       settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
         kind,
-        extra: { error: error.message },
+        extra: { error: error.message, durationMs },
       }),
   );
 }
@@ -348,7 +359,7 @@ async function safely(options: RunTaskOptions, fn: () => Promise<RunOutcome>): P
 
 function unrecorded(options: RunTaskOptions, err: unknown): RunOutcome {
   options.deps.log.error("could not record the task's outcome; its lease will expire", {
-    task: options.task.id,
+    ...taskFields(options.task),
     error: err,
   });
   return "lease-lost";

@@ -25,6 +25,7 @@ import { healthRoutes } from "./health.ts";
 import { inspectRoutes } from "./inspect.ts";
 import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
 import { queueRoutes } from "./queues.ts";
+import { requestId } from "./request-id.ts";
 import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
@@ -74,6 +75,7 @@ export function createApp(control: ControlPlane): Hono {
   const log = control.log.child("api");
   // strict: false lets `/un/tasks/` mean `/un/tasks`, as curl users type it.
   const app = new Hono({ strict: false });
+  app.use("*", requestId(log)); // first: every answer, refusals too, carries X-Request-Id
 
   const formPaths = (path: string) =>
     path === LOGIN_PATH || path === LOGOUT_PATH || isWebhookPath(path);

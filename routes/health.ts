@@ -5,6 +5,7 @@
 
 import { Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
+import { METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
 
 /**
  * `GET /health/queue` counts of one queue ("scheduled" includes tasks waiting to retry).
@@ -60,9 +61,10 @@ export function healthRoutes(control: ControlPlane): Hono {
     return c.json({ queues });
   });
 
+  // Each scrape reads the store (docs/metrics.md): nothing is cached between scrapes.
   app.get("/metrics", async (c) => {
     const text = await control.metrics();
-    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    return c.body(text, 200, { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" });
   });
 
   return app;

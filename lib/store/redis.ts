@@ -175,6 +175,9 @@ export class RedisStore implements Store, FaultReporting {
   queueCounts(): Promise<Record<string, QueueCounts>> {
     return tasks.queueCounts(this.#ctx);
   }
+  oldestQueuedAt(queues: string[]): Promise<Record<string, number>> {
+    return tasks.oldestQueuedAt(this.#ctx, queues);
+  }
 
   // ---- learned scores ----
   recordRuns(type: string, sample: RunSample, now: number): Promise<void> {

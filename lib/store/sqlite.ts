@@ -75,6 +75,7 @@ import {
   countByQueue,
   listTaskRows,
   nextDueTime,
+  oldestQueuedAt,
   tasksWithDeadlineBefore,
 } from "./sqlite/task_queries.ts";
 import { readTask } from "./sqlite/task_rows.ts";
@@ -238,6 +239,9 @@ export class SqliteStore implements Store {
   }
   queueCounts(): Promise<Record<string, QueueCounts>> {
     return this.#read(countByQueue);
+  }
+  oldestQueuedAt(queues: string[]): Promise<Record<string, number>> {
+    return this.#read((sql) => oldestQueuedAt(sql, queues));
   }
 
   // ---- learned scores ----

@@ -287,6 +287,12 @@ export interface Store {
   tasksNearDeadline(before: number, limit: number): Promise<Task[]>;
   /** Counts by queue and state. */
   queueCounts(): Promise<Record<string, QueueCounts>>;
+  /**
+   * When the oldest queued task of each of these queues was enqueued (queues
+   * with none queued are left out), for `un_queue_oldest_age_seconds`.
+   * Optional: a store without it reports no age.
+   */
+  oldestQueuedAt?(queues: string[]): Promise<Record<string, number>>;
 
   // ---- learned scores ----
   /**

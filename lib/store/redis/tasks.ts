@@ -181,3 +181,61 @@ export async function queueCounts(ctx: RedisContext): Promise<Record<string, Que
   });
   return out;
 }
+
+/** Ready entries a queue's oldest-task read looks at, at most. */
+const OLDEST_SCAN = 1000;
+
+/**
+ * When the oldest queued task of each named queue was enqueued (its aging
+ * clock), for `un_queue_oldest_age_seconds`. A task's sortKey is its
+ * enqueuedAt less bonuses that are never negative, so the oldest task is
+ * among the ready entries scored up to the head's enqueuedAt: those are read
+ * (at most {@link OLDEST_SCAN} per queue; past that the age is a lower bound).
+ *
+ * @example
+ * ```ts
+ * await oldestQueuedAt(ctx, ["default"]); // { default: 1700000000000 }
+ * ```
+ */
+export async function oldestQueuedAt(
+  ctx: RedisContext,
+  queues: string[],
+): Promise<Record<string, number>> {
+  const { redis, keys } = ctx;
+  const context = { op: "oldestQueuedAt" };
+  // A task gone between two reads has no `ea`: NaN, never the oldest.
+  const read = async (ids: string[]): Promise<number[]> => {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hget(keys.task(id), "ea");
+    return (await execAll(context, pipeline)).map((v) => v === null ? NaN : Number(v));
+  };
+  if (queues.length === 0) return {};
+  const heads = redis.pipeline();
+  for (const queue of queues) heads.zrange(keys.queued(queue), 0, 0);
+  const headIds = (await execAll(context, heads)).map((r) => (r as string[])[0] ?? null);
+  const headAt = await read(headIds.filter((id): id is string => id !== null));
+  const bounds = new Map<string, number>();
+  let next = 0;
+  headIds.forEach((id, i) => {
+    const at = id === null ? NaN : headAt[next++];
+    if (Number.isFinite(at)) bounds.set(queues[i], at);
+  });
+  const ranges = redis.pipeline();
+  for (const [queue, bound] of bounds) {
+    ranges.zrangebyscore(keys.queued(queue), "-inf", bound, "LIMIT", 0, OLDEST_SCAN);
+  }
+  const found = bounds.size ? (await execAll(context, ranges)) as string[][] : [];
+  // Every queue's entries in one round trip.
+  const times = await read(found.flat());
+  const out: Record<string, number> = {};
+  let at = 0;
+  [...bounds].forEach(([queue, bound], i) => {
+    let oldest = bound;
+    for (const t of times.slice(at, at += found[i].length)) {
+      if (t < oldest) oldest = t;
+    }
+    out[queue] = oldest;
+  });
+  return out;
+}

@@ -90,6 +90,34 @@ export function countByQueue(sql: Sql): Record<string, QueueCounts> {
   return counts;
 }
 
+/**
+ * When the oldest queued task of each named queue was enqueued (its aging
+ * clock), for `un_queue_oldest_age_seconds`. A task's sortKey is its
+ * enqueuedAt less bonuses that are never negative, so the oldest task's
+ * sortKey is at most its enqueuedAt, itself at most the head's: only the
+ * ready index up to the head's enqueuedAt is read, not the whole backlog.
+ *
+ * @example
+ * ```ts
+ * oldestQueuedAt(sql, ["default"]); // { default: 1700000000000 }
+ * ```
+ */
+export function oldestQueuedAt(sql: Sql, queues: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const queue of queues) {
+    const row = sql.get(
+      `SELECT min(enqueued_at) AS oldest FROM tasks INDEXED BY tasks_ready_by_queue
+       WHERE state = 'queued' AND queue = :queue AND sort_key <= (
+         SELECT enqueued_at FROM tasks INDEXED BY tasks_ready_by_queue
+         WHERE state = 'queued' AND queue = :queue ORDER BY sort_key, id LIMIT 1)`,
+      { queue },
+    );
+    const oldest = row === undefined ? null : numOrNull(row, "oldest");
+    if (oldest !== null) out[queue] = oldest;
+  }
+  return out;
+}
+
 function emptyCounts(): QueueCounts {
   return {
     waiting: 0,

@@ -1,0 +1,211 @@
+/**
+ * The metrics of one runtime, on a registry of its own (tests run several
+ * runtimes in one process). Two halves:
+ *
+ * - per event, on the bus's hot path ({@link RuntimeMetrics.event}): a count
+ *   by type and, for the few types that say something about tasks, actors
+ *   and scans, a counter or a histogram: a map lookup and an increment;
+ * - per scrape ({@link RuntimeMetrics.render}): what the store, the pool and
+ *   the actors say now (queue depths, the oldest queued task, busy workers,
+ *   source statuses, health), read then and only then.
+ */
+
+import { Counter, Gauge, Registry } from "prom-client";
+import type { ActorInfo, HealthReport } from "../control.ts";
+import type { CloudEvent } from "../events.ts";
+import type { CompiledHook } from "../hooks.ts";
+import type { PoolInfo } from "../messages.ts";
+import type { QueueCounts, Store } from "../store/types.ts";
+import { LIVE_STATES } from "../tasks.ts";
+import type { Counters } from "./counters.ts";
+import { BoundedLabel, EventTypeCounts } from "./labels.ts";
+import { registerProcessMetrics } from "./process.ts";
+import { SourceMetrics } from "./sources.ts";
+import { TaskMetrics } from "./tasks.ts";
+
+/** What the runtime gives its metrics to read at scrape time. */
+export interface MetricsHost {
+  store: Store;
+  startedAt: number;
+  /** Task types with their own series (this process's handlers); others are `other`. */
+  taskTypes: readonly string[];
+  /** The hooks now: the event types they name literally get their own series. */
+  hooks(): readonly CompiledHook[];
+  /** Counters kept outside (`un_store_resets_total`, from the store's fault reports). */
+  counters: Counters;
+  actors(): ActorInfo[];
+  /** The worker pool's state, or null in a process without one. */
+  pool(): Promise<PoolInfo | null>;
+  health(): Promise<HealthReport>;
+  /** The event log: events waiting for the store, events dropped. */
+  eventLog(): { buffered: number; dropped: number };
+}
+
+/** Content type of the text exposition (Prometheus 0.0.4). */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/**
+ * The metrics of one runtime.
+ *
+ * @example
+ * ```ts
+ * const metrics = new RuntimeMetrics(host);
+ * bus.subscribe("**", (event) => metrics.event(event), "metrics", { remote: false });
+ * const text = await metrics.render();
+ * ```
+ */
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+  readonly #events: EventTypeCounts;
+  readonly #tasks: TaskMetrics;
+  readonly #sources: SourceMetrics;
+  readonly #restarts: Counter<"actor">;
+  readonly #actors = new BoundedLabel(500);
+  readonly #gauges: ReturnType<typeof scrapeGauges>;
+  /** A scrape in progress: another one at the same time gets the same text. */
+  #rendering: Promise<string> | null = null;
+
+  constructor(private readonly host: MetricsHost) {
+    const registry = this.registry;
+    const registers = [registry];
+    registerProcessMetrics(registry);
+    const types = new Set(host.taskTypes);
+    this.#tasks = new TaskMetrics(registry, (type) => types.has(type));
+    this.#sources = new SourceMetrics(registry, host.startedAt);
+    this.#events = new EventTypeCounts(host.hooks);
+    const events = this.#events;
+    new Counter({
+      name: "un_events_total",
+      help: "Events this process made, by type (types no hook names and un does not make: other)",
+      labelNames: ["type"],
+      registers,
+      // Counted per event in plain numbers; handed over whole at scrape time.
+      collect() {
+        this.reset();
+        for (const [type, n] of events.counts()) this.inc({ type }, n);
+      },
+    });
+    this.#restarts = new Counter({
+      name: "un_actor_restarts_total",
+      help: "Restarts of an actor by the supervisor after it crashed",
+      labelNames: ["actor"],
+      registers,
+    });
+    new Counter({
+      name: "un_store_resets_total",
+      help: "Losses of the store's data seen (Redis epoch changed)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(host.counters.total("un_store_resets_total"));
+      },
+    });
+    new Counter({
+      name: "un_events_dropped_total",
+      help: "Events dropped because the store was unreachable and the buffer was full",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(host.eventLog().dropped);
+      },
+    });
+    new Gauge({
+      name: "un_events_buffered",
+      help: "Events waiting in this process to be written to the event log",
+      registers,
+      collect() {
+        this.set(host.eventLog().buffered);
+      },
+    });
+    new Gauge({ name: "un_up", help: "1 while the runtime runs", registers }).set(1);
+    this.#gauges = scrapeGauges(registry);
+  }
+
+  /** Takes note of one event this process made (the bus's hot path: keep it cheap). */
+  event(event: CloudEvent): void {
+    const type = event.type;
+    this.#events.count(type);
+    if (type.startsWith("task.")) this.#tasks.observe(event);
+    else if (type === "scan.completed") this.#sources.observe(event);
+    else if (type === "actor.restarted") {
+      const actor = (event.data as { actor?: unknown } | null)?.actor ?? event.subject;
+      this.#restarts.inc({ actor: this.#actors.of(actor) });
+    }
+  }
+
+  /** Counts running tasks found stalled without an event (the embedded store at start-up). */
+  leaseExpired(count: number): void {
+    this.#tasks.leaseExpired(count);
+  }
+
+  /** The text exposition, with what the store, pool and actors say now. */
+  render(): Promise<string> {
+    this.#rendering ??= this.#render().finally(() => (this.#rendering = null));
+    return this.#rendering;
+  }
+
+  async #render(): Promise<string> {
+    const { host } = this;
+    const g = this.#gauges;
+    const [queues, pool, health] = await Promise.all([
+      host.store.queueCounts().catch(() => null),
+      host.pool().catch(() => null),
+      host.health().catch(() => null),
+    ]);
+    const oldest = queues ? await this.#oldest(queues) : {};
+    // Source statuses are best effort: a store that does not answer shows in un_store_up.
+    if (queues) await this.#sources.refresh(host.store).catch(() => {});
+    const now = Date.now();
+    g.storeUp.set(queues ? 1 : 0);
+    g.healthy.set(health?.status === "ok" ? 1 : 0);
+    for (const gauge of [g.tasks, g.depth, g.oldest]) gauge.reset();
+    for (const [queue, counts] of Object.entries(queues ?? {})) {
+      for (const [state, n] of Object.entries(counts)) {
+        g.tasks.set({ queue, state }, n);
+        if (LIVE_STATES.includes(state as keyof QueueCounts)) g.depth.set({ queue, state }, n);
+      }
+      g.oldest.set({ queue }, oldest[queue] === undefined ? 0 : (now - oldest[queue]) / 1000);
+    }
+    g.workersTotal.set(pool?.workers.length ?? 0);
+    g.workersBusy.set(pool?.workers.filter((w) => w.taskId !== null).length ?? 0);
+    g.actorsDown.set(
+      host.actors().filter((a) => a.state === "restarting" || a.state === "error").length,
+    );
+    return await this.registry.metrics();
+  }
+
+  async #oldest(queues: Record<string, QueueCounts>): Promise<Record<string, number>> {
+    const { store } = this.host;
+    const names = Object.keys(queues).filter((q) => queues[q].queued > 0);
+    if (!store.oldestQueuedAt || names.length === 0) return {};
+    return await store.oldestQueuedAt(names).catch(() => ({}));
+  }
+}
+
+/** The gauges set at scrape time. */
+function scrapeGauges(registry: Registry) {
+  const registers = [registry];
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  return {
+    storeUp: gauge("un_store_up", "1 when the store answers"),
+    healthy: gauge("un_healthy", "1 when GET /health says ok, 0 when degraded"),
+    tasks: gauge("un_tasks", "Tasks in the store by queue and state (every state)", [
+      "queue",
+      "state",
+    ]),
+    depth: gauge(
+      "un_queue_depth",
+      "Live tasks by queue and state (waiting, scheduled, queued, running, retrying)",
+      ["queue", "state"],
+    ),
+    oldest: gauge(
+      "un_queue_oldest_age_seconds",
+      "Age of the oldest queued task of a queue, from when it was enqueued (0 when none is queued)",
+      ["queue"],
+    ),
+    workersTotal: gauge("un_workers", "Workers of this process's pool (its concurrency)"),
+    workersBusy: gauge("un_workers_busy", "Workers of this process's pool running a task"),
+    actorsDown: gauge("un_actors_down", "Actors restarting or in error (a reason for degraded)"),
+  };
+}

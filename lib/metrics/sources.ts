@@ -1,0 +1,117 @@
+/**
+ * Source metrics. Scan durations come from `scan.completed` (the scans someone
+ * asked for: `POST /un/scan`, `un scan`, schedules); the last scan time and
+ * the failures come from the status each scanner keeps in the store (what
+ * `GET /un/sources` shows), read at scrape time. The status holds consecutive
+ * failures, so `un_source_failures_total` adds each rise of that count seen
+ * since this process started. On a shared store every process reads the
+ * same statuses: aggregate these with `max`, not `sum`.
+ */
+
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { CloudEvent } from "../events.ts";
+import type { SourceStatus } from "../scanner.ts";
+import type { Store } from "../store/types.ts";
+import { BoundedLabel, OTHER } from "./labels.ts";
+
+/** How many distinct sources get their own series. */
+const MAX_SOURCES = 100;
+
+/** Seconds: from a feed that answers 304 to a large directory walk. */
+const SCAN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** What was last seen of a source's failures. */
+interface Seen {
+  at: number | null;
+  failures: number;
+}
+
+/**
+ * The source metrics of one registry.
+ *
+ * @example
+ * ```ts
+ * const sources = new SourceMetrics(registry, runtime.startedAt);
+ * sources.observe(scanCompletedEvent);
+ * await sources.refresh(store);
+ * ```
+ */
+export class SourceMetrics {
+  readonly #scan: Histogram<"source">;
+  readonly #failures: Counter<"source">;
+  readonly #lastScan: Gauge<"source">;
+  readonly #consecutive: Gauge<"source">;
+  readonly #labels = new BoundedLabel(MAX_SOURCES);
+  readonly #seen = new Map<string, Seen>();
+
+  /** `startedAt`: failures before it were counted by an earlier process. */
+  constructor(registry: Registry, private readonly startedAt: number) {
+    const registers = [registry];
+    const labelNames = ["source"] as const;
+    this.#scan = new Histogram({
+      name: "un_source_scan_seconds",
+      help: "Duration of the scans asked for (POST /un/scan, un scan, schedules), by source",
+      labelNames,
+      buckets: SCAN_BUCKETS,
+      registers,
+    });
+    this.#failures = new Counter({
+      name: "un_source_failures_total",
+      help: "Failed scans or polls of a source seen since this process started (from its status)",
+      labelNames,
+      registers,
+    });
+    this.#lastScan = new Gauge({
+      name: "un_source_last_scan_timestamp_seconds",
+      help: "When a source was last scanned or polled, whether it worked or not (unix seconds)",
+      labelNames,
+      registers,
+    });
+    this.#consecutive = new Gauge({
+      name: "un_source_consecutive_failures",
+      help: "Failures of a source in a row (0 once a scan works again)",
+      labelNames,
+      registers,
+    });
+  }
+
+  /** Takes note of a `scan.completed` event. */
+  observe(event: CloudEvent): void {
+    const data = event.data as { durationMs?: unknown } | null;
+    if (typeof data?.durationMs !== "number" || typeof event.subject !== "string") return;
+    this.#scan.observe({ source: this.#labels.of(event.subject) }, data.durationMs / 1000);
+  }
+
+  /** Reads every source's status from the store into the gauges and the failure counter. */
+  async refresh(store: Store): Promise<void> {
+    const sources = await store.listSources();
+    const statuses = await Promise.all(
+      sources.map((s) => store.getSourceState(s.id, "status").catch(() => null)),
+    );
+    this.#lastScan.reset();
+    this.#consecutive.reset();
+    sources.forEach((source, i) => {
+      const label = this.#labels.of(source.id);
+      const status = statuses[i] as Partial<SourceStatus> | null;
+      // A gauge of `other` would hold whichever source came last: left out.
+      if (label === OTHER || status === null || typeof status !== "object") return;
+      if (typeof status.lastScanAt === "number") {
+        this.#lastScan.set({ source: label }, status.lastScanAt / 1000);
+      }
+      const failures = typeof status.failures === "number" ? status.failures : 0;
+      this.#consecutive.set({ source: label }, failures);
+      const added = this.#newFailures(source.id, status.lastErrorAt ?? null, failures);
+      if (added > 0) this.#failures.inc({ source: label }, added);
+    });
+  }
+
+  /** Failures since the status was last seen: the rise of the count, or a new streak's count. */
+  #newFailures(id: string, at: number | null, failures: number): number {
+    const seen = this.#seen.get(id);
+    this.#seen.set(id, { at, failures });
+    if (failures === 0 || at === null) return 0;
+    if (seen === undefined) return at >= this.startedAt ? failures : 0;
+    if (at === seen.at) return 0;
+    return failures > seen.failures ? failures - seen.failures : failures;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Task metrics from the `task.*` events this process makes: outcomes per
+ * queue and type, the run time of each attempt (`durationMs` on the event that
+ * ends it), the wait before it (`waitMs` on `task.started`), and leases that
+ * ran out (`task.queued`/`task.dead` with `reason: "stalled"` from a running
+ * task). Each event is made once in a cluster, by the process that changed
+ * the task, so the cluster's figures are the sum over processes.
+ */
+
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { CloudEvent } from "../events.ts";
+import { BoundedLabel } from "./labels.ts";
+
+/** Outcome label of each event that ends an attempt or a task. */
+const OUTCOMES: Readonly<Record<string, string>> = {
+  "task.succeeded": "succeeded",
+  "task.failed": "failed",
+  "task.dead": "dead",
+  "task.cancelled": "cancelled",
+  "task.expired": "expired",
+  "task.retrying": "retried",
+};
+
+/** Seconds: from a millisecond noop to an hour-long job. */
+const RUN_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+/** Seconds: from a worker waiting for work to a backlog of a day. */
+const WAIT_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 86400];
+
+/** How many distinct queues get their own series. */
+const MAX_QUEUES = 100;
+
+/**
+ * The task metrics of one registry.
+ *
+ * @example
+ * ```ts
+ * const tasks = new TaskMetrics(registry, (type) => type in handlers);
+ * bus.subscribe("task.**", (event) => tasks.observe(event), "metrics", { remote: false });
+ * ```
+ */
+export class TaskMetrics {
+  readonly #completed: Counter<"queue" | "type" | "outcome">;
+  readonly #run: Histogram<"queue" | "type">;
+  readonly #wait: Histogram<"queue" | "type">;
+  readonly #leaseExpired: Counter;
+  readonly #queues = new BoundedLabel(MAX_QUEUES);
+  readonly #types: BoundedLabel;
+
+  /** `knownType`: the task types that get their own series (handler types; the rest are `other`). */
+  constructor(registry: Registry, knownType: (type: string) => boolean) {
+    const registers = [registry];
+    this.#types = new BoundedLabel(500, knownType);
+    this.#completed = new Counter({
+      name: "un_tasks_completed_total",
+      help: "Task attempts and tasks that ended, by queue, type and outcome " +
+        "(succeeded|failed|dead|cancelled|expired|retried)",
+      labelNames: ["queue", "type", "outcome"],
+      registers,
+    });
+    this.#run = new Histogram({
+      name: "un_task_run_seconds",
+      help: "Run time of each attempt (its start to its outcome), by queue and type",
+      labelNames: ["queue", "type"],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
+    this.#wait = new Histogram({
+      name: "un_task_wait_seconds",
+      help:
+        "Time from a task being ready (enqueued, or due) to an attempt starting, by queue and type",
+      labelNames: ["queue", "type"],
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.#leaseExpired = new Counter({
+      name: "un_lease_expired_total",
+      help:
+        "Running tasks whose lease ran out (their worker stopped renewing) and were put back or ended dead",
+      registers,
+    });
+  }
+
+  /** Takes note of a task event (any other event is ignored). */
+  observe(event: CloudEvent): void {
+    const data = event.data as Record<string, unknown> | null;
+    if (data === null || typeof data !== "object") return;
+    if (event.type === "task.started") {
+      if (typeof data.waitMs === "number") {
+        this.#wait.observe(this.#labels(data), Math.max(0, data.waitMs) / 1000);
+      }
+      return;
+    }
+    if (data.reason === "stalled" && data.from === "running") this.#leaseExpired.inc();
+    const outcome = OUTCOMES[event.type];
+    if (outcome === undefined) return;
+    const labels = this.#labels(data);
+    this.#completed.inc({ queue: labels.queue, type: labels.type, outcome });
+    if (typeof data.durationMs === "number") {
+      this.#run.observe(labels, Math.max(0, data.durationMs) / 1000);
+    }
+  }
+
+  /** Counts running tasks found stalled without an event (the embedded store at start-up). */
+  leaseExpired(count: number): void {
+    if (count > 0) this.#leaseExpired.inc(count);
+  }
+
+  #labels(data: Record<string, unknown>): { queue: string; type: string } {
+    return { queue: this.#queues.of(data.queue), type: this.#types.of(data.type) };
+  }
+}
