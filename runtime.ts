@@ -14,7 +14,14 @@ import { hasPool, type Role, roleChildren, scansSources } from "./runtime-roles.
 import { RuntimeSources } from "./runtime-sources.ts";
 import { EventBus } from "./lib/bus.ts";
 import type { Config } from "./lib/config.ts";
-import type { ActorInfo, ControlPlane, HealthReport, InspectRecord } from "./lib/control.ts";
+import { actorDetail, actorTree } from "./lib/actor-tree.ts";
+import type {
+  ActorDetail,
+  ActorInfo,
+  ControlPlane,
+  HealthReport,
+  InspectRecord,
+} from "./lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
 import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
@@ -326,7 +333,10 @@ export class Runtime implements ControlPlane {
 
   readonly inspect = {
     recent: (limit: number): InspectRecord[] => this.#inspector.recent(limit),
-    actors: (): ActorInfo[] => this.actors(),
+    // The whole tree: the pool's workers are the supervisor's grandchildren.
+    actors: (): ActorInfo[] => actorTree(this.actors(), this.#supervisor, this.#inspector),
+    actor: (id: string): ActorDetail | null =>
+      actorDetail(this.actors(), this.#supervisor, this.#inspector, id),
     subscribe: (fn: (r: InspectRecord) => void): () => void =>
       this.#inspectable ? this.#inspector.subscribe(fn) : () => {},
   };

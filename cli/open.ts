@@ -12,7 +12,7 @@ import { printJson } from "./format.ts";
 
 const USAGE = "un open [PAGE] [--browser] [--json]";
 /** The page a browser lands on by default. */
-const DEFAULT_PAGE = "/un/inspect";
+const DEFAULT_PAGE = "/un/ui";
 
 /**
  * Runs `un open`.

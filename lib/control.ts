@@ -4,8 +4,9 @@
  * message with a reply), read the store, or listen to the bus.
  */
 
+import type { MachineChart } from "./actor-chart.ts";
 import type { Config } from "./config.ts";
-import type { CloudEvent } from "./events.ts";
+import type { CloudEvent, Json } from "./events.ts";
 import type { Logger } from "./log.ts";
 import type { TaskCatalog } from "./safety/runnable.ts";
 import type { RuntimeMessage } from "./messages.ts";
@@ -23,6 +24,13 @@ export interface InspectRecord {
   type: string;
   /** A short summary of the message (task id, event type, ...). */
   summary?: string;
+  /**
+   * Set on a worker's idle loop (consecutive `loop.claiming`/`loop.idle`), which
+   * is one record counting its messages: it is sent again, same `seq`, as it grows.
+   */
+  count?: number;
+  /** When the last message of an idle loop came. */
+  lastAt?: number;
 }
 
 /** An actor as the inspector and `/health` show it. */
@@ -33,6 +41,20 @@ export interface ActorInfo {
   state: string;
   restarts: number;
   lastError: string | null;
+  /** The inspector's tree: the parent's id (null for the supervisor). */
+  parent?: string | null;
+  /** The inspector's tree: the machine's id, its states and the active ones (paths such as `running`). */
+  machine?: string;
+  states?: string[];
+  active?: string[];
+}
+
+/** One actor with its context and chart, for `GET /un/inspect/actors/:id`. */
+export interface ActorDetail {
+  actor: ActorInfo;
+  /** The actor's context as JSON: secrets, tokens and URL query values redacted, runtime plumbing left out. */
+  context: Json;
+  chart: MachineChart | null;
 }
 
 /** `GET /health` body. */
@@ -67,7 +89,10 @@ export interface ControlPlane {
   /** Recent routed messages and a live feed of new ones (development inspector). */
   inspect: {
     recent(limit: number): InspectRecord[];
+    /** Every actor, parents first (the supervisor, its children, their machine children). */
     actors(): ActorInfo[];
+    /** One actor with its redacted context and its machine's chart; null when unknown. */
+    actor(id: string): ActorDetail | null;
     subscribe(fn: (record: InspectRecord) => void): () => void;
   };
   health(): Promise<HealthReport>;

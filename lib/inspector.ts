@@ -5,9 +5,15 @@
  * reloaded page still has the recent past): XState builds several inspection
  * records per message, which costs a busy process more than a tenth of its CPU
  * when nobody looks.
+ *
+ * A worker with nothing to do polls (`loop.claiming`, `loop.idle`) about once
+ * a second: those messages are folded into one record per idle stretch,
+ * counting them, so they cannot push the task history out of the ring. The
+ * record is sent again (same `seq`) each time it grows; readers replace it.
  */
 
 import type { InspectionEvent } from "xstate";
+import type { CrashNotes } from "./actor-tree.ts";
 import type { InspectRecord } from "./control.ts";
 import type { RuntimeMessage } from "./messages.ts";
 
@@ -21,13 +27,20 @@ import type { RuntimeMessage } from "./messages.ts";
  * inspector.recent(10);
  * ```
  */
-export class Inspector {
+/** A worker's idle polling; consecutive ones fold into one record. */
+const IDLE_TYPES = new Set(["loop.claiming", "loop.idle"]);
+
+export class Inspector implements CrashNotes {
   /** A ring: record `seq` lives at `(seq - 1) % capacity`. */
   #ring: InspectRecord[] = [];
   #seq = 0;
   #listeners = new Set<(r: InspectRecord) => void>();
   #recording: (() => void) | null = null;
   #lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per worker: the `seq` of the record of its current idle stretch. */
+  #idleRuns = new Map<string, number>();
+  /** Crashes seen while recording, by actor id (the supervisor counts its own children itself). */
+  #crashes = new Map<string, { restarts: number; lastError: string | null }>();
 
   /**
    * `record` (optional) starts feeding this inspector and returns how to stop:
@@ -41,8 +54,48 @@ export class Inspector {
 
   /** Records one message. */
   record(from: string, to: string, type: string, summary?: string): void {
-    const record: InspectRecord = { seq: ++this.#seq, at: Date.now(), from, to, type };
+    const now = Date.now();
+    if (IDLE_TYPES.has(type)) {
+      const run = this.#idleRun(to);
+      if (run) return this.#publish({ ...run, count: (run.count ?? 1) + 1, lastAt: now });
+    } else {
+      // Anything else to or from a worker ends its idle stretch.
+      this.#idleRuns.delete(from);
+      this.#idleRuns.delete(to);
+    }
+    const record: InspectRecord = { seq: ++this.#seq, at: now, from, to, type };
     if (summary) record.summary = summary;
+    if (IDLE_TYPES.has(type)) {
+      record.count = 1;
+      record.lastAt = now;
+      this.#idleRuns.set(to, record.seq);
+    }
+    this.#publish(record);
+  }
+
+  /** Notes that an actor crashed (its parent was told `xstate.error.actor.<id>`). */
+  noteCrash(id: string, error: unknown): void {
+    const notes = this.#crashes.get(id) ?? { restarts: 0, lastError: null };
+    notes.restarts++;
+    notes.lastError = error instanceof Error ? error.message : String(error);
+    this.#crashes.set(id, notes);
+  }
+
+  /** Crashes of an actor seen while recording. */
+  crashesOf(id: string): { restarts: number; lastError: string | null } | undefined {
+    return this.#crashes.get(id);
+  }
+
+  /** The record of a worker's current idle stretch, while the ring still holds it. */
+  #idleRun(worker: string): InspectRecord | undefined {
+    const seq = this.#idleRuns.get(worker);
+    if (seq === undefined) return undefined;
+    const record = this.#ring[(seq - 1) % this.capacity];
+    return record?.seq === seq ? record : undefined;
+  }
+
+  /** Stores a record (new, or a grown idle stretch in its own slot) and tells the listeners. */
+  #publish(record: InspectRecord): void {
     this.#ring[(record.seq - 1) % this.capacity] = record;
     if (this.#listeners.size === 0) return;
     for (const listener of this.#listeners) {
@@ -143,6 +196,12 @@ export function inspectionRecorder(inspector: Inspector): (event: InspectionEven
   return (ev) => {
     if (ev.type !== "@xstate.event") return;
     const type = ev.event.type as string;
+    if (type.startsWith("xstate.error.actor.")) {
+      inspector.noteCrash(
+        type.slice("xstate.error.actor.".length),
+        (ev.event as { error?: unknown }).error,
+      );
+    }
     if (type.startsWith("xstate.")) return;
     inspector.record(
       // Messages sent with ref.send() carry no sender; one going down the

@@ -30,6 +30,7 @@ import { scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
 import { taskRoutes } from "./tasks.ts";
+import { uiRoutes } from "./ui.ts";
 import { processRoutes } from "./processes.ts";
 import { workerRoutes } from "./workers.ts";
 
@@ -126,6 +127,7 @@ export function createApp(control: ControlPlane): Hono {
       controlRoutes,
       inspectRoutes,
       storeRoutes,
+      uiRoutes,
     ]
   ) {
     app.route("/", routes(control));

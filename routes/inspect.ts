@@ -1,14 +1,18 @@
 /**
- * The development inspector: `GET /un/inspect` (a page), `GET /un/inspect/actors`
- * and `GET /un/inspect/stream` (SSE of routed messages). Served when
- * `api.inspect` is on. With `UN_FAULTS=crash` (tests only),
- * `POST /un/debug/crash/:actor` makes an actor throw so supervision can be seen.
+ * The development inspector's data: `GET /un/inspect/actors` (the whole
+ * supervision tree), `GET /un/inspect/actors/:id` (one actor's redacted
+ * context and its machine's chart) and `GET /un/inspect/stream` (SSE of
+ * routed messages; a worker's idle loop is one record, sent again as it
+ * grows). Its page is `/un/ui/actors` (routes/ui.ts); `GET /un/inspect`
+ * redirects there. Served when `api.inspect` is on. With `UN_FAULTS=crash`
+ * (tests only), `POST /un/debug/crash/:actor` makes an actor throw so
+ * supervision can be seen.
  */
 
 import { Hono } from "hono";
 import type { ControlPlane, InspectRecord } from "../lib/control.ts";
 import { parseFaults } from "../lib/deps.ts";
-import { inspectPage } from "./inspect-page.ts";
+import { NotFoundError } from "../lib/errors.ts";
 import { encodeSse, sseStream } from "./sse.ts";
 
 /** Records a new stream starts with. */
@@ -39,8 +43,13 @@ export function inspectRoutes(control: ControlPlane): Hono {
   const app = new Hono();
 
   if (control.config.api.inspect) {
-    app.get("/un/inspect", (c) => c.html(inspectPage(control.inspect.actors())));
+    app.get("/un/inspect", (c) => c.redirect("/un/ui/actors", 302));
     app.get("/un/inspect/actors", (c) => c.json({ actors: control.inspect.actors() }));
+    app.get("/un/inspect/actors/:id", (c) => {
+      const detail = control.inspect.actor(c.req.param("id"));
+      if (!detail) throw new NotFoundError("actor", c.req.param("id"));
+      return c.json(detail);
+    });
     app.get("/un/inspect/stream", (c) =>
       sseStream(c, control, (feed) => {
         for (const record of control.inspect.recent(RECENT)) {

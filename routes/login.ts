@@ -18,7 +18,7 @@ export const LOGIN_PATH = "/un/login";
 /** The logout's path. */
 export const LOGOUT_PATH = "/un/logout";
 /** Where a login goes when it was not sent from somewhere. */
-const HOME = "/un/inspect";
+const HOME = "/un/ui";
 
 /** Only paths of this server: `/x`, never `//host` or `/\host`, which browsers treat as other hosts. */
 function localPath(next: string | undefined): string {

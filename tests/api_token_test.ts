@@ -133,7 +133,7 @@ Deno.test("token mode: the login form gives a session cookie that opens the API 
       });
       await res.body?.cancel();
       assert.equal(res.status, 303);
-      assert.equal(res.headers.get("location"), "/un/inspect", next);
+      assert.equal(res.headers.get("location"), "/un/ui", next);
     }
   });
 });

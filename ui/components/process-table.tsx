@@ -1,0 +1,78 @@
+/**
+ * The processes sharing the store (`GET /un/processes`, as `un processes`):
+ * role, where it runs, busy/total workers, and when it was last heard from.
+ */
+
+import type { ProcessRecord } from "../../lib/store/types.ts";
+import { Badge, Scroll } from "./bits.tsx";
+import { Ago } from "./time.tsx";
+
+/** Props of {@link ProcessTable}. */
+export interface ProcessTableProps {
+  processes: ProcessRecord[];
+  /** This process's id, marked in the list. */
+  self: string;
+  now: number;
+  /** Also the task types and resources (the processes page). */
+  full?: boolean;
+}
+
+/**
+ * The table.
+ *
+ * @example
+ * ```tsx
+ * <ProcessTable processes={await store.listProcesses(now)} self={control.processId} now={now} />
+ * ```
+ */
+export function ProcessTable({ processes, self, now, full }: ProcessTableProps) {
+  if (processes.length === 0) return <p class="muted">no process has recorded itself yet</p>;
+  return (
+    <Scroll>
+      <table class="processes">
+        <thead>
+          <tr>
+            <th>process</th>
+            <th>role</th>
+            <th class="num">busy / workers</th>
+            <th class="wide">host · pid</th>
+            <th class="wide">started</th>
+            <th>seen</th>
+            {full ? <th class="wide">types</th> : null}
+            {full ? <th class="wide">resources</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {processes.map((p) => (
+            <tr data-process={p.id}>
+              <td class="id">
+                {p.id}
+                {p.id === self ? <span class="muted">(this one)</span> : null}
+              </td>
+              <td>{p.role}</td>
+              <td class="num">
+                {p.busy} / {p.concurrency}
+                {p.paused ? <Badge state="paused" tone="warn" /> : null}
+              </td>
+              <td class="wide">{p.host} · {p.pid}</td>
+              <td class="wide">
+                <Ago at={p.startedAt} now={now} />
+              </td>
+              <td>
+                <Ago at={p.seenAt} now={now} />
+              </td>
+              {full ? <td class="wide wrap small">{(p.types ?? []).join(", ")}</td> : null}
+              {full
+                ? (
+                  <td class="wide small">
+                    {Object.entries(p.resources ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}
+                  </td>
+                )
+                : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Scroll>
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * Events (`/un/ui/events`): a live tail of the event stream
+ * (`GET /un/events/stream?type=<pattern>`) with a pattern filter, pause and
+ * each event's JSON on a click. The tail itself runs in ui/assets/events.js.
+ */
+
+import { Scroll } from "../components/bits.tsx";
+import type { Page } from "../page.ts";
+
+/**
+ * Builds the events page.
+ *
+ * @example
+ * ```ts
+ * const page = eventsPage(c.req.query("type"));
+ * ```
+ */
+export function eventsPage(pattern: string | undefined): Page {
+  return {
+    title: "Events",
+    page: "events",
+    scripts: ["events.js"],
+    body: (
+      <div>
+        <h1>Events</h1>
+        <form id="tail" class="filters">
+          <label>
+            pattern (<code>task.**</code>, <code>file.*</code>, <code>**</code>)
+            <input name="type" value={pattern?.slice(0, 200) ?? "**"} size={18} />
+          </label>
+          <button type="submit" class="primary">Follow</button>
+          <button type="button" id="tail-pause">Pause</button>
+          <button type="button" id="tail-clear">Clear</button>
+          <span id="tail-count" class="muted small"></span>
+        </form>
+        <p id="tail-problem" role="alert"></p>
+        <section class="panel">
+          <Scroll>
+            <table class="events">
+              <thead>
+                <tr>
+                  <th>time</th>
+                  <th>type</th>
+                  <th>subject</th>
+                  <th class="wide">source</th>
+                </tr>
+              </thead>
+              <tbody id="events"></tbody>
+            </table>
+          </Scroll>
+          <p class="muted small">newest first, the last 500; click an event for its JSON</p>
+        </section>
+      </div>
+    ),
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Queues (`/un/ui/queues`): the `GET /un/queues` figures, live on `task.*`
+ * events. Each row keeps a cell for the queue's actions (pause, resume,
+ * drain) for when the API has them.
+ */
+
+import { Live } from "../components/bits.tsx";
+import { QueueTable } from "../components/queue-table.tsx";
+import type { Page, UiContext } from "../page.ts";
+
+/**
+ * Builds the queues page.
+ *
+ * @example
+ * ```ts
+ * const page = await queuesPage(ui);
+ * ```
+ */
+export async function queuesPage(ui: UiContext): Promise<Page> {
+  const queues = await ui.control.store.queueCounts();
+  const table = <QueueTable queues={queues} />;
+  return {
+    title: "Queues",
+    page: "queues",
+    live: "task.**",
+    body: (
+      <div>
+        <h1>Queues</h1>
+        <section class="panel">
+          <Live id="queue-table" url="/un/ui/queues">{table}</Live>
+          <p class="muted small">tasks per queue and state; a figure opens those tasks</p>
+        </section>
+      </div>
+    ),
+    parts: { "queue-table": table },
+  };
+}
