@@ -14,6 +14,7 @@
 
 import { type Context, Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
+import { NotFoundError } from "../lib/errors.ts";
 import { ASSETS } from "../ui/assets.ts";
 import { Throughput } from "../ui/data/throughput.ts";
 import { parseTaskQuery } from "../ui/data/task-query.ts";
@@ -78,7 +79,7 @@ export function uiRoutes(control: ControlPlane): Hono {
   });
   app.get("/un/ui/assets/:name", (c) => {
     const asset = ASSETS.get(c.req.param("name"));
-    if (!asset) return c.notFound();
+    if (!asset) throw new NotFoundError("asset", c.req.param("name"));
     // URLs carry the content hash: a cached copy is never stale.
     const cache = c.req.query("v") === asset.hash ? "max-age=31536000, immutable" : "no-cache";
     return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": cache });

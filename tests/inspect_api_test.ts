@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { ActorDetail, ActorInfo } from "../lib/control.ts";
 import { assertError, createTask, taskState } from "./helpers/api.ts";
 import { openStream, publish } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
@@ -28,6 +29,36 @@ Deno.test("the inspector streams routed messages; the crash hook exists only wit
     } finally {
       await stream.close();
     }
+  });
+
+  await t.step("GET /un/inspect/actors lists every worker, under the pool", async () => {
+    const res = await api<{ actors: ActorInfo[] }>(un.url, "GET", "/un/inspect/actors");
+    assert.equal(res.status, 200);
+    const byId = new Map(res.body.actors.map((a) => [a.id, a]));
+    for (const id of ["supervisor", "prioritizer", "scheduler", "pool"]) {
+      assert.ok(byId.has(id), id);
+    }
+    assert.equal(byId.get("pool")?.parent, "supervisor");
+    for (let i = 1; i <= 4; i++) {
+      const worker = byId.get(`worker-${i}`);
+      assert.equal(worker?.parent, "pool", `worker-${i}`);
+      assert.equal(worker?.machine, "worker");
+      assert.deepEqual(worker?.states, ["idle", "claiming", "running", "stopped"]);
+      assert.ok(worker?.active?.length === 1 && worker.states.includes(worker.active[0]));
+    }
+  });
+
+  await t.step("GET /un/inspect/actors/:id gives the chart and the context", async () => {
+    const res = await api<ActorDetail>(un.url, "GET", "/un/inspect/actors/worker-2");
+    assert.equal(res.status, 200);
+    assert.equal(res.body.actor.id, "worker-2");
+    assert.equal(res.body.chart?.id, "worker");
+    assert.equal((res.body.context as { id: string }).id, "worker-2");
+    assertError(await api(un.url, "GET", "/un/inspect/actors/nobody"), 404);
+    const page = await fetch(`${un.url}/un/inspect`, { redirect: "manual" });
+    await page.body?.cancel();
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.get("location"), "/un/ui/actors");
   });
 
   await t.step(
@@ -64,4 +95,41 @@ Deno.test("the inspector streams routed messages; the crash hook exists only wit
 Deno.test("without UN_FAULTS there is no crash hook", async () => {
   await using un = await startUn();
   assertError(await api(un.url, "POST", "/un/debug/crash/prioritizer"), 404);
+});
+
+Deno.test("actor contexts never show the token, a secret or a URL's query values", async () => {
+  const token = "inspect-test-token-0123456789";
+  const auth = { authorization: `Bearer ${token}` };
+  await using un = await startUn({
+    config: {
+      api: { token },
+      sources: [{
+        id: "feed",
+        kind: "feed",
+        url: "http://127.0.0.1:9/rss?api_key=k3y",
+        interval: "1h",
+      }],
+    },
+  });
+  const { body } = await api<{ actors: ActorInfo[] }>(
+    un.url,
+    "GET",
+    "/un/inspect/actors",
+    undefined,
+    auth,
+  );
+  for (const { id } of body.actors) {
+    const res = await api(
+      un.url,
+      "GET",
+      `/un/inspect/actors/${encodeURIComponent(id)}`,
+      undefined,
+      auth,
+    );
+    assert.equal(res.status, 200, id);
+    const text = JSON.stringify(res.body);
+    assert.ok(!text.includes(token), `${id} shows the token`);
+    assert.ok(!text.includes("k3y"), `${id} shows the feed's query value`);
+  }
+  assert.ok(body.actors.some((a) => a.id === "source:feed"), "the feed's scanner is listed");
 });

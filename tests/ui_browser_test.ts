@@ -140,6 +140,12 @@ Deno.test({
         console.log(await screenshot(page, `dashboard-${name}-${width}`));
       }
     }
+    // prefers-color-scheme: dark gets the dark palette.
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    await page.goto(`${un.url}/un/ui/tasks/${failing.id}`, { waitUntil: "load" });
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
+    assert.equal(background, "rgb(21, 21, 23)");
+    console.log(await screenshot(page, "dashboard-task-dark-480"));
     assert.deepEqual(errors, [], "no console errors or exceptions");
     await Deno.remove(inbox, { recursive: true });
   },

@@ -20,7 +20,7 @@
       else if (k === "onclick") node.addEventListener("click", v);
       else node.setAttribute(k, v);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       node.append(child instanceof Node ? child : String(child));
     }
@@ -199,7 +199,7 @@
       return el(
         "tr",
         { class: "idle", data: { seq: r.seq, to: r.to } },
-        el("td", { class: "num muted" }, r.seq),
+        el("td", { class: "num muted wide" }, r.seq),
         el("td", { class: "mono" }, time(r.at)),
         el(
           "td",
@@ -212,12 +212,12 @@
     return el(
       "tr",
       { data: { seq: r.seq } },
-      el("td", { class: "num muted" }, r.seq),
+      el("td", { class: "num muted wide" }, r.seq),
       el("td", { class: "mono" }, time(r.at)),
       el("td", {}, r.from),
       el("td", {}, r.to),
       el("td", {}, r.type),
-      el("td", { class: "wide wrap small" }, r.summary ?? ""),
+      el("td", { class: "wrap small" }, r.summary ?? ""),
     );
   }
 

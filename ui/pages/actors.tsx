@@ -80,12 +80,12 @@ export function actorsPage(actors: ActorInfo[]): Page {
             <table class="messages">
               <thead>
                 <tr>
-                  <th class="num">#</th>
+                  <th class="num wide">#</th>
                   <th>time</th>
                   <th>from</th>
                   <th>to</th>
                   <th>type</th>
-                  <th class="wide">summary</th>
+                  <th>summary</th>
                 </tr>
               </thead>
               <tbody id="messages"></tbody>

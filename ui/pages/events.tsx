@@ -25,7 +25,9 @@ export function eventsPage(pattern: string | undefined): Page {
         <h1>Events</h1>
         <form id="tail" class="filters">
           <label>
-            pattern (<code>task.**</code>, <code>file.*</code>, <code>**</code>)
+            <span>
+              pattern, such as <code>task.**</code>, <code>file.*</code> or <code>**</code>
+            </span>
             <input name="type" value={pattern?.slice(0, 200) ?? "**"} size={18} />
           </label>
           <button type="submit" class="primary">Follow</button>
