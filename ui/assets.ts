@@ -11,6 +11,8 @@ import actors from "./assets/actors.js" with { type: "text" };
 import events from "./assets/events.js" with { type: "text" };
 import favicon from "./assets/favicon.svg" with { type: "text" };
 import style from "./assets/style.css" with { type: "text" };
+import inspector from "./assets/inspector.css" with { type: "text" };
+import parts from "./assets/parts.css" with { type: "text" };
 import ui from "./assets/ui.js" with { type: "text" };
 
 /** One served file. */
@@ -41,6 +43,8 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["events.js", asset(events, JS)],
   ["actors.js", asset(actors, JS)],
   ["style.css", asset(style, "text/css; charset=utf-8")],
+  ["parts.css", asset(parts, "text/css; charset=utf-8")],
+  ["inspector.css", asset(inspector, "text/css; charset=utf-8")],
   ["favicon.svg", asset(favicon, "image/svg+xml")],
 ]);
 

@@ -30,6 +30,8 @@ export interface LayoutProps {
   live?: string;
   /** Scripts of the page (asset names) after htmx and ui.js. */
   scripts?: string[];
+  /** Style sheets of the page (asset names) after style.css and parts.css; inlined as they are. */
+  styles?: string[];
   /** Inline everything (no `<script src>`): the inspector is one self-contained page. */
   inline?: boolean;
   children?: Child;
@@ -54,7 +56,9 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="htmx-config" content='{"includeIndicatorStyles":false}' />
         <title>{props.title} · un</title>
-        <style>{raw(assetText("style.css"))}</style>
+        {["style.css", "parts.css", ...props.styles ?? []].map((name) => (
+          <style key={name}>{raw(assetText(name))}</style>
+        ))}
       </head>
       <body data-live={props.live}>
         <header class="top">

@@ -17,6 +17,8 @@ export interface Page {
   live?: string;
   /** Extra scripts (asset names). */
   scripts?: string[];
+  /** Extra style sheets (asset names). */
+  styles?: string[];
   body: Child;
   /** Live parts by element id. */
   parts?: Record<string, Child>;

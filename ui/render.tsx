@@ -32,6 +32,7 @@ export async function renderPage(
       inspect={options.inspect}
       live={page.live}
       scripts={page.scripts}
+      styles={page.styles}
       inline={page.page === "actors"}
     >
       {page.body}

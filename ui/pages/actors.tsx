@@ -31,6 +31,7 @@ export function actorsPage(actors: ActorInfo[]): Page {
     title: "un inspector",
     page: "actors",
     scripts: ["actors.js"],
+    styles: ["inspector.css"],
     body: (
       <div class="stack">
         <h1>
