@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { api, eventually } from "./helpers/http.ts";
 import {
   findPromtool,
@@ -17,7 +18,7 @@ import {
   scrape,
   total,
 } from "./helpers/prometheus.ts";
-import { startUn, type UnProcess } from "./helpers/un_process.ts";
+import { REPO, startUn, type UnProcess } from "./helpers/un_process.ts";
 
 const TASKS = 1_000;
 const promtool = findPromtool();
@@ -34,6 +35,12 @@ async function checkWithPromtool(un: UnProcess): Promise<void> {
   assert.ok(promtool, "promtool is required under CI=true (Debian package prometheus)");
   const { text } = await scrape(un);
   assert.equal(await promtoolCheck(promtool, text), "");
+}
+
+async function promtoolRules(promtool: string, file: string): Promise<void> {
+  const out = await new Deno.Command(promtool, { args: ["check", "rules", file] }).output();
+  const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, said);
 }
 
 /** Creates `n` tasks, `parallel` requests at a time. */
@@ -155,6 +162,50 @@ Deno.test("metrics: a thousand tasks, random event types, promtool and a parser"
     assert.equal(total(scraped, "un_up"), 1);
     assert.equal(total(scraped, "un_store_resets_total"), 0);
     assert.equal(total(scraped, "un_lease_expired_total"), 0);
+  });
+
+  await t.step("every un_* metric the docs, alerts and dashboard name is exported", async () => {
+    const { families } = await scrape(un);
+    for (const file of ["metrics.md", "prometheus-alerts.yml", "grafana-dashboard.json"]) {
+      const text = await Deno.readTextFile(join(REPO, "docs", file));
+      const named = new Set(
+        [...text.matchAll(/\b(un_[a-z_]*[a-z]|process_[a-z_]*[a-z])\b(?!\*)/g)]
+          .map((m) => m[1].replace(/_(bucket|sum|count)$/, "")),
+      );
+      for (const name of named) assert.ok(families.has(name), `${file} names ${name}`);
+    }
+  });
+
+  await t.step({
+    name: "the alert rules and every dashboard query pass promtool",
+    ignore: !promtool && !CI,
+    fn: async () => {
+      assert.ok(promtool, "promtool is required under CI=true (Debian package prometheus)");
+      await promtoolRules(promtool, join(REPO, "docs", "prometheus-alerts.yml"));
+      // The dashboard's queries, as recording rules (Grafana's variables made concrete).
+      const dashboard = JSON.parse(
+        await Deno.readTextFile(join(REPO, "docs", "grafana-dashboard.json")),
+      );
+      const exprs: string[] = dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) =>
+        (p.targets ?? []).map((t) => t.expr)
+      );
+      assert.ok(exprs.length > 10);
+      const rules = exprs.map((expr, i) =>
+        `      - record: dashboard:q${i}\n        expr: ${
+          JSON.stringify(expr.replaceAll("$__rate_interval", "5m").replaceAll("$instance", ".*"))
+        }`
+      );
+      const file = await Deno.makeTempFile({ suffix: ".yml" });
+      try {
+        await Deno.writeTextFile(
+          file,
+          `groups:\n  - name: dashboard\n    rules:\n${rules.join("\n")}\n`,
+        );
+        await promtoolRules(promtool, file);
+      } finally {
+        await Deno.remove(file);
+      }
+    },
   });
 
   await t.step({

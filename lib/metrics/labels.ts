@@ -11,6 +11,9 @@ import { reservedPrefix } from "../safety/reserved-types.ts";
 /** The label value of everything outside a bounded set. */
 export const OTHER = "other";
 
+/** How many `other` event types are remembered (a lookup instead of a prefix check). */
+const MAX_REMEMBERED_OTHERS = 1_000;
+
 /**
  * A label whose values are admitted while a test allows them and fewer than
  * `cap` are known; the rest are `other`.
@@ -62,6 +65,8 @@ export class EventTypeCounts {
   /** Types with their own series, each with its count (bounded by `cap`). */
   readonly #slots = new Map<string, { n: number }>();
   readonly #other = { n: 0 };
+  /** Types seen that count under `other`, remembered up to a bound so they cost a lookup too. */
+  readonly #others = new Set<string>();
   #hooks: readonly CompiledHook[] | null = null;
   #named = new Set<string>();
 
@@ -86,18 +91,10 @@ export class EventTypeCounts {
   }
 
   #slotOf(type: string): { n: number } {
-    // Unknown types are not remembered: that is what keeps the map bounded.
-    if (this.#slots.size >= this.cap || !this.#ownSeries(type)) return this.#other;
-    const slot = { n: 0 };
-    this.#slots.set(type, slot);
-    return slot;
-  }
-
-  #ownSeries(type: string): boolean {
-    if (reservedPrefix(type) !== null) return true;
     const hooks = this.hooks();
     // Hooks change at run time (sources' hooks, the hooks API): their literal
-    // names are recomputed when the list is replaced.
+    // names are recomputed when the list is replaced, and a type that was
+    // `other` may now have its own series.
     if (hooks !== this.#hooks) {
       this.#hooks = hooks;
       this.#named = new Set(
@@ -105,7 +102,17 @@ export class EventTypeCounts {
           typeof on === "string" && !on.includes("*")
         ),
       );
+      this.#others.clear();
     }
-    return this.#named.has(type);
+    if (this.#others.has(type)) return this.#other;
+    const own = reservedPrefix(type) !== null || this.#named.has(type);
+    if (!own || this.#slots.size >= this.cap) {
+      // Bounded like the series: past it, unknown types are decided anew each time.
+      if (this.#others.size < MAX_REMEMBERED_OTHERS) this.#others.add(type);
+      return this.#other;
+    }
+    const slot = { n: 0 };
+    this.#slots.set(type, slot);
+    return slot;
   }
 }

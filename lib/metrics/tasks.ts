@@ -7,8 +7,9 @@
  * the task, so the cluster's figures are the sum over processes.
  */
 
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { CloudEvent } from "../events.ts";
+import { FastHistogram, type HistogramSeries } from "./histogram.ts";
 import { BoundedLabel } from "./labels.ts";
 
 /** Outcome label of each event that ends an attempt or a task. */
@@ -29,6 +30,15 @@ const WAIT_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900,
 /** How many distinct queues get their own series. */
 const MAX_QUEUES = 100;
 
+/** What is counted for one queue and type: found once per event, then plain increments. */
+interface Series {
+  queue: string;
+  type: string;
+  outcomes: Map<string, number>;
+  run: HistogramSeries;
+  wait: HistogramSeries;
+}
+
 /**
  * The task metrics of one registry.
  *
@@ -39,39 +49,47 @@ const MAX_QUEUES = 100;
  * ```
  */
 export class TaskMetrics {
-  readonly #completed: Counter<"queue" | "type" | "outcome">;
-  readonly #run: Histogram<"queue" | "type">;
-  readonly #wait: Histogram<"queue" | "type">;
+  readonly #run: FastHistogram;
+  readonly #wait: FastHistogram;
   readonly #leaseExpired: Counter;
   readonly #queues = new BoundedLabel(MAX_QUEUES);
   readonly #types: BoundedLabel;
+  /** By queue label, then type label. */
+  readonly #series = new Map<string, Map<string, Series>>();
 
   /** `knownType`: the task types that get their own series (handler types; the rest are `other`). */
   constructor(registry: Registry, knownType: (type: string) => boolean) {
     const registers = [registry];
+    const series = this.#series;
     this.#types = new BoundedLabel(500, knownType);
-    this.#completed = new Counter({
+    new Counter({
       name: "un_tasks_completed_total",
       help: "Task attempts and tasks that ended, by queue, type and outcome " +
         "(succeeded|failed|dead|cancelled|expired|retried)",
       labelNames: ["queue", "type", "outcome"],
       registers,
+      // Counted per event in plain numbers; handed over whole at scrape time.
+      collect() {
+        this.reset();
+        for (const byType of series.values()) {
+          for (const { queue, type, outcomes } of byType.values()) {
+            for (const [outcome, n] of outcomes) this.inc({ queue, type, outcome }, n);
+          }
+        }
+      },
     });
-    this.#run = new Histogram({
-      name: "un_task_run_seconds",
-      help: "Run time of each attempt (its start to its outcome), by queue and type",
-      labelNames: ["queue", "type"],
-      buckets: RUN_BUCKETS,
-      registers,
-    });
-    this.#wait = new Histogram({
-      name: "un_task_wait_seconds",
-      help:
-        "Time from a task being ready (enqueued, or due) to an attempt starting, by queue and type",
-      labelNames: ["queue", "type"],
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
+    this.#run = new FastHistogram(
+      registry,
+      "un_task_run_seconds",
+      "Run time of each attempt (its start to its outcome), by queue and type",
+      RUN_BUCKETS,
+    );
+    this.#wait = new FastHistogram(
+      registry,
+      "un_task_wait_seconds",
+      "Time from a task being ready (enqueued, or due) to an attempt starting, by queue and type",
+      WAIT_BUCKETS,
+    );
     this.#leaseExpired = new Counter({
       name: "un_lease_expired_total",
       help:
@@ -86,17 +104,17 @@ export class TaskMetrics {
     if (data === null || typeof data !== "object") return;
     if (event.type === "task.started") {
       if (typeof data.waitMs === "number") {
-        this.#wait.observe(this.#labels(data), Math.max(0, data.waitMs) / 1000);
+        this.#wait.observe(this.#seriesOf(data).wait, Math.max(0, data.waitMs) / 1000);
       }
       return;
     }
     if (data.reason === "stalled" && data.from === "running") this.#leaseExpired.inc();
     const outcome = OUTCOMES[event.type];
     if (outcome === undefined) return;
-    const labels = this.#labels(data);
-    this.#completed.inc({ queue: labels.queue, type: labels.type, outcome });
+    const series = this.#seriesOf(data);
+    series.outcomes.set(outcome, (series.outcomes.get(outcome) ?? 0) + 1);
     if (typeof data.durationMs === "number") {
-      this.#run.observe(labels, Math.max(0, data.durationMs) / 1000);
+      this.#run.observe(series.run, Math.max(0, data.durationMs) / 1000);
     }
   }
 
@@ -105,7 +123,23 @@ export class TaskMetrics {
     if (count > 0) this.#leaseExpired.inc(count);
   }
 
-  #labels(data: Record<string, unknown>): { queue: string; type: string } {
-    return { queue: this.#queues.of(data.queue), type: this.#types.of(data.type) };
+  #seriesOf(data: Record<string, unknown>): Series {
+    const queue = this.#queues.of(data.queue);
+    const type = this.#types.of(data.type);
+    let byType = this.#series.get(queue);
+    if (byType === undefined) this.#series.set(queue, byType = new Map());
+    let series = byType.get(type);
+    if (series === undefined) {
+      const labels = { queue, type };
+      series = {
+        queue,
+        type,
+        outcomes: new Map(),
+        run: this.#run.series(labels),
+        wait: this.#wait.series(labels),
+      };
+      byType.set(type, series);
+    }
+    return series;
   }
 }
