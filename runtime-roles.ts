@@ -13,7 +13,7 @@ import type { RuntimeSources } from "./runtime-sources.ts";
 import type { EventBus } from "./lib/bus.ts";
 import type { SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
-import { tasksForEvent } from "./lib/hooks.ts";
+import type { Hooks } from "./lib/hooks/mod.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -63,6 +63,8 @@ export interface RoleHost {
   /** The Redis bridge runs (distributed, `redis.events` on). */
   bridge: boolean;
   sources: RuntimeSources;
+  /** The runtime's hooks: with the bridge, its consumer group feeds them. */
+  hooks: Hooks;
   /** The sources as synced at start (scanned here on the embedded store). */
   sourceSpecs: SourceSpec[];
   bus: EventBus;
@@ -103,11 +105,7 @@ export async function roleChildren(host: RoleHost): Promise<ChildSpec[]> {
     const input: BridgeInput = {
       deps,
       consume: HAS_HOOK_CONSUMER.includes(role),
-      hooks: {
-        wants: (type) => sources.hooks.some((hook) => hook.matches(type)),
-        any: () => sources.hooks.length > 0,
-        tasksFor: (event) => tasksForEvent(sources.hooks, event),
-      },
+      hooks: host.hooks,
       following: {
         wants: (type) => bus.wantsRemote(type),
         patterns: () => bus.remotePatterns(),

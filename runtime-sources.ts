@@ -1,6 +1,7 @@
 /**
- * The runtime's sources: the config's sources written to the store at start,
- * the hooks they and the config bring, the scanner children a process runs
+ * The runtime's sources: the config's sources written to the store at start
+ * (their `hooks` shorthand handed to the runtime's hooks, lib/hooks/, at start
+ * and at each change), the scanner children a process runs
  * for them (or, on a shared store, the source leader that runs them), and the
  * `source.*` changes it follows while it runs (a postgres source deleted
  * through this process's API also loses its triggers). Part of the composition root
@@ -19,7 +20,7 @@ import type { EventBus } from "./lib/bus.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { Config, SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
-import { type CompiledHook, compileHooks } from "./lib/hooks.ts";
+import type { Hooks } from "./lib/hooks/mod.ts";
 import type { Logger } from "./lib/log.ts";
 import { type ScanLease, sourceLease } from "./lib/sources/lease.ts";
 import type { StoredSource } from "./lib/store/types.ts";
@@ -39,7 +40,7 @@ const SOURCE_CHANGES: ReadonlySet<string> = new Set([
  * @example
  * ```ts
  * const host: SourcesHost = {
- *   config, deps, log, scans: true, distributed: false,
+ *   config, deps, log, hooks, scans: true, distributed: false,
  *   send: (m) => supervisor.send(m), leader: () => supervisor.system.get(SOURCE_LEADER_ID),
  *   stopping: () => false,
  * };
@@ -49,6 +50,8 @@ export interface SourcesHost {
   config: Config;
   deps: RuntimeDeps;
   log: Logger;
+  /** The runtime's hooks: told the stored sources, whose `hooks` shorthand they route with. */
+  hooks: Hooks;
   /** This process's role scans sources. */
   scans: boolean;
   /** Several processes share the store: a source is scanned only by its lease's holder. */
@@ -73,8 +76,6 @@ export interface SourcesHost {
  * ```
  */
 export class RuntimeSources {
-  /** Hooks of the config and of every stored source's `hooks` shorthand (sources change at run time). */
-  hooks: CompiledHook[] = [];
   #changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: SourcesHost) {}
@@ -100,7 +101,7 @@ export class RuntimeSources {
       });
     }
     const stored = await deps.store.listSources();
-    this.#compileHooks(stored);
+    this.#hooksFrom(stored);
     await loadScanners(stored.map((s) => s.kind));
     return stored.filter((s) => s.enabled).map((s) => s.spec as unknown as SourceSpec);
   }
@@ -191,7 +192,7 @@ export class RuntimeSources {
   }
 
   /**
-   * One change: the hooks are recompiled and, with the scanner role, the
+   * One change: the hooks learn the sources now stored and, with the scanner role, the
    * source's scanner is stopped and, unless deleted or disabled, started
    * afresh from the stored definition.
    */
@@ -201,7 +202,7 @@ export class RuntimeSources {
     // A deleted source is still stored while its event goes out (routes/sources.ts).
     const stored = (await host.deps.store.listSources())
       .filter((s) => !(type === "source.deleted" && s.id === id));
-    this.#compileHooks(stored);
+    this.#hooksFrom(stored);
     if (!host.scans || host.stopping()) return;
     if (host.distributed) {
       // The leader (re)starts or stops the scanner if this process leads the source.
@@ -225,10 +226,7 @@ export class RuntimeSources {
     });
   }
 
-  #compileHooks(stored: StoredSource[]): void {
-    this.hooks = compileHooks({
-      hooks: this.host.config.hooks,
-      sources: stored.map((s) => s.spec as unknown as SourceSpec),
-    });
+  #hooksFrom(stored: StoredSource[]): void {
+    this.host.hooks.useSources(stored.map((s) => s.spec as unknown as SourceSpec));
   }
 }

@@ -26,7 +26,7 @@ import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
 import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
-import { tasksForEvent } from "./lib/hooks.ts";
+import { feedFromBus, Hooks } from "./lib/hooks/mod.ts";
 import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { ask, type PoolInfo, type RuntimeMessage } from "./lib/messages.ts";
@@ -90,6 +90,8 @@ export class Runtime implements ControlPlane {
   readonly done: Promise<string> = new Promise((resolve) => (this.#resolveDone = resolve));
   #unsubscribe: Array<() => void> = [];
   readonly #sources: RuntimeSources;
+  /** Events in, task requests out (lib/hooks/): fed by the bus here, or by the Redis bridge. */
+  readonly #hooks: Hooks;
   /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
   #bridgeClosing: Promise<void> = Promise.resolve();
   #registry: ProcessRegistry | null = null;
@@ -114,7 +116,7 @@ export class Runtime implements ControlPlane {
       store: opened.store,
       startedAt: this.startedAt,
       taskTypes: this.catalog.types,
-      hooks: () => this.#sources.hooks,
+      hooks: () => this.#hooks.compiled,
       counters: this.counters,
       actors: () => this.actors(),
       pool: () =>
@@ -127,10 +129,12 @@ export class Runtime implements ControlPlane {
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
     );
+    this.#hooks = new Hooks(config);
     this.#sources = new RuntimeSources({
       config,
       deps,
       log,
+      hooks: this.#hooks,
       scans: scansSources(role),
       distributed: !opened.embedded,
       send: (message) => this.#supervisor.send(message),
@@ -202,6 +206,7 @@ export class Runtime implements ControlPlane {
       distributed: this.distributed,
       bridge: this.hooksFromBridge,
       sources: this.#sources,
+      hooks: this.#hooks,
       sourceSpecs: sources,
       bus: this.bus,
       onBridgeClose: (closing) => (this.#bridgeClosing = closing),
@@ -258,32 +263,27 @@ export class Runtime implements ControlPlane {
   #subscribeInternals(): void {
     this.#unsubscribe.push(
       // This process's events only: each process counts what it made (so the
-      // cluster's total is the sum), and with the Redis bridge hooks run once
-      // per event across all processes, from the bridge's consumer group.
-      this.bus.subscribe(
-        "**",
-        (event) => {
-          this.#metrics.event(event);
-          if (!this.hooksFromBridge) this.applyHooks(event);
-        },
-        "hooks",
-        { remote: false },
-      ),
+      // cluster's total is the sum).
+      this.bus.subscribe("**", (event) => this.#metrics.event(event), "metrics", { remote: false }),
       // A cancel made here or (through the bridge) elsewhere aborts a local worker running it.
       this.bus.subscribe("task.cancelled", (event) => {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });
       }, "cancel-abort"),
       this.#sources.follow(this.bus),
     );
+    // With the Redis bridge, hooks route each event once across all processes,
+    // from its consumer group (runtime-roles.ts); otherwise from this bus.
+    if (!this.hooksFromBridge) {
+      this.#unsubscribe.push(
+        feedFromBus(
+          this.bus,
+          this.#hooks,
+          (request) => this.send({ type: "task.enqueue", request }),
+        ),
+      );
+    }
     // Only another process asks this one to scan (lib/sources/manual-scan.ts).
     if (this.distributed) this.#unsubscribe.push(answerScanRequests(this));
-  }
-
-  /** Enqueues the tasks the hooks ask for on this event. */
-  applyHooks(event: CloudEvent): void {
-    for (const request of tasksForEvent(this.#sources.hooks, event)) {
-      this.send({ type: "task.enqueue", request });
-    }
   }
 
   /** True when several processes share the store (Redis). */

@@ -29,7 +29,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * ```ts
  * const input: BridgeInput = {
  *   deps, consume: true,
- *   hooks: { wants: (type) => wanted(type), any: () => compiled.length > 0, tasksFor },
+ *   hooks, // the runtime's Hooks (lib/hooks/)
  *   following: { wants: (type) => bus.wantsRemote(type), patterns: () => bus.remotePatterns(), onChange },
  * };
  * ```

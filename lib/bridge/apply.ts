@@ -1,5 +1,6 @@
 /**
- * Applying hooks once per event across every process: for each stream entry
+ * Applying hooks once per event across every process (on Redis this consumer
+ * group is the hooks' feeder, lib/hooks/; embedded, the bus is): for each stream entry
  * read through the consumer group (a batch of events), each event's hook tasks
  * are enqueued by exactly one process, then the entry is acknowledged. An
  * entry whose types no hook wants is acknowledged without being parsed.
@@ -18,6 +19,7 @@
 import type { Redis } from "ioredis";
 import { UnavailableError } from "../errors.ts";
 import type { CloudEvent } from "../events.ts";
+import type { HookRouting } from "../hooks/mod.ts";
 import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
 import type { BridgeKeys } from "./keys.ts";
@@ -26,27 +28,6 @@ import { decodeEvents, mayHold, type StreamEntry } from "./wire.ts";
 
 /** Value of a marker whose event's hooks were applied. */
 const DONE = "done";
-
-/**
- * The hooks of this process, as the consumer needs them.
- *
- * @example
- * ```ts
- * const hooks: HookRules = {
- *   wants: (type) => compiled.some((hook) => hook.matches(type)),
- *   any: () => compiled.length > 0,
- *   tasksFor: (event) => tasksForEvent(compiled, event),
- * };
- * ```
- */
-export interface HookRules {
-  /** False when no hook can match events of this type (their entries are only acknowledged). */
-  wants(type: string): boolean;
-  /** False while there are no hooks at all (entries are read as acknowledged). */
-  any(): boolean;
-  /** The tasks the hooks ask for on an event (none = nothing to do but acknowledge). */
-  tasksFor(event: CloudEvent): TaskRequest[];
-}
 
 /**
  * What {@link applyEntries} needs.
@@ -72,7 +53,8 @@ export interface ApplyContext {
   /** Life of a done marker: how long a re-delivered entry is still recognised. */
   processedTtlMs: number;
   log: Logger;
-  hooks: HookRules;
+  /** The hooks of this process (lib/hooks/): this consumer group is one of their two feeders. */
+  hooks: HookRouting;
   /** Enqueues one event's tasks; resolves once they are stored. */
   enqueue(requests: TaskRequest[]): Promise<unknown>;
   /** Aborts when the bridge stops (retries give up). */
@@ -193,7 +175,7 @@ async function enqueueSoon(ctx: ApplyContext, requests: TaskRequest[]): Promise<
 
 function hookRequests(ctx: ApplyContext, event: CloudEvent): TaskRequest[] {
   try {
-    return ctx.hooks.tasksFor(event);
+    return ctx.hooks.route(event);
   } catch (error) {
     ctx.log.error("hooks failed on an event; it is skipped", { event: event.id, error });
     return [];

@@ -12,11 +12,11 @@
 
 import type { Redis } from "ioredis";
 import type { CloudEvent } from "../events.ts";
+import type { HookRouting } from "../hooks/mod.ts";
 import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../messages.ts";
 import { type Following, listen } from "./broadcast.ts";
 import { closeConnection, openConnection } from "./connections.ts";
-import type { HookRules } from "./apply.ts";
 import { ensureGroup, HookConsumer } from "./consumer.ts";
 import { type BridgeKeys, bridgeKeys } from "./keys.ts";
 import { SeenIds } from "./seen.ts";
@@ -71,7 +71,7 @@ export interface BridgeLinkOptions {
  * ```ts
  * const host: BridgeHost = {
  *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
- *   hooks, // HookRules
+ *   hooks, // the runtime's Hooks (lib/hooks/)
  *   following, // what of other processes' events this process follows
  *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
  *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
@@ -82,7 +82,7 @@ export interface BridgeHost {
   /** An event from another process, for the local bus. */
   deliver(event: CloudEvent): void;
   /** This process's hooks (applied from the consumer group). */
-  hooks: HookRules;
+  hooks: HookRouting;
   /** What this process follows of the others' events (delivered live). */
   following: Following;
   /** Enqueues one event's hook tasks; resolves once stored. */

@@ -1,0 +1,86 @@
+/**
+ * The hooks of one runtime: the compiled list (the config's `hooks[]` and the
+ * `hooks` shorthand of every stored source, recompiled when sources change at
+ * run time) and `route(event)`, the task requests an event asks for. Events
+ * reach it through one of two feeders (see feed.ts): this process's bus on
+ * the embedded store, or the Redis bridge's consumer group (lib/bridge/apply.ts),
+ * which routes each event once across all processes.
+ */
+
+import type { Config, SourceSpec } from "../config.ts";
+import type { CloudEvent } from "../events.ts";
+import type { TaskRequest } from "../messages.ts";
+import { type CompiledHook, compileHooks, tasksForEvent } from "./rules.ts";
+
+/**
+ * What a feeder needs of the hooks.
+ *
+ * @example
+ * ```ts
+ * const routing: HookRouting = new Hooks(config);
+ * if (routing.wants(event.type)) routing.route(event); // [{ type: "file.metadata", ... }]
+ * ```
+ */
+export interface HookRouting {
+  /** False when no hook can match events of this type (the bridge acknowledges them unread). */
+  wants(type: string): boolean;
+  /** False while there are no hooks at all. */
+  any(): boolean;
+  /** The tasks the hooks ask for on an event (none: nothing to do). */
+  route(event: CloudEvent): TaskRequest[];
+}
+
+/**
+ * The compiled hooks of a runtime, and the routing of events through them.
+ *
+ * @example
+ * ```ts
+ * const hooks = new Hooks(config);
+ * hooks.useSources(storedSourceSpecs); // their `hooks` shorthand joins
+ * hooks.route(fileEvent); // [{ type: "file.metadata", payload: { path, event }, ... }]
+ * ```
+ */
+export class Hooks implements HookRouting {
+  readonly #config: Pick<Config, "hooks">;
+  #compiled: readonly CompiledHook[];
+  /** Per event type: whether some hook matches it (cleared when the hooks change). */
+  #wanted = new Map<string, boolean>();
+
+  constructor(config: Pick<Config, "hooks">) {
+    this.#config = config;
+    this.#compiled = compileHooks({ hooks: config.hooks, sources: [] });
+  }
+
+  /**
+   * The hooks now. A new array each time they change (readers that cache by
+   * identity, such as the metrics' event-type labels, see the change).
+   */
+  get compiled(): readonly CompiledHook[] {
+    return this.#compiled;
+  }
+
+  /** Recompiles with the sources now stored: the config's hooks, then each source's shorthand. */
+  useSources(sources: readonly SourceSpec[]): void {
+    this.#compiled = compileHooks({ hooks: this.#config.hooks, sources: [...sources] });
+    this.#wanted = new Map();
+  }
+
+  wants(type: string): boolean {
+    let wanted = this.#wanted.get(type);
+    if (wanted === undefined) {
+      wanted = this.#compiled.some((hook) => hook.matches(type));
+      // Bounded: event types are few, but a publisher may invent many.
+      if (this.#wanted.size >= 1_000) this.#wanted.clear();
+      this.#wanted.set(type, wanted);
+    }
+    return wanted;
+  }
+
+  any(): boolean {
+    return this.#compiled.length > 0;
+  }
+
+  route(event: CloudEvent): TaskRequest[] {
+    return this.wants(event.type) ? tasksForEvent(this.#compiled, event) : [];
+  }
+}

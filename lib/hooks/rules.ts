@@ -1,0 +1,100 @@
+/**
+ * The rules of hooks: `{ "on": "file.*", "task": "file.metadata" }` turns each
+ * matching event into a task request. A source's `hooks` shorthand is the same
+ * with `on` defaulting to every event of that source. Pure functions: the
+ * `Hooks` of hooks.ts hold the compiled list a runtime routes events with.
+ */
+
+import type { Config, HookSpec } from "../config.ts";
+import { type CloudEvent, EVENT_PRIORITY_TO_TASK, type Json, sourceUri } from "../events.ts";
+import type { TaskRequest } from "../messages.ts";
+import { compilePattern, type TypeMatcher } from "../wildcard.ts";
+
+/** A hook ready to match events. */
+export interface CompiledHook {
+  spec: HookSpec;
+  matches: TypeMatcher;
+  /** Only events from this source (`/un/sources/<id>`), for a source's own hooks. */
+  source: string | null;
+}
+
+/**
+ * Compiles `hooks[]` and every source's `hooks` shorthand.
+ *
+ * @example
+ * ```ts
+ * const hooks = compileHooks(config);
+ * const requests = tasksForEvent(hooks, event);
+ * ```
+ */
+export function compileHooks(config: Pick<Config, "hooks" | "sources">): CompiledHook[] {
+  const hooks: CompiledHook[] = config.hooks.map((spec) => ({
+    spec,
+    matches: compilePattern(spec.on),
+    source: null,
+  }));
+  for (const source of config.sources) {
+    for (const partial of source.hooks ?? []) {
+      const spec = { ...partial, on: partial.on ?? "**" } as HookSpec;
+      hooks.push({ spec, matches: compilePattern(spec.on), source: sourceUri(source.id) });
+    }
+  }
+  return hooks;
+}
+
+/** Replaces `{field}` in a template with the event's fields (`{subject}`, `{type}`, `{id}`, `{source}`, `{data.path}`). */
+export function renderTemplate(template: string, event: CloudEvent): string {
+  return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, path: string) => {
+    let node: unknown = event;
+    for (const key of path.split(".")) {
+      node = node !== null && typeof node === "object"
+        ? (node as Record<string, unknown>)[key]
+        : undefined;
+    }
+    return node === undefined || node === null ? "" : String(node);
+  });
+}
+
+/**
+ * The tasks an event asks for. The payload is the event's data (when it is an
+ * object) merged with the hook's payload, plus `event` (id, type, subject, source).
+ *
+ * @example
+ * ```ts
+ * tasksForEvent(hooks, fileEvent); // [{ type: "file.metadata", payload: { path: ..., event: {...} }, ... }]
+ * ```
+ */
+export function tasksForEvent(hooks: readonly CompiledHook[], event: CloudEvent): TaskRequest[] {
+  const out: TaskRequest[] = [];
+  for (const hook of hooks) {
+    if (hook.source !== null && hook.source !== event.source) continue;
+    if (!hook.matches(event.type)) continue;
+    const spec = hook.spec;
+    const data = event.data !== null && typeof event.data === "object" && !Array.isArray(event.data)
+      ? event.data
+      : { data: event.data };
+    const payload = {
+      ...data,
+      ...(spec.payload as Record<string, Json> | undefined),
+      event: {
+        id: event.id,
+        type: event.type,
+        source: event.source,
+        subject: event.subject ?? null,
+      },
+    } as Json;
+    const request: TaskRequest = {
+      type: spec.task,
+      payload,
+      priority: spec.priority ?? EVENT_PRIORITY_TO_TASK[event.priority],
+      correlationId: event.correlationid ?? event.id,
+    };
+    if (spec.queue) request.queue = spec.queue;
+    if (spec.delayMs) request.delayMs = spec.delayMs;
+    if (spec.key) request.key = renderTemplate(spec.key, event);
+    if (spec.maxAttempts) request.maxAttempts = spec.maxAttempts;
+    if (spec.timeoutMs) request.timeoutMs = spec.timeoutMs;
+    out.push(request);
+  }
+  return out;
+}
