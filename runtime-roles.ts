@@ -13,6 +13,7 @@ import type { RuntimeSources } from "./runtime-sources.ts";
 import type { EventBus } from "./lib/bus.ts";
 import type { SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
+import type { EventSink } from "./lib/event-outlet.ts";
 import type { Hooks } from "./lib/hooks/mod.ts";
 
 /** Which actors a process runs (`un start --role`). */
@@ -58,6 +59,8 @@ export function scansSources(role: Role): boolean {
 export interface RoleHost {
   role: Role;
   deps: RuntimeDeps;
+  /** Where the actors' own events go (lib/event-outlet.ts). */
+  events: EventSink;
   /** Several processes share the store (Redis). */
   distributed: boolean;
   /** The Redis bridge runs (distributed, `redis.events` on). */
@@ -81,14 +84,14 @@ export interface RoleHost {
  * ```
  */
 export async function roleChildren(host: RoleHost): Promise<ChildSpec[]> {
-  const { role, deps, sources } = host;
+  const { role, deps, events, sources } = host;
   const children: ChildSpec[] = [
-    { id: "prioritizer", kind: "prioritizer", logic: prioritizerMachine, input: { deps } },
+    { id: "prioritizer", kind: "prioritizer", logic: prioritizerMachine, input: { deps, events } },
   ];
   if (hasPool(role)) {
     children.push(
-      { id: "scheduler", kind: "scheduler", logic: schedulerMachine, input: { deps } },
-      { id: "pool", kind: "pool", logic: poolMachine, input: { deps } },
+      { id: "scheduler", kind: "scheduler", logic: schedulerMachine, input: { deps, events } },
+      { id: "pool", kind: "pool", logic: poolMachine, input: { deps, events } },
     );
   }
   if (scansSources(role) && host.distributed) {

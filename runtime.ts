@@ -23,7 +23,9 @@ import type {
   InspectRecord,
 } from "./lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
-import { EventLog, type EventLogStatus } from "./lib/event-log.ts";
+import { EventLog } from "./lib/event-log.ts";
+import { logEventLogStatus } from "./lib/event-log-status.ts";
+import { EventOutlet } from "./lib/event-outlet.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
 import { feedFromBus, Hooks } from "./lib/hooks/mod.ts";
@@ -83,6 +85,8 @@ export class Runtime implements ControlPlane {
     lingerMs: INSPECT_LINGER_MS,
   });
   readonly #eventLog: EventLog;
+  /** The event log and the bus as one: where every event of this process goes out. */
+  readonly #events: EventOutlet;
   #supervisor!: Actor<typeof supervisorMachine>;
   #stopping: Promise<void> | null = null;
   #resolveDone!: (reason: string) => void;
@@ -151,6 +155,7 @@ export class Runtime implements ControlPlane {
         onStatus: (status) => logEventLogStatus(log, status),
       },
     );
+    this.#events = new EventOutlet(this.#eventLog, this.bus);
   }
 
   /** The store (routes read it). */
@@ -203,6 +208,7 @@ export class Runtime implements ControlPlane {
     const children = await roleChildren({
       role: this.role,
       deps,
+      events: this.#events,
       distributed: this.distributed,
       bridge: this.hooksFromBridge,
       sources: this.#sources,
@@ -217,8 +223,7 @@ export class Runtime implements ControlPlane {
       systemId: "supervisor",
       input: {
         deps,
-        bus: this.bus,
-        eventLog: this.#eventLog,
+        events: this.#events,
         children,
         escalate: options.onEscalate ??
           ((id, error, restarts) => this.#escalate(id, error, restarts)),
@@ -420,31 +425,5 @@ export class Runtime implements ControlPlane {
     await this.opened.close();
     log.info("stopped", { reason });
     this.#resolveDone(reason);
-  }
-}
-
-/** One log line per event-log outage report (see lib/event-log.ts). */
-function logEventLogStatus(log: Logger, status: EventLogStatus): void {
-  switch (status.kind) {
-    case "buffering":
-      return log.warn("event log: the store refuses writes; buffering events until it takes them", {
-        waiting: status.waiting,
-        error: status.error,
-      });
-    case "dropping":
-      return log.error("event log: buffer full; dropping events until the store is back", {
-        bufferMax: status.bufferMax,
-      });
-    case "flushed":
-      return log.info("event log: store back; buffered events written", {
-        written: status.written,
-        dropped: status.dropped,
-        outageMs: status.outageMs,
-      });
-    case "lost":
-      return log.error("event log: store still unreachable at shutdown; buffered events lost", {
-        count: status.count,
-        error: status.error,
-      });
   }
 }

@@ -5,20 +5,23 @@
  * supervises its workers one-for-one (a crashed worker is replaced; the task it
  * held comes back through the lease reaper). Its resources
  * (`workers.resources`) are a ledger its workers share: their claims take
- * what is free, their tasks hold it until their attempt ends.
+ * what is free, their tasks hold it until their attempt ends. Its workers'
+ * `task.*` events go straight to the event outlet: no actor needs them.
  */
 
 import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
 import { stopDescendants } from "./stop.ts";
-import { EmitBatch } from "../lib/emit-batch.ts";
+import type { EventSink } from "../lib/event-outlet.ts";
 import { ResourceLedger } from "../lib/resources.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
   deps: RuntimeDeps;
+  /** Where its and its workers' events go (lib/event-outlet.ts). */
+  events: EventSink;
 }
 
 /** Messages the pool understands (a subset of the runtime's, plus its children's lifecycle). */
@@ -47,8 +50,7 @@ interface PoolContext {
   concurrency: number;
   nextId: number;
   paused: boolean;
-  /** The workers' events, one message per burst (see lib/emit-batch.ts). */
-  events: EmitBatch;
+  events: EventSink;
   /** `workers.resources`: what the workers' tasks hold, lent to their claims. */
   resources: ResourceLedger;
 }
@@ -70,9 +72,10 @@ function ledgerOf(deps: RuntimeDeps): ResourceLedger {
 }
 
 function workersOf(self: { getSnapshot(): { children: Record<string, unknown> } }): WorkerRef[] {
-  return Object.entries(self.getSnapshot().children)
-    .filter(([id]) => id.startsWith("worker-"))
-    .map(([, ref]) => ref as WorkerRef);
+  const workers: WorkerRef[] = [];
+  const children = self.getSnapshot().children;
+  for (const id in children) if (id.startsWith("worker-")) workers.push(children[id] as WorkerRef);
+  return workers;
 }
 
 function workerInfo(ref: WorkerRef): WorkerInfo {
@@ -105,20 +108,8 @@ function info(self: Parameters<typeof workersOf>[0], context: PoolContext): Pool
   };
 }
 
-function sendSupervisor(
-  system: { get(id: string): { send(m: RuntimeMessage): void } | undefined },
-  m: RuntimeMessage,
-) {
-  system.get("supervisor")?.send(m);
-}
-
 function workerInput(context: PoolContext, id: string): WorkerInput {
-  return {
-    deps: context.deps,
-    id,
-    emit: (init) => context.events.add(init),
-    resources: context.resources,
-  };
+  return { deps: context.deps, id, events: context.events, resources: context.resources };
 }
 
 /** Polls until no worker runs a task or the deadline passes. */
@@ -135,7 +126,7 @@ async function waitIdle(workers: () => WorkerRef[], until: number): Promise<bool
  *
  * @example
  * ```ts
- * spawnChild(poolMachine, { id: "pool", systemId: "pool", input: { deps } });
+ * spawnChild(poolMachine, { id: "pool", systemId: "pool", input: { deps, events } });
  * ```
  */
 export const poolMachine = setup({
@@ -160,9 +151,7 @@ export const poolMachine = setup({
       concurrency: input.deps.config.workers.concurrency,
       nextId: 1,
       paused: false,
-      events: new EmitBatch((inits) =>
-        self.system.get("supervisor")?.send({ type: "event.emitMany", inits })
-      ),
+      events: input.events,
       resources,
     };
   },
@@ -198,7 +187,7 @@ export const poolMachine = setup({
       actions: ({ self, context, event }) => event.reply.resolve(info(self, context)),
     },
     "workers.scale": {
-      actions: enqueueActions(({ self, context, event, enqueue, system }) => {
+      actions: enqueueActions(({ self, context, event, enqueue }) => {
         const active = workersOf(self).filter((w) => !w.getSnapshot().context.retiring);
         const target = event.concurrency;
         if (target > active.length) {
@@ -220,9 +209,10 @@ export const poolMachine = setup({
         enqueue.assign({ concurrency: target });
         enqueue(({ context: after }) => {
           context.deps.log.info("workers scaled", { from, to: target });
-          sendSupervisor(system, {
-            type: "event.emit",
-            init: { type: "worker.scaled", source: "/un/workers", data: { from, to: target } },
+          context.events.emit({
+            type: "worker.scaled",
+            source: "/un/workers",
+            data: { from, to: target },
           });
           event.reply?.resolve({ ...info(self, after), concurrency: target });
         });
@@ -261,7 +251,6 @@ export const poolMachine = setup({
               await waitIdle(workers, Date.now() + 5_000);
             }
             context.deps.log.info("workers drained", { busy, handedBack });
-            context.events.flush();
             event.reply.resolve({ finished: busy - handedBack, handedBack });
           })().catch((err) => event.reply.reject(err));
         },

@@ -3,11 +3,16 @@
  * key from priority, learned score and deadline; see lib/priority.ts),
  * enqueues, retries, re-prioritizes and cancels them, announces each change as
  * a `task.*` event, and re-scores tasks as their deadline nears.
+ *
+ * Its `task.*` events go straight to the event outlet (no actor needs them);
+ * the pool hears of ready tasks through the supervisor, one `task.ready` per
+ * burst of enqueues (a first scan, a bulk create) rather than one per task.
  */
 
 import { setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { ValidationError } from "../lib/errors.ts";
+import type { EventSink } from "../lib/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
 import { scoreTask } from "../lib/priority.ts";
@@ -18,6 +23,8 @@ import type { NewTask, Task } from "../lib/tasks.ts";
 /** Input of the prioritizer. */
 export interface PrioritizerInput {
   deps: RuntimeDeps;
+  /** Where its `task.*` events go (lib/event-outlet.ts). */
+  events: EventSink;
 }
 
 /** Messages the prioritizer understands. */
@@ -41,10 +48,35 @@ const STATS_TTL_MS = 5_000;
 
 interface PrioritizerContext {
   deps: RuntimeDeps;
+  events: EventSink;
   stats: Map<string, { stats: TypeStats | null; at: number }>;
+  ready: ReadyNotice;
 }
 
 type Send = (m: RuntimeMessage) => void;
+
+/**
+ * Tells the pool about ready tasks once per burst: the enqueues of one group
+ * commit are answered together, each a microtask after the other, and the
+ * notice goes after the last of them with their sum.
+ */
+class ReadyNotice {
+  #count = 0;
+
+  constructor(private readonly send: () => Send | undefined) {}
+
+  add(count: number): void {
+    if (count <= 0) return;
+    if (this.#count === 0) queueMicrotask(() => this.#tell());
+    this.#count += count;
+  }
+
+  #tell(): void {
+    const count = this.#count;
+    this.#count = 0;
+    this.send()?.({ type: "task.ready", count });
+  }
+}
 
 function statsFor(context: PrioritizerContext, type: string): TypeStats | null {
   const { deps, stats } = context;
@@ -95,7 +127,7 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
   };
 }
 
-function announce(results: EnqueueResult[], send: Send): void {
+function announce(context: PrioritizerContext, results: EnqueueResult[]): void {
   let ready = 0;
   const inits: EventInit[] = [];
   for (const { task, deduplicated } of results) {
@@ -103,8 +135,8 @@ function announce(results: EnqueueResult[], send: Send): void {
     inits.push(taskEvent(kindOfState(task), task, { state: task.state }));
     if (task.state === "queued") ready++;
   }
-  if (inits.length) send({ type: "event.emitMany", inits });
-  if (ready) send({ type: "task.ready", count: ready });
+  context.events.emitMany(inits);
+  context.ready.add(ready);
 }
 
 async function rescoreNearDeadline(context: PrioritizerContext): Promise<number> {
@@ -167,7 +199,7 @@ async function reprioritize(
  *
  * @example
  * ```ts
- * spawnChild(prioritizerMachine, { id: "prioritizer", input: { deps } });
+ * spawnChild(prioritizerMachine, { id: "prioritizer", input: { deps, events } });
  * ```
  */
 export const prioritizerMachine = setup({
@@ -182,7 +214,15 @@ export const prioritizerMachine = setup({
   },
 }).createMachine({
   id: "prioritizer",
-  context: ({ input }) => ({ deps: input.deps, stats: new Map() }),
+  context: ({ input, self }) => ({
+    deps: input.deps,
+    events: input.events,
+    stats: new Map(),
+    ready: new ReadyNotice(() => {
+      const supervisor = self.system.get("supervisor");
+      return supervisor && ((m: RuntimeMessage) => supervisor.send(m));
+    }),
+  }),
   initial: "active",
   states: {
     active: {
@@ -197,8 +237,7 @@ export const prioritizerMachine = setup({
   },
   on: {
     "task.enqueue": {
-      actions: ({ context, event, system }) => {
-        const send: Send = (m) => system.get("supervisor")?.send(m);
+      actions: ({ context, event }) => {
         let task: NewTask;
         try {
           task = buildTask(context, event.request);
@@ -207,7 +246,7 @@ export const prioritizerMachine = setup({
           return;
         }
         context.deps.store.enqueue(task, context.deps.now()).then((result) => {
-          announce([result], send);
+          announce(context, [result]);
           event.reply?.resolve(result);
         }, (err) => {
           if (!event.reply) {
@@ -218,8 +257,7 @@ export const prioritizerMachine = setup({
       },
     },
     "task.enqueueMany": {
-      actions: ({ context, event, system }) => {
-        const send: Send = (m) => system.get("supervisor")?.send(m);
+      actions: ({ context, event }) => {
         let tasks: NewTask[];
         try {
           tasks = event.requests.map((r) => buildTask(context, r));
@@ -228,7 +266,7 @@ export const prioritizerMachine = setup({
           return;
         }
         context.deps.store.enqueueMany(tasks, context.deps.now()).then((results) => {
-          announce(results, send);
+          announce(context, results);
           event.reply?.resolve(results);
         }, (err) => event.reply?.reject(err));
       },
@@ -242,28 +280,23 @@ export const prioritizerMachine = setup({
       },
     },
     "task.retry": {
-      actions: ({ context, event, system }) => {
-        const send: Send = (m) => system.get("supervisor")?.send(m);
+      actions: ({ context, event }) => {
         context.deps.store.retry(event.id, context.deps.now()).then((task) => {
-          announce([{ task, deduplicated: false }], send);
+          announce(context, [{ task, deduplicated: false }]);
           event.reply?.resolve(task);
         }, (err) => event.reply?.reject(err));
       },
     },
     "task.cancel": {
-      actions: ({ context, event, system }) => {
-        const send: Send = (m) => system.get("supervisor")?.send(m);
+      actions: ({ context, event }) => {
         const { deps } = context;
         // The task.cancelled event reaches the pool (here, or elsewhere through the
         // bridge), which aborts a worker running it.
         deps.store.cancel(event.id, deps.now()).then(({ task, dependents }) => {
-          send({
-            type: "event.emitMany",
-            inits: [
-              taskEvent("cancelled", task),
-              ...transitionEvents(dependents, `dependency ${task.id} cancelled`),
-            ],
-          });
+          context.events.emitMany([
+            taskEvent("cancelled", task),
+            ...transitionEvents(dependents, `dependency ${task.id} cancelled`),
+          ]);
           event.reply?.resolve(task);
         }, (err) => event.reply?.reject(err));
       },

@@ -11,12 +11,17 @@
  * Occurrences missed while this process was paused or the store was
  * unreachable are still claimed (each once) if at most {@link CATCH_UP_MS} old,
  * so a tick is lost only when every scheduler missed it for that long.
+ *
+ * What it announces (tasks due, stalled or expired, schedules fired) goes to
+ * the event outlet; the pool and the prioritizer hear from it through the
+ * supervisor.
  */
 
 import { Cron } from "croner";
 import { assign, fromPromise, setup } from "xstate";
 import type { ScheduleSpec } from "../lib/config.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import type { EventSink } from "../lib/event-outlet.ts";
 import { type FailureLog, failureLog } from "../lib/log.ts";
 import type { Json } from "../lib/events.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
@@ -25,6 +30,8 @@ import { transitionEvents } from "../lib/task-events.ts";
 /** Input of the scheduler. */
 export interface SchedulerInput {
   deps: RuntimeDeps;
+  /** Where its events go (lib/event-outlet.ts). */
+  events: EventSink;
 }
 
 /** Messages the scheduler understands. */
@@ -50,6 +57,7 @@ interface ScheduleEntry {
 
 interface SchedulerContext {
   deps: RuntimeDeps;
+  events: EventSink;
   schedules: ScheduleEntry[];
   nextCleanupAt: number;
   delayMs: number;
@@ -86,7 +94,8 @@ export function occurrences(spec: ScheduleSpec): (time: number) => number | null
 }
 
 /** Claims and fires every due occurrence of a schedule (once across processes). */
-async function fireDue(entry: ScheduleEntry, now: number, deps: RuntimeDeps, send: Send) {
+async function fireDue(entry: ScheduleEntry, now: number, context: SchedulerContext, send: Send) {
+  const { deps } = context;
   while (entry.next !== null && entry.next <= now) {
     const tickAt = entry.next;
     // The store call comes before moving `next` on: if it throws (store
@@ -105,19 +114,11 @@ async function fireDue(entry: ScheduleEntry, now: number, deps: RuntimeDeps, sen
         correlationId: `schedule:${entry.spec.id}:${tickAt}`,
       },
     });
-    send({
-      type: "event.emit",
-      init: {
-        type: "schedule.fired",
-        source: "/un/scheduler",
-        subject: entry.spec.id,
-        data: {
-          schedule: entry.spec.id,
-          tick: tickAt,
-          task: entry.spec.task,
-          lateMs: now - tickAt,
-        },
-      },
+    context.events.emit({
+      type: "schedule.fired",
+      source: "/un/scheduler",
+      subject: entry.spec.id,
+      data: { schedule: entry.spec.id, tick: tickAt, task: entry.spec.task, lateMs: now - tickAt },
     });
   }
 }
@@ -127,8 +128,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
   const { deps } = context;
   const { store, log } = deps;
   const now = deps.now();
-  const emitAll = (inits: ReturnType<typeof transitionEvents>) =>
-    send({ type: "event.emitMany", inits });
+  const emitAll = (inits: ReturnType<typeof transitionEvents>) => context.events.emitMany(inits);
 
   const due = await store.promoteDue(now);
   if (due.length) {
@@ -144,7 +144,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
   const expired = await store.expireDue(now);
   if (expired.length) emitAll(transitionEvents(expired, "expiresAt passed"));
 
-  for (const entry of context.schedules) await fireDue(entry, now, deps, send);
+  for (const entry of context.schedules) await fireDue(entry, now, context, send);
 
   if (now >= context.nextCleanupAt) {
     context.nextCleanupAt = now + deps.config.scheduler.cleanupMs;
@@ -172,7 +172,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
  *
  * @example
  * ```ts
- * spawnChild(schedulerMachine, { id: "scheduler", input: { deps } });
+ * spawnChild(schedulerMachine, { id: "scheduler", input: { deps, events } });
  * ```
  */
 export const schedulerMachine = setup({
@@ -191,6 +191,7 @@ export const schedulerMachine = setup({
   id: "scheduler",
   context: ({ input }) => ({
     deps: input.deps,
+    events: input.events,
     schedules: makeSchedules(input.deps),
     nextCleanupAt: input.deps.now() + input.deps.config.scheduler.cleanupMs,
     delayMs: input.deps.config.scheduler.tickMs,

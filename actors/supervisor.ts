@@ -1,19 +1,19 @@
 /**
  * The supervisor: the root actor. It spawns the runtime's actors, routes every
- * message between them (so the inspector, metrics and the Redis bridge see
- * everything in one place), delivers events to the bus, and restarts a crashed
+ * message between them (so the inspector sees them all in one place), hands
+ * the events sent to it to the event outlet (log and bus; parts that only
+ * announce, such as a task's lifecycle, use the outlet directly: no actor
+ * needs those, see lib/event-outlet.ts), and restarts a crashed
  * child one-for-one: at most `maxRestarts` within `withinMs`, with a growing
  * delay, then it escalates (the process exits non-zero so the outer service
  * manager restarts it).
  */
 
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
-import type { EventBus } from "../lib/bus.ts";
 import type { ActorInfo } from "../lib/control.ts";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
-import { createEvent, type EventInit } from "../lib/events.ts";
-import type { EventLog } from "../lib/event-log.ts";
+import type { EventOutlet } from "../lib/event-outlet.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import { stopDescendants } from "./stop.ts";
 
@@ -29,8 +29,8 @@ export interface ChildSpec {
 /** Input of the supervisor. */
 export interface SupervisorInput {
   deps: RuntimeDeps;
-  bus: EventBus;
-  eventLog: EventLog;
+  /** The event log and the bus. */
+  events: EventOutlet;
   children: ChildSpec[];
   /** Called when a child crashed too often: the runtime logs and exits non-zero. */
   escalate(actorId: string, error: unknown, restarts: number): void;
@@ -80,13 +80,6 @@ function targetOf(message: RuntimeMessage): string | null {
     case "debug.crash":
       return message.actor;
   }
-}
-
-/** Makes an event from a part's description, logs it and hands it to the bus. */
-function emitEvent(context: SupervisorContext, init: EventInit): void {
-  const e = createEvent(init);
-  context.eventLog.write(e);
-  context.bus.publish(e);
 }
 
 /**
@@ -158,8 +151,7 @@ export const supervisorMachine = setup({
   id: "supervisor",
   context: ({ input }) => ({
     deps: input.deps,
-    bus: input.bus,
-    eventLog: input.eventLog,
+    events: input.events,
     escalate: input.escalate,
     specs: new Map(input.children.map((c) => [c.id, c])),
     restarts: new Map(),
@@ -173,26 +165,26 @@ export const supervisorMachine = setup({
   on: {
     "event.publish": {
       actions: ({ context, event }) => {
-        if (event.reply) {
-          const reply = event.reply;
-          context.eventLog.append(event.event).then(() => reply.resolve(event.event), reply.reject);
+        const { reply } = event;
+        if (reply) {
+          context.events.publish(event.event, true).then(
+            () => reply.resolve(event.event),
+            reply.reject,
+          );
         } else {
-          context.eventLog.write(event.event);
+          context.events.publish(event.event);
         }
-        context.bus.publish(event.event);
       },
     },
     "event.emit": {
-      actions: ({ context, event }) => emitEvent(context, event.init),
+      actions: ({ context, event }) => context.events.emit(event.init),
     },
     "event.emitMany": {
-      actions: ({ context, event }) => {
-        for (const init of event.inits) emitEvent(context, init);
-      },
+      actions: ({ context, event }) => context.events.emitMany(event.inits),
     },
     "event.deliver": {
       // Logged and published by the process it came from: only local subscribers need it.
-      actions: ({ context, event }) => context.bus.publishRemote(event.event),
+      actions: ({ context, event }) => context.events.deliver(event.event),
     },
     "supervisor.spawn": {
       actions: enqueueActions(({ context, event, enqueue }) => {
@@ -241,15 +233,13 @@ export const supervisorMachine = setup({
           limit: `${maxRestarts} in ${withinMs}ms`,
           delayMs: delay,
         });
-        const restarted = createEvent({
+        context.events.emit({
           type: "actor.restarted",
           source: "/un/supervisor",
           subject: id,
           priority: "high",
           data: { actor: id, kind: spec.kind, error: errorText(error), restarts: recent.length },
         });
-        context.eventLog.write(restarted);
-        context.bus.publish(restarted);
         if (delay === 0) {
           enqueue.spawnChild(spec.logic, spawnOptions(spec));
         } else {

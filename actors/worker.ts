@@ -15,13 +15,15 @@
  * per task (a transition and a snapshot each) cost a busy pool of no-op tasks
  * an eighth of its throughput. For the same reason the resources its task
  * holds are no message either: its claims take them from the pool's ledger
- * (lib/resources.ts), and it releases them as the attempt ends.
+ * (lib/resources.ts), and it releases them as the attempt ends. Its task's
+ * events are no message either: they go to the event outlet, which logs them
+ * and hands them to the bus (lib/event-outlet.ts).
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
-import type { EventInit } from "../lib/events.ts";
+import type { EventSink } from "../lib/event-outlet.ts";
 import type { RuntimeMessage } from "../lib/messages.ts";
 import type { ResourceLedger } from "../lib/resources.ts";
 import { type AbortReason, runTask } from "../lib/run-task.ts";
@@ -34,8 +36,8 @@ const IDLE_POLL_MS = 1_000;
 export interface WorkerInput {
   deps: RuntimeDeps;
   id: string;
-  /** Publishes an event through the supervisor (the pool gathers its workers' events). */
-  emit(init: EventInit): void;
+  /** Where its task's events go (logged, then to the bus). */
+  events: EventSink;
   /** The pool's resources: claims take from them, and the worker's task holds what it took. */
   resources: ResourceLedger;
 }
@@ -125,7 +127,7 @@ function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null 
  * work the loop goes from task to task without an idle step between.
  */
 const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, system }) => {
-  const { deps, id, emit, current: shown, resources } = input;
+  const { deps, id, events, current: shown, resources } = input;
   const toSupervisor = (message: RuntimeMessage) => system.get("supervisor")?.send(message);
   let paused = false;
   let retiring = false;
@@ -216,7 +218,7 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
         workerId: id,
         task: next,
         controller,
-        emit,
+        emit: (init) => events.emit(init),
         ready: (count) => toSupervisor({ type: "task.ready", count }),
         claimNext: claim,
       });
@@ -248,7 +250,7 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
  *
  * @example
  * ```ts
- * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", emit, resources } });
+ * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", events, resources } });
  * ```
  */
 export const workerMachine = setup({
