@@ -41,7 +41,7 @@ const text = (max: number) =>
   }).max(max, { error: `must be a string of 1..${max} characters` });
 
 /** One task request as a client sends it. */
-const taskRequestSchema = strictObject({
+export const taskRequestSchema = strictObject({
   type: name("task type", 200),
   payload: z.json({ error: "must be JSON" }).optional(),
   priority: intIn(0, 9).optional(),
@@ -67,7 +67,7 @@ const taskRequestSchema = strictObject({
 });
 
 /** `{ tasks: [...] }`: created together or not at all. */
-const taskBatchSchema = strictObject({
+export const taskBatchSchema = strictObject({
   tasks: z.array(taskRequestSchema, { error: "must be an array of task requests" })
     .min(1, { error: `must hold 1..${MAX_BATCH} task requests` })
     .max(MAX_BATCH, { error: `must hold 1..${MAX_BATCH} task requests` }),

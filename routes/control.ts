@@ -5,26 +5,32 @@
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
+import { answer, describe } from "./describe.ts";
 
 /** Delay between answering and stopping, so the answer is on the wire first. */
 const STOP_DELAY_MS = 20;
 
 /**
- * Control routes.
+ * Control routes, relative to `/un/stop`.
  *
  * @example
  * ```ts
- * app.route("/", controlRoutes(control));
+ * app.route("/un/stop", controlRoutes(control));
  * ```
  */
-export function controlRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-  app.post("/un/stop", (c) => {
-    setTimeout(() => {
-      control.stop("api").catch((err) => control.log.error("stop failed", { error: err }));
-    }, STOP_DELAY_MS);
-    return c.json({ stopping: true }, 202);
-  });
-  return app;
+export function controlRoutes(control: ControlPlane) {
+  return new Hono().post(
+    "/",
+    describe("control", "Stop this process gracefully, as SIGTERM does", {
+      202: answer("The stop has begun", z.object({ stopping: z.literal(true) })),
+    }),
+    (c) => {
+      setTimeout(() => {
+        control.stop("api").catch((err) => control.log.error("stop failed", { error: err }));
+      }, STOP_DELAY_MS);
+      return c.json({ stopping: true as const }, 202);
+    },
+  );
 }

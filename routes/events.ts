@@ -1,7 +1,7 @@
 /**
- * Events: publish one (`POST /un/events/publish`), read the log
- * (`GET /un/events/history`) and follow live ones (`GET /un/events/stream`, SSE,
- * resumable with `Last-Event-ID`).
+ * Events, under `/un/events`: publish one (`POST /publish`), read the log
+ * (`GET /history`) and follow live ones (`GET /stream`, SSE, resumable with
+ * `Last-Event-ID`).
  */
 
 import { Hono } from "hono";
@@ -12,8 +12,10 @@ import { assertPublishable } from "../lib/safety/reserved-types.ts";
 import { queryInt, strictObject, validate } from "../lib/validate.ts";
 import { assertPattern } from "../lib/wildcard.ts";
 import { askRuntime } from "./ask.ts";
-import { readJson } from "./body.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { eventSchema } from "./schemas.ts";
 import { encodeSse, type SseFeed, sseStream } from "./sse.ts";
+import { jsonBody, query } from "./validator.ts";
 
 /** Events per history page (and per replay step of a stream). */
 const PAGE = 1_000;
@@ -121,83 +123,126 @@ async function replay(
 }
 
 /**
- * Event routes.
+ * Event routes, relative to `/un/events`.
  *
  * @example
  * ```ts
- * app.route("/", eventRoutes(control));
+ * app.route("/un/events", eventRoutes(control));
  * ```
  */
-export function eventRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-
-  app.post("/un/events/publish", async (c) => {
-    const body = validate(publishSchema, await readJson(c), "body");
-    assertPublishable(body.type);
-    const event = createEvent({ ...body, data: body.data as Json | undefined, source: "/un/api" });
-    // The reply comes once the event is in the log (or, while the store is unreachable,
-    // in this process's bounded buffer until it is back; 503 when that is full).
-    const stored = await askRuntime<CloudEvent>(
-      control,
-      (reply) => ({ type: "event.publish", event, reply }),
-    );
-    return c.json({ event: stored }, 202);
-  });
-
-  app.get("/un/events/history", async (c) => {
-    const q = validate(historyQuery, c.req.query(), "query");
-    // What this process made a moment ago is in the answer, not only what was committed.
-    await control.eventsLogged();
-    const events = await control.store.eventHistory({
-      type: q.type,
-      after: q.after,
-      limit: q.limit ?? 100,
-    });
-    return c.json({ events });
-  });
-
-  app.get("/un/events/stream", (c) => {
-    const q = validate(streamQuery, c.req.query(), "query");
-    const header = c.req.header("last-event-id");
-    const after = q.after ?? (header ? validate(eventId, header, "Last-Event-ID") : undefined);
-    const type = q.type ?? "**";
-    const named = q.named === "1" || q.named === "true";
-    const budget = control.config.api.sseMaxBufferedBytes;
-    return sseStream(c, control, async (feed) => {
-      // Subscribe before replaying, holding live events back, so none falls in the gap.
-      let held: Array<{ id: string; frame: Uint8Array }> | null = [];
-      let heldBytes = 0;
-      const unsubscribe = control.subscribe(type, (event) => {
-        if (!feed.open) return;
-        const frame = frameOf(event, named);
-        if (held === null) return void feed.send(frame, event.id);
-        heldBytes += frame.byteLength;
-        if (held.push({ id: event.id, frame }) <= MAX_BUFFERED && heldBytes <= budget) return;
-        held = [];
-        feed.overflow(
-          "live events came faster than the replay of history could send them " +
-            `(more than ${MAX_BUFFERED} events or ${budget} bytes held back); ` +
-            "reconnect with Last-Event-ID to resume",
+export function eventRoutes(control: ControlPlane) {
+  return new Hono()
+    .post(
+      "/publish",
+      describe("events", "Publish an event", {
+        202: answer("The stored CloudEvent", z.object({ event: eventSchema })),
+        ...problems(400, 413, 503),
+      }, {
+        description:
+          "Types that sources and the runtime produce (`file.`, `task.`, …) are refused.",
+      }),
+      jsonBody(publishSchema),
+      async (c) => {
+        const body = c.req.valid("json");
+        assertPublishable(body.type);
+        const event = createEvent({
+          ...body,
+          data: body.data as Json | undefined,
+          source: "/un/api",
+        });
+        // The reply comes once the event is in the log (or, while the store is unreachable,
+        // in this process's bounded buffer until it is back; 503 when that is full).
+        const stored = await askRuntime<CloudEvent>(
+          control,
+          (reply) => ({ type: "event.publish", event, reply }),
         );
-      });
-      try {
-        // Other processes' events of this type reach us from here on.
-        await control.subscribed();
-        // History is in log order, not id order, so a held event is told from
-        // a replayed one by its id. Only events logged since the subscription
-        // can be both, and they end the replay: its last MAX_BUFFERED ids do.
-        const replayed = after
-          ? await replay(control, feed, q.type, after, named, MAX_BUFFERED)
-          : new Set<string>();
-        for (const { id, frame } of held) if (!replayed.has(id) && !feed.send(frame, id)) break;
-        held = null;
-      } catch (err) {
-        unsubscribe();
-        throw err;
-      }
-      return unsubscribe;
-    }, after);
-  });
-
-  return app;
+        return c.json({ event: stored }, 202);
+      },
+    )
+    .get(
+      "/history",
+      describe("events", "The event log, oldest first", {
+        200: answer(
+          "Events after `after` (at most `limit`, default 100)",
+          z.object({
+            events: z.array(eventSchema),
+          }),
+        ),
+        ...problems(400),
+      }),
+      query(historyQuery),
+      async (c) => {
+        const q = c.req.valid("query");
+        // What this process made a moment ago is in the answer, not only what was committed.
+        await control.eventsLogged();
+        const events = await control.store.eventHistory({
+          type: q.type,
+          after: q.after,
+          limit: q.limit ?? 100,
+        });
+        return c.json({ events });
+      },
+    )
+    .get(
+      "/stream",
+      describe("events", "Live events as Server-Sent Events", {
+        200: {
+          description: "An SSE stream: each frame's data is a CloudEvent and its id the event's " +
+            "id; plain `message` frames unless `named`",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+        ...problems(400, 503),
+      }, {
+        description: "With `after` or `Last-Event-ID`, the log after that event comes first.",
+        parameters: [{
+          in: "header",
+          name: "Last-Event-ID",
+          description: "resume after this event (as `after`)",
+          schema: { type: "string" },
+        }],
+      }),
+      query(streamQuery),
+      (c) => {
+        const q = c.req.valid("query");
+        const header = c.req.header("last-event-id");
+        const after = q.after ?? (header ? validate(eventId, header, "Last-Event-ID") : undefined);
+        const type = q.type ?? "**";
+        const named = q.named === "1" || q.named === "true";
+        const budget = control.config.api.sseMaxBufferedBytes;
+        return sseStream(c, control, async (feed) => {
+          // Subscribe before replaying, holding live events back, so none falls in the gap.
+          let held: Array<{ id: string; frame: Uint8Array }> | null = [];
+          let heldBytes = 0;
+          const unsubscribe = control.subscribe(type, (event) => {
+            if (!feed.open) return;
+            const frame = frameOf(event, named);
+            if (held === null) return void feed.send(frame, event.id);
+            heldBytes += frame.byteLength;
+            if (held.push({ id: event.id, frame }) <= MAX_BUFFERED && heldBytes <= budget) return;
+            held = [];
+            feed.overflow(
+              "live events came faster than the replay of history could send them " +
+                `(more than ${MAX_BUFFERED} events or ${budget} bytes held back); ` +
+                "reconnect with Last-Event-ID to resume",
+            );
+          });
+          try {
+            // Other processes' events of this type reach us from here on.
+            await control.subscribed();
+            // History is in log order, not id order, so a held event is told from
+            // a replayed one by its id. Only events logged since the subscription
+            // can be both, and they end the replay: its last MAX_BUFFERED ids do.
+            const replayed = after
+              ? await replay(control, feed, q.type, after, named, MAX_BUFFERED)
+              : new Set<string>();
+            for (const { id, frame } of held) if (!replayed.has(id) && !feed.send(frame, id)) break;
+            held = null;
+          } catch (err) {
+            unsubscribe();
+            throw err;
+          }
+          return unsubscribe;
+        }, after);
+      },
+    );
 }

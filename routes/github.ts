@@ -23,6 +23,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
+import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, ValidationError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
@@ -39,6 +40,8 @@ import {
 } from "../lib/sources/github-webhook.ts";
 import { changeEvent, sourceState } from "../lib/sources/poller.ts";
 import { askRuntime } from "./ask.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { query } from "./validator.ts";
 
 /**
  * The webhook's path (the app's bearer auth skips it).
@@ -155,42 +158,78 @@ async function receive(
   };
 }
 
+/** `?source=<id>` names the source; without it, the payload's repository does. */
+const webhookQuery = z.object({
+  source: z.string().optional().describe("the github source the delivery is for"),
+});
+
 /**
- * GitHub webhook route.
+ * GitHub webhook route, relative to `/un/github`.
  *
  * @example
  * ```ts
- * app.route("/", githubRoutes(control));
+ * app.route("/un/github", githubRoutes(control));
  * ```
  */
-export function githubRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
+export function githubRoutes(control: ControlPlane) {
   const log = control.log.child("github");
-  app.post(GITHUB_WEBHOOK_PATH, async (c) => {
-    const rawBody = await c.req.text();
-    const only = c.req.query("source");
-    const headers = c.req.raw.headers;
-    const found = await candidates(control, only, rawBody);
-    const token = control.config.api.token;
-    const bearer = token !== undefined && hasBearer(c, token);
-    // Two sources of one repo may have different secrets: the delivery is for those it verifies with.
-    const sources = await authenticates(found, headers, rawBody, bearer);
-    if (!sources.length) {
-      logRefusal(log, found, only);
-      throw new WebhookSignatureError();
-    }
-    if (only !== undefined) checkNamed(sources[0], rawBody);
-    const receipts: Receipt[] = [];
-    for (const source of sources) receipts.push(await receive(control, source, headers, rawBody));
-    const accepted = receipts.map((r) => r.sourceId);
-    if (receipts.every((r) => r.duplicate)) {
-      return c.json({ duplicate: true, events: [], sources: accepted });
-    }
-    const events = receipts.flatMap((r) => r.events);
-    for (const event of events) {
-      await askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
-    }
-    return c.json({ duplicate: false, events: events.map((e) => e.id), sources: accepted }, 202);
-  });
-  return app;
+  return new Hono().post(
+    "/webhook",
+    describe("sources", "A GitHub webhook delivery for github sources", {
+      202: answer(
+        "The events it made (ids)",
+        z.object({
+          duplicate: z.literal(false),
+          events: z.array(z.string()),
+          sources: z.array(z.string()),
+        }),
+      ),
+      200: answer(
+        "Seen before: nothing new",
+        z.object({
+          duplicate: z.literal(true),
+          events: z.array(z.string()),
+          sources: z.array(z.string()),
+        }),
+      ),
+      401: { description: "Not signed for any source (X-Hub-Signature-256)" },
+      ...problems(400, 409),
+    }, {
+      description: "Authenticated by `X-Hub-Signature-256` (HMAC-SHA256 of the body with the " +
+        "source's `secret`), not by the API token; the body is GitHub's JSON payload.",
+      security: [],
+      requestBody: {
+        content: { "application/json": { schema: { type: "object" } } },
+      },
+    }),
+    query(webhookQuery),
+    async (c) => {
+      const rawBody = await c.req.text();
+      const only = c.req.valid("query").source;
+      const headers = c.req.raw.headers;
+      const found = await candidates(control, only, rawBody);
+      const token = control.config.api.token;
+      const bearer = token !== undefined && hasBearer(c, token);
+      // Two sources of one repo may have different secrets: the delivery is for those it verifies with.
+      const sources = await authenticates(found, headers, rawBody, bearer);
+      if (!sources.length) {
+        logRefusal(log, found, only);
+        throw new WebhookSignatureError();
+      }
+      if (only !== undefined) checkNamed(sources[0], rawBody);
+      const receipts: Receipt[] = [];
+      for (const source of sources) {
+        receipts.push(await receive(control, source, headers, rawBody));
+      }
+      const accepted = receipts.map((r) => r.sourceId);
+      if (receipts.every((r) => r.duplicate)) {
+        return c.json({ duplicate: true, events: [], sources: accepted });
+      }
+      const events = receipts.flatMap((r) => r.events);
+      for (const event of events) {
+        await askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
+      }
+      return c.json({ duplicate: false, events: events.map((e) => e.id), sources: accepted }, 202);
+    },
+  );
 }

@@ -60,18 +60,18 @@ function page(next: string, problem: string | null) {
 }
 
 /**
- * Login routes. Without a token there is nothing to log in to: the page
- * sends the browser on.
+ * Login routes, relative to `/un` ({@link LOGIN_PATH}, {@link LOGOUT_PATH}).
+ * Without a token there is nothing to log in to: the page sends the browser on.
  *
  * @example
  * ```ts
- * app.route("/", loginRoutes(config.api.token));
+ * app.route("/un", loginRoutes(config.api.token));
  * ```
  */
 export function loginRoutes(token: string | undefined): Hono {
   const app = new Hono();
   if (token === undefined) {
-    app.get(LOGIN_PATH, (c) => c.redirect(localPath(c.req.query("next")), 303));
+    app.get("/login", (c) => c.redirect(localPath(c.req.query("next")), 303));
     return app;
   }
   const tickets = new TicketBook();
@@ -89,7 +89,7 @@ export function loginRoutes(token: string | undefined): Hono {
     return c.redirect(localPath(next), 303);
   };
 
-  app.get(LOGIN_PATH, (c) => {
+  app.get("/login", (c) => {
     const next = localPath(c.req.query("next"));
     const ticket = c.req.query("ticket");
     c.header("Cache-Control", "no-store");
@@ -101,7 +101,7 @@ export function loginRoutes(token: string | undefined): Hono {
     return c.html(page(next, null));
   });
 
-  app.post(LOGIN_PATH, async (c) => {
+  app.post("/login", async (c) => {
     const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
     const next = localPath(typeof form.next === "string" ? form.next : undefined);
     const given = typeof form.token === "string" ? form.token : "";
@@ -110,7 +110,7 @@ export function loginRoutes(token: string | undefined): Hono {
     return startSession(c, next);
   });
 
-  app.post(LOGOUT_PATH, (c) => {
+  app.post("/logout", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect(LOGIN_PATH, 303);
   });

@@ -1,20 +1,30 @@
 /**
- * Queues: `GET /un/queues`, task counts by queue and state.
+ * Queues, under `/un/queues`: `GET /un/queues`, task counts by queue and state.
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
+import { answer, describe } from "./describe.ts";
+import { queueCountsSchema } from "./schemas.ts";
 
 /**
- * Queue routes.
+ * Queue routes, relative to `/un/queues`.
  *
  * @example
  * ```ts
- * app.route("/", queueRoutes(control));
+ * app.route("/un/queues", queueRoutes(control));
  * ```
  */
-export function queueRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-  app.get("/un/queues", async (c) => c.json({ queues: await control.store.queueCounts() }));
-  return app;
+export function queueRoutes(control: ControlPlane) {
+  return new Hono().get(
+    "/",
+    describe("queues", "Task counts by queue and state", {
+      200: answer(
+        "Counts per queue name",
+        z.object({ queues: z.record(z.string(), queueCountsSchema) }),
+      ),
+    }),
+    async (c) => c.json({ queues: await control.store.queueCounts() }),
+  );
 }

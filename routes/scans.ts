@@ -1,5 +1,5 @@
 /**
- * Manual scans:
+ * Manual scans, under `/un/sources` and `/un/scan`:
  *
  * - `POST /un/sources/:id/scan` `{ requestedBy? }` (or `X-Un-Requested-By`) →
  *   `{ scan }`: asks the source's scanner to scan now (`source.scan`). At most
@@ -32,28 +32,47 @@ import {
   type ScanRecord,
 } from "../lib/sources/scan-history.ts";
 import { strictObject, validate } from "../lib/validate.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { errorSchema, scanSchema } from "./schemas.ts";
+import { jsonBody, params } from "./validator.ts";
 
 const REQUESTER = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
 const requester = z.string().regex(REQUESTER, {
   error: "must be a short name such as \"api\" or \"cli\" (letters, digits, '.', '_', '-')",
 });
-const scanBody = strictObject({ requestedBy: requester.optional() });
+
+/**
+ * The body is optional: none is `{}`, and text that is not JSON is checked
+ * as the string it is (a 400 saying the body must be a JSON object).
+ */
+async function optionalJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const scanBody = jsonBody(strictObject({ requestedBy: requester.optional() }), {
+  read: optionalJson,
+});
 
 /** Who asked: the `X-Un-Requested-By` header, else the body's `requestedBy`, else "api". */
-async function requestedBy(c: Context): Promise<string> {
-  const text = await c.req.text();
-  const body = text.trim() === "" ? {} : (() => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  })();
-  const parsed = validate(scanBody, body, "body");
+function requestedBy(c: Context, body: { requestedBy?: string }): string {
   const header = c.req.header("x-un-requested-by");
   if (header !== undefined) return validate(requester, header, "X-Un-Requested-By");
-  return parsed.requestedBy ?? "api";
+  return body.requestedBy ?? "api";
 }
+
+/** The header that names who asked, for the OpenAPI document. */
+const requesterHeader = {
+  in: "header" as const,
+  name: "X-Un-Requested-By",
+  description: 'who asked, e.g. "cli" (wins over the body\'s `requestedBy`)',
+  schema: { type: "string" as const },
+};
 
 /**
  * Scans one source now, here or on the process that scans it, and records
@@ -96,57 +115,97 @@ function rateLimited(c: Context, err: unknown): void {
   }
 }
 
+const sourceId = params(z.object({ id: z.string().describe("the source's id") }));
+
 /**
- * Scan routes.
+ * Scan routes of one source, relative to `/un/sources`.
  *
  * @example
  * ```ts
- * app.route("/", scanRoutes(control));
+ * app.route("/un/sources", scanRoutes(control));
  * ```
  */
-export function scanRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
+export function scanRoutes(control: ControlPlane) {
+  return new Hono()
+    .post(
+      "/:id/scan",
+      describe("sources", "Scan a source now", {
+        200: answer("The scan", z.object({ scan: scanSchema })),
+        ...problems(400, 404, 409, 429, 502, 503),
+      }, { parameters: [requesterHeader] }),
+      sourceId,
+      scanBody,
+      async (c) => {
+        const by = requestedBy(c, c.req.valid("json"));
+        const { id } = c.req.valid("param");
+        try {
+          const scan = await scanOne(control, id, by);
+          if (scan.error !== null) {
+            throw new UnError("scan_failed", `scan of source ${id} failed: ${scan.error}`, 502, {
+              scan,
+            });
+          }
+          return c.json({ scan });
+        } catch (err) {
+          rateLimited(c, err);
+          throw err;
+        }
+      },
+    )
+    .get(
+      "/:id/scans",
+      describe("sources", "A source's manual scans, newest first", {
+        200: answer("The scans", z.object({ scans: z.array(scanSchema) })),
+        ...problems(404),
+      }),
+      sourceId,
+      async (c) => {
+        const { id } = c.req.valid("param");
+        if (!(await control.store.getSource(id))) throw new NotFoundError("source", id);
+        return c.json({ scans: await scanHistory(control.store, id) });
+      },
+    );
+}
 
-  app.post("/un/sources/:id/scan", async (c) => {
-    const by = await requestedBy(c);
-    try {
-      const scan = await scanOne(control, c.req.param("id"), by);
-      if (scan.error !== null) {
-        throw new UnError(
-          "scan_failed",
-          `scan of source ${c.req.param("id")} failed: ${scan.error}`,
-          502,
-          {
-            scan,
-          },
-        );
-      }
-      return c.json({ scan });
-    } catch (err) {
-      rateLimited(c, err);
-      throw err;
-    }
-  });
-
-  app.post("/un/scan", async (c) => {
-    const by = await requestedBy(c);
-    const sources = (await control.store.listSources()).filter((s) => s.enabled);
-    const results = await Promise.all(sources.map(async (source) => {
-      try {
-        const scan = await scanOne(control, source.id, by);
-        return { source: source.id, ok: scan.error === null, scan };
-      } catch (err) {
-        if (!(err instanceof UnError)) throw err;
-        return { source: source.id, ok: false, error: err.toJSON().error };
-      }
-    }));
-    return c.json({ results });
-  });
-
-  app.get("/un/sources/:id/scans", async (c) => {
-    const id = c.req.param("id");
-    if (!(await control.store.getSource(id))) throw new NotFoundError("source", id);
-    return c.json({ scans: await scanHistory(control.store, id) });
-  });
-  return app;
+/**
+ * Scanning every enabled source, relative to `/un/scan`.
+ *
+ * @example
+ * ```ts
+ * app.route("/un/scan", scanAllRoutes(control));
+ * ```
+ */
+export function scanAllRoutes(control: ControlPlane) {
+  return new Hono().post(
+    "/",
+    describe("sources", "Scan every enabled source now", {
+      200: answer(
+        "One result per source; a refused or failed one has `ok: false`",
+        z.object({
+          results: z.array(z.object({
+            source: z.string(),
+            ok: z.boolean(),
+            scan: scanSchema.optional(),
+            error: errorSchema.shape.error.optional(),
+          })),
+        }),
+      ),
+      ...problems(400),
+    }, { parameters: [requesterHeader] }),
+    scanBody,
+    async (c) => {
+      const by = requestedBy(c, c.req.valid("json"));
+      const sources = (await control.store.listSources()).filter((s) => s.enabled);
+      const results = await Promise.all(sources.map(async (source) => {
+        try {
+          const scan = await scanOne(control, source.id, by);
+          return { source: source.id, ok: scan.error === null, scan };
+        } catch (err) {
+          if (!(err instanceof UnError)) throw err;
+          return { source: source.id, ok: false, error: err.toJSON().error };
+        }
+      }));
+      return c.json({ results });
+    },
+  );
 }

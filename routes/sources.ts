@@ -1,5 +1,6 @@
 /**
- * Sources: list them, add one at run time, remove, enable or disable one.
+ * Sources, under `/un/sources`: list them, add one at run time, remove,
+ * enable or disable one.
  *
  * - `GET /un/sources` → `{ sources }`; `GET /un/sources/:id` → `{ source }`:
  *   each stored source with its scanner's status; secrets, URL user info and
@@ -20,6 +21,8 @@
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
+import { sourceSchema } from "../lib/config.ts";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events.ts";
@@ -36,7 +39,9 @@ import {
 } from "../lib/sources/manage.ts";
 import type { StoredSource } from "../lib/store/types.ts";
 import { askRuntime } from "./ask.ts";
-import { readJson } from "./body.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { sourceViewSchema } from "./schemas.ts";
+import { jsonBody, params } from "./validator.ts";
 
 export type { SourceView };
 
@@ -51,13 +56,32 @@ async function mustGet(control: ControlPlane, id: string): Promise<StoredSource>
   return source;
 }
 
+/** `un.config.json`'s source definition, with `id` optional: a source added without one gets one. */
+const [fs, feed, github, http, postgres] = sourceSchema.options;
+const addBody = z.discriminatedUnion("kind", [
+  fs.partial({ id: true }),
+  feed.partial({ id: true }),
+  github.partial({ id: true }),
+  http.partial({ id: true }),
+  postgres.partial({ id: true }),
+]);
+
+const sourceId = params(z.object({ id: z.string().describe("the source's id") }));
+
+const changedAnswer = z.object({
+  source: sourceViewSchema,
+  note: z.string().optional().describe(
+    "for a config-file source: the file applies again on the next start",
+  ),
+});
+
 /** The answer of a change: the source, and the config note when there is one. */
-async function changed(
+async function changed<Extra extends object>(
   control: ControlPlane,
   source: StoredSource,
   change: SourceChange,
-  extra: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+  extra: Extra,
+): Promise<{ source: SourceView; note?: string } & Extra> {
   const note = configNote(source, change);
   return {
     source: await viewSource(control.store, source),
@@ -67,68 +91,125 @@ async function changed(
 }
 
 /**
- * Source routes.
+ * Enables or disables a source: stored and published (`source.enabled|disabled`)
+ * unless it already is so.
+ */
+async function setEnabled(
+  control: ControlPlane,
+  id: string,
+  change: "enabled" | "disabled",
+): Promise<{ source: SourceView; note?: string; changed: boolean }> {
+  const source = await mustGet(control, id);
+  const enabled = change === "enabled";
+  // Already so: nothing to store and no event (the scanner is left as it is).
+  if (source.enabled === enabled) {
+    return await changed(control, source, change, { changed: false });
+  }
+  const next = withEnabled(source, enabled, Date.now());
+  await control.store.putSource(next);
+  await publish(control, sourceEvent(change, next));
+  return await changed(control, next, change, { changed: true });
+}
+
+/**
+ * Source routes, relative to `/un/sources`.
  *
  * @example
  * ```ts
- * app.route("/", sourceRoutes(control));
+ * app.route("/un/sources", sourceRoutes(control));
  * ```
  */
-export function sourceRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
+export function sourceRoutes(control: ControlPlane) {
   const store = control.store;
-
-  app.get("/un/sources", async (c) => {
-    const stored = await store.listSources();
-    const sources: SourceView[] = await Promise.all(stored.map((s) => viewSource(store, s)));
-    return c.json({ sources });
-  });
-
-  app.get("/un/sources/:id", async (c) => {
-    const source = await mustGet(control, c.req.param("id"));
-    return c.json({ source: await viewSource(store, source) });
-  });
-
-  app.post("/un/sources/add", async (c) => {
-    const spec = parseSourceSpec(await readJson(c));
-    // Config-file sources are the operator's own; one an API caller adds may reach only what is allowed.
-    await admitSource(spec, control.config);
-    const existing = await store.getSource(spec.id);
-    if (existing) {
-      throw new ConflictError(
-        `source ${spec.id} already exists (origin ${existing.origin}); choose another id, ` +
-          `or remove it first with DELETE /un/sources/${spec.id}`,
-        { field: "id", value: spec.id },
-      );
-    }
-    const source = apiSource(spec, Date.now());
-    await store.putSource(source);
-    await publish(control, sourceEvent("created", source));
-    return c.json({ source: await viewSource(store, source) }, 201);
-  });
-
-  app.delete("/un/sources/:id", async (c) => {
-    const source = await mustGet(control, c.req.param("id"));
-    // The event first: the runtime stops the scanner, so it writes no state after the delete.
-    await publish(control, sourceEvent("deleted", source));
-    await store.deleteSource(source.id);
-    return c.json(await changed(control, source, "deleted", { deleted: true }));
-  });
-
-  for (const change of ["enabled", "disabled"] as const) {
-    const verb = change === "enabled" ? "enable" : "disable";
-    app.post(`/un/sources/:id/${verb}`, async (c) => {
-      const source = await mustGet(control, c.req.param("id"));
-      const enabled = change === "enabled";
-      // Already so: nothing to store and no event (the scanner is left as it is).
-      if (source.enabled === enabled) {
-        return c.json(await changed(control, source, change, { changed: false }));
-      }
-      const next = withEnabled(source, enabled, Date.now());
-      await store.putSource(next);
-      await publish(control, sourceEvent(change, next));
-      return c.json(await changed(control, next, change, { changed: true }));
-    });
-  }
-  return app;
+  return new Hono()
+    .get(
+      "/",
+      describe("sources", "List the sources with their scanners' status", {
+        200: answer("The sources", z.object({ sources: z.array(sourceViewSchema) })),
+      }),
+      async (c) => {
+        const stored = await store.listSources();
+        const sources: SourceView[] = await Promise.all(stored.map((s) => viewSource(store, s)));
+        return c.json({ sources });
+      },
+    )
+    .get(
+      "/:id",
+      describe("sources", "One source with its scanner's status", {
+        200: answer("The source", z.object({ source: sourceViewSchema })),
+        ...problems(404),
+      }),
+      sourceId,
+      async (c) => {
+        const source = await mustGet(control, c.req.valid("param").id);
+        return c.json({ source: await viewSource(store, source) });
+      },
+    )
+    .post(
+      "/add",
+      describe("sources", "Add a source at run time", {
+        201: answer("The stored source", z.object({ source: sourceViewSchema })),
+        ...problems(400, 409, 413, 503),
+      }, {
+        description: "Validated like `un.config.json`'s `sources[]`; a URL's host must be " +
+          "allowed by `http.allow`, an `fs` path must lie inside the file roots.",
+      }),
+      jsonBody(addBody, { parse: parseSourceSpec }),
+      async (c) => {
+        const spec = c.req.valid("json");
+        // Config-file sources are the operator's own; one an API caller adds may reach only what is allowed.
+        await admitSource(spec, control.config);
+        const existing = await store.getSource(spec.id);
+        if (existing) {
+          throw new ConflictError(
+            `source ${spec.id} already exists (origin ${existing.origin}); choose another id, ` +
+              `or remove it first with DELETE /un/sources/${spec.id}`,
+            { field: "id", value: spec.id },
+          );
+        }
+        const source = apiSource(spec, Date.now());
+        await store.putSource(source);
+        await publish(control, sourceEvent("created", source));
+        return c.json({ source: await viewSource(store, source) }, 201);
+      },
+    )
+    .delete(
+      "/:id",
+      describe("sources", "Remove a source (its scanner stops)", {
+        200: answer("The removed source", changedAnswer.extend({ deleted: z.literal(true) })),
+        ...problems(404, 503),
+      }),
+      sourceId,
+      async (c) => {
+        const source = await mustGet(control, c.req.valid("param").id);
+        // The event first: the runtime stops the scanner, so it writes no state after the delete.
+        await publish(control, sourceEvent("deleted", source));
+        await store.deleteSource(source.id);
+        return c.json(await changed(control, source, "deleted", { deleted: true }));
+      },
+    )
+    .post(
+      "/:id/enable",
+      describe("sources", "Enable a source (its scanner starts)", {
+        200: answer(
+          "The source, and whether it changed",
+          changedAnswer.extend({ changed: z.boolean() }),
+        ),
+        ...problems(404, 503),
+      }),
+      sourceId,
+      async (c) => c.json(await setEnabled(control, c.req.valid("param").id, "enabled")),
+    )
+    .post(
+      "/:id/disable",
+      describe("sources", "Disable a source (its scanner stops)", {
+        200: answer(
+          "The source, and whether it changed",
+          changedAnswer.extend({ changed: z.boolean() }),
+        ),
+        ...problems(404, 503),
+      }),
+      sourceId,
+      async (c) => c.json(await setEnabled(control, c.req.valid("param").id, "disabled")),
+    );
 }

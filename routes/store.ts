@@ -1,5 +1,5 @@
 /**
- * The store's care: `POST /un/store/ack-reset`, an operator's word that they
+ * The store's care, under `/un/store`: `POST /un/store/ack-reset`, an operator's word that they
  * have seen Redis lose its data (`un store ack-reset`). It stamps the loss as
  * acknowledged in Redis, so this process clears at once and every other
  * process of the cluster at its next heartbeat; `/health` is ok again unless
@@ -8,27 +8,40 @@
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { reportsFaults } from "../lib/store/redis/fault-report.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { objectSchema } from "./schemas.ts";
 
 /**
- * Store routes.
+ * Store routes, relative to `/un/store`.
  *
  * @example
  * ```ts
- * app.route("/", storeRoutes(control));
+ * app.route("/un/store", storeRoutes(control));
  * ```
  */
-export function storeRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-
-  app.post("/un/store/ack-reset", async (c) => {
-    const store = control.store;
-    const { acknowledged, reset } = reportsFaults(store)
-      ? await store.ackReset()
-      : { acknowledged: false, reset: null };
-    return c.json({ store: store.kind, acknowledged, reset });
-  });
-
-  return app;
+export function storeRoutes(control: ControlPlane) {
+  return new Hono().post(
+    "/ack-reset",
+    describe("store", "Acknowledge that Redis lost its data", {
+      200: answer(
+        "Whether there was a loss to acknowledge, and which",
+        z.object({
+          store: z.string(),
+          acknowledged: z.boolean(),
+          reset: objectSchema.nullable(),
+        }),
+      ),
+      ...problems(503),
+    }),
+    async (c) => {
+      const store = control.store;
+      const { acknowledged, reset } = reportsFaults(store)
+        ? await store.ackReset()
+        : { acknowledged: false, reset: null };
+      return c.json({ store: store.kind, acknowledged, reset });
+    },
+  );
 }

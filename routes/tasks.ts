@@ -1,9 +1,10 @@
 /**
- * Tasks: create (one, or an atomic batch), list, show, cancel, retry and
- * re-prioritize. Changes go to the prioritizer as asks; reads come from the store.
- * A create passes lib/safety/admission.ts first: a type no live worker runs,
- * an unknown `exec` command or a payload its type's schema refuses is a 400;
- * with no worker alive the task is accepted and the answer says so in `warning`.
+ * Tasks, under `/un/tasks`: create (one, or an atomic batch), list, show,
+ * cancel, retry and re-prioritize. Changes go to the prioritizer as asks;
+ * reads come from the store. A create passes lib/safety/admission.ts first:
+ * a type no live worker runs, an unknown `exec` command or a payload its
+ * type's schema refuses is a 400; with no worker alive the task is accepted
+ * and the answer says so in `warning`.
  */
 
 import { explainTask } from "../lib/priority.ts";
@@ -14,11 +15,13 @@ import { NotFoundError } from "../lib/errors.ts";
 import type { EnqueueResult } from "../lib/store/types.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
-import { parseTaskCreate } from "../lib/task-request.ts";
+import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/task-request.ts";
 import { type Task, TASK_STATES } from "../lib/tasks.ts";
-import { intIn, queryInt, strictObject, validate } from "../lib/validate.ts";
+import { intIn, queryInt, strictObject } from "../lib/validate.ts";
 import { askRuntime } from "./ask.ts";
-import { readJson } from "./body.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { taskSchema } from "./schemas.ts";
+import { jsonBody, params, query } from "./validator.ts";
 
 const name = z.string().min(1, { error: "must not be empty" }).max(200, {
   error: "must be at most 200 characters",
@@ -31,7 +34,13 @@ const listQuery = strictObject({
   limit: queryInt(1, 1_000).optional(),
 });
 
+/** One request, or `{ tasks: [...] }`; parseTaskCreate tells them apart by the `tasks` key. */
+const createBody = z.union([taskRequestSchema, taskBatchSchema]);
+
 const priorityBody = strictObject({ priority: intIn(0, 9) });
+
+/** Any text: an id that is not a ULID is a 404 (findTask), as an unknown one is. */
+const taskId = params(z.object({ id: z.string().describe("the task's id (a ULID)") }));
 
 /** Ids are ULIDs; anything else cannot name a task, so it is a 404 without a store round trip. */
 const TASK_ID = /^[0-9A-Za-z]{1,64}$/;
@@ -42,78 +51,134 @@ async function findTask(control: ControlPlane, id: string): Promise<Task> {
   return task;
 }
 
+const oneTask = z.object({ task: taskSchema });
+
 /**
- * Task routes.
+ * Task routes, relative to `/un/tasks`.
  *
  * @example
  * ```ts
- * app.route("/", taskRoutes(control));
+ * app.route("/un/tasks", taskRoutes(control));
  * ```
  */
-export function taskRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-
-  app.post("/un/tasks/create", async (c) => {
-    const create = parseTaskCreate(await readJson(c));
-    const requests = create.batch ? create.requests : [create.request];
-    // A type no live worker runs, or a payload its schema refuses, is a 400 here, not a failed task later.
-    const { warning } = await admitTaskRequests(requests, control.config, {
-      catalog: control.catalog,
-    });
-    const said = warning ? { warning } : {};
-    if (create.batch) {
-      const results = await askRuntime<EnqueueResult[]>(
-        control,
-        (reply) => ({ type: "task.enqueueMany", requests: create.requests, reply }),
-      );
-      const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
-      return c.json({ tasks: results.map((r) => r.task), deduplicated, ...said }, 201);
-    }
-    const result = await askRuntime<EnqueueResult>(
-      control,
-      (reply) => ({ type: "task.enqueue", request: create.request, reply }),
+export function taskRoutes(control: ControlPlane) {
+  const ask = (build: Parameters<typeof askRuntime<Task>>[1]) => askRuntime<Task>(control, build);
+  return new Hono()
+    .post(
+      "/create",
+      describe("tasks", "Create a task, or a batch created together or not at all", {
+        201: answer(
+          "Created: `{ task }`, or for a batch `{ tasks, deduplicated }` (ids a live task with the same key absorbed); `warning` when no worker is alive",
+          z.union([
+            oneTask.extend({ warning: z.string().optional() }),
+            z.object({
+              tasks: z.array(taskSchema),
+              deduplicated: z.array(z.string()),
+              warning: z.string().optional(),
+            }),
+          ]),
+        ),
+        200: answer(
+          "A live task with the same key absorbed the request",
+          oneTask.extend({ deduplicated: z.literal(true), warning: z.string().optional() }),
+        ),
+        ...problems(400, 413, 503),
+      }),
+      jsonBody(createBody, { parse: parseTaskCreate }),
+      async (c) => {
+        const create = c.req.valid("json");
+        const requests = create.batch ? create.requests : [create.request];
+        // A type no live worker runs, or a payload its schema refuses, is a 400 here, not a failed task later.
+        const { warning } = await admitTaskRequests(requests, control.config, {
+          catalog: control.catalog,
+        });
+        const said = warning ? { warning } : {};
+        if (create.batch) {
+          const results = await askRuntime<EnqueueResult[]>(
+            control,
+            (reply) => ({ type: "task.enqueueMany", requests: create.requests, reply }),
+          );
+          const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
+          return c.json({ tasks: results.map((r) => r.task), deduplicated, ...said }, 201);
+        }
+        const result = await askRuntime<EnqueueResult>(
+          control,
+          (reply) => ({ type: "task.enqueue", request: create.request, reply }),
+        );
+        // A live task with the same key absorbed the request: 200, like an idempotent PUT.
+        if (result.deduplicated) {
+          return c.json({ task: result.task, deduplicated: true as const, ...said }, 200);
+        }
+        return c.json({ task: result.task, ...said }, 201);
+      },
+    )
+    .get(
+      "/",
+      describe("tasks", "List tasks, newest first", {
+        200: answer(
+          "The tasks (at most `limit`, default 100)",
+          z.object({ tasks: z.array(taskSchema) }),
+        ),
+        ...problems(400),
+      }),
+      query(listQuery),
+      async (c) => {
+        const q = c.req.valid("query");
+        const tasks = await control.store.listTasks({ ...q, limit: q.limit ?? 100 });
+        return c.json({ tasks });
+      },
+    )
+    .get(
+      "/:id",
+      describe("tasks", "One task, its score explained (and the resource it waits for)", {
+        200: answer("The task", oneTask),
+        ...problems(404),
+      }),
+      taskId,
+      async (c) => {
+        const task = await findTask(control, c.req.valid("param").id);
+        // A task no live worker has the resources for says which and how much.
+        const wait = await resourceWaitOf(task, control.store, Date.now());
+        return c.json({ task: explainTask(task, wait) });
+      },
+    )
+    .delete(
+      "/:id",
+      describe("tasks", "Cancel a task", {
+        200: answer("The cancelled task", oneTask),
+        ...problems(404, 409, 503),
+      }),
+      taskId,
+      async (c) => {
+        const { id } = await findTask(control, c.req.valid("param").id);
+        return c.json({ task: await ask((reply) => ({ type: "task.cancel", id, reply })) });
+      },
+    )
+    .post(
+      "/:id/retry",
+      describe("tasks", "Run a finished task again", {
+        200: answer("The task, queued again", oneTask),
+        ...problems(404, 409, 503),
+      }),
+      taskId,
+      async (c) => {
+        const { id } = await findTask(control, c.req.valid("param").id);
+        return c.json({ task: await ask((reply) => ({ type: "task.retry", id, reply })) });
+      },
+    )
+    .post(
+      "/:id/priority",
+      describe("tasks", "Change a waiting task's priority", {
+        200: answer("The task, re-scored", oneTask),
+        ...problems(400, 404, 409, 503),
+      }),
+      taskId,
+      jsonBody(priorityBody),
+      async (c) => {
+        const { priority } = c.req.valid("json");
+        const { id } = await findTask(control, c.req.valid("param").id);
+        const task = await ask((reply) => ({ type: "task.reprioritize", id, priority, reply }));
+        return c.json({ task });
+      },
     );
-    // A live task with the same key absorbed the request: 200, like an idempotent PUT.
-    if (result.deduplicated) {
-      return c.json({ task: result.task, deduplicated: true, ...said }, 200);
-    }
-    return c.json({ task: result.task, ...said }, 201);
-  });
-
-  app.get("/un/tasks", async (c) => {
-    const q = validate(listQuery, c.req.query(), "query");
-    const tasks = await control.store.listTasks({ ...q, limit: q.limit ?? 100 });
-    return c.json({ tasks });
-  });
-
-  app.get("/un/tasks/:id", async (c) => {
-    const task = await findTask(control, c.req.param("id"));
-    // A task no live worker has the resources for says which and how much.
-    const wait = await resourceWaitOf(task, control.store, Date.now());
-    return c.json({ task: explainTask(task, wait) });
-  });
-
-  app.delete("/un/tasks/:id", async (c) => {
-    const { id } = await findTask(control, c.req.param("id"));
-    const task = await askRuntime<Task>(control, (reply) => ({ type: "task.cancel", id, reply }));
-    return c.json({ task });
-  });
-
-  app.post("/un/tasks/:id/retry", async (c) => {
-    const { id } = await findTask(control, c.req.param("id"));
-    const task = await askRuntime<Task>(control, (reply) => ({ type: "task.retry", id, reply }));
-    return c.json({ task });
-  });
-
-  app.post("/un/tasks/:id/priority", async (c) => {
-    const { priority } = validate(priorityBody, await readJson(c), "body");
-    const { id } = await findTask(control, c.req.param("id"));
-    const task = await askRuntime<Task>(
-      control,
-      (reply) => ({ type: "task.reprioritize", id, priority, reply }),
-    );
-    return c.json({ task });
-  });
-
-  return app;
 }

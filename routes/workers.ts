@@ -1,43 +1,70 @@
 /**
- * Workers: `GET /un/workers` (the pool as it is: concurrency, each worker's
+ * Workers, under `/un/workers`: `GET /un/workers` (the pool as it is: concurrency, each worker's
  * task, and each resource's capacity and use,
  * `resources: { gpu: { capacity: 1, inUse: 1 } }`) and `POST /un/workers/scale`.
  * Both ask the pool actor; a process without a pool (`--role api`) answers 503.
  */
 
 import { Hono } from "hono";
+import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import type { PoolInfo } from "../lib/messages.ts";
-import { intIn, strictObject, validate } from "../lib/validate.ts";
+import { intIn, strictObject } from "../lib/validate.ts";
 import { askRuntime } from "./ask.ts";
-import { readJson } from "./body.ts";
+import { answer, describe, problems } from "./describe.ts";
+import { objectSchema } from "./schemas.ts";
+import { jsonBody } from "./validator.ts";
 
 const scaleBody = strictObject({ concurrency: intIn(1, 256) });
 
+const poolSchema = z.object({
+  concurrency: z.number().int(),
+  workers: z.array(
+    z.object({ id: z.string(), state: z.string(), taskId: z.string().nullable() })
+      .loose(),
+  ),
+  paused: z.boolean().describe("not claiming (shutting down, or the store is unreachable)"),
+  resources: z.record(z.string(), objectSchema).describe("each resource's capacity and use"),
+});
+
 /**
- * Worker routes.
+ * Worker routes, relative to `/un/workers`.
  *
  * @example
  * ```ts
- * app.route("/", workerRoutes(control));
+ * app.route("/un/workers", workerRoutes(control));
  * ```
  */
-export function workerRoutes(control: ControlPlane): Hono {
-  const app = new Hono();
-
-  app.get("/un/workers", async (c) => {
-    const info = await askRuntime<PoolInfo>(control, (reply) => ({ type: "workers.info", reply }));
-    return c.json(info);
-  });
-
-  app.post("/un/workers/scale", async (c) => {
-    const { concurrency } = validate(scaleBody, await readJson(c), "body");
-    const info = await askRuntime<PoolInfo>(
-      control,
-      (reply) => ({ type: "workers.scale", concurrency, reply }),
+export function workerRoutes(control: ControlPlane) {
+  return new Hono()
+    .get(
+      "/",
+      describe("workers", "The worker pool: concurrency, each worker's task, resources", {
+        200: answer("The pool", poolSchema),
+        ...problems(503),
+      }),
+      async (c) => {
+        const info = await askRuntime<PoolInfo>(
+          control,
+          (reply) => ({ type: "workers.info", reply }),
+        );
+        return c.json(info);
+      },
+    )
+    .post(
+      "/scale",
+      describe("workers", "Change the pool's concurrency", {
+        200: answer("The new concurrency", z.object({ concurrency: z.number().int() })),
+        ...problems(400, 503),
+      }),
+      jsonBody(scaleBody),
+      async (c) => {
+        const { concurrency } = c.req.valid("json");
+        const info = await askRuntime<PoolInfo>(
+          control,
+          (reply) => ({ type: "workers.scale", concurrency, reply }),
+        );
+        return c.json({ concurrency: info.concurrency });
+      },
     );
-    return c.json({ concurrency: info.concurrency });
-  });
-
-  return app;
 }
