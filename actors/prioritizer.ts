@@ -14,6 +14,7 @@ import type { RuntimeDeps } from "../lib/deps.ts";
 import { ValidationError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events.ts";
+import { taskFields } from "../lib/log.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
 import { scoreTask } from "../lib/priority.ts";
 import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
@@ -250,7 +251,7 @@ export const prioritizerMachine = setup({
           event.reply?.resolve(result);
         }, (err) => {
           if (!event.reply) {
-            context.deps.log.warn("enqueue failed", { type: task.type, error: err });
+            context.deps.log.warn("enqueue failed", { ...taskFields(task), error: err });
           }
           event.reply?.reject(err);
         });

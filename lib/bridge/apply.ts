@@ -126,6 +126,7 @@ export async function applyEntries(
         unsettled.add(w.entryId);
         ctx.log.warn("could not enqueue an event's hook tasks; it will be retried", {
           event: w.event.id,
+          ...correlation(w.event),
           error: outcome.reason,
         });
       } else {
@@ -133,7 +134,8 @@ export async function applyEntries(
         done.push(w);
         ctx.log.error("an event's hook tasks were refused; the event is skipped", {
           event: w.event.id,
-          type: w.event.type,
+          ...correlation(w.event),
+          eventType: w.event.type,
           tasks: w.requests.map((r) => r.type).join(","),
           error: outcome.reason,
         });
@@ -208,4 +210,9 @@ function throwFirst(results: [Error | null, unknown][] | null): unknown[] {
     if (error) throw error;
     return value;
   });
+}
+
+/** The `correlationid` log field of an event that has one. */
+function correlation(event: { correlationid?: string }): { correlationid?: string } {
+  return event.correlationid ? { correlationid: event.correlationid } : {};
 }
