@@ -4,6 +4,7 @@
  * names the flag, the value and what is allowed.
  */
 
+import type { Json } from "../lib/events.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
 
@@ -68,7 +69,7 @@ export function intFlag(
  * jsonFlag(values.payload, "--payload"); // { a: 1 }
  * ```
  */
-export function jsonFlag(value: unknown, flag: string): unknown {
+export function jsonFlag(value: unknown, flag: string): Json | undefined {
   if (value === undefined) return undefined;
   try {
     return JSON.parse(String(value));

@@ -2,7 +2,6 @@
  * `un cancel <id>`: cancels a task that has not finished (a running one is aborted).
  */
 
-import type { Task } from "../lib/tasks.ts";
 import { parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { printJson } from "./format.ts";
@@ -20,8 +19,9 @@ const USAGE = "un cancel <id> [--json]";
 export async function cancelCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);
   const [id] = positionals(parsed.positionals, 1, USAGE);
-  const body = await UnClient.fromEnv().delete<{ task: Task }>(
-    `/un/tasks/${encodeURIComponent(id)}`,
+  const client = UnClient.fromEnv();
+  const body = await client.json(
+    client.api.un.tasks[":id"].$delete({ param: { id: encodeURIComponent(id) } }),
   );
   if (parsed.values.json) printJson(body);
   else console.log(`task ${body.task.id} is ${body.task.state}`);

@@ -1,9 +1,15 @@
 /**
- * The HTTP client the CLI commands share: base URL from `UN_URL` (default
- * `http://127.0.0.1:4242`), bearer token from `UN_TOKEN`, JSON in and out,
- * and errors sorted into "unreachable" (exit 2) and "the server said no" (exit 1).
+ * The HTTP client the CLI commands share: Hono's typed client (`hc`) over
+ * the API's own route types, so paths, parameters, bodies and answers are
+ * checked against routes/ rather than cast. Base URL from `UN_URL` (default
+ * `http://127.0.0.1:4242`), bearer token from `UN_TOKEN`, and errors sorted
+ * into "unreachable" (exit 2) and "the server said no" (exit 1).
  */
 
+import { type ClientResponse, hc } from "hono/client";
+import type { SuccessStatusCode as SuccessStatus } from "hono/utils/http-status";
+import type { JSONParsed } from "hono/utils/types";
+import type { AppType } from "../routes/app.ts";
 import { ApiError, UnreachableError, UsageError } from "./errors.ts";
 
 /**
@@ -34,16 +40,38 @@ function reasonOf(err: unknown): string {
 }
 
 /**
+ * A type as it comes over the wire: what `hc` gives for an answer built from
+ * it (JSON values widened, `undefined` fields optional). The CLI formats
+ * these, so its formatters take `Wire<Task>` rather than `Task`.
+ *
+ * @example
+ * ```ts
+ * function taskRow(task: Wire<Task>): string[] { return [task.id, task.state]; }
+ * ```
+ */
+export type Wire<T> = JSONParsed<T>;
+
+/** The JSON of a successful answer: each 2xx answer the route may give. */
+type Body<R> = R extends ClientResponse<infer T, infer S, "json">
+  ? S extends SuccessStatus ? T : never
+  : never;
+
+/** The typed API of an instance, as `hc<AppType>` makes it. */
+export type Api = ReturnType<typeof hc<AppType>>;
+
+/**
  * A client of one `un` instance.
  *
  * @example
  * ```ts
  * const client = UnClient.fromEnv();
- * const { tasks } = await client.get<{ tasks: Task[] }>("/un/tasks?limit=10");
+ * const { tasks } = await client.json(client.api.un.tasks.$get({ query: { limit: "10" } }));
  * ```
  */
 export class UnClient {
   readonly baseUrl: string;
+  /** The API, typed from routes/: `api.un.tasks[":id"].$get({ param: { id } })`. */
+  readonly api: Api;
 
   constructor(baseUrl: string, readonly token?: string) {
     let url: URL;
@@ -58,6 +86,9 @@ export class UnClient {
       throw new UsageError(`UN_URL must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
     }
     this.baseUrl = url.origin + url.pathname.replace(/\/+$/, "");
+    this.api = hc<AppType>(this.baseUrl, {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => this.#send(input, init),
+    });
   }
 
   /** A client for `UN_URL` and `UN_TOKEN`. */
@@ -68,73 +99,75 @@ export class UnClient {
     );
   }
 
-  /** Sends a request; the raw response (any status). Throws UnreachableError when nothing answers. */
-  async fetch(
-    method: string,
-    path: string,
-    options: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
-  ): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(options.body);
-    }
+  /**
+   * Every request of {@link api}: the token, JSON wanted unless the call says
+   * otherwise, a timeout unless the call brings its own signal; throws
+   * UnreachableError when nothing answers.
+   */
+  async #send(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    if (this.token) headers.set("authorization", `Bearer ${this.token}`);
     try {
-      return await fetch(this.baseUrl + path, {
-        method,
+      return await fetch(input, {
+        ...init,
         headers,
-        body,
-        signal: options.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
       throw new UnreachableError(this.baseUrl, reasonOf(err));
     }
   }
 
-  /** Sends a JSON request and returns the JSON answer; an error answer throws ApiError. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.fetch(method, path, { body });
+  /**
+   * The JSON answer of a call on {@link api}; an error answer throws ApiError
+   * with the server's code and message.
+   *
+   * @example
+   * ```ts
+   * const { task } = await client.json(client.api.un.tasks[":id"].$get({ param: { id } }));
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any
+  async json<R extends ClientResponse<unknown, number, any>>(call: Promise<R>): Promise<Body<R>> {
+    const res = await call;
+    if (!res.ok) throw await errorOf(res);
     const text = await res.text();
-    let json: unknown;
     try {
-      json = text ? JSON.parse(text) : null;
+      if (text) return JSON.parse(text) as Body<R>; // JSON as the route's type says
     } catch {
-      json = null;
+      // not JSON: said below
     }
-    if (!res.ok) {
-      const error =
-        (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
-          ?.error;
-      throw new ApiError(
-        res.status,
-        error?.code ?? "http_error",
-        error?.message ?? (text.slice(0, 200) || res.statusText),
-        error?.details ?? {},
-      );
-    }
-    if (json === null) {
-      throw new UnreachableError(
-        this.baseUrl,
-        `answered ${res.status} without JSON; is UN_URL an un instance?`,
-      );
-    }
-    return json as T;
+    throw new UnreachableError(
+      this.baseUrl,
+      `answered ${res.status} without JSON; is UN_URL an un instance?`,
+    );
   }
+}
 
-  /** `GET` a JSON resource. */
-  get<T>(path: string): Promise<T> {
-    return this.request<T>("GET", path);
+/**
+ * The ApiError of an error answer: the server's `{ error: { code, message,
+ * details } }`, or the status and the start of the body when it is not that.
+ *
+ * @example
+ * ```ts
+ * if (!res.ok) throw await errorOf(res);
+ * ```
+ */
+export async function errorOf(
+  res: Pick<Response, "status" | "statusText" | "text">,
+): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
+  try {
+    error = JSON.parse(text)?.error;
+  } catch {
+    error = undefined;
   }
-
-  /** `POST` JSON. */
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>("POST", path, body);
-  }
-
-  /** `DELETE` a resource. */
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>("DELETE", path);
-  }
+  return new ApiError(
+    res.status,
+    error?.code ?? "http_error",
+    error?.message ?? (text.slice(0, 200) || res.statusText),
+    error?.details ?? {},
+  );
 }

@@ -8,7 +8,7 @@ import { SingleBar } from "cli-progress";
 import { parseDuration } from "../lib/duration.ts";
 import { isTerminal, type Task } from "../lib/tasks.ts";
 import { intFlag, jsonFlag, parse, positionals } from "./args.ts";
-import { UnClient, type UnClient as Client } from "./client.ts";
+import { UnClient, type UnClient as Client, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { printJson } from "./format.ts";
 
@@ -29,7 +29,7 @@ function delayFlag(value: string | undefined): number | undefined {
 }
 
 /** Polls the task until it is terminal, feeding a progress bar; returns the final task. */
-async function waitFor(client: Client, task: Task): Promise<Task> {
+async function waitFor(client: Client, task: Wire<Task>): Promise<Wire<Task>> {
   const bar = new SingleBar({
     format: "{bar} {percentage}% | {state} {message}",
     hideCursor: true,
@@ -39,7 +39,7 @@ async function waitFor(client: Client, task: Task): Promise<Task> {
   try {
     while (!isTerminal(task.state)) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      task = (await client.get<{ task: Task }>(`/un/tasks/${task.id}`)).task;
+      task = (await client.json(client.api.un.tasks[":id"].$get({ param: { id: task.id } }))).task;
       bar.update(Math.round(task.progress * 100), {
         state: task.state,
         message: task.progressMessage ?? "",
@@ -70,25 +70,23 @@ export async function enqueueCommand(args: string[]): Promise<number> {
     json: { type: "boolean" },
   }, USAGE);
   const [type] = positionals(rest, 1, USAGE);
-  const request: Record<string, unknown> = { type };
-  const payload = jsonFlag(values.payload, "--payload");
-  if (payload !== undefined) request.payload = payload;
-  const priority = intFlag(values.priority, "--priority", 0, 9);
-  if (priority !== undefined) request.priority = priority;
-  if (values.queue !== undefined) request.queue = values.queue;
-  const delayMs = delayFlag(values.delay);
-  if (delayMs !== undefined) request.delayMs = delayMs;
-  if (values.key !== undefined) request.key = values.key;
+  const request = {
+    type,
+    payload: jsonFlag(values.payload, "--payload"),
+    priority: intFlag(values.priority, "--priority", 0, 9),
+    queue: values.queue,
+    delayMs: delayFlag(values.delay),
+    key: values.key,
+  };
 
   const client = UnClient.fromEnv();
-  const created = await client.post<{ task: Task; deduplicated?: boolean }>(
-    "/un/tasks/create",
-    request,
-  );
+  const created = await client.json(client.api.un.tasks.create.$post({ json: request }));
+  // One request, so one task back (a batch would answer `{ tasks }`).
+  if (!("task" in created)) throw new Error("un answered a single create with a batch");
   let task = created.task;
   if (!values.json) {
     console.log(
-      created.deduplicated
+      "deduplicated" in created
         ? `task ${task.id} already exists with key ${
           JSON.stringify(task.key)
         } (${task.state}); nothing new was queued`

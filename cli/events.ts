@@ -6,8 +6,8 @@
 import { encodeTime } from "ulid";
 import type { CloudEvent } from "../lib/events.ts";
 import { intFlag, parse, positionals } from "./args.ts";
-import { UnClient, type UnClient as Client } from "./client.ts";
-import { ApiError, UnreachableError } from "./errors.ts";
+import { errorOf, UnClient, type UnClient as Client, type Wire } from "./client.ts";
+import { UnreachableError } from "./errors.ts";
 import { brief, printJson, table } from "./format.ts";
 import { readSse } from "./sse.ts";
 
@@ -25,11 +25,9 @@ async function page(
   client: Client,
   type: string | undefined,
   after: string | undefined,
-): Promise<CloudEvent[]> {
-  const query = new URLSearchParams({ limit: String(PAGE) });
-  if (type) query.set("type", type);
-  if (after) query.set("after", after);
-  return (await client.get<{ events: CloudEvent[] }>(`/un/events/history?${query}`)).events;
+): Promise<Wire<CloudEvent>[]> {
+  const query = { limit: String(PAGE), type: type || undefined, after: after || undefined };
+  return (await client.json(client.api.un.events.history.$get({ query }))).events;
 }
 
 /**
@@ -46,7 +44,7 @@ export async function latestEvents(
   client: Client,
   type: string | undefined,
   limit: number,
-): Promise<CloudEvent[]> {
+): Promise<Wire<CloudEvent>[]> {
   const now = Date.now();
   for (const [i, window] of [...WINDOWS_MS, Infinity].entries()) {
     let cursor = Number.isFinite(window) ? idAfter(now - window) : undefined;
@@ -63,11 +61,11 @@ export async function latestEvents(
   return [];
 }
 
-function line(event: CloudEvent): string {
+function line(event: Wire<CloudEvent>): string {
   return [event.time, event.type, event.subject ?? "-", brief(event.data, 80)].join("  ");
 }
 
-function print(events: CloudEvent[], json: boolean): void {
+function print(events: Wire<CloudEvent>[], json: boolean): void {
   if (json) { for (const event of events) console.log(JSON.stringify(event)); }
 }
 
@@ -84,24 +82,16 @@ interface Overflow {
  */
 async function followOnce(
   client: Client,
-  query: URLSearchParams,
+  query: { type?: string; after?: string },
   signal: AbortSignal,
   json: boolean,
   onEvent: (id: string) => void,
 ): Promise<Overflow | null> {
-  const res = await client.fetch("GET", `/un/events/stream?${query}`, {
-    signal,
+  const res = await client.api.un.events.stream.$get({ query }, {
+    init: { signal },
     headers: { accept: "text/event-stream" },
   });
-  if (!res.ok || !res.body) {
-    const body = await res.json().catch(() => ({}));
-    throw new ApiError(
-      res.status,
-      body?.error?.code ?? "http_error",
-      body?.error?.message ?? res.statusText,
-      {},
-    );
-  }
+  if (!res.ok || !res.body) throw await errorOf(res);
   try {
     for await (const message of readSse(res.body)) {
       if (message.event === "overflow") return JSON.parse(message.data) as Overflow;
@@ -139,9 +129,7 @@ async function follow(
   try {
     let cursor = after;
     for (;;) {
-      const query = new URLSearchParams();
-      if (type) query.set("type", type);
-      if (cursor) query.set("after", cursor);
+      const query = { type: type || undefined, after: cursor || undefined };
       let overflow: Overflow | null;
       try {
         overflow = await followOnce(client, query, controller.signal, json, (id) => cursor = id);

@@ -37,7 +37,7 @@ export async function openCommand(args: string[]): Promise<number> {
   }
   const client = UnClient.fromEnv();
   // Fails here (exit 1 or 2, with the reason) when the instance is away or the token is wrong.
-  await client.get("/un/workers");
+  await client.json(client.api.un.workers.$get());
   const url = client.token
     ? `${client.baseUrl}/un/login?ticket=${newTicket(client.token)}&next=${
       encodeURIComponent(page)

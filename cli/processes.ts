@@ -3,7 +3,6 @@
  * cluster), with its role, its pool and when it was last heard from.
  */
 
-import type { ProcessRecord } from "../lib/store/types.ts";
 import { parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { age, printJson, table } from "./format.ts";
@@ -21,9 +20,8 @@ const USAGE = "un processes [--json]";
 export async function processesCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
   positionals(rest, 0, USAGE);
-  const body = await UnClient.fromEnv().get<{ self: string; processes: ProcessRecord[] }>(
-    "/un/processes",
-  );
+  const client = UnClient.fromEnv();
+  const body = await client.json(client.api.un.processes.$get());
   if (values.json) {
     printJson(body);
     return 0;

@@ -3,7 +3,7 @@
  * into tasks.
  */
 
-import { type CloudEvent, EVENT_PRIORITIES } from "../lib/events.ts";
+import { EVENT_PRIORITIES } from "../lib/events.ts";
 import { jsonFlag, oneOfFlag, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { printJson } from "./format.ts";
@@ -27,13 +27,12 @@ export async function publishCommand(args: string[]): Promise<number> {
     json: { type: "boolean" },
   }, USAGE);
   const [type] = positionals(rest, 1, USAGE);
-  const body: Record<string, unknown> = { type };
   const data = jsonFlag(values.data, "--data");
-  if (data !== undefined) body.data = data;
-  if (values.subject !== undefined) body.subject = values.subject;
   const priority = oneOfFlag(values.priority, "--priority", EVENT_PRIORITIES);
-  if (priority) body.priority = priority;
-  const answer = await UnClient.fromEnv().post<{ event: CloudEvent }>("/un/events/publish", body);
+  const client = UnClient.fromEnv();
+  const answer = await client.json(client.api.un.events.publish.$post({
+    json: { type, data, subject: values.subject, priority: priority || undefined },
+  }));
   if (values.json) printJson(answer);
   else console.log(`published ${answer.event.type} ${answer.event.id}`);
   return 0;

@@ -2,7 +2,6 @@
  * `un retry <id>`: puts a failed, dead, cancelled or expired task back in the queue.
  */
 
-import type { Task } from "../lib/tasks.ts";
 import { parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { printJson } from "./format.ts";
@@ -20,8 +19,9 @@ const USAGE = "un retry <id> [--json]";
 export async function retryCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);
   const [id] = positionals(parsed.positionals, 1, USAGE);
-  const body = await UnClient.fromEnv().post<{ task: Task }>(
-    `/un/tasks/${encodeURIComponent(id)}/retry`,
+  const client = UnClient.fromEnv();
+  const body = await client.json(
+    client.api.un.tasks[":id"].retry.$post({ param: { id: encodeURIComponent(id) } }),
   );
   if (parsed.values.json) printJson(body);
   else {console.log(

@@ -12,14 +12,6 @@ import { printJson } from "./format.ts";
 
 const USAGE = "un scan [source-id] [--json]";
 
-/** One source's outcome of `POST /un/scan`. */
-interface ScanResult {
-  source: string;
-  ok: boolean;
-  scan?: ScanRecord;
-  error?: { code: string; message: string };
-}
-
 /**
  * A scan as one line.
  *
@@ -52,21 +44,23 @@ export async function scanCommand(args: string[]): Promise<number> {
   if (rest[0] !== undefined) {
     const id = rest[0];
     // A refused or failed scan is an error answer: the client throws and main prints it (exit 1).
-    const answer = await client.post<{ scan: ScanRecord }>(
-      `/un/sources/${encodeURIComponent(id)}/scan`,
-      body,
-    );
+    const answer = await client.json(client.api.un.sources[":id"].scan.$post({
+      param: { id: encodeURIComponent(id) },
+      json: body,
+    }));
     if (values.json) printJson(answer);
     else console.log(scanLine(id, answer.scan));
     return 0;
   }
-  const { results } = await client.post<{ results: ScanResult[] }>("/un/scan", body);
+  const { results } = await client.json(client.api.un.scan.$post({ json: body }));
   if (values.json) printJson({ results });
   else if (results.length === 0) console.log("no enabled sources");
   else {
     for (const r of results) {
       console.log(
-        r.scan ? scanLine(r.source, r.scan) : `${r.source}: ${r.error?.code}: ${r.error?.message}`,
+        "scan" in r
+          ? scanLine(r.source, r.scan)
+          : `${r.source}: ${r.error.code}: ${r.error.message}`,
       );
     }
   }

@@ -21,7 +21,7 @@ export async function stopCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);
   positionals(parsed.positionals, 0, USAGE);
   const client = UnClient.fromEnv();
-  const body = await client.post<{ stopping: boolean }>("/un/stop");
+  const body = await client.json(client.api.un.stop.$post());
   if (parsed.values.json) printJson(body);
   else console.log(`un at ${client.baseUrl} is stopping`);
   return 0;

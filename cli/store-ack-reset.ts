@@ -14,12 +14,6 @@ import { printJson } from "./format.ts";
 
 const USAGE = "un store ack-reset [--json]";
 
-interface AckAnswer {
-  store: string;
-  acknowledged: boolean;
-  reset: { epoch: string; at: string; previous: string; ackedAt?: string } | null;
-}
-
 /**
  * Runs `un store ack-reset`.
  *
@@ -31,7 +25,8 @@ interface AckAnswer {
 export async function storeAckResetCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);
   positionals(parsed.positionals, 0, USAGE);
-  const answer = await UnClient.fromEnv().post<AckAnswer>("/un/store/ack-reset");
+  const client = UnClient.fromEnv();
+  const answer = await client.json(client.api.un.store["ack-reset"].$post());
   if (parsed.values.json) {
     printJson(answer);
   } else if (answer.acknowledged && answer.reset) {

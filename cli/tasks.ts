@@ -5,7 +5,7 @@
 
 import { type Task, TASK_STATES } from "../lib/tasks.ts";
 import { intFlag, oneOfFlag, parse } from "./args.ts";
-import { UnClient } from "./client.ts";
+import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { age, printJson, table, when } from "./format.ts";
 
@@ -20,7 +20,7 @@ const USAGE =
  * taskRow(task); // ["01J...", "noop", "default", "queued", 5, "0/3", "-", "2.0s"]
  * ```
  */
-export function taskRow(task: Task, now = Date.now()): Array<string | number> {
+export function taskRow(task: Wire<Task>, now = Date.now()): Array<string | number> {
   const progress = task.progress > 0 ? `${Math.round(task.progress * 100)}%` : "-";
   return [
     task.id,
@@ -54,7 +54,7 @@ const TASK_HEAD = [
  * console.log(describeTask(task));
  * ```
  */
-export function describeTask(task: Task, now = Date.now()): string {
+export function describeTask(task: Wire<Task>, now = Date.now()): string {
   const lines: Array<[string, string]> = [
     ["id", task.id],
     ["type", task.type],
@@ -119,20 +119,21 @@ export async function tasksCommand(args: string[]): Promise<number> {
     if (values.state || values.queue || values.type || values.limit) {
       throw new UsageError(`filters do not apply to one task; usage: ${USAGE}`);
     }
-    const { task } = await client.get<{ task: Task }>(
-      `/un/tasks/${encodeURIComponent(positionals[0])}`,
+    const { task } = await client.json(
+      client.api.un.tasks[":id"].$get({ param: { id: encodeURIComponent(positionals[0]) } }),
     );
     if (values.json) printJson({ task });
     else console.log(describeTask(task));
     return 0;
   }
-  const query = new URLSearchParams();
-  const state = oneOfFlag(values.state, "--state", TASK_STATES);
-  if (state) query.set("state", state);
-  if (values.queue) query.set("queue", values.queue);
-  if (values.type) query.set("type", values.type);
-  query.set("limit", String(intFlag(values.limit, "--limit", 1, 1000) ?? 50));
-  const body = await client.get<{ tasks: Task[] }>(`/un/tasks?${query}`);
+  const body = await client.json(client.api.un.tasks.$get({
+    query: {
+      state: oneOfFlag(values.state, "--state", TASK_STATES) || undefined,
+      queue: values.queue || undefined,
+      type: values.type || undefined,
+      limit: String(intFlag(values.limit, "--limit", 1, 1000) ?? 50),
+    },
+  }));
   if (values.json) printJson(body);
   else if (body.tasks.length === 0) console.log("no tasks");
   else console.log(table(TASK_HEAD, body.tasks.map((t) => taskRow(t))));

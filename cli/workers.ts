@@ -4,7 +4,6 @@
  * concurrency.
  */
 
-import type { PoolInfo } from "../lib/messages.ts";
 import { intFlag, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { age, printJson, table } from "./format.ts";
@@ -28,14 +27,14 @@ export async function workersCommand(args: string[]): Promise<number> {
   const scale = intFlag(values.scale, "--scale", 1, 256);
   const client = UnClient.fromEnv();
   if (scale !== undefined) {
-    const body = await client.post<{ concurrency: number }>("/un/workers/scale", {
-      concurrency: scale,
-    });
+    const body = await client.json(client.api.un.workers.scale.$post({
+      json: { concurrency: scale },
+    }));
     if (values.json) printJson(body);
     else console.log(`concurrency is now ${body.concurrency}`);
     return 0;
   }
-  const pool = await client.get<PoolInfo>("/un/workers");
+  const pool = await client.json(client.api.un.workers.$get());
   if (values.json) {
     printJson(pool);
     return 0;
