@@ -6,17 +6,20 @@
  * for `api.cors.origins`; routes/guard.ts), the token on `/un/*` and
  * `/metrics` when `api.token` is set (`/health` stays open for load
  * balancers; routes/auth.ts), the request body limit (`api.bodyLimitBytes`,
- * 413), then the routes. Unknown routes are a
- * JSON 404 (405 with `Allow` when the path exists for another method), and
- * anything a route throws becomes a JSON error: nothing a client sends can
- * crash the process.
+ * 413), then the routes: each resource mounted at its own path, its module
+ * declaring paths relative to it. Unknown routes are a JSON 404 (405 with
+ * `Allow` when the path exists for another method), and anything a route
+ * throws becomes a JSON error: nothing a client sends can crash the process.
+ * The API is described at `/un/openapi.json` and `/un/docs`.
  */
 
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { TrieRouter } from "hono/router/trie-router";
 import type { ControlPlane } from "../lib/control.ts";
 import { tokenAuth } from "./auth.ts";
 import { controlRoutes } from "./control.ts";
+import { docsRoutes } from "./docs.ts";
 import { errorFromThrown, errorResponse } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { githubRoutes, isWebhookPath } from "./github.ts";
@@ -24,9 +27,10 @@ import { browserGuard } from "./guard.ts";
 import { healthRoutes } from "./health.ts";
 import { inspectRoutes } from "./inspect.ts";
 import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
+import { openApiRoutes } from "./openapi.ts";
 import { queueRoutes } from "./queues.ts";
 import { requestId } from "./request-id.ts";
-import { scanRoutes } from "./scans.ts";
+import { scanAllRoutes, scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
 import { taskRoutes } from "./tasks.ts";
@@ -40,27 +44,61 @@ function isProtected(path: string): boolean {
 }
 
 /**
- * Methods a path answers to, from the app's route table (for 405 and `Allow`).
- * A static route wins over a parameter one, as in the router: `/un/tasks/create`
- * is POST only even though `/un/tasks/:id` would match it.
+ * The methods each path of the route table answers to, for 405 and `Allow`
+ * (Hono answers 404 when a path exists for other methods only). Built once,
+ * after every route is mounted. A static route wins over a parameter one, as
+ * in the router: `/un/tasks/create` is POST only even though `/un/tasks/:id`
+ * would match it.
  */
-function allowedMethods(app: Hono, path: string): string[] {
-  const matches: Array<{ method: string; static: boolean }> = [];
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue; // middleware
-    const pattern = route.path
-      .split("/")
-      .map((part) => part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-      .join("/");
-    if (new RegExp(`^${pattern}/?$`).test(path)) {
-      matches.push({ method: route.method, static: !route.path.includes(":") });
-    }
+function methodTable(app: Hono): (path: string) => string[] {
+  const byPath = new Map<string, Set<string>>();
+  for (const { method, path } of app.routes) {
+    if (method === "ALL") continue; // middleware
+    if (!byPath.has(path)) byPath.set(path, new Set());
+    byPath.get(path)!.add(method);
   }
-  const best = matches.some((m) => m.static) ? matches.filter((m) => m.static) : matches;
-  const methods = new Set(best.map((m) => m.method));
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods];
+  const router = new TrieRouter<{ methods: string[]; static: boolean }>();
+  for (const [path, methods] of byPath) {
+    if (methods.has("GET")) methods.add("HEAD");
+    router.add("ALL", path, { methods: [...methods], static: !/[:*]/.test(path) });
+  }
+  return (path) => {
+    // `strict: false`: `/un/tasks/` is `/un/tasks`.
+    const found = router.match("GET", path.replace(/(.)\/+$/, "$1"))[0].map(([entry]) => entry);
+    const best = found.some((e) => e.static) ? found.filter((e) => e.static) : found;
+    return [...new Set(best.flatMap((e) => e.methods))];
+  };
 }
+
+/**
+ * The JSON API, each resource under its own path. Its type is what a typed
+ * client (`hc<AppType>`, cli/client.ts) knows of the API.
+ */
+function apiRoutes(control: ControlPlane) {
+  return new Hono()
+    .route("/un/events", eventRoutes(control))
+    .route("/un/tasks", taskRoutes(control))
+    .route("/un/queues", queueRoutes(control))
+    .route("/un/workers", workerRoutes(control))
+    .route("/un/processes", processRoutes(control))
+    .route("/un/sources", sourceRoutes(control))
+    .route("/un/sources", scanRoutes(control))
+    .route("/un/scan", scanAllRoutes(control))
+    .route("/un/github", githubRoutes(control))
+    .route("/un/stop", controlRoutes(control))
+    .route("/un/store", storeRoutes(control));
+}
+
+/**
+ * The API's routes and their types, for `hc<AppType>` from `hono/client`.
+ *
+ * @example
+ * ```ts
+ * const api = hc<AppType>("http://127.0.0.1:4242");
+ * const { task } = await (await api.un.tasks[":id"].$get({ param: { id } })).json();
+ * ```
+ */
+export type AppType = ReturnType<typeof apiRoutes>;
 
 /**
  * Builds the control-plane app for a running runtime.
@@ -113,29 +151,18 @@ export function createApp(control: ControlPlane): Hono {
     }),
   );
 
-  for (
-    const routes of [
-      healthRoutes,
-      eventRoutes,
-      taskRoutes,
-      queueRoutes,
-      workerRoutes,
-      processRoutes,
-      sourceRoutes,
-      scanRoutes,
-      githubRoutes,
-      controlRoutes,
-      inspectRoutes,
-      storeRoutes,
-      uiRoutes,
-    ]
-  ) {
-    app.route("/", routes(control));
-  }
-  app.route("/", loginRoutes(token));
+  app.route("/", healthRoutes(control));
+  app.route("/", apiRoutes(control));
+  app.route("/", inspectRoutes(control));
+  app.route("/", uiRoutes(control));
+  app.route("/un", loginRoutes(token));
+  app.route("/un", openApiRoutes(app));
+  app.route("/un/docs", docsRoutes());
 
+  // After every mount above: the table is read from the routes once.
+  const allowedMethods = methodTable(app);
   app.notFound((c) => {
-    const allowed = allowedMethods(app, c.req.path);
+    const allowed = allowedMethods(c.req.path);
     if (allowed.length > 0) {
       c.header("Allow", allowed.join(", "));
       return errorResponse(
