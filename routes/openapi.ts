@@ -32,8 +32,11 @@ const DOCUMENTATION: Documentation = {
     description: "Events, tasks, sources and workers of a running un. Errors are always " +
       "`{ error: { code, message, details } }` with a 4xx or 5xx status.",
   },
-  tags: ["tasks", "events", "sources", "queues", "workers", "processes", "store", "control"]
-    .concat(["health", "docs"]).map((name) => ({ name })),
+  tags: [
+    ...["tasks", "events", "sources", "queues", "workers", "processes", "store", "control"]
+      .concat(["health", "docs"]).map((name) => ({ name })),
+    { name: "pages", description: "The dashboard, the login and development tools" },
+  ],
   components: {
     securitySchemes: {
       token: {
@@ -143,6 +146,7 @@ function addUndescribed(app: Hono, doc: OpenApiDocument): void {
       schema: { type: "string" },
     }));
     (paths[key] ??= {})[verb] = {
+      tags: ["pages"],
       summary: UNDESCRIBED,
       ...(parameters.length ? { parameters } : {}),
       responses: { default: { description: "See the un documentation" } },
