@@ -7,10 +7,12 @@
  * Its `task.*` events go straight to the event outlet (no actor needs them);
  * the pool hears of ready tasks through the supervisor, one `task.ready` per
  * burst of enqueues (a first scan, a bulk create) rather than one per task.
+ * The enqueues of a burst are stored with one write (lib/enqueue-burst.ts).
  */
 
 import { setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
+import { EnqueueBurst } from "../lib/enqueue-burst.ts";
 import { ValidationError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events.ts";
@@ -52,6 +54,8 @@ interface PrioritizerContext {
   events: EventSink;
   stats: Map<string, { stats: TypeStats | null; at: number }>;
   ready: ReadyNotice;
+  /** Enqueues gathered for one write; flushed before any other message is handled. */
+  burst: EnqueueBurst;
 }
 
 type Send = (m: RuntimeMessage) => void;
@@ -215,15 +219,23 @@ export const prioritizerMachine = setup({
   },
 }).createMachine({
   id: "prioritizer",
-  context: ({ input, self }) => ({
-    deps: input.deps,
-    events: input.events,
-    stats: new Map(),
-    ready: new ReadyNotice(() => {
-      const supervisor = self.system.get("supervisor");
-      return supervisor && ((m: RuntimeMessage) => supervisor.send(m));
-    }),
-  }),
+  context: ({ input, self }) => {
+    const context: PrioritizerContext = {
+      deps: input.deps,
+      events: input.events,
+      stats: new Map(),
+      ready: new ReadyNotice(() => {
+        const supervisor = self.system.get("supervisor");
+        return supervisor && ((m: RuntimeMessage) => supervisor.send(m));
+      }),
+      burst: new EnqueueBurst(
+        input.deps.store,
+        input.deps.now,
+        (results) => announce(context, results),
+      ),
+    };
+    return context;
+  },
   initial: "active",
   states: {
     active: {
@@ -246,19 +258,22 @@ export const prioritizerMachine = setup({
           event.reply?.reject(err);
           return;
         }
-        context.deps.store.enqueue(task, context.deps.now()).then((result) => {
-          announce(context, [result]);
-          event.reply?.resolve(result);
-        }, (err) => {
-          if (!event.reply) {
-            context.deps.log.warn("enqueue failed", { ...taskFields(task), error: err });
-          }
-          event.reply?.reject(err);
+        context.burst.add({
+          task,
+          done: (result) => event.reply?.resolve(result),
+          failed: (err) => {
+            if (!event.reply) {
+              context.deps.log.warn("enqueue failed", { ...taskFields(task), error: err });
+            }
+            event.reply?.reject(err);
+          },
         });
       },
     },
+    // Every other message comes after the enqueues gathered before it.
     "task.enqueueMany": {
       actions: ({ context, event }) => {
+        context.burst.flush();
         let tasks: NewTask[];
         try {
           tasks = event.requests.map((r) => buildTask(context, r));
@@ -274,6 +289,7 @@ export const prioritizerMachine = setup({
     },
     "task.reprioritize": {
       actions: ({ context, event }) => {
+        context.burst.flush();
         reprioritize(context, event.id, event.priority).then(
           (task) => event.reply?.resolve(task),
           (err) => event.reply?.reject(err),
@@ -282,6 +298,7 @@ export const prioritizerMachine = setup({
     },
     "task.retry": {
       actions: ({ context, event }) => {
+        context.burst.flush();
         context.deps.store.retry(event.id, context.deps.now()).then((task) => {
           announce(context, [{ task, deduplicated: false }]);
           event.reply?.resolve(task);
@@ -290,6 +307,7 @@ export const prioritizerMachine = setup({
     },
     "task.cancel": {
       actions: ({ context, event }) => {
+        context.burst.flush();
         const { deps } = context;
         // The task.cancelled event reaches the pool (here, or elsewhere through the
         // bridge), which aborts a worker running it.
@@ -304,6 +322,7 @@ export const prioritizerMachine = setup({
     },
     rescore: {
       actions: ({ context }) => {
+        context.burst.flush();
         rescoreNearDeadline(context).catch((err) =>
           context.deps.log.warn("deadline re-scoring failed", { error: err })
         );

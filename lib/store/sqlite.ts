@@ -7,6 +7,11 @@
  * write's promise resolves only after that COMMIT, so an acknowledged write
  * survives `kill -9`. Reads run directly on the same connection and see
  * writes of the open transaction.
+ *
+ * Claims wait for the commit of the transaction they join and run together
+ * just before it (see `sqlite/claim.ts`): after every write issued before,
+ * one read of the ready tasks for the whole burst. A task's success is
+ * recorded without reading the row back when this store claimed it.
  */
 
 import { mkdirSync } from "node:fs";
@@ -32,7 +37,7 @@ import type {
   TaskTransition,
   TypeStats,
 } from "./types.ts";
-import { claimTask } from "./sqlite/claim.ts";
+import { Claims } from "./sqlite/claims.ts";
 import { liveProcesses, removeProcess, writeProcess } from "./sqlite/processes.ts";
 import {
   acquireNamedLease,
@@ -120,6 +125,10 @@ export class SqliteStore implements Store {
   readonly #commits: GroupCommit;
   readonly #faults: StoreFaults;
   #closed = false;
+  /** Claims run at each commit, together (see `sqlite/claims.ts`). */
+  readonly #claims: Claims;
+  /** Some task may have dependencies (an edge was stored): finishes look for dependents. */
+  #edges: boolean;
 
   private constructor(db: DatabaseSync, dir: string, options: SqliteOpenOptions) {
     this.#db = db;
@@ -132,6 +141,8 @@ export class SqliteStore implements Store {
       mapError: (error) => this.#faults.map(error),
       committed: () => this.#faults.committed(),
     });
+    this.#claims = new Claims(this.#sql, this.#commits);
+    this.#edges = this.#sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
 
   /**
@@ -176,9 +187,11 @@ export class SqliteStore implements Store {
 
   // ---- tasks ----
   enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+    if (task.dependsOn.length > 0) this.#edges = true;
     return this.#write((sql) => enqueueBatch(sql, [task], now)[0]);
   }
   enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]> {
+    if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
     return this.#write((sql) => enqueueBatch(sql, tasks, now));
   }
   getTask(id: string): Promise<Task | null> {
@@ -188,7 +201,13 @@ export class SqliteStore implements Store {
     return this.#read((sql) => listTaskRows(sql, filter));
   }
   claim(options: ClaimOptions): Promise<Task | null> {
-    return this.#write((sql) => claimTask(sql, options));
+    try {
+      this.#assertOpen();
+      this.#faults.refuseWrite();
+      return this.#claims.claim(options);
+    } catch (error) {
+      return Promise.reject(this.#faults.map(error));
+    }
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
     return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now));
@@ -197,7 +216,8 @@ export class SqliteStore implements Store {
     return this.#write((sql) => recordProgress(sql, id, fence, fraction, message));
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
-    return this.#write((sql) => completeTask(sql, id, fence, result, now));
+    const hints = { claimed: this.#claims.take(id), edges: this.#edges };
+    return this.#write((sql) => completeTask(sql, id, fence, result, now, hints));
   }
   fail(
     id: string,
@@ -206,6 +226,7 @@ export class SqliteStore implements Store {
     retryAt: number | null,
     now: number,
   ): Promise<FinishResult> {
+    this.#claims.take(id);
     return this.#write((sql) => failTask(sql, id, fence, error, retryAt, now));
   }
   cancel(id: string, now: number): Promise<FinishResult> {

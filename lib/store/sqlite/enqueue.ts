@@ -14,6 +14,8 @@ import type { Sql } from "./statements.ts";
 import { insertTask, readTask, taskFromRow } from "./task_rows.ts";
 
 const BAD_ENDINGS: ReadonlySet<TaskState> = new Set(["failed", "dead", "cancelled", "expired"]);
+/** What SQLite says when an insert reuses a stored id (the primary key refuses it). */
+const ID_TAKEN = /UNIQUE constraint failed: tasks\.id\b/;
 
 /** A task of the batch that will be created, with its resolved dependencies. */
 interface Planned extends BatchNode {
@@ -76,9 +78,8 @@ export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): 
       }
       keyToId.set(task.key, task.id);
     }
-    if (batchIds.has(task.id) || readTask(sql, task.id) !== null) {
-      throw new ConflictError(`task id ${task.id} already exists`, { field: "id", value: task.id });
-    }
+    // A stored id is refused by the insert itself (see step 3): no lookup per task.
+    if (batchIds.has(task.id)) throw idTaken(task.id);
     batchIds.add(task.id);
     creating.push(task);
     outcomes.push({ kind: "created", id: task.id });
@@ -97,7 +98,12 @@ export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): 
   // 3. Dependencies first; a cycle inside the batch throws CycleError.
   const created = new Map<string, Task>();
   for (const node of orderBatch(planned)) {
-    created.set(node.id, insertTask(sql, node.task, { ...initialState(sql, node, now), now }));
+    try {
+      created.set(node.id, insertTask(sql, node.task, { ...initialState(sql, node, now), now }));
+    } catch (error) {
+      // The caller's savepoint takes back what the batch inserted before.
+      throw error instanceof Error && ID_TAKEN.test(error.message) ? idTaken(node.id) : error;
+    }
   }
 
   return outcomes.map((outcome) =>
@@ -105,6 +111,10 @@ export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): 
       ? { task: outcome.task, deduplicated: true }
       : { task: created.get(outcome.id)!, deduplicated: outcome.kind === "duplicate" }
   );
+}
+
+function idTaken(id: string): ConflictError {
+  return new ConflictError(`task id ${id} already exists`, { field: "id", value: id });
 }
 
 function resolveEntry(
