@@ -29,6 +29,15 @@ const messageTexts = (page: Page) =>
 const idleLines = (page: Page) =>
   inPage<number>(page, `document.querySelectorAll("#messages tr.idle").length`);
 
+/**
+ * Clicks the element a selector names, found and clicked in one step in the
+ * page: the live table re-renders its rows, and a handle found first can be
+ * detached by the time it is clicked.
+ */
+function clickNow(page: Page, selector: string): Promise<void> {
+  return page.$eval(selector, (el) => (el as unknown as { click(): void }).click());
+}
+
 Deno.test({
   name:
     `inspector: every worker, its state on its chart, pause and filter keep every row, idle folds${suffix}`,
@@ -58,7 +67,7 @@ Deno.test({
     await page.waitForSelector(
       `tr[data-actor="${worker}"] .pill.active[data-state-pill="running"]`,
     );
-    await page.click(`tr[data-actor="${worker}"]`);
+    await clickNow(page, `tr[data-actor="${worker}"]`);
     await page.waitForSelector('#chart [data-chart-state="running"].active', { timeout: 2_000 });
     await waitForText(page, "#context", task.id);
     console.log(await screenshot(page, "inspector-running-1400"));
@@ -68,7 +77,7 @@ Deno.test({
     await page.waitForSelector('#chart [data-chart-state="running"]:not(.active)');
 
     // Pause: new messages are held, not drawn and not lost; resume shows every one.
-    await page.click("#pause");
+    await clickNow(page, "#pause");
     for (let i = 1; i <= 10; i++) {
       const res = await api(un.url, "POST", "/un/events/publish", { type: `ui.paused.n${i}` });
       assert.equal(res.status, 202);
@@ -78,7 +87,7 @@ Deno.test({
       !(await messageTexts(page)).some((t) => t.includes("ui.paused")),
       "paused: not drawn",
     );
-    await page.click("#pause");
+    await clickNow(page, "#pause");
     for (let i = 1; i <= 10; i++) await waitForAnyText(page, "#messages tr", `ui.paused.n${i}`);
 
     // The filter applies to the rows already there, and clearing it brings the rest back.
@@ -101,7 +110,7 @@ Deno.test({
 
     console.log(await screenshot(page, "inspector-1400"));
     await page.setViewport({ width: 480, height: 900 });
-    await page.click('tr[data-actor="pool"]');
+    await clickNow(page, 'tr[data-actor="pool"]');
     await waitForText(page, "#detail-title", "pool");
     console.log(await screenshot(page, "inspector-480"));
     assert.deepEqual(errors, [], "no console errors or exceptions");
