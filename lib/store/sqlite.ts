@@ -140,6 +140,7 @@ export class SqliteStore implements Store {
     this.#commits = new GroupCommit(this.#sql, {
       mapError: (error) => this.#faults.map(error),
       committed: () => this.#faults.committed(),
+      lost: () => this.#claims.forgetAll(),
     });
     this.#claims = new Claims(this.#sql, this.#commits);
     this.#edges = this.#sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
@@ -160,12 +161,15 @@ export class SqliteStore implements Store {
     return new SqliteStore(openChecked(join(dir, SQLITE_FILE), applySchema), dir, options);
   }
 
-  /** Runs a change under group commit; resolves after its COMMIT. */
-  #write<T>(operation: (sql: Sql) => T): Promise<T> {
+  /**
+   * Runs a change under group commit; resolves after its COMMIT. `oneChange`:
+   * it changes the database with one statement at most (no savepoint needed).
+   */
+  #write<T>(operation: (sql: Sql) => T, oneChange = false): Promise<T> {
     try {
       this.#assertOpen();
       this.#faults.refuseWrite();
-      return this.#commits.write(() => operation(this.#sql));
+      return this.#commits.write(() => operation(this.#sql), oneChange);
     } catch (error) {
       return Promise.reject(this.#faults.map(error));
     }
@@ -210,14 +214,18 @@ export class SqliteStore implements Store {
     }
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
-    return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now));
+    return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now), true);
   }
   progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
-    return this.#write((sql) => recordProgress(sql, id, fence, fraction, message));
+    return this.#write((sql) => {
+      recordProgress(sql, id, fence, fraction, message);
+      this.#claims.progressed(id, fence, message);
+    }, true);
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
     const hints = { claimed: this.#claims.take(id), edges: this.#edges };
-    return this.#write((sql) => completeTask(sql, id, fence, result, now, hints));
+    // Without dependents to release, the success is one UPDATE.
+    return this.#write((sql) => completeTask(sql, id, fence, result, now, hints), !this.#edges);
   }
   fail(
     id: string,

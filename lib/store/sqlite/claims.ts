@@ -3,8 +3,10 @@
  * transaction it joins and runs, with the other claims of that burst, just
  * before COMMIT (after every write issued before it), as one
  * {@link ClaimBatch}: one read of the ready tasks serves the whole burst. The
- * tasks they return are remembered until they finish, so a success is
- * recorded without reading the row back (see `completeTask`).
+ * tasks they return are remembered until they finish, with the progress
+ * message recorded meanwhile, so a success is recorded without reading the
+ * row back (see `completeTask`). A commit that fails forgets them all: what
+ * they remember may not be what is stored.
  */
 
 import type { Task } from "../../tasks.ts";
@@ -48,6 +50,18 @@ export class Claims {
       }
       this.#pending.push({ options, resolve, reject });
     });
+  }
+
+  /** A progress message was recorded for the task under this fence. */
+  progressed(id: string, fence: number, message: string | null): void {
+    const task = this.#claimed.get(id);
+    // A copy: the worker holds the object the claim returned.
+    if (task?.fence === fence) this.#claimed.set(id, { ...task, progressMessage: message ?? null });
+  }
+
+  /** Forgets every claimed task (a commit failed). */
+  forgetAll(): void {
+    this.#claimed.clear();
   }
 
   /** The task as this store claimed it, if it did (and forgets it: a finish asks once). */

@@ -14,7 +14,7 @@ import type { FinishResult } from "../types.ts";
 import { failDependents, releaseDependents } from "./dependents.ts";
 import { liveTaskByKey } from "./enqueue.ts";
 import { NOT_STARTED_SQL } from "./schema.ts";
-import { type Sql, textOrNull } from "./statements.ts";
+import type { Sql } from "./statements.ts";
 import { hasPendingDependency, jsonText, readTask, updateTask } from "./task_rows.ts";
 
 const HELD = "id = :id AND state = 'running' AND fence = :fence";
@@ -75,9 +75,10 @@ export function recordProgress(
  */
 export interface FinishHints {
   /**
-   * The task as this store's claim returned it. While its fence holds, only
-   * the lease and the progress changed since, so the finished task is made
-   * from it and the UPDATE's `RETURNING`, without reading the row back.
+   * The task as this store's claim returned it, with the progress message
+   * recorded since. While its fence holds, only the lease and the progress
+   * can have changed, and the finish sets both, so the finished task is made
+   * from it without reading the row back.
    */
   claimed?: Task;
   /** False when no task has dependencies (no edges stored): no dependents to look for. */
@@ -108,14 +109,12 @@ export function completeTask(
   let task: Task | null;
   const claimed = hints.claimed;
   if (claimed !== undefined && claimed.id === id && claimed.fence === fence) {
-    const row = sql.get(`${set} RETURNING progress_message`, params);
-    task = row === undefined ? null : {
+    task = sql.run(set, params) !== 1 ? null : {
       ...claimed,
       state: "succeeded",
       // Parsed back from the stored text, as a read returns it.
       result: stored === null ? null : JSON.parse(stored) as Json,
       progress: 1,
-      progressMessage: textOrNull(row, "progress_message"),
       finishedAt: now,
       leaseUntil: null,
     };
