@@ -129,6 +129,8 @@ export class SqliteStore implements Store {
   readonly #claims: Claims;
   /** Some task may have dependencies (an edge was stored): finishes look for dependents. */
   #edges: boolean;
+  /** Results of tasks that finished before this are cleared already (see `trimStore`). */
+  #resultsClearedTo = 0;
 
   private constructor(db: DatabaseSync, dir: string, options: SqliteOpenOptions) {
     this.#db = db;
@@ -294,7 +296,15 @@ export class SqliteStore implements Store {
     policy: RetentionPolicy,
     now: number,
   ): Promise<{ tasks: number; events: number; results: number }> {
-    return this.#write((sql) => trimStore(sql, policy, now));
+    const cutoff = now - policy.resultTtlMs;
+    const from = this.#resultsClearedTo;
+    return this.#write((sql) => trimStore(sql, policy, now, from)).then((trimmed) => {
+      // Tasks finish at the time of their finish, later than this cutoff: the
+      // next clearing starts here (a clock set back by more than the TTL
+      // leaves some results for the next start).
+      this.#resultsClearedTo = Math.max(this.#resultsClearedTo, cutoff);
+      return trimmed;
+    });
   }
 
   // ---- sources, scanner state, file index ----

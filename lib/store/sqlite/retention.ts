@@ -9,7 +9,10 @@ import { TERMINAL_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
 
 /**
- * Applies the policy at `now`; returns what it removed or cleared.
+ * Applies the policy at `now`; returns what it removed or cleared. Results
+ * are cleared from tasks that finished at or after `resultsFrom` (where the
+ * last clearing stopped; 0: from the first), walking the finished tasks by
+ * `tasks_finished`: a success updates no index of its own for this.
  *
  * @example
  * ```ts
@@ -20,6 +23,7 @@ export function trimStore(
   sql: Sql,
   policy: RetentionPolicy,
   now: number,
+  resultsFrom = 0,
 ): { tasks: number; events: number; results: number } {
   let tasks = sql.run(
     `DELETE FROM tasks INDEXED BY tasks_finished
@@ -40,9 +44,10 @@ export function trimStore(
     );
   }
   const results = sql.run(
-    `UPDATE tasks INDEXED BY tasks_result_ttl SET result = NULL
-     WHERE state = 'succeeded' AND result IS NOT NULL AND finished_at < :cutoff`,
-    { cutoff: now - policy.resultTtlMs },
+    `UPDATE tasks INDEXED BY tasks_finished SET result = NULL
+     WHERE ${TERMINAL_STATE_SQL} AND finished_at >= :from AND finished_at < :cutoff
+       AND state = 'succeeded' AND result IS NOT NULL`,
+    { from: resultsFrom, cutoff: now - policy.resultTtlMs },
   );
   const events = trimEventRows(sql, now - policy.eventMaxAgeMs, policy.maxEvents);
   return { tasks, events, results };

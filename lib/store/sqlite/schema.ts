@@ -6,7 +6,9 @@
  * partial, so each one stays as small as the set of tasks it serves:
  * claim walks `tasks_ready*` in sort order (O(log n) to the first candidate),
  * dedupe probes `tasks_live_key`, the scheduler's sweeps read `tasks_due`,
- * `tasks_lease` and `tasks_expiry`, and retention reads `tasks_finished`.
+ * `tasks_lease` and `tasks_expiry`, and retention reads `tasks_finished`
+ * (also to clear expired results: an index of its own for them cost every
+ * success one more index write).
  *
  * SQLite uses a partial index only when the query repeats the index's WHERE
  * terms literally, so the state lists below are shared as constants and pasted
@@ -101,8 +103,7 @@ CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks(expires_at, id)
 CREATE INDEX IF NOT EXISTS tasks_deadline ON tasks(deadline, id)
   WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL};
 CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at, id) WHERE ${TERMINAL_STATE_SQL};
-CREATE INDEX IF NOT EXISTS tasks_result_ttl ON tasks(finished_at)
-  WHERE state = 'succeeded' AND result IS NOT NULL;
+DROP INDEX IF EXISTS tasks_result_ttl;
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at, id);
 
 -- One row per dependency edge: the reverse index finds the dependents to
