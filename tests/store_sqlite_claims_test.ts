@@ -2,8 +2,8 @@
  * The embedded store's claims of a burst (lib/store/sqlite/claims.ts): they
  * run together at the commit, after every write issued before it, each takes
  * the best task left as if it ran alone, and what they and the finish of a
- * claimed task return (made without reading the row back) is exactly what a
- * later read returns.
+ * claimed task return (made without reading the row back, the successes of a
+ * burst recorded together) is exactly what a later read returns.
  */
 
 import assert from "node:assert/strict";
@@ -73,6 +73,31 @@ Deno.test("a claim sees what was written before its commit, and a finish needs n
     assert.deepEqual(second, await store.getTask(second.id));
     const { task: ok } = await store.complete(second.id, second.fence, null, T0 + 30);
     assert.deepEqual(ok, await store.getTask(second.id));
+  });
+});
+
+Deno.test("successes of a burst are recorded together; one whose lease is gone is refused", async () => {
+  await withStore(async (store) => {
+    for (let i = 0; i < 3; i++) await add(store, { sortKey: T0 + i, payload: { i } });
+    const [a, b, c] = await Promise.all([
+      claim(store, "w1"),
+      claim(store, "w2"),
+      claim(store, "w3"),
+    ]);
+    await store.cancel(b!.id, T0 + 1_500);
+    const outcomes = await Promise.allSettled([
+      store.complete(a!.id, a!.fence, { a: 1 }, T0 + 2_000),
+      store.complete(b!.id, b!.fence, { b: 1 }, T0 + 2_000),
+      store.complete(c!.id, c!.fence, null, T0 + 2_000),
+    ]);
+    assert.equal(outcomes[1].status, "rejected");
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /lease/);
+    for (const i of [0, 2]) {
+      const { task } = (outcomes[i] as PromiseFulfilledResult<{ task: Task }>).value;
+      assert.equal(task.state, "succeeded");
+      assert.deepEqual(task, await store.getTask(task.id));
+    }
+    assert.equal((await store.getTask(b!.id))?.state, "cancelled");
   });
 });
 

@@ -225,6 +225,17 @@ export class SqliteStore implements Store {
     }, true);
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
+    if (!this.#edges) {
+      // A task claimed here, with no dependents to release: at the commit, with the burst's others.
+      try {
+        this.#assertOpen();
+        this.#faults.refuseWrite();
+        const recording = this.#claims.succeed(id, fence, result, now);
+        if (recording !== null) return recording;
+      } catch (error) {
+        return Promise.reject(this.#faults.map(error));
+      }
+    }
     const hints = { claimed: this.#claims.take(id), edges: this.#edges };
     // Without dependents to release, the success is one UPDATE.
     return this.#write((sql) => completeTask(sql, id, fence, result, now, hints), !this.#edges);

@@ -1,19 +1,30 @@
 /**
- * The claims of one embedded store: each waits for the commit of the
- * transaction it joins and runs, with the other claims of that burst, just
- * before COMMIT (after every write issued before it), as one
- * {@link ClaimBatch}: one read of the ready tasks serves the whole burst. The
- * tasks they return are remembered until they finish, with the progress
- * message recorded meanwhile, so a success is recorded without reading the
- * row back (see `completeTask`). A commit that fails forgets them all: what
- * they remember may not be what is stored.
+ * The tasks one embedded store claims, from their claim to their success.
+ *
+ * - A claim waits for the commit of the transaction it joins and runs, with
+ *   the other claims of that burst, just before COMMIT (after every write
+ *   issued before it), as one {@link ClaimBatch}: one read of the ready tasks
+ *   and one UPDATE serve the whole burst.
+ * - The tasks they return are remembered until they finish, with the
+ *   progress message recorded meanwhile. While no task has dependencies, the
+ *   success of a task claimed here waits for the commit too, and the
+ *   successes of a burst are one UPDATE; each finished task is the one
+ *   remembered, changed as that UPDATE changed its row, with no read-back.
+ * - A commit that fails forgets them all: what they remember may not be what
+ *   is stored.
+ *
+ * Every promise settles after the COMMIT that carried its write, as any write
+ * of the group commit does (an answer is durable).
  */
 
+import type { Json } from "../../events.ts";
+import { LeaseLostError } from "../../errors.ts";
 import type { Task } from "../../tasks.ts";
-import type { ClaimOptions } from "../types.ts";
+import type { ClaimOptions, FinishResult } from "../types.ts";
 import { ClaimBatch } from "./claim.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import type { Sql } from "./statements.ts";
+import { jsonText } from "./task_rows.ts";
 
 /** A claim waiting for the commit it joined. */
 interface PendingClaim {
@@ -22,21 +33,44 @@ interface PendingClaim {
   reject(error: unknown): void;
 }
 
+/** A success waiting for the commit it joined. */
+interface PendingSuccess {
+  claimed: Task;
+  /** The result as stored (JSON text, or null). */
+  result: string | null;
+  now: number;
+  resolve(finished: FinishResult): void;
+  reject(error: unknown): void;
+}
+
 /** Claimed tasks remembered for their finish: at most this many. */
 const CLAIMED_MAX = 10_000;
+/** Rows per UPDATE of a burst's successes (4 parameters each). */
+const ROWS_PER_UPDATE = 32;
+
+/** The UPDATE that records `n` successes, made once per size (its text is the statement cache's key). */
+const SUCCESSES: string[] = [];
+function successesOf(n: number): string {
+  return SUCCESSES[n] ??= `UPDATE tasks SET state = 'succeeded', result = c.column3, progress = 1,
+      finished_at = c.column4, lease_until = NULL
+    FROM (VALUES ${Array(n).fill("(?, ?, ?, ?)").join(", ")}) AS c
+    WHERE tasks.id = c.column1 AND tasks.state = 'running' AND tasks.fence = c.column2
+    RETURNING tasks.id`;
+}
 
 /**
- * Claims of a store, gathered per commit.
+ * Claims of a store, gathered per commit, and the successes of what they claimed.
  *
  * @example
  * ```ts
  * const claims = new Claims(sql, commits);
  * const task = await claims.claim({ workerId: "w1", queues: null, leaseMs: 30_000, now });
- * claims.take(task!.id); // the task as claimed (once)
+ * const done = claims.succeed(task!.id, task!.fence, { ok: true }, Date.now()); // null: not claimed here
  * ```
  */
 export class Claims {
-  #pending: PendingClaim[] = [];
+  #claims: PendingClaim[] = [];
+  #successes: PendingSuccess[] = [];
   /** Tasks claimed here that have not finished, by id, as the claim returned them. */
   readonly #claimed = new Map<string, Task>();
 
@@ -44,11 +78,32 @@ export class Claims {
 
   /** Claims at the next commit; resolves after it. Throws when no transaction can be opened. */
   claim(options: ClaimOptions): Promise<Task | null> {
+    if (this.#claims.length === 0) {
+      this.commits.beforeCommit({
+        run: () => this.#runClaims(),
+        fail: (error) => this.#failAll(this.#takeClaims(), error),
+      });
+    }
+    return new Promise((resolve, reject) => this.#claims.push({ options, resolve, reject }));
+  }
+
+  /**
+   * Records the success of a task claimed here under `fence` at the next
+   * commit; null when this store did not claim it (the caller records it
+   * itself). Only while no task has dependencies: a success then releases
+   * nothing. Throws when no transaction can be opened.
+   */
+  succeed(id: string, fence: number, result: Json, now: number): Promise<FinishResult> | null {
+    const claimed = this.take(id);
+    if (claimed?.fence !== fence) return null;
+    if (this.#successes.length === 0) {
+      this.commits.beforeCommit({
+        run: () => this.#runSuccesses(),
+        fail: (error) => this.#failAll(this.#takeSuccesses(), error),
+      });
+    }
     return new Promise((resolve, reject) => {
-      if (this.#pending.length === 0) {
-        this.commits.beforeCommit({ run: () => this.#run(), fail: (error) => this.#fail(error) });
-      }
-      this.#pending.push({ options, resolve, reject });
+      this.#successes.push({ claimed, result: jsonText(result), now, resolve, reject });
     });
   }
 
@@ -73,28 +128,69 @@ export class Claims {
 
   /**
    * The claims of the burst, one after the other in one write: they share
-   * their reads, and what one takes the next no longer sees. A claim that
-   * throws fails the write, so none of them is acknowledged.
+   * their reads and their UPDATE, and what one takes the next no longer
+   * sees. A claim that fails fails the write, so none of them is acknowledged.
    */
-  #run(): void {
-    const claims = this.#pending;
-    this.#pending = [];
+  #runClaims(): void {
+    const claims = this.#takeClaims();
     const batch = new ClaimBatch(this.sql, claims.length);
-    this.commits.write(() => claims.map((claim) => batch.claim(claim.options))).then(
+    this.commits.write(() => {
+      const tasks = claims.map((claim) => batch.claim(claim.options));
+      batch.lease();
+      return tasks;
+    }).then(
       (tasks) => {
         tasks.forEach((task, i) => {
           if (task !== null) this.#remember(task);
           claims[i].resolve(task);
         });
       },
-      (error) => claims.forEach((claim) => claim.reject(error)),
+      (error) => this.#failAll(claims, error),
     );
   }
 
-  #fail(error: unknown): void {
-    const claims = this.#pending;
-    this.#pending = [];
-    for (const claim of claims) claim.reject(error);
+  /** The successes of the burst in one write; one whose fence no longer holds is LeaseLostError. */
+  #runSuccesses(): void {
+    const successes = this.#takeSuccesses();
+    this.commits.write(() => {
+      const recorded = new Set<string>();
+      for (let from = 0; from < successes.length; from += ROWS_PER_UPDATE) {
+        const rows = successes.slice(from, from + ROWS_PER_UPDATE);
+        const values = rows.flatMap((s) => [s.claimed.id, s.claimed.fence, s.result, s.now]);
+        for (const row of this.sql.allValues(successesOf(rows.length), values)) {
+          recorded.add(String(row.id));
+        }
+      }
+      return recorded;
+    }).then(
+      (recorded) => {
+        for (const success of successes) {
+          const { claimed } = success;
+          if (!recorded.has(claimed.id)) {
+            success.reject(new LeaseLostError(claimed.id, claimed.fence));
+            continue;
+          }
+          success.resolve({ task: succeeded(success), dependents: [] });
+        }
+      },
+      (error) => this.#failAll(successes, error),
+    );
+  }
+
+  #takeClaims(): PendingClaim[] {
+    const claims = this.#claims;
+    this.#claims = [];
+    return claims;
+  }
+
+  #takeSuccesses(): PendingSuccess[] {
+    const successes = this.#successes;
+    this.#successes = [];
+    return successes;
+  }
+
+  #failAll(pending: ReadonlyArray<{ reject(error: unknown): void }>, error: unknown): void {
+    for (const item of pending) item.reject(error);
   }
 
   #remember(task: Task): void {
@@ -102,4 +198,17 @@ export class Claims {
     if (this.#claimed.size >= CLAIMED_MAX) this.#claimed.clear();
     this.#claimed.set(task.id, task);
   }
+}
+
+/** The task as claimed, changed as the success's UPDATE changed its row. */
+function succeeded(success: PendingSuccess): Task {
+  return {
+    ...success.claimed,
+    state: "succeeded",
+    // Parsed back from the stored text, as a read returns it.
+    result: success.result === null ? null : JSON.parse(success.result) as Json,
+    progress: 1,
+    finishedAt: success.now,
+    leaseUntil: null,
+  };
 }

@@ -6,6 +6,7 @@
 import type { CloudEvent } from "../../events.ts";
 import { compilePattern } from "../../wildcard.ts";
 import type { EventQuery } from "../types.ts";
+import type { SQLInputValue } from "node:sqlite";
 import type { Params, Sql } from "./statements.ts";
 
 /** Rows per INSERT statement: one statement for many rows costs far less than one each. */
@@ -15,7 +16,7 @@ const ROWS_PER_INSERT = 32;
 const INSERTS: string[] = [];
 function insertOf(n: number): string {
   return INSERTS[n] ??= "INSERT OR IGNORE INTO events (id, type, time_ms, body) VALUES " +
-    Array.from({ length: n }, (_, i) => `(:id${i}, :type${i}, :time${i}, :body${i})`).join(", ");
+    Array(n).fill("(?, ?, ?, ?)").join(", ");
 }
 
 /**
@@ -29,15 +30,13 @@ function insertOf(n: number): string {
  */
 export function appendEventRows(sql: Sql, events: readonly CloudEvent[]): void {
   for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
-    const rows = events.slice(from, from + ROWS_PER_INSERT);
-    const params: Params = {};
-    rows.forEach((event, i) => {
-      params[`id${i}`] = event.id;
-      params[`type${i}`] = event.type;
-      params[`time${i}`] = eventTimeMs(event);
-      params[`body${i}`] = JSON.stringify(event);
-    });
-    sql.run(insertOf(rows.length), params);
+    const to = Math.min(events.length, from + ROWS_PER_INSERT);
+    const values: SQLInputValue[] = [];
+    for (let i = from; i < to; i++) {
+      const event = events[i];
+      values.push(event.id, event.type, eventTimeMs(event), JSON.stringify(event));
+    }
+    sql.runValues(insertOf(to - from), values);
   }
 }
 

@@ -101,6 +101,20 @@ export class Sql {
     return Number(statement.run(...values).changes);
   }
 
+  /**
+   * Runs a change whose SQL takes positional `?` parameters, bound from
+   * `values` in order: for statements with many parameters (a multi-row
+   * insert), where naming each would cost more than the statement saves.
+   */
+  runValues(text: string, values: SQLInputValue[]): number {
+    return Number(this.#prepare(text).statement.run(...values).changes);
+  }
+
+  /** Every row of SQL with positional `?` parameters (see {@link Sql.runValues}). */
+  allValues(text: string, values: SQLInputValue[]): Row[] {
+    return this.#prepare(text).statement.all(...values);
+  }
+
   /** Runs SQL without parameters (pragmas, transaction control). */
   exec(text: string): void {
     this.db.exec(text);
