@@ -11,11 +11,13 @@ import { type BatchNode, orderBatch } from "./batch_order.ts";
 import { dependencyError } from "./dependents.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
-import { insertTask, readTask, taskFromRow } from "./task_rows.ts";
+import { insertTask, insertTasks, readTask, taskFromRow } from "./task_rows.ts";
 
 const BAD_ENDINGS: ReadonlySet<TaskState> = new Set(["failed", "dead", "cancelled", "expired"]);
 /** What SQLite says when an insert reuses a stored id (the primary key refuses it). */
 const ID_TAKEN = /UNIQUE constraint failed: tasks\.id\b/;
+/** Which id of a refused insert is in use. */
+const ID_IN_USE = "SELECT 1 AS taken FROM tasks WHERE id = :id";
 
 /** A task of the batch that will be created, with its resolved dependencies. */
 interface Planned extends BatchNode {
@@ -97,14 +99,39 @@ export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): 
 
   // 3. Dependencies first; a cycle inside the batch throws CycleError.
   const created = new Map<string, Task>();
+  // Tasks without dependencies go in together, several rows per statement; a
+  // task with some goes after what is gathered (its state reads theirs).
+  let gathered: Planned[] = [];
+  const insertGathered = () => {
+    const nodes = gathered;
+    gathered = [];
+    if (nodes.length === 0) return;
+    const items = nodes.map((node) => ({
+      task: node.task,
+      initial: { ...initialState(sql, node, now), now },
+    }));
+    try {
+      insertTasks(sql, items).forEach((task) => created.set(task.id, task));
+    } catch (error) {
+      // The caller's savepoint takes back what the batch inserted before.
+      if (!(error instanceof Error && ID_TAKEN.test(error.message))) throw error;
+      const taken = nodes.find((node) => sql.get(ID_IN_USE, { id: node.id }) !== undefined);
+      throw idTaken(taken?.id ?? nodes[0].id);
+    }
+  };
   for (const node of orderBatch(planned)) {
+    if (node.dependsOn.length === 0) {
+      gathered.push(node);
+      continue;
+    }
+    insertGathered();
     try {
       created.set(node.id, insertTask(sql, node.task, { ...initialState(sql, node, now), now }));
     } catch (error) {
-      // The caller's savepoint takes back what the batch inserted before.
       throw error instanceof Error && ID_TAKEN.test(error.message) ? idTaken(node.id) : error;
     }
   }
+  insertGathered();
 
   return outcomes.map((outcome) =>
     outcome.kind === "existing"
