@@ -3,9 +3,13 @@
  * (group commit: what `write` queues within `flushMs` of the first event, or
  * 1 000 events, go as one write), because one insert per transaction is 4×
  * slower than batches (PLATFORM.md), and on Redis each write is also one
- * stream entry and one message for the other processes. `append` is written
- * on the next macrotask, with whatever waits, and resolves once its batch is
- * stored, so `POST /un/events/publish` answers only for logged events.
+ * stream entry and one message for the other processes. While events keep
+ * coming, a write is followed by the next one `flushMs` later, not as soon as
+ * it is stored: the embedded store would otherwise write the log's last pages
+ * (and those of its indexes) again at each of its commits. `append` is
+ * written on the next macrotask, with whatever waits, and resolves once its
+ * batch is stored, so `POST /un/events/publish` answers only for logged
+ * events; `flush` writes everything without pausing.
  *
  * When the store refuses writes (an UnavailableError: Redis is away, or out
  * of memory), events wait in this process and are written, in order, once it
@@ -136,6 +140,10 @@ export class EventLog {
   readonly #flushMs: number;
   /** The pending flush timer was set for a waiting `append` (no group-commit delay). */
   #urgent = false;
+  /** An `append` waits for an event still queued: the next batch goes at once. */
+  #urgentQueued = false;
+  /** `flush` calls under way: the writes go on until the queue is empty. */
+  #draining = 0;
   readonly #onStatus: (status: EventLogStatus) => void;
 
   constructor(
@@ -175,6 +183,7 @@ export class EventLog {
     }
     return new Promise<void>((resolve, reject) => {
       this.#push({ event, waiter: { resolve, reject }, kept: isAcceptedWork(event.type) });
+      this.#urgentQueued = true;
       this.#schedule(true);
     });
   }
@@ -208,8 +217,13 @@ export class EventLog {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    if (!this.#writing) void this.#pump();
-    if (this.#writing) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#draining++;
+    try {
+      if (!this.#writing) void this.#pump();
+      if (this.#writing) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    } finally {
+      this.#draining--;
+    }
   }
 
   /**
@@ -298,6 +312,7 @@ export class EventLog {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.slice(0, MAX_BATCH);
+        if (batch.length === this.#queue.length) this.#urgentQueued = false;
         try {
           await this.store.appendEvents(batch.map((entry) => entry.event));
         } catch (error) {
@@ -313,6 +328,7 @@ export class EventLog {
         this.#shift(batch.length);
         batch.forEach((entry) => entry.waiter?.resolve());
         if (this.#outage) this.#outage.written += batch.length;
+        if (this.#pauses()) break;
       }
       this.#recovered();
     } finally {
@@ -320,7 +336,15 @@ export class EventLog {
       const idle = this.#idle;
       this.#idle = [];
       idle.forEach((resolve) => resolve());
+      // What came in during the last write goes `flushMs` later (at once for an `append`).
+      if (this.#queue.length > 0 && this.#retryTimer === null) this.#schedule(this.#urgentQueued);
     }
+  }
+
+  /** True when the next batch should wait for more events (see the module docs). */
+  #pauses(): boolean {
+    return this.#flushMs > 0 && this.#draining === 0 && !this.#urgentQueued &&
+      this.#queue.length > 0 && this.#queue.length < MAX_BATCH;
   }
 
   /** A write failed for want of the store: keep everything queued and retry later. */
