@@ -1,20 +1,26 @@
 /**
  * Which actors a process runs for its role (`un start --role`): the children
- * the supervisor starts. Part of the composition root (runtime.ts), split off
- * so each file holds one concept, as runtime-sources.ts is.
+ * the supervisor starts, and how they stop at a graceful shutdown. Part of the
+ * composition root (runtime.ts), split off so each file holds one concept, as
+ * runtime-sources.ts is.
  */
+
+import type { AnyActorRef } from "xstate";
+import { releaseLeadership, SOURCE_LEADER_ID } from "./actors/source-leader.ts";
 
 import { poolMachine } from "./actors/pool.ts";
 import { prioritizerMachine } from "./actors/prioritizer.ts";
 import { schedulerMachine } from "./actors/scheduler.ts";
 import type { BridgeInput } from "./actors/bridge.ts";
-import type { ChildSpec } from "./actors/supervisor.ts";
+import type { ChildSpec, SupervisorEvent } from "./actors/supervisor.ts";
 import type { RuntimeSources } from "./runtime-sources.ts";
 import type { EventBus } from "./lib/bus.ts";
 import type { SourceSpec } from "./lib/config.ts";
 import type { RuntimeDeps } from "./lib/deps.ts";
 import type { EventSink } from "./lib/event-outlet.ts";
 import type { Hooks } from "./lib/hooks/mod.ts";
+import type { Logger } from "./lib/log.ts";
+import { ask } from "./lib/messages.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -122,4 +128,55 @@ export async function roleChildren(host: RoleHost): Promise<ChildSpec[]> {
     children.push({ id: "bridge", kind: "bridge", logic: bridgeMachine, input });
   }
   return children;
+}
+
+/**
+ * What {@link stopRoleChildren} needs: the supervisor (its system, to find
+ * the source leader), its children's ids, and the configuration.
+ */
+export interface StoppingHost {
+  role: Role;
+  log: Logger;
+  shutdownGraceMs: number;
+  supervisor: { send(message: SupervisorEvent): void };
+  system: { get(id: string): AnyActorRef | undefined };
+  childIds(): string[];
+}
+
+/**
+ * The first half of a graceful stop: sources are handed over (on a shared
+ * store) and their scanners stopped, so no new work comes in; then the
+ * workers drain: running tasks get `shutdownGraceMs` to finish and are handed
+ * back after that. Never throws: what could not be done is logged (leases
+ * bring the rest back).
+ *
+ * @example
+ * ```ts
+ * await stopRoleChildren({ role, log, shutdownGraceMs: 10_000, supervisor, system, childIds });
+ * ```
+ */
+export async function stopRoleChildren(host: StoppingHost): Promise<void> {
+  const { log, supervisor } = host;
+  const leader = host.system.get(SOURCE_LEADER_ID);
+  if (leader) {
+    // Hand the sources over now rather than when their leases run out.
+    await releaseLeadership(leader, 5_000).catch((error) =>
+      log.warn("source leases not released; they run out by themselves", { error })
+    );
+  }
+  for (const id of host.childIds()) {
+    if (id.startsWith("source:")) supervisor.send({ type: "supervisor.stop", id });
+  }
+  if (!hasPool(host.role)) return;
+  try {
+    const grace = host.shutdownGraceMs;
+    const drained = await ask<{ finished: number; handedBack: number }>(
+      (m) => supervisor.send(m),
+      (reply) => ({ type: "workers.drain", graceMs: grace, reply }),
+      grace + 10_000,
+    );
+    log.info("workers stopped", drained);
+  } catch (err) {
+    log.error("workers did not drain cleanly; leases will bring their tasks back", { error: err });
+  }
 }

@@ -9,8 +9,15 @@
 
 import { type Actor, createActor } from "xstate";
 import { describeChildren, supervisorMachine } from "./actors/supervisor.ts";
-import { releaseLeadership, SOURCE_LEADER_ID } from "./actors/source-leader.ts";
-import { hasPool, type Role, roleChildren, scansSources } from "./runtime-roles.ts";
+import { SOURCE_LEADER_ID } from "./actors/source-leader.ts";
+import {
+  hasPool,
+  type Role,
+  roleChildren,
+  scansSources,
+  stopRoleChildren,
+} from "./runtime-roles.ts";
+import { startRegistry } from "./runtime-registry.ts";
 import { RuntimeSources } from "./runtime-sources.ts";
 import { EventBus } from "./lib/bus.ts";
 import type { Config } from "./lib/config.ts";
@@ -23,16 +30,17 @@ import type {
   InspectRecord,
 } from "./lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "./lib/deps.ts";
-import { EventLog } from "./lib/event-log.ts";
-import { logEventLogStatus } from "./lib/event-log-status.ts";
+import type { EventLog } from "./lib/event-log.ts";
+import { runtimeEventLog } from "./lib/event-log-status.ts";
 import { EventOutlet } from "./lib/event-outlet.ts";
+import { exitOnEscalation } from "./lib/escalation.ts";
 import { type CloudEvent, PROCESS_ID } from "./lib/events.ts";
 import type { HandlerMap } from "./lib/handlers/types.ts";
 import { feedFromBus, Hooks } from "./lib/hooks/mod.ts";
 import { inspectionRecorder, Inspector } from "./lib/inspector.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
-import { ask, type PoolInfo, type RuntimeMessage } from "./lib/messages.ts";
-import { ProcessRegistry } from "./lib/process-registry.ts";
+import { ask, type PoolInfo, type RuntimeMessage, type TaskRequest } from "./lib/messages.ts";
+import type { ProcessRegistry } from "./lib/process-registry.ts";
 import { RunStats } from "./lib/run-stats.ts";
 import { healthReport } from "./lib/health.ts";
 import { Counters, RuntimeMetrics } from "./lib/metrics.ts";
@@ -145,16 +153,7 @@ export class Runtime implements ControlPlane {
       leader: () => this.#supervisor.system.get(SOURCE_LEADER_ID),
       stopping: () => this.#stopping !== null,
     });
-    this.#eventLog = new EventLog(
-      opened.store,
-      (error, count) =>
-        log.error("event log write failed; events dropped", { events: count, error }),
-      {
-        bufferMax: config.events.bufferMax,
-        flushMs: config.events.flushMs,
-        onStatus: (status) => logEventLogStatus(log, status),
-      },
-    );
+    this.#eventLog = runtimeEventLog(opened.store, log, config.events);
     this.#events = new EventOutlet(this.#eventLog, this.bus);
   }
 
@@ -226,7 +225,11 @@ export class Runtime implements ControlPlane {
         events: this.#events,
         children,
         escalate: options.onEscalate ??
-          ((id, error, restarts) => this.#escalate(id, error, restarts)),
+          exitOnEscalation(
+            log,
+            config.supervisor,
+            () => Promise.all([this.#eventLog.flush(), deps.runStats?.flush()]),
+          ),
       },
     });
     this.#inspectable = inspect;
@@ -237,26 +240,16 @@ export class Runtime implements ControlPlane {
       counters: this.counters,
       emit: (init) => this.send({ type: "event.emit", init }),
     }));
-    this.#registry = new ProcessRegistry({
+    this.#registry = startRegistry({
       store: this.store,
       log,
-      heartbeatMs: config.scheduler.heartbeatMs,
-      self: {
-        id: PROCESS_ID,
-        role: this.role,
-        host: Deno.hostname(),
-        pid: Deno.pid,
-        startedAt: this.startedAt,
-        types: this.catalog.types,
-        execCommands: this.catalog.execCommands,
-      },
-      pool: () =>
-        hasPool(this.role)
-          ? ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000)
-          : Promise.resolve(null),
+      config,
+      role: this.role,
+      startedAt: this.startedAt,
+      catalog: this.catalog,
+      pool: () => this.#poolInfo(),
       now: deps.now,
     });
-    this.#registry.start();
     log.info("started", {
       role: this.role,
       store: this.opened.description,
@@ -279,16 +272,17 @@ export class Runtime implements ControlPlane {
     // With the Redis bridge, hooks route each event once across all processes,
     // from its consumer group (runtime-roles.ts); otherwise from this bus.
     if (!this.hooksFromBridge) {
-      this.#unsubscribe.push(
-        feedFromBus(
-          this.bus,
-          this.#hooks,
-          (request) => this.send({ type: "task.enqueue", request }),
-        ),
-      );
+      const enqueue = (request: TaskRequest) => this.send({ type: "task.enqueue", request });
+      this.#unsubscribe.push(feedFromBus(this.bus, this.#hooks, enqueue));
     }
     // Only another process asks this one to scan (lib/sources/manual-scan.ts).
     if (this.distributed) this.#unsubscribe.push(answerScanRequests(this));
+  }
+
+  /** The pool as `GET /un/workers` shows it; null without one. */
+  #poolInfo(): Promise<PoolInfo | null> {
+    if (!hasPool(this.role)) return Promise.resolve(null);
+    return ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000);
   }
 
   /** True when several processes share the store (Redis). */
@@ -299,19 +293,6 @@ export class Runtime implements ControlPlane {
   /** Hooks are applied by the Redis bridge's consumer group instead of the local bus. */
   get hooksFromBridge(): boolean {
     return this.distributed && this.config.redis.events;
-  }
-
-  #escalate(actorId: string, error: unknown, restarts: number): void {
-    const { maxRestarts, withinMs } = this.config.supervisor;
-    const message = `actor ${actorId} crashed ${restarts + 1} times within ${withinMs}ms ` +
-      `(limit ${maxRestarts}); last error: ${
-        error instanceof Error ? error.message : String(error)
-      }. ` +
-      `Exiting so the service manager can restart un.`;
-    this.log.error(message);
-    console.error(`un: ${message}`);
-    Promise.all([this.#eventLog.flush(), this.deps.runStats?.flush()])
-      .finally(() => Deno.exit(70));
   }
 
   // ---- ControlPlane ----
@@ -386,33 +367,14 @@ export class Runtime implements ControlPlane {
   async #stop(reason: string): Promise<void> {
     const log = this.log;
     log.info("stopping", { reason });
-    const leader = this.#supervisor.system.get(SOURCE_LEADER_ID);
-    if (leader) {
-      // Hand the sources over now rather than when their leases run out.
-      await releaseLeadership(leader, 5_000).catch((error) =>
-        log.warn("source leases not released; they run out by themselves", { error })
-      );
-    }
-    for (const child of this.actors()) {
-      if (child.id.startsWith("source:")) {
-        this.#supervisor.send({ type: "supervisor.stop", id: child.id });
-      }
-    }
-    if (hasPool(this.role)) {
-      try {
-        const grace = this.config.workers.shutdownGraceMs;
-        const drained = await ask<{ finished: number; handedBack: number }>(
-          (m) => this.send(m),
-          (reply) => ({ type: "workers.drain", graceMs: grace, reply }),
-          grace + 10_000,
-        );
-        log.info("workers stopped", drained);
-      } catch (err) {
-        log.error("workers did not drain cleanly; leases will bring their tasks back", {
-          error: err,
-        });
-      }
-    }
+    await stopRoleChildren({
+      role: this.role,
+      log,
+      shutdownGraceMs: this.config.workers.shutdownGraceMs,
+      supervisor: this.#supervisor,
+      system: this.#supervisor.system,
+      childIds: () => this.actors().map((actor) => actor.id),
+    });
     this.#unsubscribe.forEach((off) => off());
     this.#inspector.close();
     this.#supervisor.stop();

@@ -1,11 +1,38 @@
 /**
- * How the runtime's log tells the operator about event-log outages: one line
- * per report of the event log's `onStatus` (each report comes once per
- * outage, see lib/event-log.ts).
+ * A runtime's event log as the operator sees it: made from the config's
+ * `events` section, with one log line per outage report of its `onStatus`
+ * (each report comes once per outage, see lib/event-log.ts) and per batch it
+ * had to drop.
  */
 
-import type { EventLogStatus } from "./event-log.ts";
+import type { Config } from "./config.ts";
+import { EventLog, type EventLogStatus } from "./event-log.ts";
 import type { Logger } from "./log.ts";
+import type { Store } from "./store/types.ts";
+
+/**
+ * The event log of a runtime, reporting to its log.
+ *
+ * @example
+ * ```ts
+ * const eventLog = runtimeEventLog(store, log, config.events);
+ * ```
+ */
+export function runtimeEventLog(
+  store: Store,
+  log: Logger,
+  events: Pick<Config["events"], "bufferMax" | "flushMs">,
+): EventLog {
+  return new EventLog(
+    store,
+    (error, count) => log.error("event log write failed; events dropped", { events: count, error }),
+    {
+      bufferMax: events.bufferMax,
+      flushMs: events.flushMs,
+      onStatus: (status) => logEventLogStatus(log, status),
+    },
+  );
+}
 
 /**
  * Logs one outage report of an `EventLog`.
