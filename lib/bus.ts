@@ -4,7 +4,9 @@
  * others still get the event). Events of other processes (through the Redis
  * bridge) reach only subscribers that want them: the bridge subscribes to
  * their channels only ({@link EventBus.remotePatterns}) and asks
- * {@link EventBus.wantsRemote} before it parses a message.
+ * {@link EventBus.wantsRemote} before it parses a message. Which subscribers
+ * take an event type is worked out once per type (until the subscribers
+ * change), not by asking every subscriber's pattern for every event.
  */
 
 import type { CloudEvent } from "./events.ts";
@@ -47,6 +49,8 @@ export interface SubscribeOptions {
  */
 export class EventBus {
   #subs: Subscription[] = [];
+  /** Per event type: the subscribers it goes to, made and remote (cleared when subscribers change). */
+  #routes = new Map<string, { local: Subscription[]; remote: Subscription[] }>();
   #interest = new Set<() => Promise<void> | void>();
   #remoteSynced: Promise<unknown> = Promise.resolve();
   #onError: (name: string, error: unknown, event: CloudEvent) => void;
@@ -65,10 +69,12 @@ export class EventBus {
     const remote = options.remote ?? true;
     const sub: Subscription = { pattern, matches: compilePattern(pattern), fn, name, remote };
     this.#subs = [...this.#subs, sub];
+    this.#routes.clear();
     if (remote) this.#interestChanged();
     return () => {
       const before = this.#subs.length;
       this.#subs = this.#subs.filter((s) => s !== sub);
+      this.#routes.clear();
       if (remote && this.#subs.length < before) this.#interestChanged();
     };
   }
@@ -112,8 +118,10 @@ export class EventBus {
   }
 
   #deliver(event: CloudEvent, remote: boolean): void {
-    for (const sub of this.#subs) {
-      if ((remote && !sub.remote) || !sub.matches(event.type)) continue;
+    const route = this.#routes.get(event.type) ?? this.#route(event.type);
+    // A subscriber added or removed during delivery changes the next event's
+    // route, not this one's (as when the list itself was walked).
+    for (const sub of remote ? route.remote : route.local) {
       try {
         const out = sub.fn(event);
         if (out instanceof Promise) out.catch((err) => this.#onError(sub.name, err, event));
@@ -121,6 +129,15 @@ export class EventBus {
         this.#onError(sub.name, err, event);
       }
     }
+  }
+
+  #route(type: string): { local: Subscription[]; remote: Subscription[] } {
+    const local = this.#subs.filter((sub) => sub.matches(type));
+    const route = { local, remote: local.filter((sub) => sub.remote) };
+    // Bounded: event types are few, but a publisher may invent many.
+    if (this.#routes.size >= 1_000) this.#routes.clear();
+    this.#routes.set(type, route);
+    return route;
   }
 
   /** Number of subscribers (for /metrics and the inspector). */

@@ -30,7 +30,8 @@ export function feedFromBus(
     (event) => {
       // One request at a time, not one batch: a batch is stored all or nothing,
       // and one hook asking for a task that is refused must not cost the others.
-      for (const request of hooks.route(event)) enqueue(request);
+      const requests = hooks.route(event);
+      for (let i = 0; i < requests.length; i++) enqueue(requests[i]);
     },
     "hooks",
     { remote: false },
