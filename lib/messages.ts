@@ -66,10 +66,13 @@ export interface ScanRequest {
 
 /** Everything the supervisor routes. */
 export type RuntimeMessage =
-  // to the bus (handled by the supervisor itself)
+  // to the bus (handled by the supervisor itself, through the event outlet). The
+  // actors' own announcements (a task's lifecycle, the scheduler's) go to the
+  // outlet directly, as no actor needs them (lib/event-outlet.ts); these carry
+  // the rest: publishes, scanners' changes, store faults.
   | { type: "event.publish"; event: CloudEvent; reply?: Reply<CloudEvent> }
   | { type: "event.emit"; init: EventInit }
-  /** Several events made in one burst (a pool's workers, an enqueued batch), in order. */
+  /** Several events made in one burst, in order. */
   | { type: "event.emitMany"; inits: EventInit[] }
   /** An event that came from another process (through the Redis bridge): to the local bus only. */
   | { type: "event.deliver"; event: CloudEvent }

@@ -23,7 +23,7 @@ export function eventPriorityOf(priority: number): EventPriority {
  *
  * @example
  * ```ts
- * send({ type: "event.emit", init: taskEvent("succeeded", task, { durationMs: 12 }) });
+ * events.emit(taskEvent("succeeded", task, { durationMs: 12 })); // events: lib/event-outlet.ts
  * ```
  */
 export function taskEvent(
