@@ -12,7 +12,7 @@
 
 import { setup } from "xstate";
 import type { RuntimeDeps } from "../lib/deps.ts";
-import { EnqueueBurst } from "../lib/enqueue-burst.ts";
+import { EnqueueBurst, ReadyNotice } from "../lib/enqueue-burst.ts";
 import { ValidationError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events.ts";
@@ -59,29 +59,6 @@ interface PrioritizerContext {
 }
 
 type Send = (m: RuntimeMessage) => void;
-
-/**
- * Tells the pool about ready tasks once per burst: the enqueues of one group
- * commit are answered together, each a microtask after the other, and the
- * notice goes after the last of them with their sum.
- */
-class ReadyNotice {
-  #count = 0;
-
-  constructor(private readonly send: () => Send | undefined) {}
-
-  add(count: number): void {
-    if (count <= 0) return;
-    if (this.#count === 0) queueMicrotask(() => this.#tell());
-    this.#count += count;
-  }
-
-  #tell(): void {
-    const count = this.#count;
-    this.#count = 0;
-    this.send()?.({ type: "task.ready", count });
-  }
-}
 
 function statsFor(context: PrioritizerContext, type: string): TypeStats | null {
   const { deps, stats } = context;
@@ -224,10 +201,9 @@ export const prioritizerMachine = setup({
       deps: input.deps,
       events: input.events,
       stats: new Map(),
-      ready: new ReadyNotice(() => {
-        const supervisor = self.system.get("supervisor");
-        return supervisor && ((m: RuntimeMessage) => supervisor.send(m));
-      }),
+      ready: new ReadyNotice((count) =>
+        self.system.get("supervisor")?.send({ type: "task.ready", count })
+      ),
       burst: new EnqueueBurst(
         input.deps.store,
         input.deps.now,

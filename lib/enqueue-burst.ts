@@ -1,6 +1,7 @@
 /**
  * Enqueue requests that arrive together (the hook tasks of a first scan, a
- * burst of API creates) are stored with one write: the requests of one
+ * burst of API creates) are stored with one write, and the pool hears of them
+ * with one notice ({@link ReadyNotice}): the requests of one
  * synchronous run are gathered and go on a microtask as one `enqueueMany`,
  * whose one savepoint, one promise and one announcement replace one of each
  * per task. `enqueueMany` is all or nothing and a lone request is not, so:
@@ -75,5 +76,37 @@ export class EnqueueBurst {
       this.announce([result]);
       entry.done(result);
     }, (error) => entry.failed(error));
+  }
+}
+
+/**
+ * Tells the pool about ready tasks once per burst: the enqueues of one group
+ * commit are answered together, each a microtask after the other, and the
+ * notice goes after the last of them with their sum (one `task.ready`
+ * through the supervisor instead of one per task).
+ *
+ * @example
+ * ```ts
+ * const ready = new ReadyNotice((count) => supervisor.send({ type: "task.ready", count }));
+ * ready.add(3);
+ * ready.add(2); // one task.ready of 5, on a microtask
+ * ```
+ */
+export class ReadyNotice {
+  #count = 0;
+
+  constructor(private readonly tell: (count: number) => void) {}
+
+  /** Counts tasks that became ready; the notice goes on a microtask. */
+  add(count: number): void {
+    if (count <= 0) return;
+    if (this.#count === 0) queueMicrotask(() => this.#flush());
+    this.#count += count;
+  }
+
+  #flush(): void {
+    const count = this.#count;
+    this.#count = 0;
+    this.tell(count);
   }
 }

@@ -168,13 +168,22 @@ export class SqliteStore implements Store {
    * it changes the database with one statement at most (no savepoint needed).
    */
   #write<T>(operation: (sql: Sql) => T, oneChange = false): Promise<T> {
+    return this.#writing(() => this.#commits.write(() => operation(this.#sql), oneChange));
+  }
+
+  /** Starts a write (now, or at the commit) unless the store is closed or refuses writes. */
+  #writing<T>(start: () => Promise<T>): Promise<T> {
     try {
-      this.#assertOpen();
-      this.#faults.refuseWrite();
-      return this.#commits.write(() => operation(this.#sql), oneChange);
+      this.#mayWrite();
+      return start();
     } catch (error) {
       return Promise.reject(this.#faults.map(error));
     }
+  }
+
+  #mayWrite(): void {
+    this.#assertOpen();
+    this.#faults.refuseWrite();
   }
 
   /** Runs a read now (it sees uncommitted writes of this process). */
@@ -207,13 +216,7 @@ export class SqliteStore implements Store {
     return this.#read((sql) => listTaskRows(sql, filter));
   }
   claim(options: ClaimOptions): Promise<Task | null> {
-    try {
-      this.#assertOpen();
-      this.#faults.refuseWrite();
-      return this.#claims.claim(options);
-    } catch (error) {
-      return Promise.reject(this.#faults.map(error));
-    }
+    return this.#writing(() => this.#claims.claim(options));
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
     return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now), true);
@@ -228,8 +231,7 @@ export class SqliteStore implements Store {
     if (!this.#edges) {
       // A task claimed here, with no dependents to release: at the commit, with the burst's others.
       try {
-        this.#assertOpen();
-        this.#faults.refuseWrite();
+        this.#mayWrite();
         const recording = this.#claims.succeed(id, fence, result, now);
         if (recording !== null) return recording;
       } catch (error) {
