@@ -11,7 +11,6 @@
 
 import assert from "node:assert/strict";
 import { sign } from "@octokit/webhooks-methods";
-import type { CloudEvent } from "../lib/events.ts";
 import {
   example,
   EXAMPLE_REPO as REPO,
@@ -19,6 +18,7 @@ import {
   type Payload,
   PING_REPO,
 } from "./helpers/github_examples.ts";
+import { history } from "./helpers/events.ts";
 import { api, closedPort } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un_process.ts";
 
@@ -68,18 +68,6 @@ function githubSources(apiUrl: string) {
   ];
 }
 
-async function pushes(un: UnProcess): Promise<CloudEvent[]> {
-  const res = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    "/un/events/history?type=github.push&limit=100",
-    undefined,
-    AUTH,
-  );
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.events;
-}
-
 Deno.test("webhook probing without a correct signature gets one answer, whatever the source", async () => {
   await using un = await startUn({
     config: {
@@ -127,7 +115,7 @@ Deno.test("webhook probing without a correct signature gets one answer, whatever
   for (const word of ["hello", "open", "inbox", "fs", "disabled", REPO, PING_REPO]) {
     assert.ok(!reference.body.includes(word), `the answer says nothing of ${word}`);
   }
-  assert.deepEqual(await pushes(un), [], "nothing was published");
+  assert.deepEqual(await history(un, "github.push", AUTH), [], "nothing was published");
 
   // Correctly signed, un speaks: the disabled source says so.
   const off = await probe(un, "?source=off", push, await sign("another secret", body));
@@ -137,13 +125,13 @@ Deno.test("webhook probing without a correct signature gets one answer, whatever
   const first = await probe(un, "?source=hello", push, await sign(SECRET, body), "d-1");
   assert.equal(first.status, 202, first.body);
   const events = JSON.parse(first.body).events as string[];
-  assert.deepEqual((await pushes(un)).map((e) => e.id), [events[0]]);
+  assert.deepEqual((await history(un, "github.push", AUTH)).map((e) => e.id), [events[0]]);
   for (const [query, delivery] of [["?source=hello", "d-2"], ["", "d-3"], ["", "d-1"]]) {
     const again = await probe(un, query, push, await sign(SECRET, body), delivery);
     assert.equal(again.status, 200, again.body);
     assert.deepEqual(JSON.parse(again.body), { duplicate: true, events: [], sources: ["hello"] });
   }
-  const published = await pushes(un);
+  const published = await history(un, "github.push", AUTH);
   assert.equal(published.length, 1, "one github.push for one push");
   assert.equal((published[0].data as { after: string }).after, push.after);
 });
@@ -157,10 +145,5 @@ Deno.test("webhook without api.token: a source without a secret takes no unsigne
   const unknown = await probe(un, "?source=nobody", ping);
   assert.equal(open.status, 401);
   assert.deepEqual(open, unknown);
-  const history = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    "/un/events/history?type=github.**&limit=10",
-  );
-  assert.deepEqual(history.body.events, []);
+  assert.deepEqual(await history(un, "github.**"), []);
 });

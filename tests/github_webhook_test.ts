@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { sign } from "@octokit/webhooks-methods";
-import type { CloudEvent } from "../lib/events.ts";
+import { history } from "./helpers/events.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un_process.ts";
 import {
@@ -77,18 +77,6 @@ async function deliver(
   return { status: res.status, body: await res.json() };
 }
 
-async function githubEvents(un: UnProcess): Promise<CloudEvent[]> {
-  const res = await api<{ events: CloudEvent[] }>(
-    un.url,
-    "GET",
-    "/un/events/history?type=github.**&limit=1000",
-    undefined,
-    AUTH,
-  );
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.events;
-}
-
 Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatures publish nothing, polling and webhook announce a sha once", async () => {
   const github = fakeGithub();
   await using un = await startUn({
@@ -111,7 +99,7 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     // Polling announces the head first.
     const polled = await eventually(
       async () => {
-        const events = await githubEvents(un);
+        const events = await history(un, "github.**", AUTH);
         return events.length === 1 ? events[0] : undefined;
       },
       10_000,
@@ -124,7 +112,7 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     const first = await deliver(un, "push", pushToDefault(), { delivery: "d-push-1" });
     assert.equal(first.status, 202, JSON.stringify(first.body));
     assert.equal((first.body.events as string[]).length, 1);
-    let events = await githubEvents(un);
+    let events = await history(un, "github.**", AUTH);
     assert.deepEqual(events.map((e) => e.type), ["github.repo.updated", "github.push"]);
     const push = events[1];
     assert.equal(push.id, (first.body.events as string[])[0]);
@@ -153,7 +141,11 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     const unsigned = await deliver(un, "release", ping, { secret: null });
     assert.equal(unsigned.status, 401);
     assert.match(String((unsigned.body.error as { message: string }).message), /missing/);
-    assert.equal((await githubEvents(un)).length, 2, "refused deliveries publish nothing");
+    assert.equal(
+      (await history(un, "github.**", AUTH)).length,
+      2,
+      "refused deliveries publish nothing",
+    );
 
     // A newer push by webhook announces the new sha, once.
     const newer = pushToDefault();
@@ -163,7 +155,7 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     const second = await deliver(un, "push", newer, { delivery: "d-push-2" });
     assert.equal(second.status, 202);
     assert.equal((second.body.events as string[]).length, 2);
-    events = await githubEvents(un);
+    events = await history(un, "github.**", AUTH);
     const announced = events.filter((e) => e.type === "github.repo.updated");
     assert.deepEqual(announced.map((e) => (e.data as { sha: string; via: string }).via), [
       "poll",
@@ -176,7 +168,7 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     assert.equal(repeat.body.duplicate, true);
     assert.deepEqual(repeat.body.events, []);
     assert.equal(
-      (await githubEvents(un)).filter((e) => e.type === "github.push").length,
+      (await history(un, "github.**", AUTH)).filter((e) => e.type === "github.push").length,
       2,
       "one github.push per push",
     );
@@ -207,7 +199,7 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
     assert.deepEqual(open.body, unsigned.body);
     const withToken = await deliver(un, "ping", octoPing, { secret: null, headers: AUTH });
     assert.equal(withToken.status, 202, JSON.stringify(withToken.body));
-    const pinged = (await githubEvents(un)).filter((e) => e.type === "github.ping");
+    const pinged = (await history(un, "github.**", AUTH)).filter((e) => e.type === "github.ping");
     assert.deepEqual(pinged.map((e) => e.source), ["/un/sources/octo"]);
 
     // ?source= picks the source; it must watch the delivery's repository.

@@ -92,11 +92,17 @@ export async function publish(
  * const created = await history(un, "file.created");
  * ```
  */
-export async function history(un: UnProcess, type: string): Promise<CloudEvent[]> {
+export async function history(
+  un: UnProcess,
+  type: string,
+  headers: Record<string, string> = {},
+): Promise<CloudEvent[]> {
   const res = await api<{ events: CloudEvent[] }>(
     un.url,
     "GET",
     `/un/events/history?type=${type}&limit=1000`,
+    undefined,
+    headers,
   );
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.events;
