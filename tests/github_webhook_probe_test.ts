@@ -19,7 +19,7 @@ import {
   PING_REPO,
 } from "./helpers/github_examples.ts";
 import { history } from "./helpers/events.ts";
-import { api, closedPort } from "./helpers/http.ts";
+import { closedPort } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un_process.ts";
 
 const TOKEN = "probe-test-token-0123";
