@@ -13,15 +13,8 @@
 
 import { describeFailure } from "./cli/errors.ts";
 
-/**
- * A subcommand: its arguments in, its exit code out.
- *
- * @example
- * ```ts
- * const tasks: Command = (await import("./cli/tasks.ts")).tasksCommand;
- * ```
- */
-export type Command = (args: string[]) => Promise<number>;
+export type { Command } from "./cli/command.ts";
+import type { Command } from "./cli/command.ts";
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import("./cli/start.ts")).startCommand,

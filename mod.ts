@@ -31,8 +31,8 @@
 export { defineHandler } from "./lib/handlers/types.ts";
 export type { Handler, HandlerContext, HandlerMap, TypedTask } from "./lib/handlers/types.ts";
 export { PermanentError } from "./lib/errors.ts";
-export type { CloudEvent, Json } from "./lib/events.ts";
-export type { Task, TaskState } from "./lib/tasks.ts";
+export type { CloudEvent, Json } from "./lib/events/cloud-event.ts";
+export type { Task, TaskState } from "./lib/tasks/task.ts";
 export type { Logger } from "./lib/log.ts";
 export { SIGNATURE_HEADER, signRequest, verifySignature } from "./lib/safety/signature.ts";
 export type { SignatureCheck, SignedRequest } from "./lib/safety/signature.ts";

@@ -12,10 +12,10 @@
  */
 
 import { assign, fromCallback, setup } from "xstate";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import { PROCESS_ID } from "../lib/events.ts";
-import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/bridge/link.ts";
-import { ask, type RuntimeMessage } from "../lib/messages.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import { PROCESS_ID } from "../lib/events/cloud-event.ts";
+import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/store/redis/bridge/link.ts";
+import { ask, type RuntimeMessage } from "../lib/protocol/messages.ts";
 
 /** Test fault `slow-follow`: how much longer each change of what the bridge follows takes. */
 const SLOW_FOLLOW_MS = 1_000;

@@ -1,6 +1,6 @@
 /**
  * The filesystem scanner: one actor per `kind: "fs"` source. It keeps the
- * contract of lib/scanner.ts.
+ * contract of lib/sources/scanner.ts.
  *
  * `starting` checks the root and loads the file index; `watching` opens
  * `Deno.watchFs` first and only then reconciles the tree with the index (so no
@@ -12,8 +12,8 @@
 
 import { resolve } from "node:path";
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
+import type { SourceSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import { FileIndex } from "../lib/fs/file-index.ts";
 import { PathRules } from "../lib/fs/rules.ts";
@@ -21,8 +21,8 @@ import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts
 import { StatusRecorder } from "../lib/fs/status.ts";
 import { relativePath } from "../lib/fs/walk.ts";
 import type { Logger } from "../lib/log.ts";
-import type { Reply, RuntimeMessage, ScanRequest } from "../lib/messages.ts";
-import type { ScannerInput } from "../lib/scanner.ts";
+import type { Reply, RuntimeMessage, ScanRequest } from "../lib/protocol/messages.ts";
+import type { ScannerInput } from "../lib/sources/scanner.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 
 /** The answer to a scan request. */

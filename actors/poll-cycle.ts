@@ -6,11 +6,11 @@
  */
 
 import type { ActorSystem, AnyActorRef } from "xstate";
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import type { CloudEvent } from "../lib/events.ts";
-import type { RuntimeMessage } from "../lib/messages.ts";
-import { type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import type { SourceSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import { type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 import {
   backoffDelay,

@@ -1,7 +1,7 @@
 /**
  * The scanner of every polling source (feed, GitHub, HTTP endpoint): one
  * generic actor that drives the source's {@link Poller} on its interval and
- * keeps the contract of `lib/scanner.ts`.
+ * keeps the contract of `lib/sources/scanner.ts`.
  *
  * - Polls never overlap: a `source.scan` during a poll is answered by a fresh
  *   poll right after it (the running one may have started before the change).
@@ -17,10 +17,15 @@
  */
 
 import { assign, fromPromise, setup } from "xstate";
-import type { Reply, ScanRequest } from "../lib/messages.ts";
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import { EMPTY_STATUS, type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/scanner.ts";
+import type { Reply, ScanRequest } from "../lib/protocol/messages.ts";
+import type { SourceSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import {
+  EMPTY_STATUS,
+  type ScannerInput,
+  type SourceStatus,
+  STATUS_KEY,
+} from "../lib/sources/scanner.ts";
 import {
   backoffDelay,
   DEFAULT_INTERVAL_MS,

@@ -10,17 +10,17 @@
  */
 
 import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/messages.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/protocol/messages.ts";
 import { stopDescendants } from "./stop.ts";
-import type { EventSink } from "../lib/event-outlet.ts";
-import { ResourceLedger } from "../lib/resources.ts";
+import type { EventSink } from "../lib/events/event-outlet.ts";
+import { ResourceLedger } from "../lib/tasks/resources.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
   deps: RuntimeDeps;
-  /** Where its and its workers' events go (lib/event-outlet.ts). */
+  /** Where its and its workers' events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
 

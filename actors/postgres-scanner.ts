@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL scanner actor (contract: lib/scanner.ts). While `live` it
+ * The PostgreSQL scanner actor (contract: lib/sources/scanner.ts). While `live` it
  * holds one connection (an invoked callback actor, so stopping the scanner
  * always closes it) that installs the triggers, LISTENs and publishes
  * `db.changed` events. When the connection fails or is lost it waits with
@@ -14,8 +14,8 @@
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
-import type { RuntimeMessage } from "../lib/messages.ts";
-import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/scanner.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/sources/scanner.ts";
 import { checkPostgresHost } from "../lib/sources/admit.ts";
 import {
   type PostgresConnection,

@@ -1,32 +1,32 @@
 /**
  * The prioritizer: admits work. It turns task requests into scored tasks (sort
- * key from priority, learned score and deadline; see lib/priority.ts),
+ * key from priority, learned score and deadline; see lib/tasks/priority.ts),
  * enqueues, retries, re-prioritizes and cancels them, announces each change as
  * a `task.*` event, and re-scores tasks as their deadline nears.
  *
  * Its `task.*` events go straight to the event outlet (no actor needs them);
  * the pool hears of ready tasks through the supervisor, one `task.ready` per
  * burst of enqueues (a first scan, a bulk create) rather than one per task.
- * The enqueues of a burst are stored with one write (lib/enqueue-burst.ts).
+ * The enqueues of a burst are stored with one write (lib/tasks/enqueue-burst.ts).
  */
 
 import { setup } from "xstate";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import { EnqueueBurst, ReadyNotice } from "../lib/enqueue-burst.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import { EnqueueBurst, ReadyNotice } from "../lib/tasks/enqueue-burst.ts";
 import { ValidationError } from "../lib/errors.ts";
-import type { EventSink } from "../lib/event-outlet.ts";
-import { type EventInit, newId } from "../lib/events.ts";
+import type { EventSink } from "../lib/events/event-outlet.ts";
+import { type EventInit, newId } from "../lib/events/cloud-event.ts";
 import { taskFields } from "../lib/log.ts";
-import type { RuntimeMessage, TaskRequest } from "../lib/messages.ts";
-import { scoreTask } from "../lib/priority.ts";
+import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
+import { scoreTask } from "../lib/tasks/priority.ts";
 import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
-import { kindOfState, taskEvent, transitionEvents } from "../lib/task-events.ts";
-import type { NewTask, Task } from "../lib/tasks.ts";
+import { kindOfState, taskEvent, transitionEvents } from "../lib/tasks/task-events.ts";
+import type { NewTask, Task } from "../lib/tasks/task.ts";
 
 /** Input of the prioritizer. */
 export interface PrioritizerInput {
   deps: RuntimeDeps;
-  /** Where its `task.*` events go (lib/event-outlet.ts). */
+  /** Where its `task.*` events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Scanner actor logic by source kind. Each follows the contract of
- * lib/scanner.ts.
+ * lib/sources/scanner.ts.
  *
  * Loaded on demand: the PostgreSQL client, the feed parser and their friends
  * cost memory in every process, so only the kinds a process has sources of are

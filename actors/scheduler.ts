@@ -19,18 +19,18 @@
 
 import { Cron } from "croner";
 import { assign, fromPromise, setup } from "xstate";
-import type { ScheduleSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
-import type { EventSink } from "../lib/event-outlet.ts";
+import type { ScheduleSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type FailureLog, failureLog } from "../lib/log.ts";
-import type { Json } from "../lib/events.ts";
-import type { RuntimeMessage } from "../lib/messages.ts";
-import { transitionEvents } from "../lib/task-events.ts";
+import type { Json } from "../lib/events/cloud-event.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import { transitionEvents } from "../lib/tasks/task-events.ts";
 
 /** Input of the scheduler. */
 export interface SchedulerInput {
   deps: RuntimeDeps;
-  /** Where its events go (lib/event-outlet.ts). */
+  /** Where its events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
 

@@ -4,8 +4,8 @@
  * of every lease held. The actor applies what a round decides.
  */
 
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
+import type { SourceSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { FailureLog } from "../lib/log.ts";
 import { sourceLease } from "../lib/sources/lease.ts";
 import type { StoredSource } from "../lib/store/types.ts";

@@ -24,11 +24,11 @@
  */
 
 import { type AnyActorRef, assign, fromPromise, setup } from "xstate";
-import type { SourceSpec } from "../lib/config.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
+import type { SourceSpec } from "../lib/config/load.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { failureLog } from "../lib/log.ts";
-import { PROCESS_ID } from "../lib/events.ts";
-import type { Reply } from "../lib/messages.ts";
+import { PROCESS_ID } from "../lib/events/cloud-event.ts";
+import type { Reply } from "../lib/protocol/messages.ts";
 import {
   type Held,
   leaderRound,

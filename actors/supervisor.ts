@@ -3,7 +3,7 @@
  * message between them (so the inspector sees them all in one place), hands
  * the events sent to it to the event outlet (log and bus; parts that only
  * announce, such as a task's lifecycle, use the outlet directly: no actor
- * needs those, see lib/event-outlet.ts), and restarts a crashed
+ * needs those, see lib/events/event-outlet.ts), and restarts a crashed
  * child one-for-one: at most `maxRestarts` within `withinMs`, with a growing
  * delay, then it escalates (the process exits non-zero so the outer service
  * manager restarts it).
@@ -11,10 +11,10 @@
 
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
 import type { ActorInfo } from "../lib/control.ts";
-import type { RuntimeDeps } from "../lib/deps.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
-import type { EventOutlet } from "../lib/event-outlet.ts";
-import type { RuntimeMessage } from "../lib/messages.ts";
+import type { EventOutlet } from "../lib/events/event-outlet.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { stopDescendants } from "./stop.ts";
 
 /** One child the supervisor keeps alive. */

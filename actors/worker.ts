@@ -15,19 +15,19 @@
  * per task (a transition and a snapshot each) cost a busy pool of no-op tasks
  * an eighth of its throughput. For the same reason the resources its task
  * holds are no message either: its claims take them from the pool's ledger
- * (lib/resources.ts), and it releases them as the attempt ends. Its task's
+ * (lib/tasks/resources.ts), and it releases them as the attempt ends. Its task's
  * events are no message either: they go to the event outlet, which logs them
- * and hands them to the bus (lib/event-outlet.ts).
+ * and hands them to the bus (lib/events/event-outlet.ts).
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
-import type { RuntimeDeps } from "../lib/deps.ts";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { UnavailableError } from "../lib/errors.ts";
-import type { EventSink } from "../lib/event-outlet.ts";
-import type { RuntimeMessage } from "../lib/messages.ts";
-import type { ResourceLedger } from "../lib/resources.ts";
-import { type AbortReason, runTask } from "../lib/run-task.ts";
-import type { Task } from "../lib/tasks.ts";
+import type { EventSink } from "../lib/events/event-outlet.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import type { ResourceLedger } from "../lib/tasks/resources.ts";
+import { type AbortReason, runTask } from "../lib/tasks/run-task.ts";
+import type { Task } from "../lib/tasks/task.ts";
 
 /** An idle worker looks for work this often even without a wake (tasks enqueued by other processes). */
 const IDLE_POLL_MS = 1_000;

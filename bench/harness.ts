@@ -3,11 +3,11 @@
  * store, and the JSON line each benchmark prints last.
  */
 
-import { parseConfig } from "../lib/config.ts";
+import { parseConfig } from "../lib/config/load.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { silentLogger } from "../lib/log.ts";
-import { Runtime } from "../runtime.ts";
-import type { Role } from "../runtime-roles.ts";
+import { Runtime } from "../runtime/runtime.ts";
+import type { Role } from "../runtime/roles.ts";
 
 /**
  * Starts a runtime on a temp-dir store with the given config overrides.

@@ -9,7 +9,7 @@
 import { START_FLAGS } from "../cli/start-flags.ts";
 
 const here = new URL(".", import.meta.url).pathname;
-const benches = ["events.ts", "embedded_tasks.ts", "file_latency.ts", "idle_rss.ts"];
+const benches = ["events.ts", "embedded-tasks.ts", "file-latency.ts", "idle-rss.ts"];
 if (Deno.args.includes("--redis")) benches.push("redis.ts");
 
 const figures: Record<string, unknown> = {};

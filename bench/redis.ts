@@ -24,9 +24,9 @@
  */
 
 import { report } from "./harness.ts";
-import { BullmqBench } from "./redis_bullmq.ts";
-import { benchRedis } from "./redis_server.ts";
-import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis_un.ts";
+import { BullmqBench } from "./redis-bullmq.ts";
+import { benchRedis } from "./redis-server.ts";
+import { type Throughput, unScaleoutPoint, unTasksPerSecond } from "./redis-un.ts";
 
 const TASKS = 20_000;
 /**

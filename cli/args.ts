@@ -4,7 +4,7 @@
  * names the flag, the value and what is allowed.
  */
 
-import type { Json } from "../lib/events.ts";
+import type { Json } from "../lib/events/cloud-event.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
 

@@ -17,9 +17,9 @@
 import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { type Config, ConfigError, loadConfig } from "../lib/config.ts";
+import { type Config, ConfigError, loadConfig } from "../lib/config/load.ts";
 import type { Finding, RedisReport } from "../lib/store/redis/diagnose.ts";
-import { SQLITE_FILE } from "../lib/store/sqlite.ts";
+import { SQLITE_FILE } from "../lib/store/sqlite/store.ts";
 import { redactUrl } from "../lib/sources/redact.ts";
 import { parse, positionals } from "./args.ts";
 import { UsageError } from "./errors.ts";

@@ -6,7 +6,7 @@
 
 import { SingleBar } from "cli-progress";
 import { parseDuration } from "../lib/duration.ts";
-import { isTerminal, type Task } from "../lib/tasks.ts";
+import { isTerminal, type Task } from "../lib/tasks/task.ts";
 import { intFlag, jsonFlag, parse, positionals } from "./args.ts";
 import { UnClient, type UnClient as Client, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";

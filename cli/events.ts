@@ -4,7 +4,7 @@
  */
 
 import { encodeTime } from "ulid";
-import type { CloudEvent } from "../lib/events.ts";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { intFlag, parse, positionals } from "./args.ts";
 import { errorOf, UnClient, type UnClient as Client, type Wire } from "./client.ts";
 import { UnreachableError } from "./errors.ts";

@@ -3,7 +3,7 @@
  * into tasks.
  */
 
-import { EVENT_PRIORITIES } from "../lib/events.ts";
+import { EVENT_PRIORITIES } from "../lib/events/cloud-event.ts";
 import { jsonFlag, oneOfFlag, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { printJson } from "./format.ts";

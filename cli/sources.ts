@@ -6,7 +6,7 @@
 
 import type { InferRequestType } from "hono/client";
 import type { SourceView } from "../lib/sources/manage.ts";
-import type { SourceStatus } from "../lib/scanner.ts";
+import type { SourceStatus } from "../lib/sources/scanner.ts";
 import { jsonFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";

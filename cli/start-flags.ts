@@ -1,6 +1,6 @@
 /**
  * The `deno run` flags `un start` runs with. deno.json's `start` and `un`
- * tasks and the Dockerfile's ENTRYPOINT spell them out (tests/compose_test.ts
+ * tasks and the Dockerfile's ENTRYPOINT spell them out (tests/compose.test.ts
  * checks that they do), and the tests and benches that start `un` use this list.
  *
  * - `--unstable-no-legacy-abort`: a request's signal aborts only when its

@@ -10,13 +10,13 @@
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { createApp } from "../routes/app.ts";
-import { ConfigError, loadConfig } from "../lib/config.ts";
+import { ConfigError, loadConfig } from "../lib/config/load.ts";
 import { UnError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { createLogger } from "../lib/log.ts";
 import { type DeadlineServer, serveWithDeadlines } from "../lib/safety/deadline-server.ts";
-import { Runtime } from "../runtime.ts";
-import { type Role, ROLES } from "../runtime-roles.ts";
+import { Runtime } from "../runtime/runtime.ts";
+import { type Role, ROLES } from "../runtime/roles.ts";
 import { signalDecider } from "./signals.ts";
 
 const USAGE = "usage: un start [--config FILE] [--role all|api|worker|scanner]";

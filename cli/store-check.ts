@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../lib/config.ts";
-import { SQLITE_FILE } from "../lib/store/sqlite.ts";
+import { ConfigError, loadConfig } from "../lib/config/load.ts";
+import { SQLITE_FILE } from "../lib/store/sqlite/store.ts";
 import { integrityProblems } from "../lib/store/sqlite/integrity.ts";
 import { UsageError } from "./errors.ts";
 

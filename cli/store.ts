@@ -5,7 +5,7 @@
  * has seen Redis lose its data.
  */
 
-import type { Command } from "../main.ts";
+import type { Command } from "./command.ts";
 import { UsageError } from "./errors.ts";
 
 const USAGE = "un store check|recover|ack-reset [options]";

@@ -3,7 +3,7 @@
  * (`un tasks <id>`), including why it sorts where it does.
  */
 
-import { type Task, TASK_STATES } from "../lib/tasks.ts";
+import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
 import { intFlag, oneOfFlag, parse } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";

@@ -4,12 +4,12 @@
  * message with a reply), read the store, or listen to the bus.
  */
 
-import type { MachineChart } from "./actor-chart.ts";
-import type { Config } from "./config.ts";
-import type { CloudEvent, Json } from "./events.ts";
+import type { MachineChart } from "./inspect/actor-chart.ts";
+import type { Config } from "./config/load.ts";
+import type { CloudEvent, Json } from "./events/cloud-event.ts";
 import type { Logger } from "./log.ts";
 import type { TaskCatalog } from "./safety/runnable.ts";
-import type { RuntimeMessage } from "./messages.ts";
+import type { RuntimeMessage } from "./protocol/messages.ts";
 import type { Store } from "./store/types.ts";
 
 /** One message the supervisor routed, as the inspector shows it. */

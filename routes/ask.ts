@@ -5,7 +5,7 @@
  */
 
 import type { ControlPlane } from "../lib/control.ts";
-import { ask, type Reply, type RuntimeMessage } from "../lib/messages.ts";
+import { ask, type Reply, type RuntimeMessage } from "../lib/protocol/messages.ts";
 
 /** How long a route waits for an actor's answer. */
 const ASK_TIMEOUT_MS = 10_000;

@@ -7,10 +7,15 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
-import { type CloudEvent, createEvent, EVENT_PRIORITIES, type Json } from "../lib/events.ts";
+import {
+  type CloudEvent,
+  createEvent,
+  EVENT_PRIORITIES,
+  type Json,
+} from "../lib/events/cloud-event.ts";
 import { assertPublishable } from "../lib/safety/reserved-types.ts";
 import { queryInt, strictObject, validate } from "../lib/validate.ts";
-import { assertPattern } from "../lib/wildcard.ts";
+import { assertPattern } from "../lib/events/wildcard.ts";
 import { askRuntime } from "./ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { eventSchema } from "./schemas.ts";

@@ -26,7 +26,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, ValidationError } from "../lib/errors.ts";
-import type { CloudEvent } from "../lib/events.ts";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Logger } from "../lib/log.ts";
 import type { GithubSourceSpec } from "../lib/sources/github.ts";
 import {

@@ -5,7 +5,7 @@
 
 import { Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
-import { METRICS_CONTENT_TYPE } from "../lib/metrics.ts";
+import { METRICS_CONTENT_TYPE } from "../lib/metrics/render.ts";
 
 /**
  * `GET /health/queue` counts of one queue ("scheduled" includes tasks waiting to retry).

@@ -11,7 +11,7 @@
 
 import { Hono } from "hono";
 import type { ControlPlane, InspectRecord } from "../lib/control.ts";
-import { parseFaults } from "../lib/deps.ts";
+import { parseFaults } from "../lib/protocol/deps.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { encodeSse, sseStream } from "./sse.ts";
 

@@ -9,7 +9,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { newId } from "../lib/events.ts";
+import { newId } from "../lib/events/cloud-event.ts";
 import type { Logger } from "../lib/log.ts";
 
 /** The header, in requests and answers. */

@@ -8,8 +8,8 @@
  */
 
 import { z } from "zod";
-import { EVENT_PRIORITIES } from "../lib/events.ts";
-import { TASK_STATES } from "../lib/tasks.ts";
+import { EVENT_PRIORITIES } from "../lib/events/cloud-event.ts";
+import { TASK_STATES } from "../lib/tasks/task.ts";
 
 const time = z.number().describe("epoch milliseconds");
 const json = z.unknown().describe("any JSON value");

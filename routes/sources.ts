@@ -22,10 +22,10 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { sourceSchema } from "../lib/config.ts";
+import { sourceSchema } from "../lib/config/load.ts";
 import type { ControlPlane } from "../lib/control.ts";
 import { ConflictError, NotFoundError } from "../lib/errors.ts";
-import type { CloudEvent } from "../lib/events.ts";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { admitSource } from "../lib/sources/admit.ts";
 import {
   apiSource,

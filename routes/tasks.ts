@@ -7,7 +7,7 @@
  * and the answer says so in `warning`.
  */
 
-import { explainTask } from "../lib/priority.ts";
+import { explainTask } from "../lib/tasks/priority.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
@@ -15,8 +15,8 @@ import { NotFoundError } from "../lib/errors.ts";
 import type { EnqueueResult } from "../lib/store/types.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
-import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/task-request.ts";
-import { type Task, TASK_STATES } from "../lib/tasks.ts";
+import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/tasks/task-request.ts";
+import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
 import { intIn, queryInt, strictObject } from "../lib/validate.ts";
 import { askRuntime } from "./ask.ts";
 import { answer, describe, problems } from "./describe.ts";

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
-import type { PoolInfo } from "../lib/messages.ts";
+import type { PoolInfo } from "../lib/protocol/messages.ts";
 import { intIn, strictObject } from "../lib/validate.ts";
 import { askRuntime } from "./ask.ts";
 import { answer, describe, problems } from "./describe.ts";

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { Cron } from "croner";
 import { parseDuration } from "../duration.ts";
-import { assertPattern } from "../wildcard.ts";
+import { assertPattern } from "../events/wildcard.ts";
 
 /** An integer in `min..max`; the message names the range. */
 function int(min: number, max: number) {

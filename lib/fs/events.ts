@@ -4,7 +4,12 @@
  */
 
 import { join } from "node:path";
-import { type CloudEvent, createEvent, type EventPriority, sourceUri } from "../events.ts";
+import {
+  type CloudEvent,
+  createEvent,
+  type EventPriority,
+  sourceUri,
+} from "../events/cloud-event.ts";
 import type { FileChange } from "./reconcile.ts";
 
 /** Where a change happened. */

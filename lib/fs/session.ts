@@ -10,9 +10,9 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import type { SourceSpec } from "../config.ts";
+import type { SourceSpec } from "../config/load.ts";
 import { UnavailableError } from "../errors.ts";
-import type { CloudEvent } from "../events.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/types.ts";
 import { Debouncer } from "./debounce.ts";

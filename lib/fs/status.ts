@@ -4,9 +4,9 @@
  * updates costs a handful of writes, not one each.
  */
 
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
-import { EMPTY_STATUS, type SourceStatus, STATUS_KEY } from "../scanner.ts";
+import { EMPTY_STATUS, type SourceStatus, STATUS_KEY } from "../sources/scanner.ts";
 import type { Store } from "../store/types.ts";
 
 /**

@@ -5,7 +5,7 @@
  * `sleep`).
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { fileRoots } from "../safety/files.ts";
 import { execHandler, execPayload } from "./exec.ts";
 import { fileMetadataHandler, fileMetadataPayload } from "./file-metadata.ts";

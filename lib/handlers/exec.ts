@@ -11,9 +11,9 @@
 
 import { resolve } from "node:path";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { PermanentError, ValidationError } from "../errors.ts";
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import { buildArgs, checkExecVars } from "../safety/exec-args.ts";
 import { fileRoots } from "../safety/files.ts";
 import { captureText } from "./capture.ts";

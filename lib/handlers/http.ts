@@ -8,7 +8,7 @@
  */
 
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { PermanentError } from "../errors.ts";
 import { isSignTarget } from "../safety/outbound.ts";
 import { OutboundRefusal, type OutboundRequest, safeFetch, where } from "../safety/safe-fetch.ts";

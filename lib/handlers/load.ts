@@ -5,7 +5,7 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Config, ConfigError, nearestName } from "../config.ts";
+import { type Config, ConfigError, nearestName } from "../config/load.ts";
 import { builtinHandlers } from "./builtin.ts";
 import { checkedHandler, isPayloadSchema } from "./schemas.ts";
 import type { Handler, HandlerMap } from "./types.ts";

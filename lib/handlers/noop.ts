@@ -3,7 +3,7 @@
  * that hooks fire without running any code.
  */
 
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { Handler } from "./types.ts";
 
 /**

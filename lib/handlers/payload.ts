@@ -5,7 +5,7 @@
  */
 
 import type { z } from "zod";
-import { formatIssues } from "../config.ts";
+import { formatIssues } from "../config/load.ts";
 import { PermanentError } from "../errors.ts";
 
 /**

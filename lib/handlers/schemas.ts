@@ -11,7 +11,7 @@
  */
 
 import type { z } from "zod";
-import { formatIssues } from "../config.ts";
+import { formatIssues } from "../config/load.ts";
 import { PermanentError } from "../errors.ts";
 import type { Handler, HandlerMap } from "./types.ts";
 

@@ -3,9 +3,9 @@
  * A handler's failure is a task failure, never an actor crash.
  */
 
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
-import type { Task } from "../tasks.ts";
+import type { Task } from "../tasks/task.ts";
 
 /** What a handler gets besides the task. */
 export interface HandlerContext {

@@ -1,12 +1,12 @@
 /**
  * The embedded feeder of the hooks: this process's own events, from its bus.
- * (The other feeder is the Redis bridge's consumer group, lib/bridge/apply.ts:
+ * (The other feeder is the Redis bridge's consumer group, lib/store/redis/bridge/apply.ts:
  * with it, each event is routed once across every process, so a process that
  * uses it must not feed from its bus too.)
  */
 
-import type { EventBus } from "../bus.ts";
-import type { TaskRequest } from "../messages.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
 import type { HookRouting } from "./hooks.ts";
 
 /**

@@ -3,13 +3,13 @@
  * `hooks` shorthand of every stored source, recompiled when sources change at
  * run time) and `route(event)`, the task requests an event asks for. Events
  * reach it through one of two feeders (see feed.ts): this process's bus on
- * the embedded store, or the Redis bridge's consumer group (lib/bridge/apply.ts),
+ * the embedded store, or the Redis bridge's consumer group (lib/store/redis/bridge/apply.ts),
  * which routes each event once across all processes.
  */
 
-import type { Config, SourceSpec } from "../config.ts";
-import type { CloudEvent } from "../events.ts";
-import type { TaskRequest } from "../messages.ts";
+import type { Config, SourceSpec } from "../config/load.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
 import { type CompiledHook, compileHooks, tasksForEvent } from "./rules.ts";
 
 /**

@@ -5,10 +5,15 @@
  * `Hooks` of hooks.ts hold the compiled list a runtime routes events with.
  */
 
-import type { Config, HookSpec } from "../config.ts";
-import { type CloudEvent, EVENT_PRIORITY_TO_TASK, type Json, sourceUri } from "../events.ts";
-import type { TaskRequest } from "../messages.ts";
-import { compilePattern, type TypeMatcher } from "../wildcard.ts";
+import type { Config, HookSpec } from "../config/load.ts";
+import {
+  type CloudEvent,
+  EVENT_PRIORITY_TO_TASK,
+  type Json,
+  sourceUri,
+} from "../events/cloud-event.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
+import { compilePattern, type TypeMatcher } from "../events/wildcard.ts";
 
 /** A hook ready to match events. */
 export interface CompiledHook {

@@ -5,7 +5,7 @@
  * is not known, or comes after a cap, is counted under `other`.
  */
 
-import type { CompiledHook } from "../hooks.ts";
+import type { CompiledHook } from "../hooks/mod.ts";
 import { reservedPrefix } from "../safety/reserved-types.ts";
 
 /** The label value of everything outside a bounded set. */

@@ -12,11 +12,11 @@
 
 import { Counter, Gauge, Registry } from "prom-client";
 import type { ActorInfo, HealthReport } from "../control.ts";
-import type { CloudEvent } from "../events.ts";
-import type { CompiledHook } from "../hooks.ts";
-import type { PoolInfo } from "../messages.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
+import type { CompiledHook } from "../hooks/mod.ts";
+import type { PoolInfo } from "../protocol/messages.ts";
 import type { QueueCounts, Store } from "../store/types.ts";
-import { LIVE_STATES } from "../tasks.ts";
+import { LIVE_STATES } from "../tasks/task.ts";
 import type { Counters } from "./counters.ts";
 import { BoundedLabel, EventTypeCounts } from "./labels.ts";
 import { registerProcessMetrics } from "./process.ts";

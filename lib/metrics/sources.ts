@@ -9,8 +9,8 @@
  */
 
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { CloudEvent } from "../events.ts";
-import type { SourceStatus } from "../scanner.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
+import type { SourceStatus } from "../sources/scanner.ts";
 import type { Store } from "../store/types.ts";
 import { BoundedLabel, OTHER } from "./labels.ts";
 

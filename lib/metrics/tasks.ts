@@ -8,7 +8,7 @@
  */
 
 import { Counter, type Registry } from "prom-client";
-import type { CloudEvent } from "../events.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
 import { FastHistogram, type HistogramSeries } from "./histogram.ts";
 import { BoundedLabel } from "./labels.ts";
 

@@ -9,10 +9,10 @@
  * time, for tasks made by hooks and schedules).
  */
 
-import { type Config, nearestName } from "../config.ts";
+import { type Config, nearestName } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
 import { checkPayload } from "../handlers/schemas.ts";
-import type { TaskRequest } from "../messages.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
 import { buildArgs, checkExecVars, type ExecVars } from "./exec-args.ts";
 import { checkReadablePath, fileRoots } from "./files.ts";
 import { checkOutboundUrl } from "./outbound.ts";

@@ -11,7 +11,7 @@
  */
 
 import { isAbsolute, resolve, sep } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
 import { checkReadablePath } from "./files.ts";
 

@@ -8,7 +8,7 @@
  */
 
 import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
 
 /**

@@ -5,16 +5,16 @@
  * worker may join later, so such a task is accepted and waits `queued`; its
  * explanation (`GET /un/tasks/:id`) says which resource and how much is
  * missing, weighed against the capacities the live workers record
- * (lib/process-registry.ts).
+ * (lib/processes/registry.ts).
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
-import type { TaskRequest } from "../messages.ts";
-import type { ResourceWait } from "../priority.ts";
-import { fits } from "../resources.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
+import type { ResourceWait } from "../tasks/priority.ts";
+import { fits } from "../tasks/resources.ts";
 import type { ProcessRecord, Store } from "../store/types.ts";
-import type { Task } from "../tasks.ts";
+import type { Task } from "../tasks/task.ts";
 
 /** States of a task that has not started: only those wait for resources. */
 const NOT_STARTED: ReadonlySet<Task["state"]> = new Set([

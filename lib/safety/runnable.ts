@@ -6,7 +6,7 @@
  *
  * On the embedded store only this process runs tasks: its own handlers and
  * commands decide. On Redis, every process records what it can run in its
- * process record (lib/process-registry.ts) and the union over the live
+ * process record (lib/processes/registry.ts) and the union over the live
  * worker processes (a record with a pool, concurrency > 0, not run out)
  * decides, so a type only one worker has is accepted through any API. A
  * worker of an older version records no types: then nothing can be refused.

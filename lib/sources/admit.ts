@@ -5,7 +5,7 @@
  * Config-file sources are the operator's own and never pass here.
  */
 
-import type { Config, SourceSpec } from "../config.ts";
+import type { Config, SourceSpec } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
 import { addressAllowed, checkOutboundUrl, hostMatchesName } from "../safety/outbound.ts";
 import { checkReadablePath, fileRoots } from "../safety/files.ts";

@@ -9,7 +9,7 @@
  */
 
 import Parser from "rss-parser";
-import type { SourceSpec } from "../config.ts";
+import type { SourceSpec } from "../config/load.ts";
 import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,

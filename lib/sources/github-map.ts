@@ -7,7 +7,7 @@
  */
 
 import { UnError } from "../errors.ts";
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { RepoUpdatedData } from "./github.ts";
 import type { PollChange } from "./poller.ts";
 

@@ -21,7 +21,7 @@
  */
 
 import { verify } from "@octokit/webhooks-methods";
-import type { CloudEvent } from "../events.ts";
+import type { CloudEvent } from "../events/cloud-event.ts";
 import { UnError } from "../errors.ts";
 import type { Store } from "../store/types.ts";
 import { claimAnnouncement, type GithubSourceSpec, withSourceLock } from "./github.ts";

@@ -10,7 +10,7 @@
  */
 
 import { z } from "zod";
-import type { SourceSpec } from "../config.ts";
+import type { SourceSpec } from "../config/load.ts";
 import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,

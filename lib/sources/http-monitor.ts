@@ -12,7 +12,7 @@
  * (no backoff), so the recovery is noticed quickly.
  */
 
-import type { SourceSpec } from "../config.ts";
+import type { SourceSpec } from "../config/load.ts";
 import { OutboundRefusal, safeFetch } from "../safety/safe-fetch.ts";
 import {
   errorText,

@@ -9,10 +9,10 @@
  * and history) are in `scan-history.ts`.
  */
 
-import { formatIssues, nearestName, sourceSchema, type SourceSpec } from "../config.ts";
+import { formatIssues, nearestName, sourceSchema, type SourceSpec } from "../config/load.ts";
 import { ValidationError } from "../errors.ts";
-import { type CloudEvent, createEvent, type Json, newId } from "../events.ts";
-import { STATUS_KEY } from "../scanner.ts";
+import { type CloudEvent, createEvent, type Json, newId } from "../events/cloud-event.ts";
+import { STATUS_KEY } from "./scanner.ts";
 import type { Store, StoredSource } from "../store/types.ts";
 import { redactSpec, redactTexts } from "./redact.ts";
 

@@ -14,7 +14,7 @@ import {
   type EventPriority,
   type Json,
   sourceUri,
-} from "../events.ts";
+} from "../events/cloud-event.ts";
 import type { Store } from "../store/types.ts";
 
 /** One change a poll found; the actor wraps it in a CloudEvent. */

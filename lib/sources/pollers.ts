@@ -10,7 +10,7 @@
  * are the operator's own and poll unchecked (`allow` null).
  */
 
-import type { SourceSpec } from "../config.ts";
+import type { SourceSpec } from "../config/load.ts";
 import { createFeedPoller } from "./feed.ts";
 import { createGithubPoller } from "./github.ts";
 import { createHttpPoller } from "./http-monitor.ts";

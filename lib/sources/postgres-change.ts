@@ -9,7 +9,7 @@ import {
   type EventPriority,
   type Json,
   sourceUri,
-} from "../events.ts";
+} from "../events/cloud-event.ts";
 import type { WatchedTable } from "./postgres-sql.ts";
 
 /** Row operations as `db.changed` reports them; `UPSERT` comes from catch-up. */

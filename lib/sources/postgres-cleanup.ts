@@ -14,7 +14,7 @@
 
 // @ts-types="@types/pg"
 import pg from "pg";
-import type { Config, SourceSpec } from "../config.ts";
+import type { Config, SourceSpec } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { StoredSource } from "../store/types.ts";
 import { checkPostgresHost } from "./admit.ts";

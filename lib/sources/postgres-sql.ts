@@ -14,7 +14,7 @@
 
 // @ts-types="@types/pg"
 import pg from "pg";
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import { type TableName, TableProblem } from "./postgres-names.ts";
 
 /** Channel every `un` trigger notifies. Sources share it and filter by table. */

@@ -5,7 +5,7 @@
  * seen both by catch-up and by notification is emitted once.
  */
 
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { Store } from "../store/types.ts";
 
 /** Source state key of the cursors: `{ "<schema>.<table>": "<value>" | null }`. */

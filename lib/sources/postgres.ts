@@ -15,11 +15,11 @@
 
 // @ts-types="@types/pg"
 import pg from "pg";
-import type { SourceSpec } from "../config.ts";
-import type { RuntimeDeps } from "../deps.ts";
-import type { CloudEvent, Json } from "../events.ts";
-import type { SourceStatus } from "../scanner.ts";
-import { STATUS_KEY } from "../scanner.ts";
+import type { SourceSpec } from "../config/load.ts";
+import type { RuntimeDeps } from "../protocol/deps.ts";
+import type { CloudEvent, Json } from "../events/cloud-event.ts";
+import type { SourceStatus } from "./scanner.ts";
+import { STATUS_KEY } from "./scanner.ts";
 import {
   catchUpPage,
   CHANNEL,

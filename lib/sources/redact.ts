@@ -5,7 +5,7 @@
  * which keys and parameters are set; the stored spec keeps the real values.
  */
 
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 
 /** What every redacted value shows. */
 export const REDACTED = "[redacted]";

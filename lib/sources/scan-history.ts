@@ -8,7 +8,7 @@
 
 import { formatDuration } from "../duration.ts";
 import { UnError } from "../errors.ts";
-import type { Json } from "../events.ts";
+import type { Json } from "../events/cloud-event.ts";
 import type { Store } from "../store/types.ts";
 
 /**

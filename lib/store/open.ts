@@ -3,10 +3,10 @@
  * embedded SQLite store under `store.path` (locked to this process).
  */
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import { acquireStoreLock } from "./lock.ts";
-import { SqliteStore } from "./sqlite.ts";
+import { SqliteStore } from "./sqlite/store.ts";
 import type { FaultChange } from "./sqlite/faults.ts";
 import type { Store } from "./types.ts";
 
@@ -30,7 +30,7 @@ export interface OpenedStore {
  */
 export async function openStore(config: Config, log: Logger): Promise<OpenedStore> {
   if (config.redis.url) {
-    const { RedisStore } = await import("./redis.ts");
+    const { RedisStore } = await import("./redis/store.ts");
     const store = await RedisStore.open({
       url: config.redis.url,
       prefix: config.redis.prefix,

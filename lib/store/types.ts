@@ -7,9 +7,9 @@
  * (epoch ms) where time matters, so the suite can drive time.
  */
 
-import type { CloudEvent, Json } from "../events.ts";
-import type { ClaimBudget } from "../resources.ts";
-import type { NewTask, Task, TaskError, TaskState } from "../tasks.ts";
+import type { CloudEvent, Json } from "../events/cloud-event.ts";
+import type { ClaimBudget } from "../tasks/resources.ts";
+import type { NewTask, Task, TaskError, TaskState } from "../tasks/task.ts";
 
 /** Result of {@link Store.enqueue}. */
 export interface EnqueueResult {

@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import type { Task } from "../../lib/tasks.ts";
+import type { Task } from "../../lib/tasks/task.ts";
 import { api } from "./http.ts";
-import type { UnProcess } from "./un_process.ts";
+import type { UnProcess } from "./un-process.ts";
 
 /**
  * The JSON of an error answer.

@@ -6,11 +6,11 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import type { CloudEvent } from "../../lib/events.ts";
-import type { Task } from "../../lib/tasks.ts";
+import type { CloudEvent } from "../../lib/events/cloud-event.ts";
+import type { Task } from "../../lib/tasks/task.ts";
 import { api } from "./http.ts";
-import { redisServerForTests, startRedis, type TestRedis } from "./redis_server.ts";
-import type { UnProcess } from "./un_process.ts";
+import { redisServerForTests, startRedis, type TestRedis } from "./redis-server.ts";
+import type { UnProcess } from "./un-process.ts";
 
 const { ignore, suffix } = redisServerForTests("bridge");
 

@@ -3,7 +3,7 @@
  * subprocess, with the test's environment minus its `UN_*` settings.
  */
 
-import { MAIN } from "./un_process.ts";
+import { MAIN } from "./un-process.ts";
 
 /**
  * What one CLI run gave.

@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { readSse, type SseMessage } from "../../cli/sse.ts";
-import type { CloudEvent } from "../../lib/events.ts";
+import type { CloudEvent } from "../../lib/events/cloud-event.ts";
 import { api } from "./http.ts";
-import type { UnProcess } from "./un_process.ts";
+import type { UnProcess } from "./un-process.ts";
 
 /**
  * Opens an SSE stream: `take(n)` reads n messages with a deadline,

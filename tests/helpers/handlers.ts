@@ -8,12 +8,12 @@
  * ```
  */
 
-import { type ConfigInput, parseConfig } from "../../lib/config.ts";
-import type { Json } from "../../lib/events.ts";
+import { type ConfigInput, parseConfig } from "../../lib/config/load.ts";
+import type { Json } from "../../lib/events/cloud-event.ts";
 import { builtinHandlers } from "../../lib/handlers/builtin.ts";
 import type { HandlerContext, HandlerMap } from "../../lib/handlers/types.ts";
 import { silentLogger } from "../../lib/log.ts";
-import type { Task } from "../../lib/tasks.ts";
+import type { Task } from "../../lib/tasks/task.ts";
 
 /** Throws `message` unless `condition` holds. */
 export function assert(condition: unknown, message: string): asserts condition {

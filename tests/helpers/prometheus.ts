@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import type { UnProcess } from "./un_process.ts";
+import type { UnProcess } from "./un-process.ts";
 
 /** One parsed metric family. */
 export interface Family {

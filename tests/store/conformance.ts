@@ -14,25 +14,25 @@
  */
 
 import type { Store } from "../../lib/store/types.ts";
-import { claimCases, leaseCases } from "./conformance/claim_cases.ts";
-import { enqueueCases, enqueueManyCases } from "./conformance/enqueue_cases.ts";
-import { eventCases, trimCases } from "./conformance/event_cases.ts";
+import { claimCases, leaseCases } from "./conformance/claim-cases.ts";
+import { enqueueCases, enqueueManyCases } from "./conformance/enqueue-cases.ts";
+import { eventCases, trimCases } from "./conformance/event-cases.ts";
 import {
   cancelCases,
   completeCases,
   failCases,
   reprioritizeCases,
   retryCases,
-} from "./conformance/finish_cases.ts";
+} from "./conformance/finish-cases.ts";
 import type { StoreCase } from "./conformance/helpers.ts";
-import { coordinationCases, sourceCases } from "./conformance/source_cases.ts";
+import { coordinationCases, sourceCases } from "./conformance/source-cases.ts";
 import {
   deadlineCases,
   expiryCases,
   scheduleCases,
   stalledCases,
-} from "./conformance/time_cases.ts";
-import { countCases, listCases, statsCases } from "./conformance/view_cases.ts";
+} from "./conformance/time-cases.ts";
+import { countCases, listCases, statsCases } from "./conformance/view-cases.ts";
 
 export {
   add,

@@ -4,7 +4,7 @@
  * overview's) has only the main ones, plus the error when asked.
  */
 
-import type { Task } from "../../lib/tasks.ts";
+import type { Task } from "../../lib/tasks/task.ts";
 import { Badge, Scroll } from "./bits.tsx";
 import { Ago, duration } from "./time.tsx";
 

@@ -7,7 +7,7 @@
  */
 
 import type { Store } from "../../lib/store/types.ts";
-import { type Task, TASK_STATES, type TaskState } from "../../lib/tasks.ts";
+import { type Task, TASK_STATES, type TaskState } from "../../lib/tasks/task.ts";
 
 /** Rows per page. */
 export const PAGE_SIZE = 50;

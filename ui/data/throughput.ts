@@ -9,7 +9,7 @@
  */
 
 import type { ControlPlane } from "../../lib/control.ts";
-import type { CloudEvent } from "../../lib/events.ts";
+import type { CloudEvent } from "../../lib/events/cloud-event.ts";
 
 const MINUTE = 60_000;
 /** Buckets shown: one hour. */

@@ -6,7 +6,7 @@
  */
 
 import { viewSource } from "../../lib/sources/manage.ts";
-import type { Task } from "../../lib/tasks.ts";
+import type { Task } from "../../lib/tasks/task.ts";
 import { Live } from "../components/bits.tsx";
 import { ProcessTable } from "../components/process-table.tsx";
 import { QueueTable } from "../components/queue-table.tsx";

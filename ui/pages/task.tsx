@@ -7,9 +7,9 @@
  */
 
 import type { Child } from "hono/jsx";
-import { explainTask } from "../../lib/priority.ts";
+import { explainTask } from "../../lib/tasks/priority.ts";
 import { resourceWaitOf } from "../../lib/safety/resource-fit.ts";
-import { isTerminal, type Task } from "../../lib/tasks.ts";
+import { isTerminal, type Task } from "../../lib/tasks/task.ts";
 import { Badge, JsonBlock, Live, Progress, Scroll } from "../components/bits.tsx";
 import { Ago, duration } from "../components/time.tsx";
 import type { Page, UiContext } from "../page.ts";

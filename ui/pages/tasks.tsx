@@ -4,7 +4,7 @@
  * plain GET form, so the URL keeps the filter (ui.js sends it as a field changes).
  */
 
-import { TASK_STATES } from "../../lib/tasks.ts";
+import { TASK_STATES } from "../../lib/tasks/task.ts";
 import { Live } from "../components/bits.tsx";
 import { TaskTable } from "../components/task-table.tsx";
 import {

@@ -1,5 +1,5 @@
 /**
- * The resource budgets of one batch of claims (see lib/resources.ts): each
+ * The resource budgets of one batch of claims (see lib/tasks/resources.ts): each
  * pool budget its claims name is lent once for the batch and sent once, as a
  * "b" entry of the script's arguments that those claims refer to by number;
  * the script subtracts what each claim takes, so the claims of one run never
@@ -8,8 +8,8 @@
  * are read, before anyone hears of them.
  */
 
-import type { ClaimBudget, ResourceLoan, ResourceTake } from "../../resources.ts";
-import type { Task } from "../../tasks.ts";
+import type { ClaimBudget, ResourceLoan, ResourceTake } from "../../tasks/resources.ts";
+import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions } from "../types.ts";
 
 interface Lent {

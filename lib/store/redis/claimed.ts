@@ -7,7 +7,7 @@
  * this instance never finishes is dropped once newer claims push it out.
  */
 
-import type { Task } from "../../tasks.ts";
+import type { Task } from "../../tasks/task.ts";
 
 /**
  * A bounded map of claimed tasks by id (oldest claims are dropped first).

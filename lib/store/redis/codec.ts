@@ -7,8 +7,8 @@
  * `taskFields` reads {@link REPLY_FIELDS}.
  */
 
-import type { Json } from "../../events.ts";
-import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks.ts";
+import type { Json } from "../../events/cloud-event.ts";
+import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks/task.ts";
 
 /**
  * The part of a task no script changes, as stored in `d`: the optional

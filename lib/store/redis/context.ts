@@ -49,7 +49,7 @@ export interface EventCap {
  * The bridge's side of the event log: the log's stream is made with this
  * consumer group (the hooks read it), and each appended batch also goes out
  * on `<channels><type>`, in the same MULTI as the append, for the types some
- * process follows (lib/bridge/interest.ts).
+ * process follows (lib/store/redis/bridge/interest.ts).
  *
  * @example
  * ```ts

@@ -13,12 +13,12 @@
  * by a slower process (id order would skip it).
  *
  * With the bridge on, the same MULTI publishes the batch per run of one type,
- * for the types some process follows (lib/bridge/gate.ts). These are plain
+ * for the types some process follows (lib/store/redis/bridge/gate.ts). These are plain
  * commands, not a script, on purpose: the same append as a Lua script cost
  * Redis more than it saved here (every string a script gets or builds is
  * copied into Lua). The price: a write retried after a lost reply is appended
  * again; history skips an event it already returned, and the bridge's
- * consumers apply an event once (lib/bridge/seen.ts).
+ * consumers apply an event once (lib/store/redis/bridge/seen.ts).
  */
 
 import { decodeTime } from "ulid";
@@ -31,9 +31,9 @@ import {
   NEWEST_FIELD,
   readStream,
   TYPES_FIELD,
-} from "../../bridge/wire.ts";
-import type { CloudEvent } from "../../events.ts";
-import { compilePattern } from "../../wildcard.ts";
+} from "./bridge/wire.ts";
+import type { CloudEvent } from "../../events/cloud-event.ts";
+import { compilePattern } from "../../events/wildcard.ts";
 import type { EventQuery } from "../types.ts";
 import { type EventBridge, execAll, guarded, type RedisContext, runScript } from "./context.ts";
 import { storeError } from "./errors.ts";
@@ -52,7 +52,7 @@ const TRIM_BUDGET_BYTES = 1_000_000;
  */
 const ANCHOR_LEAD_MS = 60_000;
 
-/** The stream entry's fields (see lib/bridge/wire.ts). */
+/** The stream entry's fields (see lib/store/redis/bridge/wire.ts). */
 function entryFields(events: CloudEvent[]): string[] {
   const types = [...new Set(events.map((event) => event.type))];
   // Times of ours are ISO strings of one form, so the greatest string is the

@@ -8,9 +8,9 @@
  * embedded store too (where nothing is reported).
  */
 
-import type { EventInit } from "../../events.ts";
+import type { EventInit } from "../../events/cloud-event.ts";
 import type { Logger } from "../../log.ts";
-import type { Counters } from "../../metrics.ts";
+import type { Counters } from "../../metrics/render.ts";
 import type { Store } from "../types.ts";
 
 /** The counter of losses of data this process saw. */

@@ -5,8 +5,8 @@
  * claim and complete made at the same moment.
  */
 
-import type { Json } from "../../events.ts";
-import type { Task, TaskError } from "../../tasks.ts";
+import type { Json } from "../../events/cloud-event.ts";
+import type { Task, TaskError } from "../../tasks/task.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import type { Settled } from "./batcher.ts";
 import { BatchBudgets } from "./budgets.ts";

@@ -4,7 +4,7 @@
  * (promote due tasks, recover stalled leases, expire, trim).
  */
 
-import type { Task } from "../../tasks.ts";
+import type { Task } from "../../tasks/task.ts";
 import type { FinishResult, RetentionPolicy, TaskTransition } from "../types.ts";
 import { orderJson } from "./codec.ts";
 import { guarded, type RedisContext, runTaskScript } from "./context.ts";

@@ -4,8 +4,8 @@
  * lost un's data?), which every reconnect repeats.
  */
 
-import { bridgeKeys } from "../../bridge/keys.ts";
-import { PublishGate } from "../../bridge/gate.ts";
+import { bridgeKeys } from "./bridge/keys.ts";
+import { PublishGate } from "./bridge/gate.ts";
 import { OutOfMemoryError, UnavailableError } from "../../errors.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./connection.ts";
 import type { EventBridge, RedisContext } from "./context.ts";

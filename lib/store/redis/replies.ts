@@ -3,8 +3,8 @@
  */
 
 import type { FinishResult, TaskTransition } from "../types.ts";
-import type { Json } from "../../events.ts";
-import type { Task, TaskState } from "../../tasks.ts";
+import type { Json } from "../../events/cloud-event.ts";
+import type { Task, TaskState } from "../../tasks/task.ts";
 import {
   decodeTask,
   type FieldName,

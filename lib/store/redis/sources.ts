@@ -5,7 +5,7 @@
  * - `fi:<sourceId>`: HASH path → `[size, mtimeMs]`.
  */
 
-import type { Json } from "../../events.ts";
+import type { Json } from "../../events/cloud-event.ts";
 import type { FileEntry, StoredSource } from "../types.ts";
 import { execAll, guarded, type RedisContext } from "./context.ts";
 

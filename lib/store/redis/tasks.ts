@@ -3,8 +3,8 @@
  * lookups, lists and counts. Key layout: `scripts/includes/task.lua`.
  */
 
-import type { NewTask, Task, TaskState } from "../../tasks.ts";
-import { TASK_STATES } from "../../tasks.ts";
+import type { NewTask, Task, TaskState } from "../../tasks/task.ts";
+import { TASK_STATES } from "../../tasks/task.ts";
 import type { EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
 import { createdTask, type EncodedNewTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";

@@ -6,7 +6,7 @@
  * O(log n) and skipped ones (too big for the free resources, or expired) cost
  * one index step each. A task skipped for want of resources it could have
  * (within the capacity) holds them back from the tasks behind it (see
- * `holdBack` in lib/resources.ts). With a list of queues, each queue is read from its own
+ * `holdBack` in lib/tasks/resources.ts). With a list of queues, each queue is read from its own
  * index range and the heads are merged, so a long queue nobody asked for is
  * never walked.
  *
@@ -16,14 +16,14 @@
  * a good part of a no-op task's whole cost).
  */
 
-import { fits, holdBack } from "../../resources.ts";
-import type { Task } from "../../tasks.ts";
+import { fits, holdBack } from "../../tasks/resources.ts";
+import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
 import { NOT_STARTED_SQL } from "./schema.ts";
 import type { Params, Row, Sql } from "./statements.ts";
 import { json, num, numOrNull, text } from "./statements.ts";
-import { taskFromRow, updateTask } from "./task_rows.ts";
+import { taskFromRow, updateTask } from "./task-rows.ts";
 
 /**
  * Candidates read per query after the first page (only read when tasks are

@@ -17,14 +17,14 @@
  * of the group commit does (an answer is durable).
  */
 
-import type { Json } from "../../events.ts";
+import type { Json } from "../../events/cloud-event.ts";
 import { LeaseLostError } from "../../errors.ts";
-import type { Task } from "../../tasks.ts";
+import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import { ClaimBatch } from "./claim.ts";
-import type { GroupCommit } from "./group_commit.ts";
+import type { GroupCommit } from "./group-commit.ts";
 import type { Sql } from "./statements.ts";
-import { jsonText } from "./task_rows.ts";
+import { jsonText } from "./task-rows.ts";
 
 /** A claim waiting for the commit it joined. */
 interface PendingClaim {

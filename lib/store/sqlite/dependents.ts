@@ -4,9 +4,9 @@
  */
 
 import type { TaskTransition } from "../types.ts";
-import type { TaskError, TaskState } from "../../tasks.ts";
+import type { TaskError, TaskState } from "../../tasks/task.ts";
 import type { Sql } from "./statements.ts";
-import { hasPendingDependency, jsonText, updateTask } from "./task_rows.ts";
+import { hasPendingDependency, jsonText, updateTask } from "./task-rows.ts";
 
 // CROSS JOIN fixes the join order (edges first, by the reverse index): the
 // planner would otherwise start from every waiting task.

@@ -5,13 +5,13 @@
  */
 
 import { ConflictError, ValidationError } from "../../errors.ts";
-import type { NewTask, Task, TaskError, TaskState } from "../../tasks.ts";
+import type { NewTask, Task, TaskError, TaskState } from "../../tasks/task.ts";
 import type { EnqueueResult } from "../types.ts";
-import { type BatchNode, orderBatch } from "./batch_order.ts";
+import { type BatchNode, orderBatch } from "./batch-order.ts";
 import { dependencyError } from "./dependents.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
-import { insertTask, insertTasks, readTask, taskFromRow } from "./task_rows.ts";
+import { insertTask, insertTasks, readTask, taskFromRow } from "./task-rows.ts";
 
 const BAD_ENDINGS: ReadonlySet<TaskState> = new Set(["failed", "dead", "cancelled", "expired"]);
 /** What SQLite says when an insert reuses a stored id (the primary key refuses it). */

@@ -3,8 +3,8 @@
  * were appended (rowid), after an event and by type pattern.
  */
 
-import type { CloudEvent } from "../../events.ts";
-import { compilePattern } from "../../wildcard.ts";
+import type { CloudEvent } from "../../events/cloud-event.ts";
+import { compilePattern } from "../../events/wildcard.ts";
 import type { EventQuery } from "../types.ts";
 import type { SQLInputValue } from "node:sqlite";
 import type { Params, Sql } from "./statements.ts";

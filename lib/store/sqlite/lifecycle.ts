@@ -8,14 +8,14 @@
  */
 
 import { ConflictError, LeaseLostError, NotFoundError } from "../../errors.ts";
-import type { Json } from "../../events.ts";
-import { isTerminal, type Task, type TaskError } from "../../tasks.ts";
+import type { Json } from "../../events/cloud-event.ts";
+import { isTerminal, type Task, type TaskError } from "../../tasks/task.ts";
 import type { FinishResult } from "../types.ts";
 import { failDependents, releaseDependents } from "./dependents.ts";
 import { liveTaskByKey } from "./enqueue.ts";
 import { NOT_STARTED_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
-import { hasPendingDependency, jsonText, readTask, updateTask } from "./task_rows.ts";
+import { hasPendingDependency, jsonText, readTask, updateTask } from "./task-rows.ts";
 
 const HELD = "id = :id AND state = 'running' AND fence = :fence";
 

@@ -20,10 +20,10 @@
 
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { copyKeyedTable, copyRowidTable, type TableRecovery } from "./recover_tables.ts";
+import { copyKeyedTable, copyRowidTable, type TableRecovery } from "./recover-tables.ts";
 import { applySchema } from "./schema.ts";
 
-export type { TableRecovery } from "./recover_tables.ts";
+export type { TableRecovery } from "./recover-tables.ts";
 
 /**
  * The outcome of {@link recoverStoreFile}.

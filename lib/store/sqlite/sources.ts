@@ -2,7 +2,7 @@
  * Source definitions, the small state each scanner keeps, and the fs file index.
  */
 
-import type { Json } from "../../events.ts";
+import type { Json } from "../../events/cloud-event.ts";
 import type { FileEntry, StoredSource } from "../types.ts";
 import { json, num, type Row, type Sql, text } from "./statements.ts";
 

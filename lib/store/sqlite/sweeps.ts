@@ -3,13 +3,13 @@
  * ready, stalled leases are recovered, and tasks whose expiry passed end.
  */
 
-import type { TaskState } from "../../tasks.ts";
+import type { TaskState } from "../../tasks/task.ts";
 import type { TaskTransition } from "../types.ts";
 import { expireTask } from "./claim.ts";
 import { failDependents } from "./dependents.ts";
 import { DUE_STATE_SQL, NOT_STARTED_SQL } from "./schema.ts";
 import { num, type Sql, text, textOrNull } from "./statements.ts";
-import { jsonText, updateTask } from "./task_rows.ts";
+import { jsonText, updateTask } from "./task-rows.ts";
 
 /**
  * `scheduled`/`retrying` tasks whose runAt has come become `queued` (their

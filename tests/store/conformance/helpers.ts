@@ -2,9 +2,9 @@
  * Builders and small assertions shared by the store conformance cases.
  */
 
-import { type CloudEvent, type Json, newId } from "../../../lib/events.ts";
+import { type CloudEvent, type Json, newId } from "../../../lib/events/cloud-event.ts";
 import type { ClaimOptions, Store } from "../../../lib/store/types.ts";
-import type { NewTask, ScoreExplanation, Task } from "../../../lib/tasks.ts";
+import type { NewTask, ScoreExplanation, Task } from "../../../lib/tasks/task.ts";
 
 /**
  * A fixed epoch (2023-11-14T22:13:20Z) the cases count time from.

@@ -1,0 +1,322 @@
+/**
+ * The Redis store: every process pointing at the same Redis (and prefix) shares
+ * tasks, events, sources, leases and ticks. Each task change is one Lua script,
+ * so claim and complete are one round trip each and atomic across processes;
+ * claims and completes made at the same moment share one script run
+ * (`batcher.ts`). The parts live in `lib/store/redis/`: key layout
+ * (`keys.ts`), task hash encoding (`codec.ts`), scripts (`scripts/*.lua`),
+ * task creation and reads (`tasks.ts`), the worker's lease path (`leases.ts`),
+ * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination;
+ * opening (`open.ts`), and what `ping()` reports besides an outage: Redis out
+ * of memory (`faults.ts`) or having lost its data (`epoch.ts`).
+ */
+
+import type { CloudEvent, Json } from "../../events/cloud-event.ts";
+import { UnavailableError } from "../../errors.ts";
+import type { NewTask, Task, TaskError } from "../../tasks/task.ts";
+import type {
+  ClaimOptions,
+  EnqueueResult,
+  EventQuery,
+  FileEntry,
+  FinishResult,
+  LeaseHolding,
+  ProcessRecord,
+  QueueCounts,
+  RetentionPolicy,
+  RunSample,
+  Store,
+  StoredSource,
+  TaskFilter,
+  TaskTransition,
+  TypeStats,
+} from "../types.ts";
+import type { PublishGate } from "./bridge/gate.ts";
+import { guarded, type RedisContext } from "./context.ts";
+import type { ConnectionWatch } from "./connection.ts";
+import { Batcher } from "./batcher.ts";
+import { ClaimedTasks } from "./claimed.ts";
+import { ValidationError } from "../../errors.ts";
+import type { RedisFaults } from "./faults.ts";
+import { openParts, type RedisStoreOptions, type StoreParts } from "./open.ts";
+import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
+import * as tasks from "./tasks.ts";
+import * as leases from "./leases.ts";
+import * as lifecycle from "./lifecycle.ts";
+import * as events from "./events.ts";
+import * as sources from "./sources.ts";
+import * as coordination from "./coordination.ts";
+import * as processes from "./processes.ts";
+
+export type { RedisStoreOptions } from "./open.ts";
+
+/** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
+const QUIT_TIMEOUT_MS = 1_000;
+
+/**
+ * {@link Store} on Redis (ioredis).
+ *
+ * @example
+ * ```ts
+ * const store = await RedisStore.open({ url: "redis://127.0.0.1:6379", prefix: "un:" });
+ * const task = await store.claim({ workerId: "w1", queues: null, leaseMs: 30_000, now: Date.now() });
+ * await store.close();
+ * ```
+ */
+export class RedisStore implements Store, FaultReporting {
+  readonly kind = "redis";
+  readonly #ctx: RedisContext;
+  // Claims and completes made at the same moment share one script run.
+  readonly #leases: Batcher<leases.LeaseCall, leases.LeaseResult>;
+  // What this instance claimed: its complete needs no copy of the task back.
+  readonly #claimed = new ClaimedTasks(10_000);
+
+  readonly #watch: ConnectionWatch;
+  /** Who follows which event types (with the bridge). */
+  readonly #gate: PublishGate | null;
+  /** Out of memory, lost data: what `ping()` reports besides an outage. */
+  readonly #faults: RedisFaults;
+
+  private constructor({ ctx, watch, gate, faults }: StoreParts) {
+    this.#ctx = ctx;
+    this.#watch = watch;
+    this.#gate = gate;
+    this.#faults = faults;
+    gate?.start();
+    this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
+  }
+
+  /**
+   * Connects, loads the scripts, reads (or, on first use, writes) the epoch
+   * and returns the store. Throws {@link UnavailableError} when Redis cannot
+   * be reached.
+   */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    return new RedisStore(await openParts(options));
+  }
+
+  // ---- tasks ----
+  async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+    const [result] = await tasks.enqueueMany(this.#ctx, [task], now);
+    return result;
+  }
+  enqueueMany(list: NewTask[], now: number): Promise<EnqueueResult[]> {
+    return tasks.enqueueMany(this.#ctx, list, now);
+  }
+  getTask(id: string): Promise<Task | null> {
+    return tasks.getTask(this.#ctx, id);
+  }
+  listTasks(filter: TaskFilter): Promise<Task[]> {
+    return tasks.listTasks(this.#ctx, filter);
+  }
+  claim(options: ClaimOptions): Promise<Task | null> {
+    if (options.workerId === "") {
+      return Promise.reject(
+        new ValidationError("workerId must not be empty", { field: "workerId", value: "" }),
+      );
+    }
+    // A task claimed now could not record its outcome (the claim script
+    // itself may get through: its first write frees memory), and each
+    // claim would add events that must wait in this process.
+    if (this.#faults.oom.active) return Promise.reject(this.#faults.oom.error("claim"));
+    return this.#leases.call({ kind: "claim", options }) as Promise<Task | null>;
+  }
+  renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
+    return leases.renew(this.#ctx, id, fence, leaseMs, now);
+  }
+  progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
+    return leases.progress(this.#ctx, id, fence, fraction, message);
+  }
+  complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
+    return this.#leases.call({ kind: "complete", call: { id, fence, result, now } }) as Promise<
+      FinishResult
+    >;
+  }
+  fail(
+    id: string,
+    fence: number,
+    error: TaskError,
+    retryAt: number | null,
+    now: number,
+  ): Promise<FinishResult> {
+    this.#claimed.forget(id);
+    return leases.fail(this.#ctx, id, fence, error, retryAt, now);
+  }
+  cancel(id: string, now: number): Promise<FinishResult> {
+    this.#claimed.forget(id);
+    return lifecycle.cancel(this.#ctx, id, now);
+  }
+  retry(id: string, now: number): Promise<Task> {
+    return lifecycle.retry(this.#ctx, id, now);
+  }
+  reprioritize(
+    id: string,
+    priority: number,
+    sortKey: number,
+    explanation: Task["explanation"],
+  ): Promise<Task> {
+    return lifecycle.reprioritize(this.#ctx, id, priority, sortKey, explanation);
+  }
+  promoteDue(now: number): Promise<TaskTransition[]> {
+    return lifecycle.promoteDue(this.#ctx, now);
+  }
+  nextDueAt(): Promise<number | null> {
+    return lifecycle.nextDueAt(this.#ctx);
+  }
+  recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
+    return lifecycle.recoverStalled(this.#ctx, now, all);
+  }
+  expireDue(now: number): Promise<TaskTransition[]> {
+    return lifecycle.expireDue(this.#ctx, now);
+  }
+  tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
+    return tasks.tasksNearDeadline(this.#ctx, before, limit);
+  }
+  queueCounts(): Promise<Record<string, QueueCounts>> {
+    return tasks.queueCounts(this.#ctx);
+  }
+  oldestQueuedAt(queues: string[]): Promise<Record<string, number>> {
+    return tasks.oldestQueuedAt(this.#ctx, queues);
+  }
+
+  // ---- learned scores ----
+  recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
+    return coordination.recordRuns(this.#ctx, type, sample, now);
+  }
+  typeStats(type: string): Promise<TypeStats | null> {
+    return coordination.typeStats(this.#ctx, type);
+  }
+
+  // ---- events ----
+  appendEvents(list: CloudEvent[]): Promise<void> {
+    return events.appendEvents(this.#ctx, list);
+  }
+  eventHistory(query: EventQuery): Promise<CloudEvent[]> {
+    return events.eventHistory(this.#ctx, query);
+  }
+
+  // ---- retention ----
+  async trim(
+    policy: RetentionPolicy,
+    now: number,
+  ): Promise<{ tasks: number; events: number; results: number }> {
+    const trimmed = await lifecycle.trimTasks(this.#ctx, policy, now);
+    const removedEvents = await events.trimEvents(
+      this.#ctx,
+      now - policy.eventMaxAgeMs,
+      policy.maxEvents,
+    );
+    return { tasks: trimmed.tasks, events: removedEvents, results: trimmed.results };
+  }
+
+  // ---- sources, scanner state, file index ----
+  listSources(): Promise<StoredSource[]> {
+    return sources.listSources(this.#ctx);
+  }
+  getSource(id: string): Promise<StoredSource | null> {
+    return sources.getSource(this.#ctx, id);
+  }
+  putSource(source: StoredSource): Promise<void> {
+    return sources.putSource(this.#ctx, source);
+  }
+  deleteSource(id: string): Promise<boolean> {
+    return sources.deleteSource(this.#ctx, id);
+  }
+  getSourceState(sourceId: string, key: string): Promise<Json | null> {
+    return sources.getSourceState(this.#ctx, sourceId, key);
+  }
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
+    return sources.setSourceState(this.#ctx, sourceId, key, value);
+  }
+  listFiles(sourceId: string): Promise<FileEntry[]> {
+    return sources.listFiles(this.#ctx, sourceId);
+  }
+  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
+    return sources.putFiles(this.#ctx, sourceId, files);
+  }
+  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
+    return sources.deleteFiles(this.#ctx, sourceId, paths);
+  }
+
+  // ---- coordination ----
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
+    return coordination.acquireLease(this.#ctx, name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return coordination.releaseLease(this.#ctx, name, holder);
+  }
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
+    return coordination.leaseHolder(this.#ctx, name, now);
+  }
+  claimTick(name: string, tick: number): Promise<boolean> {
+    return coordination.claimTick(this.#ctx, name, tick);
+  }
+  /** The heartbeat: records the process and checks the epoch (has Redis lost its data?). */
+  async recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    await Promise.all([
+      processes.recordProcess(this.#ctx, record, ttlMs, now),
+      this.#faults.epoch.check(),
+    ]);
+  }
+  listProcesses(now: number): Promise<ProcessRecord[]> {
+    return processes.listProcesses(this.#ctx, now);
+  }
+  forgetProcess(id: string): Promise<void> {
+    return processes.forgetProcess(this.#ctx, id);
+  }
+
+  // ---- faults ----
+  /** Listens to Redis's faults: out of memory, lost data (see lib/store/redis/faults.ts). */
+  onFault(listener: (change: StoreFaultChange) => void): () => void {
+    return this.#faults.onFault(listener);
+  }
+  /** Acknowledges a loss of data for every process (`un store ack-reset`). */
+  ackReset(): Promise<AckResult> {
+    return this.#faults.ackReset();
+  }
+
+  /**
+   * Answers when Redis does; during an outage it fails at once with an
+   * UnavailableError naming the cause and how long Redis has been away, and
+   * with a StoreFaultError while Redis refuses writes or its lost data is not
+   * acknowledged.
+   */
+  async ping(): Promise<void> {
+    const since = this.#watch.downSince;
+    if (since !== null) {
+      const seconds = ((Date.now() - since) / 1_000).toFixed(1);
+      const reason = this.#watch.reason ?? "not connected";
+      throw new UnavailableError(`redis is unreachable (${reason}) for ${seconds}s`, {
+        op: "ping",
+        reason,
+        downSince: new Date(since).toISOString(),
+      });
+    }
+    await guarded({ op: "ping" }, () => this.#ctx.redis.ping());
+    this.#faults.assertSound();
+  }
+
+  /**
+   * Closes the connection: waits (briefly) for replies in flight, and never
+   * hangs on a Redis that is gone. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    const { redis } = this.#ctx;
+    this.#gate?.stop();
+    if (redis.status === "end") return;
+    await this.#ctx.eventCap?.trimming;
+    this.#watch.closing();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+    try {
+      await Promise.race([redis.quit(), timedOut]);
+    } catch {
+      // Not connected: nothing to wait for.
+    } finally {
+      clearTimeout(timer);
+      // Also stops reconnecting when QUIT failed or was not answered in time
+      // (harmless after a QUIT that was answered).
+      redis.disconnect();
+    }
+  }
+}

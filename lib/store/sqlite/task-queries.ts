@@ -1,0 +1,134 @@
+/**
+ * Read-only task queries: listing, counts, the next due time and tasks near
+ * their deadline.
+ */
+
+import type { Task, TaskState } from "../../tasks/task.ts";
+import type { QueueCounts, TaskFilter } from "../types.ts";
+import { DUE_STATE_SQL, NOT_STARTED_SQL } from "./schema.ts";
+import { num, numOrNull, type Params, type Sql, text } from "./statements.ts";
+import { taskFromRow } from "./task-rows.ts";
+
+/**
+ * Tasks matching the filter, newest first (createdAt, then id, descending).
+ *
+ * @example
+ * ```ts
+ * listTaskRows(sql, { state: "queued", limit: 10 });
+ * ```
+ */
+export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
+  const terms: string[] = [];
+  const params: Params = { limit: Math.max(0, Math.floor(filter.limit ?? 100)) };
+  if (filter.state !== undefined) {
+    terms.push("state = :state");
+    params.state = filter.state;
+  }
+  if (filter.queue !== undefined) {
+    terms.push("queue = :queue");
+    params.queue = filter.queue;
+  }
+  if (filter.type !== undefined) {
+    terms.push("type = :type");
+    params.type = filter.type;
+  }
+  const where = terms.length === 0 ? "" : `WHERE ${terms.join(" AND ")}`;
+  return sql.all(
+    `SELECT * FROM tasks ${where} ORDER BY created_at DESC, id DESC LIMIT :limit`,
+    params,
+  ).map(taskFromRow);
+}
+
+/**
+ * Earliest runAt among scheduled/retrying tasks.
+ *
+ * @example
+ * ```ts
+ * nextDueTime(sql); // 1700000005000 or null
+ * ```
+ */
+export function nextDueTime(sql: Sql): number | null {
+  const row = sql.get(
+    `SELECT min(run_at) AS due FROM tasks INDEXED BY tasks_due WHERE ${DUE_STATE_SQL}`,
+  );
+  return row === undefined ? null : numOrNull(row, "due");
+}
+
+/**
+ * Not-started live tasks with a deadline at or before `before`, soonest first.
+ *
+ * @example
+ * ```ts
+ * tasksWithDeadlineBefore(sql, now + 60_000, 100);
+ * ```
+ */
+export function tasksWithDeadlineBefore(sql: Sql, before: number, limit: number): Task[] {
+  return sql.all(
+    `SELECT * FROM tasks INDEXED BY tasks_deadline WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL}
+       AND deadline <= :before ORDER BY deadline, id LIMIT :limit`,
+    { before, limit },
+  ).map(taskFromRow);
+}
+
+/**
+ * Task counts by queue and state, every state present.
+ *
+ * @example
+ * ```ts
+ * countByQueue(sql).default.queued; // 3
+ * ```
+ */
+export function countByQueue(sql: Sql): Record<string, QueueCounts> {
+  const counts: Record<string, QueueCounts> = {};
+  for (
+    const row of sql.all("SELECT queue, state, count(*) AS n FROM tasks GROUP BY queue, state")
+  ) {
+    const queue = text(row, "queue");
+    counts[queue] ??= emptyCounts();
+    counts[queue][text(row, "state") as TaskState] = num(row, "n");
+  }
+  return counts;
+}
+
+/**
+ * When the oldest queued task of each named queue was enqueued (its aging
+ * clock), for `un_queue_oldest_age_seconds`. A task's sortKey is its
+ * enqueuedAt less bonuses that are never negative, so the oldest task's
+ * sortKey is at most its enqueuedAt, itself at most the head's: only the
+ * ready index up to the head's enqueuedAt is read, not the whole backlog.
+ *
+ * @example
+ * ```ts
+ * oldestQueuedAt(sql, ["default"]); // { default: 1700000000000 }
+ * ```
+ */
+export function oldestQueuedAt(sql: Sql, queues: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const queue of queues) {
+    const row = sql.get(
+      `SELECT min(enqueued_at) AS oldest FROM tasks INDEXED BY tasks_ready_by_queue
+       WHERE state = 'queued' AND queue = :queue AND sort_key <= (
+         SELECT enqueued_at FROM tasks INDEXED BY tasks_ready_by_queue
+         WHERE state = 'queued' AND queue = :queue ORDER BY sort_key, id LIMIT 1)`,
+      { queue },
+    );
+    const oldest = row === undefined ? null : numOrNull(row, "oldest");
+    if (oldest !== null) out[queue] = oldest;
+  }
+  return out;
+}
+
+function emptyCounts(): QueueCounts {
+  return {
+    waiting: 0,
+    scheduled: 0,
+    queued: 0,
+    running: 0,
+    retrying: 0,
+    succeeded: 0,
+    failed: 0,
+    dead: 0,
+    cancelled: 0,
+    expired: 0,
+  };
+}

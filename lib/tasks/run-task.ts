@@ -1,0 +1,372 @@
+/**
+ * Runs one claimed task to the end of its attempt: calls the handler with a
+ * context (signal, progress, emit, log), renews the lease while it runs, and
+ * records the outcome in the store under the claim's fence. A handler's failure
+ * is a task failure, never a crash of the caller: this function does not throw.
+ */
+
+import { AttemptClock, type ClockEntry } from "./attempt-clock.ts";
+import type { RuntimeDeps } from "../protocol/deps.ts";
+import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
+import type { EventInit, Json } from "../events/cloud-event.ts";
+import type { HandlerContext } from "../handlers/types.ts";
+import { taskFields, withFields } from "../log.ts";
+import type { FinishResult } from "../store/types.ts";
+import { taskEvent, transitionEvents } from "./task-events.ts";
+import { retryDelayMs, type Task, type TaskError } from "./task.ts";
+
+/** Why an attempt was stopped from outside. */
+export type AbortReason = "cancelled" | "shutdown";
+
+/** How an attempt ended. */
+export type RunOutcome =
+  | "succeeded"
+  | "retrying"
+  | "failed"
+  | "dead"
+  | "cancelled"
+  | "handed-back"
+  | "lease-lost";
+
+/** What {@link runTask} needs. */
+export interface RunTaskOptions {
+  deps: RuntimeDeps;
+  workerId: string;
+  task: Task;
+  /**
+   * The attempt's controller: the caller aborts it with an {@link AbortReason}
+   * to cancel or hand the attempt back; the attempt aborts it on its timeout or
+   * a lost lease. Its signal is the handler's `ctx.signal`.
+   */
+  controller: AbortController;
+  /** Publishes an event through the supervisor. */
+  emit(init: EventInit): void;
+  /** Tells the pool that tasks became ready (released dependents). */
+  ready(count: number): void;
+  /**
+   * Claims the worker's next task, or resolves null when it should not take
+   * one. Called as soon as the outcome's store write is issued, so on the
+   * embedded store both land in one group commit and the worker waits once.
+   */
+  claimNext(): Promise<Task | null>;
+}
+
+/** How an attempt ended, and the next task already claimed (or null). */
+export interface RunResult {
+  outcome: RunOutcome;
+  next: Task | null;
+}
+
+/** Timeouts and lease renewals of every attempt in this process share one timer. */
+const ATTEMPT_CLOCK = new AttemptClock();
+
+class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+class LeaseExpiredError extends Error {
+  override name = "LeaseExpiredError";
+}
+
+/**
+ * Runs the attempt and resolves with its outcome.
+ *
+ * @example
+ * ```ts
+ * const { outcome, next } = await runTask({ deps, workerId: "w1", task, controller, emit, ready, claimNext });
+ * ```
+ */
+export async function runTask(options: RunTaskOptions): Promise<RunResult> {
+  let next: Promise<Task | null> | null = null;
+  const outcome = await runAttempt({
+    ...options,
+    claimNext: () => (next ??= options.claimNext()),
+  });
+  return { outcome, next: await (next ?? options.claimNext()) };
+}
+
+async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
+  const { deps, task, workerId } = options;
+  const { store, log } = deps;
+  const started = deps.now();
+  const { controller } = options;
+  const abort = (reason: unknown) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const timeoutMs = task.timeoutMs ?? deps.config.workers.timeoutMs;
+  const leaseMs = deps.config.workers.leaseMs;
+  const renewEveryMs = Math.max(50, Math.floor(leaseMs / 3));
+  // Renewals keep failing while the store is away: said once per attempt. The
+  // attempt goes on; if the lease runs out meanwhile, the fence refuses its
+  // late result and the reaper hands the task to another worker.
+  let renewFailed = false;
+  const renew = async () => {
+    try {
+      const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
+      if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
+      else if (renewFailed) log.info("lease renewed again", taskFields(task));
+      renewFailed = false;
+    } catch (err) {
+      if (!renewFailed) {
+        log.warn("lease renewal failed; still trying", { ...taskFields(task), error: err });
+      }
+      renewFailed = true;
+    }
+  };
+  // The handler's timeout and the lease renewals, on the process's one attempt
+  // timer rather than a setTimeout and a setInterval made and cleared per task.
+  const startedAt = performance.now();
+  const deadline = startedAt + timeoutMs;
+  let renewAt = deps.faults.noRenew ? Infinity : startedAt + renewEveryMs;
+  let timedOut = false;
+  const timers: ClockEntry = {
+    due: Math.min(deadline, renewAt),
+    fire: (now) => {
+      if (!timedOut && now >= deadline) {
+        timedOut = true;
+        abort(new TimeoutError(`timed out after ${timeoutMs}ms`));
+      }
+      if (now >= renewAt) {
+        renewAt = now + renewEveryMs;
+        void renew();
+      }
+      return Math.min(timedOut ? Infinity : deadline, renewAt);
+    },
+  };
+  ATTEMPT_CLOCK.add(timers);
+
+  // The wait counts from when the task became ready: enqueued, or due (a retry, a runAt).
+  const readyAt = Math.max(task.enqueuedAt, task.runAt ?? 0);
+  options.emit(
+    taskEvent("started", task, { workerId, waitMs: (task.startedAt ?? started) - readyAt }),
+  );
+  let outcome: RunOutcome;
+  let recording = false;
+  try {
+    const result = await callHandler(options, controller.signal);
+    recording = true;
+    outcome = await settle(options, () => store.complete(task.id, task.fence, result, deps.now()), {
+      kind: "succeeded",
+      extra: { durationMs: deps.now() - started, result: summarize(result) },
+    });
+    if (outcome === "succeeded") recordRun(deps, task.type, deps.now() - started, true);
+  } catch (err) {
+    // A store that cannot record the success (Redis away) is no handler
+    // failure: the task stays leased and comes back through the reaper.
+    outcome = recording && err instanceof UnavailableError
+      ? unrecorded(options, err)
+      : await onFailure(options, err, controller.signal.reason, started);
+  } finally {
+    ATTEMPT_CLOCK.delete(timers);
+  }
+  return outcome;
+}
+
+async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promise<Json> {
+  const { deps, task } = options;
+  const handler = deps.handlers[task.type];
+  if (!handler) {
+    throw new PermanentError(
+      `no handler for task type "${task.type}" (known: ${Object.keys(deps.handlers).join(", ")})`,
+    );
+  }
+  let log: HandlerContext["log"] | undefined;
+  const ctx: HandlerContext = {
+    signal,
+    attempt: task.attempts,
+    workerId: options.workerId,
+    // Made on first use: most handlers never log, and a logger per task is garbage.
+    get log() {
+      return (log ??= withFields(deps.log.child(`task:${task.type}`), taskFields(task)));
+    },
+    progress: async (fraction, message) => {
+      const f = Math.min(1, Math.max(0, Number(fraction) || 0));
+      await deps.store.progress(task.id, task.fence, f, message ?? null);
+      options.emit(taskEvent("progress", task, { progress: f, message: message ?? null }));
+    },
+    emit: (type, data) =>
+      options.emit({
+        type,
+        source: `/un/tasks/${task.id}`,
+        data: data ?? null,
+        correlationid: task.correlationId ?? task.id,
+      }),
+  };
+  if (signal.aborted) throw signal.reason;
+  const returned = handler(task, ctx);
+  // A handler that returned at once needs no race with the abort (and a busy
+  // queue of quick handlers no promise and listener per task).
+  const result = isThenable(returned) ? await untilAborted(returned, signal) : returned;
+  return result === undefined ? null : result;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === "function";
+}
+
+/**
+ * A handler that ignores its signal still cannot hold the worker past an
+ * abort: we stop waiting for it (JavaScript cannot kill it; its late result
+ * is refused by the fence anyway).
+ */
+function untilAborted<T>(work: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+}
+
+/** Runs a store write under the claim's fence; a lost fence means a late result, discarded. */
+async function settle(
+  options: RunTaskOptions,
+  write: () => Promise<FinishResult>,
+  announce: { kind: RunOutcome; extra: Record<string, Json>; event?: string },
+): Promise<RunOutcome> {
+  const { task } = options;
+  try {
+    const writing = write();
+    void options.claimNext().catch(() => null);
+    const { task: updated, dependents } = await writing;
+    options.emit(taskEvent(announce.event ?? announce.kind, updated, announce.extra));
+    for (const init of transitionEvents(dependents, `dependency ${task.id} ${updated.state}`)) {
+      options.emit(init);
+    }
+    const released = dependents.filter((d) => d.task.state === "queued").length;
+    if (released) options.ready(released);
+    return announce.kind;
+  } catch (err) {
+    if (err instanceof LeaseLostError) {
+      options.deps.log.warn("late result discarded: the lease was lost (fencing)", {
+        ...taskFields(task),
+        fence: task.fence,
+        worker: options.workerId,
+        outcome: announce.kind,
+      });
+      return "lease-lost";
+    }
+    throw err;
+  }
+}
+
+async function onFailure(
+  options: RunTaskOptions,
+  err: unknown,
+  abortReason: unknown,
+  started: number,
+): Promise<RunOutcome> {
+  const { deps, task } = options;
+  const now = deps.now();
+  if (abortReason === "cancelled") {
+    deps.log.info("task cancelled while running", {
+      ...taskFields(task),
+      worker: options.workerId,
+    });
+    return "cancelled";
+  }
+  if (abortReason instanceof LeaseExpiredError) {
+    deps.log.warn("attempt abandoned: lease lost", {
+      ...taskFields(task),
+      worker: options.workerId,
+    });
+    return "lease-lost";
+  }
+  // Events that end an attempt say how long it ran (un_task_run_seconds).
+  const durationMs = now - started;
+  if (abortReason === "shutdown") {
+    // Hand the task back: due again now, so another worker (or the next start) takes it.
+    const error: TaskError = {
+      message: "handed back at shutdown before it finished",
+      attempt: task.attempts,
+    };
+    return await safely(
+      options,
+      () =>
+        settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
+          kind: "handed-back",
+          event: "retrying",
+          extra: { error: error.message, reason: "shutdown", retryAt: now, durationMs },
+        }),
+    );
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const permanent = e instanceof PermanentError || e.name === "PermanentError";
+  const error: TaskError = {
+    message: e.message || e.name,
+    name: e.name,
+    stack: e.stack?.split("\n").slice(0, 8).join("\n"),
+    attempt: task.attempts,
+    ...(permanent ? { permanent: true } : {}),
+  };
+  recordRun(deps, task.type, durationMs, false);
+  const backoff = {
+    baseMs: deps.config.workers.backoffBaseMs,
+    maxMs: deps.config.workers.backoffMaxMs,
+  };
+  if (!permanent && task.attempts < task.maxAttempts) {
+    const delayMs = retryDelayMs(task.attempts, backoff);
+    const capMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, task.attempts - 1));
+    deps.log.info("attempt failed; retrying", {
+      ...taskFields(task),
+      attempt: task.attempts,
+      delayMs,
+      error: error.message,
+    });
+    return await safely(
+      options,
+      () =>
+        settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
+          kind: "retrying",
+          extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs, durationMs },
+        }),
+    );
+  }
+  const kind = permanent ? "failed" : "dead";
+  deps.log.warn(`task ${kind}`, {
+    ...taskFields(task),
+    attempts: task.attempts,
+    error: error.message,
+  });
+  return await safely(
+    options,
+    () =>
+      settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
+        kind,
+        extra: { error: error.message, durationMs },
+      }),
+  );
+}
+
+/**
+ * Counts a finished attempt in the learned statistics: through the process's
+ * accumulator (one store write per type per second), or on its own without one.
+ */
+function recordRun(deps: RuntimeDeps, type: string, durationMs: number, ok: boolean): void {
+  if (deps.runStats) return deps.runStats.record(type, durationMs, ok);
+  // Learned scores are best effort: a store that is away must not reject unhandled.
+  deps.store.recordRuns(type, { runs: 1, failures: ok ? 0 : 1, meanMs: durationMs }, deps.now())
+    .catch(() => {});
+}
+
+/** A store that fails while recording an outcome: log it; the lease reaper puts the task back. */
+async function safely(options: RunTaskOptions, fn: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  try {
+    return await fn();
+  } catch (err) {
+    return unrecorded(options, err);
+  }
+}
+
+function unrecorded(options: RunTaskOptions, err: unknown): RunOutcome {
+  options.deps.log.error("could not record the task's outcome; its lease will expire", {
+    ...taskFields(options.task),
+    error: err,
+  });
+  return "lease-lost";
+}
+
+/** Results are kept on the task; events carry only a short form. */
+function summarize(result: Json): Json {
+  const text = JSON.stringify(result);
+  return text !== undefined && text.length <= 1_024 ? result : { truncated: true };
+}

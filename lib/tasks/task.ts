@@ -1,0 +1,170 @@
+/**
+ * Tasks: the unit of background work, its states and the rules every store and
+ * worker share (which states are live, how retries back off).
+ */
+
+import type { Json } from "../events/cloud-event.ts";
+
+/**
+ * Task states.
+ * - `waiting`: some `dependsOn` task has not succeeded yet.
+ * - `scheduled`: `runAt` is in the future.
+ * - `queued`: ready; the best one is claimed first.
+ * - `running`: a worker holds its lease.
+ * - `retrying`: an attempt failed and another is due at `runAt`.
+ * - `succeeded`, `failed` (permanent failure, or a dependency ended badly),
+ *   `dead` (attempts used up), `cancelled`, `expired` (`expiresAt` passed before it
+ *   started): terminal.
+ */
+export const TASK_STATES = [
+  "waiting",
+  "scheduled",
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "expired",
+] as const;
+/** One of {@link TASK_STATES}. */
+export type TaskState = typeof TASK_STATES[number];
+
+/** States a task can still leave: a `key` is unique among these. */
+export const LIVE_STATES: readonly TaskState[] = [
+  "waiting",
+  "scheduled",
+  "queued",
+  "running",
+  "retrying",
+];
+/** States a task never leaves (except by an explicit retry). */
+export const TERMINAL_STATES: readonly TaskState[] = [
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "expired",
+];
+
+/** True when the task will not change again on its own. */
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/**
+ * Why a task sorts where it does: the numbers the prioritizer weighed. The
+ * store keeps only these; `formula` and `notes` (plain sentences) are derived
+ * from them when a task is shown (`explainTask` in lib/tasks/priority.ts), which keeps
+ * every task row small (row size is what a durable enqueue pays for).
+ */
+export interface ScoreExplanation {
+  priority: number;
+  priorityStepMs: number;
+  /** Learned bonus in ms of waiting (from this type's history). */
+  scoreMs: number;
+  /** Bonus for a near deadline, in ms of waiting. */
+  urgencyMs: number;
+  enqueuedAt: number;
+  sortKey: number;
+  /** What the learned score came from, when one applied. */
+  learned?: { type: string; runs: number; successRate: number; avgMs: number };
+  /** Time to the deadline when scored, and the window that makes it urgent. */
+  deadline?: { inMs: number; windowMs: number };
+  /** `sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs`; lower runs first. */
+  formula?: string;
+  /** Plain sentences: "priority 9 counts as 540000ms of waiting", ... */
+  notes?: string[];
+}
+
+/** The error kept on a task after a failed attempt. */
+export interface TaskError {
+  message: string;
+  name?: string;
+  stack?: string;
+  attempt: number;
+  /** The handler asked for no more retries. */
+  permanent?: boolean;
+}
+
+/** A task as stored and as the API returns it. Times are epoch milliseconds. */
+export interface Task {
+  id: string;
+  type: string;
+  queue: string;
+  payload: Json;
+  /** 0–9, 9 first. */
+  priority: number;
+  /** Claim order: lower first. */
+  sortKey: number;
+  /** Learned score (0 when nothing has been learned). */
+  score: number;
+  explanation: ScoreExplanation;
+  state: TaskState;
+  attempts: number;
+  maxAttempts: number;
+  progress: number;
+  progressMessage: string | null;
+  result: Json | null;
+  error: TaskError | null;
+  dependsOn: string[];
+  runAt: number | null;
+  deadline: number | null;
+  expiresAt: number | null;
+  timeoutMs: number | null;
+  key: string | null;
+  resources: Record<string, number>;
+  createdAt: number;
+  /** When it last became queued (aging counts from here). */
+  enqueuedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  workerId: string | null;
+  /** Lease fencing token: bumps on every claim. */
+  fence: number;
+  leaseUntil: number | null;
+  /** Correlation id carried to the task's events. */
+  correlationId: string | null;
+}
+
+/** What a store needs to create a task (defaults already applied, sort key computed). */
+export interface NewTask {
+  id: string;
+  type: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  sortKey: number;
+  score: number;
+  explanation: ScoreExplanation;
+  maxAttempts: number;
+  /** Task ids or keys of live or finished tasks (keys resolve to ids on enqueue). */
+  dependsOn: string[];
+  runAt: number | null;
+  deadline: number | null;
+  expiresAt: number | null;
+  timeoutMs: number | null;
+  key: string | null;
+  resources: Record<string, number>;
+  correlationId: string | null;
+  createdAt: number;
+}
+
+/**
+ * Delay before retry `attempt` (1-based count of failed attempts so far):
+ * exponential with full jitter, as in AWS's "Exponential Backoff and Jitter".
+ *
+ * @example
+ * ```ts
+ * retryDelayMs(3, { baseMs: 1000, maxMs: 60000 }, () => 0.5); // 2000
+ * ```
+ */
+export function retryDelayMs(
+  attempt: number,
+  backoff: { baseMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(cap * random());
+}

@@ -1,0 +1,183 @@
+/**
+ * HTTP endpoint monitors, end to end: a real endpoint on loopback that changes,
+ * fails with 500, disappears (connection refused) and comes back; the real
+ * poll scanner under a test parent; a real SqliteStore.
+ */
+
+import {
+  assert,
+  assertEquals,
+  openStore,
+  serve,
+  sleep,
+  source,
+  startScanners,
+  type TestServer,
+  until,
+} from "./helpers/poll-scanner.ts";
+
+type Data = Record<string, unknown>;
+
+Deno.test("a changed body gives http.changed; 500 and a refused connection give http.down; recovery gives http.up", async () => {
+  let body = "version 1";
+  let status = 200;
+  const handler = () => new Response(status >= 500 ? "Internal Server Error" : body, { status });
+  let server: TestServer = serve(handler);
+  const url = `${server.url}/health`;
+  const { store, close } = await openStore();
+  const run = startScanners(store, [source({ id: "site", kind: "http", url, interval: "1h" })]);
+  try {
+    // The first answer is the baseline.
+    await until(async () => (await run.status("site"))?.lastScanAt, "the baseline poll");
+    assertEquals(run.events, []);
+    assertEquals(await run.scan("site"), { changes: 0 }, "unchanged");
+
+    body = "version 2";
+    assertEquals(await run.scan("site"), { changes: 1 });
+    const changed = run.events[0];
+    assertEquals([changed.type, changed.subject], ["http.changed", url]);
+    const c = changed.data as Data;
+    assertEquals([c.url, c.oldStatus, c.newStatus], [url, 200, 200]);
+    assert(
+      typeof c.oldHash === "string" && typeof c.newHash === "string" && c.oldHash !== c.newHash,
+      "hashes",
+    );
+
+    status = 500;
+    assertEquals(await run.scan("site"), { changes: 1 });
+    assertEquals(run.events[1].type, "http.down");
+    assertEquals(run.events[1].data, { url, error: "HTTP 500 Internal Server Error", status: 500 });
+    const downStatus = await run.status("site");
+    assertEquals(downStatus?.failures, 0, "a down endpoint is a finding, not a failed poll");
+    assert(downStatus?.lastError?.includes("is down"), `status shows it: ${downStatus?.lastError}`);
+    assertEquals(await run.scan("site"), { changes: 0 }, "still down: no repeat");
+
+    status = 200;
+    assertEquals(await run.scan("site"), { changes: 1 }, "same body as before the outage");
+    assertEquals(run.events[2].type, "http.up");
+    assertEquals((run.events[2].data as Data).status, 200);
+    assertEquals((await run.status("site"))?.lastError, null);
+
+    // The server goes away entirely, then comes back on the same port with a new body.
+    const port = server.port;
+    await server.close();
+    assertEquals(await run.scan("site"), { changes: 1 });
+    assertEquals(run.events[3].type, "http.down");
+    const down = run.events[3].data as Data;
+    assert(typeof down.error === "string" && !("status" in down), `network error: ${down.error}`);
+    server = serve(handler, port);
+    body = "version 3";
+    assertEquals(await run.scan("site"), { changes: 2 });
+    assertEquals(run.events.map((e) => e.type), [
+      "http.changed",
+      "http.down",
+      "http.up",
+      "http.down",
+      "http.up",
+      "http.changed",
+    ]);
+    assertEquals(
+      (run.events[5].data as Data).oldHash,
+      c.newHash,
+      "compared with the last healthy answer",
+    );
+    assertEquals(run.crashes, []);
+  } finally {
+    await run.stop();
+    await close();
+    await server.close();
+  }
+});
+
+Deno.test("a status change is a change; the monitor polls on its interval and survives a restart", async () => {
+  let status = 200;
+  let hits = 0;
+  const server = serve(() => {
+    hits++;
+    return new Response(status === 200 ? "here" : "gone", { status });
+  });
+  const { store, close } = await openStore();
+  const spec = source({ id: "page", kind: "http", url: server.url, interval: 100 });
+  let run = startScanners(store, [spec]);
+  try {
+    await until(() => hits >= 3, "polls on the interval", 3_000);
+    status = 404;
+    const changed = await until(() => run.ofType("http.changed")[0], "the 404 noticed");
+    const d = changed.data as Data;
+    assertEquals([d.oldStatus, d.newStatus], [200, 404]);
+    assert(d.oldHash !== d.newHash, "body changed too");
+    await run.stop();
+
+    // The baseline (404) is stored: a restart does not report it again.
+    run = startScanners(store, [spec]);
+    const before = hits;
+    await until(() => hits >= before + 3, "the restarted monitor polling", 3_000);
+    assertEquals(run.events, []);
+    status = 200;
+    await until(() => run.ofType("http.changed").length === 1, "back to 200");
+    assertEquals(run.events.length, 1);
+    assertEquals(run.crashes, []);
+  } finally {
+    await run.stop();
+    await close();
+    await server.close();
+  }
+});
+
+Deno.test("select hashes only the chosen part of a JSON body", async () => {
+  let version = "1.0.0";
+  let requests = 0;
+  const server = serve(() => {
+    requests++;
+    return Response.json({ data: { version, builtAt: Date.now(), requests } });
+  });
+  const { store, close } = await openStore();
+  const run = startScanners(store, [
+    source({ id: "api", kind: "http", url: server.url, interval: "1h", select: "/data/version" }),
+  ]);
+  try {
+    await until(async () => (await run.status("api"))?.lastScanAt, "the baseline poll");
+    assertEquals(await run.scan("api"), { changes: 0 }, "other fields changed: not a change");
+    assertEquals(await run.scan("api"), { changes: 0 });
+    version = "1.1.0";
+    assertEquals(await run.scan("api"), { changes: 1 });
+    assertEquals(run.events.map((e) => e.type), ["http.changed"]);
+    assertEquals(requests, 4);
+  } finally {
+    await run.stop();
+    await close();
+    await server.close();
+  }
+});
+
+Deno.test("polls never overlap: scans asked during a slow poll share one fresh poll after it", async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let requests = 0;
+  const server = serve(async () => {
+    requests++;
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    await sleep(150);
+    inFlight--;
+    return new Response("slow but steady");
+  });
+  const { store, close } = await openStore();
+  const run = startScanners(store, [
+    source({ id: "slow", kind: "http", url: server.url, interval: "1h" }),
+  ]);
+  try {
+    await until(() => requests === 1, "the first poll under way");
+    const answers = await Promise.all([1, 2, 3, 4].map(() => run.scan("slow")));
+    assertEquals(answers, [1, 2, 3, 4].map(() => ({ changes: 0 })));
+    assertEquals([requests, maxInFlight], [2, 1], "one more poll, never two at once");
+
+    // A scanner that crashes (the supervisor would restart it) is reported, not hidden.
+    run.crash("slow");
+    await until(() => run.crashes.length === 1, "the injected crash");
+    assert(String(run.crashes[0]).includes("fault injected"), String(run.crashes[0]));
+  } finally {
+    await run.stop();
+    await close();
+    await server.close();
+  }
+});

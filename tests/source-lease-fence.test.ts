@@ -1,0 +1,54 @@
+/**
+ * A poll scanner whose source lease moved on (its process stalled past the
+ * lease and another took the source over) publishes and commits nothing of
+ * what it found: the new holder finds the same changes and publishes them
+ * once. A real feed server on loopback, the real poll scanner, a real store.
+ */
+
+import { sourceLease } from "../lib/sources/lease.ts";
+import {
+  assertEquals,
+  openStore,
+  serve,
+  sleep,
+  source,
+  startScanners,
+  until,
+} from "./helpers/poll-scanner.ts";
+
+const RSS = Deno.readFileSync(new URL("./fixtures/feeds/rss2.xml", import.meta.url));
+
+Deno.test("a scanner under a lease that moved leaves its changes to the new holder", async () => {
+  const server = serve(() =>
+    new Response(RSS, { headers: { "content-type": "application/rss+xml" } })
+  );
+  const { store, close } = await openStore();
+  const name = sourceLease("blog");
+  const spec = source({ id: "blog", kind: "feed", url: `${server.url}/feed`, interval: "1h" });
+  try {
+    const now = Date.now();
+    const stale = await store.acquireLease(name, "stalled-process", 1, now - 10);
+    const fresh = await store.acquireLease(name, "new-holder", 60_000, now);
+    assertEquals([stale, fresh], [1, 2], "fences");
+
+    const stalled = startScanners(store, [spec], { blog: { name, fence: stale! } });
+    // Its first poll found the feed's three items; the lease check refused them.
+    await until(
+      async () => (await stalled.scan("blog").catch((e) => e)) instanceof Error,
+      "refusal",
+    );
+    await sleep(50);
+    await stalled.stop();
+    assertEquals(stalled.events.length, 0, "events of the stalled scanner");
+    assertEquals(await stalled.status("blog"), null, "status written by the stalled scanner");
+
+    const holder = startScanners(store, [spec], { blog: { name, fence: fresh! } });
+    await until(() => holder.events.length >= 3, "the holder's three items");
+    await sleep(50);
+    await holder.stop();
+    assertEquals(holder.events.map((e) => e.type), Array(3).fill("feed.item.new"));
+  } finally {
+    await server.close();
+    await close();
+  }
+});

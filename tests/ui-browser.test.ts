@@ -1,0 +1,201 @@
+/**
+ * The dashboard in a real browser (headless Chromium): new tasks show up
+ * live without a reload, a failed task is retried from its page, sources are
+ * scanned from theirs, every page reads without console errors and without
+ * sideways overflow at 1400 and 480 px (screenshots under
+ * `.un/test-artifacts/ui/`), and in token mode all of it works after logging
+ * in at `/un/login`.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Page } from "puppeteer-core";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import type { Task } from "../lib/tasks/task.ts";
+import { browserForTests, launchBrowser } from "./helpers/browser.ts";
+import { api, eventually } from "./helpers/http.ts";
+import {
+  ARTIFACTS,
+  assertNoOverflow,
+  create,
+  screenshot,
+  waitForAnyText,
+  waitForText,
+  watchedPage,
+} from "./helpers/ui-page.ts";
+import { startUn, type UnProcess } from "./helpers/un-process.ts";
+
+const { ignore, suffix } = browserForTests("dashboard");
+const TOKEN = "dashboard-test-token-0123456789";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+/** How soon a new task must show on a live page. */
+const LIVE_MS = 2_000;
+
+/** Creates a task and waits until the open page shows a link to it. */
+async function appearsLive(
+  page: Page,
+  un: UnProcess,
+  headers: Record<string, string> = {},
+): Promise<Task> {
+  const task = await create(un, { type: "noop", payload: { from: "ui test" } }, headers);
+  await page.waitForSelector(`a[href="/un/ui/tasks/${task.id}"]`, { timeout: LIVE_MS });
+  return task;
+}
+
+async function taskEvents(un: UnProcess, id: string, headers = {}): Promise<string[]> {
+  const res = await api<{ events: CloudEvent[] }>(
+    un.url,
+    "GET",
+    "/un/events/history?type=task.**&limit=1000",
+    undefined,
+    headers,
+  );
+  return res.body.events.filter((e) => e.subject === id).map((e) => e.type);
+}
+
+Deno.test({
+  name: `dashboard: live tasks, retry from the task page, every page at 1400 and 480 px${suffix}`,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    console.log(`screenshots in ${ARTIFACTS}`);
+    const inbox = await Deno.makeTempDir({ prefix: "un-ui-inbox-" });
+    await Deno.writeTextFile(join(inbox, "note.txt"), "hello\n");
+    await using un = await startUn({
+      config: {
+        workers: { concurrency: 2 },
+        sources: [{ id: "inbox", kind: "fs", path: inbox }],
+      },
+    });
+    await using chromium = await launchBrowser();
+    const { page, errors } = await watchedPage(chromium.browser);
+
+    // Live: with a task running, a new one shows on the overview and the task list within 2 s.
+    await create(un, { type: "sleep", payload: { ms: 3_000 } });
+    await page.goto(`${un.url}/`);
+    assert.equal(new URL(page.url()).pathname, "/un/ui", "GET / leads to the dashboard");
+    await waitForText(page, "#live-status", "live");
+    await appearsLive(page, un);
+    await page.goto(`${un.url}/un/ui/tasks`);
+    await waitForText(page, "#live-status", "live");
+    const listed = await appearsLive(page, un);
+    assert.ok(await page.$(`tr[data-task-id="${listed.id}"]`), "the list has a row for it");
+
+    // A task that fails for good (its file is missing), retried from its page.
+    const failing = await create(un, {
+      type: "file.metadata",
+      payload: { path: join(inbox, "missing.txt") },
+    });
+    await eventually(
+      async () => (await taskEvents(un, failing.id)).includes("task.failed"),
+      10_000,
+      "the file.metadata task to fail",
+      200,
+    );
+    await page.goto(`${un.url}/un/ui/tasks/${failing.id}`);
+    await waitForText(page, "#live-status", "live");
+    await waitForText(page, "#task-detail [data-state]", "failed");
+    await waitForText(page, "#task-stack", "no longer exists");
+    await page.click('button[data-verb="retry"]');
+    await waitForText(page, "#flash", `retry: task ${failing.id} is queued`);
+    await eventually(
+      async () => (await taskEvents(un, failing.id)).filter((t) => t === "task.failed").length >= 2,
+      10_000,
+      "the retried task to run (and fail) again",
+      200,
+    );
+    await waitForText(page, "#task-detail [data-state]", "failed");
+
+    // Scan now, from the sources page; the scan shows in the source's history.
+    await page.goto(`${un.url}/un/ui/sources`);
+    await page.click('tr[data-source="inbox"] button[data-verb="scan"]');
+    await waitForText(page, "#flash", "scan done");
+    await page.goto(`${un.url}/un/ui/sources/inbox`);
+    await waitForText(page, "table.scans", "ui");
+
+    // The event tail shows a new task's events.
+    await page.goto(`${un.url}/un/ui/events?type=task.**`);
+    await waitForText(page, "#live-status", "live: task.**");
+    const tailed = await create(un, { type: "noop" });
+    await waitForAnyText(page, "#events tr", tailed.id, LIVE_MS);
+
+    const pages = {
+      overview: "/un/ui",
+      tasks: "/un/ui/tasks?state=failed",
+      task: `/un/ui/tasks/${failing.id}`,
+      queues: "/un/ui/queues",
+      sources: "/un/ui/sources",
+      source: "/un/ui/sources/inbox",
+      events: "/un/ui/events",
+      processes: "/un/ui/processes",
+      actors: "/un/ui/actors",
+    };
+    for (const width of [1400, 480]) {
+      await page.setViewport({ width, height: 900 });
+      for (const [name, path] of Object.entries(pages)) {
+        await page.goto(`${un.url}${path}`, { waitUntil: "load" });
+        await waitForText(page, "#live-status, #status", "live");
+        await assertNoOverflow(page, `${name} at ${width} px`);
+        console.log(await screenshot(page, `dashboard-${name}-${width}`));
+      }
+    }
+    // prefers-color-scheme: dark gets the dark palette.
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    await page.goto(`${un.url}/un/ui/tasks/${failing.id}`, { waitUntil: "load" });
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
+    assert.equal(background, "rgb(21, 21, 23)");
+    console.log(await screenshot(page, "dashboard-task-dark-480"));
+    assert.deepEqual(errors, [], "no console errors or exceptions");
+    await Deno.remove(inbox, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: `dashboard in token mode: log in at /un/login, see tasks appear, change one${suffix}`,
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using un = await startUn({ config: { api: { token: TOKEN } } });
+    await using chromium = await launchBrowser();
+    const { page, errors } = await watchedPage(chromium.browser, 480);
+
+    await page.goto(`${un.url}/un/ui`);
+    assert.equal(
+      new URL(page.url()).pathname,
+      "/un/login",
+      "a browser without a session logs in first",
+    );
+    await page.type('input[name="token"]', TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    assert.equal(new URL(page.url()).pathname, "/un/ui");
+    await waitForText(page, "#live-status", "live");
+    await appearsLive(page, un, AUTH);
+
+    // The buttons' JSON calls carry the session cookie: re-prioritize a task that waits.
+    const later = await create(un, { type: "noop", delayMs: 600_000 }, AUTH);
+    await page.goto(`${un.url}/un/ui/tasks/${later.id}`);
+    await page.select("#priority", "8");
+    await page.click('button[data-verb="priority"]');
+    await waitForText(page, "#flash", `priority: task ${later.id} is`);
+    const after = await api<{ task: Task }>(
+      un.url,
+      "GET",
+      `/un/tasks/${later.id}`,
+      undefined,
+      AUTH,
+    );
+    assert.equal(after.body.task.priority, 8);
+
+    // The inspector too; its contexts never show the token.
+    await page.goto(`${un.url}/un/ui/actors`);
+    await waitForText(page, "#status", "live");
+    await page.click('tr[data-actor="supervisor"]');
+    await waitForText(page, "#context", "[deps]");
+    const context = await page.$eval("#context", (el) => el.textContent ?? "");
+    assert.ok(!context.includes(TOKEN), "the token is not in any context");
+    console.log(await screenshot(page, "token-actors-480"));
+    assert.deepEqual(errors, []);
+  },
+});
