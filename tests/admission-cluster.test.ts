@@ -22,7 +22,7 @@ import { REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
 
 const { ignore, suffix } = redisServerForTests("admission cluster");
 
-const HANDLERS = join(REPO, "tests", "fixtures", "schema_handlers.ts");
+const HANDLERS = join(REPO, "tests", "fixtures", "schema-handlers.ts");
 const HEARTBEAT_MS = 200;
 
 function create(un: UnProcess, body: unknown) {

@@ -14,7 +14,7 @@ import { assertError, createTask, type ErrorJson } from "./helpers/api.ts";
 import { api, eventually } from "./helpers/http.ts";
 import { REPO, startUn } from "./helpers/un-process.ts";
 
-const HANDLERS = join(REPO, "tests", "fixtures", "schema_handlers.ts");
+const HANDLERS = join(REPO, "tests", "fixtures", "schema-handlers.ts");
 
 function create(url: string, body: unknown) {
   return api<{ task: Task; warning?: string } & ErrorJson>(url, "POST", "/un/tasks/create", body);
