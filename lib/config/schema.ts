@@ -9,120 +9,119 @@
 
 import { z } from "zod";
 import { Cron } from "croner";
-import { parseDuration } from "../duration.ts";
-import { assertPattern } from "../events/wildcard.ts";
-
-/** An integer in `min..max`; the message names the range. */
-function int(min: number, max: number) {
-  const msg = `must be an integer ${min}..${max}`;
-  return z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, {
-    error: msg,
-  });
-}
-
-/** Milliseconds as a number only (keys ending in `Ms`). */
-function ms(min: number, max: number) {
-  return int(min, max);
-}
-
-/** A duration: milliseconds or a string like "30s"; range checked after parsing. */
-function duration(min: number, max: number) {
-  const allowed =
-    `must be a duration ${min}ms..${max}ms (a number of ms or "500ms", "30s", "5m", "1h")`;
-  return z.union([z.number(), z.string()], { error: allowed }).transform((value, ctx) => {
-    const parsed = parseDuration(value);
-    if (parsed === null || parsed < min || parsed > max) {
-      ctx.addIssue({ code: "custom", message: allowed });
-      return z.NEVER;
-    }
-    return parsed;
-  });
-}
-
-const pattern = z.string().superRefine((value, ctx) => {
-  try {
-    assertPattern(value);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^pattern /, "") });
-  }
-});
-
-const priority = int(0, 9);
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$/, {
-  error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-});
+import { duration, id, int, ms, pattern, priority } from "./fields.ts";
 
 /** Keys every source kind has. */
 const sourceBase = {
-  id,
-  enabled: z.boolean().default(true),
-  /** Poll interval (polling kinds) or periodic rescan (fs). */
-  interval: duration(100, 7 * 86_400_000).optional(),
-  /** Priority given to this source's events. */
-  priority: z.enum(["critical", "high", "normal", "low"]).default("normal"),
-  /** First scan emits everything found as new (default) or silently records a baseline. */
-  emitExisting: z.boolean().default(true),
+  id: id.describe("The source's name, unique among sources (`un scan <id>`, `/un/sources/<id>`)."),
+  enabled: z.boolean().default(true).describe(
+    "Scan this source; `POST /un/sources/:id/enable|disable` switches it at run time.",
+  ),
+  interval: duration(100, 7 * 86_400_000).optional().describe(
+    "Poll interval (polling kinds) or periodic rescan (fs).",
+  ),
+  priority: z.enum(["critical", "high", "normal", "low"]).default("normal").describe(
+    "Priority given to this source's events.",
+  ),
+  emitExisting: z.boolean().default(true).describe(
+    "The first scan reports everything it finds as new (`true`) or records a silent baseline (`false`).",
+  ),
 };
 
 const hookSchema = z.strictObject({
-  on: pattern,
-  task: z.string().min(1).max(200),
-  priority: priority.optional(),
-  queue: z.string().min(1).max(100).optional(),
-  delayMs: ms(0, 30 * 86_400_000).optional(),
-  payload: z.record(z.string(), z.unknown()).optional(),
-  /** Dedupe key template, e.g. "embed:{subject}"; a live task with the key absorbs the new one. */
-  key: z.string().min(1).max(500).optional(),
-  maxAttempts: int(1, 100).optional(),
-  timeoutMs: ms(1, 86_400_000).optional(),
+  on: pattern.describe(
+    "Event type pattern: `*` is one segment, `**` one or more (`file.*`, `task.**`). On a source's `hooks`: optional, every event of that source.",
+  ),
+  task: z.string().min(1).max(200).describe("The task type to run."),
+  priority: priority.optional().describe(
+    "The task's priority (9 first); by default from the event's (critical 9, high 7, normal 5, low 2).",
+  ),
+  queue: z.string().min(1).max(100).optional().describe("The task's queue."),
+  delayMs: ms(0, 30 * 86_400_000).optional().describe("Run the task this long after the event."),
+  payload: z.record(z.string(), z.unknown()).optional().describe(
+    "Merged over the event's data; the task's payload also gets `event: {id, type, source, subject}`.",
+  ),
+  key: z.string().min(1).max(500).optional().describe(
+    'Dedupe key template such as `"embed:{subject}"` (`{subject}`, `{type}`, `{id}`, `{source}`, `{data.path}`): a live task with the same key absorbs the new one.',
+  ),
+  maxAttempts: int(1, 100).optional().describe("Attempts (default `workers.maxAttempts`)."),
+  timeoutMs: ms(1, 86_400_000).optional().describe(
+    "Per-task timeout (default `workers.timeoutMs`).",
+  ),
 });
 
 /** The hooks shorthand on a source: task types run for each of its events. */
-const sourceHooks = z.array(hookSchema.partial({ on: true })).optional();
+const sourceHooks = z.array(hookSchema.partial({ on: true })).optional().describe(
+  'Hooks on this source\'s events only, e.g. `[{ "task": "embed" }]`: the keys of `hooks[]`, `on` optional.',
+);
 
 const fsSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("fs"),
-  path: z.string().min(1),
-  include: z.array(z.string()).default([]),
-  exclude: z.array(z.string()).default([]),
-  gitignore: z.boolean().default(true),
-  debounceMs: ms(0, 600_000).default(100),
-  maxDelayMs: ms(0, 3_600_000).default(2_000),
+  path: z.string().min(1).describe("The directory watched, recursively."),
+  include: z.array(z.string()).default([]).describe(
+    "Globs a file must match (`**/*.md`); none: every file.",
+  ),
+  exclude: z.array(z.string()).default([]).describe("Globs of files to leave out (`drafts/**`)."),
+  gitignore: z.boolean().default(true).describe(
+    "Leave out what `.gitignore` files (nested too) ignore.",
+  ),
+  debounceMs: ms(0, 600_000).default(100).describe(
+    "Per-path debounce: changes to one file within it give one event.",
+  ),
+  maxDelayMs: ms(0, 3_600_000).default(2_000).describe(
+    "Caps the debounce: a file that keeps changing still gets an event this often.",
+  ),
   hooks: sourceHooks,
 });
 const feedSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("feed"),
-  url: z.url({ error: "must be an http(s) URL" }),
+  url: z.url({ error: "must be an http(s) URL" }).describe(
+    "The RSS 0.9/1.0/2.0 or Atom feed; `feed.item.new` once per item.",
+  ),
   hooks: sourceHooks,
 });
 const githubSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("github"),
-  repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, { error: 'must be "owner/name"' }),
-  secret: z.string().min(1).optional(),
-  token: z.string().min(1).optional(),
-  apiUrl: z.url().default("https://api.github.com"),
+  repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, { error: 'must be "owner/name"' })
+    .describe("The repository, `owner/name`; `github.repo.updated` per new head."),
+  secret: z.string().min(1).optional().describe(
+    "Webhook secret: `POST /un/github/webhook` checks `X-Hub-Signature-256` with it.",
+  ),
+  token: z.string().min(1).optional().describe("API token for polling the commits API."),
+  apiUrl: z.url().default("https://api.github.com").describe(
+    "The API's base URL (GitHub Enterprise).",
+  ),
   hooks: sourceHooks,
 });
 const httpSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("http"),
-  url: z.url({ error: "must be an http(s) URL" }),
-  method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
-  headers: z.record(z.string(), z.string()).default({}),
-  /** JSON pointer (RFC 6901, e.g. "/data/version"): hash only that part of a JSON body. */
+  url: z.url({ error: "must be an http(s) URL" }).describe(
+    "The endpoint watched: `http.changed` (status or body hash), `http.down`, `http.up`.",
+  ),
+  method: z.enum(["GET", "HEAD", "POST"]).default("GET").describe("The request's method."),
+  headers: z.record(z.string(), z.string()).default({}).describe("The request's headers."),
   select: z.string().regex(/^(\/.*)?$/, { error: 'must be a JSON pointer such as "/data/version"' })
-    .optional(),
+    .optional().describe(
+      'A JSON pointer (RFC 6901, e.g. `"/data/version"`): hash only that part of a JSON body.',
+    ),
   hooks: sourceHooks,
 });
 const postgresSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("postgres"),
-  url: z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }),
-  tables: z.array(z.string().min(1)).min(1),
-  catchUpColumn: z.string().min(1).optional(),
+  url: z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }).describe(
+    "The database.",
+  ),
+  tables: z.array(z.string().min(1)).min(1).describe(
+    "Tables watched: a trigger per table `pg_notify`s the primary key; `db.changed` `{ table, schema, operation, pk }`.",
+  ),
+  catchUpColumn: z.string().min(1).optional().describe(
+    "A column of change times: after a dropped connection, rows changed meanwhile are caught up by it (deletes during the gap cannot be).",
+  ),
   hooks: sourceHooks,
 });
 
@@ -136,8 +135,7 @@ export const sourceSchema = z.discriminatedUnion("kind", [
 ], { error: 'must be one of "fs", "feed", "github", "http", "postgres"' });
 
 const scheduleSchema = z.strictObject({
-  id,
-  /** Cron expression (5 or 6 fields, seconds first when 6). */
+  id: id.describe("The schedule's name."),
   cron: z.string().min(1).superRefine((value, ctx) => {
     try {
       new Cron(value, { paused: true });
@@ -147,185 +145,235 @@ const scheduleSchema = z.strictObject({
         message: `is not a cron expression (${(err as Error).message})`,
       });
     }
-  }).optional(),
-  /** Or an interval ("1s", "5m"): fires at every multiple of it since the epoch, so all processes agree on the ticks. */
-  every: duration(1_000, 366 * 86_400_000).optional(),
-  task: z.string().min(1),
-  payload: z.record(z.string(), z.unknown()).default({}),
-  queue: z.string().min(1).default("default"),
-  priority: priority.default(5),
-  timezone: z.string().optional(),
+  }).optional().describe(
+    'Cron expression, 5 fields or 6 with seconds first (`"*/5 * * * *"`); exactly one of `cron` and `every`.',
+  ),
+  every: duration(1_000, 366 * 86_400_000).optional().describe(
+    'Or an interval (`"30s"`): fires at every multiple of it since the epoch, so all processes agree on the ticks.',
+  ),
+  task: z.string().min(1).describe("The task type to run at each tick."),
+  payload: z.record(z.string(), z.unknown()).default({}).describe("The task's payload."),
+  queue: z.string().min(1).default("default").describe("The task's queue."),
+  priority: priority.default(5).describe("The task's priority (9 first)."),
+  timezone: z.string().optional().describe(
+    "IANA time zone the cron expression is read in (`Europe/Berlin`); default the process's.",
+  ),
 }).refine((s) => (s.cron === undefined) !== (s.every === undefined), {
   error: 'needs exactly one of "cron" or "every"',
 });
 
 const execCommandSchema = z.strictObject({
-  /** argv: the program and its arguments; `{name}` in an argument takes `payload.vars.name`. */
-  command: z.array(z.string().min(1)).min(1),
-  cwd: z.string().optional(),
-  env: z.record(z.string(), z.string()).default({}),
-  timeoutMs: ms(1, 86_400_000).optional(),
-  /** Placeholders whose values are file paths: they must lie inside `fs` source roots or `files.allow`. */
-  paths: z.array(z.string().min(1)).default([]),
-  /** Let a placeholder value start with "-" (by default refused, so a payload cannot pass an option). */
-  allowOptions: z.boolean().default(false),
+  command: z.array(z.string().min(1)).min(1).describe(
+    "argv, no shell: the program and its arguments; `{name}` in an argument takes `payload.vars.name` as one argument.",
+  ),
+  cwd: z.string().optional().describe("Working directory."),
+  env: z.record(z.string(), z.string()).default({}).describe(
+    "Extra environment variables (`UN_TASK_ID`, `UN_TASK_TYPE`, `UN_ATTEMPT` are always set).",
+  ),
+  timeoutMs: ms(1, 86_400_000).optional().describe("The command's time limit."),
+  paths: z.array(z.string().min(1)).default([]).describe(
+    "Placeholders whose values are file paths: they must lie inside `fs` source roots or `files.allow`.",
+  ),
+  allowOptions: z.boolean().default(false).describe(
+    'Let a placeholder value start with "-" (by default refused, so a payload cannot pass an option).',
+  ),
 });
 
 /** The whole configuration schema. */
 export const configSchema = z.strictObject({
   api: z.strictObject({
-    host: z.string().min(1).default("127.0.0.1"),
-    port: int(0, 65535).default(4242),
-    /**
-     * Bearer token. RFC 6750 token characters only (letters, digits and
-     * `-._~+/`, `=` padding at the end), at least 16 of them, so the same
-     * string works in a header, a cookie and `UN_TOKEN`.
-     */
+    host: z.string().min(1).default("127.0.0.1").describe(
+      "Where the API listens. A non-loopback host needs `api.token`.",
+    ),
+    port: int(0, 65535).default(4242).describe("The API's port; 0 picks a free one."),
+    // RFC 6750 token characters only, so the same string works in a header, a
+    // cookie and `UN_TOKEN`.
     token: z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, {
       error: "must be letters, digits and -._~+/ only (optionally ending in =), no spaces",
-    }).min(16, { error: "must be at least 16 characters" }).optional(),
-    bodyLimitBytes: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
-    /**
-     * Host names (besides loopback names and the bound host) that requests may
-     * carry in `Host`, e.g. the name of a reverse proxy in front of un. Any
-     * other `Host` gets 421 (a DNS-rebinding page names its own domain).
-     */
-    allowedHosts: z.array(z.string().min(1)).default([]),
-    /** Browser origins (`https://app.example.com`) that may call the API and get CORS headers. */
+    }).min(16, { error: "must be at least 16 characters" }).optional().describe(
+      "Bearer token on `/un/*` and `/metrics`: 16+ of letters, digits and `-._~+/` (`=` padding at the end); browsers log in at `/un/login`.",
+    ),
+    bodyLimitBytes: int(1_024, 64 * 1024 * 1024).default(1024 * 1024).describe(
+      "Larger request bodies get 413.",
+    ),
+    allowedHosts: z.array(z.string().min(1)).default([]).describe(
+      "Host names besides loopback names, IP addresses and the bound host that requests may carry in `Host` (a reverse proxy's name); any other gets 421 (DNS rebinding).",
+    ),
     cors: z.strictObject({
       origins: z.array(
         z.string().regex(/^https?:\/\/[^/\s]+$/, {
           error:
             'must be an origin such as "https://app.example.com" (scheme, host, port; no path)',
         }),
-      ).default([]),
+      ).default([]).describe(
+        "Browser origins (`https://app.example.com`) that may call the API and get CORS headers.",
+      ),
     }).prefault({}),
-    /** A request's headers, and then its body, must arrive within this long (slow-client guard). */
-    readTimeoutMs: ms(100, 3_600_000).default(30_000),
-    /** Bytes an SSE client may have waiting unread; past it the client is dropped (it resumes with Last-Event-ID). */
-    sseMaxBufferedBytes: int(4 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
-    /** Serve `/un/inspect` (the live actor inspector). */
-    inspect: z.boolean().default(true),
-    /** Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`): at most `max` per source per `windowMs`. */
+    readTimeoutMs: ms(100, 3_600_000).default(30_000).describe(
+      "A request's head, and then its body, must arrive within this long (slow-client guard).",
+    ),
+    sseMaxBufferedBytes: int(4 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024).describe(
+      "Bytes an SSE client may have waiting unread; past it the client is dropped (it resumes with Last-Event-ID).",
+    ),
+    inspect: z.boolean().default(true).describe("Serve `/un/inspect` (the live actor inspector)."),
     scanLimit: z.strictObject({
-      max: int(1, 1000).default(5),
-      windowMs: ms(1_000, 86_400_000).default(300_000),
+      max: int(1, 1000).default(5).describe(
+        "Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`) allowed per source per `windowMs`; past it 429 with `Retry-After`.",
+      ),
+      windowMs: ms(1_000, 86_400_000).default(300_000).describe(
+        "The window of `api.scanLimit.max`.",
+      ),
     }).prefault({}),
   }).prefault({}),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, { error: "must be a redis:// or rediss:// URL" })
-      .optional(),
-    prefix: z.string().min(1).max(64).default("un:"),
-    /** Mirror bus events to Redis Streams and pub/sub. */
-    events: z.boolean().default(true),
-    /** How often the event stream is checked for entries a dead process read but never acknowledged. */
-    streamReclaimMs: ms(10, 3_600_000).default(5_000),
-    /** An entry read but not acknowledged for this long is taken over by another process. */
-    streamMinIdleMs: ms(10, 86_400_000).default(30_000),
-    /** How long an applied event id is remembered, so a re-delivered entry runs its hooks once. */
-    processedTtlMs: ms(1_000, 7 * 86_400_000).default(3_600_000),
+      .optional().describe(
+        "Share everything through this Redis instead of the embedded store ([distributed mode](distributed.md)).",
+      ),
+    prefix: z.string().min(1).max(64).default("un:").describe(
+      "Prefix of every key, so apps can share a Redis.",
+    ),
+    events: z.boolean().default(true).describe(
+      "Mirror bus events to Redis Streams and pub/sub (`false` turns the bridge off; the log stays).",
+    ),
+    streamReclaimMs: ms(10, 3_600_000).default(5_000).describe(
+      "How often the event stream is checked for entries a dead process read but never acknowledged.",
+    ),
+    streamMinIdleMs: ms(10, 86_400_000).default(30_000).describe(
+      "An entry read but not acknowledged for this long is taken over by another process.",
+    ),
+    processedTtlMs: ms(1_000, 7 * 86_400_000).default(3_600_000).describe(
+      "How long an applied event id is remembered, so a re-delivered entry runs its hooks once.",
+    ),
   }).prefault({}),
   store: z.strictObject({
-    path: z.string().min(1).default(".un/"),
+    path: z.string().min(1).default(".un/").describe(
+      "The embedded store's directory (one process at a time; a lock file says who).",
+    ),
   }).prefault({}),
   workers: z.strictObject({
-    concurrency: int(1, 256).default(4),
-    /** Queues this process's workers take from; ["*"] = all. */
-    queues: z.array(z.string().min(1)).min(1).default(["*"]),
-    leaseMs: ms(100, 3_600_000).default(30_000),
-    /** Default per-task timeout. */
-    timeoutMs: ms(1, 86_400_000).default(300_000),
-    maxAttempts: int(1, 100).default(3),
-    backoffBaseMs: ms(1, 3_600_000).default(1_000),
-    backoffMaxMs: ms(1, 86_400_000).default(300_000),
-    /** On SIGINT/SIGTERM, how long running tasks may take to finish before they are handed back. */
-    shutdownGraceMs: ms(0, 3_600_000).default(10_000),
-    /** Capacity of resources tasks may ask for (`{ "gpu": 1 }`). */
-    resources: z.record(z.string(), z.number().min(0)).default({}),
+    concurrency: int(1, 256).default(4).describe(
+      "Tasks run at once in this process (`un workers --scale N` at run time).",
+    ),
+    queues: z.array(z.string().min(1)).min(1).default(["*"]).describe(
+      'Queues this process\'s workers take from; `["*"]`: all.',
+    ),
+    leaseMs: ms(100, 3_600_000).default(30_000).describe(
+      "Lease length of a claimed task; workers renew at a third of it.",
+    ),
+    timeoutMs: ms(1, 86_400_000).default(300_000).describe(
+      "Default per-task timeout (aborts `ctx.signal`).",
+    ),
+    maxAttempts: int(1, 100).default(3).describe("Default attempts per task."),
+    backoffBaseMs: ms(1, 3_600_000).default(1_000).describe(
+      "Retry delay: exponential from this base with full jitter.",
+    ),
+    backoffMaxMs: ms(1, 86_400_000).default(300_000).describe(
+      "Cap of the retry delay (at least `workers.backoffBaseMs`).",
+    ),
+    shutdownGraceMs: ms(0, 3_600_000).default(10_000).describe(
+      "On SIGINT/SIGTERM, how long running tasks may take to finish before they are handed back.",
+    ),
+    resources: z.record(z.string(), z.number().min(0)).default({}).describe(
+      'Capacity tasks can ask for: `{ "gpu": 1 }`; a task with `resources: { "gpu": 1 }` waits for it.',
+    ),
   }).prefault({}),
   prioritizer: z.strictObject({
-    /** One priority level is worth this much waiting: aging without re-sorting. */
-    priorityStepMs: ms(1, 86_400_000).default(60_000),
-    /** Tasks whose deadline is this close get re-scored. */
-    deadlineWindowMs: ms(0, 86_400_000).default(60_000),
-    /** Learn a bonus for task types that run fast and succeed (shortest-job-first flavour). */
-    learn: z.boolean().default(true),
+    priorityStepMs: ms(1, 86_400_000).default(60_000).describe(
+      "Waiting this long is worth one priority level (aging without re-sorting).",
+    ),
+    deadlineWindowMs: ms(0, 86_400_000).default(60_000).describe(
+      "Tasks this close to their deadline are re-scored ahead.",
+    ),
+    learn: z.boolean().default(true).describe(
+      "Learn a bonus for task types that run fast and succeed (shortest-job-first flavour).",
+    ),
   }).prefault({}),
   scheduler: z.strictObject({
-    /** How often due tasks, leases and deadlines are checked. */
-    tickMs: ms(10, 60_000).default(250),
-    /** Retention clean-up interval. */
-    cleanupMs: ms(100, 86_400_000).default(60_000),
-    schedules: z.array(scheduleSchema).default([]),
-    /**
-     * Distributed mode: a source is scanned by the one process holding its lease;
-     * when that process dies, another takes the source over within this time.
-     */
-    sourceLeaseMs: ms(200, 600_000).default(15_000),
-    /**
-     * How often each process records itself for `GET /un/processes`; one not
-     * heard from for three of these (killed, cut off) drops out of the list.
-     */
-    heartbeatMs: ms(100, 600_000).default(5_000),
+    tickMs: ms(10, 60_000).default(250).describe(
+      "How often due tasks, expired leases and deadlines are checked.",
+    ),
+    cleanupMs: ms(100, 86_400_000).default(60_000).describe("Retention clean-up interval."),
+    schedules: z.array(scheduleSchema).default([]).describe(
+      "Cron and interval schedules ([below](#schedules)).",
+    ),
+    sourceLeaseMs: ms(200, 600_000).default(15_000).describe(
+      "Distributed mode: a source is scanned by the one process holding its lease; when that process dies, another takes the source over within this time.",
+    ),
+    heartbeatMs: ms(100, 600_000).default(5_000).describe(
+      "How often each process records itself for `GET /un/processes`; one not heard from for three of these drops out of the list.",
+    ),
   }).prefault({}),
   supervisor: z.strictObject({
-    /** One-for-one restart intensity: at most maxRestarts within withinMs, then the process exits. */
-    maxRestarts: int(0, 1000).default(5),
-    withinMs: ms(100, 86_400_000).default(60_000),
+    maxRestarts: int(0, 1000).default(5).describe(
+      "One-for-one restart intensity: at most this many restarts within `supervisor.withinMs`, then the process exits (code 70).",
+    ),
+    withinMs: ms(100, 86_400_000).default(60_000).describe(
+      "The window of `supervisor.maxRestarts`.",
+    ),
   }).prefault({}),
-  sources: z.array(sourceSchema).default([]),
-  hooks: z.array(hookSchema).default([]),
-  /** Module exporting handlers (default export: a record of type -> handler). */
-  handlers: z.string().min(1).optional(),
-  /** Paths that `file.metadata` and `exec` path placeholders may read besides the roots of `fs` sources. */
+  sources: z.array(sourceSchema).default([]).describe("What to watch ([below](#sources))."),
+  hooks: z.array(hookSchema).default([]).describe("Event pattern → task ([below](#hooks))."),
+  handlers: z.string().min(1).optional().describe(
+    "Your handlers module: its default export maps task types to handlers, `schemas` their payloads ([tasks.md](tasks.md#handlers)).",
+  ),
   files: z.strictObject({
-    allow: z.array(z.string().min(1)).default([]),
+    allow: z.array(z.string().min(1)).default([]).describe(
+      "Paths that `file.metadata` and `exec` path placeholders may read besides the roots of `fs` sources.",
+    ),
   }).prefault({}),
   exec: z.strictObject({
-    commands: z.record(z.string(), execCommandSchema).default({}),
+    commands: z.record(z.string(), execCommandSchema).default({}).describe(
+      "Commands the `exec` task may run, by name ([below](#exec-commands)).",
+    ),
   }).prefault({}),
-  /** The `http` built-in handler (outbound requests) and what run-time sources may reach. */
   http: z.strictObject({
-    /**
-     * Hosts that `http` tasks and sources added at run time may reach: host
-     * names (`api.example.com`, `*.example.com`), IP addresses and CIDRs
-     * (`10.0.0.0/8`, `::1/128`), and the word `"public"` for every public
-     * address. Config-file sources are the operator's own and not checked.
-     */
-    allow: z.array(z.string().min(1)).default(["public"]),
-    /** HMAC-SHA256 key for `X-Un-Signature: t=<unix seconds>,v1=<hex>`, sent only to `signTo` hosts. */
-    signingSecret: z.string().min(1).optional(),
-    /** Hosts (same patterns as `allow`) whose requests are signed with `signingSecret`. */
-    signTo: z.array(z.string().min(1)).default([]),
-    /** One request's time limit (the task's own timeout still applies). */
-    timeoutMs: ms(1, 3_600_000).default(30_000),
+    allow: z.array(z.string().min(1)).default(["public"]).describe(
+      'Hosts that `http` tasks and sources added at run time may reach: names (`api.example.com`, `*.example.com`), IP addresses and CIDRs (`10.0.0.0/8`), and `"public"` for every public address; config-file sources are not checked ([security.md](security.md)).',
+    ),
+    signingSecret: z.string().min(1).optional().describe(
+      "HMAC-SHA256 key for `X-Un-Signature: t=<unix seconds>,v1=<hex>`, sent only to `signTo` hosts ([verify](security.md#signatures)).",
+    ),
+    signTo: z.array(z.string().min(1)).default([]).describe(
+      "Hosts (same patterns as `http.allow`) whose requests are signed with `http.signingSecret`.",
+    ),
+    timeoutMs: ms(1, 3_600_000).default(30_000).describe(
+      "One request's time limit (the task's own timeout still applies).",
+    ),
   }).prefault({}),
   events: z.strictObject({
-    maxCount: int(100, 100_000_000).default(100_000),
-    maxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
-    /**
-     * Events a process keeps in memory while the store (Redis) is unreachable;
-     * beyond it publishes get 503 and internal events are dropped (counted).
-     */
-    bufferMax: int(1, 10_000_000).default(10_000),
-    /**
-     * How long an event made inside the runtime may wait to be written with
-     * the ones after it (group commit: one store write, one stream entry and
-     * one message per batch). A publish through the API is written at once.
-     * 10 ms: a worker process of 16 slots on 20 ms tasks then makes about one
-     * write per ten tasks instead of one per four (~10 % less CPU per task,
-     * measured), and other processes see an event at most 10 ms later.
-     */
-    flushMs: ms(0, 1_000).default(10),
+    maxCount: int(100, 100_000_000).default(100_000).describe(
+      "Event log retention: at least this many events stay.",
+    ),
+    maxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000).describe(
+      "Event log retention: older events are removed.",
+    ),
+    bufferMax: int(1, 10_000_000).default(10_000).describe(
+      "Events a process keeps in memory while the store (Redis) is unreachable; beyond it publishes get 503 and internal events are dropped (counted).",
+    ),
+    // 10 ms: a worker process of 16 slots on 20 ms tasks then makes about one
+    // write per ten tasks instead of one per four (~10 % less CPU per task,
+    // measured), and other processes see an event at most 10 ms later.
+    flushMs: ms(0, 1_000).default(10).describe(
+      "Group commit: how long an event made inside the runtime may wait to be written with the ones after it (one store write, one stream entry, one message per batch); API publishes are written at once.",
+    ),
   }).prefault({}),
   retention: z.strictObject({
-    maxFinishedTasks: int(0, 100_000_000).default(10_000),
-    finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000),
-    resultTtlMs: ms(1_000, 365 * 86_400_000).default(86_400_000),
+    maxFinishedTasks: int(0, 100_000_000).default(10_000).describe("Finished tasks kept."),
+    finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000).describe(
+      "Finished tasks older than this are removed.",
+    ),
+    resultTtlMs: ms(1_000, 365 * 86_400_000).default(86_400_000).describe(
+      "How long a finished task's result stays.",
+    ),
   }).prefault({}),
   log: z.strictObject({
-    level: z.enum(["debug", "info", "warn", "error"]).default("info"),
-    format: z.enum(["text", "json"]).default("text"),
+    level: z.enum(["debug", "info", "warn", "error"]).default("info").describe(
+      "Logs go to stderr from this level up.",
+    ),
+    format: z.enum(["text", "json"]).default("text").describe(
+      "`json`: one object per line.",
+    ),
   }).prefault({}),
 });
 
