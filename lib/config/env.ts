@@ -29,7 +29,8 @@ function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
   return out;
 }
 
-const ENV_PATHS: Map<string, string[]> = new Map(
+/** Every `UN_*` variable that sets a config key, with the key's path (`UN_API_PORT` → `["api", "port"]`). */
+export const ENV_PATHS: ReadonlyMap<string, readonly string[]> = new Map(
   leafPaths(configSchema).map((path) => [toEnvName(path), path]),
 );
 
