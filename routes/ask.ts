@@ -12,11 +12,6 @@ const ASK_TIMEOUT_MS = 10_000;
 
 /**
  * Sends a message with a reply to the runtime and waits for the answer.
- *
- * @example
- * ```ts
- * const info = await askRuntime<PoolInfo>(control, (reply) => ({ type: "workers.info", reply }));
- * ```
  */
 export function askRuntime<T>(
   control: ControlPlane,

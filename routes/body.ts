@@ -41,11 +41,6 @@ export function jsonDepth(text: string, stopAfter = MAX_JSON_DEPTH): number {
  * Parses the request body as JSON (the browser guard already refused any
  * content type but JSON). Nesting deeper than {@link MAX_JSON_DEPTH} is a 400
  * before anything recursive (parsing, validation) sees it.
- *
- * @example
- * ```ts
- * const body = await readJson(c); // unknown: validate it next
- * ```
  */
 export async function readJson(c: Context): Promise<unknown> {
   let text: string;

@@ -14,11 +14,6 @@ const STOP_DELAY_MS = 20;
 
 /**
  * Control routes, relative to `/un/stop`.
- *
- * @example
- * ```ts
- * app.route("/un/stop", controlRoutes(control));
- * ```
  */
 export function controlRoutes(control: ControlPlane) {
   return new Hono().post(

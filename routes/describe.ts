@@ -24,11 +24,6 @@ type Responses = NonNullable<DescribeRouteOptions["responses"]>;
 
 /**
  * A JSON answer described by a zod schema.
- *
- * @example
- * ```ts
- * describeRoute({ responses: { 200: answer("The task", z.object({ task: taskSchema })) } });
- * ```
  */
 export function answer(description: string, schema: z.ZodType): Responses[string] {
   return { description, content: { "application/json": { schema: resolver(schema) } } };
@@ -36,11 +31,6 @@ export function answer(description: string, schema: z.ZodType): Responses[string
 
 /**
  * Error answers, each with the error body.
- *
- * @example
- * ```ts
- * describeRoute({ responses: { 200: answer(...), ...problems(400, 404) } });
- * ```
  */
 export function problems(...statuses: Array<keyof typeof PROBLEMS>): Responses {
   const error = resolver(errorSchema);

@@ -66,11 +66,6 @@ const fileParam = params(z.object({ file: z.string().describe(Object.keys(FILES)
 
 /**
  * Reference page routes, relative to `/un/docs`.
- *
- * @example
- * ```ts
- * app.route("/un/docs", docsRoutes());
- * ```
  */
 export function docsRoutes(): Hono {
   const app = new Hono();

@@ -13,11 +13,6 @@ import type { Logger } from "../lib/log.ts";
 
 /**
  * The JSON body of every error answer.
- *
- * @example
- * ```ts
- * const body: ErrorBody = { error: { code: "not_found", message: "task 01J... not found", details: { id: "01J..." } } };
- * ```
  */
 export interface ErrorBody {
   error: { code: string; message: string; details: ErrorDetails };
@@ -25,11 +20,6 @@ export interface ErrorBody {
 
 /**
  * Builds an error body.
- *
- * @example
- * ```ts
- * errorBody("not_found", "no route GET /nope"); // { error: { code: "not_found", message: "...", details: {} } }
- * ```
  */
 export function errorBody(code: string, message: string, details: ErrorDetails = {}): ErrorBody {
   return { error: { code, message, details } };
@@ -37,11 +27,6 @@ export function errorBody(code: string, message: string, details: ErrorDetails =
 
 /**
  * Answers with an error body and status.
- *
- * @example
- * ```ts
- * return errorResponse(c, 413, "body_too_large", "request body exceeds 1048576 bytes");
- * ```
  */
 export function errorResponse(
   c: Context,
@@ -65,11 +50,6 @@ const STATUS_CODES: Record<number, string> = {
 
 /**
  * The answer for anything a route threw (Hono `onError`).
- *
- * @example
- * ```ts
- * app.onError((err, c) => errorFromThrown(err, c, log));
- * ```
  */
 export function errorFromThrown(err: unknown, c: Context, log: Logger): Response {
   if (err instanceof UnError) {

@@ -129,11 +129,6 @@ async function replay(
 
 /**
  * Event routes, relative to `/un/events`.
- *
- * @example
- * ```ts
- * app.route("/un/events", eventRoutes(control));
- * ```
  */
 export function eventRoutes(control: ControlPlane) {
   return new Hono()

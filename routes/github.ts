@@ -45,21 +45,11 @@ import { query } from "./validator.ts";
 
 /**
  * The webhook's path (the app's bearer auth skips it).
- *
- * @example
- * ```ts
- * if (isWebhookPath(c.req.path)) return next();
- * ```
  */
 export const GITHUB_WEBHOOK_PATH = "/un/github/webhook";
 
 /**
  * True for the webhook path (with or without a trailing slash).
- *
- * @example
- * ```ts
- * isWebhookPath("/un/github/webhook/"); // true
- * ```
  */
 export function isWebhookPath(path: string): boolean {
   return path.replace(/\/+$/, "") === GITHUB_WEBHOOK_PATH;
@@ -165,11 +155,6 @@ const webhookQuery = z.object({
 
 /**
  * GitHub webhook route, relative to `/un/github`.
- *
- * @example
- * ```ts
- * app.route("/un/github", githubRoutes(control));
- * ```
  */
 export function githubRoutes(control: ControlPlane) {
   const log = control.log.child("github");

@@ -33,11 +33,6 @@ function frameOf(record: InspectRecord): Uint8Array {
 
 /**
  * Inspector routes.
- *
- * @example
- * ```ts
- * app.route("/", inspectRoutes(control));
- * ```
  */
 export function inspectRoutes(control: ControlPlane): Hono {
   const app = new Hono();

@@ -62,11 +62,6 @@ function page(next: string, problem: string | null) {
 /**
  * Login routes, relative to `/un` ({@link LOGIN_PATH}, {@link LOGOUT_PATH}).
  * Without a token there is nothing to log in to: the page sends the browser on.
- *
- * @example
- * ```ts
- * app.route("/un", loginRoutes(config.api.token));
- * ```
  */
 export function loginRoutes(token: string | undefined): Hono {
   const app = new Hono();

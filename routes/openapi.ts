@@ -156,12 +156,6 @@ function addUndescribed(app: Hono, doc: OpenApiDocument): void {
 
 /**
  * The OpenAPI document of an app (after every route is mounted).
- *
- * @example
- * ```ts
- * const doc = await openApiDocument(createApp(runtime));
- * doc.paths?.["/un/tasks/create"]?.post?.summary;
- * ```
  */
 export async function openApiDocument(app: Hono): Promise<OpenApiDocument> {
   const doc = await generateSpecs(app, {
@@ -177,11 +171,6 @@ export async function openApiDocument(app: Hono): Promise<OpenApiDocument> {
 
 /**
  * The document's route, relative to `/un`; `app` is the whole app it describes.
- *
- * @example
- * ```ts
- * app.route("/un", openApiRoutes(app));
- * ```
  */
 export function openApiRoutes(app: Hono): Hono {
   let doc: Promise<OpenApiDocument> | undefined;

@@ -12,11 +12,6 @@ import { objectSchema } from "./schemas.ts";
 
 /**
  * Process routes, relative to `/un/processes`.
- *
- * @example
- * ```ts
- * app.route("/un/processes", processRoutes(control));
- * ```
  */
 export function processRoutes(control: ControlPlane) {
   return new Hono().get(

@@ -10,11 +10,6 @@ import { queueCountsSchema } from "./schemas.ts";
 
 /**
  * Queue routes, relative to `/un/queues`.
- *
- * @example
- * ```ts
- * app.route("/un/queues", queueRoutes(control));
- * ```
  */
 export function queueRoutes(control: ControlPlane) {
   return new Hono().get(

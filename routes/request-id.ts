@@ -20,12 +20,6 @@ const SANE_ID = /^[A-Za-z0-9\-._:~+/=]{1,128}$/;
 
 /**
  * The client's request id when it is sane, else a new one.
- *
- * @example
- * ```ts
- * requestIdOf("abc123"); // "abc123"
- * requestIdOf("bad id with spaces"); // "01JD..." (a new ULID)
- * ```
  */
 export function requestIdOf(given: string | undefined): string {
   return given !== undefined && SANE_ID.test(given) ? given : newId();
@@ -33,11 +27,6 @@ export function requestIdOf(given: string | undefined): string {
 
 /**
  * The middleware: mount it first, so refusals by later middleware carry an id too.
- *
- * @example
- * ```ts
- * app.use("*", requestId(log));
- * ```
  */
 export function requestId(log: Logger): MiddlewareHandler {
   return async (c, next) => {

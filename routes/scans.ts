@@ -119,11 +119,6 @@ const sourceId = params(z.object({ id: z.string().describe("the source's id") })
 
 /**
  * Scan routes of one source, relative to `/un/sources`.
- *
- * @example
- * ```ts
- * app.route("/un/sources", scanRoutes(control));
- * ```
  */
 export function scanRoutes(control: ControlPlane) {
   return new Hono()
@@ -169,11 +164,6 @@ export function scanRoutes(control: ControlPlane) {
 
 /**
  * Scanning every enabled source, relative to `/un/scan`.
- *
- * @example
- * ```ts
- * app.route("/un/scan", scanAllRoutes(control));
- * ```
  */
 export function scanAllRoutes(control: ControlPlane) {
   return new Hono().post(

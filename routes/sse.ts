@@ -36,11 +36,6 @@ const HEADERS = {
 
 /**
  * One server-sent event to encode.
- *
- * @example
- * ```ts
- * const message: SseMessage = { id: "01J...", data: JSON.stringify(event) };
- * ```
  */
 export interface SseMessage {
   /** Sets the client's last event id (what it sends back as `Last-Event-ID`). */
@@ -58,11 +53,6 @@ function oneLine(value: string): string {
 /**
  * Encodes one event as an SSE frame. Encode once and send the same bytes to
  * every client: queues then share them.
- *
- * @example
- * ```ts
- * feed.send(encodeSse({ id: event.id, data: JSON.stringify(event) }), event.id);
- * ```
  */
 export function encodeSse(message: SseMessage): Uint8Array {
   let text = message.event ? `event: ${oneLine(message.event)}\n` : "";
@@ -74,11 +64,6 @@ export function encodeSse(message: SseMessage): Uint8Array {
 /**
  * What a stream's producer gets. Sending never waits: a frame is queued or,
  * past the byte budget, the client is dropped.
- *
- * @example
- * ```ts
- * const off = control.subscribe("**", (event) => feed.send(frameOf(event), event.id));
- * ```
  */
 export interface SseFeed {
   /**

@@ -16,11 +16,6 @@ import { objectSchema } from "./schemas.ts";
 
 /**
  * Store routes, relative to `/un/store`.
- *
- * @example
- * ```ts
- * app.route("/un/store", storeRoutes(control));
- * ```
  */
 export function storeRoutes(control: ControlPlane) {
   return new Hono().post(

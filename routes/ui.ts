@@ -34,11 +34,6 @@ export const UI_HOME = "/un/ui";
 
 /**
  * Dashboard routes.
- *
- * @example
- * ```ts
- * app.route("/", uiRoutes(control));
- * ```
  */
 export function uiRoutes(control: ControlPlane): Hono {
   const app = new Hono();

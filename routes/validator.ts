@@ -79,12 +79,6 @@ export function jsonBody<S extends z.ZodType, Out = z.output<S>>(
 /**
  * Validates the query string (one value per key, as `c.req.query()` gives
  * it); the handler reads `c.req.valid("query")`.
- *
- * @example
- * ```ts
- * app.get("/", query(strictObject({ limit: queryInt(1, 1000).optional() })), (c) =>
- *   c.json({ limit: c.req.valid("query").limit ?? 100 }));
- * ```
  */
 export function query<S extends z.ZodType>(schema: S): Validator<"query", z.input<S>, z.output<S>> {
   return validatorOf(
@@ -97,11 +91,6 @@ export function query<S extends z.ZodType>(schema: S): Validator<"query", z.inpu
 
 /**
  * Validates the path parameters; the handler reads `c.req.valid("param")`.
- *
- * @example
- * ```ts
- * app.get("/:id", params(z.object({ id: z.string() })), (c) => c.text(c.req.valid("param").id));
- * ```
  */
 export function params<S extends z.ZodType>(
   schema: S,

@@ -29,11 +29,6 @@ const poolSchema = z.object({
 
 /**
  * Worker routes, relative to `/un/workers`.
- *
- * @example
- * ```ts
- * app.route("/un/workers", workerRoutes(control));
- * ```
  */
 export function workerRoutes(control: ControlPlane) {
   return new Hono()
