@@ -10,21 +10,11 @@ import { UsageError } from "./errors.ts";
 
 /**
  * Option definitions as parseArgs takes them.
- *
- * @example
- * ```ts
- * const options: Options = { json: { type: "boolean" }, limit: { type: "string" } };
- * ```
  */
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
  * Parses argv strictly.
- *
- * @example
- * ```ts
- * const { values, positionals } = parse(["--json", "01J..."], { json: { type: "boolean" } }, "un tasks [id]");
- * ```
  */
 export function parse<O extends Options>(args: string[], options: O, usage: string) {
   try {
@@ -41,11 +31,6 @@ export function parse<O extends Options>(args: string[], options: O, usage: stri
 
 /**
  * Reads an integer flag, or undefined when absent.
- *
- * @example
- * ```ts
- * intFlag(values.limit, "--limit", 1, 1000); // 20
- * ```
  */
 export function intFlag(
   value: unknown,
@@ -63,11 +48,6 @@ export function intFlag(
 
 /**
  * Reads a JSON flag (`--data '{"a":1}'`), or undefined when absent.
- *
- * @example
- * ```ts
- * jsonFlag(values.payload, "--payload"); // { a: 1 }
- * ```
  */
 export function jsonFlag(value: unknown, flag: string): Json | undefined {
   if (value === undefined) return undefined;
@@ -82,11 +62,6 @@ export function jsonFlag(value: unknown, flag: string): Json | undefined {
 
 /**
  * Reads a flag that must be one of a list.
- *
- * @example
- * ```ts
- * oneOfFlag(values.state, "--state", TASK_STATES); // "queued"
- * ```
  */
 export function oneOfFlag<T extends string>(
   value: unknown,
@@ -104,11 +79,6 @@ export function oneOfFlag<T extends string>(
 
 /**
  * Exactly `count` positional arguments, or a UsageError naming the usage.
- *
- * @example
- * ```ts
- * const [id] = positionals(parsed.positionals, 1, "un retry <id>");
- * ```
  */
 export function positionals(given: string[], count: number, usage: string): string[] {
   if (given.length !== count) {

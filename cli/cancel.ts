@@ -10,11 +10,6 @@ const USAGE = "un cancel <id> [--json]";
 
 /**
  * Runs `un cancel`.
- *
- * @example
- * ```ts
- * await cancelCommand(["01J..."]);
- * ```
  */
 export async function cancelCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);

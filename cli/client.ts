@@ -14,11 +14,6 @@ import { ApiError, UnreachableError, UsageError } from "./errors.ts";
 
 /**
  * Where `un start` listens unless told otherwise.
- *
- * @example
- * ```ts
- * new UnClient(Deno.env.get("UN_URL") ?? DEFAULT_URL);
- * ```
  */
 export const DEFAULT_URL = "http://127.0.0.1:4242";
 /** A request that takes longer than this is treated as an unreachable instance. */
@@ -43,11 +38,6 @@ function reasonOf(err: unknown): string {
  * A type as it comes over the wire: what `hc` gives for an answer built from
  * it (JSON values widened, `undefined` fields optional). The CLI formats
  * these, so its formatters take `Wire<Task>` rather than `Task`.
- *
- * @example
- * ```ts
- * function taskRow(task: Wire<Task>): string[] { return [task.id, task.state]; }
- * ```
  */
 export type Wire<T> = JSONParsed<T>;
 
@@ -122,11 +112,6 @@ export class UnClient {
   /**
    * The JSON answer of a call on {@link api}; an error answer throws ApiError
    * with the server's code and message.
-   *
-   * @example
-   * ```ts
-   * const { task } = await client.json(client.api.un.tasks[":id"].$get({ param: { id } }));
-   * ```
    */
   // deno-lint-ignore no-explicit-any
   async json<R extends ClientResponse<unknown, number, any>>(call: Promise<R>): Promise<Body<R>> {
@@ -148,11 +133,6 @@ export class UnClient {
 /**
  * The ApiError of an error answer: the server's `{ error: { code, message,
  * details } }`, or the status and the start of the body when it is not that.
- *
- * @example
- * ```ts
- * if (!res.ok) throw await errorOf(res);
- * ```
  */
 export async function errorOf(
   res: Pick<Response, "status" | "statusText" | "text">,

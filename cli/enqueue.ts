@@ -53,11 +53,6 @@ async function waitFor(client: Client, task: Wire<Task>): Promise<Wire<Task>> {
 
 /**
  * Runs `un enqueue`.
- *
- * @example
- * ```ts
- * await enqueueCommand(["sleep", "--payload", '{"ms":500}', "--wait"]);
- * ```
  */
 export async function enqueueCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, {

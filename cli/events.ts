@@ -34,11 +34,6 @@ async function page(
  * The newest `limit` events, oldest first. History reads forward from a
  * cursor, so look back over widening windows until enough are found, then read
  * that window to its end.
- *
- * @example
- * ```ts
- * const events = await latestEvents(client, "file.*", 20);
- * ```
  */
 export async function latestEvents(
   client: Client,
@@ -152,11 +147,6 @@ async function follow(
 
 /**
  * Runs `un events`.
- *
- * @example
- * ```ts
- * await eventsCommand(["--type", "file.*", "--follow"]);
- * ```
  */
 export async function eventsCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, {

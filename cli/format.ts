@@ -26,11 +26,6 @@ const BORDERLESS = {
 
 /**
  * Renders rows under a header, columns aligned.
- *
- * @example
- * ```ts
- * console.log(table(["ID", "STATE"], [["01J...", "queued"]]));
- * ```
  */
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   const t = new Table({
@@ -45,11 +40,6 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
 
 /**
  * Time since an epoch-ms instant, short ("3.2s", "5.0m").
- *
- * @example
- * ```ts
- * age(Date.now() - 90_000); // "1.5m"
- * ```
  */
 export function age(since: number | null, now = Date.now()): string {
   return since === null ? "-" : formatDuration(Math.max(0, now - since));
@@ -57,11 +47,6 @@ export function age(since: number | null, now = Date.now()): string {
 
 /**
  * JSON on one line, cut to `max` characters.
- *
- * @example
- * ```ts
- * brief({ path: "a.txt" }); // '{"path":"a.txt"}'
- * ```
  */
 export function brief(value: unknown, max = 60): string {
   if (value === undefined || value === null) return "-";
@@ -71,11 +56,6 @@ export function brief(value: unknown, max = 60): string {
 
 /**
  * An epoch-ms time as ISO text, or "-".
- *
- * @example
- * ```ts
- * when(0); // "1970-01-01T00:00:00.000Z"
- * ```
  */
 export function when(ms: number | null): string {
   return ms === null ? "-" : new Date(ms).toISOString();
@@ -83,11 +63,6 @@ export function when(ms: number | null): string {
 
 /**
  * Prints a value as pretty JSON (the `--json` output).
- *
- * @example
- * ```ts
- * printJson({ tasks: [] });
- * ```
  */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

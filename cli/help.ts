@@ -4,11 +4,6 @@
 
 /**
  * The usage text.
- *
- * @example
- * ```ts
- * console.log(USAGE);
- * ```
  */
 export const USAGE =
   `un: a reflex runtime (watch sources, prioritise work, run it on supervised workers)
@@ -61,11 +56,6 @@ exit codes: 0 ok, 1 the server answered an error, 2 bad usage or no instance rea
 
 /**
  * Prints the usage text.
- *
- * @example
- * ```ts
- * Deno.exit(helpCommand());
- * ```
  */
 export function helpCommand(): Promise<number> {
   console.log(USAGE);

@@ -16,11 +16,6 @@ const DEFAULT_PAGE = "/un/ui";
 
 /**
  * Runs `un open`.
- *
- * @example
- * ```ts
- * await openCommand(["--browser"]);
- * ```
  */
 export async function openCommand(args: string[]): Promise<number> {
   const parsed = parse(

@@ -11,11 +11,6 @@ const USAGE = "un processes [--json]";
 
 /**
  * Runs `un processes`.
- *
- * @example
- * ```ts
- * await processesCommand([]);
- * ```
  */
 export async function processesCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);

@@ -13,11 +13,6 @@ const USAGE =
 
 /**
  * Runs `un publish`.
- *
- * @example
- * ```ts
- * await publishCommand(["deploy.finished", "--data", '{"env":"prod"}']);
- * ```
  */
 export async function publishCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, {

@@ -10,11 +10,6 @@ const USAGE = "un retry <id> [--json]";
 
 /**
  * Runs `un retry`.
- *
- * @example
- * ```ts
- * await retryCommand(["01J..."]);
- * ```
  */
 export async function retryCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);

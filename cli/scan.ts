@@ -14,11 +14,6 @@ const USAGE = "un scan [source-id] [--json]";
 
 /**
  * A scan as one line.
- *
- * @example
- * ```ts
- * scanLine("blog", { changes: 2, durationMs: 35, error: null, at: 0, requestedBy: "cli" }); // "blog: 2 changes in 35ms"
- * ```
  */
 export function scanLine(id: string, scan: ScanRecord): string {
   if (scan.error !== null) return `${id}: failed after ${scan.durationMs}ms: ${scan.error}`;
@@ -28,11 +23,6 @@ export function scanLine(id: string, scan: ScanRecord): string {
 
 /**
  * Runs `un scan`.
- *
- * @example
- * ```ts
- * await scanCommand(["blog"]);
- * ```
  */
 export async function scanCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);

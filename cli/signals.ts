@@ -17,11 +17,6 @@ export const SAME_SIGNAL_MS = 1_000;
 /**
  * What to do with a signal: `stop` (the first: stop gracefully), `repeat` (the
  * same signal again at once: ignore it), `exit` (a second request: exit now).
- *
- * @example
- * ```ts
- * const action: SignalAction = "stop";
- * ```
  */
 export type SignalAction = "stop" | "repeat" | "exit";
 

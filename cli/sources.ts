@@ -54,12 +54,6 @@ const ADD_OPTIONS: Options = {
 /**
  * The definition `un sources add` sends: `--json` as the base, then the kind
  * and the flags.
- *
- * @example
- * ```ts
- * addBody(["feed", "--url", "https://deno.com/feed", "--interval", "5m"]);
- * // { kind: "feed", url: "https://deno.com/feed", interval: "5m" }
- * ```
  */
 export function addBody(args: string[]): Record<string, unknown> {
   const { values, positionals: rest } = parse(args, ADD_OPTIONS, ADD_USAGE);
@@ -86,11 +80,6 @@ export function addBody(args: string[]): Record<string, unknown> {
 
 /**
  * One row of the sources table.
- *
- * @example
- * ```ts
- * sourceRow(view); // ["blog", "feed", "yes", "api", "3.0s ago", "-"]
- * ```
  */
 export function sourceRow(source: Wire<SourceView>, now = Date.now()): string[] {
   const status = source.status as SourceStatus | null;
@@ -148,11 +137,6 @@ async function change(verb: "rm" | "enable" | "disable", args: string[]): Promis
 
 /**
  * Runs `un sources`.
- *
- * @example
- * ```ts
- * await sourcesCommand(["add", "feed", "--url", "https://deno.com/feed"]);
- * ```
  */
 export async function sourcesCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

@@ -9,11 +9,6 @@
  * One server-sent event. `un` sends events as plain `message`s (the CloudEvent,
  * type inside, as data; `?named=1` names them by type) and ends a stream it
  * drops for reading too slowly with an `overflow` event.
- *
- * @example
- * ```ts
- * const message: SseMessage = { id: "01J...", event: "message", data: "{...}" };
- * ```
  */
 export interface SseMessage {
   id?: string;
@@ -24,11 +19,6 @@ export interface SseMessage {
 
 /**
  * Yields the events of an SSE body until it ends; comments (heartbeats) are skipped.
- *
- * @example
- * ```ts
- * for await (const message of readSse(res.body!)) console.log(message.event, message.data);
- * ```
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   let buffer = "";

@@ -14,11 +14,6 @@
  *   waits between bursts is what un is for; the price is that an idle process
  *   keeps the memory its last burst needed (~230 MB RSS after 20 000 tasks
  *   created at once, against ~120 MB with the reducer).
- *
- * @example
- * ```ts
- * new Deno.Command(Deno.execPath(), { args: ["run", ...START_FLAGS, "main.ts", "start"] });
- * ```
  */
 export const START_FLAGS: readonly string[] = [
   "-A",

@@ -11,11 +11,6 @@ const USAGE = "un stop [--json]";
 
 /**
  * Runs `un stop`.
- *
- * @example
- * ```ts
- * await stopCommand([]);
- * ```
  */
 export async function stopCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);

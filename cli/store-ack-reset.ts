@@ -16,11 +16,6 @@ const USAGE = "un store ack-reset [--json]";
 
 /**
  * Runs `un store ack-reset`.
- *
- * @example
- * ```ts
- * Deno.exit(await storeAckResetCommand([]));
- * ```
  */
 export async function storeAckResetCommand(args: string[]): Promise<number> {
   const parsed = parse(args, { json: { type: "boolean" } }, USAGE);

@@ -18,11 +18,6 @@ const USAGE = "usage: un store check [--config FILE] [--quick] [--json]";
 
 /**
  * The embedded store a config names.
- *
- * @example
- * ```ts
- * const { dir, file } = await storeFromConfig("un.config.json"); // ".../.un", ".../.un/un.db"
- * ```
  */
 export interface StoreLocation {
   dir: string;
@@ -35,11 +30,6 @@ export interface StoreLocation {
  * Finds the store as `un start` would: `--config FILE`, else `UN_CONFIG`, else
  * `./un.config.json` if present; `store.path` relative to the config file.
  * Throws UsageError for a bad config or one that uses Redis.
- *
- * @example
- * ```ts
- * const { file } = await storeFromConfig(undefined);
- * ```
  */
 export async function storeFromConfig(path: string | undefined): Promise<StoreLocation> {
   let loaded;
@@ -62,11 +52,6 @@ export async function storeFromConfig(path: string | undefined): Promise<StoreLo
 
 /**
  * Parses `--config`, `--json` and the command's own flags; UsageError on anything else.
- *
- * @example
- * ```ts
- * const values = storeArgs(["--quick"], { quick: { type: "boolean" } }, USAGE);
- * ```
  */
 export function storeArgs(
   args: string[],
@@ -87,11 +72,6 @@ export function storeArgs(
 
 /**
  * Runs `un store check`.
- *
- * @example
- * ```ts
- * Deno.exit(await storeCheckCommand(["--config", "un.config.json"]));
- * ```
  */
 export async function storeCheckCommand(args: string[]): Promise<number> {
   const values = storeArgs(args, { quick: { type: "boolean" } }, USAGE);

@@ -18,11 +18,6 @@ const SUBCOMMANDS: Record<string, () => Promise<Command>> = {
 
 /**
  * Runs `un store <subcommand>`.
- *
- * @example
- * ```ts
- * await storeCommand(["check", "--config", "un.config.json"]);
- * ```
  */
 export async function storeCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;

@@ -14,11 +14,6 @@ const USAGE =
 
 /**
  * One row of the task table.
- *
- * @example
- * ```ts
- * taskRow(task); // ["01J...", "noop", "default", "queued", 5, "0/3", "-", "2.0s"]
- * ```
  */
 export function taskRow(task: Wire<Task>, now = Date.now()): Array<string | number> {
   const progress = task.progress > 0 ? `${Math.round(task.progress * 100)}%` : "-";
@@ -48,11 +43,6 @@ const TASK_HEAD = [
 
 /**
  * A task in detail, as lines of `key: value`.
- *
- * @example
- * ```ts
- * console.log(describeTask(task));
- * ```
  */
 export function describeTask(task: Wire<Task>, now = Date.now()): string {
   const lines: Array<[string, string]> = [
@@ -99,11 +89,6 @@ export function describeTask(task: Wire<Task>, now = Date.now()): string {
 
 /**
  * Runs `un tasks`.
- *
- * @example
- * ```ts
- * await tasksCommand(["--state", "failed"]);
- * ```
  */
 export async function tasksCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {

@@ -12,11 +12,6 @@ const USAGE = "un workers [--scale N] [--json]";
 
 /**
  * Runs `un workers`.
- *
- * @example
- * ```ts
- * await workersCommand(["--scale", "8"]);
- * ```
  */
 export async function workersCommand(args: string[]): Promise<number> {
   const { values, positionals: rest } = parse(args, {

@@ -17,11 +17,6 @@ import type { Store } from "../lib/store/types.ts";
 
 /**
  * What {@link startRegistry} needs of the runtime.
- *
- * @example
- * ```ts
- * const host: RegistryHost = { store, log, config, role, startedAt, catalog, pool, now: Date.now };
- * ```
  */
 export interface RegistryHost {
   store: Store;
@@ -37,12 +32,6 @@ export interface RegistryHost {
 
 /**
  * Records this process now and at every heartbeat; returns the registry (stop it at shutdown).
- *
- * @example
- * ```ts
- * const registry = startRegistry(host);
- * await registry.stop();
- * ```
  */
 export function startRegistry(host: RegistryHost): ProcessRegistry {
   const registry = new ProcessRegistry({

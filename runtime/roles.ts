@@ -38,12 +38,6 @@ const HAS_HOOK_CONSUMER: readonly Role[] = ["all", "worker", "scanner"];
 
 /**
  * True when the role runs the worker pool (and the scheduler).
- *
- * @example
- * ```ts
- * hasPool("worker"); // true
- * hasPool("api"); // false
- * ```
  */
 export function hasPool(role: Role): boolean {
   return HAS_POOL.includes(role);
@@ -51,11 +45,6 @@ export function hasPool(role: Role): boolean {
 
 /**
  * True when the role scans sources.
- *
- * @example
- * ```ts
- * scansSources("scanner"); // true
- * ```
  */
 export function scansSources(role: Role): boolean {
   return HAS_SCANNERS.includes(role);
@@ -83,11 +72,6 @@ export interface RoleHost {
 
 /**
  * The supervisor's children for a role.
- *
- * @example
- * ```ts
- * const children = await roleChildren({ role: "worker", deps, distributed: true, bridge: true, ... });
- * ```
  */
 export async function roleChildren(host: RoleHost): Promise<ChildSpec[]> {
   const { role, deps, events, sources } = host;
@@ -149,11 +133,6 @@ export interface StoppingHost {
  * workers drain: running tasks get `shutdownGraceMs` to finish and are handed
  * back after that. Never throws: what could not be done is logged (leases
  * bring the rest back).
- *
- * @example
- * ```ts
- * await stopRoleChildren({ role, log, shutdownGraceMs: 10_000, supervisor, system, childIds });
- * ```
  */
 export async function stopRoleChildren(host: StoppingHost): Promise<void> {
   const { log, supervisor } = host;

@@ -36,15 +36,6 @@ const SOURCE_CHANGES: ReadonlySet<string> = new Set([
 
 /**
  * What {@link RuntimeSources} needs of the runtime.
- *
- * @example
- * ```ts
- * const host: SourcesHost = {
- *   config, deps, log, hooks, scans: true, distributed: false,
- *   send: (m) => supervisor.send(m), leader: () => supervisor.system.get(SOURCE_LEADER_ID),
- *   stopping: () => false,
- * };
- * ```
  */
 export interface SourcesHost {
   config: Config;
@@ -66,14 +57,6 @@ export interface SourcesHost {
 
 /**
  * The sources of one runtime.
- *
- * @example
- * ```ts
- * const sources = new RuntimeSources(host);
- * const enabled = await sources.sync();
- * const children = enabled.flatMap((s) => sources.scannerChild(s) ?? []);
- * const stop = sources.follow(bus);
- * ```
  */
 export class RuntimeSources {
   #changes: Promise<void> = Promise.resolve();

@@ -31,11 +31,6 @@ function asset(body: string, type: string): Asset {
 
 /**
  * The files by name, as `/un/ui/assets/<name>` serves them.
- *
- * @example
- * ```ts
- * ASSETS.get("ui.js")?.type; // "text/javascript; charset=utf-8"
- * ```
  */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["htmx.min.js", asset(htmx, JS)],
@@ -50,11 +45,6 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
 
 /**
  * The URL of an asset, with its hash.
- *
- * @example
- * ```ts
- * assetUrl("ui.js"); // "/un/ui/assets/ui.js?v=3f2a9c01be"
- * ```
  */
 export function assetUrl(name: string): string {
   const found = ASSETS.get(name);
@@ -64,11 +54,6 @@ export function assetUrl(name: string): string {
 
 /**
  * An asset's text, for pages that inline it (the inspector is one self-contained page).
- *
- * @example
- * ```ts
- * const css = assetText("style.css");
- * ```
  */
 export function assetText(name: string): string {
   const found = ASSETS.get(name);

@@ -10,11 +10,6 @@ import type { Page } from "./page.ts";
 
 /**
  * Answers a request with a page.
- *
- * @example
- * ```ts
- * app.get("/un/ui/queues", async (c) => renderPage(c, await queuesPage(ui), { inspect: true }));
- * ```
  */
 export async function renderPage(
   c: Context,
@@ -43,11 +38,6 @@ export async function renderPage(
 
 /**
  * The page for a task or source that is not there (removed by retention, or a mistyped id).
- *
- * @example
- * ```ts
- * renderPage(c, notFoundPage("task", id), { inspect, status: 404 });
- * ```
  */
 export function notFoundPage(what: "task" | "source", id: string): Page {
   return {

@@ -15,11 +15,6 @@ export interface SparklineProps {
 
 /**
  * The sparkline.
- *
- * @example
- * ```tsx
- * <Sparkline ok={[1, 4, 2]} bad={[0, 1, 0]} label="tasks per minute" />
- * ```
  */
 export function Sparkline({ ok, bad, label }: SparklineProps) {
   const buckets = Math.max(ok.length, bad.length, 1);

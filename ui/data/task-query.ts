@@ -40,11 +40,6 @@ function text(value: string | undefined): string | undefined {
 /**
  * Filters from a query string; an unknown state or a bad page number is dropped, not an error
  * (a person typed it into the address bar).
- *
- * @example
- * ```ts
- * parseTaskQuery({ state: "failed", page: "2" }); // { state: "failed", page: 2 }
- * ```
  */
 export function parseTaskQuery(query: Record<string, string | undefined>): TaskQuery {
   const state = TASK_STATES.find((s) => s === query.state);
@@ -80,11 +75,6 @@ export function taskQueryString(query: TaskQuery, change: Partial<TaskQuery> = {
 
 /**
  * Reads one page.
- *
- * @example
- * ```ts
- * const { tasks, hasMore } = await taskPage(store, { state: "failed", page: 1 });
- * ```
  */
 export async function taskPage(store: Store, query: TaskQuery): Promise<TaskPage> {
   const { state, queue, type, key, page } = query;

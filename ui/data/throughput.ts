@@ -43,12 +43,6 @@ export interface ThroughputSeries {
 
 /**
  * Per-minute counts of finished tasks.
- *
- * @example
- * ```ts
- * const throughput = new Throughput(control);
- * const { ok, bad } = await throughput.series();
- * ```
  */
 export class Throughput {
   /** minute number (epoch minutes) → [succeeded, failed] */
