@@ -27,11 +27,6 @@ export { nearestName, unknownKeyMessage } from "./suggest.ts";
 
 /**
  * A bad configuration. `un start` prints the message and exits 2.
- *
- * @example
- * ```ts
- * new ConfigError(["workers.concurrency must be an integer 1..256, got 0"]);
- * ```
  */
 export class ConfigError extends UnError {
   constructor(readonly problems: string[]) {

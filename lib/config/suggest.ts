@@ -10,12 +10,6 @@ import { closest, distance } from "fastest-levenshtein";
  * The known name nearest to `name`, or null when none is near enough to be a
  * likely typo (at most a third of the name's letters differ, at least 2
  * allowed). Case is ignored in the comparison, not in the answer.
- *
- * @example
- * ```ts
- * nearestName("wokers", ["api", "workers", "redis"]); // "workers"
- * nearestName("colour", ["api", "workers"]); // null
- * ```
  */
 export function nearestName(name: string, known: readonly string[]): string | null {
   if (known.length === 0) return null;
@@ -30,12 +24,6 @@ export function nearestName(name: string, known: readonly string[]): string | nu
  * One line for a key that is not one: `` `wokers` is not a key; did you mean
  * `workers`? ``, or, with nothing near, the keys that are allowed there.
  * `at` is the dotted path of the object holding the key ("" at the top).
- *
- * @example
- * ```ts
- * unknownKeyMessage("concurency", ["concurrency", "queues"], "workers");
- * // "`workers.concurency` is not a key; did you mean `workers.concurrency`?"
- * ```
  */
 export function unknownKeyMessage(key: string, known: readonly string[] | null, at = ""): string {
   const path = (name: string) => (at ? `${at}.${name}` : name);

@@ -25,11 +25,6 @@ interface Subscription {
 
 /**
  * Options of {@link EventBus.subscribe}.
- *
- * @example
- * ```ts
- * bus.subscribe("**", countEvent, "metrics", { remote: false }); // this process's events only
- * ```
  */
 export interface SubscribeOptions {
   /** Also events made by other processes (default true). */

@@ -88,11 +88,6 @@ export const PROCESS_ID: string = Deno.env.get("UN_PROCESS_ID") ??
 /**
  * Makes a new event id. Monotonic within a process, so ids sort in the order
  * events were made even within one millisecond.
- *
- * @example
- * ```ts
- * const id = newId(); // "01JD..."
- * ```
  */
 export function newId(): string {
   return nextUlid();
@@ -100,12 +95,6 @@ export function newId(): string {
 
 /**
  * Builds a full CloudEvent.
- *
- * @example
- * ```ts
- * const e = createEvent({ type: "file.created", source: "/un/sources/inbox", subject: "a.txt" });
- * e.specversion; // "1.0"
- * ```
  */
 export function createEvent(init: EventInit): CloudEvent {
   const event: CloudEvent = {

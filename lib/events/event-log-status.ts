@@ -12,11 +12,6 @@ import type { Store } from "../store/types.ts";
 
 /**
  * The event log of a runtime, reporting to its log.
- *
- * @example
- * ```ts
- * const eventLog = runtimeEventLog(store, log, config.events);
- * ```
  */
 export function runtimeEventLog(
   store: Store,
@@ -36,11 +31,6 @@ export function runtimeEventLog(
 
 /**
  * Logs one outage report of an `EventLog`.
- *
- * @example
- * ```ts
- * new EventLog(store, onError, { onStatus: (status) => logEventLogStatus(log, status) });
- * ```
  */
 export function logEventLogStatus(log: Logger, status: EventLogStatus): void {
   switch (status.kind) {

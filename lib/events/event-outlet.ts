@@ -14,12 +14,6 @@ import { type CloudEvent, createEvent, type EventInit } from "./cloud-event.ts";
 
 /**
  * What a part that announces events needs.
- *
- * @example
- * ```ts
- * const sink: EventSink = outlet;
- * sink.emit({ type: "task.started", source: "/un/tasks", subject: task.id });
- * ```
  */
 export interface EventSink {
   /** Makes one event, logs it and delivers it. */

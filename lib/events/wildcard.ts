@@ -17,12 +17,6 @@ export type TypeMatcher = (type: string) => boolean;
 
 /**
  * Checks a pattern and throws a {@link ValidationError} naming it when it is not one.
- *
- * @example
- * ```ts
- * assertPattern("file.*"); // ok
- * assertPattern("file.*x"); // throws: pattern "file.*x" ...
- * ```
  */
 export function assertPattern(pattern: string, field = "pattern"): void {
   if (typeof pattern !== "string" || pattern.length === 0 || pattern.length > 200) {

@@ -18,11 +18,6 @@ import { defineHandler, type HandlerMap } from "./types.ts";
 /**
  * The built-in task types, so a caller can tell which of a module's handlers
  * replace one.
- *
- * @example
- * ```ts
- * BUILTIN_TASK_TYPES.includes("exec"); // true
- * ```
  */
 export const BUILTIN_TASK_TYPES: readonly string[] = [
   "noop",
@@ -37,12 +32,6 @@ export const BUILTIN_TASK_TYPES: readonly string[] = [
  * `payload.path`, an exec command's `cwd`) resolve against `options.cwd`,
  * by default the process's working directory; so do the relative roots
  * files may be read under (fs source paths, `files.allow`).
- *
- * @example
- * ```ts
- * const handlers = builtinHandlers(config);
- * await handlers["noop"](task, ctx); // task.payload
- * ```
  */
 export function builtinHandlers(config: Config, options: { cwd?: string } = {}): HandlerMap {
   const cwd = options.cwd ?? Deno.cwd();

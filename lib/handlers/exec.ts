@@ -59,11 +59,6 @@ export type ExecResult = {
 /**
  * A command that exited non-zero (or was killed by a signal). Retryable: the
  * message carries the exit code and the last lines of stderr.
- *
- * @example
- * ```ts
- * throw new ExecFailedError("convert", 2, null, "convert: no such page\n");
- * ```
  */
 export class ExecFailedError extends Error {
   override name = "ExecFailedError";
@@ -102,14 +97,6 @@ function signalTree(child: Deno.ChildProcess, signal: Deno.Signal): void {
 /**
  * Makes the `exec` handler for the commands in `config.exec.commands`.
  * A command's relative `cwd` resolves against `options.cwd`.
- *
- * @example
- * ```ts
- * // un.config.json: { "exec": { "commands": { "thumb": { "command": ["convert", "{src}", "{dst}"] } } } }
- * const handler = execHandler(config, { cwd: Deno.cwd() });
- * // task payload: { "command": "thumb", "vars": { "src": "a.png", "dst": "a.jpg" } }
- * const { code, stdout } = await handler(task, ctx);
- * ```
  */
 export function execHandler(
   config: Config,

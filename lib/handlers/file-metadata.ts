@@ -59,13 +59,6 @@ export type FileMetadata = {
 /**
  * Makes the `file.metadata` handler. Relative paths resolve against `cwd`;
  * a path whose real location is outside `roots()` fails the task permanently.
- *
- * @example
- * ```ts
- * // hooks: [{ "on": "file.*", "task": "file.metadata", "payload": { "path": "{subject}" } }]
- * const handler = fileMetadataHandler({ cwd: Deno.cwd(), roots: () => ["/srv/inbox"] });
- * const meta = await handler(task, ctx); // { path, size, sha256, lines, binary, language, mtime }
- * ```
  */
 export function fileMetadataHandler(
   options: { cwd: string; roots: () => readonly string[] },

@@ -57,14 +57,6 @@ export type HttpResult = {
 
 /**
  * Makes the `http` handler.
- *
- * @example
- * ```ts
- * // un.config.json: { "http": { "signingSecret": "...", "signTo": ["hooks.example.com"] } }
- * const handler = httpHandler(config);
- * // task payload: { "url": "https://hooks.example.com/un", "body": { "path": "a.md" } }
- * const { status, body } = await handler(task, ctx);
- * ```
  */
 export function httpHandler(config: Config): Handler<unknown, HttpResult> {
   return async (task, ctx) => {

@@ -101,13 +101,6 @@ function rank(candidates: Language[], ext: string | null): Language {
 /**
  * The Linguist language name for a file path, or `null` when the name says
  * nothing Linguist knows.
- *
- * @example
- * ```ts
- * detectLanguage("src/main.ts"); // "TypeScript"
- * detectLanguage("/repo/Dockerfile"); // "Dockerfile"
- * detectLanguage("notes.unknownext"); // null
- * ```
  */
 export function detectLanguage(path: string): string | null {
   const name = path.split(/[\\/]/).pop() ?? "";

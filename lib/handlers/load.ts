@@ -45,12 +45,6 @@ function moduleUrl(specifier: string, cwd: string): URL {
  * export const schemas = { embed: z.object({ path: z.string().min(1) }) };
  * export default { embed: defineHandler<{ path: string }>((task) => ...) };
  * ```
- *
- * @example
- * ```ts
- * const handlers = await importHandlersModule("./handlers.ts", "/srv/project");
- * Object.keys(handlers); // ["embed", "word-count"]
- * ```
  */
 export async function importHandlersModule(specifier: string, cwd: string): Promise<HandlerMap> {
   const url = moduleUrl(specifier, cwd);

@@ -8,12 +8,5 @@ import type { Handler } from "./types.ts";
 
 /**
  * Returns the task's payload as its result.
- *
- * @example
- * ```ts
- * // POST /un/tasks/create {"type":"noop","payload":{"hello":"world"}}
- * // -> result {"hello":"world"}
- * const result = await noopHandler(task, ctx);
- * ```
  */
 export const noopHandler: Handler<Json, Json> = (task) => task.payload;

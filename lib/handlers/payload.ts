@@ -11,12 +11,6 @@ import { PermanentError } from "../errors.ts";
 /**
  * Parses a task payload with a zod schema, or throws a {@link PermanentError}
  * such as `sleep: payload.ms must be a number 0..86400000, got -1`.
- *
- * @example
- * ```ts
- * import { z } from "zod";
- * const { ms } = parsePayload("sleep", z.object({ ms: z.number() }), { ms: 5 });
- * ```
  */
 export function parsePayload<S extends z.ZodType>(
   taskType: string,

@@ -17,12 +17,6 @@ import type { Handler, HandlerMap } from "./types.ts";
 
 /**
  * A payload schema: a zod schema (zod 4, or anything with zod's `safeParse`).
- *
- * @example
- * ```ts
- * import { z } from "zod";
- * const schema: PayloadSchema = z.object({ path: z.string().min(1) });
- * ```
  */
 export interface PayloadSchema {
   safeParse(input: unknown): { success: boolean; data?: unknown; error?: unknown };
@@ -32,12 +26,6 @@ const SCHEMAS = new WeakMap<Handler, PayloadSchema>();
 
 /**
  * True when `value` can serve as a payload schema.
- *
- * @example
- * ```ts
- * isPayloadSchema(z.object({})); // true
- * isPayloadSchema({ path: "string" }); // false
- * ```
  */
 export function isPayloadSchema(value: unknown): value is PayloadSchema {
   return value !== null && typeof value === "object" &&
@@ -59,12 +47,6 @@ export function withPayloadSchema(handler: Handler, schema: PayloadSchema): Hand
 
 /**
  * The payload schema of a task type in a handler map, if its handler has one.
- *
- * @example
- * ```ts
- * payloadSchemaOf(handlers, "sleep")?.safeParse({ ms: 5 }).success; // true
- * payloadSchemaOf(handlers, "noop"); // undefined: any payload
- * ```
  */
 export function payloadSchemaOf(handlers: HandlerMap, type: string): PayloadSchema | undefined {
   const handler = Object.hasOwn(handlers, type) ? handlers[type] : undefined;
@@ -74,11 +56,6 @@ export function payloadSchemaOf(handlers: HandlerMap, type: string): PayloadSche
 /**
  * A payload checked against a schema: the parsed payload, or the problems
  * (one line each, naming the field) and the first problem's field.
- *
- * @example
- * ```ts
- * const check: PayloadCheck = { ok: false, field: "payload.ms", problems: ["payload.ms is required (...)"] };
- * ```
  */
 export type PayloadCheck =
   | { ok: true; data: unknown }
@@ -120,11 +97,6 @@ export function checkPayload(
  * module's schema first: a payload that does not fit fails the task
  * permanently (it would not fit on a retry either), and the handler gets the
  * parsed payload (defaults applied, as the built-ins do).
- *
- * @example
- * ```ts
- * const embed = checkedHandler("embed", handlers.embed, schemas.embed);
- * ```
  */
 export function checkedHandler(type: string, handler: Handler, schema: PayloadSchema): Handler {
   const checked: Handler = (task, ctx) => {

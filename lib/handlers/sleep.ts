@@ -24,12 +24,6 @@ export type SleepResult = { slept: number };
 /**
  * Resolves `{ slept: ms }` after `payload.ms`; rejects with the signal's reason
  * as soon as `ctx.signal` aborts.
- *
- * @example
- * ```ts
- * // POST /un/tasks/create {"type":"sleep","payload":{"ms":250}}
- * const result = await sleepHandler(task, ctx); // { slept: 250 }
- * ```
  */
 export const sleepHandler: Handler<unknown, SleepResult> = async (task, ctx) => {
   const { ms } = parsePayload("sleep", sleepPayload, task.payload);

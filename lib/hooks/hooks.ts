@@ -14,12 +14,6 @@ import { type CompiledHook, compileHooks, tasksForEvent } from "./rules.ts";
 
 /**
  * What a feeder needs of the hooks.
- *
- * @example
- * ```ts
- * const routing: HookRouting = new Hooks(config);
- * if (routing.wants(event.type)) routing.route(event); // [{ type: "file.metadata", ... }]
- * ```
  */
 export interface HookRouting {
   /** False when no hook can match events of this type (the bridge acknowledges them unread). */

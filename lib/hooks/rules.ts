@@ -25,12 +25,6 @@ export interface CompiledHook {
 
 /**
  * Compiles `hooks[]` and every source's `hooks` shorthand.
- *
- * @example
- * ```ts
- * const hooks = compileHooks(config);
- * const requests = tasksForEvent(hooks, event);
- * ```
  */
 export function compileHooks(config: Pick<Config, "hooks" | "sources">): CompiledHook[] {
   const hooks: CompiledHook[] = config.hooks.map((spec) => ({

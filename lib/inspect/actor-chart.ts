@@ -130,12 +130,6 @@ const CHARTS = new WeakMap<object, MachineChart>();
 
 /**
  * The chart of an actor's logic, or null when it is not a state machine.
- *
- * @example
- * ```ts
- * const chart = machineChart(workerMachine);
- * chart?.root.states.map((s) => s.key); // ["idle", "claiming", "running", "stopped"]
- * ```
  */
 export function machineChart(logic: unknown): MachineChart | null {
   if (!isMachine(logic)) return null;
@@ -169,11 +163,6 @@ export function activePaths(value: unknown, prefix = ""): string[] {
 
 /**
  * Every state path of a chart that has no children (what an actor can be "in"), in order.
- *
- * @example
- * ```ts
- * leafStates(machineChart(workerMachine)!); // ["idle", "claiming", "running", "stopped"]
- * ```
  */
 export function leafStates(chart: MachineChart): string[] {
   const out: string[] = [];

@@ -98,12 +98,6 @@ function walk(top: ActorInfo[], root: ActorNode, notes: CrashNotes): Entry[] {
 
 /**
  * Every actor of the process, parents before their children.
- *
- * @example
- * ```ts
- * actorTree(describeTop(), supervisorRef, inspector).map((a) => a.id);
- * // ["supervisor", "prioritizer", "scheduler", "pool", "worker-1", "worker-2", ...]
- * ```
  */
 export function actorTree(top: ActorInfo[], root: ActorNode, notes: CrashNotes): ActorInfo[] {
   return walk(top, root, notes).map((e) => e.info);
@@ -111,11 +105,6 @@ export function actorTree(top: ActorInfo[], root: ActorNode, notes: CrashNotes):
 
 /**
  * One actor's listing, context and chart, or null when no actor has that id.
- *
- * @example
- * ```ts
- * actorDetail(describeTop(), supervisorRef, inspector, "worker-1")?.chart?.id; // "worker"
- * ```
  */
 export function actorDetail(
   top: ActorInfo[],

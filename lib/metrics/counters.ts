@@ -4,13 +4,6 @@
  * Plain counters by name, for parts that count something the metrics show
  * without depending on them (the store's fault reports count
  * `un_store_resets_total` here). Labels are accepted and summed over.
- *
- * @example
- * ```ts
- * const m = new Counters();
- * m.inc("un_store_resets_total");
- * m.total("un_store_resets_total"); // 1
- * ```
  */
 export class Counters {
   readonly #totals = new Map<string, number>();

@@ -52,14 +52,6 @@ export class BoundedLabel {
  *
  * Counting happens per event, so the counts sit in plain objects (one
  * increment per event) and reach the Prometheus counter at scrape time.
- *
- * @example
- * ```ts
- * const events = new EventTypeCounts(() => runtimeHooks);
- * events.count("file.created");
- * events.count("my.random.type"); // counted under "other"
- * events.counts(); // Map { "file.created" => 1, "other" => 1 }
- * ```
  */
 export class EventTypeCounts {
   /** Types with their own series, each with its count (bounded by `cap`). */

@@ -20,12 +20,6 @@ const PROC = "/proc/self";
  * Registers `process_cpu_*_seconds_total`, `process_resident_memory_bytes`,
  * `process_virtual_memory_bytes`, `process_start_time_seconds`,
  * `process_open_fds` and `process_max_fds` on a registry.
- *
- * @example
- * ```ts
- * const registry = new Registry();
- * registerProcessMetrics(registry);
- * ```
  */
 export function registerProcessMetrics(registry: Registry): void {
   const registers = [registry];

@@ -41,12 +41,6 @@ interface Series {
 
 /**
  * The task metrics of one registry.
- *
- * @example
- * ```ts
- * const tasks = new TaskMetrics(registry, (type) => type in handlers);
- * bus.subscribe("task.**", (event) => tasks.observe(event), "metrics", { remote: false });
- * ```
  */
 export class TaskMetrics {
   readonly #run: FastHistogram;

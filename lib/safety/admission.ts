@@ -21,11 +21,6 @@ import type { Runnable, TaskCatalog } from "./runnable.ts";
 
 /**
  * What admission says about requests it lets through.
- *
- * @example
- * ```ts
- * const admitted: Admitted = { warning: "no worker process is alive ..." };
- * ```
  */
 export interface Admitted {
   /** Set when the tasks are accepted but cannot run yet (no worker alive). */
@@ -41,11 +36,6 @@ export const NO_WORKER_WARNING =
  * Throws a ValidationError (400) for the first request that cannot run or
  * reaches what it may not; resolves with a warning when no worker is alive.
  * Without a `catalog` only the operator's limits are checked.
- *
- * @example
- * ```ts
- * const { warning } = await admitTaskRequests([{ type: "sleep", payload: { ms: 5 } }], config, { catalog });
- * ```
  */
 export async function admitTaskRequests(
   requests: readonly TaskRequest[],

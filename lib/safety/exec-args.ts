@@ -107,11 +107,6 @@ export async function checkExecVars(
  * them) filled in, and the placeholders that had no value. Refuses an argument
  * that starts with `-` only because of what was filled in (`{a}-x` with an
  * empty `a`) unless the command sets `allowOptions`.
- *
- * @example
- * ```ts
- * buildArgs({ command: ["echo", "{x}"], ... }, { x: "hi" }, "payload.vars"); // { args: ["hi"], missing: [] }
- * ```
  */
 export function buildArgs(
   spec: ExecCommand,

@@ -16,12 +16,6 @@ import { ValidationError } from "../errors.ts";
  * the config and every `files.allow` entry, relative ones resolved against
  * `cwd`. Only the config's sources count: a source added over the API is the
  * caller's choice, not the operator's.
- *
- * @example
- * ```ts
- * fileRoots(parseConfig({ sources: [{ id: "in", kind: "fs", path: "./inbox" }] }), "/srv");
- * // ["/srv/inbox"]
- * ```
  */
 export function fileRoots(config: Config, cwd: string): string[] {
   const roots = [

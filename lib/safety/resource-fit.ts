@@ -28,11 +28,6 @@ const NOT_STARTED: ReadonlySet<Task["state"]> = new Set([
  * Throws a ValidationError (400) for the first request that asks for more
  * of a resource than this process has, on the embedded store (where no
  * other worker can take it). Does nothing on Redis.
- *
- * @example
- * ```ts
- * checkResourceFit([{ type: "noop", resources: { gpu: 5 } }], config); // 400 when workers.resources is { gpu: 1 }
- * ```
  */
 export function checkResourceFit(requests: readonly TaskRequest[], config: Config): void {
   if (config.redis.url !== undefined) return;
@@ -55,11 +50,6 @@ export function checkResourceFit(requests: readonly TaskRequest[], config: Confi
  * Why a task that has not started cannot run on any live worker for want of
  * resources, or null (it fits one, it asks for none, no worker is alive, or
  * some live worker does not record its capacity: an older version).
- *
- * @example
- * ```ts
- * resourceWait({ gpu: 5 }, [record]); // { message: "needs gpu: 5; the most any live process has is gpu: 1", ... }
- * ```
  */
 export function resourceWait(
   asked: Readonly<Record<string, number>>,
@@ -92,11 +82,6 @@ export function resourceWait(
  * {@link resourceWait} for a stored task, against the processes alive now.
  * A task that started, or asks for nothing, costs no store read; a store
  * that cannot be read gives null (the task is shown without it).
- *
- * @example
- * ```ts
- * const wait = await resourceWaitOf(task, store, Date.now());
- * ```
  */
 export async function resourceWaitOf(
   task: Task,

@@ -27,11 +27,6 @@ const CACHE_MS = 1_000;
  * - `unknown`: some live worker does not say (an older version), or the
  *   store could not be read: nothing is refused on this account.
  * - `none`: no worker is alive; a task waits until one starts.
- *
- * @example
- * ```ts
- * const runnable: Runnable = { kind: "known", types: new Set(["noop"]), execCommands: new Set() };
- * ```
  */
 export type Runnable =
   | { kind: "known"; types: ReadonlySet<string>; execCommands: ReadonlySet<string> }
@@ -40,13 +35,6 @@ export type Runnable =
 
 /**
  * What this process can run and where to learn about the others.
- *
- * @example
- * ```ts
- * const options: TaskCatalogOptions = {
- *   handlers, pool: true, execCommands: ["thumb"], store: null, now: Date.now,
- * };
- * ```
  */
 export interface TaskCatalogOptions {
   /** This process's handlers (their types, and their payload schemas for create). */
@@ -63,13 +51,6 @@ export interface TaskCatalogOptions {
 /**
  * The task types this process and the cluster's live workers can run, and
  * the payload schemas this process knows.
- *
- * @example
- * ```ts
- * const catalog = new TaskCatalog({ handlers, pool: true, execCommands: [], store: null, now: Date.now });
- * const runnable = await catalog.runnable();
- * runnable.kind === "known" && runnable.types.has("sleep"); // true
- * ```
  */
 export class TaskCatalog {
   readonly #options: TaskCatalogOptions;

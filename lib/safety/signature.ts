@@ -11,11 +11,6 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 /**
  * The request header carrying the signature.
- *
- * @example
- * ```ts
- * const header = request.headers.get(SIGNATURE_HEADER); // "t=1700000000,v1=5f0c..."
- * ```
  */
 export const SIGNATURE_HEADER = "X-Un-Signature";
 
@@ -24,11 +19,6 @@ export const DEFAULT_TOLERANCE_SEC = 300;
 
 /**
  * What a signature covers.
- *
- * @example
- * ```ts
- * const signed: SignedRequest = { method: "POST", url: "https://hooks.example.com/un", body: "{}" };
- * ```
  */
 export interface SignedRequest {
   /** HTTP method; compared upper case. */
@@ -43,11 +33,6 @@ export interface SignedRequest {
  * The outcome of {@link verifySignature}: ok with the signature's time, or
  * why not (`bad_format`, `stale`: outside the tolerance, a replay or a
  * skewed clock; `mismatch`: wrong secret, or a changed method, URL or body).
- *
- * @example
- * ```ts
- * const check: SignatureCheck = { ok: false, reason: "stale", message: "signed 360s ago" };
- * ```
  */
 export type SignatureCheck =
   | { ok: true; timestamp: number }

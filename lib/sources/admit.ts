@@ -13,12 +13,6 @@ import { checkReadablePath, fileRoots } from "../safety/files.ts";
 /**
  * Refuses (400 naming the field and the host or path) a run-time source that
  * reaches what the operator did not allow.
- *
- * @example
- * ```ts
- * const spec = parseSourceSpec(await readJson(c));
- * await admitSource(spec, control.config); // throws for { kind: "feed", url: "http://127.0.0.1/" }
- * ```
  */
 export async function admitSource(
   spec: SourceSpec,
@@ -46,12 +40,6 @@ export async function admitSource(
  * the URL's host, the host is percent-decoded, an empty one means the local
  * server (or PGHOST), and one that starts with `/` is a Unix socket, which is
  * local too. Checked when a source is added and before each connection.
- *
- * @example
- * ```ts
- * await checkPostgresHost("postgres://db.example.com/app", ["public"]); // resolves
- * await checkPostgresHost("postgres://u@10.0.0.5/app", ["public"]); // throws: url: host 10.0.0.5 ...
- * ```
  */
 export async function checkPostgresHost(url: string, allow: readonly string[]): Promise<void> {
   let parsed: URL;

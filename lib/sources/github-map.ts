@@ -13,11 +13,6 @@ import type { PollChange } from "./poller.ts";
 
 /**
  * The request is not a GitHub delivery (headers or body missing or malformed): answer 400.
- *
- * @example
- * ```ts
- * throw new WebhookPayloadError("missing or malformed X-GitHub-Event header");
- * ```
  */
 export class WebhookPayloadError extends UnError {
   constructor(message: string) {
@@ -37,11 +32,6 @@ export interface WebhookDelivery {
 /**
  * The JSON payload of a raw body: JSON, or the `payload=` form GitHub sends
  * when a hook's content type is `application/x-www-form-urlencoded`.
- *
- * @example
- * ```ts
- * parsePayload('{"zen":"Keep it logically awesome."}').zen; // "Keep it logically awesome."
- * ```
  */
 export function parsePayload(rawBody: string): { [key: string]: Json } {
   const text = rawBody.startsWith("payload=")
@@ -71,11 +61,6 @@ function field(payload: Json | undefined, path: string[]): Json | undefined {
 
 /**
  * `payload.a.b.c` as a string (numbers too), or null.
- *
- * @example
- * ```ts
- * str({ repository: { full_name: "o/r" } }, "repository", "full_name"); // "o/r"
- * ```
  */
 export function str(payload: Json | undefined, ...path: string[]): string | null {
   const node = field(payload, path);
@@ -94,11 +79,6 @@ function num(payload: Json | undefined, ...path: string[]): number | null {
 /**
  * `owner/name` of the repository a delivery is about (to pick the source, and
  * so its secret, before verifying), or null.
- *
- * @example
- * ```ts
- * webhookRepo(parsePayload(rawBody)); // "Codertocat/Hello-World"
- * ```
  */
 export function webhookRepo(payload: { [key: string]: Json }): string | null {
   return str(payload, "repository", "full_name");
@@ -109,12 +89,6 @@ const ZERO_SHA = /^0+$/;
 /**
  * The changes a delivery means: `github.<event>` with the fields a hook wants,
  * plus `github.repo.updated` for a push that moved the default branch.
- *
- * @example
- * ```ts
- * mapDelivery({ event: "ping", deliveryId: "d1", payload }, "Codertocat/Hello-World");
- * // [{ type: "github.ping", subject: "Codertocat/Hello-World", data: { ... } }]
- * ```
  */
 export function mapDelivery(delivery: WebhookDelivery, fallbackRepo: string): PollChange[] {
   const p = delivery.payload;

@@ -61,11 +61,6 @@ export const WEBHOOK_REFUSED =
  * A delivery not authenticated for a github source: answered 401 with the
  * same body whatever the cause (unknown source, another kind, no secret,
  * missing or wrong signature). The cause is in `reason`, for the log only.
- *
- * @example
- * ```ts
- * throw new WebhookSignatureError("source hello: X-Hub-Signature-256 does not match the body");
- * ```
  */
 export class WebhookSignatureError extends UnError {
   constructor(readonly reason: string = "") {
@@ -88,11 +83,6 @@ function header(headers: HeaderInput, name: string): string | null {
 /**
  * Whether `X-Hub-Signature-256` is present and is the HMAC-SHA256 of `rawBody`
  * with `secret`.
- *
- * @example
- * ```ts
- * await signatureMatches(secret, request.headers, await request.text()); // true or false
- * ```
  */
 export async function signatureMatches(
   secret: string,
@@ -111,12 +101,6 @@ const DECOY_SECRET = crypto.randomUUID();
  * The sources among `candidates` a request is authenticated for: signed with
  * the source's secret, or, for a source without a secret, `bearer` (the
  * request carries the API token; whoever holds it may drive un anyway).
- *
- * @example
- * ```ts
- * const sources = await authenticates(candidates, c.req.raw.headers, rawBody, false);
- * if (!sources.length) throw new WebhookSignatureError("no source verifies");
- * ```
  */
 export async function authenticates(
   candidates: readonly GithubSourceSpec[],
@@ -136,12 +120,6 @@ export async function authenticates(
 /**
  * Reads an authenticated delivery: the event and delivery headers must be
  * present (else {@link WebhookPayloadError}, 400) and the body JSON.
- *
- * @example
- * ```ts
- * const delivery = readDelivery(request.headers, rawBody);
- * delivery.event; // "push"
- * ```
  */
 export function readDelivery(headers: HeaderInput, rawBody: string): WebhookDelivery {
   const event = header(headers, "x-github-event");

@@ -7,11 +7,6 @@ import type { Store } from "../store/types.ts";
 
 /**
  * The lease name of a source.
- *
- * @example
- * ```ts
- * await store.acquireLease(sourceLease("inbox"), PROCESS_ID, 10_000, Date.now());
- * ```
  */
 export function sourceLease(id: string): string {
   return `source:${id}`;
@@ -20,11 +15,6 @@ export function sourceLease(id: string): string {
 /**
  * The lease a scanner runs under in a cluster: the source's lease and the
  * fence its holding had when the scanner was started.
- *
- * @example
- * ```ts
- * const lease: ScanLease = { name: sourceLease("blog"), fence: 3 };
- * ```
  */
 export interface ScanLease {
   name: string;

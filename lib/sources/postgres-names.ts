@@ -8,11 +8,6 @@
  * A configured table (or column) that cannot be watched as written: a bad
  * name, a missing table, no primary key. The source watches its other tables
  * and shows this in its status; a lost connection is a different error.
- *
- * @example
- * ```ts
- * throw new TableProblem('table "orders" has no primary key');
- * ```
  */
 export class TableProblem extends Error {
   constructor(message: string) {
@@ -78,12 +73,6 @@ export function parseTableName(input: string): TableName {
 
 /**
  * Parses a configured column name (`catchUpColumn`) the way PostgreSQL reads it.
- *
- * @example
- * ```ts
- * parseColumnName("updated_at"); // "updated_at"
- * parseColumnName('"ModifiedAt"'); // "ModifiedAt"
- * ```
  */
 export function parseColumnName(input: string): string {
   const parts = parseParts(input, "column");

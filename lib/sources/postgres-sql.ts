@@ -47,12 +47,6 @@ const ident = pg.escapeIdentifier;
  * Finds a configured table in the catalog, with its primary key. Throws an
  * error that names the table when it is missing, not a table, has no primary
  * key or lacks the catch-up column.
- *
- * @example
- * ```ts
- * const table = await resolveTable(client, { schema: null, name: "orders" }, "updated_at");
- * table.pk; // ["id"]
- * ```
  */
 export async function resolveTable(
   db: Queryable,
@@ -149,11 +143,6 @@ async function inTransaction(db: Queryable, body: () => Promise<void>): Promise<
 /**
  * Creates (or replaces) the shared trigger function in the connection's
  * current schema and returns its quoted, qualified name.
- *
- * @example
- * ```ts
- * const fn = await installTriggerFunction(client); // '"public".un_notify_change'
- * ```
  */
 export async function installTriggerFunction(db: Queryable): Promise<string> {
   const { rows } = await db.query<{ schema: string | null }>(
@@ -168,11 +157,6 @@ export async function installTriggerFunction(db: Queryable): Promise<string> {
 /**
  * Installs the change trigger on one table, replacing an older one in the same
  * transaction so no change slips through in between.
- *
- * @example
- * ```ts
- * await installTrigger(client, fn, table, "updated_at");
- * ```
  */
 export async function installTrigger(
   db: Queryable,
@@ -203,11 +187,6 @@ export interface CatchUpRow {
  * tied with the last, so the next page can start strictly after it. Returns
  * the rows and whether more may follow. The connection must use `TimeZone`
  * UTC so cursors read like the trigger's.
- *
- * @example
- * ```ts
- * const { rows, more } = await catchUpPage(client, table, "updated_at", cursor);
- * ```
  */
 export async function catchUpPage(
   db: Queryable,
@@ -241,11 +220,6 @@ export async function catchUpPage(
 /**
  * The greatest value of the catch-up column (its trigger text form), or null
  * for an empty table: where a silent first start sets the cursor.
- *
- * @example
- * ```ts
- * await latestCursor(client, table, "updated_at"); // "2026-01-01T10:00:00.5+00:00"
- * ```
  */
 export async function latestCursor(
   db: Queryable,

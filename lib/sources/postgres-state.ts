@@ -102,11 +102,6 @@ export class CursorBook {
 
   /**
    * Loads the cursors a source saved.
-   *
-   * @example
-   * ```ts
-   * const book = await CursorBook.load(store, "orders-db", (err) => log.warn("cursor not saved", { err }));
-   * ```
    */
   static async load(
     store: Store,
@@ -129,11 +124,6 @@ export class CursorBook {
 
   /**
    * The cursor of a table: `undefined` when never seen.
-   *
-   * @example
-   * ```ts
-   * book.get("public.orders"); // "2026-01-01T10:00:00+00:00"
-   * ```
    */
   get(table: string): string | null | undefined {
     return this.#cursors.get(table);
@@ -142,11 +132,6 @@ export class CursorBook {
   /**
    * Moves a table's cursor forward to `value` (never back) and marks the table
    * seen; `null` only marks it seen. Saves when something changed.
-   *
-   * @example
-   * ```ts
-   * book.advance("public.orders", "42");
-   * ```
    */
   advance(table: string, value: string | null): void {
     const current = this.#cursors.get(table);

@@ -58,12 +58,6 @@ export function redactUrl(url: string): string {
 
 /**
  * Free text (an error message, a status line) with every URL in it redacted.
- *
- * @example
- * ```ts
- * redactText("error sending request for url (http://h/feed?key=k): refused");
- * // "error sending request for url (http://h/feed?key=[redacted]): refused"
- * ```
  */
 export function redactText(text: string): string {
   return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
@@ -72,11 +66,6 @@ export function redactText(text: string): string {
 /**
  * A JSON value with every string in it passed through {@link redactText}
  * (a source's status, whose `lastError` may quote a URL).
- *
- * @example
- * ```ts
- * redactTexts({ lastError: "GET https://h/x?token=t failed" }); // { lastError: "GET https://h/x?token=[redacted] failed" }
- * ```
  */
 export function redactTexts(value: Json): Json {
   if (typeof value === "string") return redactText(value);

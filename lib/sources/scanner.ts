@@ -45,11 +45,6 @@ export const STATUS_KEY = "status";
 
 /**
  * The status of a source nothing has been learned about yet.
- *
- * @example
- * ```ts
- * const status: SourceStatus = { ...EMPTY_STATUS, ...saved };
- * ```
  */
 export const EMPTY_STATUS: Readonly<SourceStatus> = Object.freeze({
   lastScanAt: null,

@@ -13,11 +13,6 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Something to call back at a time.
- *
- * @example
- * ```ts
- * const entry: ClockEntry = { due: performance.now() + 1_000, fire: (now) => now + 1_000 };
- * ```
  */
 export interface ClockEntry {
   /** When to call {@link ClockEntry.fire} (`performance.now()` ms); `Infinity` = never. */

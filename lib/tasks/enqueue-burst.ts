@@ -18,11 +18,6 @@ import type { NewTask } from "./task.ts";
 
 /**
  * One request of a burst and where its answer goes.
- *
- * @example
- * ```ts
- * const entry: BurstEntry = { task, done: (r) => reply.resolve(r), failed: (e) => reply.reject(e) };
- * ```
  */
 export interface BurstEntry {
   task: NewTask;

@@ -100,11 +100,6 @@ export function scoreTask(
 
 /**
  * The explanation in words: the formula and one sentence per term.
- *
- * @example
- * ```ts
- * describeScore(task.explanation).notes[0]; // "priority 9 counts as 540000ms of waiting"
- * ```
  */
 export function describeScore(e: ScoreExplanation): { formula: string; notes: string[] } {
   const notes = [`priority ${e.priority} counts as ${e.priority * e.priorityStepMs}ms of waiting`];
@@ -131,14 +126,6 @@ export function describeScore(e: ScoreExplanation): { formula: string; notes: st
 /**
  * Why a task cannot run on any live worker for want of resources (see
  * lib/safety/resource-fit.ts).
- *
- * @example
- * ```ts
- * const wait: ResourceWait = {
- *   message: "needs gpu: 5; the most any live process has is gpu: 1",
- *   missing: [{ resource: "gpu", needs: 5, most: 1 }],
- * };
- * ```
  */
 export interface ResourceWait {
   message: string;
@@ -154,11 +141,6 @@ export type ExplainedTask = Task & {
 /**
  * The task with its explanation in words, as `GET /un/tasks/:id` shows it;
  * with a {@link ResourceWait}, the first note says what it waits for.
- *
- * @example
- * ```ts
- * explainTask(task).explanation.formula; // "sortKey = enqueuedAt - ..."
- * ```
  */
 export function explainTask(task: Task, wait: ResourceWait | null = null): ExplainedTask {
   const described = describeScore(task.explanation);

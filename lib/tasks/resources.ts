@@ -15,11 +15,6 @@
 
 /**
  * A task a claim took, with the resources it holds.
- *
- * @example
- * ```ts
- * const take: ResourceTake = { workerId: "worker-2", taskId: task.id, resources: { gpu: 1 } };
- * ```
  */
 export interface ResourceTake {
   workerId: string;
@@ -54,11 +49,6 @@ export interface ResourceLoan {
 /**
  * Resources several concurrent claims share (a worker pool's), passed to
  * `Store.claim` as `budget`.
- *
- * @example
- * ```ts
- * const task = await store.claim({ workerId: "worker-1", queues: null, leaseMs, now, budget });
- * ```
  */
 export interface ClaimBudget {
   /**
@@ -82,12 +72,6 @@ export interface ResourceUse {
 /**
  * True when every resource `asked` for is in `free` in that amount (`free`
  * null or undefined: no limit; amounts of 0 ask for nothing).
- *
- * @example
- * ```ts
- * fits({ gpu: 1 }, { gpu: 0 }); // false
- * fits({ gpu: 1 }, null); // true
- * ```
  */
 export function fits(
   asked: Readonly<Record<string, number>>,

@@ -13,21 +13,11 @@ import type { Store } from "../store/types.ts";
 
 /**
  * How long runs are gathered before they are written.
- *
- * @example
- * ```ts
- * new RunStats({ store, log, now: Date.now, flushMs: RUN_STATS_FLUSH_MS });
- * ```
  */
 export const RUN_STATS_FLUSH_MS = 1_000;
 
 /**
  * Options of {@link RunStats}.
- *
- * @example
- * ```ts
- * const options: RunStatsOptions = { store, log, now: Date.now };
- * ```
  */
 export interface RunStatsOptions {
   store: Pick<Store, "recordRuns">;
@@ -47,13 +37,6 @@ interface Pending {
 
 /**
  * Per-process accumulator of finished attempts by task type.
- *
- * @example
- * ```ts
- * const stats = new RunStats({ store, log, now: Date.now });
- * stats.record("embed", 120, true); // written within a second, with the others of "embed"
- * await stats.close(); // at shutdown, before the store closes (waits 2 s at most)
- * ```
  */
 export class RunStats {
   #pending = new Map<string, Pending>();

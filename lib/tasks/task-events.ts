@@ -20,11 +20,6 @@ export function eventPriorityOf(priority: number): EventPriority {
 
 /**
  * Builds a `task.<kind>` event for a task.
- *
- * @example
- * ```ts
- * events.emit(taskEvent("succeeded", task, { durationMs: 12 })); // events: lib/events/event-outlet.ts
- * ```
  */
 export function taskEvent(
   kind: string,
@@ -65,11 +60,6 @@ export function kindOfState(task: Task): string {
 /**
  * Events for tasks a change carried along (dependents released or failed,
  * stalled tasks requeued, ...).
- *
- * @example
- * ```ts
- * transitionEvents(result.dependents, "dependency"); // [task.queued ..., task.failed ...]
- * ```
  */
 export function transitionEvents(transitions: TaskTransition[], reason: string): EventInit[] {
   return transitions.map(({ task, from }) =>
