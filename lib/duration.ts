@@ -31,11 +31,6 @@ export function parseDuration(value: unknown): number | null {
 
 /**
  * Formats milliseconds for humans (logs, CLI tables).
- *
- * @example
- * ```ts
- * formatDuration(1500); // "1.5s"
- * ```
  */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;

@@ -18,12 +18,6 @@ export type LogFields = Record<string, unknown>;
 
 /**
  * The fields of a line about a task.
- *
- * @example
- * ```ts
- * log.warn("task dead", { ...taskFields(task), error: "boom" });
- * // {"message":"task dead","task":"01J..","type":"noop","queue":"default","correlationid":"..",...}
- * ```
  */
 export function taskFields(
   task: { id: string; type: string; queue: string; correlationId?: string | null },
@@ -81,12 +75,6 @@ const encoder = new TextEncoder();
 
 /**
  * Creates a logger.
- *
- * @example
- * ```ts
- * const log = createLogger({ level: "info", format: "text" }, "worker");
- * log.info("task succeeded", { id: "01J..", ms: 12 });
- * ```
  */
 export function createLogger(
   options: { level: LogLevel; format: "text" | "json"; write?: (line: string) => void },

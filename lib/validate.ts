@@ -35,11 +35,6 @@ export function strictObject<T extends z.core.$ZodLooseShape>(
 
 /**
  * An integer in `min..max` whose every error says so.
- *
- * @example
- * ```ts
- * const priority = intIn(0, 9); // "must be an integer 0..9"
- * ```
  */
 export function intIn(min: number, max: number): z.ZodNumber {
   const error = `must be an integer ${min}..${max}`;
@@ -48,11 +43,6 @@ export function intIn(min: number, max: number): z.ZodNumber {
 
 /**
  * A query-string integer (`"25"`) in `min..max`.
- *
- * @example
- * ```ts
- * const limit = queryInt(1, 1000).default(100);
- * ```
  */
 export function queryInt(
   min: number,
@@ -71,11 +61,6 @@ export function queryInt(
 
 /**
  * The value at a zod issue's path in the input (what the client sent there).
- *
- * @example
- * ```ts
- * valueAt({ workers: { concurrency: 0 } }, ["workers", "concurrency"]); // 0
- * ```
  */
 export function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let node = input;
@@ -94,11 +79,6 @@ function show(value: unknown): string {
 
 /**
  * Lines naming each problem: `priority must be an integer 0..9, got 12`.
- *
- * @example
- * ```ts
- * describeIssues(result.error.issues, body, "body"); // ["priority must be an integer 0..9, got 12"]
- * ```
  */
 export function describeIssues(issues: z.core.$ZodIssue[], input: unknown, root: string): string[] {
   return issues.map((issue) => {

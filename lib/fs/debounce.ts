@@ -59,11 +59,6 @@ export class Debouncer<V> {
 
   /**
    * Touches `key` with `value` (merged into what is pending).
-   *
-   * @example
-   * ```ts
-   * d.add("a.txt", 1);
-   * ```
    */
   add(key: string, value: V): void {
     if (this.#closed) return;
@@ -82,11 +77,6 @@ export class Debouncer<V> {
 
   /**
    * Drops everything pending and the timer. Later `add`s are ignored.
-   *
-   * @example
-   * ```ts
-   * d.close();
-   * ```
    */
   close(): void {
     this.#closed = true;

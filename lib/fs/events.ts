@@ -24,14 +24,6 @@ export interface FileEventContext {
  * Builds the event of one change. `data` has `sourceId`, `path` (absolute),
  * `relativePath`, `size` and `mtimeMs` (of the last known entry for a
  * deletion); a rename adds `from` / `to` (relative) and `fromPath` (absolute).
- *
- * @example
- * ```ts
- * const e = fileEvent({ kind: "created", entry: { path: "a.txt", size: 1, mtimeMs: 2 } },
- *   { sourceId: "inbox", root: "/srv/inbox", priority: "normal" });
- * e.type; // "file.created"
- * e.subject; // "a.txt"
- * ```
  */
 export function fileEvent(change: FileChange, context: FileEventContext): CloudEvent {
   const { entry } = change;

@@ -12,11 +12,6 @@ import { statFile, walk } from "./walk.ts";
 
 /**
  * `Deno.lstat`, or null when nothing is there.
- *
- * @example
- * ```ts
- * (await lstat("/srv/inbox/a.txt"))?.isFile; // true
- * ```
  */
 export async function lstat(abs: string): Promise<Deno.FileInfo | null> {
   try {
@@ -31,11 +26,6 @@ export async function lstat(abs: string): Promise<Deno.FileInfo | null> {
 
 /**
  * True when `abs` is a directory (following a symlink, as a watched root may be one).
- *
- * @example
- * ```ts
- * await isDirectory("/srv/inbox"); // true
- * ```
  */
 export async function isDirectory(abs: string): Promise<boolean> {
   try {
@@ -56,11 +46,6 @@ const deleted = (entry: FileEntry): FileChange => ({ kind: "deleted", entry });
  *   give no event of their own.
  * - A file (or a symlink to one): created or modified by size and mtime;
  *   nothing when it matches the index (access events, duplicate raw events).
- *
- * @example
- * ```ts
- * await examinePath("/srv/inbox", "a.txt", true, index, rules); // [{ kind: "created", entry }]
- * ```
  */
 export async function examinePath(
   root: string,

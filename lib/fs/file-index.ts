@@ -10,13 +10,6 @@ import type { FileEntry } from "../store/types.ts";
 /**
  * Known files by relative path, plus the directories that hold them (so a
  * removed directory finds its files without a full scan).
- *
- * @example
- * ```ts
- * const index = new FileIndex([{ path: "a/b.txt", size: 1, mtimeMs: 2 }]);
- * index.isDir("a"); // true
- * index.under("a").length; // 1
- * ```
  */
 export class FileIndex {
   readonly #files = new Map<string, FileEntry>();
@@ -34,11 +27,6 @@ export class FileIndex {
 
   /**
    * The known entry of `path`.
-   *
-   * @example
-   * ```ts
-   * index.get("a/b.txt"); // { path: "a/b.txt", size: 1, mtimeMs: 2 }
-   * ```
    */
   get(path: string): FileEntry | undefined {
     return this.#files.get(path);
@@ -46,11 +34,6 @@ export class FileIndex {
 
   /**
    * Records a file (new or changed).
-   *
-   * @example
-   * ```ts
-   * index.set({ path: "c.txt", size: 3, mtimeMs: 4 });
-   * ```
    */
   set(entry: FileEntry): void {
     if (!this.#files.has(entry.path)) this.#countDirs(entry.path, 1);
@@ -59,11 +42,6 @@ export class FileIndex {
 
   /**
    * Forgets a file; returns its last entry.
-   *
-   * @example
-   * ```ts
-   * index.delete("c.txt"); // { path: "c.txt", ... } or undefined
-   * ```
    */
   delete(path: string): FileEntry | undefined {
     const entry = this.#files.get(path);
@@ -75,11 +53,6 @@ export class FileIndex {
 
   /**
    * True when some known file lies under directory `path`.
-   *
-   * @example
-   * ```ts
-   * index.isDir("a"); // true
-   * ```
    */
   isDir(path: string): boolean {
     return path === "" ? this.#files.size > 0 : this.#dirs.has(path);
@@ -87,11 +60,6 @@ export class FileIndex {
 
   /**
    * Known files under directory `dir` ("" = all of them).
-   *
-   * @example
-   * ```ts
-   * index.under("a"); // [{ path: "a/b.txt", ... }]
-   * ```
    */
   under(dir: string): FileEntry[] {
     if (dir === "") return [...this.#files.values()];

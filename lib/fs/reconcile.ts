@@ -16,12 +16,6 @@ export type FileChange =
 
 /**
  * The change from the known entry of a path to what is there now.
- *
- * @example
- * ```ts
- * compareEntry(undefined, { path: "a", size: 1, mtimeMs: 1 }); // { kind: "created", ... }
- * compareEntry({ path: "a", size: 1, mtimeMs: 1 }, { path: "a", size: 1, mtimeMs: 1 }); // null
- * ```
  */
 export function compareEntry(
   known: FileEntry | undefined,
@@ -107,13 +101,6 @@ export function pairRenames(
 /**
  * Store writes that follow index changes, merged so the last change of a
  * path wins (one `putFiles` and one `deleteFiles` per batch).
- *
- * @example
- * ```ts
- * const writes = new IndexWrites();
- * applyChanges(index, changes, writes);
- * await store.putFiles(id, writes.put());
- * ```
  */
 export class IndexWrites {
   readonly #put = new Map<string, FileEntry>();
@@ -144,13 +131,6 @@ export class IndexWrites {
 
 /**
  * Applies changes to the index and records the store writes they need.
- *
- * @example
- * ```ts
- * const writes = applyChanges(index, changes);
- * await store.putFiles(id, writes.put());
- * await store.deleteFiles(id, writes.removed());
- * ```
  */
 export function applyChanges(
   index: FileIndex,

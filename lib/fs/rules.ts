@@ -69,11 +69,6 @@ export class PathRules {
 
   /**
    * Sets (or with null, forgets) the `.gitignore` of directory `dir`.
-   *
-   * @example
-   * ```ts
-   * rules.setGitignore("sub", "build/\n");
-   * ```
    */
   setGitignore(dir: string, text: string | null): void {
     if (text === null) {
@@ -86,11 +81,6 @@ export class PathRules {
 
   /**
    * Directories whose `.gitignore` is loaded.
-   *
-   * @example
-   * ```ts
-   * rules.gitignoreDirs(); // ["", "sub"]
-   * ```
    */
   gitignoreDirs(): string[] {
     return [...this.#ignores.keys()];
@@ -100,11 +90,6 @@ export class PathRules {
    * True when directory `rel` (and so everything under it) is not part of the
    * source: always-ignored, excluded, or ignored by a `.gitignore`, itself or
    * through a parent.
-   *
-   * @example
-   * ```ts
-   * rules.ignoresDir("node_modules"); // true with exclude ["node_modules/**"]
-   * ```
    */
   ignoresDir(rel: string): boolean {
     if (rel === "") return false;
@@ -118,11 +103,6 @@ export class PathRules {
 
   /**
    * True when file `rel` is part of the source.
-   *
-   * @example
-   * ```ts
-   * new PathRules({ include: ["*.txt"] }).acceptsFile("a.txt"); // true
-   * ```
    */
   acceptsFile(rel: string): boolean {
     if (rel === "") return false;

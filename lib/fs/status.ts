@@ -11,14 +11,6 @@ import type { Store } from "../store/types.ts";
 
 /**
  * Holds and saves one source's status.
- *
- * @example
- * ```ts
- * const status = new StatusRecorder(store, "inbox", log);
- * await status.load();
- * status.update({ lastScanAt: Date.now() });
- * await status.settled();
- * ```
  */
 export class StatusRecorder {
   readonly #store: Store;
@@ -41,11 +33,6 @@ export class StatusRecorder {
 
   /**
    * Reads the saved status, so counters survive a restart.
-   *
-   * @example
-   * ```ts
-   * await status.load();
-   * ```
    */
   async load(): Promise<void> {
     const saved = await this.#store.getSourceState(this.#sourceId, STATUS_KEY);
@@ -56,11 +43,6 @@ export class StatusRecorder {
 
   /**
    * Merges `patch` and schedules a save.
-   *
-   * @example
-   * ```ts
-   * status.update({ lastError: "root missing", lastErrorAt: Date.now() });
-   * ```
    */
   update(patch: Partial<SourceStatus>): void {
     this.#status = { ...this.#status, ...patch };
@@ -70,11 +52,6 @@ export class StatusRecorder {
 
   /**
    * Resolves when every update so far is saved (or failed to save).
-   *
-   * @example
-   * ```ts
-   * await status.settled();
-   * ```
    */
   settled(): Promise<void> {
     return this.#saving ?? Promise.resolve();

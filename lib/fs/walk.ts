@@ -40,12 +40,6 @@ export function relativePath(root: string, abs: string): string | null {
 
 /**
  * Joins a relative directory and a name into a relative path.
- *
- * @example
- * ```ts
- * childPath("", "a.txt"); // "a.txt"
- * childPath("sub", "a.txt"); // "sub/a.txt"
- * ```
  */
 export function childPath(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
@@ -54,11 +48,6 @@ export function childPath(dir: string, name: string): string {
 /**
  * Size and mtime of the file at `abs` (following a symlink), or null when it
  * is missing or not a regular file.
- *
- * @example
- * ```ts
- * await statFile("/srv/inbox/a.txt", "a.txt"); // { path: "a.txt", size: 3, mtimeMs: 1700000000000 }
- * ```
  */
 export async function statFile(abs: string, rel: string): Promise<FileEntry | null> {
   try {
@@ -76,11 +65,6 @@ export async function statFile(abs: string, rel: string): Promise<FileEntry | nu
 /**
  * The text of a `.gitignore`, or null when it is missing or unreadable (as if
  * absent, so the tree is not wrongly hidden).
- *
- * @example
- * ```ts
- * rules.setGitignore("sub", await readGitignore("/srv/inbox/sub/.gitignore"));
- * ```
  */
 export async function readGitignore(abs: string): Promise<string | null> {
   try {
@@ -94,12 +78,6 @@ export async function readGitignore(abs: string): Promise<string | null> {
  * Walks directory `scope` (relative to `root`; "" = the whole tree). Directory
  * symlinks are not followed (loops); file symlinks count as files. A missing
  * root rejects with `Deno.errors.NotFound`; a missing sub-scope is empty.
- *
- * @example
- * ```ts
- * const { files } = await walk("/srv/inbox", new PathRules({ gitignore: true }));
- * files.get("a.txt"); // { path: "a.txt", size: 3, mtimeMs: ... }
- * ```
  */
 export async function walk(root: string, rules: PathRules, scope = ""): Promise<WalkResult> {
   const files = new Map<string, FileEntry>();

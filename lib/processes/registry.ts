@@ -31,13 +31,6 @@ export interface ProcessRegistryOptions {
 
 /**
  * Keeps this process's record in the store while it runs.
- *
- * @example
- * ```ts
- * const registry = new ProcessRegistry({ store, log, heartbeatMs: 5_000, self, pool: () => Promise.resolve(null), now: Date.now });
- * registry.start();
- * await registry.stop(); // the record is gone
- * ```
  */
 export class ProcessRegistry {
   readonly #options: ProcessRegistryOptions;
