@@ -8,7 +8,7 @@ import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { FailureLog } from "../lib/log.ts";
 import { sourceLease } from "../lib/sources/lease.ts";
-import type { StoredSource } from "../lib/store/types.ts";
+import { type ParsedSource, parsedSources } from "../lib/store/source-store.ts";
 import type { ChildSpec } from "./supervisor.ts";
 
 /** A source this process leads. */
@@ -65,12 +65,13 @@ export async function leaderRound(input: RoundInput): Promise<Round> {
     if (now + periodMs < held[id].until) next[id] = held[id];
     else result.stop.push(id);
   };
-  let sources: StoredSource[];
+  let sources: ParsedSource[];
   try {
     const listed = await store.listSources();
     // The delete route announces first and deletes after: skip what is on its way out.
     result.gone = input.deleted.filter((id) => !listed.some((s) => s.id === id));
-    sources = listed.filter((s) => s.enabled && !input.deleted.includes(s.id));
+    // A source whose stored definition no longer parses is not led (the runtime logs it).
+    sources = parsedSources(listed).filter((s) => s.enabled && !input.deleted.includes(s.id));
     input.failures?.ok();
   } catch (error) {
     if (input.failures) input.failures.failed(error);
@@ -107,7 +108,7 @@ export async function leaderRound(input: RoundInput): Promise<Round> {
       next[source.id] = { ...mine, until };
       return;
     }
-    const child = await input.scannerChild(source.spec as unknown as SourceSpec, fence);
+    const child = await input.scannerChild(source.spec, fence);
     if (!child) {
       // No scanner for this kind here: leave the source to a process that has one.
       await store.releaseLease(sourceLease(source.id), holder).catch(() => {});

@@ -106,3 +106,14 @@ export interface ControlPlane {
   /** Graceful stop: stop claiming, let running tasks finish within the grace period, hand back the rest. */
   stop(reason: string): Promise<void>;
 }
+
+/**
+ * The control plane with only the parts of the store a route uses (each
+ * route module names its own, e.g. `ControlWith<TaskStore>`).
+ *
+ * @example
+ * ```ts
+ * export function queueRoutes(control: ControlWith<Pick<TaskStore, "queueCounts">>) {}
+ * ```
+ */
+export type ControlWith<S> = Omit<ControlPlane, "store"> & { readonly store: S };

@@ -14,7 +14,7 @@ const ASK_TIMEOUT_MS = 10_000;
  * Sends a message with a reply to the runtime and waits for the answer.
  */
 export function askRuntime<T>(
-  control: ControlPlane,
+  control: Pick<ControlPlane, "send">,
   build: (reply: Reply<T>) => RuntimeMessage,
 ): Promise<T> {
   return ask<T>((message) => control.send(message), build, ASK_TIMEOUT_MS);

@@ -39,6 +39,7 @@ import {
   WebhookSignatureError,
 } from "../lib/sources/github-webhook.ts";
 import { changeEvent, sourceState } from "../lib/sources/poller.ts";
+import { parsedSources } from "../lib/store/source-store.ts";
 import { askRuntime } from "./ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { query } from "./validator.ts";
@@ -68,14 +69,15 @@ async function candidates(
 ): Promise<GithubSourceSpec[]> {
   if (only !== undefined) {
     const source = await control.store.getSource(only);
-    if (!source || source.kind !== "github") return [];
-    return [{ ...source.spec, enabled: source.enabled } as unknown as GithubSourceSpec];
+    if (source?.spec?.kind !== "github") return [];
+    return [{ ...source.spec, enabled: source.enabled }];
   }
   // A body that is not JSON is a 400 that tells nothing about the sources.
   const repo = webhookRepo(parsePayload(rawBody))?.toLowerCase();
-  return (await control.store.listSources())
-    .filter((s) => s.kind === "github" && s.enabled)
-    .map((s) => s.spec as unknown as GithubSourceSpec)
+  return parsedSources(await control.store.listSources())
+    .filter((s) => s.enabled)
+    .map((s) => s.spec)
+    .filter((s): s is GithubSourceSpec => s.kind === "github")
     .filter((s) => repo !== undefined && s.repo.toLowerCase() === repo);
 }
 

@@ -88,6 +88,9 @@ export const sourceViewSchema = z.object({
   origin: z.enum(["config", "api"]),
   createdAt: time,
   updatedAt: time,
+  error: z.string().optional().describe(
+    "why the stored definition no longer parses (the source is not scanned); absent when it does",
+  ),
   status: z.record(z.string(), z.unknown()).nullable().describe("null before its first scan"),
 }).meta({ id: "Source" });
 

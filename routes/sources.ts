@@ -13,7 +13,8 @@
  * - `DELETE /un/sources/:id` → `source.deleted`; `POST /un/sources/:id/enable|disable`
  *   → `source.enabled|disabled`.
  *
- * Routes only store and publish: the runtime reacts to the `source.*` events
+ * The store side of each change is in lib/sources/manage.ts (an add is one
+ * atomic step there); routes validate, call it and publish: the runtime reacts to the `source.*` events
  * (here and, through the Redis bridge, in other processes) by starting or
  * stopping the scanner. Config-file sources may be disabled, enabled or
  * deleted at run time too; the answer carries a `note` saying the config file
@@ -23,21 +24,21 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { sourceSchema } from "../lib/config/load.ts";
-import type { ControlPlane } from "../lib/control.ts";
-import { ConflictError, NotFoundError } from "../lib/errors.ts";
+import type { ControlWith } from "../lib/control.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { admitSource } from "../lib/sources/admit.ts";
 import {
-  apiSource,
+  addSource,
   configNote,
+  mustGetSource,
   parseSourceSpec,
+  setSourceEnabled,
   type SourceChange,
   sourceEvent,
   type SourceView,
   viewSource,
-  withEnabled,
 } from "../lib/sources/manage.ts";
-import type { StoredSource } from "../lib/store/types.ts";
+import type { SourceStore, StoredSource } from "../lib/store/types.ts";
 import { askRuntime } from "./ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { sourceViewSchema } from "./schemas.ts";
@@ -45,15 +46,12 @@ import { jsonBody, params } from "./validator.ts";
 
 export type { SourceView };
 
-/** Logs the event and delivers it on the bus; resolves once it is logged. */
-function publish(control: ControlPlane, event: CloudEvent): Promise<CloudEvent> {
-  return askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
-}
+/** What the source routes use of the runtime: the control plane, and of the store its sources. */
+type SourcesControl = ControlWith<SourceStore>;
 
-async function mustGet(control: ControlPlane, id: string): Promise<StoredSource> {
-  const source = await control.store.getSource(id);
-  if (!source) throw new NotFoundError("source", id);
-  return source;
+/** Logs the event and delivers it on the bus; resolves once it is logged. */
+function publish(control: SourcesControl, event: CloudEvent): Promise<CloudEvent> {
+  return askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
 }
 
 /** `un.config.json`'s source definition, with `id` optional: a source added without one gets one. */
@@ -77,7 +75,7 @@ const changedAnswer = z.object({
 
 /** The answer of a change: the source, and the config note when there is one. */
 async function changed<Extra extends object>(
-  control: ControlPlane,
+  control: SourcesControl,
   source: StoredSource,
   change: SourceChange,
   extra: Extra,
@@ -95,31 +93,20 @@ async function changed<Extra extends object>(
  * unless it already is so.
  */
 async function setEnabled(
-  control: ControlPlane,
+  control: SourcesControl,
   id: string,
   change: "enabled" | "disabled",
 ): Promise<{ source: SourceView; note?: string; changed: boolean }> {
-  const source = await mustGet(control, id);
   const enabled = change === "enabled";
-  // Already so: nothing to store and no event (the scanner is left as it is).
-  if (source.enabled === enabled) {
-    return await changed(control, source, change, { changed: false });
-  }
-  const next = withEnabled(source, enabled, Date.now());
-  await control.store.putSource(next);
-  await publish(control, sourceEvent(change, next));
-  return await changed(control, next, change, { changed: true });
+  const result = await setSourceEnabled(control.store, id, enabled, Date.now());
+  if (result.changed) await publish(control, sourceEvent(change, result.source));
+  return await changed(control, result.source, change, { changed: result.changed });
 }
 
 /**
  * Source routes, relative to `/un/sources`.
- *
- * @example
- * ```ts
- * app.route("/un/sources", sourceRoutes(control));
- * ```
  */
-export function sourceRoutes(control: ControlPlane) {
+export function sourceRoutes(control: SourcesControl) {
   const store = control.store;
   return new Hono()
     .get(
@@ -141,7 +128,7 @@ export function sourceRoutes(control: ControlPlane) {
       }),
       sourceId,
       async (c) => {
-        const source = await mustGet(control, c.req.valid("param").id);
+        const source = await mustGetSource(store, c.req.valid("param").id);
         return c.json({ source: await viewSource(store, source) });
       },
     )
@@ -159,16 +146,7 @@ export function sourceRoutes(control: ControlPlane) {
         const spec = c.req.valid("json");
         // Config-file sources are the operator's own; one an API caller adds may reach only what is allowed.
         await admitSource(spec, control.config);
-        const existing = await store.getSource(spec.id);
-        if (existing) {
-          throw new ConflictError(
-            `source ${spec.id} already exists (origin ${existing.origin}); choose another id, ` +
-              `or remove it first with DELETE /un/sources/${spec.id}`,
-            { field: "id", value: spec.id },
-          );
-        }
-        const source = apiSource(spec, Date.now());
-        await store.putSource(source);
+        const source = await addSource(store, spec, Date.now());
         await publish(control, sourceEvent("created", source));
         return c.json({ source: await viewSource(store, source) }, 201);
       },
@@ -181,7 +159,7 @@ export function sourceRoutes(control: ControlPlane) {
       }),
       sourceId,
       async (c) => {
-        const source = await mustGet(control, c.req.valid("param").id);
+        const source = await mustGetSource(store, c.req.valid("param").id);
         // The event first: the runtime stops the scanner, so it writes no state after the delete.
         await publish(control, sourceEvent("deleted", source));
         await store.deleteSource(source.id);

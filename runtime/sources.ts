@@ -23,7 +23,8 @@ import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { Hooks } from "../lib/hooks/mod.ts";
 import type { Logger } from "../lib/log.ts";
 import { type ScanLease, sourceLease } from "../lib/sources/lease.ts";
-import type { StoredSource } from "../lib/store/types.ts";
+import type { Coordination } from "../lib/store/coordination.ts";
+import { parsedSources, type SourceStore, type StoredSource } from "../lib/store/source-store.ts";
 
 /** `source.*` events the runtime follows (lib/sources/manage.ts makes them). */
 const SOURCE_CHANGES: ReadonlySet<string> = new Set([
@@ -39,7 +40,8 @@ const SOURCE_CHANGES: ReadonlySet<string> = new Set([
  */
 export interface SourcesHost {
   config: Config;
-  deps: RuntimeDeps;
+  /** Scanners and the source leader get these deps; the sources are read and written through `deps.store`. */
+  deps: RuntimeDeps<SourceStore & Coordination>;
   log: Logger;
   /** The runtime's hooks: told the stored sources, whose `hooks` shorthand they route with. */
   hooks: Hooks;
@@ -77,7 +79,7 @@ export class RuntimeSources {
         id: source.id,
         kind: source.kind,
         enabled: source.enabled,
-        spec: source as unknown as Record<string, never>,
+        spec: source,
         origin: "config",
         createdAt: existing?.createdAt ?? now,
         updatedAt: now,
@@ -85,8 +87,22 @@ export class RuntimeSources {
     }
     const stored = await deps.store.listSources();
     this.#hooksFrom(stored);
-    await loadScanners(stored.map((s) => s.kind));
-    return stored.filter((s) => s.enabled).map((s) => s.spec as unknown as SourceSpec);
+    for (const source of stored) this.#unparsed(source, "at start");
+    const usable = parsedSources(stored);
+    await loadScanners(usable.map((s) => s.kind));
+    return usable.filter((s) => s.enabled).map((s) => s.spec);
+  }
+
+  /** Says so when a stored source's definition no longer parses (it is listed, with the reason, but not scanned). */
+  #unparsed(source: StoredSource, when: string): void {
+    if (source.spec !== null) return;
+    this.host.log.error("stored source not scanned: its definition no longer parses", {
+      source: source.id,
+      kind: source.kind,
+      when,
+      error: source.error,
+      fix: `DELETE /un/sources/${source.id}, then add it again (or fix it in un.config.json)`,
+    });
   }
 
   /** The scanner child of a source, or null when this build has no scanner of its kind. */
@@ -197,11 +213,13 @@ export class RuntimeSources {
       return;
     }
     host.send({ type: "supervisor.stop", id: `source:${id}` });
-    const source = type === "source.deleted" || type === "source.disabled"
+    const found = type === "source.deleted" || type === "source.disabled"
       ? undefined
       : stored.find((s) => s.id === id && s.enabled);
+    if (found) this.#unparsed(found, `on ${type}`);
+    const source = found?.spec ? found : undefined;
     if (source) await loadScanners([source.kind]);
-    const child = source && this.scannerChild(source.spec as unknown as SourceSpec);
+    const child = source && this.scannerChild(source.spec);
     if (child) host.send({ type: "supervisor.spawn", child });
     host.log.info(child ? "source scanner (re)started" : "source scanner stopped", {
       source: id,
@@ -210,6 +228,6 @@ export class RuntimeSources {
   }
 
   #hooksFrom(stored: StoredSource[]): void {
-    this.host.hooks.useSources(stored.map((s) => s.spec as unknown as SourceSpec));
+    this.host.hooks.useSources(parsedSources(stored).map((s) => s.spec));
   }
 }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sourceSchema } from "../lib/config/schema.ts";
 import { ValidationError } from "../lib/errors.ts";
 import { SQLITE_FILE, SqliteStore } from "../lib/store/sqlite/store.ts";
 import type { Store } from "../lib/store/types.ts";
@@ -64,7 +65,7 @@ Deno.test("sqlite store: a reopened store sees the same tasks, events and source
       id: "docs",
       kind: "fs",
       enabled: true,
-      spec: { path: "./docs" },
+      spec: sourceSchema.parse({ id: "docs", kind: "fs", path: "./docs" }),
       origin: "config",
       createdAt: T0,
       updatedAt: T0,
@@ -77,7 +78,9 @@ Deno.test("sqlite store: a reopened store sees the same tasks, events and source
       assert.deepEqual(await second.getTask(task.id), task);
       assert.equal((await second.enqueue(newTask({ key: "keep" }), T0)).deduplicated, true);
       assert.deepEqual(await second.eventHistory({ limit: 10 }), [event]);
-      assert.deepEqual((await second.listSources()).map((s) => s.id), ["docs"]);
+      assert.deepEqual((await second.listSources()).map((s) => [s.id, s.spec?.kind]), [
+        ["docs", "fs"],
+      ]);
       assert.deepEqual(await second.getSourceState("docs", "cursor"), { n: 3 });
     } finally {
       await second.close();

@@ -47,10 +47,19 @@ export function parseFaults(value: string | undefined): Faults {
   };
 }
 
-/** Shared dependencies of the actors. */
-export interface RuntimeDeps {
+/**
+ * Shared dependencies of the actors. `S` is what of the store the holder
+ * uses (`RuntimeDeps<TaskStore>` for a worker); the runtime builds one with
+ * the whole {@link Store}, which fits every narrower one.
+ *
+ * @example
+ * ```ts
+ * function claimNext(deps: RuntimeDeps<Pick<TaskStore, "claim">>) {}
+ * ```
+ */
+export interface RuntimeDeps<S = Store> {
   config: Config;
-  store: Store;
+  store: S;
   log: Logger;
   handlers: HandlerMap;
   faults: Faults;

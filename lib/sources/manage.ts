@@ -2,21 +2,24 @@
  * Sources managed at run time (`POST /un/sources/add`, `DELETE /un/sources/:id`,
  * enable/disable): a plain module, no actor code. It validates a definition
  * with the config's own `sourceSchema` (so the API and `un.config.json` accept
- * exactly the same sources), builds the stored record and the `source.*`
- * CloudEvents the runtime reacts to, and redacts secrets (`redact.ts`: keys,
- * headers, URL user info and query values) for answers and events. What a
- * run-time source may reach is checked in `admit.ts`; manual scans (limit
- * and history) are in `scan-history.ts`.
+ * exactly the same sources), adds, switches and removes stored sources
+ * (an add is one atomic store step, so two API processes adding one id
+ * cannot both succeed), builds the `source.*` CloudEvents the runtime reacts
+ * to, and redacts secrets (`redact.ts`: keys, headers, URL user info and
+ * query values) for answers and events. What a run-time source may reach is
+ * checked in `admit.ts`; manual scans (limit and history) are in
+ * `scan-history.ts`.
  */
 
-import { formatIssues, nearestName, sourceSchema, type SourceSpec } from "../config/load.ts";
-import { ValidationError } from "../errors.ts";
-import { type CloudEvent, createEvent, type Json, newId } from "../events/cloud-event.ts";
+import type { SourceSpec } from "../config/load.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { type CloudEvent, createEvent, type Json } from "../events/cloud-event.ts";
 import { STATUS_KEY } from "./scanner.ts";
-import type { Store, StoredSource } from "../store/types.ts";
+import type { ParsedSource, SourceStore, StoredSource } from "../store/types.ts";
 import { redactSpec, redactTexts } from "./redact.ts";
 
 export { redactSpec };
+export { parseSourceSpec } from "./parse-spec.ts";
 
 /**
  * The `source` of every `source.*` event made through the API.
@@ -47,9 +50,24 @@ export type SourceChange = "created" | "updated" | "deleted" | "enabled" | "disa
  * const { sources } = await (await fetch(`${url}/un/sources`)).json() as { sources: SourceView[] };
  * ```
  */
-export interface SourceView extends StoredSource {
+export interface SourceView {
+  id: string;
+  kind: string;
+  enabled: boolean;
+  /** The definition, secrets redacted (as stored, when it no longer parses). */
+  spec: Record<string, Json>;
+  origin: StoredSource["origin"];
+  createdAt: number;
+  updatedAt: number;
+  /** Why the stored definition no longer parses (the source is not scanned); absent when it does. */
+  error?: string;
   /** The scanner's `SourceStatus`, or null before its first scan. */
   status: Json | null;
+}
+
+/** The definition as stored, parsed or not. */
+function specOf(source: StoredSource): Json {
+  return (source.spec ?? source.raw) as unknown as Json;
 }
 
 /**
@@ -61,104 +79,23 @@ export interface SourceView extends StoredSource {
  * view.status; // { lastScanAt: ..., lastError: null, ... }
  * ```
  */
-export async function viewSource(store: Store, source: StoredSource): Promise<SourceView> {
+export async function viewSource(
+  store: Pick<SourceStore, "getSourceState">,
+  source: StoredSource,
+): Promise<SourceView> {
+  const { id, kind, enabled, origin, createdAt, updatedAt } = source;
   return {
-    ...source,
-    spec: redactSpec(source.spec) as Record<string, Json>,
+    id,
+    kind,
+    enabled,
+    spec: redactSpec(specOf(source)) as Record<string, Json>,
+    origin,
+    createdAt,
+    updatedAt,
+    ...(source.spec === null ? { error: source.error } : {}),
     // Pollers redact their errors already; this also covers statuses stored before they did.
     status: redactTexts(await store.getSourceState(source.id, STATUS_KEY)),
   };
-}
-
-/** Keys each kind accepts, from the schema itself (so a typo such as `intervall` is refused). */
-const KEYS_BY_KIND: ReadonlyMap<string, readonly string[]> = new Map(
-  sourceSchema.options.map((option) => [option.shape.kind.value, Object.keys(option.shape)]),
-);
-
-/** Kinds whose URL keys must be http(s): the schema's `z.url()` alone accepts `ftp:` too. */
-const HTTP_URL_KEYS: Readonly<Record<string, readonly string[]>> = {
-  feed: ["url"],
-  http: ["url"],
-  github: ["apiUrl"],
-};
-
-/** A new source id: the kind and the random tail of a ULID, e.g. `feed-7k2m9x4q1d`. */
-function generateId(kind: unknown): string {
-  const prefix = typeof kind === "string" && /^[a-z]{1,16}$/.test(kind) ? kind : "source";
-  return `${prefix}-${newId().slice(-10).toLowerCase()}`;
-}
-
-function invalid(message: string, details: Record<string, unknown>): ValidationError {
-  return new ValidationError(message, details);
-}
-
-/**
- * Validates a source definition from a client (`{ id?, kind, ...kind keys }`)
- * exactly as the config file's `sources[]` is validated, plus: unknown keys
- * are refused and URLs must be http(s). A missing id is generated. Throws a
- * {@link ValidationError} (400) whose message names the field, the value and
- * what is allowed.
- *
- * @example
- * ```ts
- * const spec = parseSourceSpec({ kind: "feed", url: "https://deno.com/feed", interval: "5m" });
- * spec.id; // "feed-01jd9x4q1d"
- * spec.interval; // 300000
- * parseSourceSpec({ kind: "feed", url: "x", interval: "50ms" }); // throws: url must be an http(s) URL, got "x"; ...
- * ```
- */
-export function parseSourceSpec(input: unknown): SourceSpec {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw invalid(`body must be a JSON object such as {"kind":"feed","url":"https://..."}`, {
-      field: "body",
-    });
-  }
-  const raw = { ...(input as Record<string, unknown>) };
-  if (raw.id === undefined) raw.id = generateId(raw.kind);
-  const known = typeof raw.kind === "string" ? KEYS_BY_KIND.get(raw.kind) : undefined;
-  if (known) {
-    const unknown = Object.keys(raw).filter((key) => !known.includes(key));
-    if (unknown.length) {
-      // Each unknown key with the nearest allowed one: `intervall` is most likely `interval`.
-      const named = unknown.map((key) => {
-        const near = nearestName(key, known);
-        return `${JSON.stringify(key)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`;
-      });
-      throw invalid(
-        `unknown key(s) ${named.join(", ")} for a ${raw.kind} source; allowed: ${known.join(", ")}`,
-        {
-          field: unknown[0],
-          unknownKeys: unknown,
-          allowed: known,
-          suggestions: Object.fromEntries(unknown.map((key) => [key, nearestName(key, known)])),
-        },
-      );
-    }
-  }
-  const result = sourceSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue.path.map(String).join(".") || "body";
-    const details: Record<string, unknown> = {
-      field,
-      problems: formatIssues(result.error.issues, raw, "", sourceSchema),
-    };
-    const value = issue.path.length ? raw[String(issue.path[0])] : undefined;
-    if (value !== undefined && (JSON.stringify(value) ?? "").length <= 200) details.value = value;
-    if (field === "kind") details.allowed = [...KEYS_BY_KIND.keys()];
-    throw invalid((details.problems as string[]).join("; "), details);
-  }
-  const spec = result.data;
-  for (const key of HTTP_URL_KEYS[spec.kind] ?? []) {
-    const value = (spec as Record<string, unknown>)[key];
-    if (typeof value === "string" && !/^https?:\/\//i.test(value)) {
-      throw invalid(`${key} must be an http(s) URL, got ${JSON.stringify(value)}`, {
-        field: key,
-        value,
-      });
-    }
-  }
-  return spec;
 }
 
 /**
@@ -169,16 +106,91 @@ export function parseSourceSpec(input: unknown): SourceSpec {
  * await store.putSource(apiSource(spec, Date.now()));
  * ```
  */
-export function apiSource(spec: SourceSpec, now: number): StoredSource {
+export function apiSource(spec: SourceSpec, now: number): ParsedSource {
   return {
     id: spec.id,
     kind: spec.kind,
     enabled: spec.enabled,
-    spec: spec as unknown as Record<string, Json>,
+    spec,
     origin: "api",
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/**
+ * Adds a source at run time: stored with `origin: "api"` unless its id is
+ * taken, in one atomic step (two API processes adding one id: one gets it,
+ * the other this ConflictError, 409). Resolves with the stored record.
+ *
+ * @example
+ * ```ts
+ * const source = await addSource(store, parseSourceSpec(body), Date.now());
+ * ```
+ */
+export async function addSource(
+  store: Pick<SourceStore, "putSourceIfAbsent">,
+  spec: SourceSpec,
+  now: number,
+): Promise<ParsedSource> {
+  const source = apiSource(spec, now);
+  const existing = await store.putSourceIfAbsent(source);
+  if (existing) {
+    throw new ConflictError(
+      `source ${spec.id} already exists (origin ${existing.origin}); choose another id, ` +
+        `or remove it first with DELETE /un/sources/${spec.id}`,
+      { field: "id", value: spec.id },
+    );
+  }
+  return source;
+}
+
+/**
+ * A stored source, or NotFoundError (404).
+ *
+ * @example
+ * ```ts
+ * const source = await mustGetSource(store, "blog");
+ * ```
+ */
+export async function mustGetSource(
+  store: Pick<SourceStore, "getSource">,
+  id: string,
+): Promise<StoredSource> {
+  const source = await store.getSource(id);
+  if (!source) throw new NotFoundError("source", id);
+  return source;
+}
+
+/**
+ * Switches a stored source on or off; `changed` is false when it already was
+ * so (nothing stored). A source whose stored definition no longer parses is
+ * refused (409): it can only be removed and added again.
+ *
+ * @example
+ * ```ts
+ * const { source, changed } = await setSourceEnabled(store, "blog", false, Date.now());
+ * ```
+ */
+export async function setSourceEnabled(
+  store: Pick<SourceStore, "getSource" | "putSource">,
+  id: string,
+  enabled: boolean,
+  now: number,
+): Promise<{ source: StoredSource; changed: boolean }> {
+  const source = await mustGetSource(store, id);
+  // Already so: nothing to store and no event (the scanner is left as it is).
+  if (source.enabled === enabled) return { source, changed: false };
+  if (source.spec === null) {
+    throw new ConflictError(
+      `source ${id} cannot be ${enabled ? "enabled" : "disabled"}: its ${source.error}; ` +
+        `remove it with DELETE /un/sources/${id} and add it again`,
+      { field: "id", value: id },
+    );
+  }
+  const next = withEnabled(source, enabled, now);
+  await store.putSource(next);
+  return { source: next, changed: true };
 }
 
 /**
@@ -189,7 +201,7 @@ export function apiSource(spec: SourceSpec, now: number): StoredSource {
  * await store.putSource(withEnabled(source, false, Date.now()));
  * ```
  */
-export function withEnabled(source: StoredSource, enabled: boolean, now: number): StoredSource {
+export function withEnabled(source: ParsedSource, enabled: boolean, now: number): ParsedSource {
   return { ...source, enabled, spec: { ...source.spec, enabled }, updatedAt: now };
 }
 
@@ -229,9 +241,15 @@ export function sourceEvent(change: SourceChange, source: StoredSource): CloudEv
     subject: source.id,
     data: {
       source: {
-        ...source,
-        spec: redactSpec(source.spec),
-      } as unknown as Json,
+        id: source.id,
+        kind: source.kind,
+        enabled: source.enabled,
+        // Redacted; an unparsed source's stored definition is redacted the same way.
+        spec: redactSpec(specOf(source)),
+        origin: source.origin,
+        createdAt: source.createdAt,
+        updatedAt: source.updatedAt,
+      },
     },
   });
 }

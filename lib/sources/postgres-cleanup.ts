@@ -16,7 +16,7 @@
 import pg from "pg";
 import type { Config, SourceSpec } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { StoredSource } from "../store/types.ts";
+import { parsedSources, type StoredSource } from "../store/source-store.ts";
 import { checkPostgresHost } from "./admit.ts";
 import { parseTableName, type TableName } from "./postgres-names.ts";
 import { redactText } from "./redact.ts";
@@ -206,10 +206,18 @@ export async function cleanUpRemovedSource(
   log: Logger,
 ): Promise<void> {
   if (source.kind !== "postgres") return;
-  const spec = source.spec as unknown as PostgresSpec;
-  const others = remaining.filter((s) => s.id !== source.id).map((s) =>
-    s.spec as unknown as SourceSpec
-  );
+  if (source.spec?.kind !== "postgres") {
+    log.warn(
+      "removed postgres source: its stored definition no longer parses; drop its triggers by hand",
+      {
+        source: source.id,
+        error: source.spec === null ? source.error : `kind ${source.spec.kind}`,
+      },
+    );
+    return;
+  }
+  const spec = source.spec;
+  const others = parsedSources(remaining).filter((s) => s.id !== source.id).map((s) => s.spec);
   const tables = tablesToRelease(spec, others);
   try {
     if (source.origin === "api") await checkPostgresHost(spec.url, config.http.allow);

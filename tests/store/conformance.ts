@@ -1,22 +1,33 @@
 /**
- * The store conformance suite: every rule of the `Store` contract
- * (lib/store/types.ts), as behaviour a caller can observe. Each store
- * implementation runs it from its own `*_test.ts`:
+ * The store conformance suite, split as the store contract is
+ * (lib/store/types.ts): one suite per part ({@link TASK_STORE_SUITE},
+ * {@link EVENT_STORE_SUITE}, {@link SOURCE_STORE_SUITE},
+ * {@link COORDINATION_SUITE}, {@link LIFECYCLE_SUITE}), each a set of areas
+ * with one case per rule, as behaviour a caller can observe. Each store
+ * implementation runs them from its own `store-*.test.ts`:
  *
  * ```ts
  * runStoreConformance("sqlite", () => openInTempDir(), (store) => closeAndRemove(store));
+ * runConformanceSuite("sqlite", SOURCE_STORE_SUITE, () => openInTempDir(), closeAndRemove);
  * ```
  *
- * One `Deno.test` per area of the contract, one step per rule; every step gets a
- * fresh, empty store from `open()` and hands it to `close()` afterwards, so steps
- * never see each other's data. Cases drive time through `now` (from a fixed
- * epoch, `T0`), never the wall clock.
+ * One `Deno.test` per area of a part, one step per rule; every step gets a
+ * fresh, empty store from `open()` and hands it to `close()` afterwards, so
+ * steps never see each other's data. Cases drive time through `now` (from a
+ * fixed epoch, `T0`), never the wall clock.
  */
 
-import type { Store } from "../../lib/store/types.ts";
+import type {
+  Coordination,
+  EventStore,
+  SourceStore,
+  Store,
+  TaskStore,
+} from "../../lib/store/types.ts";
 import { claimCases, leaseCases } from "./conformance/claim-cases.ts";
+import { coordinationCases } from "./conformance/coordination-cases.ts";
 import { enqueueCases, enqueueManyCases } from "./conformance/enqueue-cases.ts";
-import { eventCases, trimCases } from "./conformance/event-cases.ts";
+import { eventCases } from "./conformance/event-cases.ts";
 import {
   cancelCases,
   completeCases,
@@ -25,7 +36,8 @@ import {
   retryCases,
 } from "./conformance/finish-cases.ts";
 import type { StoreCase } from "./conformance/helpers.ts";
-import { coordinationCases, sourceCases } from "./conformance/source-cases.ts";
+import { type LifecycleSubject, pingCases, trimCases } from "./conformance/lifecycle-cases.ts";
+import { sourceAddCases, sourceCases } from "./conformance/source-cases.ts";
 import {
   deadlineCases,
   expiryCases,
@@ -46,69 +58,103 @@ export {
 export type { StoreCase } from "./conformance/helpers.ts";
 
 /**
- * Every area of the contract and its cases, in the order they are reported.
+ * The conformance suite of one part `S` of the store: its name and its
+ * areas, each with its cases by rule, in the order they are reported.
  *
  * @example
  * ```ts
- * Object.keys(CONFORMANCE_AREAS); // ["enqueue", "enqueueMany", "claim", ...]
+ * Object.keys(TASK_STORE_SUITE.areas); // ["enqueue", "enqueueMany", "claim", ...]
  * ```
  */
-export const CONFORMANCE_AREAS: Readonly<Record<string, Record<string, StoreCase>>> = {
-  "enqueue": enqueueCases,
-  "enqueueMany": enqueueManyCases,
-  "claim": claimCases,
-  "leases and fencing": leaseCases,
-  "complete": completeCases,
-  "fail": failCases,
-  "cancel": cancelCases,
-  "retry": retryCases,
-  "reprioritize": reprioritizeCases,
-  "promoteDue and nextDueAt": scheduleCases,
-  "recoverStalled": stalledCases,
-  "expireDue": expiryCases,
-  "tasksNearDeadline": deadlineCases,
-  "queueCounts": countCases,
-  "listTasks": listCases,
-  "recordRuns and typeStats": statsCases,
-  "events": eventCases,
-  "trim": trimCases,
-  "sources, source state, files": sourceCases,
-  "coordination and ping": coordinationCases,
+export interface ConformanceSuite<S> {
+  name: string;
+  areas: Readonly<Record<string, Record<string, StoreCase<S>>>>;
+}
+
+/** Tasks: their whole life, the views of them, the learned statistics. */
+export const TASK_STORE_SUITE: ConformanceSuite<TaskStore> = {
+  name: "TaskStore",
+  areas: {
+    "enqueue": enqueueCases,
+    "enqueueMany": enqueueManyCases,
+    "claim": claimCases,
+    "leases and fencing": leaseCases,
+    "complete": completeCases,
+    "fail": failCases,
+    "cancel": cancelCases,
+    "retry": retryCases,
+    "reprioritize": reprioritizeCases,
+    "promoteDue and nextDueAt": scheduleCases,
+    "recoverStalled": stalledCases,
+    "expireDue": expiryCases,
+    "tasksNearDeadline": deadlineCases,
+    "queueCounts": countCases,
+    "listTasks": listCases,
+    "recordRuns and typeStats": statsCases,
+  },
+};
+
+/** The event log. */
+export const EVENT_STORE_SUITE: ConformanceSuite<EventStore> = {
+  name: "EventStore",
+  areas: { "events": eventCases },
+};
+
+/** Source definitions, the atomic add, scanner state, the file index. */
+export const SOURCE_STORE_SUITE: ConformanceSuite<SourceStore> = {
+  name: "SourceStore",
+  areas: {
+    "sources, source state, files": sourceCases,
+    "atomic add and unparsed definitions": sourceAddCases,
+  },
+};
+
+/** Named leases, ticks, the process registry. */
+export const COORDINATION_SUITE: ConformanceSuite<Coordination> = {
+  name: "Coordination",
+  areas: { "leases, ticks and processes": coordinationCases },
+};
+
+/** Retention and ping (trim is observed through tasks and events). */
+export const LIFECYCLE_SUITE: ConformanceSuite<LifecycleSubject> = {
+  name: "StoreLifecycle",
+  areas: { "trim": trimCases, "ping": pingCases },
 };
 
 /**
  * Gives back a store a case used. It must release everything the store holds
  * (connections, timers, temporary files) and may be called on a store the case
- * already closed. Defaults to `store.close()`.
+ * already closed.
  *
  * @example
  * ```ts
- * const close: CloseStore = async (store) => {
+ * const close: CloseStore<Store> = async (store) => {
  *   await store.close();
  *   await Deno.remove(dirOf(store), { recursive: true });
  * };
  * ```
  */
-export type CloseStore = (store: Store) => Promise<void>;
+export type CloseStore<S = Store> = (store: S) => Promise<void>;
 
 /**
- * Registers the conformance suite for one store implementation: one
- * `Deno.test` per area, named `<name> store: <area>`, with one step per rule.
- * `open` must return a fresh, empty store each call (for a shared server, a
- * unique key prefix).
+ * Registers one part's suite for one store implementation: one `Deno.test`
+ * per area, named `<name> <part>: <area>`, with one step per rule. `open`
+ * must return a fresh, empty store each call (for a shared server, a unique
+ * key prefix); it may be more than the part (a whole `Store`).
  *
  * @example
  * ```ts
- * runStoreConformance("redis", () => RedisStore.open(url, { prefix: `t:${crypto.randomUUID()}:` }));
+ * runConformanceSuite("redis", SOURCE_STORE_SUITE, () => openStore(), closeStore);
  * ```
  */
-export function runStoreConformance(
+export function runConformanceSuite<S, T extends S>(
   name: string,
-  open: () => Promise<Store>,
-  close: CloseStore = (store) => store.close(),
+  suite: ConformanceSuite<S>,
+  open: () => Promise<T>,
+  close: CloseStore<T>,
 ): void {
-  for (const [area, cases] of Object.entries(CONFORMANCE_AREAS)) {
-    Deno.test(`${name} store: ${area}`, async (t) => {
+  for (const [area, cases] of Object.entries(suite.areas)) {
+    Deno.test(`${name} ${suite.name}: ${area}`, async (t) => {
       for (const [rule, body] of Object.entries(cases)) {
         await t.step(rule, async () => {
           const store = await open();
@@ -121,7 +167,28 @@ export function runStoreConformance(
       }
     });
   }
-  Deno.test(`${name} store: close`, async () => {
+}
+
+/**
+ * Registers every part's suite for one store implementation, and the check
+ * that a closed store refuses `ping()`. `close` defaults to `store.close()`.
+ *
+ * @example
+ * ```ts
+ * runStoreConformance("redis", () => RedisStore.open({ url, prefix: `t:${crypto.randomUUID()}:` }));
+ * ```
+ */
+export function runStoreConformance(
+  name: string,
+  open: () => Promise<Store>,
+  close: CloseStore = (store) => store.close(),
+): void {
+  runConformanceSuite(name, TASK_STORE_SUITE, open, close);
+  runConformanceSuite(name, EVENT_STORE_SUITE, open, close);
+  runConformanceSuite(name, SOURCE_STORE_SUITE, open, close);
+  runConformanceSuite(name, COORDINATION_SUITE, open, close);
+  runConformanceSuite(name, LIFECYCLE_SUITE, open, close);
+  Deno.test(`${name} StoreLifecycle: close`, async () => {
     const store = await open();
     await store.ping();
     await store.close();

@@ -1,14 +1,15 @@
 /**
  * Opening the Redis store: the client and its outage watch, the scripts, the
  * bridge's side of the event log, and the first epoch check (has this Redis
- * lost un's data?), which every reconnect repeats.
+ * lost un's data?), which every reconnect repeats. Also what `ping()` answers
+ * and how `close()` lets go of the connection.
  */
 
 import { bridgeKeys } from "./bridge/keys.ts";
 import { PublishGate } from "./bridge/gate.ts";
 import { OutOfMemoryError, UnavailableError } from "../../errors.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./connection.ts";
-import type { EventBridge, RedisContext } from "./context.ts";
+import { type EventBridge, guarded, type RedisContext } from "./context.ts";
 import { RedisFaults } from "./faults.ts";
 import { redisKeys } from "./keys.ts";
 import { loadScripts } from "./scripts.ts";
@@ -106,6 +107,64 @@ export async function openParts(options: RedisStoreOptions): Promise<StoreParts>
     throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
       url: redactUrl(options.url),
     });
+  }
+}
+
+/** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
+const QUIT_TIMEOUT_MS = 1_000;
+
+/**
+ * Answers when Redis does; during an outage it fails at once with an
+ * UnavailableError naming the cause and how long Redis has been away, and
+ * with a StoreFaultError while Redis refuses writes or its lost data is not
+ * acknowledged.
+ *
+ * @example
+ * ```ts
+ * await pingParts(parts); // throws while Redis is away
+ * ```
+ */
+export async function pingParts({ ctx, watch, faults }: StoreParts): Promise<void> {
+  const since = watch.downSince;
+  if (since !== null) {
+    const seconds = ((Date.now() - since) / 1_000).toFixed(1);
+    const reason = watch.reason ?? "not connected";
+    throw new UnavailableError(`redis is unreachable (${reason}) for ${seconds}s`, {
+      op: "ping",
+      reason,
+      downSince: new Date(since).toISOString(),
+    });
+  }
+  await guarded({ op: "ping" }, () => ctx.redis.ping());
+  faults.assertSound();
+}
+
+/**
+ * Closes the connection: waits (briefly) for replies in flight, and never
+ * hangs on a Redis that is gone. Safe to call twice.
+ *
+ * @example
+ * ```ts
+ * await closeParts(parts);
+ * ```
+ */
+export async function closeParts({ ctx, watch, gate }: StoreParts): Promise<void> {
+  const { redis } = ctx;
+  gate?.stop();
+  if (redis.status === "end") return;
+  await ctx.eventCap?.trimming;
+  watch.closing();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+  try {
+    await Promise.race([redis.quit(), timedOut]);
+  } catch {
+    // Not connected: nothing to wait for.
+  } finally {
+    clearTimeout(timer);
+    // Also stops reconnecting when QUIT failed or was not answered in time
+    // (harmless after a QUIT that was answered).
+    redis.disconnect();
   }
 }
 

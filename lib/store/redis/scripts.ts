@@ -30,6 +30,7 @@ export const SCRIPT_FILES = {
   list: "list-10",
   progress: "progress-1",
   promote: "promote-10",
+  putSourceIfAbsent: "put-source-if-absent-1",
   recordRuns: "record-runs-1",
   recover: "recover-10",
   releaseLease: "release-lease-1",

@@ -1,13 +1,40 @@
 /**
- * Sources, their scanner state and their file index on Redis:
- * - `sources`: HASH source id → StoredSource JSON;
+ * Sources, their scanner state and their file index on Redis (the shared
+ * `SourceStore`):
+ * - `sources`: HASH source id → source JSON (spec parsed with the config
+ *   schema as it is read, `readStoredSource`);
  * - `ss:<sourceId>`: HASH key → JSON state;
  * - `fi:<sourceId>`: HASH path → `[size, mtimeMs]`.
  */
 
 import type { Json } from "../../events/cloud-event.ts";
-import type { FileEntry, StoredSource } from "../types.ts";
-import { execAll, guarded, type RedisContext } from "./context.ts";
+import {
+  type FileEntry,
+  type ParsedSource,
+  type RawSource,
+  readStoredSource,
+  type StoredSource,
+} from "../source-store.ts";
+import { execAll, guarded, type RedisContext, runScript } from "./context.ts";
+
+/** A stored source from its JSON; JSON that does not even parse is listed as unparsed too. */
+function sourceFromJson(id: string, json: string): StoredSource {
+  let raw: RawSource;
+  try {
+    raw = JSON.parse(json) as RawSource;
+  } catch (error) {
+    raw = {
+      id,
+      kind: "unknown",
+      enabled: false,
+      spec: String(error),
+      origin: "api",
+      createdAt: 0,
+      updatedAt: 0,
+    };
+  }
+  return readStoredSource(raw);
+}
 
 /**
  * Every source, ordered by createdAt then id.
@@ -18,9 +45,9 @@ import { execAll, guarded, type RedisContext } from "./context.ts";
  * ```
  */
 export async function listSources(ctx: RedisContext): Promise<StoredSource[]> {
-  const all = await guarded({ op: "listSources" }, () => ctx.redis.hvals(ctx.keys.sources));
-  return all
-    .map((json) => JSON.parse(json) as StoredSource)
+  const all = await guarded({ op: "listSources" }, () => ctx.redis.hgetall(ctx.keys.sources));
+  return Object.entries(all)
+    .map(([id, json]) => sourceFromJson(id, json))
     .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -34,7 +61,7 @@ export async function listSources(ctx: RedisContext): Promise<StoredSource[]> {
  */
 export async function getSource(ctx: RedisContext, id: string): Promise<StoredSource | null> {
   const json = await guarded({ op: "getSource" }, () => ctx.redis.hget(ctx.keys.sources, id));
-  return json === null ? null : JSON.parse(json) as StoredSource;
+  return json === null ? null : sourceFromJson(id, json);
 }
 
 /**
@@ -45,11 +72,34 @@ export async function getSource(ctx: RedisContext, id: string): Promise<StoredSo
  * await putSource(ctx, { id: "inbox", kind: "fs", enabled: true, spec: {}, origin: "api", createdAt: 1, updatedAt: 1 });
  * ```
  */
-export async function putSource(ctx: RedisContext, source: StoredSource): Promise<void> {
+export async function putSource(ctx: RedisContext, source: ParsedSource): Promise<void> {
   await guarded(
     { op: "putSource" },
     () => ctx.redis.hset(ctx.keys.sources, source.id, JSON.stringify(source)),
   );
+}
+
+/**
+ * Stores a source unless its id is taken (one script, so atomic across
+ * processes); null when stored, the stored one otherwise.
+ *
+ * @example
+ * ```ts
+ * const existing = await putSourceIfAbsent(ctx, source); // null: stored
+ * ```
+ */
+export async function putSourceIfAbsent(
+  ctx: RedisContext,
+  source: ParsedSource,
+): Promise<StoredSource | null> {
+  const existing = await runScript(
+    ctx,
+    "putSourceIfAbsent",
+    [ctx.keys.sources],
+    [source.id, JSON.stringify(source)],
+    { op: "putSourceIfAbsent" },
+  );
+  return typeof existing === "string" ? sourceFromJson(source.id, existing) : null;
 }
 
 /**

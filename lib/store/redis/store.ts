@@ -12,33 +12,34 @@
  */
 
 import type { CloudEvent, Json } from "../../events/cloud-event.ts";
-import { UnavailableError } from "../../errors.ts";
+import { ValidationError } from "../../errors.ts";
 import type { NewTask, Task, TaskError } from "../../tasks/task.ts";
+import type { LeaseHolding, ProcessRecord } from "../coordination.ts";
+import type { EventQuery } from "../event-store.ts";
+import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
+import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
   EnqueueResult,
-  EventQuery,
-  FileEntry,
   FinishResult,
-  LeaseHolding,
-  ProcessRecord,
   QueueCounts,
-  RetentionPolicy,
   RunSample,
-  Store,
-  StoredSource,
   TaskFilter,
   TaskTransition,
   TypeStats,
-} from "../types.ts";
-import type { PublishGate } from "./bridge/gate.ts";
-import { guarded, type RedisContext } from "./context.ts";
-import type { ConnectionWatch } from "./connection.ts";
+} from "../task-store.ts";
+import type { Store } from "../types.ts";
+import type { RedisContext } from "./context.ts";
 import { Batcher } from "./batcher.ts";
 import { ClaimedTasks } from "./claimed.ts";
-import { ValidationError } from "../../errors.ts";
 import type { RedisFaults } from "./faults.ts";
-import { openParts, type RedisStoreOptions, type StoreParts } from "./open.ts";
+import {
+  closeParts,
+  openParts,
+  pingParts,
+  type RedisStoreOptions,
+  type StoreParts,
+} from "./open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
 import * as tasks from "./tasks.ts";
 import * as leases from "./leases.ts";
@@ -49,9 +50,6 @@ import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
 
 export type { RedisStoreOptions } from "./open.ts";
-
-/** How long `close()` waits for Redis to acknowledge QUIT before dropping the socket. */
-const QUIT_TIMEOUT_MS = 1_000;
 
 /**
  * {@link Store} on Redis (ioredis).
@@ -65,22 +63,20 @@ const QUIT_TIMEOUT_MS = 1_000;
  */
 export class RedisStore implements Store, FaultReporting {
   readonly kind = "redis";
+  /** The connection, its watch, the bridge's gate and the faults (see `open.ts`). */
+  readonly #parts: StoreParts;
   readonly #ctx: RedisContext;
   // Claims and completes made at the same moment share one script run.
   readonly #leases: Batcher<leases.LeaseCall, leases.LeaseResult>;
   // What this instance claimed: its complete needs no copy of the task back.
   readonly #claimed = new ClaimedTasks(10_000);
-
-  readonly #watch: ConnectionWatch;
-  /** Who follows which event types (with the bridge). */
-  readonly #gate: PublishGate | null;
   /** Out of memory, lost data: what `ping()` reports besides an outage. */
   readonly #faults: RedisFaults;
 
-  private constructor({ ctx, watch, gate, faults }: StoreParts) {
+  private constructor(parts: StoreParts) {
+    const { ctx, gate, faults } = parts;
+    this.#parts = parts;
     this.#ctx = ctx;
-    this.#watch = watch;
-    this.#gate = gate;
     this.#faults = faults;
     gate?.start();
     this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
@@ -196,10 +192,7 @@ export class RedisStore implements Store, FaultReporting {
   }
 
   // ---- retention ----
-  async trim(
-    policy: RetentionPolicy,
-    now: number,
-  ): Promise<{ tasks: number; events: number; results: number }> {
+  async trim(policy: RetentionPolicy, now: number): Promise<TrimResult> {
     const trimmed = await lifecycle.trimTasks(this.#ctx, policy, now);
     const removedEvents = await events.trimEvents(
       this.#ctx,
@@ -216,8 +209,11 @@ export class RedisStore implements Store, FaultReporting {
   getSource(id: string): Promise<StoredSource | null> {
     return sources.getSource(this.#ctx, id);
   }
-  putSource(source: StoredSource): Promise<void> {
+  putSource(source: ParsedSource): Promise<void> {
     return sources.putSource(this.#ctx, source);
+  }
+  putSourceIfAbsent(source: ParsedSource): Promise<StoredSource | null> {
+    return sources.putSourceIfAbsent(this.#ctx, source);
   }
   deleteSource(id: string): Promise<boolean> {
     return sources.deleteSource(this.#ctx, id);
@@ -275,48 +271,12 @@ export class RedisStore implements Store, FaultReporting {
     return this.#faults.ackReset();
   }
 
-  /**
-   * Answers when Redis does; during an outage it fails at once with an
-   * UnavailableError naming the cause and how long Redis has been away, and
-   * with a StoreFaultError while Redis refuses writes or its lost data is not
-   * acknowledged.
-   */
-  async ping(): Promise<void> {
-    const since = this.#watch.downSince;
-    if (since !== null) {
-      const seconds = ((Date.now() - since) / 1_000).toFixed(1);
-      const reason = this.#watch.reason ?? "not connected";
-      throw new UnavailableError(`redis is unreachable (${reason}) for ${seconds}s`, {
-        op: "ping",
-        reason,
-        downSince: new Date(since).toISOString(),
-      });
-    }
-    await guarded({ op: "ping" }, () => this.#ctx.redis.ping());
-    this.#faults.assertSound();
+  /** Fails at once during an outage, and while Redis refuses writes or lost its data (see `open.ts`). */
+  ping(): Promise<void> {
+    return pingParts(this.#parts);
   }
-
-  /**
-   * Closes the connection: waits (briefly) for replies in flight, and never
-   * hangs on a Redis that is gone. Safe to call twice.
-   */
-  async close(): Promise<void> {
-    const { redis } = this.#ctx;
-    this.#gate?.stop();
-    if (redis.status === "end") return;
-    await this.#ctx.eventCap?.trimming;
-    this.#watch.closing();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
-    try {
-      await Promise.race([redis.quit(), timedOut]);
-    } catch {
-      // Not connected: nothing to wait for.
-    } finally {
-      clearTimeout(timer);
-      // Also stops reconnecting when QUIT failed or was not answered in time
-      // (harmless after a QUIT that was answered).
-      redis.disconnect();
-    }
+  /** Closes the connection without hanging on a Redis that is gone; safe to call twice. */
+  close(): Promise<void> {
+    return closeParts(this.#parts);
   }
 }

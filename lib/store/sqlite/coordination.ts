@@ -5,7 +5,10 @@
  * not care which one they have.
  */
 
-import { type LeaseHolding, runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
+import type { Coordination, LeaseHolding, ProcessRecord } from "../coordination.ts";
+import { runBatchWeight, type RunSample, type TypeStats } from "../task-store.ts";
+import type { SqliteRw } from "./access.ts";
+import { liveProcesses, removeProcess, writeProcess } from "./processes.ts";
 import { num, type Sql, text } from "./statements.ts";
 
 /** Claimed ticks kept per name; older ones are forgotten (a tick is claimed once, soon). */
@@ -152,4 +155,40 @@ export function readTypeStats(sql: Sql, type: string): TypeStats | null {
     avgMs: num(row, "avg_ms"),
     updatedAt: num(row, "updated_at"),
   };
+}
+
+/**
+ * The embedded {@link Coordination}: leases, ticks and process records.
+ *
+ * @example
+ * ```ts
+ * const coordination = new SqliteCoordination(access);
+ * await coordination.claimTick("nightly", tick); // true once
+ * ```
+ */
+export class SqliteCoordination implements Coordination {
+  constructor(private readonly rw: SqliteRw) {}
+
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
+    return this.rw.write((sql) => acquireNamedLease(sql, name, holder, ttlMs, now));
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.rw.write((sql) => releaseNamedLease(sql, name, holder));
+  }
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
+    return this.rw.read((sql) => namedLeaseHolder(sql, name, now));
+  }
+  claimTick(name: string, tick: number): Promise<boolean> {
+    return this.rw.write((sql) => claimOnce(sql, name, tick));
+  }
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    return this.rw.write((sql) => writeProcess(sql, record, ttlMs, now));
+  }
+  listProcesses(now: number): Promise<ProcessRecord[]> {
+    // A write: run-out records are removed as they are found.
+    return this.rw.write((sql) => liveProcesses(sql, now));
+  }
+  forgetProcess(id: string): Promise<void> {
+    return this.rw.write((sql) => removeProcess(sql, id));
+  }
 }

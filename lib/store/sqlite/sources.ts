@@ -1,20 +1,49 @@
 /**
- * Source definitions, the small state each scanner keeps, and the fs file index.
+ * Source definitions, the small state each scanner keeps, and the fs file
+ * index ({@link SqliteSources}, the embedded {@link SourceStore}). Specs are
+ * parsed with the config schema as they are read (`readStoredSource`).
  */
 
 import type { Json } from "../../events/cloud-event.ts";
-import type { FileEntry, StoredSource } from "../types.ts";
+import {
+  type FileEntry,
+  type ParsedSource,
+  readStoredSource,
+  type SourceStore,
+  type StoredSource,
+} from "../source-store.ts";
+import type { SqliteRw } from "./access.ts";
 import { json, num, type Row, type Sql, text } from "./statements.ts";
 
 function sourceFromRow(row: Row): StoredSource {
-  return {
+  let spec: unknown;
+  try {
+    spec = json<Json>(row, "spec");
+  } catch (error) {
+    // Not even JSON: the schema names it as not an object, and the row is still listed.
+    spec = String(error);
+  }
+  return readStoredSource({
     id: text(row, "id"),
     kind: text(row, "kind"),
     enabled: num(row, "enabled") !== 0,
-    spec: json<Record<string, Json>>(row, "spec") ?? {},
+    spec,
     origin: text(row, "origin") as StoredSource["origin"],
     createdAt: num(row, "created_at"),
     updatedAt: num(row, "updated_at"),
+  });
+}
+
+/** The named parameters of a source row. */
+function sourceParams(source: ParsedSource) {
+  return {
+    id: source.id,
+    kind: source.kind,
+    enabled: source.enabled ? 1 : 0,
+    spec: JSON.stringify(source.spec),
+    origin: source.origin,
+    createdAt: source.createdAt,
+    updatedAt: source.updatedAt,
   };
 }
 
@@ -51,23 +80,34 @@ export function readSource(sql: Sql, id: string): StoredSource | null {
  * writeSource(sql, { id: "inbox", kind: "fs", enabled: true, spec, origin: "api", createdAt: now, updatedAt: now });
  * ```
  */
-export function writeSource(sql: Sql, source: StoredSource): void {
+export function writeSource(sql: Sql, source: ParsedSource): void {
   sql.run(
     `INSERT INTO sources (id, kind, enabled, spec, origin, created_at, updated_at)
      VALUES (:id, :kind, :enabled, :spec, :origin, :createdAt, :updatedAt)
      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, enabled = excluded.enabled,
        spec = excluded.spec, origin = excluded.origin, created_at = excluded.created_at,
        updated_at = excluded.updated_at`,
-    {
-      id: source.id,
-      kind: source.kind,
-      enabled: source.enabled ? 1 : 0,
-      spec: JSON.stringify(source.spec),
-      origin: source.origin,
-      createdAt: source.createdAt,
-      updatedAt: source.updatedAt,
-    },
+    sourceParams(source),
   );
+}
+
+/**
+ * Inserts a source unless its id is taken (one statement, so atomic); null
+ * when inserted, the stored one otherwise.
+ *
+ * @example
+ * ```ts
+ * insertSourceIfAbsent(sql, source); // null, then the stored source on a second call
+ * ```
+ */
+export function insertSourceIfAbsent(sql: Sql, source: ParsedSource): StoredSource | null {
+  const inserted = sql.run(
+    `INSERT INTO sources (id, kind, enabled, spec, origin, created_at, updated_at)
+     VALUES (:id, :kind, :enabled, :spec, :origin, :createdAt, :updatedAt)
+     ON CONFLICT (id) DO NOTHING`,
+    sourceParams(source),
+  );
+  return inserted > 0 ? null : readSource(sql, source.id);
 }
 
 /**
@@ -182,5 +222,49 @@ export function removeFiles(sql: Sql, sourceId: string, paths: readonly string[]
       sourceId,
       path,
     });
+  }
+}
+
+/**
+ * The embedded {@link SourceStore}: each call one read or one group-committed write.
+ *
+ * @example
+ * ```ts
+ * const sources = new SqliteSources(access);
+ * await sources.putSourceIfAbsent(source); // null: stored
+ * ```
+ */
+export class SqliteSources implements SourceStore {
+  constructor(private readonly rw: SqliteRw) {}
+
+  listSources(): Promise<StoredSource[]> {
+    return this.rw.read(listSourceRows);
+  }
+  getSource(id: string): Promise<StoredSource | null> {
+    return this.rw.read((sql) => readSource(sql, id));
+  }
+  putSource(source: ParsedSource): Promise<void> {
+    return this.rw.write((sql) => writeSource(sql, source));
+  }
+  putSourceIfAbsent(source: ParsedSource): Promise<StoredSource | null> {
+    return this.rw.write((sql) => insertSourceIfAbsent(sql, source));
+  }
+  deleteSource(id: string): Promise<boolean> {
+    return this.rw.write((sql) => removeSource(sql, id));
+  }
+  getSourceState(sourceId: string, key: string): Promise<Json | null> {
+    return this.rw.read((sql) => readSourceState(sql, sourceId, key));
+  }
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
+    return this.rw.write((sql) => writeSourceState(sql, sourceId, key, value));
+  }
+  listFiles(sourceId: string): Promise<FileEntry[]> {
+    return this.rw.read((sql) => listFileRows(sql, sourceId));
+  }
+  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
+    return this.rw.write((sql) => writeFiles(sql, sourceId, files));
+  }
+  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
+    return this.rw.write((sql) => removeFiles(sql, sourceId, paths));
   }
 }

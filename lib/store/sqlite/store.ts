@@ -1,12 +1,9 @@
 /**
- * The embedded store: one SQLite file (`<dir>/un.db`) through `node:sqlite`,
- * WAL mode, `synchronous=NORMAL`.
- *
- * Writes go through group commit (see `sqlite/group_commit.ts`): they run at
- * once inside a shared transaction that commits on the next macrotask, and a
- * write's promise resolves only after that COMMIT, so an acknowledged write
- * survives `kill -9`. Reads run directly on the same connection and see
- * writes of the open transaction.
+ * The embedded store: one SQLite file (`<dir>/un.db`) through `node:sqlite`.
+ * Its parts: the connection with group commit, faults, ping and close
+ * (`sqlite/access.ts`), sources (`sqlite/sources.ts`), coordination
+ * (`sqlite/coordination.ts`); tasks and events are here, over the
+ * statements of `sqlite/*.ts`.
  *
  * Claims wait for the commit of the transaction they join and run together
  * just before it (see `sqlite/claim.ts`): after every write issued before,
@@ -14,44 +11,28 @@
  * recorded without reading the row back when this store claimed it.
  */
 
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
-import { StoreDiskError, StoreFaultError, UnavailableError } from "../../errors.ts";
 import type { CloudEvent, Json } from "../../events/cloud-event.ts";
 import type { NewTask, Task, TaskError } from "../../tasks/task.ts";
+import type { LeaseHolding, ProcessRecord } from "../coordination.ts";
+import type { EventQuery } from "../event-store.ts";
+import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
+import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
   EnqueueResult,
-  EventQuery,
-  FileEntry,
   FinishResult,
-  LeaseHolding,
-  ProcessRecord,
   QueueCounts,
-  RetentionPolicy,
   RunSample,
-  Store,
-  StoredSource,
   TaskFilter,
   TaskTransition,
   TypeStats,
-} from "../types.ts";
+} from "../task-store.ts";
+import type { Store } from "../types.ts";
+import { SqliteAccess, type SqliteOpenOptions } from "./access.ts";
 import { Claims } from "./claims.ts";
-import { liveProcesses, removeProcess, writeProcess } from "./processes.ts";
-import {
-  acquireNamedLease,
-  claimOnce,
-  namedLeaseHolder,
-  readTypeStats,
-  recordTypeRuns,
-  releaseNamedLease,
-} from "./coordination.ts";
+import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
-import { type StoreFaultOptions, StoreFaults } from "./faults.ts";
-import { GroupCommit } from "./group-commit.ts";
-import { openChecked } from "./integrity.ts";
 import {
   cancelTask,
   completeTask,
@@ -62,19 +43,7 @@ import {
   retryTask,
 } from "./lifecycle.ts";
 import { trimStore } from "./retention.ts";
-import { applySchema } from "./schema.ts";
-import {
-  listFileRows,
-  listSourceRows,
-  readSource,
-  readSourceState,
-  removeFiles,
-  removeSource,
-  writeFiles,
-  writeSource,
-  writeSourceState,
-} from "./sources.ts";
-import { Sql } from "./statements.ts";
+import { SqliteSources } from "./sources.ts";
 import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sweeps.ts";
 import {
   countByQueue,
@@ -85,27 +54,7 @@ import {
 } from "./task-queries.ts";
 import { readTask } from "./task-rows.ts";
 
-/**
- * File name of the database inside the store directory.
- *
- * @example
- * ```ts
- * join(".un", SQLITE_FILE); // ".un/un.db"
- * ```
- */
-export const SQLITE_FILE = "un.db";
-
-/**
- * Options of {@link SqliteStore.open}: `watchMs`, how often to look whether the
- * store directory or file was deleted or replaced (default: only on `ping()`),
- * and `onFault`, told once when a fault begins and when a disk fault ends.
- *
- * @example
- * ```ts
- * const options: SqliteOpenOptions = { watchMs: 250, onFault: (c) => console.error(c.error?.message) };
- * ```
- */
-export type SqliteOpenOptions = Omit<StoreFaultOptions, "totalChanges">;
+export { SQLITE_FILE, type SqliteOpenOptions } from "./access.ts";
 
 /**
  * {@link Store} on an embedded SQLite file.
@@ -120,11 +69,10 @@ export type SqliteOpenOptions = Omit<StoreFaultOptions, "totalChanges">;
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
-  readonly #db: DatabaseSync;
-  readonly #sql: Sql;
-  readonly #commits: GroupCommit;
-  readonly #faults: StoreFaults;
-  #closed = false;
+  /** The connection: group-committed writes, reads, faults, ping and close. */
+  readonly #db: SqliteAccess;
+  readonly #sources: SqliteSources;
+  readonly #coordination: SqliteCoordination;
   /** Claims run at each commit, together (see `sqlite/claims.ts`). */
   readonly #claims: Claims;
   /** Some task may have dependencies (an edge was stored): finishes look for dependents. */
@@ -132,20 +80,12 @@ export class SqliteStore implements Store {
   /** Results of tasks that finished before this are cleared already (see `trimStore`). */
   #resultsClearedTo = 0;
 
-  private constructor(db: DatabaseSync, dir: string, options: SqliteOpenOptions) {
-    this.#db = db;
-    this.#sql = new Sql(db);
-    this.#faults = new StoreFaults(dir, join(dir, SQLITE_FILE), {
-      ...options,
-      totalChanges: () => Number(this.#sql.get("SELECT total_changes() AS n")?.n ?? 0),
-    });
-    this.#commits = new GroupCommit(this.#sql, {
-      mapError: (error) => this.#faults.map(error),
-      committed: () => this.#faults.committed(),
-      lost: () => this.#claims.forgetAll(),
-    });
-    this.#claims = new Claims(this.#sql, this.#commits);
-    this.#edges = this.#sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
+  private constructor(dir: string, options: SqliteOpenOptions) {
+    this.#db = SqliteAccess.open(dir, options, () => this.#claims.forgetAll());
+    this.#claims = new Claims(this.#db.sql, this.#db.commits);
+    this.#sources = new SqliteSources(this.#db);
+    this.#coordination = new SqliteCoordination(this.#db);
+    this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
 
   /**
@@ -159,70 +99,32 @@ export class SqliteStore implements Store {
    * ```
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
-    mkdirSync(dir, { recursive: true });
-    return new SqliteStore(openChecked(join(dir, SQLITE_FILE), applySchema), dir, options);
-  }
-
-  /**
-   * Runs a change under group commit; resolves after its COMMIT. `oneChange`:
-   * it changes the database with one statement at most (no savepoint needed).
-   */
-  #write<T>(operation: (sql: Sql) => T, oneChange = false): Promise<T> {
-    return this.#writing(() => this.#commits.write(() => operation(this.#sql), oneChange));
-  }
-
-  /** Starts a write (now, or at the commit) unless the store is closed or refuses writes. */
-  #writing<T>(start: () => Promise<T>): Promise<T> {
-    try {
-      this.#mayWrite();
-      return start();
-    } catch (error) {
-      return Promise.reject(this.#faults.map(error));
-    }
-  }
-
-  #mayWrite(): void {
-    this.#assertOpen();
-    this.#faults.refuseWrite();
-  }
-
-  /** Runs a read now (it sees uncommitted writes of this process). */
-  #read<T>(query: (sql: Sql) => T): Promise<T> {
-    try {
-      this.#assertOpen();
-      return Promise.resolve(query(this.#sql));
-    } catch (error) {
-      return Promise.reject(this.#faults.map(error));
-    }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new UnavailableError("the SQLite store is closed");
+    return new SqliteStore(dir, options);
   }
 
   // ---- tasks ----
   enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
     if (task.dependsOn.length > 0) this.#edges = true;
-    return this.#write((sql) => enqueueBatch(sql, [task], now)[0]);
+    return this.#db.write((sql) => enqueueBatch(sql, [task], now)[0]);
   }
   enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]> {
     if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
-    return this.#write((sql) => enqueueBatch(sql, tasks, now));
+    return this.#db.write((sql) => enqueueBatch(sql, tasks, now));
   }
   getTask(id: string): Promise<Task | null> {
-    return this.#read((sql) => readTask(sql, id));
+    return this.#db.read((sql) => readTask(sql, id));
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
-    return this.#read((sql) => listTaskRows(sql, filter));
+    return this.#db.read((sql) => listTaskRows(sql, filter));
   }
   claim(options: ClaimOptions): Promise<Task | null> {
-    return this.#writing(() => this.#claims.claim(options));
+    return this.#db.writing(() => this.#claims.claim(options));
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
-    return this.#write((sql) => renewLease(sql, id, fence, leaseMs, now), true);
+    return this.#db.write((sql) => renewLease(sql, id, fence, leaseMs, now), true);
   }
   progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
-    return this.#write((sql) => {
+    return this.#db.write((sql) => {
       recordProgress(sql, id, fence, fraction, message);
       this.#claims.progressed(id, fence, message);
     }, true);
@@ -231,16 +133,16 @@ export class SqliteStore implements Store {
     if (!this.#edges) {
       // A task claimed here, with no dependents to release: at the commit, with the burst's others.
       try {
-        this.#mayWrite();
+        this.#db.mayWrite();
         const recording = this.#claims.succeed(id, fence, result, now);
         if (recording !== null) return recording;
       } catch (error) {
-        return Promise.reject(this.#faults.map(error));
+        return Promise.reject(this.#db.faults.map(error));
       }
     }
     const hints = { claimed: this.#claims.take(id), edges: this.#edges };
     // Without dependents to release, the success is one UPDATE.
-    return this.#write((sql) => completeTask(sql, id, fence, result, now, hints), !this.#edges);
+    return this.#db.write((sql) => completeTask(sql, id, fence, result, now, hints), !this.#edges);
   }
   fail(
     id: string,
@@ -250,13 +152,13 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<FinishResult> {
     this.#claims.take(id);
-    return this.#write((sql) => failTask(sql, id, fence, error, retryAt, now));
+    return this.#db.write((sql) => failTask(sql, id, fence, error, retryAt, now));
   }
   cancel(id: string, now: number): Promise<FinishResult> {
-    return this.#write((sql) => cancelTask(sql, id, now));
+    return this.#db.write((sql) => cancelTask(sql, id, now));
   }
   retry(id: string, now: number): Promise<Task> {
-    return this.#write((sql) => retryTask(sql, id, now));
+    return this.#db.write((sql) => retryTask(sql, id, now));
   }
   reprioritize(
     id: string,
@@ -264,54 +166,104 @@ export class SqliteStore implements Store {
     sortKey: number,
     explanation: Task["explanation"],
   ): Promise<Task> {
-    return this.#write((sql) => reprioritizeTask(sql, id, priority, sortKey, explanation));
+    return this.#db.write((sql) => reprioritizeTask(sql, id, priority, sortKey, explanation));
   }
   promoteDue(now: number): Promise<TaskTransition[]> {
-    return this.#write((sql) => promoteDueTasks(sql, now));
+    return this.#db.write((sql) => promoteDueTasks(sql, now));
   }
   nextDueAt(): Promise<number | null> {
-    return this.#read(nextDueTime);
+    return this.#db.read(nextDueTime);
   }
   recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
-    return this.#write((sql) => recoverStalledTasks(sql, now, all));
+    return this.#db.write((sql) => recoverStalledTasks(sql, now, all));
   }
   expireDue(now: number): Promise<TaskTransition[]> {
-    return this.#write((sql) => expireDueTasks(sql, now));
+    return this.#db.write((sql) => expireDueTasks(sql, now));
   }
   tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
-    return this.#read((sql) => tasksWithDeadlineBefore(sql, before, limit));
+    return this.#db.read((sql) => tasksWithDeadlineBefore(sql, before, limit));
   }
   queueCounts(): Promise<Record<string, QueueCounts>> {
-    return this.#read(countByQueue);
+    return this.#db.read(countByQueue);
   }
   oldestQueuedAt(queues: string[]): Promise<Record<string, number>> {
-    return this.#read((sql) => oldestQueuedAt(sql, queues));
+    return this.#db.read((sql) => oldestQueuedAt(sql, queues));
   }
-
-  // ---- learned scores ----
   recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
-    return this.#write((sql) => recordTypeRuns(sql, type, sample, now));
+    return this.#db.write((sql) => recordTypeRuns(sql, type, sample, now));
   }
   typeStats(type: string): Promise<TypeStats | null> {
-    return this.#read((sql) => readTypeStats(sql, type));
+    return this.#db.read((sql) => readTypeStats(sql, type));
   }
 
   // ---- events ----
   appendEvents(events: CloudEvent[]): Promise<void> {
-    return this.#write((sql) => appendEventRows(sql, events));
+    return this.#db.write((sql) => appendEventRows(sql, events));
   }
   eventHistory(query: EventQuery): Promise<CloudEvent[]> {
-    return this.#read((sql) => readEventHistory(sql, query));
+    return this.#db.read((sql) => readEventHistory(sql, query));
   }
 
-  // ---- retention ----
-  trim(
-    policy: RetentionPolicy,
-    now: number,
-  ): Promise<{ tasks: number; events: number; results: number }> {
+  // ---- sources (sqlite/sources.ts) ----
+  listSources(): Promise<StoredSource[]> {
+    return this.#sources.listSources();
+  }
+  getSource(id: string): Promise<StoredSource | null> {
+    return this.#sources.getSource(id);
+  }
+  putSource(source: ParsedSource): Promise<void> {
+    return this.#sources.putSource(source);
+  }
+  putSourceIfAbsent(source: ParsedSource): Promise<StoredSource | null> {
+    return this.#sources.putSourceIfAbsent(source);
+  }
+  deleteSource(id: string): Promise<boolean> {
+    return this.#sources.deleteSource(id);
+  }
+  getSourceState(sourceId: string, key: string): Promise<Json | null> {
+    return this.#sources.getSourceState(sourceId, key);
+  }
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
+    return this.#sources.setSourceState(sourceId, key, value);
+  }
+  listFiles(sourceId: string): Promise<FileEntry[]> {
+    return this.#sources.listFiles(sourceId);
+  }
+  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
+    return this.#sources.putFiles(sourceId, files);
+  }
+  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
+    return this.#sources.deleteFiles(sourceId, paths);
+  }
+
+  // ---- coordination (sqlite/coordination.ts) ----
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
+    return this.#coordination.acquireLease(name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.#coordination.releaseLease(name, holder);
+  }
+  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
+    return this.#coordination.leaseHolder(name, now);
+  }
+  claimTick(name: string, tick: number): Promise<boolean> {
+    return this.#coordination.claimTick(name, tick);
+  }
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
+    return this.#coordination.recordProcess(record, ttlMs, now);
+  }
+  listProcesses(now: number): Promise<ProcessRecord[]> {
+    return this.#coordination.listProcesses(now);
+  }
+  forgetProcess(id: string): Promise<void> {
+    return this.#coordination.forgetProcess(id);
+  }
+
+  // ---- lifecycle (sqlite/access.ts) ----
+  trim(policy: RetentionPolicy, now: number): Promise<TrimResult> {
     const cutoff = now - policy.resultTtlMs;
     const from = this.#resultsClearedTo;
-    return this.#write((sql) => trimStore(sql, policy, now, from)).then((trimmed) => {
+    return this.#db.write((sql) => trimStore(sql, policy, now, from)).then((trimmed) => {
       // Tasks finish at the time of their finish, later than this cutoff: the
       // next clearing starts here (a clock set back by more than the TTL
       // leaves some results for the next start).
@@ -319,99 +271,12 @@ export class SqliteStore implements Store {
       return trimmed;
     });
   }
-
-  // ---- sources, scanner state, file index ----
-  listSources(): Promise<StoredSource[]> {
-    return this.#read(listSourceRows);
+  /** Rejects with a StoreFaultError naming the reason while the file is at fault. */
+  ping(): Promise<void> {
+    return this.#db.ping();
   }
-  getSource(id: string): Promise<StoredSource | null> {
-    return this.#read((sql) => readSource(sql, id));
-  }
-  putSource(source: StoredSource): Promise<void> {
-    return this.#write((sql) => writeSource(sql, source));
-  }
-  deleteSource(id: string): Promise<boolean> {
-    return this.#write((sql) => removeSource(sql, id));
-  }
-  getSourceState(sourceId: string, key: string): Promise<Json | null> {
-    return this.#read((sql) => readSourceState(sql, sourceId, key));
-  }
-  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
-    return this.#write((sql) => writeSourceState(sql, sourceId, key, value));
-  }
-  listFiles(sourceId: string): Promise<FileEntry[]> {
-    return this.#read((sql) => listFileRows(sql, sourceId));
-  }
-  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
-    return this.#write((sql) => writeFiles(sql, sourceId, files));
-  }
-  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
-    return this.#write((sql) => removeFiles(sql, sourceId, paths));
-  }
-
-  // ---- coordination ----
-  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
-    return this.#write((sql) => acquireNamedLease(sql, name, holder, ttlMs, now));
-  }
-  releaseLease(name: string, holder: string): Promise<void> {
-    return this.#write((sql) => releaseNamedLease(sql, name, holder));
-  }
-  leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
-    return this.#read((sql) => namedLeaseHolder(sql, name, now));
-  }
-  claimTick(name: string, tick: number): Promise<boolean> {
-    return this.#write((sql) => claimOnce(sql, name, tick));
-  }
-  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
-    return this.#write((sql) => writeProcess(sql, record, ttlMs, now));
-  }
-  listProcesses(now: number): Promise<ProcessRecord[]> {
-    return this.#write((sql) => liveProcesses(sql, now));
-  }
-  forgetProcess(id: string): Promise<void> {
-    return this.#write((sql) => removeProcess(sql, id));
-  }
-
-  /**
-   * Resolves when the store can serve; otherwise rejects with a
-   * StoreFaultError whose reason `/health` lists (deleted, replaced or
-   * damaged store; full disk). While the disk is full it tries one small
-   * write, so the fault ends as soon as space is back, writes or not.
-   */
-  async ping(): Promise<void> {
-    this.#assertOpen();
-    this.#faults.check();
-    try {
-      const fault = this.#faults.current;
-      if (fault instanceof StoreDiskError) {
-        await this.#write((sql) =>
-          sql.run(
-            "INSERT INTO store_probe (id, at) VALUES (1, :now) ON CONFLICT (id) DO UPDATE SET at = :now",
-            { now: Date.now() },
-          )
-        );
-      } else if (fault !== null) {
-        throw fault;
-      } else {
-        await this.#read((sql) => sql.get("SELECT 1"));
-      }
-    } catch (error) {
-      const fault = this.#faults.current;
-      throw fault !== null && error === fault ? new StoreFaultError([fault.message]) : error;
-    }
-  }
-
   /** Commits pending writes and closes the file; later calls reject with UnavailableError. */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    this.#faults.stop();
-    try {
-      this.#commits.flush();
-      this.#db.close();
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#db.close();
   }
 }

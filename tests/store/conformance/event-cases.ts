@@ -1,20 +1,11 @@
 /**
- * Conformance: the event log (append, history in log order after an event and
- * by pattern) and retention (trim).
+ * Conformance of the `EventStore`: the event log (append, history in log
+ * order after an event and by pattern).
  */
 
 import assert from "node:assert/strict";
-import type { RetentionPolicy } from "../../../lib/store/types.ts";
-import { add, cloudEvent, fetchTask, finished, type StoreCase, T0 } from "./helpers.ts";
-
-const DAY = 86_400_000;
-const keepAll: RetentionPolicy = {
-  maxFinishedTasks: 1_000_000,
-  finishedTaskMaxAgeMs: 365 * DAY,
-  resultTtlMs: 365 * DAY,
-  maxEvents: 1_000_000,
-  eventMaxAgeMs: 365 * DAY,
-};
+import type { EventStore } from "../../../lib/store/types.ts";
+import { cloudEvent, type StoreCase, T0 } from "./helpers.ts";
 
 /**
  * Cases of `appendEvents` and `eventHistory`.
@@ -24,7 +15,7 @@ const keepAll: RetentionPolicy = {
  * for (const [rule, body] of Object.entries(eventCases)) await t.step(rule, () => body(store));
  * ```
  */
-export const eventCases: Record<string, StoreCase> = {
+export const eventCases: Record<string, StoreCase<EventStore>> = {
   "appending is idempotent by id and events come back whole": async (store) => {
     const created = cloudEvent("file.created", T0, { path: "a.txt", size: 3 });
     const withExtras = { ...cloudEvent("task.succeeded", T0), subject: "s", correlationid: "c" };
@@ -74,68 +65,5 @@ export const eventCases: Record<string, StoreCase> = {
     assert.deepEqual(await typesOf("file.**", 2), ["file.created", "file.deleted"]);
     const after = await store.eventHistory({ type: "file.**", after: events[1].id, limit: 10 });
     assert.deepEqual(after.map((e) => e.id), [events[2].id]);
-  },
-};
-
-/**
- * Cases of `trim`.
- *
- * @example
- * ```ts
- * for (const [rule, body] of Object.entries(trimCases)) await t.step(rule, () => body(store));
- * ```
- */
-export const trimCases: Record<string, StoreCase> = {
-  "finished tasks past the max age go; live tasks never do": async (store) => {
-    const ancientLive = await add(store, { createdAt: T0 - 900 * DAY }, T0 - 900 * DAY);
-    const oldDone = await finished(store, T0 - 10 * DAY);
-    const newDone = await finished(store, T0 - DAY);
-    const removed = await store.trim({ ...keepAll, finishedTaskMaxAgeMs: 5 * DAY }, T0);
-    assert.deepEqual(removed, { tasks: 1, events: 0, results: 0 });
-    assert.equal(await store.getTask(oldDone.id), null);
-    assert.equal((await fetchTask(store, newDone.id)).state, "succeeded");
-    assert.equal((await fetchTask(store, ancientLive.id)).state, "queued");
-  },
-
-  "only the newest maxFinishedTasks finished tasks stay": async (store) => {
-    const done = [];
-    for (let i = 0; i < 5; i++) done.push(await finished(store, T0 + i));
-    const live = await add(store);
-    const removed = await store.trim({ ...keepAll, maxFinishedTasks: 2 }, T0 + 10);
-    assert.equal(removed.tasks, 3);
-    const left = (await store.listTasks({})).map((t) => t.id).sort();
-    assert.deepEqual(left, [done[3].id, done[4].id, live.id].sort());
-  },
-
-  "results of old succeeded tasks are cleared, the tasks stay": async (store) => {
-    const old = await finished(store, T0 - 2 * DAY, { big: "x".repeat(100) });
-    const recent = await finished(store, T0 - 1_000, { small: 1 });
-    const removed = await store.trim({ ...keepAll, resultTtlMs: DAY }, T0);
-    assert.deepEqual(removed, { tasks: 0, events: 0, results: 1 });
-    const cleared = await fetchTask(store, old.id);
-    assert.equal(cleared.state, "succeeded");
-    assert.equal(cleared.result, null);
-    assert.deepEqual((await fetchTask(store, recent.id)).result, { small: 1 });
-  },
-
-  "events older than the max age, then the oldest beyond maxEvents, are removed": async (
-    store,
-  ) => {
-    const events = [
-      cloudEvent("a.old", T0 - 3 * DAY),
-      cloudEvent("a.one", T0 - 1_000),
-      cloudEvent("a.two", T0 - 900),
-      cloudEvent("a.three", T0 - 800),
-    ];
-    // One append each: a store may keep the events of one append together.
-    for (const event of events) await store.appendEvents([event]);
-    const byAge = await store.trim({ ...keepAll, eventMaxAgeMs: DAY }, T0);
-    assert.deepEqual(byAge, { tasks: 0, events: 1, results: 0 });
-    const byCount = await store.trim({ ...keepAll, maxEvents: 2 }, T0);
-    assert.equal(byCount.events, 1);
-    assert.deepEqual((await store.eventHistory({ limit: 10 })).map((e) => e.type), [
-      "a.two",
-      "a.three",
-    ]);
   },
 };

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { ConflictError, LeaseLostError, NotFoundError } from "../../../lib/errors.ts";
-import type { Store } from "../../../lib/store/types.ts";
+import type { TaskStore } from "../../../lib/store/types.ts";
 import type { TaskError } from "../../../lib/tasks/task.ts";
 import {
   add,
@@ -20,7 +20,7 @@ import {
 const boom: TaskError = { message: "boom", name: "Error", attempt: 1 };
 
 /** Claims the one task of `queue` and completes it at `now`. */
-async function completeIn(store: Store, queue: string, now: number) {
+async function completeIn(store: TaskStore, queue: string, now: number) {
   const running = await mustClaim(store, now, { queues: [queue] });
   return await store.complete(running.id, running.fence, { queue }, now);
 }

@@ -3,7 +3,7 @@
  */
 
 import { type CloudEvent, type Json, newId } from "../../../lib/events/cloud-event.ts";
-import type { ClaimOptions, Store } from "../../../lib/store/types.ts";
+import type { ClaimOptions, TaskStore } from "../../../lib/store/types.ts";
 import type { NewTask, ScoreExplanation, Task } from "../../../lib/tasks/task.ts";
 
 /**
@@ -17,14 +17,15 @@ import type { NewTask, ScoreExplanation, Task } from "../../../lib/tasks/task.ts
 export const T0 = 1_700_000_000_000;
 
 /**
- * One conformance case: gets a fresh, empty store it may use freely.
+ * One conformance case of the part `S` of the store (default: the tasks);
+ * it gets a fresh, empty store it may use freely.
  *
  * @example
  * ```ts
- * const ping: StoreCase = (store) => store.ping();
+ * const ping: StoreCase<StoreLifecycle> = (store) => store.ping();
  * ```
  */
-export type StoreCase = (store: Store) => Promise<void>;
+export type StoreCase<S = TaskStore> = (store: S) => Promise<void>;
 
 /**
  * A minimal, valid score explanation for a sort key.
@@ -91,7 +92,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
  * ```
  */
 export async function add(
-  store: Store,
+  store: TaskStore,
   overrides: Partial<NewTask> = {},
   now = T0,
 ): Promise<Task> {
@@ -107,7 +108,7 @@ export async function add(
  * ```
  */
 export function claimNext(
-  store: Store,
+  store: TaskStore,
   now = T0,
   options: Partial<ClaimOptions> = {},
 ): Promise<Task | null> {
@@ -123,7 +124,7 @@ export function claimNext(
  * ```
  */
 export async function mustClaim(
-  store: Store,
+  store: TaskStore,
   now = T0,
   options: Partial<ClaimOptions> = {},
 ): Promise<Task> {
@@ -141,7 +142,7 @@ export async function mustClaim(
  * ```
  */
 export async function finished(
-  store: Store,
+  store: TaskStore,
   now: number,
   result: Json = { ok: true },
   overrides: Partial<NewTask> = {},
@@ -159,7 +160,7 @@ export async function finished(
  * (await fetchTask(store, id)).state; // "queued"
  * ```
  */
-export async function fetchTask(store: Store, id: string): Promise<Task> {
+export async function fetchTask(store: TaskStore, id: string): Promise<Task> {
   const task = await store.getTask(id);
   if (task === null) throw new Error(`task ${id} should exist`);
   return task;

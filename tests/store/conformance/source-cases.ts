@@ -1,22 +1,33 @@
 /**
- * Conformance: sources, scanner state and the file index; coordination
- * (named leases, ticks, process records) and ping.
+ * Conformance of the `SourceStore`: source definitions (parsed with the
+ * config schema as they are read; one that no longer parses is kept with the
+ * reason), the atomic add, scanner state and the file index.
  */
 
 import assert from "node:assert/strict";
-import type { ProcessRecord, StoredSource } from "../../../lib/store/types.ts";
+import { sourceSchema } from "../../../lib/config/schema.ts";
+import { ConflictError } from "../../../lib/errors.ts";
+import { addSource } from "../../../lib/sources/manage.ts";
+import type { ParsedSource, SourceStore } from "../../../lib/store/types.ts";
 import { type StoreCase, T0 } from "./helpers.ts";
 
+/** A stored fs source whose spec is the schema's own output (defaults filled in). */
 function source(
   id: string,
   createdAt: number,
-  overrides: Partial<StoredSource> = {},
-): StoredSource {
+  overrides: Partial<ParsedSource> = {},
+): ParsedSource {
   return {
     id,
     kind: "fs",
     enabled: true,
-    spec: { id, kind: "fs", path: `./${id}`, include: ["**/*.md"], debounceMs: 50 },
+    spec: sourceSchema.parse({
+      id,
+      kind: "fs",
+      path: `./${id}`,
+      include: ["**/*.md"],
+      debounceMs: 50,
+    }),
     origin: "api",
     createdAt,
     updatedAt: createdAt,
@@ -32,7 +43,7 @@ function source(
  * for (const [rule, body] of Object.entries(sourceCases)) await t.step(rule, () => body(store));
  * ```
  */
-export const sourceCases: Record<string, StoreCase> = {
+export const sourceCases: Record<string, StoreCase<SourceStore>> = {
   "sources are upserted by id and listed by createdAt, then id": async (store) => {
     assert.deepEqual(await store.listSources(), []);
     const b = source("b", T0);
@@ -40,7 +51,7 @@ export const sourceCases: Record<string, StoreCase> = {
     const early = source("z", T0 - 5, {
       origin: "config",
       kind: "feed",
-      spec: { url: "http://x" },
+      spec: sourceSchema.parse({ id: "z", kind: "feed", url: "http://x", interval: "5m" }),
     });
     await store.putSource(b);
     await store.putSource(a);
@@ -99,82 +110,59 @@ export const sourceCases: Record<string, StoreCase> = {
 };
 
 /**
- * Cases of named leases, ticks and ping.
+ * Cases of the atomic add and of stored definitions that no longer parse.
  *
  * @example
  * ```ts
- * for (const [rule, body] of Object.entries(coordinationCases)) await t.step(rule, () => body(store));
+ * for (const [rule, body] of Object.entries(sourceAddCases)) await t.step(rule, () => body(store));
  * ```
  */
-export const coordinationCases: Record<string, StoreCase> = {
-  "a named lease has one holder at a time; its fence grows when the holder changes": async (
-    store,
-  ) => {
-    assert.equal(await store.leaseHolder("leader", T0), null, "never taken");
-    assert.equal(await store.acquireLease("leader", "a", 1_000, T0), 1);
-    assert.deepEqual(await store.leaseHolder("leader", T0 + 999), { holder: "a", fence: 1 });
-    assert.equal(await store.leaseHolder("leader", T0 + 1_000), null, "run out");
-    assert.equal(
-      await store.acquireLease("leader", "a", 1_000, T0 + 500),
-      1,
-      "renewal keeps the fence",
-    );
-    assert.equal(await store.acquireLease("leader", "b", 1_000, T0 + 1_000), null);
-    assert.equal(
-      await store.acquireLease("leader", "b", 1_000, T0 + 1_501),
-      2,
-      "expired: taken over",
-    );
-    assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_600), null);
-    await store.releaseLease("leader", "a"); // not the holder: no effect
-    assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_700), null);
-    await store.releaseLease("leader", "b");
-    assert.equal(await store.leaseHolder("leader", T0 + 1_700), null, "released");
-    assert.equal(await store.acquireLease("leader", "a", 1_000, T0 + 1_800), 3);
-    assert.deepEqual(await store.leaseHolder("leader", T0 + 1_800), { holder: "a", fence: 3 });
-    assert.equal(await store.acquireLease("other", "a", 1_000, T0), 1, "leases are independent");
-  },
-
-  "claimTick is true once per name and tick": async (store) => {
-    assert.equal(await store.claimTick("nightly", T0), true);
-    assert.equal(await store.claimTick("nightly", T0), false);
-    assert.equal(await store.claimTick("nightly", T0 + 60_000), true);
-    assert.equal(await store.claimTick("hourly", T0), true);
-    const racing = await Promise.all([store.claimTick("race", T0), store.claimTick("race", T0)]);
-    assert.deepEqual(racing.sort(), [false, true]);
-  },
-
-  "a process is listed until its record runs out; recording again keeps it, forgetting drops it":
+export const sourceAddCases: Record<string, StoreCase<SourceStore>> = {
+  "putSourceIfAbsent stores a new id; an id that exists gets the stored source back, unchanged":
     async (store) => {
-      const record = (id: string, busy: number): ProcessRecord => ({
-        id,
-        role: "worker",
-        host: "vm",
-        pid: 7,
-        startedAt: T0,
-        seenAt: T0,
-        concurrency: 4,
-        busy,
-        paused: false,
-      });
-      assert.deepEqual(await store.listProcesses(T0), []);
-      await store.recordProcess(record("b", 0), 1_000, T0);
-      await store.recordProcess(record("a", 1), 1_000, T0);
-      assert.deepEqual(await store.listProcesses(T0 + 999), [record("a", 1), record("b", 0)]);
-      await store.recordProcess(record("a", 3), 1_000, T0 + 500);
-      assert.deepEqual(
-        await store.listProcesses(T0 + 1_000),
-        [record("a", 3)],
-        "b ran out; a was recorded again, with its new figures",
-      );
-      await store.recordProcess(record("b", 0), 1_000, T0 + 1_000);
-      assert.deepEqual((await store.listProcesses(T0 + 1_001)).map((p) => p.id), ["a", "b"]);
-      await store.forgetProcess("a");
-      assert.deepEqual((await store.listProcesses(T0 + 1_001)).map((p) => p.id), ["b"]);
-      assert.deepEqual(await store.listProcesses(T0 + 5_000), [], "all run out");
+      const first = source("docs", T0);
+      assert.equal(await store.putSourceIfAbsent(first), null);
+      const second = source("docs", T0 + 5, { enabled: false, origin: "config" });
+      assert.deepEqual(await store.putSourceIfAbsent(second), first);
+      assert.deepEqual(await store.getSource("docs"), first, "nothing was written");
+      assert.deepEqual(await store.listSources(), [first]);
     },
 
-  "ping answers while the store is open": async (store) => {
-    await store.ping();
+  "two concurrent adds of one id: exactly one succeeds, the other gets the conflict": async (
+    store,
+  ) => {
+    const spec = source("race", T0).spec;
+    const outcomes = await Promise.allSettled([
+      addSource(store, spec, T0),
+      addSource(store, { ...spec }, T0 + 1),
+    ]);
+    const won = outcomes.filter((o) => o.status === "fulfilled");
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    assert.equal(won.length, 1, "exactly one add stores the source");
+    assert.equal(lost.length, 1);
+    assert.ok(lost[0].reason instanceof ConflictError, String(lost[0].reason));
+    assert.match(lost[0].reason.message, /source race already exists \(origin api\)/);
+    assert.equal((await store.listSources()).length, 1);
+  },
+
+  "a stored definition that no longer parses is listed with the reason, and can be deleted": async (
+    store,
+  ) => {
+    const good = source("good", T0);
+    // As an older version might have stored it: a key the schema no longer knows.
+    const old = source("old", T0 + 1);
+    const stale = { ...old.spec, intervall: "5m" };
+    await store.putSource({ ...old, spec: stale as unknown as ParsedSource["spec"] });
+    await store.putSource(good);
+    const listed = await store.listSources();
+    assert.deepEqual(listed.map((s) => s.id), ["good", "old"], "never dropped");
+    assert.deepEqual(listed[0], good);
+    const unparsed = await store.getSource("old");
+    assert.ok(unparsed && unparsed.spec === null, "an unparsed source has no spec");
+    assert.match(unparsed.error, /intervall/);
+    assert.deepEqual(unparsed.raw, stale);
+    assert.equal(unparsed.kind, "fs");
+    assert.equal(await store.deleteSource("old"), true);
+    assert.deepEqual((await store.listSources()).map((s) => s.id), ["good"]);
   },
 };
