@@ -14,7 +14,8 @@ import { resolve } from "node:path";
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
-import { UnavailableError } from "../lib/errors.ts";
+import { errorText, UnavailableError } from "../lib/errors.ts";
+import { backoffMs, RECONNECT_BACKOFF } from "../lib/backoff.ts";
 import { FileIndex } from "../lib/fs/file-index.ts";
 import { PathRules } from "../lib/fs/rules.ts";
 import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts";
@@ -75,7 +76,7 @@ interface WatchInput {
  * ```
  */
 export function retryDelay(failures: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.min(Math.max(failures - 1, 0), 10));
+  return backoffMs(failures, RECONNECT_BACKOFF);
 }
 
 function asFsSource(source: SourceSpec): FsSourceSpec {
@@ -117,8 +118,6 @@ async function open({ deps, source, root, status }: FsScannerContext): Promise<O
 function answer(work: Promise<number>, reply: ScanReply | undefined): void {
   work.then((changes) => reply?.resolve({ changes }), (error) => reply?.reject(error));
 }
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * The fs scanner actor logic. Its input is {@link ScannerInput} with an fs source.

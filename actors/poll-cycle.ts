@@ -8,6 +8,7 @@
 import type { ActorSystem, AnyActorRef } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import { errorText } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
@@ -15,7 +16,6 @@ import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 import {
   backoffDelay,
   changeEvent,
-  errorText,
   type Poller,
   PollError,
   type SourceState,

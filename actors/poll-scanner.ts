@@ -20,6 +20,7 @@ import { assign, fromPromise, setup } from "xstate";
 import type { Reply, ScanRequest } from "../lib/protocol/messages.ts";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import { errorText } from "../lib/errors.ts";
 import {
   EMPTY_STATUS,
   type ScannerInput,
@@ -79,8 +80,9 @@ function pollerOf(deps: RuntimeDeps, source: SourceSpec, state: SourceState): Po
     made = outboundAllow(deps, source.id).then(
       (allow) => createPoller(source, state, allow),
       (error) => {
-        const why = error instanceof Error ? error.message : String(error);
-        throw new Error(`could not read whether http.allow applies to the source: ${why}`);
+        throw new Error(
+          `could not read whether http.allow applies to the source: ${errorText(error)}`,
+        );
       },
     );
     made.catch(() => {}); // Reported by the poll that awaits it, not as unhandled.

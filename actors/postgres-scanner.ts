@@ -17,6 +17,7 @@ import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/sources/scanner.ts";
 import { checkPostgresHost } from "../lib/sources/admit.ts";
+import { errorText } from "../lib/errors.ts";
 import {
   type PostgresConnection,
   PostgresSource,
@@ -88,9 +89,7 @@ const connection = fromCallback<ConnectionCommand, { source: PostgresSource; hal
         failed: (error) => report({ type: "pg.failed", error: error.message }),
       });
     });
-    conn.catch((error) =>
-      report({ type: "pg.failed", error: error instanceof Error ? error.message : String(error) })
-    );
+    conn.catch((error) => report({ type: "pg.failed", error: errorText(error) }));
     receive((command) => {
       const reply = command.type === "source.scan" ? command.reply : undefined;
       conn.then((open) => open.scan()).then(

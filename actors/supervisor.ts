@@ -12,7 +12,8 @@
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
 import type { ActorInfo } from "../lib/control.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
-import { UnavailableError } from "../lib/errors.ts";
+import { errorText, UnavailableError } from "../lib/errors.ts";
+import { backoffMs } from "../lib/backoff.ts";
 import type { EventOutlet } from "../lib/events/event-outlet.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { stopDescendants } from "./stop.ts";
@@ -89,10 +90,6 @@ function targetOf(message: RuntimeMessage): string | null {
  */
 function spawnOptions(spec: ChildSpec): never {
   return { id: spec.id, systemId: spec.id, input: spec.input } as never;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -225,7 +222,10 @@ export const supervisorMachine = setup({
           context.escalate(id, error, recent.length - 1);
           return;
         }
-        const delay = recent.length === 1 ? 0 : Math.min(5_000, 100 * 2 ** (recent.length - 2));
+        // The first restart is immediate; a crash loop backs off from 100 ms to 5 s.
+        const delay = recent.length === 1
+          ? 0
+          : backoffMs(recent.length - 1, { baseMs: 100, maxMs: 5_000 });
         context.deps.log.error(`actor ${id} crashed; restarting`, {
           kind: spec.kind,
           error: errorText(error),

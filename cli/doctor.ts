@@ -14,6 +14,7 @@
  * used. It only reads (the lock is not taken), so it may run beside un.
  */
 
+import { errorText } from "../lib/errors.ts";
 import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -85,7 +86,7 @@ async function redisDoctor(config: Config, json: boolean): Promise<number> {
     const { diagnoseRedis } = await import("../lib/store/redis/diagnose.ts");
     report = await diagnoseRedis(redis, prefix);
   } catch (err) {
-    const reason = first.error?.message || (err instanceof Error ? err.message : String(err));
+    const reason = first.error?.message || errorText(err);
     console.error(`un: cannot read redis at ${shown}: ${reason}`);
     return 2;
   } finally {

@@ -4,6 +4,8 @@
  * the server exits 1.
  */
 
+import { errorText } from "../lib/errors.ts";
+
 /**
  * The command line is wrong (unknown flag, bad value): exit 2.
  *
@@ -66,5 +68,5 @@ export function describeFailure(err: unknown): { code: number; line: string } {
   if (err instanceof ApiError) {
     return { code: 1, line: `un: ${err.message} (${err.status} ${err.code})` };
   }
-  return { code: 1, line: `un: ${err instanceof Error ? err.message : String(err)}` };
+  return { code: 1, line: `un: ${errorText(err)}` };
 }

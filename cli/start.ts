@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { createApp } from "../routes/app.ts";
 import { ConfigError, loadConfig } from "../lib/config/load.ts";
-import { UnError } from "../lib/errors.ts";
+import { errorText, UnError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { createLogger } from "../lib/log.ts";
 import { type DeadlineServer, serveWithDeadlines } from "../lib/safety/deadline-server.ts";
@@ -76,7 +76,7 @@ export async function startCommand(args: string[]): Promise<number> {
       console.error(`un: ${err.message}`);
       return 2;
     }
-    console.error(`un: could not start: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`un: could not start: ${errorText(err)}`);
     return 1;
   }
 

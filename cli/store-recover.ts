@@ -12,7 +12,7 @@
 
 import { existsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { UnError } from "../lib/errors.ts";
+import { errorText, UnError } from "../lib/errors.ts";
 import { acquireStoreLock } from "../lib/store/lock.ts";
 import { integrityProblems } from "../lib/store/sqlite/integrity.ts";
 import { recoverStoreFile, type TableRecovery } from "../lib/store/sqlite/recover.ts";
@@ -60,7 +60,7 @@ export async function storeRecoverCommand(args: string[]): Promise<number> {
     } catch (err) {
       console.error(
         `un: nothing could be read from ${file} (${
-          err instanceof Error ? err.message : String(err)
+          errorText(err)
         }); it is left as it was. Restore the store directory from a backup, or move it ` +
           "away to start with an empty store",
       );
@@ -85,7 +85,7 @@ function quickCheck(file: string): string[] {
     db = new DatabaseSync(file, { readOnly: true });
     return integrityProblems(db, "quick", 20);
   } catch (err) {
-    return [err instanceof Error ? err.message : String(err)];
+    return [errorText(err)];
   } finally {
     db?.close();
   }

@@ -202,3 +202,21 @@ export class StoreDamagedError extends UnavailableError {
   override readonly code: string = "store_damaged";
   override readonly status: number = 500;
 }
+
+/**
+ * Text of a thrown value for logs, statuses and answers: the message (or the
+ * value itself when something other than an Error was thrown), plus the
+ * cause's message when a wrapping error hides the interesting part (`fetch`
+ * failing with "Connection refused" as its cause).
+ *
+ * @example
+ * ```ts
+ * errorText(new Error("fetch failed", { cause: new Error("Connection refused") }));
+ * // "fetch failed: Connection refused"
+ * ```
+ */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : null;
+  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
+}

@@ -3,6 +3,7 @@
  * (counts per queue) and `GET /metrics` (Prometheus text).
  */
 
+import { errorText } from "../lib/errors.ts";
 import { Hono } from "hono";
 import type { ControlPlane } from "../lib/control.ts";
 import { METRICS_CONTENT_TYPE } from "../lib/metrics/render.ts";
@@ -40,7 +41,7 @@ export function healthRoutes(control: ControlPlane): Hono {
       return c.json(report, report.status === "ok" ? 200 : 503);
     } catch (err) {
       // A health check that cannot even run is the clearest sign of a degraded runtime.
-      const problem = err instanceof Error ? err.message : String(err);
+      const problem = errorText(err);
       return c.json({ status: "degraded", processId: control.processId, problems: [problem] }, 503);
     }
   });

@@ -32,6 +32,7 @@
  */
 
 import { OutOfMemoryError, UnavailableError } from "../errors.ts";
+import { backoffMs } from "../backoff.ts";
 import type { CloudEvent } from "./cloud-event.ts";
 import type { Store } from "../store/types.ts";
 
@@ -368,7 +369,10 @@ export class EventLog {
       entry.waiter?.resolve();
       entry.waiter = null;
     }
-    const delay = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** outage.attempts++);
+    const delay = backoffMs(++outage.attempts, {
+      baseMs: this.#retryBaseMs,
+      maxMs: this.#retryMaxMs,
+    });
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       void this.#pump();

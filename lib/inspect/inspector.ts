@@ -12,6 +12,7 @@
  * record is sent again (same `seq`) each time it grows; readers replace it.
  */
 
+import { errorText } from "../errors.ts";
 import type { InspectionEvent } from "xstate";
 import type { CrashNotes } from "./actor-tree.ts";
 import type { InspectRecord } from "../control.ts";
@@ -77,7 +78,7 @@ export class Inspector implements CrashNotes {
   noteCrash(id: string, error: unknown): void {
     const notes = this.#crashes.get(id) ?? { restarts: 0, lastError: null };
     notes.restarts++;
-    notes.lastError = error instanceof Error ? error.message : String(error);
+    notes.lastError = errorText(error);
     this.#crashes.set(id, notes);
   }
 

@@ -4,7 +4,7 @@
  */
 
 import type { ActorInfo, HealthReport } from "../control.ts";
-import { StoreFaultError } from "../errors.ts";
+import { errorText, StoreFaultError } from "../errors.ts";
 import type { Store } from "../store/types.ts";
 
 /** The facts a health report is made of. */
@@ -38,7 +38,7 @@ export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
   try {
     await withTimeout(facts.store.ping(), PING_TIMEOUT_MS, "store ping timed out");
   } catch (err) {
-    storeError = err instanceof Error ? err.message : String(err);
+    storeError = errorText(err);
     // A store that answers but is not sound (lost data, out of memory) says why itself.
     problems.push(
       ...(err instanceof StoreFaultError ? err.reasons : [`store unreachable: ${storeError}`]),

@@ -6,6 +6,7 @@
  * (systemd, Docker, Kubernetes) restarts un from a clean state.
  */
 
+import { errorText } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 /** Exit code of an escalation (EX_SOFTWARE). */
@@ -28,7 +29,7 @@ export function exitOnEscalation(
   return (actorId, error, restarts) => {
     const message = `actor ${actorId} crashed ${restarts + 1} times within ${limits.withinMs}ms ` +
       `(limit ${limits.maxRestarts}); last error: ${
-        error instanceof Error ? error.message : String(error)
+        errorText(error)
       }. Exiting so the service manager can restart un.`;
     log.error(message);
     console.error(`un: ${message}`);

@@ -8,6 +8,7 @@
  * seen are kept in source state (the most recent {@link MAX_SEEN_IDS}).
  */
 
+import { errorText } from "../errors.ts";
 import Parser from "rss-parser";
 import type { SourceSpec } from "../config/load.ts";
 import { safeFetch } from "../safety/safe-fetch.ts";
@@ -152,7 +153,7 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
   try {
     feed = await parser.parseString(xml);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     // xml2js reports on several lines; the status shows one.
     throw new PollError(`not a feed: ${reason.replace(/\s+/g, " ").trim()}`);
   }

@@ -14,8 +14,8 @@
 
 import type { SourceSpec } from "../config/load.ts";
 import { OutboundRefusal, safeFetch } from "../safety/safe-fetch.ts";
+import { errorText } from "../errors.ts";
 import {
-  errorText,
   type PollChange,
   type Poller,
   type PollResult,

@@ -9,11 +9,10 @@
  */
 
 import type { ControlPlane } from "../control.ts";
-import { UnavailableError } from "../errors.ts";
+import { errorText, UnavailableError } from "../errors.ts";
 import { createEvent, type Json, newId, sourceUri } from "../events/cloud-event.ts";
 import { ask } from "../protocol/messages.ts";
 import { sourceLease } from "./lease.ts";
-import { errorText } from "./poller.ts";
 import { recordScan, type ScanRecord } from "./scan-history.ts";
 
 /**

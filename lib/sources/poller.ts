@@ -16,6 +16,7 @@ import {
   sourceUri,
 } from "../events/cloud-event.ts";
 import type { Store } from "../store/types.ts";
+import { backoffMs } from "../backoff.ts";
 
 /** One change a poll found; the actor wraps it in a CloudEvent. */
 export interface PollChange {
@@ -127,9 +128,11 @@ export function sourceState(store: Store, sourceId: string): SourceState {
  * ```
  */
 export function backoffDelay(intervalMs: number, failures: number): number {
-  const cap = Math.max(intervalMs, MAX_BACKOFF_MS);
-  // Exponent clamped so 2^n stays finite for sources that fail for days.
-  return Math.min(cap, intervalMs * 2 ** Math.min(Math.max(failures, 0), 30));
+  // The interval itself is the wait after no failure, hence `failures + 1`.
+  return backoffMs(failures + 1, {
+    baseMs: intervalMs,
+    maxMs: Math.max(intervalMs, MAX_BACKOFF_MS),
+  });
 }
 
 /**
@@ -196,22 +199,6 @@ export async function sha256Hex(input: Uint8Array | string): Promise<string> {
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Text of an error for status and logs: the message, plus the cause's message
- * when a network error wraps the interesting part (`fetch` failing with
- * "Connection refused" as its cause).
- *
- * @example
- * ```ts
- * errorText(new Error("boom")); // "boom"
- * ```
- */
-export function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : null;
-  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
 }
 
 /**

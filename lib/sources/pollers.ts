@@ -14,7 +14,8 @@ import type { SourceSpec } from "../config/load.ts";
 import { createFeedPoller } from "./feed.ts";
 import { createGithubPoller } from "./github.ts";
 import { createHttpPoller } from "./http-monitor.ts";
-import { errorText, type Poller, PollError, type SourceState } from "./poller.ts";
+import { errorText } from "../errors.ts";
+import { type Poller, PollError, type SourceState } from "./poller.ts";
 import { redactText } from "./redact.ts";
 
 /**

@@ -14,6 +14,7 @@
 
 // @ts-types="@types/pg"
 import pg from "pg";
+import { errorText } from "../errors.ts";
 import type { Config, SourceSpec } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import { parsedSources, type StoredSource } from "../store/source-store.ts";
@@ -234,7 +235,7 @@ export async function cleanUpRemovedSource(
         `DROP TRIGGER ${TRIGGER} ON ${t.schema ? `${t.schema}.` : ""}${t.name}`
       )
         .join("; "),
-      error: redactText(error instanceof Error ? error.message : String(error)),
+      error: redactText(errorText(error)),
     });
   }
 }

@@ -15,6 +15,8 @@
 
 // @ts-types="@types/pg"
 import pg from "pg";
+import { errorText } from "../errors.ts";
+import { backoffMs, RECONNECT_BACKOFF } from "../backoff.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import type { CloudEvent, Json } from "../events/cloud-event.ts";
@@ -59,7 +61,7 @@ export interface ConnectionHandlers {
  * ```
  */
 export function reconnectDelay(failures: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.min(Math.max(failures - 1, 0), 20));
+  return backoffMs(failures, RECONNECT_BACKOFF);
 }
 
 /**
@@ -276,7 +278,7 @@ export class PostgresConnection {
         // left out like a missing one; a lost connection fails the whole setup.
         const refused = err instanceof pg.DatabaseError && err.severity === "ERROR";
         if (this.#done || !(err instanceof TableProblem || refused)) throw err;
-        this.#problems.push(`${written}: ${err instanceof Error ? err.message : String(err)}`);
+        this.#problems.push(`${written}: ${errorText(err)}`);
       }
     }
     if (this.#tables.size === 0) throw new Error(this.#problems.join("; "));

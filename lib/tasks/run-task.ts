@@ -6,6 +6,7 @@
  */
 
 import { AttemptClock, type ClockEntry } from "./attempt-clock.ts";
+import { backoffMs } from "../backoff.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
 import type { EventInit, Json } from "../events/cloud-event.ts";
@@ -305,7 +306,7 @@ async function onFailure(
   };
   if (!permanent && task.attempts < task.maxAttempts) {
     const delayMs = retryDelayMs(task.attempts, backoff);
-    const capMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, task.attempts - 1));
+    const capMs = backoffMs(task.attempts, backoff);
     deps.log.info("attempt failed; retrying", {
       ...taskFields(task),
       attempt: task.attempts,

@@ -4,6 +4,7 @@
  */
 
 import type { Json } from "../events/cloud-event.ts";
+import { backoffMs } from "../backoff.ts";
 
 /**
  * Task states.
@@ -165,6 +166,5 @@ export function retryDelayMs(
   backoff: { baseMs: number; maxMs: number },
   random: () => number = Math.random,
 ): number {
-  const cap = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(cap * random());
+  return backoffMs(attempt, { ...backoff, jitter: 1 }, random);
 }

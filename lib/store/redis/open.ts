@@ -7,7 +7,7 @@
 
 import { bridgeKeys } from "./bridge/keys.ts";
 import { PublishGate } from "./bridge/gate.ts";
-import { OutOfMemoryError, UnavailableError } from "../../errors.ts";
+import { errorText, OutOfMemoryError, UnavailableError } from "../../errors.ts";
 import { type ConnectionChange, ConnectionWatch, createClient } from "./connection.ts";
 import { type EventBridge, guarded, type RedisContext } from "./context.ts";
 import { RedisFaults } from "./faults.ts";
@@ -103,7 +103,7 @@ export async function openParts(options: RedisStoreOptions): Promise<StoreParts>
   } catch (error) {
     watch.closing();
     redis.disconnect();
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     throw new UnavailableError(`redis at ${redactUrl(options.url)} is unreachable: ${reason}`, {
       url: redactUrl(options.url),
     });

@@ -10,6 +10,7 @@
  * in it throws at the host.
  */
 
+import { errorText } from "../../../errors.ts";
 import type { Redis } from "ioredis";
 import type { CloudEvent } from "../../../events/cloud-event.ts";
 import type { HookRouting } from "../../../hooks/mod.ts";
@@ -224,7 +225,7 @@ export class BridgeLink {
   #report(up: boolean, error?: unknown): void {
     if (this.#stopping.signal.aborted || this.#up === up) return;
     this.#up = up;
-    const detail = up ? undefined : error instanceof Error ? error.message : String(error ?? "");
+    const detail = up ? undefined : errorText(error ?? "");
     if (up) this.options.log.info("bridge connected to redis", { prefix: this.options.prefix });
     else this.options.log.warn("bridge lost redis; events are held until it is back", { detail });
     this.#host?.status(up, detail);

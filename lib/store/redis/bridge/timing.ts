@@ -3,6 +3,8 @@
  * them retry calmly instead of spinning or crashing the actor.
  */
 
+import { backoffMs } from "../../../backoff.ts";
+
 /**
  * Resolves after `ms`, or at once when `signal` aborts (the bridge is stopping).
  *
@@ -41,8 +43,7 @@ export class Backoff {
 
   /** The next wait: doubles per failure, with up to 25 % jitter so processes do not retry in step. */
   next(): number {
-    const base = Math.min(this.maxMs, this.minMs * 2 ** this.#attempt++);
-    return Math.round(base * (0.75 + Math.random() * 0.25));
+    return backoffMs(++this.#attempt, { baseMs: this.minMs, maxMs: this.maxMs, jitter: 0.25 });
   }
 
   /** After a success: the next failure waits `minMs` again. */
