@@ -12,6 +12,7 @@ import { errorText } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
+import { reportScan } from "../lib/metrics/scan-times.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 import {
   backoffDelay,
@@ -152,6 +153,7 @@ export async function runPollCycle(
       // The status is the holder's to write now.
       return { ok: false, error: caught, status: context.status, delayMs: intervalMs };
     }
+    reportScan(deps.store, source.id, deps.now() - startedAt);
     const error = timeout.signal.aborted && !signal.aborted ? timeout.signal.reason : caught;
     const failures = context.status.failures + 1;
     const retryAfterMs = error instanceof PollError ? error.retryAfterMs : null;

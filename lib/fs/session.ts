@@ -15,6 +15,7 @@ import { UnavailableError } from "../errors.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/types.ts";
+import { reportScan } from "../metrics/scan-times.ts";
 import { Debouncer } from "./debounce.ts";
 import { fileEvent } from "./events.ts";
 import type { FileIndex } from "./file-index.ts";
@@ -226,6 +227,7 @@ export class FsSession {
 
   async #reconcile(): Promise<number> {
     this.#scanQueued = null;
+    const started = this.#o.now();
     const { root, rules, index, source, store } = this.#o;
     let found;
     try {
@@ -252,6 +254,7 @@ export class FsSession {
       nextPollAt: source.interval === undefined ? null : now + source.interval,
       lastError: null,
       failures: 0,
+    reportScan(store, source.id, now - started);
     });
     return silent ? 0 : changes.length;
   }

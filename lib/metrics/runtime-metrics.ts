@@ -3,8 +3,9 @@
  * runtimes in one process). Two halves:
  *
  * - per event, on the bus's hot path ({@link RuntimeMetrics.event}): a count
- *   by type and, for the few types that say something about tasks, actors
- *   and scans, a counter or a histogram: a map lookup and an increment;
+ *   by type and, for the few types that say something about tasks and
+ *   actors, a counter or a histogram: a map lookup and an increment (scan
+ *   durations come from the scanners, lib/metrics/scan-times.ts);
  * - per scrape ({@link RuntimeMetrics.render}): what the store, the pool and
  *   the actors say now (queue depths, the oldest queued task, busy workers,
  *   source statuses, health), read then and only then.
@@ -20,6 +21,7 @@ import { LIVE_STATES } from "../tasks/task.ts";
 import type { Counters } from "./counters.ts";
 import { BoundedLabel, EventTypeCounts } from "./labels.ts";
 import { registerProcessMetrics } from "./process.ts";
+import { onScan } from "./scan-times.ts";
 import { SourceMetrics } from "./sources.ts";
 import { TaskMetrics } from "./tasks.ts";
 
@@ -72,6 +74,9 @@ export class RuntimeMetrics {
     const types = new Set(host.taskTypes);
     this.#tasks = new TaskMetrics(registry, (type) => types.has(type));
     this.#sources = new SourceMetrics(registry, host.startedAt);
+    const sources = this.#sources;
+    // Every scan this process runs, periodic or asked for, reported by its scanner.
+    onScan(host.store, (sourceId, ms) => sources.scanned(sourceId, ms));
     this.#events = new EventTypeCounts(host.hooks);
     const events = this.#events;
     new Counter({
@@ -126,7 +131,6 @@ export class RuntimeMetrics {
     const type = event.type;
     this.#events.count(type);
     if (type.startsWith("task.")) this.#tasks.observe(event);
-    else if (type === "scan.completed") this.#sources.observe(event);
     else if (type === "actor.restarted") {
       const actor = (event.data as { actor?: unknown } | null)?.actor ?? event.subject;
       this.#restarts.inc({ actor: this.#actors.of(actor) });

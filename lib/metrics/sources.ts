@@ -1,6 +1,7 @@
 /**
- * Source metrics. Scan durations come from `scan.completed` (the scans someone
- * asked for: `POST /un/scan`, `un scan`, schedules); the last scan time and
+ * Source metrics. Scan durations are reported by the scanners themselves
+ * (lib/metrics/scan-times.ts): every scan this process ran, periodic or asked
+ * for (`POST /un/sources/:id/scan`, `un scan`); the last scan time and
  * the failures come from the status each scanner keeps in the store (what
  * `GET /un/sources` shows), read at scrape time. The status holds consecutive
  * failures, so `un_source_failures_total` adds each rise of that count seen
@@ -9,7 +10,6 @@
  */
 
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { CloudEvent } from "../events/cloud-event.ts";
 import type { SourceStatus } from "../sources/scanner.ts";
 import type { Store } from "../store/types.ts";
 import { BoundedLabel, OTHER } from "./labels.ts";
@@ -32,7 +32,7 @@ interface Seen {
  * @example
  * ```ts
  * const sources = new SourceMetrics(registry, runtime.startedAt);
- * sources.observe(scanCompletedEvent);
+ * sources.scanned("inbox", 42);
  * await sources.refresh(store);
  * ```
  */
@@ -50,7 +50,7 @@ export class SourceMetrics {
     const labelNames = ["source"] as const;
     this.#scan = new Histogram({
       name: "un_source_scan_seconds",
-      help: "Duration of the scans asked for (POST /un/scan, un scan, schedules), by source",
+      help: "Duration of the scans and polls of a source this process ran (periodic or asked for)",
       labelNames,
       buckets: SCAN_BUCKETS,
       registers,
@@ -75,11 +75,9 @@ export class SourceMetrics {
     });
   }
 
-  /** Takes note of a `scan.completed` event. */
-  observe(event: CloudEvent): void {
-    const data = event.data as { durationMs?: unknown } | null;
-    if (typeof data?.durationMs !== "number" || typeof event.subject !== "string") return;
-    this.#scan.observe({ source: this.#labels.of(event.subject) }, data.durationMs / 1000);
+  /** Takes note of one scan of `sourceId` that took `durationMs`. */
+  scanned(sourceId: string, durationMs: number): void {
+    this.#scan.observe({ source: this.#labels.of(sourceId) }, durationMs / 1000);
   }
 
   /** Reads every source's status from the store into the gauges and the failure counter. */

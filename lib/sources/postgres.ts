@@ -20,6 +20,7 @@ import { backoffMs, RECONNECT_BACKOFF } from "../backoff.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import type { CloudEvent, Json } from "../events/cloud-event.ts";
+import { reportScan } from "../metrics/scan-times.ts";
 import type { SourceStatus } from "./scanner.ts";
 import { STATUS_KEY } from "./scanner.ts";
 import {
@@ -215,10 +216,13 @@ export class PostgresConnection {
   async scan(): Promise<number> {
     await this.#ready;
     let total = 0;
+    const { deps, spec } = this.#source;
+    const started = deps.now();
     for (const table of this.#tables.values()) {
       total += await this.#catchUp(table, this.#book?.get(table.key) ?? null);
     }
     return total;
+    reportScan(deps.store, spec.id, deps.now() - started);
   }
 
   /**
