@@ -11,18 +11,16 @@
 import { errorText } from "../errors.ts";
 import Parser from "rss-parser";
 import type { SourceSpec } from "../config/load.ts";
-import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,
   parseRetryAfter,
   type PollChange,
-  type Poller,
+  type PollerFactory,
   PollError,
-  type PollResult,
+  pollRequest,
   readBody,
+  refusedAnswer,
   sha256Hex,
-  type SourceState,
-  USER_AGENT,
 } from "./poller.ts";
 import { redactUrl } from "./redact.ts";
 
@@ -169,9 +167,7 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
 }
 
 /**
- * Makes the poller of a feed source. With `allow` (`http.allow`, for a source
- * added at run time) each poll checks the URL and every redirect; null polls
- * unchecked.
+ * Makes the poller of a feed source.
  *
  * @example
  * ```ts
@@ -180,34 +176,28 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
  * await commit?.();
  * ```
  */
-export function createFeedPoller(
-  source: FeedSourceSpec,
-  state: SourceState,
-  allow: readonly string[] | null,
-): Poller {
+export const createFeedPoller: PollerFactory<FeedSourceSpec> = (source, state, allow) => {
   return {
-    async poll(signal: AbortSignal): Promise<PollResult> {
+    async poll(signal) {
       const validators = await state.get<Validators>(VALIDATORS_KEY);
       const headers = new Headers({
-        "User-Agent": USER_AGENT,
         Accept:
           "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
       });
       if (validators?.etag) headers.set("If-None-Match", validators.etag);
       if (validators?.lastModified) headers.set("If-Modified-Since", validators.lastModified);
 
-      const request = { method: "GET", headers };
-      const response = await safeFetch(source.url, request, { allow, field: "url", signal });
+      const response = await pollRequest(source.url, { headers }, { allow, field: "url", signal });
       if (response.status === 304) {
         await response.body?.cancel();
         return { changes: [] };
       }
       if (!response.ok) {
-        await response.body?.cancel();
-        throw new PollError(`HTTP ${response.status} ${response.statusText}`.trim(), {
-          status: response.status,
-          retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), Date.now()),
-        });
+        throw await refusedAnswer(
+          response,
+          `HTTP ${response.status} ${response.statusText}`.trim(),
+          parseRetryAfter(response.headers.get("retry-after"), Date.now()),
+        );
       }
       const bytes = await readBody(response);
       // Events carry the feed's URL without its query values (an api_key, say).
@@ -242,4 +232,4 @@ export function createFeedPoller(
       };
     },
   };
-}
+};

@@ -11,17 +11,17 @@
 
 import { z } from "zod";
 import type { SourceSpec } from "../config/load.ts";
-import { safeFetch } from "../safety/safe-fetch.ts";
 import {
   boundedUnion,
   parseRetryAfter,
   type PollChange,
-  type Poller,
+  type PollerFactory,
   PollError,
   type PollResult,
+  pollRequest,
   readBody,
   type SourceState,
-  USER_AGENT,
+  refusedAnswer,
 } from "./poller.ts";
 
 /** A GitHub source definition. */
@@ -110,8 +110,9 @@ export function withSourceLock<T>(sourceId: string, fn: () => Promise<T>): Promi
 }
 
 /**
- * Request headers of every GitHub API call: JSON media type, API version,
- * `User-Agent` (required) and the token when one is set.
+ * Request headers of every GitHub API call: JSON media type, API version and
+ * the token when one is set (the `User-Agent` GitHub requires comes with
+ * every poll request).
  *
  * @example
  * ```ts
@@ -122,7 +123,6 @@ export function githubHeaders(token: string | undefined): Headers {
   const headers = new Headers({
     Accept: "application/vnd.github+json",
     "X-GitHub-Api-Version": "2022-11-28",
-    "User-Agent": USER_AGENT,
   });
   if (token) headers.set("Authorization", `Bearer ${token}`);
   return headers;
@@ -166,9 +166,7 @@ function commitsUrl(source: GithubSourceSpec): string {
 }
 
 /**
- * Makes the poller of a GitHub source. With `allow` (`http.allow`, for a
- * source added at run time) each poll checks the API URL and every redirect;
- * null polls unchecked.
+ * Makes the poller of a GitHub source.
  *
  * @example
  * ```ts
@@ -176,17 +174,13 @@ function commitsUrl(source: GithubSourceSpec): string {
  * const { changes, retryAfterMs } = await poller.poll(signal);
  * ```
  */
-export function createGithubPoller(
-  source: GithubSourceSpec,
-  state: SourceState,
-  allow: readonly string[] | null,
-): Poller {
+export const createGithubPoller: PollerFactory<GithubSourceSpec> = (source, state, allow) => {
   return {
-    async poll(signal: AbortSignal): Promise<PollResult> {
+    async poll(signal) {
       const headers = githubHeaders(source.token);
       const etag = await state.get<string>(ETAG_KEY);
       if (etag) headers.set("If-None-Match", etag);
-      const response = await safeFetch(commitsUrl(source), { method: "GET", headers }, {
+      const response = await pollRequest(commitsUrl(source), { headers }, {
         allow,
         field: "apiUrl",
         signal,
@@ -194,14 +188,11 @@ export function createGithubPoller(
       const wait = rateLimitWait(response.headers, Date.now());
 
       if ((response.status === 403 || response.status === 429) && wait !== null) {
-        await response.body?.cancel();
         const until = new Date(Date.now() + wait).toISOString();
-        throw new PollError(
+        throw await refusedAnswer(
+          response,
           `GitHub rate limit reached (HTTP ${response.status}); waiting until ${until}`,
-          {
-            status: response.status,
-            retryAfterMs: wait,
-          },
+          wait,
         );
       }
       const result = (changes: PollChange[], commit?: () => Promise<void>): PollResult => ({
@@ -210,7 +201,6 @@ export function createGithubPoller(
         ...(commit ? { commit } : {}),
       });
       if (response.status === 304) {
-        await response.body?.cancel();
         return result([]);
       }
       // 409: the repository is empty; nothing to announce yet.
@@ -221,9 +211,7 @@ export function createGithubPoller(
       if (!response.ok) {
         await response.body?.cancel();
         const hint = response.status === 404 ? " (no such repo, or the token cannot see it)" : "";
-        throw new PollError(`GitHub API HTTP ${response.status}${hint}`, {
-          status: response.status,
-        });
+        throw await refusedAnswer(response, `GitHub API HTTP ${response.status}${hint}`);
       }
       const parsed = commitList.safeParse(
         parseJson(new TextDecoder().decode(await readBody(response))),
@@ -254,4 +242,4 @@ export function createGithubPoller(
       return result([{ type: "github.repo.updated", subject: source.repo, data }], saveEtag);
     },
   };
-}
+};

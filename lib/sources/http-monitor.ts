@@ -13,17 +13,9 @@
  */
 
 import type { SourceSpec } from "../config/load.ts";
-import { OutboundRefusal, safeFetch } from "../safety/safe-fetch.ts";
+import { OutboundRefusal } from "../safety/safe-fetch.ts";
 import { errorText } from "../errors.ts";
-import {
-  type PollChange,
-  type Poller,
-  type PollResult,
-  readBody,
-  sha256Hex,
-  type SourceState,
-  USER_AGENT,
-} from "./poller.ts";
+import { type PollChange, type PollerFactory, pollRequest, readBody, sha256Hex } from "./poller.ts";
 import { redactUrl } from "./redact.ts";
 
 /** An HTTP source definition. */
@@ -113,12 +105,7 @@ async function observe(
 ): Promise<Observation> {
   let response: Response;
   try {
-    const headers = new Headers({ "User-Agent": USER_AGENT, ...source.headers });
-    response = await safeFetch(source.url, { method: source.method, headers }, {
-      allow,
-      field: "url",
-      signal,
-    });
+    response = await pollRequest(source.url, source, { allow, field: "url", signal });
   } catch (error) {
     // Stopping the actor is not an outage.
     if (signal.aborted) throw error;
@@ -136,9 +123,7 @@ async function observe(
 }
 
 /**
- * Makes the poller of an HTTP source. With `allow` (`http.allow`, for a source
- * added at run time) each poll checks the URL and every redirect; null polls
- * unchecked.
+ * Makes the poller of an HTTP source.
  *
  * @example
  * ```ts
@@ -146,15 +131,11 @@ async function observe(
  * const { changes } = await poller.poll(signal); // [{ type: "http.down", ... }]
  * ```
  */
-export function createHttpPoller(
-  source: HttpSourceSpec,
-  state: SourceState,
-  allow: readonly string[] | null,
-): Poller {
+export const createHttpPoller: PollerFactory<HttpSourceSpec> = (source, state, allow) => {
   // Events and the status name the URL without its query values (an api_key, say).
   const url = redactUrl(source.url);
   return {
-    async poll(signal: AbortSignal): Promise<PollResult> {
+    async poll(signal) {
       const previous = await state.get<MonitorState>(MONITOR_KEY);
       const seen = await observe(source, allow, signal);
       const changes: PollChange[] = [];
@@ -218,4 +199,4 @@ export function createHttpPoller(
       };
     },
   };
-}
+};

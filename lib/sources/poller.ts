@@ -5,7 +5,8 @@
  * turns its changes into CloudEvents and backs off when it fails.
  *
  * Also the small helpers every poller needs: a state facade over the store,
- * the backoff rule, `Retry-After` parsing, a size-capped body read and sha256.
+ * the request itself, the backoff rule, `Retry-After` parsing, a size-capped
+ * body read and sha256.
  */
 
 import {
@@ -15,6 +16,7 @@ import {
   type Json,
   sourceUri,
 } from "../events/cloud-event.ts";
+import { safeFetch, type SafeFetchOptions } from "../safety/safe-fetch.ts";
 import type { Store } from "../store/types.ts";
 import { backoffMs } from "../backoff.ts";
 
@@ -54,6 +56,17 @@ export interface Poller {
   /** Polls once. Throws (ideally a {@link PollError}) when the source cannot be read. */
   poll(signal: AbortSignal): Promise<PollResult>;
 }
+
+/**
+ * Makes the {@link Poller} of one kind of source. With `allow` (`http.allow`,
+ * for a source added at run time) each poll checks its URL and every
+ * redirect; null polls unchecked.
+ */
+export type PollerFactory<S> = (
+  source: S,
+  state: SourceState,
+  allow: readonly string[] | null,
+) => Poller;
 
 /** Small JSON values a poller keeps between polls and restarts, per source. */
 export interface SourceState {
@@ -114,6 +127,44 @@ export function sourceState(store: Store, sourceId: string): SourceState {
     get: async <T = Json>(key: string) => (await store.getSourceState(sourceId, key)) as T | null,
     set: (key, value) => store.setSourceState(sourceId, key, value),
   };
+}
+
+/**
+ * Sends a poll's request: our `User-Agent` unless `headers` names one, through
+ * safeFetch, so `allow` (see {@link PollerFactory}) checks the URL and every
+ * redirect, and `field` names the source field that holds the URL when it is
+ * refused.
+ *
+ * @example
+ * ```ts
+ * await pollRequest(source.url, { headers: { Accept: "text/xml" } }, { allow, field: "url", signal });
+ * ```
+ */
+export function pollRequest(
+  url: string,
+  init: { method?: string; headers?: HeadersInit },
+  check: SafeFetchOptions,
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("user-agent")) headers.set("User-Agent", USER_AGENT);
+  return safeFetch(url, { method: init.method ?? "GET", headers }, check);
+}
+
+/**
+ * The failed poll a refused answer makes (its body is let go unread): throw it.
+ *
+ * @example
+ * ```ts
+ * if (!response.ok) throw await refusedAnswer(response, `HTTP ${response.status}`);
+ * ```
+ */
+export async function refusedAnswer(
+  response: Response,
+  message: string,
+  retryAfterMs: number | null = null,
+): Promise<PollError> {
+  await response.body?.cancel();
+  return new PollError(message, { status: response.status, retryAfterMs });
 }
 
 /**

@@ -3,13 +3,8 @@
  * publishes: the `db.changed` CloudEvent.
  */
 
-import {
-  type CloudEvent,
-  createEvent,
-  type EventPriority,
-  type Json,
-  sourceUri,
-} from "../events/cloud-event.ts";
+import type { CloudEvent, EventPriority, Json } from "../events/cloud-event.ts";
+import { changeEvent as sourceChangeEvent } from "./poller.ts";
 import type { WatchedTable } from "./postgres-sql.ts";
 
 /** Row operations as `db.changed` reports them; `UPSERT` comes from catch-up. */
@@ -83,11 +78,8 @@ export function changeEvent(init: ChangeInit): CloudEvent {
   const { table, operation, pk } = init;
   const data: Record<string, Json> = { table: table.name, schema: table.schema, operation, pk };
   if (init.catchUp) data.catchUp = true;
-  return createEvent({
-    type: "db.changed",
-    source: sourceUri(init.sourceId),
-    subject: table.key,
-    priority: init.priority,
-    data,
-  });
+  return sourceChangeEvent(
+    { id: init.sourceId, priority: init.priority },
+    { type: "db.changed", subject: table.key, data },
+  );
 }
