@@ -8,9 +8,15 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { GATE_REFRESH_MS, registerInterest } from "../lib/store/redis/bridge/interest.ts";
+import { PublishGate } from "../lib/store/redis/bridge/gate.ts";
+import {
+  FollowerInterest,
+  GATE_REFRESH_MS,
+  registerInterest,
+} from "../lib/store/redis/bridge/interest.ts";
 import { bridgeKeys } from "../lib/store/redis/bridge/keys.ts";
 import { decodeBroadcast } from "../lib/store/redis/bridge/wire.ts";
+import { silentLogger } from "../lib/log.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
 import { eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
@@ -69,6 +75,53 @@ Deno.test({
       follower.disconnect();
       admin.disconnect();
       await store.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `bridge interest: once a follow's wait is over, no publisher skips it, however late its reads${suffix}`,
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const writer = new Redis(redis.url);
+    const publisherConn = new Redis(redis.url);
+    // A publisher whose reads stall after the first (a busy process, its timer late):
+    // it keeps the view it had, from before the follow was written.
+    let reads = 0;
+    const stalling = new Proxy(publisherConn, {
+      get(target, key, receiver) {
+        if (key === "pipeline" && reads++ > 0) {
+          return () => ({
+            time: () => ({ hgetall: () => ({ call: () => ({ call: () => stalled }) }) }),
+          });
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const stalled = { exec: () => new Promise(() => {}) };
+    const gate = new PublishGate(stalling, keys);
+    const interest = new FollowerInterest({
+      writer,
+      keys,
+      self: "follower",
+      log: silentLogger,
+      patterns: () => ["y.*"],
+      catchUp: () => Promise.resolve(0),
+    });
+    try {
+      gate.start();
+      await eventually(() => Promise.resolve(!gate.publishes("y.any")), 5_000, "the first view");
+      await interest.changed(["y.*"], Date.now());
+      await interest.read();
+      assert.ok(gate.publishes("y.any"), "a view from before the follow outlived the wait");
+    } finally {
+      gate.stop();
+      interest.close();
+      writer.disconnect();
+      publisherConn.disconnect();
     }
   },
 });

@@ -161,9 +161,17 @@ export class FollowerInterest {
     await Promise.race([this.#write(), delay(GATE_VALID_MS, this.#stopping.signal)]);
   }
 
-  /** Resolves once publishers have had time to read what {@link changed} wrote. */
+  /**
+   * Resolves once no publisher can still skip what {@link changed} wrote: a
+   * publisher trusts a read for {@link GATE_VALID_MS} from when it asked, so
+   * by then every read from before the write has run out. Waiting for the
+   * next read instead (about {@link GATE_REFRESH_MS}) held only while every
+   * publisher's timer ran on time: on a busy machine an event made after the
+   * wait could still be skipped, and then came from the catch-up after a
+   * later event that went out live (a stream saw "end" before "ping").
+   */
   read(): Promise<void> {
-    return delay(2 * GATE_REFRESH_MS, this.#stopping.signal);
+    return delay(GATE_VALID_MS, this.#stopping.signal);
   }
 
   /** Written again (after a reconnect). */
