@@ -15,7 +15,8 @@ import { assign, fromCallback, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { PROCESS_ID } from "../lib/events/cloud-event.ts";
 import { type BridgeHost, BridgeLink, ENQUEUE_TIMEOUT_MS } from "../lib/store/redis/bridge/link.ts";
-import { ask, type RuntimeMessage } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 
 /** Test fault `slow-follow`: how much longer each change of what the bridge follows takes. */
 const SLOW_FOLLOW_MS = 1_000;
@@ -79,7 +80,7 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; wiring: LinkWiring
       hooks: wiring.hooks,
       following: wiring.following,
       enqueue: (requests) =>
-        ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS),
+        ask({ send }, "task.enqueueMany", { requests }, { timeoutMs: ENQUEUE_TIMEOUT_MS }),
       status: (up, detail) =>
         sendBack(up ? { type: "bridge.up" } : { type: "bridge.down", detail: detail ?? "" }),
     });

@@ -22,16 +22,17 @@ import { BASELINE_KEY, FsSession, type FsSourceSpec } from "../lib/fs/session.ts
 import { StatusRecorder } from "../lib/fs/status.ts";
 import { relativePath } from "../lib/fs/walk.ts";
 import type { Logger } from "../lib/log.ts";
-import type { Reply, RuntimeMessage, ScanRequest } from "../lib/protocol/messages.ts";
+import { refuse, settle } from "../lib/protocol/ask.ts";
+import type { ReplyTo, RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { ScannerInput } from "../lib/sources/scanner.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 
-/** The answer to a scan request. */
-type ScanReply = Reply<{ changes: number }>;
+/** Who waits for a scan's answer. */
+type ScanAsk = ReplyTo<"source.scan">;
 
 /** Messages the fs scanner understands. */
 export type FsScannerEvent =
-  | { type: "source.scan"; request: ScanRequest; reply?: ScanReply }
+  | Extract<RuntimeMessage, { type: "source.scan" }>
   | { type: "debug.crash"; actor?: string }
   /** From the watching session: it cannot go on (root removed, watcher broke). */
   | { type: "fs.failed"; error: string };
@@ -57,7 +58,7 @@ interface FsScannerContext {
   failures: number;
   lastError: string | null;
   /** Scans asked for before the watcher was up: the start-up reconciliation answers them. */
-  waiting: ScanReply[];
+  waiting: ScanAsk[];
 }
 
 interface WatchInput {
@@ -115,8 +116,8 @@ async function open({ deps, source, root, status }: FsScannerContext): Promise<O
   return { index: new FileIndex(files), rules, baseline: baseline === true };
 }
 
-function answer(work: Promise<number>, reply: ScanReply | undefined): void {
-  work.then((changes) => reply?.resolve({ changes }), (error) => reply?.reject(error));
+function answerScan(work: Promise<number>, replyTo: ScanAsk | undefined): void {
+  settle(replyTo, work.then((changes) => ({ changes })));
 }
 
 /**
@@ -170,9 +171,9 @@ export const fsScannerMachine = setup({
         for await (const event of watcher) session.handle(event);
       })().catch((error) => stopped || fail(error));
       session.start();
-      for (const reply of context.waiting) answer(session.scan(), reply);
+      for (const replyTo of context.waiting) answerScan(session.scan(), replyTo);
       receive((event) => {
-        if (event.type === "source.scan") answer(session.scan(), event.reply);
+        if (event.type === "source.scan") answerScan(session.scan(), event.replyTo);
       });
       return () => {
         stopped = true;
@@ -208,7 +209,7 @@ export const fsScannerMachine = setup({
     },
     rejectWaiting: ({ context }) => {
       const error = new UnavailableError(`source ${context.source.id}: ${context.lastError}`);
-      for (const reply of context.waiting) reply.reject(error);
+      for (const replyTo of context.waiting) refuse(replyTo, error);
     },
   },
   delays: { retry: ({ context }) => retryDelay(context.failures) },
@@ -259,7 +260,7 @@ export const fsScannerMachine = setup({
         "source.scan": {
           actions: assign({
             waiting: ({ context, event }) =>
-              event.reply ? [...context.waiting, event.reply] : context.waiting,
+              event.replyTo === undefined ? context.waiting : [...context.waiting, event.replyTo],
           }),
         },
       },
@@ -285,7 +286,8 @@ export const fsScannerMachine = setup({
       on: {
         "source.scan": {
           actions: ({ context, event }) =>
-            event.reply?.reject(
+            refuse(
+              event.replyTo,
               new UnavailableError(`source ${context.source.id}: ${context.lastError}`),
             ),
         },

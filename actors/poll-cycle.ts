@@ -10,7 +10,7 @@ import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { errorText } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
-import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { reportScan } from "../lib/metrics/scan-times.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
@@ -57,39 +57,9 @@ class LeaseMoved extends Error {
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /**
- * Sends one event to the supervisor and waits until it is logged; gives up
- * when the actor stops (`signal`), so no timer outlives it.
+ * Sends every event to the supervisor (in order) and waits until each is
+ * logged; gives up when the actor stops (`signal`), so no timer outlives it.
  */
-function publishOne(
-  supervisor: AnyActorRef,
-  event: CloudEvent,
-  signal: AbortSignal,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const settle = (error?: unknown) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onAbort = () => settle(signal.reason ?? new Error("scanner stopped"));
-    const timer = setTimeout(
-      () =>
-        settle(new Error(`supervisor did not log ${event.type} within ${PUBLISH_TIMEOUT_MS}ms`)),
-      PUBLISH_TIMEOUT_MS,
-    );
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    const message: RuntimeMessage = {
-      type: "event.publish",
-      event,
-      reply: { resolve: () => settle(), reject: (error) => settle(error ?? new Error("refused")) },
-    };
-    supervisor.send(message);
-  });
-}
-
-/** Sends every event to the supervisor (in order) and waits until each is logged. */
 async function publish(
   system: AnyActorSystem,
   events: CloudEvent[],
@@ -98,7 +68,8 @@ async function publish(
   if (events.length === 0) return;
   const supervisor: AnyActorRef | undefined = system.get("supervisor");
   if (!supervisor) throw new Error("no supervisor to publish events to");
-  await Promise.all(events.map((event) => publishOne(supervisor, event, signal)));
+  const options = { timeoutMs: PUBLISH_TIMEOUT_MS, signal };
+  await Promise.all(events.map((event) => ask(supervisor, "event.publish", { event }, options)));
 }
 
 /**
@@ -153,7 +124,6 @@ export async function runPollCycle(
       // The status is the holder's to write now.
       return { ok: false, error: caught, status: context.status, delayMs: intervalMs };
     }
-    reportScan(deps.store, source.id, deps.now() - startedAt);
     const error = timeout.signal.aborted && !signal.aborted ? timeout.signal.reason : caught;
     const failures = context.status.failures + 1;
     const retryAfterMs = error instanceof PollError ? error.retryAfterMs : null;
@@ -183,6 +153,7 @@ export async function runPollCycle(
   }
   // Once stopped, the store may already be closed: write nothing more.
   if (!signal.aborted) {
+    reportScan(deps.store, source.id, deps.now() - startedAt);
     await state.set(STATUS_KEY, { ...output.status }).catch((error) =>
       deps.log.warn("could not save source status", { source: source.id, error })
     );

@@ -17,7 +17,8 @@
  */
 
 import { assign, fromPromise, setup } from "xstate";
-import type { Reply, ScanRequest } from "../lib/protocol/messages.ts";
+import { answer, refuse } from "../lib/protocol/ask.ts";
+import type { ReplyTo, RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { errorText } from "../lib/errors.ts";
@@ -39,19 +40,20 @@ import { type PollCycleInput, type PollCycleOutput, runPollCycle } from "./poll-
 
 /** Messages a poll scanner understands. */
 export type PollScannerEvent =
-  | { type: "source.scan"; request: ScanRequest; reply?: Reply<{ changes: number }> }
+  | Extract<RuntimeMessage, { type: "source.scan" }>
   | { type: "debug.crash"; actor?: string };
 
-type ScanReply = Reply<{ changes: number }>;
+/** Who waits for a scan's answer. */
+type ScanAsk = ReplyTo<"source.scan">;
 
 /** What a poll cycle needs, plus the scanner's own bookkeeping. */
 interface PollScannerContext extends PollCycleInput {
   /** Wait before the next scheduled poll. */
   delayMs: number;
-  /** Replies the running poll settles. */
-  current: ScanReply[];
-  /** Replies waiting for the next poll. */
-  queued: ScanReply[];
+  /** Asks the running poll answers. */
+  current: ScanAsk[];
+  /** Asks waiting for the next poll. */
+  queued: ScanAsk[];
   /** A scan was asked for (with or without a reply) that the running poll does not cover. */
   rescan: boolean;
 }
@@ -130,8 +132,8 @@ export const pollScannerMachine = setup({
   actions: {
     queueReply: assign({
       queued: ({ context, event }) =>
-        event.type === "source.scan" && event.reply
-          ? [...context.queued, event.reply]
+        event.type === "source.scan" && event.replyTo !== undefined
+          ? [...context.queued, event.replyTo]
           : context.queued,
       rescan: true,
     }),
@@ -207,9 +209,9 @@ export const pollScannerMachine = setup({
           actions: [
             ({ context, event }) => {
               const out = event.output;
-              for (const reply of context.current) {
-                if (out.ok) reply.resolve({ changes: out.changes });
-                else reply.reject(out.error);
+              for (const replyTo of context.current) {
+                if (out.ok) answer(replyTo, { changes: out.changes });
+                else refuse(replyTo, out.error);
               }
             },
             assign({
@@ -223,7 +225,7 @@ export const pollScannerMachine = setup({
         onError: {
           target: "waiting",
           actions: [
-            ({ context, event }) => context.current.forEach((reply) => reply.reject(event.error)),
+            ({ context, event }) => context.current.forEach((ask) => refuse(ask, event.error)),
             assign({
               delayMs: ({ context }) =>
                 backoffDelay(context.intervalMs, context.status.failures + 1),

@@ -3,16 +3,26 @@
  * become ready, scales at run time, aborts cancelled tasks, and drains at
  * shutdown. It
  * supervises its workers one-for-one (a crashed worker is replaced; the task it
- * held comes back through the lease reaper). Its resources
+ * held comes back through the lease reaper). A drain is its `draining` state:
+ * the workers retire, and an invoked promise waits (`waitFor`) for their
+ * tasks to end within the grace period, aborting what is still running then. Its resources
  * (`workers.resources`) are a ledger its workers share: their claims take
  * what is free, their tasks hold it until their attempt ends. Its workers'
  * `task.*` events go straight to the event outlet: no actor needs them.
  */
 
-import { type ActorRefFrom, assign, enqueueActions, setup } from "xstate";
+import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup, waitFor } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
-import type { PoolInfo, RuntimeMessage, WorkerInfo } from "../lib/protocol/messages.ts";
-import { stopDescendants } from "./stop.ts";
+import { answer, refuse } from "../lib/protocol/ask.ts";
+import type {
+  DrainReport,
+  PoolInfo,
+  ReplyTo,
+  RuntimeMessage,
+  WorkerInfo,
+} from "../lib/protocol/messages.ts";
+import { stopDescendants } from "../lib/protocol/xstate-internals.ts";
+import type { Logger } from "../lib/log.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { ResourceLedger } from "../lib/tasks/resources.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
@@ -53,6 +63,10 @@ interface PoolContext {
   events: EventSink;
   /** `workers.resources`: what the workers' tasks hold, lent to their claims. */
   resources: ResourceLedger;
+  /** The grace period of the drain under way. */
+  graceMs: number;
+  /** Who asked for the drain under way (a second ask gets the same answer). */
+  drainAsks: ReplyTo<"workers.drain">[];
 }
 
 /**
@@ -71,7 +85,10 @@ function ledgerOf(deps: RuntimeDeps): ResourceLedger {
   return ledger;
 }
 
-function workersOf(self: { getSnapshot(): { children: Record<string, unknown> } }): WorkerRef[] {
+/** Anything whose snapshot lists children: the pool's own ref. */
+type PoolRef = { getSnapshot(): { children: Record<string, unknown> } };
+
+function workersOf(self: PoolRef): WorkerRef[] {
   const workers: WorkerRef[] = [];
   const children = self.getSnapshot().children;
   for (const id in children) if (id.startsWith("worker-")) workers.push(children[id] as WorkerRef);
@@ -112,14 +129,50 @@ function workerInput(context: PoolContext, id: string): WorkerInput {
   return { deps: context.deps, id, events: context.events, resources: context.resources };
 }
 
-/** Polls until no worker runs a task or the deadline passes. */
-async function waitIdle(workers: () => WorkerRef[], until: number): Promise<boolean> {
-  while (Date.now() < until) {
-    if (workers().every((w) => w.getSnapshot().value !== "running")) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return workers().every((w) => w.getSnapshot().value !== "running");
+const isRunning = (worker: WorkerRef) => worker.getSnapshot().value === "running";
+
+/**
+ * Waits until none of the workers running now runs a task any more (each
+ * watched with `waitFor`), at most `ms`; true when no worker runs one then.
+ * A worker that stops or crashes meanwhile runs nothing either.
+ */
+async function waitIdle(workers: () => WorkerRef[], ms: number, signal: AbortSignal) {
+  await Promise.all(
+    workers().filter(isRunning).map((worker) =>
+      waitFor(worker, (snap) => snap.value !== "running", { timeout: ms, signal }).catch(() => {})
+    ),
+  );
+  return !workers().some(isRunning);
 }
+
+/** Input of the drain: the pool (to see its workers), the grace period, where to log. */
+interface DrainInput {
+  pool: PoolRef;
+  graceMs: number;
+  log: Logger;
+}
+
+/**
+ * Waits for the retiring workers' tasks, then hands back (aborts) the tasks
+ * still running when the grace period ends, and waits for those too.
+ */
+const drain = fromPromise<DrainReport, DrainInput>(async ({ input, signal }) => {
+  const workers = () => workersOf(input.pool);
+  const busy = workers().filter(isRunning).length;
+  let handedBack = 0;
+  if (!(await waitIdle(workers, input.graceMs, signal))) {
+    for (const worker of workers()) {
+      const task = worker.getSnapshot().context.current.task;
+      if (isRunning(worker) && task) {
+        handedBack++;
+        worker.send({ type: "abort", taskId: task.id, reason: "shutdown" });
+      }
+    }
+    await waitIdle(workers, 5_000, signal);
+  }
+  input.log.info("workers drained", { busy, handedBack });
+  return { finished: busy - handedBack, handedBack };
+});
 
 /**
  * The pool actor logic.
@@ -135,7 +188,7 @@ export const poolMachine = setup({
     input: {} as PoolInput,
     events: {} as PoolEvent,
   },
-  actors: { worker: workerMachine },
+  actors: { worker: workerMachine, drain },
 }).createMachine({
   id: "pool",
   context: ({ input, self }) => {
@@ -153,6 +206,8 @@ export const poolMachine = setup({
       paused: false,
       events: input.events,
       resources,
+      graceMs: 0,
+      drainAsks: [],
     };
   },
   entry: enqueueActions(({ context, enqueue }) => {
@@ -184,7 +239,7 @@ export const poolMachine = setup({
       },
     },
     "workers.info": {
-      actions: ({ self, context, event }) => event.reply.resolve(info(self, context)),
+      actions: ({ self, context, event }) => answer(event.replyTo, info(self, context)),
     },
     "workers.scale": {
       actions: enqueueActions(({ self, context, event, enqueue }) => {
@@ -214,7 +269,7 @@ export const poolMachine = setup({
             source: "/un/workers",
             data: { from, to: target },
           });
-          event.reply?.resolve({ ...info(self, after), concurrency: target });
+          answer(event.replyTo, { ...info(self, after), concurrency: target });
         });
       }),
     },
@@ -228,32 +283,6 @@ export const poolMachine = setup({
       actions: [
         assign({ paused: false }),
         ({ self }) => workersOf(self).forEach((w) => w.send({ type: "resume" })),
-      ],
-    },
-    "workers.drain": {
-      actions: [
-        assign({ paused: true }),
-        ({ self, context, event }) => {
-          const workers = () => workersOf(self);
-          const busy = workers().filter((w) => w.getSnapshot().value === "running").length;
-          workers().forEach((w) => w.send({ type: "retire" }));
-          (async () => {
-            const finishedInTime = await waitIdle(workers, Date.now() + event.graceMs);
-            let handedBack = 0;
-            if (!finishedInTime) {
-              for (const w of workers()) {
-                const task = w.getSnapshot().context.current.task;
-                if (w.getSnapshot().value === "running" && task) {
-                  handedBack++;
-                  w.send({ type: "abort", taskId: task.id, reason: "shutdown" });
-                }
-              }
-              await waitIdle(workers, Date.now() + 5_000);
-            }
-            context.deps.log.info("workers drained", { busy, handedBack });
-            event.reply.resolve({ finished: busy - handedBack, handedBack });
-          })().catch((err) => event.reply.reject(err));
-        },
       ],
     },
     "debug.crash": {
@@ -277,6 +306,56 @@ export const poolMachine = setup({
         enqueue.stopChild(id);
         enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
       }),
+    },
+  },
+  initial: "active",
+  states: {
+    active: {
+      on: {
+        "workers.drain": {
+          target: "draining",
+          actions: assign({
+            paused: true,
+            graceMs: ({ event }) => event.graceMs,
+            drainAsks: ({ event }) => (event.replyTo === undefined ? [] : [event.replyTo]),
+          }),
+        },
+      },
+    },
+    draining: {
+      entry: ({ self }) => workersOf(self).forEach((w) => w.send({ type: "retire" })),
+      invoke: {
+        src: "drain",
+        input: ({ context, self }) => ({
+          pool: self,
+          graceMs: context.graceMs,
+          log: context.deps.log,
+        }),
+        onDone: {
+          target: "active",
+          actions: [
+            ({ context, event }) => context.drainAsks.forEach((ask) => answer(ask, event.output)),
+            assign({ drainAsks: [] }),
+          ],
+        },
+        onError: {
+          target: "active",
+          actions: [
+            ({ context, event }) => context.drainAsks.forEach((ask) => refuse(ask, event.error)),
+            assign({ drainAsks: [] }),
+          ],
+        },
+      },
+      on: {
+        "workers.drain": {
+          actions: assign({
+            drainAsks: ({ context, event }) =>
+              event.replyTo === undefined
+                ? context.drainAsks
+                : [...context.drainAsks, event.replyTo],
+          }),
+        },
+      },
     },
   },
 });

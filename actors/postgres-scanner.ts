@@ -14,6 +14,7 @@
  */
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
+import { refuse, settle } from "../lib/protocol/ask.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { EMPTY_STATUS, type ScannerInput, type SourceStatus } from "../lib/sources/scanner.ts";
 import { checkPostgresHost } from "../lib/sources/admit.ts";
@@ -91,17 +92,11 @@ const connection = fromCallback<ConnectionCommand, { source: PostgresSource; hal
     });
     conn.catch((error) => report({ type: "pg.failed", error: errorText(error) }));
     receive((command) => {
-      const reply = command.type === "source.scan" ? command.reply : undefined;
-      conn.then((open) => open.scan()).then(
-        (changes) => {
-          reply?.resolve({ changes });
-          report({ type: "pg.scanned", changes });
-        },
-        (error) => {
-          if (reply) reply.reject(error);
-          // A failed catch-up means a broken connection: `failed` reports it.
-        },
-      );
+      const replyTo = command.type === "source.scan" ? command.replyTo : undefined;
+      const scanned = conn.then((open) => open.scan());
+      settle(replyTo, scanned.then((changes) => ({ changes })));
+      // A failed catch-up means a broken connection: `failed` reports it.
+      scanned.then((changes) => report({ type: "pg.scanned", changes }), () => {});
     });
     return () => {
       stopped = true;
@@ -124,7 +119,7 @@ function postgresSpec(input: ScannerInput): PostgresSpec {
  * ```ts
  * const scanner = createActor(postgresScannerMachine, { input: { deps, source } });
  * scanner.start();
- * scanner.send({ type: "source.scan", request: { sourceId: source.id, requestedBy: "api" }, reply });
+ * const { changes } = await ask(scanner, "source.scan", { request: { sourceId: source.id, requestedBy: "api" } });
  * ```
  */
 export const postgresScannerMachine = setup({
@@ -276,7 +271,8 @@ export const postgresScannerMachine = setup({
       on: {
         "source.scan": {
           actions: ({ context, event }) =>
-            event.reply?.reject(
+            refuse(
+              event.replyTo,
               new Error(
                 `postgres source ${context.source.spec.id} is not connected (${
                   context.status.lastError ?? "connecting"

@@ -8,20 +8,33 @@
  * the pool hears of ready tasks through the supervisor, one `task.ready` per
  * burst of enqueues (a first scan, a bulk create) rather than one per task.
  * The enqueues of a burst are stored with one write (lib/tasks/enqueue-burst.ts).
+ *
+ * The machine decides (defaults, score, validation) and its `store` child
+ * (actors/prioritizer-work.ts) writes; each write's outcome comes back as an
+ * event, which the machine announces and answers the asker with.
  */
 
-import { setup } from "xstate";
+import { enqueueActions, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
-import { EnqueueBurst, ReadyNotice } from "../lib/tasks/enqueue-burst.ts";
+import { ReadyNotice } from "../lib/tasks/enqueue-burst.ts";
 import { ValidationError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events/cloud-event.ts";
 import { taskFields } from "../lib/log.ts";
+import { answer, refuse } from "../lib/protocol/ask.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
-import type { EnqueueResult, TypeStats } from "../lib/store/types.ts";
+import type { EnqueueResult } from "../lib/store/types.ts";
 import { kindOfState, taskEvent, transitionEvents } from "../lib/tasks/task-events.ts";
-import type { NewTask, Task } from "../lib/tasks/task.ts";
+import type { NewTask } from "../lib/tasks/task.ts";
+import {
+  isStale,
+  prioritizerStore,
+  type StatsCache,
+  statsOf,
+  type StoreCommand,
+  type StoreOutcome,
+} from "./prioritizer-work.ts";
 
 /** Input of the prioritizer. */
 export interface PrioritizerInput {
@@ -30,7 +43,7 @@ export interface PrioritizerInput {
   events: EventSink;
 }
 
-/** Messages the prioritizer understands. */
+/** Messages the prioritizer understands, and the outcomes its store child sends back. */
 export type PrioritizerEvent =
   | Extract<
     RuntimeMessage,
@@ -44,35 +57,18 @@ export type PrioritizerEvent =
         | "debug.crash";
     }
   >
-  | { type: "rescore" };
-
-/** Learned stats are re-read at most this often per type. */
-const STATS_TTL_MS = 5_000;
+  | StoreOutcome;
 
 interface PrioritizerContext {
   deps: RuntimeDeps;
   events: EventSink;
-  stats: Map<string, { stats: TypeStats | null; at: number }>;
+  /**
+   * Learned stats per task type: one entry per type, changed at most once per
+   * type every few seconds, so each change makes a new map (`assign`), and the
+   * store child may score with the one it was handed.
+   */
+  stats: StatsCache;
   ready: ReadyNotice;
-  /** Enqueues gathered for one write; flushed before any other message is handled. */
-  burst: EnqueueBurst;
-}
-
-type Send = (m: RuntimeMessage) => void;
-
-function statsFor(context: PrioritizerContext, type: string): TypeStats | null {
-  const { deps, stats } = context;
-  const cached = stats.get(type);
-  const now = deps.now();
-  if (!cached || now - cached.at > STATS_TTL_MS) {
-    // Refresh in the background; scoring never waits for it.
-    stats.set(type, { stats: cached?.stats ?? null, at: now });
-    deps.store.typeStats(type).then(
-      (s) => stats.set(type, { stats: s, at: deps.now() }),
-      () => {},
-    );
-  }
-  return cached?.stats ?? null;
 }
 
 /** Applies defaults and scores a request. */
@@ -84,7 +80,7 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
   const runAt = request.runAt ?? (request.delayMs ? now + request.delayMs : null);
   const deadline = request.deadline ?? null;
   const scored = scoreTask(
-    { priority, enqueuedAt: now, deadline, stats: statsFor(context, request.type), now },
+    { priority, enqueuedAt: now, deadline, stats: statsOf(context.stats, request.type), now },
     deps.config.prioritizer,
   );
   return {
@@ -121,60 +117,17 @@ function announce(context: PrioritizerContext, results: EnqueueResult[]): void {
   context.ready.add(ready);
 }
 
-async function rescoreNearDeadline(context: PrioritizerContext): Promise<number> {
-  const { deps } = context;
-  const now = deps.now();
-  const tasks = await deps.store.tasksNearDeadline(
-    now + deps.config.prioritizer.deadlineWindowMs,
-    500,
-  );
-  let changed = 0;
-  for (const task of tasks) {
-    const scored = scoreTask(
-      {
-        priority: task.priority,
-        enqueuedAt: task.enqueuedAt,
-        deadline: task.deadline,
-        stats: statsFor(context, task.type),
-        now,
-      },
-      deps.config.prioritizer,
-    );
-    if (scored.sortKey < task.sortKey) {
-      await deps.store.reprioritize(task.id, task.priority, scored.sortKey, scored.explanation)
-        .catch(() => {}); // it started meanwhile: nothing to re-score
-      changed++;
-    }
-  }
-  return changed;
-}
-
-async function reprioritize(
-  context: PrioritizerContext,
-  id: string,
-  priority: number,
-): Promise<Task> {
-  const { deps } = context;
+function checkPriority(priority: number): void {
   if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
     throw new ValidationError(`priority must be an integer 0..9, got ${JSON.stringify(priority)}`, {
       field: "priority",
       value: priority,
     });
   }
-  const task = await deps.store.getTask(id);
-  const base = task?.enqueuedAt ?? deps.now();
-  const scored = scoreTask(
-    {
-      priority,
-      enqueuedAt: base,
-      deadline: task?.deadline ?? null,
-      stats: task ? statsFor(context, task.type) : null,
-      now: deps.now(),
-    },
-    deps.config.prioritizer,
-  );
-  return deps.store.reprioritize(id, priority, scored.sortKey, scored.explanation);
 }
+
+/** A command for the store child, type-checked (`sendTo` by id does not know the child's events). */
+const toStore = (command: StoreCommand) => command;
 
 /**
  * The prioritizer actor logic.
@@ -190,28 +143,37 @@ export const prioritizerMachine = setup({
     input: {} as PrioritizerInput,
     events: {} as PrioritizerEvent,
   },
+  actors: { store: prioritizerStore },
+  actions: {
+    /** Reads afresh the stats of the types that have none or stale ones (marked read now, so once). */
+    loadStats: enqueueActions(({ context, enqueue }, taskTypes: string[]) => {
+      const now = context.deps.now();
+      const stale = taskTypes.filter((type) => isStale(context.stats, type, now));
+      if (stale.length === 0) return;
+      const stats = new Map(context.stats);
+      for (const type of stale) {
+        stats.set(type, { stats: statsOf(context.stats, type), at: now });
+        enqueue.sendTo("store", { type: "stats.load", taskType: type });
+      }
+      enqueue.assign({ stats });
+    }),
+  },
   delays: {
     rescoreEvery: ({ context }) =>
       Math.min(10_000, Math.max(250, context.deps.config.prioritizer.deadlineWindowMs / 10)),
   },
 }).createMachine({
   id: "prioritizer",
-  context: ({ input, self }) => {
-    const context: PrioritizerContext = {
-      deps: input.deps,
-      events: input.events,
-      stats: new Map(),
-      ready: new ReadyNotice((count) =>
-        self.system.get("supervisor")?.send({ type: "task.ready", count })
-      ),
-      burst: new EnqueueBurst(
-        input.deps.store,
-        input.deps.now,
-        (results) => announce(context, results),
-      ),
-    };
-    return context;
-  },
+  context: ({ input, self }) => ({
+    deps: input.deps,
+    events: input.events,
+    stats: new Map(),
+    ready: new ReadyNotice((count) =>
+      self.system.get("supervisor")?.send({ type: "task.ready", count })
+    ),
+  }),
+  // At the root, so the store child lives as long as the prioritizer.
+  invoke: { id: "store", src: "store", input: ({ context }) => ({ deps: context.deps }) },
   initial: "active",
   states: {
     active: {
@@ -219,90 +181,129 @@ export const prioritizerMachine = setup({
         rescoreEvery: {
           target: "active",
           reenter: true,
-          actions: ({ self }) => self.send({ type: "rescore" }),
+          actions: sendTo(
+            "store",
+            ({ context }) => toStore({ type: "rescore", stats: context.stats }),
+          ),
         },
       },
     },
   },
   on: {
     "task.enqueue": {
-      actions: ({ context, event }) => {
+      actions: enqueueActions(({ context, event, enqueue }) => {
         let task: NewTask;
         try {
           task = buildTask(context, event.request);
         } catch (err) {
-          event.reply?.reject(err);
+          refuse(event.replyTo, err);
           return;
         }
-        context.burst.add({
-          task,
-          done: (result) => event.reply?.resolve(result),
-          failed: (err) => {
-            if (!event.reply) {
-              context.deps.log.warn("enqueue failed", { ...taskFields(task), error: err });
-            }
-            event.reply?.reject(err);
-          },
-        });
-      },
+        if (isStale(context.stats, task.type, context.deps.now())) {
+          enqueue({ type: "loadStats", params: [task.type] });
+        }
+        enqueue.sendTo("store", toStore({ type: "enqueue", task, replyTo: event.replyTo }));
+      }),
     },
-    // Every other message comes after the enqueues gathered before it.
     "task.enqueueMany": {
-      actions: ({ context, event }) => {
-        context.burst.flush();
+      actions: enqueueActions(({ context, event, enqueue }) => {
         let tasks: NewTask[];
         try {
           tasks = event.requests.map((r) => buildTask(context, r));
         } catch (err) {
-          event.reply?.reject(err);
+          refuse(event.replyTo, err);
           return;
         }
-        context.deps.store.enqueueMany(tasks, context.deps.now()).then((results) => {
-          announce(context, results);
-          event.reply?.resolve(results);
-        }, (err) => event.reply?.reject(err));
-      },
+        enqueue({ type: "loadStats", params: [...new Set(tasks.map((t) => t.type))] });
+        enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, replyTo: event.replyTo }));
+      }),
     },
     "task.reprioritize": {
-      actions: ({ context, event }) => {
-        context.burst.flush();
-        reprioritize(context, event.id, event.priority).then(
-          (task) => event.reply?.resolve(task),
-          (err) => event.reply?.reject(err),
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        try {
+          checkPriority(event.priority);
+        } catch (err) {
+          refuse(event.replyTo, err);
+          return;
+        }
+        const { id, priority, replyTo } = event;
+        enqueue.sendTo(
+          "store",
+          toStore({ type: "reprioritize", id, priority, stats: context.stats, replyTo }),
         );
-      },
+      }),
     },
     "task.retry": {
-      actions: ({ context, event }) => {
-        context.burst.flush();
-        context.deps.store.retry(event.id, context.deps.now()).then((task) => {
-          announce(context, [{ task, deduplicated: false }]);
-          event.reply?.resolve(task);
-        }, (err) => event.reply?.reject(err));
-      },
+      actions: sendTo(
+        "store",
+        ({ event }) => toStore({ type: "retry", id: event.id, replyTo: event.replyTo }),
+      ),
     },
     "task.cancel": {
+      actions: sendTo(
+        "store",
+        ({ event }) => toStore({ type: "cancel", id: event.id, replyTo: event.replyTo }),
+      ),
+    },
+    "done.enqueue": {
       actions: ({ context, event }) => {
-        context.burst.flush();
-        const { deps } = context;
-        // The task.cancelled event reaches the pool (here, or elsewhere through the
-        // bridge), which aborts a worker running it.
-        deps.store.cancel(event.id, deps.now()).then(({ task, dependents }) => {
-          context.events.emitMany([
-            taskEvent("cancelled", task),
-            ...transitionEvents(dependents, `dependency ${task.id} cancelled`),
-          ]);
-          event.reply?.resolve(task);
-        }, (err) => event.reply?.reject(err));
+        announce(context, event.results);
+        event.results.forEach((result, i) => answer(event.asks[i], result));
       },
     },
-    rescore: {
-      actions: ({ context }) => {
-        context.burst.flush();
-        rescoreNearDeadline(context).catch((err) =>
-          context.deps.log.warn("deadline re-scoring failed", { error: err })
-        );
+    "failed.enqueue": {
+      actions: ({ context, event }) => {
+        if (event.replyTo === undefined) {
+          context.deps.log.warn("enqueue failed", {
+            ...taskFields(event.task),
+            error: event.error,
+          });
+        }
+        refuse(event.replyTo, event.error);
       },
+    },
+    "done.enqueueMany": {
+      actions: ({ context, event }) => {
+        announce(context, event.results);
+        answer(event.replyTo, event.results);
+      },
+    },
+    "done.retry": {
+      actions: ({ context, event }) => {
+        announce(context, [{ task: event.task, deduplicated: false }]);
+        answer(event.replyTo, event.task);
+      },
+    },
+    "done.cancel": {
+      // The task.cancelled event reaches the pool (here, or elsewhere through the
+      // bridge), which aborts a worker running it.
+      actions: ({ context, event }) => {
+        context.events.emitMany([
+          taskEvent("cancelled", event.task),
+          ...transitionEvents(event.dependents, `dependency ${event.task.id} cancelled`),
+        ]);
+        answer(event.replyTo, event.task);
+      },
+    },
+    "done.reprioritize": {
+      actions: ({ event }) => answer(event.replyTo, event.task),
+    },
+    failed: {
+      actions: ({ event }) => refuse(event.replyTo, event.error),
+    },
+    "failed.rescore": {
+      actions: ({ context, event }) =>
+        context.deps.log.warn("deadline re-scoring failed", { error: event.error }),
+    },
+    "stats.loaded": {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const stats = new Map(context.stats);
+        stats.set(event.taskType, { stats: event.stats, at: context.deps.now() });
+        enqueue.assign({ stats });
+      }),
+    },
+    "stats.wanted": {
+      actions: { type: "loadStats", params: ({ event }) => event.taskTypes },
     },
     "debug.crash": {
       actions: () => {

@@ -55,14 +55,27 @@ interface ScheduleEntry {
   next: number | null;
 }
 
+/**
+ * The tick works on its input and returns what changed (`TickOutput`); the
+ * machine assigns it, so no entry or field is changed in place.
+ */
 interface SchedulerContext {
   deps: RuntimeDeps;
   events: EventSink;
-  schedules: ScheduleEntry[];
+  schedules: readonly ScheduleEntry[];
   nextCleanupAt: number;
   delayMs: number;
   /** A store outage fails every tick: said once, and once when it is over. */
   failures: FailureLog;
+}
+
+/** What one tick changed: each schedule's next occurrence, the next clean-up, and the sleep. */
+interface TickOutput {
+  next: (number | null)[];
+  nextCleanupAt: number;
+  delayMs: number;
+  /** The tick stopped here (store unreachable); what it did before that is kept. */
+  error?: unknown;
 }
 
 type Send = (m: RuntimeMessage) => void;
@@ -93,16 +106,26 @@ export function occurrences(spec: ScheduleSpec): (time: number) => number | null
   return (time) => cron.nextRun(new Date(time))?.getTime() ?? null;
 }
 
-/** Claims and fires every due occurrence of a schedule (once across processes). */
-async function fireDue(entry: ScheduleEntry, now: number, context: SchedulerContext, send: Send) {
+/**
+ * Claims and fires every due occurrence of a schedule (once across processes);
+ * `next[i]` moves on past each one claimed.
+ */
+async function fireDue(
+  entry: ScheduleEntry,
+  next: (number | null)[],
+  i: number,
+  now: number,
+  context: SchedulerContext,
+  send: Send,
+) {
   const { deps } = context;
-  while (entry.next !== null && entry.next <= now) {
-    const tickAt = entry.next;
+  while (next[i] !== null && next[i]! <= now) {
+    const tickAt = next[i]!;
     // The store call comes before moving `next` on: if it throws (store
     // unreachable), the occurrence is claimed on a later tick instead of lost.
     const won = now - tickAt <= CATCH_UP_MS &&
       await deps.store.claimTick(`schedule:${entry.spec.id}`, tickAt);
-    entry.next = entry.after(tickAt);
+    next[i] = entry.after(tickAt);
     if (!won) continue;
     send({
       type: "task.enqueue",
@@ -123,8 +146,23 @@ async function fireDue(entry: ScheduleEntry, now: number, context: SchedulerCont
   }
 }
 
-/** One tick's work; resolves with how long to sleep. */
-async function tick(context: SchedulerContext, send: Send): Promise<number> {
+/** One tick's work; never rejects: a failure ends the tick early, with what it did so far. */
+async function tick(context: SchedulerContext, send: Send): Promise<TickOutput> {
+  const out: TickOutput = {
+    next: context.schedules.map((entry) => entry.next),
+    nextCleanupAt: context.nextCleanupAt,
+    delayMs: context.deps.config.scheduler.tickMs,
+  };
+  try {
+    out.delayMs = await tickSteps(context, out, send);
+  } catch (error) {
+    out.error = error;
+  }
+  return out;
+}
+
+/** The steps of a tick, recording progress in `out`; resolves with how long to sleep. */
+async function tickSteps(context: SchedulerContext, out: TickOutput, send: Send): Promise<number> {
   const { deps } = context;
   const { store, log } = deps;
   const now = deps.now();
@@ -144,10 +182,12 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
   const expired = await store.expireDue(now);
   if (expired.length) emitAll(transitionEvents(expired, "expiresAt passed"));
 
-  for (const entry of context.schedules) await fireDue(entry, now, context, send);
+  for (const [i, entry] of context.schedules.entries()) {
+    await fireDue(entry, out.next, i, now, context, send);
+  }
 
-  if (now >= context.nextCleanupAt) {
-    context.nextCleanupAt = now + deps.config.scheduler.cleanupMs;
+  if (now >= out.nextCleanupAt) {
+    out.nextCleanupAt = now + deps.config.scheduler.cleanupMs;
     const r = deps.config.retention;
     const e = deps.config.events;
     const trimmed = await store.trim({
@@ -162,7 +202,7 @@ async function tick(context: SchedulerContext, send: Send): Promise<number> {
 
   const tickMs = deps.config.scheduler.tickMs;
   const nextDue = await store.nextDueAt();
-  const cronNext = Math.min(...context.schedules.map((c) => c.next ?? Infinity));
+  const cronNext = Math.min(...out.next.map((next) => next ?? Infinity));
   const wakeAt = Math.min(nextDue ?? Infinity, cronNext);
   return Math.max(5, Math.min(tickMs, wakeAt - deps.now()));
 }
@@ -182,7 +222,7 @@ export const schedulerMachine = setup({
     events: {} as SchedulerEvent,
   },
   actors: {
-    tick: fromPromise<number, { context: SchedulerContext }>(({ input, system }) =>
+    tick: fromPromise<TickOutput, { context: SchedulerContext }>(({ input, system }) =>
       tick(input.context, (m) => system.get("supervisor")?.send(m))
     ),
   },
@@ -213,8 +253,18 @@ export const schedulerMachine = setup({
         onDone: {
           target: "sleeping",
           actions: [
-            ({ context }) => context.failures.ok(),
-            assign({ delayMs: ({ event }) => event.output }),
+            ({ context, event }) =>
+              event.output.error === undefined
+                ? context.failures.ok()
+                : context.failures.failed(event.output.error),
+            assign(({ context, event }) => ({
+              schedules: context.schedules.map((entry, i) => ({
+                ...entry,
+                next: event.output.next[i],
+              })),
+              nextCleanupAt: event.output.nextCleanupAt,
+              delayMs: event.output.delayMs,
+            })),
           ],
         },
         onError: {

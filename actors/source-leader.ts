@@ -28,7 +28,8 @@ import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { failureLog } from "../lib/log.ts";
 import { PROCESS_ID } from "../lib/events/cloud-event.ts";
-import type { Reply } from "../lib/protocol/messages.ts";
+import { answer, ask, refuse } from "../lib/protocol/ask.ts";
+import type { DirectMessage, ReplyTo } from "../lib/protocol/messages.ts";
 import {
   type Held,
   leaderRound,
@@ -61,8 +62,8 @@ export interface SourceLeaderInput {
 export type SourceLeaderEvent =
   /** Sources changed (a `source.*` event): run a round now instead of at the next period. */
   | { type: "leader.refresh"; source?: string; deleted?: boolean }
-  /** Stop leading: stop the scanners, free the leases; replies how many were freed. */
-  | { type: "leader.release"; reply: Reply<number> }
+  /** Stop leading: stop the scanners, free the leases; answers how many were freed. */
+  | DirectMessage
   | { type: "debug.crash"; actor?: string };
 
 interface SourceLeaderContext {
@@ -75,7 +76,7 @@ interface SourceLeaderContext {
   /** A refresh came during a round: run another right after. */
   again: boolean;
   /** Releases asked for during a round. */
-  releases: Reply<number>[];
+  releases: ReplyTo<"leader.release">[];
   /** Sources announced deleted: not led even while the store still lists them. */
   deleted: string[];
 }
@@ -139,7 +140,9 @@ export const sourceLeaderMachine = setup({
     },
     queueRelease: assign({
       releases: ({ context, event }) =>
-        event.type === "leader.release" ? [...context.releases, event.reply] : context.releases,
+        event.type === "leader.release" && event.replyTo !== undefined
+          ? [...context.releases, event.replyTo]
+          : context.releases,
     }),
     crash: () => {
       throw new Error("fault injected into source-leader");
@@ -218,17 +221,17 @@ export const sourceLeaderMachine = setup({
         input: ({ context }) => context,
         onDone: {
           target: "released",
-          actions: ({ context, event }) => context.releases.forEach((r) => r.resolve(event.output)),
+          actions: ({ context, event }) => context.releases.forEach((r) => answer(r, event.output)),
         },
         onError: {
           target: "released",
-          actions: ({ context, event }) => context.releases.forEach((r) => r.reject(event.error)),
+          actions: ({ context, event }) => context.releases.forEach((r) => refuse(r, event.error)),
         },
       },
     },
     released: {
       entry: assign({ held: {}, releases: [] }),
-      on: { "leader.release": { actions: ({ event }) => event.reply.resolve(0) } },
+      on: { "leader.release": { actions: ({ event }) => answer(event.replyTo, 0) } },
     },
   },
 });
@@ -243,19 +246,5 @@ export const sourceLeaderMachine = setup({
  * ```
  */
 export function releaseLeadership(leader: AnyActorRef, timeoutMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`source leader did not release within ${timeoutMs}ms`)),
-      timeoutMs,
-    );
-    const done = <T>(fn: (value: T) => void) => (value: T) => {
-      clearTimeout(timer);
-      fn(value);
-    };
-    const event: SourceLeaderEvent = {
-      type: "leader.release",
-      reply: { resolve: done(resolve), reject: done(reject) },
-    };
-    leader.send(event);
-  });
+  return ask(leader, "leader.release", {}, { timeoutMs });
 }

@@ -5,8 +5,8 @@
  * announce, such as a task's lifecycle, use the outlet directly: no actor
  * needs those, see lib/events/event-outlet.ts), and restarts a crashed
  * child one-for-one: at most `maxRestarts` within `withinMs`, with a growing
- * delay, then it escalates (the process exits non-zero so the outer service
- * manager restarts it).
+ * delay (a delayed `supervisor.respawn`), then it escalates (the process exits
+ * non-zero so the outer service manager restarts it).
  */
 
 import { type AnyActorLogic, enqueueActions, setup } from "xstate";
@@ -15,8 +15,9 @@ import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { errorText, UnavailableError } from "../lib/errors.ts";
 import { backoffMs } from "../lib/backoff.ts";
 import type { EventOutlet } from "../lib/events/event-outlet.ts";
-import type { RuntimeMessage } from "../lib/protocol/messages.ts";
-import { stopDescendants } from "./stop.ts";
+import { refuse, settle } from "../lib/protocol/ask.ts";
+import type { AskType, ReplyTo, RuntimeMessage } from "../lib/protocol/messages.ts";
+import { stopDescendants } from "../lib/protocol/xstate-internals.ts";
 
 /** One child the supervisor keeps alive. */
 export interface ChildSpec {
@@ -46,11 +47,31 @@ export type SupervisorEvent =
   | { type: `xstate.error.actor.${string}`; error: unknown }
   | { type: `xstate.done.actor.${string}` };
 
+/**
+ * The maps hold one entry per child (a few dozen at most) and change only on a
+ * spawn, a stop or a crash, so each change makes a new map (`assign`) rather
+ * than changing the one a snapshot already holds.
+ */
 interface SupervisorContext extends Omit<SupervisorInput, "children"> {
-  specs: Map<string, ChildSpec>;
-  restarts: Map<string, number[]>;
-  lastErrors: Map<string, string>;
+  specs: ReadonlyMap<string, ChildSpec>;
+  restarts: ReadonlyMap<string, number[]>;
+  lastErrors: ReadonlyMap<string, string>;
 }
+
+/** A copy of `map` with `key` set to `value`. */
+function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> {
+  return new Map(map).set(key, value);
+}
+
+/** A copy of `map` without `key`. */
+function without<V>(map: ReadonlyMap<string, V>, key: string): Map<string, V> {
+  const copy = new Map(map);
+  copy.delete(key);
+  return copy;
+}
+
+/** The id of a child's delayed respawn, so a stop can cancel it. */
+const respawnId = (id: string) => `respawn:${id}`;
 
 /** Which child a message goes to; `null` = the supervisor handles it. */
 function targetOf(message: RuntimeMessage): string | null {
@@ -161,16 +182,14 @@ export const supervisorMachine = setup({
   }),
   on: {
     "event.publish": {
+      // The supervisor needs nothing from the write: only an asker waits, for
+      // the event to be in the log, so the outcome goes straight back to it.
       actions: ({ context, event }) => {
-        const { reply } = event;
-        if (reply) {
-          context.events.publish(event.event, true).then(
-            () => reply.resolve(event.event),
-            reply.reject,
-          );
-        } else {
-          context.events.publish(event.event);
-        }
+        if (event.replyTo === undefined) context.events.publish(event.event);
+        else {settle(
+            event.replyTo,
+            context.events.publish(event.event, true).then(() => event.event),
+          );}
       },
     },
     "event.emit": {
@@ -186,14 +205,17 @@ export const supervisorMachine = setup({
     "supervisor.spawn": {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const spec = event.child;
-        context.specs.set(spec.id, spec);
+        enqueue.assign({ specs: withEntry(context.specs, spec.id, spec) });
         enqueue.spawnChild(spec.logic, spawnOptions(spec));
       }),
     },
     "supervisor.stop": {
       actions: enqueueActions(({ context, event, enqueue }) => {
-        context.specs.delete(event.id);
-        context.restarts.delete(event.id);
+        enqueue.assign({
+          specs: without(context.specs, event.id),
+          restarts: without(context.restarts, event.id),
+        });
+        enqueue.cancel(respawnId(event.id));
         enqueue.stopChild(event.id);
       }),
     },
@@ -214,12 +236,14 @@ export const supervisorMachine = setup({
         if (!spec) return;
         const { maxRestarts, withinMs } = context.deps.config.supervisor;
         const now = Date.now();
-        const recent = (context.restarts.get(id) ?? []).filter((t) => now - t < withinMs);
-        recent.push(now);
-        context.restarts.set(id, recent);
-        context.lastErrors.set(id, errorText(error));
+        const recent = [...(context.restarts.get(id) ?? []).filter((t) => now - t < withinMs), now];
+        enqueue.assign({
+          restarts: withEntry(context.restarts, id, recent),
+          lastErrors: withEntry(context.lastErrors, id, errorText(error)),
+        });
         if (recent.length > maxRestarts) {
-          context.escalate(id, error, recent.length - 1);
+          // After the assign, so whatever the escalation reads shows this crash.
+          enqueue(() => context.escalate(id, error, recent.length - 1));
           return;
         }
         // The first restart is immediate; a crash loop backs off from 100 ms to 5 s.
@@ -243,7 +267,7 @@ export const supervisorMachine = setup({
         if (delay === 0) {
           enqueue.spawnChild(spec.logic, spawnOptions(spec));
         } else {
-          setTimeout(() => self.send({ type: "supervisor.respawn", id }), delay);
+          enqueue.raise({ type: "supervisor.respawn", id }, { delay, id: respawnId(id) });
         }
       }),
     },
@@ -261,13 +285,11 @@ export const supervisorMachine = setup({
           child.send(message);
           return;
         }
-        const reply = (message as { reply?: { reject(e: unknown): void } }).reply;
-        reply?.reject(
+        refuse(
+          (message as { replyTo?: ReplyTo<AskType> }).replyTo,
           new UnavailableError(
             `${target} is not running in this process (restarting, or not in this role)`,
-            {
-              actor: target,
-            },
+            { actor: target },
           ),
         );
       },

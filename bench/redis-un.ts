@@ -5,7 +5,8 @@
  */
 
 import process from "node:process";
-import { ask, type TaskRequest } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
+import type { TaskRequest } from "../lib/protocol/messages.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { benchRuntime, until } from "./harness.ts";
@@ -28,11 +29,7 @@ async function enqueueAll(runtime: Runtime, count: number, request: TaskRequest)
       { length: Math.min(BATCH, count - i) },
       (_, j) => ({ ...request, payload: { ...request.payload as object, i: i + j } }),
     );
-    await ask(
-      (m) => runtime.send(m),
-      (reply) => ({ type: "task.enqueueMany", requests, reply }),
-      60_000,
-    );
+    await ask(runtime, "task.enqueueMany", { requests }, { timeoutMs: 60_000 });
   }
 }
 

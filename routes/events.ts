@@ -16,7 +16,7 @@ import {
 import { assertPublishable } from "../lib/safety/reserved-types.ts";
 import { queryInt, strictObject, validate } from "../lib/validate.ts";
 import { assertPattern } from "../lib/events/wildcard.ts";
-import { askRuntime } from "./ask.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { eventSchema } from "./schemas.ts";
 import { encodeSse, type SseFeed, sseStream } from "./sse.ts";
@@ -152,10 +152,7 @@ export function eventRoutes(control: ControlPlane) {
         });
         // The reply comes once the event is in the log (or, while the store is unreachable,
         // in this process's bounded buffer until it is back; 503 when that is full).
-        const stored = await askRuntime<CloudEvent>(
-          control,
-          (reply) => ({ type: "event.publish", event, reply }),
-        );
+        const stored = await ask(control, "event.publish", { event });
         return c.json({ event: stored }, 202);
       },
     )

@@ -40,7 +40,7 @@ import {
 } from "../lib/sources/github-webhook.ts";
 import { changeEvent, sourceState } from "../lib/sources/poller.ts";
 import { parsedSources } from "../lib/store/source-store.ts";
-import { askRuntime } from "./ask.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { query } from "./validator.ts";
 
@@ -214,7 +214,7 @@ export function githubRoutes(control: ControlPlane) {
       }
       const events = receipts.flatMap((r) => r.events);
       for (const event of events) {
-        await askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
+        await ask(control, "event.publish", { event });
       }
       return c.json({ duplicate: false, events: events.map((e) => e.id), sources: accepted }, 202);
     },

@@ -39,7 +39,7 @@ import {
   viewSource,
 } from "../lib/sources/manage.ts";
 import type { SourceStore, StoredSource } from "../lib/store/types.ts";
-import { askRuntime } from "./ask.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { sourceViewSchema } from "./schemas.ts";
 import { jsonBody, params } from "./validator.ts";
@@ -51,7 +51,7 @@ type SourcesControl = ControlWith<SourceStore>;
 
 /** Logs the event and delivers it on the bus; resolves once it is logged. */
 function publish(control: SourcesControl, event: CloudEvent): Promise<CloudEvent> {
-  return askRuntime<CloudEvent>(control, (reply) => ({ type: "event.publish", event, reply }));
+  return ask(control, "event.publish", { event });
 }
 
 /** `un.config.json`'s source definition, with `id` optional: a source added without one gets one. */

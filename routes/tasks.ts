@@ -12,13 +12,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import type { EnqueueResult } from "../lib/store/types.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
 import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/tasks/task-request.ts";
 import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
 import { intIn, queryInt, strictObject } from "../lib/validate.ts";
-import { askRuntime } from "./ask.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { taskSchema } from "./schemas.ts";
 import { jsonBody, params, query } from "./validator.ts";
@@ -62,7 +61,6 @@ const oneTask = z.object({ task: taskSchema });
  * ```
  */
 export function taskRoutes(control: ControlPlane) {
-  const ask = (build: Parameters<typeof askRuntime<Task>>[1]) => askRuntime<Task>(control, build);
   return new Hono()
     .post(
       "/create",
@@ -94,17 +92,11 @@ export function taskRoutes(control: ControlPlane) {
         });
         const said = warning ? { warning } : {};
         if (create.batch) {
-          const results = await askRuntime<EnqueueResult[]>(
-            control,
-            (reply) => ({ type: "task.enqueueMany", requests: create.requests, reply }),
-          );
+          const results = await ask(control, "task.enqueueMany", { requests: create.requests });
           const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
           return c.json({ tasks: results.map((r) => r.task), deduplicated, ...said }, 201);
         }
-        const result = await askRuntime<EnqueueResult>(
-          control,
-          (reply) => ({ type: "task.enqueue", request: create.request, reply }),
-        );
+        const result = await ask(control, "task.enqueue", { request: create.request });
         // A live task with the same key absorbed the request: 200, like an idempotent PUT.
         if (result.deduplicated) {
           return c.json({ task: result.task, deduplicated: true as const, ...said }, 200);
@@ -151,7 +143,7 @@ export function taskRoutes(control: ControlPlane) {
       taskId,
       async (c) => {
         const { id } = await findTask(control, c.req.valid("param").id);
-        return c.json({ task: await ask((reply) => ({ type: "task.cancel", id, reply })) });
+        return c.json({ task: await ask(control, "task.cancel", { id }) });
       },
     )
     .post(
@@ -163,7 +155,7 @@ export function taskRoutes(control: ControlPlane) {
       taskId,
       async (c) => {
         const { id } = await findTask(control, c.req.valid("param").id);
-        return c.json({ task: await ask((reply) => ({ type: "task.retry", id, reply })) });
+        return c.json({ task: await ask(control, "task.retry", { id }) });
       },
     )
     .post(
@@ -177,7 +169,7 @@ export function taskRoutes(control: ControlPlane) {
       async (c) => {
         const { priority } = c.req.valid("json");
         const { id } = await findTask(control, c.req.valid("param").id);
-        const task = await ask((reply) => ({ type: "task.reprioritize", id, priority, reply }));
+        const task = await ask(control, "task.reprioritize", { id, priority });
         return c.json({ task });
       },
     );

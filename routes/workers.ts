@@ -8,9 +8,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlPlane } from "../lib/control.ts";
-import type { PoolInfo } from "../lib/protocol/messages.ts";
 import { intIn, strictObject } from "../lib/validate.ts";
-import { askRuntime } from "./ask.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { objectSchema } from "./schemas.ts";
 import { jsonBody } from "./validator.ts";
@@ -39,10 +38,7 @@ export function workerRoutes(control: ControlPlane) {
         ...problems(503),
       }),
       async (c) => {
-        const info = await askRuntime<PoolInfo>(
-          control,
-          (reply) => ({ type: "workers.info", reply }),
-        );
+        const info = await ask(control, "workers.info", {});
         return c.json(info);
       },
     )
@@ -55,10 +51,7 @@ export function workerRoutes(control: ControlPlane) {
       jsonBody(scaleBody),
       async (c) => {
         const { concurrency } = c.req.valid("json");
-        const info = await askRuntime<PoolInfo>(
-          control,
-          (reply) => ({ type: "workers.scale", concurrency, reply }),
-        );
+        const info = await ask(control, "workers.scale", { concurrency });
         return c.json({ concurrency: info.concurrency });
       },
     );

@@ -20,7 +20,7 @@ import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import type { Hooks } from "../lib/hooks/mod.ts";
 import type { Logger } from "../lib/log.ts";
-import { ask } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
 
 /** Which actors a process runs (`un start --role`). */
 export type Role = "all" | "api" | "worker" | "scanner";
@@ -149,12 +149,10 @@ export async function stopRoleChildren(host: StoppingHost): Promise<void> {
   if (!hasPool(host.role)) return;
   try {
     const grace = host.shutdownGraceMs;
-    const drained = await ask<{ finished: number; handedBack: number }>(
-      (m) => supervisor.send(m),
-      (reply) => ({ type: "workers.drain", graceMs: grace, reply }),
-      grace + 10_000,
-    );
-    log.info("workers stopped", drained);
+    const drained = await ask(supervisor, "workers.drain", { graceMs: grace }, {
+      timeoutMs: grace + 10_000,
+    });
+    log.info("workers stopped", { ...drained });
   } catch (err) {
     log.error("workers did not drain cleanly; leases will bring their tasks back", { error: err });
   }

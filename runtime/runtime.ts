@@ -33,12 +33,8 @@ import type { HandlerMap } from "../lib/handlers/types.ts";
 import { feedFromBus, Hooks } from "../lib/hooks/mod.ts";
 import { inspectionRecorder, Inspector } from "../lib/inspect/inspector.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
-import {
-  ask,
-  type PoolInfo,
-  type RuntimeMessage,
-  type TaskRequest,
-} from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
+import type { PoolInfo, RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import type { ProcessRegistry } from "../lib/processes/registry.ts";
 import { RunStats } from "../lib/tasks/run-stats.ts";
 import { healthReport } from "../lib/processes/health.ts";
@@ -131,9 +127,7 @@ export class Runtime implements ControlPlane {
       counters: this.counters,
       actors: () => this.actors(),
       pool: () =>
-        hasPool(role)
-          ? ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000)
-          : Promise.resolve(null),
+        hasPool(role) ? ask(this, "workers.info", {}, { timeoutMs: 2_000 }) : Promise.resolve(null),
       health: () => this.health(),
       eventLog: () => ({ buffered: this.#eventLog.pending, dropped: this.#eventLog.dropped }),
     });
@@ -281,7 +275,7 @@ export class Runtime implements ControlPlane {
   /** The pool as `GET /un/workers` shows it; null without one. */
   #poolInfo(): Promise<PoolInfo | null> {
     if (!hasPool(this.role)) return Promise.resolve(null);
-    return ask<PoolInfo>((m) => this.send(m), (reply) => ({ type: "workers.info", reply }), 2_000);
+    return ask(this, "workers.info", {}, { timeoutMs: 2_000 });
   }
 
   /** True when several processes share the store (Redis). */

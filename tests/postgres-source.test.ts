@@ -15,7 +15,8 @@ import { parseConfig, sourceSchema } from "../lib/config/load.ts";
 import { parseFaults } from "../lib/protocol/deps.ts";
 import type { CloudEvent, Json } from "../lib/events/cloud-event.ts";
 import { silentLogger } from "../lib/log.ts";
-import { ask, type RuntimeMessage } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
+import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { SqliteStore } from "../lib/store/sqlite/store.ts";
 
@@ -136,7 +137,7 @@ class Run {
 
   scan(): Promise<{ changes: number }> {
     const request = { sourceId: this.id, requestedBy: "test" };
-    return ask((m) => this.#parent?.send(m), (reply) => ({ type: "source.scan", request, reply }));
+    return ask({ send: (m) => this.#parent?.send(m) }, "source.scan", { request });
   }
 
   /** Stops the scanner and waits until PostgreSQL sees its connection gone. */

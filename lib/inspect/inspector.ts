@@ -17,6 +17,7 @@ import type { InspectionEvent } from "xstate";
 import type { CrashNotes } from "./actor-tree.ts";
 import type { InspectRecord } from "../control.ts";
 import type { RuntimeMessage } from "../protocol/messages.ts";
+import { parentOf } from "../protocol/xstate-internals.ts";
 
 /**
  * Keeps recent messages between actors and tells listeners about new ones.
@@ -207,8 +208,7 @@ export function inspectionRecorder(inspector: Inspector): (event: InspectionEven
     inspector.record(
       // Messages sent with ref.send() carry no sender; one going down the
       // tree comes from the receiver's parent (the supervisor or the pool).
-      actorId(ev.sourceRef) ?? actorId((ev.actorRef as { _parent?: unknown })._parent) ??
-        "external",
+      actorId(ev.sourceRef) ?? actorId(parentOf(ev.actorRef)) ?? "external",
       actorId(ev.actorRef) ?? "?",
       type,
       summarize(ev.event as RuntimeMessage),

@@ -1,21 +1,50 @@
 /**
  * The messages actors exchange through the supervisor. Every message has a
- * `type`; the supervisor routes by it (see `ROUTES`), observes it (inspector,
- * metrics) and delivers it. A message that wants an answer carries a `reply`
- * (the ask pattern); the receiver must settle it exactly once.
+ * `type`; the supervisor routes by it (actors/supervisor.ts), observes it
+ * (inspector, metrics) and delivers it. A message that wants an answer is
+ * sent with {@link ask} (lib/protocol/ask.ts): it carries only a request id,
+ * `replyTo`, and {@link Replies} says what the answer to each type is. The
+ * receiver answers once (`answer`, `refuse` or `settle`); without a
+ * `replyTo`, nobody waits.
  */
 
-import { UnavailableError } from "../errors.ts";
 import type { CloudEvent, EventInit, Json } from "../events/cloud-event.ts";
 import type { ResourceUse } from "../tasks/resources.ts";
 import type { EnqueueResult } from "../store/types.ts";
 import type { Task } from "../tasks/task.ts";
 
-/** The answer channel of an ask. */
-export interface Reply<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
+/**
+ * What the answer to each message type is: the one table `ask` infers its
+ * result from, and `answer` checks a receiver's value against.
+ */
+export interface Replies {
+  /** The event, once it is in the log (durable). */
+  "event.publish": CloudEvent;
+  "task.enqueue": EnqueueResult;
+  "task.enqueueMany": EnqueueResult[];
+  "task.reprioritize": Task;
+  "task.retry": Task;
+  "task.cancel": Task;
+  "workers.scale": PoolInfo;
+  "workers.info": PoolInfo;
+  "workers.drain": DrainReport;
+  "source.scan": ScanReport;
+  /** How many source leases were freed. */
+  "leader.release": number;
 }
+
+/** Message types that can be asked (they have an answer in {@link Replies}). */
+export type AskType = keyof Replies;
+
+/** Never set: only carries the reply type of a {@link ReplyTo} for the type checker. */
+declare const replyType: unique symbol;
+
+/**
+ * The request id of a pending ask, typed with the message type it answers
+ * (so `answer(event.replyTo, value)` checks `value` against {@link Replies}).
+ * At run time a plain number.
+ */
+export type ReplyTo<T extends AskType> = number & { readonly [replyType]?: T };
 
 /** What a client (route, hook, schedule, handler) asks to enqueue, before defaults and scoring. */
 export interface TaskRequest {
@@ -64,84 +93,69 @@ export interface ScanRequest {
   requestedBy: string;
 }
 
+/** What a drain reports: tasks that finished in the grace period, and those handed back. */
+export interface DrainReport {
+  finished: number;
+  handedBack: number;
+}
+
+/** What a scan reports. */
+export interface ScanReport {
+  changes: number;
+}
+
 /** Everything the supervisor routes. */
 export type RuntimeMessage =
   // to the bus (handled by the supervisor itself, through the event outlet). The
   // actors' own announcements (a task's lifecycle, the scheduler's) go to the
   // outlet directly, as no actor needs them (lib/events/event-outlet.ts); these carry
   // the rest: publishes, scanners' changes, store faults.
-  | { type: "event.publish"; event: CloudEvent; reply?: Reply<CloudEvent> }
+  | { type: "event.publish"; event: CloudEvent; replyTo?: ReplyTo<"event.publish"> }
   | { type: "event.emit"; init: EventInit }
   /** Several events made in one burst, in order. */
   | { type: "event.emitMany"; inits: EventInit[] }
   /** An event that came from another process (through the Redis bridge): to the local bus only. */
   | { type: "event.deliver"; event: CloudEvent }
   // to the prioritizer
-  | { type: "task.enqueue"; request: TaskRequest; reply?: Reply<EnqueueResult> }
-  | { type: "task.enqueueMany"; requests: TaskRequest[]; reply?: Reply<EnqueueResult[]> }
-  | { type: "task.reprioritize"; id: string; priority: number; reply?: Reply<Task> }
-  | { type: "task.retry"; id: string; reply?: Reply<Task> }
+  | { type: "task.enqueue"; request: TaskRequest; replyTo?: ReplyTo<"task.enqueue"> }
+  | {
+    type: "task.enqueueMany";
+    requests: TaskRequest[];
+    replyTo?: ReplyTo<"task.enqueueMany">;
+  }
+  | {
+    type: "task.reprioritize";
+    id: string;
+    priority: number;
+    replyTo?: ReplyTo<"task.reprioritize">;
+  }
+  | { type: "task.retry"; id: string; replyTo?: ReplyTo<"task.retry"> }
   // to the pool
   | { type: "task.ready"; count?: number }
   /** Cancel a task (any state that can be cancelled); a local worker running it is aborted. */
-  | { type: "task.cancel"; id: string; reply?: Reply<Task> }
+  | { type: "task.cancel"; id: string; replyTo?: ReplyTo<"task.cancel"> }
   /** A task was cancelled (here or, through the bridge, elsewhere): abort it if a local worker runs it. */
   | { type: "task.abort"; id: string }
-  | { type: "workers.scale"; concurrency: number; reply?: Reply<PoolInfo> }
-  | { type: "workers.info"; reply: Reply<PoolInfo> }
-  | {
-    type: "workers.drain";
-    graceMs: number;
-    reply: Reply<{ finished: number; handedBack: number }>;
-  }
+  | { type: "workers.scale"; concurrency: number; replyTo?: ReplyTo<"workers.scale"> }
+  | { type: "workers.info"; replyTo?: ReplyTo<"workers.info"> }
+  | { type: "workers.drain"; graceMs: number; replyTo?: ReplyTo<"workers.drain"> }
   | { type: "workers.pause" }
   | { type: "workers.resume" }
   // to the scheduler
   | { type: "scheduler.wake" }
   // to a scanner (routed by sourceId)
-  | { type: "source.scan"; request: ScanRequest; reply?: Reply<{ changes: number }> }
+  | { type: "source.scan"; request: ScanRequest; replyTo?: ReplyTo<"source.scan"> }
   // to one actor by id (tests' fault hook; only routed when UN_FAULTS allows it)
   | { type: "debug.crash"; actor: string };
 
+/**
+ * Messages sent straight to one actor rather than through the supervisor:
+ * the composition root tells the source leader to let go at shutdown.
+ */
+export type DirectMessage = { type: "leader.release"; replyTo?: ReplyTo<"leader.release"> };
+
+/** Every message that can be asked or sent. */
+export type AskMessage = RuntimeMessage | DirectMessage;
+
 /** Types of {@link RuntimeMessage}. */
 export type RuntimeMessageType = RuntimeMessage["type"];
-
-/**
- * Sends a message that carries a reply and waits for the answer.
- *
- * @example
- * ```ts
- * const info = await ask<PoolInfo>(send, (reply) => ({ type: "workers.info", reply }));
- * ```
- */
-export function ask<T>(
-  send: (message: RuntimeMessage) => void,
-  build: (reply: Reply<T>) => RuntimeMessage,
-  timeoutMs = 10_000,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      // An actor that does not answer (restarting, overloaded) makes the runtime
-      // unavailable for this request, not broken: routes answer 503.
-      () =>
-        reject(
-          new UnavailableError(`no answer to ${message.type} within ${timeoutMs}ms`, {
-            message: message.type,
-            timeoutMs,
-          }),
-        ),
-      timeoutMs,
-    );
-    const message = build({
-      resolve: (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      reject: (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    });
-    send(message);
-  });
-}

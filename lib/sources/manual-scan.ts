@@ -11,7 +11,7 @@
 import type { ControlPlane } from "../control.ts";
 import { errorText, UnavailableError } from "../errors.ts";
 import { createEvent, type Json, newId, sourceUri } from "../events/cloud-event.ts";
-import { ask } from "../protocol/messages.ts";
+import { ask } from "../protocol/ask.ts";
 import { sourceLease } from "./lease.ts";
 import { recordScan, type ScanRecord } from "./scan-history.ts";
 
@@ -20,7 +20,7 @@ import { recordScan, type ScanRecord } from "./scan-history.ts";
  *
  * @example
  * ```ts
- * await ask(send, (reply) => ({ type: "source.scan", request, reply }), SCAN_TIMEOUT_MS);
+ * await ask(control, "source.scan", { request }, { timeoutMs: SCAN_TIMEOUT_MS });
  * ```
  */
 export const SCAN_TIMEOUT_MS = 120_000;
@@ -63,11 +63,9 @@ export async function scanHere(control: ControlPlane, scan: ScanAsk): Promise<Sc
   const started = performance.now();
   let record: ScanRecord;
   try {
-    const { changes } = await ask<{ changes: number }>(
-      (message) => control.send(message),
-      (reply) => ({ type: "source.scan", request: { sourceId, requestedBy }, reply }),
-      SCAN_TIMEOUT_MS,
-    );
+    const { changes } = await ask(control, "source.scan", { request: { sourceId, requestedBy } }, {
+      timeoutMs: SCAN_TIMEOUT_MS,
+    });
     record = { at, requestedBy, durationMs: elapsed(started), changes, error: null };
   } catch (err) {
     if (noScannerHere(err, sourceId)) throw err;

@@ -13,7 +13,8 @@ import { type ConfigInput, parseConfig } from "../../lib/config/load.ts";
 import type { RuntimeDeps } from "../../lib/protocol/deps.ts";
 import type { CloudEvent, Json } from "../../lib/events/cloud-event.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { ask, type RuntimeMessage } from "../../lib/protocol/messages.ts";
+import { ask } from "../../lib/protocol/ask.ts";
+import type { RuntimeMessage } from "../../lib/protocol/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../../lib/sources/scanner.ts";
 import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite/store.ts";
@@ -243,7 +244,4 @@ export const data = (e: CloudEvent): Record<string, Json> => e.data as Record<st
  * ```
  */
 export const scan = (run: Running): Promise<{ changes: number }> =>
-  ask<{ changes: number }>(
-    (m) => run.actor.send(m),
-    (reply) => ({ type: "source.scan", request: { sourceId: "tree", requestedBy: "test" }, reply }),
-  );
+  ask(run.actor, "source.scan", { request: { sourceId: "tree", requestedBy: "test" } });

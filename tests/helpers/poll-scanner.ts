@@ -1,7 +1,7 @@
 /**
  * Test harness of the polling sources: a tiny parent machine with
  * `systemId: "supervisor"` that spawns real poll scanners, collects the
- * `event.publish` messages they send (answering each reply, as the real
+ * `event.publish` messages they send (answering each ask, as the real
  * supervisor does once the event is logged) and routes `source.scan` to them.
  * The store is a real SqliteStore in a temp dir.
  */
@@ -13,7 +13,8 @@ import type { RuntimeDeps } from "../../lib/protocol/deps.ts";
 import { parseFaults } from "../../lib/protocol/deps.ts";
 import type { CloudEvent } from "../../lib/events/cloud-event.ts";
 import { silentLogger } from "../../lib/log.ts";
-import type { Reply, RuntimeMessage } from "../../lib/protocol/messages.ts";
+import { answer, ask, refuse } from "../../lib/protocol/ask.ts";
+import type { RuntimeMessage } from "../../lib/protocol/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../../lib/sources/scanner.ts";
 import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite/store.ts";
@@ -139,14 +140,14 @@ const harnessMachine = setup({
     "event.publish": {
       actions: ({ context, event }) => {
         context.onEvent(event.event);
-        event.reply?.resolve(event.event);
+        answer(event.replyTo, event.event);
       },
     },
     "source.scan": {
       actions: ({ event, self }) => {
         const child = self.getSnapshot().children[`source:${event.request.sourceId}`];
         if (child) child.send(event);
-        else event.reply?.reject(new Error(`no scanner for ${event.request.sourceId}`));
+        else refuse(event.replyTo, new Error(`no scanner for ${event.request.sourceId}`));
       },
     },
     "debug.crash": {
@@ -215,11 +216,7 @@ export function startScanners(
     events,
     crashes,
     ofType: (type) => events.filter((e) => e.type === type),
-    scan: (sourceId) =>
-      new Promise((resolve, reject) => {
-        const reply: Reply<{ changes: number }> = { resolve, reject };
-        root.send({ type: "source.scan", request: { sourceId, requestedBy: "test" }, reply });
-      }),
+    scan: (sourceId) => ask(root, "source.scan", { request: { sourceId, requestedBy: "test" } }),
     status: async (sourceId) =>
       (await store.getSourceState(sourceId, STATUS_KEY)) as SourceStatus | null,
     crash: (sourceId) => root.send({ type: "debug.crash", actor: `source:${sourceId}` }),

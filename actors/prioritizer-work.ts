@@ -1,0 +1,247 @@
+/**
+ * The prioritizer's store work: one callback child (`store`) that runs every
+ * write the prioritizer asks for, in the order asked, and sends each outcome
+ * back to it as an event (`done.*`, `failed.*`); the prioritizer announces
+ * the change and answers the asker. Enqueues sent together are stored with
+ * one write (lib/tasks/enqueue-burst.ts) and come back as one `done.enqueue`;
+ * anything else waits until the enqueues gathered before it are written.
+ *
+ * Scoring reads the learned statistics per task type from a copy the
+ * prioritizer hands over (it never changes a map it handed out), and asks
+ * for a fresh read of those it found missing or stale (`stats.wanted`).
+ */
+
+import { fromCallback } from "xstate";
+import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { AskType, ReplyTo } from "../lib/protocol/messages.ts";
+import { EnqueueBurst } from "../lib/tasks/enqueue-burst.ts";
+import { scoreTask } from "../lib/tasks/priority.ts";
+import type { EnqueueResult, FinishResult, TypeStats } from "../lib/store/types.ts";
+import type { NewTask, Task } from "../lib/tasks/task.ts";
+
+/** Learned stats are re-read at most this often per type. */
+const STATS_TTL_MS = 5_000;
+
+/** The learned statistics per task type, and when each was read (epoch ms). */
+export type StatsCache = ReadonlyMap<string, { stats: TypeStats | null; at: number }>;
+
+/**
+ * The cached statistics of a type (null when unknown).
+ *
+ * @example
+ * ```ts
+ * scoreTask({ ...input, stats: statsOf(context.stats, "thumbnail") }, options);
+ * ```
+ */
+export function statsOf(cache: StatsCache, type: string): TypeStats | null {
+  return cache.get(type)?.stats ?? null;
+}
+
+/**
+ * True when a type's statistics are missing or older than the TTL.
+ *
+ * @example
+ * ```ts
+ * if (isStale(context.stats, task.type, deps.now())) loadStats(task.type);
+ * ```
+ */
+export function isStale(cache: StatsCache, type: string, now: number): boolean {
+  const cached = cache.get(type);
+  return !cached || now - cached.at > STATS_TTL_MS;
+}
+
+/** What the prioritizer asks its store child to do. */
+export type StoreCommand =
+  | { type: "enqueue"; task: NewTask; replyTo?: ReplyTo<"task.enqueue"> }
+  | { type: "enqueueMany"; tasks: NewTask[]; replyTo?: ReplyTo<"task.enqueueMany"> }
+  | { type: "retry"; id: string; replyTo?: ReplyTo<"task.retry"> }
+  | { type: "cancel"; id: string; replyTo?: ReplyTo<"task.cancel"> }
+  | {
+    type: "reprioritize";
+    id: string;
+    priority: number;
+    stats: StatsCache;
+    replyTo?: ReplyTo<"task.reprioritize">;
+  }
+  | { type: "rescore"; stats: StatsCache }
+  | { type: "stats.load"; taskType: string };
+
+/** What comes back: each outcome, with the ask it answers. */
+export type StoreOutcome =
+  /** One write of gathered enqueues (or several that ended together), in order. */
+  | {
+    type: "done.enqueue";
+    results: EnqueueResult[];
+    asks: (ReplyTo<"task.enqueue"> | undefined)[];
+  }
+  | { type: "failed.enqueue"; task: NewTask; error: unknown; replyTo?: ReplyTo<"task.enqueue"> }
+  | { type: "done.enqueueMany"; results: EnqueueResult[]; replyTo?: ReplyTo<"task.enqueueMany"> }
+  | { type: "done.retry"; task: Task; replyTo?: ReplyTo<"task.retry"> }
+  | {
+    type: "done.cancel";
+    task: Task;
+    dependents: FinishResult["dependents"];
+    replyTo?: ReplyTo<"task.cancel">;
+  }
+  | { type: "done.reprioritize"; task: Task; replyTo?: ReplyTo<"task.reprioritize"> }
+  /** A write other than an enqueue failed. */
+  | { type: "failed"; error: unknown; replyTo?: ReplyTo<AskType> }
+  | { type: "failed.rescore"; error: unknown }
+  | { type: "stats.loaded"; taskType: string; stats: TypeStats | null }
+  /** Types scoring found without fresh statistics. */
+  | { type: "stats.wanted"; taskTypes: string[] };
+
+/** Re-scores the tasks whose deadline nears; resolves with the types it had no fresh stats of. */
+async function rescoreNearDeadline(deps: RuntimeDeps, cache: StatsCache): Promise<string[]> {
+  const now = deps.now();
+  const tasks = await deps.store.tasksNearDeadline(
+    now + deps.config.prioritizer.deadlineWindowMs,
+    500,
+  );
+  const wanted = new Set<string>();
+  for (const task of tasks) {
+    if (isStale(cache, task.type, now)) wanted.add(task.type);
+    const scored = scoreTask(
+      {
+        priority: task.priority,
+        enqueuedAt: task.enqueuedAt,
+        deadline: task.deadline,
+        stats: statsOf(cache, task.type),
+        now,
+      },
+      deps.config.prioritizer,
+    );
+    if (scored.sortKey < task.sortKey) {
+      await deps.store.reprioritize(task.id, task.priority, scored.sortKey, scored.explanation)
+        .catch(() => {}); // it started meanwhile: nothing to re-score
+    }
+  }
+  return [...wanted];
+}
+
+/** Gives a task a new priority, scored with the cached stats of its type. */
+async function reprioritize(
+  deps: RuntimeDeps,
+  command: Extract<StoreCommand, { type: "reprioritize" }>,
+): Promise<{ task: Task; stale: boolean }> {
+  const { id, priority, stats } = command;
+  const task = await deps.store.getTask(id);
+  const now = deps.now();
+  const scored = scoreTask(
+    {
+      priority,
+      enqueuedAt: task?.enqueuedAt ?? now,
+      deadline: task?.deadline ?? null,
+      stats: task ? statsOf(stats, task.type) : null,
+      now,
+    },
+    deps.config.prioritizer,
+  );
+  const changed = await deps.store.reprioritize(id, priority, scored.sortKey, scored.explanation);
+  return { task: changed, stale: task !== null && isStale(stats, task.type, now) };
+}
+
+/**
+ * The store child of the prioritizer. Its outcomes stop once it is stopped
+ * (a crashed or stopped prioritizer hears nothing more).
+ *
+ * @example
+ * ```ts
+ * setup({ actors: { store: prioritizerStore } }).createMachine({ invoke: { id: "store", src: "store", input: ({ context }) => ({ deps: context.deps }) } });
+ * ```
+ */
+export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps }>(
+  ({ input, receive, sendBack }) => {
+    const { deps } = input;
+    const { store } = deps;
+    let stopped = false;
+    const back = (outcome: StoreOutcome) => {
+      if (!stopped) sendBack(outcome);
+    };
+    // The enqueues a write stored, gathered until the write's callbacks have
+    // all run (one microtask), then sent back as one event.
+    let stored: { results: EnqueueResult[]; asks: (ReplyTo<"task.enqueue"> | undefined)[] } | null =
+      null;
+    const storedOne = (result: EnqueueResult, replyTo: ReplyTo<"task.enqueue"> | undefined) => {
+      if (stored === null) {
+        stored = { results: [], asks: [] };
+        queueMicrotask(() => {
+          const done = stored!;
+          stored = null;
+          back({ type: "done.enqueue", ...done });
+        });
+      }
+      stored.results.push(result);
+      stored.asks.push(replyTo);
+    };
+    // Announced from `done.enqueue` instead, with the answers.
+    const burst = new EnqueueBurst(store, deps.now, () => {});
+    const failed = (replyTo?: ReplyTo<AskType>) => (error: unknown) =>
+      back({ type: "failed", error, replyTo });
+
+    receive((command) => {
+      if (command.type === "enqueue") {
+        const { task, replyTo } = command;
+        burst.add({
+          task,
+          done: (result) => storedOne(result, replyTo),
+          failed: (error) => back({ type: "failed.enqueue", task, error, replyTo }),
+        });
+        return;
+      }
+      burst.flush();
+      switch (command.type) {
+        case "enqueueMany": {
+          const { replyTo } = command;
+          store.enqueueMany(command.tasks, deps.now()).then(
+            (results) => back({ type: "done.enqueueMany", results, replyTo }),
+            failed(replyTo),
+          );
+          break;
+        }
+        case "retry": {
+          const { replyTo } = command;
+          store.retry(command.id, deps.now()).then(
+            (task) => back({ type: "done.retry", task, replyTo }),
+            failed(replyTo),
+          );
+          break;
+        }
+        case "cancel": {
+          const { replyTo } = command;
+          store.cancel(command.id, deps.now()).then(
+            ({ task, dependents }) => back({ type: "done.cancel", task, dependents, replyTo }),
+            failed(replyTo),
+          );
+          break;
+        }
+        case "reprioritize": {
+          const { replyTo } = command;
+          reprioritize(deps, command).then(({ task, stale }) => {
+            back({ type: "done.reprioritize", task, replyTo });
+            if (stale) back({ type: "stats.wanted", taskTypes: [task.type] });
+          }, failed(replyTo));
+          break;
+        }
+        case "rescore":
+          rescoreNearDeadline(deps, command.stats).then(
+            (wanted) => wanted.length && back({ type: "stats.wanted", taskTypes: wanted }),
+            (error) => back({ type: "failed.rescore", error }),
+          );
+          break;
+        case "stats.load": {
+          const { taskType } = command;
+          // Scoring never waits for it; a failed read is tried again after the TTL.
+          store.typeStats(taskType).then(
+            (stats) => back({ type: "stats.loaded", taskType, stats }),
+            () => {},
+          );
+          break;
+        }
+      }
+    });
+    return () => {
+      stopped = true;
+    };
+  },
+);
