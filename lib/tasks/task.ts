@@ -89,8 +89,8 @@ export interface TaskError {
   permanent?: boolean;
 }
 
-/** A task as stored and as the API returns it. Times are epoch milliseconds. */
-export interface Task {
+/** What a store needs to create a task (defaults already applied, sort key computed). */
+export interface NewTask {
   id: string;
   type: string;
   queue: string;
@@ -102,43 +102,6 @@ export interface Task {
   /** Learned score (0 when nothing has been learned). */
   score: number;
   explanation: ScoreExplanation;
-  state: TaskState;
-  attempts: number;
-  maxAttempts: number;
-  progress: number;
-  progressMessage: string | null;
-  result: Json | null;
-  error: TaskError | null;
-  dependsOn: string[];
-  runAt: number | null;
-  deadline: number | null;
-  expiresAt: number | null;
-  timeoutMs: number | null;
-  key: string | null;
-  resources: Record<string, number>;
-  createdAt: number;
-  /** When it last became queued (aging counts from here). */
-  enqueuedAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  workerId: string | null;
-  /** Lease fencing token: bumps on every claim. */
-  fence: number;
-  leaseUntil: number | null;
-  /** Correlation id carried to the task's events. */
-  correlationId: string | null;
-}
-
-/** What a store needs to create a task (defaults already applied, sort key computed). */
-export interface NewTask {
-  id: string;
-  type: string;
-  queue: string;
-  payload: Json;
-  priority: number;
-  sortKey: number;
-  score: number;
-  explanation: ScoreExplanation;
   maxAttempts: number;
   /** Task ids or keys of live or finished tasks (keys resolve to ids on enqueue). */
   dependsOn: string[];
@@ -148,8 +111,32 @@ export interface NewTask {
   timeoutMs: number | null;
   key: string | null;
   resources: Record<string, number>;
+  /** Correlation id carried to the task's events. */
   correlationId: string | null;
   createdAt: number;
+}
+
+/**
+ * A task as stored and as the API returns it: what it was created with, and
+ * its run so far. Times are epoch milliseconds.
+ */
+export interface Task extends NewTask {
+  /** Ids of the tasks it waits for. */
+  dependsOn: string[];
+  state: TaskState;
+  attempts: number;
+  progress: number;
+  progressMessage: string | null;
+  result: Json | null;
+  error: TaskError | null;
+  /** When it last became queued (aging counts from here). */
+  enqueuedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  workerId: string | null;
+  /** Lease fencing token: bumps on every claim. */
+  fence: number;
+  leaseUntil: number | null;
 }
 
 /**

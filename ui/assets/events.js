@@ -5,7 +5,6 @@
   const form = document.getElementById("tail");
   const input = form.elements.type;
   const rows = document.getElementById("events");
-  const status = document.getElementById("live-status");
   const problem = document.getElementById("tail-problem");
   const count = document.getElementById("tail-count");
   const pauseButton = document.getElementById("tail-pause");
@@ -14,7 +13,8 @@
   let held = [];
   let seen = 0;
 
-  const say = (text) => (status.textContent = text);
+  // ui.js, loaded first: the stream and the header's live status.
+  const { follow: followStream, say } = globalThis.un;
   const counted = () => {
     count.textContent = `${seen} events` +
       (held.length ? ` · ${held.length} held while paused` : "");
@@ -67,23 +67,17 @@
       say("stopped");
       return;
     }
-    source = new EventSource(`/un/events/stream?type=${encodeURIComponent(pattern)}`);
-    source.onopen = () => say(`live: ${pattern}`);
-    source.onerror = () => say("reconnecting…");
-    // Dropped for reading too slowly: EventSource reconnects with Last-Event-ID by itself.
-    source.addEventListener("overflow", () => say("fell behind; catching up"));
-    source.onmessage = (message) => {
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      seen++;
-      if (paused) held.push(event);
-      else show(event);
-      counted();
-    };
+    source = followStream(
+      pattern,
+      (event) => {
+        seen++;
+        if (paused) held.push(event);
+        else show(event);
+        counted();
+      },
+      `live: ${pattern}`,
+      "fell behind; catching up",
+    );
   }
 
   form.addEventListener("submit", (e) => {

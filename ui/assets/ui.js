@@ -35,13 +35,15 @@
     document.querySelectorAll("[data-live]").forEach(refresh);
   }
 
-  const pattern = document.body.dataset.live;
-  if (pattern) {
+  // Follows /un/events/stream for `pattern`, saying how it goes in the header;
+  // the events page's tail (events.js) follows through this too.
+  function follow(pattern, onEvent, live = "live", behind = "fell behind; reconnecting") {
     const source = new EventSource(`/un/events/stream?type=${encodeURIComponent(pattern)}`);
-    source.onopen = () => say("live");
+    source.onopen = () => say(live);
     source.onerror = () => say("reconnecting…");
-    // The server dropped us for reading too slowly; EventSource reconnects by itself.
-    source.addEventListener("overflow", () => say("fell behind; reconnecting"));
+    // The server dropped us for reading too slowly; EventSource reconnects by
+    // itself, with Last-Event-ID, so nothing is lost.
+    source.addEventListener("overflow", () => say(behind));
     source.onmessage = (message) => {
       let event;
       try {
@@ -49,11 +51,20 @@
       } catch {
         return;
       }
+      onEvent(event);
+    };
+    return source;
+  }
+  globalThis.un = { follow, say };
+
+  const pattern = document.body.dataset.live;
+  if (pattern) {
+    const source = follow(pattern, (event) => {
       document.querySelectorAll('[data-live="events"]').forEach((el) => {
         const watch = el.dataset.watch;
         if (!watch || watch.split(" ").includes(event.subject)) refresh(el);
       });
-    };
+    });
     addEventListener("pagehide", () => source.close());
   }
 

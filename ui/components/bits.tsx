@@ -1,6 +1,7 @@
 /**
  * Small pieces every page uses: a state badge, a JSON block, a progress bar,
- * a scrolling table frame and the live part htmx refreshes.
+ * a fact line, a panel, a scrolling table with its header and the live part
+ * htmx refreshes.
  */
 
 import type { Child } from "hono/jsx";
@@ -60,6 +61,71 @@ export function Progress({ value }: { value: number }) {
  */
 export function Scroll({ children }: { children?: Child }) {
   return <div class="scroll">{children}</div>;
+}
+
+/**
+ * One `name: value` line of a facts list (`<dl class="facts">`).
+ */
+export function Fact({ name, children }: { name: string; children?: Child }) {
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+/**
+ * A panel of a page, with its heading when it has one.
+ */
+export function Panel({ title, id, children }: { title?: Child; id?: string; children?: Child }) {
+  return (
+    <section class="panel" id={id}>
+      {title === undefined ? null : <h2>{title}</h2>}
+      {children}
+    </section>
+  );
+}
+
+/** A column heading: its text, or its text and class (`num`, `wide`); null leaves it out. */
+export type Column = string | [label: string, className: string] | null;
+
+/** Props of {@link Table}. */
+export interface TableProps {
+  class?: string;
+  columns: Column[];
+  /** Id of the body (rows a script fills in). */
+  bodyId?: string;
+  children?: Child;
+}
+
+/**
+ * A table with one heading row, in a {@link Scroll}; its rows are the children.
+ *
+ * @example
+ * ```tsx
+ * <Table class="scans" columns={["when", ["took", "num"], full ? "error" : null]}>{rows}</Table>
+ * ```
+ */
+export function Table(props: TableProps) {
+  return (
+    <Scroll>
+      <table class={props.class}>
+        <thead>
+          <tr>
+            {props.columns.map((column) =>
+              column === null
+                ? null
+                : typeof column === "string"
+                ? <th>{column}</th>
+                : <th class={column[1]}>{column[0]}</th>
+            )}
+          </tr>
+        </thead>
+        <tbody id={props.bodyId}>{props.children}</tbody>
+      </table>
+    </Scroll>
+  );
 }
 
 /** Props of {@link Live}. */

@@ -4,8 +4,8 @@
  */
 
 import type { ProcessRecord } from "../../lib/store/types.ts";
-import { Badge, Scroll } from "./bits.tsx";
-import { Ago } from "./time.tsx";
+import { Badge, Table } from "./bits.tsx";
+import { AgoCell } from "./time.tsx";
 
 /** Props of {@link ProcessTable}. */
 export interface ProcessTableProps {
@@ -28,51 +28,43 @@ export interface ProcessTableProps {
 export function ProcessTable({ processes, self, now, full }: ProcessTableProps) {
   if (processes.length === 0) return <p class="muted">no process has recorded itself yet</p>;
   return (
-    <Scroll>
-      <table class="processes">
-        <thead>
-          <tr>
-            <th>process</th>
-            <th>role</th>
-            <th class="num">busy / workers</th>
-            <th class="wide">host · pid</th>
-            <th class="wide">started</th>
-            <th>seen</th>
-            {full ? <th class="wide">types</th> : null}
-            {full ? <th class="wide">resources</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {processes.map((p) => (
-            <tr data-process={p.id}>
-              <td class="id">
-                {p.id}
-                {p.id === self ? <span class="muted">(this one)</span> : null}
+    <Table
+      class="processes"
+      columns={[
+        "process",
+        "role",
+        ["busy / workers", "num"],
+        ["host · pid", "wide"],
+        ["started", "wide"],
+        "seen",
+        full ? ["types", "wide"] : null,
+        full ? ["resources", "wide"] : null,
+      ]}
+    >
+      {processes.map((p) => (
+        <tr data-process={p.id}>
+          <td class="id">
+            {p.id}
+            {p.id === self ? <span class="muted">(this one)</span> : null}
+          </td>
+          <td>{p.role}</td>
+          <td class="num">
+            {p.busy} / {p.concurrency}
+            {p.paused ? <Badge state="paused" tone="warn" /> : null}
+          </td>
+          <td class="wide">{p.host} · {p.pid}</td>
+          <AgoCell at={p.startedAt} now={now} class="wide" />
+          <AgoCell at={p.seenAt} now={now} />
+          {full ? <td class="wide wrap small">{(p.types ?? []).join(", ")}</td> : null}
+          {full
+            ? (
+              <td class="wide small">
+                {Object.entries(p.resources ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}
               </td>
-              <td>{p.role}</td>
-              <td class="num">
-                {p.busy} / {p.concurrency}
-                {p.paused ? <Badge state="paused" tone="warn" /> : null}
-              </td>
-              <td class="wide">{p.host} · {p.pid}</td>
-              <td class="wide">
-                <Ago at={p.startedAt} now={now} />
-              </td>
-              <td>
-                <Ago at={p.seenAt} now={now} />
-              </td>
-              {full ? <td class="wide wrap small">{(p.types ?? []).join(", ")}</td> : null}
-              {full
-                ? (
-                  <td class="wide small">
-                    {Object.entries(p.resources ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}
-                  </td>
-                )
-                : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Scroll>
+            )
+            : null}
+        </tr>
+      ))}
+    </Table>
   );
 }

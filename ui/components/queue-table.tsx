@@ -5,7 +5,7 @@
  */
 
 import type { QueueCounts } from "../../lib/store/types.ts";
-import { Scroll } from "./bits.tsx";
+import { type Column, Table } from "./bits.tsx";
 
 const COLUMNS: Array<{ state: keyof QueueCounts; wide?: boolean }> = [
   { state: "queued" },
@@ -38,36 +38,31 @@ export function QueueTable(
     return <p class="muted">no queues yet: a queue appears with its first task</p>;
   }
   return (
-    <Scroll>
-      <table class="queues">
-        <thead>
-          <tr>
-            <th>queue</th>
-            {columns.map((c) => <th key={c.state} class={c.wide ? "num wide" : "num"}>{c.state}
-            </th>)}
-            {compact ? null : <th class="wide"></th>}
-          </tr>
-        </thead>
-        <tbody>
-          {names.map((name) => (
-            <tr data-queue={name}>
-              <td>
-                <a href={`/un/ui/tasks?queue=${encodeURIComponent(name)}`}>{name}</a>
+    <Table
+      class="queues"
+      columns={[
+        "queue",
+        ...columns.map((c): Column => [c.state, c.wide ? "num wide" : "num"]),
+        compact ? null : ["", "wide"],
+      ]}
+    >
+      {names.map((name) => (
+        <tr data-queue={name}>
+          <td>
+            <a href={`/un/ui/tasks?queue=${encodeURIComponent(name)}`}>{name}</a>
+          </td>
+          {columns.map((c) => {
+            const count = queues[name][c.state];
+            const href = `/un/ui/tasks?queue=${encodeURIComponent(name)}&state=${c.state}`;
+            return (
+              <td class={c.wide ? "num wide" : "num"} data-count={c.state}>
+                {count > 0 ? <a href={href}>{count}</a> : <span class="muted">0</span>}
               </td>
-              {columns.map((c) => {
-                const count = queues[name][c.state];
-                const href = `/un/ui/tasks?queue=${encodeURIComponent(name)}&state=${c.state}`;
-                return (
-                  <td class={c.wide ? "num wide" : "num"} data-count={c.state}>
-                    {count > 0 ? <a href={href}>{count}</a> : <span class="muted">0</span>}
-                  </td>
-                );
-              })}
-              {compact ? null : <td class="wide actions"></td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Scroll>
+            );
+          })}
+          {compact ? null : <td class="wide actions"></td>}
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -5,8 +5,8 @@
  */
 
 import type { SourceView } from "../../lib/sources/manage.ts";
-import { Badge, Scroll } from "./bits.tsx";
-import { Ago } from "./time.tsx";
+import { Badge, Table } from "./bits.tsx";
+import { Ago, AgoCell } from "./time.tsx";
 
 /** The fields of a scanner's status the dashboard shows (absent before its first scan). */
 export interface StatusFields {
@@ -76,61 +76,55 @@ export function SourceTable(
     return <p class="muted">no sources: add them to un.config.json or POST /un/sources/add</p>;
   }
   return (
-    <Scroll>
-      <table class="sources">
-        <thead>
-          <tr>
-            <th>source</th>
-            <th class="wide">kind</th>
-            <th>status</th>
-            <th>last scan</th>
-            <th>last error</th>
-            {actions ? <th></th> : null}
+    <Table
+      class="sources"
+      columns={[
+        "source",
+        ["kind", "wide"],
+        "status",
+        "last scan",
+        "last error",
+        actions ? "" : null,
+      ]}
+    >
+      {sources.map((s) => {
+        const status = statusOf(s);
+        return (
+          <tr data-source={s.id}>
+            <td>
+              <a href={`/un/ui/sources/${encodeURIComponent(s.id)}`}>{s.id}</a>
+            </td>
+            <td class="wide">{s.kind}</td>
+            <td>
+              {s.enabled
+                ? (
+                  <Badge
+                    state={status.failures ? "failing" : "enabled"}
+                    tone={status.failures ? "bad" : "on"}
+                  />
+                )
+                : <Badge state="disabled" tone="warn" />}
+            </td>
+            <AgoCell at={status.lastScanAt} now={now} />
+            <td class="wrap small">
+              {status.lastError
+                ? (
+                  <span>
+                    {status.lastError} (<Ago at={status.lastErrorAt} now={now} />)
+                  </span>
+                )
+                : <span class="muted">—</span>}
+            </td>
+            {actions
+              ? (
+                <td>
+                  <SourceActions source={s} />
+                </td>
+              )
+              : null}
           </tr>
-        </thead>
-        <tbody>
-          {sources.map((s) => {
-            const status = statusOf(s);
-            return (
-              <tr data-source={s.id}>
-                <td>
-                  <a href={`/un/ui/sources/${encodeURIComponent(s.id)}`}>{s.id}</a>
-                </td>
-                <td class="wide">{s.kind}</td>
-                <td>
-                  {s.enabled
-                    ? (
-                      <Badge
-                        state={status.failures ? "failing" : "enabled"}
-                        tone={status.failures ? "bad" : "on"}
-                      />
-                    )
-                    : <Badge state="disabled" tone="warn" />}
-                </td>
-                <td>
-                  <Ago at={status.lastScanAt} now={now} />
-                </td>
-                <td class="wrap small">
-                  {status.lastError
-                    ? (
-                      <span>
-                        {status.lastError} (<Ago at={status.lastErrorAt} now={now} />)
-                      </span>
-                    )
-                    : <span class="muted">—</span>}
-                </td>
-                {actions
-                  ? (
-                    <td>
-                      <SourceActions source={s} />
-                    </td>
-                  )
-                  : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </Scroll>
+        );
+      })}
+    </Table>
   );
 }

@@ -4,6 +4,9 @@
  * "ago" stays current where it matters.
  */
 
+import type { Child } from "hono/jsx";
+import { Fact } from "./bits.tsx";
+
 /**
  * A duration in words: 850 → "850 ms", 1400 → "1.4 s", 125000 → "2m 5s".
  *
@@ -48,4 +51,44 @@ export function Ago({ at, now }: { at: number | null | undefined; now?: number }
   if (at === null || at === undefined) return <span class="muted">—</span>;
   const iso = new Date(at).toISOString();
   return <time datetime={iso} title={iso}>{ago(at, now)}</time>;
+}
+
+/**
+ * A table cell holding an {@link Ago}.
+ */
+export function AgoCell(
+  { at, now, class: className }: { at: number | null | undefined; now?: number; class?: string },
+) {
+  return (
+    <td class={className}>
+      <Ago at={at} now={now} />
+    </td>
+  );
+}
+
+/**
+ * A {@link Fact} whose value is a moment; with `optional`, nothing at all
+ * when there is none (a task without a deadline shows no deadline line).
+ *
+ * @example
+ * ```tsx
+ * <TimeFact name="deadline" at={task.deadline} now={now} optional />
+ * ```
+ */
+export function TimeFact(
+  props: {
+    name: string;
+    at: number | null | undefined;
+    now?: number;
+    optional?: boolean;
+    children?: Child;
+  },
+) {
+  if (props.optional && !props.at) return null;
+  return (
+    <Fact name={props.name}>
+      <Ago at={props.at} now={props.now} />
+      {props.children}
+    </Fact>
+  );
 }

@@ -10,7 +10,7 @@
 
 import { raw } from "hono/html";
 import type { ActorInfo } from "../../lib/control.ts";
-import { Scroll } from "../components/bits.tsx";
+import { Panel, Table } from "../components/bits.tsx";
 import type { Page } from "../page.ts";
 
 /** JSON inside a `<script>`: `<` escaped so no text in it can close the element. */
@@ -41,23 +41,14 @@ export function actorsPage(actors: ActorInfo[]): Page {
           </span>
         </h1>
         <div class="grid">
-          <section class="panel">
-            <h2>Supervision tree</h2>
-            <Scroll>
-              <table class="actors">
-                <thead>
-                  <tr>
-                    <th>actor</th>
-                    <th>state</th>
-                    <th class="num">restarts</th>
-                    <th>last error</th>
-                  </tr>
-                </thead>
-                <tbody id="actors"></tbody>
-              </table>
-            </Scroll>
+          <Panel title="Supervision tree">
+            <Table
+              class="actors"
+              columns={["actor", "state", ["restarts", "num"], "last error"]}
+              bodyId="actors"
+            />
             <p class="muted small">click an actor for its chart and context</p>
-          </section>
+          </Panel>
           <section class="panel" id="actor-detail">
             <h2 id="detail-title">No actor selected</h2>
             <div id="chart"></div>
@@ -65,8 +56,7 @@ export function actorsPage(actors: ActorInfo[]): Page {
             <pre class="json" id="context">select an actor</pre>
           </section>
         </div>
-        <section class="panel">
-          <h2>Messages</h2>
+        <Panel title="Messages">
           <div class="filters">
             <input
               id="filter"
@@ -77,22 +67,12 @@ export function actorsPage(actors: ActorInfo[]): Page {
             <button type="button" id="clear">Clear</button>
             <span id="msg-count" class="muted small"></span>
           </div>
-          <Scroll>
-            <table class="messages">
-              <thead>
-                <tr>
-                  <th class="num wide">#</th>
-                  <th>time</th>
-                  <th>from</th>
-                  <th>to</th>
-                  <th>type</th>
-                  <th>summary</th>
-                </tr>
-              </thead>
-              <tbody id="messages"></tbody>
-            </table>
-          </Scroll>
-        </section>
+          <Table
+            class="messages"
+            columns={[["#", "num wide"], "time", "from", "to", "type", "summary"]}
+            bodyId="messages"
+          />
+        </Panel>
         <script type="application/json" id="initial-actors">{raw(scriptJson(actors))}</script>
       </div>
     ),

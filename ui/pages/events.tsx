@@ -4,7 +4,7 @@
  * each event's JSON on a click. The tail itself runs in ui/assets/events.js.
  */
 
-import { Scroll } from "../components/bits.tsx";
+import { Panel, Table } from "../components/bits.tsx";
 import type { Page } from "../page.ts";
 
 /**
@@ -36,22 +36,14 @@ export function eventsPage(pattern: string | undefined): Page {
           <span id="tail-count" class="muted small"></span>
         </form>
         <p id="tail-problem" role="alert"></p>
-        <section class="panel">
-          <Scroll>
-            <table class="events">
-              <thead>
-                <tr>
-                  <th>time</th>
-                  <th>type</th>
-                  <th>subject</th>
-                  <th class="wide">source</th>
-                </tr>
-              </thead>
-              <tbody id="events"></tbody>
-            </table>
-          </Scroll>
+        <Panel>
+          <Table
+            class="events"
+            columns={["time", "type", "subject", ["source", "wide"]]}
+            bodyId="events"
+          />
           <p class="muted small">newest first, the last 500; click an event for its JSON</p>
-        </section>
+        </Panel>
       </div>
     ),
   };

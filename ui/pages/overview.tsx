@@ -7,7 +7,7 @@
 
 import { viewSource } from "../../lib/sources/manage.ts";
 import type { Task } from "../../lib/tasks/task.ts";
-import { Live } from "../components/bits.tsx";
+import { Live, Panel } from "../components/bits.tsx";
 import { ProcessTable } from "../components/process-table.tsx";
 import { QueueTable } from "../components/queue-table.tsx";
 import { SourceTable } from "../components/source-table.tsx";
@@ -35,8 +35,7 @@ async function taskPart({ control, throughput, now }: UiContext) {
   return (
     <div class="stack">
       <div class="grid">
-        <section class="panel" id="throughput">
-          <h2>Last hour</h2>
+        <Panel title="Last hour" id="throughput">
           <div class="figures">
             <span class="figure">
               <b data-figure="succeeded">{series.okTotal}</b>succeeded
@@ -57,25 +56,16 @@ async function taskPart({ control, throughput, now }: UiContext) {
             one bar a minute; failures below the line
             {series.partial ? "; the first minutes are partial" : ""}
           </p>
-        </section>
-        <section class="panel">
-          <h2>
-            <a href="/un/ui/queues">Queues</a>
-          </h2>
+        </Panel>
+        <Panel title={<a href="/un/ui/queues">Queues</a>}>
           <QueueTable queues={queues} compact />
-        </section>
+        </Panel>
       </div>
       <div class="grid">
-        <section class="panel" id="recent-tasks">
-          <h2>
-            <a href="/un/ui/tasks">Recent tasks</a>
-          </h2>
+        <Panel title={<a href="/un/ui/tasks">Recent tasks</a>} id="recent-tasks">
           <TaskTable tasks={recent} now={now} compact />
-        </section>
-        <section class="panel" id="recent-failures">
-          <h2>
-            <a href="/un/ui/tasks?state=failed">Recent failures</a>
-          </h2>
+        </Panel>
+        <Panel title={<a href="/un/ui/tasks?state=failed">Recent failures</a>} id="recent-failures">
           <TaskTable
             tasks={latestFailures(failed, dead, 10)}
             now={now}
@@ -83,7 +73,7 @@ async function taskPart({ control, throughput, now }: UiContext) {
             compact
             errors
           />
-        </section>
+        </Panel>
       </div>
     </div>
   );
@@ -95,18 +85,12 @@ async function systemPart({ control, now }: UiContext) {
   const views = await Promise.all(sources.map((s) => viewSource(store, s)));
   return (
     <div class="grid">
-      <section class="panel">
-        <h2>
-          <a href="/un/ui/processes">Workers</a>
-        </h2>
+      <Panel title={<a href="/un/ui/processes">Workers</a>}>
         <ProcessTable processes={processes} self={control.processId} now={now} />
-      </section>
-      <section class="panel">
-        <h2>
-          <a href="/un/ui/sources">Sources</a>
-        </h2>
+      </Panel>
+      <Panel title={<a href="/un/ui/sources">Sources</a>}>
         <SourceTable sources={views} now={now} />
-      </section>
+      </Panel>
     </div>
   );
 }

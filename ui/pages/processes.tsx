@@ -4,7 +4,7 @@
  * seconds (each process records itself on its heartbeat) and when a pool is scaled.
  */
 
-import { Live } from "../components/bits.tsx";
+import { Live, Panel } from "../components/bits.tsx";
 import { ProcessTable } from "../components/process-table.tsx";
 import type { Page, UiContext } from "../page.ts";
 
@@ -37,11 +37,11 @@ export async function processesPage(ui: UiContext): Promise<Page> {
     body: (
       <div>
         <h1>Processes</h1>
-        <section class="panel">
+        <Panel>
           <Live id="process-table" url="/un/ui/processes" everySeconds={3}>
             {table}
           </Live>
-        </section>
+        </Panel>
       </div>
     ),
     parts: { "process-table": table },

@@ -4,7 +4,7 @@
  * drain) for when the API has them.
  */
 
-import { Live } from "../components/bits.tsx";
+import { Live, Panel } from "../components/bits.tsx";
 import { QueueTable } from "../components/queue-table.tsx";
 import type { Page, UiContext } from "../page.ts";
 
@@ -26,10 +26,10 @@ export async function queuesPage(ui: UiContext): Promise<Page> {
     body: (
       <div>
         <h1>Queues</h1>
-        <section class="panel">
+        <Panel>
           <Live id="queue-table" url="/un/ui/queues">{table}</Live>
           <p class="muted small">tasks per queue and state; a figure opens those tasks</p>
-        </section>
+        </Panel>
       </div>
     ),
     parts: { "queue-table": table },

@@ -8,9 +8,9 @@
 
 import { viewSource } from "../../lib/sources/manage.ts";
 import { scanHistory } from "../../lib/sources/scan-history.ts";
-import { Badge, JsonBlock, Live, Scroll } from "../components/bits.tsx";
+import { Badge, Fact, JsonBlock, Live, Panel, Table } from "../components/bits.tsx";
 import { SourceActions, SourceTable, statusOf } from "../components/source-table.tsx";
-import { Ago, duration } from "../components/time.tsx";
+import { AgoCell, duration, TimeFact } from "../components/time.tsx";
 import type { Page, UiContext } from "../page.ts";
 
 /**
@@ -32,9 +32,9 @@ export async function sourcesPage(ui: UiContext): Promise<Page> {
     body: (
       <div>
         <h1>Sources</h1>
-        <section class="panel">
+        <Panel>
           <Live id="source-table" url="/un/ui/sources" everySeconds={5}>{table}</Live>
-        </section>
+        </Panel>
       </div>
     ),
     parts: { "source-table": table },
@@ -59,71 +59,45 @@ export async function sourcePage(ui: UiContext, id: string): Promise<Page | null
     <div class="stack">
       <SourceActions source={view} />
       <div class="grid">
-        <section class="panel">
-          <h2>Status</h2>
+        <Panel title="Status">
           <dl class="facts">
-            <dt>state</dt>
-            <dd>
+            <Fact name="state">
               {view.enabled
                 ? <Badge state="enabled" tone="on" />
                 : <Badge state="disabled" tone="warn" />}
-            </dd>
-            <dt>kind</dt>
-            <dd>{view.kind} · from {view.origin === "config" ? "un.config.json" : "the API"}</dd>
-            <dt>last scan</dt>
-            <dd>
-              <Ago at={status.lastScanAt} now={ui.now} />
-            </dd>
-            <dt>last change</dt>
-            <dd>
-              <Ago at={status.lastChangeAt} now={ui.now} />
-            </dd>
-            <dt>next poll</dt>
-            <dd>
-              <Ago at={status.nextPollAt} now={ui.now} />
-            </dd>
-            <dt>failures</dt>
-            <dd>{status.failures ?? 0}</dd>
-            <dt>last error</dt>
-            <dd>{status.lastError ?? "—"}</dd>
+            </Fact>
+            <Fact name="kind">
+              {view.kind} · from {view.origin === "config" ? "un.config.json" : "the API"}
+            </Fact>
+            <TimeFact name="last scan" at={status.lastScanAt} now={ui.now} />
+            <TimeFact name="last change" at={status.lastChangeAt} now={ui.now} />
+            <TimeFact name="next poll" at={status.nextPollAt} now={ui.now} />
+            <Fact name="failures">{status.failures ?? 0}</Fact>
+            <Fact name="last error">{status.lastError ?? "—"}</Fact>
           </dl>
-        </section>
-        <section class="panel">
-          <h2>Definition</h2>
+        </Panel>
+        <Panel title="Definition">
           <JsonBlock value={view.spec} />
-        </section>
+        </Panel>
       </div>
-      <section class="panel">
-        <h2>Manual scans</h2>
+      <Panel title="Manual scans">
         {scans.length === 0 ? <p class="muted">none yet</p> : (
-          <Scroll>
-            <table class="scans">
-              <thead>
-                <tr>
-                  <th>when</th>
-                  <th>by</th>
-                  <th class="num">took</th>
-                  <th class="num">changes</th>
-                  <th>error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {scans.map((s) => (
-                  <tr>
-                    <td>
-                      <Ago at={s.at} now={ui.now} />
-                    </td>
-                    <td>{s.requestedBy}</td>
-                    <td class="num">{duration(s.durationMs)}</td>
-                    <td class="num">{s.changes ?? "—"}</td>
-                    <td class="wrap small">{s.error ?? ""}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <Table
+            class="scans"
+            columns={["when", "by", ["took", "num"], ["changes", "num"], "error"]}
+          >
+            {scans.map((s) => (
+              <tr>
+                <AgoCell at={s.at} now={ui.now} />
+                <td>{s.requestedBy}</td>
+                <td class="num">{duration(s.durationMs)}</td>
+                <td class="num">{s.changes ?? "—"}</td>
+                <td class="wrap small">{s.error ?? ""}</td>
+              </tr>
+            ))}
+          </Table>
         )}
-      </section>
+      </Panel>
     </div>
   );
   return {

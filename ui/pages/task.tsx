@@ -6,12 +6,11 @@
  * its dependencies.
  */
 
-import type { Child } from "hono/jsx";
 import { explainTask } from "../../lib/tasks/priority.ts";
 import { resourceWaitOf } from "../../lib/safety/resource-fit.ts";
 import { isTerminal, type Task } from "../../lib/tasks/task.ts";
-import { Badge, JsonBlock, Live, Progress, Scroll } from "../components/bits.tsx";
-import { Ago, duration } from "../components/time.tsx";
+import { Badge, Fact, JsonBlock, Live, Panel, Progress, Scroll } from "../components/bits.tsx";
+import { duration, TimeFact } from "../components/time.tsx";
 import type { Page, UiContext } from "../page.ts";
 
 /** Dependencies shown (a task may name many). */
@@ -63,15 +62,6 @@ function Actions({ task }: { task: Task }) {
   );
 }
 
-function Fact({ name, children }: { name: string; children?: Child }) {
-  return (
-    <>
-      <dt>{name}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
-
 function Facts({ task, now }: { task: Task; now: number }) {
   const took = task.startedAt && task.finishedAt
     ? duration(task.finishedAt - task.startedAt)
@@ -91,37 +81,14 @@ function Facts({ task, now }: { task: Task; now: number }) {
         <Progress value={task.progress} /> {task.progressMessage ?? ""}
       </Fact>
       <Fact name="worker">{task.workerId ?? "—"}</Fact>
-      <Fact name="created">
-        <Ago at={task.createdAt} now={now} />
-      </Fact>
-      <Fact name="started">
-        <Ago at={task.startedAt} now={now} />
-      </Fact>
-      <Fact name="finished">
-        <Ago at={task.finishedAt} now={now} />
+      <TimeFact name="created" at={task.createdAt} now={now} />
+      <TimeFact name="started" at={task.startedAt} now={now} />
+      <TimeFact name="finished" at={task.finishedAt} now={now}>
         {took ? ` (took ${took})` : ""}
-      </Fact>
-      {task.runAt
-        ? (
-          <Fact name="run at">
-            <Ago at={task.runAt} now={now} />
-          </Fact>
-        )
-        : null}
-      {task.deadline
-        ? (
-          <Fact name="deadline">
-            <Ago at={task.deadline} now={now} />
-          </Fact>
-        )
-        : null}
-      {task.expiresAt
-        ? (
-          <Fact name="expires">
-            <Ago at={task.expiresAt} now={now} />
-          </Fact>
-        )
-        : null}
+      </TimeFact>
+      <TimeFact name="run at" at={task.runAt} now={now} optional />
+      <TimeFact name="deadline" at={task.deadline} now={now} optional />
+      <TimeFact name="expires" at={task.expiresAt} now={now} optional />
       {task.timeoutMs ? <Fact name="timeout">{duration(task.timeoutMs)}</Fact> : null}
       {task.key
         ? (
@@ -214,35 +181,29 @@ export async function taskDetailPage(ui: UiContext, id: string): Promise<Page | 
     <div class="stack">
       <Actions task={task} />
       <div class="grid">
-        <section class="panel">
-          <h2>Facts</h2>
+        <Panel title="Facts">
           <Facts task={task} now={ui.now} />
-        </section>
-        <section class="panel">
-          <h2>Why it runs when it does</h2>
+        </Panel>
+        <Panel title="Why it runs when it does">
           {explanation.formula ? <p class="mono small">{explanation.formula}</p> : null}
           <ul>{(explanation.notes ?? []).map((n) => <li key={n}>{n}</li>)}</ul>
           <p class="muted small">score {task.score} · sort key {task.sortKey}</p>
-        </section>
+        </Panel>
       </div>
-      <section class="panel" id="task-error">
-        <h2>Error</h2>
+      <Panel title="Error" id="task-error">
         <ErrorPart task={task} />
-      </section>
+      </Panel>
       <div class="grid">
-        <section class="panel">
-          <h2>Payload</h2>
+        <Panel title="Payload">
           <JsonBlock value={task.payload} />
-        </section>
-        <section class="panel">
-          <h2>Result</h2>
+        </Panel>
+        <Panel title="Result">
           <JsonBlock value={task.result} />
-        </section>
+        </Panel>
       </div>
-      <section class="panel">
-        <h2>Dependencies</h2>
+      <Panel title="Dependencies">
         <Dependencies ids={task.dependsOn} found={found} />
-      </section>
+      </Panel>
     </div>
   );
   return {

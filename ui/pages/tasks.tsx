@@ -5,7 +5,7 @@
  */
 
 import { TASK_STATES } from "../../lib/tasks/task.ts";
-import { Live } from "../components/bits.tsx";
+import { Live, Panel } from "../components/bits.tsx";
 import { TaskTable } from "../components/task-table.tsx";
 import {
   MAX_ROWS,
@@ -91,10 +91,10 @@ export async function tasksPage(ui: UiContext, query: TaskQuery): Promise<Page> 
             </p>
           )
           : null}
-        <section class="panel">
+        <Panel>
           <Live id="task-list" url={`/un/ui/tasks${taskQueryString(query)}`}>{table}</Live>
           <p class="muted small">{PAGE_SIZE} a page, newest first</p>
-        </section>
+        </Panel>
       </div>
     ),
     parts: { "task-list": table },
