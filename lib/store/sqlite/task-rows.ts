@@ -5,7 +5,7 @@
 
 import type { Json } from "../../events/cloud-event.ts";
 import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../../tasks/task.ts";
-import type { SQLInputValue } from "node:sqlite";
+import type { SQLInputValue, SQLOutputValue } from "node:sqlite";
 import {
   json,
   num,
@@ -57,6 +57,87 @@ export function taskFromRow(row: Row): Task {
     fence: num(row, "fence"),
     leaseUntil: numOrNull(row, "lease_until"),
     correlationId: textOrNull(row, "correlation_id"),
+  };
+}
+
+/**
+ * Every column of `tasks`, in the order {@link taskFromValues} reads them (and
+ * an insert writes them).
+ */
+export const TASK_COLUMNS =
+  `id, type, queue, payload, priority, sort_key, score, explanation, state,
+  attempts, max_attempts, progress, progress_message, result, error, depends_on, run_at, deadline,
+  expires_at, timeout_ms, key, resources, created_at, enqueued_at, started_at, finished_at,
+  worker_id, fence, lease_until, correlation_id`;
+
+/** Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look at. */
+export const TASK_COLUMN = { id: 0, sortKey: 5, expiresAt: 18, resources: 21 } as const;
+
+function textAt(values: SQLOutputValue[], i: number): string {
+  const value = values[i];
+  if (typeof value !== "string") throw new Error(`tasks column ${i}: expected text`);
+  return value;
+}
+function textOrNullAt(values: SQLOutputValue[], i: number): string | null {
+  const value = values[i];
+  return value === null || value === undefined ? null : String(value);
+}
+function numAt(values: SQLOutputValue[], i: number): number {
+  const value = values[i];
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  throw new Error(`tasks column ${i}: expected a number`);
+}
+function numOrNullAt(values: SQLOutputValue[], i: number): number | null {
+  const value = values[i];
+  return value === null || value === undefined ? null : Number(value);
+}
+function jsonAt<T>(values: SQLOutputValue[], i: number): T | null {
+  const value = values[i];
+  return value === null || value === undefined ? null : JSON.parse(String(value)) as T;
+}
+
+/**
+ * Turns a `tasks` row read as an array of {@link TASK_COLUMNS} into a
+ * {@link Task} (see `Sql.allArrays`: hot reads skip building a row object).
+ *
+ * @example
+ * ```ts
+ * const [task] = sql.allArrays(`SELECT ${TASK_COLUMNS} FROM tasks LIMIT 1`).map(taskFromValues);
+ * ```
+ */
+export function taskFromValues(v: SQLOutputValue[]): Task {
+  return {
+    id: textAt(v, 0),
+    type: textAt(v, 1),
+    queue: textAt(v, 2),
+    payload: jsonAt<Json>(v, 3),
+    priority: numAt(v, 4),
+    sortKey: numAt(v, 5),
+    score: numAt(v, 6),
+    explanation: jsonAt<ScoreExplanation>(v, 7) as ScoreExplanation,
+    state: textAt(v, 8) as TaskState,
+    attempts: numAt(v, 9),
+    maxAttempts: numAt(v, 10),
+    progress: numAt(v, 11),
+    progressMessage: textOrNullAt(v, 12),
+    result: jsonAt<Json>(v, 13),
+    error: jsonAt<TaskError>(v, 14),
+    dependsOn: jsonAt<string[]>(v, 15) ?? [],
+    runAt: numOrNullAt(v, 16),
+    deadline: numOrNullAt(v, 17),
+    expiresAt: numOrNullAt(v, 18),
+    timeoutMs: numOrNullAt(v, 19),
+    key: textOrNullAt(v, 20),
+    resources: v[21] === "{}" ? {} : jsonAt<Record<string, number>>(v, 21) ?? {},
+    createdAt: numAt(v, 22),
+    enqueuedAt: numAt(v, 23),
+    startedAt: numOrNullAt(v, 24),
+    finishedAt: numOrNullAt(v, 25),
+    workerId: textOrNullAt(v, 26),
+    fence: numAt(v, 27),
+    leaseUntil: numOrNullAt(v, 28),
+    correlationId: textOrNullAt(v, 29),
   };
 }
 
@@ -118,10 +199,7 @@ export interface InitialState {
 }
 
 /** Columns of an insert, in the order of {@link rowOf}'s values. */
-const COLUMNS = `id, type, queue, payload, priority, sort_key, score, explanation, state, attempts,
-  max_attempts, progress, progress_message, result, error, depends_on, run_at, deadline, expires_at,
-  timeout_ms, key, resources, created_at, enqueued_at, started_at, finished_at, worker_id, fence,
-  lease_until, correlation_id`;
+const COLUMNS = TASK_COLUMNS;
 const COLUMN_COUNT = 30;
 /** Rows per INSERT: one statement for many rows costs far less than one each. */
 const ROWS_PER_INSERT = 16;
