@@ -34,11 +34,6 @@ const CONNECT_TIMEOUT_MS = 3_000;
 
 /**
  * Runs `un doctor`; resolves with the exit code.
- *
- * @example
- * ```ts
- * Deno.exit(await doctorCommand(["--config", "un.config.json"]));
- * ```
  */
 export async function doctorCommand(args: string[]): Promise<number> {
   const parsed = parse(

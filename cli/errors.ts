@@ -8,11 +8,6 @@ import { errorText } from "../lib/errors.ts";
 
 /**
  * The command line is wrong (unknown flag, bad value): exit 2.
- *
- * @example
- * ```ts
- * throw new UsageError("--limit must be an integer 1..1000, got \"x\"");
- * ```
  */
 export class UsageError extends Error {
   override name = "UsageError";
@@ -20,11 +15,6 @@ export class UsageError extends Error {
 
 /**
  * No `un` answers at the URL: exit 2.
- *
- * @example
- * ```ts
- * throw new UnreachableError("http://127.0.0.1:4242", "connection refused");
- * ```
  */
 export class UnreachableError extends Error {
   override name = "UnreachableError";
@@ -35,11 +25,6 @@ export class UnreachableError extends Error {
 
 /**
  * The server answered with an error body: exit 1.
- *
- * @example
- * ```ts
- * throw new ApiError(404, "not_found", "task 01J... not found", {});
- * ```
  */
 export class ApiError extends Error {
   override name = "ApiError";
@@ -55,11 +40,6 @@ export class ApiError extends Error {
 
 /**
  * The exit code and the one stderr line for an error a command threw.
- *
- * @example
- * ```ts
- * const { code, line } = describeFailure(err); // 2, "un: cannot reach ..."
- * ```
  */
 export function describeFailure(err: unknown): { code: number; line: string } {
   if (err instanceof UsageError || err instanceof UnreachableError) {

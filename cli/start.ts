@@ -23,11 +23,6 @@ const USAGE = "usage: un start [--config FILE] [--role all|api|worker|scanner]";
 
 /**
  * Runs `un start` with its arguments; resolves with the exit code.
- *
- * @example
- * ```ts
- * Deno.exit(await startCommand(["--config", "un.config.json"]));
- * ```
  */
 export async function startCommand(args: string[]): Promise<number> {
   let values: { config?: string; role?: string };

@@ -22,11 +22,6 @@ const USAGE = "usage: un store recover [--config FILE] [--json]";
 
 /**
  * Runs `un store recover`.
- *
- * @example
- * ```ts
- * Deno.exit(await storeRecoverCommand(["--config", "un.config.json"]));
- * ```
  */
 export async function storeRecoverCommand(args: string[]): Promise<number> {
   const values = storeArgs(args, {}, USAGE);

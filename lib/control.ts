@@ -110,10 +110,5 @@ export interface ControlPlane {
 /**
  * The control plane with only the parts of the store a route uses (each
  * route module names its own, e.g. `ControlWith<TaskStore>`).
- *
- * @example
- * ```ts
- * export function queueRoutes(control: ControlWith<Pick<TaskStore, "queueCounts">>) {}
- * ```
  */
 export type ControlWith<S> = Omit<ControlPlane, "store"> & { readonly store: S };

@@ -9,11 +9,6 @@ export type ErrorDetails = Record<string, unknown>;
 
 /**
  * Base class of every error `un` raises on purpose.
- *
- * @example
- * ```ts
- * throw new UnError("bad_thing", "thing must be 1..9, got 0", 400, { field: "thing" });
- * ```
  */
 export class UnError extends Error {
   constructor(
@@ -34,11 +29,6 @@ export class UnError extends Error {
 
 /**
  * Input that does not fit: names the field, the value and what is allowed.
- *
- * @example
- * ```ts
- * throw new ValidationError("priority must be 0..9, got 12", { field: "priority", value: 12 });
- * ```
  */
 export class ValidationError extends UnError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -48,11 +38,6 @@ export class ValidationError extends UnError {
 
 /**
  * A task, source or other thing that does not exist.
- *
- * @example
- * ```ts
- * throw new NotFoundError("task", "01J...");
- * ```
  */
 export class NotFoundError extends UnError {
   constructor(kind: string, id: string) {
@@ -63,11 +48,6 @@ export class NotFoundError extends UnError {
 /**
  * The request is well formed but the thing is in a state that does not allow it
  * (retrying a running task, cancelling a finished one).
- *
- * @example
- * ```ts
- * throw new ConflictError("task 01J... is succeeded; only failed, dead or cancelled tasks can be retried");
- * ```
  */
 export class ConflictError extends UnError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -77,11 +57,6 @@ export class ConflictError extends UnError {
 
 /**
  * `dependsOn` would make a cycle.
- *
- * @example
- * ```ts
- * throw new CycleError(["a", "b", "a"]);
- * ```
  */
 export class CycleError extends UnError {
   constructor(cycle: string[]) {
@@ -93,11 +68,6 @@ export class CycleError extends UnError {
  * A worker tried to finish, fail, renew or report progress on a task whose lease
  * it no longer holds (the lease expired and the task was claimed again, or the
  * task was cancelled). Its late result is discarded.
- *
- * @example
- * ```ts
- * throw new LeaseLostError("01J...", 3);
- * ```
  */
 export class LeaseLostError extends UnError {
   constructor(readonly taskId: string, readonly fence: number) {
@@ -107,11 +77,6 @@ export class LeaseLostError extends UnError {
 
 /**
  * A dependency the request needs (Redis, the store) is not reachable right now.
- *
- * @example
- * ```ts
- * throw new UnavailableError("redis is unreachable; try again when /health is ok");
- * ```
  */
 export class UnavailableError extends UnError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -124,22 +89,12 @@ export class UnavailableError extends UnError {
  * `noeviction` policy): a 503 like an outage, so every part that waits out an
  * outage (workers, the event log) waits this out too, and it says "out of
  * memory" so an operator knows what to free or raise.
- *
- * @example
- * ```ts
- * throw new OutOfMemoryError("redis is out of memory (OOM command not allowed ...); try again when /health is ok");
- * ```
  */
 export class OutOfMemoryError extends UnavailableError {}
 
 /**
  * The store answers but is not sound: it lost its data, or it refuses writes.
  * Thrown by a store's `ping()`; `/health` lists each of `reasons` as a problem.
- *
- * @example
- * ```ts
- * throw new StoreFaultError(["Redis lost its data (epoch changed at 2025-01-01T00:00:00.000Z)"]);
- * ```
  */
 export class StoreFaultError extends UnError {
   constructor(readonly reasons: string[]) {
@@ -150,11 +105,6 @@ export class StoreFaultError extends UnError {
 /**
  * Thrown by a handler to fail a task without further retries (like BullMQ's
  * `UnrecoverableError`).
- *
- * @example
- * ```ts
- * throw new PermanentError("input file is not a PDF");
- * ```
  */
 export class PermanentError extends Error {
   override name = "PermanentError";
@@ -164,11 +114,6 @@ export class PermanentError extends Error {
  * The embedded store's directory or file was deleted or replaced while `un`
  * ran: writes would go to a file nobody will ever open again, so they are
  * refused. It does not heal by itself.
- *
- * @example
- * ```ts
- * throw new StoreGoneError("store /srv/.un was deleted while un was running; ...", { path: "/srv/.un" });
- * ```
  */
 export class StoreGoneError extends UnavailableError {
   override readonly code: string = "store_gone";
@@ -177,11 +122,6 @@ export class StoreGoneError extends UnavailableError {
 /**
  * The disk holding the store is full, or failed a write (SQLite's
  * SQLITE_FULL / SQLITE_IOERR): 507 until a write succeeds again.
- *
- * @example
- * ```ts
- * throw new StoreDiskError("the disk holding /srv/.un is full; free space and retry", { path: "/srv/.un" });
- * ```
  */
 export class StoreDiskError extends UnavailableError {
   override readonly code: string = "store_disk";
@@ -192,11 +132,6 @@ export class StoreDiskError extends UnavailableError {
  * The store file is damaged (SQLite's SQLITE_CORRUPT / SQLITE_NOTADB, or a
  * failed `PRAGMA quick_check` at start). Writes are refused so the damage does
  * not spread; `un store check` and `un store recover` are the way out.
- *
- * @example
- * ```ts
- * throw new StoreDamagedError("store file /srv/.un/un.db is damaged; ...", { file: "/srv/.un/un.db" });
- * ```
  */
 export class StoreDamagedError extends UnavailableError {
   override readonly code: string = "store_damaged";

@@ -2,14 +2,14 @@
  * The durable event log writer: appends bus events to the store in batches
  * (group commit: what `write` queues within `flushMs` of the first event, or
  * 1 000 events, go as one write), because one insert per transaction is 4×
- * slower than batches (PLATFORM.md), and on Redis each write is also one
- * stream entry and one message for the other processes. While events keep
- * coming, a write is followed by the next one `flushMs` later, not as soon as
- * it is stored: the embedded store would otherwise write the log's last pages
- * (and those of its indexes) again at each of its commits. `append` is
- * written on the next macrotask, with whatever waits, and resolves once its
- * batch is stored, so `POST /un/events/publish` answers only for logged
- * events; `flush` writes everything without pausing.
+ * slower than batches (measured on the embedded store), and on Redis each
+ * write is also one stream entry and one message for the other processes.
+ * While events keep coming, a write is followed by the next one `flushMs`
+ * later, not as soon as it is stored: the embedded store would otherwise
+ * write the log's last pages (and those of its indexes) again at each of its
+ * commits. `append` is written on the next macrotask, with whatever waits,
+ * and resolves once its batch is stored, so `POST /un/events/publish`
+ * answers only for logged events; `flush` writes everything without pausing.
  *
  * When the store refuses writes (an UnavailableError: Redis is away, or out
  * of memory), events wait in this process and are written, in order, once it
@@ -44,12 +44,6 @@ const ACCEPTED_WORK = /^(task|batch|store)\./;
 /**
  * True for events of work the runtime already accepted (a task's changes, a
  * batch's end, the store's own faults): the event log never drops them.
- *
- * @example
- * ```ts
- * isAcceptedWork("task.succeeded"); // true
- * isAcceptedWork("file.created"); // false
- * ```
  */
 export function isAcceptedWork(type: string): boolean {
   return ACCEPTED_WORK.test(type);
@@ -65,11 +59,6 @@ export function isAcceptedWork(type: string): boolean {
  *   `dropped` during the outage, after `outageMs`);
  * - `lost`: at close the store was still unreachable; `count` buffered events
  *   were never written.
- *
- * @example
- * ```ts
- * const onStatus = (s: EventLogStatus) => s.kind === "buffering" && console.warn(`${s.waiting} events wait`);
- * ```
  */
 export type EventLogStatus =
   | { kind: "buffering"; waiting: number; error: unknown }
@@ -79,11 +68,6 @@ export type EventLogStatus =
 
 /**
  * Options of an {@link EventLog}.
- *
- * @example
- * ```ts
- * const options: EventLogOptions = { bufferMax: 10_000, onStatus: (s) => console.log(s.kind) };
- * ```
  */
 export interface EventLogOptions {
   /** Most events not of accepted work kept while the store refuses writes (default 10 000). */

@@ -19,19 +19,12 @@ import type { InspectRecord } from "../control.ts";
 import type { RuntimeMessage } from "../protocol/messages.ts";
 import { parentOf } from "../protocol/xstate-internals.ts";
 
-/**
- * Keeps recent messages between actors and tells listeners about new ones.
- *
- * @example
- * ```ts
- * const inspector = new Inspector(500); // fed by whoever records into it
- * inspector.record("worker-1", "supervisor", "event.emit", "task.started");
- * inspector.recent(10);
- * ```
- */
 /** A worker's idle polling; consecutive ones fold into one record. */
 const IDLE_TYPES = new Set(["loop.claiming", "loop.idle"]);
 
+/**
+ * Keeps recent messages between actors and tells listeners about new ones.
+ */
 export class Inspector implements CrashNotes {
   /** A ring: record `seq` lives at `(seq - 1) % capacity`. */
   #ring: InspectRecord[] = [];

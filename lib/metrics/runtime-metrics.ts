@@ -48,13 +48,6 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * The metrics of one runtime.
- *
- * @example
- * ```ts
- * const metrics = new RuntimeMetrics(host);
- * bus.subscribe("**", (event) => metrics.event(event), "metrics", { remote: false });
- * const text = await metrics.render();
- * ```
  */
 export class RuntimeMetrics {
   readonly registry = new Registry();

@@ -28,13 +28,6 @@ interface Seen {
 
 /**
  * The source metrics of one registry.
- *
- * @example
- * ```ts
- * const sources = new SourceMetrics(registry, runtime.startedAt);
- * sources.scanned("inbox", 42);
- * await sources.refresh(store);
- * ```
  */
 export class SourceMetrics {
   readonly #scan: Histogram<"source">;

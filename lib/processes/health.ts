@@ -25,12 +25,6 @@ const PING_TIMEOUT_MS = 2_000;
 /**
  * The health report: `degraded` with plain reasons when the store does not
  * answer, an actor is down, events are piling up, or the process is stopping.
- *
- * @example
- * ```ts
- * const report = await healthReport({ processId, role: "all", startedAt, store, actors, bufferedEvents: 0, stopping: false });
- * report.status; // "ok"
- * ```
  */
 export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
   const problems: string[] = [];

@@ -77,11 +77,6 @@ function text(value: unknown): string | null {
  * The charset of a feed body: a byte-order mark, else the Content-Type
  * `charset`, else the XML declaration's `encoding`, else UTF-8 (the XML
  * default). RFC 7303 puts the HTTP charset above the declaration.
- *
- * @example
- * ```ts
- * feedCharset(bytes, "application/rss+xml; charset=ISO-8859-1"); // "iso-8859-1"
- * ```
  */
 export function feedCharset(bytes: Uint8Array, contentType: string | null): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return "utf-8";
@@ -98,11 +93,6 @@ export function feedCharset(bytes: Uint8Array, contentType: string | null): stri
 /**
  * Decodes a feed body by {@link feedCharset}; an unknown charset label falls
  * back to UTF-8 rather than failing the feed.
- *
- * @example
- * ```ts
- * decodeFeed(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), "text/xml; charset=iso-8859-1"); // "café"
- * ```
  */
 export function decodeFeed(bytes: Uint8Array, contentType: string | null): string {
   const charset = feedCharset(bytes, contentType);
@@ -139,12 +129,6 @@ function summaryOf(item: ParsedItem): string | null {
 
 /**
  * Parses feed text into `feed.item.new` data, in feed order (usually newest first).
- *
- * @example
- * ```ts
- * const items = await parseFeed(xml, "https://example.org/feed.xml");
- * items[0].id; // "urn:uuid:..."
- * ```
  */
 export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemData[]> {
   let feed: Parser.Output<ParsedItem>;
@@ -168,13 +152,6 @@ export async function parseFeed(xml: string, feedUrl: string): Promise<FeedItemD
 
 /**
  * Makes the poller of a feed source.
- *
- * @example
- * ```ts
- * const poller = createFeedPoller(source, sourceState(store, source.id), null);
- * const { changes, commit } = await poller.poll(AbortSignal.timeout(30_000));
- * await commit?.();
- * ```
  */
 export const createFeedPoller: PollerFactory<FeedSourceSpec> = (source, state, allow) => {
   return {

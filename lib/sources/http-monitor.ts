@@ -65,11 +65,6 @@ export function selectPointer(document: unknown, pointer: string): unknown {
  * The hash that stands for an answer: sha256 of the body; with `select`, of the
  * canonical JSON of that part (so reformatting or other fields do not count);
  * for HEAD, of the validators (ETag, Last-Modified, Content-Length).
- *
- * @example
- * ```ts
- * await answerHash(new TextEncoder().encode('{"v":1,"t":9}'), new Headers(), "GET", "/v");
- * ```
  */
 export async function answerHash(
   body: Uint8Array,
@@ -124,12 +119,6 @@ async function observe(
 
 /**
  * Makes the poller of an HTTP source.
- *
- * @example
- * ```ts
- * const poller = createHttpPoller(source, sourceState(store, source.id), null);
- * const { changes } = await poller.poll(signal); // [{ type: "http.down", ... }]
- * ```
  */
 export const createHttpPoller: PollerFactory<HttpSourceSpec> = (source, state, allow) => {
   // Events and the status name the URL without its query values (an api_key, say).

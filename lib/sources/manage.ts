@@ -23,32 +23,17 @@ export { parseSourceSpec } from "./parse-spec.ts";
 
 /**
  * The `source` of every `source.*` event made through the API.
- *
- * @example
- * ```ts
- * sourceEvent("created", stored).source === API_EVENT_SOURCE; // true
- * ```
  */
 export const API_EVENT_SOURCE = "/un/api";
 
 /**
  * What happened to a source; the event type is `source.<change>`.
- *
- * @example
- * ```ts
- * const change: SourceChange = "disabled"; // event type "source.disabled"
- * ```
  */
 export type SourceChange = "created" | "updated" | "deleted" | "enabled" | "disabled";
 
 /**
  * A source as the API shows it: the stored record with secrets redacted and
  * the status its scanner keeps (last scan, last error, failures).
- *
- * @example
- * ```ts
- * const { sources } = await (await fetch(`${url}/un/sources`)).json() as { sources: SourceView[] };
- * ```
  */
 export interface SourceView {
   id: string;
@@ -72,12 +57,6 @@ function specOf(source: StoredSource): Json {
 
 /**
  * The API view of a stored source: redacted, with its scanner's status.
- *
- * @example
- * ```ts
- * const view = await viewSource(store, await store.getSource("blog"));
- * view.status; // { lastScanAt: ..., lastError: null, ... }
- * ```
  */
 export async function viewSource(
   store: Pick<SourceStore, "getSourceState">,
@@ -100,11 +79,6 @@ export async function viewSource(
 
 /**
  * The stored record of a source added through the API.
- *
- * @example
- * ```ts
- * await store.putSource(apiSource(spec, Date.now()));
- * ```
  */
 export function apiSource(spec: SourceSpec, now: number): ParsedSource {
   return {
@@ -122,11 +96,6 @@ export function apiSource(spec: SourceSpec, now: number): ParsedSource {
  * Adds a source at run time: stored with `origin: "api"` unless its id is
  * taken, in one atomic step (two API processes adding one id: one gets it,
  * the other this ConflictError, 409). Resolves with the stored record.
- *
- * @example
- * ```ts
- * const source = await addSource(store, parseSourceSpec(body), Date.now());
- * ```
  */
 export async function addSource(
   store: Pick<SourceStore, "putSourceIfAbsent">,
@@ -147,11 +116,6 @@ export async function addSource(
 
 /**
  * A stored source, or NotFoundError (404).
- *
- * @example
- * ```ts
- * const source = await mustGetSource(store, "blog");
- * ```
  */
 export async function mustGetSource(
   store: Pick<SourceStore, "getSource">,
@@ -166,11 +130,6 @@ export async function mustGetSource(
  * Switches a stored source on or off; `changed` is false when it already was
  * so (nothing stored). A source whose stored definition no longer parses is
  * refused (409): it can only be removed and added again.
- *
- * @example
- * ```ts
- * const { source, changed } = await setSourceEnabled(store, "blog", false, Date.now());
- * ```
  */
 export async function setSourceEnabled(
   store: Pick<SourceStore, "getSource" | "putSource">,
@@ -195,11 +154,6 @@ export async function setSourceEnabled(
 
 /**
  * The same source switched on or off (the record's flag and the spec's agree).
- *
- * @example
- * ```ts
- * await store.putSource(withEnabled(source, false, Date.now()));
- * ```
  */
 export function withEnabled(source: ParsedSource, enabled: boolean, now: number): ParsedSource {
   return { ...source, enabled, spec: { ...source.spec, enabled }, updatedAt: now };
@@ -209,11 +163,6 @@ export function withEnabled(source: ParsedSource, enabled: boolean, now: number)
  * What to tell a client that changed a config-file source at run time: the
  * config file is the source of truth for its sources, so at the next start its
  * definition (and its `enabled`) applies again. Null for API sources.
- *
- * @example
- * ```ts
- * configNote(source, "deleted"); // "source inbox comes from the config file: ..."
- * ```
  */
 export function configNote(source: StoredSource, change: SourceChange): string | null {
   if (source.origin !== "config") return null;
@@ -227,12 +176,6 @@ export function configNote(source: StoredSource, change: SourceChange): string |
  * The `source.<change>` CloudEvent: `source` is `/un/api`, `subject` the
  * source id, `data.source` the redacted record. The runtime (this process and,
  * through the Redis bridge, the others) starts or stops the scanner on it.
- *
- * @example
- * ```ts
- * const event = sourceEvent("created", stored);
- * event.type; // "source.created"
- * ```
  */
 export function sourceEvent(change: SourceChange, source: StoredSource): CloudEvent {
   return createEvent({

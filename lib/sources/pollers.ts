@@ -21,11 +21,6 @@ import { redactText } from "./redact.ts";
 /**
  * The poller of a polling source; `allow` is `http.allow` for a source added
  * at run time, null for a config-file source (not checked).
- *
- * @example
- * ```ts
- * const poller = createPoller(source, sourceState(store, source.id), config.http.allow);
- * ```
  */
 export function createPoller(
   source: SourceSpec,

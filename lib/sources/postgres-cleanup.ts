@@ -29,11 +29,6 @@ type PostgresSpec = Extract<SourceSpec, { kind: "postgres" }>;
 /**
  * What a clean-up removed: the tables whose trigger went (`schema.table`)
  * and the trigger functions dropped (qualified names).
- *
- * @example
- * ```ts
- * const removed: Removed = { triggers: ["public.orders"], functions: ['"public".un_notify_change'] };
- * ```
  */
 export interface Removed {
   triggers: string[];
@@ -96,12 +91,6 @@ export function tablesToRelease(removed: PostgresSpec, others: readonly SourceSp
  * without a trigger (those the dropped triggers used, and the one in the
  * connection's schema), in one transaction under the lock the installs take.
  * A table that does not exist (any more) is skipped.
- *
- * @example
- * ```ts
- * await dropTriggers(client, [{ schema: null, name: "orders" }]);
- * // { triggers: ["public.orders"], functions: ['"public"."un_notify_change"'] }
- * ```
  */
 export async function dropTriggers(db: Queryable, tables: readonly TableName[]): Promise<Removed> {
   const removed: Removed = { triggers: [], functions: [] };
@@ -162,11 +151,6 @@ export async function dropTriggers(db: Queryable, tables: readonly TableName[]):
 /**
  * Connects with the source's URL and drops the triggers of `tables` (see
  * {@link dropTriggers}). The connection is closed whatever happens.
- *
- * @example
- * ```ts
- * await removeSourceTriggers(spec, tablesToRelease(spec, remaining));
- * ```
  */
 export async function removeSourceTriggers(
   spec: PostgresSpec,
@@ -194,11 +178,6 @@ export async function removeSourceTriggers(
  * function once unused. A source added at run time connects only to a host
  * `http.allow` still covers. A failure is logged with what to drop by hand;
  * it never fails the delete, which is done.
- *
- * @example
- * ```ts
- * await cleanUpRemovedSource(stored, await store.listSources(), config, log);
- * ```
  */
 export async function cleanUpRemovedSource(
   source: StoredSource,
