@@ -11,17 +11,18 @@
 
 import { z } from "zod";
 import type { SourceSpec } from "../config/load.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 import {
   boundedUnion,
   parseRetryAfter,
   type PollChange,
   type PollerFactory,
   PollError,
-  type PollResult,
   pollRequest,
+  type PollResult,
   readBody,
-  type SourceState,
   refusedAnswer,
+  type SourceState,
 } from "./poller.ts";
 
 /** A GitHub source definition. */
@@ -56,22 +57,7 @@ const commitList = z.array(z.object({
 }));
 
 /** Per-source queue so a poll and a webhook never read-modify-write the announced set at once. */
-const locks = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `fn` after every earlier call with the same key has finished (an
- * in-process mutex over the announced set).
- */
-function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.catch(() => {});
-  locks.set(key, tail);
-  tail.then(() => {
-    if (locks.get(key) === tail) locks.delete(key);
-  });
-  return run;
-}
+const perSource = new KeyedQueue();
 
 /**
  * Claims head shas for announcement: returns those not announced before (by
@@ -88,7 +74,7 @@ export function claimAnnouncement(
   sourceId: string,
   shas: string[],
 ): Promise<Set<string>> {
-  return withLock(sourceId, async () => {
+  return perSource.run(sourceId, async () => {
     const known = (await state.get<string[]>(ANNOUNCED_KEY)) ?? [];
     const knownSet = new Set(known);
     const fresh = shas.filter((sha) => !knownSet.has(sha));
@@ -106,7 +92,7 @@ export function claimAnnouncement(
  * ```
  */
 export function withSourceLock<T>(sourceId: string, fn: () => Promise<T>): Promise<T> {
-  return withLock(`${sourceId}\u0000deliveries`, fn);
+  return perSource.run(`${sourceId}\u0000deliveries`, fn);
 }
 
 /**

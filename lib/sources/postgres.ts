@@ -17,6 +17,7 @@
 import pg from "pg";
 import { errorText } from "../errors.ts";
 import { backoffMs, RECONNECT_BACKOFF } from "../backoff.ts";
+import { SerialQueue } from "../keyed-queue.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import type { CloudEvent, Json } from "../events/cloud-event.ts";
@@ -173,7 +174,7 @@ export class PostgresConnection {
   #connecting: Promise<unknown> | null = null;
   #done = false;
   // Catch-ups run one at a time: two over the same range would emit twice.
-  #catchUps: Promise<unknown> = Promise.resolve();
+  readonly #catchUps = new SerialQueue();
 
   readonly #onEnd: () => void;
 
@@ -303,9 +304,7 @@ export class PostgresConnection {
   }
 
   #catchUp(table: WatchedTable, from: string | null): Promise<number> {
-    const run = this.#catchUps.then(() => this.#catchUpNow(table, from));
-    this.#catchUps = run.catch(() => {});
-    return run;
+    return this.#catchUps.run(() => this.#catchUpNow(table, from));
   }
 
   async #catchUpNow(table: WatchedTable, from: string | null): Promise<number> {

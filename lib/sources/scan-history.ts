@@ -8,6 +8,7 @@
 
 import { formatDuration } from "../duration.ts";
 import { UnError } from "../errors.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 import type { Json } from "../events/cloud-event.ts";
 import type { Store } from "../store/types.ts";
 
@@ -94,17 +95,7 @@ export class ScanRateLimitError extends UnError {
 }
 
 /** Per-source queue so two requests in this process never read-modify-write the same list at once. */
-const locks = new Map<string, Promise<unknown>>();
-
-function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const run = (locks.get(key) ?? Promise.resolve()).then(fn, fn);
-  const tail = run.catch(() => {});
-  locks.set(key, tail);
-  tail.then(() => {
-    if (locks.get(key) === tail) locks.delete(key);
-  });
-  return run;
-}
+const perSource = new KeyedQueue();
 
 async function numbers(store: Store, sourceId: string): Promise<number[]> {
   const value = await store.getSourceState(sourceId, SCAN_WINDOW_KEY);
@@ -126,7 +117,7 @@ export function reserveScan(
   limit: ScanLimit,
   now: number,
 ): Promise<void> {
-  return withLock(sourceId, async () => {
+  return perSource.run(sourceId, async () => {
     const recent = (await numbers(store, sourceId)).filter((at) => at > now - limit.windowMs);
     if (recent.length >= limit.max) {
       const oldest = Math.min(...recent);
@@ -146,7 +137,7 @@ export function reserveScan(
  * ```
  */
 export function releaseScan(store: Store, sourceId: string, at: number): Promise<void> {
-  return withLock(sourceId, async () => {
+  return perSource.run(sourceId, async () => {
     const slots = await numbers(store, sourceId);
     const index = slots.indexOf(at);
     if (index < 0) return;
@@ -165,7 +156,7 @@ export function releaseScan(store: Store, sourceId: string, at: number): Promise
  * ```
  */
 export function recordScan(store: Store, sourceId: string, record: ScanRecord): Promise<void> {
-  return withLock(sourceId, async () => {
+  return perSource.run(sourceId, async () => {
     const history = await scanHistory(store, sourceId);
     const next = [record, ...history].sort((a, b) => b.at - a.at).slice(0, MAX_SCAN_HISTORY);
     await store.setSourceState(sourceId, SCANS_KEY, next as unknown as Json);

@@ -16,6 +16,7 @@
 
 import { ulid } from "ulid";
 import { UnavailableError } from "../../errors.ts";
+import { SerialQueue } from "../../keyed-queue.ts";
 import type { RedisContext } from "./context.ts";
 import { runScript } from "./context.ts";
 import {
@@ -44,7 +45,7 @@ export class EpochWatch {
   /** The epoch whose loss was told to the listeners (once each). */
   #told: string | null = null;
   /** Checks run one after the other (a heartbeat and a reconnect may overlap). */
-  #running: Promise<void> = Promise.resolve();
+  readonly #running = new SerialQueue();
 
   constructor(private readonly ctx: RedisContext, private readonly listeners: FaultListeners) {}
 
@@ -64,9 +65,7 @@ export class EpochWatch {
    * answer; the next heartbeat tries again.
    */
   check(): Promise<void> {
-    const run = this.#running.then(() => this.#check());
-    this.#running = run.catch(() => {});
-    return run;
+    return this.#running.run(() => this.#check());
   }
 
   /**
