@@ -36,7 +36,8 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * ```
  */
 export interface BridgeInput {
-  deps: RuntimeDeps;
+  /** The bridge uses no store of its own (its Redis link is the store's connection). */
+  deps: Omit<RuntimeDeps, "store">;
   /** Join the hooks consumer group (processes that only serve the API do not). */
   consume: boolean;
   /** The runtime's current hooks. */

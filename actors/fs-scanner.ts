@@ -14,6 +14,7 @@ import { resolve } from "node:path";
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText, UnavailableError } from "../lib/errors.ts";
 import { backoffMs, RECONNECT_BACKOFF } from "../lib/backoff.ts";
 import { FileIndex } from "../lib/fs/file-index.ts";
@@ -45,7 +46,7 @@ interface Opened {
 }
 
 interface FsScannerContext {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   source: FsSourceSpec;
   /** Absolute root (the source's path resolved against the process cwd). */
   root: string;

@@ -8,6 +8,7 @@
 import type { ActorSystem, AnyActorRef } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { ask } from "../lib/protocol/ask.ts";
@@ -31,7 +32,7 @@ export const POLL_TIMEOUT_MS = 30_000;
 
 /** What a cycle needs: the source, its poller and state, and the status so far. */
 export interface PollCycleInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   source: SourceSpec;
   poller: Poller;
   state: SourceState;

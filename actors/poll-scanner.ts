@@ -21,6 +21,7 @@ import { answer, refuse } from "../lib/protocol/ask.ts";
 import type { ReplyTo, RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText } from "../lib/errors.ts";
 import {
   EMPTY_STATUS,
@@ -65,7 +66,10 @@ interface PollScannerContext extends PollCycleInput {
  * store does not know was not added through the API (a scanner run on its
  * own, as in tests) and is its caller's own.
  */
-async function outboundAllow(deps: RuntimeDeps, id: string): Promise<readonly string[] | null> {
+async function outboundAllow(
+  deps: RuntimeDeps<SourceStore & Coordination>,
+  id: string,
+): Promise<readonly string[] | null> {
   const stored = await deps.store.getSource(id);
   return stored?.origin === "api" ? deps.config.http.allow : null;
 }
@@ -76,7 +80,11 @@ async function outboundAllow(deps: RuntimeDeps, id: string): Promise<readonly st
  * lookup fails the poll waiting for it, so nothing is polled unchecked by
  * mistake, and the next poll asks again.
  */
-function pollerOf(deps: RuntimeDeps, source: SourceSpec, state: SourceState): Poller {
+function pollerOf(
+  deps: RuntimeDeps<SourceStore & Coordination>,
+  source: SourceSpec,
+  state: SourceState,
+): Poller {
   let made: Promise<Poller>;
   const make = () => {
     made = outboundAllow(deps, source.id).then(

@@ -13,6 +13,7 @@
 
 import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup, waitFor } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { TaskStore } from "../lib/store/types.ts";
 import { answer, refuse } from "../lib/protocol/ask.ts";
 import type {
   DrainReport,
@@ -29,7 +30,7 @@ import { type WorkerInput, workerMachine } from "./worker.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   /** Where its and its workers' events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
@@ -56,7 +57,7 @@ export type PoolEvent =
 type WorkerRef = ActorRefFrom<typeof workerMachine>;
 
 interface PoolContext {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   concurrency: number;
   nextId: number;
   paused: boolean;
@@ -74,9 +75,9 @@ interface PoolContext {
  * pool that crashed may still be finishing their tasks, and what those hold
  * is not free for the new pool's workers.
  */
-const LEDGERS = new WeakMap<RuntimeDeps, ResourceLedger>();
+const LEDGERS = new WeakMap<RuntimeDeps<TaskStore>, ResourceLedger>();
 
-function ledgerOf(deps: RuntimeDeps): ResourceLedger {
+function ledgerOf(deps: RuntimeDeps<TaskStore>): ResourceLedger {
   let ledger = LEDGERS.get(deps);
   if (!ledger) {
     ledger = new ResourceLedger(deps.config.workers.resources);

@@ -16,7 +16,7 @@ import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { AskType, ReplyTo } from "../lib/protocol/messages.ts";
 import { EnqueueBurst } from "../lib/tasks/enqueue-burst.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
-import type { EnqueueResult, FinishResult, TypeStats } from "../lib/store/types.ts";
+import type { EnqueueResult, FinishResult, TaskStore, TypeStats } from "../lib/store/types.ts";
 import type { NewTask, Task } from "../lib/tasks/task.ts";
 
 /** Learned stats are re-read at most this often per type. */
@@ -92,7 +92,10 @@ export type StoreOutcome =
   | { type: "stats.wanted"; taskTypes: string[] };
 
 /** Re-scores the tasks whose deadline nears; resolves with the types it had no fresh stats of. */
-async function rescoreNearDeadline(deps: RuntimeDeps, cache: StatsCache): Promise<string[]> {
+async function rescoreNearDeadline(
+  deps: RuntimeDeps<TaskStore>,
+  cache: StatsCache,
+): Promise<string[]> {
   const now = deps.now();
   const tasks = await deps.store.tasksNearDeadline(
     now + deps.config.prioritizer.deadlineWindowMs,
@@ -121,7 +124,7 @@ async function rescoreNearDeadline(deps: RuntimeDeps, cache: StatsCache): Promis
 
 /** Gives a task a new priority, scored with the cached stats of its type. */
 async function reprioritize(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps<TaskStore>,
   command: Extract<StoreCommand, { type: "reprioritize" }>,
 ): Promise<{ task: Task; stale: boolean }> {
   const { id, priority, stats } = command;
@@ -150,7 +153,7 @@ async function reprioritize(
  * setup({ actors: { store: prioritizerStore } }).createMachine({ invoke: { id: "store", src: "store", input: ({ context }) => ({ deps: context.deps }) } });
  * ```
  */
-export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps }>(
+export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<TaskStore> }>(
   ({ input, receive, sendBack }) => {
     const { deps } = input;
     const { store } = deps;

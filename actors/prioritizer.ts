@@ -24,7 +24,7 @@ import { taskFields } from "../lib/log.ts";
 import { answer, refuse } from "../lib/protocol/ask.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
-import type { EnqueueResult } from "../lib/store/types.ts";
+import type { EnqueueResult, TaskStore } from "../lib/store/types.ts";
 import { kindOfState, taskEvent, transitionEvents } from "../lib/tasks/task-events.ts";
 import type { NewTask } from "../lib/tasks/task.ts";
 import {
@@ -38,7 +38,7 @@ import {
 
 /** Input of the prioritizer. */
 export interface PrioritizerInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   /** Where its `task.*` events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
@@ -60,7 +60,7 @@ export type PrioritizerEvent =
   | StoreOutcome;
 
 interface PrioritizerContext {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   events: EventSink;
   /**
    * Learned stats per task type: one entry per type, changed at most once per

@@ -21,6 +21,7 @@ import { Cron } from "croner";
 import { assign, fromPromise, setup } from "xstate";
 import type { ScheduleSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, StoreLifecycle, TaskStore } from "../lib/store/types.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type FailureLog, failureLog } from "../lib/log.ts";
 import type { Json } from "../lib/events/cloud-event.ts";
@@ -29,7 +30,7 @@ import { transitionEvents } from "../lib/tasks/task-events.ts";
 
 /** Input of the scheduler. */
 export interface SchedulerInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>;
   /** Where its events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
@@ -60,7 +61,7 @@ interface ScheduleEntry {
  * machine assigns it, so no entry or field is changed in place.
  */
 interface SchedulerContext {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>;
   events: EventSink;
   schedules: readonly ScheduleEntry[];
   nextCleanupAt: number;
@@ -80,7 +81,9 @@ interface TickOutput {
 
 type Send = (m: RuntimeMessage) => void;
 
-function makeSchedules(deps: RuntimeDeps): ScheduleEntry[] {
+function makeSchedules(
+  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>,
+): ScheduleEntry[] {
   const now = deps.now();
   return deps.config.scheduler.schedules.map((spec) => {
     const after = occurrences(spec);

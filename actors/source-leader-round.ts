@@ -6,6 +6,7 @@
 
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import type { FailureLog } from "../lib/log.ts";
 import { sourceLease } from "../lib/sources/lease.ts";
 import { type ParsedSource, parsedSources } from "../lib/store/source-store.ts";
@@ -31,7 +32,7 @@ export interface Round {
 
 /** What a round works from. */
 export interface RoundInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   scannerChild(source: SourceSpec, fence: number): Promise<ChildSpec | null>;
   holder: string;
   /** Lease time to live. */

@@ -26,6 +26,7 @@
 import { type AnyActorRef, assign, fromPromise, setup } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { failureLog } from "../lib/log.ts";
 import { PROCESS_ID } from "../lib/events/cloud-event.ts";
 import { answer, ask, refuse } from "../lib/protocol/ask.ts";
@@ -51,7 +52,7 @@ export const SOURCE_LEADER_ID = "source-leader";
 
 /** Input of the source leader. */
 export interface SourceLeaderInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   /** Builds the scanner child of a source this process now leads; null when it has no scanner for the kind. */
   scannerChild(source: SourceSpec, fence: number): Promise<ChildSpec | null>;
   /** Lease holder name; default {@link PROCESS_ID}. */
@@ -67,7 +68,7 @@ export type SourceLeaderEvent =
   | { type: "debug.crash"; actor?: string };
 
 interface SourceLeaderContext {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   scannerChild: SourceLeaderInput["scannerChild"];
   holder: string;
   ttlMs: number;

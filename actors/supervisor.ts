@@ -30,7 +30,8 @@ export interface ChildSpec {
 
 /** Input of the supervisor. */
 export interface SupervisorInput {
-  deps: RuntimeDeps;
+  /** Config, log and faults: the supervisor itself never reads the store. */
+  deps: Omit<RuntimeDeps, "store">;
   /** The event log and the bus. */
   events: EventOutlet;
   children: ChildSpec[];

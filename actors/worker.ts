@@ -22,6 +22,7 @@
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
+import type { TaskStore } from "../lib/store/types.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
@@ -34,7 +35,7 @@ const IDLE_POLL_MS = 1_000;
 
 /** Input of a worker. */
 export interface WorkerInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   id: string;
   /** Where its task's events go (logged, then to the bus). */
   events: EventSink;
@@ -94,7 +95,7 @@ interface WorkerContext {
 }
 
 function claimNext(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps<TaskStore>,
   workerId: string,
   budget: ResourceLedger,
 ): Promise<Task | null> {
@@ -115,7 +116,7 @@ function claimNext(
  * the store. A store that is away is logged once by the store itself, so
  * here it is only a debug line; anything else is worth a warning.
  */
-function claimFailed(deps: RuntimeDeps, workerId: string, error: unknown): null {
+function claimFailed(deps: RuntimeDeps<TaskStore>, workerId: string, error: unknown): null {
   const level = error instanceof UnavailableError ? "debug" : "warn";
   deps.log[level]("claim failed", { worker: workerId, error });
   return null;

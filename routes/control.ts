@@ -15,7 +15,7 @@ const STOP_DELAY_MS = 20;
 /**
  * Control routes, relative to `/un/stop`.
  */
-export function controlRoutes(control: ControlPlane) {
+export function controlRoutes(control: Omit<ControlPlane, "store">) {
   return new Hono().post(
     "/",
     describe("control", "Stop this process gracefully, as SIGTERM does", {

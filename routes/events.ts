@@ -6,7 +6,8 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { EventStore } from "../lib/store/types.ts";
 import {
   type CloudEvent,
   createEvent,
@@ -96,7 +97,7 @@ function frameOf(event: CloudEvent, named: boolean): Uint8Array {
  * `remember` events sent; early if the stream ends.
  */
 async function replay(
-  control: ControlPlane,
+  control: ControlWith<EventStore>,
   feed: SseFeed,
   type: string | undefined,
   after: string,
@@ -130,7 +131,7 @@ async function replay(
 /**
  * Event routes, relative to `/un/events`.
  */
-export function eventRoutes(control: ControlPlane) {
+export function eventRoutes(control: ControlWith<EventStore>) {
   return new Hono()
     .post(
       "/publish",

@@ -24,7 +24,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { SourceStore } from "../lib/store/types.ts";
 import { ConflictError, ValidationError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Logger } from "../lib/log.ts";
@@ -63,7 +64,7 @@ export function isWebhookPath(path: string): boolean {
  * here; an empty list ends in the one refusal.
  */
 async function candidates(
-  control: ControlPlane,
+  control: ControlWith<SourceStore>,
   only: string | undefined,
   rawBody: string,
 ): Promise<GithubSourceSpec[]> {
@@ -134,7 +135,7 @@ interface Receipt {
 
 /** Maps and dedupes an authenticated delivery for one source. */
 async function receive(
-  control: ControlPlane,
+  control: ControlWith<SourceStore>,
   source: GithubSourceSpec,
   headers: Headers,
   rawBody: string,
@@ -158,7 +159,7 @@ const webhookQuery = z.object({
 /**
  * GitHub webhook route, relative to `/un/github`.
  */
-export function githubRoutes(control: ControlPlane) {
+export function githubRoutes(control: ControlWith<SourceStore>) {
   const log = control.log.child("github");
   return new Hono().post(
     "/webhook",

@@ -5,7 +5,8 @@
 
 import { errorText } from "../lib/errors.ts";
 import { Hono } from "hono";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { TaskStore } from "../lib/store/types.ts";
 import { METRICS_CONTENT_TYPE } from "../lib/metrics/render.ts";
 
 /**
@@ -32,7 +33,7 @@ export interface QueueHealth {
  * app.route("/", healthRoutes(control));
  * ```
  */
-export function healthRoutes(control: ControlPlane): Hono {
+export function healthRoutes(control: ControlWith<TaskStore>): Hono {
   const app = new Hono();
 
   app.get("/health", async (c) => {

@@ -6,14 +6,15 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { Coordination } from "../lib/store/types.ts";
 import { answer, describe } from "./describe.ts";
 import { objectSchema } from "./schemas.ts";
 
 /**
  * Process routes, relative to `/un/processes`.
  */
-export function processRoutes(control: ControlPlane) {
+export function processRoutes(control: ControlWith<Coordination>) {
   return new Hono().get(
     "/",
     describe("processes", "The processes sharing this store", {

@@ -4,14 +4,15 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { TaskStore } from "../lib/store/types.ts";
 import { answer, describe } from "./describe.ts";
 import { queueCountsSchema } from "./schemas.ts";
 
 /**
  * Queue routes, relative to `/un/queues`.
  */
-export function queueRoutes(control: ControlPlane) {
+export function queueRoutes(control: ControlWith<TaskStore>) {
   return new Hono().get(
     "/",
     describe("queues", "Task counts by queue and state", {

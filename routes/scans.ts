@@ -16,7 +16,8 @@
 
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { ConflictError, NotFoundError, UnavailableError, UnError } from "../lib/errors.ts";
 import {
   noScannerHere,
@@ -79,7 +80,11 @@ const requesterHeader = {
  * it; throws 404/409/429/503 as above. A scan that ran and failed is returned
  * with its `error` set.
  */
-async function scanOne(control: ControlPlane, id: string, by: string): Promise<ScanRecord> {
+async function scanOne(
+  control: ControlWith<SourceStore & Coordination>,
+  id: string,
+  by: string,
+): Promise<ScanRecord> {
   const store = control.store;
   const source = await store.getSource(id);
   if (!source) throw new NotFoundError("source", id);
@@ -120,7 +125,7 @@ const sourceId = params(z.object({ id: z.string().describe("the source's id") })
 /**
  * Scan routes of one source, relative to `/un/sources`.
  */
-export function scanRoutes(control: ControlPlane) {
+export function scanRoutes(control: ControlWith<SourceStore & Coordination>) {
   return new Hono()
     .post(
       "/:id/scan",
@@ -165,7 +170,7 @@ export function scanRoutes(control: ControlPlane) {
 /**
  * Scanning every enabled source, relative to `/un/scan`.
  */
-export function scanAllRoutes(control: ControlPlane) {
+export function scanAllRoutes(control: ControlWith<SourceStore & Coordination>) {
   return new Hono().post(
     "/",
     describe("sources", "Scan every enabled source now", {

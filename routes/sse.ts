@@ -91,7 +91,7 @@ export interface SseFeed {
 const stoppers = new WeakMap<Promise<unknown>, { stopped: boolean; streams: Set<() => void> }>();
 
 /** Calls `fn` when the runtime stops; returns how to forget it (one listener per runtime, not per stream). */
-function onStop(control: ControlPlane, fn: () => void): () => void {
+function onStop(control: Omit<ControlPlane, "store">, fn: () => void): () => void {
   const done = control.done;
   if (!done) return () => {};
   let entry = stoppers.get(done);
@@ -129,7 +129,7 @@ function onStop(control: ControlPlane, fn: () => void): () => void {
  */
 export function sseStream(
   c: Context,
-  control: ControlPlane,
+  control: Omit<ControlPlane, "store">,
   start: (feed: SseFeed) => Promise<() => void> | (() => void),
   lastEventId?: string,
 ): Response {

@@ -9,7 +9,8 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { StoreLifecycle } from "../lib/store/types.ts";
 import { reportsFaults } from "../lib/store/redis/fault-report.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { objectSchema } from "./schemas.ts";
@@ -17,7 +18,7 @@ import { objectSchema } from "./schemas.ts";
 /**
  * Store routes, relative to `/un/store`.
  */
-export function storeRoutes(control: ControlPlane) {
+export function storeRoutes(control: ControlWith<StoreLifecycle>) {
   return new Hono().post(
     "/ack-reset",
     describe("store", "Acknowledge that Redis lost its data", {

@@ -10,7 +10,8 @@
 import { explainTask } from "../lib/tasks/priority.ts";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ControlPlane } from "../lib/control.ts";
+import type { ControlWith } from "../lib/control.ts";
+import type { Coordination, TaskStore } from "../lib/store/types.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
@@ -44,7 +45,7 @@ const taskId = params(z.object({ id: z.string().describe("the task's id (a ULID)
 /** Ids are ULIDs; anything else cannot name a task, so it is a 404 without a store round trip. */
 const TASK_ID = /^[0-9A-Za-z]{1,64}$/;
 
-async function findTask(control: ControlPlane, id: string): Promise<Task> {
+async function findTask(control: ControlWith<TaskStore & Coordination>, id: string): Promise<Task> {
   const task = TASK_ID.test(id) ? await control.store.getTask(id) : null;
   if (!task) throw new NotFoundError("task", id);
   return task;
@@ -60,7 +61,7 @@ const oneTask = z.object({ task: taskSchema });
  * app.route("/un/tasks", taskRoutes(control));
  * ```
  */
-export function taskRoutes(control: ControlPlane) {
+export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
   return new Hono()
     .post(
       "/create",

@@ -29,7 +29,7 @@ const poolSchema = z.object({
 /**
  * Worker routes, relative to `/un/workers`.
  */
-export function workerRoutes(control: ControlPlane) {
+export function workerRoutes(control: Omit<ControlPlane, "store">) {
   return new Hono()
     .get(
       "/",

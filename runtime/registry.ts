@@ -13,13 +13,14 @@ import type { Logger } from "../lib/log.ts";
 import type { PoolInfo } from "../lib/protocol/messages.ts";
 import { ProcessRegistry } from "../lib/processes/registry.ts";
 import type { TaskCatalog } from "../lib/safety/runnable.ts";
-import type { Store } from "../lib/store/types.ts";
+import type { Coordination } from "../lib/store/types.ts";
 
 /**
  * What {@link startRegistry} needs of the runtime.
  */
 export interface RegistryHost {
-  store: Store;
+  /** The registry is kept with the store's coordination part. */
+  store: Coordination;
   log: Logger;
   config: Config;
   role: Role;

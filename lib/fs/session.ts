@@ -14,7 +14,7 @@ import type { SourceSpec } from "../config/load.ts";
 import { UnavailableError } from "../errors.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
-import type { Store } from "../store/types.ts";
+import type { SourceStore } from "../store/types.ts";
 import { reportScan } from "../metrics/scan-times.ts";
 import { Debouncer } from "./debounce.ts";
 import { fileEvent } from "./events.ts";
@@ -36,7 +36,7 @@ export interface FsSessionOptions {
   /** Absolute root of the tree. */
   root: string;
   source: FsSourceSpec;
-  store: Store;
+  store: SourceStore;
   log: Logger;
   rules: PathRules;
   /** The index as loaded from the store; the session keeps it current. */

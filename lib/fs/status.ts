@@ -7,20 +7,20 @@
 import type { Json } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
 import { EMPTY_STATUS, type SourceStatus, STATUS_KEY } from "../sources/scanner.ts";
-import type { Store } from "../store/types.ts";
+import type { SourceStore } from "../store/types.ts";
 
 /**
  * Holds and saves one source's status.
  */
 export class StatusRecorder {
-  readonly #store: Store;
+  readonly #store: SourceStore;
   readonly #sourceId: string;
   readonly #log: Logger;
   #status: SourceStatus = { ...EMPTY_STATUS };
   #saving: Promise<void> | null = null;
   #dirty = false;
 
-  constructor(store: Store, sourceId: string, log: Logger) {
+  constructor(store: SourceStore, sourceId: string, log: Logger) {
     this.#store = store;
     this.#sourceId = sourceId;
     this.#log = log;

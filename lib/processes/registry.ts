@@ -9,14 +9,14 @@
 
 import type { Logger } from "../log.ts";
 import type { PoolInfo } from "../protocol/messages.ts";
-import type { ProcessRecord, Store } from "../store/types.ts";
+import type { Coordination, ProcessRecord } from "../store/types.ts";
 
 /** Heartbeats an entry outlives, so one late or lost write does not drop a live process. */
 const BEATS_KEPT = 3;
 
 /** What {@link ProcessRegistry} needs. */
 export interface ProcessRegistryOptions {
-  store: Store;
+  store: Pick<Coordination, "recordProcess" | "forgetProcess">;
   log: Logger;
   heartbeatMs: number;
   /** Who this process is and what it can run (the parts that do not change while it runs). */

@@ -13,7 +13,7 @@ import { ValidationError } from "../errors.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
 import type { ResourceWait } from "../tasks/priority.ts";
 import { fits } from "../tasks/resources.ts";
-import type { ProcessRecord, Store } from "../store/types.ts";
+import type { Coordination, ProcessRecord } from "../store/types.ts";
 import type { Task } from "../tasks/task.ts";
 
 /** States of a task that has not started: only those wait for resources. */
@@ -85,7 +85,7 @@ export function resourceWait(
  */
 export async function resourceWaitOf(
   task: Task,
-  store: Store,
+  store: Pick<Coordination, "listProcesses">,
   now: number,
 ): Promise<ResourceWait | null> {
   if (!NOT_STARTED.has(task.state) || !Object.values(task.resources).some((a) => a > 0)) {

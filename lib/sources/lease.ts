@@ -3,7 +3,7 @@
  * only the holder of `source:<id>` runs its scanner (actors/source-leader.ts).
  */
 
-import type { Store } from "../store/types.ts";
+import type { Coordination } from "../store/types.ts";
 
 /**
  * The lease name of a source.
@@ -31,7 +31,11 @@ export interface ScanLease {
  * if (!(await stillHeld(store, lease, Date.now()))) return; // another process scans it now
  * ```
  */
-export async function stillHeld(store: Store, lease: ScanLease, now: number): Promise<boolean> {
+export async function stillHeld(
+  store: Pick<Coordination, "leaseHolder">,
+  lease: ScanLease,
+  now: number,
+): Promise<boolean> {
   const holding = await store.leaseHolder(lease.name, now);
   return holding !== null && holding.fence === lease.fence;
 }

@@ -8,7 +8,8 @@
  * that ran it.
  */
 
-import type { ControlPlane } from "../control.ts";
+import type { ControlWith } from "../control.ts";
+import type { Coordination, SourceStore } from "../store/types.ts";
 import { errorText, UnavailableError } from "../errors.ts";
 import { createEvent, type Json, newId, sourceUri } from "../events/cloud-event.ts";
 import { ask } from "../protocol/ask.ts";
@@ -58,7 +59,10 @@ export function noScannerHere(error: unknown, sourceId: string): boolean {
  * const record = await scanHere(control, { sourceId: "inbox", requestedBy: "cli", at: Date.now() });
  * ```
  */
-export async function scanHere(control: ControlPlane, scan: ScanAsk): Promise<ScanRecord> {
+export async function scanHere(
+  control: ControlWith<SourceStore & Coordination>,
+  scan: ScanAsk,
+): Promise<ScanRecord> {
   const { sourceId, requestedBy, at } = scan;
   const started = performance.now();
   let record: ScanRecord;
@@ -104,7 +108,7 @@ export async function scanHere(control: ControlPlane, scan: ScanAsk): Promise<Sc
  * ```
  */
 export async function scannerElsewhere(
-  control: ControlPlane,
+  control: ControlWith<SourceStore & Coordination>,
   sourceId: string,
 ): Promise<string | null> {
   const holding = await control.store.leaseHolder(sourceLease(sourceId), Date.now());
@@ -123,7 +127,7 @@ export async function scannerElsewhere(
  * ```
  */
 export async function scanElsewhere(
-  control: ControlPlane,
+  control: ControlWith<SourceStore & Coordination>,
   scan: ScanAsk,
   holder: string,
 ): Promise<ScanRecord> {
@@ -175,7 +179,7 @@ export async function scanElsewhere(
  * const stop = answerScanRequests(runtime);
  * ```
  */
-export function answerScanRequests(control: ControlPlane): () => void {
+export function answerScanRequests(control: ControlWith<SourceStore & Coordination>): () => void {
   return control.subscribe("scan.requested", (event) => {
     const data = event.data as {
       requestId?: unknown;

@@ -17,7 +17,7 @@ import {
   sourceUri,
 } from "../events/cloud-event.ts";
 import { safeFetch, type SafeFetchOptions } from "../safety/safe-fetch.ts";
-import type { Store } from "../store/types.ts";
+import type { SourceStore } from "../store/types.ts";
 import { backoffMs } from "../backoff.ts";
 
 /** One change a poll found; the actor wraps it in a CloudEvent. */
@@ -122,7 +122,7 @@ export const USER_AGENT = "un-reflex-runtime (+https://github.com/un)";
  * await state.get<string>("etag"); // 'W/"abc"'
  * ```
  */
-export function sourceState(store: Store, sourceId: string): SourceState {
+export function sourceState(store: SourceStore, sourceId: string): SourceState {
   return {
     get: async <T = Json>(key: string) => (await store.getSourceState(sourceId, key)) as T | null,
     set: (key, value) => store.setSourceState(sourceId, key, value),

@@ -6,7 +6,7 @@
  */
 
 import type { Json } from "../events/cloud-event.ts";
-import type { Store } from "../store/types.ts";
+import type { SourceStore } from "../store/types.ts";
 
 /** Source state key of the cursors: `{ "<schema>.<table>": "<value>" | null }`. */
 export const CURSOR_KEY = "cursor";
@@ -104,7 +104,7 @@ export class CursorBook {
    * Loads the cursors a source saved.
    */
   static async load(
-    store: Store,
+    store: SourceStore,
     sourceId: string,
     onError: (error: unknown) => void,
   ): Promise<CursorBook> {

@@ -20,6 +20,7 @@ import { backoffMs, RECONNECT_BACKOFF } from "../backoff.ts";
 import { SerialQueue } from "../keyed-queue.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
+import type { Coordination, SourceStore } from "../store/types.ts";
 import type { CloudEvent, Json } from "../events/cloud-event.ts";
 import { reportScan } from "../metrics/scan-times.ts";
 import type { SourceStatus } from "./scanner.ts";
@@ -79,13 +80,13 @@ export function reconnectDelay(failures: number): number {
  */
 export class PostgresSource {
   readonly spec: PostgresSpec;
-  readonly deps: RuntimeDeps;
+  readonly deps: RuntimeDeps<SourceStore & Coordination>;
   readonly recent: RecentChanges = new RecentChanges();
   readonly saveStatus: (status: SourceStatus) => void;
   #cursors: Promise<CursorBook> | null = null;
   readonly #open = new Set<PostgresConnection>();
 
-  constructor(spec: PostgresSpec, deps: RuntimeDeps) {
+  constructor(spec: PostgresSpec, deps: RuntimeDeps<SourceStore & Coordination>) {
     this.spec = spec;
     this.deps = deps;
     const log = deps.log.child(`source:${spec.id}`);

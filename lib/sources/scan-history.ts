@@ -10,7 +10,7 @@ import { formatDuration } from "../duration.ts";
 import { UnError } from "../errors.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import type { Json } from "../events/cloud-event.ts";
-import type { Store } from "../store/types.ts";
+import type { SourceStore } from "../store/types.ts";
 
 /**
  * Source state key of the start times of the scans within the window.
@@ -97,7 +97,7 @@ export class ScanRateLimitError extends UnError {
 /** Per-source queue so two requests in this process never read-modify-write the same list at once. */
 const perSource = new KeyedQueue();
 
-async function numbers(store: Store, sourceId: string): Promise<number[]> {
+async function numbers(store: SourceStore, sourceId: string): Promise<number[]> {
   const value = await store.getSourceState(sourceId, SCAN_WINDOW_KEY);
   return Array.isArray(value) ? value.filter((v): v is number => typeof v === "number") : [];
 }
@@ -112,7 +112,7 @@ async function numbers(store: Store, sourceId: string): Promise<number[]> {
  * ```
  */
 export function reserveScan(
-  store: Store,
+  store: SourceStore,
   sourceId: string,
   limit: ScanLimit,
   now: number,
@@ -136,7 +136,7 @@ export function reserveScan(
  * await releaseScan(store, "blog", at);
  * ```
  */
-export function releaseScan(store: Store, sourceId: string, at: number): Promise<void> {
+export function releaseScan(store: SourceStore, sourceId: string, at: number): Promise<void> {
   return perSource.run(sourceId, async () => {
     const slots = await numbers(store, sourceId);
     const index = slots.indexOf(at);
@@ -155,7 +155,11 @@ export function releaseScan(store: Store, sourceId: string, at: number): Promise
  * await recordScan(store, "blog", { at, requestedBy: "cli", durationMs: 12, changes: 3, error: null });
  * ```
  */
-export function recordScan(store: Store, sourceId: string, record: ScanRecord): Promise<void> {
+export function recordScan(
+  store: SourceStore,
+  sourceId: string,
+  record: ScanRecord,
+): Promise<void> {
   return perSource.run(sourceId, async () => {
     const history = await scanHistory(store, sourceId);
     const next = [record, ...history].sort((a, b) => b.at - a.at).slice(0, MAX_SCAN_HISTORY);
@@ -171,7 +175,7 @@ export function recordScan(store: Store, sourceId: string, record: ScanRecord): 
  * const scans = await scanHistory(store, "blog"); // [{ at, requestedBy: "api", changes: 2, ... }]
  * ```
  */
-export async function scanHistory(store: Store, sourceId: string): Promise<ScanRecord[]> {
+export async function scanHistory(store: SourceStore, sourceId: string): Promise<ScanRecord[]> {
   const value = await store.getSourceState(sourceId, SCANS_KEY);
   return Array.isArray(value) ? value as unknown as ScanRecord[] : [];
 }

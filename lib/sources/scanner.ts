@@ -19,10 +19,11 @@
 import type { ScanLease } from "./lease.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
+import type { Coordination, SourceStore } from "../store/types.ts";
 
 /** Input of a scanner actor. */
 export interface ScannerInput {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<SourceStore & Coordination>;
   source: SourceSpec;
   /** In a cluster: the source lease it runs under (a scanner refuses its work once it moved). */
   lease?: ScanLease;

@@ -12,7 +12,7 @@ import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
 import type { EventInit, Json } from "../events/cloud-event.ts";
 import type { HandlerContext } from "../handlers/types.ts";
 import { taskFields, withFields } from "../log.ts";
-import type { FinishResult } from "../store/types.ts";
+import type { FinishResult, TaskStore } from "../store/types.ts";
 import { taskEvent, transitionEvents } from "./task-events.ts";
 import { retryDelayMs, type Task, type TaskError } from "./task.ts";
 
@@ -31,7 +31,7 @@ export type RunOutcome =
 
 /** What {@link runTask} needs. */
 export interface RunTaskOptions {
-  deps: RuntimeDeps;
+  deps: RuntimeDeps<TaskStore>;
   workerId: string;
   task: Task;
   /**
@@ -342,7 +342,12 @@ async function onFailure(
  * Counts a finished attempt in the learned statistics: through the process's
  * accumulator (one store write per type per second), or on its own without one.
  */
-function recordRun(deps: RuntimeDeps, type: string, durationMs: number, ok: boolean): void {
+function recordRun(
+  deps: RuntimeDeps<TaskStore>,
+  type: string,
+  durationMs: number,
+  ok: boolean,
+): void {
   if (deps.runStats) return deps.runStats.record(type, durationMs, ok);
   // Learned scores are best effort: a store that is away must not reject unhandled.
   deps.store.recordRuns(type, { runs: 1, failures: ok ? 0 : 1, meanMs: durationMs }, deps.now())

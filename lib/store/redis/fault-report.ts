@@ -90,7 +90,7 @@ export interface FaultReporting {
  * const result = reportsFaults(store) ? await store.ackReset() : { acknowledged: false, reset: null };
  * ```
  */
-export function reportsFaults(store: Store): store is Store & FaultReporting {
+export function reportsFaults<S extends object>(store: S): store is S & FaultReporting {
   const candidate = store as Partial<FaultReporting>;
   return typeof candidate.onFault === "function" && typeof candidate.ackReset === "function";
 }
