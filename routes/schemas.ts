@@ -9,7 +9,7 @@
 
 import { z } from "zod";
 import { EVENT_PRIORITIES } from "../lib/events/cloud-event.ts";
-import { TASK_STATES } from "../lib/tasks/task.ts";
+import { TASK_STATES, taskPriority } from "../lib/tasks/task.ts";
 
 const time = z.number().describe("epoch milliseconds");
 const json = z.unknown().describe("any JSON value");
@@ -31,7 +31,7 @@ export const taskSchema = z.object({
   type: z.string(),
   queue: z.string(),
   payload: json,
-  priority: z.number().int().min(0).max(9).describe("0–9, 9 first"),
+  priority: taskPriority.describe("0–9, 9 first"),
   sortKey: z.number().describe("claim order: lower first"),
   score: z.number(),
   explanation: z.record(z.string(), z.unknown()).describe("how the sort key was made"),

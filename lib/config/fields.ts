@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.ts";
 import { assertPattern } from "../events/wildcard.ts";
+import { taskPriority } from "../tasks/task.ts";
 
 /** An integer in `min..max`; the message names the range. */
 export function int(min: number, max: number) {
@@ -49,7 +50,7 @@ export const pattern = z.string().superRefine((value, ctx) => {
 });
 
 /** A task priority, 9 first. */
-export const priority = int(0, 9);
+export const priority = taskPriority;
 /** The id of a source or schedule. */
 export const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$/, {
   error: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",

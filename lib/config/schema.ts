@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { Cron } from "croner";
 import { duration, id, int, ms, pattern, priority } from "./fields.ts";
+import { EVENT_PRIORITIES } from "../events/cloud-event.ts";
 
 /** Keys every source kind has. */
 const sourceBase = {
@@ -20,7 +21,7 @@ const sourceBase = {
   interval: duration(100, 7 * 86_400_000).optional().describe(
     "Poll interval (polling kinds) or periodic rescan (fs).",
   ),
-  priority: z.enum(["critical", "high", "normal", "low"]).default("normal").describe(
+  priority: z.enum(EVENT_PRIORITIES).default("normal").describe(
     "Priority given to this source's events.",
   ),
   emitExisting: z.boolean().default(true).describe(

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import type { Json } from "../events/cloud-event.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
+import { taskPriority } from "./task.ts";
 import { intIn, strictObject, validate } from "../validate.ts";
 
 /** Most tasks one batch may create. */
@@ -44,7 +45,7 @@ const text = (max: number) =>
 export const taskRequestSchema = strictObject({
   type: name("task type", 200),
   payload: z.json({ error: "must be JSON" }).optional(),
-  priority: intIn(0, 9).optional(),
+  priority: taskPriority.optional(),
   queue: name("queue name", 100).optional(),
   delayMs: intIn(0, 365 * DAY_MS).optional(),
   runAt: time.optional(),

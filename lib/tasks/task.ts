@@ -5,6 +5,8 @@
 
 import type { Json } from "../events/cloud-event.ts";
 import { backoffMs } from "../backoff.ts";
+import { ValidationError } from "../errors.ts";
+import { intIn } from "../validate.ts";
 
 /**
  * Task states.
@@ -31,6 +33,31 @@ export const TASK_STATES = [
 ] as const;
 /** One of {@link TASK_STATES}. */
 export type TaskState = typeof TASK_STATES[number];
+
+/**
+ * A task priority: an integer 0..9, 9 first. The one check behind the
+ * configuration (schedules, hooks), task requests, reprioritizing and the
+ * API's description of a task.
+ */
+export const taskPriority = intIn(0, 9);
+
+/**
+ * `value` as a task priority, or a {@link ValidationError} naming the range,
+ * for callers that get a priority outside a request schema.
+ *
+ * @example
+ * ```ts
+ * checkTaskPriority(12); // throws "priority must be an integer 0..9, got 12"
+ * ```
+ */
+export function checkTaskPriority(value: unknown): number {
+  const parsed = taskPriority.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(`priority must be an integer 0..9, got ${JSON.stringify(value)}`, {
+    field: "priority",
+    value,
+  });
+}
 
 /** States a task can still leave: a `key` is unique among these. */
 export const LIVE_STATES: readonly TaskState[] = [
