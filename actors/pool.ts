@@ -1,32 +1,25 @@
 /**
  * The worker pool: spawns `concurrency` workers, wakes idle ones when tasks
  * become ready, scales at run time, aborts cancelled tasks, and drains at
- * shutdown. It
- * supervises its workers one-for-one (a crashed worker is replaced; the task it
- * held comes back through the lease reaper). A drain is its `draining` state:
- * the workers retire, and an invoked promise waits (`waitFor`) for their
- * tasks to end within the grace period, aborting what is still running then. Its resources
+ * shutdown. It supervises its workers one-for-one (a crashed worker is
+ * replaced; the task it held comes back through the lease reaper). A drain is
+ * its `draining` state: the workers retire, and an invoked promise
+ * (actors/pool-drain.ts) waits for their tasks. Its resources
  * (`workers.resources`) are a ledger its workers share: their claims take
  * what is free, their tasks hold it until their attempt ends. Its workers'
  * `task.*` events go straight to the event outlet: no actor needs them.
  */
 
-import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup, waitFor } from "xstate";
+import { assign, enqueueActions, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { TaskStore } from "../lib/store/types.ts";
 import { answer, refuse } from "../lib/protocol/ask.ts";
-import type {
-  DrainReport,
-  PoolInfo,
-  ReplyTo,
-  RuntimeMessage,
-  WorkerInfo,
-} from "../lib/protocol/messages.ts";
+import type { PoolInfo, ReplyTo, RuntimeMessage, WorkerInfo } from "../lib/protocol/messages.ts";
 import { stopDescendants } from "../lib/protocol/xstate-internals.ts";
-import type { Logger } from "../lib/log.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { ResourceLedger } from "../lib/tasks/resources.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
+import { drain, type WorkerRef, workersOf } from "./pool-drain.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
@@ -53,8 +46,6 @@ export type PoolEvent =
   >
   | { type: `xstate.done.actor.${string}` }
   | { type: `xstate.error.actor.${string}`; error: unknown };
-
-type WorkerRef = ActorRefFrom<typeof workerMachine>;
 
 interface PoolContext {
   deps: RuntimeDeps<TaskStore>;
@@ -84,16 +75,6 @@ function ledgerOf(deps: RuntimeDeps<TaskStore>): ResourceLedger {
     LEDGERS.set(deps, ledger);
   }
   return ledger;
-}
-
-/** Anything whose snapshot lists children: the pool's own ref. */
-type PoolRef = { getSnapshot(): { children: Record<string, unknown> } };
-
-function workersOf(self: PoolRef): WorkerRef[] {
-  const workers: WorkerRef[] = [];
-  const children = self.getSnapshot().children;
-  for (const id in children) if (id.startsWith("worker-")) workers.push(children[id] as WorkerRef);
-  return workers;
 }
 
 function workerInfo(ref: WorkerRef): WorkerInfo {
@@ -129,51 +110,6 @@ function info(self: Parameters<typeof workersOf>[0], context: PoolContext): Pool
 function workerInput(context: PoolContext, id: string): WorkerInput {
   return { deps: context.deps, id, events: context.events, resources: context.resources };
 }
-
-const isRunning = (worker: WorkerRef) => worker.getSnapshot().value === "running";
-
-/**
- * Waits until none of the workers running now runs a task any more (each
- * watched with `waitFor`), at most `ms`; true when no worker runs one then.
- * A worker that stops or crashes meanwhile runs nothing either.
- */
-async function waitIdle(workers: () => WorkerRef[], ms: number, signal: AbortSignal) {
-  await Promise.all(
-    workers().filter(isRunning).map((worker) =>
-      waitFor(worker, (snap) => snap.value !== "running", { timeout: ms, signal }).catch(() => {})
-    ),
-  );
-  return !workers().some(isRunning);
-}
-
-/** Input of the drain: the pool (to see its workers), the grace period, where to log. */
-interface DrainInput {
-  pool: PoolRef;
-  graceMs: number;
-  log: Logger;
-}
-
-/**
- * Waits for the retiring workers' tasks, then hands back (aborts) the tasks
- * still running when the grace period ends, and waits for those too.
- */
-const drain = fromPromise<DrainReport, DrainInput>(async ({ input, signal }) => {
-  const workers = () => workersOf(input.pool);
-  const busy = workers().filter(isRunning).length;
-  let handedBack = 0;
-  if (!(await waitIdle(workers, input.graceMs, signal))) {
-    for (const worker of workers()) {
-      const task = worker.getSnapshot().context.current.task;
-      if (isRunning(worker) && task) {
-        handedBack++;
-        worker.send({ type: "abort", taskId: task.id, reason: "shutdown" });
-      }
-    }
-    await waitIdle(workers, 5_000, signal);
-  }
-  input.log.info("workers drained", { busy, handedBack });
-  return { finished: busy - handedBack, handedBack };
-});
 
 /**
  * The pool actor logic.
