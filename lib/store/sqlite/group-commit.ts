@@ -16,7 +16,9 @@
  *   against `kill -9` (WAL + `synchronous=NORMAL`).
  * - Reads run directly on the same connection, so they already see writes of
  *   the open transaction (read-your-writes inside the process).
- * - `flush()` (called by `close()`) commits what is pending at once.
+ * - `flush()` (called by `close()`) commits what is pending at once, and
+ *   stops the background checkpointer (`sqlite/checkpointer.ts`), so that the
+ *   connection closing next is the last one on the file.
  * - Work registered with `beforeCommit` runs at the commit, before COMMIT:
  *   after every write issued before it, inside the same transaction. The
  *   store's claims wait for it, so the claims of one burst share their reads
@@ -36,6 +38,7 @@
  */
 
 import { clearImmediate, setImmediate } from "node:timers";
+import { Checkpointer } from "./checkpointer.ts";
 import type { Sql } from "./statements.ts";
 
 interface PendingWrite {
@@ -88,6 +91,7 @@ export interface GroupCommitHooks {
 export class GroupCommit {
   readonly #sql: Sql;
   readonly #hooks: GroupCommitHooks;
+  readonly #checkpoints: Checkpointer;
   #pending: PendingWrite[] = [];
   #atCommit: CommitWork[] = [];
   #open = false;
@@ -96,6 +100,7 @@ export class GroupCommit {
   constructor(sql: Sql, hooks: GroupCommitHooks = {}) {
     this.#sql = sql;
     this.#hooks = hooks;
+    this.#checkpoints = new Checkpointer(sql);
   }
 
   /** True while a transaction is open and not yet committed. */
@@ -140,8 +145,17 @@ export class GroupCommit {
     this.#atCommit.push(work);
   }
 
-  /** Commits the open transaction now (if any) and settles its writes. */
+  /**
+   * Commits the open transaction now (if any) and settles its writes; stops
+   * the background checkpointer (a later commit may start it again).
+   */
   flush(): void {
+    this.#commit();
+    this.#checkpoints.stop();
+  }
+
+  /** Commits the open transaction now (if any) and settles its writes. */
+  #commit(): void {
     if (this.#timer !== null) {
       clearImmediate(this.#timer);
       this.#timer = null;
@@ -181,6 +195,7 @@ export class GroupCommit {
       return;
     }
     this.#hooks.committed?.();
+    this.#checkpoints.committed();
     for (const write of carried) write.resolve();
   }
 
@@ -207,7 +222,7 @@ export class GroupCommit {
     this.#open = true;
     this.#timer = setImmediate(() => {
       this.#timer = null;
-      this.flush();
+      this.#commit();
     });
   }
 }
