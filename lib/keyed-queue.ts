@@ -45,12 +45,6 @@ export class KeyedQueue<K = string> {
 /**
  * One serial queue: a {@link KeyedQueue} with a single key, for an object
  * whose jobs must never overlap.
- *
- * @example
- * ```ts
- * const checks = new SerialQueue();
- * const result = await checks.run(() => readEpoch());
- * ```
  */
 export class SerialQueue {
   readonly #queue = new KeyedQueue<null>();

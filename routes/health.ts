@@ -11,11 +11,6 @@ import { METRICS_CONTENT_TYPE } from "../lib/metrics/render.ts";
 
 /**
  * `GET /health/queue` counts of one queue ("scheduled" includes tasks waiting to retry).
- *
- * @example
- * ```ts
- * const q: QueueHealth = { queued: 3, running: 1, scheduled: 0, failed: 0, dead: 0 };
- * ```
  */
 export interface QueueHealth {
   queued: number;
@@ -27,11 +22,6 @@ export interface QueueHealth {
 
 /**
  * Health routes.
- *
- * @example
- * ```ts
- * app.route("/", healthRoutes(control));
- * ```
  */
 export function healthRoutes(control: ControlWith<TaskStore>): Hono {
   const app = new Hono();

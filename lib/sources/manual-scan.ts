@@ -18,21 +18,11 @@ import { recordScan, type ScanRecord } from "./scan-history.ts";
 
 /**
  * How long a manual scan may take (a large directory, a slow feed).
- *
- * @example
- * ```ts
- * await ask(control, "source.scan", { request }, { timeoutMs: SCAN_TIMEOUT_MS });
- * ```
  */
 export const SCAN_TIMEOUT_MS = 120_000;
 
 /**
  * One manual scan to run.
- *
- * @example
- * ```ts
- * const scan: ScanAsk = { sourceId: "inbox", requestedBy: "cli", at: Date.now() };
- * ```
  */
 export interface ScanAsk {
   sourceId: string;
@@ -53,11 +43,6 @@ export function noScannerHere(error: unknown, sourceId: string): boolean {
  * `scan.completed`. A scan that ran and failed is returned with its `error`
  * set; throws UnavailableError (see {@link noScannerHere}) when no scanner of
  * the source runs here.
- *
- * @example
- * ```ts
- * const record = await scanHere(control, { sourceId: "inbox", requestedBy: "cli", at: Date.now() });
- * ```
  */
 export async function scanHere(
   control: ControlWith<SourceStore & Coordination>,
@@ -101,11 +86,6 @@ export async function scanHere(
  * The process that scans a source now, when it is another one; null when it
  * is this one or nobody (no process with scanners runs, or the source's
  * lease ran out and is being taken over).
- *
- * @example
- * ```ts
- * const holder = await scannerElsewhere(control, "inbox"); // "vm:4242:X1Y2Z3"
- * ```
  */
 export async function scannerElsewhere(
   control: ControlWith<SourceStore & Coordination>,
@@ -120,11 +100,6 @@ export async function scannerElsewhere(
  * for its answer. Throws UnavailableError when none comes within
  * {@link SCAN_TIMEOUT_MS} (the holder died: its successor takes the source
  * within one lease period, so trying again then works).
- *
- * @example
- * ```ts
- * const record = await scanElsewhere(control, { sourceId: "inbox", requestedBy: "cli", at }, holder);
- * ```
  */
 export async function scanElsewhere(
   control: ControlWith<SourceStore & Coordination>,
@@ -173,11 +148,6 @@ export async function scanElsewhere(
 /**
  * Answers the `scan.requested` of other processes that name this one as the
  * source's holder; returns how to stop.
- *
- * @example
- * ```ts
- * const stop = answerScanRequests(runtime);
- * ```
  */
 export function answerScanRequests(control: ControlWith<SourceStore & Coordination>): () => void {
   return control.subscribe("scan.requested", (event) => {

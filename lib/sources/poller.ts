@@ -78,11 +78,6 @@ export interface SourceState {
 /**
  * A poll that failed in a way the server described: the status, and how long
  * it asked us to wait (`Retry-After`, rate-limit reset), if it did.
- *
- * @example
- * ```ts
- * throw new PollError("HTTP 503 Service Unavailable", { status: 503, retryAfterMs: 30_000 });
- * ```
  */
 export class PollError extends Error {
   readonly status: number | null;
@@ -114,13 +109,6 @@ export const USER_AGENT = "un-reflex-runtime (+https://github.com/un)";
 
 /**
  * The get/set facade a poller uses, over `store.getSourceState/setSourceState`.
- *
- * @example
- * ```ts
- * const state = sourceState(store, "blog");
- * await state.set("etag", 'W/"abc"');
- * await state.get<string>("etag"); // 'W/"abc"'
- * ```
  */
 export function sourceState(store: SourceStore, sourceId: string): SourceState {
   return {
@@ -134,11 +122,6 @@ export function sourceState(store: SourceStore, sourceId: string): SourceState {
  * safeFetch, so `allow` (see {@link PollerFactory}) checks the URL and every
  * redirect, and `field` names the source field that holds the URL when it is
  * refused.
- *
- * @example
- * ```ts
- * await pollRequest(source.url, { headers: { Accept: "text/xml" } }, { allow, field: "url", signal });
- * ```
  */
 export function pollRequest(
   url: string,
@@ -152,11 +135,6 @@ export function pollRequest(
 
 /**
  * The failed poll a refused answer makes (its body is let go unread): throw it.
- *
- * @example
- * ```ts
- * if (!response.ok) throw await refusedAnswer(response, `HTTP ${response.status}`);
- * ```
  */
 export async function refusedAnswer(
   response: Response,
@@ -170,13 +148,6 @@ export async function refusedAnswer(
 /**
  * Delay before the next poll after `failures` consecutive failures:
  * `interval · 2^failures`, capped at one hour (or the interval, if longer).
- *
- * @example
- * ```ts
- * backoffDelay(60_000, 0); // 60000
- * backoffDelay(60_000, 2); // 240000
- * backoffDelay(60_000, 20); // 3600000
- * ```
  */
 export function backoffDelay(intervalMs: number, failures: number): number {
   // The interval itself is the wait after no failure, hence `failures + 1`.
@@ -188,12 +159,6 @@ export function backoffDelay(intervalMs: number, failures: number): number {
 
 /**
  * Reads `Retry-After` (seconds or an HTTP date) as milliseconds from `now`.
- *
- * @example
- * ```ts
- * parseRetryAfter("120", Date.now()); // 120000
- * parseRetryAfter(null, Date.now()); // null
- * ```
  */
 export function parseRetryAfter(value: string | null, now: number): number | null {
   if (value === null || value.trim() === "") return null;
@@ -206,11 +171,6 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
 /**
  * Reads a response body, refusing more than `maxBytes` (the stream is
  * cancelled, so a huge or endless answer costs no memory).
- *
- * @example
- * ```ts
- * const bytes = await readBody(await fetch(url), 1024 * 1024);
- * ```
  */
 export async function readBody(response: Response, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(0);
@@ -240,11 +200,6 @@ export async function readBody(response: Response, maxBytes = MAX_BODY_BYTES): P
 
 /**
  * Hex sha256 of bytes or of a string's UTF-8.
- *
- * @example
- * ```ts
- * await sha256Hex("abc"); // "ba7816bf..."
- * ```
  */
 export async function sha256Hex(input: Uint8Array | string): Promise<string> {
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
@@ -276,12 +231,6 @@ export function boundedUnion(fresh: string[], known: string[], max: number): str
 /**
  * The CloudEvent of a change of a source: `source` is `/un/sources/<id>`,
  * `priority` the source's.
- *
- * @example
- * ```ts
- * const event = changeEvent({ id: "blog", priority: "normal" }, change);
- * event.source; // "/un/sources/blog"
- * ```
  */
 export function changeEvent(
   source: { id: string; priority: EventPriority },

@@ -14,39 +14,19 @@ import type { SourceStore } from "../store/types.ts";
 
 /**
  * Source state key of the start times of the scans within the window.
- *
- * @example
- * ```ts
- * await store.getSourceState("blog", SCAN_WINDOW_KEY); // [1700000000000, ...]
- * ```
  */
 export const SCAN_WINDOW_KEY = "scanWindow";
 /**
  * Source state key of the scan history.
- *
- * @example
- * ```ts
- * await store.getSourceState("blog", SCANS_KEY); // [{ at, requestedBy, ... }]
- * ```
  */
 export const SCANS_KEY = "scans";
 /**
  * How many scans the history keeps.
- *
- * @example
- * ```ts
- * (await scanHistory(store, "blog")).length <= MAX_SCAN_HISTORY; // true
- * ```
  */
 export const MAX_SCAN_HISTORY = 100;
 
 /**
  * `api.scanLimit`: at most `max` manual scans per source within `windowMs`.
- *
- * @example
- * ```ts
- * const limit: ScanLimit = { max: 5, windowMs: 300_000 };
- * ```
  */
 export interface ScanLimit {
   max: number;
@@ -55,11 +35,6 @@ export interface ScanLimit {
 
 /**
  * One manual scan, as `GET /un/sources/:id/scans` lists it.
- *
- * @example
- * ```ts
- * const scan: ScanRecord = { at: Date.now(), requestedBy: "cli", durationMs: 12, changes: 3, error: null };
- * ```
  */
 export interface ScanRecord {
   /** When it was asked for (epoch ms). */
@@ -74,11 +49,6 @@ export interface ScanRecord {
 
 /**
  * Too many manual scans of one source: answer 429 with `Retry-After`.
- *
- * @example
- * ```ts
- * throw new ScanRateLimitError("blog", { max: 5, windowMs: 300_000 }, 42_000);
- * ```
  */
 export class ScanRateLimitError extends UnError {
   constructor(readonly sourceId: string, limit: ScanLimit, readonly retryAfterMs: number) {
@@ -105,11 +75,6 @@ async function numbers(store: SourceStore, sourceId: string): Promise<number[]> 
 /**
  * Takes one of the source's manual-scan slots at `now`, or throws
  * {@link ScanRateLimitError} saying when the oldest slot frees up.
- *
- * @example
- * ```ts
- * await reserveScan(store, "blog", config.api.scanLimit, Date.now());
- * ```
  */
 export function reserveScan(
   store: SourceStore,
@@ -130,11 +95,6 @@ export function reserveScan(
 /**
  * Gives back a slot taken at `at` (the scan never reached a scanner, so it
  * should not count).
- *
- * @example
- * ```ts
- * await releaseScan(store, "blog", at);
- * ```
  */
 export function releaseScan(store: SourceStore, sourceId: string, at: number): Promise<void> {
   return perSource.run(sourceId, async () => {
@@ -149,11 +109,6 @@ export function releaseScan(store: SourceStore, sourceId: string, at: number): P
 /**
  * Adds a scan to the source's history (newest first, at most
  * {@link MAX_SCAN_HISTORY}).
- *
- * @example
- * ```ts
- * await recordScan(store, "blog", { at, requestedBy: "cli", durationMs: 12, changes: 3, error: null });
- * ```
  */
 export function recordScan(
   store: SourceStore,
@@ -169,11 +124,6 @@ export function recordScan(
 
 /**
  * The source's manual scans, newest first.
- *
- * @example
- * ```ts
- * const scans = await scanHistory(store, "blog"); // [{ at, requestedBy: "api", changes: 2, ... }]
- * ```
  */
 export async function scanHistory(store: SourceStore, sourceId: string): Promise<ScanRecord[]> {
   const value = await store.getSourceState(sourceId, SCANS_KEY);

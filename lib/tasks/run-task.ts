@@ -70,11 +70,6 @@ class LeaseExpiredError extends Error {
 
 /**
  * Runs the attempt and resolves with its outcome.
- *
- * @example
- * ```ts
- * const { outcome, next } = await runTask({ deps, workerId: "w1", task, controller, emit, ready, claimNext });
- * ```
  */
 export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   let next: Promise<Task | null> | null = null;

@@ -76,11 +76,6 @@ export const taskBatchSchema = strictObject({
 
 /**
  * A parsed create body: one request, or a batch created atomically.
- *
- * @example
- * ```ts
- * const create: TaskCreate = { batch: false, request: { type: "noop" } };
- * ```
  */
 export type TaskCreate =
   | { batch: false; request: TaskRequest }

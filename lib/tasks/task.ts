@@ -44,11 +44,6 @@ export const taskPriority = intIn(0, 9);
 /**
  * `value` as a task priority, or a {@link ValidationError} naming the range,
  * for callers that get a priority outside a request schema.
- *
- * @example
- * ```ts
- * checkTaskPriority(12); // throws "priority must be an integer 0..9, got 12"
- * ```
  */
 export function checkTaskPriority(value: unknown): number {
   const parsed = taskPriority.safeParse(value);

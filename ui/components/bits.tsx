@@ -8,11 +8,6 @@ import type { Child } from "hono/jsx";
 
 /**
  * A task (or any) state as a coloured badge.
- *
- * @example
- * ```tsx
- * <Badge state="failed" />
- * ```
  */
 export function Badge({ state, tone }: { state: string; tone?: string }) {
   return <span class={`badge ${tone ?? state}`} data-state={state}>{state}</span>;
@@ -20,11 +15,6 @@ export function Badge({ state, tone }: { state: string; tone?: string }) {
 
 /**
  * A JSON value, pretty-printed; "—" for null.
- *
- * @example
- * ```tsx
- * <JsonBlock value={task.payload} />
- * ```
  */
 export function JsonBlock({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <p class="muted">—</p>;
@@ -33,11 +23,6 @@ export function JsonBlock({ value }: { value: unknown }) {
 
 /**
  * A 0–1 progress bar with its percentage.
- *
- * @example
- * ```tsx
- * <Progress value={0.4} />
- * ```
  */
 export function Progress({ value }: { value: number }) {
   const percent = Math.round(Math.max(0, Math.min(1, value)) * 100);
@@ -53,11 +38,6 @@ export function Progress({ value }: { value: number }) {
 
 /**
  * A table that scrolls sideways on a narrow screen instead of widening the page.
- *
- * @example
- * ```tsx
- * <Scroll><table>...</table></Scroll>
- * ```
  */
 export function Scroll({ children }: { children?: Child }) {
   return <div class="scroll">{children}</div>;

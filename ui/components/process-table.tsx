@@ -19,11 +19,6 @@ export interface ProcessTableProps {
 
 /**
  * The table.
- *
- * @example
- * ```tsx
- * <ProcessTable processes={await store.listProcesses(now)} self={control.processId} now={now} />
- * ```
  */
 export function ProcessTable({ processes, self, now, full }: ProcessTableProps) {
   if (processes.length === 0) return <p class="muted">no process has recorded itself yet</p>;

@@ -22,11 +22,6 @@ const COLUMNS: Array<{ state: keyof QueueCounts; wide?: boolean }> = [
 
 /**
  * The table.
- *
- * @example
- * ```tsx
- * <QueueTable queues={await store.queueCounts()} />
- * ```
  */
 export function QueueTable(
   { queues, compact }: { queues: Record<string, QueueCounts>; compact?: boolean },

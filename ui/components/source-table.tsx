@@ -20,11 +20,6 @@ export interface StatusFields {
 
 /**
  * A source's status fields, whatever its scanner stored.
- *
- * @example
- * ```ts
- * statusOf(view).lastScanAt;
- * ```
  */
 export function statusOf(source: SourceView): StatusFields {
   const status = source.status;
@@ -35,11 +30,6 @@ export function statusOf(source: SourceView): StatusFields {
 
 /**
  * Buttons for one source: scan now, enable or disable.
- *
- * @example
- * ```tsx
- * <SourceActions source={view} />
- * ```
  */
 export function SourceActions({ source }: { source: SourceView }) {
   const base = `/un/sources/${encodeURIComponent(source.id)}`;
@@ -63,11 +53,6 @@ export function SourceActions({ source }: { source: SourceView }) {
 
 /**
  * The table.
- *
- * @example
- * ```tsx
- * <SourceTable sources={views} now={Date.now()} actions />
- * ```
  */
 export function SourceTable(
   { sources, now, actions }: { sources: SourceView[]; now: number; actions?: boolean },

@@ -10,11 +10,6 @@ import { AgoCell, duration } from "./time.tsx";
 
 /**
  * The table, or a line saying there is nothing.
- *
- * @example
- * ```tsx
- * <TaskTable tasks={tasks} now={Date.now()} empty="no failures" />
- * ```
  */
 export function TaskTable(
   { tasks, now, empty, compact, errors }: {

@@ -9,11 +9,6 @@ import { Fact } from "./bits.tsx";
 
 /**
  * A duration in words: 850 → "850 ms", 1400 → "1.4 s", 125000 → "2m 5s".
- *
- * @example
- * ```ts
- * duration(1_400); // "1.4 s"
- * ```
  */
 export function duration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;
@@ -27,11 +22,6 @@ export function duration(ms: number): string {
 
 /**
  * How long ago (or from now) a moment is: "12s ago", "in 3m 0s".
- *
- * @example
- * ```ts
- * ago(Date.now() - 12_000); // "12 s ago"
- * ```
  */
 export function ago(at: number, now = Date.now()): string {
   const delta = now - at;
@@ -41,11 +31,6 @@ export function ago(at: number, now = Date.now()): string {
 
 /**
  * A moment as a `<time>`: relative text, exact time on hover; "—" when absent.
- *
- * @example
- * ```tsx
- * <Ago at={task.createdAt} />
- * ```
  */
 export function Ago({ at, now }: { at: number | null | undefined; now?: number }) {
   if (at === null || at === undefined) return <span class="muted">—</span>;
@@ -69,11 +54,6 @@ export function AgoCell(
 /**
  * A {@link Fact} whose value is a moment; with `optional`, nothing at all
  * when there is none (a task without a deadline shows no deadline line).
- *
- * @example
- * ```tsx
- * <TimeFact name="deadline" at={task.deadline} now={now} optional />
- * ```
  */
 export function TimeFact(
   props: {

@@ -20,11 +20,6 @@ function scriptJson(value: unknown): string {
 
 /**
  * Builds the inspector page.
- *
- * @example
- * ```ts
- * const page = actorsPage(control.inspect.actors());
- * ```
  */
 export function actorsPage(actors: ActorInfo[]): Page {
   return {

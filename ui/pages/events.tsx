@@ -9,11 +9,6 @@ import type { Page } from "../page.ts";
 
 /**
  * Builds the events page.
- *
- * @example
- * ```ts
- * const page = eventsPage(c.req.query("type"));
- * ```
  */
 export function eventsPage(pattern: string | undefined): Page {
   return {

@@ -97,11 +97,6 @@ async function systemPart({ control, now }: UiContext) {
 
 /**
  * Builds the overview.
- *
- * @example
- * ```ts
- * const page = await overviewPage({ control, throughput, now: Date.now() });
- * ```
  */
 export async function overviewPage(ui: UiContext): Promise<Page> {
   const [tasks, system] = await Promise.all([taskPart(ui), systemPart(ui)]);

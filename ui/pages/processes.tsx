@@ -10,11 +10,6 @@ import type { Page, UiContext } from "../page.ts";
 
 /**
  * Builds the processes page.
- *
- * @example
- * ```ts
- * const page = await processesPage(ui);
- * ```
  */
 export async function processesPage(ui: UiContext): Promise<Page> {
   const processes = await ui.control.store.listProcesses(ui.now);

@@ -10,11 +10,6 @@ import type { Page, UiContext } from "../page.ts";
 
 /**
  * Builds the queues page.
- *
- * @example
- * ```ts
- * const page = await queuesPage(ui);
- * ```
  */
 export async function queuesPage(ui: UiContext): Promise<Page> {
   const queues = await ui.control.store.queueCounts();

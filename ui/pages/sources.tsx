@@ -15,11 +15,6 @@ import type { Page, UiContext } from "../page.ts";
 
 /**
  * Builds the sources page.
- *
- * @example
- * ```ts
- * const page = await sourcesPage(ui);
- * ```
  */
 export async function sourcesPage(ui: UiContext): Promise<Page> {
   const store = ui.control.store;
@@ -43,11 +38,6 @@ export async function sourcesPage(ui: UiContext): Promise<Page> {
 
 /**
  * Builds one source's page, or null when there is no such source.
- *
- * @example
- * ```ts
- * const page = await sourcePage(ui, "inbox");
- * ```
  */
 export async function sourcePage(ui: UiContext, id: string): Promise<Page | null> {
   const store = ui.control.store;

@@ -161,11 +161,6 @@ function ErrorPart({ task }: { task: Task }) {
 
 /**
  * Builds a task's page, or null when there is no such task.
- *
- * @example
- * ```ts
- * const page = await taskDetailPage(ui, "01JD...");
- * ```
  */
 export async function taskDetailPage(ui: UiContext, id: string): Promise<Page | null> {
   const store = ui.control.store;

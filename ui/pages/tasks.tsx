@@ -62,11 +62,6 @@ function Pager(
 
 /**
  * Builds the task list.
- *
- * @example
- * ```ts
- * const page = await tasksPage(ui, parseTaskQuery(c.req.query()));
- * ```
  */
 export async function tasksPage(ui: UiContext, query: TaskQuery): Promise<Page> {
   const { tasks, hasMore, capped } = await taskPage(ui.control.store, query);
