@@ -16,9 +16,10 @@ import { Redis } from "ioredis";
 import type { ProcessRecord } from "../lib/store/types.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { assertError, type ErrorJson } from "./helpers/api.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("admission cluster");
 
@@ -35,14 +36,10 @@ function create(un: UnProcess, body: unknown) {
 }
 
 async function succeeded(un: UnProcess, id: string): Promise<Task> {
-  return await eventually(
-    async () => {
-      const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
-      return res.body.task.state === "succeeded" ? res.body.task : undefined;
-    },
-    15_000,
-    `task ${id} to succeed`,
-  );
+  return await eventually(async () => {
+    const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
+    return res.body.task.state === "succeeded" ? res.body.task : undefined;
+  }, { timeoutMs: 15_000, message: `task ${id} to succeed` });
 }
 
 Deno.test({
@@ -69,14 +66,10 @@ Deno.test({
       args: ["--role", "worker"],
     });
     await using plain = await startUn({ config: { ...base, workers: { queues: ["plain"] } } });
-    await eventually(
-      async () => {
-        const res = await api<{ processes: ProcessRecord[] }>(front.url, "GET", "/un/processes");
-        return res.body.processes.filter((p) => p.concurrency > 0).length === 2;
-      },
-      10_000,
-      "both workers recorded",
-    );
+    await eventually(async () => {
+      const res = await api<{ processes: ProcessRecord[] }>(front.url, "GET", "/un/processes");
+      return res.body.processes.filter((p) => p.concurrency > 0).length === 2;
+    }, { timeoutMs: 10_000, message: "both workers recorded" });
 
     // Through the api process and through the process without the handler.
     for (const via of [front, plain]) {

@@ -11,8 +11,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Task } from "../lib/tasks/task.ts";
 import { assertError, createTask, type ErrorJson } from "./helpers/api.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { REPO, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const HANDLERS = join(REPO, "tests", "fixtures", "schema-handlers.ts");
 
@@ -94,28 +95,20 @@ Deno.test("create refuses unknown types, unknown exec commands and payloads that
     const typo = assertError(await create(un.url, { type: "double", payload: { m: 2 } }), 400);
     assert.match(typo.error.message, /`payload\.m` is not a key/);
     const task = await createTask(un, { type: "double", payload: { n: 21 } });
-    const done = await eventually(
-      async () => {
-        const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${task.id}`);
-        return res.body.task.state === "succeeded" ? res.body.task : undefined;
-      },
-      10_000,
-      "double to succeed",
-    );
+    const done = await eventually(async () => {
+      const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${task.id}`);
+      return res.body.task.state === "succeeded" ? res.body.task : undefined;
+    }, { timeoutMs: 10_000, message: "double to succeed" });
     assert.deepEqual(done.result, { doubled: 42 });
   });
 
   await t.step("a hook's task that does not fit the schema fails once, permanently", async () => {
     const published = await api(un.url, "POST", "/un/events/publish", { type: "app.double" });
     assert.equal(published.status, 202, JSON.stringify(published.body));
-    const failed = await eventually(
-      async () => {
-        const res = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=double&limit=50");
-        return res.body.tasks.find((task) => task.state === "dead" || task.state === "failed");
-      },
-      10_000,
-      "the hook's double task to fail",
-    );
+    const failed = await eventually(async () => {
+      const res = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=double&limit=50");
+      return res.body.tasks.find((task) => task.state === "dead" || task.state === "failed");
+    }, { timeoutMs: 10_000, message: "the hook's double task to fail" });
     assert.equal(failed.attempts, 1, "a payload that does not fit is not retried");
     assert.match(String(failed.error?.message ?? failed.error), /payload\.m/);
   });

@@ -10,9 +10,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Task } from "../lib/tasks/task.ts";
 import { assertError, createTask, type TaskJson } from "./helpers/api.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { rawRequest } from "./helpers/raw-http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Attempt = { method: string; path: string; body?: unknown };
 
@@ -66,14 +67,10 @@ Deno.test("browser guard: cross-site requests change nothing; curl and same-orig
     payload: { path: join(inbox, "missing.txt") },
     maxAttempts: 1,
   });
-  await eventually(
-    async () => {
-      const res = await api<TaskJson>(un.url, "GET", `/un/tasks/${failing.id}`);
-      return ["failed", "dead"].includes(res.body.task.state);
-    },
-    10_000,
-    "the failing task to end",
-  );
+  await eventually(async () => {
+    const res = await api<TaskJson>(un.url, "GET", `/un/tasks/${failing.id}`);
+    return ["failed", "dead"].includes(res.body.task.state);
+  }, { timeoutMs: 10_000, message: "the failing task to end" });
 
   const snapshot = async () => {
     const tasks = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?limit=1000");

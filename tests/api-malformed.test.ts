@@ -8,8 +8,9 @@
 
 import assert from "node:assert/strict";
 import type { Task } from "../lib/tasks/task.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const LIMIT = 4_096;
 const COUNT = 1_000;
@@ -280,14 +281,10 @@ Deno.test("1000 malformed requests: each answered 4xx JSON; process up; stored t
   await create({ type: "noop", dependsOn: [live.id] });
   const cancelled = await create({ type: "noop", delayMs: 3_600_000 });
   assert.equal((await api(un.url, "DELETE", `/un/tasks/${cancelled.id}`)).status, 200);
-  await eventually(
-    async () => {
-      const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${finished.id}`);
-      return res.body.task.state === "succeeded";
-    },
-    10_000,
-    "the noop task to succeed",
-  );
+  await eventually(async () => {
+    const res = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${finished.id}`);
+    return res.body.task.state === "succeeded";
+  }, { timeoutMs: 10_000, message: "the noop task to succeed" });
   const before = await snapshot(un.url);
   assert.equal(before.length, 4);
 

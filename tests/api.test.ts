@@ -9,8 +9,9 @@
 import assert from "node:assert/strict";
 import type { Task } from "../lib/tasks/task.ts";
 import { assertError, createTask, type TaskJson, taskState } from "./helpers/api.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("control plane: health, tasks, queues, workers, sources", async (t) => {
   await using un = await startUn({
@@ -42,18 +43,14 @@ Deno.test("control plane: health, tasks, queues, workers, sources", async (t) =>
       assert.ok(health.body.actors.length > 0);
 
       await createTask(un, { type: "noop", queue: "health-q" });
-      const queue = await eventually(
-        async () => {
-          const res = await api<{ queues: Record<string, Record<string, number>> }>(
-            un.url,
-            "GET",
-            "/health/queue",
-          );
-          return res.body.queues["health-q"];
-        },
-        5_000,
-        "health-q in /health/queue",
-      );
+      const queue = await eventually(async () => {
+        const res = await api<{ queues: Record<string, Record<string, number>> }>(
+          un.url,
+          "GET",
+          "/health/queue",
+        );
+        return res.body.queues["health-q"];
+      }, { timeoutMs: 5_000, message: "health-q in /health/queue" });
       assert.deepEqual(Object.keys(queue).sort(), [
         "dead",
         "failed",
@@ -81,14 +78,10 @@ Deno.test("control plane: health, tasks, queues, workers, sources", async (t) =>
       assert.equal(task.type, "noop");
       assert.equal(task.priority, 7);
       assert.equal(task.queue, "api");
-      const done = await eventually(
-        async () => {
-          const t = await taskState(un, task.id);
-          return t.state === "succeeded" ? t : undefined;
-        },
-        10_000,
-        "noop task to succeed",
-      );
+      const done = await eventually(async () => {
+        const t = await taskState(un, task.id);
+        return t.state === "succeeded" ? t : undefined;
+      }, { timeoutMs: 10_000, message: "noop task to succeed" });
       assert.deepEqual(done.result, { hello: "world" });
 
       const first = await createTask(un, {
@@ -187,26 +180,21 @@ Deno.test("control plane: health, tasks, queues, workers, sources", async (t) =>
 
   await t.step("cancelling a running task stops it", async () => {
     const task = await createTask(un, { type: "sleep", payload: { ms: 60_000 } });
-    await eventually(
-      async () => (await taskState(un, task.id)).state === "running",
-      10_000,
-      "sleep to start",
-    );
+    await eventually(async () => (await taskState(un, task.id)).state === "running", {
+      timeoutMs: 10_000,
+      message: "sleep to start",
+    });
     const res = await api<TaskJson>(un.url, "DELETE", `/un/tasks/${task.id}`);
     assert.equal(res.status, 200);
     assert.equal(res.body.task.state, "cancelled");
-    await eventually(
-      async () => {
-        const pool = await api<{ workers: Array<{ taskId: string | null }> }>(
-          un.url,
-          "GET",
-          "/un/workers",
-        );
-        return pool.body.workers.every((w) => w.taskId !== task.id);
-      },
-      10_000,
-      "the worker to let go of the cancelled task",
-    );
+    await eventually(async () => {
+      const pool = await api<{ workers: Array<{ taskId: string | null }> }>(
+        un.url,
+        "GET",
+        "/un/workers",
+      );
+      return pool.body.workers.every((w) => w.taskId !== task.id);
+    }, { timeoutMs: 10_000, message: "the worker to let go of the cancelled task" });
   });
 
   await t.step("GET /un/queues counts tasks by queue and state", async () => {
@@ -235,14 +223,10 @@ Deno.test("control plane: health, tasks, queues, workers, sources", async (t) =>
       concurrency: 3,
     });
     assert.deepEqual(scaled, { status: 200, body: { concurrency: 3 } });
-    await eventually(
-      async () => {
-        const res = await api<{ workers: unknown[] }>(un.url, "GET", "/un/workers");
-        return res.body.workers.length === 3;
-      },
-      5_000,
-      "three workers",
-    );
+    await eventually(async () => {
+      const res = await api<{ workers: unknown[] }>(un.url, "GET", "/un/workers");
+      return res.body.workers.length === 3;
+    }, { timeoutMs: 5_000, message: "three workers" });
     assertError(
       await api(un.url, "POST", "/un/workers/scale", { concurrency: 0 }),
       400,

@@ -19,8 +19,8 @@ import {
   withAdmin,
 } from "./helpers/bridge.ts";
 import { publish } from "./helpers/events.ts";
-import { eventually } from "./helpers/http.ts";
 import { processId, startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 bridgeTest(
   "entries a killed consumer read but never acknowledged are reclaimed and applied once",
@@ -35,28 +35,23 @@ bridgeTest(
       const aId = await processId(a);
       const events: CloudEvent[] = [];
       for (let i = 0; i < 8; i++) events.push(await publish(a, "x.lost", { i }));
-      const pending = await eventually(
-        async () => {
-          const p = await pendingOf(redis);
-          return p.count === events.length && p;
-        },
-        10_000,
-        "A to read every entry without acknowledging it",
-      );
+      const pending = await eventually(async () => {
+        const p = await pendingOf(redis);
+        return p.count === events.length && p;
+      }, { timeoutMs: 10_000, message: "A to read every entry without acknowledging it" });
       assert.deepEqual([...pending.consumers], [[aId, events.length]]);
       assert.equal((await noopTasks(a)).length, 0, "A applied nothing");
       await a.kill();
 
       b = await startUn({ config: memberConfig(redis, { streamMinIdleMs: 300 }) });
-      const tasks = await eventually(
-        async () => {
-          const t = await noopTasks(b!);
-          return t.length >= events.length && t;
-        },
-        10_000,
-        "B to reclaim and apply A's entries",
-      );
-      await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "acks");
+      const tasks = await eventually(async () => {
+        const t = await noopTasks(b!);
+        return t.length >= events.length && t;
+      }, { timeoutMs: 10_000, message: "B to reclaim and apply A's entries" });
+      await eventually(async () => (await pendingOf(redis)).count === 0, {
+        timeoutMs: 5_000,
+        message: "acks",
+      });
       await new Promise((r) => setTimeout(r, 1_000));
       assertOneTaskPerEvent(await noopTasks(b), events);
       assert.equal(tasks.length, events.length);
@@ -83,7 +78,10 @@ bridgeTest(
         );
         return { pending: Number(info.pending), lag: Number(info.lag) };
       });
-    await eventually(async () => (await group()).lag === 0, 10_000, "every entry read");
+    await eventually(async () => (await group()).lag === 0, {
+      timeoutMs: 10_000,
+      message: "every entry read",
+    });
     assert.equal((await group()).pending, 0, "nothing left pending");
     assert.equal((await noopTasks(a)).length, 0);
   },

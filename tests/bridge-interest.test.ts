@@ -18,9 +18,9 @@ import { bridgeKeys } from "../lib/store/redis/bridge/keys.ts";
 import { decodeBroadcast } from "../lib/store/redis/bridge/wire.ts";
 import { silentLogger } from "../lib/log.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
-import { eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("bridge interest");
 
@@ -57,7 +57,10 @@ Deno.test({
       await registerInterest(admin, keys, "other-process", ["y.*"]);
       await settle();
       await store.appendEvents([cloudEvent("y.loud"), cloudEvent("z.quiet")]);
-      await eventually(() => Promise.resolve(heard.length === 1), 5_000, "y.loud published");
+      await eventually(() => Promise.resolve(heard.length === 1), {
+        timeoutMs: 5_000,
+        message: "y.loud published",
+      });
       assert.deepEqual(heard, ["y.loud"]);
       assert.equal(await publishCalls(admin), 1, "only the followed type went out");
 
@@ -113,7 +116,10 @@ Deno.test({
     });
     try {
       gate.start();
-      await eventually(() => Promise.resolve(!gate.publishes("y.any")), 5_000, "the first view");
+      await eventually(() => Promise.resolve(!gate.publishes("y.any")), {
+        timeoutMs: 5_000,
+        message: "the first view",
+      });
       await interest.changed(["y.*"], Date.now());
       await interest.read();
       assert.ok(gate.publishes("y.any"), "a view from before the follow outlived the wait");

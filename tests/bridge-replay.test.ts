@@ -15,8 +15,8 @@ import { type CloudEvent, newId } from "../lib/events/cloud-event.ts";
 import { createLogger } from "../lib/log.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
-import { eventually } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("bridge replay");
 
@@ -62,14 +62,10 @@ Deno.test({
       const ids = (list: CloudEvent[]) => list.map((e) => e.id);
       const before = cloudEvent("deploy.started");
       // Subscribed once the first append is heard.
-      await eventually(
-        async () => {
-          await other.appendEvents([before]);
-          return delivered.length > 0;
-        },
-        5_000,
-        "the subscription is up",
-      );
+      await eventually(async () => {
+        await other.appendEvents([before]);
+        return delivered.length > 0;
+      }, { timeoutMs: 5_000, message: "the subscription is up" });
       assert.deepEqual(new Set(ids(delivered)), new Set([before.id]));
 
       await dropConnection(admin, name);
@@ -80,14 +76,16 @@ Deno.test({
       // Our own events (origin) are never delivered, from the log either.
       await other.appendEvents([{ ...cloudEvent("deploy.step"), origin: "this-process" }]);
 
-      await eventually(
-        () => Promise.resolve(delivered.length >= 3),
-        10_000,
-        "the missed events, from the log",
-      );
+      await eventually(() => Promise.resolve(delivered.length >= 3), {
+        timeoutMs: 10_000,
+        message: "the missed events, from the log",
+      });
       const after = cloudEvent("deploy.done");
       await other.appendEvents([after]);
-      await eventually(() => Promise.resolve(delivered.length >= 4), 5_000, "a live event after");
+      await eventually(() => Promise.resolve(delivered.length >= 4), {
+        timeoutMs: 5_000,
+        message: "a live event after",
+      });
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(ids(delivered), [before.id, ...ids(missed), after.id]);
       assert.ok(

@@ -33,8 +33,9 @@ import {
   withAdmin,
 } from "./helpers/bridge.ts";
 import { openStream, publish } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { processId, startMany, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 bridgeTest(
   "an event reaches other processes once and is not echoed back; a hook runs once",
@@ -62,14 +63,10 @@ bridgeTest(
     for (let i = 0; i < 30; i++) {
       events.push(await publish([a, b, third][i % 3], `x.n${i % 4}`, { i }));
     }
-    const all = await eventually(
-      async () => {
-        const tasks = await noopTasks(a);
-        return tasks.length >= events.length + 2 && tasks;
-      },
-      15_000,
-      "a hook task per event",
-    );
+    const all = await eventually(async () => {
+      const tasks = await noopTasks(a);
+      return tasks.length >= events.length + 2 && tasks;
+    }, { timeoutMs: 15_000, message: "a hook task per event" });
     // Long enough for a reclaim round (200 ms) and an entry's idle limit (1 s) to pass.
     await new Promise((r) => setTimeout(r, 1_500));
     const tasks = await noopTasks(b);
@@ -95,7 +92,10 @@ bridgeTest(
       const event = await publish(a, "x.twice", { n: 1 });
       const [first] = await stream.take(1);
       assert.equal(first.id, event.id);
-      await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "its hook task");
+      await eventually(async () => (await noopTasks(b)).length === 1, {
+        timeoutMs: 10_000,
+        message: "its hook task",
+      });
       // The same event appended to the stream and published on its channel once
       // more (as another writer, or an older version retrying a batch, could).
       await withAdmin(redis, async (admin) => {
@@ -111,7 +111,10 @@ bridgeTest(
         await admin.publish("bridge-test:events:x.twice", encodeBroadcast(event.origin, json));
       });
       await stream.quiet(500);
-      await eventually(async () => (await pendingOf(redis)).count === 0, 5_000, "the ack");
+      await eventually(async () => (await pendingOf(redis)).count === 0, {
+        timeoutMs: 5_000,
+        message: "the ack",
+      });
       assertOneTaskPerEvent(await noopTasks(b), [event]);
     } finally {
       await stream.close();
@@ -143,12 +146,18 @@ bridgeTest(
       );
       return res.body.workers.some((w) => w.taskId === id);
     };
-    await eventually(runsOnWorker, 10_000, "the worker process to run the sleep task");
+    await eventually(runsOnWorker, {
+      timeoutMs: 10_000,
+      message: "the worker process to run the sleep task",
+    });
 
     const cancelledAt = Date.now();
     const cancel = await api<{ task: Task }>(apiProc.url, "DELETE", `/un/tasks/${id}`);
     assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
-    await eventually(async () => !(await runsOnWorker()), 5_000, "the worker to abort the task");
+    await eventually(async () => !(await runsOnWorker()), {
+      timeoutMs: 5_000,
+      message: "the worker to abort the task",
+    });
     const tookMs = Date.now() - cancelledAt;
     assert.ok(tookMs < 2_000, `abort took ${tookMs}ms`);
     const task = await api<{ task: Task }>(worker.url, "GET", `/un/tasks/${id}`);
@@ -164,32 +173,32 @@ bridgeTest(
     // Held open on B through the outage: its subscriber connection drops with Redis.
     const watching = await openStream(`${b.url}/un/events/stream?type=x.*`);
     const before = await publish(a, "x.before");
-    await eventually(async () => (await noopTasks(b)).length === 1, 10_000, "first hook task");
+    await eventually(async () => (await noopTasks(b)).length === 1, {
+      timeoutMs: 10_000,
+      message: "first hook task",
+    });
 
     await redis.stop();
-    await eventually(
-      async () => (await bridgeState(a)).state === "down",
-      10_000,
-      "A's bridge to report Redis down",
-    );
+    await eventually(async () => (await bridgeState(a)).state === "down", {
+      timeoutMs: 10_000,
+      message: "A's bridge to report Redis down",
+    });
     // The event log holds it while the store is away; its write, once Redis is back, publishes it.
     const during = await publish(a, "x.during");
     await redis.restart();
     await eventually(
       async () => (await bridgeState(a)).state === "up" && (await bridgeState(b)).state === "up",
-      15_000,
-      "both bridges to reconnect",
+      { timeoutMs: 15_000, message: "both bridges to reconnect" },
     );
     const stream = await openStream(`${b.url}/un/events/stream?type=x.after`);
     try {
       const after = await publish(a, "x.after");
       const [got] = await stream.take(1);
       assert.equal(got.id, after.id);
-      await eventually(
-        async () => (await noopTasks(b)).length === 3,
-        15_000,
-        "hook tasks of the events made during and after the outage",
-      );
+      await eventually(async () => (await noopTasks(b)).length === 3, {
+        timeoutMs: 15_000,
+        message: "hook tasks of the events made during and after the outage",
+      });
       assertOneTaskPerEvent(await noopTasks(b), [before, during, after]);
       // What A published around the outage reached B's stream once: live or from the
       // log (B catches up when its subscription is back), never both.
@@ -214,20 +223,25 @@ bridgeTest(
         return list.split("\n").filter((line) => / name=un-bridge-/.test(line)).length;
       });
     // Writer, subscriber and blocking reader.
-    await eventually(async () => (await bridgeClients()) === 3, 10_000, "3 bridge connections");
+    await eventually(async () => (await bridgeClients()) === 3, {
+      timeoutMs: 10_000,
+      message: "3 bridge connections",
+    });
     const crash = await api(un.url, "POST", "/un/debug/crash/bridge");
     assert.ok(crash.status < 300, JSON.stringify(crash.body));
-    await eventually(
-      async () => {
-        const bridge = await bridgeState(un);
-        return bridge.restarts === 1 && bridge.state === "up";
-      },
-      10_000,
-      "the bridge to be restarted and connected",
-    );
-    await eventually(async () => (await bridgeClients()) === 3, 10_000, "old connections closed");
+    await eventually(async () => {
+      const bridge = await bridgeState(un);
+      return bridge.restarts === 1 && bridge.state === "up";
+    }, { timeoutMs: 10_000, message: "the bridge to be restarted and connected" });
+    await eventually(async () => (await bridgeClients()) === 3, {
+      timeoutMs: 10_000,
+      message: "old connections closed",
+    });
     const event = await publish(un, "x.after-crash");
-    await eventually(async () => (await noopTasks(un)).length === 1, 10_000, "its hook task");
+    await eventually(async () => (await noopTasks(un)).length === 1, {
+      timeoutMs: 10_000,
+      message: "its hook task",
+    });
     assertOneTaskPerEvent(await noopTasks(un), [event]);
   },
 );
@@ -240,17 +254,26 @@ bridgeTest(
     // Distinct patterns subscribed across both processes.
     const patterns = () => withAdmin(redis, async (admin) => Number(await admin.pubsub("NUMPAT")));
     // What the runtime itself follows from others (cancels, source changes, scan requests), on both.
-    await eventually(async () => (await patterns()) === 3, 10_000, "the internal patterns");
+    await eventually(async () => (await patterns()) === 3, {
+      timeoutMs: 10_000,
+      message: "the internal patterns",
+    });
     const stream = await openStream(`${b.url}/un/events/stream?type=y.*`);
     try {
-      await eventually(async () => (await patterns()) === 4, 5_000, "the stream's pattern");
+      await eventually(async () => (await patterns()) === 4, {
+        timeoutMs: 5_000,
+        message: "the stream's pattern",
+      });
       const event = await publish(a, "y.seen", { n: 1 });
       const [got] = await stream.take(1);
       assert.equal(got.id, event.id);
     } finally {
       await stream.close();
     }
-    await eventually(async () => (await patterns()) === 3, 10_000, "the pattern to be dropped");
+    await eventually(async () => (await patterns()) === 3, {
+      timeoutMs: 10_000,
+      message: "the pattern to be dropped",
+    });
   },
 );
 

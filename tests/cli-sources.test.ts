@@ -9,8 +9,9 @@ import type { SourceView } from "../lib/sources/manage.ts";
 import type { ScanRecord } from "../lib/sources/scan-history.ts";
 import { type CliResult, runCli } from "./helpers/cli.ts";
 import { feedServer, itemsOf } from "./helpers/feed-server.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const cli = (args: string[], url: string) => runCli(args, { UN_URL: url });
 
@@ -41,7 +42,10 @@ Deno.test("CLI: un sources (list, add, enable, disable, rm) and un scan", async 
     assert.deepEqual(json.sources.map((s: SourceView) => s.id).sort(), ["blog", "j"]);
 
     blog.feed.items.push("q");
-    await eventually(async () => (await itemsOf(un, "blog")).length >= 1, 10_000, "first poll");
+    await eventually(async () => (await itemsOf(un, "blog")).length >= 1, {
+      timeoutMs: 10_000,
+      message: "first poll",
+    });
     const scanned = await cli(["scan", "blog"], un.url);
     assert.equal(scanned.code, 0, show(scanned));
     assert.match(scanned.stdout, /blog: \d+ changes? in \d+ms/);

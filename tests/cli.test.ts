@@ -8,9 +8,10 @@
 import assert from "node:assert/strict";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Task } from "../lib/tasks/task.ts";
-import { api, closedPort, eventually } from "./helpers/http.ts";
+import { api, closedPort } from "./helpers/http.ts";
 import { cliEnv, type CliResult, runCli } from "./helpers/cli.ts";
 import { MAIN, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 function assertOneLine(result: CliResult, code: number, pattern: RegExp): void {
   assert.equal(
@@ -112,14 +113,10 @@ Deno.test("CLI against a running instance", async (t) => {
       const { task } = JSON.parse(created.stdout) as { task: Task };
       assert.equal(task.type, "noop");
       assert.equal(task.priority, 8);
-      await eventually(
-        async () => {
-          const res = await api<{ task: Task }>(server.url, "GET", `/un/tasks/${task.id}`);
-          return res.body.task.state === "succeeded";
-        },
-        10_000,
-        "noop to succeed",
-      );
+      await eventually(async () => {
+        const res = await api<{ task: Task }>(server.url, "GET", `/un/tasks/${task.id}`);
+        return res.body.task.state === "succeeded";
+      }, { timeoutMs: 10_000, message: "noop to succeed" });
 
       const listed = await runCli(["tasks"], env);
       assert.equal(listed.code, 0, listed.stderr);
@@ -243,24 +240,19 @@ Deno.test("CLI against a running instance", async (t) => {
     const stderr = new Response(child.stderr).text();
     try {
       // Publish until the follower (which starts from "now") has connected and shows one.
-      const first = await eventually(
-        async () => {
-          await api(server.url, "POST", "/un/events/publish", { type: "follow.tick" });
-          return seen.length > 0 ? seen[0] : undefined;
-        },
-        20_000,
-        "events --follow to print an event",
-      );
+      const first = await eventually(async () => {
+        await api(server.url, "POST", "/un/events/publish", { type: "follow.tick" });
+        return seen.length > 0 ? seen[0] : undefined;
+      }, { timeoutMs: 20_000, message: "events --follow to print an event" });
       assert.equal(first.type, "follow.tick");
       const marker = await api<{ event: CloudEvent }>(server.url, "POST", "/un/events/publish", {
         type: "follow.marker",
         data: { last: true },
       });
-      await eventually(
-        () => seen.some((e) => e.id === marker.body.event.id),
-        10_000,
-        "the marker event",
-      );
+      await eventually(() => seen.some((e) => e.id === marker.body.event.id), {
+        timeoutMs: 10_000,
+        message: "the marker event",
+      });
     } finally {
       child.kill("SIGINT");
       const status = await child.status;

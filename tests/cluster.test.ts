@@ -13,9 +13,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { history } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { processId, startMany, type StartUnOptions, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("cluster");
 
@@ -40,14 +41,10 @@ async function holderOf(procs: UnProcess[], sourceId: string): Promise<UnProcess
 
 /** Waits until a `file.created` of `name` is in the shared history. */
 function fileSeen(un: UnProcess, name: string): Promise<CloudEvent> {
-  return eventually(
-    async () => {
-      const events = await history(un, "file.created");
-      return events.find((e) => e.source === "/un/sources/inbox" && e.subject?.endsWith(name));
-    },
-    10_000,
-    `file.created of ${name}`,
-  );
+  return eventually(async () => {
+    const events = await history(un, "file.created");
+    return events.find((e) => e.source === "/un/sources/inbox" && e.subject?.endsWith(name));
+  }, { timeoutMs: 10_000, message: `file.created of ${name}` });
 }
 
 function sourceConfig(redisUrl: string, watched: string, sourceLeaseMs: number) {
@@ -68,14 +65,21 @@ Deno.test({
     try {
       const config = sourceConfig(redis.url, watched, leaseMs);
       await using group = await cluster(3, { config, args: ["--role", "scanner"] });
-      const first = await eventually(() => holderOf(group.procs, "inbox"), 10_000, "a holder");
+      const first = await eventually(() => holderOf(group.procs, "inbox"), {
+        timeoutMs: 10_000,
+        message: "a holder",
+      });
       await Deno.writeTextFile(join(watched, "one.txt"), "1");
       await fileSeen(first, "one.txt");
 
       const killedAt = Date.now();
       await first.kill();
       const rest = group.procs.filter((p) => p !== first);
-      const second = await eventually(() => holderOf(rest, "inbox"), 5_000, "a new holder", 10);
+      const second = await eventually(() => holderOf(rest, "inbox"), {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+        message: "a new holder",
+      });
       const takeoverMs = Date.now() - killedAt;
       console.log(`taken over ${takeoverMs}ms after the kill (lease ${leaseMs}ms)`);
       // Within one lease period, plus what polling /health on two busy cores adds.
@@ -97,12 +101,24 @@ Deno.test({
         (await Promise.all(rest.map((p) => scans(p, "inbox")))).every((s) => !s);
       const other = rest.find((p) => p !== second)!;
       assert.equal((await api(other.url, "POST", "/un/sources/inbox/disable")).status, 200);
-      await eventually(nobody, leaseMs, "no scanner of a disabled source", 10);
+      await eventually(nobody, {
+        timeoutMs: leaseMs,
+        intervalMs: 10,
+        message: "no scanner of a disabled source",
+      });
       assert.equal((await api(other.url, "POST", "/un/sources/inbox/enable")).status, 200);
-      await eventually(() => holderOf(rest, "inbox"), leaseMs, "a scanner again", 10);
+      await eventually(() => holderOf(rest, "inbox"), {
+        timeoutMs: leaseMs,
+        intervalMs: 10,
+        message: "a scanner again",
+      });
       // Deleted: its scanner stops too.
       assert.equal((await api(other.url, "DELETE", "/un/sources/inbox")).status, 200);
-      await eventually(nobody, leaseMs, "no scanner of a deleted source", 10);
+      await eventually(nobody, {
+        timeoutMs: leaseMs,
+        intervalMs: 10,
+        message: "no scanner of a deleted source",
+      });
     } finally {
       await Deno.remove(watched, { recursive: true }).catch(() => {});
     }
@@ -120,13 +136,20 @@ Deno.test({
     try {
       const config = sourceConfig(redis.url, watched, leaseMs);
       await using group = await cluster(2, { config, args: ["--role", "scanner"] });
-      const first = await eventually(() => holderOf(group.procs, "inbox"), 10_000, "a holder");
+      const first = await eventually(() => holderOf(group.procs, "inbox"), {
+        timeoutMs: 10_000,
+        message: "a holder",
+      });
       const [other] = group.procs.filter((p) => p !== first);
       const stoppedAt = Date.now();
       const status = await first.stop("SIGTERM");
       assert.equal(status.code, 0, first.stderrText());
       assert.match(first.stderrText(), /source leadership released/);
-      await eventually(() => scans(other, "inbox"), 5_000, "takeover", 10);
+      await eventually(() => scans(other, "inbox"), {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+        message: "takeover",
+      });
       const takeoverMs = Date.now() - stoppedAt;
       console.log(`taken over ${takeoverMs}ms after SIGTERM (lease ${leaseMs}ms)`);
       // The other process's next round (every leaseMs / 4) finds the lease free,
@@ -153,7 +176,10 @@ Deno.test({
       await using apis = await cluster(1, { config, args: ["--role", "api"] });
       const [scanner] = scanners.procs;
       const [apiOnly] = apis.procs;
-      await eventually(() => scans(scanner, "inbox"), 10_000, "the scanner");
+      await eventually(() => scans(scanner, "inbox"), {
+        timeoutMs: 10_000,
+        message: "the scanner",
+      });
       const scannerId = await processId(scanner);
 
       const res = await api<{ scan: { requestedBy: string; changes: number; error: null } }>(
@@ -226,15 +252,11 @@ Deno.test({
     const to = from + 10_000;
     await new Promise((r) => setTimeout(r, to + 500 - Date.now()));
 
-    const fired = await eventually(
-      async () => {
-        const events = await history(one, "schedule.fired");
-        const seconds = ticksOf(events, "each-second");
-        return seconds.has(to) ? events : undefined;
-      },
-      5_000,
-      "the last tick's schedule.fired",
-    );
+    const fired = await eventually(async () => {
+      const events = await history(one, "schedule.fired");
+      const seconds = ticksOf(events, "each-second");
+      return seconds.has(to) ? events : undefined;
+    }, { timeoutMs: 5_000, message: "the last tick's schedule.fired" });
     const seconds = ticksOf(fired, "each-second");
     const twos = ticksOf(fired, "each-2s");
     for (const [tick, count] of [...seconds, ...twos]) {
@@ -248,19 +270,15 @@ Deno.test({
     console.log(`ticks fired by ${origins.size} of 3 processes`);
 
     // One task per tick too (the work, not only the event).
-    const tasks = await eventually(
-      async () => {
-        const res = await api<{ tasks: { payload: { schedule: string; tick: number } }[] }>(
-          one.url,
-          "GET",
-          "/un/tasks?type=noop&limit=1000",
-        );
-        const mine = res.body.tasks.filter((t) => t.payload.schedule === "each-second");
-        return mine.some((t) => t.payload.tick === to) ? mine : undefined;
-      },
-      5_000,
-      "the last tick's task",
-    );
+    const tasks = await eventually(async () => {
+      const res = await api<{ tasks: { payload: { schedule: string; tick: number } }[] }>(
+        one.url,
+        "GET",
+        "/un/tasks?type=noop&limit=1000",
+      );
+      const mine = res.body.tasks.filter((t) => t.payload.schedule === "each-second");
+      return mine.some((t) => t.payload.tick === to) ? mine : undefined;
+    }, { timeoutMs: 5_000, message: "the last tick's task" });
     const perTick = new Map<number, number>();
     for (const t of tasks) perTick.set(t.payload.tick, (perTick.get(t.payload.tick) ?? 0) + 1);
     for (const [tick, count] of perTick) assert.equal(count, 1, `tick ${tick}: ${count} tasks`);
@@ -271,14 +289,10 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 2_500));
     group.procs.forEach((p) => p.proc.kill("SIGCONT"));
     const resumed = Math.ceil(Date.now() / 1_000) * 1_000 + 1_000;
-    const after = await eventually(
-      async () => {
-        const events = await history(one, "schedule.fired");
-        return ticksOf(events, "each-second").has(resumed) ? events : undefined;
-      },
-      5_000,
-      "a tick after the pause",
-    );
+    const after = await eventually(async () => {
+      const events = await history(one, "schedule.fired");
+      return ticksOf(events, "each-second").has(resumed) ? events : undefined;
+    }, { timeoutMs: 5_000, message: "a tick after the pause" });
     const afterSeconds = ticksOf(after, "each-second");
     for (let tick = to; tick <= resumed; tick += 1_000) {
       assert.equal(afterSeconds.get(tick), 1, `tick ${tick - pausedAt}ms after the pause began`);

@@ -21,9 +21,10 @@ import { START_FLAGS } from "../cli/start-flags.ts";
 import { applyEnv, parseConfig } from "../lib/config/load.ts";
 import { ROLES } from "../runtime/roles.ts";
 import { history } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { processId, REPO, startMany, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 /** The parts of a Compose service this test reads. */
 interface Service {
@@ -158,25 +159,17 @@ const redisTests = redisServerForTests("compose");
 
 /** The process that started a task (the origin of its `task.started`). */
 async function ranOn(un: UnProcess, taskId: string): Promise<string> {
-  return await eventually(
-    async () => {
-      const started = await history(un, "task.started");
-      return started.find((e) => e.subject === taskId)?.origin;
-    },
-    5_000,
-    `task.started of ${taskId}`,
-  );
+  return await eventually(async () => {
+    const started = await history(un, "task.started");
+    return started.find((e) => e.subject === taskId)?.origin;
+  }, { timeoutMs: 5_000, message: `task.started of ${taskId}` });
 }
 
 async function succeeded(un: UnProcess, id: string): Promise<void> {
-  await eventually(
-    async () => {
-      const res = await api<{ task: { state: string } }>(un.url, "GET", `/un/tasks/${id}`);
-      return res.body.task?.state === "succeeded";
-    },
-    10_000,
-    `task ${id} succeeded`,
-  );
+  await eventually(async () => {
+    const res = await api<{ task: { state: string } }>(un.url, "GET", `/un/tasks/${id}`);
+    return res.body.task?.state === "succeeded";
+  }, { timeoutMs: 10_000, message: `task ${id} succeeded` });
 }
 
 Deno.test({
@@ -219,27 +212,19 @@ Deno.test({
 
       // A file in the watched dir: the scanner sees it, its hook task runs on a worker.
       await Deno.writeTextFile(join(watched, "hello.md"), "# hello\n");
-      const created = await eventually(
-        async () => {
-          const events = await history(apiProc, "file.created");
-          return events.find((e) => e.subject?.endsWith("hello.md"));
-        },
-        10_000,
-        "file.created of hello.md",
-      );
+      const created = await eventually(async () => {
+        const events = await history(apiProc, "file.created");
+        return events.find((e) => e.subject?.endsWith("hello.md"));
+      }, { timeoutMs: 10_000, message: "file.created of hello.md" });
       assert.equal(created.origin, await processId(scanner), "the scanner process saw the file");
-      const task = await eventually(
-        async () => {
-          const res = await api<{ tasks: { id: string; payload: { event?: { id: string } } }[] }>(
-            apiProc.url,
-            "GET",
-            "/un/tasks?type=file.metadata&limit=100",
-          );
-          return res.body.tasks.find((t) => t.payload.event?.id === created.id);
-        },
-        10_000,
-        "the hook's file.metadata task",
-      );
+      const task = await eventually(async () => {
+        const res = await api<{ tasks: { id: string; payload: { event?: { id: string } } }[] }>(
+          apiProc.url,
+          "GET",
+          "/un/tasks?type=file.metadata&limit=100",
+        );
+        return res.body.tasks.find((t) => t.payload.event?.id === created.id);
+      }, { timeoutMs: 10_000, message: "the hook's file.metadata task" });
       await succeeded(apiProc, task.id);
       assert.ok(workerIds.has(await ranOn(apiProc, task.id)), "the hook task ran on a worker");
       const hookTasks = await api<{ tasks: unknown[] }>(

@@ -6,8 +6,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { REPO, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const TOTAL = 1_016;
 
@@ -37,19 +38,15 @@ Deno.test("kill -9 loses no task and runs no succeeded task again", async () => 
     }
 
     // Kill while 16 run and most still wait, with some already done.
-    const before = await eventually(
-      async () => {
-        const { body } = await api<{ queues: Record<string, Record<string, number>> }>(
-          first.url,
-          "GET",
-          "/un/queues",
-        );
-        const q = body.queues.default;
-        return q && q.running === 16 && q.succeeded >= 32 && q.queued >= 500 ? q : undefined;
-      },
-      15_000,
-      "16 running, some succeeded, many queued",
-    );
+    const before = await eventually(async () => {
+      const { body } = await api<{ queues: Record<string, Record<string, number>> }>(
+        first.url,
+        "GET",
+        "/un/queues",
+      );
+      const q = body.queues.default;
+      return q && q.running === 16 && q.succeeded >= 32 && q.queued >= 500 ? q : undefined;
+    }, { timeoutMs: 15_000, message: "16 running, some succeeded, many queued" });
     const succeededBefore = await api<{ tasks: Array<{ id: string }> }>(
       first.url,
       "GET",
@@ -60,18 +57,14 @@ Deno.test("kill -9 loses no task and runs no succeeded task again", async () => 
     assert.ok(doneBefore.size >= before.succeeded, "the succeeded list was read before the kill");
 
     await using second = await startUn({ cwd: dir, config });
-    await eventually(
-      async () => {
-        const { body } = await api<{ queues: Record<string, Record<string, number>> }>(
-          second.url,
-          "GET",
-          "/un/queues",
-        );
-        return body.queues.default?.succeeded === TOTAL;
-      },
-      60_000,
-      `all ${TOTAL} tasks to succeed after the restart`,
-    );
+    await eventually(async () => {
+      const { body } = await api<{ queues: Record<string, Record<string, number>> }>(
+        second.url,
+        "GET",
+        "/un/queues",
+      );
+      return body.queues.default?.succeeded === TOTAL;
+    }, { timeoutMs: 60_000, message: `all ${TOTAL} tasks to succeed after the restart` });
 
     const lines = (await Deno.readTextFile(marks)).trim().split("\n");
     const runs = new Map<string, number>();

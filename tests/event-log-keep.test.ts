@@ -12,6 +12,7 @@ import { OutOfMemoryError, UnavailableError } from "../lib/errors.ts";
 import { EventLog, type EventLogStatus, isAcceptedWork } from "../lib/events/event-log.ts";
 import { type CloudEvent, createEvent } from "../lib/events/cloud-event.ts";
 import type { Store } from "../lib/store/types.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 /** A store whose event writes fail with `refusal` while it is set. */
 class SwitchedStore {
@@ -31,14 +32,6 @@ class SwitchedStore {
 
 const event = (type: string, i = 0) => createEvent({ type, source: "/un/test", data: { i } });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 Deno.test("event log: accepted work's events are never dropped while the store is away", async () => {
   const store = new SwitchedStore();
   const statuses: EventLogStatus[] = [];
@@ -48,7 +41,10 @@ Deno.test("event log: accepted work's events are never dropped while the store i
   try {
     store.refusal = new UnavailableError("redis is unreachable (not connected)");
     log.write(event("file.created", 0));
-    await until(() => log.failingSince !== null, "the outage to be noticed");
+    await eventually(() => log.failingSince !== null, {
+      intervalMs: 5,
+      message: "the outage to be noticed",
+    });
 
     const tasks = Array.from(
       { length: 20 },
@@ -67,7 +63,10 @@ Deno.test("event log: accepted work's events are never dropped while the store i
 
     store.refusal = null;
     await log.flush();
-    await until(() => log.pending === 0, "the buffer to be written");
+    await eventually(() => log.pending === 0, {
+      intervalMs: 5,
+      message: "the buffer to be written",
+    });
     const ids = store.written.map((e) => e.id);
     for (const e of tasks) assert.ok(ids.includes(e.id), `${e.type} ${e.id} written`);
     // In the order they were made.
@@ -98,7 +97,10 @@ Deno.test("event log: while Redis is out of memory a publish is refused, task ev
     assert.equal(log.pending, 1, "only the task's event waits");
 
     store.refusal = null;
-    await until(() => log.pending === 0, "the task event to be written");
+    await eventually(() => log.pending === 0, {
+      intervalMs: 5,
+      message: "the task event to be written",
+    });
     assert.deepEqual(store.written.map((e) => e.type), ["task.queued"]);
     assert.ok(!store.written.some((e) => e.id === refused.id), "a refused publish is not written");
   } finally {

@@ -11,8 +11,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermanentError } from "../lib/errors.ts";
 import { handlersFor, rejects, run } from "./helpers/handlers.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const DENO = Deno.execPath();
 /** Prints its arguments as JSON, and the content of the file the first one names, if any. */
@@ -46,14 +47,10 @@ async function create(un: UnProcess, command: string, vars: Record<string, unkno
 }
 
 async function succeeded(un: UnProcess, id: string): Promise<Task> {
-  const task = await eventually(
-    async () => {
-      const { body } = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
-      return ["succeeded", "failed", "dead"].includes(body.task.state) ? body.task : undefined;
-    },
-    15_000,
-    `task ${id} to finish`,
-  );
+  const task = await eventually(async () => {
+    const { body } = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
+    return ["succeeded", "failed", "dead"].includes(body.task.state) ? body.task : undefined;
+  }, { timeoutMs: 15_000, message: `task ${id} to finish` });
   assert.equal(task.state, "succeeded", JSON.stringify(task.error));
   return task;
 }

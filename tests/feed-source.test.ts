@@ -10,8 +10,8 @@ import {
   serve,
   source,
   startScanners,
-  until,
 } from "./helpers/poll-scanner.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const FIXTURES = new URL("./fixtures/feeds/", import.meta.url);
 const fixture = (name: string): Uint8Array<ArrayBuffer> =>
@@ -52,7 +52,10 @@ Deno.test("each feed dialect gives one feed.item.new per item, text decoded by i
       "latin1-header": 2,
     };
     const total = Object.values(expected).reduce((a, b) => a + b, 0);
-    await until(() => run.events.length >= total, `${total} feed.item.new events`);
+    await eventually(() => run.events.length >= total, {
+      intervalMs: 10,
+      message: `${total} feed.item.new events`,
+    });
     const bySource = (id: string) => run.events.filter((e) => e.source === `/un/sources/${id}`);
     for (const [id, count] of Object.entries(expected)) {
       assertEquals(bySource(id).length, count, `items of ${id}`);
@@ -123,7 +126,10 @@ Deno.test("a feed gaining two items gives exactly two events; a restart gives no
   const spec = source({ id: "blog", kind: "feed", url: `${server.url}/feed.xml`, interval: "1h" });
   let run = startScanners(store, [spec]);
   try {
-    await until(() => run.events.length === 3, "the first 3 items");
+    await eventually(() => run.events.length === 3, {
+      intervalMs: 10,
+      message: "the first 3 items",
+    });
     body = fixture("rss2-updated.xml");
     assertEquals(await run.scan("blog"), { changes: 2 });
     assertEquals(run.events.length, 5);
@@ -166,7 +172,10 @@ Deno.test("an unchanged feed is answered 304 (no body to parse) and gives no eve
   const spec = source({ id: "cond", kind: "feed", url: server.url, interval: "1h" });
   let run = startScanners(store, [spec]);
   try {
-    await until(() => run.events.length === 3, "the first 3 items");
+    await eventually(() => run.events.length === 3, {
+      intervalMs: 10,
+      message: "the first 3 items",
+    });
     assertEquals(await run.scan("cond"), { changes: 0 });
     assertEquals(seen.map((s) => s.status), [200, 304]);
     assertEquals(seen[1], { inm: etag, ims: lastModified, status: 304 });
@@ -198,7 +207,10 @@ Deno.test("emitExisting false records the current items silently, then announces
     source({ id: "quiet", kind: "feed", url: server.url, interval: "1h", emitExisting: false }),
   ]);
   try {
-    await until(async () => (await run.status("quiet"))?.lastScanAt, "the baseline poll");
+    await eventually(async () => (await run.status("quiet"))?.lastScanAt, {
+      intervalMs: 10,
+      message: "the baseline poll",
+    });
     assertEquals(run.events, []);
     body = fixture("rss2-updated.xml");
     assertEquals(await run.scan("quiet"), { changes: 2 });
@@ -227,11 +239,15 @@ Deno.test("a failing feed backs off exponentially, shows its last error, and rec
     source({ id: "flaky", kind: "feed", url: server.url, interval: 100 }),
   ]);
   try {
-    await until(() => hits.length >= 4, "four failed polls", 8_000);
-    const status = await until(async () => {
+    await eventually(() => hits.length >= 4, {
+      timeoutMs: 8_000,
+      intervalMs: 10,
+      message: "four failed polls",
+    });
+    const status = await eventually(async () => {
       const s = await run.status("flaky");
       return s && s.failures >= 3 ? s : null;
-    }, "status with 3 failures");
+    }, { intervalMs: 10, message: "status with 3 failures" });
     assertEquals(status.lastError, "HTTP 502 Bad Gateway");
     assert(status.lastErrorAt !== null && status.nextPollAt !== null, "times recorded");
     // Waits of 200, 400, 800ms (interval · 2^failures): each gap about doubles.
@@ -241,12 +257,16 @@ Deno.test("a failing feed backs off exponentially, shows its last error, and rec
     assertEquals(run.events, []);
 
     failing = false;
-    await until(() => run.events.length === 2, "the items once the feed works", 8_000);
+    await eventually(() => run.events.length === 2, {
+      timeoutMs: 8_000,
+      intervalMs: 10,
+      message: "the items once the feed works",
+    });
     // The status is saved right after the events are logged.
-    const healthy = await until(async () => {
+    const healthy = await eventually(async () => {
       const s = await run.status("flaky");
       return s?.failures === 0 ? s : null;
-    }, "a healthy status");
+    }, { intervalMs: 10, message: "a healthy status" });
     assertEquals(healthy.lastError, null);
     assert(healthy.lastChangeAt !== null, "lastChangeAt set");
     assertEquals(run.crashes, [], "a failing poll never crashes the scanner");
@@ -272,8 +292,14 @@ Deno.test("an unparsable body or a refused connection fails the scan with a clea
     source({ id: "down", kind: "feed", url: refusedUrl, interval: "1h" }),
   ]);
   try {
-    await until(async () => (await run.status("html"))?.failures, "the html poll failing");
-    await until(async () => (await run.status("down"))?.failures, "the refused poll failing");
+    await eventually(async () => (await run.status("html"))?.failures, {
+      intervalMs: 10,
+      message: "the html poll failing",
+    });
+    await eventually(async () => (await run.status("down"))?.failures, {
+      intervalMs: 10,
+      message: "the refused poll failing",
+    });
     assert((await run.status("html"))?.lastError?.startsWith("not a feed:"), "unparsable reported");
     const error = await run.scan("html").then(() => null, (e: Error) => e);
     assert(error?.message.startsWith("not a feed:"), `scan rejects: ${error?.message}`);

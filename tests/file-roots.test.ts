@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { parseConfig } from "../lib/config/load.ts";
 import { ValidationError } from "../lib/errors.ts";
 import { checkReadablePath, fileRoots } from "../lib/safety/files.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 interface Task {
   id: string;
@@ -42,14 +43,10 @@ async function create(un: UnProcess, body: unknown) {
 }
 
 async function settled(un: UnProcess, id: string): Promise<Task> {
-  return await eventually(
-    async () => {
-      const { body } = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
-      return ["succeeded", "dead", "failed"].includes(body.task.state) ? body.task : undefined;
-    },
-    10_000,
-    `task ${id} to finish`,
-  );
+  return await eventually(async () => {
+    const { body } = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${id}`);
+    return ["succeeded", "dead", "failed"].includes(body.task.state) ? body.task : undefined;
+  }, { timeoutMs: 10_000, message: `task ${id} to finish` });
 }
 
 Deno.test("file.metadata at create: paths outside the roots are 400 naming the field; inside an fs root or files.allow they work", async () => {
@@ -131,20 +128,16 @@ Deno.test("file.metadata at run time: a hook's task whose file became a symlink 
     const swapped = join(dir, "inbox", "swapped.txt");
     await Deno.writeTextFile(plain, "fine\n");
     await Deno.writeTextFile(swapped, "harmless for now\n");
-    const tasks = await eventually(
-      async () => {
-        const { body } = await api<{ tasks: Task[] }>(
-          un.url,
-          "GET",
-          "/un/tasks?type=file.metadata&limit=100",
-        );
-        const byName = (name: string) => body.tasks.find((t) => t.payload.path.endsWith(name));
-        const [a, b] = [byName("plain.txt"), byName("swapped.txt")];
-        return a && b ? { plain: a, swapped: b } : undefined;
-      },
-      5_000,
-      "the hook's two tasks",
-    );
+    const tasks = await eventually(async () => {
+      const { body } = await api<{ tasks: Task[] }>(
+        un.url,
+        "GET",
+        "/un/tasks?type=file.metadata&limit=100",
+      );
+      const byName = (name: string) => body.tasks.find((t) => t.payload.path.endsWith(name));
+      const [a, b] = [byName("plain.txt"), byName("swapped.txt")];
+      return a && b ? { plain: a, swapped: b } : undefined;
+    }, { timeoutMs: 5_000, message: "the hook's two tasks" });
     assert.equal(tasks.swapped.state, "scheduled", "the task waits for its delay");
     await Deno.remove(swapped);
     await Deno.symlink(join(dir, "outside", "secret.txt"), swapped);

@@ -6,8 +6,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { MAIN, REPO, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 interface Task {
   id: string;
@@ -27,16 +28,12 @@ Deno.test("quick start: a file dropped into inbox/ gives a succeeded file.metada
   await Deno.mkdir(join(un.dir, "inbox"), { recursive: true });
   const written = Date.now();
   await Deno.writeTextFile(join(un.dir, "inbox", "hello.txt"), "hello\nworld\n");
-  const task = await eventually(
-    async () => {
-      const found = (await tasks(un.url, "&type=file.metadata")).find((t) =>
-        t.payload.path.endsWith("hello.txt") && t.state === "succeeded"
-      );
-      return found;
-    },
-    100 + 1_000 + 2_000,
-    "a succeeded file.metadata task for hello.txt",
-  );
+  const task = await eventually(async () => {
+    const found = (await tasks(un.url, "&type=file.metadata")).find((t) =>
+      t.payload.path.endsWith("hello.txt") && t.state === "succeeded"
+    );
+    return found;
+  }, { timeoutMs: 100 + 1_000 + 2_000, message: "a succeeded file.metadata task for hello.txt" });
   assert.ok(Date.now() - written < 100 + 1_000 + 2_000);
   const one = await api<{ task: Task }>(un.url, "GET", `/un/tasks/${task.id}`);
   assert.equal(one.body.task.result?.lines, 2);
@@ -68,7 +65,10 @@ Deno.test("files created, changed and deleted while un was stopped give their ev
   };
   try {
     const first = await startUn({ cwd: dir, config });
-    await eventually(async () => (await tasks(first.url)).length === 2, 5_000, "the first scan");
+    await eventually(async () => (await tasks(first.url)).length === 2, {
+      timeoutMs: 5_000,
+      message: "the first scan",
+    });
     await first.stop();
 
     await Deno.writeTextFile(join(inbox, "new.txt"), "fresh");
@@ -76,19 +76,15 @@ Deno.test("files created, changed and deleted while un was stopped give their ev
     await Deno.remove(join(inbox, "gone.txt"));
 
     await using second = await startUn({ cwd: dir, config });
-    const events = await eventually(
-      async () => {
-        const { body } = await api<{ events: Array<{ type: string; subject: string }> }>(
-          second.url,
-          "GET",
-          "/un/events/history?type=file.*&limit=100",
-        );
-        const seen = body.events.map((e) => `${e.type} ${e.subject}`);
-        return seen.length >= 5 ? seen : undefined;
-      },
-      5_000,
-      "the offline changes",
-    );
+    const events = await eventually(async () => {
+      const { body } = await api<{ events: Array<{ type: string; subject: string }> }>(
+        second.url,
+        "GET",
+        "/un/events/history?type=file.*&limit=100",
+      );
+      const seen = body.events.map((e) => `${e.type} ${e.subject}`);
+      return seen.length >= 5 ? seen : undefined;
+    }, { timeoutMs: 5_000, message: "the offline changes" });
     assert.deepEqual(events.slice(2).sort(), [
       "file.created new.txt",
       "file.deleted gone.txt",
@@ -112,14 +108,10 @@ Deno.test("1 000 files written in a burst give exactly one task per file", async
   await Promise.all(
     Array.from({ length: 1_000 }, (_, i) => Deno.writeTextFile(join(drop, `f${i}.txt`), `${i}`)),
   );
-  const done = await eventually(
-    async () => {
-      const all = await tasks(un.url, "&type=noop");
-      return all.length >= 1_000 && all.every((t) => t.state === "succeeded") ? all : undefined;
-    },
-    30_000,
-    "1 000 tasks",
-  );
+  const done = await eventually(async () => {
+    const all = await tasks(un.url, "&type=noop");
+    return all.length >= 1_000 && all.every((t) => t.state === "succeeded") ? all : undefined;
+  }, { timeoutMs: 30_000, message: "1 000 tasks" });
   // Give stragglers (duplicate watch events) time to show up, then count again.
   await new Promise((r) => setTimeout(r, 300));
   const all = await tasks(un.url, "&type=noop");

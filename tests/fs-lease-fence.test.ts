@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { sourceLease } from "../lib/sources/lease.ts";
-import { quiet, seen, status, until, withTree, write } from "./helpers/fs-scanner.ts";
+import { quiet, seen, status, withTree, write } from "./helpers/fs-scanner.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("an fs scanner under a lease that moved leaves its changes to the new holder", async () => {
   await withTree({}, async ({ root, store, start }) => {
@@ -28,7 +29,10 @@ Deno.test("an fs scanner under a lease that moved leaves its changes to the new 
     assert.equal(await status(store), null, "status it wrote");
 
     const holder = start({ name, fence: fresh! });
-    await until(() => holder.events.length >= 3, "the holder's three files");
+    await eventually(() => holder.events.length >= 3, {
+      timeoutMs: 10_000,
+      message: "the holder's three files",
+    });
     await quiet();
     assert.deepEqual(seen(holder.events), [
       "file.created a.txt",

@@ -8,23 +8,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { SqliteStore } from "../lib/store/sqlite/store.ts";
-import {
-  data,
-  quiet,
-  scan,
-  scanned,
-  seen,
-  status,
-  until,
-  withTree,
-  write,
-} from "./helpers/fs-scanner.ts";
+import { data, quiet, scan, scanned, seen, status, withTree, write } from "./helpers/fs-scanner.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("first scan gives file.created for each existing file, never for .git/ or the store", async () => {
   const files = { "a.txt": "aaa", "sub/b.md": "b", "sub/deep/c.json": "{}", ".git/HEAD": "ref" };
   await withTree({}, async ({ root, store, start }) => {
     const run = start();
-    await until(() => run.events.length >= 3, "three created events");
+    await eventually(() => run.events.length >= 3, {
+      timeoutMs: 10_000,
+      message: "three created events",
+    });
     await scanned(store);
     await quiet();
     assert.deepEqual(seen(run.events), [
@@ -49,7 +43,10 @@ Deno.test("emitExisting false records a silent baseline; later files still give 
     const run = start();
     await scanned(store);
     await write(root, "new.txt", "n");
-    await until(() => run.events.length >= 1, "an event for new.txt");
+    await eventually(() => run.events.length >= 1, {
+      timeoutMs: 10_000,
+      message: "an event for new.txt",
+    });
     await quiet();
     assert.deepEqual(seen(run.events), ["file.created new.txt"]);
     assert.equal(run.events[0].priority, "high");
@@ -61,13 +58,13 @@ Deno.test("create, modify and delete while running give exactly one event each",
     const run = start();
     await scanned(store);
     await write(root, "x.txt", "one");
-    await until(() => run.events.length >= 1, "file.created");
+    await eventually(() => run.events.length >= 1, { timeoutMs: 10_000, message: "file.created" });
     await quiet();
     await write(root, "x.txt", "two, longer");
-    await until(() => run.events.length >= 2, "file.modified");
+    await eventually(() => run.events.length >= 2, { timeoutMs: 10_000, message: "file.modified" });
     await quiet();
     await Deno.remove(join(root, "x.txt"));
-    await until(() => run.events.length >= 3, "file.deleted");
+    await eventually(() => run.events.length >= 3, { timeoutMs: 10_000, message: "file.deleted" });
     await quiet();
     assert.deepEqual(run.events.map((e) => e.type), [
       "file.created",
@@ -84,7 +81,7 @@ Deno.test("changes made while stopped are reported on the next start, once", asy
   const files = { "keep.txt": "k", "change.txt": "c", "gone.txt": "g" };
   await withTree({}, async ({ root, store, start }) => {
     const first = start();
-    await until(() => first.events.length >= 3, "first scan");
+    await eventually(() => first.events.length >= 3, { timeoutMs: 10_000, message: "first scan" });
     await scanned(store);
     first.actor.stop();
     const stoppedAt = (await status(store))!.lastScanAt!;
@@ -116,7 +113,10 @@ Deno.test("a burst of 1 000 new files gives exactly 1 000 file.created", async (
       writes.push(Deno.writeTextFile(join(root, "burst", `f${i}.txt`), `${i}`));
     }
     await Promise.all(writes);
-    await until(() => created().length >= 1000, "1000 file.created", 30_000);
+    await eventually(() => created().length >= 1000, {
+      timeoutMs: 30_000,
+      message: "1000 file.created",
+    });
     const ms = performance.now() - t0;
     await quiet();
     assert.equal(created().length, 1000);
@@ -131,10 +131,10 @@ Deno.test("a burst of 1 000 new files gives exactly 1 000 file.created", async (
         `(${(1_000_000 / ms).toFixed(0)} events/s, ${run.events.length - 1000} file.modified)`,
     );
     // The index was persisted with the final sizes.
-    await until(async () => {
+    await eventually(async () => {
       const files = await store.listFiles("tree");
       return files.length === 1000 && files.every((f) => f.size === f.path.length - 11);
-    }, "index persisted");
+    }, { timeoutMs: 10_000, message: "index persisted" });
   });
 });
 
@@ -167,14 +167,17 @@ Deno.test("exclude globs and .gitignore files (root, nested, and edited at run t
     await write(root, "sub/secret.txt", "changed");
     await write(root, "y.log", "l");
     await write(root, "b.txt", "b");
-    await until(() => run.events.length >= 1, "b.txt");
+    await eventually(() => run.events.length >= 1, { timeoutMs: 10_000, message: "b.txt" });
     await quiet();
     assert.deepEqual(seen(run.events), ["file.created b.txt"]);
 
     // Ignoring *.md at run time: known markdown leaves the source, new markdown is not seen.
     run.events.length = 0;
     await write(root, ".gitignore", "build/\n*.tmp\n*.md\n");
-    await until(() => run.events.length >= 2, ".gitignore change handled");
+    await eventually(() => run.events.length >= 2, {
+      timeoutMs: 10_000,
+      message: ".gitignore change handled",
+    });
     await write(root, "new.md", "m");
     await quiet();
     assert.deepEqual(seen(run.events), ["file.deleted notes.md", "file.modified .gitignore"]);
@@ -188,7 +191,10 @@ Deno.test("include globs limit the source to matching files, at any depth", asyn
     await scanned(store);
     await write(root, "docs/deeper/e.md", "e");
     await write(root, "docs/deeper/f.txt", "f");
-    await until(() => run.events.length >= 3, "three markdown files");
+    await eventually(() => run.events.length >= 3, {
+      timeoutMs: 10_000,
+      message: "three markdown files",
+    });
     await quiet();
     assert.deepEqual(seen(run.events), [
       "file.created a.md",
@@ -224,7 +230,7 @@ Deno.test("a new directory tree made at once gives every file inside it", async 
     await Deno.writeTextFile(join(root, "n1/one.txt"), "1");
     await Deno.writeTextFile(join(root, "n1/n2/two.txt"), "2");
     await Deno.writeTextFile(join(root, "n1/n2/n3/three.txt"), "3");
-    await until(() => run.events.length >= 3, "three files");
+    await eventually(() => run.events.length >= 3, { timeoutMs: 10_000, message: "three files" });
     await quiet();
     assert.deepEqual(seen(run.events), [
       "file.created n1/n2/n3/three.txt",
@@ -238,18 +244,18 @@ Deno.test("a renamed file gives file.renamed; a removed directory gives file.del
   const files = { "a.txt": "a", "d/x.txt": "x", "d/y/z.txt": "z" };
   await withTree({}, async ({ root, store, start }) => {
     const run = start();
-    await until(() => run.events.length >= 3, "first scan");
+    await eventually(() => run.events.length >= 3, { timeoutMs: 10_000, message: "first scan" });
     await scanned(store);
     run.events.length = 0;
     await Deno.rename(join(root, "a.txt"), join(root, "b.txt"));
-    await until(() => run.events.length >= 1, "rename");
+    await eventually(() => run.events.length >= 1, { timeoutMs: 10_000, message: "rename" });
     await quiet();
     assert.deepEqual(seen(run.events), ["file.renamed b.txt"]);
     assert.equal(data(run.events[0]).from, "a.txt");
     assert.equal(data(run.events[0]).to, "b.txt");
     run.events.length = 0;
     await Deno.remove(join(root, "d"), { recursive: true });
-    await until(() => run.events.length >= 2, "deletions");
+    await eventually(() => run.events.length >= 2, { timeoutMs: 10_000, message: "deletions" });
     await quiet();
     assert.deepEqual(seen(run.events), ["file.deleted d/x.txt", "file.deleted d/y/z.txt"]);
   }, files);
@@ -262,17 +268,32 @@ Deno.test("a missing or vanished root is an error in the status, and is watched 
   try {
     await withTree({ path: tree }, async ({ store, start }) => {
       const run = start();
-      await until(async () => (await lastError(store)) !== null, "an error in the status");
+      await eventually(async () => (await lastError(store)) !== null, {
+        timeoutMs: 10_000,
+        message: "an error in the status",
+      });
       assert.match((await lastError(store))!, /does not exist/);
       await write(tree, "a.txt", "a");
-      await until(() => run.events.length >= 1, "a.txt once the root exists", 15_000);
-      await until(async () => (await lastError(store)) === null, "the error cleared");
+      await eventually(() => run.events.length >= 1, {
+        timeoutMs: 15_000,
+        message: "a.txt once the root exists",
+      });
+      await eventually(async () => (await lastError(store)) === null, {
+        timeoutMs: 10_000,
+        message: "the error cleared",
+      });
 
       // Removed while watched: an outage, not a deletion of every file.
       await Deno.remove(tree, { recursive: true });
-      await until(async () => (await lastError(store)) !== null, "the removal in the status");
+      await eventually(async () => (await lastError(store)) !== null, {
+        timeoutMs: 10_000,
+        message: "the removal in the status",
+      });
       await write(tree, "b.txt", "b");
-      await until(() => run.events.length >= 3, "the tree reconciled on its return", 15_000);
+      await eventually(() => run.events.length >= 3, {
+        timeoutMs: 15_000,
+        message: "the tree reconciled on its return",
+      });
       await quiet();
       assert.deepEqual(seen(run.events), [
         "file.created a.txt",
@@ -293,7 +314,10 @@ Deno.test("with an interval, a periodic reconciliation finds changes on its own"
     const run = start();
     await scanned(store);
     await write(root, "p.txt", "p");
-    await until(() => run.events.length >= 1, "file.created from the periodic scan", 5_000);
+    await eventually(() => run.events.length >= 1, {
+      timeoutMs: 5_000,
+      message: "file.created from the periodic scan",
+    });
     assert.deepEqual(seen(run.events), ["file.created p.txt"]);
     assert.ok((await status(store))!.nextPollAt! > Date.now() - 1_000);
   });
@@ -304,7 +328,7 @@ Deno.test("debug.crash makes the scanner throw, so its supervisor sees a crash",
     const run = start();
     await scanned(store);
     run.actor.send({ type: "debug.crash", actor: "tree" });
-    await until(() => run.crashes.length === 1, "the crash");
+    await eventually(() => run.crashes.length === 1, { timeoutMs: 10_000, message: "the crash" });
     assert.match(String(run.crashes[0]), /fault injected/);
   });
 });

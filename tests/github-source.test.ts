@@ -19,7 +19,6 @@ import {
   source,
   startScanners,
   type TestServer,
-  until,
 } from "./helpers/poll-scanner.ts";
 import {
   example,
@@ -28,6 +27,7 @@ import {
   type Payload,
   PING_REPO,
 } from "./helpers/github-examples.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 interface Commit {
   sha: string;
@@ -154,7 +154,10 @@ Deno.test("polling announces each new head commit once; an unchanged repo costs 
   });
   const run = startScanners(store, [spec]);
   try {
-    await until(() => run.events.length === 1, "the current head announced");
+    await eventually(() => run.events.length === 1, {
+      intervalMs: 10,
+      message: "the current head announced",
+    });
     assertEquals(run.events[0].type, "github.repo.updated");
     assertEquals(run.events[0].subject, REPO);
     assertEquals(run.events[0].data, {
@@ -203,7 +206,10 @@ Deno.test("webhook and polling together announce a head sha only once", async ()
   const run = startScanners(store, [spec]);
   const hook = webhookEndpoint(store, [spec]);
   try {
-    await until(() => run.events.length === 1, "the poll announcing the head");
+    await eventually(() => run.events.length === 1, {
+      intervalMs: 10,
+      message: "the poll announcing the head",
+    });
     assertEquals((run.events[0].data as { via: string }).via, "poll");
 
     // GitHub's push for the same sha arrives afterwards: a push event, no second announcement.
@@ -348,26 +354,37 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
     source({ id: "limited", kind: "github", repo: REPO, apiUrl: api.server.url, interval: 100 }),
   ]);
   try {
-    await until(() => run.events.length === 1, "the first poll");
-    const status = await until(() => run.status("limited"), "status");
+    await eventually(() => run.events.length === 1, { intervalMs: 10, message: "the first poll" });
+    const status = await eventually(() => run.status("limited"), {
+      intervalMs: 10,
+      message: "status",
+    });
     assert(
       status.nextPollAt !== null && status.nextPollAt >= resetAt * 1000 - 5,
       "waits for the reset",
     );
     api.extraHeaders = {};
-    await until(() => api.requests.length >= 2, "the poll after the reset", 5_000);
+    await eventually(() => api.requests.length >= 2, {
+      timeoutMs: 5_000,
+      intervalMs: 10,
+      message: "the poll after the reset",
+    });
     assert(api.requests[1].at >= resetAt * 1000 - 5, "no request before the reset");
 
     // Secondary limit: 403 with Retry-After.
     const before = api.requests.length;
     api.forceStatus = 403;
     api.extraHeaders = { "retry-after": "1" };
-    await until(() => api.requests.length > before, "a rate-limited poll", 2_000);
+    await eventually(() => api.requests.length > before, {
+      timeoutMs: 2_000,
+      intervalMs: 10,
+      message: "a rate-limited poll",
+    });
     const limitedAt = api.requests.at(-1)!.at;
-    const limited = await until(async () => {
+    const limited = await eventually(async () => {
       const s = await run.status("limited");
       return s && s.failures > 0 ? s : null;
-    }, "the rate limit in status");
+    }, { intervalMs: 10, message: "the rate limit in status" });
     assert(limited.lastError?.includes("rate limit"), `status says so: ${limited.lastError}`);
     assert(
       limited.nextPollAt !== null && limited.nextPollAt >= limitedAt + 900,
@@ -376,9 +393,16 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
     api.forceStatus = null;
     api.extraHeaders = {};
     const count = api.requests.length;
-    await until(() => api.requests.length > count, "the poll after Retry-After", 5_000);
+    await eventually(() => api.requests.length > count, {
+      timeoutMs: 5_000,
+      intervalMs: 10,
+      message: "the poll after Retry-After",
+    });
     assert(api.requests[count].at >= limitedAt + 950, "waited for Retry-After");
-    await until(async () => (await run.status("limited"))?.failures === 0, "recovered");
+    await eventually(async () => (await run.status("limited"))?.failures === 0, {
+      intervalMs: 10,
+      message: "recovered",
+    });
     assertEquals(run.events.length, 1, "the same head is not announced again");
     assertEquals(run.crashes, []);
   } finally {

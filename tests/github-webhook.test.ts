@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { sign } from "@octokit/webhooks-methods";
 import { history } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
 import {
   example,
@@ -18,6 +18,7 @@ import {
   type Payload,
   PING_REPO,
 } from "./helpers/github-examples.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const TOKEN = "webhook-test-token";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -97,14 +98,10 @@ Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatu
   });
   try {
     // Polling announces the head first.
-    const polled = await eventually(
-      async () => {
-        const events = await history(un, "github.**", AUTH);
-        return events.length === 1 ? events[0] : undefined;
-      },
-      10_000,
-      "the poll announcing the head",
-    );
+    const polled = await eventually(async () => {
+      const events = await history(un, "github.**", AUTH);
+      return events.length === 1 ? events[0] : undefined;
+    }, { timeoutMs: 10_000, message: "the poll announcing the head" });
     assert.equal(polled.type, "github.repo.updated");
     assert.equal((polled.data as { via: string; sha: string }).via, "poll");
 

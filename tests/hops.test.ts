@@ -13,7 +13,7 @@ import type { InspectRecord } from "../lib/control.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
 import { silentLogger } from "../lib/log.ts";
 import { Runtime } from "../runtime/runtime.ts";
-import { eventually } from "./helpers/http.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("one file event passes the supervisor three times on its way to task.succeeded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "un-hops-" });
@@ -45,11 +45,10 @@ Deno.test("one file event passes the supervisor three times on its way to task.s
     for (let i = 0; i < files; i++) {
       const before = lifecycle.length;
       await Deno.writeTextFile(join(watched, `f${i}.txt`), `file ${i}`);
-      await eventually(
-        () => lifecycle.slice(before).includes("task.succeeded"),
-        5_000,
-        `the task of file ${i}`,
-      );
+      await eventually(() => lifecycle.slice(before).includes("task.succeeded"), {
+        timeoutMs: 5_000,
+        message: `the task of file ${i}`,
+      });
     }
     await new Promise((r) => setTimeout(r, 100));
     stop();

@@ -13,8 +13,8 @@ import {
   source,
   startScanners,
   type TestServer,
-  until,
 } from "./helpers/poll-scanner.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Data = Record<string, unknown>;
 
@@ -28,7 +28,10 @@ Deno.test("a changed body gives http.changed; 500 and a refused connection give 
   const run = startScanners(store, [source({ id: "site", kind: "http", url, interval: "1h" })]);
   try {
     // The first answer is the baseline.
-    await until(async () => (await run.status("site"))?.lastScanAt, "the baseline poll");
+    await eventually(async () => (await run.status("site"))?.lastScanAt, {
+      intervalMs: 10,
+      message: "the baseline poll",
+    });
     assertEquals(run.events, []);
     assertEquals(await run.scan("site"), { changes: 0 }, "unchanged");
 
@@ -100,9 +103,16 @@ Deno.test("a status change is a change; the monitor polls on its interval and su
   const spec = source({ id: "page", kind: "http", url: server.url, interval: 100 });
   let run = startScanners(store, [spec]);
   try {
-    await until(() => hits >= 3, "polls on the interval", 3_000);
+    await eventually(() => hits >= 3, {
+      timeoutMs: 3_000,
+      intervalMs: 10,
+      message: "polls on the interval",
+    });
     status = 404;
-    const changed = await until(() => run.ofType("http.changed")[0], "the 404 noticed");
+    const changed = await eventually(() => run.ofType("http.changed")[0], {
+      intervalMs: 10,
+      message: "the 404 noticed",
+    });
     const d = changed.data as Data;
     assertEquals([d.oldStatus, d.newStatus], [200, 404]);
     assert(d.oldHash !== d.newHash, "body changed too");
@@ -111,10 +121,17 @@ Deno.test("a status change is a change; the monitor polls on its interval and su
     // The baseline (404) is stored: a restart does not report it again.
     run = startScanners(store, [spec]);
     const before = hits;
-    await until(() => hits >= before + 3, "the restarted monitor polling", 3_000);
+    await eventually(() => hits >= before + 3, {
+      timeoutMs: 3_000,
+      intervalMs: 10,
+      message: "the restarted monitor polling",
+    });
     assertEquals(run.events, []);
     status = 200;
-    await until(() => run.ofType("http.changed").length === 1, "back to 200");
+    await eventually(() => run.ofType("http.changed").length === 1, {
+      intervalMs: 10,
+      message: "back to 200",
+    });
     assertEquals(run.events.length, 1);
     assertEquals(run.crashes, []);
   } finally {
@@ -136,7 +153,10 @@ Deno.test("select hashes only the chosen part of a JSON body", async () => {
     source({ id: "api", kind: "http", url: server.url, interval: "1h", select: "/data/version" }),
   ]);
   try {
-    await until(async () => (await run.status("api"))?.lastScanAt, "the baseline poll");
+    await eventually(async () => (await run.status("api"))?.lastScanAt, {
+      intervalMs: 10,
+      message: "the baseline poll",
+    });
     assertEquals(await run.scan("api"), { changes: 0 }, "other fields changed: not a change");
     assertEquals(await run.scan("api"), { changes: 0 });
     version = "1.1.0";
@@ -166,14 +186,17 @@ Deno.test("polls never overlap: scans asked during a slow poll share one fresh p
     source({ id: "slow", kind: "http", url: server.url, interval: "1h" }),
   ]);
   try {
-    await until(() => requests === 1, "the first poll under way");
+    await eventually(() => requests === 1, { intervalMs: 10, message: "the first poll under way" });
     const answers = await Promise.all([1, 2, 3, 4].map(() => run.scan("slow")));
     assertEquals(answers, [1, 2, 3, 4].map(() => ({ changes: 0 })));
     assertEquals([requests, maxInFlight], [2, 1], "one more poll, never two at once");
 
     // A scanner that crashes (the supervisor would restart it) is reported, not hidden.
     run.crash("slow");
-    await until(() => run.crashes.length === 1, "the injected crash");
+    await eventually(() => run.crashes.length === 1, {
+      intervalMs: 10,
+      message: "the injected crash",
+    });
     assert(String(run.crashes[0]).includes("fault injected"), String(run.crashes[0]));
   } finally {
     await run.stop();

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import type { ActorDetail, ActorInfo } from "../lib/control.ts";
 import { assertError, createTask, taskState } from "./helpers/api.ts";
 import { openStream, publish } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("the inspector streams routed messages; the crash hook exists only with UN_FAULTS=crash", async (t) => {
   await using un = await startUn({ env: { UN_FAULTS: "crash" } });
@@ -66,28 +67,23 @@ Deno.test("the inspector streams routed messages; the crash hook exists only wit
     async () => {
       const res = await api(un.url, "POST", "/un/debug/crash/prioritizer");
       assert.equal(res.status, 202);
-      await eventually(
-        async () => {
-          const health = await api<
-            { status: string; actors: Array<{ id: string; restarts: number }> }
-          >(
-            un.url,
-            "GET",
-            "/health",
-          );
-          const actor = health.body.actors.find((a) => a.id === "prioritizer");
-          return health.status === 200 && actor !== undefined && actor.restarts >= 1;
-        },
-        10_000,
-        "the prioritizer to be restarted",
-      );
+      await eventually(async () => {
+        const health = await api<
+          { status: string; actors: Array<{ id: string; restarts: number }> }
+        >(
+          un.url,
+          "GET",
+          "/health",
+        );
+        const actor = health.body.actors.find((a) => a.id === "prioritizer");
+        return health.status === 200 && actor !== undefined && actor.restarts >= 1;
+      }, { timeoutMs: 10_000, message: "the prioritizer to be restarted" });
       // It works again: a task is admitted and runs.
       const task = await createTask(un, { type: "noop" });
-      await eventually(
-        async () => (await taskState(un, task.id)).state === "succeeded",
-        10_000,
-        "task after restart",
-      );
+      await eventually(async () => (await taskState(un, task.id)).state === "succeeded", {
+        timeoutMs: 10_000,
+        message: "task after restart",
+      });
     },
   );
 });

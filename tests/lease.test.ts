@@ -6,8 +6,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { REPO, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("an expired lease is taken over and the first worker's late result is discarded", async () => {
   await using un = await startUn({
@@ -30,23 +31,18 @@ Deno.test("an expired lease is taken over and the first worker's late result is 
     attempts: number;
     workerId: string;
   };
-  const done = await eventually(
-    async () => {
-      const { body } = await api<{ task: T }>(un.url, "GET", `/un/tasks/${id}`);
-      return body.task.state === "succeeded" ? body.task : undefined;
-    },
-    5_000,
-    "the takeover to finish the task",
-  );
+  const done = await eventually(async () => {
+    const { body } = await api<{ task: T }>(un.url, "GET", `/un/tasks/${id}`);
+    return body.task.state === "succeeded" ? body.task : undefined;
+  }, { timeoutMs: 5_000, message: "the takeover to finish the task" });
   assert.deepEqual(done.result, { attempt: 2 });
   assert.equal(done.attempts, 2);
 
   // The first worker finishes at ~1.2 s; its completion must be refused.
-  await eventually(
-    () => un.stderrText().includes("late result discarded"),
-    5_000,
-    "the late completion to be refused",
-  );
+  await eventually(() => un.stderrText().includes("late result discarded"), {
+    timeoutMs: 5_000,
+    message: "the late completion to be refused",
+  });
   const { body } = await api<{ task: T }>(un.url, "GET", `/un/tasks/${id}`);
   assert.deepEqual(body.task.result, { attempt: 2 }, "the result stays the second worker's");
   assert.equal(body.task.state, "succeeded");

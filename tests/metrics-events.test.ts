@@ -8,9 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { api, closedPort, eventually } from "./helpers/http.ts";
+import { api, closedPort } from "./helpers/http.ts";
 import { histogramSeries, type Scrape, scrape, total } from "./helpers/prometheus.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 /** The value of one series, by its labels (exactly). */
 function value(scraped: Scrape, name: string, labels: Record<string, string>): number {
@@ -38,8 +39,7 @@ Deno.test("metrics follow crashes, stalled leases, failures, cancels and sources
     assert.ok(res.status < 300, `crash accepted: ${res.status}`);
     await eventually(
       async () => value(await scrape(un), "un_actor_restarts_total", { actor: "scheduler" }) === 1,
-      5_000,
-      "the restart to be counted",
+      { timeoutMs: 5_000, message: "the restart to be counted" },
     );
   });
 
@@ -51,20 +51,15 @@ Deno.test("metrics follow crashes, stalled leases, failures, cancels and sources
       maxAttempts: 1,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const scraped = await eventually(
-      async () => {
-        const scraped = await scrape(un);
-        return total(scraped, "un_lease_expired_total") >= 1 ? scraped : undefined;
-      },
-      10_000,
-      "the lease expiry to be counted",
-    );
+    const scraped = await eventually(async () => {
+      const scraped = await scrape(un);
+      return total(scraped, "un_lease_expired_total") >= 1 ? scraped : undefined;
+    }, { timeoutMs: 10_000, message: "the lease expiry to be counted" });
     assert.equal(total(scraped, "un_lease_expired_total"), 1);
     const labels = { queue: "stall", type: "sleep", outcome: "dead" };
     await eventually(
       async () => value(await scrape(un), "un_tasks_completed_total", labels) === 1,
-      5_000,
-      "the stalled task counted dead",
+      { timeoutMs: 5_000, message: "the stalled task counted dead" },
     );
   });
 
@@ -77,19 +72,15 @@ Deno.test("metrics follow crashes, stalled leases, failures, cancels and sources
       maxAttempts: 2,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const scraped = await eventually(
-      async () => {
-        const scraped = await scrape(un);
-        const dead = value(scraped, "un_tasks_completed_total", {
-          queue: "fail",
-          type: "sleep",
-          outcome: "dead",
-        });
-        return dead === 1 ? scraped : undefined;
-      },
-      10_000,
-      "the failing task to end dead",
-    );
+    const scraped = await eventually(async () => {
+      const scraped = await scrape(un);
+      const dead = value(scraped, "un_tasks_completed_total", {
+        queue: "fail",
+        type: "sleep",
+        outcome: "dead",
+      });
+      return dead === 1 ? scraped : undefined;
+    }, { timeoutMs: 10_000, message: "the failing task to end dead" });
     assert.equal(
       value(scraped, "un_tasks_completed_total", {
         queue: "fail",
@@ -117,29 +108,21 @@ Deno.test("metrics follow crashes, stalled leases, failures, cancels and sources
     assert.equal(created.status, 201);
     const cancelled = await api(un.url, "DELETE", `/un/tasks/${created.body.task.id}`);
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
-    await eventually(
-      async () =>
-        value(await scrape(un), "un_tasks_completed_total", {
-          queue: "later",
-          type: "noop",
-          outcome: "cancelled",
-        }) === 1,
-      5_000,
-      "the cancel to be counted",
-    );
+    await eventually(async () =>
+      value(await scrape(un), "un_tasks_completed_total", {
+        queue: "later",
+        type: "noop",
+        outcome: "cancelled",
+      }) === 1, { timeoutMs: 5_000, message: "the cancel to be counted" });
   });
 
   await t.step("a failing source shows in its failure metrics and scan durations", async () => {
-    const scraped = await eventually(
-      async () => {
-        const scraped = await scrape(un);
-        return value(scraped, "un_source_consecutive_failures", { source: "down" }) >= 1
-          ? scraped
-          : undefined;
-      },
-      10_000,
-      "the source's failures in /metrics",
-    );
+    const scraped = await eventually(async () => {
+      const scraped = await scrape(un);
+      return value(scraped, "un_source_consecutive_failures", { source: "down" }) >= 1
+        ? scraped
+        : undefined;
+    }, { timeoutMs: 10_000, message: "the source's failures in /metrics" });
     assert.ok(value(scraped, "un_source_failures_total", { source: "down" }) >= 1);
     const lastScan = value(scraped, "un_source_last_scan_timestamp_seconds", { source: "down" });
     assert.ok(Math.abs(lastScan - Date.now() / 1000) < 60, `last scan ${lastScan}`);
@@ -150,10 +133,9 @@ Deno.test("metrics follow crashes, stalled leases, failures, cancels and sources
     const before = scans(scraped.text);
     assert.ok(before >= 1, "the failed periodic poll counts");
     await api(un.url, "POST", "/un/sources/down/scan");
-    await eventually(
-      async () => scans((await scrape(un)).text) >= before + 1,
-      10_000,
-      "the requested scan's duration",
-    );
+    await eventually(async () => scans((await scrape(un)).text) >= before + 1, {
+      timeoutMs: 10_000,
+      message: "the requested scan's duration",
+    });
   });
 });

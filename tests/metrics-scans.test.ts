@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually } from "./helpers/http.ts";
 import { scrape } from "./helpers/prometheus.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 /** `un_source_scan_seconds_count` of one source, 0 while it has no series. */
 function scans(text: string, source: string): number {
@@ -37,23 +37,15 @@ Deno.test("periodic polls and rescans count in un_source_scan_seconds", async ()
         ],
       },
     });
-    const first = await eventually(
-      async () => {
-        const { text } = await scrape(un);
-        return scans(text, "site") >= 1 && scans(text, "inbox") >= 1 ? text : undefined;
-      },
-      10_000,
-      "a first scan of each source",
-    );
-    await eventually(
-      async () => {
-        const { text } = await scrape(un);
-        return scans(text, "site") >= scans(first, "site") + 3 &&
-          scans(text, "inbox") >= scans(first, "inbox") + 3;
-      },
-      10_000,
-      "three more periodic scans of each source",
-    );
+    const first = await eventually(async () => {
+      const { text } = await scrape(un);
+      return scans(text, "site") >= 1 && scans(text, "inbox") >= 1 ? text : undefined;
+    }, { timeoutMs: 10_000, message: "a first scan of each source" });
+    await eventually(async () => {
+      const { text } = await scrape(un);
+      return scans(text, "site") >= scans(first, "site") + 3 &&
+        scans(text, "inbox") >= scans(first, "inbox") + 3;
+    }, { timeoutMs: 10_000, message: "three more periodic scans of each source" });
     // Nobody asked for a scan: every one counted was periodic.
     const history = await fetch(`${un.url}/un/events/history?type=scan.completed`);
     const body = await history.json() as { events: unknown[] };

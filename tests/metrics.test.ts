@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import {
   findPromtool,
   histogramSeries,
@@ -19,6 +19,7 @@ import {
   total,
 } from "./helpers/prometheus.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const TASKS = 1_000;
 const promtool = findPromtool();
@@ -70,14 +71,10 @@ Deno.test("metrics: a thousand tasks, random event types, promtool and a parser"
 
   await t.step(`after ${TASKS} noop tasks, counters and histograms count each once`, async () => {
     await createMany(un, TASKS, { type: "noop", payload: { hi: 1 } });
-    const scraped = await eventually(
-      async () => {
-        const scraped = await scrape(un);
-        return total(scraped, "un_tasks_completed_total") >= TASKS ? scraped : undefined;
-      },
-      60_000,
-      `${TASKS} completed tasks in /metrics`,
-    );
+    const scraped = await eventually(async () => {
+      const scraped = await scrape(un);
+      return total(scraped, "un_tasks_completed_total") >= TASKS ? scraped : undefined;
+    }, { timeoutMs: 60_000, message: `${TASKS} completed tasks in /metrics` });
     const { families } = scraped;
     assert.equal(total(scraped, "un_tasks_completed_total"), TASKS);
     assert.equal(total(scraped, "un_task_run_seconds"), TASKS);
@@ -116,15 +113,11 @@ Deno.test("metrics: a thousand tasks, random event types, promtool and a parser"
           }).then((res) => assert.equal(res.status, 202))),
       );
     }
-    const events = await eventually(
-      async () => {
-        const family = (await scrape(un)).families.get("un_events_total")!;
-        const other = family.metrics.find((m) => m.labels?.type === "other");
-        return Number(other?.value) >= 1_000 ? family : undefined;
-      },
-      10_000,
-      "1000 events counted under other",
-    );
+    const events = await eventually(async () => {
+      const family = (await scrape(un)).families.get("un_events_total")!;
+      const other = family.metrics.find((m) => m.labels?.type === "other");
+      return Number(other?.value) >= 1_000 ? family : undefined;
+    }, { timeoutMs: 10_000, message: "1000 events counted under other" });
     assert.ok(events.metrics.length <= before + 1, `${before} → ${events.metrics.length}`);
   });
 

@@ -13,8 +13,8 @@ import { parseConfig } from "../lib/config/load.ts";
 import { silentLogger } from "../lib/log.ts";
 import { type AppType, createApp } from "../routes/app.ts";
 import { type OpenApiDocument, openApiDocument, UNDESCRIBED } from "../routes/openapi.ts";
-import { eventually } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const TOKEN = "openapi-test-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -139,15 +139,11 @@ Deno.test("OpenAPI document and reference page", async (t) => {
     assert.ok("task" in body, JSON.stringify(body));
     const id = body.task.id;
     assert.equal(body.task.priority, 7);
-    const done = await eventually(
-      async () => {
-        const res = await client.un.tasks[":id"].$get({ param: { id } });
-        const { task } = await res.json();
-        return task.state === "succeeded" ? task : undefined;
-      },
-      10_000,
-      "the noop task succeeds",
-    );
+    const done = await eventually(async () => {
+      const res = await client.un.tasks[":id"].$get({ param: { id } });
+      const { task } = await res.json();
+      return task.state === "succeeded" ? task : undefined;
+    }, { timeoutMs: 10_000, message: "the noop task succeeds" });
     assert.equal(done.id, id);
     assert.deepEqual(done.result, { n: 1 });
     const listed = await (await client.un.tasks.$get({ query: { type: "noop" } })).json();

@@ -8,8 +8,9 @@
 
 import assert from "node:assert/strict";
 import { verifySignature } from "../mod.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Task = { id: string; state: string; attempts: number; error: Record<string, unknown> | null };
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
@@ -39,14 +40,10 @@ function receiver(hostname: string) {
 }
 
 async function finished(url: string, id: string): Promise<Task> {
-  return await eventually(
-    async () => {
-      const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
-      return ["succeeded", "dead", "failed"].includes(body.task.state) ? body.task : undefined;
-    },
-    10_000,
-    `task ${id} to finish`,
-  );
+  return await eventually(async () => {
+    const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
+    return ["succeeded", "dead", "failed"].includes(body.task.state) ? body.task : undefined;
+  }, { timeoutMs: 10_000, message: `task ${id} to finish` });
 }
 
 Deno.test("http tasks: loopback is refused at create by default (400 naming field, host and http.allow)", async () => {
@@ -87,14 +84,10 @@ Deno.test("http tasks: loopback is refused at create by default (400 naming fiel
       });
       assert.equal(other.status, 400, `${url}: ${JSON.stringify(other.body)}`);
     }
-    const scheduled = await eventually(
-      async () => {
-        const { body } = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=http");
-        return body.tasks.find((t) => t.state === "failed");
-      },
-      10_000,
-      "the scheduled http task to fail",
-    );
+    const scheduled = await eventually(async () => {
+      const { body } = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=http");
+      return body.tasks.find((t) => t.state === "failed");
+    }, { timeoutMs: 10_000, message: "the scheduled http task to fail" });
     assert.equal(scheduled.attempts, 1, "a refused host is not retried");
     assert.match(
       String(scheduled.error?.message),

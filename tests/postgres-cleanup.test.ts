@@ -13,8 +13,9 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import assert from "node:assert/strict";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const PG_URL = Deno.env.get("UN_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -84,21 +85,19 @@ Deno.test({
         tables: ["t2", `${schema}.t3`],
       });
       assert.equal(added.status, 201, JSON.stringify(added.body));
-      await eventually(
-        async () => (await triggered(db, schema)).length === 3,
-        10_000,
-        "triggers on t1, t2 and t3",
-      );
+      await eventually(async () => (await triggered(db, schema)).length === 3, {
+        timeoutMs: 10_000,
+        message: "triggers on t1, t2 and t3",
+      });
       assert.ok(await hasFunction(db, schema));
 
       // pg-a goes: t1's trigger with it; t2 stays, pg-b watches it.
       const removedA = await api(un.url, "DELETE", "/un/sources/pg-a");
       assert.equal(removedA.status, 200, JSON.stringify(removedA.body));
-      await eventually(
-        async () => (await triggered(db, schema)).join() === "t2,t3",
-        10_000,
-        "t1's trigger dropped, t2's and t3's kept",
-      );
+      await eventually(async () => (await triggered(db, schema)).join() === "t2,t3", {
+        timeoutMs: 10_000,
+        message: "t1's trigger dropped, t2's and t3's kept",
+      });
       assert.ok(await hasFunction(db, schema), "the function stays while triggers use it");
 
       // pg-b goes: no trigger of un is left, nor the function.
@@ -106,8 +105,7 @@ Deno.test({
       assert.equal(removedB.status, 200, JSON.stringify(removedB.body));
       await eventually(
         async () => (await triggered(db, schema)).length === 0 && !await hasFunction(db, schema),
-        10_000,
-        "every trigger and the function dropped",
+        { timeoutMs: 10_000, message: "every trigger and the function dropped" },
       );
       assert.match(un.stderrText(), /removed postgres source: its triggers dropped/);
       // Writes to the tables go on without un's trigger.

@@ -19,6 +19,7 @@ import { ask } from "../lib/protocol/ask.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { SqliteStore } from "../lib/store/sqlite/store.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const PG_URL = Deno.env.get("UN_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -37,20 +38,6 @@ async function pgReachable(): Promise<boolean> {
 const ignore = Deno.env.get("CI") !== "true" && !(await pgReachable());
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  ms = 5_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms}ms`);
-    await sleep(10);
-  }
-}
 
 /** The test parent: stands where the supervisor would, collecting `event.publish`. */
 const parentMachine = setup({
@@ -124,7 +111,10 @@ class Run {
 
   /** Waits until the scanner listens (its status shows a finished scan). */
   listening(): Promise<unknown> {
-    return until(async () => (await this.status())?.lastScanAt, "listening scanner");
+    return eventually(async () => (await this.status())?.lastScanAt, {
+      intervalMs: 10,
+      message: "listening scanner",
+    });
   }
 
   scannerAlive(): boolean {
@@ -144,7 +134,10 @@ class Run {
   async stop(admin: pg.Client): Promise<void> {
     this.#parent?.stop();
     this.#parent = null;
-    await until(async () => (await backends(admin, this.id)).length === 0, "closed connection");
+    await eventually(async () => (await backends(admin, this.id)).length === 0, {
+      intervalMs: 10,
+      message: "closed connection",
+    });
     await sleep(50); // the socket closes on our side right after the server's
   }
 
@@ -199,7 +192,11 @@ pgTest(
     ];
     for (const [i, [sql, op]] of steps.entries()) {
       await admin.query(sql);
-      await until(() => run.events.length === i + 1, `${op} event`, 1_000);
+      await eventually(() => run.events.length === i + 1, {
+        timeoutMs: 1_000,
+        intervalMs: 10,
+        message: `${op} event`,
+      });
       const event = run.events[i];
       assert.equal(event.type, "db.changed");
       assert.equal(event.source, `/un/sources/${run.id}`);
@@ -223,7 +220,7 @@ pgTest(
     await admin.query(`CREATE TABLE ${table} ${STAMPED}`);
     await admin.query(`INSERT INTO ${table} (id) VALUES (1), (2)`);
     run.start({ tables: [table], catchUpColumn: "updated_at" });
-    await until(() => run.events.length === 2, "existing rows");
+    await eventually(() => run.events.length === 2, { intervalMs: 10, message: "existing rows" });
     assert.deepEqual(run.changes(), [
       { op: "UPSERT", pk: { id: 1 }, catchUp: true },
       { op: "UPSERT", pk: { id: 2 }, catchUp: true },
@@ -231,7 +228,10 @@ pgTest(
     await run.stop(admin);
     await admin.query(`INSERT INTO ${table} (id) VALUES (3)`); // while no scanner runs
     run.start({ tables: [table], catchUpColumn: "updated_at" });
-    await until(() => run.events.length === 3, "row added while stopped");
+    await eventually(() => run.events.length === 3, {
+      intervalMs: 10,
+      message: "row added while stopped",
+    });
     assert.deepEqual(run.changes()[2], { op: "UPSERT", pk: { id: 3 }, catchUp: true });
     // Changes that no trigger reported (trigger disabled for a bulk load) are found by a scan.
     await admin.query(`ALTER TABLE ${table} DISABLE TRIGGER un_notify_change`);
@@ -253,11 +253,19 @@ pgTest(
     run.start({ tables: [table], catchUpColumn: "updated_at", emitExisting: false, interval: 200 });
     await run.listening();
     await admin.query(`INSERT INTO ${table} (id) VALUES (3)`);
-    await until(() => run.events.length === 1, "insert event", 1_000);
+    await eventually(() => run.events.length === 1, {
+      timeoutMs: 1_000,
+      intervalMs: 10,
+      message: "insert event",
+    });
     assert.deepEqual(run.changes(), [{ op: "INSERT", pk: { id: 3 }, catchUp: false }]);
     await admin.query(`ALTER TABLE ${table} DISABLE TRIGGER un_notify_change`);
     await admin.query(`UPDATE ${table} SET updated_at = clock_timestamp() WHERE id = 2`);
-    await until(() => run.events.length === 2, "periodic catch-up", 1_000);
+    await eventually(() => run.events.length === 2, {
+      timeoutMs: 1_000,
+      intervalMs: 10,
+      message: "periodic catch-up",
+    });
     assert.deepEqual(run.changes()[1], { op: "UPSERT", pk: { id: 2 }, catchUp: true });
   },
 );
@@ -268,8 +276,11 @@ pgTest("debug.crash crashes the scanner and releases its connection", async (adm
   await run.listening();
   assert.equal((await backends(admin, run.id)).length, 1);
   run.send({ type: "debug.crash", actor: `source:${run.id}` });
-  await until(() => run.crashes.length === 1, "crash");
-  await until(async () => (await backends(admin, run.id)).length === 0, "connection released");
+  await eventually(() => run.crashes.length === 1, { intervalMs: 10, message: "crash" });
+  await eventually(async () => (await backends(admin, run.id)).length === 0, {
+    intervalMs: 10,
+    message: "connection released",
+  });
   run.crashes.length = 0;
 });
 
@@ -280,7 +291,11 @@ pgTest(
     run.start({ tables: [table], catchUpColumn: "updated_at" });
     await run.listening();
     await admin.query(`INSERT INTO ${table} (id) VALUES (1), (2)`);
-    await until(() => run.events.length === 2, "events before the cut", 1_000);
+    await eventually(() => run.events.length === 2, {
+      timeoutMs: 1_000,
+      intervalMs: 10,
+      message: "events before the cut",
+    });
 
     // Hold the table so the scanner's reconnect waits (at its trigger install)
     // until the changes are committed: they happen while nobody listens.
@@ -291,8 +306,14 @@ pgTest(
       await blocker.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
       const [pid] = await backends(admin, run.id);
       await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-      await until(async () => (await run.status())?.failures === 1, "failure in status");
-      await until(async () => (await backends(admin, run.id)).some((p) => p !== pid), "reconnect");
+      await eventually(async () => (await run.status())?.failures === 1, {
+        intervalMs: 10,
+        message: "failure in status",
+      });
+      await eventually(async () => (await backends(admin, run.id)).some((p) => p !== pid), {
+        intervalMs: 10,
+        message: "reconnect",
+      });
       await blocker.query(`INSERT INTO ${table} (id) VALUES (3), (4)`);
       await blocker.query(
         `UPDATE ${table} SET name = 'x', updated_at = clock_timestamp() WHERE id = 1`,
@@ -302,20 +323,27 @@ pgTest(
     } finally {
       await blocker.end();
     }
-    await until(() => run.events.length === 5, "caught-up changes");
+    await eventually(() => run.events.length === 5, {
+      intervalMs: 10,
+      message: "caught-up changes",
+    });
     assert.deepEqual(run.changes().slice(2), [
       { op: "UPSERT", pk: { id: 3 }, catchUp: true },
       { op: "UPSERT", pk: { id: 4 }, catchUp: true },
       { op: "UPSERT", pk: { id: 1 }, catchUp: true },
     ]);
-    const status = await until(async () => {
+    const status = await eventually(async () => {
       const s = await run.status();
       return s?.failures === 0 ? s : null;
-    }, "recovered status");
+    }, { intervalMs: 10, message: "recovered status" });
     assert.match(status.lastError ?? "", /terminat/);
     // Listening again: a new change arrives as a notification.
     await admin.query(`INSERT INTO ${table} (id) VALUES (5)`);
-    await until(() => run.events.length === 6, "event after reconnect", 1_000);
+    await eventually(() => run.events.length === 6, {
+      timeoutMs: 1_000,
+      intervalMs: 10,
+      message: "event after reconnect",
+    });
     await sleep(200);
     assert.deepEqual(run.changes().slice(5), [{ op: "INSERT", pk: { id: 5 }, catchUp: false }]);
   },
@@ -327,11 +355,18 @@ pgTest(
     await admin.query(`CREATE TABLE ${table} (id int, name text)`);
     await admin.query(`CREATE TABLE "${table}_B" (id int PRIMARY KEY)`); // quoted: case kept
     run.start({ tables: [table, `public."${table}_B"`, "t; DROP TABLE x"] });
-    const error = await until(async () => (await run.status())?.lastError, "error in status");
+    const error = await eventually(async () => (await run.status())?.lastError, {
+      intervalMs: 10,
+      message: "error in status",
+    });
     assert.match(error, new RegExp(`${table}.*primary key`));
     assert.match(error, /"t; DROP TABLE x" is not a valid identifier/);
     await admin.query(`INSERT INTO "${table}_B" VALUES (1)`);
-    await until(() => run.events.length === 1, "event of the good table", 1_000);
+    await eventually(() => run.events.length === 1, {
+      timeoutMs: 1_000,
+      intervalMs: 10,
+      message: "event of the good table",
+    });
     assert.equal(run.events[0].subject, `public.${table}_B`);
     assert.ok(run.scannerAlive());
   },
@@ -343,12 +378,15 @@ pgTest(
     const url = "postgres://postgres@127.0.0.1:9/test"; // discard port: nothing listens
     const started = Date.now();
     run.start({ url, tables: ["t"] });
-    const first = await until(
+    const first = await eventually(
       async () => (await run.status())?.failures === 2 ? run.status() : null,
-      "failures",
+      { intervalMs: 10, message: "failures" },
     );
     assert.match(first?.lastError ?? "", /ECONNREFUSED|connect/);
-    await until(async () => ((await run.status())?.failures ?? 0) >= 4, "more failures");
+    await eventually(async () => ((await run.status())?.failures ?? 0) >= 4, {
+      intervalMs: 10,
+      message: "more failures",
+    });
     const later = await run.status();
     assert.ok(
       later && first &&

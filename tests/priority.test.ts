@@ -4,8 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 interface Task {
   id: string;
@@ -27,21 +28,16 @@ async function get(url: string, id: string): Promise<Task> {
 Deno.test("with one worker, priority 9 runs before an earlier priority 1", async () => {
   await using un = await startUn({ config: { workers: { concurrency: 1 } } });
   const blocker = await create(un.url, { type: "sleep", payload: { ms: 300 } });
-  await eventually(
-    async () => (await get(un.url, blocker.id)).state === "running",
-    5_000,
-    "blocker",
-  );
+  await eventually(async () => (await get(un.url, blocker.id)).state === "running", {
+    timeoutMs: 5_000,
+    message: "blocker",
+  });
   const low = await create(un.url, { type: "noop", priority: 1 });
   const high = await create(un.url, { type: "noop", priority: 9 });
-  const [l, h] = await eventually(
-    async () => {
-      const pair = [await get(un.url, low.id), await get(un.url, high.id)];
-      return pair.every((t) => t.state === "succeeded") ? pair : undefined;
-    },
-    5_000,
-    "both tasks",
-  );
+  const [l, h] = await eventually(async () => {
+    const pair = [await get(un.url, low.id), await get(un.url, high.id)];
+    return pair.every((t) => t.state === "succeeded") ? pair : undefined;
+  }, { timeoutMs: 5_000, message: "both tasks" });
   assert.ok(h.startedAt! <= l.startedAt!, "the priority 9 task started first");
   assert.ok(h.explanation.sortKey < l.explanation.sortKey);
 });
@@ -53,11 +49,10 @@ Deno.test("under a steady stream of priority 9 tasks an old priority 1 task stil
     config: { workers: { concurrency: 1 }, prioritizer: { priorityStepMs: 50 } },
   });
   const blocker = await create(un.url, { type: "sleep", payload: { ms: 100 } });
-  await eventually(
-    async () => (await get(un.url, blocker.id)).state === "running",
-    5_000,
-    "blocker",
-  );
+  await eventually(async () => (await get(un.url, blocker.id)).state === "running", {
+    timeoutMs: 5_000,
+    message: "blocker",
+  });
   const old = await create(un.url, { type: "sleep", payload: { ms: 20 }, priority: 1 });
   const stream: Task[] = [];
   let oldDone: Task | null = null;

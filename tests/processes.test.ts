@@ -11,9 +11,10 @@
 import assert from "node:assert/strict";
 import type { ProcessRecord } from "../lib/store/types.ts";
 import { runCli } from "./helpers/cli.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { processId, startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("processes");
 
@@ -49,14 +50,10 @@ Deno.test({
     const [front, killed, stopped] = group.procs;
     const ids = await Promise.all(group.procs.map(processId));
 
-    const all = await eventually(
-      async () => {
-        const list = await processes(front);
-        return list.processes.length === 3 ? list : undefined;
-      },
-      5_000,
-      "three processes listed",
-    );
+    const all = await eventually(async () => {
+      const list = await processes(front);
+      return list.processes.length === 3 ? list : undefined;
+    }, { timeoutMs: 5_000, message: "three processes listed" });
     assert.equal(all.self, ids[0]);
     assert.deepEqual(all.processes.map((p) => p.id), [...ids].sort(), "by id");
     const byId = new Map(all.processes.map((p) => [p.id, p]));
@@ -73,29 +70,24 @@ Deno.test({
       tasks: Array.from({ length: 6 }, () => ({ type: "sleep", payload: { ms: 3_000 } })),
     });
     assert.equal(created.status, 201);
-    await eventually(
-      async () => {
-        const list = await processes(front);
-        const busy = list.processes.reduce((sum, p) => sum + p.busy, 0);
-        return busy === 6 ? true : undefined;
-      },
-      5_000,
-      "six busy workers listed",
-    );
+    await eventually(async () => {
+      const list = await processes(front);
+      const busy = list.processes.reduce((sum, p) => sum + p.busy, 0);
+      return busy === 6 ? true : undefined;
+    }, { timeoutMs: 5_000, message: "six busy workers listed" });
 
     // Killed: gone within three heartbeats (plus a heartbeat of slack for a
     // write in flight on two busy cores); the others stay listed meanwhile.
     const killedAt = Date.now();
     await killed.kill();
-    await eventually(
-      async () => {
-        const list = await processes(front);
-        return list.processes.some((p) => p.id === ids[1]) ? undefined : list;
-      },
-      4 * HEARTBEAT_MS + 1_000,
-      "the killed process dropped",
-      20,
-    );
+    await eventually(async () => {
+      const list = await processes(front);
+      return list.processes.some((p) => p.id === ids[1]) ? undefined : list;
+    }, {
+      timeoutMs: 4 * HEARTBEAT_MS + 1_000,
+      intervalMs: 20,
+      message: "the killed process dropped",
+    });
     const goneAfterMs = Date.now() - killedAt;
     console.log(`dropped ${goneAfterMs}ms after the kill (heartbeat ${HEARTBEAT_MS}ms)`);
     assert.ok(goneAfterMs <= 4 * HEARTBEAT_MS + 300, `dropped ${goneAfterMs}ms after the kill`);

@@ -17,9 +17,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis chaos");
 
@@ -155,15 +156,14 @@ Deno.test({
         snapshots.push({ what, at, runs: await markCounts(marks) });
       };
       const progressAt = (fraction: number, what: string) =>
-        eventually(
-          async () => {
-            const q = await counts(front);
-            return q && (q.succeeded ?? 0) >= fraction * TOTAL ? q.succeeded : undefined;
-          },
-          60_000,
-          `${what}: ${fraction * TOTAL} tasks succeeded`,
-          50,
-        );
+        eventually(async () => {
+          const q = await counts(front);
+          return q && (q.succeeded ?? 0) >= fraction * TOTAL ? q.succeeded : undefined;
+        }, {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+          message: `${what}: ${fraction * TOTAL} tasks succeeded`,
+        });
 
       // Replacements start in the background, so the chaos keeps pace with
       // the work; victims are chosen among the workers that are up.
@@ -194,15 +194,10 @@ Deno.test({
       await Promise.all(replacements);
       if (replaceFailed) throw replaceFailed;
 
-      const final = await eventually(
-        async () => {
-          const q = await counts(front);
-          return q && (q.succeeded ?? 0) === TOTAL ? q : undefined;
-        },
-        90_000,
-        `all ${TOTAL} tasks succeeded`,
-        250,
-      );
+      const final = await eventually(async () => {
+        const q = await counts(front);
+        return q && (q.succeeded ?? 0) === TOTAL ? q : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 250, message: `all ${TOTAL} tasks succeeded` });
       const elapsed = Date.now() - running;
 
       // Every task ended succeeded: nothing else is left in the queue.

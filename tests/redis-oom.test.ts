@@ -14,9 +14,10 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis out of memory");
 
@@ -72,19 +73,14 @@ Deno.test({
       await admin.config("SET", "maxmemory", "1");
       const fullAt = Date.now();
 
-      const degraded = await eventually(
-        async () => {
-          const res = await api<HealthBody>(un.url, "GET", "/health");
-          // The limit is read from Redis right after the refusal; until then it says "unknown".
-          return res.body.problems?.some((p) =>
-            /^Redis is out of memory \(maxmemory 1 bytes\)/.test(p)
-          ) &&
-            res;
-        },
-        3_000,
-        "/health to report Redis out of memory",
-        20,
-      );
+      const degraded = await eventually(async () => {
+        const res = await api<HealthBody>(un.url, "GET", "/health");
+        // The limit is read from Redis right after the refusal; until then it says "unknown".
+        return res.body.problems?.some((p) =>
+          /^Redis is out of memory \(maxmemory 1 bytes\)/.test(p)
+        ) &&
+          res;
+      }, { timeoutMs: 3_000, intervalMs: 20, message: "/health to report Redis out of memory" });
       console.log(`degraded ${Date.now() - fullAt} ms after maxmemory was lowered`);
       assert.equal(degraded.status, 503);
       assert.equal(degraded.body.status, "degraded");
@@ -106,27 +102,22 @@ Deno.test({
       assert.match(published.body.error.message, /out of memory/);
 
       // The accepted tasks' events wait in the process, none dropped.
-      await eventually(
-        async () => {
-          const text = await fetch(`${un.url}/metrics`).then((res) => res.text());
-          const buffered = Number(/^un_events_buffered (\d+)$/m.exec(text)?.[1]);
-          return buffered >= ids.length || undefined;
-        },
-        3_000,
-        "the accepted tasks' events to wait in the buffer",
-      );
+      await eventually(async () => {
+        const text = await fetch(`${un.url}/metrics`).then((res) => res.text());
+        const buffered = Number(/^un_events_buffered (\d+)$/m.exec(text)?.[1]);
+        return buffered >= ids.length || undefined;
+      }, { timeoutMs: 3_000, message: "the accepted tasks' events to wait in the buffer" });
       const metrics = await fetch(`${un.url}/metrics`).then((res) => res.text());
       assert.match(metrics, /^un_events_dropped_total 0$/m);
 
       // Room again: health clears by itself and the events reach the log.
       await admin.config("SET", "maxmemory", "0");
       const roomAt = Date.now();
-      await eventually(
-        async () => (await api(un.url, "GET", "/health")).status === 200,
-        3 * HEARTBEAT_MS + 2_000,
-        "/health ok once Redis has room",
-        20,
-      );
+      await eventually(async () => (await api(un.url, "GET", "/health")).status === 200, {
+        timeoutMs: 3 * HEARTBEAT_MS + 2_000,
+        intervalMs: 20,
+        message: "/health ok once Redis has room",
+      });
       console.log(`ok ${Date.now() - roomAt} ms after maxmemory was raised`);
       const history = await api<{ events: CloudEvent[] }>(
         un.url,
@@ -136,19 +127,15 @@ Deno.test({
       const queued = new Set(history.body.events.map((e) => e.subject));
       for (const id of ids) assert.ok(queued.has(id), `task.queued of ${id} in the history`);
       // The accepted tasks run to the end.
-      await eventually(
-        async () => {
-          const res = await api<{ events: CloudEvent[] }>(
-            un.url,
-            "GET",
-            "/un/events/history?type=task.succeeded&limit=1000",
-          );
-          const done = new Set(res.body.events.map((e) => e.subject));
-          return ids.every((id) => done.has(id)) || undefined;
-        },
-        10_000,
-        "every accepted task to succeed",
-      );
+      await eventually(async () => {
+        const res = await api<{ events: CloudEvent[] }>(
+          un.url,
+          "GET",
+          "/un/events/history?type=task.succeeded&limit=1000",
+        );
+        const done = new Set(res.body.events.map((e) => e.subject));
+        return ids.every((id) => done.has(id)) || undefined;
+      }, { timeoutMs: 10_000, message: "every accepted task to succeed" });
       const after = await api(un.url, "POST", "/un/tasks/create", { type: "noop" });
       assert.equal(after.status, 201, JSON.stringify(after.body));
 

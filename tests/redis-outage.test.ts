@@ -18,10 +18,11 @@ import { join } from "node:path";
 import { LeaseLostError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { processId, REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
 import { mustClaim, newTask, T0 } from "./store/conformance/helpers.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis outage");
 
@@ -74,19 +75,18 @@ Deno.test({
     });
     assert.equal(slow.status, 201, JSON.stringify(slow.body));
     const slowId = slow.body.task.id;
-    await eventually(async () => (await taskState(un, slowId)) === "running", 10_000, "running");
+    await eventually(async () => (await taskState(un, slowId)) === "running", {
+      timeoutMs: 10_000,
+      message: "running",
+    });
 
     await redis.stop();
     const stoppedAt = Date.now();
 
-    const degraded = await eventually(
-      async () => {
-        const res = await api<HealthBody>(un.url, "GET", "/health");
-        return res.status === 503 ? res.body : undefined;
-      },
-      3_000,
-      "/health 503 within 3 s of Redis stopping",
-    );
+    const degraded = await eventually(async () => {
+      const res = await api<HealthBody>(un.url, "GET", "/health");
+      return res.status === 503 ? res.body : undefined;
+    }, { timeoutMs: 3_000, message: "/health 503 within 3 s of Redis stopping" });
     assert.equal(degraded.status, "degraded");
     assert.equal(degraded.store.ok, false);
     assert.match(degraded.store.error ?? "", /redis is unreachable \(.+\)/);
@@ -136,11 +136,10 @@ Deno.test({
 
     // The slow task finishes while Redis is away: its success cannot be
     // recorded, so it stays leased instead of being failed.
-    await eventually(
-      () => un.stderrText().includes("could not record the task's outcome"),
-      5_000,
-      "the worker to report the unrecorded outcome",
-    );
+    await eventually(() => un.stderrText().includes("could not record the task's outcome"), {
+      timeoutMs: 5_000,
+      message: "the worker to report the unrecorded outcome",
+    });
 
     // Still alive and answering after seconds without Redis.
     const stillUp = await api<HealthBody>(un.url, "GET", "/health");
@@ -148,60 +147,46 @@ Deno.test({
 
     await redis.restart();
     const restartedAt = Date.now();
-    await eventually(
-      async () => {
-        const res = await api<HealthBody>(un.url, "GET", "/health");
-        return res.status === 200 ? res.body : undefined;
-      },
-      3_000,
-      "/health ok within 3 s of Redis coming back",
-    );
+    await eventually(async () => {
+      const res = await api<HealthBody>(un.url, "GET", "/health");
+      return res.status === 200 ? res.body : undefined;
+    }, { timeoutMs: 3_000, message: "/health ok within 3 s of Redis coming back" });
     console.log(`healthy ${Date.now() - restartedAt} ms after Redis came back`);
     const self = await processId(un);
-    await eventually(
-      async () => {
-        const res = await api<{ processes: { id: string }[] }>(un.url, "GET", "/un/processes");
-        return res.status === 200 && res.body.processes.some((p) => p.id === self) || undefined;
-      },
-      3_000,
-      "the process to record itself again",
-    );
+    await eventually(async () => {
+      const res = await api<{ processes: { id: string }[] }>(un.url, "GET", "/un/processes");
+      return res.status === 200 && res.body.processes.some((p) => p.id === self) || undefined;
+    }, { timeoutMs: 3_000, message: "the process to record itself again" });
 
     const fresh = await api<TaskBody>(un.url, "POST", "/un/tasks/create", {
       type: "mark",
       payload: { ms: 1, file: marks },
     });
     assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
-    await eventually(
-      async () => (await taskState(un, fresh.body.task.id)) === "succeeded",
-      5_000,
-      "a task created after the outage to succeed",
-    );
+    await eventually(async () => (await taskState(un, fresh.body.task.id)) === "succeeded", {
+      timeoutMs: 5_000,
+      message: "a task created after the outage to succeed",
+    });
     console.log(`new task succeeded ${Date.now() - restartedAt} ms after Redis came back`);
 
     // The leased task comes back through the reaper and runs again (at least once).
-    await eventually(
-      async () => (await taskState(un, slowId)) === "succeeded",
-      10_000,
-      "the task whose outcome was lost to succeed after its lease ran out",
-    );
+    await eventually(async () => (await taskState(un, slowId)) === "succeeded", {
+      timeoutMs: 10_000,
+      message: "the task whose outcome was lost to succeed after its lease ran out",
+    });
     const ran = (await Deno.readTextFile(marks)).split("\n").filter((l) => l === slowId).length;
     assert.ok(ran >= 1, "the slow task ran");
 
     // Every buffered event reached the shared log, in order.
-    const history = await eventually(
-      async () => {
-        const res = await api<{ events: CloudEvent[] }>(
-          un.url,
-          "GET",
-          "/un/events/history?type=outage.*&limit=100",
-        );
-        const ids = res.body.events.map((e) => e.id);
-        return accepted.every((id) => ids.includes(id)) ? ids : undefined;
-      },
-      5_000,
-      "the buffered events in the history",
-    );
+    const history = await eventually(async () => {
+      const res = await api<{ events: CloudEvent[] }>(
+        un.url,
+        "GET",
+        "/un/events/history?type=outage.*&limit=100",
+      );
+      const ids = res.body.events.map((e) => e.id);
+      return accepted.every((id) => ids.includes(id)) ? ids : undefined;
+    }, { timeoutMs: 5_000, message: "the buffered events in the history" });
     assert.deepEqual(history, accepted);
 
     const stderr = un.stderrText();
@@ -213,11 +198,10 @@ Deno.test({
 
     // A shutdown while Redis is away still ends, cleanly.
     await redis.stop();
-    await eventually(
-      async () => (await api(un.url, "GET", "/health")).status === 503,
-      3_000,
-      "503",
-    );
+    await eventually(async () => (await api(un.url, "GET", "/health")).status === 503, {
+      timeoutMs: 3_000,
+      message: "503",
+    });
     const stopping = Date.now();
     const status = await un.stop("SIGTERM", 20_000);
     const tookMs = Date.now() - stopping;

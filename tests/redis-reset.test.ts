@@ -16,9 +16,10 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { runCli } from "./helpers/cli.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis reset");
 
@@ -36,16 +37,11 @@ async function health(un: UnProcess): Promise<HealthBody> {
 
 /** Waits until every process reports the loss; returns their problems. */
 function allReportLoss(procs: UnProcess[], within: number): Promise<string[][]> {
-  return eventually(
-    async () => {
-      const bodies = await Promise.all(procs.map(health));
-      const lost = bodies.every((b) => b.status === "degraded" && b.problems.some(isLoss));
-      return lost ? bodies.map((b) => b.problems) : undefined;
-    },
-    within,
-    "every process to report the loss of data",
-    20,
-  );
+  return eventually(async () => {
+    const bodies = await Promise.all(procs.map(health));
+    const lost = bodies.every((b) => b.status === "degraded" && b.problems.some(isLoss));
+    return lost ? bodies.map((b) => b.problems) : undefined;
+  }, { timeoutMs: within, intervalMs: 20, message: "every process to report the loss of data" });
 }
 
 function isLoss(problem: string): boolean {
@@ -55,9 +51,7 @@ function isLoss(problem: string): boolean {
 function allOk(procs: UnProcess[], within: number): Promise<true> {
   return eventually(
     async () => (await Promise.all(procs.map(health))).every((b) => b.status === "ok") || undefined,
-    within,
-    "every process to be ok",
-    20,
+    { timeoutMs: within, intervalMs: 20, message: "every process to be ok" },
   );
 }
 
@@ -119,7 +113,10 @@ Deno.test({
     assert.equal(gone.status, 404, "the task was in the lost data");
 
     // Told once each: ERROR line and counter in every process, one event for the cluster.
-    await eventually(async () => (await storeResetEvents(a)).length === 1, 3_000, "store.reset");
+    await eventually(async () => (await storeResetEvents(a)).length === 1, {
+      timeoutMs: 3_000,
+      message: "store.reset",
+    });
     const [event] = await storeResetEvents(b);
     assert.equal(event.type, "store.reset");
     assert.equal(event.priority, "critical");
@@ -135,18 +132,14 @@ Deno.test({
       type: "noop",
     });
     assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
-    await eventually(
-      async () => {
-        const res = await api<{ task: { state: string } }>(
-          a.url,
-          "GET",
-          `/un/tasks/${fresh.body.task.id}`,
-        );
-        return res.body.task?.state === "succeeded" || undefined;
-      },
-      5_000,
-      "a task created after the loss to succeed",
-    );
+    await eventually(async () => {
+      const res = await api<{ task: { state: string } }>(
+        a.url,
+        "GET",
+        `/un/tasks/${fresh.body.task.id}`,
+      );
+      return res.body.task?.state === "succeeded" || undefined;
+    }, { timeoutMs: 5_000, message: "a task created after the loss to succeed" });
     await new Promise((r) => setTimeout(r, 4 * HEARTBEAT_MS));
     for (const un of group.procs) assert.equal((await health(un)).status, "degraded");
 
@@ -170,7 +163,10 @@ Deno.test({
       assert.equal(await resets(un), 2);
       assert.equal(count(un.stderrText(), "Redis lost its data"), 2);
     }
-    await eventually(async () => (await storeResetEvents(a)).length === 1, 3_000, "store.reset");
+    await eventually(async () => (await storeResetEvents(a)).length === 1, {
+      timeoutMs: 3_000,
+      message: "store.reset",
+    });
 
     // A process that starts after the loss reports it too, until the acknowledgement.
     await using late = await startUn({ config, health: "any" });

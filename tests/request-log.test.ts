@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -44,11 +45,10 @@ Deno.test("logs: task fields on a failure, request ids echoed and logged", async
       data: { secret: "not-in-logs" },
     }, auth);
     assert.equal(published.status, 202, JSON.stringify(published.body));
-    const line = await eventually(
-      () => jsonLines(un).find((l) => l.message === "task dead"),
-      15_000,
-      "the task dead line",
-    );
+    const line = await eventually(() => jsonLines(un).find((l) => l.message === "task dead"), {
+      timeoutMs: 15_000,
+      message: "the task dead line",
+    });
     assert.equal(line.level, "warn");
     assert.match(String(line.task), ULID);
     assert.equal(line.type, "sleep");
@@ -64,11 +64,10 @@ Deno.test("logs: task fields on a failure, request ids echoed and logged", async
     await res.body?.cancel();
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-request-id"), "abc123");
-    const line = await eventually(
-      () => jsonLines(un).find((l) => l.requestId === "abc123"),
-      5_000,
-      "the request's log line",
-    );
+    const line = await eventually(() => jsonLines(un).find((l) => l.requestId === "abc123"), {
+      timeoutMs: 5_000,
+      message: "the request's log line",
+    });
     assert.equal(line.level, "debug");
     assert.equal(line.method, "GET");
     assert.equal(line.path, "/un/tasks");
@@ -96,8 +95,7 @@ Deno.test("logs: task fields on a failure, request ids echoed and logged", async
     assert.equal(refused.headers.get("x-request-id"), "refused-1");
     await eventually(
       () => jsonLines(un).some((l) => l.requestId === "refused-1" && l.status === 401),
-      5_000,
-      "the refused request's line",
+      { timeoutMs: 5_000, message: "the refused request's line" },
     );
     const log = un.stderrText();
     assert.ok(!log.includes(token), "the token is not logged");

@@ -16,9 +16,10 @@ import type { ExplainedTask } from "../lib/tasks/priority.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { assertError, createTask, taskState } from "./helpers/api.ts";
 import { runCli } from "./helpers/cli.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
 import { startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("resources");
 
@@ -36,15 +37,10 @@ async function createMany(
 
 /** Waits until every task succeeded; returns them as stored. */
 function allSucceeded(un: UnProcess, ids: string[], timeoutMs: number): Promise<Task[]> {
-  return eventually(
-    async () => {
-      const tasks = await Promise.all(ids.map((id) => taskState(un, id)));
-      return tasks.every((t) => t.state === "succeeded") ? tasks : undefined;
-    },
-    timeoutMs,
-    `${ids.length} tasks to succeed`,
-    100,
-  );
+  return eventually(async () => {
+    const tasks = await Promise.all(ids.map((id) => taskState(un, id)));
+    return tasks.every((t) => t.state === "succeeded") ? tasks : undefined;
+  }, { timeoutMs: timeoutMs, intervalMs: 100, message: `${ids.length} tasks to succeed` });
 }
 
 /** The most tasks whose [startedAt, finishedAt) intervals overlap at one moment. */
@@ -87,14 +83,10 @@ Deno.test("resources: one gpu, four workers: gpu tasks run one at a time, others
   });
   const gpuTasks = await createMany(un, 20, GPU_TASK);
   // A task without resources starts while a gpu task runs.
-  await eventually(
-    async () => {
-      const info = await api<PoolInfo>(un.url, "GET", "/un/workers");
-      return info.body.resources.gpu.inUse === 1;
-    },
-    5_000,
-    "a gpu task to run",
-  );
+  await eventually(async () => {
+    const info = await api<PoolInfo>(un.url, "GET", "/un/workers");
+    return info.body.resources.gpu.inUse === 1;
+  }, { timeoutMs: 5_000, message: "a gpu task to run" });
   const plain = await createTask(un, { type: "sleep", payload: { ms: 50 } });
   const finishing = allSucceeded(un, gpuTasks.map((t) => t.id), 30_000);
   const uses = await sampleGpuUse(un, finishing);
@@ -174,14 +166,10 @@ Deno.test({
     // Behind it, a task that fits is not held up.
     const small = await createTask(front, { type: "noop", resources: { gpu: 1 } });
     await allSucceeded(front, [small.id], 10_000);
-    const shown = await eventually(
-      async () => {
-        const res = await api<{ task: ExplainedTask }>(front.url, "GET", `/un/tasks/${big.id}`);
-        return res.body.task.explanation.resources ? res.body.task : undefined;
-      },
-      10_000,
-      "the explanation to name the missing resource",
-    );
+    const shown = await eventually(async () => {
+      const res = await api<{ task: ExplainedTask }>(front.url, "GET", `/un/tasks/${big.id}`);
+      return res.body.task.explanation.resources ? res.body.task : undefined;
+    }, { timeoutMs: 10_000, message: "the explanation to name the missing resource" });
     assert.equal(shown.state, "queued");
     assert.deepEqual(shown.explanation.resources?.missing, [
       { resource: "gpu", needs: 5, most: 1 },

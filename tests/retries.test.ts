@@ -6,22 +6,19 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { REPO, startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Task = Record<string, unknown> & { id: string; state: string; attempts: number };
 
 const HANDLERS = join(REPO, "tests/fixtures/handlers.ts");
 
 async function waitState(url: string, id: string, states: string[], ms = 10_000): Promise<Task> {
-  return await eventually(
-    async () => {
-      const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
-      return states.includes(body.task.state) ? body.task : undefined;
-    },
-    ms,
-    `task ${id} to reach ${states.join("|")}`,
-  );
+  return await eventually(async () => {
+    const { body } = await api<{ task: Task }>(url, "GET", `/un/tasks/${id}`);
+    return states.includes(body.task.state) ? body.task : undefined;
+  }, { timeoutMs: ms, message: `task ${id} to reach ${states.join("|")}` });
 }
 
 Deno.test("a throwing handler is retried maxAttempts times with growing delays, then dead with its error", async () => {
@@ -89,18 +86,14 @@ Deno.test("cancelling a running sleep task ends it within 200 ms as cancelled", 
   assert.deepEqual(cancelled.status, 200);
   assert.deepEqual(cancelled.body.task.state, "cancelled");
   // The worker lets go of it: the pool shows no worker on it any more.
-  await eventually(
-    async () => {
-      const { body } = await api<{ workers: Array<{ taskId: string | null }> }>(
-        un.url,
-        "GET",
-        "/un/workers",
-      );
-      return body.workers.every((w) => w.taskId !== id);
-    },
-    1_000,
-    "the worker to drop the cancelled task",
-  );
+  await eventually(async () => {
+    const { body } = await api<{ workers: Array<{ taskId: string | null }> }>(
+      un.url,
+      "GET",
+      "/un/workers",
+    );
+    return body.workers.every((w) => w.taskId !== id);
+  }, { timeoutMs: 1_000, message: "the worker to drop the cancelled task" });
   const elapsed = performance.now() - started;
   assert(elapsed < 200, `cancel took ${Math.round(elapsed)}ms`);
   const task = await waitState(un.url, id, ["cancelled"]);

@@ -7,8 +7,9 @@
 
 import assert from "node:assert/strict";
 import { openStream } from "./helpers/events.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type Task = { id: string; state: string; attempts: number };
 
@@ -25,18 +26,14 @@ Deno.test("SIGTERM finishes short tasks, hands long ones back, exits 0; the next
       type: "sleep",
       payload: { ms: 30_000 },
     })).body.task;
-    await eventually(
-      async () => {
-        const states = await Promise.all(
-          [short, long].map(async (t) =>
-            (await api<{ task: Task }>(first.url, "GET", `/un/tasks/${t.id}`)).body.task.state
-          ),
-        );
-        return states.every((s) => s === "running");
-      },
-      5_000,
-      "both tasks running",
-    );
+    await eventually(async () => {
+      const states = await Promise.all(
+        [short, long].map(async (t) =>
+          (await api<{ task: Task }>(first.url, "GET", `/un/tasks/${t.id}`)).body.task.state
+        ),
+      );
+      return states.every((s) => s === "running");
+    }, { timeoutMs: 5_000, message: "both tasks running" });
 
     const stopped = performance.now();
     const status = await first.stop("SIGTERM", 10_000);
@@ -49,14 +46,10 @@ Deno.test("SIGTERM finishes short tasks, hands long ones back, exits 0; the next
     const shortAfter = (await api<{ task: Task }>(second.url, "GET", `/un/tasks/${short.id}`)).body
       .task;
     assert.equal(shortAfter.state, "succeeded", "the short task finished within the grace period");
-    const longAfter = await eventually(
-      async () => {
-        const t = (await api<{ task: Task }>(second.url, "GET", `/un/tasks/${long.id}`)).body.task;
-        return t.state === "running" ? t : undefined;
-      },
-      5_000,
-      "the handed-back task to run again",
-    );
+    const longAfter = await eventually(async () => {
+      const t = (await api<{ task: Task }>(second.url, "GET", `/un/tasks/${long.id}`)).body.task;
+      return t.state === "running" ? t : undefined;
+    }, { timeoutMs: 5_000, message: "the handed-back task to run again" });
     assert.equal(longAfter.attempts, 2);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

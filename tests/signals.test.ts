@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { signalDecider } from "../cli/signals.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { createTask } from "./helpers/api.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 /** A `deno task start` in its own process group, serving. */
 async function startTask(dir: string): Promise<{
@@ -68,8 +69,7 @@ async function runningSleep(un: Pick<UnProcess, "url">, ms: number): Promise<Tas
     async () =>
       (await api<{ task: Task }>(un.url, "GET", `/un/tasks/${task.id}`)).body.task.state ===
         "running",
-    10_000,
-    "the sleep task to run",
+    { timeoutMs: 10_000, message: "the sleep task to run" },
   );
   return task;
 }
@@ -97,7 +97,10 @@ Deno.test("a second Ctrl-C a moment later still exits at once with 130", async (
   await using un = await startUn({ config: { workers: { shutdownGraceMs: 20_000 } } });
   await runningSleep(un, 30_000);
   un.proc.kill("SIGINT");
-  await eventually(() => un.stderrText().includes("stopping reason=SIGINT"), 5_000, "stopping");
+  await eventually(() => un.stderrText().includes("stopping reason=SIGINT"), {
+    timeoutMs: 5_000,
+    message: "stopping",
+  });
   // Past the window in which a repeat counts as the same request.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   assert.doesNotMatch(un.stderrText(), /stopped reason/, "still waiting for the task");

@@ -13,8 +13,8 @@ import {
   sleep,
   source,
   startScanners,
-  until,
 } from "./helpers/poll-scanner.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const RSS = Deno.readFileSync(new URL("./fixtures/feeds/rss2.xml", import.meta.url));
 
@@ -33,17 +33,20 @@ Deno.test("a scanner under a lease that moved leaves its changes to the new hold
 
     const stalled = startScanners(store, [spec], { blog: { name, fence: stale! } });
     // Its first poll found the feed's three items; the lease check refused them.
-    await until(
-      async () => (await stalled.scan("blog").catch((e) => e)) instanceof Error,
-      "refusal",
-    );
+    await eventually(async () => (await stalled.scan("blog").catch((e) => e)) instanceof Error, {
+      intervalMs: 10,
+      message: "refusal",
+    });
     await sleep(50);
     await stalled.stop();
     assertEquals(stalled.events.length, 0, "events of the stalled scanner");
     assertEquals(await stalled.status("blog"), null, "status written by the stalled scanner");
 
     const holder = startScanners(store, [spec], { blog: { name, fence: fresh! } });
-    await until(() => holder.events.length >= 3, "the holder's three items");
+    await eventually(() => holder.events.length >= 3, {
+      intervalMs: 10,
+      message: "the holder's three items",
+    });
     await sleep(50);
     await holder.stop();
     assertEquals(holder.events.map((e) => e.type), Array(3).fill("feed.item.new"));

@@ -11,8 +11,9 @@ import type { SourceView } from "../lib/sources/manage.ts";
 import type { ScanRecord } from "../lib/sources/scan-history.ts";
 import { history } from "./helpers/events.ts";
 import { feedServer, itemsOf } from "./helpers/feed-server.ts";
-import { api, closedPort, eventually } from "./helpers/http.ts";
+import { api, closedPort } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 async function sourceList(un: UnProcess): Promise<SourceView[]> {
   const res = await api<{ sources: SourceView[] }>(un.url, "GET", "/un/sources");
@@ -40,24 +41,19 @@ Deno.test("a source added over the API scans, survives a restart, and stops when
     assert.equal(added.body.source.enabled, true);
     assert.equal(added.body.source.spec.interval, 200);
 
-    await eventually(
-      async () => (await itemsOf(first!, "blog")).length === 2,
-      10_000,
-      "both items announced",
-    );
+    await eventually(async () => (await itemsOf(first!, "blog")).length === 2, {
+      timeoutMs: 10_000,
+      message: "both items announced",
+    });
     // The source's own hooks shorthand works for a source added at run time.
-    await eventually(
-      async () => {
-        const res = await api<{ tasks: Array<{ payload: { via?: string } }> }>(
-          first!.url,
-          "GET",
-          "/un/tasks?type=noop",
-        );
-        return res.body.tasks.filter((t) => t.payload.via === "source hook").length === 2;
-      },
-      10_000,
-      "a noop task per item from the source's hooks",
-    );
+    await eventually(async () => {
+      const res = await api<{ tasks: Array<{ payload: { via?: string } }> }>(
+        first!.url,
+        "GET",
+        "/un/tasks?type=noop",
+      );
+      return res.body.tasks.filter((t) => t.payload.via === "source hook").length === 2;
+    }, { timeoutMs: 10_000, message: "a noop task per item from the source's hooks" });
     const [created] = await history(first, "source.created");
     assert.equal(created.source, "/un/api");
     assert.equal(created.subject, "blog");
@@ -78,11 +74,10 @@ Deno.test("a source added over the API scans, survives a restart, and stops when
     const listed = await sourceList(again);
     assert.deepEqual(listed.map((s) => s.id).sort(), ["blog", generated.body.source.id].sort());
     blog.feed.items.push("three");
-    await eventually(
-      async () => (await itemsOf(again, "blog")).length === 3,
-      10_000,
-      "the item added after the restart",
-    );
+    await eventually(async () => (await itemsOf(again, "blog")).length === 3, {
+      timeoutMs: 10_000,
+      message: "the item added after the restart",
+    });
     assert.deepEqual((await itemsOf(again, "blog")).sort(), ["one", "three", "two"]);
     const status = (await sourceList(again)).find((s) => s.id === "blog")?.status as {
       lastScanAt: number | null;
@@ -163,24 +158,22 @@ Deno.test("bad definitions are refused naming the field; a failing source never 
       (await add({ id: "good", kind: "feed", url: good.url, interval: "200ms" })).status,
       201,
     );
-    await eventually(async () => (await itemsOf(un, "good")).length === 1, 10_000, "good's item");
-    const broken = await eventually(
-      async () => {
-        const status = (await sourceList(un)).find((s) => s.id === "broken")?.status as
-          | { lastError: string | null; failures: number }
-          | null;
-        return status?.lastError && status.failures > 0 ? status : undefined;
-      },
-      10_000,
-      "the failing source's last error in GET /un/sources",
-    );
+    await eventually(async () => (await itemsOf(un, "good")).length === 1, {
+      timeoutMs: 10_000,
+      message: "good's item",
+    });
+    const broken = await eventually(async () => {
+      const status = (await sourceList(un)).find((s) => s.id === "broken")?.status as
+        | { lastError: string | null; failures: number }
+        | null;
+      return status?.lastError && status.failures > 0 ? status : undefined;
+    }, { timeoutMs: 10_000, message: "the failing source's last error in GET /un/sources" });
     assert.match(broken.lastError!, /refused|connect/i);
     good.feed.items.push("b");
-    await eventually(
-      async () => (await itemsOf(un, "good")).length === 2,
-      10_000,
-      "good keeps announcing while broken fails",
-    );
+    await eventually(async () => (await itemsOf(un, "good")).length === 2, {
+      timeoutMs: 10_000,
+      message: "good keeps announcing while broken fails",
+    });
 
     // Disable and enable at run time: no polling while disabled, new items after enabling.
     const disabled = await api(un.url, "POST", "/un/sources/good/disable");
@@ -201,11 +194,10 @@ Deno.test("bad definitions are refused naming the field; a failing source never 
     assert.equal(scanDisabled.status, 409);
     assert.match(scanDisabled.body.error.message, /disabled/);
     assert.equal((await api(un.url, "POST", "/un/sources/good/enable")).status, 200);
-    await eventually(
-      async () => (await itemsOf(un, "good")).length === 3,
-      10_000,
-      "the item added while disabled, once enabled",
-    );
+    await eventually(async () => (await itemsOf(un, "good")).length === 3, {
+      timeoutMs: 10_000,
+      message: "the item added while disabled, once enabled",
+    });
 
     // A config source may be disabled or deleted at run time; the answer says the file wins at start.
     const cfgOff = await api(un.url, "POST", "/un/sources/cfg/disable");
@@ -241,7 +233,10 @@ Deno.test("manual scans: the sixth within the window is 429 with Retry-After; th
   const dir = un.dir;
   try {
     const base = un.url;
-    await eventually(async () => (await itemsOf(un!, "blog")).length === 1, 10_000, "first poll");
+    await eventually(async () => (await itemsOf(un!, "blog")).length === 1, {
+      timeoutMs: 10_000,
+      message: "first poll",
+    });
     for (let i = 0; i < 5; i++) {
       if (i === 2) blog.feed.items.push("z");
       const by = i % 2 === 0 ? { requestedBy: "cli" } : undefined;

@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import type { SourceView } from "../lib/sources/manage.ts";
 import { history } from "./helpers/events.ts";
 import { feedServer, itemsOf } from "./helpers/feed-server.ts";
-import { api, closedPort, eventually } from "./helpers/http.ts";
+import { api, closedPort } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 type ErrorBody = { error: { code: string; message: string; details: Record<string, unknown> } };
 
@@ -21,16 +22,12 @@ Deno.test("run-time sources reach only what http.allow covers; config sources ar
       config: { sources: [{ id: "own", kind: "feed", url: blog.url, interval: "1h" }] },
     });
     // The config's own loopback feed is scanned as it always was.
-    await eventually(
-      async () => {
-        const res = await api<{ source: SourceView }>(un.url, "GET", "/un/sources/own");
-        const status = res.body.source.status as { lastScanAt?: number; lastError?: string } | null;
-        assert.equal(status?.lastError ?? null, null);
-        return status?.lastScanAt ? true : undefined;
-      },
-      10_000,
-      "the config source's first scan",
-    );
+    await eventually(async () => {
+      const res = await api<{ source: SourceView }>(un.url, "GET", "/un/sources/own");
+      const status = res.body.source.status as { lastScanAt?: number; lastError?: string } | null;
+      assert.equal(status?.lastError ?? null, null);
+      return status?.lastScanAt ? true : undefined;
+    }, { timeoutMs: 10_000, message: "the config source's first scan" });
     const add = (body: unknown) => api<ErrorBody>(un.url, "POST", "/un/sources/add", body);
 
     const feed = await add({ id: "blog", kind: "feed", url: blog.url });
@@ -111,16 +108,15 @@ Deno.test("allowed run-time sources scan; URL query values and passwords never s
     assert.equal(pg.status, 201, JSON.stringify(pg.body));
 
     // The stored spec keeps the real URL: the feed is read with its api_key.
-    await eventually(async () => (await itemsOf(un, "blog")).length === 2, 10_000, "items");
-    const status = await eventually(
-      async () => {
-        const res = await api<{ source: SourceView }>(un.url, "GET", "/un/sources/down");
-        const s = res.body.source.status as { lastError?: string } | null;
-        return s?.lastError ? s : undefined;
-      },
-      10_000,
-      "the failing source's status",
-    );
+    await eventually(async () => (await itemsOf(un, "blog")).length === 2, {
+      timeoutMs: 10_000,
+      message: "items",
+    });
+    const status = await eventually(async () => {
+      const res = await api<{ source: SourceView }>(un.url, "GET", "/un/sources/down");
+      const s = res.body.source.status as { lastError?: string } | null;
+      return s?.lastError ? s : undefined;
+    }, { timeoutMs: 10_000, message: "the failing source's status" });
     assert.match(String(status.lastError), /token=\[redacted\]/);
 
     const list = await api<{ sources: SourceView[] }>(un.url, "GET", "/un/sources");

@@ -8,8 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const CLIENTS = 48;
 const EVENTS = 40_000;
@@ -106,22 +107,20 @@ Deno.test({
         const res = await api(un.url, "POST", "/un/tasks/create", { tasks });
         assert.equal(res.status, 201, JSON.stringify(res.body).slice(0, 500));
       }
-      await eventually(
-        async () => {
-          const res = await api<Record<string, { queued: number; running: number }>>(
-            un.url,
-            "GET",
-            "/health/queue",
-          );
-          const queues = Object.values((res.body as { queues?: object }).queues ?? res.body);
-          return queues.every((q) => q.queued + q.running === 0);
-        },
-        60_000,
-        "every task to finish",
-        200,
-      );
+      await eventually(async () => {
+        const res = await api<Record<string, { queued: number; running: number }>>(
+          un.url,
+          "GET",
+          "/health/queue",
+        );
+        const queues = Object.values((res.body as { queues?: object }).queues ?? res.body);
+        return queues.every((q) => q.queued + q.running === 0);
+      }, { timeoutMs: 60_000, intervalMs: 200, message: "every task to finish" });
       const drops = () => (un.stderrText().match(/event stream client dropped/g) ?? []).length;
-      await eventually(() => drops() >= CLIENTS, 10_000, "every silent client to be dropped");
+      await eventually(() => drops() >= CLIENTS, {
+        timeoutMs: 10_000,
+        message: "every silent client to be dropped",
+      });
 
       health.phase = "disconnect";
       for (const conn of clients.splice(0)) conn.close();

@@ -12,9 +12,9 @@ import { readSse, type SseMessage } from "../cli/sse.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { assertError } from "./helpers/api.ts";
 import { openStream, publish } from "./helpers/events.ts";
-import { eventually } from "./helpers/http.ts";
 import { cliEnv } from "./helpers/cli.ts";
 import { MAIN, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const BUDGET = 64 * 1024;
 /** Big enough that a few megabytes (what the sockets absorb) take some dozens of events. */
@@ -153,14 +153,10 @@ Deno.test("SSE frames, the byte budget, overflow and resume", async (t) => {
     try {
       // It follows from "now": publish until it shows one.
       const first: string[] = [];
-      await eventually(
-        async () => {
-          first.push((await publish(un, "cli.tick")).id);
-          return seen.length > 0;
-        },
-        20_000,
-        "un events --follow to print an event",
-      );
+      await eventually(async () => {
+        first.push((await publish(un, "cli.tick")).id);
+        return seen.length > 0;
+      }, { timeoutMs: 20_000, message: "un events --follow to print an event" });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const published = first.slice(first.indexOf(seen[0]));
       paused = Promise.withResolvers();
@@ -168,7 +164,10 @@ Deno.test("SSE frames, the byte budget, overflow and resume", async (t) => {
       const marker = (await publish(un, "cli.marker")).id;
       published.push(marker);
       paused.resolve();
-      await eventually(() => seen.includes(marker), 20_000, "the marker event");
+      await eventually(() => seen.includes(marker), {
+        timeoutMs: 20_000,
+        message: "the marker event",
+      });
       assert.deepEqual(seen, published);
     } finally {
       paused?.resolve();

@@ -8,9 +8,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { fill, mountTmpfs, tmpfsSkipReason, unmountTmpfs } from "./helpers/tmpfs.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 interface Health {
   status: string;
@@ -119,15 +120,13 @@ Deno.test({
       );
 
       await Deno.remove(filler);
-      await eventually(
-        async () => (await create(-2)).status === 201,
-        10_000,
-        "a create to succeed after space was freed",
-      );
+      await eventually(async () => (await create(-2)).status === 201, {
+        timeoutMs: 10_000,
+        message: "a create to succeed after space was freed",
+      });
       await eventually(
         async () => (await api<Health>(first.url, "GET", "/health")).body.status === "ok",
-        10_000,
-        "health ok again",
+        { timeoutMs: 10_000, message: "health ok again" },
       );
       assert.match(first.stderrText(), /store writes reach the disk again/);
 

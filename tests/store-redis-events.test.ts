@@ -16,10 +16,10 @@ import {
 } from "../lib/store/redis/bridge/wire.ts";
 import { GATE_REFRESH_MS } from "../lib/store/redis/bridge/interest.ts";
 import { newId } from "../lib/events/cloud-event.ts";
-import { eventually } from "./helpers/http.ts";
 import { closeStore, openStore, REDIS_URL, redisForTests } from "./helpers/redis-store.ts";
 import { T0 } from "./store/conformance.ts";
 import { cloudEvent } from "./store/conformance/helpers.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = await redisForTests("redis store events");
 
@@ -85,7 +85,10 @@ Deno.test({
         cloudEvent("file.created"),
       ];
       await store.appendEvents(events);
-      await eventually(() => Promise.resolve(messages.length >= 3), 5_000, "three messages");
+      await eventually(() => Promise.resolve(messages.length >= 3), {
+        timeoutMs: 5_000,
+        message: "three messages",
+      });
       await new Promise((r) => setTimeout(r, 100));
       const admin = new Redis(REDIS_URL);
       try {
@@ -147,11 +150,10 @@ Deno.test({
         );
         await store.appendEvents(batch);
       }
-      await eventually(
-        async () => Number(await admin.get(`${prefix}ev:count`)) === 1_000,
-        5_000,
-        "the log trimmed back to its cap",
-      );
+      await eventually(async () => Number(await admin.get(`${prefix}ev:count`)) === 1_000, {
+        timeoutMs: 5_000,
+        message: "the log trimmed back to its cap",
+      });
       const left = await store.eventHistory({ limit: 10_000 });
       assert.equal(left.length, 1_000);
       assert.deepEqual(left[0].data, { b: 11, i: 0 }, "the oldest batches went");

@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 Deno.test("a crashed actor is restarted, and past the limit un exits non-zero naming it", async () => {
   await using un = await startUn({
@@ -16,35 +17,27 @@ Deno.test("a crashed actor is restarted, and past the limit un exits non-zero na
   for (let i = 1; i <= 2; i++) {
     const res = await api(un.url, "POST", "/un/debug/crash/scheduler");
     assert.ok(res.status < 300, `crash request accepted: ${res.status}`);
-    await eventually(
-      async () => {
-        const { body } = await api<
-          { events: Array<{ subject: string; data: { restarts: number } }> }
-        >(
-          un.url,
-          "GET",
-          "/un/events/history?type=actor.restarted&limit=10",
-        );
-        return body.events.filter((e) => e.subject === "scheduler").length === i;
-      },
-      5_000,
-      `restart ${i} to be logged`,
-    );
-    const health = await eventually(
-      async () => {
-        const { body } = await api<
-          { actors: Array<{ id: string; state: string; restarts: number }> }
-        >(
-          un.url,
-          "GET",
-          "/health",
-        );
-        const scheduler = body.actors.find((a) => a.id === "scheduler");
-        return scheduler && scheduler.state !== "restarting" ? scheduler : undefined;
-      },
-      5_000,
-      "the scheduler to be back",
-    );
+    await eventually(async () => {
+      const { body } = await api<
+        { events: Array<{ subject: string; data: { restarts: number } }> }
+      >(
+        un.url,
+        "GET",
+        "/un/events/history?type=actor.restarted&limit=10",
+      );
+      return body.events.filter((e) => e.subject === "scheduler").length === i;
+    }, { timeoutMs: 5_000, message: `restart ${i} to be logged` });
+    const health = await eventually(async () => {
+      const { body } = await api<
+        { actors: Array<{ id: string; state: string; restarts: number }> }
+      >(
+        un.url,
+        "GET",
+        "/health",
+      );
+      const scheduler = body.actors.find((a) => a.id === "scheduler");
+      return scheduler && scheduler.state !== "restarting" ? scheduler : undefined;
+    }, { timeoutMs: 5_000, message: "the scheduler to be back" });
     assert.equal(health.restarts, i);
   }
   // Work still flows after the restarts.
@@ -52,18 +45,14 @@ Deno.test("a crashed actor is restarted, and past the limit un exits non-zero na
     type: "noop",
     delayMs: 50,
   });
-  await eventually(
-    async () => {
-      const { body } = await api<{ task: { state: string } }>(
-        un.url,
-        "GET",
-        `/un/tasks/${created.body.task.id}`,
-      );
-      return body.task.state === "succeeded";
-    },
-    5_000,
-    "a delayed task to run on the restarted scheduler",
-  );
+  await eventually(async () => {
+    const { body } = await api<{ task: { state: string } }>(
+      un.url,
+      "GET",
+      `/un/tasks/${created.body.task.id}`,
+    );
+    return body.task.state === "succeeded";
+  }, { timeoutMs: 5_000, message: "a delayed task to run on the restarted scheduler" });
 
   await api(un.url, "POST", "/un/debug/crash/scheduler").catch(() => {});
   const status = await un.waitExit();

@@ -13,7 +13,7 @@ import type { Page } from "puppeteer-core";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { browserForTests, launchBrowser } from "./helpers/browser.ts";
-import { api, eventually } from "./helpers/http.ts";
+import { api } from "./helpers/http.ts";
 import {
   ARTIFACTS,
   assertNoOverflow,
@@ -24,6 +24,7 @@ import {
   watchedPage,
 } from "./helpers/ui-page.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
+import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = browserForTests("dashboard");
 const TOKEN = "dashboard-test-token-0123456789";
@@ -87,12 +88,11 @@ Deno.test({
       type: "file.metadata",
       payload: { path: join(inbox, "missing.txt") },
     });
-    await eventually(
-      async () => (await taskEvents(un, failing.id)).includes("task.failed"),
-      10_000,
-      "the file.metadata task to fail",
-      200,
-    );
+    await eventually(async () => (await taskEvents(un, failing.id)).includes("task.failed"), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      message: "the file.metadata task to fail",
+    });
     await page.goto(`${un.url}/un/ui/tasks/${failing.id}`);
     await waitForText(page, "#live-status", "live");
     await waitForText(page, "#task-detail [data-state]", "failed");
@@ -101,9 +101,7 @@ Deno.test({
     await waitForText(page, "#flash", `retry: task ${failing.id} is queued`);
     await eventually(
       async () => (await taskEvents(un, failing.id)).filter((t) => t === "task.failed").length >= 2,
-      10_000,
-      "the retried task to run (and fail) again",
-      200,
+      { timeoutMs: 10_000, intervalMs: 200, message: "the retried task to run (and fail) again" },
     );
     await waitForText(page, "#task-detail [data-state]", "failed");
 

@@ -39,7 +39,7 @@ export function feedServer(initial: string[]) {
  *
  * @example
  * ```ts
- * await eventually(async () => (await itemsOf(un, "blog")).length === 1, 10_000, "first poll");
+ * await eventually(async () => (await itemsOf(un, "blog")).length === 1, { message: "first poll" });
  * ```
  */
 export async function itemsOf(un: UnProcess, sourceId: string): Promise<string[]> {

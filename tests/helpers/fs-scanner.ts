@@ -18,6 +18,7 @@ import type { RuntimeMessage } from "../../lib/protocol/messages.ts";
 import { type SourceStatus, STATUS_KEY } from "../../lib/sources/scanner.ts";
 import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite/store.ts";
+import { eventually } from "./eventually.ts";
 
 /**
  * Keys of the test's fs source (`id` "tree" and `path` are set by {@link withTree}).
@@ -161,26 +162,6 @@ export async function write(root: string, path: string, text: string): Promise<v
 }
 
 /**
- * Polls `check` until true, or fails naming `what`.
- *
- * @example
- * ```ts
- * await until(() => run.events.length === 2, "two events");
- * ```
- */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
  * The source's saved status, or null.
  *
  * @example
@@ -201,7 +182,10 @@ export async function status(store: SqliteStore): Promise<SourceStatus | null> {
  * ```
  */
 export async function scanned(store: SqliteStore, since = 0): Promise<void> {
-  await until(async () => ((await status(store))?.lastScanAt ?? 0) > since, "a completed scan");
+  await eventually(async () => ((await status(store))?.lastScanAt ?? 0) > since, {
+    timeoutMs: 10_000,
+    message: "a completed scan",
+  });
 }
 
 /**

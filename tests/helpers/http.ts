@@ -39,35 +39,6 @@ export async function api<T = Record<string, unknown>>(
 }
 
 /**
- * Polls `check` until it returns a value that is not undefined/false, or fails
- * with `what` after `timeoutMs`.
- *
- * @example
- * ```ts
- * const task = await eventually(async () => { ... return done ? task : undefined; }, 5_000, "task done");
- * ```
- */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 25,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
-/**
  * A loopback port nothing listens on.
  *
  * @example

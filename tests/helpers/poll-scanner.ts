@@ -19,6 +19,7 @@ import { type SourceStatus, STATUS_KEY } from "../../lib/sources/scanner.ts";
 import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite/store.ts";
 import type { Store } from "../../lib/store/types.ts";
+import { eventually } from "./eventually.ts";
 
 /**
  * Fails with `message` unless `condition` holds.
@@ -54,30 +55,6 @@ export function assertEquals(actual: unknown, expected: unknown, message = ""): 
  * ```
  */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `check` until it is truthy; fails naming `what` after `timeoutMs`.
- *
- * @example
- * ```ts
- * const status = await until(() => run.status("blog"), "a status");
- * ```
- */
-export async function until<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    }
-    await sleep(10);
-  }
-}
 
 /**
  * A validated source from raw config keys.
@@ -182,7 +159,7 @@ export interface ScannerRun {
  * @example
  * ```ts
  * const run = startScanners(store, [source({ id: "blog", kind: "feed", url })]);
- * await until(() => run.events.length === 3, "3 events");
+ * await eventually(() => run.events.length === 3, { intervalMs: 10, message: "3 events" });
  * await run.stop();
  * ```
  */
