@@ -5,6 +5,7 @@
  * `@octokit/webhooks-methods`, the real poll scanner and a real SqliteStore.
  */
 
+import assert from "node:assert/strict";
 import { sign } from "@octokit/webhooks-methods";
 import type { SourceSpec } from "../lib/config/load.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
@@ -12,8 +13,6 @@ import { receiveWebhook } from "../lib/sources/github-webhook.ts";
 import type { GithubSourceSpec } from "../lib/sources/github.ts";
 import type { Store } from "../lib/store/types.ts";
 import {
-  assert,
-  assertEquals,
   openStore,
   serve,
   source,
@@ -158,9 +157,9 @@ Deno.test("polling announces each new head commit once; an unchanged repo costs 
       intervalMs: 10,
       message: "the current head announced",
     });
-    assertEquals(run.events[0].type, "github.repo.updated");
-    assertEquals(run.events[0].subject, REPO);
-    assertEquals(run.events[0].data, {
+    assert.deepEqual(run.events[0].type, "github.repo.updated");
+    assert.deepEqual(run.events[0].subject, REPO);
+    assert.deepEqual(run.events[0].data, {
       repo: REPO,
       sha: "a".repeat(40),
       message: "Initial commit",
@@ -168,23 +167,23 @@ Deno.test("polling announces each new head commit once; an unchanged repo costs 
       url: `https://github.com/${REPO}/commit/${"a".repeat(40)}`,
       via: "poll",
     });
-    assertEquals(api.requests[0].path, `/repos/${REPO}/commits?per_page=1`);
-    assertEquals(api.requests[0].auth, "Bearer ghp_test_token");
-    assert(api.requests[0].userAgent?.startsWith("un"), "a User-Agent is sent");
+    assert.deepEqual(api.requests[0].path, `/repos/${REPO}/commits?per_page=1`);
+    assert.deepEqual(api.requests[0].auth, "Bearer ghp_test_token");
+    assert.ok(api.requests[0].userAgent?.startsWith("un"), "a User-Agent is sent");
 
-    assertEquals(await run.scan("hello"), { changes: 0 });
-    assertEquals(api.requests.at(-1)?.status, 304, "unchanged repo answered 304");
-    assertEquals(api.requests.at(-1)?.ifNoneMatch, `W/"${"a".repeat(40)}"`);
+    assert.deepEqual(await run.scan("hello"), { changes: 0 });
+    assert.deepEqual(api.requests.at(-1)?.status, 304, "unchanged repo answered 304");
+    assert.deepEqual(api.requests.at(-1)?.ifNoneMatch, `W/"${"a".repeat(40)}"`);
 
     api.head = { sha: "b".repeat(40), message: "Fix the README", author: "Octocat" };
-    assertEquals(await run.scan("hello"), { changes: 1 });
-    assertEquals(run.events.map((e) => (e.data as { sha: string }).sha), [
+    assert.deepEqual(await run.scan("hello"), { changes: 1 });
+    assert.deepEqual(run.events.map((e) => (e.data as { sha: string }).sha), [
       "a".repeat(40),
       "b".repeat(40),
     ]);
-    assertEquals(await run.scan("hello"), { changes: 0 });
-    assertEquals(run.events.length, 2);
-    assertEquals(run.crashes, []);
+    assert.deepEqual(await run.scan("hello"), { changes: 0 });
+    assert.deepEqual(run.events.length, 2);
+    assert.deepEqual(run.crashes, []);
   } finally {
     await run.stop();
     await close();
@@ -210,19 +209,19 @@ Deno.test("webhook and polling together announce a head sha only once", async ()
       intervalMs: 10,
       message: "the poll announcing the head",
     });
-    assertEquals((run.events[0].data as { via: string }).via, "poll");
+    assert.deepEqual((run.events[0].data as { via: string }).via, "poll");
 
     // GitHub's push for the same sha arrives afterwards: a push event, no second announcement.
     const push = pushToDefault();
-    assertEquals((await deliver(hook.server.url, "push", push)).status, 202);
-    assertEquals(hook.events.map((e) => e.type), ["github.push"]);
+    assert.deepEqual((await deliver(hook.server.url, "push", push)).status, 202);
+    assert.deepEqual(hook.events.map((e) => e.type), ["github.push"]);
     const pushData = hook.events[0].data as Record<string, unknown>;
-    assertEquals([pushData.repo, pushData.ref, pushData.after], [
+    assert.deepEqual([pushData.repo, pushData.ref, pushData.after], [
       REPO,
       "refs/heads/master",
       PUSH_SHA,
     ]);
-    assertEquals(hook.events[0].source, "/un/sources/hello");
+    assert.deepEqual(hook.events[0].source, "/un/sources/hello");
 
     // A newer push arrives by webhook first: announced there, and polling stays quiet.
     const newer = pushToDefault();
@@ -231,12 +230,12 @@ Deno.test("webhook and polling together announce a head sha only once", async ()
     newer.after = newSha;
     (newer.head_commit as Payload).id = newSha;
     await deliver(hook.server.url, "push", newer);
-    assertEquals(hook.events.map((e) => e.type), [
+    assert.deepEqual(hook.events.map((e) => e.type), [
       "github.push",
       "github.push",
       "github.repo.updated",
     ]);
-    assertEquals(hook.events[2].data, {
+    assert.deepEqual(hook.events[2].data, {
       repo: REPO,
       sha: newSha,
       message: "Initial commit",
@@ -245,13 +244,13 @@ Deno.test("webhook and polling together announce a head sha only once", async ()
       via: "webhook",
     });
     api.head = { sha: newSha, message: "Initial commit", author: "Codertocat" };
-    assertEquals(await run.scan("hello"), { changes: 0 });
-    assertEquals(api.requests.at(-1)?.status, 200, "the poll did see the new head");
+    assert.deepEqual(await run.scan("hello"), { changes: 0 });
+    assert.deepEqual(api.requests.at(-1)?.status, 200, "the poll did see the new head");
 
     const announced = [...run.events, ...hook.events].filter((e) =>
       e.type === "github.repo.updated"
     );
-    assertEquals(announced.map((e) => (e.data as { sha: string }).sha), [PUSH_SHA, newSha]);
+    assert.deepEqual(announced.map((e) => (e.data as { sha: string }).sha), [PUSH_SHA, newSha]);
 
     // A push to another branch or a tag never announces the repo.
     await deliver(
@@ -259,7 +258,7 @@ Deno.test("webhook and polling together announce a head sha only once", async ()
       "push",
       example("push", (p) => p.ref === "refs/tags/simple-tag"),
     );
-    assertEquals(hook.events.filter((e) => e.type === "github.repo.updated").length, 1);
+    assert.deepEqual(hook.events.filter((e) => e.type === "github.repo.updated").length, 1);
   } finally {
     await run.stop();
     await hook.server.close();
@@ -287,37 +286,37 @@ Deno.test("signed deliveries are mapped once; redeliveries are ignored; bad or m
     ];
     for (const [event, payload, type] of cases) {
       const res = await deliver(hook.server.url, event, payload, { delivery: `d-${event}` });
-      assertEquals(res, { status: 202, body: { duplicate: false, events: 1 } }, event);
-      assertEquals(hook.events.at(-1)?.type, type);
+      assert.deepEqual(res, { status: 202, body: { duplicate: false, events: 1 } }, event);
+      assert.deepEqual(hook.events.at(-1)?.type, type);
     }
     const [ping, release, pr, issue] = hook.events.map((e) => e.data as Record<string, unknown>);
-    assertEquals(ping.zen, (cases[0][1] as { zen: string }).zen);
-    assertEquals(release.tag, "0.0.1");
-    assertEquals([pr.action, pr.number], ["opened", 2]);
-    assertEquals([issue.action, typeof issue.title], ["opened", "string"]);
-    assertEquals(hook.events[2].subject, (cases[2][1].pull_request as Payload).html_url);
+    assert.deepEqual(ping.zen, (cases[0][1] as { zen: string }).zen);
+    assert.deepEqual(release.tag, "0.0.1");
+    assert.deepEqual([pr.action, pr.number], ["opened", 2]);
+    assert.deepEqual([issue.action, typeof issue.title], ["opened", "string"]);
+    assert.deepEqual(hook.events[2].subject, (cases[2][1].pull_request as Payload).html_url);
 
     // GitHub's "Redeliver" sends the same delivery id: accepted, nothing new.
     const again = await deliver(hook.server.url, "ping", cases[0][1], { delivery: "d-ping" });
-    assertEquals(again, { status: 202, body: { duplicate: true, events: 0 } });
-    assertEquals(hook.events.length, 4);
+    assert.deepEqual(again, { status: 202, body: { duplicate: true, events: 0 } });
+    assert.deepEqual(hook.events.length, 4);
 
     const forged = await deliver(hook.server.url, "ping", cases[0][1], {
       signature: await sign("wrong secret", JSON.stringify(cases[0][1])),
     });
-    assertEquals(forged.status, 401);
+    assert.deepEqual(forged.status, 401);
     const tampered = { ...cases[0][1], zen: "Pay the attacker." };
     const tamperedRes = await deliver(hook.server.url, "ping", tampered, {
       signature: await sign(SECRET, JSON.stringify(cases[0][1])),
     });
-    assertEquals(tamperedRes.status, 401);
-    assertEquals(
+    assert.deepEqual(tamperedRes.status, 401);
+    assert.deepEqual(
       (await deliver(hook.server.url, "ping", cases[0][1], { secret: null })).status,
       401,
     );
     // No source for it: the same 401 as a bad signature.
-    assertEquals((await deliver(hook.server.url, "ping", { zen: "no repo" })).status, 401);
-    assertEquals(hook.events.length, 4, "rejected deliveries give no event");
+    assert.deepEqual((await deliver(hook.server.url, "ping", { zen: "no repo" })).status, 401);
+    assert.deepEqual(hook.events.length, 4, "rejected deliveries give no event");
   } finally {
     await hook.server.close();
     await close();
@@ -331,14 +330,14 @@ Deno.test("signed deliveries are mapped once; redeliveries are ignored; bad or m
   try {
     const ping = example("ping", undefined, PING_REPO);
     const refused = await deliver(unsigned.server.url, "ping", ping, { secret: null });
-    assertEquals(refused.status, 401);
-    assertEquals(unsigned.events.length, 0, "an unsigned delivery gives no event");
+    assert.deepEqual(refused.status, 401);
+    assert.deepEqual(unsigned.events.length, 0, "an unsigned delivery gives no event");
     const res = await deliver(unsigned.server.url, "ping", ping, {
       secret: null,
       headers: { authorization: "Bearer the-api-token-0123" },
     });
-    assertEquals(res.status, 202);
-    assertEquals(unsigned.events.map((e) => e.source), ["/un/sources/open"]);
+    assert.deepEqual(res.status, 202);
+    assert.deepEqual(unsigned.events.map((e) => e.source), ["/un/sources/open"]);
   } finally {
     await unsigned.server.close();
     await open.close();
@@ -359,7 +358,7 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
       intervalMs: 10,
       message: "status",
     });
-    assert(
+    assert.ok(
       status.nextPollAt !== null && status.nextPollAt >= resetAt * 1000 - 5,
       "waits for the reset",
     );
@@ -369,7 +368,7 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
       intervalMs: 10,
       message: "the poll after the reset",
     });
-    assert(api.requests[1].at >= resetAt * 1000 - 5, "no request before the reset");
+    assert.ok(api.requests[1].at >= resetAt * 1000 - 5, "no request before the reset");
 
     // Secondary limit: 403 with Retry-After.
     const before = api.requests.length;
@@ -385,8 +384,8 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
       const s = await run.status("limited");
       return s && s.failures > 0 ? s : null;
     }, { intervalMs: 10, message: "the rate limit in status" });
-    assert(limited.lastError?.includes("rate limit"), `status says so: ${limited.lastError}`);
-    assert(
+    assert.ok(limited.lastError?.includes("rate limit"), `status says so: ${limited.lastError}`);
+    assert.ok(
       limited.nextPollAt !== null && limited.nextPollAt >= limitedAt + 900,
       "next poll after Retry-After",
     );
@@ -398,13 +397,13 @@ Deno.test("rate limits are honoured: an exhausted budget waits for the reset, a 
       intervalMs: 10,
       message: "the poll after Retry-After",
     });
-    assert(api.requests[count].at >= limitedAt + 950, "waited for Retry-After");
+    assert.ok(api.requests[count].at >= limitedAt + 950, "waited for Retry-After");
     await eventually(async () => (await run.status("limited"))?.failures === 0, {
       intervalMs: 10,
       message: "recovered",
     });
-    assertEquals(run.events.length, 1, "the same head is not announced again");
-    assertEquals(run.crashes, []);
+    assert.deepEqual(run.events.length, 1, "the same head is not announced again");
+    assert.deepEqual(run.crashes, []);
   } finally {
     await run.stop();
     await close();

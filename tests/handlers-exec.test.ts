@@ -4,18 +4,11 @@
  * output limits, cancel and timeout killing the whole process group).
  */
 
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PermanentError } from "../lib/errors.ts";
 import type { Json } from "../lib/events/cloud-event.ts";
-import {
-  assert,
-  assertEquals,
-  handlersFor,
-  makeContext,
-  makeTask,
-  rejects,
-  run,
-} from "./helpers/handlers.ts";
+import { handlersFor, makeContext, makeTask, rejects, run } from "./helpers/handlers.ts";
 
 /** True while a process with this pid exists (and is not a zombie). */
 async function alive(pid: number): Promise<boolean> {
@@ -45,12 +38,12 @@ Deno.test("exec fills placeholders as single argv elements, never through a shel
       command: "args",
       vars: { name: hostile, n: 3 },
     });
-    assertEquals(result.code, 0);
-    assertEquals(result.json, [hostile, "--n=3"]);
-    assertEquals(result.stdout, JSON.stringify([hostile, "--n=3"]) + "\n");
+    assert.deepEqual(result.code, 0);
+    assert.deepEqual(result.json, [hostile, "--n=3"]);
+    assert.deepEqual(result.stdout, JSON.stringify([hostile, "--n=3"]) + "\n");
     let created = true;
     await Deno.stat(marker).catch(() => (created = false));
-    assert(!created, "the value ran as a command");
+    assert.ok(!created, "the value ran as a command");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -74,13 +67,13 @@ Deno.test("exec passes the payload on stdin and the task in env", async () => {
   });
   const payload = { command: "cat", vars: { x: "y" } };
   const catted = await run(handlers, "exec", payload);
-  assertEquals(catted.stdout, JSON.stringify(payload));
-  assertEquals(catted.json, payload);
+  assert.deepEqual(catted.stdout, JSON.stringify(payload));
+  assert.deepEqual(catted.json, payload);
 
   const { ctx } = makeContext(2);
   const task = makeTask("exec", { command: "env" });
   const result = await handlers.exec(task, ctx) as Record<string, Json>;
-  assertEquals(result.json, [task.id, "exec", "2", "hi"]);
+  assert.deepEqual(result.json, [task.id, "exec", "2", "hi"]);
 });
 
 Deno.test("exec: a non-zero exit is a retryable error with the code and stderr's end", async () => {
@@ -99,13 +92,13 @@ Deno.test("exec: a non-zero exit is a retryable error with the code and stderr's
     },
   });
   const plain = await rejects(() => run(handlers, "exec", { command: "false" }));
-  assert(!(plain instanceof PermanentError), "a failed run is retryable");
-  assert(plain.message.includes("exited with code 1"), plain.message);
+  assert.ok(!(plain instanceof PermanentError), "a failed run is retryable");
+  assert.ok(plain.message.includes("exited with code 1"), plain.message);
 
   const err = await rejects(() => run(handlers, "exec", { command: "fail" }));
-  assert(!(err instanceof PermanentError), "a failed run is retryable");
-  assert(err.message.includes("code 3"), err.message);
-  assert(err.message.includes("disk full"), err.message);
+  assert.ok(!(err instanceof PermanentError), "a failed run is retryable");
+  assert.ok(err.message.includes("code 3"), err.message);
+  assert.ok(err.message.includes("disk full"), err.message);
 });
 
 Deno.test("exec refuses unknown commands and unfilled placeholders, permanently", async () => {
@@ -113,21 +106,27 @@ Deno.test("exec refuses unknown commands and unfilled placeholders, permanently"
     exec: { commands: { echo: { command: ["echo", "{what}"] }, date: { command: ["date"] } } },
   });
   const unknown = await rejects(() => run(handlers, "exec", { command: "rm" }));
-  assert(unknown instanceof PermanentError, unknown.name);
-  assert(unknown.message.includes('"rm"'), unknown.message);
-  assert(unknown.message.includes('"echo"') && unknown.message.includes('"date"'), unknown.message);
+  assert.ok(unknown instanceof PermanentError, unknown.name);
+  assert.ok(unknown.message.includes('"rm"'), unknown.message);
+  assert.ok(
+    unknown.message.includes('"echo"') && unknown.message.includes('"date"'),
+    unknown.message,
+  );
 
   const missing = await rejects(() => run(handlers, "exec", { command: "echo", vars: {} }));
-  assert(missing instanceof PermanentError, missing.name);
-  assert(missing.message.includes("{what}"), missing.message);
+  assert.ok(missing instanceof PermanentError, missing.name);
+  assert.ok(missing.message.includes("{what}"), missing.message);
 
   // An argv in the payload is not a command: only names from the config run.
   const argv = await rejects(() => run(handlers, "exec", { command: ["echo", "hi"] }));
-  assert(argv instanceof PermanentError && argv.message.includes("payload.command"), argv.message);
+  assert.ok(
+    argv instanceof PermanentError && argv.message.includes("payload.command"),
+    argv.message,
+  );
 
   const noProgram = handlersFor({ exec: { commands: { x: { command: ["/no/such/program"] } } } });
   const notFound = await rejects(() => run(noProgram, "exec", { command: "x" }));
-  assert(notFound instanceof PermanentError, `${notFound.name}: ${notFound.message}`);
+  assert.ok(notFound instanceof PermanentError, `${notFound.name}: ${notFound.message}`);
 });
 
 Deno.test("exec truncates output at 64 KiB and says so", async () => {
@@ -137,10 +136,10 @@ Deno.test("exec truncates output at 64 KiB and says so", async () => {
     },
   });
   const result = await run(handlers, "exec", { command: "big" });
-  assertEquals(result.code, 0);
-  assertEquals((result.stdout as string).length, 64 * 1024);
-  assertEquals(result.truncated, true);
-  assertEquals(result.json, undefined);
+  assert.deepEqual(result.code, 0);
+  assert.deepEqual((result.stdout as string).length, 64 * 1024);
+  assert.deepEqual(result.truncated, true);
+  assert.deepEqual(result.json, undefined);
 });
 
 Deno.test("exec: a cancel kills the command and the processes it started", async () => {
@@ -170,18 +169,18 @@ Deno.test("exec: a cancel kills the command and the processes it started", async
       await new Promise((r) => setTimeout(r, 25));
       grandchild = Number(await Deno.readTextFile(pidFile).catch(() => "0"));
     }
-    assert(grandchild > 0 && await alive(grandchild), "the command did not start its child");
+    assert.ok(grandchild > 0 && await alive(grandchild), "the command did not start its child");
     const reason = new Error("cancelled");
     const cancelledAt = performance.now();
     controller.abort(reason);
     const err = await rejects(() => running);
     const took = performance.now() - cancelledAt;
-    assert(err === reason, `rejects with the cancel's reason, got ${err.message}`);
-    assert(took < 1_000, `cancel took ${took.toFixed(0)}ms`);
+    assert.ok(err === reason, `rejects with the cancel's reason, got ${err.message}`);
+    assert.ok(took < 1_000, `cancel took ${took.toFixed(0)}ms`);
     for (let i = 0; i < 40 && await alive(grandchild); i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    assert(!await alive(grandchild), "the grandchild survived the cancel");
+    assert.ok(!await alive(grandchild), "the grandchild survived the cancel");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -208,7 +207,7 @@ Deno.test("exec: a command that ignores SIGTERM is killed after the 2 s grace", 
   controller.abort(new Error("cancelled"));
   await rejects(() => running);
   const took = performance.now() - cancelledAt;
-  assert(took >= 1_900 && took < 4_000, `SIGKILL came after ${took.toFixed(0)}ms`);
+  assert.ok(took >= 1_900 && took < 4_000, `SIGKILL came after ${took.toFixed(0)}ms`);
 });
 
 Deno.test("exec: the command's timeoutMs kills it with a retryable timeout error", async () => {
@@ -217,7 +216,7 @@ Deno.test("exec: the command's timeoutMs kills it with a retryable timeout error
   });
   const started = performance.now();
   const err = await rejects(() => run(handlers, "exec", { command: "slow" }));
-  assert(!(err instanceof PermanentError), "a timeout is retryable");
-  assert(err.message.includes("timed out after 100ms"), err.message);
-  assert(performance.now() - started < 1_500, "timeout took too long");
+  assert.ok(!(err instanceof PermanentError), "a timeout is retryable");
+  assert.ok(err.message.includes("timed out after 100ms"), err.message);
+  assert.ok(performance.now() - started < 1_500, "timeout took too long");
 });

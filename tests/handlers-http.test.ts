@@ -4,13 +4,12 @@
  * timeout, and the run-time `http.allow` check (also of each redirect).
  */
 
+import assert from "node:assert/strict";
 import type { ConfigInput } from "../lib/config/load.ts";
 import { PermanentError } from "../lib/errors.ts";
 import type { Json } from "../lib/events/cloud-event.ts";
 import { verifySignature } from "../mod.ts";
 import {
-  assert,
-  assertEquals,
   handlersFor as handlersOf,
   makeContext,
   makeTask,
@@ -94,34 +93,37 @@ Deno.test("http delivers a signed JSON request to a signTo host and returns the 
       headers: { "x-un-signature": "forged" },
     });
     const result = await handlers.http(task, makeContext().ctx) as Record<string, Json>;
-    assertEquals(result.status, 200);
-    assertEquals(result.body, "xx");
-    assertEquals(result.headers, {
+    assert.deepEqual(result.status, 200);
+    assert.deepEqual(result.body, "xx");
+    assert.deepEqual(result.headers, {
       "content-type": "text/plain",
       "content-length": "2",
       etag: '"v1"',
     });
 
     const got = received[0];
-    assertEquals(got.method, "POST");
-    assertEquals(JSON.parse(got.body), body);
-    assertEquals(got.contentType, "application/json");
-    assertEquals(got.taskId, task.id);
-    assert(/^t=\d+,v1=[0-9a-f]{64}$/.test(got.signature ?? ""), `signature ${got.signature}`);
+    assert.deepEqual(got.method, "POST");
+    assert.deepEqual(JSON.parse(got.body), body);
+    assert.deepEqual(got.contentType, "application/json");
+    assert.deepEqual(got.taskId, task.id);
+    assert.ok(/^t=\d+,v1=[0-9a-f]{64}$/.test(got.signature ?? ""), `signature ${got.signature}`);
     const signed = { method: got.method, url: got.url, body: got.body };
     const check = verifySignature(secret, got.signature, signed);
-    assert(check.ok, `the receiver's check passes: ${JSON.stringify(check)}`);
+    assert.ok(check.ok, `the receiver's check passes: ${JSON.stringify(check)}`);
     const later = verifySignature(secret, got.signature, signed, { now: Date.now() + 6 * 60_000 });
-    assertEquals(later.ok ? "ok" : later.reason, "stale", "a replay 6 minutes later");
+    assert.deepEqual(later.ok ? "ok" : later.reason, "stale", "a replay 6 minutes later");
     const moved = verifySignature(secret, got.signature, { ...signed, url: `${base}/other` });
-    assertEquals(moved.ok ? "ok" : moved.reason, "mismatch", "another URL");
+    assert.deepEqual(moved.ok ? "ok" : moved.reason, "mismatch", "another URL");
     const changed = verifySignature(secret, got.signature, { ...signed, body: '{"event":"x"}' });
-    assertEquals(changed.ok ? "ok" : changed.reason, "mismatch", "another body");
+    assert.deepEqual(changed.ok ? "ok" : changed.reason, "mismatch", "another body");
 
     await run(handlers, "http", { url: `${base}/ok` });
-    assertEquals(received[1].method, "GET");
-    assertEquals(received[1].body, "");
-    assert(verifySignature(secret, received[1].signature, { ...received[1] }).ok, "GET is signed");
+    assert.deepEqual(received[1].method, "GET");
+    assert.deepEqual(received[1].body, "");
+    assert.ok(
+      verifySignature(secret, received[1].signature, { ...received[1] }).ok,
+      "GET is signed",
+    );
 
     const unsigned = await run(handlersFor(), "http", {
       url: `${base}/ok`,
@@ -129,16 +131,20 @@ Deno.test("http delivers a signed JSON request to a signTo host and returns the 
       body: [1],
       headers: { "X-Un-Signature": "forged" },
     });
-    assertEquals(unsigned.status, 200);
-    assertEquals(received[2].signature, null, "no secret, no signature (a forged one is dropped)");
-    assertEquals(received[2].body, "[1]");
+    assert.deepEqual(unsigned.status, 200);
+    assert.deepEqual(
+      received[2].signature,
+      null,
+      "no secret, no signature (a forged one is dropped)",
+    );
+    assert.deepEqual(received[2].body, "[1]");
 
     // A secret but a host outside signTo: no signature, so no caller gets one for any URL.
     const elsewhere = handlersFor({
       http: { signingSecret: secret, signTo: ["hooks.example.com"] },
     });
     await run(elsewhere, "http", { url: `${base}/ok`, body: { a: 1 } });
-    assertEquals(received[3].signature, null, "not a signTo host");
+    assert.deepEqual(received[3].signature, null, "not a signTo host");
   } finally {
     await close();
   }
@@ -149,12 +155,12 @@ Deno.test("http refuses hosts http.allow does not cover, also behind a redirect"
   const other = startServer("127.0.0.2");
   try {
     const refused = await rejects(() => run(handlersOf(), "http", { url: `${base}/ok` }));
-    assert(refused instanceof PermanentError, `permanent: ${refused.message}`);
-    assert(
+    assert.ok(refused instanceof PermanentError, `permanent: ${refused.message}`);
+    assert.ok(
       refused.message.includes("host 127.0.0.1 is not allowed by http.allow"),
       refused.message,
     );
-    assertEquals(received.length, 0, "nothing was sent");
+    assert.deepEqual(received.length, 0, "nothing was sent");
 
     // 127.0.0.1 allowed by CIDR; 127.0.0.2 (loopback too) is not: the redirect is refused.
     const narrow = handlersOf({ http: { allow: ["127.0.0.1/32"] } });
@@ -162,9 +168,9 @@ Deno.test("http refuses hosts http.allow does not cover, also behind a redirect"
     const err = await rejects(() =>
       run(narrow, "http", { url: `${base}/redirect/302?to=${encodeURIComponent(to)}` })
     );
-    assert(err instanceof PermanentError, `permanent: ${err.message}`);
-    assert(err.message.includes("host 127.0.0.2 is not allowed by http.allow"), err.message);
-    assertEquals(other.received.length, 0, "the redirect was not followed");
+    assert.ok(err instanceof PermanentError, `permanent: ${err.message}`);
+    assert.ok(err.message.includes("host 127.0.0.2 is not allowed by http.allow"), err.message);
+    assert.deepEqual(other.received.length, 0, "the redirect was not followed");
 
     // Allowed redirects are followed: 303 turns a POST into a GET, 307 keeps it.
     const wide = handlersOf({ http: { allow: ["127.0.0.0/8"] } });
@@ -172,16 +178,16 @@ Deno.test("http refuses hosts http.allow does not cover, also behind a redirect"
       url: `${base}/redirect/303?to=${encodeURIComponent(to)}`,
       body: { a: 1 },
     });
-    assertEquals(seeOther.status, 200);
-    assertEquals(other.received[0].method, "GET");
-    assertEquals(other.received[0].body, "");
+    assert.deepEqual(seeOther.status, 200);
+    assert.deepEqual(other.received[0].method, "GET");
+    assert.deepEqual(other.received[0].body, "");
     await run(wide, "http", { url: `${base}/redirect/307?to=%2Fok`, body: { b: 2 } });
     const kept = received.at(-1)!;
-    assertEquals([kept.method, kept.path, kept.body], ["POST", "/ok", '{"b":2}']);
+    assert.deepEqual([kept.method, kept.path, kept.body], ["POST", "/ok", '{"b":2}']);
 
     const loop = await rejects(() => run(wide, "http", { url: `${base}/loop` }));
-    assert(loop instanceof PermanentError, `permanent: ${loop.message}`);
-    assert(loop.message.includes("more than 5 redirects"), loop.message);
+    assert.ok(loop instanceof PermanentError, `permanent: ${loop.message}`);
+    assert.ok(loop.message.includes("more than 5 redirects"), loop.message);
   } finally {
     await close();
     await other.close();
@@ -194,27 +200,27 @@ Deno.test("http: 4xx fails permanently; 408, 429, 5xx and network errors are ret
   try {
     for (const status of [400, 401, 404, 410, 422]) {
       const err = await rejects(() => run(handlers, "http", { url: `${base}/${status}` }));
-      assert(err instanceof PermanentError, `${status} should be permanent: ${err.message}`);
-      assert(err.message.includes(String(status)), err.message);
+      assert.ok(err instanceof PermanentError, `${status} should be permanent: ${err.message}`);
+      assert.ok(err.message.includes(String(status)), err.message);
     }
     for (const status of [408, 429, 500, 502, 503]) {
       const err = await rejects(() => run(handlers, "http", { url: `${base}/${status}` }));
-      assert(!(err instanceof PermanentError), `${status} should be retryable`);
-      assert(err.message.includes(`answered ${status}`), err.message);
+      assert.ok(!(err instanceof PermanentError), `${status} should be retryable`);
+      assert.ok(err.message.includes(`answered ${status}`), err.message);
     }
     const big = await run(handlers, "http", { url: `${base}/ok?size=100000` });
-    assertEquals((big.body as string).length, 64 * 1024);
-    assertEquals(big.truncated, true);
+    assert.deepEqual((big.body as string).length, 64 * 1024);
+    assert.deepEqual(big.truncated, true);
   } finally {
     await close();
   }
   // The server is gone: connection refused.
   const err = await rejects(() => run(handlers, "http", { url: `${base}/ok` }));
-  assert(!(err instanceof PermanentError), "a network error is retryable");
-  assert(err.message.includes("failed"), err.message);
+  assert.ok(!(err instanceof PermanentError), "a network error is retryable");
+  assert.ok(err.message.includes("failed"), err.message);
 
   const bad = await rejects(() => run(handlers, "http", { url: "ftp://example.com/x" }));
-  assert(bad instanceof PermanentError && bad.message.includes("payload.url"), bad.message);
+  assert.ok(bad instanceof PermanentError && bad.message.includes("payload.url"), bad.message);
 });
 
 Deno.test("http honours cancel and its own timeout", async () => {
@@ -227,14 +233,14 @@ Deno.test("http honours cancel and its own timeout", async () => {
     const cancelledAt = performance.now();
     controller.abort(reason);
     const err = await rejects(() => running);
-    assert(err === reason, `rejects with the cancel's reason, got ${err.message}`);
-    assert(performance.now() - cancelledAt < 100, "cancel was slow");
+    assert.ok(err === reason, `rejects with the cancel's reason, got ${err.message}`);
+    assert.ok(performance.now() - cancelledAt < 100, "cancel was slow");
 
     const timedOut = await rejects(() =>
       run(handlersFor({ http: { timeoutMs: 100 } }), "http", { url: `${base}/slow` })
     );
-    assert(!(timedOut instanceof PermanentError), "a timeout is retryable");
-    assert(timedOut.message.includes("timed out after 100ms"), timedOut.message);
+    assert.ok(!(timedOut instanceof PermanentError), "a timeout is retryable");
+    assert.ok(timedOut.message.includes("timed out after 100ms"), timedOut.message);
   } finally {
     await close();
   }

@@ -4,20 +4,13 @@
  * context, real files. `exec` and `http` have files of their own.
  */
 
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, parseConfig } from "../lib/config/load.ts";
 import { PermanentError } from "../lib/errors.ts";
 import { loadHandlers } from "../lib/handlers/load.ts";
-import {
-  assert,
-  assertEquals,
-  handlersFor,
-  makeContext,
-  makeTask,
-  rejects,
-  run,
-} from "./helpers/handlers.ts";
+import { handlersFor, makeContext, makeTask, rejects, run } from "./helpers/handlers.ts";
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
@@ -28,25 +21,25 @@ async function sha256Hex(data: Uint8Array): Promise<string> {
 
 Deno.test("noop returns its payload", async () => {
   const payload = { hello: "world", n: [1, 2, 3] };
-  assertEquals(await run(handlersFor(), "noop", payload), payload);
+  assert.deepEqual(await run(handlersFor(), "noop", payload), payload);
 });
 
 Deno.test("sleep resolves after ms with { slept }", async () => {
   const started = performance.now();
-  assertEquals(await run(handlersFor(), "sleep", { ms: 60 }), { slept: 60 });
-  assert(performance.now() - started >= 55, "sleep returned early");
+  assert.deepEqual(await run(handlersFor(), "sleep", { ms: 60 }), { slept: 60 });
+  assert.ok(performance.now() - started >= 55, "sleep returned early");
 });
 
 Deno.test("sleep rejects a bad ms permanently, naming the field and value", async () => {
   const handlers = handlersFor();
   for (const ms of [-1, 86_400_001, "10"]) {
     const err = await rejects(() => run(handlers, "sleep", { ms }));
-    assert(err instanceof PermanentError, `ms=${ms}: expected PermanentError, got ${err.name}`);
-    assert(err.message.includes("payload.ms"), `message names the field: ${err.message}`);
-    assert(err.message.includes(JSON.stringify(ms)), `message names the value: ${err.message}`);
+    assert.ok(err instanceof PermanentError, `ms=${ms}: expected PermanentError, got ${err.name}`);
+    assert.ok(err.message.includes("payload.ms"), `message names the field: ${err.message}`);
+    assert.ok(err.message.includes(JSON.stringify(ms)), `message names the value: ${err.message}`);
   }
   const missing = await rejects(() => run(handlers, "sleep", {}));
-  assert(
+  assert.ok(
     missing instanceof PermanentError && missing.message.includes("payload.ms"),
     missing.message,
   );
@@ -61,8 +54,8 @@ Deno.test("sleep ends within 50 ms of a cancel, with the cancel's reason", async
   controller.abort(reason);
   const err = await rejects(() => running);
   const took = performance.now() - cancelledAt;
-  assert(err === reason, `rejects with the signal's reason, got ${err.message}`);
-  assert(took < 50, `cancel took ${took.toFixed(1)}ms`);
+  assert.ok(err === reason, `rejects with the signal's reason, got ${err.message}`);
+  assert.ok(took < 50, `cancel took ${took.toFixed(1)}ms`);
 });
 
 // ---- file.metadata -----------------------------------------------------------
@@ -78,30 +71,30 @@ Deno.test("file.metadata describes text, empty, binary and named files", async (
       const text = "one\ntwo\nthree";
       await Deno.writeTextFile(path, text);
       const meta = await run(handlers, "file.metadata", { path });
-      assertEquals(meta.path, path);
-      assertEquals(meta.size, 13);
-      assertEquals(meta.sha256, await sha256Hex(new TextEncoder().encode(text)));
-      assertEquals(meta.lines, 3);
-      assertEquals(meta.binary, false);
-      assertEquals(meta.language, "Markdown");
+      assert.deepEqual(meta.path, path);
+      assert.deepEqual(meta.size, 13);
+      assert.deepEqual(meta.sha256, await sha256Hex(new TextEncoder().encode(text)));
+      assert.deepEqual(meta.lines, 3);
+      assert.deepEqual(meta.binary, false);
+      assert.deepEqual(meta.language, "Markdown");
       const mtime = (await Deno.stat(path)).mtime!.toISOString();
-      assertEquals(meta.mtime, mtime);
+      assert.deepEqual(meta.mtime, mtime);
     });
 
     await t.step("newline-terminated lines, path relative to cwd, .ts is TypeScript", async () => {
       await Deno.writeTextFile(join(dir, "main.ts"), "const a = 1;\nconsole.log(a);\n");
       const meta = await run(handlers, "file.metadata", { path: "main.ts" });
-      assertEquals(meta.path, join(dir, "main.ts"));
-      assertEquals(meta.lines, 2);
-      assertEquals(meta.language, "TypeScript");
+      assert.deepEqual(meta.path, join(dir, "main.ts"));
+      assert.deepEqual(meta.lines, 2);
+      assert.deepEqual(meta.language, "TypeScript");
     });
 
     await t.step("empty file has 0 lines and the empty hash", async () => {
       await Deno.writeTextFile(join(dir, "empty.txt"), "");
       const meta = await run(handlers, "file.metadata", { path: "empty.txt" });
-      assertEquals(meta.size, 0);
-      assertEquals(meta.lines, 0);
-      assertEquals(
+      assert.deepEqual(meta.size, 0);
+      assert.deepEqual(meta.lines, 0);
+      assert.deepEqual(
         meta.sha256,
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
       );
@@ -111,10 +104,10 @@ Deno.test("file.metadata describes text, empty, binary and named files", async (
       const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0a, 0x00, 0x0a, 0x01]);
       await Deno.writeFile(join(dir, "image.bin"), bytes);
       const meta = await run(handlers, "file.metadata", { path: "image.bin" });
-      assertEquals(meta.binary, true);
-      assertEquals(meta.lines, null);
-      assertEquals(meta.size, 8);
-      assertEquals(meta.sha256, await sha256Hex(bytes));
+      assert.deepEqual(meta.binary, true);
+      assert.deepEqual(meta.lines, null);
+      assert.deepEqual(meta.size, 8);
+      assert.deepEqual(meta.sha256, await sha256Hex(bytes));
     });
 
     await t.step("Dockerfile and Makefile by name; unknown names are null", async () => {
@@ -126,7 +119,7 @@ Deno.test("file.metadata describes text, empty, binary and named files", async (
       ) {
         await Deno.writeTextFile(join(dir, name), "x\n");
         const meta = await run(handlers, "file.metadata", { path: name });
-        assertEquals(meta.language, language, name);
+        assert.deepEqual(meta.language, language, name);
       }
     });
 
@@ -134,16 +127,16 @@ Deno.test("file.metadata describes text, empty, binary and named files", async (
       const err = await rejects(() =>
         run(handlers, "file.metadata", { path: join(dir, "gone.txt") })
       );
-      assert(err instanceof PermanentError, `expected PermanentError, got ${err.name}`);
-      assert(err.message.includes("no longer exists"), err.message);
-      assert(err.message.includes("gone.txt"), err.message);
+      assert.ok(err instanceof PermanentError, `expected PermanentError, got ${err.name}`);
+      assert.ok(err.message.includes("no longer exists"), err.message);
+      assert.ok(err.message.includes("gone.txt"), err.message);
     });
 
     await t.step("a directory or a missing path field fails permanently", async () => {
       const onDir = await rejects(() => run(handlers, "file.metadata", { path: dir }));
-      assert(onDir instanceof PermanentError, onDir.message);
+      assert.ok(onDir instanceof PermanentError, onDir.message);
       const noPath = await rejects(() => run(handlers, "file.metadata", { file: "x" }));
-      assert(
+      assert.ok(
         noPath instanceof PermanentError && noPath.message.includes("payload.path"),
         noPath.message,
       );
@@ -165,12 +158,12 @@ Deno.test("file.metadata streams a big file with progress and stops on cancel", 
 
     const { ctx, progress } = makeContext();
     const meta = await run(handlers, "file.metadata", { path }, ctx);
-    assertEquals(meta.size, content.length);
-    assertEquals(meta.lines, 20 * 1024);
-    assertEquals(meta.sha256, await sha256Hex(content));
-    assertEquals(progress.length, 2, "one report per 8 MiB of 20 MiB");
-    assert(progress[0].fraction > 0.39 && progress[0].fraction < 0.41, JSON.stringify(progress));
-    assert(progress[0].message?.includes("MiB"), JSON.stringify(progress));
+    assert.deepEqual(meta.size, content.length);
+    assert.deepEqual(meta.lines, 20 * 1024);
+    assert.deepEqual(meta.sha256, await sha256Hex(content));
+    assert.deepEqual(progress.length, 2, "one report per 8 MiB of 20 MiB");
+    assert.ok(progress[0].fraction > 0.39 && progress[0].fraction < 0.41, JSON.stringify(progress));
+    assert.ok(progress[0].message?.includes("MiB"), JSON.stringify(progress));
 
     const cancelled = makeContext();
     const reason = new Error("cancelled");
@@ -179,7 +172,7 @@ Deno.test("file.metadata streams a big file with progress and stops on cancel", 
       return Promise.resolve();
     };
     const err = await rejects(() => run(handlers, "file.metadata", { path }, cancelled.ctx));
-    assert(err === reason, `stops with the cancel's reason, got ${err.message}`);
+    assert.ok(err === reason, `stops with the cancel's reason, got ${err.message}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -205,13 +198,13 @@ export default {
         cwd: dir,
       });
       for (const type of ["sleep", "file.metadata", "exec", "http"]) {
-        assert(typeof handlers[type] === "function", `built-in ${type} is there`);
+        assert.ok(typeof handlers[type] === "function", `built-in ${type} is there`);
       }
-      assertEquals(
+      assert.deepEqual(
         await handlers.greet(makeTask("greet", { name: "un" }), makeContext().ctx),
         "hello un",
       );
-      assertEquals(await handlers.noop(makeTask("noop", 1), makeContext().ctx), "replaced");
+      assert.deepEqual(await handlers.noop(makeTask("noop", 1), makeContext().ctx), "replaced");
     });
 
     await t.step("a named export `handlers` works too", async () => {
@@ -220,12 +213,12 @@ export default {
         `export const handlers = { "twice": (task: { payload: number }) => task.payload * 2 };`,
       );
       const handlers = await loadHandlers(parseConfig({ handlers: "named.ts" }), { cwd: dir });
-      assertEquals(await handlers.twice(makeTask("twice", 21), makeContext().ctx), 42);
+      assert.deepEqual(await handlers.twice(makeTask("twice", 21), makeContext().ctx), 42);
     });
 
     await t.step("no module configured: only the built-ins", async () => {
       const handlers = await loadHandlers(parseConfig({}), { cwd: dir });
-      assertEquals(Object.keys(handlers).sort(), [
+      assert.deepEqual(Object.keys(handlers).sort(), [
         "exec",
         "file.metadata",
         "http",
@@ -251,14 +244,14 @@ export default {
         const err = await rejects(() =>
           loadHandlers(parseConfig({ handlers: `./${file}` }), { cwd: dir })
         );
-        assert(err instanceof ConfigError, `${file}: a config problem, got ${err.name}`);
-        assert(err.message.includes(`handlers module ./${file}`), err.message);
-        assert(err.message.includes(expected), `${file}: ${err.message}`);
+        assert.ok(err instanceof ConfigError, `${file}: a config problem, got ${err.name}`);
+        assert.ok(err.message.includes(`handlers module ./${file}`), err.message);
+        assert.ok(err.message.includes(expected), `${file}: ${err.message}`);
       }
       const missing = await rejects(() =>
         loadHandlers(parseConfig({ handlers: "./nope.ts" }), { cwd: dir })
       );
-      assert(
+      assert.ok(
         missing.message.includes("./nope.ts") && missing.message.includes("does not exist"),
         missing.message,
       );
@@ -278,8 +271,8 @@ Deno.test("the example module's word-count runs with progress", async () => {
     });
     const { ctx, progress } = makeContext();
     const result = await handlers["word-count"](makeTask("word-count", { path }), ctx);
-    assertEquals(result, { path, words: 5, lines: 4 });
-    assertEquals(progress.at(-1)?.fraction, 1);
+    assert.deepEqual(result, { path, words: 5, lines: 4 });
+    assert.deepEqual(progress.at(-1)?.fraction, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,9 +4,8 @@
  * poll scanner under a test parent; a real SqliteStore.
  */
 
+import assert from "node:assert/strict";
 import {
-  assert,
-  assertEquals,
   openStore,
   serve,
   sleep,
@@ -32,46 +31,56 @@ Deno.test("a changed body gives http.changed; 500 and a refused connection give 
       intervalMs: 10,
       message: "the baseline poll",
     });
-    assertEquals(run.events, []);
-    assertEquals(await run.scan("site"), { changes: 0 }, "unchanged");
+    assert.deepEqual(run.events.map((event) => event.type), []);
+    assert.deepEqual(await run.scan("site"), { changes: 0 }, "unchanged");
 
     body = "version 2";
-    assertEquals(await run.scan("site"), { changes: 1 });
+    assert.deepEqual(await run.scan("site"), { changes: 1 });
     const changed = run.events[0];
-    assertEquals([changed.type, changed.subject], ["http.changed", url]);
+    assert.deepEqual([changed.type, changed.subject], ["http.changed", url]);
     const c = changed.data as Data;
-    assertEquals([c.url, c.oldStatus, c.newStatus], [url, 200, 200]);
-    assert(
+    assert.deepEqual([c.url, c.oldStatus, c.newStatus], [url, 200, 200]);
+    assert.ok(
       typeof c.oldHash === "string" && typeof c.newHash === "string" && c.oldHash !== c.newHash,
       "hashes",
     );
 
     status = 500;
-    assertEquals(await run.scan("site"), { changes: 1 });
-    assertEquals(run.events[1].type, "http.down");
-    assertEquals(run.events[1].data, { url, error: "HTTP 500 Internal Server Error", status: 500 });
+    assert.deepEqual(await run.scan("site"), { changes: 1 });
+    assert.deepEqual(run.events[1].type, "http.down");
+    assert.deepEqual(run.events[1].data, {
+      url,
+      error: "HTTP 500 Internal Server Error",
+      status: 500,
+    });
     const downStatus = await run.status("site");
-    assertEquals(downStatus?.failures, 0, "a down endpoint is a finding, not a failed poll");
-    assert(downStatus?.lastError?.includes("is down"), `status shows it: ${downStatus?.lastError}`);
-    assertEquals(await run.scan("site"), { changes: 0 }, "still down: no repeat");
+    assert.deepEqual(downStatus?.failures, 0, "a down endpoint is a finding, not a failed poll");
+    assert.ok(
+      downStatus?.lastError?.includes("is down"),
+      `status shows it: ${downStatus?.lastError}`,
+    );
+    assert.deepEqual(await run.scan("site"), { changes: 0 }, "still down: no repeat");
 
     status = 200;
-    assertEquals(await run.scan("site"), { changes: 1 }, "same body as before the outage");
-    assertEquals(run.events[2].type, "http.up");
-    assertEquals((run.events[2].data as Data).status, 200);
-    assertEquals((await run.status("site"))?.lastError, null);
+    assert.deepEqual(await run.scan("site"), { changes: 1 }, "same body as before the outage");
+    assert.deepEqual(run.events[2].type, "http.up");
+    assert.deepEqual((run.events[2].data as Data).status, 200);
+    assert.deepEqual((await run.status("site"))?.lastError, null);
 
     // The server goes away entirely, then comes back on the same port with a new body.
     const port = server.port;
     await server.close();
-    assertEquals(await run.scan("site"), { changes: 1 });
-    assertEquals(run.events[3].type, "http.down");
+    assert.deepEqual(await run.scan("site"), { changes: 1 });
+    assert.deepEqual(run.events[3].type, "http.down");
     const down = run.events[3].data as Data;
-    assert(typeof down.error === "string" && !("status" in down), `network error: ${down.error}`);
+    assert.ok(
+      typeof down.error === "string" && !("status" in down),
+      `network error: ${down.error}`,
+    );
     server = serve(handler, port);
     body = "version 3";
-    assertEquals(await run.scan("site"), { changes: 2 });
-    assertEquals(run.events.map((e) => e.type), [
+    assert.deepEqual(await run.scan("site"), { changes: 2 });
+    assert.deepEqual(run.events.map((e) => e.type), [
       "http.changed",
       "http.down",
       "http.up",
@@ -79,12 +88,12 @@ Deno.test("a changed body gives http.changed; 500 and a refused connection give 
       "http.up",
       "http.changed",
     ]);
-    assertEquals(
+    assert.deepEqual(
       (run.events[5].data as Data).oldHash,
       c.newHash,
       "compared with the last healthy answer",
     );
-    assertEquals(run.crashes, []);
+    assert.deepEqual(run.crashes, []);
   } finally {
     await run.stop();
     await close();
@@ -114,8 +123,8 @@ Deno.test("a status change is a change; the monitor polls on its interval and su
       message: "the 404 noticed",
     });
     const d = changed.data as Data;
-    assertEquals([d.oldStatus, d.newStatus], [200, 404]);
-    assert(d.oldHash !== d.newHash, "body changed too");
+    assert.deepEqual([d.oldStatus, d.newStatus], [200, 404]);
+    assert.ok(d.oldHash !== d.newHash, "body changed too");
     await run.stop();
 
     // The baseline (404) is stored: a restart does not report it again.
@@ -126,14 +135,14 @@ Deno.test("a status change is a change; the monitor polls on its interval and su
       intervalMs: 10,
       message: "the restarted monitor polling",
     });
-    assertEquals(run.events, []);
+    assert.deepEqual(run.events.map((event) => event.type), []);
     status = 200;
     await eventually(() => run.ofType("http.changed").length === 1, {
       intervalMs: 10,
       message: "back to 200",
     });
-    assertEquals(run.events.length, 1);
-    assertEquals(run.crashes, []);
+    assert.deepEqual(run.events.length, 1);
+    assert.deepEqual(run.crashes, []);
   } finally {
     await run.stop();
     await close();
@@ -157,12 +166,12 @@ Deno.test("select hashes only the chosen part of a JSON body", async () => {
       intervalMs: 10,
       message: "the baseline poll",
     });
-    assertEquals(await run.scan("api"), { changes: 0 }, "other fields changed: not a change");
-    assertEquals(await run.scan("api"), { changes: 0 });
+    assert.deepEqual(await run.scan("api"), { changes: 0 }, "other fields changed: not a change");
+    assert.deepEqual(await run.scan("api"), { changes: 0 });
     version = "1.1.0";
-    assertEquals(await run.scan("api"), { changes: 1 });
-    assertEquals(run.events.map((e) => e.type), ["http.changed"]);
-    assertEquals(requests, 4);
+    assert.deepEqual(await run.scan("api"), { changes: 1 });
+    assert.deepEqual(run.events.map((e) => e.type), ["http.changed"]);
+    assert.deepEqual(requests, 4);
   } finally {
     await run.stop();
     await close();
@@ -188,8 +197,8 @@ Deno.test("polls never overlap: scans asked during a slow poll share one fresh p
   try {
     await eventually(() => requests === 1, { intervalMs: 10, message: "the first poll under way" });
     const answers = await Promise.all([1, 2, 3, 4].map(() => run.scan("slow")));
-    assertEquals(answers, [1, 2, 3, 4].map(() => ({ changes: 0 })));
-    assertEquals([requests, maxInFlight], [2, 1], "one more poll, never two at once");
+    assert.deepEqual(answers, [1, 2, 3, 4].map(() => ({ changes: 0 })));
+    assert.deepEqual([requests, maxInFlight], [2, 1], "one more poll, never two at once");
 
     // A scanner that crashes (the supervisor would restart it) is reported, not hidden.
     run.crash("slow");
@@ -197,7 +206,7 @@ Deno.test("polls never overlap: scans asked during a slow poll share one fresh p
       intervalMs: 10,
       message: "the injected crash",
     });
-    assert(String(run.crashes[0]).includes("fault injected"), String(run.crashes[0]));
+    assert.ok(String(run.crashes[0]).includes("fault injected"), String(run.crashes[0]));
   } finally {
     await run.stop();
     await close();

@@ -5,15 +5,9 @@
  * once. A real feed server on loopback, the real poll scanner, a real store.
  */
 
+import assert from "node:assert/strict";
 import { sourceLease } from "../lib/sources/lease.ts";
-import {
-  assertEquals,
-  openStore,
-  serve,
-  sleep,
-  source,
-  startScanners,
-} from "./helpers/poll-scanner.ts";
+import { openStore, serve, sleep, source, startScanners } from "./helpers/poll-scanner.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 const RSS = Deno.readFileSync(new URL("./fixtures/feeds/rss2.xml", import.meta.url));
@@ -29,7 +23,7 @@ Deno.test("a scanner under a lease that moved leaves its changes to the new hold
     const now = Date.now();
     const stale = await store.acquireLease(name, "stalled-process", 1, now - 10);
     const fresh = await store.acquireLease(name, "new-holder", 60_000, now);
-    assertEquals([stale, fresh], [1, 2], "fences");
+    assert.deepEqual([stale, fresh], [1, 2], "fences");
 
     const stalled = startScanners(store, [spec], { blog: { name, fence: stale! } });
     // Its first poll found the feed's three items; the lease check refused them.
@@ -39,8 +33,8 @@ Deno.test("a scanner under a lease that moved leaves its changes to the new hold
     });
     await sleep(50);
     await stalled.stop();
-    assertEquals(stalled.events.length, 0, "events of the stalled scanner");
-    assertEquals(await stalled.status("blog"), null, "status written by the stalled scanner");
+    assert.deepEqual(stalled.events.length, 0, "events of the stalled scanner");
+    assert.deepEqual(await stalled.status("blog"), null, "status written by the stalled scanner");
 
     const holder = startScanners(store, [spec], { blog: { name, fence: fresh! } });
     await eventually(() => holder.events.length >= 3, {
@@ -49,7 +43,7 @@ Deno.test("a scanner under a lease that moved leaves its changes to the new hold
     });
     await sleep(50);
     await holder.stop();
-    assertEquals(holder.events.map((e) => e.type), Array(3).fill("feed.item.new"));
+    assert.deepEqual(holder.events.map((e) => e.type), Array(3).fill("feed.item.new"));
   } finally {
     await server.close();
     await close();

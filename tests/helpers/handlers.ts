@@ -8,6 +8,7 @@
  * ```
  */
 
+import assert from "node:assert/strict";
 import { type ConfigInput, parseConfig } from "../../lib/config/load.ts";
 import type { Json } from "../../lib/events/cloud-event.ts";
 import { builtinHandlers } from "../../lib/handlers/builtin.ts";
@@ -15,23 +16,12 @@ import type { HandlerContext, HandlerMap } from "../../lib/handlers/types.ts";
 import { silentLogger } from "../../lib/log.ts";
 import type { Task } from "../../lib/tasks/task.ts";
 
-/** Throws `message` unless `condition` holds. */
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** Compares as JSON; the message shows both. */
-export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
-  const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-}
-
 /** Runs `fn`, expects it to reject, returns the error. */
 export async function rejects(fn: () => unknown): Promise<Error> {
   try {
     await fn();
   } catch (err) {
-    assert(err instanceof Error, `expected an Error, got ${String(err)}`);
+    assert.ok(err instanceof Error, `expected an Error, got ${String(err)}`);
     return err;
   }
   throw new Error("expected a rejection, got a result");

@@ -19,32 +19,6 @@ import { type SourceStatus, STATUS_KEY } from "../../lib/sources/scanner.ts";
 import type { ScanLease } from "../../lib/sources/lease.ts";
 import { SqliteStore } from "../../lib/store/sqlite/store.ts";
 import type { Store } from "../../lib/store/types.ts";
-import { eventually } from "./eventually.ts";
-
-/**
- * Fails with `message` unless `condition` holds.
- *
- * @example
- * ```ts
- * assert(run.crashes.length === 0, "no crash");
- * ```
- */
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/**
- * Fails unless both values have the same JSON form (key order included).
- *
- * @example
- * ```ts
- * assertEquals(await run.scan("blog"), { changes: 0 });
- * ```
- */
-export function assertEquals(actual: unknown, expected: unknown, message = ""): void {
-  const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
-  if (a !== e) throw new Error(`${message ? message + ": " : ""}expected ${e}, got ${a}`);
-}
 
 /**
  * Resolves after `ms`.
