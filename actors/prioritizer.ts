@@ -17,7 +17,6 @@
 import { enqueueActions, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { ReadyNotice } from "../lib/tasks/enqueue-burst.ts";
-import { ValidationError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events/cloud-event.ts";
 import { taskFields } from "../lib/log.ts";
@@ -26,7 +25,7 @@ import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
 import type { EnqueueResult, TaskStore } from "../lib/store/types.ts";
 import { kindOfState, taskEvent, transitionEvents } from "../lib/tasks/task-events.ts";
-import type { NewTask } from "../lib/tasks/task.ts";
+import { checkTaskPriority, type NewTask } from "../lib/tasks/task.ts";
 import {
   isStale,
   prioritizerStore,
@@ -115,15 +114,6 @@ function announce(context: PrioritizerContext, results: EnqueueResult[]): void {
   }
   context.events.emitMany(inits);
   context.ready.add(ready);
-}
-
-function checkPriority(priority: number): void {
-  if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
-    throw new ValidationError(`priority must be an integer 0..9, got ${JSON.stringify(priority)}`, {
-      field: "priority",
-      value: priority,
-    });
-  }
 }
 
 /** A command for the store child, type-checked (`sendTo` by id does not know the child's events). */
@@ -221,7 +211,7 @@ export const prioritizerMachine = setup({
     "task.reprioritize": {
       actions: enqueueActions(({ context, event, enqueue }) => {
         try {
-          checkPriority(event.priority);
+          checkTaskPriority(event.priority);
         } catch (err) {
           refuse(event.replyTo, err);
           return;

@@ -16,8 +16,8 @@ import { NotFoundError } from "../lib/errors.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
 import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/tasks/task-request.ts";
-import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
-import { intIn, queryInt, strictObject } from "../lib/validate.ts";
+import { type Task, TASK_STATES, taskPriority } from "../lib/tasks/task.ts";
+import { queryInt, strictObject } from "../lib/validate.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { taskSchema } from "./schemas.ts";
@@ -37,7 +37,7 @@ const listQuery = strictObject({
 /** One request, or `{ tasks: [...] }`; parseTaskCreate tells them apart by the `tasks` key. */
 const createBody = z.union([taskRequestSchema, taskBatchSchema]);
 
-const priorityBody = strictObject({ priority: intIn(0, 9) });
+const priorityBody = strictObject({ priority: taskPriority });
 
 /** Any text: an id that is not a ULID is a 404 (findTask), as an unknown one is. */
 const taskId = params(z.object({ id: z.string().describe("the task's id (a ULID)") }));

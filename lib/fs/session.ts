@@ -12,6 +12,7 @@
 import { basename, dirname, join } from "node:path";
 import type { SourceSpec } from "../config/load.ts";
 import { UnavailableError } from "../errors.ts";
+import { SerialQueue } from "../keyed-queue.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
 import type { SourceStore } from "../store/types.ts";
@@ -84,7 +85,7 @@ export class FsSession {
   readonly #o: FsSessionOptions;
   readonly #paths: Debouncer<boolean>;
   readonly #rescan: Debouncer<boolean>;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #scanQueued: Promise<number> | null = null;
   /** Debounced paths waiting for the queue: relative path → saw a structural event. */
   #ready = new Map<string, boolean>();
@@ -196,11 +197,9 @@ export class FsSession {
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() =>
+    return this.#queue.run(() =>
       this.#closed ? Promise.reject(new UnavailableError("the fs scanner is stopping")) : job()
     );
-    this.#queue = run.catch(() => {});
-    return run;
   }
 
   #background(work: Promise<unknown>, what: string): void {
@@ -254,8 +253,8 @@ export class FsSession {
       nextPollAt: source.interval === undefined ? null : now + source.interval,
       lastError: null,
       failures: 0,
-    reportScan(store, source.id, now - started);
     });
+    reportScan(store, source.id, now - started);
     return silent ? 0 : changes.length;
   }
 
