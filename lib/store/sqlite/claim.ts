@@ -13,7 +13,10 @@
  * The claims of a burst run as one {@link ClaimBatch}: one read of as many
  * candidates as there are claims serves them all, whole rows, so a claimed
  * task needs no read-back (a statement costs ~5-15 µs through `node:sqlite`,
- * a good part of a no-op task's whole cost).
+ * a good part of a no-op task's whole cost). The rows are read with their
+ * rowid, so the leases (and the successes of `sqlite/claims.ts`) find each row
+ * by rowid rather than through the id index first; the id is checked too,
+ * since a rowid can be taken again by a newer task after a removal.
  */
 
 import { fits, holdBack } from "../../tasks/resources.ts";
@@ -43,6 +46,7 @@ interface Candidate {
   sortKey: number;
   expiresAt: number | null;
   resources: Record<string, number>;
+  rowid: number;
   values: SQLOutputValue[];
 }
 
@@ -83,7 +87,7 @@ class ReadyList {
       params.id = this.#after.id;
     }
     const rows = this.sql.allArrays(
-      `SELECT ${TASK_COLUMNS} FROM tasks INDEXED BY ${index} WHERE ${where}
+      `SELECT ${TASK_COLUMNS}, rowid FROM tasks INDEXED BY ${index} WHERE ${where}
        ORDER BY sort_key, id LIMIT :limit`,
       params,
     );
@@ -128,6 +132,8 @@ function candidateOf(values: SQLOutputValue[]): Candidate {
     resources: resources === "{}" || resources === null
       ? {}
       : JSON.parse(String(resources)) as Record<string, number>,
+    // After the task's columns.
+    rowid: Number(values[TASK_COLUMN.rowid]),
     values,
   };
 }
@@ -160,7 +166,7 @@ export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] 
   ];
 }
 
-/** Rows per UPDATE of the batch's claims (4 parameters each). */
+/** Rows per UPDATE of the batch's claims (5 parameters each). */
 const ROWS_PER_UPDATE = 32;
 
 /** The UPDATE that leases `n` tasks, made once per size (its text is the statement cache's key). */
@@ -169,8 +175,8 @@ function leaseOf(n: number): string {
   return LEASES[n] ??= `UPDATE tasks SET state = 'running', worker_id = c.column2,
       attempts = attempts + 1, fence = fence + 1, lease_until = c.column3, started_at = c.column4,
       progress = 0, progress_message = NULL
-    FROM (VALUES ${Array(n).fill("(?, ?, ?, ?)").join(", ")}) AS c
-    WHERE tasks.id = c.column1 AND tasks.state = 'queued'`;
+    FROM (VALUES ${Array(n).fill("(?, ?, ?, ?, ?)").join(", ")}) AS c
+    WHERE tasks.rowid = c.column5 AND tasks.id = c.column1 AND tasks.state = 'queued'`;
 }
 
 /**
@@ -194,8 +200,10 @@ export class ClaimBatch {
   readonly #lists = new Map<string, ReadyList>();
   /** Tasks claimed or expired by this batch: no longer ready. */
   readonly #taken = new Set<string>();
-  /** Claimed tasks whose lease is still to be written: id, worker, lease end, start. */
+  /** Claimed tasks whose lease is still to be written: id, worker, lease end, start, rowid. */
   #leases: Array<string | number> = [];
+  /** The rowid of each task this batch claimed. */
+  readonly #rowids = new Map<string, number>();
 
   /** `size`: how many claims the batch expects (its first read fetches that many candidates). */
   constructor(private readonly sql: Sql, private readonly size = 1) {}
@@ -234,14 +242,19 @@ export class ClaimBatch {
   lease(): void {
     const leases = this.#leases;
     this.#leases = [];
-    for (let from = 0; from < leases.length; from += 4 * ROWS_PER_UPDATE) {
-      const values = leases.slice(from, from + 4 * ROWS_PER_UPDATE);
-      const rows = values.length / 4;
+    for (let from = 0; from < leases.length; from += 5 * ROWS_PER_UPDATE) {
+      const values = leases.slice(from, from + 5 * ROWS_PER_UPDATE);
+      const rows = values.length / 5;
       const changed = this.sql.runValues(leaseOf(rows), values);
       if (changed !== rows) {
         throw new Error(`${rows - changed} claimed tasks were no longer queued`);
       }
     }
+  }
+
+  /** The rowid of a task this batch claimed (where its row is, for a later UPDATE by rowid). */
+  rowidOf(taskId: string): number | undefined {
+    return this.#rowids.get(taskId);
   }
 
   #list(queue: string | null): ReadyList {
@@ -288,7 +301,8 @@ export class ClaimBatch {
       // Read under another queue's list, it may be in this one's too: taken once.
       this.#taken.add(bestHead.id);
       const leaseUntil = options.now + options.leaseMs;
-      this.#leases.push(bestHead.id, options.workerId, leaseUntil, options.now);
+      this.#leases.push(bestHead.id, options.workerId, leaseUntil, options.now, bestHead.rowid);
+      this.#rowids.set(bestHead.id, bestHead.rowid);
       // The row as read, changed as the lease's UPDATE changes it: what a read-back returns.
       const task = taskFromValues(bestHead.values);
       task.state = "running";

@@ -10,6 +10,9 @@
  *   success of a task claimed here waits for the commit too, and the
  *   successes of a burst are one UPDATE; each finished task is the one
  *   remembered, changed as that UPDATE changed its row, with no read-back.
+ *   The UPDATE finds each row by the rowid its claim read (and checks the
+ *   id), and returns nothing: when it changed fewer rows than it was given,
+ *   which ones lost their lease is read afterwards (rare).
  * - A commit that fails forgets them all: what they remember may not be what
  *   is stored.
  *
@@ -36,6 +39,8 @@ interface PendingClaim {
 /** A success waiting for the commit it joined. */
 interface PendingSuccess {
   claimed: Task;
+  /** Where its row is (read by the claim). */
+  rowid: number;
   /** The result as stored (JSON text, or null). */
   result: string | null;
   now: number;
@@ -45,7 +50,7 @@ interface PendingSuccess {
 
 /** Claimed tasks remembered for their finish: at most this many. */
 const CLAIMED_MAX = 10_000;
-/** Rows per UPDATE of a burst's successes (4 parameters each). */
+/** Rows per UPDATE of a burst's successes (5 parameters each). */
 const ROWS_PER_UPDATE = 32;
 
 /** The UPDATE that records `n` successes, made once per size (its text is the statement cache's key). */
@@ -53,9 +58,9 @@ const SUCCESSES: string[] = [];
 function successesOf(n: number): string {
   return SUCCESSES[n] ??= `UPDATE tasks SET state = 'succeeded', result = c.column3, progress = 1,
       finished_at = c.column4, lease_until = NULL
-    FROM (VALUES ${Array(n).fill("(?, ?, ?, ?)").join(", ")}) AS c
-    WHERE tasks.id = c.column1 AND tasks.state = 'running' AND tasks.fence = c.column2
-    RETURNING tasks.id`;
+    FROM (VALUES ${Array(n).fill("(?, ?, ?, ?, ?)").join(", ")}) AS c
+    WHERE tasks.rowid = c.column5 AND tasks.id = c.column1 AND tasks.state = 'running'
+      AND tasks.fence = c.column2`;
 }
 
 /**
@@ -73,6 +78,8 @@ export class Claims {
   #successes: PendingSuccess[] = [];
   /** Tasks claimed here that have not finished, by id, as the claim returned them. */
   readonly #claimed = new Map<string, Task>();
+  /** The rowid of each task in {@link Claims.#claimed}. */
+  readonly #rowids = new Map<string, number>();
 
   constructor(private readonly sql: Sql, private readonly commits: GroupCommit) {}
 
@@ -94,8 +101,9 @@ export class Claims {
    * nothing. Throws when no transaction can be opened.
    */
   succeed(id: string, fence: number, result: Json, now: number): Promise<FinishResult> | null {
+    const rowid = this.#rowids.get(id);
     const claimed = this.take(id);
-    if (claimed?.fence !== fence) return null;
+    if (claimed?.fence !== fence || rowid === undefined) return null;
     if (this.#successes.length === 0) {
       this.commits.beforeCommit({
         run: () => this.#runSuccesses(),
@@ -103,7 +111,7 @@ export class Claims {
       });
     }
     return new Promise((resolve, reject) => {
-      this.#successes.push({ claimed, result: jsonText(result), now, resolve, reject });
+      this.#successes.push({ claimed, rowid, result: jsonText(result), now, resolve, reject });
     });
   }
 
@@ -117,12 +125,14 @@ export class Claims {
   /** Forgets every claimed task (a commit failed). */
   forgetAll(): void {
     this.#claimed.clear();
+    this.#rowids.clear();
   }
 
   /** The task as this store claimed it, if it did (and forgets it: a finish asks once). */
   take(id: string): Task | undefined {
     const task = this.#claimed.get(id);
     this.#claimed.delete(id);
+    this.#rowids.delete(id);
     return task;
   }
 
@@ -141,7 +151,8 @@ export class Claims {
     }).then(
       (tasks) => {
         tasks.forEach((task, i) => {
-          if (task !== null) this.#remember(task);
+          const rowid = task === null ? undefined : batch.rowidOf(task.id);
+          if (task !== null && rowid !== undefined) this.#remember(task, rowid);
           claims[i].resolve(task);
         });
       },
@@ -153,20 +164,23 @@ export class Claims {
   #runSuccesses(): void {
     const successes = this.#takeSuccesses();
     this.commits.write(() => {
-      const recorded = new Set<string>();
+      let lost: Set<string> | null = null;
       for (let from = 0; from < successes.length; from += ROWS_PER_UPDATE) {
         const rows = successes.slice(from, from + ROWS_PER_UPDATE);
-        const values = rows.flatMap((s) => [s.claimed.id, s.claimed.fence, s.result, s.now]);
-        for (const row of this.sql.allValues(successesOf(rows.length), values)) {
-          recorded.add(String(row.id));
+        const values = rows.flatMap((
+          s,
+        ) => [s.claimed.id, s.claimed.fence, s.result, s.now, s.rowid]);
+        if (this.sql.runValues(successesOf(rows.length), values) !== rows.length) {
+          lost ??= new Set();
+          for (const id of this.#notRecorded(rows)) lost.add(id);
         }
       }
-      return recorded;
+      return lost;
     }).then(
-      (recorded) => {
+      (lost) => {
         for (const success of successes) {
           const { claimed } = success;
-          if (!recorded.has(claimed.id)) {
+          if (lost?.has(claimed.id)) {
             success.reject(new LeaseLostError(claimed.id, claimed.fence));
             continue;
           }
@@ -175,6 +189,20 @@ export class Claims {
       },
       (error) => this.#failAll(successes, error),
     );
+  }
+
+  /**
+   * Which of these successes the UPDATE did not record: their row is not
+   * the one they claimed, succeeded under their fence (only their claimant
+   * holds that fence, and it finishes a task once).
+   */
+  #notRecorded(rows: PendingSuccess[]): string[] {
+    return rows.filter(({ claimed }) =>
+      this.sql.get(
+        "SELECT 1 FROM tasks WHERE id = :id AND state = 'succeeded' AND fence = :fence",
+        { id: claimed.id, fence: claimed.fence },
+      ) === undefined
+    ).map(({ claimed }) => claimed.id);
   }
 
   #takeClaims(): PendingClaim[] {
@@ -193,10 +221,11 @@ export class Claims {
     for (const item of pending) item.reject(error);
   }
 
-  #remember(task: Task): void {
+  #remember(task: Task, rowid: number): void {
     // Only a shortcut: tasks that never finish here (a crashed worker) must not pile up.
-    if (this.#claimed.size >= CLAIMED_MAX) this.#claimed.clear();
+    if (this.#claimed.size >= CLAIMED_MAX) this.forgetAll();
     this.#claimed.set(task.id, task);
+    this.#rowids.set(task.id, rowid);
   }
 }
 

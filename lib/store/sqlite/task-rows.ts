@@ -70,8 +70,11 @@ export const TASK_COLUMNS =
   expires_at, timeout_ms, key, resources, created_at, enqueued_at, started_at, finished_at,
   worker_id, fence, lease_until, correlation_id`;
 
-/** Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look at. */
-export const TASK_COLUMN = { id: 0, sortKey: 5, expiresAt: 18, resources: 21 } as const;
+/**
+ * Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look
+ * at; `rowid` where a read asks for it after them.
+ */
+export const TASK_COLUMN = { id: 0, sortKey: 5, expiresAt: 18, resources: 21, rowid: 30 } as const;
 
 function textAt(values: SQLOutputValue[], i: number): string {
   const value = values[i];
