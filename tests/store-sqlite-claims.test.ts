@@ -1,36 +1,126 @@
 /**
- * The embedded store's claims and the successes of what it claimed
- * (lib/store/sqlite/claims.ts): the successes of one burst are one UPDATE by
- * rowid, and one whose task is no longer its own is refused alone.
+ * The embedded store's claims of a burst (lib/store/sqlite/claims.ts): they
+ * run together at the commit, after every write issued before it, each takes
+ * the best task left as if it ran alone, and what they and the finish of a
+ * claimed task return (made without reading the row back, the successes of a
+ * burst recorded together) is exactly what a later read returns.
  */
 
 import assert from "node:assert/strict";
-import { LeaseLostError } from "../lib/errors.ts";
+import { ResourceLedger } from "../lib/tasks/resources.ts";
 import { SqliteStore } from "../lib/store/sqlite/store.ts";
-import { newTask, T0 } from "./store/conformance/helpers.ts";
+import type { Task } from "../lib/tasks/task.ts";
+import { add, newTask, T0 } from "./store/conformance.ts";
 
-Deno.test("sqlite claims: in a burst of successes, the one of a task cancelled meanwhile is LeaseLostError", async () => {
+async function withStore(body: (store: SqliteStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "un-claims-" });
   const store = SqliteStore.open(dir);
   try {
-    for (let i = 0; i < 3; i++) await store.enqueue(newTask({ sortKey: T0 + i }), T0);
-    const claim = (workerId: string) =>
-      store.claim({ workerId, queues: null, leaseMs: 60_000, now: T0 + 1 });
-    const [a, b, c] = await Promise.all([claim("w1"), claim("w2"), claim("w3")]);
-    assert.ok(a && b && c);
-    await store.cancel(b.id, T0 + 2);
-    const [doneA, doneB, doneC] = await Promise.allSettled([
-      store.complete(a.id, a.fence, "a", T0 + 3),
-      store.complete(b.id, b.fence, "b", T0 + 3),
-      store.complete(c.id, c.fence, "c", T0 + 3),
-    ]);
-    assert.equal(doneA.status === "fulfilled" && doneA.value.task.result, "a");
-    assert.ok(doneB.status === "rejected" && doneB.reason instanceof LeaseLostError);
-    assert.equal(doneC.status === "fulfilled" && doneC.value.task.state, "succeeded");
-    assert.equal((await store.getTask(b.id))?.state, "cancelled");
-    assert.deepEqual((await store.getTask(c.id))?.result, "c");
+    await body(store);
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+function claim(store: SqliteStore, workerId: string, extra: object = {}): Promise<Task | null> {
+  return store.claim({ workerId, queues: null, leaseMs: 30_000, now: T0 + 1_000, ...extra });
+}
+
+Deno.test("a burst of claims takes distinct tasks in claim order, each as a read returns it", async () => {
+  await withStore(async (store) => {
+    const tasks: Task[] = [];
+    for (let i = 0; i < 20; i++) {
+      tasks.push(await add(store, { sortKey: T0 + (i * 7) % 20, payload: { i }, key: `k${i}` }));
+    }
+    const expected = [...tasks].sort((a, b) => a.sortKey - b.sortKey || (a.id < b.id ? -1 : 1));
+    const claimed = await Promise.all(
+      Array.from({ length: 16 }, (_, w) => claim(store, `w${w}`)),
+    );
+    assert.deepEqual(claimed.map((t) => t?.id), expected.slice(0, 16).map((t) => t.id));
+    for (const task of claimed) assert.deepEqual(task, await store.getTask(task!.id));
+    assert.equal(claimed[3]!.workerId, "w3");
+    assert.equal(claimed[3]!.state, "running");
+    assert.equal(claimed[3]!.attempts, 1);
+    // The rest, then nothing.
+    const rest = await Promise.all(Array.from({ length: 6 }, (_, w) => claim(store, `x${w}`)));
+    assert.deepEqual(rest.slice(0, 4).map((t) => t?.id), expected.slice(16).map((t) => t.id));
+    assert.deepEqual(rest.slice(4), [null, null]);
+  });
+});
+
+Deno.test("a claim sees what was written before its commit, and a finish needs no read-back", async () => {
+  await withStore(async (store) => {
+    // Issued first, but it runs at the commit: the enqueue of the same burst is there.
+    const claiming = claim(store, "w1");
+    const enqueued = store.enqueue(newTask({ payload: { hello: "world" } }), T0);
+    const task = await claiming;
+    assert.equal(task?.id, (await enqueued).task.id);
+    await store.progress(task!.id, task!.fence, 0.5, "half way");
+    const { task: done } = await store.complete(task!.id, task!.fence, { ok: [1, 2] }, T0 + 2_000);
+    assert.deepEqual(done, await store.getTask(task!.id));
+    assert.equal(done.progressMessage, "half way");
+    assert.deepEqual(done.result, { ok: [1, 2] });
+
+    // A retried task's second attempt keeps its first error, as stored.
+    const flaky = await add(store, { payload: null });
+    const first = (await claim(store, "w2"))!;
+    assert.equal(first.id, flaky.id);
+    await store.fail(first.id, first.fence, { message: "boom", attempt: 1 }, T0, T0);
+    await store.promoteDue(T0 + 10);
+    const second = (await claim(store, "w2", { now: T0 + 20 }))!;
+    assert.equal(second.attempts, 2);
+    assert.deepEqual(second, await store.getTask(second.id));
+    const { task: ok } = await store.complete(second.id, second.fence, null, T0 + 30);
+    assert.deepEqual(ok, await store.getTask(second.id));
+  });
+});
+
+Deno.test("successes of a burst are recorded together; one whose lease is gone is refused", async () => {
+  await withStore(async (store) => {
+    for (let i = 0; i < 3; i++) await add(store, { sortKey: T0 + i, payload: { i } });
+    const [a, b, c] = await Promise.all([
+      claim(store, "w1"),
+      claim(store, "w2"),
+      claim(store, "w3"),
+    ]);
+    await store.cancel(b!.id, T0 + 1_500);
+    const outcomes = await Promise.allSettled([
+      store.complete(a!.id, a!.fence, { a: 1 }, T0 + 2_000),
+      store.complete(b!.id, b!.fence, { b: 1 }, T0 + 2_000),
+      store.complete(c!.id, c!.fence, null, T0 + 2_000),
+    ]);
+    assert.equal(outcomes[1].status, "rejected");
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /lease/);
+    for (const i of [0, 2]) {
+      const { task } = (outcomes[i] as PromiseFulfilledResult<{ task: Task }>).value;
+      assert.equal(task.state, "succeeded");
+      assert.deepEqual(task, await store.getTask(task.id));
+    }
+    assert.equal((await store.getTask(b!.id))?.state, "cancelled");
+  });
+});
+
+Deno.test("claims of a burst share a budget: each sees what the ones before it took", async () => {
+  await withStore(async (store) => {
+    const ledger = new ResourceLedger({ gpu: 2 });
+    for (let i = 0; i < 4; i++) await add(store, { resources: { gpu: 1 }, sortKey: T0 + i });
+    const plain = await add(store, { sortKey: T0 + 10 });
+    const claimed = await Promise.all(
+      Array.from({ length: 4 }, (_, w) => claim(store, `w${w}`, { budget: ledger })),
+    );
+    const ids = claimed.map((t) => t?.id ?? null);
+    assert.equal(claimed.filter((t) => t?.resources.gpu === 1).length, 2);
+    assert.ok(ids.includes(plain.id), "a task that needs nothing is not held up");
+    assert.equal(ids.filter((id) => id === null).length, 1);
+    assert.deepEqual(ledger.free(), { gpu: 0 });
+  });
+});
+
+Deno.test("a closed store refuses claims at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-claims-" });
+  const store = SqliteStore.open(dir);
+  await store.close();
+  await assert.rejects(claim(store, "w1"), /closed/);
+  await Deno.remove(dir, { recursive: true });
 });
