@@ -20,6 +20,7 @@ import {
   type TestServer,
 } from "./helpers/poll-scanner.ts";
 import {
+  deliverWebhook as deliver,
   example,
   EXAMPLE_REPO as REPO,
   EXAMPLE_SECRET as SECRET,
@@ -107,33 +108,6 @@ function webhookEndpoint(store: Store, sources: SourceSpec[], bearerToken?: stri
     }
   });
   return { server, events };
-}
-
-/** Delivers a payload the way GitHub does. */
-async function deliver(
-  url: string,
-  event: string,
-  payload: Payload,
-  options: {
-    delivery?: string;
-    secret?: string | null;
-    signature?: string;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const body = JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": "GitHub-Hookshot/044aadd",
-    "X-GitHub-Event": event,
-    "X-GitHub-Delivery": options.delivery ?? crypto.randomUUID(),
-    ...options.headers,
-  };
-  const secret = options.secret === undefined ? SECRET : options.secret;
-  if (options.signature) headers["X-Hub-Signature-256"] = options.signature;
-  else if (secret !== null) headers["X-Hub-Signature-256"] = await sign(secret, body);
-  const res = await fetch(url, { method: "POST", headers, body });
-  return { status: res.status, body: await res.json() };
 }
 
 const PUSH_SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";

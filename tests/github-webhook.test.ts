@@ -12,6 +12,8 @@ import { history } from "./helpers/events.ts";
 import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
 import {
+  deliverWebhook,
+  type DeliveryOptions,
   example,
   EXAMPLE_REPO as REPO,
   EXAMPLE_SECRET as SECRET,
@@ -46,36 +48,14 @@ function fakeGithub() {
   return { api, server, url: `http://127.0.0.1:${port}` };
 }
 
-/** Delivers a payload the way GitHub does (signed with `secret` unless told otherwise). */
-async function deliver(
+/** Delivers to this process's webhook endpoint (`query` as in `?source=hello`). */
+function deliver(
   un: UnProcess,
   event: string,
   payload: Payload,
-  options: {
-    delivery?: string;
-    secret?: string | null;
-    signature?: string;
-    query?: string;
-    headers?: Record<string, string>;
-  } = {},
+  { query = "", ...options }: DeliveryOptions & { query?: string } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const body = JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": "GitHub-Hookshot/044aadd",
-    "X-GitHub-Event": event,
-    "X-GitHub-Delivery": options.delivery ?? crypto.randomUUID(),
-    ...options.headers,
-  };
-  const secret = options.secret === undefined ? SECRET : options.secret;
-  if (options.signature) headers["X-Hub-Signature-256"] = options.signature;
-  else if (secret !== null) headers["X-Hub-Signature-256"] = await sign(secret, body);
-  const res = await fetch(`${un.url}/un/github/webhook${options.query ?? ""}`, {
-    method: "POST",
-    headers,
-    body,
-  });
-  return { status: res.status, body: await res.json() };
+  return deliverWebhook(`${un.url}/un/github/webhook${query}`, event, payload, options);
 }
 
 Deno.test("webhook: signed deliveries publish once, redeliveries and bad signatures publish nothing, polling and webhook announce a sha once", async () => {
