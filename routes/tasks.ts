@@ -62,6 +62,11 @@ const oneTask = z.object({ task: taskSchema });
  * ```
  */
 export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
+  /** Cancels or retries a task the store knows (a 404 otherwise). */
+  const change = async (taskId: string, type: "task.cancel" | "task.retry") => {
+    const { id } = await findTask(control, taskId);
+    return await ask(control, type, { id });
+  };
   return new Hono()
     .post(
       "/create",
@@ -142,10 +147,7 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
         ...problems(404, 409, 503),
       }),
       taskId,
-      async (c) => {
-        const { id } = await findTask(control, c.req.valid("param").id);
-        return c.json({ task: await ask(control, "task.cancel", { id }) });
-      },
+      async (c) => c.json({ task: await change(c.req.valid("param").id, "task.cancel") }),
     )
     .post(
       "/:id/retry",
@@ -154,10 +156,7 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
         ...problems(404, 409, 503),
       }),
       taskId,
-      async (c) => {
-        const { id } = await findTask(control, c.req.valid("param").id);
-        return c.json({ task: await ask(control, "task.retry", { id }) });
-      },
+      async (c) => c.json({ task: await change(c.req.valid("param").id, "task.retry") }),
     )
     .post(
       "/:id/priority",

@@ -15,8 +15,8 @@ import { UnavailableError } from "../errors.ts";
 import { SerialQueue } from "../keyed-queue.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
-import type { SourceStore } from "../store/types.ts";
 import { reportScan } from "../metrics/scan-times.ts";
+import type { SourceStore } from "../store/types.ts";
 import { Debouncer } from "./debounce.ts";
 import { fileEvent } from "./events.ts";
 import type { FileIndex } from "./file-index.ts";
@@ -226,8 +226,8 @@ export class FsSession {
 
   async #reconcile(): Promise<number> {
     this.#scanQueued = null;
-    const started = this.#o.now();
     const { root, rules, index, source, store } = this.#o;
+    const started = this.#o.now();
     let found;
     try {
       found = await walk(root, rules);

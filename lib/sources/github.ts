@@ -187,6 +187,7 @@ export const createGithubPoller: PollerFactory<GithubSourceSpec> = (source, stat
         ...(commit ? { commit } : {}),
       });
       if (response.status === 304) {
+        await response.body?.cancel();
         return result([]);
       }
       // 409: the repository is empty; nothing to announce yet.
@@ -195,7 +196,6 @@ export const createGithubPoller: PollerFactory<GithubSourceSpec> = (source, stat
         return result([]);
       }
       if (!response.ok) {
-        await response.body?.cancel();
         const hint = response.status === 404 ? " (no such repo, or the token cannot see it)" : "";
         throw await refusedAnswer(response, `GitHub API HTTP ${response.status}${hint}`);
       }

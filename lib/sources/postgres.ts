@@ -21,8 +21,8 @@ import { SerialQueue } from "../keyed-queue.ts";
 import type { SourceSpec } from "../config/load.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import type { Coordination, SourceStore } from "../store/types.ts";
-import type { CloudEvent, Json } from "../events/cloud-event.ts";
 import { reportScan } from "../metrics/scan-times.ts";
+import type { CloudEvent, Json } from "../events/cloud-event.ts";
 import type { SourceStatus } from "./scanner.ts";
 import { STATUS_KEY } from "./scanner.ts";
 import {
@@ -217,14 +217,14 @@ export class PostgresConnection {
    */
   async scan(): Promise<number> {
     await this.#ready;
-    let total = 0;
     const { deps, spec } = this.#source;
     const started = deps.now();
+    let total = 0;
     for (const table of this.#tables.values()) {
       total += await this.#catchUp(table, this.#book?.get(table.key) ?? null);
     }
-    return total;
     reportScan(deps.store, spec.id, deps.now() - started);
+    return total;
   }
 
   /**

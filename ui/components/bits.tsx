@@ -97,8 +97,8 @@ export function Table(props: TableProps) {
               column === null
                 ? null
                 : typeof column === "string"
-                ? <th>{column}</th>
-                : <th class={column[1]}>{column[0]}</th>
+                ? <th key={column}>{column}</th>
+                : <th key={column[0]} class={column[1]}>{column[0]}</th>
             )}
           </tr>
         </thead>
