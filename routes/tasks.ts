@@ -55,11 +55,6 @@ const oneTask = z.object({ task: taskSchema });
 
 /**
  * Task routes, relative to `/un/tasks`.
- *
- * @example
- * ```ts
- * app.route("/un/tasks", taskRoutes(control));
- * ```
  */
 export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
   /** Cancels or retries a task the store knows (a 404 otherwise). */

@@ -70,16 +70,6 @@ const STRUCTURAL: ReadonlySet<Deno.FsEvent["kind"]> = new Set([
 
 /**
  * A watching session.
- *
- * @example
- * ```ts
- * const session = new FsSession({ root, source, store, log, rules, index, baseline, status,
- *   publish: (event) => supervisor.send({ type: "event.publish", event }),
- *   onFatal: (error) => console.error(error), now: Date.now });
- * session.start();
- * for await (const event of watcher) session.handle(event);
- * session.close();
- * ```
  */
 export class FsSession {
   readonly #o: FsSessionOptions;
@@ -119,12 +109,6 @@ export class FsSession {
    * Queues the start-up reconciliation (call it once the watcher is open, so
    * nothing between walk and watch is missed) and the periodic one. A failed
    * start-up reconciliation is fatal.
-   *
-   * @example
-   * ```ts
-   * const watcher = Deno.watchFs(root, { recursive: true });
-   * session.start();
-   * ```
    */
   start(): void {
     this.scan().catch((error) => this.#fatal(error));
@@ -136,11 +120,6 @@ export class FsSession {
 
   /**
    * Feeds one raw watcher event.
-   *
-   * @example
-   * ```ts
-   * session.handle({ kind: "create", paths: ["/srv/inbox/a.txt"], flag: null });
-   * ```
    */
   handle(event: Deno.FsEvent): void {
     if (this.#closed) return;
@@ -167,11 +146,6 @@ export class FsSession {
   /**
    * A full reconciliation (joined with one already queued); resolves with the
    * number of changes published.
-   *
-   * @example
-   * ```ts
-   * const changes = await session.scan();
-   * ```
    */
   scan(): Promise<number> {
     if (this.#closed) return Promise.reject(new UnavailableError("the fs scanner is stopping"));
@@ -181,12 +155,6 @@ export class FsSession {
 
   /**
    * Stops timers and drops pending work; a job in flight publishes nothing more.
-   *
-   * @example
-   * ```ts
-   * session.close();
-   * watcher.close();
-   * ```
    */
   close(): void {
     this.#closed = true;

@@ -85,11 +85,6 @@ export function claimAnnouncement(
 
 /**
  * Runs `fn` under the source's in-process lock (webhook delivery dedupe uses it too).
- *
- * @example
- * ```ts
- * await withSourceLock("repo", async () => { ... });
- * ```
  */
 export function withSourceLock<T>(sourceId: string, fn: () => Promise<T>): Promise<T> {
   return perSource.run(`${sourceId}\u0000deliveries`, fn);
@@ -99,11 +94,6 @@ export function withSourceLock<T>(sourceId: string, fn: () => Promise<T>): Promi
  * Request headers of every GitHub API call: JSON media type, API version and
  * the token when one is set (the `User-Agent` GitHub requires comes with
  * every poll request).
- *
- * @example
- * ```ts
- * githubHeaders("ghp_..."); // Headers { authorization: "Bearer ghp_...", ... }
- * ```
  */
 export function githubHeaders(token: string | undefined): Headers {
   const headers = new Headers({
@@ -118,11 +108,6 @@ export function githubHeaders(token: string | undefined): Headers {
  * How long GitHub asks us to wait, from `Retry-After` or an exhausted
  * `X-RateLimit-Remaining` with its `X-RateLimit-Reset` (epoch seconds); null
  * when the budget is not used up.
- *
- * @example
- * ```ts
- * rateLimitWait(new Headers({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000060" }), 1700000000000); // 60000
- * ```
  */
 export function rateLimitWait(headers: Headers, now: number): number | null {
   const retryAfter = parseRetryAfter(headers.get("retry-after"), now);
@@ -153,12 +138,6 @@ function commitsUrl(source: GithubSourceSpec): string {
 
 /**
  * Makes the poller of a GitHub source.
- *
- * @example
- * ```ts
- * const poller = createGithubPoller(source, sourceState(store, source.id), null);
- * const { changes, retryAfterMs } = await poller.poll(signal);
- * ```
  */
 export const createGithubPoller: PollerFactory<GithubSourceSpec> = (source, state, allow) => {
   return {

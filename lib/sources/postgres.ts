@@ -55,13 +55,6 @@ export interface ConnectionHandlers {
  * Reconnect delay after `failures` consecutive failures: 250 ms doubling,
  * capped at 30 s (quick after one dropped connection, gentle on a server
  * that stays down).
- *
- * @example
- * ```ts
- * reconnectDelay(1); // 250
- * reconnectDelay(3); // 1000
- * reconnectDelay(20); // 30000
- * ```
  */
 export function reconnectDelay(failures: number): number {
   return backoffMs(failures, RECONNECT_BACKOFF);
@@ -99,11 +92,6 @@ export class PostgresSource {
 
   /**
    * The cursors, loaded from the store once (a failed load is retried next time).
-   *
-   * @example
-   * ```ts
-   * (await source.cursors()).get("public.orders");
-   * ```
    */
   cursors(): Promise<CursorBook> {
     this.#cursors ??= CursorBook.load(
@@ -119,11 +107,6 @@ export class PostgresSource {
 
   /**
    * Opens a connection; it reports through `handlers`.
-   *
-   * @example
-   * ```ts
-   * const conn = source.connect({ publish: send, ready: () => {}, failed: (e) => log.warn(e.message) });
-   * ```
    */
   connect(handlers: ConnectionHandlers): PostgresConnection {
     const connection: PostgresConnection = new PostgresConnection(
@@ -139,11 +122,6 @@ export class PostgresSource {
    * Closes every open connection. For a crashing actor: XState v5 does not
    * stop the children of an actor that errors, so the connection (an invoked
    * child) would stay open, and keep publishing, next to its restarted twin.
-   *
-   * @example
-   * ```ts
-   * source.closeAll();
-   * ```
    */
   closeAll(): void {
     for (const connection of this.#open) connection.close();
@@ -153,13 +131,6 @@ export class PostgresSource {
 /**
  * One connection: setup, LISTEN, notifications, catch-up; closed on failure
  * or `close()`. Make it with {@link PostgresSource.connect}.
- *
- * @example
- * ```ts
- * const conn = source.connect(handlers);
- * const changes = await conn.scan();
- * conn.close();
- * ```
  */
 export class PostgresConnection {
   readonly #source: PostgresSource;
@@ -209,11 +180,6 @@ export class PostgresConnection {
   /**
    * Runs the catch-up query of every table now (after setup); resolves with
    * the number of changes emitted (0 without `catchUpColumn`).
-   *
-   * @example
-   * ```ts
-   * await conn.scan(); // 3
-   * ```
    */
   async scan(): Promise<number> {
     await this.#ready;
@@ -229,11 +195,6 @@ export class PostgresConnection {
 
   /**
    * UNLISTENs and ends the connection. Idempotent; reports nothing afterwards.
-   *
-   * @example
-   * ```ts
-   * conn.close();
-   * ```
    */
   close(): void {
     if (this.#done) return;
