@@ -7,20 +7,29 @@
 import assert from "node:assert/strict";
 import { UnavailableError } from "../lib/errors.ts";
 import { silentLogger } from "../lib/log.ts";
-import { RunStats } from "../lib/tasks/run-stats.ts";
+import { RUN_STATS_FLUSH_MS, RunStats } from "../lib/tasks/run-stats.ts";
 import type { RunSample } from "../lib/store/types.ts";
+import { ManualClock } from "./helpers/manual-clock.ts";
 
 type Write = { type: string; sample: RunSample; now: number };
 
-function fakeStore(fail = false) {
+/** A store whose writes succeed, fail (`"away"`) or never answer (`"hung"`). */
+function fakeStore(answer: "ok" | "away" | "hung" = "ok") {
   const writes: Write[] = [];
   return {
     writes,
     recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
       writes.push({ type, sample, now });
-      return fail ? Promise.reject(new UnavailableError("away")) : Promise.resolve();
+      if (answer === "hung") return new Promise(() => {});
+      return answer === "away" ? Promise.reject(new UnavailableError("away")) : Promise.resolve();
     },
   };
+}
+
+function warnings() {
+  const said: string[] = [];
+  const log = { ...silentLogger, warn: (message: string) => void said.push(message) };
+  return { said, log };
 }
 
 Deno.test("run stats: one write per type per flush, with counts and the mean", async () => {
@@ -45,16 +54,26 @@ Deno.test("run stats: one write per type per flush, with counts and the mean", a
 
 Deno.test("run stats: the timer flushes by itself once the interval has passed", async () => {
   const store = fakeStore();
-  const stats = new RunStats({ store, log: silentLogger, now: Date.now, flushMs: 20 });
+  const clock = new ManualClock();
+  const stats = new RunStats({ store, log: silentLogger, clock });
+  assert.equal(clock.pending, 0, "no timer before the first run");
   for (let i = 0; i < 100; i++) stats.record("a", 1, true);
-  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(clock.pending, 1, "one timer for the whole batch");
+  await clock.advance(RUN_STATS_FLUSH_MS - 1);
+  assert.equal(store.writes.length, 0, "nothing written before the interval");
+  await clock.advance(1);
   assert.equal(store.writes.length, 1);
   assert.equal(store.writes[0].sample.runs, 100);
+  assert.equal(store.writes[0].now, clock.now(), "written with the time of the flush");
+  assert.equal(clock.pending, 0, "an idle accumulator keeps no timer");
+  stats.record("a", 1, true);
+  await clock.advance(RUN_STATS_FLUSH_MS);
+  assert.equal(store.writes.length, 2, "the next run arms the timer again");
   await stats.close();
 });
 
 Deno.test("run stats: a store that is away loses the batch, never rejects", async () => {
-  const store = fakeStore(true);
+  const store = fakeStore("away");
   const stats = new RunStats({ store, log: silentLogger, now: Date.now, flushMs: 60_000 });
   stats.record("a", 1, true);
   await stats.flush();
@@ -73,4 +92,20 @@ Deno.test("run stats: close writes what is left and ignores later runs", async (
   assert.equal(stats.pending, 0);
   await stats.flush();
   assert.equal(store.writes.length, 1);
+});
+
+Deno.test("run stats: close waits at most its timeout for a store that does not answer", async () => {
+  const store = fakeStore("hung");
+  const clock = new ManualClock();
+  const { said, log } = warnings();
+  const stats = new RunStats({ store, log, clock, flushMs: 60_000 });
+  stats.record("a", 1, true);
+  let closed = false;
+  const closing = stats.close(2_000).then(() => (closed = true));
+  await clock.advance(1_999);
+  assert.equal(closed, false, "still waiting for the store");
+  await clock.advance(1);
+  await closing;
+  assert.equal(store.writes.length, 1);
+  assert.deepEqual(said, ["run statistics still being written at shutdown; left behind"]);
 });

@@ -5,6 +5,8 @@
  * so a burst of thousands of paths costs one timer, not thousands.
  */
 
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
+
 /** How a {@link Debouncer} behaves. */
 export interface DebounceOptions<V> {
   waitMs: number;
@@ -13,8 +15,8 @@ export interface DebounceOptions<V> {
   merge(pending: V, next: V): V;
   /** Receives every key that came due, with its merged value. */
   onFlush(batch: Map<string, V>): void;
-  /** Clock (tests of pure parts may replace it). */
-  now?: () => number;
+  /** Time and the timer (default {@link systemClock}; tests pass a manual one). */
+  clock?: Clock;
 }
 
 interface Pending<V> {
@@ -41,15 +43,15 @@ interface Pending<V> {
  */
 export class Debouncer<V> {
   readonly #options: DebounceOptions<V>;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #pending = new Map<string, Pending<V>>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: TimerHandle | null = null;
   #timerAt = Infinity;
   #closed = false;
 
   constructor(options: DebounceOptions<V>) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Keys waiting to be flushed. */
@@ -62,7 +64,7 @@ export class Debouncer<V> {
    */
   add(key: string, value: V): void {
     if (this.#closed) return;
-    const now = this.#now();
+    const now = this.#clock.now();
     const pending = this.#pending.get(key);
     if (pending) {
       pending.last = now;
@@ -81,7 +83,7 @@ export class Debouncer<V> {
   close(): void {
     this.#closed = true;
     this.#pending.clear();
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
   }
 
@@ -91,15 +93,15 @@ export class Debouncer<V> {
 
   #arm(at: number): void {
     if (this.#timer !== null && at >= this.#timerAt) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - this.#now()));
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - this.#clock.now()));
   }
 
   #fire(): void {
     this.#timer = null;
     this.#timerAt = Infinity;
-    const now = this.#now();
+    const now = this.#clock.now();
     const batch = new Map<string, V>();
     let next = Infinity;
     for (const [key, p] of this.#pending) {

@@ -7,6 +7,7 @@
  * last second's runs in a crash, changes no decision worth a write per task.
  */
 
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/types.ts";
@@ -22,8 +23,10 @@ export const RUN_STATS_FLUSH_MS = 1_000;
 export interface RunStatsOptions {
   store: Pick<Store, "recordRuns">;
   log: Logger;
-  /** Epoch ms, the `now` of each write. */
-  now(): number;
+  /** Epoch ms, the `now` of each write (default: the clock's). */
+  now?(): number;
+  /** The flush and shutdown timers (default {@link systemClock}; tests pass a manual one). */
+  clock?: Clock;
   /** Default {@link RUN_STATS_FLUSH_MS}. */
   flushMs?: number;
 }
@@ -40,13 +43,17 @@ interface Pending {
  */
 export class RunStats {
   #pending = new Map<string, Pending>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: TimerHandle | null = null;
   #writes = new Set<Promise<void>>();
   #closed = false;
   readonly #flushMs: number;
+  readonly #clock: Clock;
+  readonly #now: () => number;
 
   constructor(private readonly options: RunStatsOptions) {
     this.#flushMs = options.flushMs ?? RUN_STATS_FLUSH_MS;
+    this.#clock = options.clock ?? systemClock;
+    this.#now = options.now ?? (() => this.#clock.now());
   }
 
   /** Counts one finished attempt of `type`; ignored once closed (the store is going away). */
@@ -61,7 +68,7 @@ export class RunStats {
     if (!ok) pending.failures++;
     pending.totalMs += durationMs;
     // Armed by the first run after a flush, so an idle process keeps no timer.
-    this.#timer ??= setTimeout(() => {
+    this.#timer ??= this.#clock.setTimeout(() => {
       this.#timer = null;
       void this.flush();
     }, this.#flushMs);
@@ -81,12 +88,12 @@ export class RunStats {
    * write per run did before.
    */
   flush(): Promise<void> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#pending.size > 0) {
       const batch = this.#pending;
       this.#pending = new Map();
-      const now = this.options.now();
+      const now = this.#now();
       for (const [type, p] of batch) {
         const write = this.options.store
           .recordRuns(type, { runs: p.runs, failures: p.failures, meanMs: p.totalMs / p.runs }, now)
@@ -105,10 +112,12 @@ export class RunStats {
    */
   async close(timeoutMs = 2_000): Promise<void> {
     this.#closed = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)));
+    let timer: TimerHandle | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
+    });
     const timedOut = await Promise.race([this.flush().then(() => false), late]);
-    clearTimeout(timer);
+    this.#clock.clearTimeout(timer);
     if (timedOut) {
       this.options.log.warn("run statistics still being written at shutdown; left behind", {
         writes: this.#writes.size,

@@ -1,0 +1,87 @@
+/**
+ * A clock that moves only when the test says so: timers fire in due order
+ * (ties in the order they were armed) as {@link ManualClock.advance} passes
+ * their time, so a test of a duration is exact and takes no wall time.
+ */
+
+import type { Clock, TimerHandle } from "../../lib/clock.ts";
+
+interface Timer {
+  id: number;
+  at: number;
+  fn: () => void;
+}
+
+/**
+ * A manual {@link Clock}.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualClock();
+ * const debouncer = new Debouncer({ ...options, clock });
+ * debouncer.add("a", 1);
+ * await clock.advance(49); // not yet
+ * await clock.advance(1); // flushed, exactly at 50 ms
+ * ```
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #nextId = 1;
+  #timers: Timer[] = [];
+
+  /** Starts at `start` epoch ms (an arbitrary fixed instant by default). */
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn };
+    this.#timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers = this.#timers.filter((t) => t.id !== handle);
+  }
+
+  /** Timers armed and not yet fired or cleared. */
+  get pending(): number {
+    return this.#timers.length;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing each timer that comes due at its own
+   * time, and lets the promises each one started settle before the next.
+   */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    for (;;) {
+      const next = this.#due(end);
+      if (next === undefined) break;
+      this.#timers = this.#timers.filter((t) => t !== next);
+      this.#now = next.at;
+      next.fn();
+      await settle();
+    }
+    this.#now = end;
+    await settle();
+  }
+
+  /** The earliest timer due by `end` (the first armed among equals). */
+  #due(end: number): Timer | undefined {
+    let first: Timer | undefined;
+    for (const t of this.#timers) {
+      if (t.at <= end && (first === undefined || t.at < first.at)) first = t;
+    }
+    return first;
+  }
+}
+
+/** Lets queued microtasks (promise callbacks) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
