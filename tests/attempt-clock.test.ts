@@ -1,25 +1,25 @@
 /**
- * The shared attempt timer: entries fire when due (each at its own time, again
- * at the time they return), deleted ones never fire, and no timer is left once
- * every entry is gone (the test sanitizer checks that).
+ * The shared attempt timer, on a manual clock: entries fire exactly when due
+ * (each at its own time, again at the time they return), deleted ones never
+ * fire, a throwing callback stops no other, and no timer is left once every
+ * entry is gone.
+ *
+ * The attempt clock reads `performance.now()` and the global timers itself,
+ * so the manual clock stands in for those while a test runs.
  */
 
 import assert from "node:assert/strict";
 import { AttemptClock, type ClockEntry } from "../lib/tasks/attempt-clock.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { ManualClock } from "./helpers/manual-clock.ts";
 
 Deno.test("attempt clock: entries fire at their own due times; a deleted one never does", async () => {
+  const manual = new ManualClock();
+  using _ = manual.installGlobally();
   const clock = new AttemptClock();
-  const fired: string[] = [];
-  const t0 = performance.now();
-  const entry = (name: string, after: number): ClockEntry => ({
-    due: t0 + after,
-    fire: (now) => {
-      assert.ok(now >= t0 + after, `${name} fired early`);
-      fired.push(name);
-      return Infinity;
-    },
+  const fired: [string, number][] = [];
+  const entry = (name: string, due: number): ClockEntry => ({
+    due,
+    fire: (now) => (fired.push([name, now]), Infinity),
   });
   const late = entry("late", 60);
   const early = entry("early", 20);
@@ -28,42 +28,58 @@ Deno.test("attempt clock: entries fire at their own due times; a deleted one nev
   clock.add(early);
   clock.add(gone);
   clock.delete(gone);
-  await sleep(40);
-  assert.deepEqual(fired, ["early"]);
-  await sleep(50);
-  assert.deepEqual(fired, ["early", "late"]);
+  await manual.advance(19);
+  assert.deepEqual(fired, []);
+  await manual.advance(1);
+  assert.deepEqual(fired, [["early", 20]]);
+  await manual.advance(39);
+  assert.deepEqual(fired, [["early", 20]]);
+  await manual.advance(1);
+  assert.deepEqual(fired, [["early", 20], ["late", 60]]);
   clock.delete(early);
   clock.delete(late);
   assert.equal(clock.size, 0);
+  assert.equal(manual.pending, 0, "no timer once every entry is gone");
 });
 
 Deno.test("attempt clock: an entry fires again at the time it returns", async () => {
+  const manual = new ManualClock();
+  using _ = manual.installGlobally();
   const clock = new AttemptClock();
-  let count = 0;
+  const times: number[] = [];
   const repeating: ClockEntry = {
-    due: performance.now() + 10,
-    fire: (now) => ++count < 3 ? now + 10 : Infinity,
+    due: 10,
+    fire: (now) => (times.push(now), times.length < 3 ? now + 10 : Infinity),
   };
   clock.add(repeating);
-  await sleep(80);
-  assert.equal(count, 3);
+  await manual.advance(1_000);
+  assert.deepEqual(times, [10, 20, 30]);
+  assert.equal(manual.pending, 0, "nothing more is due: the timer is not re-armed");
   clock.delete(repeating);
 });
 
 Deno.test("attempt clock: one entry's throwing callback does not stop the others", async () => {
+  const manual = new ManualClock();
+  using _ = manual.installGlobally();
   const clock = new AttemptClock();
-  let fired = false;
+  let fired = 0;
+  let failed = 0;
   const bad: ClockEntry = {
-    due: performance.now() + 5,
+    due: 5,
     fire: () => {
+      failed++;
       throw new Error("boom");
     },
   };
-  const good: ClockEntry = { due: performance.now() + 5, fire: () => ((fired = true), Infinity) };
+  const good: ClockEntry = { due: 5, fire: (now) => (fired++, now + 5) };
   clock.add(bad);
   clock.add(good);
-  await sleep(30);
-  assert.ok(fired);
+  await manual.advance(5);
+  assert.equal(fired, 1);
+  await manual.advance(5);
+  assert.equal(fired, 2, "the good entry keeps its schedule");
+  assert.equal(failed, 1, "the throwing one is not called again");
   clock.delete(bad);
   clock.delete(good);
+  assert.equal(manual.pending, 0);
 });

@@ -54,6 +54,27 @@ export class ManualClock implements Clock {
   }
 
   /**
+   * Stands in for the global `setTimeout`, `clearTimeout` and `performance.now`
+   * (ms since this call) until disposed: for a module that reads them directly
+   * and takes no clock.
+   */
+  installGlobally(): Disposable {
+    const saved = { setTimeout, clearTimeout, now: performance.now };
+    const origin = this.#now;
+    const g = globalThis as unknown as Record<string, unknown>;
+    g.setTimeout = (fn: () => void, ms = 0) => this.setTimeout(fn, ms);
+    g.clearTimeout = (handle: TimerHandle) => this.clearTimeout(handle);
+    performance.now = () => this.#now - origin;
+    return {
+      [Symbol.dispose]: () => {
+        g.setTimeout = saved.setTimeout;
+        g.clearTimeout = saved.clearTimeout;
+        performance.now = saved.now;
+      },
+    };
+  }
+
+  /**
    * Moves time forward by `ms`, firing each timer that comes due at its own
    * time, and lets the promises each one started settle before the next.
    */
