@@ -5,10 +5,10 @@
  * consumer group. The events this process makes reach the stream and pub/sub
  * with the event log's write itself (on Redis the log is that stream, and the
  * append publishes each batch), so the supervisor sends the bridge nothing per
- * event. The Redis work
- * lives in `lib/bridge/`; the actor owns it, reports its state (`connecting`,
- * `up`, `down`) and closes it when stopped. A Redis outage is a state, not a
- * crash: the link retries inside, so the supervisor never restarts it for that.
+ * event. The Redis work lives in `lib/store/redis/bridge/`; the actor owns
+ * it, reports its state (`connecting`, `up`, `down`) and closes it when
+ * stopped. A Redis outage is a state, not a crash: the link retries inside,
+ * so the supervisor never restarts it for that.
  */
 
 import { assign, fromCallback, setup } from "xstate";
@@ -25,15 +25,6 @@ const CLOSE_TIMEOUT_MS = 2_000;
 
 /**
  * Input of the bridge.
- *
- * @example
- * ```ts
- * const input: BridgeInput = {
- *   deps, consume: true,
- *   hooks, // the runtime's Hooks (lib/hooks/)
- *   following: { wants: (type) => bus.wantsRemote(type), patterns: () => bus.remotePatterns(), onChange },
- * };
- * ```
  */
 export interface BridgeInput {
   /** The bridge uses no store of its own (its Redis link is the store's connection). */
@@ -50,11 +41,6 @@ export interface BridgeInput {
 
 /**
  * Messages the bridge understands: its link's reports, and the test crash.
- *
- * @example
- * ```ts
- * bridge.send({ type: "bridge.down", detail: "connect ECONNREFUSED" });
- * ```
  */
 export type BridgeEvent =
   | Extract<RuntimeMessage, { type: "debug.crash" }>
@@ -108,11 +94,6 @@ function linkFor(input: BridgeInput): BridgeLink {
 
 /**
  * The bridge actor logic. Spawn it with id `bridge`.
- *
- * @example
- * ```ts
- * spawnChild(bridgeMachine, { id: "bridge", input: { deps, consume: true, hooks, following } });
- * ```
  */
 export const bridgeMachine = setup({
   types: {

@@ -69,13 +69,6 @@ interface WatchInput {
 
 /**
  * Delay before retrying after `failures` consecutive failures: 250 ms doubling, at most 30 s.
- *
- * @example
- * ```ts
- * retryDelay(1); // 250
- * retryDelay(3); // 1000
- * retryDelay(20); // 30000
- * ```
  */
 export function retryDelay(failures: number): number {
   return backoffMs(failures, RECONNECT_BACKOFF);
@@ -123,11 +116,6 @@ function answerScan(work: Promise<number>, replyTo: ScanAsk | undefined): void {
 
 /**
  * The fs scanner actor logic. Its input is {@link ScannerInput} with an fs source.
- *
- * @example
- * ```ts
- * spawnChild(fsScannerMachine, { id: "source:inbox", systemId: "source:inbox", input: { deps, source } });
- * ```
  */
 export const fsScannerMachine = setup({
   types: {

@@ -76,12 +76,6 @@ async function publish(
 /**
  * One poll, publish, commit and status update. Never throws: a failure is
  * in the output (and in the saved status).
- *
- * @example
- * ```ts
- * const out = await runPollCycle({ deps, source, poller, state, intervalMs, status }, signal, system);
- * if (!out.ok) console.log(out.status.lastError, "next in", out.delayMs);
- * ```
  */
 export async function runPollCycle(
   context: PollCycleInput,

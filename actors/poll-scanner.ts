@@ -115,11 +115,6 @@ function pollerOf(
 /**
  * The poll scanner actor logic; spawn one per feed, github or http source
  * (the supervisor routes `source.scan` to the child `source:<id>`).
- *
- * @example
- * ```ts
- * spawnChild(pollScannerMachine, { id: "source:blog", systemId: "source:blog", input: { deps, source } });
- * ```
  */
 export const pollScannerMachine = setup({
   types: {

@@ -19,11 +19,6 @@ export type PoolRef = { getSnapshot(): { children: Record<string, unknown> } };
 
 /**
  * The pool's workers, as its snapshot lists them now.
- *
- * @example
- * ```ts
- * workersOf(self).forEach((worker) => worker.send({ type: "wake" }));
- * ```
  */
 export function workersOf(pool: PoolRef): WorkerRef[] {
   const workers: WorkerRef[] = [];
@@ -61,11 +56,6 @@ const ABORT_WAIT_MS = 5_000;
 /**
  * Waits for the retiring workers' tasks, then hands back (aborts) the tasks
  * still running when the grace period ends, and waits for those too.
- *
- * @example
- * ```ts
- * setup({ actors: { drain } }).createMachine({ invoke: { src: "drain", input: { pool: self, graceMs, log } } });
- * ```
  */
 export const drain = fromPromise<DrainReport, DrainInput>(async ({ input, signal }) => {
   const workers = () => workersOf(input.pool);

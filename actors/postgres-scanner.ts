@@ -114,13 +114,6 @@ function postgresSpec(input: ScannerInput): PostgresSpec {
 
 /**
  * The PostgreSQL scanner actor logic (register it for kind `postgres`).
- *
- * @example
- * ```ts
- * const scanner = createActor(postgresScannerMachine, { input: { deps, source } });
- * scanner.start();
- * const { changes } = await ask(scanner, "source.scan", { request: { sourceId: source.id, requestedBy: "api" } });
- * ```
  */
 export const postgresScannerMachine = setup({
   types: {

@@ -27,11 +27,6 @@ export type StatsCache = ReadonlyMap<string, { stats: TypeStats | null; at: numb
 
 /**
  * The cached statistics of a type (null when unknown).
- *
- * @example
- * ```ts
- * scoreTask({ ...input, stats: statsOf(context.stats, "thumbnail") }, options);
- * ```
  */
 export function statsOf(cache: StatsCache, type: string): TypeStats | null {
   return cache.get(type)?.stats ?? null;
@@ -39,11 +34,6 @@ export function statsOf(cache: StatsCache, type: string): TypeStats | null {
 
 /**
  * True when a type's statistics are missing or older than the TTL.
- *
- * @example
- * ```ts
- * if (isStale(context.stats, task.type, deps.now())) loadStats(task.type);
- * ```
  */
 export function isStale(cache: StatsCache, type: string, now: number): boolean {
   const cached = cache.get(type);
@@ -147,11 +137,6 @@ async function reprioritize(
 /**
  * The store child of the prioritizer. Its outcomes stop once it is stopped
  * (a crashed or stopped prioritizer hears nothing more).
- *
- * @example
- * ```ts
- * setup({ actors: { store: prioritizerStore } }).createMachine({ invoke: { id: "store", src: "store", input: ({ context }) => ({ deps: context.deps }) } });
- * ```
  */
 export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<TaskStore> }>(
   ({ input, receive, sendBack }) => {

@@ -121,11 +121,6 @@ const toStore = (command: StoreCommand) => command;
 
 /**
  * The prioritizer actor logic.
- *
- * @example
- * ```ts
- * spawnChild(prioritizerMachine, { id: "prioritizer", input: { deps, events } });
- * ```
  */
 export const prioritizerMachine = setup({
   types: {

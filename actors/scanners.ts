@@ -22,12 +22,6 @@ export const scannerLogic: Record<string, AnyActorLogic> = {};
 
 /**
  * Loads the scanner logic of these kinds (unknown kinds are skipped).
- *
- * @example
- * ```ts
- * await loadScanners(["fs", "feed"]);
- * scannerLogic.fs; // the fs scanner machine
- * ```
  */
 export async function loadScanners(kinds: Iterable<string>): Promise<void> {
   for (const kind of new Set(kinds)) {

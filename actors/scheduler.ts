@@ -40,11 +40,6 @@ export type SchedulerEvent = { type: "scheduler.wake" } | { type: "debug.crash" 
 
 /**
  * How late a missed occurrence may still fire; older ones are skipped.
- *
- * @example
- * ```ts
- * const fires = Date.now() - occurrence <= CATCH_UP_MS;
- * ```
  */
 export const CATCH_UP_MS = 60_000;
 
@@ -212,11 +207,6 @@ async function tickSteps(context: SchedulerContext, out: TickOutput, send: Send)
 
 /**
  * The scheduler actor logic.
- *
- * @example
- * ```ts
- * spawnChild(schedulerMachine, { id: "scheduler", input: { deps, events } });
- * ```
  */
 export const schedulerMachine = setup({
   types: {

@@ -48,12 +48,6 @@ export interface RoundInput {
 
 /**
  * One round: renew or take each enabled source's lease, drop what is gone or lost.
- *
- * @example
- * ```ts
- * const plan = await leaderRound({ deps, scannerChild, holder, ttlMs: 750, periodMs: 250, held: {}, deleted: [] });
- * plan.spawn; // scanners of the sources this process just gained
- * ```
  */
 export async function leaderRound(input: RoundInput): Promise<Round> {
   const { deps, holder, held, ttlMs, periodMs } = input;
@@ -128,11 +122,6 @@ export async function leaderRound(input: RoundInput): Promise<Round> {
 
 /**
  * Frees every lease this process holds; how many.
- *
- * @example
- * ```ts
- * await releaseHeld({ deps, holder: PROCESS_ID, held });
- * ```
  */
 export async function releaseHeld(
   input: Pick<RoundInput, "deps" | "holder" | "held">,

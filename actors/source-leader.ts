@@ -42,11 +42,6 @@ import type { ChildSpec } from "./supervisor.ts";
 
 /**
  * The leader's child id (and systemId) under the supervisor.
- *
- * @example
- * ```ts
- * supervisor.system.get(SOURCE_LEADER_ID)?.send({ type: "leader.refresh" });
- * ```
  */
 export const SOURCE_LEADER_ID = "source-leader";
 
@@ -89,16 +84,6 @@ function supervisor(system: { get(id: string): AnyActorRef | undefined }) {
 /**
  * The source leader actor logic (spawned by the runtime as
  * {@link SOURCE_LEADER_ID} when the store is distributed and the role scans).
- *
- * @example
- * ```ts
- * const child: ChildSpec = {
- *   id: SOURCE_LEADER_ID,
- *   kind: "source-leader",
- *   logic: sourceLeaderMachine,
- *   input: { deps, scannerChild: async (source, fence) => makeScanner(source, fence) },
- * };
- * ```
  */
 export const sourceLeaderMachine = setup({
   types: {
@@ -239,12 +224,6 @@ export const sourceLeaderMachine = setup({
 
 /**
  * Asks a leader to release its sources and waits (at most `timeoutMs`).
- *
- * @example
- * ```ts
- * const leader = supervisor.system.get(SOURCE_LEADER_ID);
- * if (leader) await releaseLeadership(leader, 5_000);
- * ```
  */
 export function releaseLeadership(leader: AnyActorRef, timeoutMs: number): Promise<number> {
   return ask(leader, "leader.release", {}, { timeoutMs });

@@ -116,11 +116,6 @@ function spawnOptions(spec: ChildSpec): never {
 
 /**
  * Snapshot of the supervisor's children for `/health` and the inspector.
- *
- * @example
- * ```ts
- * describeChildren(supervisorActor.getSnapshot());
- * ```
  */
 export function describeChildren(snapshot: {
   context: SupervisorContext;

@@ -46,11 +46,6 @@ export interface WorkerInput {
 /**
  * The task a worker runs now (null between tasks): written by the worker's
  * loop as it takes each task, read by the pool (worker info, drain).
- *
- * @example
- * ```ts
- * const current: CurrentTask = { task: null };
- * ```
  */
 export interface CurrentTask {
   task: Task | null;
@@ -248,11 +243,6 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
 
 /**
  * The worker actor logic.
- *
- * @example
- * ```ts
- * spawnChild(workerMachine, { id: "worker-1", input: { deps, id: "worker-1", events, resources } });
- * ```
  */
 export const workerMachine = setup({
   types: {

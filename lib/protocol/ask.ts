@@ -132,11 +132,6 @@ export function answer<T extends AskType>(
 
 /**
  * Refuses an ask: its asker's promise rejects with `error`.
- *
- * @example
- * ```ts
- * refuse(event.replyTo, new UnavailableError("pool is not running"));
- * ```
  */
 export function refuse(replyTo: ReplyTo<AskType> | undefined, error: unknown): void {
   if (replyTo !== undefined) pending.get(replyTo)?.reject(error);
@@ -144,11 +139,6 @@ export function refuse(replyTo: ReplyTo<AskType> | undefined, error: unknown): v
 
 /**
  * Answers an ask with the outcome of `work` once it settles.
- *
- * @example
- * ```ts
- * settle(event.replyTo, outlet.publish(event.event, true).then(() => event.event));
- * ```
  */
 export function settle<T extends AskType>(
   replyTo: ReplyTo<T> | undefined,

@@ -14,12 +14,6 @@ export const ESCALATION_EXIT_CODE = 70;
 
 /**
  * The escalation handler of a runtime.
- *
- * @example
- * ```ts
- * const escalate = exitOnEscalation(log, config.supervisor, () => eventLog.flush());
- * escalate("pool", new Error("boom"), 5); // logs, flushes, exits 70
- * ```
  */
 export function exitOnEscalation(
   log: Logger,

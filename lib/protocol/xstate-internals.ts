@@ -46,11 +46,6 @@ export function stopDescendants(ref: AnyActorRef | undefined): void {
 /**
  * The actor that spawned or invoked `ref`; undefined for a root actor (or
  * anything that is not an actor ref).
- *
- * @example
- * ```ts
- * parentOf(poolRef)?.id; // "supervisor"
- * ```
  */
 export function parentOf(ref: unknown): AnyActorRef | undefined {
   return (ref as Partial<Internals> | undefined)?._parent;

@@ -8,11 +8,6 @@
 /**
  * A named lease as held now: by whom, under which fence (it grows with every
  * change of holder, so it tells one holding from a later one of the same holder).
- *
- * @example
- * ```ts
- * const holding: LeaseHolding = { holder: "vm:4242:X1Y2Z3", fence: 3 };
- * ```
  */
 export interface LeaseHolding {
   holder: string;
@@ -23,14 +18,6 @@ export interface LeaseHolding {
  * A running process as it last recorded itself (`GET /un/processes`): each
  * process refreshes its record every `scheduler.heartbeatMs`, and one that
  * stops doing so (killed, cut off) drops out of the list.
- *
- * @example
- * ```ts
- * const me: ProcessRecord = {
- *   id: "vm:4242:X1Y2Z3", role: "worker", host: "vm", pid: 4242, startedAt: 0, seenAt: 0,
- *   concurrency: 16, busy: 3, paused: false,
- * };
- * ```
  */
 export interface ProcessRecord {
   /** The process id stamped on its events as `origin`. */

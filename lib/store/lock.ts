@@ -26,11 +26,6 @@ export const LOCK_FILE = "lock";
 
 /**
  * Who holds a store lock, as the holder wrote it.
- *
- * @example
- * ```ts
- * const holder: LockHolder = { pid: 4242, host: "web-1", startedAt: "2025-01-01T00:00:00.000Z" };
- * ```
  */
 export interface LockHolder {
   pid: number;
@@ -40,11 +35,6 @@ export interface LockHolder {
 
 /**
  * The store is locked by another process.
- *
- * @example
- * ```ts
- * throw new StoreLockedError("/srv/.un", { pid: 4242 });
- * ```
  */
 export class StoreLockedError extends UnError {
   constructor(readonly dir: string, readonly holder: LockHolder | null) {

@@ -23,13 +23,6 @@ interface SourceRecordBase {
 
 /**
  * A source definition as persisted, its spec valid by the config schema.
- *
- * @example
- * ```ts
- * const source: ParsedSource = {
- *   id: "docs", kind: "fs", enabled: true, spec, origin: "api", createdAt: now, updatedAt: now,
- * };
- * ```
  */
 export interface ParsedSource extends SourceRecordBase {
   /** The full definition as validated (kind keys included). */
@@ -83,11 +76,6 @@ export interface SourceStore {
 
 /**
  * A stored source with its spec as persisted (JSON), before parsing.
- *
- * @example
- * ```ts
- * const row: RawSource = { ...record, spec: JSON.parse(text) };
- * ```
  */
 export type RawSource = SourceRecordBase & { spec: unknown };
 
@@ -121,11 +109,6 @@ export function readStoredSource(raw: RawSource): StoredSource {
 
 /**
  * The stored sources whose specs parse (the ones a scanner can run).
- *
- * @example
- * ```ts
- * const specs = parsedSources(await store.listSources()).map((s) => s.spec);
- * ```
  */
 export function parsedSources(sources: readonly StoredSource[]): ParsedSource[] {
   return sources.filter((s): s is ParsedSource => s.spec !== null);

@@ -22,11 +22,6 @@ const MIN_SPLIT = 8;
  * raised, or (`again`) a request to send in a later batch once the promise
  * resolves, whose outcome the caller gets instead (a claim that could not
  * use its resource budget because another batch held it).
- *
- * @example
- * ```ts
- * const results: Settled<number>[] = [{ ok: true, value: 1 }, { ok: false, error: new Error("no") }];
- * ```
  */
 export type Settled<T, Req = never> =
   | { ok: true; value: T }

@@ -25,11 +25,6 @@ type StaticPart =
 /**
  * The hash fields a task is read from, in this order (the same list as
  * `taskFields` in `scripts/includes/task.lua`).
- *
- * @example
- * ```ts
- * const values = await redis.hmget(keys.task(id), ...REPLY_FIELDS);
- * ```
  */
 export const REPLY_FIELDS = [
   "d",
@@ -52,21 +47,11 @@ export const REPLY_FIELDS = [
 
 /**
  * A hash field the client reads.
- *
- * @example
- * ```ts
- * const field: FieldName = "st"; // the state
- * ```
  */
 export type FieldName = typeof REPLY_FIELDS[number];
 
 /**
  * Stored values of a task by field (null or missing = field absent).
- *
- * @example
- * ```ts
- * const known: StoredFields = { st: "running", w: "w1" };
- * ```
  */
 export type StoredFields = Partial<Record<FieldName, string | null>>;
 
@@ -79,11 +64,6 @@ interface OrderPart {
 
 /**
  * The `m` field's JSON.
- *
- * @example
- * ```ts
- * orderJson(9, sortKey, explanation); // '{"priority":9,...}'
- * ```
  */
 export function orderJson(
   priority: number,
@@ -96,11 +76,6 @@ export function orderJson(
 
 /**
  * Names the values of a reply: `names[i]` is the field of `values[i]`.
- *
- * @example
- * ```ts
- * const fields = nameFields(REPLY_FIELDS, await redis.hmget(key, ...REPLY_FIELDS));
- * ```
  */
 export function nameFields(
   names: readonly FieldName[],
@@ -125,11 +100,6 @@ function nullableArg(value: number | null): string {
 
 /**
  * A new task as the enqueue script gets it, and what the client keeps of it.
- *
- * @example
- * ```ts
- * const { args, d, m } = encodeNewTask(newTask);
- * ```
  */
 export interface EncodedNewTask {
   /** The arguments `enqueue-10.lua` reads for this task (see the script header). */
@@ -141,11 +111,6 @@ export interface EncodedNewTask {
 
 /**
  * Encodes a new task for the enqueue script.
- *
- * @example
- * ```ts
- * const argv = ["un:", String(now), "1", ...encodeNewTask(newTask).args];
- * ```
  */
 export function encodeNewTask(task: NewTask): EncodedNewTask {
   const hasResources = Object.keys(task.resources).length > 0;
@@ -191,11 +156,6 @@ export function encodeNewTask(task: NewTask): EncodedNewTask {
  * the little the script decided (state, error, resolved dependencies),
  * without reading it back. Its payload is read from the JSON sent, so the
  * task holds a copy as stored (as every read of it will), not the caller's object.
- *
- * @example
- * ```ts
- * const task = createdTask(encoded, newTask, now, "queued", "", null);
- * ```
  */
 export function createdTask(
   encoded: EncodedNewTask,
@@ -254,11 +214,6 @@ function optionalString(value: string | null | undefined): string | null {
 
 /**
  * Rebuilds a task from its stored fields; null when the task does not exist.
- *
- * @example
- * ```ts
- * const task = decodeTask(nameFields(REPLY_FIELDS, await redis.hmget(key, ...REPLY_FIELDS)));
- * ```
  */
 export function decodeTask(fields: StoredFields): Task | null {
   const { d, m, st } = fields;

@@ -11,44 +11,23 @@ import { Redis } from "ioredis";
 /**
  * Reconnect attempts come every 100 ms for a second, then this often, so work
  * resumes within ~0.5 s of Redis coming back even after a long outage.
- *
- * @example
- * ```ts
- * const worstResumeMs = RECONNECT_MAX_MS + 1_000; // + one idle poll of a worker
- * ```
  */
 export const RECONNECT_MAX_MS = 500;
 /**
  * A command without a reply after this long fails (UnavailableError): a hung
  * or partitioned Redis must not hold a worker, a route or a shutdown forever.
  * Far above any script's run time, even on a loaded machine.
- *
- * @example
- * ```ts
- * const graceMs = COMMAND_TIMEOUT_MS + 1_000; // the longest a store call can take
- * ```
  */
 export const COMMAND_TIMEOUT_MS = 10_000;
 /** A connection attempt that takes longer fails and is retried. */
 const CONNECT_TIMEOUT_MS = 2_000;
 /**
  * How often a client rechecks a Redis that is loading its data after a restart.
- *
- * @example
- * ```ts
- * new Redis(url, { maxLoadingRetryTime: LOADING_RECHECK_MS });
- * ```
  */
 export const LOADING_RECHECK_MS = 100;
 
 /**
  * Creates the store's client (not yet connected: call `connect()`).
- *
- * @example
- * ```ts
- * const redis = createClient("redis://127.0.0.1:6379");
- * await redis.connect();
- * ```
  */
 export function createClient(url: string): Redis {
   return new Redis(url, {
@@ -77,12 +56,6 @@ export function createClient(url: string): Redis {
 /**
  * What a {@link ConnectionWatch} reports: the link went down (once per
  * outage, with the first reason known) or came back (with how long it was down).
- *
- * @example
- * ```ts
- * const onChange = (change: ConnectionChange) =>
- *   change.up ? log.info("redis is back", { downMs: change.downMs }) : log.warn("redis lost", { reason: change.reason });
- * ```
  */
 export type ConnectionChange =
   | { up: false; reason: string }
@@ -163,12 +136,6 @@ const SOCKET_CODE = /^(E[A-Z]+|ERR_SOCKET_[A-Z_]+)$/;
 /**
  * The reason a connection-level failure gives, in plain words, or null when
  * the error is not about the connection (a script's reply, a bug of ours).
- *
- * @example
- * ```ts
- * connectionReason(new Error("Stream isn't writeable and enableOfflineQueue options is false")); // "not connected"
- * connectionReason(new TypeError("x is undefined")); // null
- * ```
  */
 export function connectionReason(error: unknown): string | null {
   if (!(error instanceof Error)) return null;

@@ -10,13 +10,6 @@ import type { ScriptName, Scripts } from "./scripts.ts";
 
 /**
  * The connection, keys and scripts of one open Redis store.
- *
- * @example
- * ```ts
- * const ctx: RedisContext = {
- *   redis, keys: redisKeys("un:"), scripts: await loadScripts(redis), bridge: null, eventCap: null,
- * };
- * ```
  */
 export interface RedisContext {
   redis: Redis;
@@ -33,11 +26,6 @@ export interface RedisContext {
  * log past `max` plus some headroom trims it back to `max` (the oldest batches
  * go), so a burst of events cannot fill Redis's memory before the next
  * clean-up. One trim runs at a time.
- *
- * @example
- * ```ts
- * const cap: EventCap = { max: 100_000, trimming: null };
- * ```
  */
 export interface EventCap {
   max: number;
@@ -50,11 +38,6 @@ export interface EventCap {
  * consumer group (the hooks read it), and each appended batch also goes out
  * on `<channels><type>`, in the same MULTI as the append, for the types some
  * process follows (lib/store/redis/bridge/interest.ts).
- *
- * @example
- * ```ts
- * const bridge: EventBridge = { group: "un:hooks", channels: "un:events:", publishes: () => true };
- * ```
  */
 export interface EventBridge {
   group: string;
@@ -66,11 +49,6 @@ export interface EventBridge {
 
 /**
  * Runs one Redis call and turns its failure into a typed error.
- *
- * @example
- * ```ts
- * const n = await guarded({ op: "listSources" }, () => ctx.redis.hlen(ctx.keys.sources));
- * ```
  */
 export async function guarded<T>(context: ErrorContext, call: () => Promise<T>): Promise<T> {
   try {
@@ -85,11 +63,6 @@ export async function guarded<T>(context: ErrorContext, call: () => Promise<T>):
  * resolves a pipeline even when its commands failed (during an outage each
  * entry holds "not connected"): the first failure is thrown, typed, instead
  * of reading as an empty reply.
- *
- * @example
- * ```ts
- * const [a, b] = await execAll({ op: "queueCounts" }, ctx.redis.pipeline().get("a").get("b"));
- * ```
  */
 export async function execAll(
   context: ErrorContext,
@@ -104,11 +77,6 @@ export async function execAll(
 
 /**
  * Runs a script with explicit keys.
- *
- * @example
- * ```ts
- * await runScript(ctx, "renew", [ctx.keys.task(id), ctx.keys.running], [id, "1", "2"], { op: "renew" });
- * ```
  */
 export function runScript(
   ctx: RedisContext,
@@ -122,11 +90,6 @@ export function runScript(
 
 /**
  * Runs a task script: the fixed task keys, then the prefix and `args`.
- *
- * @example
- * ```ts
- * await runTaskScript(ctx, "cancel", [id, String(now)], { op: "cancel", taskId: id });
- * ```
  */
 export function runTaskScript(
   ctx: RedisContext,

@@ -14,11 +14,6 @@ const TICK_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Takes or renews a named lease; its fence, or null when another holder has it.
- *
- * @example
- * ```ts
- * const fence = await acquireLease(ctx, "scanner:inbox", "proc-1", 10_000, Date.now());
- * ```
  */
 export async function acquireLease(
   ctx: RedisContext,
@@ -39,11 +34,6 @@ export async function acquireLease(
 
 /**
  * Frees a named lease when `holder` holds it.
- *
- * @example
- * ```ts
- * await releaseLease(ctx, "scanner:inbox", "proc-1");
- * ```
  */
 export async function releaseLease(ctx: RedisContext, name: string, holder: string): Promise<void> {
   await runScript(ctx, "releaseLease", [ctx.keys.lease(name)], [holder], { op: "releaseLease" });
@@ -51,11 +41,6 @@ export async function releaseLease(ctx: RedisContext, name: string, holder: stri
 
 /**
  * Who holds a named lease at `now`; null when it is free or ran out.
- *
- * @example
- * ```ts
- * await leaseHolder(ctx, "source:inbox", Date.now()); // { holder: "vm:4242:X1Y2Z3", fence: 2 }
- * ```
  */
 export async function leaseHolder(
   ctx: RedisContext,
@@ -71,11 +56,6 @@ export async function leaseHolder(
 
 /**
  * True the first time (name, tick) is claimed by any process.
- *
- * @example
- * ```ts
- * if (await claimTick(ctx, "nightly", 28_000_000)) runNightly();
- * ```
  */
 export async function claimTick(ctx: RedisContext, name: string, tick: number): Promise<boolean> {
   const reply = await guarded(
@@ -89,11 +69,6 @@ export async function claimTick(ctx: RedisContext, name: string, tick: number): 
  * Adds a batch of runs of a task type to its counts and moves the moving
  * average of run time toward the batch's mean (see `Store.recordRuns`): one
  * script call per batch.
- *
- * @example
- * ```ts
- * await recordRuns(ctx, "file.metadata", { runs: 40, failures: 2, meanMs: 12 }, Date.now());
- * ```
  */
 export async function recordRuns(
   ctx: RedisContext,
@@ -119,11 +94,6 @@ export async function recordRuns(
 
 /**
  * Learned statistics of a task type, or null before its first run.
- *
- * @example
- * ```ts
- * const stats = await typeStats(ctx, "file.metadata");
- * ```
  */
 export async function typeStats(ctx: RedisContext, type: string): Promise<TypeStats | null> {
   const h = await guarded({ op: "typeStats" }, () => ctx.redis.hgetall(ctx.keys.typeStats(type)));

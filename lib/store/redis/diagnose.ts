@@ -18,11 +18,6 @@ import { redisKeys } from "./keys.ts";
 
 /**
  * One thing `un doctor` found: `warn` (exit 0) or `error` (exit 1).
- *
- * @example
- * ```ts
- * const finding: Finding = { level: "warn", message: "persistence is off (AOF and RDB) ..." };
- * ```
  */
 export interface Finding {
   level: "warn" | "error";
@@ -31,11 +26,6 @@ export interface Finding {
 
 /**
  * What one Redis says about itself, and un's marks in it.
- *
- * @example
- * ```ts
- * const report: RedisReport = await diagnoseRedis(redis, "un:");
- * ```
  */
 export interface RedisReport {
   version: string | null;
@@ -101,12 +91,6 @@ function parseReset(json: string | null, epoch: string | null): StoreReset | nul
 
 /**
  * Reads a Redis's setup and un's marks under `prefix`, and judges them.
- *
- * @example
- * ```ts
- * const report = await diagnoseRedis(redis, "un:");
- * for (const f of report.findings) console.log(f.level, f.message);
- * ```
  */
 export async function diagnoseRedis(redis: Redis, prefix: string): Promise<RedisReport> {
   const info = parseInfo(await redis.info("everything"));
@@ -150,11 +134,6 @@ export async function diagnoseRedis(redis: Redis, prefix: string): Promise<Redis
 
 /**
  * The findings of a report (see {@link Finding}).
- *
- * @example
- * ```ts
- * judge({ ...report, aof: false, save: "" }); // [{ level: "warn", message: "persistence is off ..." }]
- * ```
  */
 export function judge(r: Omit<RedisReport, "findings">): Finding[] {
   const out: Finding[] = [];

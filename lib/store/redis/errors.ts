@@ -16,11 +16,6 @@ import { connectionReason } from "./connection.ts";
 
 /**
  * What a failing call was about, so its error can name it.
- *
- * @example
- * ```ts
- * const context: ErrorContext = { op: "complete", taskId: "01J...", fence: 2 };
- * ```
  */
 export interface ErrorContext {
   /** The operation, for messages ("retry", "cancel"…). */
@@ -44,12 +39,6 @@ const REFUSING = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|OOM|TRYAGAIN|CLUSTE
 
 /**
  * The error of a call that could not reach Redis.
- *
- * @example
- * ```ts
- * throw unreachable("not connected", { op: "enqueue" });
- * // UnavailableError: redis is unreachable (not connected); try again when /health is ok
- * ```
  */
 export function unreachable(reason: string, context: ErrorContext): UnavailableError {
   return new UnavailableError(`redis is unreachable (${reason}); try again when /health is ok`, {
@@ -64,11 +53,6 @@ export function unreachable(reason: string, context: ErrorContext): UnavailableE
  * <json>` and `CYCLE <json>` replies, and connection failures or a Redis that cannot
  * serve now (LOADING, BUSY, OOM…) → UnavailableError (503). Anything else is
  * returned as it is.
- *
- * @example
- * ```ts
- * try { await script.run(...); } catch (e) { throw storeError(e, { op: "complete", taskId, fence }); }
- * ```
  */
 export function storeError(error: unknown, context: ErrorContext): unknown {
   if (!(error instanceof Error)) return error;
@@ -134,11 +118,6 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
 /**
  * True for Redis's refusal of a write at `maxmemory`, as a command's reply or
  * as a script's error (which adds where in the script it happened).
- *
- * @example
- * ```ts
- * isOutOfMemory(new Error("OOM command not allowed when used memory > 'maxmemory'.")); // true
- * ```
  */
 export function isOutOfMemory(error: unknown): boolean {
   return error instanceof Error && /^OOM command not allowed/.test(error.message);

@@ -94,11 +94,6 @@ function broadcasts(bridge: EventBridge, events: CloudEvent[]): string[][] {
 
 /**
  * Appends events as one stream entry (and, with the bridge, publishes them).
- *
- * @example
- * ```ts
- * await appendEvents(ctx, [createEvent({ type: "file.created", source: "/un/api" })]);
- * ```
  */
 export async function appendEvents(ctx: RedisContext, events: CloudEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -175,11 +170,6 @@ function startOf(after: string | undefined): string {
  * Events after `query.after` whose type matches `query.type`, oldest first.
  * `after` found in the log: what was appended after it. Not found (trimmed,
  * or never logged here): the events with a greater id.
- *
- * @example
- * ```ts
- * const events = await eventHistory(ctx, { type: "file.*", limit: 50 });
- * ```
  */
 export async function eventHistory(ctx: RedisContext, query: EventQuery): Promise<CloudEvent[]> {
   const limit = Math.max(0, Math.floor(query.limit));
@@ -222,11 +212,6 @@ export async function eventHistory(ctx: RedisContext, query: EventQuery): Promis
 /**
  * Removes the oldest batches while their newest event is older than
  * `cutoffMs`, or while the rest still holds `maxEvents`; returns the events removed.
- *
- * @example
- * ```ts
- * const removed = await trimEvents(ctx, Date.now() - 86_400_000, 10_000);
- * ```
  */
 export async function trimEvents(
   ctx: RedisContext,

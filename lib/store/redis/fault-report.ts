@@ -20,11 +20,6 @@ export const RESETS_METRIC = "un_store_resets_total";
  * A loss of data as every process of the cluster sees it (the reset marker in
  * Redis): the epoch that replaced `previous`, when it was first seen, and when
  * an operator acknowledged it (`un store ack-reset`), if they did.
- *
- * @example
- * ```ts
- * const reset: StoreReset = { epoch: "01J...", at: "2025-01-01T00:00:00.000Z", previous: "01H..." };
- * ```
  */
 export interface StoreReset {
   epoch: string;
@@ -40,11 +35,6 @@ export interface StoreReset {
  *   first to see it, so it is the one to publish `store.reset`;
  * - `reset-acknowledged`: an operator acknowledged it;
  * - `oom` / `oom-cleared`: Redis refuses writes at `maxmemory` / takes them again.
- *
- * @example
- * ```ts
- * const onFault = (change: StoreFaultChange) => change.kind === "oom" && console.error(change.reason);
- * ```
  */
 export type StoreFaultChange =
   | { kind: "reset"; reset: StoreReset; reason: string; observed: boolean; announce: boolean }
@@ -55,11 +45,6 @@ export type StoreFaultChange =
 /**
  * The answer of {@link FaultReporting.ackReset}: the loss acknowledged, or
  * null when none waited for an acknowledgement.
- *
- * @example
- * ```ts
- * const result: AckResult = { acknowledged: true, reset: { epoch: "01J...", at: "...", previous: "01H...", ackedAt: "..." } };
- * ```
  */
 export interface AckResult {
   acknowledged: boolean;
@@ -69,11 +54,6 @@ export interface AckResult {
 /**
  * A store that reports faults and takes an operator's acknowledgement of a
  * loss of data (the Redis store).
- *
- * @example
- * ```ts
- * if (reportsFaults(store)) store.onFault((change) => console.log(change.kind));
- * ```
  */
 export interface FaultReporting {
   /** Listens to fault changes; faults present now are told at once. Returns the unsubscribe function. */
@@ -84,11 +64,6 @@ export interface FaultReporting {
 
 /**
  * True when `store` reports faults (see {@link FaultReporting}).
- *
- * @example
- * ```ts
- * const result = reportsFaults(store) ? await store.ackReset() : { acknowledged: false, reset: null };
- * ```
  */
 export function reportsFaults<S extends object>(store: S): store is S & FaultReporting {
   const candidate = store as Partial<FaultReporting>;
@@ -97,13 +72,6 @@ export function reportsFaults<S extends object>(store: S): store is S & FaultRep
 
 /**
  * Listeners of fault changes.
- *
- * @example
- * ```ts
- * const listeners = new FaultListeners();
- * const off = listeners.add(console.log);
- * listeners.tell({ kind: "oom-cleared", downMs: 1200 });
- * ```
  */
 export class FaultListeners {
   readonly #listeners = new Set<(change: StoreFaultChange) => void>();
@@ -139,12 +107,6 @@ export class FaultListeners {
 
 /**
  * The health problem (and ERROR line) of a loss of data.
- *
- * @example
- * ```ts
- * resetReason({ epoch: "01J...", at: "2025-01-01T00:00:00.000Z", previous: "01H..." });
- * // "Redis lost its data (epoch changed at 2025-01-01T00:00:00.000Z): ..."
- * ```
  */
 export function resetReason(reset: StoreReset): string {
   return `Redis lost its data (epoch changed at ${reset.at}): the tasks, events and sources ` +
@@ -166,11 +128,6 @@ export interface FaultFollowing {
  * of data in `un_store_resets_total` (shown as 0 until one happens), and
  * publishes `store.reset` from the process that saw the loss first (once per
  * loss across the cluster). Returns the unsubscribe function.
- *
- * @example
- * ```ts
- * const off = followStoreFaults({ store, log, counters, emit: (init) => bus.publish(createEvent(init)) });
- * ```
  */
 export function followStoreFaults(following: FaultFollowing): () => void {
   const { store, log, counters, emit } = following;

@@ -20,13 +20,6 @@ import {
 
 /**
  * The faults of one Redis store: out of memory, and loss of data.
- *
- * @example
- * ```ts
- * const faults = new RedisFaults(ctx);
- * await faults.epoch.check();
- * faults.assertSound(); // throws StoreFaultError while either lasts
- * ```
  */
 export class RedisFaults implements FaultReporting {
   readonly #listeners = new FaultListeners();
@@ -69,12 +62,6 @@ const WRITES = new Set(["set", "hset", "xadd", "zadd", "incrby", "hincrby", "sad
  * {@link WRITES}, or a MULTI: Redis refuses every command of one at
  * `maxmemory`) clears it. Watching the client itself sees every refusal,
  * whichever part of the store sent the command.
- *
- * @example
- * ```ts
- * const oom = new OutOfMemoryWatch(redis, listeners);
- * if (oom.active) throw oom.error("claim");
- * ```
  */
 export class OutOfMemoryWatch {
   #since: number | null = null;

@@ -5,12 +5,6 @@
 
 /**
  * Names of the keys the Redis store uses under one prefix.
- *
- * @example
- * ```ts
- * const keys: RedisKeys = redisKeys("un:");
- * keys.queued("mail"); // "un:q:mail"
- * ```
  */
 export interface RedisKeys {
   prefix: string;
@@ -61,12 +55,6 @@ export interface RedisKeys {
 
 /**
  * Builds the key names under a prefix.
- *
- * @example
- * ```ts
- * const keys = redisKeys("un:");
- * keys.task("01J..."); // "un:t:01J..."
- * ```
  */
 export function redisKeys(prefix: string): RedisKeys {
   const k = (name: string) => `${prefix}${name}`;

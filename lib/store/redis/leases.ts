@@ -17,11 +17,6 @@ import { asList, parseClaim, parseComplete, parseFinish } from "./replies.ts";
 
 /**
  * One complete call as the batch sends it.
- *
- * @example
- * ```ts
- * const call: CompleteCall = { id: task.id, fence: task.fence, result: { ok: true }, now: Date.now() };
- * ```
  */
 export interface CompleteCall {
   id: string;
@@ -32,14 +27,6 @@ export interface CompleteCall {
 
 /**
  * A worker's call on its lease path: a claim, or a complete.
- *
- * @example
- * ```ts
- * const calls: LeaseCall[] = [
- *   { kind: "complete", call: { id, fence, result: null, now } },
- *   { kind: "claim", options: { workerId: "w1", queues: null, leaseMs: 30_000, now } },
- * ];
- * ```
  */
 export type LeaseCall =
   | { kind: "claim"; options: ClaimOptions }
@@ -177,11 +164,6 @@ function completeResult(
 
 /**
  * Extends a lease; false when the fence no longer holds.
- *
- * @example
- * ```ts
- * const held = await renew(ctx, task.id, task.fence, 30_000, Date.now());
- * ```
  */
 export async function renew(
   ctx: RedisContext,
@@ -202,11 +184,6 @@ export async function renew(
 
 /**
  * Records progress (clamped to 0..1); LeaseLostError when the fence no longer holds.
- *
- * @example
- * ```ts
- * await progress(ctx, task.id, task.fence, 0.5, "half way");
- * ```
  */
 export async function progress(
   ctx: RedisContext,
@@ -227,11 +204,6 @@ export async function progress(
 
 /**
  * Records a failed attempt (retrying with `retryAt`, else failed/dead).
- *
- * @example
- * ```ts
- * await fail(ctx, id, fence, { message: "boom", attempt: 1 }, Date.now() + 1000, Date.now());
- * ```
  */
 export async function fail(
   ctx: RedisContext,

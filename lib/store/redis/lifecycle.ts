@@ -15,11 +15,6 @@ const SWEEP_BATCH = 500;
 
 /**
  * Cancels a live task; dependents fail.
- *
- * @example
- * ```ts
- * const { task } = await cancel(ctx, id, Date.now());
- * ```
  */
 export async function cancel(ctx: RedisContext, id: string, now: number): Promise<FinishResult> {
   const reply = await runTaskScript(ctx, "cancel", [id, String(now)], { op: "cancel", taskId: id });
@@ -28,11 +23,6 @@ export async function cancel(ctx: RedisContext, id: string, now: number): Promis
 
 /**
  * Puts a failed, dead, cancelled or expired task back in the queue.
- *
- * @example
- * ```ts
- * const task = await retry(ctx, id, Date.now());
- * ```
  */
 export async function retry(ctx: RedisContext, id: string, now: number): Promise<Task> {
   const reply = await runTaskScript(ctx, "retry", [id, String(now)], { op: "retry", taskId: id });
@@ -41,11 +31,6 @@ export async function retry(ctx: RedisContext, id: string, now: number): Promise
 
 /**
  * Changes priority, sort key and explanation of a task that has not started.
- *
- * @example
- * ```ts
- * const task = await reprioritize(ctx, id, 9, sortKey, explanation);
- * ```
  */
 export async function reprioritize(
   ctx: RedisContext,
@@ -80,11 +65,6 @@ async function sweep(
 
 /**
  * Scheduled/retrying tasks whose runAt has come become queued.
- *
- * @example
- * ```ts
- * const promoted = await promoteDue(ctx, Date.now());
- * ```
  */
 export function promoteDue(ctx: RedisContext, now: number): Promise<TaskTransition[]> {
   return sweep(ctx, "promote", [String(now), String(SWEEP_BATCH)], "promoteDue");
@@ -92,11 +72,6 @@ export function promoteDue(ctx: RedisContext, now: number): Promise<TaskTransiti
 
 /**
  * Earliest runAt among scheduled/retrying tasks, or null.
- *
- * @example
- * ```ts
- * const due = await nextDueAt(ctx);
- * ```
  */
 export async function nextDueAt(ctx: RedisContext): Promise<number | null> {
   const first = await guarded(
@@ -108,11 +83,6 @@ export async function nextDueAt(ctx: RedisContext): Promise<number | null> {
 
 /**
  * Running tasks whose lease ran out (all running tasks with `all`) go back or die.
- *
- * @example
- * ```ts
- * const stalled = await recoverStalled(ctx, Date.now());
- * ```
  */
 export function recoverStalled(
   ctx: RedisContext,
@@ -131,11 +101,6 @@ export function recoverStalled(
 
 /**
  * Not-started tasks whose expiresAt passed become expired.
- *
- * @example
- * ```ts
- * const expired = await expireDue(ctx, Date.now());
- * ```
  */
 export function expireDue(ctx: RedisContext, now: number): Promise<TaskTransition[]> {
   return sweep(ctx, "expire", [String(now), String(SWEEP_BATCH)], "expireDue");
@@ -143,11 +108,6 @@ export function expireDue(ctx: RedisContext, now: number): Promise<TaskTransitio
 
 /**
  * Removes old finished tasks and clears old results.
- *
- * @example
- * ```ts
- * const { tasks, results } = await trimTasks(ctx, policy, Date.now());
- * ```
  */
 export async function trimTasks(
   ctx: RedisContext,

@@ -16,11 +16,6 @@ import { loadScripts } from "./scripts.ts";
 
 /**
  * Options of {@link RedisStore.open}.
- *
- * @example
- * ```ts
- * const options: RedisStoreOptions = { url: "redis://127.0.0.1:6379", prefix: "myapp:" };
- * ```
  */
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` */
@@ -49,11 +44,6 @@ export interface RedisStoreOptions {
 
 /**
  * What an open Redis store is made of.
- *
- * @example
- * ```ts
- * const { ctx, faults } = await openParts({ url: "redis://127.0.0.1:6379" });
- * ```
  */
 export interface StoreParts {
   ctx: RedisContext;
@@ -66,11 +56,6 @@ export interface StoreParts {
 /**
  * Connects, loads the scripts and checks the epoch. Throws
  * {@link UnavailableError} when Redis cannot be reached, leaving nothing open.
- *
- * @example
- * ```ts
- * const parts = await openParts({ url: "redis://127.0.0.1:6379", prefix: "un:" });
- * ```
  */
 export async function openParts(options: RedisStoreOptions): Promise<StoreParts> {
   const redis = createClient(options.url);
@@ -118,11 +103,6 @@ const QUIT_TIMEOUT_MS = 1_000;
  * UnavailableError naming the cause and how long Redis has been away, and
  * with a StoreFaultError while Redis refuses writes or its lost data is not
  * acknowledged.
- *
- * @example
- * ```ts
- * await pingParts(parts); // throws while Redis is away
- * ```
  */
 export async function pingParts({ ctx, watch, faults }: StoreParts): Promise<void> {
   const since = watch.downSince;
@@ -142,11 +122,6 @@ export async function pingParts({ ctx, watch, faults }: StoreParts): Promise<voi
 /**
  * Closes the connection: waits (briefly) for replies in flight, and never
  * hangs on a Redis that is gone. Safe to call twice.
- *
- * @example
- * ```ts
- * await closeParts(parts);
- * ```
  */
 export async function closeParts({ ctx, watch, gate }: StoreParts): Promise<void> {
   const { redis } = ctx;

@@ -14,11 +14,6 @@ interface StoredRecord extends ProcessRecord {
 
 /**
  * Records or refreshes a process.
- *
- * @example
- * ```ts
- * await recordProcess(ctx, record, 15_000, Date.now());
- * ```
  */
 export async function recordProcess(
   ctx: RedisContext,
@@ -35,11 +30,6 @@ export async function recordProcess(
 
 /**
  * The processes listed at `now`, by id; run-out records are removed.
- *
- * @example
- * ```ts
- * const processes = await listProcesses(ctx, Date.now());
- * ```
  */
 export async function listProcesses(ctx: RedisContext, now: number): Promise<ProcessRecord[]> {
   const all = await guarded({ op: "listProcesses" }, () => ctx.redis.hgetall(ctx.keys.processes));
@@ -60,11 +50,6 @@ export async function listProcesses(ctx: RedisContext, now: number): Promise<Pro
 
 /**
  * Removes a process's record.
- *
- * @example
- * ```ts
- * await forgetProcess(ctx, "vm:4242:X1Y2Z3");
- * ```
  */
 export async function forgetProcess(ctx: RedisContext, id: string): Promise<void> {
   await guarded({ op: "forgetProcess" }, () => ctx.redis.hdel(ctx.keys.processes, id));

@@ -19,11 +19,6 @@ function fail(what: string, reply: unknown): never {
 
 /**
  * Reads a task from a reply holding the values of `REPLY_FIELDS`.
- *
- * @example
- * ```ts
- * const task = asTask(await scripts.retry.run(...), "retry");
- * ```
  */
 export function asTask(reply: unknown, what: string): Task {
   const task = asOptionalTask(reply, what);
@@ -33,11 +28,6 @@ export function asTask(reply: unknown, what: string): Task {
 
 /**
  * Like {@link asTask}, but null when the reply is nil or names no task.
- *
- * @example
- * ```ts
- * const task = asOptionalTask(await redis.hmget(key, ...REPLY_FIELDS), "getTask");
- * ```
  */
 export function asOptionalTask(reply: unknown, what: string): Task | null {
   if (reply === null) return null;
@@ -50,11 +40,6 @@ const CLAIM_REPLY: readonly FieldName[] = ["d", "m", "a", "f", "e", "ra", "ea", 
 /**
  * Rebuilds a claimed task from the claim script's short reply and the claim's
  * own arguments; null when nothing was claimed.
- *
- * @example
- * ```ts
- * const task = parseClaim(reply, { workerId: "w1", leaseUntil: now + 30_000, now });
- * ```
  */
 export function parseClaim(
   reply: unknown,
@@ -95,11 +80,6 @@ const COMPLETE_REPLY: readonly FieldName[] = [
  * released. `claimed` is the caller's copy of the task from its claim under
  * the same fence, if it had one (then the reply carries only the progress
  * message); the rest of the task follows from the call.
- *
- * @example
- * ```ts
- * const { task, dependents } = parseComplete(reply, { fence: 1, resultJson: "{}", now }, claimed);
- * ```
  */
 export function parseComplete(
   reply: unknown,
@@ -138,11 +118,6 @@ export function parseComplete(
 
 /**
  * Checks that a reply is a list.
- *
- * @example
- * ```ts
- * asList([1, 2], "trim"); // [1, 2]
- * ```
  */
 export function asList(reply: unknown, what: string): unknown[] {
   if (!Array.isArray(reply)) fail(what, reply);
@@ -151,11 +126,6 @@ export function asList(reply: unknown, what: string): unknown[] {
 
 /**
  * Reads `{ id, from, fields }` triples into transitions.
- *
- * @example
- * ```ts
- * const transitions = parseTransitions(await scripts.promote.run(...), "promoteDue");
- * ```
  */
 export function parseTransitions(reply: unknown, what: string): TaskTransition[] {
   return asList(reply, what).map((entry) => {
@@ -168,11 +138,6 @@ export function parseTransitions(reply: unknown, what: string): TaskTransition[]
 /**
  * Reads `{ fields, { id, from, fields }, … }`: a task and the dependents that
  * changed with it.
- *
- * @example
- * ```ts
- * const { task, dependents } = parseFinish(await scripts.complete.run(...), "complete");
- * ```
  */
 export function parseFinish(reply: unknown, what: string): FinishResult {
   const [fields, ...rest] = asList(reply, what);

@@ -38,11 +38,6 @@ function sourceFromJson(id: string, json: string): StoredSource {
 
 /**
  * Every source, ordered by createdAt then id.
- *
- * @example
- * ```ts
- * const sources = await listSources(ctx);
- * ```
  */
 export async function listSources(ctx: RedisContext): Promise<StoredSource[]> {
   const all = await guarded({ op: "listSources" }, () => ctx.redis.hgetall(ctx.keys.sources));
@@ -53,11 +48,6 @@ export async function listSources(ctx: RedisContext): Promise<StoredSource[]> {
 
 /**
  * One source, or null.
- *
- * @example
- * ```ts
- * const source = await getSource(ctx, "inbox");
- * ```
  */
 export async function getSource(ctx: RedisContext, id: string): Promise<StoredSource | null> {
   const json = await guarded({ op: "getSource" }, () => ctx.redis.hget(ctx.keys.sources, id));
@@ -66,11 +56,6 @@ export async function getSource(ctx: RedisContext, id: string): Promise<StoredSo
 
 /**
  * Creates or replaces a source.
- *
- * @example
- * ```ts
- * await putSource(ctx, { id: "inbox", kind: "fs", enabled: true, spec: {}, origin: "api", createdAt: 1, updatedAt: 1 });
- * ```
  */
 export async function putSource(ctx: RedisContext, source: ParsedSource): Promise<void> {
   await guarded(
@@ -82,11 +67,6 @@ export async function putSource(ctx: RedisContext, source: ParsedSource): Promis
 /**
  * Stores a source unless its id is taken (one script, so atomic across
  * processes); null when stored, the stored one otherwise.
- *
- * @example
- * ```ts
- * const existing = await putSourceIfAbsent(ctx, source); // null: stored
- * ```
  */
 export async function putSourceIfAbsent(
   ctx: RedisContext,
@@ -104,11 +84,6 @@ export async function putSourceIfAbsent(
 
 /**
  * Deletes a source with its state and file index; true when it existed.
- *
- * @example
- * ```ts
- * const existed = await deleteSource(ctx, "inbox");
- * ```
  */
 export async function deleteSource(ctx: RedisContext, id: string): Promise<boolean> {
   const replies = await execAll(
@@ -122,11 +97,6 @@ export async function deleteSource(ctx: RedisContext, id: string): Promise<boole
 
 /**
  * A scanner's stored value for `key`, or null.
- *
- * @example
- * ```ts
- * const etag = await getSourceState(ctx, "feed", "etag");
- * ```
  */
 export async function getSourceState(
   ctx: RedisContext,
@@ -142,11 +112,6 @@ export async function getSourceState(
 
 /**
  * Stores a scanner's value for `key` (null deletes it).
- *
- * @example
- * ```ts
- * await setSourceState(ctx, "feed", "etag", "W/\"abc\"");
- * ```
  */
 export async function setSourceState(
   ctx: RedisContext,
@@ -164,11 +129,6 @@ export async function setSourceState(
 
 /**
  * The file index of a source, ordered by path.
- *
- * @example
- * ```ts
- * const files = await listFiles(ctx, "inbox");
- * ```
  */
 export async function listFiles(ctx: RedisContext, sourceId: string): Promise<FileEntry[]> {
   const all = await guarded({ op: "listFiles" }, () => ctx.redis.hgetall(ctx.keys.files(sourceId)));
@@ -182,11 +142,6 @@ export async function listFiles(ctx: RedisContext, sourceId: string): Promise<Fi
 
 /**
  * Adds or updates files of a source's index (by path).
- *
- * @example
- * ```ts
- * await putFiles(ctx, "inbox", [{ path: "a.txt", size: 3, mtimeMs: 1700000000000 }]);
- * ```
  */
 export async function putFiles(
   ctx: RedisContext,
@@ -200,11 +155,6 @@ export async function putFiles(
 
 /**
  * Removes files from a source's index.
- *
- * @example
- * ```ts
- * await deleteFiles(ctx, "inbox", ["a.txt"]);
- * ```
  */
 export async function deleteFiles(
   ctx: RedisContext,

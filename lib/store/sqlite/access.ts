@@ -22,11 +22,6 @@ import { Sql } from "./statements.ts";
 
 /**
  * File name of the database inside the store directory.
- *
- * @example
- * ```ts
- * join(".un", SQLITE_FILE); // ".un/un.db"
- * ```
  */
 export const SQLITE_FILE = "un.db";
 
@@ -34,22 +29,11 @@ export const SQLITE_FILE = "un.db";
  * Options of opening the embedded store: `watchMs`, how often to look whether the
  * store directory or file was deleted or replaced (default: only on `ping()`),
  * and `onFault`, told once when a fault begins and when a disk fault ends.
- *
- * @example
- * ```ts
- * const options: SqliteOpenOptions = { watchMs: 250, onFault: (c) => console.error(c.error?.message) };
- * ```
  */
 export type SqliteOpenOptions = Omit<StoreFaultOptions, "totalChanges">;
 
 /**
  * How the parts of the embedded store read and write.
- *
- * @example
- * ```ts
- * const rows: SqliteRw = access;
- * await rows.write((sql) => sql.run("DELETE FROM leases"));
- * ```
  */
 export interface SqliteRw {
   /** Runs a read now (it sees uncommitted writes of this process). */
@@ -63,12 +47,6 @@ export interface SqliteRw {
 
 /**
  * The open database with its group commit and fault watch.
- *
- * @example
- * ```ts
- * const access = SqliteAccess.open(".un", {}, () => claims.forgetAll());
- * await access.write((sql) => writeSource(sql, source));
- * ```
  */
 export class SqliteAccess implements SqliteRw {
   readonly sql: Sql;

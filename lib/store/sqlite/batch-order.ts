@@ -8,11 +8,6 @@ import { CycleError } from "../../errors.ts";
 
 /**
  * One new task of a batch, with its dependencies already resolved to ids.
- *
- * @example
- * ```ts
- * const node: BatchNode = { id: "01J...", name: "build", dependsOn: [] };
- * ```
  */
 export interface BatchNode {
   id: string;

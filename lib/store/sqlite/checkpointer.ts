@@ -34,13 +34,6 @@ const STOP_WAIT_MS = 5_000;
 
 /**
  * Starts and stops the background checkpointer of one connection.
- *
- * @example
- * ```ts
- * const checkpoints = new Checkpointer(sql);
- * checkpoints.committed(); // after each COMMIT
- * checkpoints.stop(); // before the connection closes
- * ```
  */
 export class Checkpointer {
   #worker: Worker | null = null;

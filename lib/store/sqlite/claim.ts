@@ -145,11 +145,6 @@ function before(a: Candidate, b: Candidate): boolean {
 /**
  * Marks a not-yet-started task `expired` (if it still is live and not running)
  * and fails its waiting dependents.
- *
- * @example
- * ```ts
- * const transitions = expireTask(sql, id, now);
- * ```
  */
 export function expireTask(sql: Sql, id: string, now: number): TaskTransition[] {
   const previous = sql.get("SELECT state FROM tasks WHERE id = :id", { id });

@@ -18,11 +18,6 @@ const TICKS_KEPT = 1_000;
  * Takes or renews a named lease. The fence increments whenever the holder
  * changes (a release counts as a change) and is returned; null when another
  * holder's lease has not run out.
- *
- * @example
- * ```ts
- * acquireNamedLease(sql, "scanner:inbox", "proc-a", 10_000, now); // 1
- * ```
  */
 export function acquireNamedLease(
   sql: Sql,
@@ -56,11 +51,6 @@ export function acquireNamedLease(
 /**
  * Frees a named lease if `holder` holds it (its fence is kept, so the next
  * holder gets a higher one).
- *
- * @example
- * ```ts
- * releaseNamedLease(sql, "scanner:inbox", "proc-a");
- * ```
  */
 export function releaseNamedLease(sql: Sql, name: string, holder: string): void {
   sql.run("UPDATE leases SET holder = NULL, until = 0 WHERE name = :name AND holder = :holder", {
@@ -71,11 +61,6 @@ export function releaseNamedLease(sql: Sql, name: string, holder: string): void 
 
 /**
  * Who holds a named lease at `now`; null when it is free or ran out.
- *
- * @example
- * ```ts
- * namedLeaseHolder(sql, "scanner:inbox", Date.now()); // { holder: "proc-a", fence: 1 }
- * ```
  */
 export function namedLeaseHolder(sql: Sql, name: string, now: number): LeaseHolding | null {
   const row = sql.get("SELECT holder, fence FROM leases WHERE name = :name AND until > :now", {
@@ -89,11 +74,6 @@ export function namedLeaseHolder(sql: Sql, name: string, now: number): LeaseHold
 
 /**
  * True the first time `(name, tick)` is claimed.
- *
- * @example
- * ```ts
- * claimOnce(sql, "nightly", 1700000000000); // true, then false
- * ```
  */
 export function claimOnce(sql: Sql, name: string, tick: number): boolean {
   const claimed = sql.run("INSERT OR IGNORE INTO ticks (name, tick) VALUES (:name, :tick)", {
@@ -113,11 +93,6 @@ export function claimOnce(sql: Sql, name: string, tick: number): boolean {
 /**
  * Adds a batch of runs of `type` to its counts and moves the moving average of
  * run time toward the batch's mean (see `Store.recordRuns`), in one UPSERT.
- *
- * @example
- * ```ts
- * recordTypeRuns(sql, "embed", { runs: 40, failures: 2, meanMs: 120 }, now);
- * ```
  */
 export function recordTypeRuns(sql: Sql, type: string, sample: RunSample, now: number): void {
   if (!(sample.runs >= 1)) return;
@@ -139,11 +114,6 @@ export function recordTypeRuns(sql: Sql, type: string, sample: RunSample, now: n
 
 /**
  * Learned statistics of a type, or null before its first run.
- *
- * @example
- * ```ts
- * readTypeStats(sql, "embed")?.avgMs; // 120
- * ```
  */
 export function readTypeStats(sql: Sql, type: string): TypeStats | null {
   const row = sql.get("SELECT * FROM type_stats WHERE type = :type", { type });
@@ -159,12 +129,6 @@ export function readTypeStats(sql: Sql, type: string): TypeStats | null {
 
 /**
  * The embedded {@link Coordination}: leases, ticks and process records.
- *
- * @example
- * ```ts
- * const coordination = new SqliteCoordination(access);
- * await coordination.claimTick("nightly", tick); // true once
- * ```
  */
 export class SqliteCoordination implements Coordination {
   constructor(private readonly rw: SqliteRw) {}

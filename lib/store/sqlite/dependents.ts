@@ -15,11 +15,6 @@ const WAITING_DEPENDENTS = `SELECT t.id FROM task_deps d CROSS JOIN tasks t ON t
 
 /**
  * The error a task gets when a dependency ended in `state`.
- *
- * @example
- * ```ts
- * dependencyError("01J...", "dead").message; // "dependency 01J... ended dead"
- * ```
  */
 export function dependencyError(dependencyId: string, state: TaskState): TaskError {
   return { message: `dependency ${dependencyId} ended ${state}`, attempt: 0, permanent: true };
@@ -29,11 +24,6 @@ export function dependencyError(dependencyId: string, state: TaskState): TaskErr
  * After `id` succeeded: every waiting dependent whose dependencies have now all
  * succeeded becomes `queued` (or `scheduled` when its runAt is still ahead),
  * with `enqueuedAt = now` (it starts aging from here).
- *
- * @example
- * ```ts
- * const released = releaseDependents(sql, taskId, now); // [{ task, from: "waiting" }]
- * ```
  */
 export function releaseDependents(sql: Sql, id: string, now: number): TaskTransition[] {
   const released: TaskTransition[] = [];
@@ -57,11 +47,6 @@ export function releaseDependents(sql: Sql, id: string, now: number): TaskTransi
  * After `id` ended in a state other than `succeeded`: every waiting dependent,
  * transitively, becomes `failed` with a permanent "dependency <id> ended
  * <state>" error naming its own direct dependency.
- *
- * @example
- * ```ts
- * const failed = failDependents(sql, taskId, "dead", now);
- * ```
  */
 export function failDependents(
   sql: Sql,
@@ -91,11 +76,6 @@ export function failDependents(
 /**
  * Dependents of a task that just reached `state`: released on success, failed
  * otherwise.
- *
- * @example
- * ```ts
- * const dependents = settleDependents(sql, task.id, task.state, now);
- * ```
  */
 export function settleDependents(
   sql: Sql,

@@ -32,11 +32,6 @@ type Outcome =
 
 /**
  * The live task holding `key`, if any.
- *
- * @example
- * ```ts
- * liveTaskByKey(sql, "reindex:docs")?.state; // "queued"
- * ```
  */
 export function liveTaskByKey(sql: Sql, key: string): Task | null {
   const row = sql.get(

@@ -31,11 +31,6 @@ function insertOf(n: number): string {
 /**
  * Appends events; an id already stored is ignored (so a re-delivered event is
  * logged once).
- *
- * @example
- * ```ts
- * appendEventRows(sql, [createEvent({ type: "file.created", source: "/un/api" })]);
- * ```
  */
 export function appendEventRows(sql: Sql, events: readonly CloudEvent[]): void {
   for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
@@ -55,11 +50,6 @@ export function appendEventRows(sql: Sql, events: readonly CloudEvent[]): void {
  * `after` found in the log: what was appended after it; not found (trimmed, or
  * never logged): the events with a greater id. An exact type is looked up by
  * index; a wildcard pattern walks the log and stops as soon as `limit` matched.
- *
- * @example
- * ```ts
- * readEventHistory(sql, { type: "file.*", limit: 50 });
- * ```
  */
 export function readEventHistory(sql: Sql, query: EventQuery): CloudEvent[] {
   const limit = Math.max(0, Math.floor(query.limit));
@@ -107,11 +97,6 @@ export function readEventHistory(sql: Sql, query: EventQuery): CloudEvent[] {
 /**
  * Removes events older than `minTimeMs` and then the oldest beyond `maxEvents`;
  * returns how many were removed.
- *
- * @example
- * ```ts
- * trimEventRows(sql, now - 7 * 86_400_000, 100_000);
- * ```
  */
 export function trimEventRows(sql: Sql, minTimeMs: number, maxEvents: number): number {
   let removed = sql.run("DELETE FROM events WHERE time_ms < :minTimeMs", { minTimeMs });

@@ -23,11 +23,6 @@ export type FaultKind = "gone" | "replaced" | "full" | "io" | "damaged";
 /**
  * A change of the store's fault state: a fault began (`error` set) or a disk
  * fault ended (`error` null).
- *
- * @example
- * ```ts
- * const onFault = (c: FaultChange) => c.error ? log.error(c.error.message) : log.info("store ok again");
- * ```
  */
 export interface FaultChange {
   kind: FaultKind;
@@ -39,11 +34,6 @@ export interface FaultChange {
 /**
  * The kind of a raw SQLite error, or null when it is none of ours (a
  * constraint, a bug).
- *
- * @example
- * ```ts
- * sqliteFaultKind(new Error("database or disk is full")); // "full"
- * ```
  */
 export function sqliteFaultKind(error: unknown): "full" | "io" | "damaged" | null {
   if (!(error instanceof Error) || error instanceof UnError) return null;
@@ -95,11 +85,6 @@ function openCopies(file: string): string[] {
 
 /**
  * Options of {@link StoreFaults}.
- *
- * @example
- * ```ts
- * const options: StoreFaultOptions = { watchMs: 250, totalChanges: () => 0 };
- * ```
  */
 export interface StoreFaultOptions {
   /** Look for a deleted or replaced store this often (ms); otherwise only on `check()`. */
@@ -112,12 +97,6 @@ export interface StoreFaultOptions {
 
 /**
  * The fault state of one open store.
- *
- * @example
- * ```ts
- * const faults = new StoreFaults(".un", ".un/un.db", { onFault: (c) => console.error(c.error?.message), totalChanges: () => 0 });
- * faults.check(); // after `rm -rf .un`: faults.current is a StoreGoneError
- * ```
  */
 export class StoreFaults {
   readonly #dir: string;

@@ -2,7 +2,7 @@
  * Group commit: many writes, one COMMIT.
  *
  * A transaction per write costs a WAL append and lock round trip each time
- * (~36 000 rows/s on our machines, PLATFORM.md); the same rows batched commit at
+ * (~36 000 rows/s on our 2-core VM); the same rows batched commit at
  * ~140 000/s. So writes share one open transaction:
  *
  * - The first write after a commit opens it (`BEGIN IMMEDIATE`) and schedules
@@ -49,11 +49,6 @@ interface PendingWrite {
 /**
  * Work that runs when the open transaction commits, before COMMIT (see
  * {@link GroupCommit.beforeCommit}).
- *
- * @example
- * ```ts
- * const work: CommitWork = { run: () => claimAll(), fail: (error) => rejectAll(error) };
- * ```
  */
 export interface CommitWork {
   /** Runs inside the transaction; its own writes join it. */
@@ -64,11 +59,6 @@ export interface CommitWork {
 
 /**
  * Hooks of a {@link GroupCommit}.
- *
- * @example
- * ```ts
- * const hooks: GroupCommitHooks = { mapError: (e) => e, committed: () => {} };
- * ```
  */
 export interface GroupCommitHooks {
   /** Turns the error a carried write rejects with into the one callers see. */

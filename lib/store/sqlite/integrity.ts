@@ -16,11 +16,6 @@ import { sqliteFaultKind } from "./faults.ts";
  * Runs `PRAGMA quick_check` (or `integrity_check`) and returns the problems
  * found, empty when the file is sound. A file SQLite cannot read at all
  * (damaged header) gives one problem: SQLite's error.
- *
- * @example
- * ```ts
- * const problems = integrityProblems(db, "quick"); // [] when ok
- * ```
  */
 export function integrityProblems(
   db: DatabaseSync,
@@ -51,11 +46,6 @@ export function integrityProblems(
 /**
  * Refuses a damaged store file at open: throws {@link StoreDamagedError}
  * naming the file and the way out.
- *
- * @example
- * ```ts
- * assertIntact(db, ".un/un.db");
- * ```
  */
 export function assertIntact(db: DatabaseSync, file: string): void {
   const problems = integrityProblems(db, "quick", 20);
@@ -65,11 +55,6 @@ export function assertIntact(db: DatabaseSync, file: string): void {
 
 /**
  * The start-up error for a damaged store file.
- *
- * @example
- * ```ts
- * throw damagedAtStart(".un/un.db", ["file is not a database"]);
- * ```
  */
 export function damagedAtStart(file: string, problems: string[]): StoreDamagedError {
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
@@ -85,11 +70,6 @@ export function damagedAtStart(file: string, problems: string[]): StoreDamagedEr
  * Opens the store file, refuses it when damaged (`PRAGMA quick_check`, or an
  * error of SQLite's that says so), then runs `setup` (the schema). The
  * connection is closed again on any failure.
- *
- * @example
- * ```ts
- * const db = openChecked(".un/un.db", applySchema);
- * ```
  */
 export function openChecked(file: string, setup: (db: DatabaseSync) => void): DatabaseSync {
   const db = new DatabaseSync(file);

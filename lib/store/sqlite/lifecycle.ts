@@ -21,11 +21,6 @@ const HELD = "id = :id AND state = 'running' AND fence = :fence";
 
 /**
  * Extends the lease; false when the fence no longer holds.
- *
- * @example
- * ```ts
- * renewLease(sql, task.id, task.fence, 30_000, now); // true
- * ```
  */
 export function renewLease(
   sql: Sql,
@@ -44,11 +39,6 @@ export function renewLease(
 /**
  * Records progress (clamped to 0..1); throws {@link LeaseLostError} when the
  * fence no longer holds.
- *
- * @example
- * ```ts
- * recordProgress(sql, task.id, task.fence, 0.5, "half way");
- * ```
  */
 export function recordProgress(
   sql: Sql,
@@ -67,11 +57,6 @@ export function recordProgress(
 
 /**
  * What the store knows that spares a finish statements.
- *
- * @example
- * ```ts
- * const hints: FinishHints = { claimed: taskAsClaimed, edges: false };
- * ```
  */
 export interface FinishHints {
   /**
@@ -87,11 +72,6 @@ export interface FinishHints {
 
 /**
  * Marks success and releases dependents that were waiting only on this task.
- *
- * @example
- * ```ts
- * const { task, dependents } = completeTask(sql, id, fence, { ok: true }, now);
- * ```
  */
 export function completeTask(
   sql: Sql,
@@ -128,11 +108,6 @@ export function completeTask(
 /**
  * Records a failed attempt: `retrying` at `retryAt`, else `failed` (permanent
  * error) or `dead`, failing waiting dependents.
- *
- * @example
- * ```ts
- * failTask(sql, id, fence, { message: "timeout", attempt: 1 }, now + 2_000, now);
- * ```
  */
 export function failTask(
   sql: Sql,
@@ -166,11 +141,6 @@ export function failTask(
 
 /**
  * Cancels a live task (a running one too: its worker's late calls are refused).
- *
- * @example
- * ```ts
- * cancelTask(sql, id, now).task.state; // "cancelled"
- * ```
  */
 export function cancelTask(sql: Sql, id: string, now: number): FinishResult {
   const task = mustRead(sql, id);
@@ -192,11 +162,6 @@ export function cancelTask(sql: Sql, id: string, now: number): FinishResult {
 /**
  * Puts a failed, dead, cancelled or expired task back with fresh attempts:
  * `queued`, or `waiting` while a dependency has not succeeded.
- *
- * @example
- * ```ts
- * retryTask(sql, id, now).state; // "queued"
- * ```
  */
 export function retryTask(sql: Sql, id: string, now: number): Task {
   const task = mustRead(sql, id);
@@ -226,11 +191,6 @@ export function retryTask(sql: Sql, id: string, now: number): Task {
 
 /**
  * New priority and sort key for a task that has not started.
- *
- * @example
- * ```ts
- * reprioritizeTask(sql, id, 9, now - 540_000, explanation).priority; // 9
- * ```
  */
 export function reprioritizeTask(
   sql: Sql,

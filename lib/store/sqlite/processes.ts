@@ -8,11 +8,6 @@ import { json, type Sql } from "./statements.ts";
 
 /**
  * Records or refreshes a process until `now + ttlMs`.
- *
- * @example
- * ```ts
- * writeProcess(sql, record, 15_000, Date.now());
- * ```
  */
 export function writeProcess(sql: Sql, record: ProcessRecord, ttlMs: number, now: number): void {
   sql.run(
@@ -24,11 +19,6 @@ export function writeProcess(sql: Sql, record: ProcessRecord, ttlMs: number, now
 
 /**
  * Removes run-out records and returns the others, by id.
- *
- * @example
- * ```ts
- * const processes = liveProcesses(sql, Date.now());
- * ```
  */
 export function liveProcesses(sql: Sql, now: number): ProcessRecord[] {
   sql.run("DELETE FROM processes WHERE until <= :now", { now });
@@ -39,11 +29,6 @@ export function liveProcesses(sql: Sql, now: number): ProcessRecord[] {
 
 /**
  * Removes a process's record.
- *
- * @example
- * ```ts
- * removeProcess(sql, "vm:4242:X1Y2Z3");
- * ```
  */
 export function removeProcess(sql: Sql, id: string): void {
   sql.run("DELETE FROM processes WHERE id = :id", { id });

@@ -8,11 +8,6 @@ import { sqliteFaultKind } from "./faults.ts";
 
 /**
  * What recovery got back from one table.
- *
- * @example
- * ```ts
- * const t: TableRecovery = { table: "tasks", recovered: 1987, lost: 13, damagedRanges: 2, complete: true };
- * ```
  */
 export interface TableRecovery {
   table: string;
@@ -115,11 +110,6 @@ function parses(table: string, row: Row): boolean {
 
 /**
  * Copies a table with rowid, in rowid order, skipping damaged ranges.
- *
- * @example
- * ```ts
- * const report = copyRowidTable(damaged, fresh, "tasks");
- * ```
  */
 export function copyRowidTable(
   source: DatabaseSync,
@@ -200,11 +190,6 @@ export function copyRowidTable(
 
 /**
  * Copies a table without rowid in key order, up to the first damaged page.
- *
- * @example
- * ```ts
- * const report = copyKeyedTable(damaged, fresh, "ticks", ["name", "tick"]);
- * ```
  */
 export function copyKeyedTable(
   source: DatabaseSync,

@@ -27,12 +27,6 @@ export type { TableRecovery } from "./recover-tables.ts";
 
 /**
  * The outcome of {@link recoverStoreFile}.
- *
- * @example
- * ```ts
- * const report: RecoveryReport = recoverStoreFile(".un/un.db");
- * console.log(report.damagedFile);
- * ```
  */
 export interface RecoveryReport {
   file: string;
@@ -54,11 +48,6 @@ const KEYED_TABLES: Record<string, string[]> = {
  * readable into a fresh store at `file`, and reports per table. The caller
  * holds the store lock. The fresh store is built under another name and
  * renamed into place at the end, so `file` is never a half-copied store.
- *
- * @example
- * ```ts
- * const { damagedFile, tables } = recoverStoreFile("/srv/.un/un.db");
- * ```
  */
 export function recoverStoreFile(file: string, now = Date.now()): RecoveryReport {
   const damagedFile = `${file}.damaged-${new Date(now).toISOString().replace(/[:.]/g, "-")}`;

@@ -13,11 +13,6 @@ import type { Sql } from "./statements.ts";
  * are cleared from tasks that finished at or after `resultsFrom` (where the
  * last clearing stopped; 0: from the first), walking the finished tasks by
  * `tasks_finished`: a success updates no index of its own for this.
- *
- * @example
- * ```ts
- * trimStore(sql, policy, Date.now()); // { tasks: 12, events: 0, results: 3 }
- * ```
  */
 export function trimStore(
   sql: Sql,

@@ -19,38 +19,18 @@ import type { DatabaseSync } from "node:sqlite";
 
 /**
  * `state IN (...)` of the live states, as the partial indexes spell it.
- *
- * @example
- * ```ts
- * sql.get(`SELECT * FROM tasks WHERE key = :key AND key IS NOT NULL AND ${LIVE_STATE_SQL}`, { key });
- * ```
  */
 export const LIVE_STATE_SQL = "state IN ('waiting','scheduled','queued','running','retrying')";
 /**
  * `state IN (...)` of live tasks that have not started (deadline and expiry sweeps).
- *
- * @example
- * ```ts
- * sql.all(`SELECT id FROM tasks WHERE deadline IS NOT NULL AND ${NOT_STARTED_SQL}`);
- * ```
  */
 export const NOT_STARTED_SQL = "state IN ('waiting','scheduled','queued','retrying')";
 /**
  * `state IN (...)` of the states that wait for a `runAt`.
- *
- * @example
- * ```ts
- * sql.get(`SELECT min(run_at) AS due FROM tasks WHERE ${DUE_STATE_SQL}`);
- * ```
  */
 export const DUE_STATE_SQL = "state IN ('scheduled','retrying')";
 /**
  * `state IN (...)` of the terminal states.
- *
- * @example
- * ```ts
- * sql.get(`SELECT count(*) AS n FROM tasks WHERE ${TERMINAL_STATE_SQL}`);
- * ```
  */
 export const TERMINAL_STATE_SQL = "state IN ('succeeded','failed','dead','cancelled','expired')";
 
@@ -193,13 +173,8 @@ CREATE TABLE IF NOT EXISTS store_probe (
  * any missing table or index. Safe to run on every open.
  *
  * `synchronous=NORMAL` in WAL mode keeps every committed transaction through a
- * `kill -9` (PLATFORM.md); only a power loss can take the last ones.
- *
- * @example
- * ```ts
- * const db = new DatabaseSync(".un/un.db");
- * applySchema(db);
- * ```
+ * `kill -9` (measured on this project's machine); only a power loss can take
+ * the last ones.
  */
 export function applySchema(db: DatabaseSync): void {
   db.exec("PRAGMA journal_mode = WAL");

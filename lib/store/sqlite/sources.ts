@@ -49,11 +49,6 @@ function sourceParams(source: ParsedSource) {
 
 /**
  * Every source, oldest first (createdAt, then id).
- *
- * @example
- * ```ts
- * listSourceRows(sql).map((s) => s.id);
- * ```
  */
 export function listSourceRows(sql: Sql): StoredSource[] {
   return sql.all("SELECT * FROM sources ORDER BY created_at, id").map(sourceFromRow);
@@ -61,11 +56,6 @@ export function listSourceRows(sql: Sql): StoredSource[] {
 
 /**
  * One source, or null.
- *
- * @example
- * ```ts
- * readSource(sql, "inbox")?.kind; // "fs"
- * ```
  */
 export function readSource(sql: Sql, id: string): StoredSource | null {
   const row = sql.get("SELECT * FROM sources WHERE id = :id", { id });
@@ -74,11 +64,6 @@ export function readSource(sql: Sql, id: string): StoredSource | null {
 
 /**
  * Creates or replaces a source by id.
- *
- * @example
- * ```ts
- * writeSource(sql, { id: "inbox", kind: "fs", enabled: true, spec, origin: "api", createdAt: now, updatedAt: now });
- * ```
  */
 export function writeSource(sql: Sql, source: ParsedSource): void {
   sql.run(
@@ -94,11 +79,6 @@ export function writeSource(sql: Sql, source: ParsedSource): void {
 /**
  * Inserts a source unless its id is taken (one statement, so atomic); null
  * when inserted, the stored one otherwise.
- *
- * @example
- * ```ts
- * insertSourceIfAbsent(sql, source); // null, then the stored source on a second call
- * ```
  */
 export function insertSourceIfAbsent(sql: Sql, source: ParsedSource): StoredSource | null {
   const inserted = sql.run(
@@ -112,11 +92,6 @@ export function insertSourceIfAbsent(sql: Sql, source: ParsedSource): StoredSour
 
 /**
  * Removes a source with its scanner state and file index; true when it existed.
- *
- * @example
- * ```ts
- * removeSource(sql, "inbox"); // true
- * ```
  */
 export function removeSource(sql: Sql, id: string): boolean {
   const existed = sql.run("DELETE FROM sources WHERE id = :id", { id }) > 0;
@@ -127,11 +102,6 @@ export function removeSource(sql: Sql, id: string): boolean {
 
 /**
  * A scanner's saved value for `key`, or null.
- *
- * @example
- * ```ts
- * readSourceState(sql, "blog", "etag"); // "W/\"abc\""
- * ```
  */
 export function readSourceState(sql: Sql, sourceId: string, key: string): Json | null {
   const row = sql.get("SELECT value FROM source_state WHERE source_id = :sourceId AND key = :key", {
@@ -143,11 +113,6 @@ export function readSourceState(sql: Sql, sourceId: string, key: string): Json |
 
 /**
  * Saves (or with null, forgets) a scanner's value for `key`.
- *
- * @example
- * ```ts
- * writeSourceState(sql, "blog", "etag", "W/\"abc\"");
- * ```
  */
 export function writeSourceState(
   sql: Sql,
@@ -171,11 +136,6 @@ export function writeSourceState(
 
 /**
  * The files a source's scanner knows, by path.
- *
- * @example
- * ```ts
- * listFileRows(sql, "inbox"); // [{ path: "a.txt", size: 3, mtimeMs: ... }]
- * ```
  */
 export function listFileRows(sql: Sql, sourceId: string): FileEntry[] {
   return sql.all(
@@ -190,11 +150,6 @@ export function listFileRows(sql: Sql, sourceId: string): FileEntry[] {
 
 /**
  * Upserts file entries by path.
- *
- * @example
- * ```ts
- * writeFiles(sql, "inbox", [{ path: "a.txt", size: 3, mtimeMs: 1 }]);
- * ```
  */
 export function writeFiles(sql: Sql, sourceId: string, files: readonly FileEntry[]): void {
   for (const file of files) {
@@ -210,11 +165,6 @@ export function writeFiles(sql: Sql, sourceId: string, files: readonly FileEntry
 
 /**
  * Forgets file entries by path.
- *
- * @example
- * ```ts
- * removeFiles(sql, "inbox", ["a.txt"]);
- * ```
  */
 export function removeFiles(sql: Sql, sourceId: string, paths: readonly string[]): void {
   for (const path of paths) {
@@ -227,12 +177,6 @@ export function removeFiles(sql: Sql, sourceId: string, paths: readonly string[]
 
 /**
  * The embedded {@link SourceStore}: each call one read or one group-committed write.
- *
- * @example
- * ```ts
- * const sources = new SqliteSources(access);
- * await sources.putSourceIfAbsent(source); // null: stored
- * ```
  */
 export class SqliteSources implements SourceStore {
   constructor(private readonly rw: SqliteRw) {}

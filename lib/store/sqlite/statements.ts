@@ -8,20 +8,10 @@ import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 
 
 /**
  * One row as `node:sqlite` returns it: column name to value.
- *
- * @example
- * ```ts
- * const row: Row | undefined = sql.get("SELECT 1 AS one");
- * ```
  */
 export type Row = Record<string, SQLOutputValue>;
 /**
  * Named parameters (`:name` in the SQL text).
- *
- * @example
- * ```ts
- * const params: Params = { id: "01J...", now: Date.now() };
- * ```
  */
 export type Params = Record<string, SQLInputValue>;
 
@@ -150,11 +140,6 @@ export class Sql {
 
 /**
  * A text column.
- *
- * @example
- * ```ts
- * text({ id: "a" }, "id"); // "a"
- * ```
  */
 export function text(row: Row, column: string): string {
   const value = row[column];
@@ -164,11 +149,6 @@ export function text(row: Row, column: string): string {
 
 /**
  * A nullable text column.
- *
- * @example
- * ```ts
- * textOrNull({ key: null }, "key"); // null
- * ```
  */
 export function textOrNull(row: Row, column: string): string | null {
   const value = row[column];
@@ -177,11 +157,6 @@ export function textOrNull(row: Row, column: string): string | null {
 
 /**
  * A numeric column.
- *
- * @example
- * ```ts
- * num({ fence: 2 }, "fence"); // 2
- * ```
  */
 export function num(row: Row, column: string): number {
   const value = row[column];
@@ -192,11 +167,6 @@ export function num(row: Row, column: string): number {
 
 /**
  * A nullable numeric column.
- *
- * @example
- * ```ts
- * numOrNull({ run_at: null }, "run_at"); // null
- * ```
  */
 export function numOrNull(row: Row, column: string): number | null {
   const value = row[column];
@@ -206,11 +176,6 @@ export function numOrNull(row: Row, column: string): number | null {
 /**
  * A JSON text column, parsed; SQL NULL reads as `null`. The type parameter is
  * what the writer stored there (the store is the only writer).
- *
- * @example
- * ```ts
- * json<string[]>({ depends_on: '["a"]' }, "depends_on"); // ["a"]
- * ```
  */
 export function json<T>(row: Row, column: string): T | null {
   const value = row[column];

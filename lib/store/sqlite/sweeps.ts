@@ -14,11 +14,6 @@ import { jsonText, updateTask } from "./task-rows.ts";
 /**
  * `scheduled`/`retrying` tasks whose runAt has come become `queued` (their
  * sortKey and enqueuedAt stay, so they keep their place in line).
- *
- * @example
- * ```ts
- * promoteDueTasks(sql, now).map((t) => t.task.id);
- * ```
  */
 export function promoteDueTasks(sql: Sql, now: number): TaskTransition[] {
   const due = sql.all(
@@ -42,11 +37,6 @@ export function promoteDueTasks(sql: Sql, now: number): TaskTransition[] {
  * `queued`, or end `dead` when no attempt is left (failing their dependents).
  * The fence stays: the next claim bumps it, and the old holder's calls already
  * fail because the task is no longer running.
- *
- * @example
- * ```ts
- * recoverStalledTasks(sql, now, false);
- * ```
  */
 export function recoverStalledTasks(sql: Sql, now: number, all: boolean): TaskTransition[] {
   const stalled = all
@@ -90,11 +80,6 @@ export function recoverStalledTasks(sql: Sql, now: number, all: boolean): TaskTr
 /**
  * Tasks that had not started when their `expiresAt` passed become `expired`
  * (failing their dependents).
- *
- * @example
- * ```ts
- * expireDueTasks(sql, now);
- * ```
  */
 export function expireDueTasks(sql: Sql, now: number): TaskTransition[] {
   const due = sql.all(

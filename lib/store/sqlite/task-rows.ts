@@ -19,11 +19,6 @@ import {
 
 /**
  * Turns a `tasks` row into a {@link Task}.
- *
- * @example
- * ```ts
- * const task = taskFromRow(sql.get("SELECT * FROM tasks WHERE id = :id", { id })!);
- * ```
  */
 export function taskFromRow(row: Row): Task {
   return {
@@ -103,11 +98,6 @@ function jsonAt<T>(values: SQLOutputValue[], i: number): T | null {
 /**
  * Turns a `tasks` row read as an array of {@link TASK_COLUMNS} into a
  * {@link Task} (see `Sql.allArrays`: hot reads skip building a row object).
- *
- * @example
- * ```ts
- * const [task] = sql.allArrays(`SELECT ${TASK_COLUMNS} FROM tasks LIMIT 1`).map(taskFromValues);
- * ```
  */
 export function taskFromValues(v: SQLOutputValue[]): Task {
   return {
@@ -146,12 +136,6 @@ export function taskFromValues(v: SQLOutputValue[]): Task {
 
 /**
  * JSON text for a nullable JSON column: JSON `null` is stored as SQL NULL.
- *
- * @example
- * ```ts
- * jsonText(null); // null
- * jsonText({ a: 1 }); // '{"a":1}'
- * ```
  */
 export function jsonText(value: Json | TaskError | null | undefined): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
@@ -159,11 +143,6 @@ export function jsonText(value: Json | TaskError | null | undefined): string | n
 
 /**
  * Reads one task by id.
- *
- * @example
- * ```ts
- * readTask(sql, "01J...")?.state; // "queued"
- * ```
  */
 export function readTask(sql: Sql, id: string): Task | null {
   const row = sql.get("SELECT * FROM tasks WHERE id = :id", { id });
@@ -174,11 +153,6 @@ export function readTask(sql: Sql, id: string): Task | null {
  * Runs an UPDATE of the one task named by `params.id` and reads the task back
  * when a row changed (null when the WHERE did not match). Cheaper than
  * `RETURNING *` through `node:sqlite`, which measured ~2x slower here.
- *
- * @example
- * ```ts
- * updateTask(sql, "UPDATE tasks SET priority = :p WHERE id = :id", { id, p: 9 })?.priority; // 9
- * ```
  */
 export function updateTask(sql: Sql, update: string, params: Params & { id: string }): Task | null {
   return sql.run(update, params) === 1 ? readTask(sql, params.id) : null;
@@ -186,11 +160,6 @@ export function updateTask(sql: Sql, update: string, params: Params & { id: stri
 
 /**
  * What {@link insertTask} writes besides the caller's {@link NewTask}.
- *
- * @example
- * ```ts
- * const initial: InitialState = { state: "queued", dependsOn: [], error: null, finishedAt: null, now };
- * ```
  */
 export interface InitialState {
   state: TaskState;
@@ -297,11 +266,6 @@ function rowOf(task: NewTask, initial: InitialState): NewRow {
  * Inserts new task rows (several per statement) and their dependency edges;
  * returns the stored tasks, in order. A task that depends on another of the
  * same call must come after it.
- *
- * @example
- * ```ts
- * const [task] = insertTasks(sql, [{ task: newTask, initial: { state: "queued", dependsOn: [], error: null, finishedAt: null, now } }]);
- * ```
  */
 export function insertTasks(
   sql: Sql,
@@ -325,11 +289,6 @@ export function insertTasks(
 
 /**
  * Inserts a new task row and its dependency edges; returns the stored task.
- *
- * @example
- * ```ts
- * insertTask(sql, newTask, { state: "queued", dependsOn: [], error: null, finishedAt: null, now });
- * ```
  */
 export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task {
   return insertTasks(sql, [{ task, initial }])[0];
@@ -340,11 +299,6 @@ export function insertTask(sql: Sql, task: NewTask, initial: InitialState): Task
  * dependency removed by retention no longer holds anything back (a waiting
  * task can only have finished dependencies that succeeded, unless it was
  * retried by hand).
- *
- * @example
- * ```ts
- * if (!hasPendingDependency(sql, id)) release(id);
- * ```
  */
 export function hasPendingDependency(sql: Sql, id: string): boolean {
   return sql.get(

@@ -31,16 +31,6 @@ const DONE = "done";
 
 /**
  * What {@link applyEntries} needs.
- *
- * @example
- * ```ts
- * const ctx: ApplyContext = {
- *   redis, keys, consumer: PROCESS_ID, claimTtlMs: 30_000, processedTtlMs: 3_600_000, log,
- *   hooks,
- *   enqueue: (requests) => store.enqueueMany(requests.map(build), Date.now()),
- *   signal: stopping.signal,
- * };
- * ```
  */
 export interface ApplyContext {
   /** A non-blocking connection. */
@@ -63,11 +53,6 @@ export interface ApplyContext {
 
 /**
  * What one call did.
- *
- * @example
- * ```ts
- * const { applied, acked, left } = await applyEntries(ctx, entries);
- * ```
  */
 export interface ApplyResult {
   /** Events whose hook tasks this call enqueued. */

@@ -19,15 +19,6 @@ import { decodeBroadcast, isFrom } from "./wire.ts";
 
 /**
  * What this process follows of other processes' events.
- *
- * @example
- * ```ts
- * const following: Following = {
- *   wants: (type) => bus.wantsRemote(type),
- *   patterns: () => bus.remotePatterns(),
- *   onChange: (fn) => bus.onRemoteInterest(fn),
- * };
- * ```
  */
 export interface Following {
   /** False when no local subscriber wants events of this type: their messages are not parsed. */
@@ -40,13 +31,6 @@ export interface Following {
 
 /**
  * Options of {@link listen}.
- *
- * @example
- * ```ts
- * const options: ListenOptions = {
- *   keys, self: PROCESS_ID, seen: new SeenIds(600_000, 100_000), log, following, deliver, history: writer,
- * };
- * ```
  */
 export interface ListenOptions {
   keys: BridgeKeys;

@@ -10,22 +10,11 @@ import { LOADING_RECHECK_MS, RECONNECT_MAX_MS } from "../connection.ts";
 
 /**
  * What a connection is for; it decides how commands behave while Redis is away.
- *
- * @example
- * ```ts
- * const use: ConnectionUse = "subscriber";
- * ```
  */
 export type ConnectionUse = "writer" | "reader" | "subscriber";
 
 /**
  * Opens (in the background) a connection for one use.
- *
- * @example
- * ```ts
- * const writer = openConnection("redis://127.0.0.1:6379", "writer");
- * writer.on("ready", () => console.log("connected"));
- * ```
  */
 export function openConnection(url: string, use: ConnectionUse): Redis {
   const redis = new Redis(url, {
@@ -48,11 +37,6 @@ export function openConnection(url: string, use: ConnectionUse): Redis {
 
 /**
  * Resolves once `redis` is connected, or at once when `signal` aborts.
- *
- * @example
- * ```ts
- * await whenReady(reader, stopping.signal);
- * ```
  */
 export function whenReady(redis: Redis, signal: AbortSignal): Promise<void> {
   if (redis.status === "ready" || signal.aborted) return Promise.resolve();
@@ -70,11 +54,6 @@ export function whenReady(redis: Redis, signal: AbortSignal): Promise<void> {
 /**
  * Closes a connection politely (`QUIT`, so pending replies arrive first) when
  * it is up, else at once; never waits longer than `timeoutMs`.
- *
- * @example
- * ```ts
- * await closeConnection(writer, 1_000);
- * ```
  */
 export async function closeConnection(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === "ready") {

@@ -32,11 +32,6 @@ const PRUNE_EVERY_MS = 60_000;
  * exists. Every bridge does this when it connects; the event log's append
  * does the same before it makes the stream, so no event is appended before
  * the group that must apply its hooks exists.
- *
- * @example
- * ```ts
- * await ensureGroup(writer, bridgeKeys("un:"));
- * ```
  */
 export async function ensureGroup(redis: Redis, keys: BridgeKeys): Promise<void> {
   try {
@@ -48,11 +43,6 @@ export async function ensureGroup(redis: Redis, keys: BridgeKeys): Promise<void>
 
 /**
  * Options of a {@link HookConsumer}.
- *
- * @example
- * ```ts
- * const options: HookConsumerOptions = { reader, apply: ctx, reclaimMs: 5_000, minIdleMs: 30_000, drop: false, signal };
- * ```
  */
 export interface HookConsumerOptions {
   /** The connection that blocks in `XREADGROUP`; nothing else uses it. */

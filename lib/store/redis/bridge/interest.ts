@@ -41,11 +41,6 @@ export const PRUNE_AFTER_MS = 3_600_000;
 
 /**
  * One process's entry in the hash.
- *
- * @example
- * ```ts
- * const entry: InterestEntry = { patterns: ["task.cancelled"], at: 1796169949042 };
- * ```
  */
 export interface InterestEntry {
   patterns: string[];
@@ -55,11 +50,6 @@ export interface InterestEntry {
 
 /**
  * Writes (or, with no patterns, removes) this process's entry.
- *
- * @example
- * ```ts
- * await registerInterest(writer, bridgeKeys("un:"), PROCESS_ID, ["task.cancelled", "source.*"]);
- * ```
  */
 export async function registerInterest(
   redis: Redis,
@@ -77,11 +67,6 @@ export async function registerInterest(
 
 /**
  * One entry of the hash, or null when it is not one.
- *
- * @example
- * ```ts
- * parseEntry('{"patterns":["task.*"],"at":1796169949042}')?.patterns; // ["task.*"]
- * ```
  */
 export function parseEntry(json: string): InterestEntry | null {
   try {
@@ -95,14 +80,6 @@ export function parseEntry(json: string): InterestEntry | null {
 
 /**
  * Options of a {@link FollowerInterest}.
- *
- * @example
- * ```ts
- * const options: FollowerInterestOptions = {
- *   writer, keys, self: PROCESS_ID, log, patterns: () => bus.remotePatterns(),
- *   catchUp: (since, wants) => replayLog({ redis: writer, stream: keys.stream, lostAt: since, leadMs: 0, wants, take }),
- * };
- * ```
  */
 export interface FollowerInterestOptions {
   /** A connection not in subscriber mode. */

@@ -5,12 +5,6 @@
 
 /**
  * Keys, channels and the consumer group of the bridge under one prefix.
- *
- * @example
- * ```ts
- * const keys: BridgeKeys = bridgeKeys("un:");
- * keys.channel("file.created"); // "un:events:file.created"
- * ```
  */
 export interface BridgeKeys {
   /** The event log's stream, which every process appends its events to (lib/store/redis/events.ts). */

@@ -25,11 +25,6 @@ import { Backoff, delay } from "./timing.ts";
 
 /**
  * How long one event's enqueue may take before it counts as failed (and is retried later).
- *
- * @example
- * ```ts
- * await ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply }), ENQUEUE_TIMEOUT_MS);
- * ```
  */
 export const ENQUEUE_TIMEOUT_MS = 10_000;
 /** How long delivered event ids are remembered against duplicates on pub/sub, and how many. */
@@ -38,15 +33,6 @@ const SEEN_MAX = 100_000;
 
 /**
  * Options of a {@link BridgeLink}.
- *
- * @example
- * ```ts
- * const options: BridgeLinkOptions = {
- *   url: "redis://127.0.0.1:6379", prefix: "un:", self: PROCESS_ID, consume: true,
- *   reclaimMs: 5_000, minIdleMs: 30_000, processedTtlMs: 3_600_000, dropReads: false,
- *   followDelayMs: 0, log,
- * };
- * ```
  */
 export interface BridgeLinkOptions {
   url: string;
@@ -67,17 +53,6 @@ export interface BridgeLinkOptions {
 
 /**
  * What the link calls on the runtime side.
- *
- * @example
- * ```ts
- * const host: BridgeHost = {
- *   deliver: (event) => supervisor.send({ type: "event.deliver", event }),
- *   hooks, // the runtime's Hooks (lib/hooks/)
- *   following, // what of other processes' events this process follows
- *   enqueue: (requests) => ask(send, (reply) => ({ type: "task.enqueueMany", requests, reply })),
- *   status: (up, detail) => console.log(up ? "up" : `down: ${detail}`),
- * };
- * ```
  */
 export interface BridgeHost {
   /** An event from another process, for the local bus. */

@@ -22,14 +22,6 @@ export const REPLAY_LEAD_MS = 5_000;
 
 /**
  * Options of {@link replayLog}.
- *
- * @example
- * ```ts
- * const options: ReplayOptions = {
- *   redis: writer, stream: "un:events:stream", lostAt: Date.now() - 800,
- *   wants: (type) => type.startsWith("deploy."), take: (event) => seen.firstTime(event.id, Date.now()),
- * };
- * ```
  */
 export interface ReplayOptions {
   /** A connection not in subscriber mode. */
@@ -55,11 +47,6 @@ export interface ReplayOptions {
  * The stream's ids hold Redis's clock, so the loss is placed on that clock by
  * its age (`TIME` now, less the time since the loss), whatever the skew
  * between this machine and Redis.
- *
- * @example
- * ```ts
- * const replayed = await replayLog({ redis: writer, stream, lostAt, wants, take: deliver });
- * ```
  */
 export async function replayLog(options: ReplayOptions): Promise<number> {
   const { redis } = options;

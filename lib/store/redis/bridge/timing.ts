@@ -7,11 +7,6 @@ import { backoffMs } from "../../../backoff.ts";
 
 /**
  * Resolves after `ms`, or at once when `signal` aborts (the bridge is stopping).
- *
- * @example
- * ```ts
- * await delay(backoff.next(), stopping.signal);
- * ```
  */
 export function delay(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -28,13 +23,6 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * Exponential backoff with jitter: 100 ms, ~200 ms, ... up to `maxMs`.
- *
- * @example
- * ```ts
- * const backoff = new Backoff();
- * await delay(backoff.next(), signal); // after a failure
- * backoff.reset(); // after a success
- * ```
  */
 export class Backoff {
   #attempt = 0;

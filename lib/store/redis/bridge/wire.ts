@@ -20,51 +20,26 @@ import type { CloudEvent } from "../../../events/cloud-event.ts";
 
 /**
  * The stream entry field that holds the events' JSON.
- *
- * @example
- * ```ts
- * await redis.xadd(keys.stream, "*", TYPES_FIELD, event.type, EVENTS_FIELD, encodeEvents([event]));
- * ```
  */
 export const EVENTS_FIELD = "e";
 
 /**
  * The stream entry field that lists the entry's event types, one per line.
- *
- * @example
- * ```ts
- * await redis.xadd(keys.stream, "*", TYPES_FIELD, "file.created", EVENTS_FIELD, json);
- * ```
  */
 export const TYPES_FIELD = "t";
 
 /**
  * The stream entry field that holds how many events the entry has (retention by count).
- *
- * @example
- * ```ts
- * const fields = [TYPES_FIELD, "x.y", EVENTS_FIELD, json, COUNT_FIELD, "1", NEWEST_FIELD, "1700000000000"];
- * ```
  */
 export const COUNT_FIELD = "n";
 
 /**
  * The stream entry field that holds its newest event's time in ms (retention by age).
- *
- * @example
- * ```ts
- * const fields = [TYPES_FIELD, "x.y", EVENTS_FIELD, json, COUNT_FIELD, "1", NEWEST_FIELD, "1700000000000"];
- * ```
  */
 export const NEWEST_FIELD = "ms";
 
 /**
  * One stream entry.
- *
- * @example
- * ```ts
- * const entry: StreamEntry = { id: "1700000000000-0", types: null, payload: null }; // unreadable: acknowledge and drop
- * ```
  */
 export interface StreamEntry {
   /** The stream entry id (`<ms>-<seq>`), what `XACK` takes. */
@@ -80,11 +55,6 @@ export interface StreamEntry {
 
 /**
  * Events as they travel: a JSON array.
- *
- * @example
- * ```ts
- * await redis.xadd(keys.stream, "*", TYPES_FIELD, "x.y", EVENTS_FIELD, encodeEvents([event]));
- * ```
  */
 export function encodeEvents(events: CloudEvent[]): string {
   return `[${events.map((event) => JSON.stringify(event)).join(",")}]`;
@@ -93,13 +63,6 @@ export function encodeEvents(events: CloudEvent[]): string {
 /**
  * Parses the JSON of one event or an array of them, keeping only objects with
  * the string fields the bridge relies on (`id`, `type`, `origin`).
- *
- * @example
- * ```ts
- * decodeEvents('[{"id":"01J","type":"x.y","origin":"p1"}]')[0].type; // "x.y"
- * decodeEvents('{"id":"01J","type":"x.y","origin":"p1"}').length; // 1
- * decodeEvents("nope"); // []
- * ```
  */
 export function decodeEvents(text: string | Uint8Array): CloudEvent[] {
   let value: unknown;
@@ -121,11 +84,6 @@ function isEvent(value: unknown): value is CloudEvent {
 /**
  * A pub/sub message: `<origin>\n<json>`. `JSON.stringify` never writes a raw
  * newline, so the last newline of a message ends its origin.
- *
- * @example
- * ```ts
- * redis.publish(keys.channel(event.type), encodeBroadcast(event.origin, encodeEvents([event])));
- * ```
  */
 export function encodeBroadcast(origin: string, json: string): string {
   return `${origin}\n${json}`;
@@ -151,12 +109,6 @@ export function isFrom(message: string, origin: string): boolean {
  * The events of a pub/sub message whose `origin` matches its origin line
  * (none when it is unreadable). A message that is plain JSON (no origin line)
  * is read as such.
- *
- * @example
- * ```ts
- * decodeBroadcast(encodeBroadcast("p1", '[{"id":"01J","type":"x.y","origin":"p1"}]'))[0].type; // "x.y"
- * decodeBroadcast('{"id":"01J","type":"x.y","origin":"p1"}')[0].origin; // "p1"
- * ```
  */
 export function decodeBroadcast(message: string): CloudEvent[] {
   const first = message.charCodeAt(0);
@@ -198,11 +150,6 @@ function entryOf(raw: unknown): StreamEntry | null {
 
 /**
  * The entries of an `XRANGE` reply.
- *
- * @example
- * ```ts
- * const entries = streamEntries(await redis.xrange(keys.stream, "-", "+", "COUNT", 100));
- * ```
  */
 export function streamEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
@@ -212,11 +159,6 @@ export function streamEntries(raw: unknown): StreamEntry[] {
 /**
  * A stream read to its end from `start` (`-`, an entry id, or `(<id>` for
  * after it), one page of at most `count` entries at a time (`XRANGE`).
- *
- * @example
- * ```ts
- * for await (const page of readStream(redis, keys.stream, "-", 200)) console.log(page.length);
- * ```
  */
 export async function* readStream(
   redis: Redis,
@@ -250,11 +192,6 @@ export function mayHold(entry: StreamEntry, wants?: (type: string) => boolean): 
 /**
  * Epoch ms of a `TIME` reply (seconds, microseconds): Redis's clock, the
  * same for every machine, and the one stream entry ids hold.
- *
- * @example
- * ```ts
- * timeReplyMs(await redis.time()); // 1796169949042
- * ```
  */
 export function timeReplyMs(time: readonly (string | number)[]): number {
   return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
@@ -262,11 +199,6 @@ export function timeReplyMs(time: readonly (string | number)[]): number {
 
 /**
  * Entries of an `XREADGROUP` reply on one stream (`null` when the block timed out).
- *
- * @example
- * ```ts
- * const entries = readGroupEntries(await reader.xreadgroup("GROUP", g, c, "STREAMS", key, ">"));
- * ```
  */
 export function readGroupEntries(reply: unknown): StreamEntry[] {
   if (!Array.isArray(reply)) return [];
@@ -277,11 +209,6 @@ export function readGroupEntries(reply: unknown): StreamEntry[] {
  * An `XAUTOCLAIM` reply: where to continue (`"0-0"` = done) and the entries
  * now owned by the caller. Entries trimmed from the stream come back with a
  * null payload on Redis 6.2 (Redis 7 drops them from the pending list itself).
- *
- * @example
- * ```ts
- * const { next, entries } = autoClaimReply(await redis.xautoclaim(key, g, c, 30_000, "0-0"));
- * ```
  */
 export function autoClaimReply(reply: unknown): { next: string; entries: StreamEntry[] } {
   if (!Array.isArray(reply) || reply[0] === null || reply[0] === undefined) {
