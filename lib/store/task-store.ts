@@ -17,12 +17,64 @@ export interface EnqueueResult {
   deduplicated: boolean;
 }
 
-/** Filter of {@link TaskStore.listTasks}; newest first. */
+/**
+ * Where a listing stands: the last task of the page before. Tasks are listed
+ * by creation (createdAt, then id, newest first), which no state change moves,
+ * so a page that starts after it never repeats a task while tasks run.
+ */
+export interface TaskPosition {
+  createdAt: number;
+  id: string;
+}
+
+/** Filter of {@link TaskStore.listTasks}; newest first (createdAt, then id, descending). */
 export interface TaskFilter {
   state?: TaskState;
   queue?: string;
   type?: string;
+  /** The task's dedupe key. */
+  key?: string;
+  correlationId?: string;
+  /** The subject of the event a hook made the task for (`payload.event.subject`). */
+  subject?: string;
+  /** Created at or after (epoch ms). */
+  createdAfter?: number;
+  /** Created before (epoch ms). */
+  createdBefore?: number;
+  /** Only tasks after this one in list order (the last of the previous page). */
+  after?: TaskPosition;
   limit?: number;
+}
+
+/**
+ * One change applied to many tasks by {@link TaskStore.changeTasks}. A task
+ * the action does not apply to (any more: it moved on, or is gone) is skipped.
+ * - `cancel`: live tasks end `cancelled` (running ones too, as
+ *   {@link TaskStore.cancel}); their waiting dependents fail.
+ * - `retry`: failed, dead, cancelled or expired tasks are queued again, as
+ *   {@link TaskStore.retry}; skipped while another live task holds the key.
+ * - `delete`: tasks that are not running are removed; a live one is
+ *   cancelled first, so its waiting dependents fail instead of waiting for ever.
+ * - `reprioritize`: tasks that have not started get the priority and sort key given.
+ */
+export type TaskChange =
+  | { action: "cancel" | "retry" | "delete"; ids: string[] }
+  | {
+    action: "reprioritize";
+    tasks: Array<{
+      id: string;
+      priority: number;
+      sortKey: number;
+      explanation: Task["explanation"];
+    }>;
+  };
+
+/** Result of {@link TaskStore.changeTasks}. */
+export interface TaskChangeResult {
+  /** The tasks changed, as they are now (deleted ones: as they were last). */
+  tasks: Task[];
+  /** Dependents that changed with them (failed by a cancel or delete). */
+  dependents: TaskTransition[];
 }
 
 /** Options of {@link TaskStore.claim}. */
@@ -137,6 +189,11 @@ export interface TaskStore {
   enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]>;
   getTask(id: string): Promise<Task | null>;
   listTasks(filter: TaskFilter): Promise<Task[]>;
+  /**
+   * Applies one change to each of the tasks named, in one atomic step (a
+   * bulk action's batch), skipping those it does not apply to.
+   */
+  changeTasks(change: TaskChange, now: number): Promise<TaskChangeResult>;
   /** Takes the best ready task (lowest sortKey) and a lease on it; bumps `fence` and `attempts`. */
   claim(options: ClaimOptions): Promise<Task | null>;
   /** Extends a lease; false when the fence no longer holds. */

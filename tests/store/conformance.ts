@@ -24,10 +24,12 @@ import type {
   Store,
   TaskStore,
 } from "../../lib/store/types.ts";
+import { bulkCases } from "./conformance/bulk-cases.ts";
 import { claimCases, leaseCases } from "./conformance/claim-cases.ts";
 import { coordinationCases } from "./conformance/coordination-cases.ts";
 import { enqueueCases, enqueueManyCases } from "./conformance/enqueue-cases.ts";
 import { eventCases } from "./conformance/event-cases.ts";
+import { findCases } from "./conformance/find-cases.ts";
 import {
   cancelCases,
   completeCases,
@@ -90,6 +92,8 @@ export const TASK_STORE_SUITE: ConformanceSuite<TaskStore> = {
     "tasksNearDeadline": deadlineCases,
     "queueCounts": countCases,
     "listTasks": listCases,
+    "listTasks: filters and paging": findCases,
+    "changeTasks": bulkCases,
     "recordRuns and typeStats": statsCases,
   },
 };

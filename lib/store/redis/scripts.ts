@@ -21,6 +21,7 @@ export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   ackReset: "ack-reset-2",
   cancel: "cancel-10",
+  change: "change-10",
   completeClaim: "complete-claim-10",
   enqueue: "enqueue-10",
   dropProcess: "drop-process-1",

@@ -24,6 +24,8 @@ import type {
   FinishResult,
   QueueCounts,
   RunSample,
+  TaskChange,
+  TaskChangeResult,
   TaskFilter,
   TaskTransition,
   TypeStats,
@@ -42,6 +44,7 @@ import {
 } from "./open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
 import * as tasks from "./tasks.ts";
+import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
 import * as lifecycle from "./lifecycle.ts";
 import * as events from "./events.ts";
@@ -104,6 +107,11 @@ export class RedisStore implements Store, FaultReporting {
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return tasks.listTasks(this.#ctx, filter);
+  }
+  changeTasks(change: TaskChange, now: number): Promise<TaskChangeResult> {
+    // A cancelled or deleted task's late result must not take the claim's fast path.
+    if (change.action !== "reprioritize") change.ids.forEach((id) => this.#claimed.forget(id));
+    return changeTasks(this.#ctx, change, now);
   }
   claim(options: ClaimOptions): Promise<Task | null> {
     if (options.workerId === "") {

@@ -88,8 +88,30 @@ export async function getTask(ctx: RedisContext, id: string): Promise<Task | nul
   return asOptionalTask(values, "getTask");
 }
 
+/** A member of the `all` index, or its prefix for a creation time: createdAt as 16 digits, then the id. */
+function allMember(createdAt: number, id = ""): string {
+  return String(Math.max(0, Math.floor(createdAt))).padStart(16, "0") + id;
+}
+
 /**
- * Tasks matching a filter, newest first (createdAt desc, then id desc).
+ * The lex range of the `all` index a filter covers: from the newest end (or
+ * just below `after`, or `createdBefore`, whichever is lower) down to
+ * `createdAfter`.
+ */
+function listRange(filter: TaskFilter): { from: string; to: string } {
+  const uppers: string[] = [];
+  if (filter.after) uppers.push(allMember(filter.after.createdAt, filter.after.id));
+  if (filter.createdBefore !== undefined) uppers.push(allMember(filter.createdBefore));
+  uppers.sort();
+  return {
+    from: uppers.length ? `(${uppers[0]}` : "+",
+    to: filter.createdAfter !== undefined ? `[${allMember(filter.createdAfter)}` : "-",
+  };
+}
+
+/**
+ * Tasks matching a filter, newest first (createdAt desc, then id desc), from
+ * `filter.after` on.
  *
  * @example
  * ```ts
@@ -97,15 +119,24 @@ export async function getTask(ctx: RedisContext, id: string): Promise<Task | nul
  * ```
  */
 export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<Task[]> {
-  const limit = filter.limit ?? 100;
+  const limit = Math.max(0, Math.floor(filter.limit ?? 100));
   const out: Task[] = [];
-  let cursor = "";
+  let { from } = listRange(filter);
+  const { to } = listRange(filter);
+  if (
+    filter.createdAfter !== undefined && filter.createdBefore !== undefined &&
+    filter.createdAfter >= filter.createdBefore
+  ) return out;
   while (out.length < limit) {
     const reply = await runTaskScript(ctx, "list", [
-      cursor,
+      from,
+      to,
       filter.state ?? "",
       filter.queue ?? "",
       filter.type ?? "",
+      filter.key ?? "",
+      filter.correlationId ?? "",
+      filter.subject ?? "",
       String(limit - out.length),
       String(LIST_SCAN),
     ], { op: "listTasks" });
@@ -114,7 +145,7 @@ export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<
       out.push(asTask(fields, "listTasks"));
     }
     if (typeof next !== "string" || next === "") break;
-    cursor = next;
+    from = `(${next}`;
   }
   return out;
 }

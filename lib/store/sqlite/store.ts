@@ -23,6 +23,8 @@ import type {
   FinishResult,
   QueueCounts,
   RunSample,
+  TaskChange,
+  TaskChangeResult,
   TaskFilter,
   TaskTransition,
   TypeStats,
@@ -44,6 +46,7 @@ import {
 } from "./lifecycle.ts";
 import { trimStore } from "./retention.ts";
 import { SqliteSources } from "./sources.ts";
+import { changeTaskRows } from "./task-bulk.ts";
 import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sweeps.ts";
 import {
   countByQueue,
@@ -116,6 +119,9 @@ export class SqliteStore implements Store {
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return this.#db.read((sql) => listTaskRows(sql, filter));
+  }
+  changeTasks(change: TaskChange, now: number): Promise<TaskChangeResult> {
+    return this.#db.write((sql) => changeTaskRows(sql, change, now));
   }
   claim(options: ClaimOptions): Promise<Task | null> {
     return this.#db.writing(() => this.#claims.claim(options));

@@ -10,7 +10,54 @@ import { num, numOrNull, type Params, type Sql, text } from "./statements.ts";
 import { taskFromRow } from "./task-rows.ts";
 
 /**
- * Tasks matching the filter, newest first (createdAt, then id, descending).
+ * The WHERE terms and parameters of a task filter (limit aside), for listing
+ * and for bulk actions. `key` reads the `tasks_by_key` index; the rest walk
+ * `tasks_created` newest first from the cursor (or `createdBefore`), which
+ * stops at `createdAfter`: correlation ids and subjects have no index of
+ * their own, as one would cost every enqueue a write (hook-made tasks all
+ * carry a correlation id).
+ *
+ * @example
+ * ```ts
+ * taskFilterSql({ state: "dead", key: "k" }); // { where: "WHERE state = :state AND key = :key", params }
+ * ```
+ */
+export function taskFilterSql(filter: TaskFilter): { where: string; params: Params } {
+  const terms: string[] = [];
+  const params: Params = {};
+  const equal = (column: string, name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    terms.push(`${column} = :${name}`);
+    params[name] = value;
+  };
+  equal("state", "state", filter.state);
+  equal("queue", "queue", filter.queue);
+  equal("type", "type", filter.type);
+  equal("key", "key", filter.key);
+  equal("correlation_id", "correlationId", filter.correlationId);
+  if (filter.subject !== undefined) {
+    terms.push("json_extract(payload, '$.event.subject') = :subject");
+    params.subject = filter.subject;
+  }
+  if (filter.createdAfter !== undefined) {
+    terms.push("created_at >= :createdAfter");
+    params.createdAfter = filter.createdAfter;
+  }
+  if (filter.createdBefore !== undefined) {
+    terms.push("created_at < :createdBefore");
+    params.createdBefore = filter.createdBefore;
+  }
+  if (filter.after !== undefined) {
+    terms.push("(created_at, id) < (:afterAt, :afterId)");
+    params.afterAt = filter.after.createdAt;
+    params.afterId = filter.after.id;
+  }
+  return { where: terms.length === 0 ? "" : `WHERE ${terms.join(" AND ")}`, params };
+}
+
+/**
+ * Tasks matching the filter, newest first (createdAt, then id, descending),
+ * from `filter.after` on.
  *
  * @example
  * ```ts
@@ -18,21 +65,8 @@ import { taskFromRow } from "./task-rows.ts";
  * ```
  */
 export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
-  const terms: string[] = [];
-  const params: Params = { limit: Math.max(0, Math.floor(filter.limit ?? 100)) };
-  if (filter.state !== undefined) {
-    terms.push("state = :state");
-    params.state = filter.state;
-  }
-  if (filter.queue !== undefined) {
-    terms.push("queue = :queue");
-    params.queue = filter.queue;
-  }
-  if (filter.type !== undefined) {
-    terms.push("type = :type");
-    params.type = filter.type;
-  }
-  const where = terms.length === 0 ? "" : `WHERE ${terms.join(" AND ")}`;
+  const { where, params } = taskFilterSql(filter);
+  params.limit = Math.max(0, Math.floor(filter.limit ?? 100));
   return sql.all(
     `SELECT * FROM tasks ${where} ORDER BY created_at DESC, id DESC LIMIT :limit`,
     params,
