@@ -7,7 +7,10 @@
  * (actors/pool-drain.ts) waits for their tasks. Its resources
  * (`workers.resources`) are a ledger its workers share: their claims take
  * what is free, their tasks hold it until their attempt ends. Its workers'
- * `task.*` events go straight to the event outlet: no actor needs them.
+ * `task.*` events go straight to the event outlet: no actor needs them. Its
+ * load guard (`workers.maxLoad`, `workers.minFreeMemoryMb`; lib/tasks/load-guard.ts)
+ * is read by a child every second: while the machine is overloaded the
+ * workers are held as by a pause, and `worker.throttled`/`worker.resumed` say so.
  */
 
 import { assign, enqueueActions, setup } from "xstate";
@@ -18,8 +21,15 @@ import type { PoolInfo, ReplyTo, RuntimeMessage, WorkerInfo } from "../lib/proto
 import { stopDescendants } from "../lib/protocol/xstate-internals.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { ResourceLedger } from "../lib/tasks/resources.ts";
+import {
+  type LoadGuard,
+  loadGuardOf,
+  systemLoadReading,
+  type Throttle,
+} from "../lib/tasks/load-guard.ts";
 import { type WorkerInput, workerMachine } from "./worker.ts";
 import { drain, type WorkerRef, workersOf } from "./pool-drain.ts";
+import { announceLoadChange, type LoadChanged, loadWatch } from "./pool-load.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
@@ -44,6 +54,7 @@ export type PoolEvent =
         | "debug.crash";
     }
   >
+  | LoadChanged
   | { type: `xstate.done.actor.${string}` }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
@@ -59,6 +70,22 @@ interface PoolContext {
   graceMs: number;
   /** Who asked for the drain under way (a second ask gets the same answer). */
   drainAsks: ReplyTo<"workers.drain">[];
+  /** The load guard (one per runtime, like the ledger). */
+  guard: LoadGuard;
+  /** Why the load guard holds the workers now; null while they claim. */
+  throttled: Throttle | null;
+  /** Since when (epoch ms) it holds them. */
+  throttledSince: number;
+}
+
+/** Workers hold off claiming: paused (or draining), or the load guard tripped. */
+const held = (context: PoolContext) => context.paused || context.throttled !== null;
+
+/** A worker spawned while the pool holds its workers (scale-up, replacement) is held too. */
+function holdNew(self: Parameters<typeof workersOf>[0], context: PoolContext, ids: string[]) {
+  if (!held(context)) return;
+  const children = self.getSnapshot().children as Record<string, WorkerRef | undefined>;
+  for (const id of ids) children[id]?.send({ type: "pause" });
 }
 
 /**
@@ -104,6 +131,7 @@ function info(self: Parameters<typeof workersOf>[0], context: PoolContext): Pool
     workers,
     paused: context.paused,
     resources: context.resources.usage(),
+    throttled: context.throttled,
   };
 }
 
@@ -113,11 +141,6 @@ function workerInput(context: PoolContext, id: string): WorkerInput {
 
 /**
  * The pool actor logic.
- *
- * @example
- * ```ts
- * spawnChild(poolMachine, { id: "pool", systemId: "pool", input: { deps, events } });
- * ```
  */
 export const poolMachine = setup({
   types: {
@@ -125,7 +148,7 @@ export const poolMachine = setup({
     input: {} as PoolInput,
     events: {} as PoolEvent,
   },
-  actors: { worker: workerMachine, drain },
+  actors: { worker: workerMachine, drain, loadWatch },
 }).createMachine({
   id: "pool",
   context: ({ input, self }) => {
@@ -136,28 +159,38 @@ export const poolMachine = setup({
         self.send({ type: "task.ready", count: Number.MAX_SAFE_INTEGER });
       }
     };
+    const { config, loadReading } = input.deps;
+    const guard = loadGuardOf(input.deps, config.workers, loadReading ?? systemLoadReading);
     return {
       deps: input.deps,
-      concurrency: input.deps.config.workers.concurrency,
+      concurrency: config.workers.concurrency,
       nextId: 1,
       paused: false,
       events: input.events,
       resources,
       graceMs: 0,
       drainAsks: [],
+      guard,
+      // A restarted pool keeps a throttle already announced (the guard outlives it).
+      throttled: guard.throttle,
+      throttledSince: input.deps.now(),
     };
   },
+  invoke: { src: "loadWatch", input: ({ context }) => ({ guard: context.guard }) },
   entry: enqueueActions(({ context, enqueue }) => {
+    const ids: string[] = [];
     for (let i = 0; i < context.concurrency; i++) {
       const id = `worker-${context.nextId + i}`;
+      ids.push(id);
       enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
     }
     enqueue.assign({ nextId: context.nextId + context.concurrency });
+    enqueue(({ self }) => holdNew(self, context, ids));
   }),
   on: {
     "task.ready": {
       actions: ({ self, context, event }) => {
-        if (context.paused) return;
+        if (held(context)) return;
         let budget = event.count ?? 1;
         for (const worker of workersOf(self)) {
           if (budget <= 0) break;
@@ -184,11 +217,14 @@ export const poolMachine = setup({
         const target = event.concurrency;
         if (target > active.length) {
           const add = target - active.length;
+          const ids: string[] = [];
           for (let i = 0; i < add; i++) {
             const id = `worker-${context.nextId + i}`;
+            ids.push(id);
             enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
           }
           enqueue.assign({ nextId: context.nextId + add });
+          enqueue(() => holdNew(self, context, ids));
         } else {
           // Retire idle workers first; busy ones finish their task, then stop.
           const order = [...active].sort((a, b) =>
@@ -219,8 +255,28 @@ export const poolMachine = setup({
     "workers.resume": {
       actions: [
         assign({ paused: false }),
-        ({ self }) => workersOf(self).forEach((w) => w.send({ type: "resume" })),
+        ({ self, context }) => {
+          if (!held(context)) workersOf(self).forEach((w) => w.send({ type: "resume" }));
+        },
       ],
+    },
+    "load.changed": {
+      actions: enqueueActions(({ self, context, event, enqueue }) => {
+        const { change } = event;
+        const now = context.deps.now();
+        const throttled = change.type === "worker.throttled" ? change.throttle : null;
+        enqueue.assign({ throttled, throttledSince: now });
+        // Running tasks finish; the workers claim nothing more until the guard lets go.
+        if (throttled) workersOf(self).forEach((w) => w.send({ type: "pause" }));
+        else if (!context.paused) workersOf(self).forEach((w) => w.send({ type: "resume" }));
+        const { log } = context.deps;
+        announceLoadChange(change, {
+          log,
+          events: context.events,
+          since: context.throttledSince,
+          now,
+        });
+      }),
     },
     "debug.crash": {
       actions: () => {
@@ -242,6 +298,7 @@ export const poolMachine = setup({
         stopDescendants(self.getSnapshot().children[id]);
         enqueue.stopChild(id);
         enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
+        enqueue(() => holdNew(self, context, [id]));
       }),
     },
   },

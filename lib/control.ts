@@ -11,6 +11,7 @@ import type { Logger } from "./log.ts";
 import type { TaskCatalog } from "./safety/runnable.ts";
 import type { RuntimeMessage } from "./protocol/messages.ts";
 import type { Store } from "./store/types.ts";
+import type { Throttle } from "./tasks/load-guard.ts";
 
 /** One message the supervisor routed, as the inspector shows it. */
 export interface InspectRecord {
@@ -67,6 +68,8 @@ export interface HealthReport {
   actors: ActorInfo[];
   /** Plain reasons when degraded. */
   problems: string[];
+  /** Why the load guard stops this process's workers claiming now: visible, yet not degraded. */
+  throttled?: Throttle | null;
 }
 
 /** The runtime as the control plane sees it. */

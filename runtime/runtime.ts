@@ -38,6 +38,7 @@ import type { PoolInfo, RuntimeMessage, TaskRequest } from "../lib/protocol/mess
 import type { ProcessRegistry } from "../lib/processes/registry.ts";
 import { RunStats } from "../lib/tasks/run-stats.ts";
 import { healthReport } from "../lib/processes/health.ts";
+import { type LoadReading, throttleOf } from "../lib/tasks/load-guard.ts";
 import { Counters, RuntimeMetrics } from "../lib/metrics/render.ts";
 import { type OpenedStore, openStore } from "../lib/store/open.ts";
 import type { Store } from "../lib/store/types.ts";
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
   inspect?: boolean;
   /** Called when a child crashed too often. Default: log and exit the process with code 70. */
   onEscalate?: (actorId: string, error: unknown, restarts: number) => void;
+  /** What the load guard reads (tests); default the machine's load average and memory. */
+  loadReading?: LoadReading;
 }
 
 /** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
@@ -168,6 +171,7 @@ export class Runtime implements ControlPlane {
       handlers: options.handlers,
       faults: options.faults ?? parseFaults(Deno.env.get("UN_FAULTS")),
       runStats: new RunStats({ store: opened.store, log, now: Date.now }),
+      loadReading: options.loadReading,
       now: Date.now,
     };
     const runtime = new Runtime(config, role, log, opened, deps);
@@ -339,6 +343,7 @@ export class Runtime implements ControlPlane {
       actors: this.actors(),
       bufferedEvents: this.#eventLog.failingSince === null ? 0 : this.#eventLog.pending,
       stopping: this.#stopping !== null,
+      throttled: throttleOf(this.deps),
     });
   }
 

@@ -12,6 +12,8 @@ import { Cron } from "croner";
 import { duration, id, int, ms, pattern, priority } from "./fields.ts";
 import { EVENT_PRIORITIES } from "../events/cloud-event.ts";
 
+const load = { error: "must be a number 0.01..1000" }; // named like fields.ts's ranges
+
 /** Keys every source kind has. */
 const sourceBase = {
   id: id.describe("The source's name, unique among sources (`un scan <id>`, `/un/sources/<id>`)."),
@@ -277,6 +279,12 @@ export const configSchema = z.strictObject({
     ),
     resources: z.record(z.string(), z.number().min(0)).default({}).describe(
       'Capacity tasks can ask for: `{ "gpu": 1 }`; a task with `resources: { "gpu": 1 }` waits for it.',
+    ),
+    maxLoad: z.number(load).min(0.01, load).max(1000, load).optional().describe(
+      "Load guard: over this 1-minute load average per core, no new task is claimed (running ones finish) until it is under 90 % of it ([operating.md](operating.md#load-guard)).",
+    ),
+    minFreeMemoryMb: int(1, 16_777_216).optional().describe(
+      "Load guard: under this much available memory (MB; MemAvailable on Linux), no new task is claimed until it is under 90 % of what is available.",
     ),
   }).prefault({}),
   prioritizer: z.strictObject({

@@ -165,6 +165,7 @@ export class RuntimeMetrics {
     }
     g.workersTotal.set(pool?.workers.length ?? 0);
     g.workersBusy.set(pool?.workers.filter((w) => w.taskId !== null).length ?? 0);
+    g.workersThrottled.set(pool?.throttled ? 1 : 0);
     g.actorsDown.set(
       host.actors().filter((a) => a.state === "restarting" || a.state === "error").length,
     );
@@ -203,6 +204,10 @@ function scrapeGauges(registry: Registry) {
     ),
     workersTotal: gauge("un_workers", "Workers of this process's pool (its concurrency)"),
     workersBusy: gauge("un_workers_busy", "Workers of this process's pool running a task"),
+    workersThrottled: gauge(
+      "un_workers_throttled",
+      "1 while the load guard stops this process's workers claiming (workers.maxLoad, workers.minFreeMemoryMb)",
+    ),
     actorsDown: gauge("un_actors_down", "Actors restarting or in error (a reason for degraded)"),
   };
 }

@@ -6,6 +6,7 @@
 import type { ActorInfo, HealthReport } from "../control.ts";
 import { errorText, StoreFaultError } from "../errors.ts";
 import type { Store } from "../store/types.ts";
+import type { Throttle } from "../tasks/load-guard.ts";
 
 /** The facts a health report is made of. */
 export interface HealthFacts {
@@ -17,6 +18,8 @@ export interface HealthFacts {
   /** Events waiting in this process because the store does not take them. */
   bufferedEvents: number;
   stopping: boolean;
+  /** Why the load guard holds the workers; null or absent when it does not (or there is no pool). */
+  throttled?: Throttle | null;
 }
 
 /** How long a store may take to answer a ping before it counts as unreachable. */
@@ -25,6 +28,8 @@ const PING_TIMEOUT_MS = 2_000;
 /**
  * The health report: `degraded` with plain reasons when the store does not
  * answer, an actor is down, events are piling up, or the process is stopping.
+ * A load guard that holds the workers shows as `throttled` (with its reason)
+ * but is no problem: the process does what it was told to under load.
  */
 export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
   const problems: string[] = [];
@@ -61,6 +66,7 @@ export async function healthReport(facts: HealthFacts): Promise<HealthReport> {
     },
     actors: facts.actors,
     problems,
+    throttled: facts.throttled ?? null,
   };
 }
 

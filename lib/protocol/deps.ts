@@ -7,6 +7,7 @@ import type { Config } from "../config/load.ts";
 import type { HandlerMap } from "../handlers/types.ts";
 import type { Logger } from "../log.ts";
 import type { RunStats } from "../tasks/run-stats.ts";
+import type { LoadReading } from "../tasks/load-guard.ts";
 import type { Store } from "../store/types.ts";
 
 /** Test fault switches from `UN_FAULTS` (comma-separated): never set in production. */
@@ -69,6 +70,8 @@ export interface RuntimeDeps<S = Store> {
    * Absent (tests of single parts): each attempt is written on its own.
    */
   runStats?: RunStats;
+  /** What the pool's load guard reads (lib/tasks/load-guard.ts); absent: the machine's own figures. */
+  loadReading?: LoadReading;
   /** Epoch ms; tests of pure parts may replace it. */
   now(): number;
 }

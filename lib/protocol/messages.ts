@@ -10,6 +10,7 @@
 
 import type { CloudEvent, EventInit, Json } from "../events/cloud-event.ts";
 import type { ResourceUse } from "../tasks/resources.ts";
+import type { Throttle } from "../tasks/load-guard.ts";
 import type { EnqueueResult } from "../store/types.ts";
 import type { Task } from "../tasks/task.ts";
 
@@ -84,6 +85,8 @@ export interface PoolInfo {
   paused: boolean;
   /** Each resource of `workers.resources`: its capacity and how much running tasks hold. */
   resources: Record<string, ResourceUse>;
+  /** Why the load guard stops claims now (`workers.maxLoad`, `workers.minFreeMemoryMb`); null when it does not. */
+  throttled?: Throttle | null;
 }
 
 /** A scan someone asked for. */
