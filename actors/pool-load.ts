@@ -19,11 +19,6 @@ export const LOAD_CHECK_MS = 1_000;
 /**
  * Reads the guard at once and then every {@link LOAD_CHECK_MS}, and reports
  * each change; does nothing when no threshold is set.
- *
- * @example
- * ```ts
- * setup({ actors: { loadWatch } }).createMachine({ invoke: { src: "loadWatch", input: { guard } } });
- * ```
  */
 export const loadWatch = fromCallback<LoadChanged, { guard: LoadGuard }>(
   ({ input, sendBack }) => {

@@ -147,11 +147,6 @@ export interface TypeStats {
 
 /**
  * Runs of one task type gathered since the last write (see {@link TaskStore.recordRuns}).
- *
- * @example
- * ```ts
- * const sample: RunSample = { runs: 40, failures: 2, meanMs: 12.5 };
- * ```
  */
 export interface RunSample {
   /** Finished attempts (succeeded or failed). */

@@ -141,11 +141,6 @@ const GUARDS = new WeakMap<object, LoadGuard>();
 
 /**
  * The guard of a runtime's deps, made on first use.
- *
- * @example
- * ```ts
- * const guard = loadGuardOf(deps, deps.config.workers, deps.loadReading ?? systemLoadReading);
- * ```
  */
 export function loadGuardOf(owner: object, limits: LoadLimits, reading: LoadReading): LoadGuard {
   let guard = GUARDS.get(owner);

@@ -10,11 +10,6 @@ import { asList, asTask, parseTransitions } from "./replies.ts";
 
 /**
  * Applies a bulk change to the tasks it names, in one script run.
- *
- * @example
- * ```ts
- * const { tasks } = await changeTasks(ctx, { action: "retry", ids }, Date.now());
- * ```
  */
 export async function changeTasks(
   ctx: RedisContext,

@@ -15,11 +15,6 @@ const LIST_SCAN = 2000;
 
 /**
  * Creates tasks in one atomic step; results in input order.
- *
- * @example
- * ```ts
- * const [{ task, deduplicated }] = await enqueueMany(ctx, [newTask], Date.now());
- * ```
  */
 export async function enqueueMany(
   ctx: RedisContext,
@@ -74,11 +69,6 @@ function isState(value: unknown): value is TaskState {
 
 /**
  * One task, or null.
- *
- * @example
- * ```ts
- * const task = await getTask(ctx, id);
- * ```
  */
 export async function getTask(ctx: RedisContext, id: string): Promise<Task | null> {
   const values = await guarded(
@@ -112,11 +102,6 @@ function listRange(filter: TaskFilter): { from: string; to: string } {
 /**
  * Tasks matching a filter, newest first (createdAt desc, then id desc), from
  * `filter.after` on.
- *
- * @example
- * ```ts
- * const failed = await listTasks(ctx, { state: "failed", limit: 20 });
- * ```
  */
 export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<Task[]> {
   const limit = Math.max(0, Math.floor(filter.limit ?? 100));
@@ -152,11 +137,6 @@ export async function listTasks(ctx: RedisContext, filter: TaskFilter): Promise<
 
 /**
  * Not-started live tasks with a deadline at or before `before`, by deadline.
- *
- * @example
- * ```ts
- * const urgent = await tasksNearDeadline(ctx, Date.now() + 60_000, 100);
- * ```
  */
 export async function tasksNearDeadline(
   ctx: RedisContext,
@@ -185,11 +165,6 @@ function emptyCounts(): QueueCounts {
 
 /**
  * Counts by queue and state, for every queue that has a task.
- *
- * @example
- * ```ts
- * const counts = await queueCounts(ctx); // { default: { queued: 3, ... } }
- * ```
  */
 export async function queueCounts(ctx: RedisContext): Promise<Record<string, QueueCounts>> {
   const { redis, keys } = ctx;
@@ -222,11 +197,6 @@ const OLDEST_SCAN = 1000;
  * enqueuedAt less bonuses that are never negative, so the oldest task is
  * among the ready entries scored up to the head's enqueuedAt: those are read
  * (at most {@link OLDEST_SCAN} per queue; past that the age is a lower bound).
- *
- * @example
- * ```ts
- * await oldestQueuedAt(ctx, ["default"]); // { default: 1700000000000 }
- * ```
  */
 export async function oldestQueuedAt(
   ctx: RedisContext,

@@ -95,11 +95,6 @@ export class SqliteStore implements Store {
    * Opens (creating when needed) the store in `dir`: the directory, then
    * `<dir>/un.db`, checked (`PRAGMA quick_check`), with its tables. A damaged
    * file throws StoreDamagedError naming it and the way out.
-   *
-   * @example
-   * ```ts
-   * const store = SqliteStore.open(".un");
-   * ```
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
     return new SqliteStore(dir, options);

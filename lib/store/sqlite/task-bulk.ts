@@ -25,11 +25,6 @@ function unlessRefused<T>(step: () => T): T | null {
 
 /**
  * Applies a bulk change to the tasks it names; call it inside one write.
- *
- * @example
- * ```ts
- * await rows.write((sql) => changeTaskRows(sql, { action: "retry", ids }, Date.now()));
- * ```
  */
 export function changeTaskRows(sql: Sql, change: TaskChange, now: number): TaskChangeResult {
   const out: TaskChangeResult = { tasks: [], dependents: [] };

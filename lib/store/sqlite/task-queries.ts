@@ -16,11 +16,6 @@ import { taskFromRow } from "./task-rows.ts";
  * stops at `createdAfter`: correlation ids and subjects have no index of
  * their own, as one would cost every enqueue a write (hook-made tasks all
  * carry a correlation id).
- *
- * @example
- * ```ts
- * taskFilterSql({ state: "dead", key: "k" }); // { where: "WHERE state = :state AND key = :key", params }
- * ```
  */
 export function taskFilterSql(filter: TaskFilter): { where: string; params: Params } {
   const terms: string[] = [];
@@ -58,11 +53,6 @@ export function taskFilterSql(filter: TaskFilter): { where: string; params: Para
 /**
  * Tasks matching the filter, newest first (createdAt, then id, descending),
  * from `filter.after` on.
- *
- * @example
- * ```ts
- * listTaskRows(sql, { state: "queued", limit: 10 });
- * ```
  */
 export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
   const { where, params } = taskFilterSql(filter);
@@ -75,11 +65,6 @@ export function listTaskRows(sql: Sql, filter: TaskFilter): Task[] {
 
 /**
  * Earliest runAt among scheduled/retrying tasks.
- *
- * @example
- * ```ts
- * nextDueTime(sql); // 1700000005000 or null
- * ```
  */
 export function nextDueTime(sql: Sql): number | null {
   const row = sql.get(
@@ -90,11 +75,6 @@ export function nextDueTime(sql: Sql): number | null {
 
 /**
  * Not-started live tasks with a deadline at or before `before`, soonest first.
- *
- * @example
- * ```ts
- * tasksWithDeadlineBefore(sql, now + 60_000, 100);
- * ```
  */
 export function tasksWithDeadlineBefore(sql: Sql, before: number, limit: number): Task[] {
   return sql.all(
@@ -106,11 +86,6 @@ export function tasksWithDeadlineBefore(sql: Sql, before: number, limit: number)
 
 /**
  * Task counts by queue and state, every state present.
- *
- * @example
- * ```ts
- * countByQueue(sql).default.queued; // 3
- * ```
  */
 export function countByQueue(sql: Sql): Record<string, QueueCounts> {
   const counts: Record<string, QueueCounts> = {};
@@ -130,11 +105,6 @@ export function countByQueue(sql: Sql): Record<string, QueueCounts> {
  * enqueuedAt less bonuses that are never negative, so the oldest task's
  * sortKey is at most its enqueuedAt, itself at most the head's: only the
  * ready index up to the head's enqueuedAt is read, not the whole backlog.
- *
- * @example
- * ```ts
- * oldestQueuedAt(sql, ["default"]); // { default: 1700000000000 }
- * ```
  */
 export function oldestQueuedAt(sql: Sql, queues: string[]): Record<string, number> {
   const out: Record<string, number> = {};
