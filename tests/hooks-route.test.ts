@@ -115,6 +115,42 @@ Deno.test("renderTemplate: fields, nested data, and missing fields as empty", ()
   );
 });
 
+Deno.test("renderTemplate: non-string values as text, null and paths through them as empty", () => {
+  const e = event({
+    type: "x.y",
+    data: { n: 0, ok: false, none: null, list: ["a", "b"], empty: "" },
+  });
+  assert.equal(
+    renderTemplate("{data.n}|{data.ok}|{data.none}|{data.empty}|{data.n.deeper}|{data.list.1}", e),
+    "0|false||||b",
+  );
+});
+
+Deno.test("renderTemplate: values go in verbatim; only {word.path} is a placeholder", () => {
+  const e = event({ type: "x.y", subject: "a b/c?d=1&e={type}", data: { "file-name": "f" } });
+  // No escaping: a key is compared as text, so it keeps the subject exactly,
+  // and a value that looks like a placeholder is not expanded again.
+  assert.equal(renderTemplate("k:{subject}", e), "k:a b/c?d=1&e={type}");
+  // Braces around anything else stay as written (a dash is not a path character).
+  assert.equal(
+    renderTemplate("{data.file-name}|{not a key}|{}|{{type}}|{type", e),
+    "{data.file-name}|{not a key}|{}|{x.y}|{type",
+  );
+});
+
+Deno.test("route: the key template makes events of one file share a key, other files not", () => {
+  const hooks = new Hooks(parseConfig({
+    hooks: [{ on: "file.*", task: "index", key: "index:{data.path}" }],
+  }));
+  const keys = [
+    event({ type: "file.created", data: { path: "a.md" } }),
+    event({ type: "file.modified", data: { path: "a.md" } }),
+    event({ type: "file.modified", data: { path: "b.md" } }),
+    event({ type: "file.deleted", data: {} }),
+  ].map((e) => hooks.route(e)[0].key);
+  assert.deepEqual(keys, ["index:a.md", "index:a.md", "index:b.md", "index:"]);
+});
+
 Deno.test("per-source hooks: only that source's events, and sources added at run time", () => {
   const hooks = new Hooks(parseConfig({ hooks: [{ on: "file.deleted", task: "forget" }] }));
   const fromDocs = event({ type: "file.created", source: sourceUri("docs") });
