@@ -41,3 +41,23 @@ Deno.test("a subscriber added while an event is delivered hears the next one, no
   bus.publish(event("y.a"));
   assert.deepEqual(heard, ["first", "first", "late"]);
 });
+
+Deno.test("remoteSynced waits for every change so far, not only the latest", async () => {
+  // The bridge's first change can take in a pattern subscribed after it was
+  // asked for; the later change then finds nothing to do and is quick. A
+  // stream that waited only for that one would be declared live too early.
+  const bus = new EventBus(() => {});
+  let finishFirst = () => {};
+  const first = new Promise<void>((resolve) => (finishFirst = resolve));
+  let calls = 0;
+  bus.onRemoteInterest(() => (++calls === 1 ? first : Promise.resolve()));
+  bus.subscribe("x.a", () => {});
+  bus.subscribe("x.b", () => {});
+  let synced = false;
+  const waiting = bus.remoteSynced().then(() => (synced = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(synced, false, "resolved while the first change was still under way");
+  finishFirst();
+  await waiting;
+  assert.equal(calls, 2);
+});

@@ -94,7 +94,13 @@ export class EventBus {
   }
 
   #interestChanged(): void {
-    this.#remoteSynced = Promise.allSettled([...this.#interest].map((fn) => fn()));
+    // Chained to the previous change: a change that finds nothing new to do
+    // (an earlier one, still under way, already took its pattern in) must not
+    // report "in effect" before that earlier one is.
+    this.#remoteSynced = Promise.allSettled([
+      this.#remoteSynced,
+      ...[...this.#interest].map((fn) => fn()),
+    ]);
   }
 
   /** Delivers one event made in this process to every matching subscriber. */
