@@ -11,29 +11,14 @@
  */
 
 // @ts-types="@types/pg"
-import pg from "pg";
+import type pg from "pg";
 import assert from "node:assert/strict";
 import { api } from "./helpers/http.ts";
 import { startUn } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
+import { connectPg, PG_URL, withoutPostgres } from "./helpers/postgres.ts";
 
-const PG_URL = Deno.env.get("UN_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
-
-async function connect(): Promise<pg.Client | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return client;
-  } catch {
-    await client.end().catch(() => {});
-    return null;
-  }
-}
-
-const probe = await connect();
-await probe?.end();
-const ignore = Deno.env.get("CI") !== "true" && probe === null;
+const ignore = await withoutPostgres();
 
 /** Tables of `schema` that carry un's trigger, by name. */
 async function triggered(db: pg.Client, schema: string): Promise<string[]> {
@@ -60,7 +45,7 @@ Deno.test({
   name: "postgres: removing a source drops its triggers, and the function with the last one",
   ignore,
   async fn() {
-    const db = await connect();
+    const db = await connectPg();
     assert.ok(db, `PostgreSQL not reachable at ${PG_URL}`);
     const schema = `un_cleanup_${crypto.randomUUID().slice(0, 8)}`;
     try {

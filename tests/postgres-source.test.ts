@@ -20,22 +20,9 @@ import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import { type ScannerInput, type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { SqliteStore } from "../lib/store/sqlite/store.ts";
 import { eventually } from "./helpers/eventually.ts";
+import { PG_URL, withoutPostgres } from "./helpers/postgres.ts";
 
-const PG_URL = Deno.env.get("UN_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
-
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-const ignore = Deno.env.get("CI") !== "true" && !(await pgReachable());
+const ignore = await withoutPostgres();
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

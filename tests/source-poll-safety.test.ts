@@ -16,8 +16,7 @@ import { feedServer, itemsOf } from "./helpers/feed-server.ts";
 import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
-
-const PG_URL = Deno.env.get("UN_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
+import { PG_URL, pgReachable } from "./helpers/postgres.ts";
 
 type Status = {
   lastScanAt: number | null;
@@ -140,19 +139,6 @@ Deno.test("run-time http, feed and github sources: a redirect outside http.allow
   }
 });
 
-/** Whether the test PostgreSQL answers (the postgres half is skipped without it). */
-async function postgresUp(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 /** Backends of this source's connections (pg's application_name is `un:<id>`). */
 async function backendsOf(id: string): Promise<number> {
   const client = new pg.Client({ connectionString: PG_URL });
@@ -170,7 +156,8 @@ async function backendsOf(id: string): Promise<number> {
 
 Deno.test("run-time sources are checked at every poll and connection, not only when added", async () => {
   const blog = feedServer(["one"]);
-  const withPostgres = await postgresUp();
+  // The postgres half is left out without a test database.
+  const withPostgres = await pgReachable();
   const db = `db-poll-safety-${crypto.randomUUID().slice(0, 8)}`;
   let first: UnProcess | null = await startUn({ config: { http: { allow: ["127.0.0.1/32"] } } });
   const dir = first.dir;
