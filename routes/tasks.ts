@@ -12,13 +12,16 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
 import type { Coordination, TaskStore } from "../lib/store/types.ts";
-import { NotFoundError } from "../lib/errors.ts";
+import { NotFoundError, ValidationError } from "../lib/errors.ts";
 import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
 import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/tasks/task-request.ts";
 import { type Task, TASK_STATES, taskPriority } from "../lib/tasks/task.ts";
-import { queryInt, strictObject } from "../lib/validate.ts";
+import { intIn, queryInt, strictObject } from "../lib/validate.ts";
 import { ask } from "../lib/protocol/ask.ts";
+import { BULK_ACTIONS, runBulk } from "../lib/tasks/bulk.ts";
+import { decodeTaskCursor, encodeTaskCursor } from "../lib/tasks/task-cursor.ts";
+import { bulkDeps } from "./bulk.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { taskSchema } from "./schemas.ts";
 import { jsonBody, params, query } from "./validator.ts";
@@ -27,11 +30,80 @@ const name = z.string().min(1, { error: "must not be empty" }).max(200, {
   error: "must be at most 200 characters",
 });
 
-const listQuery = strictObject({
+/** A key, correlation id or subject: any text up to 1 000 characters. */
+const text = z.string().min(1, { error: "must not be empty" }).max(1_000, {
+  error: "must be at most 1000 characters",
+});
+
+const TIME_ERROR = "must be epoch milliseconds or an ISO 8601 date-time";
+
+/** A time in a query string: epoch milliseconds or an ISO 8601 date-time. */
+const queryTime = z.string().transform((value, ctx) => {
+  const ms = /^\d{1,16}$/.test(value)
+    ? Number(value)
+    : /^\d{4}-\d\d-\d\d/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (!Number.isSafeInteger(ms)) {
+    ctx.addIssue({ code: "custom", message: TIME_ERROR });
+    return z.NEVER;
+  }
+  return ms;
+}).describe("epoch milliseconds or an ISO 8601 date-time");
+
+/** A time in a JSON body: epoch milliseconds, or an ISO 8601 date-time. */
+const bodyTime = z.union([
+  z.number().int().nonnegative(),
+  z.string().transform((value, ctx) => {
+    const ms = /^\d{4}-\d\d-\d\d/.test(value) ? Date.parse(value) : NaN;
+    if (!Number.isSafeInteger(ms)) {
+      ctx.addIssue({ code: "custom", message: TIME_ERROR });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+], { error: TIME_ERROR });
+
+const cursor = z.string().transform((value, ctx) => {
+  const position = decodeTaskCursor(value);
+  if (position === null) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be the nextCursor of an earlier page, as it was given",
+    });
+    return z.NEVER;
+  }
+  return position;
+}).describe("the `nextCursor` of the page before");
+
+/** The filters of a listing and of a bulk action. */
+const filterShape = {
   state: z.enum(TASK_STATES).optional(),
   queue: name.optional(),
   type: name.optional(),
+  key: text.optional().describe("the task's dedupe key"),
+  correlationId: text.optional(),
+  subject: text.optional().describe("the subject of the event a hook made the task for"),
+};
+
+const listQuery = strictObject({
+  ...filterShape,
+  createdAfter: queryTime.optional().describe("created at or after"),
+  createdBefore: queryTime.optional().describe("created before"),
+  cursor: cursor.optional(),
   limit: queryInt(1, 1_000).optional(),
+});
+
+const bulkBody = strictObject({
+  action: z.enum(BULK_ACTIONS),
+  priority: taskPriority.optional().describe("the new priority (reprioritize only)"),
+  filter: strictObject({
+    ...filterShape,
+    createdAfter: bodyTime.optional(),
+    createdBefore: bodyTime.optional(),
+  }),
+  limit: intIn(1, 10_000_000).optional().describe("at most this many tasks, newest first"),
+  dryRun: z.boolean().optional().describe("count only"),
 });
 
 /** One request, or `{ tasks: [...] }`; parseTaskCreate tells them apart by the `tasks` key. */
@@ -107,18 +179,62 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
     )
     .get(
       "/",
-      describe("tasks", "List tasks, newest first", {
+      describe("tasks", "List tasks, newest first, a page at a time", {
         200: answer(
-          "The tasks (at most `limit`, default 100)",
-          z.object({ tasks: z.array(taskSchema) }),
+          "The tasks (at most `limit`, default 100); `nextCursor` when more follow",
+          z.object({ tasks: z.array(taskSchema), nextCursor: z.string().optional() }),
         ),
         ...problems(400),
       }),
       query(listQuery),
       async (c) => {
-        const q = c.req.valid("query");
-        const tasks = await control.store.listTasks({ ...q, limit: q.limit ?? 100 });
-        return c.json({ tasks });
+        const { cursor, limit = 100, ...filter } = c.req.valid("query");
+        // One more than asked tells whether a next page exists.
+        const found = await control.store.listTasks({ ...filter, after: cursor, limit: limit + 1 });
+        const tasks = found.slice(0, limit);
+        const last = tasks[tasks.length - 1];
+        return c.json(
+          found.length > limit ? { tasks, nextCursor: encodeTaskCursor(last) } : { tasks },
+        );
+      },
+    )
+    .post(
+      "/bulk",
+      describe("tasks", "Cancel, retry, delete or reprioritize every task a filter matches", {
+        200: answer(
+          "How many tasks matched and how many changed (`changed` is 0 on a dry run)",
+          z.object({ matched: z.number().int(), changed: z.number().int() }),
+        ),
+        ...problems(400, 503),
+      }),
+      jsonBody(bulkBody),
+      async (c) => {
+        const { action, priority, filter, limit, dryRun } = c.req.valid("json");
+        if (action === "reprioritize" && priority === undefined) {
+          throw new ValidationError("priority is required to reprioritize (an integer 0..9)", {
+            field: "priority",
+          });
+        }
+        if (action !== "reprioritize" && priority !== undefined) {
+          throw new ValidationError(`priority applies to reprioritize only, not ${action}`, {
+            field: "priority",
+            value: priority,
+          });
+        }
+        if (Object.values(filter).every((v) => v === undefined)) {
+          throw new ValidationError(
+            "filter must name at least one of state, queue, type, key, correlationId, subject, createdAfter, createdBefore",
+            { field: "filter", value: filter },
+          );
+        }
+        const report = await runBulk(bulkDeps(control), {
+          action,
+          priority,
+          filter,
+          limit,
+          dryRun,
+        });
+        return c.json(report);
       },
     )
     .get(
