@@ -180,10 +180,12 @@ export const pollScannerMachine = setup({
             const saved = event.output;
             if (!saved) return {};
             const wait = saved.nextPollAt === null ? 0 : saved.nextPollAt - context.deps.now();
-            return {
-              status: saved,
-              delayMs: Math.max(0, Math.min(wait, Math.max(context.intervalMs, 3_600_000))),
-            };
+            // Without failures the wait is the interval it was set under: a source
+            // whose interval was changed (PATCH) waits for the new one at most.
+            const cap = saved.failures > 0
+              ? Math.max(context.intervalMs, 3_600_000)
+              : context.intervalMs;
+            return { status: saved, delayMs: Math.max(0, Math.min(wait, cap)) };
           }),
         },
         onError: {

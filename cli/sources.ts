@@ -1,7 +1,9 @@
 /**
  * `un sources`: list the sources (table or `--json`), add one at run time
- * (`add <kind> --url U ...` or `add --json '{...}'`), remove one (`rm <id>`),
- * or switch one on or off (`enable|disable <id>`).
+ * (`add <kind> --url U ...` or `add --json '{...}'`), change one in place
+ * (`update <id> --interval 30s ...`, the same flags), remove one (`rm <id>`),
+ * switch one on or off (`enable|disable <id>`), or force-process one file
+ * of an fs source (`process <id> <path>`).
  */
 
 import type { InferRequestType } from "hono/client";
@@ -14,11 +16,15 @@ import { age, brief, printJson, table } from "./format.ts";
 
 const USAGE = "un sources [--json] | un sources add <kind> [--id ID] [--url U] [--path P] " +
   "[--repo OWNER/NAME] [--interval D] ... | un sources add --json '{...}' | " +
-  "un sources rm|enable|disable <id> [--json]";
+  "un sources update <id> [--interval D] ... | un sources update <id> --json '{...}' | " +
+  "un sources rm|enable|disable <id> [--json] | un sources process <id> <path> [--json]";
 const ADD_USAGE = "un sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] " +
   "[--secret S] [--token T] [--api-url U] [--interval D] [--priority P] [--method M] " +
   "[--table T]... [--include GLOB]... [--exclude GLOB]... [--disabled] [--baseline] | " +
   'un sources add --json \'{"kind":"feed","url":"..."}\'';
+const UPDATE_USAGE = "un sources update <id> [--url U] [--path P] [--interval D] [--priority P] " +
+  "[--include GLOB]... [--exclude GLOB]... (the flags of add) | " +
+  'un sources update <id> --json \'{"interval":"30s"}\' (null resets a key)';
 
 /** Flags of `add` that map one to one onto a definition key. */
 const STRING_KEYS: Record<string, string> = {
@@ -67,6 +73,14 @@ export function addBody(args: string[]): Record<string, unknown> {
   }
   if (rest[0] !== undefined) body.kind = rest[0];
   if (body.kind === undefined) throw new UsageError(`missing <kind>; usage: ${ADD_USAGE}`);
+  return withFlags(body, values);
+}
+
+/** The definition keys the flags of `add` (and `update`) set, over `body`. */
+function withFlags(
+  body: Record<string, unknown>,
+  values: ReturnType<typeof parse>["values"],
+): Record<string, unknown> {
   for (const [flag, key] of Object.entries(STRING_KEYS)) {
     if (values[flag] !== undefined) body[key] = values[flag];
   }
@@ -76,6 +90,24 @@ export function addBody(args: string[]): Record<string, unknown> {
   if (values.disabled) body.enabled = false;
   if (values.baseline) body.emitExisting = false;
   return body;
+}
+
+/**
+ * What `un sources update <id>` sends: the id, and the keys to change
+ * (`--json` as the base, then the flags of `add`).
+ */
+export function updateBody(args: string[]): { id: string; patch: Record<string, unknown> } {
+  const { values, positionals: rest } = parse(args, ADD_OPTIONS, UPDATE_USAGE);
+  const [id] = positionals(rest, 1, UPDATE_USAGE);
+  const base = jsonFlag(values.json, "--json") ?? {};
+  if (base === null || typeof base !== "object" || Array.isArray(base)) {
+    throw new UsageError(`--json must be a JSON object such as '{"interval":"30s"}'`);
+  }
+  const patch = withFlags({ ...base }, values);
+  if (Object.keys(patch).length === 0) {
+    throw new UsageError(`nothing to change; usage: ${UPDATE_USAGE}`);
+  }
+  return { id, patch };
 }
 
 /**
@@ -135,6 +167,21 @@ async function change(verb: "rm" | "enable" | "disable", args: string[]): Promis
   return 0;
 }
 
+/** `process <id> <path>`: one `file.modified` (with `forced: true`) for one file of an fs source. */
+async function processFile(args: string[]): Promise<number> {
+  const usage = "un sources process <id> <path> [--json]";
+  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, usage);
+  const [id, path] = positionals(rest, 2, usage);
+  const client = UnClient.fromEnv();
+  const body = await client.json(client.api.un.sources[":id"].process.$post({
+    param: { id: encodeURIComponent(id) },
+    json: { path },
+  }));
+  if (values.json) printJson(body);
+  else console.log(`processed ${body.event.subject} of source ${id} (event ${body.event.id})`);
+  return 0;
+}
+
 /**
  * Runs `un sources`.
  */
@@ -154,6 +201,17 @@ export async function sourcesCommand(args: string[]): Promise<number> {
       );
       return 0;
     }
+    case "update": {
+      const { id, patch } = updateBody(rest);
+      const client = UnClient.fromEnv();
+      const param = { id: encodeURIComponent(id) };
+      const body = await client.json(client.api.un.sources[":id"].$patch({ param, json: patch }));
+      console.log(`updated source ${id}`);
+      if (body.note) console.log(`note: ${body.note}`);
+      return 0;
+    }
+    case "process":
+      return processFile(rest);
     case "rm":
     case "enable":
     case "disable":
@@ -161,7 +219,8 @@ export async function sourcesCommand(args: string[]): Promise<number> {
     default:
       if (sub.startsWith("-")) return list(args);
       throw new UsageError(
-        `unknown subcommand ${JSON.stringify(sub)} (add, rm, enable, disable); usage: ${USAGE}`,
+        `unknown subcommand ${JSON.stringify(sub)} (add, update, rm, enable, disable, process); ` +
+          `usage: ${USAGE}`,
       );
   }
 }

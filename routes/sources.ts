@@ -10,8 +10,17 @@
  *   URL's host checked against `http.allow` and an `fs` path against the file
  *   roots (400 naming the field and the host or path), an id that exists →
  *   409, stored with `origin: "api"`, then `source.created`.
+ * - `PATCH /un/sources/:id` `{ ...keys to change }` → `{ source }`: fields
+ *   changed in place (`null` resets a key), validated like an add (400 naming
+ *   the field; `id` and `kind` cannot change), a changed URL or path admitted
+ *   again; the source's state stays, so nothing is announced again; then
+ *   `source.updated {previous, current}`, and the scanner restarts with it.
  * - `DELETE /un/sources/:id` → `source.deleted`; `POST /un/sources/:id/enable|disable`
  *   → `source.enabled|disabled`.
+ * - `POST /un/sources/:id/process` `{ path, priority? }` → `{ event }`: one
+ *   `file.modified` with `forced: true` for one file of an fs source, whatever
+ *   its file index says (lib/fs/force.ts); 400 for a path outside the root,
+ *   409 for a disabled or non-fs source.
  *
  * The store side of each change is in lib/sources/manage.ts (an add is one
  * atomic step there); routes validate, call it and publish: the runtime reacts to the `source.*` events
@@ -25,23 +34,28 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { sourceSchema } from "../lib/config/load.ts";
 import type { ControlWith } from "../lib/control.ts";
-import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import { type CloudEvent, EVENT_PRIORITIES } from "../lib/events/cloud-event.ts";
+import { ConflictError } from "../lib/errors.ts";
+import { forcedFileEvent } from "../lib/fs/force.ts";
+import { strictObject } from "../lib/validate.ts";
 import { admitSource } from "../lib/sources/admit.ts";
 import {
   addSource,
   configNote,
   mustGetSource,
   parseSourceSpec,
+  reachChanged,
   setSourceEnabled,
   type SourceChange,
   sourceEvent,
   type SourceView,
+  updateSource,
   viewSource,
 } from "../lib/sources/manage.ts";
 import type { SourceStore, StoredSource } from "../lib/store/types.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { answer, describe, problems } from "./describe.ts";
-import { sourceViewSchema } from "./schemas.ts";
+import { eventSchema, sourceViewSchema } from "./schemas.ts";
 import { jsonBody, params } from "./validator.ts";
 
 export type { SourceView };
@@ -63,6 +77,18 @@ const addBody = z.discriminatedUnion("kind", [
   http.partial({ id: true }),
   postgres.partial({ id: true }),
 ]);
+
+/** A PATCH: any keys of the source's kind; checked against the merged definition. */
+const patchBody = jsonBody(
+  z.record(z.string(), z.unknown()).describe(
+    'keys of the source\'s kind to change, e.g. `{"interval": "30s"}`; `null` resets a key to its default',
+  ),
+);
+
+const processBody = jsonBody(strictObject({
+  path: z.string().min(1).max(4096).describe("the file, relative to the source's root"),
+  priority: z.enum(EVENT_PRIORITIES).optional().describe("the event's priority (default high)"),
+}));
 
 const sourceId = params(z.object({ id: z.string().describe("the source's id") }));
 
@@ -151,6 +177,33 @@ export function sourceRoutes(control: SourcesControl) {
         return c.json({ source: await viewSource(store, source) }, 201);
       },
     )
+    .patch(
+      "/:id",
+      describe("sources", "Change a source's fields in place (its state stays)", {
+        200: answer("The changed source", changedAnswer),
+        ...problems(400, 404, 409, 503),
+      }, {
+        description: "Merged over the stored definition and validated like an add; `id` and " +
+          "`kind` cannot change. Seen items, the file index and cursors stay, so the " +
+          "restarted scanner announces nothing again.",
+      }),
+      sourceId,
+      patchBody,
+      async (c) => {
+        const id = c.req.valid("param").id;
+        const patch = c.req.valid("json");
+        // A new URL or path is admitted before it is stored, as an added source's is.
+        const { previous, current } = await updateSource(
+          store,
+          id,
+          patch,
+          Date.now(),
+          (u) => reachChanged(u) ? admitSource(u.current.spec, control.config) : Promise.resolve(),
+        );
+        await publish(control, sourceEvent("updated", current, previous));
+        return c.json(await changed(control, current, "updated", {}));
+      },
+    )
     .delete(
       "/:id",
       describe("sources", "Remove a source (its scanner stops)", {
@@ -164,6 +217,35 @@ export function sourceRoutes(control: SourcesControl) {
         await publish(control, sourceEvent("deleted", source));
         await store.deleteSource(source.id);
         return c.json(await changed(control, source, "deleted", { deleted: true }));
+      },
+    )
+    .post(
+      "/:id/process",
+      describe("sources", "Force-process one file of an fs source", {
+        200: answer("The published event", z.object({ event: eventSchema })),
+        ...problems(400, 404, 409, 503),
+      }, {
+        description: "One `file.modified` event with `forced: true` for the file, whatever " +
+          "the source's file index says; the path must lie inside the source's root.",
+      }),
+      sourceId,
+      processBody,
+      async (c) => {
+        const source = await mustGetSource(store, c.req.valid("param").id);
+        const spec = source.spec;
+        if (spec?.kind !== "fs" || !source.enabled) {
+          const why = spec?.kind !== "fs" ? `a ${source.kind} source, not fs` : "disabled";
+          throw new ConflictError(
+            `source ${source.id} is ${why}: only an enabled fs source has files to process`,
+            {
+              sourceId: source.id,
+              kind: source.kind,
+            },
+          );
+        }
+        const { path, priority } = c.req.valid("json");
+        const event = await forcedFileEvent(spec, path, priority ?? "high");
+        return c.json({ event: await publish(control, event) });
       },
     )
     .post(

@@ -1,6 +1,6 @@
 /**
- * Sources managed at run time (`POST /un/sources/add`, `DELETE /un/sources/:id`,
- * enable/disable): a plain module, no actor code. It validates a definition
+ * Sources managed at run time (`POST /un/sources/add`, `PATCH` and `DELETE
+ * /un/sources/:id`, enable/disable): a plain module, no actor code. It validates a definition
  * with the config's own `sourceSchema` (so the API and `un.config.json` accept
  * exactly the same sources), adds, switches and removes stored sources
  * (an add is one atomic store step, so two API processes adding one id
@@ -12,14 +12,14 @@
  */
 
 import type { SourceSpec } from "../config/load.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { type CloudEvent, createEvent, type Json } from "../events/cloud-event.ts";
 import { STATUS_KEY } from "./scanner.ts";
 import type { ParsedSource, SourceStore, StoredSource } from "../store/types.ts";
 import { redactSpec, redactTexts } from "./redact.ts";
+import { parseSourceSpec } from "./parse-spec.ts";
 
-export { redactSpec };
-export { parseSourceSpec } from "./parse-spec.ts";
+export { parseSourceSpec, redactSpec };
 
 /**
  * The `source` of every `source.*` event made through the API.
@@ -152,6 +152,91 @@ export async function setSourceEnabled(
   return { source: next, changed: true };
 }
 
+/** What a PATCH changed: the record before and after. */
+export interface SourceUpdate {
+  previous: ParsedSource;
+  current: ParsedSource;
+}
+
+/** Keys a PATCH cannot change: they name the source and choose its scanner. */
+const FIXED_KEYS = ["id", "kind"] as const;
+
+/**
+ * Changes fields of a stored source in place: `patch` is merged over the
+ * stored definition (a key set to `null` goes back to its default), and the
+ * result is validated exactly as an added source is (400 naming the field).
+ * `id` and `kind` cannot change (400 naming it); a source whose stored
+ * definition no longer parses is refused (409). The record keeps its origin
+ * and creation time, and the store keeps the source's state (seen items,
+ * file index, cursors) under the same id, so the restarted scanner announces
+ * nothing again. `admit` may refuse the change before it is stored.
+ *
+ * @example
+ * ```ts
+ * const { previous, current } = await updateSource(store, "news", { interval: "30s" }, Date.now());
+ * ```
+ */
+export async function updateSource(
+  store: Pick<SourceStore, "getSource" | "putSource">,
+  id: string,
+  patch: Record<string, unknown>,
+  now: number,
+  admit?: (update: SourceUpdate) => Promise<void>,
+): Promise<SourceUpdate> {
+  const previous = await mustGetSource(store, id);
+  for (const key of FIXED_KEYS) {
+    if (patch[key] !== undefined && patch[key] !== previous[key]) {
+      throw new ValidationError(
+        `${key} cannot change (${JSON.stringify(previous[key])}, got ${
+          JSON.stringify(patch[key])
+        }); add a new source and remove this one instead`,
+        { field: key, value: patch[key] as Json },
+      );
+    }
+  }
+  if (previous.spec === null) {
+    throw new ConflictError(
+      `source ${id} cannot be changed: its ${previous.error}; ` +
+        `remove it with DELETE /un/sources/${id} and add it again`,
+      { field: "id", value: id },
+    );
+  }
+  const merged: Record<string, unknown> = { ...previous.spec };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  const spec = parseSourceSpec(merged);
+  const update = {
+    previous,
+    // Later than before even within one millisecond: a cluster's source leader restarts on it.
+    current: {
+      ...previous,
+      enabled: spec.enabled,
+      spec,
+      updatedAt: Math.max(now, previous.updatedAt + 1),
+    },
+  };
+  await admit?.(update);
+  await store.putSource(update.current);
+  return update;
+}
+
+/** What {@link admitSource} checks of a definition: its URL or path. */
+const REACH_KEYS = ["url", "apiUrl", "path"] as const;
+
+/**
+ * True when an update changes what the source reaches (a URL or a path):
+ * only then is the new definition checked against `http.allow` and the file
+ * roots again, so a config-file source's interval can change without the
+ * operator's own URL being judged as a caller's.
+ */
+export function reachChanged({ previous, current }: SourceUpdate): boolean {
+  const before = previous.spec as Record<string, unknown>;
+  const after = current.spec as Record<string, unknown>;
+  return REACH_KEYS.some((key) => before[key] !== after[key]);
+}
+
 /**
  * The same source switched on or off (the record's flag and the spec's agree).
  */
@@ -176,23 +261,35 @@ export function configNote(source: StoredSource, change: SourceChange): string |
  * The `source.<change>` CloudEvent: `source` is `/un/api`, `subject` the
  * source id, `data.source` the redacted record. The runtime (this process and,
  * through the Redis bridge, the others) starts or stops the scanner on it.
+ * `source.updated` also has `data.previous` and `data.current` (redacted
+ * alike; `current` is `source`).
  */
-export function sourceEvent(change: SourceChange, source: StoredSource): CloudEvent {
+export function sourceEvent(
+  change: SourceChange,
+  source: StoredSource,
+  previous?: StoredSource,
+): CloudEvent {
+  const record = eventRecord(source);
   return createEvent({
     type: `source.${change}`,
     source: API_EVENT_SOURCE,
     subject: source.id,
-    data: {
-      source: {
-        id: source.id,
-        kind: source.kind,
-        enabled: source.enabled,
-        // Redacted; an unparsed source's stored definition is redacted the same way.
-        spec: redactSpec(specOf(source)),
-        origin: source.origin,
-        createdAt: source.createdAt,
-        updatedAt: source.updatedAt,
-      },
-    },
+    data: previous
+      ? { source: record, previous: eventRecord(previous), current: record }
+      : { source: record },
   });
+}
+
+/** A stored source as events carry it: secrets redacted. */
+function eventRecord(source: StoredSource): Json {
+  return {
+    id: source.id,
+    kind: source.kind,
+    enabled: source.enabled,
+    // Redacted; an unparsed source's stored definition is redacted the same way.
+    spec: redactSpec(specOf(source)),
+    origin: source.origin,
+    createdAt: source.createdAt,
+    updatedAt: source.updatedAt,
+  };
 }
