@@ -8,13 +8,13 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import type { Task } from "../lib/tasks/task.ts";
-import { browserForTests, launchBrowser } from "./helpers/browser.ts";
+import { browserTests, launchBrowser } from "./helpers/browser.ts";
 import { api } from "./helpers/http.ts";
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
 
 const TOKEN = "browser-test-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const { ignore, suffix } = browserForTests("browser");
+const browserTest = browserTests("browser");
 
 async function logIn(page: Page, un: UnProcess): Promise<void> {
   await page.goto(`${un.url}/un/login?next=/un/inspect`);
@@ -73,13 +73,9 @@ run();
 </script></body></html>`;
 }
 
-Deno.test({
-  name:
-    `browser: log in with the token, then the inspector and a wildcard EventSource get live events${suffix}`,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+browserTest(
+  "browser: log in with the token, then the inspector and a wildcard EventSource get live events",
+  async () => {
     await using un = await startUn({ config: { api: { token: TOKEN } } });
     await using chromium = await launchBrowser();
     const page = await chromium.browser.newPage();
@@ -111,15 +107,11 @@ Deno.test({
     assert.ok(rows > 0, "the inspector shows live actor messages");
     assert.deepEqual(errors, []);
   },
-});
+);
 
-Deno.test({
-  name:
-    `browser: a page from another origin cannot change un, even with the session cookie${suffix}`,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+browserTest(
+  "browser: a page from another origin cannot change un, even with the session cookie",
+  async () => {
     await using un = await startUn({
       config: { api: { token: TOKEN }, workers: { concurrency: 2 } },
     });
@@ -162,4 +154,4 @@ Deno.test({
     const health = await api(un.url, "GET", "/health");
     assert.equal(health.status, 200, "un still runs");
   },
-});
+);

@@ -8,12 +8,12 @@
 
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { browserForTests, launchBrowser } from "./helpers/browser.ts";
+import { browserTests, launchBrowser } from "./helpers/browser.ts";
 import { api } from "./helpers/http.ts";
 import { create, screenshot, waitForAnyText, waitForText, watchedPage } from "./helpers/ui-page.ts";
 import { startUn } from "./helpers/un-process.ts";
 
-const { ignore, suffix } = browserForTests("inspector");
+const browserTest = browserTests("inspector");
 const WORKERS = 4;
 
 /** Runs an expression in the page (a string: the test's types have no DOM). */
@@ -38,13 +38,9 @@ function clickNow(page: Page, selector: string): Promise<void> {
   return page.$eval(selector, (el) => (el as unknown as { click(): void }).click());
 }
 
-Deno.test({
-  name:
-    `inspector: every worker, its state on its chart, pause and filter keep every row, idle folds${suffix}`,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+browserTest(
+  "inspector: every worker, its state on its chart, pause and filter keep every row, idle folds",
+  async () => {
     await using un = await startUn({ config: { workers: { concurrency: WORKERS } } });
     await using chromium = await launchBrowser();
     const { page, errors } = await watchedPage(chromium.browser);
@@ -115,4 +111,4 @@ Deno.test({
     console.log(await screenshot(page, "inspector-480"));
     assert.deepEqual(errors, [], "no console errors or exceptions");
   },
-});
+);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Page } from "puppeteer-core";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Task } from "../lib/tasks/task.ts";
-import { browserForTests, launchBrowser } from "./helpers/browser.ts";
+import { browserTests, launchBrowser } from "./helpers/browser.ts";
 import { api } from "./helpers/http.ts";
 import {
   ARTIFACTS,
@@ -26,7 +26,7 @@ import {
 import { startUn, type UnProcess } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
-const { ignore, suffix } = browserForTests("dashboard");
+const browserTest = browserTests("dashboard");
 const TOKEN = "dashboard-test-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** How soon a new task must show on a live page. */
@@ -54,12 +54,9 @@ async function taskEvents(un: UnProcess, id: string, headers = {}): Promise<stri
   return res.body.events.filter((e) => e.subject === id).map((e) => e.type);
 }
 
-Deno.test({
-  name: `dashboard: live tasks, retry from the task page, every page at 1400 and 480 px${suffix}`,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+browserTest(
+  "dashboard: live tasks, retry from the task page, every page at 1400 and 480 px",
+  async () => {
     console.log(`screenshots in ${ARTIFACTS}`);
     const inbox = await Deno.makeTempDir({ prefix: "un-ui-inbox-" });
     await Deno.writeTextFile(join(inbox, "note.txt"), "hello\n");
@@ -147,14 +144,11 @@ Deno.test({
     assert.deepEqual(errors, [], "no console errors or exceptions");
     await Deno.remove(inbox, { recursive: true });
   },
-});
+);
 
-Deno.test({
-  name: `dashboard in token mode: log in at /un/login, see tasks appear, change one${suffix}`,
-  ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
+browserTest(
+  "dashboard in token mode: log in at /un/login, see tasks appear, change one",
+  async () => {
     await using un = await startUn({ config: { api: { token: TOKEN } } });
     await using chromium = await launchBrowser();
     const { page, errors } = await watchedPage(chromium.browser, 480);
@@ -196,4 +190,4 @@ Deno.test({
     console.log(await screenshot(page, "token-actors-480"));
     assert.deepEqual(errors, []);
   },
-});
+);

@@ -59,3 +59,22 @@ export async function launchBrowser(): Promise<{ browser: Browser } & AsyncDispo
   });
   return { browser, [Symbol.asyncDispose]: () => browser.close() };
 }
+
+/**
+ * Registers the browser tests of `what`: ignored without Chromium (a failure
+ * under CI=true, see {@link browserForTests}), with the op and resource
+ * sanitizers off, as puppeteer's connection to Chromium is not the test's own.
+ *
+ * @example
+ * ```ts
+ * const browserTest = browserTests("dashboard");
+ * browserTest("dashboard: tasks appear", async () => {
+ *   await using chromium = await launchBrowser();
+ * });
+ * ```
+ */
+export function browserTests(what: string): (name: string, fn: () => Promise<void>) => void {
+  const { ignore, suffix } = browserForTests(what);
+  return (name, fn) =>
+    Deno.test({ name: name + suffix, ignore, sanitizeResources: false, sanitizeOps: false, fn });
+}
