@@ -1,6 +1,9 @@
 /**
- * `un tasks`: list tasks as a table (or `--json`), or show one task in detail
- * (`un tasks <id>`), including why it sorts where it does.
+ * `un tasks`: list tasks as a table (or `--json`), filtered and a page at a
+ * time (`--all` follows the cursor to the end), or show one task in detail
+ * (`un tasks <id>`), including why it sorts where it does. `un tasks clear |
+ * retry | cancel | reprioritize` act on every task the filters match
+ * (`POST /un/tasks/bulk`; `--dry-run` counts only).
  */
 
 import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
@@ -9,8 +12,18 @@ import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { age, printJson, table, when } from "./format.ts";
 
-const USAGE =
-  "un tasks [--state S] [--queue Q] [--type T] [--limit N] [--json] | un tasks <id> [--json]";
+const FILTERS =
+  "[--state S] [--queue Q] [--type T] [--key K] [--correlation C] [--subject S] [--created-after T] [--created-before T]";
+const USAGE = `un tasks ${FILTERS} [--limit N] [--all] [--json] | un tasks <id> [--json]` +
+  ` | un tasks clear|retry|cancel|reprioritize ${FILTERS} [--priority P] [--limit N] [--dry-run] [--json]`;
+
+/** Bulk subcommands → the API's action. */
+const BULK: Record<string, "delete" | "retry" | "cancel" | "reprioritize"> = {
+  clear: "delete",
+  retry: "retry",
+  cancel: "cancel",
+  reprioritize: "reprioritize",
+};
 
 /**
  * One row of the task table.
@@ -87,21 +100,108 @@ export function describeTask(task: Wire<Task>, now = Date.now()): string {
   return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }
 
+/** A time flag: epoch milliseconds or an ISO 8601 date-time (exit 2 otherwise). */
+function timeFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d{1,16}$/.test(value)
+    ? Number(value)
+    : /^\d{4}-\d\d-\d\d/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new UsageError(
+      `${flag} must be epoch milliseconds or an ISO 8601 date-time, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+const OPTIONS = {
+  state: { type: "string" },
+  queue: { type: "string" },
+  type: { type: "string" },
+  key: { type: "string" },
+  correlation: { type: "string" },
+  subject: { type: "string" },
+  "created-after": { type: "string" },
+  "created-before": { type: "string" },
+  limit: { type: "string" },
+  all: { type: "boolean" },
+  priority: { type: "string" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
+
+/** The filters the flags name (undefined ones left out). */
+function filterOf(values: Values) {
+  const createdAfter = timeFlag(values["created-after"], "--created-after");
+  const createdBefore = timeFlag(values["created-before"], "--created-before");
+  const filter = {
+    state: oneOfFlag(values.state, "--state", TASK_STATES) || undefined,
+    queue: values.queue || undefined,
+    type: values.type || undefined,
+    key: values.key || undefined,
+    correlationId: values.correlation || undefined,
+    subject: values.subject || undefined,
+    createdAfter,
+    createdBefore,
+  };
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+}
+
+async function bulkCommand(
+  client: UnClient,
+  verb: string,
+  values: Values,
+): Promise<number> {
+  const action = BULK[verb];
+  const filter = filterOf(values);
+  if (Object.keys(filter).length === 0) {
+    throw new UsageError(`un tasks ${verb} needs at least one filter; usage: ${USAGE}`);
+  }
+  if (values.all) throw new UsageError(`--all lists tasks; un tasks ${verb} takes every match`);
+  const priority = intFlag(values.priority, "--priority", 0, 9);
+  if (action === "reprioritize" && priority === undefined) {
+    throw new UsageError("un tasks reprioritize needs --priority 0..9");
+  }
+  if (action !== "reprioritize" && priority !== undefined) {
+    throw new UsageError(`--priority applies to un tasks reprioritize only`);
+  }
+  const limit = intFlag(values.limit, "--limit", 1, 10_000_000);
+  const body = await client.json(client.api.un.tasks.bulk.$post({
+    json: {
+      action,
+      filter,
+      ...(priority !== undefined ? { priority } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(values["dry-run"] ? { dryRun: true } : {}),
+    },
+  }));
+  if (values.json) printJson(body);
+  else if (values["dry-run"]) {
+    console.log(`${body.matched} task(s) match; nothing changed (dry run)`);
+  } else console.log(`${body.matched} task(s) matched, ${body.changed} changed (${verb})`);
+  return 0;
+}
+
 /**
  * Runs `un tasks`.
  */
 export async function tasksCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
-    state: { type: "string" },
-    queue: { type: "string" },
-    type: { type: "string" },
-    limit: { type: "string" },
-    json: { type: "boolean" },
-  }, USAGE);
+  const { values, positionals } = parse(args, OPTIONS, USAGE);
   const client = UnClient.fromEnv();
   if (positionals.length > 1) throw new UsageError(`too many arguments; usage: ${USAGE}`);
+  if (positionals.length === 1 && positionals[0] in BULK) {
+    return await bulkCommand(client, positionals[0], values);
+  }
+  if (values["dry-run"] || values.priority) {
+    throw new UsageError(`--dry-run and --priority go with clear|retry|cancel|reprioritize`);
+  }
+  const filter = filterOf(values);
   if (positionals.length === 1) {
-    if (values.state || values.queue || values.type || values.limit) {
+    if (Object.keys(filter).length > 0 || values.limit || values.all) {
       throw new UsageError(`filters do not apply to one task; usage: ${USAGE}`);
     }
     const { task } = await client.json(
@@ -111,16 +211,22 @@ export async function tasksCommand(args: string[]): Promise<number> {
     else console.log(describeTask(task));
     return 0;
   }
-  const body = await client.json(client.api.un.tasks.$get({
-    query: {
-      state: oneOfFlag(values.state, "--state", TASK_STATES) || undefined,
-      queue: values.queue || undefined,
-      type: values.type || undefined,
-      limit: String(intFlag(values.limit, "--limit", 1, 1000) ?? 50),
-    },
-  }));
-  if (values.json) printJson(body);
-  else if (body.tasks.length === 0) console.log("no tasks");
-  else console.log(table(TASK_HEAD, body.tasks.map((t) => taskRow(t))));
+  const limit = intFlag(values.limit, "--limit", 1, 1000) ?? (values.all ? 1000 : 50);
+  const query = {
+    ...Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, String(v)])),
+    limit: String(limit),
+  };
+  const tasks: Wire<Task>[] = [];
+  let cursor: string | undefined;
+  do {
+    const body = await client.json(client.api.un.tasks.$get({
+      query: cursor ? { ...query, cursor } : query,
+    }));
+    tasks.push(...body.tasks);
+    cursor = values.all && "nextCursor" in body ? body.nextCursor : undefined;
+  } while (cursor);
+  if (values.json) printJson({ tasks });
+  else if (tasks.length === 0) console.log("no tasks");
+  else console.log(table(TASK_HEAD, tasks.map((t) => taskRow(t))));
   return 0;
 }
