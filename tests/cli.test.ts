@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { api, closedPort } from "./helpers/http.ts";
-import { cliEnv, type CliResult, runCli } from "./helpers/cli.ts";
-import { MAIN, startUn } from "./helpers/un-process.ts";
+import { type CliResult, followCli, runCli } from "./helpers/cli.ts";
+import { startUn } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 function assertOneLine(result: CliResult, code: number, pattern: RegExp): void {
@@ -219,25 +219,11 @@ Deno.test("CLI against a running instance", async (t) => {
   });
 
   await t.step("events --follow prints new events as they happen", async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "events", "--follow", "--type", "follow.*", "--json"],
-      env: cliEnv(env),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const seen: CloudEvent[] = [];
-    const reading = (async () => {
-      let buffer = "";
-      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        const lines = buffer.split("\n");
-        buffer = lines.pop()!;
-        for (const line of lines) if (line.trim()) seen.push(JSON.parse(line));
-      }
-    })();
-    const stderr = new Response(child.stderr).text();
+    const follow = followCli<CloudEvent>(
+      ["events", "--follow", "--type", "follow.*", "--json"],
+      env,
+    );
+    const seen = follow.seen;
     try {
       // Publish until the follower (which starts from "now") has connected and shows one.
       const first = await eventually(async () => {
@@ -254,11 +240,8 @@ Deno.test("CLI against a running instance", async (t) => {
         message: "the marker event",
       });
     } finally {
-      child.kill("SIGINT");
-      const status = await child.status;
-      await reading;
-      const errText = await stderr;
-      assert.equal(status.code, 0, errText);
+      const { code, stderr } = await follow.stop();
+      assert.equal(code, 0, stderr);
     }
   });
 

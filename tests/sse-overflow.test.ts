@@ -12,8 +12,8 @@ import { readSse, type SseMessage } from "../cli/sse.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { assertError } from "./helpers/api.ts";
 import { openStream, publish } from "./helpers/events.ts";
-import { cliEnv } from "./helpers/cli.ts";
-import { MAIN, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { followCli } from "./helpers/cli.ts";
+import { startUn, type UnProcess } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 const BUDGET = 64 * 1024;
@@ -128,55 +128,38 @@ Deno.test("SSE frames, the byte budget, overflow and resume", async (t) => {
   );
 
   await t.step("un events --follow says it fell behind and resumes without a gap", async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "events", "--follow", "--type", "cli.*", "--json"],
-      env: cliEnv({ UN_URL: un.url }),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(child.stderr).text();
-    const seen: string[] = [];
     // While paused, its output is not read: it blocks on stdout, so it stops reading the stream.
     let paused = null as PromiseWithResolvers<void> | null;
-    const reading = (async () => {
-      let buffer = "";
-      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        const lines = buffer.split("\n");
-        buffer = lines.pop()!;
-        for (const line of lines) if (line.trim()) seen.push((JSON.parse(line) as CloudEvent).id);
-        await paused?.promise;
-      }
-    })();
+    const follow = followCli<CloudEvent>(
+      ["events", "--follow", "--type", "cli.*", "--json"],
+      { UN_URL: un.url },
+      () => paused?.promise,
+    );
+    const seen = () => follow.seen.map((e) => e.id);
     try {
       // It follows from "now": publish until it shows one.
       const first: string[] = [];
       await eventually(async () => {
         first.push((await publish(un, "cli.tick")).id);
-        return seen.length > 0;
+        return seen().length > 0;
       }, { timeoutMs: 20_000, message: "un events --follow to print an event" });
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const published = first.slice(first.indexOf(seen[0]));
+      const published = first.slice(first.indexOf(seen()[0]));
       paused = Promise.withResolvers();
       published.push(...await publishUntilDropped(un, "cli.big"));
       const marker = (await publish(un, "cli.marker")).id;
       published.push(marker);
       paused.resolve();
-      await eventually(() => seen.includes(marker), {
+      await eventually(() => seen().includes(marker), {
         timeoutMs: 20_000,
         message: "the marker event",
       });
-      assert.deepEqual(seen, published);
+      assert.deepEqual(seen(), published);
     } finally {
       paused?.resolve();
-      child.kill("SIGINT");
-      const status = await child.status;
-      await reading;
-      const errText = await stderr;
-      assert.equal(status.code, 0, errText);
-      assert.match(errText, /fell behind the event stream.*resuming after [0-9A-Z]{26}/);
+      const { code, stderr } = await follow.stop();
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /fell behind the event stream.*resuming after [0-9A-Z]{26}/);
     }
   });
 });
