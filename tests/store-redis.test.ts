@@ -14,7 +14,13 @@ import { newId } from "../lib/events/cloud-event.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { newTask, runStoreConformance, T0 } from "./store/conformance.ts";
-import { closeStore, openStore, REDIS_URL, redisForTests } from "./helpers/redis-store.ts";
+import {
+  closeStore,
+  openSharedStores,
+  openStore,
+  REDIS_URL,
+  redisForTests,
+} from "./helpers/redis-store.ts";
 
 const { ignore, suffix } = await redisForTests("redis store");
 
@@ -28,39 +34,33 @@ Deno.test({
   name: `redis store: two stores on one prefix never claim the same task${suffix}`,
   ignore,
   async fn() {
-    const prefix = `un-test:${newId()}:`;
-    const first = await openStore(prefix);
-    const second = await RedisStore.open({ url: REDIS_URL, prefix });
-    try {
-      const total = 400;
-      for (let i = 0; i < total; i += 100) {
-        const batch = Array.from({ length: 100 }, (_, j) => newTask({ sortKey: T0 + i + j }));
-        await first.enqueueMany(batch, T0);
-      }
-      // Eight claim loops per "process", all at once.
-      const claimed: Task[] = [];
-      const loop = async (store: RedisStore, workerId: string) => {
-        for (;;) {
-          const task = await store.claim({ workerId, queues: null, leaseMs: 60_000, now: T0 });
-          if (task === null) return;
-          claimed.push(task);
-        }
-      };
-      await Promise.all(
-        [first, second].flatMap((store, s) =>
-          Array.from({ length: 8 }, (_, w) => loop(store, `p${s}-w${w}`))
-        ),
-      );
-      assert.equal(claimed.length, total);
-      assert.equal(new Set(claimed.map((t) => t.id)).size, total, "each task claimed once");
-      assert.ok(claimed.every((t) => t.fence === 1 && t.attempts === 1));
-      const byProcess = new Set(claimed.map((t) => t.workerId?.slice(0, 2)));
-      assert.deepEqual([...byProcess].sort(), ["p0", "p1"], "both processes got work");
-      assert.equal((await first.queueCounts()).default.running, total);
-    } finally {
-      await second.close();
-      await closeStore(first);
+    await using stores = await openSharedStores();
+    const { first, second } = stores;
+    const total = 400;
+    for (let i = 0; i < total; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => newTask({ sortKey: T0 + i + j }));
+      await first.enqueueMany(batch, T0);
     }
+    // Eight claim loops per "process", all at once.
+    const claimed: Task[] = [];
+    const loop = async (store: RedisStore, workerId: string) => {
+      for (;;) {
+        const task = await store.claim({ workerId, queues: null, leaseMs: 60_000, now: T0 });
+        if (task === null) return;
+        claimed.push(task);
+      }
+    };
+    await Promise.all(
+      [first, second].flatMap((store, s) =>
+        Array.from({ length: 8 }, (_, w) => loop(store, `p${s}-w${w}`))
+      ),
+    );
+    assert.equal(claimed.length, total);
+    assert.equal(new Set(claimed.map((t) => t.id)).size, total, "each task claimed once");
+    assert.ok(claimed.every((t) => t.fence === 1 && t.attempts === 1));
+    const byProcess = new Set(claimed.map((t) => t.workerId?.slice(0, 2)));
+    assert.deepEqual([...byProcess].sort(), ["p0", "p1"], "both processes got work");
+    assert.equal((await first.queueCounts()).default.running, total);
   },
 });
 
@@ -68,39 +68,33 @@ Deno.test({
   name: `redis store: a worker fenced out by a newer claim cannot complete${suffix}`,
   ignore,
   async fn() {
-    const prefix = `un-test:${newId()}:`;
-    const first = await openStore(prefix);
-    const second = await RedisStore.open({ url: REDIS_URL, prefix });
-    try {
-      const { task } = await first.enqueue(newTask(), T0);
-      const stale = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
-      assert.equal(stale?.id, task.id);
-      // The lease runs out; the other process recovers the task and claims it again.
-      await second.recoverStalled(T0 + 5_000);
-      const fresh = await second.claim({
-        workerId: "b",
-        queues: null,
-        leaseMs: 1_000,
-        now: T0 + 5_000,
-      });
-      assert.equal(fresh?.fence, 2);
-      await assert.rejects(
-        first.complete(task.id, stale!.fence, "late", T0 + 6_000),
-        LeaseLostError,
-      );
-      await assert.rejects(
-        first.progress(task.id, stale!.fence, 0.5, "still here?"),
-        LeaseLostError,
-      );
-      assert.equal(await first.renew(task.id, stale!.fence, 1_000, T0 + 6_000), false);
-      const done = await second.complete(task.id, fresh!.fence, "ok", T0 + 6_000);
-      assert.equal(done.task.state, "succeeded");
-      assert.equal(done.task.workerId, "b");
-      assert.equal((await first.getTask(task.id))?.result, "ok");
-    } finally {
-      await second.close();
-      await closeStore(first);
-    }
+    await using stores = await openSharedStores();
+    const { first, second } = stores;
+    const { task } = await first.enqueue(newTask(), T0);
+    const stale = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
+    assert.equal(stale?.id, task.id);
+    // The lease runs out; the other process recovers the task and claims it again.
+    await second.recoverStalled(T0 + 5_000);
+    const fresh = await second.claim({
+      workerId: "b",
+      queues: null,
+      leaseMs: 1_000,
+      now: T0 + 5_000,
+    });
+    assert.equal(fresh?.fence, 2);
+    await assert.rejects(
+      first.complete(task.id, stale!.fence, "late", T0 + 6_000),
+      LeaseLostError,
+    );
+    await assert.rejects(
+      first.progress(task.id, stale!.fence, 0.5, "still here?"),
+      LeaseLostError,
+    );
+    assert.equal(await first.renew(task.id, stale!.fence, 1_000, T0 + 6_000), false);
+    const done = await second.complete(task.id, fresh!.fence, "ok", T0 + 6_000);
+    assert.equal(done.task.state, "succeeded");
+    assert.equal(done.task.workerId, "b");
+    assert.equal((await first.getTask(task.id))?.result, "ok");
   },
 });
 
@@ -175,27 +169,21 @@ Deno.test({
   name: `redis store: a task claimed by one process is completed whole by another${suffix}`,
   ignore,
   async fn() {
-    const prefix = `un-test:${newId()}:`;
-    const first = await openStore(prefix);
-    const second = await RedisStore.open({ url: REDIS_URL, prefix });
-    try {
-      await first.enqueue(newTask({ key: "shared", payload: { deep: [1, { two: 2 }] } }), T0);
-      const running = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
-      assert.ok(running);
-      await first.progress(running.id, running.fence, 0.4, "almost");
-      // The same completion from the claiming process and from another one.
-      const fromOther = await second.complete(running.id, running.fence, [1], T0 + 1);
-      assert.deepEqual(fromOther.task, await first.getTask(running.id));
-      assert.equal(fromOther.task.progressMessage, "almost");
-      assert.deepEqual(fromOther.task.payload, { deep: [1, { two: 2 }] });
-      await first.enqueue(newTask(), T0);
-      const mine = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
-      const fromSelf = await first.complete(mine!.id, mine!.fence, null, T0 + 2);
-      assert.deepEqual(fromSelf.task, await second.getTask(mine!.id));
-    } finally {
-      await second.close();
-      await closeStore(first);
-    }
+    await using stores = await openSharedStores();
+    const { first, second } = stores;
+    await first.enqueue(newTask({ key: "shared", payload: { deep: [1, { two: 2 }] } }), T0);
+    const running = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
+    assert.ok(running);
+    await first.progress(running.id, running.fence, 0.4, "almost");
+    // The same completion from the claiming process and from another one.
+    const fromOther = await second.complete(running.id, running.fence, [1], T0 + 1);
+    assert.deepEqual(fromOther.task, await first.getTask(running.id));
+    assert.equal(fromOther.task.progressMessage, "almost");
+    assert.deepEqual(fromOther.task.payload, { deep: [1, { two: 2 }] });
+    await first.enqueue(newTask(), T0);
+    const mine = await first.claim({ workerId: "a", queues: null, leaseMs: 1_000, now: T0 });
+    const fromSelf = await first.complete(mine!.id, mine!.fence, null, T0 + 2);
+    assert.deepEqual(fromSelf.task, await second.getTask(mine!.id));
   },
 });
 

@@ -118,3 +118,33 @@ export async function closeStore(store: Store): Promise<void> {
   prefixes.delete(store);
   if (prefix !== undefined) await dropPrefix(prefix);
 }
+
+/**
+ * Two stores on one fresh prefix, as two processes sharing a Redis; `await
+ * using` closes both and removes the prefix's keys.
+ *
+ * @example
+ * ```ts
+ * await using stores = await openSharedStores();
+ * await stores.first.enqueue(task, now);
+ * await stores.second.claim(request);
+ * ```
+ */
+export async function openSharedStores(): Promise<
+  { first: RedisStore; second: RedisStore } & AsyncDisposable
+> {
+  const prefix = `un-test:${newId()}:`;
+  const first = await openStore(prefix);
+  const second = await RedisStore.open({ url: REDIS_URL, prefix }).catch(async (error) => {
+    await closeStore(first);
+    throw error;
+  });
+  return {
+    first,
+    second,
+    [Symbol.asyncDispose]: async () => {
+      await second.close();
+      await closeStore(first);
+    },
+  };
+}
