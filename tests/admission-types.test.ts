@@ -16,6 +16,8 @@ import { REPO, startUn } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 const HANDLERS = join(REPO, "tests", "fixtures", "schema-handlers.ts");
+/** The task types a process with those handlers runs: the built-ins and `double`. */
+const KNOWN_TYPES = ["double", "exec", "file.metadata", "http", "noop", "sleep"];
 
 function create(url: string, body: unknown) {
   return api<{ task: Task; warning?: string } & ErrorJson>(url, "POST", "/un/tasks/create", body);
@@ -40,14 +42,7 @@ Deno.test("create refuses unknown types, unknown exec commands and payloads that
       body.error.message,
       /known types: double, exec, file\.metadata, http, noop, sleep/,
     );
-    assert.deepEqual(body.error.details.known, [
-      "double",
-      "exec",
-      "file.metadata",
-      "http",
-      "noop",
-      "sleep",
-    ]);
+    assert.deepEqual(body.error.details.known, KNOWN_TYPES);
     const far = assertError(await create(un.url, { type: "x" }), 400, "type");
     assert.match(far.error.message, /no live worker can run task type "x"; known types: /);
   });
@@ -130,14 +125,7 @@ Deno.test("create refuses unknown types, unknown exec commands and payloads that
       "GET",
       "/un/processes",
     );
-    assert.deepEqual(res.body.processes[0].types, [
-      "double",
-      "exec",
-      "file.metadata",
-      "http",
-      "noop",
-      "sleep",
-    ]);
+    assert.deepEqual(res.body.processes[0].types, KNOWN_TYPES);
     assert.deepEqual(res.body.processes[0].execCommands, ["hello"]);
   });
 });
