@@ -13,6 +13,7 @@
 import { resolve } from "node:path";
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import type { SourceSpec } from "../lib/config/load.ts";
+import type { EventPriority } from "../lib/events/cloud-event.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText, UnavailableError } from "../lib/errors.ts";
@@ -28,8 +29,8 @@ import type { ReplyTo, RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { ScannerInput } from "../lib/sources/scanner.ts";
 import { type ScanLease, stillHeld } from "../lib/sources/lease.ts";
 
-/** Who waits for a scan's answer. */
-type ScanAsk = ReplyTo<"source.scan">;
+/** Who waits for a scan's answer, and the priority asked for its changes. */
+type ScanAsk = { replyTo: ReplyTo<"source.scan">; priority?: EventPriority };
 
 /** Messages the fs scanner understands. */
 export type FsScannerEvent =
@@ -110,7 +111,7 @@ async function open({ deps, source, root, status }: FsScannerContext): Promise<O
   return { index: new FileIndex(files), rules, baseline: baseline === true };
 }
 
-function answerScan(work: Promise<number>, replyTo: ScanAsk | undefined): void {
+function answerScan(work: Promise<number>, replyTo: ReplyTo<"source.scan"> | undefined): void {
   settle(replyTo, work.then((changes) => ({ changes })));
 }
 
@@ -160,9 +161,10 @@ export const fsScannerMachine = setup({
         for await (const event of watcher) session.handle(event);
       })().catch((error) => stopped || fail(error));
       session.start();
-      for (const replyTo of context.waiting) answerScan(session.scan(), replyTo);
+      for (const ask of context.waiting) answerScan(session.scan(ask.priority), ask.replyTo);
       receive((event) => {
-        if (event.type === "source.scan") answerScan(session.scan(), event.replyTo);
+        if (event.type !== "source.scan") return;
+        answerScan(session.scan(event.request.priority), event.replyTo);
       });
       return () => {
         stopped = true;
@@ -198,7 +200,7 @@ export const fsScannerMachine = setup({
     },
     rejectWaiting: ({ context }) => {
       const error = new UnavailableError(`source ${context.source.id}: ${context.lastError}`);
-      for (const replyTo of context.waiting) refuse(replyTo, error);
+      for (const ask of context.waiting) refuse(ask.replyTo, error);
     },
   },
   delays: { retry: ({ context }) => retryDelay(context.failures) },
@@ -249,7 +251,10 @@ export const fsScannerMachine = setup({
         "source.scan": {
           actions: assign({
             waiting: ({ context, event }) =>
-              event.replyTo === undefined ? context.waiting : [...context.waiting, event.replyTo],
+              event.replyTo === undefined ? context.waiting : [...context.waiting, {
+                replyTo: event.replyTo,
+                priority: event.request.priority,
+              }],
           }),
         },
       },

@@ -10,7 +10,7 @@ import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText } from "../lib/errors.ts";
-import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import type { CloudEvent, EventPriority } from "../lib/events/cloud-event.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { type SourceStatus, STATUS_KEY } from "../lib/sources/scanner.ts";
 import { reportScan } from "../lib/metrics/scan-times.ts";
@@ -40,6 +40,8 @@ export interface PollCycleInput {
   /** In a cluster, the lease this scanner runs under; null on its own. */
   lease: ScanLease | null;
   status: SourceStatus;
+  /** This poll's events' priority (a manual scan's); absent: the source's. */
+  priority?: EventPriority;
 }
 
 /** What one poll cycle ended with. */
@@ -97,7 +99,8 @@ export async function runPollCycle(
     if (lease && result.changes.length && !(await stillHeld(deps.store, lease, deps.now()))) {
       throw new LeaseMoved(lease);
     }
-    const events = result.changes.map((change) => changeEvent(source, change));
+    const by = context.priority ? { ...source, priority: context.priority } : source;
+    const events = result.changes.map((change) => changeEvent(by, change));
     await publish(system, events, signal);
     await result.commit?.();
     const delayMs = Math.max(intervalMs, result.retryAfterMs ?? 0);

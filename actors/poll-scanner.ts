@@ -23,6 +23,8 @@ import type { SourceSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { errorText } from "../lib/errors.ts";
+import type { EventPriority } from "../lib/events/cloud-event.ts";
+import { higherPriority } from "../lib/sources/manual-scan.ts";
 import {
   EMPTY_STATUS,
   type ScannerInput,
@@ -57,6 +59,8 @@ interface PollScannerContext extends PollCycleInput {
   queued: ScanAsk[];
   /** A scan was asked for (with or without a reply) that the running poll does not cover. */
   rescan: boolean;
+  /** The priority asked for the next poll's events (manual scans); undefined: the source's. */
+  asked?: EventPriority;
 }
 
 /**
@@ -139,6 +143,10 @@ export const pollScannerMachine = setup({
           ? [...context.queued, event.replyTo]
           : context.queued,
       rescan: true,
+      asked: ({ context, event }) =>
+        event.type === "source.scan"
+          ? higherPriority(context.asked, event.request.priority)
+          : context.asked,
     }),
   },
 }).createMachine({
@@ -204,7 +212,13 @@ export const pollScannerMachine = setup({
       on: { "source.scan": { target: "polling", actions: "queueReply" } },
     },
     polling: {
-      entry: assign({ current: ({ context }) => context.queued, queued: [], rescan: false }),
+      entry: assign({
+        current: ({ context }) => context.queued,
+        queued: [],
+        rescan: false,
+        priority: ({ context }) => context.asked,
+        asked: undefined,
+      }),
       on: { "source.scan": { actions: "queueReply" } },
       invoke: {
         src: "cycle",

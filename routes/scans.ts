@@ -1,8 +1,9 @@
 /**
  * Manual scans, under `/un/sources` and `/un/scan`:
  *
- * - `POST /un/sources/:id/scan` `{ requestedBy? }` (or `X-Un-Requested-By`) →
- *   `{ scan }`: asks the source's scanner to scan now (`source.scan`). At most
+ * - `POST /un/sources/:id/scan` `{ requestedBy?, priority? }` (or `X-Un-Requested-By`) →
+ *   `{ scan }`: asks the source's scanner to scan now (`source.scan`); the
+ *   events it finds get `priority` (default `high`: someone waits). At most
  *   `api.scanLimit.max` per source per `windowMs` (429 with `Retry-After` and
  *   `details.retryAfterMs`); 404 unknown source, 409 disabled, 503 when no
  *   process scans it now, 502 when the scan itself failed. With several
@@ -17,6 +18,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
+import { EVENT_PRIORITIES, type EventPriority } from "../lib/events/cloud-event.ts";
 import type { Coordination, SourceStore } from "../lib/store/types.ts";
 import { ConflictError, NotFoundError, UnavailableError, UnError } from "../lib/errors.ts";
 import {
@@ -56,9 +58,18 @@ async function optionalJson(c: Context): Promise<unknown> {
   }
 }
 
-const scanBody = jsonBody(strictObject({ requestedBy: requester.optional() }), {
-  read: optionalJson,
-});
+const scanBody = jsonBody(
+  strictObject({
+    requestedBy: requester.optional(),
+    priority: z.enum(EVENT_PRIORITIES).optional().describe(
+      "priority of the events the scan finds (default high)",
+    ),
+  }),
+  { read: optionalJson },
+);
+
+/** A manual scan's events: someone is waiting for them. */
+const MANUAL_SCAN_PRIORITY: EventPriority = "high";
 
 /** Who asked: the `X-Un-Requested-By` header, else the body's `requestedBy`, else "api". */
 function requestedBy(c: Context, body: { requestedBy?: string }): string {
@@ -84,6 +95,7 @@ async function scanOne(
   control: ControlWith<SourceStore & Coordination>,
   id: string,
   by: string,
+  priority: EventPriority,
 ): Promise<ScanRecord> {
   const store = control.store;
   const source = await store.getSource(id);
@@ -94,7 +106,7 @@ async function scanOne(
       { sourceId: id },
     );
   }
-  const scan = { sourceId: id, requestedBy: by, at: Date.now() };
+  const scan = { sourceId: id, requestedBy: by, at: Date.now(), priority };
   await reserveScan(store, id, control.config.api.scanLimit, scan.at);
   try {
     return await scanHere(control, scan);
@@ -136,10 +148,11 @@ export function scanRoutes(control: ControlWith<SourceStore & Coordination>) {
       sourceId,
       scanBody,
       async (c) => {
-        const by = requestedBy(c, c.req.valid("json"));
+        const body = c.req.valid("json");
+        const by = requestedBy(c, body);
         const { id } = c.req.valid("param");
         try {
-          const scan = await scanOne(control, id, by);
+          const scan = await scanOne(control, id, by, body.priority ?? MANUAL_SCAN_PRIORITY);
           if (scan.error !== null) {
             throw new UnError("scan_failed", `scan of source ${id} failed: ${scan.error}`, 502, {
               scan,
@@ -189,11 +202,13 @@ export function scanAllRoutes(control: ControlWith<SourceStore & Coordination>) 
     }, { parameters: [requesterHeader] }),
     scanBody,
     async (c) => {
-      const by = requestedBy(c, c.req.valid("json"));
+      const body = c.req.valid("json");
+      const by = requestedBy(c, body);
+      const priority = body.priority ?? MANUAL_SCAN_PRIORITY;
       const sources = (await control.store.listSources()).filter((s) => s.enabled);
       const results = await Promise.all(sources.map(async (source) => {
         try {
-          const scan = await scanOne(control, source.id, by);
+          const scan = await scanOne(control, source.id, by, priority);
           return { source: source.id, ok: scan.error === null, scan };
         } catch (err) {
           if (!(err instanceof UnError)) throw err;

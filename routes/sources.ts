@@ -2,9 +2,10 @@
  * Sources, under `/un/sources`: list them, add one at run time, remove,
  * enable or disable one.
  *
- * - `GET /un/sources` → `{ sources }`; `GET /un/sources/:id` → `{ source }`:
- *   each stored source with its scanner's status; secrets, URL user info and
- *   query values redacted.
+ * - `GET /un/sources` → `{ sources }`; `GET /un/sources/:id` → `{ source,
+ *   manualScans }`: each stored source with its scanner's status (secrets, URL
+ *   user info and query values redacted), and for one source the manual scans
+ *   it has left in `api.scanLimit`'s window.
  * - `POST /un/sources/add` `{ id?, kind, ...kind keys }` → 201 `{ source }`:
  *   validated like `un.config.json`'s `sources[]` (400 naming the field), its
  *   URL's host checked against `http.allow` and an `fs` path against the file
@@ -37,6 +38,7 @@ import type { ControlWith } from "../lib/control.ts";
 import { type CloudEvent, EVENT_PRIORITIES } from "../lib/events/cloud-event.ts";
 import { ConflictError } from "../lib/errors.ts";
 import { forcedFileEvent } from "../lib/fs/force.ts";
+import { scanAllowance } from "../lib/sources/manual-scan.ts";
 import { strictObject } from "../lib/validate.ts";
 import { admitSource } from "../lib/sources/admit.ts";
 import {
@@ -89,6 +91,14 @@ const processBody = jsonBody(strictObject({
   path: z.string().min(1).max(4096).describe("the file, relative to the source's root"),
   priority: z.enum(EVENT_PRIORITIES).optional().describe("the event's priority (default high)"),
 }));
+
+/** `GET /un/sources/:id`'s manual scans left in `api.scanLimit`'s window. */
+const manualScansSchema = z.object({
+  left: z.number().int().describe("manual scans that may still be asked for now"),
+  max: z.number().int(),
+  windowMs: z.number().int(),
+  nextSlotInMs: z.number().int().nullable().describe("when the next slot frees up"),
+});
 
 const sourceId = params(z.object({ id: z.string().describe("the source's id") }));
 
@@ -149,13 +159,20 @@ export function sourceRoutes(control: SourcesControl) {
     .get(
       "/:id",
       describe("sources", "One source with its scanner's status", {
-        200: answer("The source", z.object({ source: sourceViewSchema })),
+        200: answer(
+          "The source, and the manual scans it has left",
+          z.object({ source: sourceViewSchema, manualScans: manualScansSchema }),
+        ),
         ...problems(404),
       }),
       sourceId,
       async (c) => {
         const source = await mustGetSource(store, c.req.valid("param").id);
-        return c.json({ source: await viewSource(store, source) });
+        const limit = control.config.api.scanLimit;
+        return c.json({
+          source: await viewSource(store, source),
+          manualScans: await scanAllowance(store, source.id, limit, Date.now()),
+        });
       },
     )
     .post(

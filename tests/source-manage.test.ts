@@ -183,3 +183,59 @@ Deno.test("force-process gives exactly one forced file.modified for an unchanged
     await Deno.remove(outside, { recursive: true });
   }
 });
+
+Deno.test("a manual scan's events are high priority unless asked otherwise; GET shows the scans left", async () => {
+  const blog = feedServer(["a"]);
+  const inbox = await Deno.makeTempDir({ prefix: "un-scan-priority-" });
+  await using un = await startUn({
+    config: {
+      api: { scanLimit: { max: 3, windowMs: 60_000 } },
+      sources: [
+        { id: "blog", kind: "feed", url: blog.url, interval: "1h", emitExisting: false },
+        // The watcher's changes wait a minute: a manual scan finds the file first.
+        { id: "inbox", kind: "fs", path: inbox, debounceMs: 60_000, maxDelayMs: 60_000 },
+      ],
+    },
+  });
+  try {
+    const fresh = await api<{ manualScans: { left: number; max: number } }>(
+      un.url,
+      "GET",
+      "/un/sources/blog",
+    );
+    assert.equal(fresh.body.manualScans.left, 3);
+    await eventually(() => blog.feed.requests >= 1, { message: "the baseline poll" });
+
+    blog.feed.items.push("b");
+    assert.equal((await api(un.url, "POST", "/un/sources/blog/scan")).status, 200);
+    blog.feed.items.push("c");
+    const low = await api(un.url, "POST", "/un/sources/blog/scan", { priority: "low" });
+    assert.equal(low.status, 200, JSON.stringify(low.body));
+    const items = await history(un, "feed.item.new");
+    const priorityOf = (title: string) =>
+      items.find((e) => (e.data as { title?: string }).title === title)?.priority;
+    assert.equal(priorityOf("b"), "high");
+    assert.equal(priorityOf("c"), "low");
+
+    const left = await api<{ manualScans: { left: number; nextSlotInMs: number | null } }>(
+      un.url,
+      "GET",
+      "/un/sources/blog",
+    );
+    assert.equal(left.body.manualScans.left, 1);
+    assert.ok((left.body.manualScans.nextSlotInMs ?? 0) > 50_000);
+
+    await Deno.writeTextFile(join(inbox, "new.txt"), "found by the scan");
+    const scanned = await api<{ scan: { changes: number } }>(
+      un.url,
+      "POST",
+      "/un/sources/inbox/scan",
+    );
+    assert.equal(scanned.body.scan.changes, 1, JSON.stringify(scanned.body));
+    const [created] = (await history(un, "file.created")).filter((e) => e.subject === "new.txt");
+    assert.equal(created?.priority, "high");
+  } finally {
+    await blog.server.shutdown();
+    await Deno.remove(inbox, { recursive: true });
+  }
+});

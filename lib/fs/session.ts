@@ -13,7 +13,8 @@ import { basename, dirname, join } from "node:path";
 import type { SourceSpec } from "../config/load.ts";
 import { UnavailableError } from "../errors.ts";
 import { SerialQueue } from "../keyed-queue.ts";
-import type { CloudEvent } from "../events/cloud-event.ts";
+import type { CloudEvent, EventPriority } from "../events/cloud-event.ts";
+import { higherPriority } from "../sources/manual-scan.ts";
 import type { Logger } from "../log.ts";
 import { reportScan } from "../metrics/scan-times.ts";
 import type { SourceStore } from "../store/types.ts";
@@ -77,6 +78,8 @@ export class FsSession {
   readonly #rescan: Debouncer<boolean>;
   readonly #queue = new SerialQueue();
   #scanQueued: Promise<number> | null = null;
+  /** The priority a manual scan asked for its changes (the queued scan's); undefined: the source's. */
+  #scanPriority: EventPriority | undefined;
   /** Debounced paths waiting for the queue: relative path → saw a structural event. */
   #ready = new Map<string, boolean>();
   #flushQueued = false;
@@ -145,10 +148,12 @@ export class FsSession {
 
   /**
    * A full reconciliation (joined with one already queued); resolves with the
-   * number of changes published.
+   * number of changes published. `priority` (a manual scan's) is given to the
+   * changes it finds instead of the source's; joined scans take the highest.
    */
-  scan(): Promise<number> {
+  scan(priority?: EventPriority): Promise<number> {
     if (this.#closed) return Promise.reject(new UnavailableError("the fs scanner is stopping"));
+    this.#scanPriority = higherPriority(this.#scanPriority, priority);
     this.#scanQueued ??= this.#enqueue(() => this.#reconcile());
     return this.#scanQueued;
   }
@@ -194,6 +199,8 @@ export class FsSession {
 
   async #reconcile(): Promise<number> {
     this.#scanQueued = null;
+    const priority = this.#scanPriority;
+    this.#scanPriority = undefined;
     const { root, rules, index, source, store } = this.#o;
     const started = this.#o.now();
     let found;
@@ -209,7 +216,7 @@ export class FsSession {
     const changes = diffTree(index.under(""), found.files, found.unreadable);
     const writes = applyChanges(index, changes);
     const silent = !this.#baseline && !source.emitExisting;
-    await this.#commit(silent ? [] : changes, writes);
+    await this.#commit(silent ? [] : changes, writes, priority);
     if (this.#closed) return 0;
     if (!this.#baseline) {
       await store.setSourceState(source.id, BASELINE_KEY, true);
@@ -284,7 +291,11 @@ export class FsSession {
   }
 
   /** Publishes, then persists (at-least-once: a crash in between repeats, never loses). */
-  async #commit(changes: readonly FileChange[], writes: IndexWrites): Promise<void> {
+  async #commit(
+    changes: readonly FileChange[],
+    writes: IndexWrites,
+    priority = this.#o.source.priority,
+  ): Promise<void> {
     if (this.#closed) return;
     const { source, store, root, stillHolds } = this.#o;
     const put = writes.put();
@@ -299,7 +310,7 @@ export class FsSession {
       return;
     }
     if (this.#closed) return;
-    const context = { sourceId: source.id, root, priority: source.priority };
+    const context = { sourceId: source.id, root, priority };
     for (const change of changes) this.#o.publish(fileEvent(change, context));
     if (put.length > 0) await store.putFiles(source.id, put);
     if (removed.length > 0) await store.deleteFiles(source.id, removed);

@@ -8,7 +8,7 @@
  * `replyTo`, nobody waits.
  */
 
-import type { CloudEvent, EventInit, Json } from "../events/cloud-event.ts";
+import type { CloudEvent, EventInit, EventPriority, Json } from "../events/cloud-event.ts";
 import type { ResourceUse } from "../tasks/resources.ts";
 import type { Throttle } from "../tasks/load-guard.ts";
 import type { EnqueueResult } from "../store/types.ts";
@@ -94,6 +94,8 @@ export interface ScanRequest {
   sourceId: string;
   /** Who asked: "api", "cli", "schedule", "start"... */
   requestedBy: string;
+  /** The priority of the events this scan finds (a manual scan's: `high` unless asked otherwise); absent: the source's. */
+  priority?: EventPriority;
 }
 
 /** What a drain reports: tasks that finished in the grace period, and those handed back. */

@@ -11,10 +11,17 @@
 import type { ControlWith } from "../control.ts";
 import type { Coordination, SourceStore } from "../store/types.ts";
 import { errorText, UnavailableError } from "../errors.ts";
-import { createEvent, type Json, newId, sourceUri } from "../events/cloud-event.ts";
+import {
+  createEvent,
+  EVENT_PRIORITIES,
+  type EventPriority,
+  type Json,
+  newId,
+  sourceUri,
+} from "../events/cloud-event.ts";
 import { ask } from "../protocol/ask.ts";
 import { sourceLease } from "./lease.ts";
-import { recordScan, type ScanRecord } from "./scan-history.ts";
+import { recordScan, SCAN_WINDOW_KEY, type ScanLimit, type ScanRecord } from "./scan-history.ts";
 
 /**
  * How long a manual scan may take (a large directory, a slow feed).
@@ -31,6 +38,26 @@ export interface ScanAsk {
   at: number;
   /** Set when another process asked: its answer carries it back. */
   requestId?: string;
+  /** The priority of the events the scan finds. */
+  priority: EventPriority;
+}
+
+/**
+ * The more urgent of two priorities (undefined: none asked), for scans that
+ * join one already queued.
+ *
+ * @example
+ * ```ts
+ * higherPriority("normal", "high"); // "high"
+ * higherPriority(undefined, "low"); // "low"
+ * ```
+ */
+export function higherPriority(
+  a: EventPriority | undefined,
+  b: EventPriority | undefined,
+): EventPriority | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return EVENT_PRIORITIES.indexOf(a) <= EVENT_PRIORITIES.indexOf(b) ? a : b;
 }
 
 /** True when `error` says this process runs no scanner of `sourceId`. */
@@ -48,11 +75,12 @@ export async function scanHere(
   control: ControlWith<SourceStore & Coordination>,
   scan: ScanAsk,
 ): Promise<ScanRecord> {
-  const { sourceId, requestedBy, at } = scan;
+  const { sourceId, requestedBy, at, priority } = scan;
   const started = performance.now();
   let record: ScanRecord;
   try {
-    const { changes } = await ask(control, "source.scan", { request: { sourceId, requestedBy } }, {
+    const request = { sourceId, requestedBy, priority };
+    const { changes } = await ask(control, "source.scan", { request }, {
       timeoutMs: SCAN_TIMEOUT_MS,
     });
     record = { at, requestedBy, durationMs: elapsed(started), changes, error: null };
@@ -134,7 +162,13 @@ export async function scanElsewhere(
         type: "scan.requested",
         source: sourceUri(scan.sourceId),
         subject: scan.sourceId,
-        data: { requestId, requestedBy: scan.requestedBy, at: scan.at, holder },
+        data: {
+          requestId,
+          requestedBy: scan.requestedBy,
+          at: scan.at,
+          holder,
+          priority: scan.priority,
+        },
         priority: "high",
       }),
     });
@@ -156,6 +190,7 @@ export function answerScanRequests(control: ControlWith<SourceStore & Coordinati
       requestedBy?: unknown;
       at?: unknown;
       holder?: unknown;
+      priority?: unknown;
     };
     // Only the process asked: during a takeover two may briefly run the scanner.
     if (!event.subject || typeof data?.requestId !== "string") return;
@@ -165,6 +200,7 @@ export function answerScanRequests(control: ControlWith<SourceStore & Coordinati
       requestId: data.requestId,
       requestedBy: typeof data.requestedBy === "string" ? data.requestedBy : "api",
       at: typeof data.at === "number" ? data.at : Date.now(),
+      priority: EVENT_PRIORITIES.find((p) => p === data.priority) ?? "high",
     };
     scanHere(control, scan).then(
       (record) =>
@@ -184,6 +220,42 @@ export function answerScanRequests(control: ControlWith<SourceStore & Coordinati
       },
     );
   });
+}
+
+/** How many manual scans a source has left in the rate limit's window (`GET /un/sources/:id`). */
+export interface ScanAllowance {
+  /** Scans that may still be asked for now. */
+  left: number;
+  max: number;
+  windowMs: number;
+  /** When the next slot frees up (ms from now); null while none is taken. */
+  nextSlotInMs: number | null;
+}
+
+/**
+ * The manual scans left to a source now under `api.scanLimit`, read from
+ * the same window the limit keeps (scan-history.ts `reserveScan`).
+ *
+ * @example
+ * ```ts
+ * const { left } = await scanAllowance(store, "news", config.api.scanLimit, Date.now());
+ * ```
+ */
+export async function scanAllowance(
+  store: Pick<SourceStore, "getSourceState">,
+  sourceId: string,
+  limit: ScanLimit,
+  now: number,
+): Promise<ScanAllowance> {
+  const value = await store.getSourceState(sourceId, SCAN_WINDOW_KEY);
+  const taken = (Array.isArray(value) ? value : [])
+    .filter((at): at is number => typeof at === "number" && at > now - limit.windowMs);
+  return {
+    left: Math.max(0, limit.max - taken.length),
+    max: limit.max,
+    windowMs: limit.windowMs,
+    nextSlotInMs: taken.length ? Math.max(0, Math.min(...taken) + limit.windowMs - now) : null,
+  };
 }
 
 function elapsed(started: number): number {
