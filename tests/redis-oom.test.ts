@@ -14,9 +14,10 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import type { ErrorJson } from "./helpers/api.ts";
 import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
-import { startUn } from "./helpers/un-process.ts";
+import { startUn, timesSaid } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis out of memory");
@@ -26,13 +27,6 @@ const HEARTBEAT_MS = 200;
 interface HealthBody {
   status: string;
   problems: string[];
-}
-interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-function count(text: string, needle: string): number {
-  return text.split(needle).length - 1;
 }
 
 Deno.test({
@@ -89,13 +83,13 @@ Deno.test({
         degraded.body.problems.join("|"),
       );
 
-      const refused = await api<ErrorBody>(un.url, "POST", "/un/tasks/create", { type: "noop" });
+      const refused = await api<ErrorJson>(un.url, "POST", "/un/tasks/create", { type: "noop" });
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.error.code, "unavailable");
       assert.match(refused.body.error.message, /out of memory/);
       assert.match(refused.body.error.message, /try again when \/health is ok$/);
 
-      const published = await api<ErrorBody>(un.url, "POST", "/un/events/publish", {
+      const published = await api<ErrorJson>(un.url, "POST", "/un/events/publish", {
         type: "oom.note",
       });
       assert.equal(published.status, 503, JSON.stringify(published.body));
@@ -140,7 +134,7 @@ Deno.test({
       assert.equal(after.status, 201, JSON.stringify(after.body));
 
       const stderr = un.stderrText();
-      assert.equal(count(stderr, "Redis is out of memory"), 1, "said once");
+      assert.equal(timesSaid(stderr, "Redis is out of memory"), 1, "said once");
       assert.match(stderr, /ERROR +\S+ +Redis is out of memory \(maxmemory 1 bytes\)/);
       assert.match(stderr, /Redis takes writes again/);
       assert.ok(!stderr.includes("events dropped"), stderr.slice(-2_000));

@@ -18,9 +18,10 @@ import { join } from "node:path";
 import { LeaseLostError } from "../lib/errors.ts";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { RedisStore } from "../lib/store/redis/store.ts";
+import type { ErrorJson } from "./helpers/api.ts";
 import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
-import { processId, REPO, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { processId, REPO, startUn, timesSaid, type UnProcess } from "./helpers/un-process.ts";
 import { mustClaim, newTask, T0 } from "./store/conformance/helpers.ts";
 import { eventually } from "./helpers/eventually.ts";
 
@@ -32,9 +33,6 @@ const BUFFER_MAX = 5;
 interface TaskBody {
   task: { id: string; state: string };
 }
-interface ErrorBody {
-  error: { code: string; message: string };
-}
 interface HealthBody {
   status: string;
   store: { ok: boolean; error?: string };
@@ -45,10 +43,6 @@ async function taskState(un: UnProcess, id: string): Promise<string> {
   const res = await api<TaskBody>(un.url, "GET", `/un/tasks/${id}`);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.task.state;
-}
-
-function count(text: string, needle: string): number {
-  return text.split(needle).length - 1;
 }
 
 Deno.test({
@@ -96,7 +90,7 @@ Deno.test({
     );
     console.log(`degraded after ${Date.now() - stoppedAt} ms`);
 
-    const refused = await api<ErrorBody>(un.url, "POST", "/un/tasks/create", { type: "noop" });
+    const refused = await api<ErrorJson>(un.url, "POST", "/un/tasks/create", { type: "noop" });
     assert.equal(refused.status, 503, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, "unavailable");
     assert.match(
@@ -105,15 +99,15 @@ Deno.test({
     );
 
     // Reads that need Redis answer 503 too; the heartbeat says once that it cannot record.
-    const listed = await api<ErrorBody>(un.url, "GET", "/un/processes");
+    const listed = await api<ErrorJson>(un.url, "GET", "/un/processes");
     assert.equal(listed.status, 503, JSON.stringify(listed.body));
     assert.match(listed.body.error.message, /^redis is unreachable/);
 
     // Publishes are buffered in the process until the buffer is full, then refused.
     const accepted: string[] = [];
-    let full: ErrorBody | null = null;
+    let full: ErrorJson | null = null;
     for (let i = 0; i < BUFFER_MAX + 3 && full === null; i++) {
-      const res = await api<{ event: CloudEvent } & ErrorBody>(
+      const res = await api<{ event: CloudEvent } & ErrorJson>(
         un.url,
         "POST",
         "/un/events/publish",
@@ -190,10 +184,10 @@ Deno.test({
     assert.deepEqual(history, accepted);
 
     const stderr = un.stderrText();
-    assert.equal(count(stderr, "redis connection lost"), 1, "one line per outage");
-    assert.equal(count(stderr, "redis connection is back"), 1);
-    assert.equal(count(stderr, "could not record this process"), 1, "said once per outage");
-    assert.equal(count(stderr, "process record written again"), 1);
+    assert.equal(timesSaid(stderr, "redis connection lost"), 1, "one line per outage");
+    assert.equal(timesSaid(stderr, "redis connection is back"), 1);
+    assert.equal(timesSaid(stderr, "could not record this process"), 1, "said once per outage");
+    assert.equal(timesSaid(stderr, "process record written again"), 1);
     assert.ok(!stderr.includes("Uncaught"), stderr.slice(-2_000));
 
     // A shutdown while Redis is away still ends, cleanly.

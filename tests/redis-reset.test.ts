@@ -18,7 +18,7 @@ import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { runCli } from "./helpers/cli.ts";
 import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
-import { startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { startMany, startUn, timesSaid, type UnProcess } from "./helpers/un-process.ts";
 import { eventually } from "./helpers/eventually.ts";
 
 const { ignore, suffix } = redisServerForTests("redis reset");
@@ -72,10 +72,6 @@ async function storeResetEvents(un: UnProcess): Promise<CloudEvent[]> {
   return res.body.events;
 }
 
-function count(text: string, needle: string): number {
-  return text.split(needle).length - 1;
-}
-
 async function ack(un: UnProcess): Promise<string> {
   const result = await runCli(["store", "ack-reset"], { UN_URL: un.url });
   assert.equal(result.code, 0, result.stderr);
@@ -124,7 +120,7 @@ Deno.test({
     for (const un of group.procs) {
       assert.equal(await resets(un), 1);
       assert.match(un.stderrText(), /ERROR +\S+ +Redis lost its data \(epoch changed at/);
-      assert.equal(count(un.stderrText(), "Redis lost its data"), 1, "said once");
+      assert.equal(timesSaid(un.stderrText(), "Redis lost its data"), 1, "said once");
     }
 
     // New work proceeds meanwhile; health stays degraded for several heartbeats.
@@ -161,7 +157,7 @@ Deno.test({
     console.log(`both degraded ${Date.now() - flushedAt} ms after FLUSHALL`);
     for (const un of group.procs) {
       assert.equal(await resets(un), 2);
-      assert.equal(count(un.stderrText(), "Redis lost its data"), 2);
+      assert.equal(timesSaid(un.stderrText(), "Redis lost its data"), 2);
     }
     await eventually(async () => (await storeResetEvents(a)).length === 1, {
       timeoutMs: 3_000,
@@ -174,7 +170,7 @@ Deno.test({
     assert.equal(lateHealth.status, "degraded");
     assert.ok(lateHealth.problems.some(isLoss), lateHealth.problems.join("|"));
     assert.equal(await resets(late), 0, "it did not see the loss happen");
-    assert.equal(count(late.stderrText(), "Redis lost its data"), 1, "but says it once");
+    assert.equal(timesSaid(late.stderrText(), "Redis lost its data"), 1, "but says it once");
 
     assert.match(await ack(late), /^acknowledged/);
     await allOk([...group.procs, late], 3 * HEARTBEAT_MS + 2_000);

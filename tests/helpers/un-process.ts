@@ -315,3 +315,16 @@ export async function processId(un: UnProcess): Promise<string> {
   const res = await api<{ processId: string }>(un.url, "GET", "/health");
   return res.body.processId;
 }
+
+/**
+ * How many times `log` (a process's stderr) says `needle`: the tests of
+ * outages check that each is said once, not once per failed attempt.
+ *
+ * @example
+ * ```ts
+ * assert.equal(timesSaid(un.stderrText(), "redis connection lost"), 1);
+ * ```
+ */
+export function timesSaid(log: string, needle: string): number {
+  return log.split(needle).length - 1;
+}
