@@ -1,21 +1,24 @@
 /**
  * The dashboard's routes without a browser: what each page answers, a live
  * part alone for htmx, the static files, the inspector switched off, and the
- * task list's filters and pages over a store.
+ * task list's filters and cursor pages, over a store and over HTTP.
  */
 
 import assert from "node:assert/strict";
-import type { Store, TaskFilter } from "../lib/store/types.ts";
+import type { TaskFilter, TaskStore } from "../lib/store/types.ts";
+import { encodeTaskCursor } from "../lib/tasks/task-cursor.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import {
-  MAX_ROWS,
+  BAD_CURSOR,
   PAGE_SIZE,
   parseTaskQuery,
   taskPage,
+  type TaskQuery,
   taskQueryString,
 } from "../ui/data/task-query.ts";
 import { ASSETS, assetUrl } from "../ui/assets.ts";
 import { createTask } from "./helpers/api.ts";
+import { createMany } from "./helpers/ui-page.ts";
 import { startUn } from "./helpers/un-process.ts";
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -103,54 +106,127 @@ Deno.test("dashboard routes: pages, live parts, assets, and / leading to /un/ui"
   });
 });
 
-/** A store that only lists, newest first, from a fixed set of tasks. */
-function listingStore(tasks: Task[]): Store & { limits: number[] } {
-  const limits: number[] = [];
-  const store = {
-    limits,
+/** A store that only lists, newest first, from a fixed set of tasks, as the real ones filter. */
+function listingStore(tasks: Task[]): Pick<TaskStore, "listTasks"> & { filters: TaskFilter[] } {
+  const filters: TaskFilter[] = [];
+  return {
+    filters,
     listTasks(filter: TaskFilter) {
-      limits.push(filter.limit ?? 100);
+      filters.push(filter);
+      const { after } = filter;
       const found = tasks.filter((t) =>
-        (!filter.state || t.state === filter.state) && (!filter.type || t.type === filter.type)
+        (!filter.state || t.state === filter.state) && (!filter.type || t.type === filter.type) &&
+        (!filter.key || t.key === filter.key) &&
+        (!after || t.createdAt < after.createdAt ||
+          (t.createdAt === after.createdAt && t.id < after.id))
       );
       return Promise.resolve(found.slice(0, filter.limit ?? 100));
     },
   };
-  return store as unknown as Store & { limits: number[] };
 }
 
-Deno.test("task list: filters from the query string, pages over listTasks, key among the newest", async () => {
-  assert.deepEqual(parseTaskQuery({ state: "failed", page: "2", queue: " q ", type: "" }), {
-    state: "failed",
-    queue: "q",
-    page: 2,
+Deno.test("task list: filters and cursor from the query string, pages over the store's filters", async () => {
+  assert.deepEqual(parseTaskQuery({ state: "failed", queue: " q ", type: "", key: "k" }), {
+    query: { state: "failed", queue: "q", key: "k" },
   });
-  assert.deepEqual(parseTaskQuery({ state: "nonsense", page: "-3" }), { page: 1 });
-  assert.equal(parseTaskQuery({ page: "9999" }).page, MAX_ROWS / PAGE_SIZE);
-  assert.equal(
-    taskQueryString({ state: "failed", key: "a b", page: 1 }, { page: 3 }),
-    "?state=failed&key=a+b&page=3",
-  );
-  assert.equal(taskQueryString({ page: 1 }), "");
+  assert.deepEqual(parseTaskQuery({ state: "nonsense", correlationId: "c" }), {
+    query: { correlationId: "c" },
+  });
+  for (const cursor of ["!!!", "bm90IGEgY3Vyc29y", "x".repeat(300)]) {
+    assert.deepEqual(parseTaskQuery({ state: "dead", cursor }), {
+      query: { state: "dead" },
+      problem: BAD_CURSOR,
+    }, cursor);
+  }
+  const after = { createdAt: 1_700_000_000_000, id: "01JTASK" };
+  const link = taskQueryString({ state: "failed", key: "a b" }, { after });
+  assert.equal(link, `?state=failed&key=a+b&cursor=${encodeTaskCursor(after)}`);
+  assert.deepEqual(parseTaskQuery(Object.fromEntries(new URLSearchParams(link))), {
+    query: { state: "failed", key: "a b", after },
+  });
+  assert.equal(taskQueryString({}), "");
+  assert.equal(taskQueryString({ type: "t", after }, { after: undefined }), "?type=t");
 
+  // 120 tasks, two to a millisecond: the cursor orders by time, then id.
   const tasks = Array.from({ length: 120 }, (_, i) => ({
     id: `T${String(120 - i).padStart(4, "0")}`,
+    createdAt: 1_000 + Math.floor((120 - i) / 2),
     type: i % 2 ? "odd" : "even",
     state: "succeeded",
-    key: i === 70 ? "the-key" : null,
+    key: i === 110 ? "the-key" : null,
   })) as unknown as Task[];
   const store = listingStore(tasks);
-  const first = await taskPage(store, { page: 1 });
-  assert.deepEqual([first.tasks.length, first.tasks[0].id, first.hasMore], [
-    PAGE_SIZE,
-    "T0120",
-    true,
-  ]);
-  const third = await taskPage(store, { page: 3 });
-  assert.deepEqual([third.tasks.length, third.tasks[0].id, third.hasMore], [20, "T0020", false]);
-  assert.deepEqual(store.limits, [PAGE_SIZE + 1, 3 * PAGE_SIZE + 1]);
-  const keyed = await taskPage(store, { key: "the-key", page: 1 });
-  assert.deepEqual(keyed.tasks.map((t) => t.id), ["T0050"]);
-  const odd = await taskPage(store, { type: "odd", page: 2 });
-  assert.equal(odd.tasks.length, 10);
+  const seen: string[] = [];
+  let query: TaskQuery = {};
+  for (const expected of [PAGE_SIZE, PAGE_SIZE, 20]) {
+    const page = await taskPage(store, query);
+    assert.equal(page.tasks.length, expected);
+    seen.push(...page.tasks.map((t) => t.id));
+    if (!page.next) break;
+    query = { after: page.next };
+  }
+  assert.deepEqual(seen, tasks.map((t) => t.id), "each task once, newest first");
+  assert.deepEqual(store.filters.map((f) => f.limit), [51, 51, 51], "a page and one more");
+  const keyed = await taskPage(store, { key: "the-key" });
+  assert.deepEqual([keyed.tasks.map((t) => t.id), keyed.next], [["T0010"], undefined]);
+  assert.equal(store.filters.at(-1)?.key, "the-key", "the key is the store's filter");
+  const odd = await taskPage(store, { type: "odd" });
+  assert.equal(odd.tasks.length, PAGE_SIZE);
+  assert.equal((await taskPage(store, { type: "odd", after: odd.next })).tasks.length, 10);
+});
+
+/** The task ids of a list page's rows, and its next page's link (unescaped). */
+function listed(html: string): { ids: string[]; next?: string } {
+  const ids = [...html.matchAll(/<tr[^>]*data-task-id="([^"]+)"/g)].map((m) => m[1]);
+  const next = html.match(/<a href="([^"]+)" rel="next">/)?.[1].replaceAll("&amp;", "&");
+  return next ? { ids, next } : { ids };
+}
+
+Deno.test("task list over HTTP: a key finds a task older than the newest 1000, the cursor pages once through each, a bad cursor is a message", async (t) => {
+  await using un = await startUn();
+
+  await t.step("a key filter finds the first of 1005 tasks", async () => {
+    const [oldest] = await createMany(un, [
+      { type: "noop", key: "the-oldest" },
+      ...Array.from({ length: 1_004 }, () => ({ type: "noop" })),
+    ]);
+    const page = await get(`${un.url}/un/ui/tasks?key=the-oldest`);
+    assert.equal(page.status, 200);
+    assert.deepEqual(listed(page.text), { ids: [oldest.id] });
+    const live = await get(`${un.url}/un/ui/tasks?key=the-oldest`, {
+      "hx-request": "true",
+      "hx-target": "task-list",
+    });
+    assert.deepEqual(listed(live.text).ids, [oldest.id], "the live part keeps the filter");
+  });
+
+  await t.step("the next page's cursor goes through 120 tasks, 50 a page, each once", async () => {
+    const created = await createMany(
+      un,
+      Array.from(
+        { length: 120 },
+        () => ({ type: "noop", correlationId: "paging" }),
+      ),
+    );
+    const pages: string[][] = [];
+    let url: string | undefined = "/un/ui/tasks?correlationId=paging";
+    while (url && pages.length < 5) {
+      const page = await get(`${un.url}${url}`);
+      assert.equal(page.status, 200, url);
+      const { ids, next } = listed(page.text);
+      pages.push(ids);
+      if (pages.length > 1) assert.match(page.text, /rel="first"/, "a later page links the first");
+      url = next;
+    }
+    assert.deepEqual(pages.map((p) => p.length), [50, 50, 20]);
+    assert.deepEqual(pages.flat(), created.map((t) => t.id).reverse(), "newest first, each once");
+  });
+
+  await t.step("a bad cursor is a 400 page saying so, with the way back", async () => {
+    const page = await get(`${un.url}/un/ui/tasks?state=succeeded&cursor=not-a-cursor`);
+    assert.equal(page.status, 400);
+    assert.match(page.text, /^<!doctype html>/);
+    assert.match(page.text, /cursor is not one the task list made/);
+    assert.match(page.text, /href="\/un\/ui\/tasks\?state=succeeded">Start from the first page/);
+  });
 });

@@ -20,6 +20,8 @@ export interface Page {
   /** Extra style sheets (asset names). */
   styles?: string[];
   body: Child;
+  /** The answer's status when not 200 (a request the page could not serve as asked). */
+  status?: 400 | 404;
   /** Live parts by element id. */
   parts?: Record<string, Child>;
 }

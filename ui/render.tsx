@@ -33,7 +33,7 @@ export async function renderPage(
       {page.body}
     </Layout>
   );
-  return c.html(`<!doctype html>\n${document}`, options.status ?? 200);
+  return c.html(`<!doctype html>\n${document}`, options.status ?? page.status ?? 200);
 }
 
 /**

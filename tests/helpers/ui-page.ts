@@ -2,7 +2,7 @@
  * What the dashboard's browser tests share: a page that records console
  * errors and uncaught exceptions, screenshots saved as test artefacts under
  * `.un/test-artifacts/ui/` (ignored by git), the check that a page does not
- * overflow sideways, and creating tasks over the API.
+ * overflow sideways, and creating tasks over the API, one or many.
  */
 
 import assert from "node:assert/strict";
@@ -139,4 +139,33 @@ export async function create(
   const res = await api<{ task: Task }>(un.url, "POST", "/un/tasks/create", request, headers);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.task;
+}
+
+/**
+ * Creates tasks over the API in atomic batches of up to 1 000, in order; returns them.
+ *
+ * @example
+ * ```ts
+ * const tasks = await createMany(un, Array.from({ length: 120 }, () => ({ type: "noop" })));
+ * ```
+ */
+export async function createMany(
+  un: UnProcess,
+  requests: Record<string, unknown>[],
+  headers: Record<string, string> = {},
+): Promise<Task[]> {
+  const created: Task[] = [];
+  for (let start = 0; start < requests.length; start += 1_000) {
+    const batch = { tasks: requests.slice(start, start + 1_000) };
+    const res = await api<{ tasks: Task[] }>(
+      un.url,
+      "POST",
+      "/un/tasks/create",
+      batch,
+      headers,
+    );
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    created.push(...res.body.tasks);
+  }
+  return created;
 }

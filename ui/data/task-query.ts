@@ -1,91 +1,111 @@
 /**
- * The task list's filters and pages, over what the store offers:
- * `listTasks({ state, queue, type, limit })`, newest first, without a cursor
- * or a key filter. A page is the tail of a longer read (page n reads
- * n × {@link PAGE_SIZE} + 1 rows), so the list reaches the newest
- * {@link MAX_ROWS} tasks of a filter; a key filter looks among those.
+ * The task list's filters and pages, over the store's own: every filter is a
+ * {@link TaskFilter} field, so a key or correlation id finds a task however
+ * old it is, and a page starts after the last task of the page before (the
+ * cursor of `GET /un/tasks`, opaque in the URL), so pages never repeat or skip
+ * a task while tasks change state.
  */
 
-import type { Store } from "../../lib/store/types.ts";
+import type { TaskFilter, TaskPosition, TaskStore } from "../../lib/store/types.ts";
+import { decodeTaskCursor, encodeTaskCursor } from "../../lib/tasks/task-cursor.ts";
 import { type Task, TASK_STATES, type TaskState } from "../../lib/tasks/task.ts";
 
 /** Rows per page. */
 export const PAGE_SIZE = 50;
-/** The most rows one listing reads (the JSON API's own limit). */
-export const MAX_ROWS = 1_000;
 
-/** The list's filters, from the page's query string. */
+/** The text filters, in the order of the form and of the query string. */
+const TEXT_FILTERS = ["queue", "type", "key", "correlationId"] as const;
+
+/** The list's filters and where its page starts, from the page's query string. */
 export interface TaskQuery {
   state?: TaskState;
   queue?: string;
   type?: string;
+  /** The task's dedupe key. */
   key?: string;
-  /** 1-based. */
-  page: number;
+  correlationId?: string;
+  /** The page starts after this task (absent: the first page, the newest tasks). */
+  after?: TaskPosition;
+}
+
+/** A query string read: the query, and what was wrong with its cursor if anything. */
+export interface ParsedTaskQuery {
+  query: TaskQuery;
+  /** Set when the `cursor` was not one this list made; the query then has no `after`. */
+  problem?: string;
 }
 
 /** One page of tasks. */
 export interface TaskPage {
   tasks: Task[];
-  hasMore: boolean;
-  /** The list stops here: the next page lies beyond {@link MAX_ROWS}. */
-  capped: boolean;
+  /** Where the next page starts; absent on the last page. */
+  next?: TaskPosition;
 }
+
+/** The message for a cursor that is not one of the list's own. */
+export const BAD_CURSOR =
+  "This page's cursor is not one the task list made (it may have been cut short or edited).";
+
+/** The longest text filter kept: what the JSON API accepts for a key or correlation id. */
+const MAX_TEXT = 1_000;
 
 function text(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
-  return trimmed ? trimmed.slice(0, 200) : undefined;
+  return trimmed ? trimmed.slice(0, MAX_TEXT) : undefined;
 }
 
 /**
- * Filters from a query string; an unknown state or a bad page number is dropped, not an error
- * (a person typed it into the address bar).
+ * Filters from a query string. An unknown state is dropped, not an error (a
+ * person typed it into the address bar); a bad cursor is reported in
+ * `problem` for the page to say so.
  */
-export function parseTaskQuery(query: Record<string, string | undefined>): TaskQuery {
+export function parseTaskQuery(query: Record<string, string | undefined>): ParsedTaskQuery {
+  const parsed: TaskQuery = {};
   const state = TASK_STATES.find((s) => s === query.state);
-  const page = Number(query.page);
-  const maxPage = Math.ceil(MAX_ROWS / PAGE_SIZE);
-  return {
-    ...(state ? { state } : {}),
-    ...(text(query.queue) ? { queue: text(query.queue) } : {}),
-    ...(text(query.type) ? { type: text(query.type) } : {}),
-    ...(text(query.key) ? { key: text(query.key) } : {}),
-    page: Number.isInteger(page) && page >= 1 ? Math.min(page, maxPage) : 1,
-  };
+  if (state) parsed.state = state;
+  for (const name of TEXT_FILTERS) {
+    const value = text(query[name]);
+    if (value) parsed[name] = value;
+  }
+  if (query.cursor === undefined || query.cursor === "") return { query: parsed };
+  const after = decodeTaskCursor(query.cursor);
+  return after ? { query: { ...parsed, after } } : { query: parsed, problem: BAD_CURSOR };
 }
 
 /**
- * The query string of a filter (for links: other pages, the live part).
+ * The query string of a list (for links: the first and next pages, the live part).
  *
  * @example
  * ```ts
- * taskQueryString({ state: "failed", page: 1 }, { page: 2 }); // "?state=failed&page=2"
+ * taskQueryString({ state: "failed", key: "k" }, { after: page.next }); // "?state=failed&key=k&cursor=…"
  * ```
  */
 export function taskQueryString(query: TaskQuery, change: Partial<TaskQuery> = {}): string {
   const merged = { ...query, ...change };
   const params = new URLSearchParams();
-  for (const key of ["state", "queue", "type", "key"] as const) {
-    if (merged[key]) params.set(key, merged[key]!);
+  if (merged.state) params.set("state", merged.state);
+  for (const name of TEXT_FILTERS) {
+    const value = merged[name];
+    if (value) params.set(name, value);
   }
-  if (merged.page > 1) params.set("page", String(merged.page));
+  if (merged.after) params.set("cursor", encodeTaskCursor(merged.after));
   const text = params.toString();
   return text ? `?${text}` : "";
 }
 
 /**
- * Reads one page.
+ * Reads one page, newest first, from the store's filters.
  */
-export async function taskPage(store: Store, query: TaskQuery): Promise<TaskPage> {
-  const { state, queue, type, key, page } = query;
-  const end = page * PAGE_SIZE;
-  const filter = { state, queue, type };
-  const rows = key
-    ? (await store.listTasks({ ...filter, limit: MAX_ROWS })).filter((t) => t.key === key)
-    : await store.listTasks({ ...filter, limit: Math.min(end + 1, MAX_ROWS) });
-  return {
-    tasks: rows.slice(end - PAGE_SIZE, end),
-    hasMore: rows.length > end,
-    capped: rows.length <= end && end >= MAX_ROWS,
+export async function taskPage(
+  store: Pick<TaskStore, "listTasks">,
+  query: TaskQuery,
+): Promise<TaskPage> {
+  const filter: TaskFilter = { ...query, limit: PAGE_SIZE + 1 };
+  // One more than a page tells whether a next page exists.
+  const rows = await store.listTasks(filter);
+  const tasks = rows.slice(0, PAGE_SIZE);
+  const last = tasks[tasks.length - 1];
+  return rows.length > PAGE_SIZE ? { tasks, next: { createdAt: last.createdAt, id: last.id } } : {
+    tasks,
   };
 }

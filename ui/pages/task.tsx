@@ -11,6 +11,7 @@ import { resourceWaitOf } from "../../lib/safety/resource-fit.ts";
 import { isTerminal, type Task } from "../../lib/tasks/task.ts";
 import { Badge, Fact, JsonBlock, Live, Panel, Progress, Scroll } from "../components/bits.tsx";
 import { duration, TimeFact } from "../components/time.tsx";
+import { taskQueryString } from "../data/task-query.ts";
 import type { Page, UiContext } from "../page.ts";
 
 /** Dependencies shown (a task may name many). */
@@ -93,7 +94,12 @@ function Facts({ task, now }: { task: Task; now: number }) {
       {task.key
         ? (
           <Fact name="key">
-            <code>{task.key}</code>
+            <a
+              href={`/un/ui/tasks${taskQueryString({ key: task.key })}`}
+              title="tasks with this key"
+            >
+              <code>{task.key}</code>
+            </a>
           </Fact>
         )
         : null}
@@ -107,7 +113,12 @@ function Facts({ task, now }: { task: Task; now: number }) {
       {task.correlationId
         ? (
           <Fact name="correlation">
-            <code>{task.correlationId}</code>
+            <a
+              href={`/un/ui/tasks${taskQueryString({ correlationId: task.correlationId })}`}
+              title="tasks with this correlation id"
+            >
+              <code>{task.correlationId}</code>
+            </a>
           </Fact>
         )
         : null}

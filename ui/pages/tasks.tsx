@@ -1,24 +1,43 @@
 /**
- * The task list (`/un/ui/tasks`): filters by state, queue, type and key, a
- * page at a time, newest first; live on `task.*` events. The filter form is a
- * plain GET form, so the URL keeps the filter (ui.js sends it as a field changes).
+ * The task list (`/un/ui/tasks`): filters by state, queue, type, key and
+ * correlation id, a page at a time, newest first, through the store's own
+ * filters and cursor; live on `task.*` events. The filter form is a plain GET
+ * form, so the URL keeps the filter (ui.js sends it as a field changes) and a
+ * new filter starts on the first page; the next page's link carries the cursor.
  */
 
 import { TASK_STATES } from "../../lib/tasks/task.ts";
 import { Live, Panel } from "../components/bits.tsx";
 import { TaskTable } from "../components/task-table.tsx";
 import {
-  MAX_ROWS,
   PAGE_SIZE,
+  type ParsedTaskQuery,
   taskPage,
   type TaskQuery,
   taskQueryString,
 } from "../data/task-query.ts";
 import type { Page, UiContext } from "../page.ts";
 
+const LIST = "/un/ui/tasks";
+
+function TextFilter(
+  { name, label, query, size }: {
+    name: "queue" | "type" | "key" | "correlationId";
+    label: string;
+    query: TaskQuery;
+    size: number;
+  },
+) {
+  return (
+    <label>
+      {label} <input name={name} value={query[name] ?? ""} size={size} />
+    </label>
+  );
+}
+
 function Filters({ query }: { query: TaskQuery }) {
   return (
-    <form class="filters" method="get" action="/un/ui/tasks" data-autosubmit="">
+    <form class="filters" method="get" action={LIST} data-autosubmit="">
       <label>
         state
         <select name="state">
@@ -28,47 +47,71 @@ function Filters({ query }: { query: TaskQuery }) {
           ))}
         </select>
       </label>
-      <label>
-        queue <input name="queue" value={query.queue ?? ""} size={10} />
-      </label>
-      <label>
-        type <input name="type" value={query.type ?? ""} size={12} />
-      </label>
-      <label>
-        key <input name="key" value={query.key ?? ""} size={12} />
-      </label>
+      <TextFilter name="queue" label="queue" query={query} size={10} />
+      <TextFilter name="type" label="type" query={query} size={12} />
+      <TextFilter name="key" label="key" query={query} size={12} />
+      <TextFilter name="correlationId" label="correlation id" query={query} size={12} />
       <button type="submit">Filter</button>
-      <a href="/un/ui/tasks">clear</a>
+      <a href={LIST}>clear</a>
     </form>
   );
 }
 
-function Pager(
-  { query, hasMore, capped }: { query: TaskQuery; hasMore: boolean; capped: boolean },
-) {
+/** The first page of the same filters, and the next one when more tasks follow. */
+function Pager({ query, next }: { query: TaskQuery; next: TaskQuery["after"] }) {
+  const first = `${LIST}${taskQueryString(query, { after: undefined })}`;
   return (
     <nav class="pager">
-      {query.page > 1
-        ? <a href={`/un/ui/tasks${taskQueryString(query, { page: query.page - 1 })}`}>← newer</a>
-        : <span class="muted">← newer</span>}
-      <span>page {query.page}</span>
-      {hasMore
-        ? <a href={`/un/ui/tasks${taskQueryString(query, { page: query.page + 1 })}`}>older →</a>
-        : <span class="muted">older →</span>}
-      {capped ? <span class="muted small">the list shows the newest {MAX_ROWS} tasks</span> : null}
+      {query.after
+        ? <a href={first} rel="first">← first page</a>
+        : <span class="muted">first page</span>}
+      {next
+        ? <a href={`${LIST}${taskQueryString(query, { after: next })}`} rel="next">next page →</a>
+        : <span class="muted">last page</span>}
     </nav>
   );
 }
 
 /**
- * Builds the task list.
+ * Builds the task list; a bad cursor gives the filters and a message instead
+ * of the list, answered with status 400.
  */
-export async function tasksPage(ui: UiContext, query: TaskQuery): Promise<Page> {
-  const { tasks, hasMore, capped } = await taskPage(ui.control.store, query);
+export async function tasksPage(
+  ui: UiContext,
+  { query, problem }: ParsedTaskQuery,
+): Promise<Page> {
+  const head = (
+    <>
+      <h1>Tasks</h1>
+      <Filters query={query} />
+    </>
+  );
+  if (problem) {
+    return {
+      title: "Tasks",
+      page: "tasks",
+      status: 400,
+      body: (
+        <div>
+          {head}
+          <Panel>
+            <div class="error-box" role="alert" id="task-list-problem">
+              <p>{problem}</p>
+              <p>
+                <a href={`${LIST}${taskQueryString(query)}`}>Start from the first page</a>{" "}
+                of this list.
+              </p>
+            </div>
+          </Panel>
+        </div>
+      ),
+    };
+  }
+  const { tasks, next } = await taskPage(ui.control.store, query);
   const table = (
     <div>
       <TaskTable tasks={tasks} now={ui.now} empty="no task matches" />
-      <Pager query={query} hasMore={hasMore} capped={capped} />
+      <Pager query={query} next={next} />
     </div>
   );
   return {
@@ -77,17 +120,9 @@ export async function tasksPage(ui: UiContext, query: TaskQuery): Promise<Page> 
     live: "task.**",
     body: (
       <div>
-        <h1>Tasks</h1>
-        <Filters query={query} />
-        {query.key
-          ? (
-            <p class="muted small">
-              key filter: among the newest {MAX_ROWS} tasks of the other filters
-            </p>
-          )
-          : null}
+        {head}
         <Panel>
-          <Live id="task-list" url={`/un/ui/tasks${taskQueryString(query)}`}>{table}</Live>
+          <Live id="task-list" url={`${LIST}${taskQueryString(query)}`}>{table}</Live>
           <p class="muted small">{PAGE_SIZE} a page, newest first</p>
         </Panel>
       </div>
