@@ -15,6 +15,7 @@ import { builtinHandlers } from "../../lib/handlers/builtin.ts";
 import type { HandlerContext, HandlerMap } from "../../lib/handlers/types.ts";
 import { silentLogger } from "../../lib/log.ts";
 import type { Task } from "../../lib/tasks/task.ts";
+import { newTask } from "../store/conformance/helpers.ts";
 
 /** Runs `fn`, expects it to reject, returns the error. */
 export async function rejects(fn: () => unknown): Promise<Error> {
@@ -27,50 +28,23 @@ export async function rejects(fn: () => unknown): Promise<Error> {
   throw new Error("expected a rejection, got a result");
 }
 
-let taskCounter = 0;
 /** A running task of `type` on `payload`, as a worker holds it after its claim. */
 export function makeTask(type: string, payload: Json): Task {
   const now = Date.now();
   return {
-    id: `test-task-${++taskCounter}`,
-    type,
-    queue: "default",
-    payload,
-    priority: 5,
-    sortKey: now,
-    score: 0,
-    explanation: {
-      formula: "",
-      priority: 5,
-      priorityStepMs: 60_000,
-      scoreMs: 0,
-      urgencyMs: 0,
-      enqueuedAt: now,
-      sortKey: now,
-      notes: [],
-    },
+    ...newTask({ type, payload, sortKey: now, createdAt: now }),
     state: "running",
     attempts: 1,
-    maxAttempts: 3,
     progress: 0,
     progressMessage: null,
     result: null,
     error: null,
-    dependsOn: [],
-    runAt: null,
-    deadline: null,
-    expiresAt: null,
-    timeoutMs: null,
-    key: null,
-    resources: {},
-    createdAt: now,
     enqueuedAt: now,
     startedAt: now,
     finishedAt: null,
     workerId: "w1",
     fence: 1,
     leaseUntil: null,
-    correlationId: null,
   };
 }
 
