@@ -3,8 +3,9 @@
  * live without a reload, a failed task is retried from its page, sources are
  * scanned from theirs, every page reads without console errors and without
  * sideways overflow at 1400 and 480 px (screenshots under
- * `.un/test-artifacts/ui/`), and in token mode all of it works after logging
- * in at `/un/login`.
+ * `.un/test-artifacts/ui/`), the task list's key filter and cursor pages are
+ * the store's, and in token mode all of it works after logging in at
+ * `/un/login`.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +19,7 @@ import {
   ARTIFACTS,
   assertNoOverflow,
   create,
+  createMany,
   screenshot,
   waitForAnyText,
   waitForText,
@@ -189,5 +191,71 @@ browserTest(
     assert.ok(!context.includes(TOKEN), "the token is not in any context");
     console.log(await screenshot(page, "token-actors-480"));
     assert.deepEqual(errors, []);
+  },
+);
+
+/** The ids of the task list's rows, top to bottom. */
+function rowIds(page: Page): Promise<string[]> {
+  return page.$$eval(
+    "tr[data-task-id]",
+    (rows) => rows.map((r) => r.getAttribute("data-task-id")!),
+  );
+}
+
+/** Follows a link of the page and waits for the page it leads to. */
+async function follow(page: Page, selector: string): Promise<void> {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+browserTest(
+  "dashboard task list: a typed key finds the oldest of 1005 tasks, the next page links go through 120 once each",
+  async () => {
+    await using un = await startUn();
+    await using chromium = await launchBrowser();
+    const { page, errors } = await watchedPage(chromium.browser, 480);
+
+    // The key filter asks the store: the first of 1005 tasks is found, not only the newest 1000.
+    const [oldest] = await createMany(un, [
+      { type: "noop", key: "the-oldest" },
+      ...Array.from({ length: 1_004 }, () => ({ type: "noop" })),
+    ]);
+    await page.goto(`${un.url}/un/ui/tasks`);
+    await waitForText(page, "#live-status", "live");
+    await page.type('input[name="key"]', "the-oldest");
+    // Leaving the field changes it, and a changed field submits the filter form.
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Tab")]);
+    assert.equal(new URL(page.url()).searchParams.get("key"), "the-oldest");
+    assert.deepEqual(await rowIds(page), [oldest.id]);
+
+    // 120 tasks of one correlation id, 50 a page: the next page's link carries the cursor.
+    const created = await createMany(
+      un,
+      Array.from({ length: 120 }, () => ({ type: "noop", correlationId: "paging" })),
+    );
+    await page.goto(`${un.url}/un/ui/tasks?correlationId=paging`);
+    await waitForText(page, "#live-status", "live");
+    const pages = [await rowIds(page)];
+    while (await page.$('a[rel="next"]') && pages.length < 5) {
+      await follow(page, 'a[rel="next"]');
+      assert.ok(new URL(page.url()).searchParams.get("cursor"), "the link carries a cursor");
+      pages.push(await rowIds(page));
+    }
+    assert.deepEqual(pages.map((p) => p.length), [50, 50, 20]);
+    assert.deepEqual(pages.flat(), created.map((t) => t.id).reverse(), "each once, newest first");
+    await waitForText(page, ".pager", "last page");
+    for (const width of [480, 1400]) {
+      await page.setViewport({ width, height: 900 });
+      await assertNoOverflow(page, `the last page at ${width} px`);
+      console.log(await screenshot(page, `dashboard-tasks-last-page-${width}`));
+    }
+
+    // Back to the first page, which stays live for its filter.
+    await follow(page, 'a[rel="first"]');
+    assert.equal(new URL(page.url()).search, "?correlationId=paging");
+    await waitForText(page, "#live-status", "live");
+    assert.deepEqual(await rowIds(page), pages[0]);
+    const late = await create(un, { type: "noop", correlationId: "paging" });
+    await page.waitForSelector(`tr[data-task-id="${late.id}"]`, { timeout: LIVE_MS });
+    assert.deepEqual(errors, [], "no console errors or exceptions");
   },
 );

@@ -57,8 +57,12 @@ function Filters({ query }: { query: TaskQuery }) {
   );
 }
 
-/** The first page of the same filters, and the next one when more tasks follow. */
+/**
+ * The first page of the same filters, and the next one when more tasks
+ * follow; nothing when the list fits on one page.
+ */
 function Pager({ query, next }: { query: TaskQuery; next: TaskQuery["after"] }) {
+  if (!query.after && !next) return null;
   const first = `${LIST}${taskQueryString(query, { after: undefined })}`;
   return (
     <nav class="pager">
