@@ -99,21 +99,27 @@ Deno.test("env: a variable overrides the file's key and leaves the keys beside i
   assert.equal(config.api.port, 5000);
 });
 
-Deno.test("env: a wrong value is a config error naming the key, the value and what is allowed", async () => {
+Deno.test("env: a wrong value is a config error naming the key, the variable, the value and what is allowed", async () => {
   const cases: [Record<string, string>, RegExp][] = [
     [
       { UN_WORKERS_CONCURRENCY: "lots" },
-      /^workers\.concurrency must be an integer 1\.\.256, got "lots"$/,
+      /^workers\.concurrency must be an integer 1\.\.256, got "lots" \(set by UN_WORKERS_CONCURRENCY\)$/,
     ],
-    [{ UN_WORKERS_CONCURRENCY: "0" }, /^workers\.concurrency must be an integer 1\.\.256, got 0$/],
-    [{ UN_API_PORT: "70000" }, /^api\.port must be an integer 0\.\.65535, got 70000$/],
+    [
+      { UN_WORKERS_CONCURRENCY: "0" },
+      /^workers\.concurrency must be an integer 1\.\.256, got 0 \(set by UN_WORKERS_CONCURRENCY\)$/,
+    ],
+    [
+      { UN_API_PORT: "70000" },
+      /^api\.port must be an integer 0\.\.65535, got 70000 \(set by UN_API_PORT\)$/,
+    ],
     [
       { UN_API_INSPECT: "no" },
-      /^api\.inspect must be: expected boolean, received string, got "no"$/,
+      /^api\.inspect must be: expected boolean, received string, got "no" \(set by UN_API_INSPECT\)$/,
     ],
     [
       { UN_LOG_LEVEL: "loud" },
-      /^log\.level must be one of "debug", "info", "warn", "error", got "loud"$/,
+      /^log\.level must be one of "debug", "info", "warn", "error", got "loud" \(set by UN_LOG_LEVEL\)$/,
     ],
     [
       { UN_API_HOST: "0.0.0.0" },

@@ -97,6 +97,10 @@ Deno.test("config: each bad value is one line naming the key, what is allowed an
       "hooks.0.priority must be an integer 0..9, got 10",
     ],
     [
+      { sources: [{ id: "a", kind: "feed", url: "ftp://example.org/feed" }] },
+      'sources.0.url must be an http(s) URL, got "ftp://example.org/feed"',
+    ],
+    [
       { log: { level: "loud" } },
       'log.level must be one of "debug", "info", "warn", "error", got "loud"',
     ],

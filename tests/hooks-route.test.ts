@@ -126,6 +126,12 @@ Deno.test("renderTemplate: non-string values as text, null and paths through the
   );
 });
 
+Deno.test("renderTemplate: objects as JSON, and nothing from the prototype", () => {
+  const e = event({ type: "x.y", data: { item: { id: 7 }, list: [1, 2] } });
+  assert.equal(renderTemplate("{data.item}|{data.list}", e), '{"id":7}|[1,2]');
+  assert.equal(renderTemplate("{constructor}|{data.toString}|{data.item.hasOwnProperty}", e), "||");
+});
+
 Deno.test("renderTemplate: values go in verbatim; only {word.path} is a placeholder", () => {
   const e = event({ type: "x.y", subject: "a b/c?d=1&e={type}", data: { "file-name": "f" } });
   // No escaping: a key is compared as text, so it keeps the subject exactly,

@@ -58,9 +58,14 @@ function unknownEnvMessage(name: string): string {
 
 /**
  * Applies `UN_*` variables onto a raw config object. Unknown `UN_*` names are
- * errors (a typo should not pass silently).
+ * errors (a typo should not pass silently). `applied`, when given, gets each
+ * key set (dotted) and the variable that set it, so a bad value can name both.
  */
-export function applyEnv(raw: Record<string, unknown>, env: Record<string, string>): string[] {
+export function applyEnv(
+  raw: Record<string, unknown>,
+  env: Record<string, string>,
+  applied?: Map<string, string>,
+): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith("UN_") || name.startsWith("UN_TEST_") || NON_CONFIG_ENV.has(name)) {
@@ -71,6 +76,7 @@ export function applyEnv(raw: Record<string, unknown>, env: Record<string, strin
       problems.push(unknownEnvMessage(name));
       continue;
     }
+    applied?.set(path.join("."), name);
     let node = raw;
     for (const key of path.slice(0, -1)) {
       if (node[key] === undefined || node[key] === null || typeof node[key] !== "object") {

@@ -154,7 +154,19 @@ export async function loadConfig(
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     if (explicit) throw new ConfigError([`config file ${file} does not exist`]);
   }
-  const problems = applyEnv(raw, env);
+  const fromEnv = new Map<string, string>();
+  const problems = applyEnv(raw, env, fromEnv);
   if (problems.length) throw new ConfigError(problems);
-  return { config: parseConfig(raw), file: found };
+  try {
+    return { config: parseConfig(raw), file: found };
+  } catch (err) {
+    if (!(err instanceof ConfigError) || fromEnv.size === 0) throw err;
+    // A bad value that came from a variable names the variable too.
+    throw new ConfigError(err.problems.map((line) => {
+      for (const [key, name] of fromEnv) {
+        if (line.startsWith(`${key} `)) return `${line} (set by ${name})`;
+      }
+      return line;
+    }));
+  }
 }

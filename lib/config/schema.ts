@@ -80,7 +80,7 @@ const fsSource = z.strictObject({
 const feedSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("feed"),
-  url: z.url({ error: "must be an http(s) URL" }).describe(
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).describe(
     "The RSS 0.9/1.0/2.0 or Atom feed; `feed.item.new` once per item.",
   ),
   hooks: sourceHooks,
@@ -94,7 +94,9 @@ const githubSource = z.strictObject({
     "Webhook secret: `POST /un/github/webhook` checks `X-Hub-Signature-256` with it.",
   ),
   token: z.string().min(1).optional().describe("API token for polling the commits API."),
-  apiUrl: z.url().default("https://api.github.com").describe(
+  apiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default(
+    "https://api.github.com",
+  ).describe(
     "The API's base URL (GitHub Enterprise).",
   ),
   hooks: sourceHooks,
@@ -102,7 +104,7 @@ const githubSource = z.strictObject({
 const httpSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("http"),
-  url: z.url({ error: "must be an http(s) URL" }).describe(
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).describe(
     "The endpoint watched: `http.changed` (status or body hash), `http.down`, `http.up`.",
   ),
   method: z.enum(["GET", "HEAD", "POST"]).default("GET").describe("The request's method."),

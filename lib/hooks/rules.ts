@@ -46,11 +46,15 @@ export function renderTemplate(template: string, event: CloudEvent): string {
   return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, path: string) => {
     let node: unknown = event;
     for (const key of path.split(".")) {
-      node = node !== null && typeof node === "object"
+      // Own keys only: `{constructor}` or `{data.toString}` must not reach
+      // into the prototype and print a function's source.
+      node = node !== null && typeof node === "object" && Object.hasOwn(node, key)
         ? (node as Record<string, unknown>)[key]
         : undefined;
     }
-    return node === undefined || node === null ? "" : String(node);
+    if (node === undefined || node === null) return "";
+    // An object or array as JSON, not "[object Object]".
+    return typeof node === "object" ? JSON.stringify(node) : String(node);
   });
 }
 
