@@ -237,6 +237,7 @@ function sections(): Record<string, string> {
     hooks: table(leaves(props.hooks.items!), { env: false }),
     schedules: table(leaves(schedules), { env: false }),
     execCommands: table(leaves(commands), { env: false }),
+    queues: table(leaves(props.queues.additionalProperties as Node), { env: false }),
   };
 }
 

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Cron } from "croner";
 import { duration, id, int, ms, pattern, priority } from "./fields.ts";
 import { EVENT_PRIORITIES } from "../events/cloud-event.ts";
+import { queuesSchema, workerQueues } from "./queues.ts";
 
 const load = { error: "must be a number 0.01..1000" }; // named like fields.ts's ranges
 
@@ -256,13 +257,12 @@ export const configSchema = z.strictObject({
       "The embedded store's directory (one process at a time; a lock file says who).",
     ),
   }).prefault({}),
+  queues: queuesSchema,
   workers: z.strictObject({
     concurrency: int(1, 256).default(4).describe(
       "Tasks run at once in this process (`un workers --scale N` at run time).",
     ),
-    queues: z.array(z.string().min(1)).min(1).default(["*"]).describe(
-      'Queues this process\'s workers take from; `["*"]`: all.',
-    ),
+    queues: workerQueues,
     leaseMs: ms(100, 3_600_000).default(30_000).describe(
       "Lease length of a claimed task; workers renew at a third of it.",
     ),

@@ -1,0 +1,43 @@
+/**
+ * The `queues.<name>` piece of the configuration schema: per-queue settings
+ * (rate limits here; bounded queues add `maxSize` and `overflow`). Kept apart
+ * from `schema.ts` so each queue feature adds its keys in one place.
+ */
+
+import { z } from "zod";
+import { int, ms } from "./fields.ts";
+
+/** A placeholder template such as `{payload.repo}`: the group key of a per-key limit. */
+const groupTemplate = z.string().min(1).max(200).regex(/\{[^{}]+\}/, {
+  error: 'must contain a placeholder such as "{payload.repo}"',
+});
+
+/** A rate limit: at most `max` task starts per `perMs` window, per queue or per group key. */
+export const rateLimitSchema = z.strictObject({
+  max: int(1, 1_000_000).describe("Task starts allowed per window."),
+  perMs: ms(1, 86_400_000).describe("The window's length in ms."),
+  by: groupTemplate.optional().describe(
+    'Limit per group key instead of per queue: a template over the task rendered at enqueue (`"{payload.repo}"`), each value with its own window.',
+  ),
+});
+
+/** The settings of one queue. */
+export const queueSettingsSchema = z.strictObject({
+  rateLimit: rateLimitSchema.optional().describe(
+    "At most `max` tasks of this queue start per `perMs`, across all processes (checked inside the claim step); tasks over it wait without holding up others ([tasks.md](tasks.md#rate-limits)).",
+  ),
+});
+
+/** `queues`: settings by queue name. */
+export const queuesSchema = z.record(z.string().min(1).max(100), queueSettingsSchema).default({})
+  .describe("Per-queue settings by queue name ([below](#queues)).");
+
+/** A validated rate limit. */
+export type RateLimitSpec = z.output<typeof rateLimitSchema>;
+/** A queue's validated settings. */
+export type QueueSettings = z.output<typeof queueSettingsSchema>;
+
+/** `workers.queues`: the queues this process's workers take from. */
+export const workerQueues = z.array(z.string().min(1)).min(1).default(["*"]).describe(
+  'Queues this process\'s workers take from; `["*"]`: all.',
+);
