@@ -65,6 +65,25 @@ export class CycleError extends UnError {
 }
 
 /**
+ * The queue holds `maxSize` tasks that have not started (queued, scheduled or
+ * retrying): a 429, and `retryAfterS` is what the API's `Retry-After` says.
+ */
+export class QueueFullError extends UnError {
+  constructor(
+    readonly queue: string,
+    readonly size: number,
+    readonly maxSize: number,
+    readonly retryAfterS: number = 1,
+  ) {
+    super("queue_full", `queue ${queue} is full (${size} of ${maxSize} tasks waiting)`, 429, {
+      queue,
+      size,
+      maxSize,
+    });
+  }
+}
+
+/**
  * A worker tried to finish, fail, renew or report progress on a task whose lease
  * it no longer holds (the lease expired and the task was claimed again, or the
  * task was cancelled). Its late result is discarded.

@@ -17,6 +17,16 @@ export interface EnqueueResult {
   deduplicated: boolean;
 }
 
+/** Options of {@link TaskStore.enqueue} and {@link TaskStore.enqueueMany}. */
+export interface EnqueueOptions {
+  /**
+   * The bound of each queue that has one: at most this many of its tasks
+   * queued, scheduled or retrying. A step that would pass it creates nothing
+   * and throws QueueFullError (checked inside the step, so exact across processes).
+   */
+  maxSize?: Readonly<Record<string, number>>;
+}
+
 /**
  * Where a listing stands: the last task of the page before. Tasks are listed
  * by creation (createdAt, then id, newest first), which no state change moves,
@@ -179,9 +189,9 @@ export function runBatchWeight(runs: number): number {
 /** Tasks: their whole life, the views of them, and the learned statistics per type. */
 export interface TaskStore {
   /** Creates a task (or returns the live one with the same key). Throws CycleError / ValidationError on bad `dependsOn`. */
-  enqueue(task: NewTask, now: number): Promise<EnqueueResult>;
+  enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult>;
   /** Creates several tasks in one atomic step; `dependsOn` may name keys of tasks in the same batch. */
-  enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]>;
+  enqueueMany(tasks: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]>;
   getTask(id: string): Promise<Task | null>;
   listTasks(filter: TaskFilter): Promise<Task[]>;
   /**

@@ -30,6 +30,7 @@ export type {
 } from "./source-store.ts";
 export type {
   ClaimOptions,
+  EnqueueOptions,
   EnqueueResult,
   FinishResult,
   QueueCounts,

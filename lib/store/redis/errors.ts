@@ -9,6 +9,7 @@ import {
   LeaseLostError,
   NotFoundError,
   OutOfMemoryError,
+  QueueFullError,
   UnavailableError,
   ValidationError,
 } from "../../errors.ts";
@@ -50,7 +51,7 @@ export function unreachable(reason: string, context: ErrorContext): UnavailableE
 /**
  * Maps an error of a Redis call to the store's typed errors: a script's
  * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `ID_TAKEN <id>`, `VALIDATION
- * <json>` and `CYCLE <json>` replies, and connection failures or a Redis that cannot
+ * <json>`, `CYCLE <json>` and `QUEUE_FULL <json>` replies, and connection failures or a Redis that cannot
  * serve now (LOADING, BUSY, OOM…) → UnavailableError (503). Anything else is
  * returned as it is.
  */
@@ -110,6 +111,10 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
     }
     case "CYCLE":
       return new CycleError(JSON.parse(detail) as string[]);
+    case "QUEUE_FULL": {
+      const full = JSON.parse(detail) as { queue: string; size: number; maxSize: number };
+      return new QueueFullError(full.queue, full.size, full.maxSize);
+    }
     default:
       return error;
   }

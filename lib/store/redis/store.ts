@@ -20,6 +20,7 @@ import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
 import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
+  EnqueueOptions,
   EnqueueResult,
   FinishResult,
   QueueCounts,
@@ -94,13 +95,27 @@ export class RedisStore implements Store, FaultReporting {
     return new RedisStore(await openParts(options));
   }
 
+  // ---- queue control ----
+  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    return queues.setQueuePaused(this.#ctx, queue, paused);
+  }
+  pausedQueues(): Promise<string[]> {
+    return queues.pausedQueues(this.#ctx);
+  }
+  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+    return queues.setRateLimits(this.#ctx, limits);
+  }
+  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
+    return queues.rateLimitUsage(this.#ctx, now);
+  }
+
   // ---- tasks ----
-  async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
-    const [result] = await tasks.enqueueMany(this.#ctx, [task], now);
+  async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const [result] = await tasks.enqueueMany(this.#ctx, [task], now, options?.maxSize);
     return result;
   }
-  enqueueMany(list: NewTask[], now: number): Promise<EnqueueResult[]> {
-    return tasks.enqueueMany(this.#ctx, list, now);
+  enqueueMany(list: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
+    return tasks.enqueueMany(this.#ctx, list, now, options?.maxSize);
   }
   getTask(id: string): Promise<Task | null> {
     return tasks.getTask(this.#ctx, id);

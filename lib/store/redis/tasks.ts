@@ -20,10 +20,16 @@ export async function enqueueMany(
   ctx: RedisContext,
   tasks: NewTask[],
   now: number,
+  maxSize?: Readonly<Record<string, number>>,
 ): Promise<EnqueueResult[]> {
   if (tasks.length === 0) return [];
   const encoded = tasks.map(encodeNewTask);
-  const args = [String(now), String(tasks.length), ...encoded.flatMap((e) => e.args)];
+  const args = [
+    String(now),
+    String(tasks.length),
+    ...encoded.flatMap((e) => e.args),
+    ...boundArgs(tasks, maxSize),
+  ];
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
   if (typeof reply === "string") return plainReply(reply, encoded, tasks, now);
   return asList(reply, "enqueue").map((entry, i) => {
@@ -43,6 +49,13 @@ export async function enqueueMany(
     );
     return { task, deduplicated: false };
   });
+}
+
+/** The bounds of the batch's queues, as the script reads them after the tasks (queue-bound.lua). */
+function boundArgs(tasks: NewTask[], maxSize?: Readonly<Record<string, number>>): string[] {
+  if (maxSize === undefined) return [];
+  const queues = new Set(tasks.map((task) => task.queue).filter((q) => Object.hasOwn(maxSize, q)));
+  return [String(queues.size), ...[...queues].flatMap((q) => [q, String(maxSize[q])])];
 }
 
 /** The script's fast-path reply: a letter per task, `q` queued or `s` scheduled. */

@@ -9,6 +9,7 @@ import type { NewTask, Task, TaskError, TaskState } from "../../tasks/task.ts";
 import type { EnqueueResult } from "../types.ts";
 import { type BatchNode, orderBatch } from "./batch-order.ts";
 import { dependencyError } from "./dependents.ts";
+import { checkQueueBounds } from "./queue-bound.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
 import { insertTask, insertTasks, readTask, taskFromRow } from "./task-rows.ts";
@@ -45,7 +46,8 @@ export function liveTaskByKey(sql: Sql, key: string): Task | null {
 
 /**
  * Creates the tasks of one batch (the caller runs this inside one savepoint,
- * so any error leaves nothing behind). Results are in input order.
+ * so any error leaves nothing behind). Results are in input order. A batch
+ * that would take a queue of `maxSize` past its bound throws QueueFullError.
  *
  * @example
  * ```ts
@@ -53,7 +55,18 @@ export function liveTaskByKey(sql: Sql, key: string): Task | null {
  * b.task.state; // "waiting"
  * ```
  */
-export function enqueueBatch(sql: Sql, tasks: readonly NewTask[], now: number): EnqueueResult[] {
+export function enqueueBatch(
+  sql: Sql,
+  tasks: readonly NewTask[],
+  now: number,
+  maxSize?: Readonly<Record<string, number>>,
+): EnqueueResult[] {
+  const results = createBatch(sql, tasks, now);
+  if (maxSize !== undefined) checkQueueBounds(sql, results, maxSize);
+  return results;
+}
+
+function createBatch(sql: Sql, tasks: readonly NewTask[], now: number): EnqueueResult[] {
   // 1. Dedupe: against live stored tasks, then against earlier tasks of the batch.
   const keyToId = new Map<string, string>();
   const batchIds = new Set<string>();

@@ -77,6 +77,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS tasks_live_key ON tasks(key)
   WHERE key IS NOT NULL AND ${LIVE_STATE_SQL};
 CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key, created_at, id) WHERE key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks(run_at, id) WHERE ${DUE_STATE_SQL};
+-- Bounded queues count their scheduled and retrying tasks by queue (queue-bound.ts).
+CREATE INDEX IF NOT EXISTS tasks_pending_by_queue ON tasks(queue) WHERE ${DUE_STATE_SQL};
 CREATE INDEX IF NOT EXISTS tasks_lease ON tasks(lease_until, id) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks(expires_at, id)
   WHERE expires_at IS NOT NULL AND ${NOT_STARTED_SQL};

@@ -19,6 +19,7 @@ import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
 import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
+  EnqueueOptions,
   EnqueueResult,
   FinishResult,
   QueueCounts,
@@ -101,13 +102,13 @@ export class SqliteStore implements Store {
   }
 
   // ---- tasks ----
-  enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+  enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     if (task.dependsOn.length > 0) this.#edges = true;
-    return this.#db.write((sql) => enqueueBatch(sql, [task], now)[0]);
+    return this.#db.write((sql) => enqueueBatch(sql, [task], now, options?.maxSize)[0]);
   }
-  enqueueMany(tasks: NewTask[], now: number): Promise<EnqueueResult[]> {
+  enqueueMany(tasks: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
-    return this.#db.write((sql) => enqueueBatch(sql, tasks, now));
+    return this.#db.write((sql) => enqueueBatch(sql, tasks, now, options?.maxSize));
   }
   getTask(id: string): Promise<Task | null> {
     return this.#db.read((sql) => readTask(sql, id));

@@ -8,9 +8,11 @@
 -- task (the client knows the rest), { 1, fields } for the live task it was
 -- deduplicated to, or { 2, fields } for a task this very batch created before
 -- (a replay, see step 0); or an error ("VALIDATION <json>", "CYCLE <json ids>",
--- "ID_TAKEN <id>") before anything is written. A batch the fast path takes
+-- "ID_TAKEN <id>", "QUEUE_FULL <json>") before anything is written. After the
+-- tasks: the bounds of the queues it touches (includes/queue-bound.lua). A batch the fast path takes
 -- gets one string instead, a letter per task: q queued, s scheduled.
 --- @include "task"
+--- @include "queue-bound"
 
 local now = ARGV[2]
 local count = tonumber(ARGV[3])
@@ -41,6 +43,17 @@ local function writeNewTask(key, id, st, d, m, sk, q, ty, ma, ca, ra, extra)
   bumpLater(q, nil, st)
 end
 
+-- The fast path's new tasks per bounded queue (all of them count).
+local function plainAdding(bounds)
+  local adding, c = {}, 4
+  for _ = 1, count do
+    local q = ARGV[c + 2]
+    if bounds[q] then adding[q] = (adding[q] or 0) + 1 end
+    c = c + 14
+  end
+  return adding
+end
+
 -- Fast path, the common case: plain tasks (no key, dependsOn, expiresAt,
 -- deadline or resources) none of which exists yet, so the batch is no replay
 -- and nothing can conflict. It writes as the general path below does
@@ -61,6 +74,11 @@ local function plainBatch()
   -- One EXISTS for the batch: 0 means no task of it exists.
   for i = 1, count, VARIADIC_CHUNK do
     if redis.call('EXISTS', unpack(keys, i, math.min(i + VARIADIC_CHUNK - 1, count))) > 0 then return nil end
+  end
+  local bounds = readBounds(c)
+  if bounds then
+    local full = queueFull(bounds, plainAdding(bounds))
+    if full then return full end
   end
   local nowNumber, states = tonumber(now), {}
   c = 4
@@ -240,6 +258,19 @@ for i, t in ipairs(tasks) do
     local cycle = visit(i)
     if cycle then return redis.error_reply('CYCLE ' .. cjson.encode(cycle)) end
   end
+end
+
+-- The bounds: a batch that would overfill a queue writes nothing.
+local bounds = readBounds(c)
+if bounds then
+  local adding = {}
+  for _, t in ipairs(tasks) do
+    if not t.dedup and bounds[t.q] and (t.st == 'queued' or t.st == 'scheduled') then
+      adding[t.q] = (adding[t.q] or 0) + 1
+    end
+  end
+  local full = queueFull(bounds, adding)
+  if full then return full end
 end
 
 -- 4. Write the new tasks and their indexes.
