@@ -95,20 +95,6 @@ export class RedisStore implements Store, FaultReporting {
     return new RedisStore(await openParts(options));
   }
 
-  // ---- queue control ----
-  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
-    return queues.setQueuePaused(this.#ctx, queue, paused);
-  }
-  pausedQueues(): Promise<string[]> {
-    return queues.pausedQueues(this.#ctx);
-  }
-  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
-    return queues.setRateLimits(this.#ctx, limits);
-  }
-  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
-    return queues.rateLimitUsage(this.#ctx, now);
-  }
-
   // ---- tasks ----
   async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     const [result] = await tasks.enqueueMany(this.#ctx, [task], now, options?.maxSize);
