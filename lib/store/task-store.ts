@@ -8,6 +8,7 @@
 
 import type { Json } from "../events/cloud-event.ts";
 import type { ClaimBudget } from "../tasks/resources.ts";
+import type { QueueControl } from "./queue-control.ts";
 import type { NewTask, Task, TaskError, TaskState } from "../tasks/task.ts";
 
 /** Result of {@link TaskStore.enqueue}. */
@@ -187,7 +188,7 @@ export function runBatchWeight(runs: number): number {
 }
 
 /** Tasks: their whole life, the views of them, and the learned statistics per type. */
-export interface TaskStore {
+export interface TaskStore extends QueueControl {
   /** Creates a task (or returns the live one with the same key). Throws CycleError / ValidationError on bad `dependsOn`. */
   enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult>;
   /** Creates several tasks in one atomic step; `dependsOn` may name keys of tasks in the same batch. */

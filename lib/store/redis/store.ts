@@ -52,6 +52,8 @@ import * as events from "./events.ts";
 import * as sources from "./sources.ts";
 import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
+import * as queues from "./queues.ts";
+import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 
 export type { RedisStoreOptions } from "./open.ts";
 
@@ -93,6 +95,20 @@ export class RedisStore implements Store, FaultReporting {
    */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
     return new RedisStore(await openParts(options));
+  }
+
+  // ---- queue control ----
+  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    return queues.setQueuePaused(this.#ctx, queue, paused);
+  }
+  pausedQueues(): Promise<string[]> {
+    return queues.pausedQueues(this.#ctx);
+  }
+  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+    return queues.setRateLimits(this.#ctx, limits);
+  }
+  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
+    return queues.rateLimitUsage(this.#ctx, now);
   }
 
   // ---- tasks ----

@@ -20,6 +20,7 @@
  */
 
 import { fits, holdBack } from "../../tasks/resources.ts";
+import type { ClaimGate } from "../queue-control.ts";
 import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions, TaskTransition } from "../types.ts";
 import { failDependents } from "./dependents.ts";
@@ -200,8 +201,15 @@ export class ClaimBatch {
   /** The rowid of each task this batch claimed. */
   readonly #rowids = new Map<string, number>();
 
-  /** `size`: how many claims the batch expects (its first read fetches that many candidates). */
-  constructor(private readonly sql: Sql, private readonly size = 1) {}
+  /**
+   * `size`: how many claims the batch expects (its first read fetches that
+   * many candidates); `gate`: paused and rate-limited queues, when any.
+   */
+  constructor(
+    private readonly sql: Sql,
+    private readonly size = 1,
+    private readonly gate: ClaimGate | null = null,
+  ) {}
 
   /**
    * Takes the best ready task that fits for `workerId` (its lease is written
@@ -288,11 +296,16 @@ export class ClaimBatch {
         expireTask(sql, bestHead.id, options.now);
         continue;
       }
+      // Paused or over its rate limit: skipped, holding nothing back from the tasks behind.
+      const gate = this.gate;
+      const queue = gate === null ? "" : String(bestHead.values[TASK_COLUMN.queue]);
+      if (gate !== null && !gate.allows(queue, options.now)) continue;
       if (!fits(bestHead.resources, free)) {
         // Tasks behind it must not take what it waits for (it would starve).
         if (free) free = holdBack(bestHead.resources, free, capacity);
         continue;
       }
+      gate?.took(queue, options.now);
       // Read under another queue's list, it may be in this one's too: taken once.
       this.#taken.add(bestHead.id);
       const leaseUntil = options.now + options.leaseMs;

@@ -25,6 +25,7 @@ import { LeaseLostError } from "../../errors.ts";
 import type { Task } from "../../tasks/task.ts";
 import type { ClaimOptions, FinishResult } from "../types.ts";
 import { ClaimBatch } from "./claim.ts";
+import type { ClaimGate } from "../queue-control.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import type { Sql } from "./statements.ts";
 import { jsonText } from "./task-rows.ts";
@@ -81,7 +82,12 @@ export class Claims {
   /** The rowid of each task in {@link Claims.#claimed}. */
   readonly #rowids = new Map<string, number>();
 
-  constructor(private readonly sql: Sql, private readonly commits: GroupCommit) {}
+  /** `gate`: what claims check of paused and rate-limited queues now (null: nothing). */
+  constructor(
+    private readonly sql: Sql,
+    private readonly commits: GroupCommit,
+    private readonly gate: () => ClaimGate | null = () => null,
+  ) {}
 
   /** Claims at the next commit; resolves after it. Throws when no transaction can be opened. */
   claim(options: ClaimOptions): Promise<Task | null> {
@@ -143,7 +149,7 @@ export class Claims {
    */
   #runClaims(): void {
     const claims = this.#takeClaims();
-    const batch = new ClaimBatch(this.sql, claims.length);
+    const batch = new ClaimBatch(this.sql, claims.length, this.gate());
     this.commits.write(() => {
       const tasks = claims.map((claim) => batch.claim(claim.options));
       batch.lease();

@@ -16,6 +16,8 @@ import type { NewTask, Task, TaskError } from "../../tasks/task.ts";
 import type { LeaseHolding, ProcessRecord } from "../coordination.ts";
 import type { EventQuery } from "../event-store.ts";
 import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
+import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
+import { SqliteQueues } from "./queues.ts";
 import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
@@ -79,6 +81,8 @@ export class SqliteStore implements Store {
   readonly #coordination: SqliteCoordination;
   /** Claims run at each commit, together (see `sqlite/claims.ts`). */
   readonly #claims: Claims;
+  /** Paused queues and rate limits, which claims check. */
+  readonly #queues: SqliteQueues;
   /** Some task may have dependencies (an edge was stored): finishes look for dependents. */
   #edges: boolean;
   /** Results of tasks that finished before this are cleared already (see `trimStore`). */
@@ -86,7 +90,8 @@ export class SqliteStore implements Store {
 
   private constructor(dir: string, options: SqliteOpenOptions) {
     this.#db = SqliteAccess.open(dir, options, () => this.#claims.forgetAll());
-    this.#claims = new Claims(this.#db.sql, this.#db.commits);
+    this.#queues = new SqliteQueues(this.#db);
+    this.#claims = new Claims(this.#db.sql, this.#db.commits, () => this.#queues.gate());
     this.#sources = new SqliteSources(this.#db);
     this.#coordination = new SqliteCoordination(this.#db);
     this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
@@ -99,6 +104,20 @@ export class SqliteStore implements Store {
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
     return new SqliteStore(dir, options);
+  }
+
+  // ---- queue control ----
+  setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    return this.#queues.setQueuePaused(queue, paused);
+  }
+  pausedQueues(): Promise<string[]> {
+    return this.#queues.pausedQueues();
+  }
+  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+    return this.#queues.setRateLimits(limits);
+  }
+  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
+    return this.#queues.rateLimitUsage(now);
   }
 
   // ---- tasks ----

@@ -69,7 +69,14 @@ export const TASK_COLUMNS =
  * Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look
  * at; `rowid` where a read asks for it after them.
  */
-export const TASK_COLUMN = { id: 0, sortKey: 5, expiresAt: 18, resources: 21, rowid: 30 } as const;
+export const TASK_COLUMN = {
+  id: 0,
+  queue: 2,
+  sortKey: 5,
+  expiresAt: 18,
+  resources: 21,
+  rowid: 30,
+} as const;
 
 function textAt(values: SQLOutputValue[], i: number): string {
   const value = values[i];

@@ -15,6 +15,7 @@
 -- includes/claim.lua).
 --- @include "task"
 --- @include "complete"
+--- @include "queue-gate"
 --- @include "claim"
 
 local replies = {}
@@ -46,7 +47,7 @@ while c <= #ARGV do
       for i = 1, count do queues[i] = ARGV[c + 5 + i] end
     end
     c = c + 6 + count
-    replies[#replies + 1] = claimOne(queues)
+    replies[#replies + 1] = claimOne(gateQueues(queues, nowNumber))
   end
 end
 flushLater()

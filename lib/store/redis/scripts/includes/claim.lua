@@ -84,6 +84,7 @@ local function take(id, queue, f, need)
   redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', string.format('%d', attempts),
     'f', string.format('%d', fence), 'lu', leaseUntil, 'sa', now, unpack(cleared))
   zaddLater(runningKey(queue), leaseUntil, id)
+  if gate then gateTook(queue, nowNumber) end
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end
   return { f[8], f[9], attempts, fence, f[10], f[11], f[12], f[13] }

@@ -1,0 +1,76 @@
+/**
+ * Queue control on Redis: paused queues in the set `<prefix>queues:paused`,
+ * rate limits in the hash `<prefix>queues:limits` (queue → "max perMs") and
+ * each limited queue's window count in `<prefix>rl:<queue>:<window>`. The
+ * claim script reads them (scripts/includes/queue-gate.lua), so a pause or a
+ * limit holds across every process at the claim itself.
+ */
+
+import { type RateLimit, type RateLimitUsage, windowOf } from "../queue-control.ts";
+import { execAll, guarded, type RedisContext } from "./context.ts";
+
+const pausedKey = (ctx: RedisContext) => `${ctx.keys.prefix}queues:paused`;
+const limitsKey = (ctx: RedisContext) => `${ctx.keys.prefix}queues:limits`;
+
+/** Pauses or resumes a queue; true when its state changed. */
+export async function setQueuePaused(
+  ctx: RedisContext,
+  queue: string,
+  paused: boolean,
+): Promise<boolean> {
+  const op = { op: paused ? "pauseQueue" : "resumeQueue" };
+  const changed = await guarded(
+    op,
+    () => paused ? ctx.redis.sadd(pausedKey(ctx), queue) : ctx.redis.srem(pausedKey(ctx), queue),
+  );
+  return changed === 1;
+}
+
+/** The paused queues, sorted. */
+export async function pausedQueues(ctx: RedisContext): Promise<string[]> {
+  const queues = await guarded({ op: "pausedQueues" }, () => ctx.redis.smembers(pausedKey(ctx)));
+  return queues.sort();
+}
+
+/** Replaces the rate limits, in one step. */
+export async function setRateLimits(
+  ctx: RedisContext,
+  limits: Record<string, RateLimit>,
+): Promise<void> {
+  const pipeline = ctx.redis.multi().del(limitsKey(ctx));
+  const entries = Object.entries(limits);
+  if (entries.length > 0) {
+    pipeline.hset(
+      limitsKey(ctx),
+      Object.fromEntries(entries.map(([queue, { max, perMs }]) => [queue, `${max} ${perMs}`])),
+    );
+  }
+  await execAll({ op: "setRateLimits" }, pipeline);
+}
+
+/** Each limited queue's limit and the count of its current window. */
+export async function rateLimitUsage(
+  ctx: RedisContext,
+  now: number,
+): Promise<Record<string, RateLimitUsage>> {
+  const raw = await guarded({ op: "rateLimitUsage" }, () => ctx.redis.hgetall(limitsKey(ctx)));
+  const limits = Object.entries(raw).flatMap(([queue, value]) => {
+    const [max, perMs] = value.split(" ").map(Number);
+    return Number.isInteger(max) && Number.isInteger(perMs) ? [{ queue, max, perMs }] : [];
+  });
+  if (limits.length === 0) return {};
+  const windows = limits.map((limit) => windowOf(limit, now));
+  const counts = await guarded(
+    { op: "rateLimitUsage" },
+    () =>
+      ctx.redis.mget(
+        limits.map(({ queue }, i) => `${ctx.keys.prefix}rl:${queue}:${windows[i].index}`),
+      ),
+  );
+  return Object.fromEntries(limits.map(({ queue, max, perMs }, i) => [queue, {
+    max,
+    perMs,
+    count: Number(counts[i] ?? 0),
+    until: windows[i].until,
+  }]));
+}

@@ -1,0 +1,85 @@
+/**
+ * Queue control on the embedded store: paused queues are rows of
+ * `queue_state` (they survive a restart) mirrored in memory, and rate-limit
+ * windows are counted in memory. One process uses the file at a time and
+ * claims run in its writes one after the other, so the mirror is exact.
+ */
+
+import {
+  ClaimGate,
+  type QueueControl,
+  type RateLimit,
+  type RateLimitUsage,
+  windowOf,
+} from "../queue-control.ts";
+import type { SqliteAccess } from "./access.ts";
+import { text } from "./statements.ts";
+
+const TABLE = `CREATE TABLE IF NOT EXISTS queue_state (
+  queue TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL
+) WITHOUT ROWID`;
+
+/** {@link QueueControl} on SQLite, and the {@link ClaimGate} its claims check. */
+export class SqliteQueues implements QueueControl {
+  readonly #paused = new Set<string>();
+  #limits = new Map<string, RateLimit>();
+  readonly #windows = new Map<string, { index: number; count: number }>();
+  #gate: ClaimGate | null = null;
+
+  constructor(private readonly db: SqliteAccess) {
+    db.sql.db.exec(TABLE);
+    for (const row of db.sql.all("SELECT queue FROM queue_state WHERE paused = 1")) {
+      this.#paused.add(text(row, "queue"));
+    }
+    this.#rebuild();
+  }
+
+  /** What claims check now; null when no queue is paused or limited (nothing to check). */
+  gate(): ClaimGate | null {
+    return this.#gate;
+  }
+
+  async setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
+    if (this.#paused.has(queue) === paused) return false;
+    await this.db.write((sql) =>
+      sql.run(
+        `INSERT INTO queue_state (queue, paused) VALUES (:queue, :paused)
+         ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused`,
+        { queue, paused: paused ? 1 : 0 },
+      )
+    );
+    if (paused) this.#paused.add(queue);
+    else this.#paused.delete(queue);
+    this.#rebuild();
+    return true;
+  }
+
+  pausedQueues(): Promise<string[]> {
+    return Promise.resolve([...this.#paused].sort());
+  }
+
+  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+    this.#limits = new Map(
+      Object.entries(limits).map(([queue, { max, perMs }]) => [queue, { max, perMs }]),
+    );
+    this.#rebuild();
+    return Promise.resolve();
+  }
+
+  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
+    const out: Record<string, RateLimitUsage> = {};
+    for (const [queue, limit] of this.#limits) {
+      const { index, until } = windowOf(limit, now);
+      const window = this.#windows.get(queue);
+      out[queue] = { ...limit, count: window?.index === index ? window.count : 0, until };
+    }
+    return Promise.resolve(out);
+  }
+
+  #rebuild(): void {
+    this.#gate = this.#paused.size === 0 && this.#limits.size === 0
+      ? null
+      : new ClaimGate(this.#paused, this.#limits, this.#windows);
+  }
+}
