@@ -9,7 +9,13 @@
 import { START_FLAGS } from "../cli/start-flags.ts";
 
 const here = new URL(".", import.meta.url).pathname;
-const benches = ["events.ts", "embedded-tasks.ts", "file-latency.ts", "idle-rss.ts"];
+const benches = [
+  "events.ts",
+  "embedded-tasks.ts",
+  "file-latency.ts",
+  "idle-rss.ts",
+  "bulk-retry.ts",
+];
 if (Deno.args.includes("--redis")) benches.push("redis.ts");
 if (Deno.args.includes("--bridge")) benches.push("bridge.ts"); // live delivery: interest gate vs XREAD tailing
 
