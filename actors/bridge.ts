@@ -67,7 +67,9 @@ const runLink = fromCallback<BridgeEvent, { link: BridgeLink; wiring: LinkWiring
       hooks: wiring.hooks,
       following: wiring.following,
       enqueue: (requests) =>
-        ask({ send }, "task.enqueueMany", { requests }, { timeoutMs: ENQUEUE_TIMEOUT_MS }),
+        ask({ send }, "task.enqueueMany", { requests, hooked: true }, {
+          timeoutMs: ENQUEUE_TIMEOUT_MS,
+        }),
       status: (up, detail) =>
         sendBack(up ? { type: "bridge.up" } : { type: "bridge.down", detail: detail ?? "" }),
     });

@@ -15,6 +15,8 @@ import { fromCallback } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { AskType, ReplyTo } from "../lib/protocol/messages.ts";
 import { EnqueueBurst } from "../lib/tasks/enqueue-burst.ts";
+import { boundsFor } from "../lib/tasks/queue-bounds.ts";
+import { QueueFullError } from "../lib/errors.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
 import type { EnqueueResult, FinishResult, TaskStore, TypeStats } from "../lib/store/types.ts";
 import type { NewTask, Task } from "../lib/tasks/task.ts";
@@ -43,7 +45,13 @@ export function isStale(cache: StatsCache, type: string, now: number): boolean {
 /** What the prioritizer asks its store child to do. */
 export type StoreCommand =
   | { type: "enqueue"; task: NewTask; replyTo?: ReplyTo<"task.enqueue"> }
-  | { type: "enqueueMany"; tasks: NewTask[]; replyTo?: ReplyTo<"task.enqueueMany"> }
+  | {
+    type: "enqueueMany";
+    tasks: NewTask[];
+    /** Hook-made: past a full queue's bound, each task is tried alone and refusals are reported. */
+    hooked?: boolean;
+    replyTo?: ReplyTo<"task.enqueueMany">;
+  }
   | { type: "retry"; id: string; replyTo?: ReplyTo<"task.retry"> }
   | { type: "cancel"; id: string; replyTo?: ReplyTo<"task.cancel"> }
   | {
@@ -65,7 +73,13 @@ export type StoreOutcome =
     asks: (ReplyTo<"task.enqueue"> | undefined)[];
   }
   | { type: "failed.enqueue"; task: NewTask; error: unknown; replyTo?: ReplyTo<"task.enqueue"> }
-  | { type: "done.enqueueMany"; results: EnqueueResult[]; replyTo?: ReplyTo<"task.enqueueMany"> }
+  | {
+    type: "done.enqueueMany";
+    results: EnqueueResult[];
+    /** Hook-made tasks their full queue refused. */
+    rejected?: Rejected[];
+    replyTo?: ReplyTo<"task.enqueueMany">;
+  }
   | { type: "done.retry"; task: Task; replyTo?: ReplyTo<"task.retry"> }
   | {
     type: "done.cancel";
@@ -80,6 +94,34 @@ export type StoreOutcome =
   | { type: "stats.loaded"; taskType: string; stats: TypeStats | null }
   /** Types scoring found without fresh statistics. */
   | { type: "stats.wanted"; taskTypes: string[] };
+
+/** A hook-made task its full queue refused. */
+export interface Rejected {
+  task: NewTask;
+  error: QueueFullError;
+}
+
+/**
+ * A hook-made batch a full queue refused, tried one task at a time in order:
+ * what fits is stored, what does not is reported (the `reject` policy).
+ */
+async function enqueueEach(
+  store: Pick<TaskStore, "enqueue">,
+  tasks: readonly NewTask[],
+  now: () => number,
+): Promise<{ results: EnqueueResult[]; rejected: Rejected[] }> {
+  const results: EnqueueResult[] = [];
+  const rejected: Rejected[] = [];
+  for (const task of tasks) {
+    try {
+      results.push(await store.enqueue(task, now()));
+    } catch (error) {
+      if (!(error instanceof QueueFullError)) throw error;
+      rejected.push({ task, error });
+    }
+  }
+  return { results, rejected };
+}
 
 /** Re-scores the tasks whose deadline nears; resolves with the types it had no fresh stats of. */
 async function rescoreNearDeadline(
@@ -162,8 +204,14 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
       stored.results.push(result);
       stored.asks.push(replyTo);
     };
+    // Every enqueue passes the bounds of its tasks' queues (checked by the store).
+    const queues = deps.config.queues;
+    const bounded: Pick<TaskStore, "enqueue" | "enqueueMany"> = {
+      enqueue: (task, now) => store.enqueue(task, now, boundsFor(queues, [task])),
+      enqueueMany: (tasks, now) => store.enqueueMany(tasks, now, boundsFor(queues, tasks)),
+    };
     // Announced from `done.enqueue` instead, with the answers.
-    const burst = new EnqueueBurst(store, deps.now, () => {});
+    const burst = new EnqueueBurst(bounded, deps.now, () => {});
     const failed = (replyTo?: ReplyTo<AskType>) => (error: unknown) =>
       back({ type: "failed", error, replyTo });
 
@@ -180,10 +228,17 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
       burst.flush();
       switch (command.type) {
         case "enqueueMany": {
-          const { replyTo } = command;
-          store.enqueueMany(command.tasks, deps.now()).then(
+          const { replyTo, hooked, tasks } = command;
+          bounded.enqueueMany(tasks, deps.now()).then(
             (results) => back({ type: "done.enqueueMany", results, replyTo }),
-            failed(replyTo),
+            (error) => {
+              if (!hooked || !(error instanceof QueueFullError)) return failed(replyTo)(error);
+              enqueueEach(bounded, tasks, deps.now).then(
+                ({ results, rejected }) =>
+                  back({ type: "done.enqueueMany", results, rejected, replyTo }),
+                failed(replyTo),
+              );
+            },
           );
           break;
         }

@@ -17,6 +17,8 @@
 import { enqueueActions, sendTo, setup } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import { ReadyNotice } from "../lib/tasks/enqueue-burst.ts";
+import { QueueRejections } from "../lib/tasks/queue-bounds.ts";
+import { QueueFullError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type EventInit, newId } from "../lib/events/cloud-event.ts";
 import { taskFields } from "../lib/log.ts";
@@ -68,6 +70,8 @@ interface PrioritizerContext {
    */
   stats: StatsCache;
   ready: ReadyNotice;
+  /** Hook-made tasks refused by a full queue: their events and rate-limited log. */
+  rejections: QueueRejections;
 }
 
 /** Applies defaults and scores a request. */
@@ -156,6 +160,7 @@ export const prioritizerMachine = setup({
     ready: new ReadyNotice((count) =>
       self.system.get("supervisor")?.send({ type: "task.ready", count })
     ),
+    rejections: new QueueRejections(input.deps.log.child("queues"), input.deps.now),
   }),
   // At the root, so the store child lives as long as the prioritizer.
   invoke: { id: "store", src: "store", input: ({ context }) => ({ deps: context.deps }) },
@@ -200,7 +205,8 @@ export const prioritizerMachine = setup({
           return;
         }
         enqueue({ type: "loadStats", params: [...new Set(tasks.map((t) => t.type))] });
-        enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, replyTo: event.replyTo }));
+        const { hooked, replyTo } = event;
+        enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, hooked, replyTo }));
       }),
     },
     "task.reprioritize": {
@@ -238,6 +244,11 @@ export const prioritizerMachine = setup({
     },
     "failed.enqueue": {
       actions: ({ context, event }) => {
+        // A hook-made task its full queue refused: the queue's overflow policy.
+        if (event.replyTo === undefined && event.error instanceof QueueFullError) {
+          context.events.emit(context.rejections.reject(event.task, event.error));
+          return;
+        }
         if (event.replyTo === undefined) {
           context.deps.log.warn("enqueue failed", {
             ...taskFields(event.task),
@@ -250,6 +261,9 @@ export const prioritizerMachine = setup({
     "done.enqueueMany": {
       actions: ({ context, event }) => {
         announce(context, event.results);
+        context.events.emitMany(
+          (event.rejected ?? []).map(({ task, error }) => context.rejections.reject(task, error)),
+        );
         answer(event.replyTo, event.results);
       },
     },

@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { type ErrorDetails, UnError } from "../lib/errors.ts";
+import { type ErrorDetails, QueueFullError, UnError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 
 /**
@@ -53,6 +53,8 @@ const STATUS_CODES: Record<number, string> = {
  */
 export function errorFromThrown(err: unknown, c: Context, log: Logger): Response {
   if (err instanceof UnError) {
+    // A full queue says when to try again (RFC 9110 Retry-After, in seconds).
+    if (err instanceof QueueFullError) c.header("Retry-After", String(err.retryAfterS));
     return c.json(err.toJSON(), err.status as ContentfulStatusCode);
   }
   if (err instanceof HTTPException) {

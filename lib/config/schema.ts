@@ -9,9 +9,11 @@
 
 import { z } from "zod";
 import { Cron } from "croner";
-import { duration, id, int, ms, pattern, priority } from "./fields.ts";
+import { duration, id, int, ms, priority } from "./fields.ts";
 import { EVENT_PRIORITIES } from "../events/cloud-event.ts";
 import { queuesSchema, workerQueues } from "./queues.ts";
+import { hookSchema } from "./hooks.ts";
+import { workerIsolation } from "./isolate.ts";
 
 const load = { error: "must be a number 0.01..1000" }; // named like fields.ts's ranges
 
@@ -31,28 +33,6 @@ const sourceBase = {
     "The first scan reports everything it finds as new (`true`) or records a silent baseline (`false`).",
   ),
 };
-
-const hookSchema = z.strictObject({
-  on: pattern.describe(
-    "Event type pattern: `*` is one segment, `**` one or more (`file.*`, `task.**`). On a source's `hooks`: optional, every event of that source.",
-  ),
-  task: z.string().min(1).max(200).describe("The task type to run."),
-  priority: priority.optional().describe(
-    "The task's priority (9 first); by default from the event's (critical 9, high 7, normal 5, low 2).",
-  ),
-  queue: z.string().min(1).max(100).optional().describe("The task's queue."),
-  delayMs: ms(0, 30 * 86_400_000).optional().describe("Run the task this long after the event."),
-  payload: z.record(z.string(), z.unknown()).optional().describe(
-    "Merged over the event's data; the task's payload also gets `event: {id, type, source, subject}`.",
-  ),
-  key: z.string().min(1).max(500).optional().describe(
-    'Dedupe key template such as `"embed:{subject}"` (`{subject}`, `{type}`, `{id}`, `{source}`, `{data.path}`): a live task with the same key absorbs the new one.',
-  ),
-  maxAttempts: int(1, 100).optional().describe("Attempts (default `workers.maxAttempts`)."),
-  timeoutMs: ms(1, 86_400_000).optional().describe(
-    "Per-task timeout (default `workers.timeoutMs`).",
-  ),
-});
 
 /** The hooks shorthand on a source: task types run for each of its events. */
 const sourceHooks = z.array(hookSchema.partial({ on: true })).optional().describe(
@@ -263,6 +243,7 @@ export const configSchema = z.strictObject({
       "Tasks run at once in this process (`un workers --scale N` at run time).",
     ),
     queues: workerQueues,
+    ...workerIsolation,
     leaseMs: ms(100, 3_600_000).default(30_000).describe(
       "Lease length of a claimed task; workers renew at a third of it.",
     ),

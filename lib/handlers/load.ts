@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Config, ConfigError, nearestName } from "../config/load.ts";
 import { builtinHandlers } from "./builtin.ts";
+import { withHandlersOrigin } from "./isolate.ts";
 import { checkedHandler, isPayloadSchema } from "./schemas.ts";
 import type { Handler, HandlerMap } from "./types.ts";
 
@@ -146,6 +147,9 @@ function withModuleSchemas(specifier: string, handlers: HandlerMap, schemas: unk
  */
 export async function loadHandlers(config: Config, options: { cwd: string }): Promise<HandlerMap> {
   const handlers = builtinHandlers(config, { cwd: options.cwd });
-  if (config.handlers === undefined) return handlers;
-  return { ...handlers, ...await importHandlersModule(config.handlers, options.cwd) };
+  // Remembered so an isolated handler's Web Worker can load the same map.
+  const origin = { config, cwd: options.cwd };
+  if (config.handlers === undefined) return withHandlersOrigin(handlers, origin);
+  const loaded = { ...handlers, ...await importHandlersModule(config.handlers, options.cwd) };
+  return withHandlersOrigin(loaded, origin);
 }

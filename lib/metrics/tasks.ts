@@ -46,6 +46,7 @@ export class TaskMetrics {
   readonly #run: FastHistogram;
   readonly #wait: FastHistogram;
   readonly #leaseExpired: Counter;
+  readonly #overstayed: Counter<"queue" | "type">;
   readonly #queues = new BoundedLabel(MAX_QUEUES);
   readonly #types: BoundedLabel;
   /** By queue label, then type label. */
@@ -90,6 +91,13 @@ export class TaskMetrics {
         "Running tasks whose lease ran out (their worker stopped renewing) and were put back or ended dead",
       registers,
     });
+    this.#overstayed = new Counter({
+      name: "un_tasks_overstayed_total",
+      help: "Attempts whose in-process handler still ran workers.killAfterMs after a timeout, " +
+        "cancel or shutdown stopped them (task.overstayed), by queue and type",
+      labelNames: ["queue", "type"],
+      registers,
+    });
   }
 
   /** Takes note of a task event (any other event is ignored). */
@@ -100,6 +108,10 @@ export class TaskMetrics {
       if (typeof data.waitMs === "number") {
         this.#wait.observe(this.#seriesOf(data).wait, Math.max(0, data.waitMs) / 1000);
       }
+      return;
+    }
+    if (event.type === "task.overstayed") {
+      this.#overstayed.inc({ queue: this.#queues.of(data.queue), type: this.#types.of(data.type) });
       return;
     }
     if (data.reason === "stalled" && data.from === "running") this.#leaseExpired.inc();

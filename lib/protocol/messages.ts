@@ -126,6 +126,8 @@ export type RuntimeMessage =
   | {
     type: "task.enqueueMany";
     requests: TaskRequest[];
+    /** Made by hooks: a task its full queue refuses follows the queue's overflow policy. */
+    hooked?: boolean;
     replyTo?: ReplyTo<"task.enqueueMany">;
   }
   | {

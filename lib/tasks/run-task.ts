@@ -11,8 +11,11 @@ import type { RuntimeDeps } from "../protocol/deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
 import type { EventInit, Json } from "../events/cloud-event.ts";
 import type { HandlerContext } from "../handlers/types.ts";
+import { isolationOf } from "../handlers/isolate.ts";
+import { runIsolated } from "../handlers/isolate-pool.ts";
 import { taskFields, withFields } from "../log.ts";
 import type { FinishResult, TaskStore } from "../store/types.ts";
+import { watchOverstay } from "./overstay.ts";
 import { taskEvent, transitionEvents } from "./task-events.ts";
 import { retryDelayMs, type Task, type TaskError } from "./task.ts";
 
@@ -188,10 +191,13 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
       }),
   };
   if (signal.aborted) throw signal.reason;
+  // Isolated: in a Web Worker, which is terminated when the handler overstays an abort.
+  const origin = isolationOf(deps.config, deps.handlers, task, deps.log);
+  if (origin) return await runIsolated({ task, ctx, origin, deps });
   const returned = handler(task, ctx);
   // A handler that returned at once needs no race with the abort (and a busy
   // queue of quick handlers no promise and listener per task).
-  const result = isThenable(returned) ? await untilAborted(returned, signal) : returned;
+  const result = isThenable(returned) ? await untilAborted(returned, signal, options) : returned;
   return result === undefined ? null : result;
 }
 
@@ -204,10 +210,17 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
  * abort: we stop waiting for it (JavaScript cannot kill it; its late result
  * is refused by the fence anyway).
  */
-function untilAborted<T>(work: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+function untilAborted<T>(
+  work: PromiseLike<T>,
+  signal: AbortSignal,
+  options: RunTaskOptions,
+): Promise<T> {
   let onAbort = () => {};
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
+    onAbort = () => {
+      reject(signal.reason);
+      watchOverstay(work, signal.reason, options); // reported if it still runs killAfterMs later
+    };
     signal.addEventListener("abort", onAbort, { once: true });
   });
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
