@@ -46,6 +46,7 @@ export class TaskMetrics {
   readonly #run: FastHistogram;
   readonly #wait: FastHistogram;
   readonly #leaseExpired: Counter;
+  readonly #rejected: Counter;
   readonly #overstayed: Counter<"queue" | "type">;
   readonly #queues = new BoundedLabel(MAX_QUEUES);
   readonly #types: BoundedLabel;
@@ -91,6 +92,12 @@ export class TaskMetrics {
         "Running tasks whose lease ran out (their worker stopped renewing) and were put back or ended dead",
       registers,
     });
+    this.#rejected = new Counter({
+      name: "un_tasks_rejected_total",
+      help: "Hook-made tasks their full queue refused (queues.<name>.maxSize), by queue",
+      labelNames: ["queue"],
+      registers,
+    });
     this.#overstayed = new Counter({
       name: "un_tasks_overstayed_total",
       help: "Attempts whose in-process handler still ran workers.killAfterMs after a timeout, " +
@@ -108,6 +115,10 @@ export class TaskMetrics {
       if (typeof data.waitMs === "number") {
         this.#wait.observe(this.#seriesOf(data).wait, Math.max(0, data.waitMs) / 1000);
       }
+      return;
+    }
+    if (event.type === "task.rejected") {
+      this.#rejected.inc({ queue: this.#queues.of(data.queue) });
       return;
     }
     if (event.type === "task.overstayed") {
