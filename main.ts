@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   retry: async () => (await import("./cli/retry.ts")).retryCommand,
   cancel: async () => (await import("./cli/cancel.ts")).cancelCommand,
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
+  queues: async () => (await import("./cli/queues.ts")).queuesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,
   open: async () => (await import("./cli/open.ts")).openCommand,

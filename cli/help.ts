@@ -19,6 +19,9 @@ usage: un <command> [options]
                       recent events (PATTERN: file.*, task.**); --follow streams new ones
   workers [--scale N] [--json]
                       the worker pool; --scale sets its concurrency
+  queues [--json]     tasks per queue and state; which queues are paused or rate limited
+  queues pause|resume <name>
+                      stop or restart claims from a queue (running tasks finish)
   processes [--json]  every process on the store (with Redis, the cluster): role, pool, last heard
   publish <type> [--data JSON] [--subject S] [--priority critical|high|normal|low] [--json]
                       publish an event

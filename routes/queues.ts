@@ -1,6 +1,8 @@
 /**
  * Queues, under `/un/queues`: `GET /un/queues`, task counts by queue and
- * state; `POST /un/queues/:name/drain` removes the queue's tasks that wait
+ * state, and which queues are paused or rate limited; `POST /un/queues/:name/pause|resume`
+ * stops and restarts claims from a queue (running tasks finish) and publishes
+ * `queue.paused`/`queue.resumed`; `POST /un/queues/:name/drain` removes the queue's tasks that wait
  * to run (queued, scheduled, retrying); `POST /un/queues/:name/obliterate`
  * removes every task of it, refused (409) while some run unless `force`,
  * which cancels them first through the normal cancel path.
@@ -10,6 +12,9 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
 import { ConflictError } from "../lib/errors.ts";
+import { createEvent } from "../lib/events/cloud-event.ts";
+import { ask } from "../lib/protocol/ask.ts";
+import { API_EVENT_SOURCE } from "../lib/sources/manage.ts";
 import type { TaskStore } from "../lib/store/types.ts";
 import { type BulkReport, runBulk } from "../lib/tasks/bulk.ts";
 import { strictObject } from "../lib/validate.ts";
@@ -32,6 +37,48 @@ const reportSchema = z.object({
   changed: z.number().int(),
 });
 
+const controlSchema = z.object({
+  paused: z.boolean().describe("no task of the queue is claimed (running ones finish)"),
+  rateLimit: z.object({
+    max: z.number().int(),
+    perMs: z.number().int(),
+    count: z.number().int().describe("tasks started in the current window"),
+    until: z.number().int().describe("when the current window ends (epoch ms)"),
+  }).optional(),
+}).meta({ id: "QueueControl" });
+
+const pauseAnswer = z.object({
+  queue: z.string(),
+  paused: z.boolean(),
+  changed: z.boolean().describe("false when the queue already was so"),
+});
+
+/** The pause state and rate limit of every queue that has either. */
+async function queueControl(store: TaskStore, now: number) {
+  const [paused, limits] = await Promise.all([store.pausedQueues(), store.rateLimitUsage(now)]);
+  const out: Record<string, z.output<typeof controlSchema>> = {};
+  for (const queue of paused) out[queue] = { paused: true };
+  for (const [queue, rateLimit] of Object.entries(limits)) {
+    out[queue] = { paused: out[queue]?.paused ?? false, rateLimit };
+  }
+  return out;
+}
+
+/** Pauses or resumes; publishes `queue.paused|resumed` when that changed the queue. */
+async function setPaused(control: ControlWith<TaskStore>, queue: string, paused: boolean) {
+  const changed = await control.store.setQueuePaused(queue, paused);
+  if (changed) {
+    const event = createEvent({
+      type: paused ? "queue.paused" : "queue.resumed",
+      source: API_EVENT_SOURCE,
+      subject: queue,
+      data: { queue },
+    });
+    await ask(control, "event.publish", { event });
+  }
+  return { queue, paused, changed };
+}
+
 /** States whose tasks a drain removes: those waiting to run. */
 const WAITING_TO_RUN = ["queued", "scheduled", "retrying"] as const;
 
@@ -47,13 +94,40 @@ export function queueRoutes(control: ControlWith<TaskStore>) {
   return new Hono()
     .get(
       "/",
-      describe("queues", "Task counts by queue and state", {
+      describe("queues", "Task counts by queue and state; paused and rate-limited queues", {
         200: answer(
-          "Counts per queue name",
-          z.object({ queues: z.record(z.string(), queueCountsSchema) }),
+          "Counts per queue name, and the state of each paused or limited queue",
+          z.object({
+            queues: z.record(z.string(), queueCountsSchema),
+            control: z.record(z.string(), controlSchema),
+          }),
         ),
       }),
-      async (c) => c.json({ queues: await control.store.queueCounts() }),
+      async (c) => {
+        const [queues, state] = await Promise.all([
+          control.store.queueCounts(),
+          queueControl(control.store, Date.now()),
+        ]);
+        return c.json({ queues, control: state });
+      },
+    )
+    .post(
+      "/:name/pause",
+      describe("queues", "Pause the queue: none of its tasks is claimed until it is resumed", {
+        200: answer("The queue's state", pauseAnswer),
+        ...problems(400, 503),
+      }),
+      queueName,
+      async (c) => c.json(await setPaused(control, c.req.valid("param").name, true)),
+    )
+    .post(
+      "/:name/resume",
+      describe("queues", "Resume a paused queue", {
+        200: answer("The queue's state", pauseAnswer),
+        ...problems(400, 503),
+      }),
+      queueName,
+      async (c) => c.json(await setPaused(control, c.req.valid("param").name, false)),
     )
     .post(
       "/:name/drain",

@@ -41,6 +41,7 @@ import { healthReport } from "../lib/processes/health.ts";
 import { type LoadReading, throttleOf } from "../lib/tasks/load-guard.ts";
 import { Counters, RuntimeMetrics } from "../lib/metrics/render.ts";
 import { type OpenedStore, openStore } from "../lib/store/open.ts";
+import { rateLimitsOf } from "../lib/store/queue-control.ts";
 import type { Store } from "../lib/store/types.ts";
 import { answerScanRequests } from "../lib/sources/manual-scan.ts";
 import { TaskCatalog } from "../lib/safety/runnable.ts";
@@ -186,6 +187,8 @@ export class Runtime implements ControlPlane {
 
   async #boot(options: RuntimeOptions): Promise<void> {
     const { config, deps, log } = this;
+    // Each process states its config's limits; the last one to start sets them for all.
+    await this.store.setRateLimits(rateLimitsOf(config.queues, log));
     if (this.opened.embedded && hasPool(this.role)) {
       // Nobody else can hold a lease on the embedded store: whatever was running
       // when the last process died goes straight back to the queue.

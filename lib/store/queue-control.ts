@@ -71,3 +71,31 @@ export class ClaimGate {
     } else window.count++;
   }
 }
+
+/** What {@link rateLimitsOf} reads of `queues.<name>` in the config. */
+export interface QueueRateLimitSettings {
+  rateLimit?: RateLimit & { by?: string };
+}
+
+/**
+ * The per-queue limits of the config's `queues`, for {@link QueueControl.setRateLimits}.
+ * A limit by group key (`by`) is not enforced yet: it is left out, with a warning.
+ */
+export function rateLimitsOf(
+  queues: Readonly<Record<string, QueueRateLimitSettings>>,
+  log: { warn(message: string, fields?: Record<string, unknown>): void },
+): Record<string, RateLimit> {
+  const limits: Record<string, RateLimit> = {};
+  for (const [queue, { rateLimit }] of Object.entries(queues)) {
+    if (rateLimit === undefined) continue;
+    if (rateLimit.by !== undefined) {
+      log.warn("rate limits by group key are not enforced yet; the queue is not limited", {
+        queue,
+        by: rateLimit.by,
+      });
+      continue;
+    }
+    limits[queue] = { max: rateLimit.max, perMs: rateLimit.perMs };
+  }
+  return limits;
+}

@@ -1,7 +1,7 @@
 /**
  * Queues (`/un/ui/queues`): the `GET /un/queues` figures, live on `task.*`
- * events. Each row keeps a cell for the queue's actions (pause, resume,
- * drain) for when the API has them.
+ * events. Each row's last cell pauses or resumes the queue; a paused queue
+ * is listed as such even before its first task.
  */
 
 import { Live, Panel } from "../components/bits.tsx";
@@ -12,8 +12,11 @@ import type { Page, UiContext } from "../page.ts";
  * Builds the queues page.
  */
 export async function queuesPage(ui: UiContext): Promise<Page> {
-  const queues = await ui.control.store.queueCounts();
-  const table = <QueueTable queues={queues} />;
+  const [queues, paused] = await Promise.all([
+    ui.control.store.queueCounts(),
+    ui.control.store.pausedQueues(),
+  ]);
+  const table = <QueueTable queues={queues} paused={new Set(paused)} />;
   return {
     title: "Queues",
     page: "queues",
