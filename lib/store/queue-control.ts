@@ -88,6 +88,11 @@ export function rateLimitsOf(
   const limits: Record<string, RateLimit> = {};
   for (const [queue, { rateLimit }] of Object.entries(queues)) {
     if (rateLimit === undefined) continue;
+    // `queues["*"]` holds defaults; a limit shared by every queue is not one of them.
+    if (queue === "*") {
+      log.warn('queues["*"].rateLimit is ignored: a rate limit is set per queue', {});
+      continue;
+    }
     if (rateLimit.by !== undefined) {
       log.warn("rate limits by group key are not enforced yet; the queue is not limited", {
         queue,
