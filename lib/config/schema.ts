@@ -56,6 +56,9 @@ const fsSource = z.strictObject({
   maxDelayMs: ms(0, 3_600_000).default(2_000).describe(
     "Caps the debounce: a file that keeps changing still gets an event this often.",
   ),
+  maxPending: int(1, 10_000_000).default(10_000).describe(
+    "Changed paths held while they settle; past it they are dropped and one rescan finds every change instead (logged once per overflow).",
+  ),
   hooks: sourceHooks,
 });
 const feedSource = z.strictObject({

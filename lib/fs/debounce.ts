@@ -77,6 +77,21 @@ export class Debouncer<V> {
     this.#arm(this.#dueAt(this.#pending.get(key)!));
   }
 
+  /** True when `key` is waiting to be flushed. */
+  has(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
+  /**
+   * Drops everything pending (nothing is flushed); later `add`s work as usual.
+   */
+  clear(): void {
+    this.#pending.clear();
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = Infinity;
+  }
+
   /**
    * Drops everything pending and the timer. Later `add`s are ignored.
    */

@@ -88,6 +88,11 @@ export class FsSession {
   #baseline: boolean;
   #interval: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  /**
+   * More paths changed than `maxPending` holds: they were dropped and a rescan
+   * is due, which finds every change; until it starts, events only push it back.
+   */
+  #overflowed = false;
 
   constructor(options: FsSessionOptions) {
     this.#o = options;
@@ -104,7 +109,10 @@ export class FsSession {
       waitMs: debounceMs,
       maxWaitMs: maxDelayMs,
       merge: () => true,
-      onFlush: () => this.#background(this.scan(), "rescan after watcher overflow"),
+      onFlush: () => {
+        this.#overflowed = false;
+        this.#background(this.scan(), "rescan after overflow");
+      },
     });
   }
 
@@ -134,13 +142,23 @@ export class FsSession {
       return;
     }
     if (event.kind === "access") return;
+    if (this.#overflowed) {
+      this.#rescan.add("tree", true);
+      return;
+    }
     const structural = STRUCTURAL.has(event.kind);
     const rels: string[] = [];
     for (const path of event.paths) {
       const rel = relativePath(this.#o.root, path);
       if (rel !== null && this.#watched(rel)) rels.push(rel);
     }
-    for (const rel of rels) this.#paths.add(rel, structural);
+    for (const rel of rels) {
+      if (!this.#paths.has(rel) && this.#pendingCount() >= this.#o.source.maxPending) {
+        this.#overflow();
+        return;
+      }
+      this.#paths.add(rel, structural);
+    }
     if (event.kind === "rename" && event.paths.length === 2 && rels.length === 2) {
       this.#moves.set(rels[1], rels[0]);
     }
@@ -167,6 +185,29 @@ export class FsSession {
     this.#rescan.close();
     if (this.#interval !== null) clearInterval(this.#interval);
     this.#interval = null;
+  }
+
+  /** Paths held: settling, and settled but not yet applied. */
+  #pendingCount(): number {
+    return this.#paths.size + this.#ready.size;
+  }
+
+  /**
+   * Past `maxPending`: the held paths are dropped (memory stays bounded) and
+   * one reconciliation replaces them; it sees every file as it is, so no
+   * change is lost, only reported together.
+   */
+  #overflow(): void {
+    this.#o.log.warn("too many pending file changes; dropping them for one rescan", {
+      source: this.#o.source.id,
+      pending: this.#pendingCount(),
+      maxPending: this.#o.source.maxPending,
+    });
+    this.#overflowed = true;
+    this.#paths.clear();
+    this.#ready.clear();
+    this.#moves.clear();
+    this.#rescan.add("tree", true);
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
