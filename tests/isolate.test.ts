@@ -190,6 +190,15 @@ Deno.test('tasks run isolated by type, by queue, by the "*" queue and by the hoo
   assert.equal(isIsolated(byType, task("embed")), true);
   assert.equal(isIsolated(byType, task("other")), false);
 
+  const byQueue = configSchema.parse({ queues: { slow: { isolate: true } } });
+  assert.equal(isIsolated(byQueue, task("embed", "slow")), true);
+  assert.equal(isIsolated(byQueue, task("embed")), false);
+  const everyQueue = configSchema.parse({
+    queues: { "*": { isolate: true }, fast: { isolate: false } },
+  });
+  assert.equal(isIsolated(everyQueue, task("embed", "mail")), true);
+  assert.equal(isIsolated(everyQueue, task("embed", "fast")), false);
+
   const hooked = configSchema.parse({
     hooks: [{ on: "file.*", task: "embed", isolate: true }, { on: "app.x", task: "embed" }],
   });

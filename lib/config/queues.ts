@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import { int, ms } from "./fields.ts";
+import { isolateFlag } from "./isolate.ts";
 
 /** A placeholder template such as `{payload.repo}`: the group key of a per-key limit. */
 const groupTemplate = z.string().min(1).max(200).regex(/\{[^{}]+\}/, {
@@ -36,6 +37,9 @@ export const queueSettingsSchema = z.strictObject({
   ),
   overflow: z.enum(OVERFLOW_POLICIES).optional().describe(
     'What a hook-made task past `maxSize` does: `reject` (default; logged, `task.rejected` emitted and counted). Under `"*"`: the default of every queue.',
+  ),
+  isolate: isolateFlag.describe(
+    'Run this queue\'s handlers in a Web Worker each, terminated when one ignores `ctx.signal` past `workers.killAfterMs` ([tasks.md](tasks.md#hard-timeouts)). Under `"*"`: every queue that does not say `false`.',
   ),
 });
 

@@ -9,14 +9,12 @@
  */
 
 import type { Config } from "../config/load.ts";
+import { ANY_QUEUE } from "../config/queues.ts";
 import type { Json } from "../events/cloud-event.ts";
 import { type CompiledHook, compileHooks } from "../hooks/rules.ts";
 import type { Logger } from "../log.ts";
 import type { Task } from "../tasks/task.ts";
 import type { HandlerMap } from "./types.ts";
-
-/** The queue whose settings every queue without its own takes (`queues["*"]`). */
-const ANY_QUEUE = "*";
 
 /** Decides, per task, whether it runs isolated; compiled once per configuration. */
 type IsolationTest = (task: Task) => boolean;
@@ -41,7 +39,7 @@ export function isIsolated(config: Config, task: Task): boolean {
 
 function compileIsolation(config: Config): IsolationTest {
   const types = new Set(config.workers.isolate ?? []);
-  const queues = (config.queues ?? {}) as Record<string, { isolate?: boolean }>;
+  const queues = config.queues ?? {};
   const byQueue = new Set(Object.keys(queues).filter((q) => queues[q].isolate === true));
   const noQueue = new Set(Object.keys(queues).filter((q) => queues[q].isolate === false));
   const anyQueue = byQueue.has(ANY_QUEUE);
