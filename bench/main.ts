@@ -14,6 +14,7 @@ const benches = [
   "embedded-tasks.ts",
   "file-latency.ts",
   "idle-rss.ts",
+  "queued-rss.ts",
   "bulk-retry.ts",
 ];
 if (Deno.args.includes("--redis")) benches.push("redis.ts");
