@@ -59,6 +59,7 @@ Deno.test("config: a source, a schedule and a hook get their defaults; durations
     gitignore: true,
     debounceMs: 100,
     maxDelayMs: 2_000,
+    maxPending: 10_000,
   });
   assert.deepEqual(config.scheduler.schedules[0], {
     id: "beat",
