@@ -42,7 +42,8 @@ const controlSchema = z.object({
   rateLimit: z.object({
     max: z.number().int(),
     perMs: z.number().int(),
-    count: z.number().int().describe("tasks started in the current window"),
+    by: z.string().optional().describe("the group key template of a limit per group"),
+    count: z.number().int().describe("tasks started in the current window (of every group)"),
     until: z.number().int().describe("when the current window ends (epoch ms)"),
   }).optional(),
 }).meta({ id: "QueueControl" });

@@ -41,8 +41,11 @@ export function compileHooks(config: Pick<Config, "hooks" | "sources">): Compile
   return hooks;
 }
 
-/** Replaces `{field}` in a template with the event's fields (`{subject}`, `{type}`, `{id}`, `{source}`, `{data.path}`). */
-export function renderTemplate(template: string, event: CloudEvent): string {
+/**
+ * Replaces `{field}` in a template with the event's fields (`{subject}`, `{type}`, `{id}`, `{source}`, `{data.path}`);
+ * also renders a rate limit's group key over a task (`{payload.repo}`).
+ */
+export function renderTemplate(template: string, event: CloudEvent | object): string {
   return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, path: string) => {
     let node: unknown = event;
     for (const key of path.split(".")) {

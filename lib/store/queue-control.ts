@@ -6,15 +6,20 @@
  * of `n` windows at most `n + 1` windows' worth of tasks start.
  */
 
-/** A rate limit: at most `max` task starts per `perMs` window. */
+/**
+ * A rate limit: at most `max` task starts per `perMs` window; with `by`, per
+ * group key (the template rendered over each task at enqueue, stored with it
+ * as `rateGroup`), each group with its own window.
+ */
 export interface RateLimit {
   max: number;
   perMs: number;
+  by?: string;
 }
 
 /** A queue's rate limit and its current window. */
 export interface RateLimitUsage extends RateLimit {
-  /** Tasks started in the current window. */
+  /** Tasks started in the current window (with `by`: of every group together). */
   count: number;
   /** When the current window ends (epoch ms): a limited task waits until then. */
   until: number;
@@ -39,37 +44,66 @@ export function windowOf(limit: RateLimit, now: number): { index: number; until:
 }
 
 /**
+ * The window a task counts in: its queue's, or with a limit by group key its
+ * group's within the queue (a task stored without a group counts in group "").
+ */
+export function windowName(queue: string, limit: RateLimit, group: string | null): string {
+  return limit.by === undefined ? queue : `${queue}\n${group ?? ""}`;
+}
+
+/**
  * What a claim run checks per candidate (embedded store): whether its queue
- * may start a task now, and counting the one it starts. Built only when some
- * queue is paused or limited, so the common claim pays nothing.
+ * (or its group within the queue) may start a task now, and counting the one
+ * it starts. Built only when some queue is paused or limited, so the common
+ * claim pays nothing. Window counts are keyed by {@link windowName}.
  */
 export class ClaimGate {
   constructor(
     private readonly paused: ReadonlySet<string>,
     private readonly limits: ReadonlyMap<string, RateLimit>,
-    private readonly windows: Map<string, { index: number; count: number }>,
+    private readonly windows: Map<string, WindowCount>,
   ) {}
 
-  /** False when the queue is paused or its window is full. */
-  allows(queue: string, now: number): boolean {
+  /** False when the queue is paused or the window of the task's queue or group is full. */
+  allows(queue: string, group: string | null, now: number): boolean {
     if (this.paused.has(queue)) return false;
     const limit = this.limits.get(queue);
     if (limit === undefined) return true;
     const { index } = windowOf(limit, now);
-    const window = this.windows.get(queue);
+    const window = this.windows.get(windowName(queue, limit, group));
     return window === undefined || window.index !== index || window.count < limit.max;
   }
 
-  /** A task of `queue` started at `now`. */
-  took(queue: string, now: number): void {
+  /** A task of `queue` (and `group`) started at `now`. */
+  took(queue: string, group: string | null, now: number): void {
     const limit = this.limits.get(queue);
     if (limit === undefined) return;
-    const { index } = windowOf(limit, now);
-    const window = this.windows.get(queue);
-    if (window === undefined || window.index !== index) {
-      this.windows.set(queue, { index, count: 1 });
-    } else window.count++;
+    const { index, until } = windowOf(limit, now);
+    if (limit.by !== undefined && this.windows.size >= MAX_WINDOWS) prune(this.windows, now);
+    count(this.windows, windowName(queue, limit, group), index, until);
+    // A limit by group also counts the queue's total, which GET /un/queues shows.
+    if (limit.by !== undefined) count(this.windows, queue, index, until);
   }
+}
+
+/** A window's count, and when it ends. */
+export interface WindowCount {
+  index: number;
+  count: number;
+  until: number;
+}
+
+/** Windows kept before ended ones are dropped (groups come and go). */
+const MAX_WINDOWS = 10_000;
+
+function count(windows: Map<string, WindowCount>, name: string, index: number, until: number) {
+  const window = windows.get(name);
+  if (window === undefined || window.index !== index) windows.set(name, { index, count: 1, until });
+  else window.count++;
+}
+
+function prune(windows: Map<string, WindowCount>, now: number): void {
+  for (const [name, window] of windows) if (window.until <= now) windows.delete(name);
 }
 
 /** What {@link rateLimitsOf} reads of `queues.<name>` in the config. */
@@ -78,8 +112,8 @@ export interface QueueRateLimitSettings {
 }
 
 /**
- * The per-queue limits of the config's `queues`, for {@link QueueControl.setRateLimits}.
- * A limit by group key (`by`) is not enforced yet: it is left out, with a warning.
+ * The per-queue limits of the config's `queues` (a limit by group key keeps
+ * its `by` template), for {@link QueueControl.setRateLimits}.
  */
 export function rateLimitsOf(
   queues: Readonly<Record<string, QueueRateLimitSettings>>,
@@ -93,14 +127,8 @@ export function rateLimitsOf(
       log.warn('queues["*"].rateLimit is ignored: a rate limit is set per queue', {});
       continue;
     }
-    if (rateLimit.by !== undefined) {
-      log.warn("rate limits by group key are not enforced yet; the queue is not limited", {
-        queue,
-        by: rateLimit.by,
-      });
-      continue;
-    }
-    limits[queue] = { max: rateLimit.max, perMs: rateLimit.perMs };
+    const { max, perMs, by } = rateLimit;
+    limits[queue] = by === undefined ? { max, perMs } : { max, perMs, by };
   }
   return limits;
 }

@@ -136,6 +136,11 @@ export interface NewTask {
   /** Correlation id carried to the task's events. */
   correlationId: string | null;
   createdAt: number;
+  /**
+   * Its group key under a queue rate limit by group (`rateLimit.by`),
+   * rendered by the store at enqueue; absent otherwise.
+   */
+  rateGroup?: string;
 }
 
 /**

@@ -19,7 +19,10 @@ import type { NewTask, ScoreExplanation, Task, TaskError, TaskState } from "../.
 type StaticPart =
   & Pick<Task, "id" | "type" | "queue" | "payload" | "score" | "maxAttempts" | "createdAt">
   & Partial<
-    Pick<Task, "deadline" | "expiresAt" | "timeoutMs" | "key" | "resources" | "correlationId">
+    Pick<
+      Task,
+      "deadline" | "expiresAt" | "timeoutMs" | "key" | "resources" | "correlationId" | "rateGroup"
+    >
   >;
 
 /**
@@ -129,6 +132,8 @@ export function encodeNewTask(task: NewTask): EncodedNewTask {
   if (task.key !== null) staticPart.key = task.key;
   if (hasResources) staticPart.resources = task.resources;
   if (task.correlationId !== null) staticPart.correlationId = task.correlationId;
+  // Read by the claim script (from `d`) only in a queue limited by group key.
+  if (task.rateGroup !== undefined) staticPart.rateGroup = task.rateGroup;
   const d = JSON.stringify(staticPart);
   const m = orderJson(task.priority, task.sortKey, task.explanation);
   const args = [
@@ -166,7 +171,7 @@ export function createdTask(
   dependsOn: string | null,
 ): Task {
   const stored = JSON.parse(encoded.d) as StaticPart;
-  return {
+  const created: Task = {
     id: task.id,
     type: task.type,
     queue: task.queue,
@@ -198,6 +203,8 @@ export function createdTask(
     leaseUntil: null,
     correlationId: task.correlationId,
   };
+  if (stored.rateGroup !== undefined) created.rateGroup = stored.rateGroup;
+  return created;
 }
 
 function optionalNumber(value: string | null | undefined): number | null {
@@ -220,7 +227,7 @@ export function decodeTask(fields: StoredFields): Task | null {
   if (!d || !m || !st) return null;
   const fixed = JSON.parse(d) as StaticPart;
   const order = JSON.parse(m) as OrderPart;
-  return {
+  const task: Task = {
     id: fixed.id,
     type: fixed.type,
     queue: fixed.queue,
@@ -252,4 +259,6 @@ export function decodeTask(fields: StoredFields): Task | null {
     leaseUntil: optionalNumber(fields.lu),
     correlationId: fixed.correlationId ?? null,
   };
+  if (fixed.rateGroup !== undefined) task.rateGroup = fixed.rateGroup;
+  return task;
 }

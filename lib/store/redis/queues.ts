@@ -1,7 +1,8 @@
 /**
  * Queue control on Redis: paused queues in the set `<prefix>queues:paused`,
- * rate limits in the hash `<prefix>queues:limits` (queue → "max perMs") and
- * each limited queue's window count in `<prefix>rl:<queue>:<window>`. The
+ * rate limits in the hash `<prefix>queues:limits` (queue → "max perMs", or
+ * "max perMs by" for a limit by group key) and each limited queue's window
+ * count in `<prefix>rl:<queue>:<window>` (per group: `rlg:…`). The
  * claim script reads them (scripts/includes/queue-gate.lua), so a pause or a
  * limit holds across every process at the claim itself.
  */
@@ -42,7 +43,12 @@ export async function setRateLimits(
   if (entries.length > 0) {
     pipeline.hset(
       limitsKey(ctx),
-      Object.fromEntries(entries.map(([queue, { max, perMs }]) => [queue, `${max} ${perMs}`])),
+      Object.fromEntries(
+        entries.map(([queue, { max, perMs, by }]) => [
+          queue,
+          by === undefined ? `${max} ${perMs}` : `${max} ${perMs} ${by}`,
+        ]),
+      ),
     );
   }
   await execAll({ op: "setRateLimits" }, pipeline);
@@ -55,8 +61,10 @@ export async function rateLimitUsage(
 ): Promise<Record<string, RateLimitUsage>> {
   const raw = await guarded({ op: "rateLimitUsage" }, () => ctx.redis.hgetall(limitsKey(ctx)));
   const limits = Object.entries(raw).flatMap(([queue, value]) => {
-    const [max, perMs] = value.split(" ").map(Number);
-    return Number.isInteger(max) && Number.isInteger(perMs) ? [{ queue, max, perMs }] : [];
+    const match = /^(\d+) (\d+)(?: (.+))?$/.exec(value);
+    if (match === null) return [];
+    const limit = { queue, max: Number(match[1]), perMs: Number(match[2]) };
+    return [match[3] === undefined ? limit : { ...limit, by: match[3] }];
   });
   if (limits.length === 0) return {};
   const windows = limits.map((limit) => windowOf(limit, now));
@@ -67,9 +75,8 @@ export async function rateLimitUsage(
         limits.map(({ queue }, i) => `${ctx.keys.prefix}rl:${queue}:${windows[i].index}`),
       ),
   );
-  return Object.fromEntries(limits.map(({ queue, max, perMs }, i) => [queue, {
-    max,
-    perMs,
+  return Object.fromEntries(limits.map(({ queue, ...limit }, i) => [queue, {
+    ...limit,
     count: Number(counts[i] ?? 0),
     until: windows[i].until,
   }]));

@@ -53,6 +53,7 @@ import * as sources from "./sources.ts";
 import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
 import * as queues from "./queues.ts";
+import { withRateGroup } from "../rate-groups.ts";
 import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 
 export type { RedisStoreOptions } from "./open.ts";
@@ -72,6 +73,8 @@ export class RedisStore implements Store, FaultReporting {
   /** The connection, its watch, the bridge's gate and the faults (see `open.ts`). */
   readonly #parts: StoreParts;
   readonly #ctx: RedisContext;
+  /** The rate limits this process set: the templates of limits by group key, rendered at enqueue. */
+  #limits: ReadonlyMap<string, RateLimit> = new Map();
   // Claims and completes made at the same moment share one script run.
   readonly #leases: Batcher<leases.LeaseCall, leases.LeaseResult>;
   // What this instance claimed: its complete needs no copy of the task back.
@@ -105,6 +108,8 @@ export class RedisStore implements Store, FaultReporting {
     return queues.pausedQueues(this.#ctx);
   }
   setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+    // This process renders group keys at enqueue with its own limits' templates.
+    this.#limits = new Map(Object.entries(limits));
     return queues.setRateLimits(this.#ctx, limits);
   }
   rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
@@ -113,11 +118,13 @@ export class RedisStore implements Store, FaultReporting {
 
   // ---- tasks ----
   async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
-    const [result] = await tasks.enqueueMany(this.#ctx, [task], now, options?.maxSize);
+    const grouped = withRateGroup(this.#limits, task);
+    const [result] = await tasks.enqueueMany(this.#ctx, [grouped], now, options?.maxSize);
     return result;
   }
   enqueueMany(list: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
-    return tasks.enqueueMany(this.#ctx, list, now, options?.maxSize);
+    const grouped = list.map((task) => withRateGroup(this.#limits, task));
+    return tasks.enqueueMany(this.#ctx, grouped, now, options?.maxSize);
   }
   getTask(id: string): Promise<Task | null> {
     return tasks.getTask(this.#ctx, id);

@@ -296,16 +296,19 @@ export class ClaimBatch {
         expireTask(sql, bestHead.id, options.now);
         continue;
       }
-      // Paused or over its rate limit: skipped, holding nothing back from the tasks behind.
+      // Paused or over its queue's (or its group's) rate limit: skipped, holding
+      // nothing back from the tasks behind (another group's may start).
       const gate = this.gate;
       const queue = gate === null ? "" : String(bestHead.values[TASK_COLUMN.queue]);
-      if (gate !== null && !gate.allows(queue, options.now)) continue;
+      const group = gate === null ? null : bestHead.values[TASK_COLUMN.rateGroup];
+      const rateGroup = group === null || group === undefined ? null : String(group);
+      if (gate !== null && !gate.allows(queue, rateGroup, options.now)) continue;
       if (!fits(bestHead.resources, free)) {
         // Tasks behind it must not take what it waits for (it would starve).
         if (free) free = holdBack(bestHead.resources, free, capacity);
         continue;
       }
-      gate?.took(queue, options.now);
+      gate?.took(queue, rateGroup, options.now);
       // Read under another queue's list, it may be in this one's too: taken once.
       this.#taken.add(bestHead.id);
       const leaseUntil = options.now + options.leaseMs;

@@ -1,7 +1,8 @@
 /**
  * Queue control on the embedded store: paused queues are rows of
  * `queue_state` (they survive a restart) mirrored in memory, and rate-limit
- * windows are counted in memory. One process uses the file at a time and
+ * windows (per queue, or per group of a queue limited by group key) are
+ * counted in memory. One process uses the file at a time and
  * claims run in its writes one after the other, so the mirror is exact.
  */
 
@@ -10,8 +11,11 @@ import {
   type QueueControl,
   type RateLimit,
   type RateLimitUsage,
+  type WindowCount,
   windowOf,
 } from "../queue-control.ts";
+import { withRateGroup } from "../rate-groups.ts";
+import type { NewTask } from "../../tasks/task.ts";
 import type { SqliteAccess } from "./access.ts";
 import { text } from "./statements.ts";
 
@@ -24,7 +28,7 @@ const TABLE = `CREATE TABLE IF NOT EXISTS queue_state (
 export class SqliteQueues implements QueueControl {
   readonly #paused = new Set<string>();
   #limits = new Map<string, RateLimit>();
-  readonly #windows = new Map<string, { index: number; count: number }>();
+  readonly #windows = new Map<string, WindowCount>();
   #gate: ClaimGate | null = null;
 
   constructor(private readonly db: SqliteAccess) {
@@ -55,13 +59,20 @@ export class SqliteQueues implements QueueControl {
     return true;
   }
 
+  /** `task` with its group key when its queue is limited by group (see lib/store/rate-groups.ts). */
+  grouped(task: NewTask): NewTask {
+    return withRateGroup(this.#limits, task);
+  }
+
   pausedQueues(): Promise<string[]> {
     return Promise.resolve([...this.#paused].sort());
   }
 
   setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
     this.#limits = new Map(
-      Object.entries(limits).map(([queue, { max, perMs }]) => [queue, { max, perMs }]),
+      Object.entries(limits).map((
+        [queue, { max, perMs, by }],
+      ) => [queue, by === undefined ? { max, perMs } : { max, perMs, by }]),
     );
     this.#rebuild();
     return Promise.resolve();

@@ -34,8 +34,16 @@ export const DUE_STATE_SQL = "state IN ('scheduled','retrying')";
  */
 export const TERMINAL_STATE_SQL = "state IN ('succeeded','failed','dead','cancelled','expired')";
 
-/** Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot express. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot
+ * express. 2: `tasks.rate_group` (added to a version-1 file by {@link MIGRATIONS}).
+ */
+const SCHEMA_VERSION = 2;
+
+/** Columns added after version 1: each added to a file whose `tasks` lacks it. */
+const MIGRATIONS: ReadonlyArray<{ column: string; add: string }> = [
+  { column: "rate_group", add: "ALTER TABLE tasks ADD COLUMN rate_group TEXT" },
+];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tasks (
@@ -68,7 +76,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   worker_id TEXT,
   fence INTEGER NOT NULL,
   lease_until INTEGER,
-  correlation_id TEXT
+  correlation_id TEXT,
+  rate_group TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(sort_key, id, expires_at, resources) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS tasks_ready_by_queue ON tasks(queue, sort_key, id, expires_at, resources)
@@ -199,6 +208,10 @@ export function applySchema(db: DatabaseSync): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(SCHEMA);
+    const columns = new Set(
+      db.prepare("PRAGMA table_info(tasks)").all().map((column) => String(column.name)),
+    );
+    for (const { column, add } of MIGRATIONS) if (!columns.has(column)) db.exec(add);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

@@ -123,11 +123,13 @@ export class SqliteStore implements Store {
   // ---- tasks ----
   enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     if (task.dependsOn.length > 0) this.#edges = true;
-    return this.#db.write((sql) => enqueueBatch(sql, [task], now, options?.maxSize)[0]);
+    const grouped = this.#queues.grouped(task);
+    return this.#db.write((sql) => enqueueBatch(sql, [grouped], now, options?.maxSize)[0]);
   }
   enqueueMany(tasks: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
-    return this.#db.write((sql) => enqueueBatch(sql, tasks, now, options?.maxSize));
+    const grouped = tasks.map((task) => this.#queues.grouped(task));
+    return this.#db.write((sql) => enqueueBatch(sql, grouped, now, options?.maxSize));
   }
   getTask(id: string): Promise<Task | null> {
     return this.#db.read((sql) => readTask(sql, id));

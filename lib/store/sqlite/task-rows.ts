@@ -52,7 +52,13 @@ export function taskFromRow(row: Row): Task {
     fence: num(row, "fence"),
     leaseUntil: numOrNull(row, "lease_until"),
     correlationId: textOrNull(row, "correlation_id"),
+    ...rateGroupOf(row.rate_group),
   };
+}
+
+/** `{ rateGroup }` when the task has one: a task without keeps the field absent. */
+function rateGroupOf(value: SQLOutputValue | undefined): { rateGroup?: string } {
+  return value === null || value === undefined ? {} : { rateGroup: String(value) };
 }
 
 /**
@@ -63,7 +69,7 @@ export const TASK_COLUMNS =
   `id, type, queue, payload, priority, sort_key, score, explanation, state,
   attempts, max_attempts, progress, progress_message, result, error, depends_on, run_at, deadline,
   expires_at, timeout_ms, key, resources, created_at, enqueued_at, started_at, finished_at,
-  worker_id, fence, lease_until, correlation_id`;
+  worker_id, fence, lease_until, correlation_id, rate_group`;
 
 /**
  * Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look
@@ -75,7 +81,8 @@ export const TASK_COLUMN = {
   sortKey: 5,
   expiresAt: 18,
   resources: 21,
-  rowid: 30,
+  rateGroup: 30,
+  rowid: 31,
 } as const;
 
 function textAt(values: SQLOutputValue[], i: number): string {
@@ -107,7 +114,7 @@ function jsonAt<T>(values: SQLOutputValue[], i: number): T | null {
  * {@link Task} (see `Sql.allArrays`: hot reads skip building a row object).
  */
 export function taskFromValues(v: SQLOutputValue[]): Task {
-  return {
+  const task: Task = {
     id: textAt(v, 0),
     type: textAt(v, 1),
     queue: textAt(v, 2),
@@ -139,6 +146,8 @@ export function taskFromValues(v: SQLOutputValue[]): Task {
     leaseUntil: numOrNullAt(v, 28),
     correlationId: textOrNullAt(v, 29),
   };
+  if (v[30] !== null && v[30] !== undefined) task.rateGroup = String(v[30]);
+  return task;
 }
 
 /**
@@ -179,7 +188,7 @@ export interface InitialState {
 
 /** Columns of an insert, in the order of {@link rowOf}'s values. */
 const COLUMNS = TASK_COLUMNS;
-const COLUMN_COUNT = 30;
+const COLUMN_COUNT = 31;
 /** Rows per INSERT: one statement for many rows costs far less than one each. */
 const ROWS_PER_INSERT = 16;
 
@@ -234,6 +243,7 @@ function rowOf(task: NewTask, initial: InitialState): NewRow {
     leaseUntil: null,
     correlationId: task.correlationId ?? null,
   };
+  if (task.rateGroup !== undefined) stored.rateGroup = task.rateGroup;
   const values: SQLInputValue[] = [
     stored.id,
     stored.type,
@@ -265,6 +275,7 @@ function rowOf(task: NewTask, initial: InitialState): NewRow {
     0,
     null,
     stored.correlationId,
+    task.rateGroup ?? null,
   ];
   return { stored, values };
 }

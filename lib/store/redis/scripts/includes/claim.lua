@@ -3,8 +3,10 @@
 -- orders equal scores) from its queues, and a lease on it.
 -- Its reply, nil or what the client cannot know of the claimed task:
 -- { d, m, attempts, fence, e, ra, ea, dp } (the rest is set from the request).
--- Skipped on the way: tasks whose resources do not fit (they stay queued) and
--- tasks whose expiresAt has passed (they become expired, dependents fail). At
+-- Skipped on the way: tasks whose resources do not fit (they stay queued),
+-- tasks of a group whose rate-limit window is full (they stay queued, and hold
+-- nothing back from other groups) and tasks whose expiresAt has passed (they
+-- become expired, dependents fail). At
 -- most MAX_EXAMINED tasks are looked at per request, so a claim never blocks
 -- Redis for long; a pool that cannot fit the first MAX_EXAMINED tasks waits for
 -- the next.
@@ -72,8 +74,15 @@ local function expire(id, queue, f)
   if f[7] then M.failDependents(id, 'expired', now, {}) end
 end
 
+-- The group key of a task (from its `d`; "" when it has none).
+local function groupOf(f)
+  local d = cjson.decode(f[8])
+  if type(d.rateGroup) == 'string' then return d.rateGroup end
+  return ''
+end
+
 -- The task is out of its queue already.
-local function take(id, queue, f, need)
+local function take(id, queue, f, need, group)
   subtract(need)
   local attempts, fence = tonumber(f[1] or '0') + 1, tonumber(f[2] or '0') + 1
   -- Integers formatted here: Redis would format a Lua number with printf's %.17g.
@@ -84,7 +93,7 @@ local function take(id, queue, f, need)
   redis.call('HSET', taskKey(id), 'st', 'running', 'w', workerId, 'a', string.format('%d', attempts),
     'f', string.format('%d', fence), 'lu', leaseUntil, 'sa', now, unpack(cleared))
   zaddLater(runningKey(queue), leaseUntil, id)
-  if gate then gateTook(queue, nowNumber) end
+  if gate then gateTook(queue, group, nowNumber) end
   if f[3] then redis.call('ZREM', K_EXPIRING, id) end
   if f[5] then redis.call('ZREM', K_DEADLINES, id) end
   return { f[8], f[9], attempts, fence, f[10], f[11], f[12], f[13] }
@@ -94,8 +103,9 @@ local function claimOne(queues)
   local examined = 0
 
   -- The common case, one queue: pop its head. A head that does not fit goes
-  -- back with its score and the general scan below takes over.
-  if #queues == 1 then
+  -- back with its score and the general scan below takes over, which is
+  -- also where a queue limited by group key is read (its head may wait).
+  if #queues == 1 and not gateGroupLimit(queues[1]) then
     local qk = queueKey(queues[1])
     while examined < MAX_EXAMINED do
       examined = examined + 1
@@ -148,9 +158,14 @@ local function claimOne(queues)
     local id, queue = heads[best][1], queues[best]
     local f = read(id)
     local need = asked(f)
+    local groupLimit, group = gateGroupLimit(queue), nil
+    if groupLimit then group = groupOf(f) end
     if expired(f) then
       redis.call('ZREM', queueKey(queue), id)
       expire(id, queue, f)
+      fetchHead(best)
+    elseif groupLimit and not gateGroupOpen(queue, group, groupLimit, nowNumber) then
+      offsets[best] = offsets[best] + 1
       fetchHead(best)
     elseif not fitsIn(need, free) then
       free = holdBack(need, free)
@@ -158,7 +173,7 @@ local function claimOne(queues)
       fetchHead(best)
     else
       redis.call('ZREM', queueKey(queue), id)
-      return take(id, queue, f, need)
+      return take(id, queue, f, need, group)
     end
   end
   return false
