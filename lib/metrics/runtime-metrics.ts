@@ -144,8 +144,9 @@ export class RuntimeMetrics {
   async #render(): Promise<string> {
     const { host } = this;
     const g = this.#gauges;
-    const [queues, pool, health] = await Promise.all([
+    const [queues, paused, pool, health] = await Promise.all([
       host.store.queueCounts().catch(() => null),
+      host.store.pausedQueues().catch(() => null),
       host.pool().catch(() => null),
       host.health().catch(() => null),
     ]);
@@ -155,14 +156,17 @@ export class RuntimeMetrics {
     const now = Date.now();
     g.storeUp.set(queues ? 1 : 0);
     g.healthy.set(health?.status === "ok" ? 1 : 0);
-    for (const gauge of [g.tasks, g.depth, g.oldest]) gauge.reset();
+    for (const gauge of [g.tasks, g.depth, g.oldest, g.paused]) gauge.reset();
     for (const [queue, counts] of Object.entries(queues ?? {})) {
       for (const [state, n] of Object.entries(counts)) {
         g.tasks.set({ queue, state }, n);
         if (LIVE_STATES.includes(state as keyof QueueCounts)) g.depth.set({ queue, state }, n);
       }
       g.oldest.set({ queue }, oldest[queue] === undefined ? 0 : (now - oldest[queue]) / 1000);
+      g.paused.set({ queue }, 0);
     }
+    // A queue may be paused before it has a task: it shows as 1 all the same.
+    for (const queue of paused ?? []) g.paused.set({ queue }, 1);
     g.workersTotal.set(pool?.workers.length ?? 0);
     g.workersBusy.set(pool?.workers.filter((w) => w.taskId !== null).length ?? 0);
     g.workersThrottled.set(pool?.throttled ? 1 : 0);
@@ -207,6 +211,11 @@ function scrapeGauges(registry: Registry) {
     workersThrottled: gauge(
       "un_workers_throttled",
       "1 while the load guard stops this process's workers claiming (workers.maxLoad, workers.minFreeMemoryMb)",
+    ),
+    paused: gauge(
+      "un_queue_paused",
+      "1 while the queue is paused (POST /un/queues/:name/pause), 0 for the store's other queues",
+      ["queue"],
     ),
     actorsDown: gauge("un_actors_down", "Actors restarting or in error (a reason for degraded)"),
   };
