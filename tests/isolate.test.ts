@@ -71,7 +71,9 @@ Deno.test("an isolated busy loop is terminated after its timeout; the slot and t
       if (spun.state !== "queued" && spun.state !== "running") break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.ok(slowest < 250, `/health took ${slowest.toFixed(0)}ms during the busy loop`);
+    // A process stuck in the loop would not answer for the whole 800 ms; starting
+    // the Web Worker holds the main thread up to ~300 ms on two busy cores.
+    assert.ok(slowest < 500, `/health took ${slowest.toFixed(0)}ms during the busy loop`);
     assert.equal(spun.state, "dead");
     assert.equal(spun.error?.message, "terminated after timeout");
     const ranMs = spun.finishedAt! - spun.startedAt!;
