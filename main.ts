@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   enqueue: async () => (await import("./cli/enqueue.ts")).enqueueCommand,
   retry: async () => (await import("./cli/retry.ts")).retryCommand,
   cancel: async () => (await import("./cli/cancel.ts")).cancelCommand,
+  why: async () => (await import("./cli/why.ts")).whyCommand,
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
   queues: async () => (await import("./cli/queues.ts")).queuesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,

@@ -29,6 +29,7 @@ usage: un <command> [options]
                       create a task; --wait shows its progress and exits 0 only if it succeeds
   retry <id>          put a failed, dead, cancelled or expired task back in the queue
   cancel <id>         cancel a task that has not finished
+  why <id> [--json]   why a task waits: place in line, sort key in words, what holds it, when it may start
   sources [--json]    list sources: kind, enabled, origin, last scan, last error
   sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] [--interval D] ...
   sources add --json '{"kind":"feed","url":"..."}'

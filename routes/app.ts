@@ -35,6 +35,7 @@ import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
 import { taskRoutes } from "./tasks.ts";
 import { uiRoutes } from "./ui.ts";
+import { whyRoutes } from "./why.ts";
 import { processRoutes } from "./processes.ts";
 import { workerRoutes } from "./workers.ts";
 
@@ -78,6 +79,7 @@ function apiRoutes(control: ControlPlane) {
   return new Hono()
     .route("/un/events", eventRoutes(control))
     .route("/un/tasks", taskRoutes(control))
+    .route("/un/tasks", whyRoutes(control))
     .route("/un/queues", queueRoutes(control))
     .route("/un/workers", workerRoutes(control))
     .route("/un/processes", processRoutes(control))

@@ -95,6 +95,10 @@ export interface ScoreExplanation {
   learned?: { type: string; runs: number; successRate: number; avgMs: number };
   /** Time to the deadline when scored, and the window that makes it urgent. */
   deadline?: { inMs: number; windowMs: number };
+  /** Scoring rules (`prioritizer.rules`) whose `when` matched, and the levels each moved it. */
+  rules?: Array<{ name: string; levels: number }>;
+  /** What the matched rules moved the sort key by, in ms of waiting (`levels·priorityStepMs`). */
+  rulesMs?: number;
   /** `sortKey = enqueuedAt - priority*priorityStepMs - scoreMs - urgencyMs`; lower runs first. */
   formula?: string;
   /** Plain sentences: "priority 9 counts as 540000ms of waiting", ... */
