@@ -12,6 +12,7 @@ const here = new URL(".", import.meta.url).pathname;
 const benches = [
   "events.ts",
   "embedded-tasks.ts",
+  "rate-limited-tasks.ts", // the same workload with a rate limit never reached
   "file-latency.ts",
   "idle-rss.ts",
   "queued-rss.ts",
