@@ -46,6 +46,7 @@ import type { Store } from "../lib/store/types.ts";
 import { answerScanRequests } from "../lib/sources/manual-scan.ts";
 import { TaskCatalog } from "../lib/safety/runnable.ts";
 import { followStoreFaults } from "../lib/store/redis/fault-report.ts";
+import { closeIsolates } from "../lib/handlers/isolate-pool.ts";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -379,6 +380,8 @@ export class Runtime implements ControlPlane {
     this.#unsubscribe.forEach((off) => off());
     this.#inspector.close();
     this.#supervisor.stop();
+    // Idle Web Workers of isolated handlers would keep an embedding process alive.
+    closeIsolates();
     // Workers are gone: their last second of run statistics goes to the store before it closes.
     await this.deps.runStats?.close();
     await this.#registry?.stop();
