@@ -17,14 +17,16 @@ import type { AskType, ReplyTo } from "../lib/protocol/messages.ts";
 import { EnqueueBurst } from "../lib/tasks/enqueue-burst.ts";
 import { boundsFor } from "../lib/tasks/queue-bounds.ts";
 import { QueueFullError } from "../lib/errors.ts";
-import { scoreTask } from "../lib/tasks/priority.ts";
+import { type ScoreInput, scoreTask } from "../lib/tasks/priority.ts";
+import { FLEET_KEY, statsKey } from "../lib/tasks/learn/model.ts";
 import type { EnqueueResult, FinishResult, TaskStore, TypeStats } from "../lib/store/types.ts";
 import type { NewTask, Task } from "../lib/tasks/task.ts";
+import { keyWithRules } from "../lib/tasks/score-rules.ts";
 
 /** Learned stats are re-read at most this often per type. */
 const STATS_TTL_MS = 5_000;
 
-/** The learned statistics per task type, and when each was read (epoch ms). */
+/** The learned statistics per task type (or `scoreBy` key, and the fleet's), and when each was read (epoch ms). */
 export type StatsCache = ReadonlyMap<string, { stats: TypeStats | null; at: number }>;
 
 /**
@@ -32,6 +34,21 @@ export type StatsCache = ReadonlyMap<string, { stats: TypeStats | null; at: numb
  */
 export function statsOf(cache: StatsCache, type: string): TypeStats | null {
   return cache.get(type)?.stats ?? null;
+}
+
+/** The statistics keys scoring a task reads: its type (or `scoreBy` key) and the fleet's. */
+export function keysOf(scoreBy: string | undefined, task: { type: string; payload: unknown }) {
+  return [statsKey(scoreBy, task), FLEET_KEY];
+}
+
+/** The learned part of a task's {@link ScoreInput}, from the cache. */
+export function learnedInput(
+  cache: StatsCache,
+  scoreBy: string | undefined,
+  task: { type: string; payload: unknown },
+): Pick<ScoreInput, "stats" | "pooled" | "key"> {
+  const key = statsKey(scoreBy, task);
+  return { key, stats: statsOf(cache, key), pooled: statsOf(cache, FLEET_KEY) };
 }
 
 /**
@@ -134,20 +151,25 @@ async function rescoreNearDeadline(
     500,
   );
   const wanted = new Set<string>();
+  const { scoreBy } = deps.config.prioritizer;
   for (const task of tasks) {
-    if (isStale(cache, task.type, now)) wanted.add(task.type);
+    for (const key of keysOf(scoreBy, task)) if (isStale(cache, key, now)) wanted.add(key);
     const scored = scoreTask(
       {
         priority: task.priority,
         enqueuedAt: task.enqueuedAt,
         deadline: task.deadline,
-        stats: statsOf(cache, task.type),
+        ...learnedInput(cache, scoreBy, task),
         now,
       },
       deps.config.prioritizer,
     );
     if (scored.sortKey < task.sortKey) {
-      await deps.store.reprioritize(task.id, task.priority, scored.sortKey, scored.explanation)
+      await deps.store.reprioritize(
+        task.id,
+        task.priority,
+        ...keyWithRules(deps.config.prioritizer, task, scored),
+      )
         .catch(() => {}); // it started meanwhile: nothing to re-score
     }
   }
@@ -158,22 +180,28 @@ async function rescoreNearDeadline(
 async function reprioritize(
   deps: RuntimeDeps<TaskStore>,
   command: Extract<StoreCommand, { type: "reprioritize" }>,
-): Promise<{ task: Task; stale: boolean }> {
+): Promise<{ task: Task; stale: string[] }> {
   const { id, priority, stats } = command;
   const task = await deps.store.getTask(id);
   const now = deps.now();
+  const { scoreBy } = deps.config.prioritizer;
   const scored = scoreTask(
     {
       priority,
       enqueuedAt: task?.enqueuedAt ?? now,
       deadline: task?.deadline ?? null,
-      stats: task ? statsOf(stats, task.type) : null,
+      ...(task ? learnedInput(stats, scoreBy, task) : { stats: null }),
       now,
     },
     deps.config.prioritizer,
   );
-  const changed = await deps.store.reprioritize(id, priority, scored.sortKey, scored.explanation);
-  return { task: changed, stale: task !== null && isStale(stats, task.type, now) };
+  const changed = await deps.store.reprioritize(
+    id,
+    priority,
+    ...keyWithRules(deps.config.prioritizer, task && { ...task, priority }, scored),
+  );
+  const stale = task ? keysOf(scoreBy, task).filter((key) => isStale(stats, key, now)) : [];
+  return { task: changed, stale };
 }
 
 /**
@@ -262,7 +290,7 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
           const { replyTo } = command;
           reprioritize(deps, command).then(({ task, stale }) => {
             back({ type: "done.reprioritize", task, replyTo });
-            if (stale) back({ type: "stats.wanted", taskTypes: [task.type] });
+            if (stale.length) back({ type: "stats.wanted", taskTypes: stale });
           }, failed(replyTo));
           break;
         }

@@ -25,11 +25,14 @@ import { taskFields } from "../lib/log.ts";
 import { answer, refuse } from "../lib/protocol/ask.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import { scoreTask } from "../lib/tasks/priority.ts";
+import { applyScoreRules } from "../lib/tasks/score-rules.ts";
 import type { EnqueueResult, TaskStore } from "../lib/store/types.ts";
 import { kindOfState, taskEvent, transitionEvents } from "../lib/tasks/task-events.ts";
 import { checkTaskPriority, type NewTask } from "../lib/tasks/task.ts";
 import {
   isStale,
+  keysOf,
+  learnedInput,
   prioritizerStore,
   type StatsCache,
   statsOf,
@@ -82,11 +85,15 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
   const priority = request.priority ?? 5;
   const runAt = request.runAt ?? (request.delayMs ? now + request.delayMs : null);
   const deadline = request.deadline ?? null;
+  const learned = learnedInput(context.stats, deps.config.prioritizer.scoreBy, {
+    type: request.type,
+    payload: request.payload ?? null,
+  });
   const scored = scoreTask(
-    { priority, enqueuedAt: now, deadline, stats: statsOf(context.stats, request.type), now },
+    { priority, enqueuedAt: now, deadline, ...learned, now },
     deps.config.prioritizer,
   );
-  return {
+  const task: NewTask = {
     id: newId(),
     type: request.type,
     queue: request.queue ?? "default",
@@ -106,6 +113,7 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
     correlationId: request.correlationId ?? null,
     createdAt: now,
   };
+  return applyScoreRules(deps.config.prioritizer, task);
 }
 
 function announce(context: PrioritizerContext, results: EnqueueResult[]): void {
@@ -189,8 +197,10 @@ export const prioritizerMachine = setup({
           refuse(event.replyTo, err);
           return;
         }
-        if (isStale(context.stats, task.type, context.deps.now())) {
-          enqueue({ type: "loadStats", params: [task.type] });
+        const keys = keysOf(context.deps.config.prioritizer.scoreBy, task);
+        const now = context.deps.now();
+        if (keys.some((key) => isStale(context.stats, key, now))) {
+          enqueue({ type: "loadStats", params: keys });
         }
         enqueue.sendTo("store", toStore({ type: "enqueue", task, replyTo: event.replyTo }));
       }),
@@ -204,7 +214,11 @@ export const prioritizerMachine = setup({
           refuse(event.replyTo, err);
           return;
         }
-        enqueue({ type: "loadStats", params: [...new Set(tasks.map((t) => t.type))] });
+        const { scoreBy } = context.deps.config.prioritizer;
+        enqueue({
+          type: "loadStats",
+          params: [...new Set(tasks.flatMap((t) => keysOf(scoreBy, t)))],
+        });
         const { hooked, replyTo } = event;
         enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, hooked, replyTo }));
       }),

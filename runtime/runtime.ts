@@ -172,7 +172,12 @@ export class Runtime implements ControlPlane {
       log,
       handlers: options.handlers,
       faults: options.faults ?? parseFaults(Deno.env.get("UN_FAULTS")),
-      runStats: new RunStats({ store: opened.store, log, now: Date.now }),
+      runStats: new RunStats({
+        store: opened.store,
+        log,
+        now: Date.now,
+        learn: config.prioritizer,
+      }),
       loadReading: options.loadReading,
       now: Date.now,
     };

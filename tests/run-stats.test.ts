@@ -9,17 +9,23 @@ import { UnavailableError } from "../lib/errors.ts";
 import { silentLogger } from "../lib/log.ts";
 import { RUN_STATS_FLUSH_MS, RunStats } from "../lib/tasks/run-stats.ts";
 import type { RunSample } from "../lib/store/types.ts";
+import { FLEET_KEY } from "../lib/tasks/learn/model.ts";
 import { ManualClock } from "./helpers/manual-clock.ts";
 
 type Write = { type: string; sample: RunSample; now: number };
 
-/** A store whose writes succeed, fail (`"away"`) or never answer (`"hung"`). */
+/**
+ * A store whose writes succeed, fail (`"away"`) or never answer (`"hung"`);
+ * `writes` holds those of task types, `fleet` those of the pooled key.
+ */
 function fakeStore(answer: "ok" | "away" | "hung" = "ok") {
   const writes: Write[] = [];
+  const fleet: Write[] = [];
   return {
     writes,
+    fleet,
     recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
-      writes.push({ type, sample, now });
+      (type === FLEET_KEY ? fleet : writes).push({ type, sample, now });
       if (answer === "hung") return new Promise(() => {});
       return answer === "away" ? Promise.reject(new UnavailableError("away")) : Promise.resolve();
     },
@@ -43,12 +49,53 @@ Deno.test("run stats: one write per type per flush, with counts and the mean", a
   assert.deepEqual(store.writes, []);
   await stats.flush();
   assert.equal(stats.pending, 0);
+  const ln = Math.log;
   assert.deepEqual(store.writes, [
-    { type: "a", sample: { runs: 3, failures: 1, meanMs: 20 }, now: 42 },
-    { type: "b", sample: { runs: 1, failures: 0, meanMs: 5 }, now: 42 },
+    {
+      type: "a",
+      sample: {
+        runs: 3,
+        failures: 1,
+        meanMs: 20,
+        logSum: ln(10) + ln(30) + ln(20),
+        logSqSum: ln(10) ** 2 + ln(30) ** 2 + ln(20) ** 2,
+      },
+      now: 42,
+    },
+    {
+      type: "b",
+      sample: { runs: 1, failures: 0, meanMs: 5, logSum: ln(5), logSqSum: ln(5) ** 2 },
+      now: 42,
+    },
   ]);
+  assert.deepEqual(
+    store.fleet.map((w) => [w.sample.runs, w.sample.failures, w.sample.meanMs]),
+    [[4, 1, 16.25]],
+    "every run also counts for the fleet, the prior's pool",
+  );
   await stats.flush();
   assert.equal(store.writes.length, 2, "nothing new, nothing written");
+  await stats.close();
+});
+
+Deno.test("run stats: with scoreBy, runs count under the rendered key; halfLife goes with each write", async () => {
+  const store = fakeStore();
+  const stats = new RunStats({
+    store,
+    log: silentLogger,
+    now: () => 42,
+    flushMs: 60_000,
+    learn: { scoreBy: "{type}:{payload.ext}", halfLife: 3_600_000 },
+  });
+  stats.record("embed", 10, true, { ext: ".md" });
+  stats.record("embed", 10, true, { ext: ".pdf" });
+  stats.record("embed", 10, false, { ext: ".md" });
+  await stats.flush();
+  assert.deepEqual(
+    store.writes.map((w) => [w.type, w.sample.runs, w.sample.failures, w.sample.halfLifeMs]),
+    [["embed:.md", 2, 1, 3_600_000], ["embed:.pdf", 1, 0, 3_600_000]],
+  );
+  assert.equal(store.fleet[0].sample.runs, 3);
   await stats.close();
 });
 

@@ -14,6 +14,7 @@ import { EVENT_PRIORITIES } from "../events/cloud-event.ts";
 import { queuesSchema, workerQueues } from "./queues.ts";
 import { hookSchema } from "./hooks.ts";
 import { workerIsolation } from "./isolate.ts";
+import { prioritizerSchema } from "./prioritizer.ts";
 
 const load = { error: "must be a number 0.01..1000" }; // named like fields.ts's ranges
 
@@ -273,17 +274,7 @@ export const configSchema = z.strictObject({
       "Load guard: under this much available memory (MB; MemAvailable on Linux), no new task is claimed until it is under 90 % of what is available.",
     ),
   }).prefault({}),
-  prioritizer: z.strictObject({
-    priorityStepMs: ms(1, 86_400_000).default(60_000).describe(
-      "Waiting this long is worth one priority level (aging without re-sorting).",
-    ),
-    deadlineWindowMs: ms(0, 86_400_000).default(60_000).describe(
-      "Tasks this close to their deadline are re-scored ahead.",
-    ),
-    learn: z.boolean().default(true).describe(
-      "Learn a bonus for task types that run fast and succeed (shortest-job-first flavour).",
-    ),
-  }).prefault({}),
+  prioritizer: prioritizerSchema,
   scheduler: z.strictObject({
     tickMs: ms(10, 60_000).default(250).describe(
       "How often due tasks, expired leases and deadlines are checked.",

@@ -154,6 +154,23 @@ export interface TypeStats {
   /** Exponential moving average of run time. */
   avgMs: number;
   updatedAt: number;
+  /** The learned model's statistics, as of `updatedAt` (absent on rows written before it). */
+  model?: RunModel;
+}
+
+/**
+ * Forgetting-weighted sufficient statistics of a type's runs (see
+ * lib/tasks/learn/): each run counts 0.5^(age / half-life).
+ */
+export interface RunModel {
+  /** Weighted runs. */
+  weight: number;
+  /** Weighted failures. */
+  failWeight: number;
+  /** Weighted Σ ln(run ms). */
+  logSum: number;
+  /** Weighted Σ ln(run ms)². */
+  logSqSum: number;
 }
 
 /**
@@ -166,7 +183,50 @@ export interface RunSample {
   failures: number;
   /** Their mean run time (ms). */
   meanMs: number;
+  /** Σ ln(run ms) of the runs (default: runs × ln(meanMs)). */
+  logSum?: number;
+  /** Σ ln(run ms)² of the runs (default: runs × ln(meanMs)²). */
+  logSqSum?: number;
+  /** Forgetting: the stored model decays by 0.5 per half-life since its last write (default: none). */
+  halfLifeMs?: number;
 }
+
+/** The run model after a batch: the old one decayed since `updatedAt`, plus the batch. */
+export function modelAfter(
+  old: RunModel | null,
+  updatedAt: number,
+  sample: RunSample,
+  now: number,
+): RunModel {
+  const log = Math.log(Math.max(MIN_RUN_MS, sample.meanMs));
+  const add: RunModel = {
+    weight: sample.runs,
+    failWeight: sample.failures,
+    logSum: sample.logSum ?? sample.runs * log,
+    logSqSum: sample.logSqSum ?? sample.runs * log * log,
+  };
+  if (old === null) return add;
+  const halfLife = sample.halfLifeMs ?? 0;
+  const d = halfLife > 0 && now > updatedAt ? 0.5 ** ((now - updatedAt) / halfLife) : 1;
+  return {
+    weight: old.weight * d + add.weight,
+    failWeight: old.failWeight * d + add.failWeight,
+    logSum: old.logSum * d + add.logSum,
+    logSqSum: old.logSqSum * d + add.logSqSum,
+  };
+}
+
+/** A row's model; rows from before the model count every run alike, at the moving average. */
+export function storedModel(stats: TypeStats): RunModel {
+  return stats.model ?? modelAfter(null, stats.updatedAt, {
+    runs: stats.runs,
+    failures: stats.failures,
+    meanMs: stats.avgMs,
+  }, stats.updatedAt);
+}
+
+/** Run times are floored here before their logarithm (a no-op task takes ~0 ms). */
+export const MIN_RUN_MS = 0.1;
 
 /** Alpha of the run-time moving average, per run. */
 export const RUN_AVG_ALPHA = 0.2;
@@ -258,8 +318,9 @@ export interface TaskStore extends QueueControl {
    * Folds a batch of finished runs of `type` into its statistics in one write:
    * `runs` and `failures` are added; `avgMs` moves toward `sample.meanMs` as if
    * each of the `runs` runs had taken that long and been applied one by one with
-   * alpha 0.2 (weight `1 − 0.8^runs`; the type's first batch sets it). A sample
-   * with fewer than one run changes nothing.
+   * alpha 0.2 (weight `1 − 0.8^runs`; the type's first batch sets it). The
+   * `model` decays by `sample.halfLifeMs` since `updatedAt`, then gains the
+   * batch (see {@link modelAfter}). A sample with fewer than one run changes nothing.
    */
   recordRuns(type: string, sample: RunSample, now: number): Promise<void>;
   typeStats(type: string): Promise<TypeStats | null>;

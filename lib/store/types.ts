@@ -34,6 +34,7 @@ export type {
   EnqueueResult,
   FinishResult,
   QueueCounts,
+  RunModel,
   RunSample,
   TaskChange,
   TaskChangeResult,
@@ -43,7 +44,13 @@ export type {
   TaskTransition,
   TypeStats,
 } from "./task-store.ts";
-export { RUN_AVG_ALPHA, runBatchWeight } from "./task-store.ts";
+export {
+  MIN_RUN_MS,
+  modelAfter,
+  RUN_AVG_ALPHA,
+  runBatchWeight,
+  storedModel,
+} from "./task-store.ts";
 
 /** The whole store contract: every part, as both implementations provide it. */
 export type Store = TaskStore & EventStore & SourceStore & Coordination & StoreLifecycle;

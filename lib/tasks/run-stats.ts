@@ -1,16 +1,21 @@
 /**
- * The learned statistics of task types (runs, failures, mean run time), gathered
+ * The learned statistics of task types (runs, failures, run times), gathered
  * in memory per process and written to the store as one batch per type at most
  * once a second, and at shutdown. One write per finished attempt was a separate
  * store round trip per task (a Lua call on Redis, an UPSERT on SQLite) for
  * figures the prioritizer only needs roughly: a second's delay, or losing the
  * last second's runs in a crash, changes no decision worth a write per task.
+ *
+ * Each run counts under its type (or its `prioritizer.scoreBy` key) and under
+ * the fleet key, the pooled statistics the learned model's prior comes from
+ * (lib/tasks/learn/model.ts).
  */
 
 import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Store } from "../store/types.ts";
+import { MIN_RUN_MS, type RunSample, type Store } from "../store/types.ts";
+import { FLEET_KEY, statsKey } from "./learn/model.ts";
 
 /**
  * How long runs are gathered before they are written.
@@ -29,6 +34,8 @@ export interface RunStatsOptions {
   clock?: Clock;
   /** Default {@link RUN_STATS_FLUSH_MS}. */
   flushMs?: number;
+  /** The `prioritizer` settings that shape what is learned (the key, forgetting). */
+  learn?: { scoreBy?: string; halfLife?: number };
 }
 
 /** Runs of one type since the last flush (mutated in place: no garbage per run). */
@@ -36,6 +43,9 @@ interface Pending {
   runs: number;
   failures: number;
   totalMs: number;
+  /** Σ ln(ms) and Σ ln(ms)², for the log-normal run-time model. */
+  logSum: number;
+  logSqSum: number;
 }
 
 /**
@@ -56,17 +66,15 @@ export class RunStats {
     this.#now = options.now ?? (() => this.#clock.now());
   }
 
-  /** Counts one finished attempt of `type`; ignored once closed (the store is going away). */
-  record(type: string, durationMs: number, ok: boolean): void {
+  /**
+   * Counts one finished attempt of `type` (its payload renders the `scoreBy`
+   * key); ignored once closed (the store is going away).
+   */
+  record(type: string, durationMs: number, ok: boolean, payload: unknown = null): void {
     if (this.#closed) return;
-    let pending = this.#pending.get(type);
-    if (pending === undefined) {
-      pending = { runs: 0, failures: 0, totalMs: 0 };
-      this.#pending.set(type, pending);
-    }
-    pending.runs++;
-    if (!ok) pending.failures++;
-    pending.totalMs += durationMs;
+    const scoreBy = this.options.learn?.scoreBy;
+    this.#add(scoreBy === undefined ? type : statsKey(scoreBy, { type, payload }), durationMs, ok);
+    this.#add(FLEET_KEY, durationMs, ok);
     // Armed by the first run after a flush, so an idle process keeps no timer.
     this.#timer ??= this.#clock.setTimeout(() => {
       this.#timer = null;
@@ -74,11 +82,23 @@ export class RunStats {
     }, this.#flushMs);
   }
 
+  #add(key: string, durationMs: number, ok: boolean): void {
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = { runs: 0, failures: 0, totalMs: 0, logSum: 0, logSqSum: 0 };
+      this.#pending.set(key, pending);
+    }
+    pending.runs++;
+    if (!ok) pending.failures++;
+    pending.totalMs += durationMs;
+    const log = Math.log(Math.max(MIN_RUN_MS, durationMs));
+    pending.logSum += log;
+    pending.logSqSum += log * log;
+  }
+
   /** Runs gathered and not yet handed to the store, all types together. */
   get pending(): number {
-    let runs = 0;
-    for (const p of this.#pending.values()) runs += p.runs;
-    return runs;
+    return this.#pending.get(FLEET_KEY)?.runs ?? 0;
   }
 
   /**
@@ -94,9 +114,13 @@ export class RunStats {
       const batch = this.#pending;
       this.#pending = new Map();
       const now = this.#now();
+      const halfLifeMs = this.options.learn?.halfLife;
       for (const [type, p] of batch) {
+        const { runs, failures, logSum, logSqSum } = p;
+        const sample: RunSample = { runs, failures, meanMs: p.totalMs / runs, logSum, logSqSum };
+        if (halfLifeMs !== undefined) sample.halfLifeMs = halfLifeMs;
         const write = this.options.store
-          .recordRuns(type, { runs: p.runs, failures: p.failures, meanMs: p.totalMs / p.runs }, now)
+          .recordRuns(type, sample, now)
           .catch((error) => this.#failed(type, p.runs, error))
           .finally(() => this.#writes.delete(write));
         this.#writes.add(write);

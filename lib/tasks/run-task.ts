@@ -147,7 +147,7 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
       kind: "succeeded",
       extra: { durationMs: deps.now() - started, result: summarize(result) },
     });
-    if (outcome === "succeeded") recordRun(deps, task.type, deps.now() - started, true);
+    if (outcome === "succeeded") recordRun(deps, task, deps.now() - started, true);
   } catch (err) {
     // A store that cannot record the success (Redis away) is no handler
     // failure: the task stays leased and comes back through the reaper.
@@ -307,7 +307,7 @@ async function onFailure(
     attempt: task.attempts,
     ...(permanent ? { permanent: true } : {}),
   };
-  recordRun(deps, task.type, durationMs, false);
+  recordRun(deps, task, durationMs, false);
   const backoff = {
     baseMs: deps.config.workers.backoffBaseMs,
     maxMs: deps.config.workers.backoffMaxMs,
@@ -352,11 +352,11 @@ async function onFailure(
  */
 function recordRun(
   deps: RuntimeDeps<TaskStore>,
-  type: string,
+  { type, payload }: Task,
   durationMs: number,
   ok: boolean,
 ): void {
-  if (deps.runStats) return deps.runStats.record(type, durationMs, ok);
+  if (deps.runStats) return deps.runStats.record(type, durationMs, ok, payload);
   // Learned scores are best effort: a store that is away must not reject unhandled.
   deps.store.recordRuns(type, { runs: 1, failures: ok ? 0 : 1, meanMs: durationMs }, deps.now())
     .catch(() => {});

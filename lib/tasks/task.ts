@@ -76,6 +76,38 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
+/** The learned model's figures behind a task's learned bonus (lib/tasks/learn/model.ts). */
+export interface LearnedTerm {
+  /** The type or `prioritizer.scoreBy` key learned under. */
+  key: string;
+  /** Effective runs after forgetting (0: the fleet's pooled prior alone). */
+  runs: number;
+  /** P(success), with its 90 % credible interval. */
+  success: number;
+  successInterval: [number, number];
+  /** Median run time (ms), with its 90 % credible interval. */
+  medianMs: number;
+  medianInterval: [number, number];
+  meanMs: number;
+  /** P(success) / E[run time] in 1/s, and the fleet prior's, which the bonus is relative to. */
+  perSecond: number;
+  pooledPerSecond: number;
+  /** The bonus in levels, and its bound (`prioritizer.learnWeight`). */
+  levels: number;
+  maxLevels: number;
+}
+
+/**
+ * One term of a task's sort key, typed so callers (the explanation in words,
+ * `why`) read figures rather than sentences. Every term but `enqueued`
+ * subtracts its `ms` from `enqueuedAt`.
+ */
+export type SortKeyTerm =
+  | { kind: "enqueued"; at: number }
+  | { kind: "priority"; priority: number; ms: number }
+  | ({ kind: "learned"; ms: number } & LearnedTerm)
+  | { kind: "deadline"; ms: number; inMs: number; windowMs: number };
+
 /**
  * Why a task sorts where it does: the numbers the prioritizer weighed. The
  * store keeps only these; `formula` and `notes` (plain sentences) are derived
@@ -92,7 +124,9 @@ export interface ScoreExplanation {
   enqueuedAt: number;
   sortKey: number;
   /** What the learned score came from, when one applied. */
-  learned?: { type: string; runs: number; successRate: number; avgMs: number };
+  learned?: LearnedTerm;
+  /** The sort key term by term, derived when shown like `notes` (`sortKeyTerms`). */
+  terms?: SortKeyTerm[];
   /** Time to the deadline when scored, and the window that makes it urgent. */
   deadline?: { inMs: number; windowMs: number };
   /** Scoring rules (`prioritizer.rules`) whose `when` matched, and the levels each moved it. */

@@ -3,7 +3,13 @@
  * tokens, once-only ticks) and the learned statistics of task types.
  */
 
-import { type LeaseHolding, runBatchWeight, type RunSample, type TypeStats } from "../types.ts";
+import {
+  type LeaseHolding,
+  MIN_RUN_MS,
+  runBatchWeight,
+  type RunSample,
+  type TypeStats,
+} from "../types.ts";
 import { guarded, type RedisContext, runScript } from "./context.ts";
 
 /**
@@ -77,6 +83,7 @@ export async function recordRuns(
   now: number,
 ): Promise<void> {
   if (!(sample.runs >= 1)) return;
+  const log = Math.log(Math.max(MIN_RUN_MS, sample.meanMs));
   await runScript(
     ctx,
     "recordRuns",
@@ -87,6 +94,9 @@ export async function recordRuns(
       String(sample.meanMs),
       String(runBatchWeight(sample.runs)),
       String(now),
+      String(sample.logSum ?? sample.runs * log),
+      String(sample.logSqSum ?? sample.runs * log * log),
+      String(sample.halfLifeMs ?? 0),
     ],
     { op: "recordRuns" },
   );
@@ -98,11 +108,20 @@ export async function recordRuns(
 export async function typeStats(ctx: RedisContext, type: string): Promise<TypeStats | null> {
   const h = await guarded({ op: "typeStats" }, () => ctx.redis.hgetall(ctx.keys.typeStats(type)));
   if (h.runs === undefined) return null;
-  return {
+  const stats: TypeStats = {
     type,
     runs: Number(h.runs),
     failures: Number(h.failures),
     avgMs: Number(h.avgMs),
     updatedAt: Number(h.updatedAt),
   };
+  if (h.w !== undefined) {
+    stats.model = {
+      weight: Number(h.w),
+      failWeight: Number(h.wf),
+      logSum: Number(h.ls),
+      logSqSum: Number(h.lq),
+    };
+  }
+  return stats;
 }

@@ -6,7 +6,13 @@
  */
 
 import type { Coordination, LeaseHolding, ProcessRecord } from "../coordination.ts";
-import { runBatchWeight, type RunSample, type TypeStats } from "../task-store.ts";
+import {
+  modelAfter,
+  runBatchWeight,
+  type RunSample,
+  storedModel,
+  type TypeStats,
+} from "../task-store.ts";
 import type { SqliteRw } from "./access.ts";
 import { liveProcesses, removeProcess, writeProcess } from "./processes.ts";
 import { num, type Sql, text } from "./statements.ts";
@@ -91,11 +97,14 @@ export function claimOnce(sql: Sql, name: string, tick: number): boolean {
 }
 
 /**
- * Adds a batch of runs of `type` to its counts and moves the moving average of
- * run time toward the batch's mean (see `Store.recordRuns`), in one UPSERT.
+ * Adds a batch of runs of `type` to its counts, moves the moving average of
+ * run time toward the batch's mean and folds the batch into the decayed model
+ * (see `Store.recordRuns`), inside the caller's write transaction.
  */
 export function recordTypeRuns(sql: Sql, type: string, sample: RunSample, now: number): void {
   if (!(sample.runs >= 1)) return;
+  const old = readTypeStats(sql, type);
+  const model = modelAfter(old ? storedModel(old) : null, old?.updatedAt ?? now, sample, now);
   sql.run(
     `INSERT INTO type_stats (type, runs, failures, avg_ms, updated_at)
      VALUES (:type, :runs, :failures, :mean, :now)
@@ -110,21 +119,39 @@ export function recordTypeRuns(sql: Sql, type: string, sample: RunSample, now: n
       weight: runBatchWeight(sample.runs),
     },
   );
+  sql.run(
+    `INSERT OR REPLACE INTO type_model (type, weight, fail_weight, log_sum, log_sq_sum)
+     VALUES (:type, :weight, :failWeight, :logSum, :logSqSum)`,
+    { type, ...model },
+  );
 }
 
 /**
  * Learned statistics of a type, or null before its first run.
  */
 export function readTypeStats(sql: Sql, type: string): TypeStats | null {
-  const row = sql.get("SELECT * FROM type_stats WHERE type = :type", { type });
+  const row = sql.get(
+    `SELECT s.*, m.weight, m.fail_weight, m.log_sum, m.log_sq_sum
+     FROM type_stats s LEFT JOIN type_model m ON m.type = s.type WHERE s.type = :type`,
+    { type },
+  );
   if (row === undefined) return null;
-  return {
+  const stats: TypeStats = {
     type: text(row, "type"),
     runs: num(row, "runs"),
     failures: num(row, "failures"),
     avgMs: num(row, "avg_ms"),
     updatedAt: num(row, "updated_at"),
   };
+  if (row.weight !== null && row.weight !== undefined) {
+    stats.model = {
+      weight: num(row, "weight"),
+      failWeight: num(row, "fail_weight"),
+      logSum: num(row, "log_sum"),
+      logSqSum: num(row, "log_sq_sum"),
+    };
+  }
+  return stats;
 }
 
 /**

@@ -130,6 +130,15 @@ CREATE TABLE IF NOT EXISTS type_stats (
   avg_ms REAL NOT NULL,
   updated_at INTEGER NOT NULL
 );
+-- The learned model's forgetting-weighted sums per type (lib/tasks/learn/), as
+-- of type_stats.updated_at; a table of its own so older stores gain it on open.
+CREATE TABLE IF NOT EXISTS type_model (
+  type TEXT PRIMARY KEY,
+  weight REAL NOT NULL,
+  fail_weight REAL NOT NULL,
+  log_sum REAL NOT NULL,
+  log_sq_sum REAL NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS sources (
   id TEXT PRIMARY KEY,

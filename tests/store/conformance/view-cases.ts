@@ -100,15 +100,32 @@ export const listCases: Record<string, StoreCase> = {
  * ```
  */
 export const statsCases: Record<string, StoreCase> = {
+  "the learned model's sums decay by the half-life since the last write, then add the batch":
+    async (store) => {
+      const sample = { runs: 8, failures: 2, meanMs: 10, logSum: 16, logSqSum: 40 };
+      await store.recordRuns("embed", { ...sample, halfLifeMs: 1_000 }, T0);
+      await store.recordRuns("embed", { ...sample, halfLifeMs: 1_000 }, T0 + 2_000);
+      const model = (await store.typeStats("embed"))?.model;
+      // A quarter of the first batch is left two half-lives later.
+      const near = (a: number | undefined, b: number) =>
+        assert.ok(Math.abs((a ?? NaN) - b) < 1e-9, `${a} is not ${b}`);
+      near(model?.weight, 8 * 1.25);
+      near(model?.failWeight, 2 * 1.25);
+      near(model?.logSum, 16 * 1.25);
+      near(model?.logSqSum, 40 * 1.25);
+    },
+
   "runs and failures add up; avgMs is a moving average (alpha 0.2 per run)": async (store) => {
     assert.equal(await store.typeStats("embed"), null);
     await store.recordRuns("embed", { runs: 1, failures: 0, meanMs: 100 }, T0);
+    const l100 = Math.log(100);
     assert.deepEqual(await store.typeStats("embed"), {
       type: "embed",
       runs: 1,
       failures: 0,
       avgMs: 100,
       updatedAt: T0,
+      model: { weight: 1, failWeight: 0, logSum: l100, logSqSum: l100 * l100 },
     });
     await store.recordRuns("embed", { runs: 1, failures: 1, meanMs: 200 }, T0 + 5);
     const stats = await store.typeStats("embed");
@@ -123,12 +140,14 @@ export const statsCases: Record<string, StoreCase> = {
     store,
   ) => {
     await store.recordRuns("embed", { runs: 4, failures: 1, meanMs: 50 }, T0);
+    const l50 = Math.log(50);
     assert.deepEqual(await store.typeStats("embed"), {
       type: "embed",
       runs: 4,
       failures: 1,
       avgMs: 50,
       updatedAt: T0,
+      model: { weight: 4, failWeight: 1, logSum: 4 * l50, logSqSum: 4 * l50 * l50 },
     });
     await store.recordRuns("embed", { runs: 3, failures: 2, meanMs: 150 }, T0 + 1_000);
     const stats = await store.typeStats("embed");
@@ -144,12 +163,14 @@ export const statsCases: Record<string, StoreCase> = {
     assert.equal(await store.typeStats("embed"), null);
     await store.recordRuns("embed", { runs: 2, failures: 0, meanMs: 10 }, T0);
     await store.recordRuns("embed", { runs: 0, failures: 0, meanMs: 0 }, T0 + 5);
+    const l10 = Math.log(10);
     assert.deepEqual(await store.typeStats("embed"), {
       type: "embed",
       runs: 2,
       failures: 0,
       avgMs: 10,
       updatedAt: T0,
+      model: { weight: 2, failWeight: 0, logSum: 2 * l10, logSqSum: 2 * l10 * l10 },
     });
   },
 };
