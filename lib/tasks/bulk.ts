@@ -13,6 +13,7 @@ import type { EventInit } from "../events/cloud-event.ts";
 import type { TaskFilter, TaskStore, TypeStats } from "../store/types.ts";
 import type { PriorityOptions } from "./priority.ts";
 import { scoreTask } from "./priority.ts";
+import { keyWithRules } from "./score-rules.ts";
 import type { Task } from "./task.ts";
 import { kindOfState, taskEvent, transitionEvents } from "./task-events.ts";
 
@@ -118,7 +119,8 @@ async function changeBatch(
         stats: stats.get(task.type) ?? null,
         now,
       }, deps.prioritizer);
-      return { id: task.id, priority, sortKey: scored.sortKey, explanation: scored.explanation };
+      const [sortKey, explanation] = keyWithRules(deps.prioritizer, { ...task, priority }, scored);
+      return { id: task.id, priority, sortKey, explanation };
     });
     return (await deps.store.changeTasks({ action: "reprioritize", tasks }, now)).tasks.length;
   }
