@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import * as prom from "prom-client";
 import { Registry } from "prom-client";
 import { createEvent, type Json } from "../lib/events/cloud-event.ts";
 import type { CompiledHook } from "../lib/hooks/mod.ts";
@@ -55,7 +56,8 @@ Deno.test("bounded labels: admitted values up to the cap, the rest other", () =>
 
 Deno.test("fast histogram: cumulative buckets with inclusive bounds, +Inf, sum and count", async () => {
   const registry = new Registry();
-  const h = new FastHistogram(registry, "x_seconds", "A test histogram", [1, 0.1]);
+  const h = new FastHistogram("x_seconds", "A test histogram", [1, 0.1]);
+  h.register(registry);
   const series = h.series({ queue: 'q"1' });
   assert.equal(h.series({ queue: 'q"1' }), series, "one series per label set");
   for (const v of [0.05, 0.1, 0.5, 1, 7]) h.observe(series, v);
@@ -98,7 +100,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 function taskMetrics() {
   const registry = new Registry();
-  const metrics = new TaskMetrics(registry, (type) => type === "noop" || type === "mail.send");
+  const metrics = new TaskMetrics((type) => type === "noop" || type === "mail.send");
+  metrics.register(registry, prom);
   const task = (type: string, data: Record<string, unknown>) =>
     metrics.observe(createEvent({ type, source: "/un/tasks", data: data as Json }));
   return { registry, metrics, task };

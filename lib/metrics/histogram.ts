@@ -5,7 +5,9 @@
  * showed in the per-task budget. Here a series is looked up once and kept by
  * the caller, an observation is an array increment, and the registry renders
  * the series at scrape time like any of its own metrics (`registerMetric`
- * takes any object with prom-client's `get()` shape).
+ * takes any object with prom-client's `get()` shape). Nothing here loads
+ * prom-client: the histogram counts from the start and joins a registry when
+ * the first scrape makes one (lib/metrics/prom.ts).
  */
 
 import type { Registry } from "prom-client";
@@ -31,9 +33,10 @@ export interface HistogramSeries {
  *
  * @example
  * ```ts
- * const run = new FastHistogram(registry, "un_task_run_seconds", "Run time", [0.01, 0.1, 1]);
+ * const run = new FastHistogram("un_task_run_seconds", "Run time", [0.01, 0.1, 1]);
  * const series = run.series({ queue: "default", type: "noop" }); // keep it
  * run.observe(series, 0.004);
+ * run.register(registry); // at the first scrape
  * ```
  */
 export class FastHistogram {
@@ -42,13 +45,12 @@ export class FastHistogram {
   readonly #series = new Map<string, HistogramSeries>();
   readonly #bounds: Float64Array;
 
-  constructor(
-    registry: Registry,
-    readonly name: string,
-    readonly help: string,
-    buckets: readonly number[],
-  ) {
+  constructor(readonly name: string, readonly help: string, buckets: readonly number[]) {
     this.#bounds = Float64Array.from([...buckets].sort((a, b) => a - b));
+  }
+
+  /** Puts the histogram on a registry, which renders its series from then on. */
+  register(registry: Registry): void {
     registry.registerMetric(this as unknown as Parameters<Registry["registerMetric"]>[0]);
   }
 

@@ -11,7 +11,8 @@
  */
 
 import process from "node:process";
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import type { Prom } from "./prom.ts";
 
 /** Linux's `/proc`; elsewhere the metrics read from it are left out. */
 const PROC = "/proc/self";
@@ -21,7 +22,7 @@ const PROC = "/proc/self";
  * `process_virtual_memory_bytes`, `process_start_time_seconds`,
  * `process_open_fds` and `process_max_fds` on a registry.
  */
-export function registerProcessMetrics(registry: Registry): void {
+export function registerProcessMetrics(registry: Registry, { Counter, Gauge }: Prom): void {
   const registers = [registry];
   // Counters, though read whole each time: reset then set to the process's total.
   const cpu = (name: string, help: string, read: (usage: NodeJS.CpuUsage) => number) =>

@@ -12,7 +12,8 @@
  * replaces it). On the per-event path we keep plain numbers and hand them to
  * the registry at scrape time: prom-client's `inc`/`observe` hash the labels
  * on every call, a microsecond per task we need not spend
- * (lib/metrics/histogram.ts).
+ * (lib/metrics/histogram.ts). That also lets prom-client itself, and the
+ * registry, wait for the first scrape (lib/metrics/prom.ts).
  */
 
 export { Counters } from "./counters.ts";

@@ -9,9 +9,12 @@
  * - per scrape ({@link RuntimeMetrics.render}): what the store, the pool and
  *   the actors say now (queue depths, the oldest queued task, busy workers,
  *   source statuses, health), read then and only then.
+ *
+ * The registry itself, and prom-client with it, is made by the first scrape
+ * (lib/metrics/prom.ts says why): until then everything is plain numbers.
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { ActorInfo, HealthReport } from "../control.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { CompiledHook } from "../hooks/mod.ts";
@@ -21,6 +24,7 @@ import { LIVE_STATES } from "../tasks/task.ts";
 import type { Counters } from "./counters.ts";
 import { BoundedLabel, EventTypeCounts } from "./labels.ts";
 import { registerProcessMetrics } from "./process.ts";
+import { loadProm, type Prom } from "./prom.ts";
 import { onScan } from "./scan-times.ts";
 import { SourceMetrics } from "./sources.ts";
 import { TaskMetrics } from "./tasks.ts";
@@ -50,27 +54,36 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * The metrics of one runtime.
  */
 export class RuntimeMetrics {
-  readonly registry = new Registry();
   readonly #events: EventTypeCounts;
   readonly #tasks: TaskMetrics;
   readonly #sources: SourceMetrics;
-  readonly #restarts: Counter<"actor">;
+  /** Restarts by actor label. */
+  readonly #restarts = new Map<string, number>();
   readonly #actors = new BoundedLabel(500);
-  readonly #gauges: ReturnType<typeof scrapeGauges>;
+  /** The registry and its scrape-time gauges, made by the first scrape. */
+  #registry: Promise<{ registry: Registry; gauges: ScrapeGauges }> | null = null;
   /** A scrape in progress: another one at the same time gets the same text. */
   #rendering: Promise<string> | null = null;
 
   constructor(private readonly host: MetricsHost) {
-    const registry = this.registry;
-    const registers = [registry];
-    registerProcessMetrics(registry);
     const types = new Set(host.taskTypes);
-    this.#tasks = new TaskMetrics(registry, (type) => types.has(type));
-    this.#sources = new SourceMetrics(registry, host.startedAt);
+    this.#tasks = new TaskMetrics((type) => types.has(type));
+    this.#sources = new SourceMetrics(host.startedAt);
     const sources = this.#sources;
     // Every scan this process runs, periodic or asked for, reported by its scanner.
     onScan(host.store, (sourceId, ms) => sources.scanned(sourceId, ms));
     this.#events = new EventTypeCounts(host.hooks);
+  }
+
+  /** Builds the registry: every metric in the order the exposition lists them. */
+  #build(prom: Prom): { registry: Registry; gauges: ScrapeGauges } {
+    const { Counter, Gauge, Registry } = prom;
+    const host = this.host;
+    const registry = new Registry();
+    const registers = [registry];
+    registerProcessMetrics(registry, prom);
+    this.#tasks.register(registry, prom);
+    this.#sources.register(registry, prom);
     const events = this.#events;
     new Counter({
       name: "un_events_total",
@@ -83,11 +96,16 @@ export class RuntimeMetrics {
         for (const [type, n] of events.counts()) this.inc({ type }, n);
       },
     });
-    this.#restarts = new Counter({
+    const restarts = this.#restarts;
+    new Counter({
       name: "un_actor_restarts_total",
       help: "Restarts of an actor by the supervisor after it crashed",
       labelNames: ["actor"],
       registers,
+      collect() {
+        this.reset();
+        for (const [actor, n] of restarts) this.inc({ actor }, n);
+      },
     });
     new Counter({
       name: "un_store_resets_total",
@@ -116,7 +134,7 @@ export class RuntimeMetrics {
       },
     });
     new Gauge({ name: "un_up", help: "1 while the runtime runs", registers }).set(1);
-    this.#gauges = scrapeGauges(registry);
+    return { registry, gauges: scrapeGauges(registry, Gauge) };
   }
 
   /** Takes note of one event this process made (the bus's hot path: keep it cheap). */
@@ -125,8 +143,10 @@ export class RuntimeMetrics {
     this.#events.count(type);
     if (type.startsWith("task.")) this.#tasks.observe(event);
     else if (type === "actor.restarted") {
-      const actor = (event.data as { actor?: unknown } | null)?.actor ?? event.subject;
-      this.#restarts.inc({ actor: this.#actors.of(actor) });
+      const actor = this.#actors.of(
+        (event.data as { actor?: unknown } | null)?.actor ?? event.subject,
+      );
+      this.#restarts.set(actor, (this.#restarts.get(actor) ?? 0) + 1);
     }
   }
 
@@ -143,7 +163,12 @@ export class RuntimeMetrics {
 
   async #render(): Promise<string> {
     const { host } = this;
-    const g = this.#gauges;
+    // A failed import is tried again by the next scrape.
+    this.#registry ??= loadProm().then((prom) => this.#build(prom)).catch((err) => {
+      this.#registry = null;
+      throw err;
+    });
+    const { registry, gauges: g } = await this.#registry;
     const [queues, paused, pool, health] = await Promise.all([
       host.store.queueCounts().catch(() => null),
       host.store.pausedQueues().catch(() => null),
@@ -173,7 +198,7 @@ export class RuntimeMetrics {
     g.actorsDown.set(
       host.actors().filter((a) => a.state === "restarting" || a.state === "error").length,
     );
-    return await this.registry.metrics();
+    return await registry.metrics();
   }
 
   async #oldest(queues: Record<string, QueueCounts>): Promise<Record<string, number>> {
@@ -185,7 +210,9 @@ export class RuntimeMetrics {
 }
 
 /** The gauges set at scrape time. */
-function scrapeGauges(registry: Registry) {
+type ScrapeGauges = ReturnType<typeof scrapeGauges>;
+
+function scrapeGauges(registry: Registry, Gauge: Prom["Gauge"]) {
   const registers = [registry];
   const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });

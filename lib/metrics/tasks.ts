@@ -7,10 +7,11 @@
  * the task, so the cluster's figures are the sum over processes.
  */
 
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import { FastHistogram, type HistogramSeries } from "./histogram.ts";
 import { BoundedLabel } from "./labels.ts";
+import type { MetricPart, Prom } from "./prom.ts";
 
 /** Outcome label of each event that ends an attempt or a task. */
 const OUTCOMES: Readonly<Record<string, string>> = {
@@ -40,31 +41,45 @@ interface Series {
 }
 
 /**
- * The task metrics of one registry.
+ * The task metrics of one runtime: counted per event in plain numbers and
+ * arrays, handed to the registry at scrape time.
  */
-export class TaskMetrics {
-  readonly #run: FastHistogram;
-  readonly #wait: FastHistogram;
-  readonly #leaseExpired: Counter;
-  readonly #rejected: Counter;
-  readonly #overstayed: Counter<"queue" | "type">;
+export class TaskMetrics implements MetricPart {
+  readonly #run = new FastHistogram(
+    "un_task_run_seconds",
+    "Run time of each attempt (its start to its outcome), by queue and type",
+    RUN_BUCKETS,
+  );
+  readonly #wait = new FastHistogram(
+    "un_task_wait_seconds",
+    "Time from a task being ready (enqueued, or due) to an attempt starting, by queue and type",
+    WAIT_BUCKETS,
+  );
+  #leaseExpired = 0;
+  /** By queue label. */
+  readonly #rejected = new Map<string, number>();
+  /** By queue and type label, in the order first seen. */
+  readonly #overstayed = new Map<string, { queue: string; type: string; n: number }>();
   readonly #queues = new BoundedLabel(MAX_QUEUES);
   readonly #types: BoundedLabel;
   /** By queue label, then type label. */
   readonly #series = new Map<string, Map<string, Series>>();
 
   /** `knownType`: the task types that get their own series (handler types; the rest are `other`). */
-  constructor(registry: Registry, knownType: (type: string) => boolean) {
+  constructor(knownType: (type: string) => boolean) {
+    this.#types = new BoundedLabel(500, knownType);
+  }
+
+  /** Registers `un_tasks_completed_total`, the run and wait histograms and the task counters. */
+  register(registry: Registry, { Counter }: Prom): void {
     const registers = [registry];
     const series = this.#series;
-    this.#types = new BoundedLabel(500, knownType);
     new Counter({
       name: "un_tasks_completed_total",
       help: "Task attempts and tasks that ended, by queue, type and outcome " +
         "(succeeded|failed|dead|cancelled|expired|retried)",
       labelNames: ["queue", "type", "outcome"],
       registers,
-      // Counted per event in plain numbers; handed over whole at scrape time.
       collect() {
         this.reset();
         for (const byType of series.values()) {
@@ -74,36 +89,41 @@ export class TaskMetrics {
         }
       },
     });
-    this.#run = new FastHistogram(
-      registry,
-      "un_task_run_seconds",
-      "Run time of each attempt (its start to its outcome), by queue and type",
-      RUN_BUCKETS,
-    );
-    this.#wait = new FastHistogram(
-      registry,
-      "un_task_wait_seconds",
-      "Time from a task being ready (enqueued, or due) to an attempt starting, by queue and type",
-      WAIT_BUCKETS,
-    );
-    this.#leaseExpired = new Counter({
+    this.#run.register(registry);
+    this.#wait.register(registry);
+    const leaseExpired = () => this.#leaseExpired;
+    new Counter({
       name: "un_lease_expired_total",
       help:
         "Running tasks whose lease ran out (their worker stopped renewing) and were put back or ended dead",
       registers,
+      collect() {
+        this.reset();
+        this.inc(leaseExpired());
+      },
     });
-    this.#rejected = new Counter({
+    const rejected = this.#rejected;
+    new Counter({
       name: "un_tasks_rejected_total",
       help: "Hook-made tasks their full queue refused (queues.<name>.maxSize), by queue",
       labelNames: ["queue"],
       registers,
+      collect() {
+        this.reset();
+        for (const [queue, n] of rejected) this.inc({ queue }, n);
+      },
     });
-    this.#overstayed = new Counter({
+    const overstayed = this.#overstayed;
+    new Counter({
       name: "un_tasks_overstayed_total",
       help: "Attempts whose in-process handler still ran workers.killAfterMs after a timeout, " +
         "cancel or shutdown stopped them (task.overstayed), by queue and type",
       labelNames: ["queue", "type"],
       registers,
+      collect() {
+        this.reset();
+        for (const { queue, type, n } of overstayed.values()) this.inc({ queue, type }, n);
+      },
     });
   }
 
@@ -118,14 +138,20 @@ export class TaskMetrics {
       return;
     }
     if (event.type === "task.rejected") {
-      this.#rejected.inc({ queue: this.#queues.of(data.queue) });
+      const queue = this.#queues.of(data.queue);
+      this.#rejected.set(queue, (this.#rejected.get(queue) ?? 0) + 1);
       return;
     }
     if (event.type === "task.overstayed") {
-      this.#overstayed.inc({ queue: this.#queues.of(data.queue), type: this.#types.of(data.type) });
+      const queue = this.#queues.of(data.queue);
+      const type = this.#types.of(data.type);
+      const key = JSON.stringify([queue, type]);
+      const seen = this.#overstayed.get(key);
+      if (seen === undefined) this.#overstayed.set(key, { queue, type, n: 1 });
+      else seen.n++;
       return;
     }
-    if (data.reason === "stalled" && data.from === "running") this.#leaseExpired.inc();
+    if (data.reason === "stalled" && data.from === "running") this.#leaseExpired++;
     const outcome = OUTCOMES[event.type];
     if (outcome === undefined) return;
     const series = this.#seriesOf(data);
@@ -137,7 +163,7 @@ export class TaskMetrics {
 
   /** Counts running tasks found stalled without an event (the embedded store at start-up). */
   leaseExpired(count: number): void {
-    if (count > 0) this.#leaseExpired.inc(count);
+    if (count > 0) this.#leaseExpired += count;
   }
 
   #seriesOf(data: Record<string, unknown>): Series {
