@@ -16,6 +16,11 @@ export interface EnqueueResult {
   task: Task;
   /** A live task with the same `key` existed; it is returned and nothing was created. */
   deduplicated: boolean;
+  /**
+   * Queued tasks this task's creation dropped to make room in its full queue
+   * (the `overflow` option), now `cancelled`, with the dependents that failed.
+   */
+  dropped?: FinishResult[];
 }
 
 /** Options of {@link TaskStore.enqueue} and {@link TaskStore.enqueueMany}. */
@@ -26,7 +31,17 @@ export interface EnqueueOptions {
    * and throws QueueFullError (checked inside the step, so exact across processes).
    */
   maxSize?: Readonly<Record<string, number>>;
+  /**
+   * Bounded queues whose excess drops queued tasks instead: the oldest, or
+   * the lowest-priority then oldest, are cancelled in the same step to make
+   * room (each reported in {@link EnqueueResult.dropped}); QueueFullError
+   * only when too few are queued. Unlisted queues refuse.
+   */
+  overflow?: Readonly<Record<string, DropPolicy>>;
 }
+
+/** How a full queue makes room for a new task: which queued task it drops. */
+export type DropPolicy = "drop-oldest" | "drop-lowest-priority";
 
 /**
  * Where a listing stands: the last task of the page before. Tasks are listed

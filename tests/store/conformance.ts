@@ -39,6 +39,7 @@ import {
 } from "./conformance/finish-cases.ts";
 import type { StoreCase } from "./conformance/helpers.ts";
 import { type LifecycleSubject, pingCases, trimCases } from "./conformance/lifecycle-cases.ts";
+import { overflowCases } from "./conformance/overflow-cases.ts";
 import { queueControlCases } from "./conformance/queue-control-cases.ts";
 import { sourceAddCases, sourceCases } from "./conformance/source-cases.ts";
 import {
@@ -97,6 +98,7 @@ export const TASK_STORE_SUITE: ConformanceSuite<TaskStore> = {
     "changeTasks": bulkCases,
     "recordRuns and typeStats": statsCases,
     "queue control: pause and rate limits": queueControlCases,
+    "bounded queues: drop policies": overflowCases,
   },
 };
 

@@ -119,12 +119,12 @@ export class RedisStore implements Store, FaultReporting {
   // ---- tasks ----
   async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     const grouped = withRateGroup(this.#limits, task);
-    const [result] = await tasks.enqueueMany(this.#ctx, [grouped], now, options?.maxSize);
+    const [result] = await tasks.enqueueMany(this.#ctx, [grouped], now, options);
     return result;
   }
   enqueueMany(list: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     const grouped = list.map((task) => withRateGroup(this.#limits, task));
-    return tasks.enqueueMany(this.#ctx, grouped, now, options?.maxSize);
+    return tasks.enqueueMany(this.#ctx, grouped, now, options);
   }
   getTask(id: string): Promise<Task | null> {
     return tasks.getTask(this.#ctx, id);

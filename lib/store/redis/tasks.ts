@@ -5,10 +5,10 @@
 
 import type { NewTask, Task, TaskState } from "../../tasks/task.ts";
 import { TASK_STATES } from "../../tasks/task.ts";
-import type { EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
+import type { EnqueueOptions, EnqueueResult, QueueCounts, TaskFilter } from "../types.ts";
 import { createdTask, type EncodedNewTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";
-import { asList, asOptionalTask, asTask } from "./replies.ts";
+import { asList, asOptionalTask, asTask, parseFinish } from "./replies.ts";
 
 /** Entries of the task index a listTasks page looks at. */
 const LIST_SCAN = 2000;
@@ -20,7 +20,7 @@ export async function enqueueMany(
   ctx: RedisContext,
   tasks: NewTask[],
   now: number,
-  maxSize?: Readonly<Record<string, number>>,
+  options?: EnqueueOptions,
 ): Promise<EnqueueResult[]> {
   if (tasks.length === 0) return [];
   const encoded = tasks.map(encodeNewTask);
@@ -28,9 +28,30 @@ export async function enqueueMany(
     String(now),
     String(tasks.length),
     ...encoded.flatMap((e) => e.args),
-    ...boundArgs(tasks, maxSize),
+    ...boundArgs(tasks, options),
   ];
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
+  // The bounds made room by dropping queued tasks: each goes with the task that took its place.
+  if (Array.isArray(reply) && reply[0] === "dropped") {
+    const results = enqueueReply(reply[1], encoded, tasks, now);
+    const byId = new Map(results.map((result) => [result.task.id, result]));
+    for (const drop of asList(reply[2], "enqueue")) {
+      const [by, finish] = asList(drop, "enqueue");
+      const result = byId.get(String(by));
+      if (result) (result.dropped ??= []).push(parseFinish(finish, "enqueue"));
+    }
+    return results;
+  }
+  return enqueueReply(reply, encoded, tasks, now);
+}
+
+/** The tasks of an enqueue reply (either path), in input order. */
+function enqueueReply(
+  reply: unknown,
+  encoded: EncodedNewTask[],
+  tasks: NewTask[],
+  now: number,
+): EnqueueResult[] {
   if (typeof reply === "string") return plainReply(reply, encoded, tasks, now);
   return asList(reply, "enqueue").map((entry, i) => {
     const [kind, ...rest] = asList(entry, "enqueue");
@@ -52,10 +73,12 @@ export async function enqueueMany(
 }
 
 /** The bounds of the batch's queues, as the script reads them after the tasks (queue-bound.lua). */
-function boundArgs(tasks: NewTask[], maxSize?: Readonly<Record<string, number>>): string[] {
+function boundArgs(tasks: NewTask[], options?: EnqueueOptions): string[] {
+  const { maxSize, overflow } = options ?? {};
   if (maxSize === undefined) return [];
   const queues = new Set(tasks.map((task) => task.queue).filter((q) => Object.hasOwn(maxSize, q)));
-  return [String(queues.size), ...[...queues].flatMap((q) => [q, String(maxSize[q])])];
+  const policy = (q: string) => overflow && Object.hasOwn(overflow, q) ? overflow[q] : "";
+  return [String(queues.size), ...[...queues].flatMap((q) => [q, String(maxSize[q]), policy(q)])];
 }
 
 /** The script's fast-path reply: a letter per task, `q` queued or `s` scheduled. */

@@ -6,10 +6,10 @@
 
 import { ConflictError, ValidationError } from "../../errors.ts";
 import type { NewTask, Task, TaskError, TaskState } from "../../tasks/task.ts";
-import type { EnqueueResult } from "../types.ts";
+import type { EnqueueOptions, EnqueueResult } from "../types.ts";
 import { type BatchNode, orderBatch } from "./batch-order.ts";
 import { dependencyError } from "./dependents.ts";
-import { checkQueueBounds } from "./queue-bound.ts";
+import { applyQueueBounds } from "./queue-bound.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
 import { insertTask, insertTasks, readTask, taskFromRow } from "./task-rows.ts";
@@ -47,7 +47,8 @@ export function liveTaskByKey(sql: Sql, key: string): Task | null {
 /**
  * Creates the tasks of one batch (the caller runs this inside one savepoint,
  * so any error leaves nothing behind). Results are in input order. A batch
- * that would take a queue of `maxSize` past its bound throws QueueFullError.
+ * that would take a queue of `maxSize` past its bound throws QueueFullError,
+ * or drops queued tasks of it under its `overflow` policy.
  *
  * @example
  * ```ts
@@ -59,10 +60,10 @@ export function enqueueBatch(
   sql: Sql,
   tasks: readonly NewTask[],
   now: number,
-  maxSize?: Readonly<Record<string, number>>,
+  options?: EnqueueOptions,
 ): EnqueueResult[] {
   const results = createBatch(sql, tasks, now);
-  if (maxSize !== undefined) checkQueueBounds(sql, results, maxSize);
+  if (options?.maxSize !== undefined) applyQueueBounds(sql, results, options, now);
   return results;
 }
 

@@ -124,12 +124,12 @@ export class SqliteStore implements Store {
   enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     if (task.dependsOn.length > 0) this.#edges = true;
     const grouped = this.#queues.grouped(task);
-    return this.#db.write((sql) => enqueueBatch(sql, [grouped], now, options?.maxSize)[0]);
+    return this.#db.write((sql) => enqueueBatch(sql, [grouped], now, options)[0]);
   }
   enqueueMany(tasks: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
     const grouped = tasks.map((task) => this.#queues.grouped(task));
-    return this.#db.write((sql) => enqueueBatch(sql, grouped, now, options?.maxSize));
+    return this.#db.write((sql) => enqueueBatch(sql, grouped, now, options));
   }
   getTask(id: string): Promise<Task | null> {
     return this.#db.read((sql) => readTask(sql, id));

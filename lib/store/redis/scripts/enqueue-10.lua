@@ -10,7 +10,9 @@
 -- (a replay, see step 0); or an error ("VALIDATION <json>", "CYCLE <json ids>",
 -- "ID_TAKEN <id>", "QUEUE_FULL <json>") before anything is written. After the
 -- tasks: the bounds of the queues it touches (includes/queue-bound.lua). A batch the fast path takes
--- gets one string instead, a letter per task: q queued, s scheduled.
+-- gets one string instead, a letter per task: q queued, s scheduled. A batch
+-- that dropped queued tasks to make room gets { 'dropped', that reply, the
+-- drops (applyDrops) }.
 --- @include "task"
 --- @include "queue-bound"
 
@@ -43,15 +45,24 @@ local function writeNewTask(key, id, st, d, m, sk, q, ty, ma, ca, ra, extra)
   bumpLater(q, nil, st)
 end
 
--- The fast path's new tasks per bounded queue (all of them count).
+-- The fast path's new tasks per bounded queue (all of them count), by id.
 local function plainAdding(bounds)
   local adding, c = {}, 4
   for _ = 1, count do
     local q = ARGV[c + 2]
-    if bounds[q] then adding[q] = (adding[q] or 0) + 1 end
+    if bounds[q] then
+      adding[q] = adding[q] or {}
+      adding[q][#adding[q] + 1] = ARGV[c]
+    end
     c = c + 14
   end
   return adding
+end
+
+-- The reply, with the drops the bounds made room by (nil: none planned).
+local function withDrops(reply, M, drops)
+  if drops == nil or #drops == 0 then return reply end
+  return { 'dropped', reply, applyDrops(M, drops, now) }
 end
 
 -- Fast path, the common case: plain tasks (no key, dependsOn, expiresAt,
@@ -75,9 +86,10 @@ local function plainBatch()
   for i = 1, count, VARIADIC_CHUNK do
     if redis.call('EXISTS', unpack(keys, i, math.min(i + VARIADIC_CHUNK - 1, count))) > 0 then return nil end
   end
-  local bounds = readBounds(c)
+  local bounds, drops = readBounds(c), nil
   if bounds then
-    local full = queueFull(bounds, plainAdding(bounds))
+    local full
+    full, drops = planBounds(bounds, plainAdding(bounds))
     if full then return full end
   end
   local nowNumber, states = tonumber(now), {}
@@ -94,6 +106,7 @@ local function plainBatch()
     c = c + 14
   end
   flushLater()
+  if drops and #drops > 0 then return withDrops(table.concat(states), loadMoves(), drops) end
   return table.concat(states)
 end
 local plain = plainBatch()
@@ -261,15 +274,17 @@ for i, t in ipairs(tasks) do
 end
 
 -- The bounds: a batch that would overfill a queue writes nothing.
-local bounds = readBounds(c)
+local bounds, drops = readBounds(c), nil
 if bounds then
   local adding = {}
   for _, t in ipairs(tasks) do
     if not t.dedup and bounds[t.q] and (t.st == 'queued' or t.st == 'scheduled') then
-      adding[t.q] = (adding[t.q] or 0) + 1
+      adding[t.q] = adding[t.q] or {}
+      adding[t.q][#adding[t.q] + 1] = t.id
     end
   end
-  local full = queueFull(bounds, adding)
+  local full
+  full, drops = planBounds(bounds, adding)
   if full then return full end
 end
 
@@ -320,4 +335,4 @@ for i, t in ipairs(tasks) do
     result[i] = { 0, t.st, t.err or '', t.dp or false }
   end
 end
-return result
+return withDrops(result, M, drops)
