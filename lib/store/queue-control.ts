@@ -19,7 +19,10 @@ export interface RateLimit {
 
 /** A queue's rate limit and its current window. */
 export interface RateLimitUsage extends RateLimit {
-  /** Tasks started in the current window (with `by`: of every group together). */
+  /**
+   * Tasks started in the current window (with `by`: of every group together,
+   * or of one group when {@link QueueControl.rateLimitUsage} was given it).
+   */
   count: number;
   /** When the current window ends (epoch ms): a limited task waits until then. */
   until: number;
@@ -33,8 +36,12 @@ export interface QueueControl {
   pausedQueues(): Promise<string[]>;
   /** Replaces the rate limits by queue (from the config; the last process to start sets them). */
   setRateLimits(limits: Record<string, RateLimit>): Promise<void>;
-  /** Each limited queue's limit and current window. */
-  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>>;
+  /**
+   * Each limited queue's limit and current window. With `group` (a task's
+   * `rateGroup`; null for a task without one), a queue limited by group key
+   * shows that group's window instead of the total of its groups.
+   */
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>>;
 }
 
 /** The window `now` falls in, and when it ends. */

@@ -179,20 +179,22 @@ async function holdsOf(task: Task, deps: WhyDeps): Promise<Hold[]> {
   }
   const [paused, limits, processes] = await Promise.all([
     store.pausedQueues(),
-    store.rateLimitUsage(now),
+    // With the task's group, a limit by group key shows the window its claims check.
+    store.rateLimitUsage(now, task.rateGroup ?? null),
     store.listProcesses(now),
   ]);
   if (paused.includes(task.queue)) {
     holds.push({ kind: "paused", message: `queue ${task.queue} is paused` });
   }
   const limit = limits[task.queue];
-  // A limit by group key counts each group apart; the usage shows the queue's total only.
-  const byGroup = limit !== undefined && "by" in limit && limit.by !== undefined;
-  if (limit !== undefined && !byGroup && limit.count >= limit.max) {
+  if (limit !== undefined && limit.count >= limit.max) {
+    const whose = limit.by === undefined
+      ? `queue ${task.queue}`
+      : `queue ${task.queue}, group ${JSON.stringify(task.rateGroup ?? "")} (by ${limit.by})`;
     holds.push({
       kind: "rateLimited",
-      message: `queue ${task.queue} is rate limited (${limit.max} per ${limit.perMs}ms, ` +
-        `${limit.count} started this window) until ${iso(limit.until)}`,
+      message: `rate limited until ${iso(limit.until)}: ${whose} allows ${limit.max} per ` +
+        `${limit.perMs}ms, ${limit.count} started this window`,
       until: limit.until,
     });
   }

@@ -54,25 +54,35 @@ export async function setRateLimits(
   await execAll({ op: "setRateLimits" }, pipeline);
 }
 
-/** Each limited queue's limit and the count of its current window. */
+/**
+ * Each limited queue's limit and the count of its current window; with
+ * `group`, a queue limited by group key counts that group's window.
+ */
 export async function rateLimitUsage(
   ctx: RedisContext,
   now: number,
+  group?: string | null,
 ): Promise<Record<string, RateLimitUsage>> {
   const raw = await guarded({ op: "rateLimitUsage" }, () => ctx.redis.hgetall(limitsKey(ctx)));
-  const limits = Object.entries(raw).flatMap(([queue, value]) => {
-    const match = /^(\d+) (\d+)(?: (.+))?$/.exec(value);
-    if (match === null) return [];
-    const limit = { queue, max: Number(match[1]), perMs: Number(match[2]) };
-    return [match[3] === undefined ? limit : { ...limit, by: match[3] }];
-  });
+  const limits = Object.entries(raw).flatMap(
+    ([queue, value]): Array<RateLimit & { queue: string }> => {
+      const match = /^(\d+) (\d+)(?: (.+))?$/.exec(value);
+      if (match === null) return [];
+      const limit = { queue, max: Number(match[1]), perMs: Number(match[2]) };
+      return [match[3] === undefined ? limit : { ...limit, by: match[3] }];
+    },
+  );
   if (limits.length === 0) return {};
   const windows = limits.map((limit) => windowOf(limit, now));
   const counts = await guarded(
     { op: "rateLimitUsage" },
     () =>
       ctx.redis.mget(
-        limits.map(({ queue }, i) => `${ctx.keys.prefix}rl:${queue}:${windows[i].index}`),
+        limits.map(({ queue, by }, i) =>
+          group === undefined || by === undefined
+            ? `${ctx.keys.prefix}rl:${queue}:${windows[i].index}`
+            : groupWindowKey(ctx, queue, group ?? "", windows[i].index)
+        ),
       ),
   );
   return Object.fromEntries(limits.map(({ queue, ...limit }, i) => [queue, {
@@ -80,4 +90,14 @@ export async function rateLimitUsage(
     count: Number(counts[i] ?? 0),
     until: windows[i].until,
   }]));
+}
+
+/**
+ * The window count of one group of a queue limited by group key, named as
+ * the claim script names it (scripts/includes/queue-gate.lua: the queue's
+ * length in bytes, as Lua's `#`, keeps a queue name with ':' apart).
+ */
+function groupWindowKey(ctx: RedisContext, queue: string, group: string, index: number): string {
+  const bytes = new TextEncoder().encode(queue).length;
+  return `${ctx.keys.prefix}rlg:${index}:${bytes}:${queue}:${group}`;
 }

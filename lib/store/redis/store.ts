@@ -112,8 +112,8 @@ export class RedisStore implements Store, FaultReporting {
     this.#limits = new Map(Object.entries(limits));
     return queues.setRateLimits(this.#ctx, limits);
   }
-  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
-    return queues.rateLimitUsage(this.#ctx, now);
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
+    return queues.rateLimitUsage(this.#ctx, now, group);
   }
 
   // ---- tasks ----

@@ -12,6 +12,7 @@ import {
   type RateLimit,
   type RateLimitUsage,
   type WindowCount,
+  windowName,
   windowOf,
 } from "../queue-control.ts";
 import { withRateGroup } from "../rate-groups.ts";
@@ -78,11 +79,13 @@ export class SqliteQueues implements QueueControl {
     return Promise.resolve();
   }
 
-  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
     const out: Record<string, RateLimitUsage> = {};
     for (const [queue, limit] of this.#limits) {
       const { index, until } = windowOf(limit, now);
-      const window = this.#windows.get(queue);
+      // The queue's total, or with `group` that group's own window (the one its claims check).
+      const name = group === undefined ? queue : windowName(queue, limit, group);
+      const window = this.#windows.get(name);
       out[queue] = { ...limit, count: window?.index === index ? window.count : 0, until };
     }
     return Promise.resolve(out);

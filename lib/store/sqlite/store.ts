@@ -116,8 +116,8 @@ export class SqliteStore implements Store {
   setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
     return this.#queues.setRateLimits(limits);
   }
-  rateLimitUsage(now: number): Promise<Record<string, RateLimitUsage>> {
-    return this.#queues.rateLimitUsage(now);
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
+    return this.#queues.rateLimitUsage(now, group);
   }
 
   // ---- tasks ----

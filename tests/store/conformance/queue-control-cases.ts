@@ -83,6 +83,10 @@ export const queueControlCases: Record<string, StoreCase> = {
     assert.deepEqual(await store.rateLimitUsage(now + 3), {
       ci: { max: 1, perMs: 1_000, by: "{payload.repo}", count: 3, until: now + 1_000 },
     });
+    // Asked for one group, the usage is that group's own window (null: the group "").
+    for (const [group, count] of [["a", 1], ["c", 0], [null, 1]] as const) {
+      assert.equal((await store.rateLimitUsage(now + 3, group)).ci.count, count, String(group));
+    }
     // The next window: one of each group again, in claim order.
     const next = [await mustClaim(store, now + 1_000), await mustClaim(store, now + 1_001)];
     assert.deepEqual(next.map((task) => task.id), [a2.id, b2.id]);
