@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { duration, ms } from "./fields.ts";
+import { scoreRulesSchema } from "./score-rules.ts";
 
 /** A placeholder template over the task, such as `"{type}:{payload.ext}"`. */
 const keyTemplate = z.string().min(1).max(200).regex(/\{[^{}]+\}/, {
@@ -33,4 +34,5 @@ export const prioritizerSchema = z.strictObject({
   scoreBy: keyTemplate.optional().describe(
     'Learn per feature key instead of per type: a template over the task (`"{type}:{payload.ext}"`, the placeholders of hook templates), so "embed of .md" and "embed of .pdf" learn apart.',
   ),
+  rules: scoreRulesSchema,
 }).prefault({});

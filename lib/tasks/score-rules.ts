@@ -10,8 +10,8 @@
  * enqueue; the prioritizer then compiles them once (cached per config).
  */
 
-import { z } from "zod";
-import { compileExpression, type Expression, ExpressionError } from "../expressions/expression.ts";
+import { compileExpression, type Expression } from "../expressions/expression.ts";
+import { RULE_VARIABLES, type ScoreRule } from "../config/score-rules.ts";
 import { withRules } from "./priority.ts";
 import type { NewTask, ScoreExplanation } from "./task.ts";
 
@@ -30,53 +30,6 @@ export type RuleSubject = Pick<
   | "maxAttempts"
   | "dependsOn"
 >;
-
-/** The variables an expression over a task may name. */
-const VARIABLES = ["task"] as const;
-
-/** One rule as the config gives it. */
-export const scoreRuleSchema = z.strictObject({
-  name: z.string().min(1).max(100).describe("Named in the task's explanation when it matches."),
-  when: z.string().min(1).describe(
-    'A CEL expression over `task` (type, queue, priority, payload, key, correlationId, resources, deadline, runAt, maxAttempts, dependsOn): `task.type == "embed" && task.payload.ext == ".md"`. A task without a field it names does not match.',
-  ),
-  levels: z.number().min(-20).max(20).refine((n) => n !== 0, { error: "must not be 0" })
-    .describe("Priority levels the task moves earlier when it matches (negative: later)."),
-});
-
-/** A scoring rule. */
-export type ScoreRule = z.infer<typeof scoreRuleSchema>;
-
-/** `prioritizer.rules`, each `when` compiled as it is read. */
-export const scoreRulesSchema = z.array(scoreRuleSchema).max(100).default([]).superRefine(
-  (rules, ctx) => {
-    const seen = new Set<string>();
-    for (const [index, rule] of rules.entries()) {
-      if (seen.has(rule.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [index, "name"],
-          message: `rule "${rule.name}" is named twice`,
-        });
-      }
-      seen.add(rule.name);
-      try {
-        compileExpression(rule.when, VARIABLES);
-      } catch (err) {
-        if (!(err instanceof ExpressionError)) throw err;
-        ctx.addIssue({
-          code: "custom",
-          path: [index, "when"],
-          message: `rule "${rule.name}": ${
-            JSON.stringify(rule.when)
-          } does not compile: ${err.reason}`,
-        });
-      }
-    }
-  },
-).describe(
-  "Scoring rules: a task whose `when` matches at enqueue moves `levels` priority levels ([tasks.md](tasks.md#scoring-rules)).",
-);
 
 /**
  * The `prioritizer` settings the rules are read from (a config without
@@ -102,7 +55,7 @@ export class ScoreRules {
     this.#rules = rules.map((rule) => ({
       name: rule.name,
       levels: rule.levels,
-      when: compileExpression(rule.when, VARIABLES),
+      when: compileExpression(rule.when, RULE_VARIABLES),
     }));
   }
 
