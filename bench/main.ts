@@ -20,6 +20,7 @@ const benches = [
 ];
 if (Deno.args.includes("--redis")) benches.push("redis.ts");
 if (Deno.args.includes("--bridge")) benches.push("bridge.ts"); // live delivery: interest gate vs XREAD tailing
+if (Deno.args.includes("--prioritizer")) benches.push("prioritizer.ts"); // learned vs FIFO vs static waits
 
 const figures: Record<string, unknown> = {};
 for (const file of benches) {
