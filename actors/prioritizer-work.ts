@@ -15,7 +15,7 @@ import { fromCallback } from "xstate";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { AskType, ReplyTo } from "../lib/protocol/messages.ts";
 import { EnqueueBurst } from "../lib/tasks/enqueue-burst.ts";
-import { boundsFor } from "../lib/tasks/queue-bounds.ts";
+import { boundsFor, dropsWhenFull } from "../lib/tasks/queue-bounds.ts";
 import { QueueFullError } from "../lib/errors.ts";
 import { type ScoreInput, scoreTask } from "../lib/tasks/priority.ts";
 import { FLEET_KEY, statsKey } from "../lib/tasks/learn/model.ts";
@@ -232,21 +232,29 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
       stored.results.push(result);
       stored.asks.push(replyTo);
     };
-    // Every enqueue passes the bounds of its tasks' queues (checked by the store).
+    // Every enqueue passes the bounds of its tasks' queues (checked by the store);
+    // a hook-made one also their drop policies.
     const queues = deps.config.queues;
-    const bounded: Pick<TaskStore, "enqueue" | "enqueueMany"> = {
-      enqueue: (task, now) => store.enqueue(task, now, boundsFor(queues, [task])),
-      enqueueMany: (tasks, now) => store.enqueueMany(tasks, now, boundsFor(queues, tasks)),
-    };
-    // Announced from `done.enqueue` instead, with the answers.
+    const boundedBy = (hooked: boolean): Pick<TaskStore, "enqueue" | "enqueueMany"> => ({
+      enqueue: (task, now) => store.enqueue(task, now, boundsFor(queues, [task], hooked)),
+      enqueueMany: (tasks, now) => store.enqueueMany(tasks, now, boundsFor(queues, tasks, hooked)),
+    });
+    const bounded = boundedBy(false);
+    const dropping = boundedBy(true);
+    // Announced from `done.enqueue` instead, with the answers. Hook-made tasks
+    // of a queue with a drop policy gather apart (their batch may drop, an
+    // asked one's must not); switching flushes the other, so order holds.
     const burst = new EnqueueBurst(bounded, deps.now, () => {});
+    const dropBurst = new EnqueueBurst(dropping, deps.now, () => {});
     const failed = (replyTo?: ReplyTo<AskType>) => (error: unknown) =>
       back({ type: "failed", error, replyTo });
 
     receive((command) => {
       if (command.type === "enqueue") {
         const { task, replyTo } = command;
-        burst.add({
+        const drops = replyTo === undefined && dropsWhenFull(queues, task.queue);
+        (drops ? burst : dropBurst).flush();
+        (drops ? dropBurst : burst).add({
           task,
           done: (result) => storedOne(result, replyTo),
           failed: (error) => back({ type: "failed.enqueue", task, error, replyTo }),
@@ -254,14 +262,16 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
         return;
       }
       burst.flush();
+      dropBurst.flush();
       switch (command.type) {
         case "enqueueMany": {
           const { replyTo, hooked, tasks } = command;
-          bounded.enqueueMany(tasks, deps.now()).then(
+          const target = hooked ? dropping : bounded;
+          target.enqueueMany(tasks, deps.now()).then(
             (results) => back({ type: "done.enqueueMany", results, replyTo }),
             (error) => {
               if (!hooked || !(error instanceof QueueFullError)) return failed(replyTo)(error);
-              enqueueEach(bounded, tasks, deps.now).then(
+              enqueueEach(dropping, tasks, deps.now).then(
                 ({ results, rejected }) =>
                   back({ type: "done.enqueueMany", results, rejected, replyTo }),
                 failed(replyTo),

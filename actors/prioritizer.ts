@@ -124,6 +124,8 @@ function announce(context: PrioritizerContext, results: EnqueueResult[]): void {
     inits.push(taskEvent(kindOfState(task), task, { state: task.state }));
     if (task.state === "queued") ready++;
   }
+  // Queued tasks a full queue dropped to make room (drop policies), after the tasks that took their place.
+  inits.push(...context.rejections.dropped(results));
   context.events.emitMany(inits);
   context.ready.add(ready);
 }

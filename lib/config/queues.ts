@@ -13,8 +13,8 @@ const groupTemplate = z.string().min(1).max(200).regex(/\{[^{}]+\}/, {
   error: 'must contain a placeholder such as "{payload.repo}"',
 });
 
-/** What a hook-made task does when its queue is full. */
-export const OVERFLOW_POLICIES = ["reject"] as const;
+/** What a hook-made task does when its queue is full: refused, or queued tasks dropped to make room. */
+export const OVERFLOW_POLICIES = ["reject", "drop-oldest", "drop-lowest-priority"] as const;
 /** A queue's overflow policy. */
 export type OverflowPolicy = typeof OVERFLOW_POLICIES[number];
 
@@ -36,7 +36,7 @@ export const queueSettingsSchema = z.strictObject({
     'At most this many queued, scheduled and retrying tasks in the queue (checked inside the enqueue step); a create over the API past it gets 429. Under `"*"`: the bound of every queue without its own ([tasks.md](tasks.md#bounded-queues)).',
   ),
   overflow: z.enum(OVERFLOW_POLICIES).optional().describe(
-    'What a hook-made task past `maxSize` does: `reject` (default; logged, `task.rejected` emitted and counted). Under `"*"`: the default of every queue.',
+    'What a hook-made task past `maxSize` does: `reject` (default; logged, `task.rejected` emitted and counted), or it is created and the queue\'s oldest (`drop-oldest`) or lowest-priority then oldest (`drop-lowest-priority`) queued task is cancelled to make room (logged, `task.dropped` emitted and counted). Under `"*"`: the default of every queue.',
   ),
   isolate: isolateFlag.describe(
     'Run this queue\'s handlers in a Web Worker each, terminated when one ignores `ctx.signal` past `workers.killAfterMs` ([tasks.md](tasks.md#hard-timeouts)). Under `"*"`: every queue that does not say `false`.',

@@ -58,6 +58,8 @@ export class TaskMetrics implements MetricPart {
   #leaseExpired = 0;
   /** By queue label. */
   readonly #rejected = new Map<string, number>();
+  /** By queue label. */
+  readonly #dropped = new Map<string, number>();
   /** By queue and type label, in the order first seen. */
   readonly #overstayed = new Map<string, { queue: string; type: string; n: number }>();
   readonly #queues = new BoundedLabel(MAX_QUEUES);
@@ -113,6 +115,18 @@ export class TaskMetrics implements MetricPart {
         for (const [queue, n] of rejected) this.inc({ queue }, n);
       },
     });
+    const dropped = this.#dropped;
+    new Counter({
+      name: "un_tasks_dropped_total",
+      help:
+        "Queued tasks a full queue dropped to make room for a hook-made task (overflow drop-oldest or drop-lowest-priority), by queue",
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [queue, n] of dropped) this.inc({ queue }, n);
+      },
+    });
     const overstayed = this.#overstayed;
     new Counter({
       name: "un_tasks_overstayed_total",
@@ -137,9 +151,10 @@ export class TaskMetrics implements MetricPart {
       }
       return;
     }
-    if (event.type === "task.rejected") {
+    if (event.type === "task.rejected" || event.type === "task.dropped") {
+      const counts = event.type === "task.rejected" ? this.#rejected : this.#dropped;
       const queue = this.#queues.of(data.queue);
-      this.#rejected.set(queue, (this.#rejected.get(queue) ?? 0) + 1);
+      counts.set(queue, (counts.get(queue) ?? 0) + 1);
       return;
     }
     if (event.type === "task.overstayed") {
