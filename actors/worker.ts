@@ -25,6 +25,7 @@ import type { RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { TaskStore } from "../lib/store/types.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
+import type { EventInit } from "../lib/events/cloud-event.ts";
 import type { RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { ResourceLedger } from "../lib/tasks/resources.ts";
 import { type AbortReason, runTask } from "../lib/tasks/run-task.ts";
@@ -190,6 +191,9 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
     }
   });
 
+  // Made once per worker, not once per task.
+  const emit = (init: EventInit) => events.emit(init);
+  const ready = (count: number) => toSupervisor({ type: "task.ready", count });
   const run = async () => {
     let next: Task | null = null;
     while (!stopped) {
@@ -214,8 +218,8 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
         workerId: id,
         task: next,
         controller,
-        emit: (init) => events.emit(init),
-        ready: (count) => toSupervisor({ type: "task.ready", count }),
+        emit,
+        ready,
         claimNext: claim,
       });
       resources.release(next.id);

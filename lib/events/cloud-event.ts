@@ -2,7 +2,7 @@
  * CloudEvents 1.0 envelope used for every change `un` sees or makes.
  */
 
-import { monotonicFactory } from "ulid";
+import { nextUlid } from "./ulid.ts";
 
 /** Event priorities (a CloudEvents extension). */
 export const EVENT_PRIORITIES = ["critical", "high", "normal", "low"] as const;
@@ -48,23 +48,6 @@ export interface EventInit {
   priority?: EventPriority;
   correlationid?: string;
 }
-
-/**
- * Random bytes for ULIDs, drawn from the system's CSPRNG a page at a time:
- * the library's own source asks it for one byte per character (16 calls for
- * each new millisecond), which showed in profiles of busy queues.
- */
-const randomPool = new Uint8Array(4_096);
-let randomAt = randomPool.length;
-function pooledRandom(): number {
-  if (randomAt === randomPool.length) {
-    crypto.getRandomValues(randomPool);
-    randomAt = 0;
-  }
-  return randomPool[randomAt++] / 256;
-}
-
-const nextUlid = monotonicFactory(pooledRandom);
 
 /** The ISO form of the last millisecond asked for: events made in one ms share it. */
 let isoMs = 0;

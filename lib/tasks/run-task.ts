@@ -5,7 +5,7 @@
  * is a task failure, never a crash of the caller: this function does not throw.
  */
 
-import { AttemptClock, type ClockEntry } from "./attempt-clock.ts";
+import { Attempt, LeaseExpiredError } from "./attempt.ts";
 import { backoffMs } from "../backoff.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
@@ -61,77 +61,22 @@ export interface RunResult {
   next: Task | null;
 }
 
-/** Timeouts and lease renewals of every attempt in this process share one timer. */
-const ATTEMPT_CLOCK = new AttemptClock();
-
-class TimeoutError extends Error {
-  override name = "TimeoutError";
-}
-class LeaseExpiredError extends Error {
-  override name = "LeaseExpiredError";
-}
-
 /**
  * Runs the attempt and resolves with its outcome.
  */
 export async function runTask(options: RunTaskOptions): Promise<RunResult> {
-  let next: Promise<Task | null> | null = null;
-  const outcome = await runAttempt({
-    ...options,
-    claimNext: () => (next ??= options.claimNext()),
-  });
-  return { outcome, next: await (next ?? options.claimNext()) };
+  const attempt = new Attempt(options);
+  const outcome = await runAttempt(attempt);
+  return { outcome, next: await (attempt.next ?? options.claimNext()) };
 }
 
-async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
+async function runAttempt(attempt: Attempt<RunTaskOptions>): Promise<RunOutcome> {
+  const { options } = attempt;
   const { deps, task, workerId } = options;
-  const { store, log } = deps;
+  const { store } = deps;
   const started = deps.now();
   const { controller } = options;
-  const abort = (reason: unknown) => {
-    if (!controller.signal.aborted) controller.abort(reason);
-  };
-  const timeoutMs = task.timeoutMs ?? deps.config.workers.timeoutMs;
-  const leaseMs = deps.config.workers.leaseMs;
-  const renewEveryMs = Math.max(50, Math.floor(leaseMs / 3));
-  // Renewals keep failing while the store is away: said once per attempt. The
-  // attempt goes on; if the lease runs out meanwhile, the fence refuses its
-  // late result and the reaper hands the task to another worker.
-  let renewFailed = false;
-  const renew = async () => {
-    try {
-      const held = await store.renew(task.id, task.fence, leaseMs, deps.now());
-      if (!held) abort(new LeaseExpiredError("lease lost: the task was taken over or cancelled"));
-      else if (renewFailed) log.info("lease renewed again", taskFields(task));
-      renewFailed = false;
-    } catch (err) {
-      if (!renewFailed) {
-        log.warn("lease renewal failed; still trying", { ...taskFields(task), error: err });
-      }
-      renewFailed = true;
-    }
-  };
-  // The handler's timeout and the lease renewals, on the process's one attempt
-  // timer rather than a setTimeout and a setInterval made and cleared per task.
-  const startedAt = performance.now();
-  const deadline = startedAt + timeoutMs;
-  let renewAt = deps.faults.noRenew ? Infinity : startedAt + renewEveryMs;
-  let timedOut = false;
-  const timers: ClockEntry = {
-    due: Math.min(deadline, renewAt),
-    fire: (now) => {
-      if (!timedOut && now >= deadline) {
-        timedOut = true;
-        abort(new TimeoutError(`timed out after ${timeoutMs}ms`));
-      }
-      if (now >= renewAt) {
-        renewAt = now + renewEveryMs;
-        void renew();
-      }
-      return Math.min(timedOut ? Infinity : deadline, renewAt);
-    },
-  };
-  ATTEMPT_CLOCK.add(timers);
+  attempt.start();
 
   // The wait counts from when the task became ready: enqueued, or due (a retry, a runAt).
   const readyAt = Math.max(task.enqueuedAt, task.runAt ?? 0);
@@ -141,9 +86,11 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
   let outcome: RunOutcome;
   let recording = false;
   try {
-    const result = await callHandler(options, controller.signal);
+    // A handler that returned at once is not awaited: no promise and no turn per task.
+    const returned = callHandler(options, controller.signal);
+    const result = returned instanceof Promise ? await returned : returned;
     recording = true;
-    outcome = await settle(options, () => store.complete(task.id, task.fence, result, deps.now()), {
+    outcome = await settle(attempt, () => store.complete(task.id, task.fence, result, deps.now()), {
       kind: "succeeded",
       extra: { durationMs: deps.now() - started, result: summarize(result) },
     });
@@ -153,14 +100,15 @@ async function runAttempt(options: RunTaskOptions): Promise<RunOutcome> {
     // failure: the task stays leased and comes back through the reaper.
     outcome = recording && err instanceof UnavailableError
       ? unrecorded(options, err)
-      : await onFailure(options, err, controller.signal.reason, started);
+      : await onFailure(attempt, err, controller.signal.reason, started);
   } finally {
-    ATTEMPT_CLOCK.delete(timers);
+    attempt.end();
   }
   return outcome;
 }
 
-async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promise<Json> {
+/** The handler's result: at once when it returned at once, else a promise (throws the same way). */
+function callHandler(options: RunTaskOptions, signal: AbortSignal): Json | Promise<Json> {
   const { deps, task } = options;
   const handler = deps.handlers[task.type];
   if (!handler) {
@@ -193,11 +141,16 @@ async function callHandler(options: RunTaskOptions, signal: AbortSignal): Promis
   if (signal.aborted) throw signal.reason;
   // Isolated: in a Web Worker, which is terminated when the handler overstays an abort.
   const origin = isolationOf(deps.config, deps.handlers, task, deps.log);
-  if (origin) return await runIsolated({ task, ctx, origin, deps });
+  if (origin) return runIsolated({ task, ctx, origin, deps });
   const returned = handler(task, ctx);
   // A handler that returned at once needs no race with the abort (and a busy
   // queue of quick handlers no promise and listener per task).
-  const result = isThenable(returned) ? await untilAborted(returned, signal, options) : returned;
+  if (isThenable(returned)) return untilAborted(returned, signal, options).then(orNull);
+  return orNull(returned);
+}
+
+/** A handler that returned nothing returned null. */
+function orNull(result: Json | undefined): Json {
   return result === undefined ? null : result;
 }
 
@@ -228,16 +181,18 @@ function untilAborted<T>(
 
 /** Runs a store write under the claim's fence; a lost fence means a late result, discarded. */
 async function settle(
-  options: RunTaskOptions,
+  attempt: Attempt<RunTaskOptions>,
   write: () => Promise<FinishResult>,
   announce: { kind: RunOutcome; extra: Record<string, Json>; event?: string },
 ): Promise<RunOutcome> {
+  const { options } = attempt;
   const { task } = options;
   try {
     const writing = write();
-    void options.claimNext().catch(() => null);
+    void attempt.claimNext().catch(() => null);
     const { task: updated, dependents } = await writing;
     options.emit(taskEvent(announce.event ?? announce.kind, updated, announce.extra));
+    if (dependents.length === 0) return announce.kind;
     for (const init of transitionEvents(dependents, `dependency ${task.id} ${updated.state}`)) {
       options.emit(init);
     }
@@ -259,11 +214,12 @@ async function settle(
 }
 
 async function onFailure(
-  options: RunTaskOptions,
+  attempt: Attempt<RunTaskOptions>,
   err: unknown,
   abortReason: unknown,
   started: number,
 ): Promise<RunOutcome> {
+  const { options } = attempt;
   const { deps, task } = options;
   const now = deps.now();
   if (abortReason === "cancelled") {
@@ -291,7 +247,7 @@ async function onFailure(
     return await safely(
       options,
       () =>
-        settle(options, () => deps.store.fail(task.id, task.fence, error, now, now), {
+        settle(attempt, () => deps.store.fail(task.id, task.fence, error, now, now), {
           kind: "handed-back",
           event: "retrying",
           extra: { error: error.message, reason: "shutdown", retryAt: now, durationMs },
@@ -324,7 +280,7 @@ async function onFailure(
     return await safely(
       options,
       () =>
-        settle(options, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
+        settle(attempt, () => deps.store.fail(task.id, task.fence, error, now + delayMs, now), {
           kind: "retrying",
           extra: { error: error.message, delayMs, capMs, retryAt: now + delayMs, durationMs },
         }),
@@ -339,7 +295,7 @@ async function onFailure(
   return await safely(
     options,
     () =>
-      settle(options, () => deps.store.fail(task.id, task.fence, error, null, now), {
+      settle(attempt, () => deps.store.fail(task.id, task.fence, error, null, now), {
         kind,
         extra: { error: error.message, durationMs },
       }),
