@@ -10,11 +10,11 @@ import { backoffMs } from "../backoff.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import { LeaseLostError, PermanentError, UnavailableError } from "../errors.ts";
 import type { EventInit, Json } from "../events/cloud-event.ts";
-import type { HandlerContext } from "../handlers/types.ts";
 import { isolationOf } from "../handlers/isolate.ts";
 import { runIsolated } from "../handlers/isolate-pool.ts";
-import { taskFields, withFields } from "../log.ts";
+import { taskFields } from "../log.ts";
 import type { FinishResult, TaskStore } from "../store/types.ts";
+import { TaskContext } from "./handler-context.ts";
 import { watchOverstay } from "./overstay.ts";
 import { taskEvent, transitionEvents } from "./task-events.ts";
 import { retryDelayMs, type Task, type TaskError } from "./task.ts";
@@ -116,28 +116,7 @@ function callHandler(options: RunTaskOptions, signal: AbortSignal): Json | Promi
       `no handler for task type "${task.type}" (known: ${Object.keys(deps.handlers).join(", ")})`,
     );
   }
-  let log: HandlerContext["log"] | undefined;
-  const ctx: HandlerContext = {
-    signal,
-    attempt: task.attempts,
-    workerId: options.workerId,
-    // Made on first use: most handlers never log, and a logger per task is garbage.
-    get log() {
-      return (log ??= withFields(deps.log.child(`task:${task.type}`), taskFields(task)));
-    },
-    progress: async (fraction, message) => {
-      const f = Math.min(1, Math.max(0, Number(fraction) || 0));
-      await deps.store.progress(task.id, task.fence, f, message ?? null);
-      options.emit(taskEvent("progress", task, { progress: f, message: message ?? null }));
-    },
-    emit: (type, data) =>
-      options.emit({
-        type,
-        source: `/un/tasks/${task.id}`,
-        data: data ?? null,
-        correlationid: task.correlationId ?? task.id,
-      }),
-  };
+  const ctx = new TaskContext(options, signal);
   if (signal.aborted) throw signal.reason;
   // Isolated: in a Web Worker, which is terminated when the handler overstays an abort.
   const origin = isolationOf(deps.config, deps.handlers, task, deps.log);
