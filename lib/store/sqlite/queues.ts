@@ -20,7 +20,8 @@ import type { NewTask } from "../../tasks/task.ts";
 import type { SqliteAccess } from "./access.ts";
 import { text } from "./statements.ts";
 
-const TABLE = `CREATE TABLE IF NOT EXISTS queue_state (
+/** The paused queues' table (also made by `un store recover`'s fresh store). */
+export const QUEUE_STATE_TABLE = `CREATE TABLE IF NOT EXISTS queue_state (
   queue TEXT PRIMARY KEY,
   paused INTEGER NOT NULL
 ) WITHOUT ROWID`;
@@ -33,7 +34,7 @@ export class SqliteQueues implements QueueControl {
   #gate: ClaimGate | null = null;
 
   constructor(private readonly db: SqliteAccess) {
-    db.sql.db.exec(TABLE);
+    db.sql.db.exec(QUEUE_STATE_TABLE);
     for (const row of db.sql.all("SELECT queue FROM queue_state WHERE paused = 1")) {
       this.#paused.add(text(row, "queue"));
     }

@@ -21,6 +21,7 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { copyKeyedTable, copyRowidTable, type TableRecovery } from "./recover-tables.ts";
+import { QUEUE_STATE_TABLE } from "./queues.ts";
 import { applySchema } from "./schema.ts";
 
 export type { TableRecovery } from "./recover-tables.ts";
@@ -35,12 +36,21 @@ export interface RecoveryReport {
 }
 
 /** Tables with rowid, copied rowid and all, in this order (tasks first: the rest is about them). */
-const ROWID_TABLES = ["tasks", "events", "sources", "type_stats", "leases", "processes"];
+const ROWID_TABLES = [
+  "tasks",
+  "events",
+  "sources",
+  "type_stats",
+  "type_model",
+  "leases",
+  "processes",
+];
 /** Tables without rowid and their keys, copied in key order. */
 const KEYED_TABLES: Record<string, string[]> = {
   source_state: ["source_id", "key"],
   source_files: ["source_id", "path"],
   ticks: ["name", "tick"],
+  queue_state: ["queue"],
 };
 
 /**
@@ -81,11 +91,16 @@ function copyAll(from: string, to: string): TableRecovery[] {
   const tables: TableRecovery[] = [];
   try {
     applySchema(target);
+    target.exec(QUEUE_STATE_TABLE);
     target.exec("PRAGMA synchronous = OFF"); // the file is renamed into place only when complete
-    for (const table of ROWID_TABLES) {
+    // A store older than a table has nothing of it to copy.
+    const has = (table: string) =>
+      source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !==
+        undefined;
+    for (const table of ROWID_TABLES.filter(has)) {
       tables.push(inTransaction(target, () => copyRowidTable(source, target, table)));
     }
-    for (const [table, key] of Object.entries(KEYED_TABLES)) {
+    for (const [table, key] of Object.entries(KEYED_TABLES).filter(([table]) => has(table))) {
       tables.push(inTransaction(target, () => copyKeyedTable(source, target, table, key)));
     }
     target.exec(`INSERT OR IGNORE INTO task_deps (task_id, depends_on)
