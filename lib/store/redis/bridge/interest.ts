@@ -32,6 +32,8 @@ export const GATE_REFRESH_MS = 250;
  * waits longer than this, so it covers what any publisher skipped.
  */
 export const GATE_VALID_MS = 1_000;
+/** The longest {@link FollowerInterest.read} waits, when the entry cannot be written. */
+const READ_WAIT_MAX_MS = 5 * GATE_VALID_MS;
 /** A process renews its entry this often. */
 export const INTEREST_RENEW_MS = 10_000;
 /** An entry older than this is a dead process's: its patterns no longer count. */
@@ -118,6 +120,8 @@ export class FollowerInterest {
   readonly #stopping = new AbortController();
   /** Catch-ups that wait for the entry to be written. */
   #waiting: { since: number; wants: TypeMatcher }[] = [];
+  /** When the latest {@link changed} was written (this process's clock). */
+  #written: Promise<number> = Promise.resolve(0);
   #writing: Promise<void> | null = null;
   #again = false;
   readonly #renewal: ReturnType<typeof setInterval>;
@@ -135,7 +139,9 @@ export class FollowerInterest {
    */
   async changed(added: string[], since: number): Promise<void> {
     if (added.length) this.#waiting.push({ since, wants: anyOf(added) });
-    await Promise.race([this.#write(), delay(GATE_VALID_MS, this.#stopping.signal)]);
+    const written = this.#write().then(() => Date.now());
+    this.#written = written;
+    await Promise.race([written, delay(GATE_VALID_MS, this.#stopping.signal)]);
   }
 
   /**
@@ -148,7 +154,14 @@ export class FollowerInterest {
    * later event that went out live (a stream saw "end" before "ping").
    */
   read(): Promise<void> {
-    return delay(GATE_VALID_MS, this.#stopping.signal);
+    // Counted from when the entry was written, not from when it was asked for:
+    // on a busy machine the write itself can take longer than a read stays
+    // good. Bounded, so an outage does not hold a subscription for ever.
+    const signal = this.#stopping.signal;
+    const afterWrite = this.#written.then((at) =>
+      delay(Math.max(0, at + GATE_VALID_MS - Date.now()), signal)
+    );
+    return Promise.race([afterWrite, delay(READ_WAIT_MAX_MS, signal)]);
   }
 
   /** Written again (after a reconnect). */
