@@ -52,8 +52,7 @@ export interface EventInit {
 /** The ISO form of the last millisecond asked for: events made in one ms share it. */
 let isoMs = 0;
 let isoText = new Date(0).toISOString();
-function isoNow(): string {
-  const now = Date.now();
+function isoAt(now: number): string {
   if (now !== isoMs) {
     isoMs = now;
     isoText = new Date(now).toISOString();
@@ -80,12 +79,14 @@ export function newId(): string {
  * Builds a full CloudEvent.
  */
 export function createEvent(init: EventInit): CloudEvent {
+  // One clock read for the id and the time.
+  const now = Date.now();
   const event: CloudEvent = {
-    id: nextUlid(),
+    id: nextUlid(now),
     source: init.source,
     specversion: "1.0",
     type: init.type,
-    time: isoNow(),
+    time: isoAt(now),
     datacontenttype: "application/json",
     data: init.data ?? null,
     priority: init.priority ?? "normal",

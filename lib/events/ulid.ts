@@ -75,7 +75,8 @@ function carry(): void {
 }
 
 /**
- * The next ULID of this process: later than every one it made before.
+ * The next ULID of this process, at `now` (epoch ms; a time before the last
+ * one's counts as the last one's): later than every one it made before.
  *
  * @example
  * ```ts
@@ -84,8 +85,7 @@ function carry(): void {
  * a < b; // true, also within one millisecond
  * ```
  */
-export function nextUlid(): string {
-  const now = Date.now();
+export function nextUlid(now: number = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
     for (let i = 0; i < HIGH_CHARS; i++) high[i] = randomDigit();
