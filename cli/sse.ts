@@ -18,9 +18,13 @@ export interface SseMessage {
 }
 
 /**
- * Yields the events of an SSE body until it ends; comments (heartbeats) are skipped.
+ * Yields the events of an SSE body until it ends; comments (heartbeats, and
+ * `: connected` once the stream is live) go to `onComment` when given.
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  onComment?: (text: string) => void,
+): AsyncGenerator<SseMessage> {
   let buffer = "";
   let message: { id?: string; event?: string; data: string[] } = { data: [] };
   for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
@@ -40,7 +44,10 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
         message = { data: [] };
         continue;
       }
-      if (line.startsWith(":")) continue;
+      if (line.startsWith(":")) {
+        onComment?.(line.slice(1).trim());
+        continue;
+      }
       const colon = line.indexOf(":");
       const field = colon < 0 ? line : line.slice(0, colon);
       const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");

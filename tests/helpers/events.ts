@@ -25,8 +25,21 @@ export async function openStream(url: string, headers: Record<string, string> = 
   const res = await fetch(url, { headers, signal: controller.signal });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
-  const messages = readSse(res.body!)[Symbol.asyncIterator]();
-  let pending: Promise<IteratorResult<SseMessage>> | null = null;
+  // The server says `: connected` once the subscription is in effect (on
+  // Redis: other processes publish to it); an event made before then may come
+  // later from the log, out of order. Tests publish after it, as a client would.
+  const connected = Promise.withResolvers<void>();
+  const messages = readSse(res.body!, (text) => {
+    if (text === "connected") connected.resolve();
+  })[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<SseMessage>> | null = messages.next();
+  pending.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    connected.promise,
+    pending.then(() => {}, () => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+  ]).finally(() => clearTimeout(timer));
   const next = (timeoutMs: number): Promise<SseMessage | null> => {
     pending ??= messages.next();
     let timer: ReturnType<typeof setTimeout> | undefined;
