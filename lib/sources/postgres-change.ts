@@ -28,12 +28,6 @@ function isRecord(value: unknown): value is Record<string, Json> {
 /**
  * Parses a trigger payload; null when it is not one (something else
  * notified the channel).
- *
- * @example
- * ```ts
- * parseChange('{"schema":"public","table":"t","op":"DELETE","pk":{"id":1},"cursor":null}');
- * // { schema: "public", table: "t", operation: "DELETE", pk: { id: 1 }, cursor: null }
- * ```
  */
 export function parseChange(payload: string): RowChange | null {
   let value: unknown;
@@ -66,13 +60,6 @@ export interface ChangeInit {
  * The `db.changed` event of one row change. Its subject is `schema.table`;
  * `data` is `{ table, schema, operation, pk }`, plus `catchUp: true` when a
  * catch-up query found it.
- *
- * @example
- * ```ts
- * const table = { schema: "public", name: "orders", key: "public.orders" };
- * changeEvent({ sourceId: "shop", priority: "normal", table, operation: "INSERT", pk: { id: 1 }, catchUp: false });
- * // { type: "db.changed", source: "/un/sources/shop", subject: "public.orders", data: {...}, ... }
- * ```
  */
 export function changeEvent(init: ChangeInit): CloudEvent {
   const { table, operation, pk } = init;

@@ -11,11 +11,6 @@ import type { Redis } from "ioredis";
 
 /**
  * Every script by the name it is called by → its file name without `.lua`.
- *
- * @example
- * ```ts
- * SCRIPT_FILES.completeClaim; // "complete-claim-10": scripts/complete-claim-10.lua, 10 keys
- * ```
  */
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
@@ -44,21 +39,11 @@ export const SCRIPT_FILES = {
 
 /**
  * The name a script is called by.
- *
- * @example
- * ```ts
- * const name: ScriptName = "claim";
- * ```
  */
 export type ScriptName = keyof typeof SCRIPT_FILES;
 
 /**
  * Every loaded script by name.
- *
- * @example
- * ```ts
- * const scripts: Scripts = await loadScripts(redis);
- * ```
  */
 export type Scripts = Record<ScriptName, LuaScript>;
 
@@ -109,12 +94,6 @@ async function expandIncludes(source: string): Promise<string> {
 
 /**
  * Reads every script and loads it into Redis's script cache.
- *
- * @example
- * ```ts
- * const scripts = await loadScripts(redis);
- * await scripts.claim.run(redis, keys, args);
- * ```
  */
 export async function loadScripts(redis: Redis): Promise<Scripts> {
   const names = Object.keys(SCRIPT_FILES) as ScriptName[];
