@@ -18,7 +18,13 @@ const EVENTS = 40_000;
 const TASKS = Math.ceil(EVENTS / 3);
 const BATCH = 100;
 const PAYLOAD = "x".repeat(300);
-const MAX_HEALTH_MS = 1_000;
+/**
+ * Not a speed figure (bench/ measures those): a process whose event loop is
+ * held by its stream clients does not answer for the whole run (300 s before
+ * the fix), while a loaded test machine can delay a healthy answer by a
+ * second or two.
+ */
+const MAX_HEALTH_MS = 5_000;
 const MAX_RSS_MB = 300;
 
 /** The resident memory of a process, in MB (Linux). */
