@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cancel: async () => (await import("./cli/cancel.ts")).cancelCommand,
   why: async () => (await import("./cli/why.ts")).whyCommand,
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
+  hooks: async () => (await import("./cli/hooks.ts")).hooksCommand,
   queues: async () => (await import("./cli/queues.ts")).queuesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,

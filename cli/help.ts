@@ -36,6 +36,11 @@ usage: un <command> [options]
                       add a source at run time (it scans at once and survives restarts)
   sources rm|enable|disable <id>
                       remove a source, or switch it off or on
+  hooks [--json]      list hooks: the config file's (read-only) and those added at run time
+  hooks add <on> <task> [--where CEL] [--every N] [--priority P] [--queue Q] [--key K]
+                      add a hook at run time (applies to the next event, in every process)
+  hooks update|delete|enable|disable <id>
+                      change, remove, or switch off or on a run-time hook
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
   doctor [--config FILE] [--json]

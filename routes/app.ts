@@ -25,6 +25,7 @@ import { eventRoutes } from "./events.ts";
 import { githubRoutes, isWebhookPath } from "./github.ts";
 import { browserGuard } from "./guard.ts";
 import { healthRoutes } from "./health.ts";
+import { hookRoutes } from "./hooks.ts";
 import { inspectRoutes } from "./inspect.ts";
 import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
 import { openApiRoutes } from "./openapi.ts";
@@ -84,6 +85,7 @@ function apiRoutes(control: ControlPlane) {
     .route("/un/workers", workerRoutes(control))
     .route("/un/processes", processRoutes(control))
     .route("/un/sources", sourceRoutes(control))
+    .route("/un/hooks", hookRoutes(control))
     .route("/un/sources", scanRoutes(control))
     .route("/un/scan", scanAllRoutes(control))
     .route("/un/github", githubRoutes(control))

@@ -30,7 +30,7 @@ import { EventOutlet } from "../lib/events/event-outlet.ts";
 import { exitOnEscalation } from "../lib/protocol/escalation.ts";
 import { type CloudEvent, PROCESS_ID } from "../lib/events/cloud-event.ts";
 import type { HandlerMap } from "../lib/handlers/types.ts";
-import { feedFromBus, Hooks } from "../lib/hooks/mod.ts";
+import { feedFromBus, followStoredHooks, Hooks } from "../lib/hooks/mod.ts";
 import { inspectionRecorder, Inspector } from "../lib/inspect/inspector.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { ask } from "../lib/protocol/ask.ts";
@@ -65,6 +65,8 @@ export interface RuntimeOptions {
 
 /** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
 const INSPECT_LINGER_MS = 300_000;
+/** On a shared store, hooks added at run time are also read again this often (a missed `hook.*` event). */
+const STORED_HOOKS_REFRESH_MS = 10_000;
 
 /**
  * A running `un`.
@@ -208,6 +210,16 @@ export class Runtime implements ControlPlane {
       }
     }
     const sources = await this.#sources.sync();
+    // Hooks added at run time: compiled before any event flows, then kept in step.
+    const storedHooks = followStoredHooks({
+      bus: this.bus,
+      store: this.store,
+      hooks: this.#hooks,
+      log,
+      refreshMs: this.distributed ? STORED_HOOKS_REFRESH_MS : null,
+    });
+    this.#unsubscribe.push(() => storedHooks.stop());
+    await storedHooks.load();
     this.#subscribeInternals();
 
     const children = await roleChildren({

@@ -10,7 +10,9 @@
 import type { Config, SourceSpec } from "../config/load.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
+import type { StoredHook } from "../store/hook-store.ts";
 import { type CompiledHook, compileHooks, tasksForEvent } from "./rules.ts";
+import { compileStoredHooks } from "./stored.ts";
 
 /**
  * What a feeder needs of the hooks.
@@ -37,6 +39,11 @@ export interface HookRouting {
 export class Hooks implements HookRouting {
   readonly #config: Pick<Config, "hooks">;
   #compiled: readonly CompiledHook[];
+  #sources: readonly SourceSpec[] = [];
+  /** Hooks added at run time (lib/hooks/stored.ts), compiled. */
+  #stored: readonly CompiledHook[] = [];
+  /** Per sampled run-time hook: its matching events since its last fire. */
+  readonly #counts = new Map<string, number>();
   /** Per event type: whether some hook matches it (cleared when the hooks change). */
   #wanted = new Map<string, boolean>();
 
@@ -55,7 +62,27 @@ export class Hooks implements HookRouting {
 
   /** Recompiles with the sources now stored: the config's hooks, then each source's shorthand. */
   useSources(sources: readonly SourceSpec[]): void {
-    this.#compiled = compileHooks({ hooks: this.#config.hooks, sources: [...sources] });
+    this.#sources = sources;
+    this.#recompile();
+  }
+
+  /**
+   * Recompiles with the hooks added at run time now stored (after the
+   * config's, before the sources' shorthand). Returns the stored hooks left
+   * out because their definitions no longer parse, with the reason.
+   */
+  useStored(stored: readonly StoredHook[]): Array<{ id: string; error: string }> {
+    const { hooks, problems } = compileStoredHooks(stored, this.#counts);
+    this.#stored = hooks;
+    this.#recompile();
+    return problems;
+  }
+
+  #recompile(): void {
+    const all = compileHooks({ hooks: this.#config.hooks, sources: [...this.#sources] });
+    // The config's hooks first, then the run-time ones, then the sources' shorthand.
+    const own = this.#config.hooks.length;
+    this.#compiled = [...all.slice(0, own), ...this.#stored, ...all.slice(own)];
     this.#wanted = new Map();
   }
 

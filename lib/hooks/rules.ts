@@ -21,6 +21,11 @@ export interface CompiledHook {
   matches: TypeMatcher;
   /** Only events from this source (`/un/sources/<id>`), for a source's own hooks. */
   source: string | null;
+  /**
+   * A further say on an event whose type matches (a hook added at run time:
+   * its `where`, then its `sample`); absent: every such event.
+   */
+  admit?: (event: CloudEvent) => boolean;
 }
 
 /**
@@ -75,6 +80,7 @@ export function tasksForEvent(hooks: readonly CompiledHook[], event: CloudEvent)
   for (const hook of hooks) {
     if (hook.source !== null && hook.source !== event.source) continue;
     if (!hook.matches(event.type)) continue;
+    if (hook.admit && !hook.admit(event)) continue;
     const spec = hook.spec;
     const data = event.data !== null && typeof event.data === "object" && !Array.isArray(event.data)
       ? event.data

@@ -5,6 +5,7 @@
  * - {@link TaskStore} (`task-store.ts`): tasks and the learned statistics per type;
  * - {@link EventStore} (`event-store.ts`): the event log;
  * - {@link SourceStore} (`source-store.ts`): source definitions, scanner state, file index;
+ * - {@link HookStore} (`hook-store.ts`): hooks added at run time;
  * - {@link Coordination} (`coordination.ts`): named leases, ticks, the process registry;
  * - {@link StoreLifecycle} (`lifecycle.ts`): kind, ping, retention, close.
  *
@@ -16,10 +17,12 @@ import type { Coordination } from "./coordination.ts";
 import type { EventStore } from "./event-store.ts";
 import type { StoreLifecycle } from "./lifecycle.ts";
 import type { SourceStore } from "./source-store.ts";
+import type { HookStore } from "./hook-store.ts";
 import type { TaskStore } from "./task-store.ts";
 
 export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";
+export type { HookStore, StoredHook } from "./hook-store.ts";
 export type { RetentionPolicy, StoreLifecycle, TrimResult } from "./lifecycle.ts";
 export type {
   FileEntry,
@@ -53,4 +56,10 @@ export {
 } from "./task-store.ts";
 
 /** The whole store contract: every part, as both implementations provide it. */
-export type Store = TaskStore & EventStore & SourceStore & Coordination & StoreLifecycle;
+export type Store =
+  & TaskStore
+  & EventStore
+  & SourceStore
+  & HookStore
+  & Coordination
+  & StoreLifecycle;

@@ -50,6 +50,8 @@ import * as leases from "./leases.ts";
 import * as lifecycle from "./lifecycle.ts";
 import * as events from "./events.ts";
 import * as sources from "./sources.ts";
+import { RedisHooks } from "./hooks.ts";
+import type { StoredHook } from "../hook-store.ts";
 import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
 import * as queues from "./queues.ts";
@@ -264,6 +266,20 @@ export class RedisStore implements Store, FaultReporting {
   }
   deleteFiles(sourceId: string, paths: string[]): Promise<void> {
     return sources.deleteFiles(this.#ctx, sourceId, paths);
+  }
+
+  // ---- hooks added at run time (hooks.ts) ----
+  listHooks(): Promise<StoredHook[]> {
+    return new RedisHooks(this.#ctx).listHooks();
+  }
+  getHook(id: string): Promise<StoredHook | null> {
+    return new RedisHooks(this.#ctx).getHook(id);
+  }
+  putHook(hook: StoredHook): Promise<void> {
+    return new RedisHooks(this.#ctx).putHook(hook);
+  }
+  deleteHook(id: string): Promise<boolean> {
+    return new RedisHooks(this.#ctx).deleteHook(id);
   }
 
   // ---- coordination ----

@@ -49,6 +49,8 @@ import {
 } from "./lifecycle.ts";
 import { trimStore } from "./retention.ts";
 import { SqliteSources } from "./sources.ts";
+import { SqliteHooks } from "./hooks.ts";
+import type { StoredHook } from "../hook-store.ts";
 import { changeTaskRows } from "./task-bulk.ts";
 import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sweeps.ts";
 import {
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
   /** The connection: group-committed writes, reads, faults, ping and close. */
   readonly #db: SqliteAccess;
   readonly #sources: SqliteSources;
+  readonly #hooks: SqliteHooks;
   readonly #coordination: SqliteCoordination;
   /** Claims run at each commit, together (see `sqlite/claims.ts`). */
   readonly #claims: Claims;
@@ -93,6 +96,7 @@ export class SqliteStore implements Store {
     this.#queues = new SqliteQueues(this.#db);
     this.#claims = new Claims(this.#db.sql, this.#db.commits, () => this.#queues.gate());
     this.#sources = new SqliteSources(this.#db);
+    this.#hooks = new SqliteHooks(this.#db, this.#db.sql);
     this.#coordination = new SqliteCoordination(this.#db);
     this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
@@ -257,6 +261,20 @@ export class SqliteStore implements Store {
   }
   deleteFiles(sourceId: string, paths: string[]): Promise<void> {
     return this.#sources.deleteFiles(sourceId, paths);
+  }
+
+  // ---- hooks added at run time (sqlite/hooks.ts) ----
+  listHooks(): Promise<StoredHook[]> {
+    return this.#hooks.listHooks();
+  }
+  getHook(id: string): Promise<StoredHook | null> {
+    return this.#hooks.getHook(id);
+  }
+  putHook(hook: StoredHook): Promise<void> {
+    return this.#hooks.putHook(hook);
+  }
+  deleteHook(id: string): Promise<boolean> {
+    return this.#hooks.deleteHook(id);
   }
 
   // ---- coordination (sqlite/coordination.ts) ----
