@@ -9,6 +9,7 @@
  */
 
 import { renderTemplate } from "../../hooks/rules.ts";
+import type { LearnedTerm } from "../task.ts";
 import { type RunModel, storedModel, type TypeStats } from "../../store/types.ts";
 import { betaInterval, betaMean, betaPosterior, pooledPrior } from "./beta.ts";
 import { decayFactor } from "./forget.ts";
@@ -25,23 +26,8 @@ export function statsKey(scoreBy: string | undefined, task: { type: string; payl
   return scoreBy === undefined ? task.type : renderTemplate(scoreBy, task);
 }
 
-/** What the model says about one key. */
-export interface LearnedFigures {
-  /** The type or feature key. */
-  key: string;
-  /** Effective runs behind it after forgetting (0: the pooled prior alone). */
-  runs: number;
-  /** P(success) of the next run, with its 90 % credible interval. */
-  success: number;
-  successInterval: [number, number];
-  /** Median run time (ms), with its 90 % credible interval. */
-  medianMs: number;
-  medianInterval: [number, number];
-  /** Expected run time (ms). */
-  meanMs: number;
-  /** P(success) / E[run time in s]: expected successes per second of a worker. */
-  perSecond: number;
-}
+/** What the model says about one key: a learned term without the bonus it makes. */
+export type LearnedFigures = Omit<LearnedTerm, "pooledPerSecond" | "levels" | "maxLevels">;
 
 /** The model decayed from its last write to `now`. */
 function decayed(stats: TypeStats | null, now: number, halfLifeMs: number): RunModel {
