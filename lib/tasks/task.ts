@@ -88,6 +88,7 @@ export interface LearnedTerm {
   /** Median run time (ms), with its 90 % credible interval. */
   medianMs: number;
   medianInterval: [number, number];
+  /** Expected run time (ms). */
   meanMs: number;
   /** P(success) / E[run time] in 1/s, and the fleet prior's, which the bonus is relative to. */
   perSecond: number;
