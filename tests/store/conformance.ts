@@ -1,7 +1,7 @@
 /**
  * The store conformance suite, split as the store contract is
  * (lib/store/types.ts): one suite per part ({@link TASK_STORE_SUITE},
- * {@link EVENT_STORE_SUITE}, {@link SOURCE_STORE_SUITE},
+ * {@link EVENT_STORE_SUITE}, {@link SOURCE_STORE_SUITE}, {@link HOOK_STORE_SUITE},
  * {@link COORDINATION_SUITE}, {@link LIFECYCLE_SUITE}), each a set of areas
  * with one case per rule, as behaviour a caller can observe. Each store
  * implementation runs them from its own `store-*.test.ts`:
@@ -20,6 +20,7 @@
 import type {
   Coordination,
   EventStore,
+  HookStore,
   SourceStore,
   Store,
   TaskStore,
@@ -30,6 +31,7 @@ import { coordinationCases } from "./conformance/coordination-cases.ts";
 import { enqueueCases, enqueueManyCases } from "./conformance/enqueue-cases.ts";
 import { eventCases } from "./conformance/event-cases.ts";
 import { findCases } from "./conformance/find-cases.ts";
+import { hookCases } from "./conformance/hook-cases.ts";
 import {
   cancelCases,
   completeCases,
@@ -117,6 +119,12 @@ export const SOURCE_STORE_SUITE: ConformanceSuite<SourceStore> = {
   },
 };
 
+/** Hooks added at run time. */
+export const HOOK_STORE_SUITE: ConformanceSuite<HookStore> = {
+  name: "HookStore",
+  areas: { "hooks": hookCases },
+};
+
 /** Named leases, ticks, the process registry. */
 export const COORDINATION_SUITE: ConformanceSuite<Coordination> = {
   name: "Coordination",
@@ -194,6 +202,7 @@ export function runStoreConformance(
   runConformanceSuite(name, TASK_STORE_SUITE, open, close);
   runConformanceSuite(name, EVENT_STORE_SUITE, open, close);
   runConformanceSuite(name, SOURCE_STORE_SUITE, open, close);
+  runConformanceSuite(name, HOOK_STORE_SUITE, open, close);
   runConformanceSuite(name, COORDINATION_SUITE, open, close);
   runConformanceSuite(name, LIFECYCLE_SUITE, open, close);
   Deno.test(`${name} StoreLifecycle: close`, async () => {
