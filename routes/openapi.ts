@@ -33,7 +33,7 @@ const DOCUMENTATION: Documentation = {
       "`{ error: { code, message, details } }` with a 4xx or 5xx status.",
   },
   tags: [
-    ...["tasks", "events", "sources", "queues", "workers", "processes", "store", "control"]
+    ...["tasks", "events", "sources", "hooks", "queues", "workers", "processes", "store", "control"]
       .concat(["health", "docs"]).map((name) => ({ name })),
     { name: "pages", description: "The dashboard, the login and development tools" },
   ],
