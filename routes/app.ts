@@ -34,6 +34,7 @@ import { requestId } from "./request-id.ts";
 import { scanAllRoutes, scanRoutes } from "./scans.ts";
 import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
+import { subscribeRoutes, subscriptionRoutes } from "./subscriptions.ts";
 import { taskRoutes } from "./tasks.ts";
 import { uiRoutes } from "./ui.ts";
 import { whyRoutes } from "./why.ts";
@@ -79,6 +80,8 @@ function methodTable(app: Hono): (path: string) => string[] {
 function apiRoutes(control: ControlPlane) {
   return new Hono()
     .route("/un/events", eventRoutes(control))
+    .route("/un/events", subscribeRoutes(control))
+    .route("/un/subscriptions", subscriptionRoutes(control))
     .route("/un/tasks", taskRoutes(control))
     .route("/un/tasks", whyRoutes(control))
     .route("/un/queues", queueRoutes(control))

@@ -44,6 +44,7 @@ import { type OpenedStore, openStore } from "../lib/store/open.ts";
 import { rateLimitsOf } from "../lib/store/queue-control.ts";
 import type { Store } from "../lib/store/types.ts";
 import { answerScanRequests } from "../lib/sources/manual-scan.ts";
+import { startSubscriptions } from "../lib/subscriptions/start.ts";
 import { TaskCatalog } from "../lib/safety/runnable.ts";
 import { followStoreFaults } from "../lib/store/redis/fault-report.ts";
 import { closeIsolates } from "../lib/handlers/isolate-pool.ts";
@@ -286,6 +287,7 @@ export class Runtime implements ControlPlane {
         if (event.subject) this.send({ type: "task.abort", id: event.subject });
       }, "cancel-abort"),
       this.#sources.follow(this.bus),
+      startSubscriptions(this), // webhook subscriptions: this process's events
     );
     // With the Redis bridge, hooks route each event once across all processes,
     // from its consumer group (runtime/roles.ts); otherwise from this bus.

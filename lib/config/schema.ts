@@ -326,6 +326,9 @@ export const configSchema = z.strictObject({
     timeoutMs: ms(1, 3_600_000).default(30_000).describe(
       "One request's time limit (the task's own timeout still applies).",
     ),
+    disableAfter: int(1, 1_000_000).default(10).describe(
+      "Consecutive deliveries that fail for good before a webhook subscription is switched off (`subscription.disabled`).",
+    ),
   }).prefault({}),
   events: z.strictObject({
     maxCount: int(100, 100_000_000).default(100_000).describe(

@@ -13,6 +13,7 @@ import { PermanentError } from "../errors.ts";
 import { isSignTarget } from "../safety/outbound.ts";
 import { OutboundRefusal, type OutboundRequest, safeFetch, where } from "../safety/safe-fetch.ts";
 import { SIGNATURE_HEADER, signRequest } from "../safety/signature.ts";
+import { webhookHeaders } from "../subscriptions/signature.ts";
 import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
 import type { Handler } from "./types.ts";
@@ -39,6 +40,8 @@ export const httpPayload = z.object({
   headers: z.record(z.string(), z.string(), { error: "must be an object of string values" })
     .default({}),
   body: z.json().optional(),
+  /** Signs each attempt Standard-Webhooks style (webhook subscriptions, lib/subscriptions). */
+  webhook: z.object({ id: z.string().min(1), secret: z.string().min(1) }).optional(),
 });
 
 /** Payload of `http`. `method` defaults to POST with a body, GET without. */
@@ -75,6 +78,10 @@ export function httpHandler(config: Config): Handler<unknown, HttpResult> {
     headers.set("x-un-task-id", task.id);
     headers.set("x-un-attempt", String(ctx.attempt));
     headers.delete(SIGNATURE_HEADER);
+    if (payload.webhook) {
+      const signed = webhookHeaders(payload.webhook.secret, payload.webhook.id, body ?? "");
+      for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    }
 
     ctx.signal.throwIfAborted();
     const stop = new AbortController();

@@ -5,6 +5,7 @@
  * - {@link TaskStore} (`task-store.ts`): tasks and the learned statistics per type;
  * - {@link EventStore} (`event-store.ts`): the event log;
  * - {@link SourceStore} (`source-store.ts`): source definitions, scanner state, file index;
+ * - {@link SubscriptionStore} (`subscription-store.ts`): webhook subscriptions, their deliveries;
  * - {@link HookStore} (`hook-store.ts`): hooks added at run time;
  * - {@link Coordination} (`coordination.ts`): named leases, ticks, the process registry;
  * - {@link StoreLifecycle} (`lifecycle.ts`): kind, ping, retention, close.
@@ -18,12 +19,14 @@ import type { EventStore } from "./event-store.ts";
 import type { StoreLifecycle } from "./lifecycle.ts";
 import type { SourceStore } from "./source-store.ts";
 import type { HookStore } from "./hook-store.ts";
+import type { SubscriptionStore } from "./subscription-store.ts";
 import type { TaskStore } from "./task-store.ts";
 
 export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";
 export type { HookStore, StoredHook } from "./hook-store.ts";
 export type { RetentionPolicy, StoreLifecycle, TrimResult } from "./lifecycle.ts";
+export type { StoredSubscription, SubscriptionStore } from "./subscription-store.ts";
 export type {
   FileEntry,
   ParsedSource,
@@ -61,5 +64,6 @@ export type Store =
   & EventStore
   & SourceStore
   & HookStore
+  & SubscriptionStore
   & Coordination
   & StoreLifecycle;

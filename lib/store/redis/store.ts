@@ -55,6 +55,8 @@ import type { StoredHook } from "../hook-store.ts";
 import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
 import * as queues from "./queues.ts";
+import * as subscriptions from "./subscriptions.ts";
+import type { StoredSubscription } from "../subscription-store.ts";
 import { withRateGroup } from "../rate-groups.ts";
 import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 
@@ -215,6 +217,26 @@ export class RedisStore implements Store, FaultReporting {
   }
   typeStats(type: string): Promise<TypeStats | null> {
     return coordination.typeStats(this.#ctx, type);
+  }
+
+  // ---- webhook subscriptions (subscriptions.ts) ----
+  listSubscriptions(): Promise<StoredSubscription[]> {
+    return subscriptions.listSubscriptions(this.#ctx);
+  }
+  getSubscription(id: string): Promise<StoredSubscription | null> {
+    return subscriptions.getSubscription(this.#ctx, id);
+  }
+  putSubscription(subscription: StoredSubscription): Promise<void> {
+    return subscriptions.putSubscription(this.#ctx, subscription);
+  }
+  deleteSubscription(id: string): Promise<boolean> {
+    return subscriptions.deleteSubscription(this.#ctx, id);
+  }
+  addDelivery(subscriptionId: string, taskId: string): Promise<void> {
+    return subscriptions.addDelivery(this.#ctx, subscriptionId, taskId);
+  }
+  listDeliveries(subscriptionId: string, limit: number): Promise<string[]> {
+    return subscriptions.listDeliveries(this.#ctx, subscriptionId, limit);
   }
 
   // ---- events ----

@@ -48,6 +48,8 @@ import {
   retryTask,
 } from "./lifecycle.ts";
 import { trimStore } from "./retention.ts";
+import { SqliteSubscriptions } from "./subscriptions.ts";
+import type { StoredSubscription } from "../subscription-store.ts";
 import { SqliteSources } from "./sources.ts";
 import { SqliteHooks } from "./hooks.ts";
 import type { StoredHook } from "../hook-store.ts";
@@ -82,6 +84,7 @@ export class SqliteStore implements Store {
   readonly #sources: SqliteSources;
   readonly #hooks: SqliteHooks;
   readonly #coordination: SqliteCoordination;
+  readonly #subscriptions: SqliteSubscriptions;
   /** Claims run at each commit, together (see `sqlite/claims.ts`). */
   readonly #claims: Claims;
   /** Paused queues and rate limits, which claims check. */
@@ -98,6 +101,7 @@ export class SqliteStore implements Store {
     this.#sources = new SqliteSources(this.#db);
     this.#hooks = new SqliteHooks(this.#db, this.#db.sql);
     this.#coordination = new SqliteCoordination(this.#db);
+    this.#subscriptions = new SqliteSubscriptions(this.#db);
     this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
 
@@ -221,6 +225,26 @@ export class SqliteStore implements Store {
   }
   typeStats(type: string): Promise<TypeStats | null> {
     return this.#db.read((sql) => readTypeStats(sql, type));
+  }
+
+  // ---- webhook subscriptions (sqlite/subscriptions.ts) ----
+  listSubscriptions(): Promise<StoredSubscription[]> {
+    return this.#subscriptions.listSubscriptions();
+  }
+  getSubscription(id: string): Promise<StoredSubscription | null> {
+    return this.#subscriptions.getSubscription(id);
+  }
+  putSubscription(subscription: StoredSubscription): Promise<void> {
+    return this.#subscriptions.putSubscription(subscription);
+  }
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.#subscriptions.deleteSubscription(id);
+  }
+  addDelivery(subscriptionId: string, taskId: string): Promise<void> {
+    return this.#subscriptions.addDelivery(subscriptionId, taskId);
+  }
+  listDeliveries(subscriptionId: string, limit: number): Promise<string[]> {
+    return this.#subscriptions.listDeliveries(subscriptionId, limit);
   }
 
   // ---- events ----

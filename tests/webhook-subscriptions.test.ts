@@ -1,0 +1,144 @@
+/**
+ * Outbound webhook subscriptions against a real `un start` and a receiver on
+ * 127.0.0.1: 1 000 events delivered, each signature checked with the
+ * Standard Webhooks verifier from npm (not our own code); a receiver that
+ * answers 500 three times gets the event once, after 4 attempts in the
+ * delivery log; ordered delivery keeps order under retries; a URL `http.allow`
+ * does not allow is refused with 400.
+ */
+
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import type { CloudEvent } from "../lib/events/cloud-event.ts";
+import { eventually } from "./helpers/eventually.ts";
+import { api } from "./helpers/http.ts";
+import { startUn } from "./helpers/un-process.ts";
+
+interface Received {
+  event: CloudEvent;
+  contentType: string | null;
+}
+
+/** A receiver: `answer` decides each request's status (before verifying). */
+function receiver(secret: () => string, answer: (event: CloudEvent) => number) {
+  const received: Received[] = [];
+  const failures: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    try {
+      new Webhook(secret()).verify(body, Object.fromEntries(req.headers));
+    } catch (err) {
+      failures.push(String(err));
+      return new Response("bad signature", { status: 401 });
+    }
+    const event = JSON.parse(body) as CloudEvent;
+    const status = answer(event);
+    if (status === 200) received.push({ event, contentType: req.headers.get("content-type") });
+    return new Response(null, { status });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/hook`;
+  return { url, received, failures, close: () => server.shutdown() };
+}
+
+interface Subscription {
+  id: string;
+  secret: string;
+}
+
+Deno.test("webhook subscriptions", async (t) => {
+  await using un = await startUn({
+    config: {
+      http: { allow: ["127.0.0.1"] },
+      workers: { concurrency: 8, backoffBaseMs: 20, backoffMaxMs: 100 },
+    },
+  });
+  const subscribe = (body: Record<string, unknown>) =>
+    api<{ subscription: Subscription }>(un.url, "POST", "/un/events/subscribe", body);
+  const publish = (type: string, data: Record<string, unknown>) =>
+    api(un.url, "POST", "/un/events/publish", { type, data });
+
+  await t.step("a URL http.allow does not allow is refused with 400", async () => {
+    const res = await subscribe({ pattern: "x.*", url: "http://10.9.8.7/hook" });
+    assert.equal(res.status, 400);
+  });
+
+  await t.step("1 000 events arrive, every signature verified by the npm verifier", async () => {
+    let secret = "";
+    const rx = receiver(() => secret, () => 200);
+    const res = await subscribe({ pattern: "load.*", url: rx.url });
+    assert.equal(res.status, 201);
+    secret = res.body.subscription.secret;
+    assert.match(secret, /^whsec_/);
+    const started = performance.now();
+    for (let i = 0; i < 1000; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => publish("load.item", { n: i + j })),
+      );
+    }
+    await eventually(() => rx.received.length >= 1000, {
+      timeoutMs: 120_000,
+      message: "1000 deliveries",
+    });
+    console.log(`1000 deliveries in ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(rx.failures, []);
+    const ns = new Set(rx.received.map((r) => (r.event.data as { n: number }).n));
+    assert.equal(ns.size, 1000);
+    assert.equal(rx.received[0].contentType, "application/cloudevents+json");
+    assert.equal(rx.received[0].event.specversion, "1.0");
+    await api(un.url, "DELETE", `/un/subscriptions/${res.body.subscription.id}`);
+    await rx.close();
+  });
+
+  await t.step("500 three times, then 200: delivered once, 4 attempts in the log", async () => {
+    let secret = "";
+    let calls = 0;
+    const rx = receiver(() => secret, () => ++calls <= 3 ? 500 : 200);
+    const res = await subscribe({ pattern: "flaky.*", url: rx.url, maxAttempts: 5 });
+    secret = res.body.subscription.secret;
+    const id = res.body.subscription.id;
+    await publish("flaky.one", {});
+    const log = await eventually(async () => {
+      const r = await api<{ deliveries: Array<{ state: string; attempts: number }> }>(
+        un.url,
+        "GET",
+        `/un/subscriptions/${id}/deliveries`,
+      );
+      return r.body.deliveries[0]?.state === "succeeded" ? r.body.deliveries : undefined;
+    }, { timeoutMs: 20_000, message: "the delivery to succeed" });
+    assert.equal(log.length, 1);
+    assert.equal(log[0].attempts, 4);
+    assert.equal(rx.received.length, 1);
+    assert.equal(calls, 4);
+    await api(un.url, "DELETE", `/un/subscriptions/${id}`);
+    await rx.close();
+  });
+
+  await t.step("ordered: order kept under retries", async () => {
+    let secret = "";
+    const tries = new Map<number, number>();
+    // Every third event fails twice before it is taken.
+    const rx = receiver(() => secret, (event) => {
+      const n = (event.data as { n: number }).n;
+      const count = (tries.get(n) ?? 0) + 1;
+      tries.set(n, count);
+      return n % 3 === 0 && count <= 2 ? 500 : 200;
+    });
+    const res = await subscribe({ pattern: "seq.*", url: rx.url, ordered: true, maxAttempts: 5 });
+    secret = res.body.subscription.secret;
+    for (let n = 0; n < 30; n++) await publish("seq.item", { n });
+    await eventually(() => rx.received.length >= 30, {
+      timeoutMs: 60_000,
+      message: "30 ordered deliveries",
+    });
+    const order = rx.received.map((r) => (r.event.data as { n: number }).n);
+    assert.deepEqual(order, Array.from({ length: 30 }, (_, n) => n));
+    const list = await api<{ subscriptions: Array<{ id: string; ordered: boolean }> }>(
+      un.url,
+      "GET",
+      "/un/subscriptions",
+    );
+    assert.ok(list.body.subscriptions.some((s) => s.id === res.body.subscription.id && s.ordered));
+    assert.ok(!("secret" in list.body.subscriptions[0]));
+    await rx.close();
+  });
+});
