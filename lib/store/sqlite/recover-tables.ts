@@ -30,6 +30,7 @@ const JSON_COLUMNS: Record<string, string[]> = {
   sources: ["spec"],
   source_state: ["value"],
   processes: ["record"],
+  hooks: ["hook"],
 };
 const BATCH = 1_000;
 /** Rowids tried one by one inside a damaged range at most (beyond that the range is skipped). */

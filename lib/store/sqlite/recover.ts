@@ -22,6 +22,7 @@ import { existsSync, renameSync, rmSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { copyKeyedTable, copyRowidTable, type TableRecovery } from "./recover-tables.ts";
 import { QUEUE_STATE_TABLE } from "./queues.ts";
+import { HOOKS_TABLE } from "./hooks.ts";
 import { applySchema } from "./schema.ts";
 
 export type { TableRecovery } from "./recover-tables.ts";
@@ -44,6 +45,7 @@ const ROWID_TABLES = [
   "type_model",
   "leases",
   "processes",
+  "hooks",
 ];
 /** Tables without rowid and their keys, copied in key order. */
 const KEYED_TABLES: Record<string, string[]> = {
@@ -92,6 +94,7 @@ function copyAll(from: string, to: string): TableRecovery[] {
   try {
     applySchema(target);
     target.exec(QUEUE_STATE_TABLE);
+    target.exec(HOOKS_TABLE);
     target.exec("PRAGMA synchronous = OFF"); // the file is renamed into place only when complete
     // A store older than a table has nothing of it to copy.
     const has = (table: string) =>
