@@ -10,27 +10,41 @@
  * each with `store.claimTick(schedule, occurrence)`, which only one wins.
  * Occurrences missed while this process was paused or the store was
  * unreachable are still claimed (each once) if at most {@link CATCH_UP_MS} old,
- * so a tick is lost only when every scheduler missed it for that long.
+ * so a tick is lost only when every scheduler missed it for that long. Older
+ * ones, and those of a downtime (found from each schedule's last run when the
+ * scheduler starts), fire as the schedule's `catchUp` policy says.
+ *
+ * The schedules in effect (the config file's and those added through
+ * `/un/schedules`, lib/schedules/manage.ts) are read from the store every
+ * tick, so a change in any process applies within one tick. Each fire is
+ * recorded as the schedule's last run, with its task's id once it has one.
  *
  * What it announces (tasks due, stalled or expired, schedules fired) goes to
  * the event outlet; the pool and the prioritizer hear from it through the
  * supervisor.
  */
 
-import { Cron } from "croner";
 import { assign, fromPromise, setup } from "xstate";
-import type { ScheduleSpec } from "../lib/config/load.ts";
 import type { RuntimeDeps } from "../lib/protocol/deps.ts";
-import type { Coordination, StoreLifecycle, TaskStore } from "../lib/store/types.ts";
+import type { Coordination, ScheduleStore, StoreLifecycle, TaskStore } from "../lib/store/types.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import { type FailureLog, failureLog } from "../lib/log.ts";
 import type { Json } from "../lib/events/cloud-event.ts";
-import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import type { EnqueueResult } from "../lib/store/types.ts";
+import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import { transitionEvents } from "../lib/tasks/task-events.ts";
+import { listActive } from "../lib/schedules/manage.ts";
+import { dueOccurrences, type PlannedSchedule, planSchedules } from "../lib/schedules/plan.ts";
+
+export { occurrences } from "../lib/schedules/occurrences.ts";
+
+/** The store as the scheduler uses it. */
+type SchedulerStore = TaskStore & ScheduleStore & Coordination & StoreLifecycle;
 
 /** Input of the scheduler. */
 export interface SchedulerInput {
-  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>;
+  deps: RuntimeDeps<SchedulerStore>;
   /** Where its events go (lib/events/event-outlet.ts). */
   events: EventSink;
 }
@@ -43,116 +57,113 @@ export type SchedulerEvent = { type: "scheduler.wake" } | { type: "debug.crash" 
  */
 export const CATCH_UP_MS = 60_000;
 
-interface ScheduleEntry {
-  spec: ScheduleSpec;
-  /** The first occurrence strictly after `time` (epoch ms), or null when there is none. */
-  after(time: number): number | null;
-  /** The next occurrence not fired yet. */
-  next: number | null;
-}
+/** How long the scheduler waits for a fired task's id (for the schedule's last run). */
+const ENQUEUE_ANSWER_MS = 30_000;
 
 /**
  * The tick works on its input and returns what changed (`TickOutput`); the
  * machine assigns it, so no entry or field is changed in place.
  */
 interface SchedulerContext {
-  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>;
+  deps: RuntimeDeps<SchedulerStore>;
   events: EventSink;
-  schedules: readonly ScheduleEntry[];
+  /** The running schedules and their next occurrences. */
+  schedules: readonly PlannedSchedule[];
+  /** Set once the schedules were first read: a downtime's missed occurrences are found then. */
+  loaded: boolean;
+  /** When this scheduler started: occurrences before it were missed (downtime). */
+  startedAt: number;
   nextCleanupAt: number;
   delayMs: number;
   /** A store outage fails every tick: said once, and once when it is over. */
   failures: FailureLog;
 }
 
-/** What one tick changed: each schedule's next occurrence, the next clean-up, and the sleep. */
+/** What one tick changed: the schedules and their next occurrences, the next clean-up, and the sleep. */
 interface TickOutput {
-  next: (number | null)[];
+  schedules: PlannedSchedule[];
+  loaded: boolean;
   nextCleanupAt: number;
   delayMs: number;
   /** The tick stopped here (store unreachable); what it did before that is kept. */
   error?: unknown;
 }
 
-type Send = (m: RuntimeMessage) => void;
+/** How a tick reaches the supervisor. */
+interface Outbox {
+  send(m: RuntimeMessage): void;
+  /** Enqueues through the prioritizer; resolves with the result once it answers. */
+  enqueue(request: TaskRequest): Promise<EnqueueResult>;
+}
 
-function makeSchedules(
-  deps: RuntimeDeps<TaskStore & Coordination & StoreLifecycle>,
-): ScheduleEntry[] {
-  const now = deps.now();
-  return deps.config.scheduler.schedules.map((spec) => {
-    const after = occurrences(spec);
-    return { spec, after, next: after(now) };
-  });
+/** Reads the schedules in effect and plans them (the first time, with their last runs). */
+async function loadPlan(context: SchedulerContext, out: TickOutput, now: number): Promise<void> {
+  const { store, config } = context.deps;
+  const active = await listActive(store, config.scheduler.schedules);
+  const runs = out.loaded ? null : await store.scheduleRuns();
+  out.schedules = planSchedules(out.schedules, active, runs, context.startedAt, CATCH_UP_MS, now);
+  out.loaded = true;
 }
 
 /**
- * The occurrence function of a schedule: pure in time, so every process
- * computes the same ticks (the claim key) for the same occurrence.
- *
- * @example
- * ```ts
- * occurrences({ ...spec, every: 1_000 })(1_500); // 2000
- * ```
- */
-export function occurrences(spec: ScheduleSpec): (time: number) => number | null {
-  if (spec.every !== undefined) {
-    const every = spec.every;
-    return (time) => (Math.floor(time / every) + 1) * every;
-  }
-  const cron = new Cron(spec.cron ?? "", { paused: true, timezone: spec.timezone });
-  return (time) => cron.nextRun(new Date(time))?.getTime() ?? null;
-}
-
-/**
- * Claims and fires every due occurrence of a schedule (once across processes);
- * `next[i]` moves on past each one claimed.
+ * Claims and fires every due occurrence of a schedule (once across
+ * processes), recording each as its last run; `planned.next` moves on once
+ * all are claimed.
  */
 async function fireDue(
-  entry: ScheduleEntry,
-  next: (number | null)[],
-  i: number,
+  planned: PlannedSchedule,
   now: number,
   context: SchedulerContext,
-  send: Send,
-) {
-  const { deps } = context;
-  while (next[i] !== null && next[i]! <= now) {
-    const tickAt = next[i]!;
-    // The store call comes before moving `next` on: if it throws (store
-    // unreachable), the occurrence is claimed on a later tick instead of lost.
-    const won = now - tickAt <= CATCH_UP_MS &&
-      await deps.store.claimTick(`schedule:${entry.spec.id}`, tickAt);
-    next[i] = entry.after(tickAt);
-    if (!won) continue;
-    send({
-      type: "task.enqueue",
-      request: {
-        type: entry.spec.task,
-        payload: { ...entry.spec.payload, schedule: entry.spec.id, tick: tickAt } as Json,
-        queue: entry.spec.queue,
-        priority: entry.spec.priority,
-        correlationId: `schedule:${entry.spec.id}:${tickAt}`,
-      },
+  outbox: Outbox,
+): Promise<void> {
+  const { store } = context.deps;
+  const { spec } = planned;
+  const due = dueOccurrences(planned, now, context.startedAt, CATCH_UP_MS);
+  for (const { tick: tickAt, catchUp } of due.fire) {
+    // The store calls come before moving `next` on: if one throws (store
+    // unreachable), the occurrences are claimed on a later tick instead of
+    // lost, and the ones this tick won are not won again.
+    if (!await store.claimTick(`schedule:${spec.id}`, tickAt)) continue;
+    const enqueued = outbox.enqueue({
+      type: spec.task,
+      payload: { ...spec.payload, schedule: spec.id, tick: tickAt } as Json,
+      queue: spec.queue,
+      priority: spec.priority,
+      correlationId: `schedule:${spec.id}:${tickAt}`,
     });
+    const run = { tick: tickAt, at: now, by: "schedule" as const };
+    await store.recordScheduleRun(spec.id, { ...run, taskId: null });
+    // The task's id comes when the prioritizer answers; a failure is the task's, not the tick's.
+    enqueued.then(
+      (result) => store.recordScheduleRun(spec.id, { ...run, taskId: result.task.id }),
+    ).catch(() => {});
     context.events.emit({
       type: "schedule.fired",
       source: "/un/scheduler",
-      subject: entry.spec.id,
-      data: { schedule: entry.spec.id, tick: tickAt, task: entry.spec.task, lateMs: now - tickAt },
+      subject: spec.id,
+      data: {
+        schedule: spec.id,
+        tick: tickAt,
+        task: spec.task,
+        lateMs: now - tickAt,
+        ...(catchUp ? { catchUp: spec.catchUp } : {}),
+      },
     });
   }
+  planned.next = due.next;
 }
 
 /** One tick's work; never rejects: a failure ends the tick early, with what it did so far. */
-async function tick(context: SchedulerContext, send: Send): Promise<TickOutput> {
+async function tick(context: SchedulerContext, outbox: Outbox): Promise<TickOutput> {
   const out: TickOutput = {
-    next: context.schedules.map((entry) => entry.next),
+    // Copies: the tick moves each one's `next` on, and the machine assigns them.
+    schedules: context.schedules.map((planned) => ({ ...planned })),
+    loaded: context.loaded,
     nextCleanupAt: context.nextCleanupAt,
     delayMs: context.deps.config.scheduler.tickMs,
   };
   try {
-    out.delayMs = await tickSteps(context, out, send);
+    out.delayMs = await tickSteps(context, out, outbox);
   } catch (error) {
     out.error = error;
   }
@@ -160,10 +171,15 @@ async function tick(context: SchedulerContext, send: Send): Promise<TickOutput> 
 }
 
 /** The steps of a tick, recording progress in `out`; resolves with how long to sleep. */
-async function tickSteps(context: SchedulerContext, out: TickOutput, send: Send): Promise<number> {
+async function tickSteps(
+  context: SchedulerContext,
+  out: TickOutput,
+  outbox: Outbox,
+): Promise<number> {
   const { deps } = context;
   const { store, log } = deps;
   const now = deps.now();
+  const send = outbox.send;
   const emitAll = (inits: ReturnType<typeof transitionEvents>) => context.events.emitMany(inits);
 
   const due = await store.promoteDue(now);
@@ -180,9 +196,8 @@ async function tickSteps(context: SchedulerContext, out: TickOutput, send: Send)
   const expired = await store.expireDue(now);
   if (expired.length) emitAll(transitionEvents(expired, "expiresAt passed"));
 
-  for (const [i, entry] of context.schedules.entries()) {
-    await fireDue(entry, out.next, i, now, context, send);
-  }
+  await loadPlan(context, out, now);
+  for (const planned of out.schedules) await fireDue(planned, now, context, outbox);
 
   if (now >= out.nextCleanupAt) {
     out.nextCleanupAt = now + deps.config.scheduler.cleanupMs;
@@ -200,7 +215,7 @@ async function tickSteps(context: SchedulerContext, out: TickOutput, send: Send)
 
   const tickMs = deps.config.scheduler.tickMs;
   const nextDue = await store.nextDueAt();
-  const cronNext = Math.min(...out.next.map((next) => next ?? Infinity));
+  const cronNext = Math.min(...out.schedules.map((planned) => planned.next ?? Infinity));
   const wakeAt = Math.min(nextDue ?? Infinity, cronNext);
   return Math.max(5, Math.min(tickMs, wakeAt - deps.now()));
 }
@@ -215,9 +230,14 @@ export const schedulerMachine = setup({
     events: {} as SchedulerEvent,
   },
   actors: {
-    tick: fromPromise<TickOutput, { context: SchedulerContext }>(({ input, system }) =>
-      tick(input.context, (m) => system.get("supervisor")?.send(m))
-    ),
+    tick: fromPromise<TickOutput, { context: SchedulerContext }>(({ input, system }) => {
+      const send = (m: RuntimeMessage) => system.get("supervisor")?.send(m);
+      return tick(input.context, {
+        send,
+        enqueue: (request) =>
+          ask({ send }, "task.enqueue", { request }, { timeoutMs: ENQUEUE_ANSWER_MS }),
+      });
+    }),
   },
   delays: { sleep: ({ context }) => context.delayMs },
 }).createMachine({
@@ -225,7 +245,9 @@ export const schedulerMachine = setup({
   context: ({ input }) => ({
     deps: input.deps,
     events: input.events,
-    schedules: makeSchedules(input.deps),
+    schedules: [],
+    loaded: false,
+    startedAt: input.deps.now(),
     nextCleanupAt: input.deps.now() + input.deps.config.scheduler.cleanupMs,
     delayMs: input.deps.config.scheduler.tickMs,
     failures: failureLog(input.deps.log, "scheduler tick"),
@@ -250,11 +272,9 @@ export const schedulerMachine = setup({
               event.output.error === undefined
                 ? context.failures.ok()
                 : context.failures.failed(event.output.error),
-            assign(({ context, event }) => ({
-              schedules: context.schedules.map((entry, i) => ({
-                ...entry,
-                next: event.output.next[i],
-              })),
+            assign(({ event }) => ({
+              schedules: event.output.schedules,
+              loaded: event.output.loaded,
               nextCleanupAt: event.output.nextCleanupAt,
               delayMs: event.output.delayMs,
             })),

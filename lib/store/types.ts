@@ -7,6 +7,7 @@
  * - {@link SourceStore} (`source-store.ts`): source definitions, scanner state, file index;
  * - {@link SubscriptionStore} (`subscription-store.ts`): webhook subscriptions, their deliveries;
  * - {@link HookStore} (`hook-store.ts`): hooks added at run time;
+ * - {@link ScheduleStore} (`schedule-store.ts`): schedules added at run time, pauses, last runs;
  * - {@link Coordination} (`coordination.ts`): named leases, ticks, the process registry;
  * - {@link StoreLifecycle} (`lifecycle.ts`): kind, ping, retention, close.
  *
@@ -20,13 +21,30 @@ import type { StoreLifecycle } from "./lifecycle.ts";
 import type { SourceStore } from "./source-store.ts";
 import type { HookStore } from "./hook-store.ts";
 import type { SubscriptionStore } from "./subscription-store.ts";
+import type { ScheduleStore } from "./schedule-store.ts";
 import type { TaskStore } from "./task-store.ts";
 
-export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
+export type {
+  Coordination,
+  LeaseHolding,
+  ProcessRecord,
+} from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";
 export type { HookStore, StoredHook } from "./hook-store.ts";
-export type { RetentionPolicy, StoreLifecycle, TrimResult } from "./lifecycle.ts";
-export type { StoredSubscription, SubscriptionStore } from "./subscription-store.ts";
+export type {
+  ScheduleRun,
+  ScheduleStore,
+  StoredSchedule,
+} from "./schedule-store.ts";
+export type {
+  RetentionPolicy,
+  StoreLifecycle,
+  TrimResult,
+} from "./lifecycle.ts";
+export type {
+  StoredSubscription,
+  SubscriptionStore,
+} from "./subscription-store.ts";
 export type {
   FileEntry,
   ParsedSource,
@@ -65,5 +83,6 @@ export type Store =
   & SourceStore
   & HookStore
   & SubscriptionStore
+  & ScheduleStore
   & Coordination
   & StoreLifecycle;
