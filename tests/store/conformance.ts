@@ -2,6 +2,7 @@
  * The store conformance suite, split as the store contract is
  * (lib/store/types.ts): one suite per part ({@link TASK_STORE_SUITE},
  * {@link EVENT_STORE_SUITE}, {@link SOURCE_STORE_SUITE}, {@link HOOK_STORE_SUITE},
+ * {@link SUBSCRIPTION_STORE_SUITE},
  * {@link COORDINATION_SUITE}, {@link LIFECYCLE_SUITE}), each a set of areas
  * with one case per rule, as behaviour a caller can observe. Each store
  * implementation runs them from its own `store-*.test.ts`:
@@ -23,6 +24,7 @@ import type {
   HookStore,
   SourceStore,
   Store,
+  SubscriptionStore,
   TaskStore,
 } from "../../lib/store/types.ts";
 import { bulkCases } from "./conformance/bulk-cases.ts";
@@ -44,6 +46,7 @@ import { type LifecycleSubject, pingCases, trimCases } from "./conformance/lifec
 import { overflowCases } from "./conformance/overflow-cases.ts";
 import { queueControlCases } from "./conformance/queue-control-cases.ts";
 import { sourceAddCases, sourceCases } from "./conformance/source-cases.ts";
+import { subscriptionCases } from "./conformance/subscription-cases.ts";
 import {
   deadlineCases,
   expiryCases,
@@ -125,6 +128,12 @@ export const HOOK_STORE_SUITE: ConformanceSuite<HookStore> = {
   areas: { "hooks": hookCases },
 };
 
+/** Webhook subscriptions and their delivery task ids. */
+export const SUBSCRIPTION_STORE_SUITE: ConformanceSuite<SubscriptionStore> = {
+  name: "SubscriptionStore",
+  areas: { "subscriptions and deliveries": subscriptionCases },
+};
+
 /** Named leases, ticks, the process registry. */
 export const COORDINATION_SUITE: ConformanceSuite<Coordination> = {
   name: "Coordination",
@@ -203,6 +212,7 @@ export function runStoreConformance(
   runConformanceSuite(name, EVENT_STORE_SUITE, open, close);
   runConformanceSuite(name, SOURCE_STORE_SUITE, open, close);
   runConformanceSuite(name, HOOK_STORE_SUITE, open, close);
+  runConformanceSuite(name, SUBSCRIPTION_STORE_SUITE, open, close);
   runConformanceSuite(name, COORDINATION_SUITE, open, close);
   runConformanceSuite(name, LIFECYCLE_SUITE, open, close);
   Deno.test(`${name} StoreLifecycle: close`, async () => {
