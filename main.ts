@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   why: async () => (await import("./cli/why.ts")).whyCommand,
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
   hooks: async () => (await import("./cli/hooks.ts")).hooksCommand,
+  subscriptions: async () => (await import("./cli/subscriptions.ts")).subscriptionsCommand,
   queues: async () => (await import("./cli/queues.ts")).queuesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,

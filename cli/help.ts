@@ -41,6 +41,12 @@ usage: un <command> [options]
                       add a hook at run time (applies to the next event, in every process)
   hooks update|delete|enable|disable <id>
                       change, remove, or switch off or on a run-time hook
+  subscriptions [--json]
+                      list webhook subscriptions (deliveries: GET /un/subscriptions/:id/deliveries)
+  subscriptions add <pattern> <url> [--where CEL] [--ordered] [--max-attempts N]
+                      POST matching events to a URL, signed (the secret is printed once)
+  subscriptions delete <id>
+                      remove a webhook subscription
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
   doctor [--config FILE] [--json]
