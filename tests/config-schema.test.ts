@@ -27,38 +27,16 @@ Deno.test("config: an empty config serves on loopback with the documented defaul
     undefined,
   ]);
   assert.equal(config.store.path, ".un/");
-  assert.equal(
-    config.redis.url,
-    undefined,
-    "embedded store unless a Redis URL is given",
-  );
+  assert.equal(config.redis.url, undefined, "embedded store unless a Redis URL is given");
   assert.deepEqual(
-    [
-      config.workers.concurrency,
-      config.workers.queues,
-      config.workers.maxAttempts,
-    ],
+    [config.workers.concurrency, config.workers.queues, config.workers.maxAttempts],
     [4, ["*"], 3],
   );
-  assert.deepEqual(
-    [config.workers.backoffBaseMs, config.workers.backoffMaxMs],
-    [1_000, 300_000],
-  );
-  assert.deepEqual([config.scheduler.tickMs, config.scheduler.schedules], [
-    250,
-    [],
-  ]);
+  assert.deepEqual([config.workers.backoffBaseMs, config.workers.backoffMaxMs], [1_000, 300_000]);
+  assert.deepEqual([config.scheduler.tickMs, config.scheduler.schedules], [250, []]);
   assert.deepEqual([config.sources, config.hooks], [[], []]);
-  assert.deepEqual(
-    config.http.allow,
-    ["public"],
-    "http tasks reach public addresses only",
-  );
-  assert.deepEqual(
-    config.files.allow,
-    [],
-    "file tasks reach nothing until allowed",
-  );
+  assert.deepEqual(config.http.allow, ["public"], "http tasks reach public addresses only");
+  assert.deepEqual(config.files.allow, [], "file tasks reach nothing until allowed");
   assert.deepEqual(config.log, { level: "info", format: "text" });
 });
 
@@ -95,9 +73,7 @@ Deno.test("config: a source, a schedule and a hook get their defaults; durations
   });
   assert.deepEqual(config.hooks[0], { on: "file.*", task: "file.metadata" });
   assert.equal(
-    parseConfig({
-      sources: [{ id: "x", kind: "fs", path: ".", interval: 1_500 }],
-    })
+    parseConfig({ sources: [{ id: "x", kind: "fs", path: ".", interval: 1_500 }] })
       .sources[0].interval,
     1_500,
     "a number is milliseconds",
@@ -106,10 +82,7 @@ Deno.test("config: a source, a schedule and a hook get their defaults; durations
 
 Deno.test("config: each bad value is one line naming the key, what is allowed and the value", () => {
   const cases: [unknown, string][] = [
-    [
-      { workers: { concurrency: 0 } },
-      "workers.concurrency must be an integer 1..256, got 0",
-    ],
+    [{ workers: { concurrency: 0 } }, "workers.concurrency must be an integer 1..256, got 0"],
     [
       { sources: [{ id: "a", kind: "ftp", path: "." }] },
       'sources.0.kind must be one of "fs", "feed", "github", "http", "postgres", got "ftp"',
@@ -139,44 +112,24 @@ Deno.test("config: each bad value is one line naming the key, what is allowed an
   const cron = problems({
     scheduler: { schedules: [{ id: "s", task: "noop", cron: "every monday" }] },
   });
-  assert.match(
-    cron[0],
-    /^scheduler\.schedules\.0\.cron is not a cron expression /,
-  );
+  assert.match(cron[0], /^scheduler\.schedules\.0\.cron is not a cron expression /);
 });
 
 Deno.test("config: the rules across keys", () => {
-  assert.deepEqual(
-    problems({ scheduler: { schedules: [{ id: "s", task: "noop" }] } }),
-    [
-      'scheduler.schedules.0 needs exactly one of "cron" or "every", got {"id":"s","task":"noop"}',
-    ],
-  );
+  assert.deepEqual(problems({ scheduler: { schedules: [{ id: "s", task: "noop" }] } }), [
+    'scheduler.schedules.0 needs exactly one of "cron" or "every", got {"id":"s","task":"noop"}',
+  ]);
   const both = problems({
-    scheduler: {
-      schedules: [{ id: "s", task: "noop", cron: "* * * * *", every: "1m" }],
-    },
+    scheduler: { schedules: [{ id: "s", task: "noop", cron: "* * * * *", every: "1m" }] },
   });
-  assert.match(
-    both[0],
-    /^scheduler\.schedules\.0 needs exactly one of "cron" or "every"/,
-  );
+  assert.match(both[0], /^scheduler\.schedules\.0 needs exactly one of "cron" or "every"/);
   assert.deepEqual(
-    problems({
-      sources: [{ id: "a", kind: "fs", path: "." }, {
-        id: "a",
-        kind: "fs",
-        path: "/",
-      }],
-    }),
+    problems({ sources: [{ id: "a", kind: "fs", path: "." }, { id: "a", kind: "fs", path: "/" }] }),
     ['sources.1.id "a" is used by two sources'],
   );
-  assert.deepEqual(
-    problems({ workers: { backoffBaseMs: 5_000, backoffMaxMs: 1_000 } }),
-    [
-      "workers.backoffMaxMs must be >= workers.backoffBaseMs (5000), got 1000",
-    ],
-  );
+  assert.deepEqual(problems({ workers: { backoffBaseMs: 5_000, backoffMaxMs: 1_000 } }), [
+    "workers.backoffMaxMs must be >= workers.backoffBaseMs (5000), got 1000",
+  ]);
   assert.deepEqual(problems({ api: { host: "0.0.0.0" } }), [
     'api.host "0.0.0.0" is not loopback: set api.token (UN_API_TOKEN) to bind it',
   ]);

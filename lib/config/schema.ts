@@ -20,9 +20,7 @@ const load = { error: "must be a number 0.01..1000" }; // named like fields.ts's
 
 /** Keys every source kind has. */
 const sourceBase = {
-  id: id.describe(
-    "The source's name, unique among sources (`un scan <id>`, `/un/sources/<id>`).",
-  ),
+  id: id.describe("The source's name, unique among sources (`un scan <id>`, `/un/sources/<id>`)."),
   enabled: z.boolean().default(true).describe(
     "Scan this source; `POST /un/sources/:id/enable|disable` switches it at run time.",
   ),
@@ -38,10 +36,9 @@ const sourceBase = {
 };
 
 /** The hooks shorthand on a source: task types run for each of its events. */
-const sourceHooks = z.array(hookSchema.partial({ on: true })).optional()
-  .describe(
-    'Hooks on this source\'s events only, e.g. `[{ "task": "embed" }]`: the keys of `hooks[]`, `on` optional.',
-  );
+const sourceHooks = z.array(hookSchema.partial({ on: true })).optional().describe(
+  'Hooks on this source\'s events only, e.g. `[{ "task": "embed" }]`: the keys of `hooks[]`, `on` optional.',
+);
 
 const fsSource = z.strictObject({
   ...sourceBase,
@@ -50,9 +47,7 @@ const fsSource = z.strictObject({
   include: z.array(z.string()).default([]).describe(
     "Globs a file must match (`**/*.md`); none: every file.",
   ),
-  exclude: z.array(z.string()).default([]).describe(
-    "Globs of files to leave out (`drafts/**`).",
-  ),
+  exclude: z.array(z.string()).default([]).describe("Globs of files to leave out (`drafts/**`)."),
   gitignore: z.boolean().default(true).describe(
     "Leave out what `.gitignore` files (nested too) ignore.",
   ),
@@ -70,51 +65,36 @@ const fsSource = z.strictObject({
 const feedSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("feed"),
-  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    .describe(
-      "The RSS 0.9/1.0/2.0 or Atom feed; `feed.item.new` once per item.",
-    ),
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).describe(
+    "The RSS 0.9/1.0/2.0 or Atom feed; `feed.item.new` once per item.",
+  ),
   hooks: sourceHooks,
 });
 const githubSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("github"),
-  repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, {
-    error: 'must be "owner/name"',
-  })
-    .describe(
-      "The repository, `owner/name`; `github.repo.updated` per new head.",
-    ),
+  repo: z.string().regex(/^[A-Za-z0-9_.\-]+\/[A-Za-z0-9_.\-]+$/, { error: 'must be "owner/name"' })
+    .describe("The repository, `owner/name`; `github.repo.updated` per new head."),
   secret: z.string().min(1).optional().describe(
     "Webhook secret: `POST /un/github/webhook` checks `X-Hub-Signature-256` with it.",
   ),
-  token: z.string().min(1).optional().describe(
-    "API token for polling the commits API.",
+  token: z.string().min(1).optional().describe("API token for polling the commits API."),
+  apiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default(
+    "https://api.github.com",
+  ).describe(
+    "The API's base URL (GitHub Enterprise).",
   ),
-  apiUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    .default(
-      "https://api.github.com",
-    ).describe(
-      "The API's base URL (GitHub Enterprise).",
-    ),
   hooks: sourceHooks,
 });
 const httpSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("http"),
-  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    .describe(
-      "The endpoint watched: `http.changed` (status or body hash), `http.down`, `http.up`.",
-    ),
-  method: z.enum(["GET", "HEAD", "POST"]).default("GET").describe(
-    "The request's method.",
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).describe(
+    "The endpoint watched: `http.changed` (status or body hash), `http.down`, `http.up`.",
   ),
-  headers: z.record(z.string(), z.string()).default({}).describe(
-    "The request's headers.",
-  ),
-  select: z.string().regex(/^(\/.*)?$/, {
-    error: 'must be a JSON pointer such as "/data/version"',
-  })
+  method: z.enum(["GET", "HEAD", "POST"]).default("GET").describe("The request's method."),
+  headers: z.record(z.string(), z.string()).default({}).describe("The request's headers."),
+  select: z.string().regex(/^(\/.*)?$/, { error: 'must be a JSON pointer such as "/data/version"' })
     .optional().describe(
       'A JSON pointer (RFC 6901, e.g. `"/data/version"`): hash only that part of a JSON body.',
     ),
@@ -123,9 +103,7 @@ const httpSource = z.strictObject({
 const postgresSource = z.strictObject({
   ...sourceBase,
   kind: z.literal("postgres"),
-  url: z.string().regex(/^postgres(ql)?:\/\//, {
-    error: "must be a postgres:// URL",
-  }).describe(
+  url: z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }).describe(
     "The database.",
   ),
   tables: z.array(z.string().min(1)).min(1).describe(
@@ -165,9 +143,7 @@ export const scheduleSchema = z.strictObject({
     'Or an interval (`"30s"`): fires at every multiple of it since the epoch, so all processes agree on the ticks.',
   ),
   task: z.string().min(1).describe("The task type to run at each tick."),
-  payload: z.record(z.string(), z.unknown()).default({}).describe(
-    "The task's payload.",
-  ),
+  payload: z.record(z.string(), z.unknown()).default({}).describe("The task's payload."),
   queue: z.string().min(1).default("default").describe("The task's queue."),
   priority: priority.default(5).describe("The task's priority (9 first)."),
   timezone: z.string().optional().describe(
@@ -206,14 +182,11 @@ export const configSchema = z.strictObject({
     host: z.string().min(1).default("127.0.0.1").describe(
       "Where the API listens. A non-loopback host needs `api.token`.",
     ),
-    port: int(0, 65535).default(4242).describe(
-      "The API's port; 0 picks a free one.",
-    ),
+    port: int(0, 65535).default(4242).describe("The API's port; 0 picks a free one."),
     // RFC 6750 token characters only, so the same string works in a header, a
     // cookie and `UN_TOKEN`.
     token: z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, {
-      error:
-        "must be letters, digits and -._~+/ only (optionally ending in =), no spaces",
+      error: "must be letters, digits and -._~+/ only (optionally ending in =), no spaces",
     }).min(16, { error: "must be at least 16 characters" }).optional().describe(
       "Bearer token on `/un/*` and `/metrics`: 16+ of letters, digits and `-._~+/` (`=` padding at the end); browsers log in at `/un/login`.",
     ),
@@ -236,14 +209,10 @@ export const configSchema = z.strictObject({
     readTimeoutMs: ms(100, 3_600_000).default(30_000).describe(
       "A request's head, and then its body, must arrive within this long (slow-client guard).",
     ),
-    sseMaxBufferedBytes: int(4 * 1024, 1024 * 1024 * 1024).default(
-      4 * 1024 * 1024,
-    ).describe(
+    sseMaxBufferedBytes: int(4 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024).describe(
       "Bytes an SSE client may have waiting unread; past it the client is dropped (it resumes with Last-Event-ID).",
     ),
-    inspect: z.boolean().default(true).describe(
-      "Serve `/un/inspect` (the live actor inspector).",
-    ),
+    inspect: z.boolean().default(true).describe("Serve `/un/inspect` (the live actor inspector)."),
     scanLimit: z.strictObject({
       max: int(1, 1000).default(5).describe(
         "Manual scans (`POST /un/sources/:id/scan`, `POST /un/scan`) allowed per source per `windowMs`; past it 429 with `Retry-After`.",
@@ -254,9 +223,7 @@ export const configSchema = z.strictObject({
     }).prefault({}),
   }).prefault({}),
   redis: z.strictObject({
-    url: z.string().regex(/^rediss?:\/\//, {
-      error: "must be a redis:// or rediss:// URL",
-    })
+    url: z.string().regex(/^rediss?:\/\//, { error: "must be a redis:// or rediss:// URL" })
       .optional().describe(
         "Share everything through this Redis instead of the embedded store ([distributed mode](distributed.md)).",
       ),
@@ -319,9 +286,7 @@ export const configSchema = z.strictObject({
     tickMs: ms(10, 60_000).default(250).describe(
       "How often due tasks, expired leases and deadlines are checked.",
     ),
-    cleanupMs: ms(100, 86_400_000).default(60_000).describe(
-      "Retention clean-up interval.",
-    ),
+    cleanupMs: ms(100, 86_400_000).default(60_000).describe("Retention clean-up interval."),
     schedules: z.array(scheduleSchema).default([]).describe(
       "Cron and interval schedules ([below](#schedules)).",
     ),
@@ -340,12 +305,8 @@ export const configSchema = z.strictObject({
       "The window of `supervisor.maxRestarts`.",
     ),
   }).prefault({}),
-  sources: z.array(sourceSchema).default([]).describe(
-    "What to watch ([below](#sources)).",
-  ),
-  hooks: z.array(hookSchema).default([]).describe(
-    "Event pattern → task ([below](#hooks)).",
-  ),
+  sources: z.array(sourceSchema).default([]).describe("What to watch ([below](#sources))."),
+  hooks: z.array(hookSchema).default([]).describe("Event pattern → task ([below](#hooks))."),
   handlers: z.string().min(1).optional().describe(
     "Your handlers module: its default export maps task types to handlers, `schemas` their payloads ([tasks.md](tasks.md#handlers)).",
   ),
@@ -394,13 +355,10 @@ export const configSchema = z.strictObject({
     ),
   }).prefault({}),
   retention: z.strictObject({
-    maxFinishedTasks: int(0, 100_000_000).default(10_000).describe(
-      "Finished tasks kept.",
+    maxFinishedTasks: int(0, 100_000_000).default(10_000).describe("Finished tasks kept."),
+    finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000).describe(
+      "Finished tasks older than this are removed.",
     ),
-    finishedTaskMaxAgeMs: ms(1_000, 365 * 86_400_000).default(7 * 86_400_000)
-      .describe(
-        "Finished tasks older than this are removed.",
-      ),
     resultTtlMs: ms(1_000, 365 * 86_400_000).default(86_400_000).describe(
       "How long a finished task's result stays.",
     ),

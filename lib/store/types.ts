@@ -24,27 +24,12 @@ import type { SubscriptionStore } from "./subscription-store.ts";
 import type { ScheduleStore } from "./schedule-store.ts";
 import type { TaskStore } from "./task-store.ts";
 
-export type {
-  Coordination,
-  LeaseHolding,
-  ProcessRecord,
-} from "./coordination.ts";
+export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";
 export type { HookStore, StoredHook } from "./hook-store.ts";
-export type {
-  ScheduleRun,
-  ScheduleStore,
-  StoredSchedule,
-} from "./schedule-store.ts";
-export type {
-  RetentionPolicy,
-  StoreLifecycle,
-  TrimResult,
-} from "./lifecycle.ts";
-export type {
-  StoredSubscription,
-  SubscriptionStore,
-} from "./subscription-store.ts";
+export type { ScheduleRun, ScheduleStore, StoredSchedule } from "./schedule-store.ts";
+export type { RetentionPolicy, StoreLifecycle, TrimResult } from "./lifecycle.ts";
+export type { StoredSubscription, SubscriptionStore } from "./subscription-store.ts";
 export type {
   FileEntry,
   ParsedSource,

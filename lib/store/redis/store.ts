@@ -43,11 +43,7 @@ import {
   type RedisStoreOptions,
   type StoreParts,
 } from "./open.ts";
-import type {
-  AckResult,
-  FaultReporting,
-  StoreFaultChange,
-} from "./fault-report.ts";
+import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
 import * as tasks from "./tasks.ts";
 import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
@@ -98,9 +94,7 @@ export class RedisStore implements Store, FaultReporting {
     this.#ctx = ctx;
     this.#faults = faults;
     gate?.start();
-    this.#leases = new Batcher((calls) =>
-      leases.leaseMany(ctx, this.#claimed, calls)
-    );
+    this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
   }
 
   /**
@@ -124,33 +118,17 @@ export class RedisStore implements Store, FaultReporting {
     this.#limits = new Map(Object.entries(limits));
     return queues.setRateLimits(this.#ctx, limits);
   }
-  rateLimitUsage(
-    now: number,
-    group?: string | null,
-  ): Promise<Record<string, RateLimitUsage>> {
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
     return queues.rateLimitUsage(this.#ctx, now, group);
   }
 
   // ---- tasks ----
-  async enqueue(
-    task: NewTask,
-    now: number,
-    options?: EnqueueOptions,
-  ): Promise<EnqueueResult> {
+  async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     const grouped = withRateGroup(this.#limits, task);
-    const [result] = await tasks.enqueueMany(
-      this.#ctx,
-      [grouped],
-      now,
-      options,
-    );
+    const [result] = await tasks.enqueueMany(this.#ctx, [grouped], now, options);
     return result;
   }
-  enqueueMany(
-    list: NewTask[],
-    now: number,
-    options?: EnqueueOptions,
-  ): Promise<EnqueueResult[]> {
+  enqueueMany(list: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     const grouped = list.map((task) => withRateGroup(this.#limits, task));
     return tasks.enqueueMany(this.#ctx, grouped, now, options);
   }
@@ -162,56 +140,29 @@ export class RedisStore implements Store, FaultReporting {
   }
   changeTasks(change: TaskChange, now: number): Promise<TaskChangeResult> {
     // A cancelled or deleted task's late result must not take the claim's fast path.
-    if (change.action !== "reprioritize") {
-      change.ids.forEach((id) => this.#claimed.forget(id));
-    }
+    if (change.action !== "reprioritize") change.ids.forEach((id) => this.#claimed.forget(id));
     return changeTasks(this.#ctx, change, now);
   }
   claim(options: ClaimOptions): Promise<Task | null> {
     if (options.workerId === "") {
       return Promise.reject(
-        new ValidationError("workerId must not be empty", {
-          field: "workerId",
-          value: "",
-        }),
+        new ValidationError("workerId must not be empty", { field: "workerId", value: "" }),
       );
     }
     // A task claimed now could not record its outcome (the claim script
     // itself may get through: its first write frees memory), and each
     // claim would add events that must wait in this process.
-    if (this.#faults.oom.active) {
-      return Promise.reject(this.#faults.oom.error("claim"));
-    }
-    return this.#leases.call({ kind: "claim", options }) as Promise<
-      Task | null
-    >;
+    if (this.#faults.oom.active) return Promise.reject(this.#faults.oom.error("claim"));
+    return this.#leases.call({ kind: "claim", options }) as Promise<Task | null>;
   }
-  renew(
-    id: string,
-    fence: number,
-    leaseMs: number,
-    now: number,
-  ): Promise<boolean> {
+  renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
     return leases.renew(this.#ctx, id, fence, leaseMs, now);
   }
-  progress(
-    id: string,
-    fence: number,
-    fraction: number,
-    message: string | null,
-  ): Promise<void> {
+  progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
     return leases.progress(this.#ctx, id, fence, fraction, message);
   }
-  complete(
-    id: string,
-    fence: number,
-    result: Json,
-    now: number,
-  ): Promise<FinishResult> {
-    return this.#leases.call({
-      kind: "complete",
-      call: { id, fence, result, now },
-    }) as Promise<
+  complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
+    return this.#leases.call({ kind: "complete", call: { id, fence, result, now } }) as Promise<
       FinishResult
     >;
   }
@@ -238,13 +189,7 @@ export class RedisStore implements Store, FaultReporting {
     sortKey: number,
     explanation: Task["explanation"],
   ): Promise<Task> {
-    return lifecycle.reprioritize(
-      this.#ctx,
-      id,
-      priority,
-      sortKey,
-      explanation,
-    );
+    return lifecycle.reprioritize(this.#ctx, id, priority, sortKey, explanation);
   }
   promoteDue(now: number): Promise<TaskTransition[]> {
     return lifecycle.promoteDue(this.#ctx, now);
@@ -312,11 +257,7 @@ export class RedisStore implements Store, FaultReporting {
       now - policy.eventMaxAgeMs,
       policy.maxEvents,
     );
-    return {
-      tasks: trimmed.tasks,
-      events: removedEvents,
-      results: trimmed.results,
-    };
+    return { tasks: trimmed.tasks, events: removedEvents, results: trimmed.results };
   }
 
   // ---- sources, scanner state, file index ----
@@ -338,11 +279,7 @@ export class RedisStore implements Store, FaultReporting {
   getSourceState(sourceId: string, key: string): Promise<Json | null> {
     return sources.getSourceState(this.#ctx, sourceId, key);
   }
-  setSourceState(
-    sourceId: string,
-    key: string,
-    value: Json | null,
-  ): Promise<void> {
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
     return sources.setSourceState(this.#ctx, sourceId, key, value);
   }
   listFiles(sourceId: string): Promise<FileEntry[]> {
@@ -379,9 +316,7 @@ export class RedisStore implements Store, FaultReporting {
   putSchedule(schedule: StoredSchedule): Promise<void> {
     return schedules.putSchedule(this.#ctx, schedule);
   }
-  putScheduleIfAbsent(
-    schedule: StoredSchedule,
-  ): Promise<StoredSchedule | null> {
+  putScheduleIfAbsent(schedule: StoredSchedule): Promise<StoredSchedule | null> {
     return schedules.putScheduleIfAbsent(this.#ctx, schedule);
   }
   deleteSchedule(id: string): Promise<boolean> {
@@ -395,12 +330,7 @@ export class RedisStore implements Store, FaultReporting {
   }
 
   // ---- coordination ----
-  acquireLease(
-    name: string,
-    holder: string,
-    ttlMs: number,
-    now: number,
-  ): Promise<number | null> {
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
     return coordination.acquireLease(this.#ctx, name, holder, ttlMs, now);
   }
   releaseLease(name: string, holder: string): Promise<void> {
@@ -413,11 +343,7 @@ export class RedisStore implements Store, FaultReporting {
     return coordination.claimTick(this.#ctx, name, tick);
   }
   /** The heartbeat: records the process and checks the epoch (has Redis lost its data?). */
-  async recordProcess(
-    record: ProcessRecord,
-    ttlMs: number,
-    now: number,
-  ): Promise<void> {
+  async recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
     await Promise.all([
       processes.recordProcess(this.#ctx, record, ttlMs, now),
       this.#faults.epoch.check(),

@@ -35,11 +35,7 @@ import type {
 import type { Store } from "../types.ts";
 import { SqliteAccess, type SqliteOpenOptions } from "./access.ts";
 import { Claims } from "./claims.ts";
-import {
-  readTypeStats,
-  recordTypeRuns,
-  SqliteCoordination,
-} from "./coordination.ts";
+import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
 import {
@@ -60,11 +56,7 @@ import type { StoredHook } from "../hook-store.ts";
 import { SqliteSchedules } from "./schedules.ts";
 import type { ScheduleRun, StoredSchedule } from "../schedule-store.ts";
 import { changeTaskRows } from "./task-bulk.ts";
-import {
-  expireDueTasks,
-  promoteDueTasks,
-  recoverStalledTasks,
-} from "./sweeps.ts";
+import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sweeps.ts";
 import {
   countByQueue,
   listTaskRows,
@@ -108,18 +100,13 @@ export class SqliteStore implements Store {
   private constructor(dir: string, options: SqliteOpenOptions) {
     this.#db = SqliteAccess.open(dir, options, () => this.#claims.forgetAll());
     this.#queues = new SqliteQueues(this.#db);
-    this.#claims = new Claims(
-      this.#db.sql,
-      this.#db.commits,
-      () => this.#queues.gate(),
-    );
+    this.#claims = new Claims(this.#db.sql, this.#db.commits, () => this.#queues.gate());
     this.#sources = new SqliteSources(this.#db);
     this.#hooks = new SqliteHooks(this.#db, this.#db.sql);
     this.#schedules = new SqliteSchedules(this.#db);
     this.#coordination = new SqliteCoordination(this.#db);
     this.#subscriptions = new SqliteSubscriptions(this.#db);
-    this.#edges =
-      this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
+    this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
 
   /**
@@ -141,30 +128,17 @@ export class SqliteStore implements Store {
   setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
     return this.#queues.setRateLimits(limits);
   }
-  rateLimitUsage(
-    now: number,
-    group?: string | null,
-  ): Promise<Record<string, RateLimitUsage>> {
+  rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
     return this.#queues.rateLimitUsage(now, group);
   }
 
   // ---- tasks ----
-  enqueue(
-    task: NewTask,
-    now: number,
-    options?: EnqueueOptions,
-  ): Promise<EnqueueResult> {
+  enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     if (task.dependsOn.length > 0) this.#edges = true;
     const grouped = this.#queues.grouped(task);
-    return this.#db.write((sql) =>
-      enqueueBatch(sql, [grouped], now, options)[0]
-    );
+    return this.#db.write((sql) => enqueueBatch(sql, [grouped], now, options)[0]);
   }
-  enqueueMany(
-    tasks: NewTask[],
-    now: number,
-    options?: EnqueueOptions,
-  ): Promise<EnqueueResult[]> {
+  enqueueMany(tasks: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     if (tasks.some((task) => task.dependsOn.length > 0)) this.#edges = true;
     const grouped = tasks.map((task) => this.#queues.grouped(task));
     return this.#db.write((sql) => enqueueBatch(sql, grouped, now, options));
@@ -181,34 +155,16 @@ export class SqliteStore implements Store {
   claim(options: ClaimOptions): Promise<Task | null> {
     return this.#db.writing(() => this.#claims.claim(options));
   }
-  renew(
-    id: string,
-    fence: number,
-    leaseMs: number,
-    now: number,
-  ): Promise<boolean> {
-    return this.#db.write(
-      (sql) => renewLease(sql, id, fence, leaseMs, now),
-      true,
-    );
+  renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
+    return this.#db.write((sql) => renewLease(sql, id, fence, leaseMs, now), true);
   }
-  progress(
-    id: string,
-    fence: number,
-    fraction: number,
-    message: string | null,
-  ): Promise<void> {
+  progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
     return this.#db.write((sql) => {
       recordProgress(sql, id, fence, fraction, message);
       this.#claims.progressed(id, fence, message);
     }, true);
   }
-  complete(
-    id: string,
-    fence: number,
-    result: Json,
-    now: number,
-  ): Promise<FinishResult> {
+  complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
     if (!this.#edges) {
       // A task claimed here, with no dependents to release: at the commit, with the burst's others.
       try {
@@ -221,10 +177,7 @@ export class SqliteStore implements Store {
     }
     const hints = { claimed: this.#claims.take(id), edges: this.#edges };
     // Without dependents to release, the success is one UPDATE.
-    return this.#db.write(
-      (sql) => completeTask(sql, id, fence, result, now, hints),
-      !this.#edges,
-    );
+    return this.#db.write((sql) => completeTask(sql, id, fence, result, now, hints), !this.#edges);
   }
   fail(
     id: string,
@@ -234,9 +187,7 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<FinishResult> {
     this.#claims.take(id);
-    return this.#db.write((sql) =>
-      failTask(sql, id, fence, error, retryAt, now)
-    );
+    return this.#db.write((sql) => failTask(sql, id, fence, error, retryAt, now));
   }
   cancel(id: string, now: number): Promise<FinishResult> {
     return this.#db.write((sql) => cancelTask(sql, id, now));
@@ -250,9 +201,7 @@ export class SqliteStore implements Store {
     sortKey: number,
     explanation: Task["explanation"],
   ): Promise<Task> {
-    return this.#db.write((sql) =>
-      reprioritizeTask(sql, id, priority, sortKey, explanation)
-    );
+    return this.#db.write((sql) => reprioritizeTask(sql, id, priority, sortKey, explanation));
   }
   promoteDue(now: number): Promise<TaskTransition[]> {
     return this.#db.write((sql) => promoteDueTasks(sql, now));
@@ -329,11 +278,7 @@ export class SqliteStore implements Store {
   getSourceState(sourceId: string, key: string): Promise<Json | null> {
     return this.#sources.getSourceState(sourceId, key);
   }
-  setSourceState(
-    sourceId: string,
-    key: string,
-    value: Json | null,
-  ): Promise<void> {
+  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
     return this.#sources.setSourceState(sourceId, key, value);
   }
   listFiles(sourceId: string): Promise<FileEntry[]> {
@@ -370,9 +315,7 @@ export class SqliteStore implements Store {
   putSchedule(schedule: StoredSchedule): Promise<void> {
     return this.#schedules.putSchedule(schedule);
   }
-  putScheduleIfAbsent(
-    schedule: StoredSchedule,
-  ): Promise<StoredSchedule | null> {
+  putScheduleIfAbsent(schedule: StoredSchedule): Promise<StoredSchedule | null> {
     return this.#schedules.putScheduleIfAbsent(schedule);
   }
   deleteSchedule(id: string): Promise<boolean> {
@@ -386,12 +329,7 @@ export class SqliteStore implements Store {
   }
 
   // ---- coordination (sqlite/coordination.ts) ----
-  acquireLease(
-    name: string,
-    holder: string,
-    ttlMs: number,
-    now: number,
-  ): Promise<number | null> {
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
     return this.#coordination.acquireLease(name, holder, ttlMs, now);
   }
   releaseLease(name: string, holder: string): Promise<void> {
@@ -403,11 +341,7 @@ export class SqliteStore implements Store {
   claimTick(name: string, tick: number): Promise<boolean> {
     return this.#coordination.claimTick(name, tick);
   }
-  recordProcess(
-    record: ProcessRecord,
-    ttlMs: number,
-    now: number,
-  ): Promise<void> {
+  recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
     return this.#coordination.recordProcess(record, ttlMs, now);
   }
   listProcesses(now: number): Promise<ProcessRecord[]> {
@@ -421,15 +355,13 @@ export class SqliteStore implements Store {
   trim(policy: RetentionPolicy, now: number): Promise<TrimResult> {
     const cutoff = now - policy.resultTtlMs;
     const from = this.#resultsClearedTo;
-    return this.#db.write((sql) => trimStore(sql, policy, now, from)).then(
-      (trimmed) => {
-        // Tasks finish at the time of their finish, later than this cutoff: the
-        // next clearing starts here (a clock set back by more than the TTL
-        // leaves some results for the next start).
-        this.#resultsClearedTo = Math.max(this.#resultsClearedTo, cutoff);
-        return trimmed;
-      },
-    );
+    return this.#db.write((sql) => trimStore(sql, policy, now, from)).then((trimmed) => {
+      // Tasks finish at the time of their finish, later than this cutoff: the
+      // next clearing starts here (a clock set back by more than the TTL
+      // leaves some results for the next start).
+      this.#resultsClearedTo = Math.max(this.#resultsClearedTo, cutoff);
+      return trimmed;
+    });
   }
   /** Rejects with a StoreFaultError naming the reason while the file is at fault. */
   ping(): Promise<void> {
