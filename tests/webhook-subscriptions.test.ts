@@ -4,7 +4,8 @@
  * Standard Webhooks verifier from npm (not our own code); a receiver that
  * answers 500 three times gets the event once, after 4 attempts in the
  * delivery log; ordered delivery keeps order under retries; a URL `http.allow`
- * does not allow is refused with 400.
+ * does not allow is refused with 400; `http.disableAfter` failed deliveries in
+ * a row switch a subscription off with `subscription.disabled`.
  */
 
 import assert from "node:assert/strict";
@@ -48,7 +49,7 @@ interface Subscription {
 Deno.test("webhook subscriptions", async (t) => {
   await using un = await startUn({
     config: {
-      http: { allow: ["127.0.0.1"] },
+      http: { allow: ["127.0.0.1"], disableAfter: 3 },
       workers: { concurrency: 8, backoffBaseMs: 20, backoffMaxMs: 100 },
     },
   });
@@ -110,6 +111,38 @@ Deno.test("webhook subscriptions", async (t) => {
     assert.equal(rx.received.length, 1);
     assert.equal(calls, 4);
     await api(un.url, "DELETE", `/un/subscriptions/${id}`);
+    await rx.close();
+  });
+
+  await t.step("failed deliveries in a row switch the subscription off", async () => {
+    let secret = "";
+    const rx = receiver(() => secret, () => 404);
+    const res = await subscribe({ pattern: "gone.*", url: rx.url });
+    secret = res.body.subscription.secret;
+    const id = res.body.subscription.id;
+    for (let n = 0; n < 3; n++) await publish("gone.item", { n });
+    await eventually(async () => {
+      const r = await api<{ subscription: { enabled: boolean; failures: number } }>(
+        un.url,
+        "GET",
+        `/un/subscriptions/${id}`,
+      );
+      return r.body.subscription.enabled === false && r.body.subscription.failures === 3;
+    }, { timeoutMs: 20_000, message: "the subscription to be disabled" });
+    const history = await api<{ events: CloudEvent[] }>(
+      un.url,
+      "GET",
+      "/un/events/history?type=subscription.disabled",
+    );
+    assert.deepEqual(history.body.events.map((e) => e.subject), [id]);
+    await publish("gone.item", { n: 4 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const log = await api<{ deliveries: unknown[] }>(
+      un.url,
+      "GET",
+      `/un/subscriptions/${id}/deliveries`,
+    );
+    assert.equal(log.body.deliveries.length, 3);
     await rx.close();
   });
 
