@@ -5,7 +5,8 @@
  * answers 500 three times gets the event once, after 4 attempts in the
  * delivery log; ordered delivery keeps order under retries; a URL `http.allow`
  * does not allow is refused with 400; `http.disableAfter` failed deliveries in
- * a row switch a subscription off with `subscription.disabled`.
+ * a row switch a subscription off with `subscription.disabled`. On Redis, a
+ * subscription made through one process delivers the events of another, once.
  */
 
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import { Webhook } from "standardwebhooks";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { eventually } from "./helpers/eventually.ts";
 import { api } from "./helpers/http.ts";
+import { dropPrefix, REDIS_URL, redisForTests } from "./helpers/redis-store.ts";
 import { startUn } from "./helpers/un-process.ts";
 
 interface Received {
@@ -174,4 +176,58 @@ Deno.test("webhook subscriptions", async (t) => {
     assert.ok(!("secret" in list.body.subscriptions[0]));
     await rx.close();
   });
+});
+
+const redisTests = await redisForTests("webhook subscriptions on Redis");
+
+Deno.test({
+  name:
+    `webhook subscriptions on Redis: subscribed through one process, events of another are delivered once each${redisTests.suffix}`,
+  ignore: redisTests.ignore,
+  async fn() {
+    const prefix = `un-test:${crypto.randomUUID()}:`;
+    const config = {
+      redis: { url: REDIS_URL, prefix },
+      http: { allow: ["127.0.0.1"] },
+      workers: { backoffBaseMs: 20, backoffMaxMs: 100 },
+    };
+    let secret = "";
+    const rx = receiver(() => secret, () => 200);
+    try {
+      await using first = await startUn({ config });
+      await using second = await startUn({ config });
+      const res = await api<{ subscription: Subscription }>(
+        first.url,
+        "POST",
+        "/un/events/subscribe",
+        { pattern: "shared.*", url: rx.url },
+      );
+      secret = res.body.subscription.secret;
+      await eventually(async () => {
+        const r = await api<{ subscriptions: Subscription[] }>(
+          second.url,
+          "GET",
+          "/un/subscriptions",
+        );
+        return r.body.subscriptions.some((s) => s.id === res.body.subscription.id);
+      }, { message: "the other process lists the subscription" });
+      // The other process's dispatcher reloads on `subscription.created` (through the bridge).
+      await new Promise((r) => setTimeout(r, 300));
+      for (let n = 0; n < 20; n++) {
+        const un = n % 2 === 0 ? first : second;
+        await api(un.url, "POST", "/un/events/publish", { type: "shared.item", data: { n } });
+      }
+      await eventually(() => rx.received.length >= 20, {
+        timeoutMs: 20_000,
+        message: "20 deliveries",
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const ns = rx.received.map((r) => (r.event.data as { n: number }).n).sort((a, b) => a - b);
+      assert.deepEqual(ns, Array.from({ length: 20 }, (_, n) => n));
+      assert.deepEqual(rx.failures, []);
+    } finally {
+      await rx.close();
+      await dropPrefix(prefix);
+    }
+  },
 });
