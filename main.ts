@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
   hooks: async () => (await import("./cli/hooks.ts")).hooksCommand,
   subscriptions: async () => (await import("./cli/subscriptions.ts")).subscriptionsCommand,
+  schedules: async () => (await import("./cli/schedules.ts")).schedulesCommand,
   queues: async () => (await import("./cli/queues.ts")).queuesCommand,
   scan: async () => (await import("./cli/scan.ts")).scanCommand,
   stop: async () => (await import("./cli/stop.ts")).stopCommand,

@@ -47,6 +47,11 @@ usage: un <command> [options]
                       POST matching events to a URL, signed (the secret is printed once)
   subscriptions delete <id>
                       remove a webhook subscription
+  schedules [--json]  list schedules: next fire, last run and its task, paused or not
+  schedules add <id> <task> (--cron EXPR | --every 30s) [--catch-up none|one|all] [--payload JSON]
+                      add a schedule at run time (fires in one process per occurrence)
+  schedules delete|pause|resume|trigger <id>
+                      remove, pause, resume (config ones too), or fire a schedule now
   scan [id] [--json]  scan one source (or every enabled one) now; limited per source
   stop                stop the instance gracefully
   doctor [--config FILE] [--json]

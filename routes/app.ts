@@ -26,6 +26,7 @@ import { githubRoutes, isWebhookPath } from "./github.ts";
 import { browserGuard } from "./guard.ts";
 import { healthRoutes } from "./health.ts";
 import { hookRoutes } from "./hooks.ts";
+import { scheduleRoutes } from "./schedules.ts";
 import { inspectRoutes } from "./inspect.ts";
 import { LOGIN_PATH, loginRoutes, LOGOUT_PATH } from "./login.ts";
 import { openApiRoutes } from "./openapi.ts";
@@ -89,6 +90,7 @@ function apiRoutes(control: ControlPlane) {
     .route("/un/processes", processRoutes(control))
     .route("/un/sources", sourceRoutes(control))
     .route("/un/hooks", hookRoutes(control))
+    .route("/un/schedules", scheduleRoutes(control))
     .route("/un/sources", scanRoutes(control))
     .route("/un/scan", scanAllRoutes(control))
     .route("/un/github", githubRoutes(control))

@@ -33,8 +33,8 @@ const DOCUMENTATION: Documentation = {
       "`{ error: { code, message, details } }` with a 4xx or 5xx status.",
   },
   tags: [
-    ...["tasks", "events", "sources", "hooks", "queues", "workers", "processes", "store", "control"]
-      .concat(["health", "docs"]).map((name) => ({ name })),
+    ...["tasks", "events", "sources", "hooks", "schedules", "queues", "workers", "processes"]
+      .concat(["store", "control", "health", "docs"]).map((name) => ({ name })),
     { name: "pages", description: "The dashboard, the login and development tools" },
   ],
   components: {
