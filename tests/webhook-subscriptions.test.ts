@@ -101,7 +101,9 @@ Deno.test("webhook subscriptions", async (t) => {
     const id = res.body.subscription.id;
     await publish("flaky.one", {});
     const log = await eventually(async () => {
-      const r = await api<{ deliveries: Array<{ state: string; attempts: number }> }>(
+      const r = await api<
+        { deliveries: Array<{ taskId: string; state: string; attempts: number }> }
+      >(
         un.url,
         "GET",
         `/un/subscriptions/${id}/deliveries`,
@@ -110,6 +112,10 @@ Deno.test("webhook subscriptions", async (t) => {
     }, { timeoutMs: 20_000, message: "the delivery to succeed" });
     assert.equal(log.length, 1);
     assert.equal(log[0].attempts, 4);
+    // The task names the subscription; the secret is looked up at each attempt, never stored in it.
+    const task = await api(un.url, "GET", `/un/tasks/${log[0].taskId}`);
+    assert.equal(task.status, 200);
+    assert.ok(!JSON.stringify(task.body).includes(secret.slice(6)));
     assert.equal(rx.received.length, 1);
     assert.equal(calls, 4);
     await api(un.url, "DELETE", `/un/subscriptions/${id}`);

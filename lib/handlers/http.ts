@@ -13,6 +13,7 @@ import { PermanentError } from "../errors.ts";
 import { isSignTarget } from "../safety/outbound.ts";
 import { OutboundRefusal, type OutboundRequest, safeFetch, where } from "../safety/safe-fetch.ts";
 import { SIGNATURE_HEADER, signRequest } from "../safety/signature.ts";
+import { subscriptionSecret } from "../subscriptions/secrets.ts";
 import { webhookHeaders } from "../subscriptions/signature.ts";
 import { captureText } from "./capture.ts";
 import { parsePayload } from "./payload.ts";
@@ -40,8 +41,8 @@ export const httpPayload = z.object({
   headers: z.record(z.string(), z.string(), { error: "must be an object of string values" })
     .default({}),
   body: z.json().optional(),
-  /** Signs each attempt Standard-Webhooks style (webhook subscriptions, lib/subscriptions). */
-  webhook: z.object({ id: z.string().min(1), secret: z.string().min(1) }).optional(),
+  /** Signs each attempt Standard-Webhooks style with the subscription's secret (lib/subscriptions). */
+  webhook: z.object({ id: z.string().min(1), subscription: z.string().min(1) }).optional(),
 });
 
 /** Payload of `http`. `method` defaults to POST with a body, GET without. */
@@ -79,7 +80,11 @@ export function httpHandler(config: Config): Handler<unknown, HttpResult> {
     headers.set("x-un-attempt", String(ctx.attempt));
     headers.delete(SIGNATURE_HEADER);
     if (payload.webhook) {
-      const signed = webhookHeaders(payload.webhook.secret, payload.webhook.id, body ?? "");
+      const signed = webhookHeaders(
+        await secretOf(payload.webhook.subscription),
+        payload.webhook.id,
+        body ?? "",
+      );
       for (const [name, value] of Object.entries(signed)) headers.set(name, value);
     }
 
@@ -169,6 +174,22 @@ async function send(
     }
     throw new Error(`http: ${target} failed: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** A subscription's signing secret, or why the delivery cannot be signed (for good). */
+async function secretOf(subscription: string): Promise<string> {
+  const found = subscriptionSecret(subscription);
+  if (found === undefined) {
+    throw new PermanentError(
+      `http: cannot sign for subscription ${subscription}: no subscription store here ` +
+        "(an isolated worker); do not isolate http tasks that deliver webhooks",
+    );
+  }
+  const secret = await found;
+  if (secret === null) {
+    throw new PermanentError(`http: subscription ${subscription} no longer exists`);
+  }
+  return secret;
 }
 
 /** The start of a response body for an error message. */

@@ -17,6 +17,7 @@ import { compileExpression, type Expression } from "../expressions/expression.ts
 import type { Logger } from "../log.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
 import type { StoredSubscription, SubscriptionStore } from "../store/subscription-store.ts";
+import { useSecretResolver } from "./secrets.ts";
 import { subscriptionEvent, WHERE_VARIABLES } from "./subscriptions.ts";
 
 /** Delivery tasks carry this correlation id prefix: their own events are never delivered. */
@@ -57,7 +58,7 @@ export function deliveryRequest(
       method: "POST",
       headers: { ...subscription.headers, "content-type": CLOUDEVENTS_JSON },
       body: event as unknown as Json,
-      webhook: { id: event.id, secret: subscription.secret },
+      webhook: { id: event.id, subscription: subscription.id },
     },
     correlationId: `${DELIVERY_CORRELATION}${subscription.id}`,
     ...(subscription.maxAttempts !== undefined ? { maxAttempts: subscription.maxAttempts } : {}),
@@ -167,6 +168,11 @@ export function deliverSubscriptions(deps: DispatchDeps): () => void {
   };
 
   const stops = [
+    // Deliveries sign with the secret as stored now (the live list first: no read per attempt).
+    useSecretResolver(async (id) =>
+      live.find((l) => l.subscription.id === id)?.subscription.secret ??
+        (await store.getSubscription(id))?.secret ?? null
+    ),
     bus.subscribe("**", onEvent, "subscriptions", { remote: false }),
     bus.subscribe("subscription.*", startReload, "subscriptions-reload"),
     bus.subscribe("task.succeeded", onOutcome, "subscriptions-outcome"),
