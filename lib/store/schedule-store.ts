@@ -60,16 +60,35 @@ export function readStoredSchedule(
 ): StoredSchedule {
   const { spec, error: _error, ...base } = raw;
   if (spec === null || spec === undefined) return { ...base, spec: null };
+  const parsed = parseCached(spec);
+  if (typeof parsed !== "string") return { ...base, spec: parsed };
+  return { ...base, spec: null, error: parsed };
+}
+
+/**
+ * Parses already seen (the scheduler reads every schedule at each tick, and
+ * the schema builds a Cron to check an expression): definition JSON → the
+ * parsed spec, or why it does not parse. Parsed specs are shared, so never
+ * changed in place.
+ */
+const parsedSpecs = new Map<string, ScheduleSpec | string>();
+const MAX_PARSED = 1_000;
+
+function parseCached(spec: unknown): ScheduleSpec | string {
+  const key = JSON.stringify(spec);
+  const known = parsedSpecs.get(key);
+  if (known !== undefined) return known;
   const parsed = scheduleSchema.safeParse(spec);
-  if (parsed.success) return { ...base, spec: parsed.data };
-  const problems = parsed.error.issues.map((issue) =>
-    `${issue.path.map(String).join(".") || "spec"}: ${issue.message}`
-  );
-  return {
-    ...base,
-    spec: null,
-    error: `stored definition no longer valid: ${problems.join("; ")}`,
-  };
+  const result = parsed.success
+    ? parsed.data
+    : `stored definition no longer valid: ${
+      parsed.error.issues.map((issue) =>
+        `${issue.path.map(String).join(".") || "spec"}: ${issue.message}`
+      ).join("; ")
+    }`;
+  if (parsedSpecs.size >= MAX_PARSED) parsedSpecs.clear();
+  parsedSpecs.set(key, result);
+  return result;
 }
 
 /** Keeps the later of two runs (by tick, then by having a task id). */
