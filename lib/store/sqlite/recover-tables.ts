@@ -31,6 +31,8 @@ const JSON_COLUMNS: Record<string, string[]> = {
   source_state: ["value"],
   processes: ["record"],
   hooks: ["hook"],
+  schedules: ["spec"],
+  schedule_runs: ["run"],
 };
 const BATCH = 1_000;
 /** Rowids tried one by one inside a damaged range at most (beyond that the range is skipped). */

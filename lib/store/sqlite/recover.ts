@@ -23,6 +23,7 @@ import { DatabaseSync } from "node:sqlite";
 import { copyKeyedTable, copyRowidTable, type TableRecovery } from "./recover-tables.ts";
 import { QUEUE_STATE_TABLE } from "./queues.ts";
 import { HOOKS_TABLE } from "./hooks.ts";
+import { SCHEDULE_TABLES } from "./schedules.ts";
 import { applySchema } from "./schema.ts";
 
 export type { TableRecovery } from "./recover-tables.ts";
@@ -46,6 +47,8 @@ const ROWID_TABLES = [
   "leases",
   "processes",
   "hooks",
+  "schedules",
+  "schedule_runs",
 ];
 /** Tables without rowid and their keys, copied in key order. */
 const KEYED_TABLES: Record<string, string[]> = {
@@ -95,6 +98,7 @@ function copyAll(from: string, to: string): TableRecovery[] {
     applySchema(target);
     target.exec(QUEUE_STATE_TABLE);
     target.exec(HOOKS_TABLE);
+    target.exec(SCHEDULE_TABLES);
     target.exec("PRAGMA synchronous = OFF"); // the file is renamed into place only when complete
     // A store older than a table has nothing of it to copy.
     const has = (table: string) =>

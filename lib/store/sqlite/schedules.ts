@@ -13,7 +13,8 @@ import {
 import type { SqliteAccess } from "./access.ts";
 import { json, num, type Row, type Sql, text } from "./statements.ts";
 
-const TABLES = `
+/** The schedule tables (created on open, and in a store `un store recover` builds). */
+export const SCHEDULE_TABLES = `
 CREATE TABLE IF NOT EXISTS schedules (
   id TEXT PRIMARY KEY,
   origin TEXT NOT NULL,
@@ -66,7 +67,7 @@ function readOne(sql: Sql, id: string): StoredSchedule | null {
 /** The embedded {@link ScheduleStore}: each call one read or one group-committed write. */
 export class SqliteSchedules implements ScheduleStore {
   constructor(private readonly db: SqliteAccess) {
-    db.sql.exec(TABLES);
+    db.sql.exec(SCHEDULE_TABLES);
   }
 
   listSchedules(): Promise<StoredSchedule[]> {
