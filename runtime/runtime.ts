@@ -8,21 +8,16 @@
  */
 
 import { type Actor, createActor } from "xstate";
-import { describeChildren, supervisorMachine } from "../actors/supervisor.ts";
+import { supervisorMachine } from "../actors/supervisor.ts";
+import { inspectApi, supervisedActors } from "./inspect.ts";
 import { SOURCE_LEADER_ID } from "../actors/source-leader.ts";
+import { prepareStore } from "./prepare-store.ts";
 import { hasPool, type Role, roleChildren, scansSources, stopRoleChildren } from "./roles.ts";
 import { startRegistry } from "./registry.ts";
 import { RuntimeSources } from "./sources.ts";
 import { EventBus } from "../lib/events/bus.ts";
 import type { Config } from "../lib/config/load.ts";
-import { actorDetail, actorTree } from "../lib/inspect/actor-tree.ts";
-import type {
-  ActorDetail,
-  ActorInfo,
-  ControlPlane,
-  HealthReport,
-  InspectRecord,
-} from "../lib/control.ts";
+import type { ActorInfo, ControlPlane, HealthReport } from "../lib/control.ts";
 import { type Faults, parseFaults, type RuntimeDeps } from "../lib/protocol/deps.ts";
 import type { EventLog } from "../lib/events/event-log.ts";
 import { runtimeEventLog } from "../lib/events/event-log-status.ts";
@@ -41,7 +36,6 @@ import { healthReport } from "../lib/processes/health.ts";
 import { type LoadReading, throttleOf } from "../lib/tasks/load-guard.ts";
 import { Counters, RuntimeMetrics } from "../lib/metrics/render.ts";
 import { type OpenedStore, openStore } from "../lib/store/open.ts";
-import { rateLimitsOf } from "../lib/store/queue-control.ts";
 import type { Store } from "../lib/store/types.ts";
 import { answerScanRequests } from "../lib/sources/manual-scan.ts";
 import { startSubscriptions } from "../lib/subscriptions/start.ts";
@@ -196,20 +190,13 @@ export class Runtime implements ControlPlane {
 
   async #boot(options: RuntimeOptions): Promise<void> {
     const { config, deps, log } = this;
-    // Each process states its config's limits; the last one to start sets them for all.
-    await this.store.setRateLimits(rateLimitsOf(config.queues, log));
-    if (this.opened.embedded && hasPool(this.role)) {
-      // Nobody else can hold a lease on the embedded store: whatever was running
-      // when the last process died goes straight back to the queue.
-      const recovered = await this.store.recoverStalled(Date.now(), true);
-      // Their leases ended with the process that held them.
-      this.#metrics.leaseExpired(recovered.filter((t) => t.from === "running").length);
-      if (recovered.length) {
-        log.warn("tasks that were running when un last stopped are queued again", {
-          count: recovered.length,
-        });
-      }
-    }
+    await prepareStore({
+      store: this.store,
+      config,
+      log,
+      recover: this.opened.embedded && hasPool(this.role),
+      leaseExpired: (count) => this.#metrics.leaseExpired(count),
+    });
     const sources = await this.#sources.sync();
     // Hooks added at run time: compiled before any event flows, then kept in step.
     const storedHooks = followStoredHooks({
@@ -337,23 +324,15 @@ export class Runtime implements ControlPlane {
     return this.bus.remoteSynced();
   }
 
-  readonly inspect = {
-    recent: (limit: number): InspectRecord[] => this.#inspector.recent(limit),
-    // The whole tree: the pool's workers are the supervisor's grandchildren.
-    actors: (): ActorInfo[] => actorTree(this.actors(), this.#supervisor, this.#inspector),
-    actor: (id: string): ActorDetail | null =>
-      actorDetail(this.actors(), this.#supervisor, this.#inspector, id),
-    subscribe: (fn: (r: InspectRecord) => void): () => void =>
-      this.#inspectable ? this.#inspector.subscribe(fn) : () => {},
-  };
+  readonly inspect: ControlPlane["inspect"] = inspectApi(
+    () => this.#supervisor,
+    this.#inspector,
+    () => this.#inspectable,
+  );
 
   /** The supervisor and its children. */
   actors(): ActorInfo[] {
-    const snap = this.#supervisor.getSnapshot();
-    return [
-      { id: "supervisor", kind: "supervisor", state: snap.status, restarts: 0, lastError: null },
-      ...describeChildren(snap as unknown as Parameters<typeof describeChildren>[0]),
-    ];
+    return supervisedActors(this.#supervisor);
   }
 
   /** Health: store reachable, actors alive, nothing piling up. */
