@@ -20,7 +20,11 @@ import type { UnProcess } from "./un-process.ts";
  * await stream.close();
  * ```
  */
-export async function openStream(url: string, headers: Record<string, string> = {}) {
+export async function openStream(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { connected?: boolean } = {},
+) {
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   assert.equal(res.status, 200);
@@ -35,8 +39,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
   let pending: Promise<IteratorResult<SseMessage>> | null = messages.next();
   pending.catch(() => {});
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // `connected: false` returns at the headers, for tests of what happens before.
   await Promise.race([
-    connected.promise,
+    options.connected === false ? undefined : connected.promise,
     pending.then(() => {}, () => {}),
     new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
   ]).finally(() => clearTimeout(timer));
