@@ -18,6 +18,7 @@ import {
 } from "../ui/data/task-query.ts";
 import { ASSETS, assetUrl } from "../ui/assets.ts";
 import { createTask } from "./helpers/api.ts";
+import { api } from "./helpers/http.ts";
 import { createMany } from "./helpers/ui-page.ts";
 import { startUn } from "./helpers/un-process.ts";
 
@@ -229,4 +230,24 @@ Deno.test("task list over HTTP: a key finds a task older than the newest 1000, t
     assert.match(page.text, /cursor is not one the task list made/);
     assert.match(page.text, /href="\/un\/ui\/tasks\?state=succeeded">Start from the first page/);
   });
+});
+
+Deno.test("queues page: a paused queue shows as paused with Resume, even before its first task", async () => {
+  await using un = await startUn();
+  await createTask(un, { type: "noop", queue: "mail" });
+  const paused = await api(un.url, "POST", "/un/queues/maintenance/pause");
+  assert.equal(paused.status, 200, JSON.stringify(paused.body));
+  const page = await get(`${un.url}/un/ui/queues`);
+  assert.equal(page.status, 200);
+  const row = (queue: string) =>
+    page.text.match(new RegExp(`<tr data-queue="${queue}">([\\s\\S]*?)</tr>`))?.[1] ?? "";
+  assert.match(row("maintenance"), /data-paused="true"/);
+  assert.match(row("maintenance"), /<span class="badge">paused<\/span>/);
+  assert.match(row("maintenance"), /data-verb="resume"/);
+  assert.match(row("mail"), /data-paused="false"/);
+  assert.match(row("mail"), /data-verb="pause"/);
+
+  await api(un.url, "POST", "/un/queues/maintenance/resume");
+  const after = await get(`${un.url}/un/ui/queues`);
+  assert.doesNotMatch(after.text, /data-paused="true"/);
 });
