@@ -67,3 +67,17 @@ export function when(ms: number | null): string {
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
+
+/**
+ * Prints a list command's answer: the whole body as JSON with `--json`,
+ * else `none` when there are no rows, else a table.
+ */
+export function printList<T>(
+  body: unknown,
+  items: readonly T[],
+  view: { json: boolean; none: string; head: string[]; row(item: T): Array<string | number> },
+): void {
+  if (view.json) printJson(body);
+  else if (items.length === 0) console.log(view.none);
+  else console.log(table(view.head, items.map(view.row)));
+}

@@ -9,7 +9,7 @@ import type { HookView } from "../lib/hooks/manage.ts";
 import { intFlag, jsonFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { brief, printJson, table } from "./format.ts";
+import { brief, printJson, printList } from "./format.ts";
 
 const USAGE = "un hooks [--json] | un hooks add <on> <task> [--where EXPR] [--every N] " +
   "[--priority P] [--queue Q] [--key TEMPLATE] [--disabled] | un hooks add --json '{...}' | " +
@@ -79,14 +79,12 @@ async function list(args: string[]): Promise<number> {
   positionals(rest, 0, USAGE);
   const client = UnClient.fromEnv();
   const body = await client.json(client.api.un.hooks.$get());
-  if (values.json) printJson(body);
-  else if (body.hooks.length === 0) console.log("no hooks");
-  else {
-    console.log(table(
-      ["ID", "ORIGIN", "ENABLED", "ON", "TASK", "WHERE", "SAMPLE", "ERROR"],
-      body.hooks.map((h) => hookRow(h as Wire<HookView>)),
-    ));
-  }
+  printList(body, body.hooks, {
+    json: values.json === true,
+    none: "no hooks",
+    head: ["ID", "ORIGIN", "ENABLED", "ON", "TASK", "WHERE", "SAMPLE", "ERROR"],
+    row: (h) => hookRow(h as Wire<HookView>),
+  });
   return 0;
 }
 

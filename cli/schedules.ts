@@ -9,7 +9,7 @@ import type { ScheduleView } from "../lib/schedules/manage.ts";
 import { intFlag, jsonFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { brief, printJson, table, when } from "./format.ts";
+import { brief, printJson, printList, when } from "./format.ts";
 
 const USAGE = "un schedules [--json] | un schedules add <id> <task> (--cron EXPR | --every 30s) " +
   "[--payload JSON] [--queue Q] [--priority P] [--timezone TZ] [--catch-up none|one|all] " +
@@ -84,14 +84,12 @@ async function list(args: string[]): Promise<number> {
   positionals(rest, 0, USAGE);
   const client = UnClient.fromEnv();
   const body = await client.json(client.api.un.schedules.$get());
-  if (values.json) printJson(body);
-  else if (body.schedules.length === 0) console.log("no schedules");
-  else {
-    console.log(table(
-      ["ID", "ORIGIN", "STATE", "WHEN", "TASK", "NEXT", "LAST RUN", "ERROR"],
-      body.schedules.map((s) => scheduleRow(s as Wire<ScheduleView>)),
-    ));
-  }
+  printList(body, body.schedules, {
+    json: values.json === true,
+    none: "no schedules",
+    head: ["ID", "ORIGIN", "STATE", "WHEN", "TASK", "NEXT", "LAST RUN", "ERROR"],
+    row: (s) => scheduleRow(s as Wire<ScheduleView>),
+  });
   return 0;
 }
 

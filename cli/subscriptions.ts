@@ -7,7 +7,7 @@
 import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { brief, printJson, table } from "./format.ts";
+import { brief, printJson, printList } from "./format.ts";
 
 const USAGE = "un subscriptions [--json] | un subscriptions add <pattern> <url> [--where CEL] " +
   "[--secret whsec_...] [--ordered] [--max-attempts N] [--json] | " +
@@ -43,22 +43,20 @@ async function list(args: string[]): Promise<number> {
   positionals(rest, 0, USAGE);
   const client = UnClient.fromEnv();
   const body = await client.json(client.api.un.subscriptions.$get());
-  if (values.json) printJson(body);
-  else if (body.subscriptions.length === 0) console.log("no subscriptions");
-  else {
-    console.log(table(
-      ["ID", "ENABLED", "PATTERN", "URL", "WHERE", "ORDERED", "FAILURES"],
-      body.subscriptions.map((s) => [
-        s.id,
-        s.enabled ? "yes" : `no (${s.disabledReason ?? "disabled"})`,
-        s.pattern,
-        brief(s.url, 50),
-        brief(s.where ?? null, 40),
-        s.ordered ? "yes" : "no",
-        String(s.failures),
-      ]),
-    ));
-  }
+  printList(body, body.subscriptions, {
+    json: values.json === true,
+    none: "no subscriptions",
+    head: ["ID", "ENABLED", "PATTERN", "URL", "WHERE", "ORDERED", "FAILURES"],
+    row: (s) => [
+      s.id,
+      s.enabled ? "yes" : `no (${s.disabledReason ?? "disabled"})`,
+      s.pattern,
+      brief(s.url, 50),
+      brief(s.where ?? null, 40),
+      s.ordered ? "yes" : "no",
+      String(s.failures),
+    ],
+  });
   return 0;
 }
 
