@@ -17,6 +17,7 @@
  */
 
 import { Environment } from "@marcbachmann/cel-js";
+import { errorText } from "../errors.ts";
 
 /** A compiled expression. */
 export interface Expression {
@@ -95,7 +96,7 @@ export function compileExpression(source: string, variables: readonly string[]):
 
 /** The library's message, on one line (it draws a caret under the source on the next ones). */
 function reasonOf(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   const [first, ...rest] = message.split("\n").filter((line) => line.trim() !== "");
   const shown = rest.find((line) => line.startsWith(">"));
   const caret = rest.find((line) => /^\s*\^\s*$/.test(line));

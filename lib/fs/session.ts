@@ -11,7 +11,7 @@
 
 import { basename, dirname, join } from "node:path";
 import type { SourceSpec } from "../config/load.ts";
-import { UnavailableError } from "../errors.ts";
+import { errorText, UnavailableError } from "../errors.ts";
 import { SerialQueue } from "../keyed-queue.ts";
 import type { CloudEvent, EventPriority } from "../events/cloud-event.ts";
 import { higherPriority } from "../sources/manual-scan.ts";
@@ -219,7 +219,7 @@ export class FsSession {
   #background(work: Promise<unknown>, what: string): void {
     work.catch((error) => {
       if (this.#closed) return;
-      this.#o.log.warn(`${what} failed`, { source: this.#o.source.id, error: String(error) });
+      this.#o.log.warn(`${what} failed`, { source: this.#o.source.id, error: errorText(error) });
       this.#o.status.update({ lastError: `${what}: ${error}`, lastErrorAt: this.#o.now() });
     });
   }
@@ -314,7 +314,10 @@ export class FsSession {
         found = await examinePath(this.#o.root, rel, structural, this.#o.index, this.#o.rules);
       } catch (error) {
         // One unreadable path must not hold back the rest of the batch.
-        this.#o.log.warn("could not examine a changed path", { path: rel, error: String(error) });
+        this.#o.log.warn("could not examine a changed path", {
+          path: rel,
+          error: errorText(error),
+        });
         continue;
       }
       // Applied at once, so a path seen twice in one batch (a new directory and

@@ -6,6 +6,7 @@
  */
 
 import type { HookSpec } from "../config/load.ts";
+import { errorText } from "../errors.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import { compilePattern } from "../events/wildcard.ts";
 import type { StoredHook } from "../store/hook-store.ts";
@@ -17,7 +18,7 @@ export function readStoredHook(hook: StoredHook): { spec: ApiHookSpec } | { erro
   try {
     return { spec: parseHookSpec(hook.spec) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: errorText(error) };
   }
 }
 

@@ -11,6 +11,7 @@
  */
 
 import type { EventBus } from "../events/bus.ts";
+import { errorText } from "../errors.ts";
 import type { CloudEvent, Json } from "../events/cloud-event.ts";
 import { compilePattern, type TypeMatcher } from "../events/wildcard.ts";
 import { compileExpression, type Expression } from "../expressions/expression.ts";
@@ -90,7 +91,7 @@ export function deliverSubscriptions(deps: DispatchDeps): () => void {
         where: subscription.where ? compileExpression(subscription.where, WHERE_VARIABLES) : null,
       }));
     } catch (err) {
-      log.warn("subscriptions not reloaded", { error: String(err) });
+      log.warn("subscriptions not reloaded", { error: errorText(err) });
     }
   };
   /** The reload under way: events wait for it, in order, so none is matched against a stale list. */
@@ -112,11 +113,13 @@ export function deliverSubscriptions(deps: DispatchDeps): () => void {
       return taskId;
     };
     if (!subscription.ordered) {
-      return void send().catch((err) => log.warn("delivery not enqueued", { error: String(err) }));
+      return void send().catch((err) =>
+        log.warn("delivery not enqueued", { error: errorText(err) })
+      );
     }
     const before = chains.get(subscription.id) ?? Promise.resolve(undefined);
     const next = before.then(send).catch((err) => {
-      log.warn("delivery not enqueued", { error: String(err) });
+      log.warn("delivery not enqueued", { error: errorText(err) });
       return undefined;
     });
     chains.set(subscription.id, next);
@@ -142,7 +145,7 @@ export function deliverSubscriptions(deps: DispatchDeps): () => void {
     if (!id || !subscriptionId) return;
     pending.delete(id);
     void settle(subscriptionId, event.type === "task.succeeded").catch((err) =>
-      log.warn("subscription outcome not stored", { error: String(err) })
+      log.warn("subscription outcome not stored", { error: errorText(err) })
     );
   };
 
