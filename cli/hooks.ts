@@ -6,10 +6,11 @@
  */
 
 import type { HookView } from "../lib/hooks/manage.ts";
-import { intFlag, jsonFlag, type Options, parse, positionals } from "./args.ts";
+import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { brief, printJson, printList } from "./format.ts";
+import { brief } from "./format.ts";
+import { dispatch, idCommand, jsonBase, listCommand } from "./resource.ts";
 
 const USAGE = "un hooks [--json] | un hooks add <on> <task> [--where EXPR] [--every N] " +
   "[--priority P] [--queue Q] [--key TEMPLATE] [--disabled] | un hooks add --json '{...}' | " +
@@ -28,11 +29,7 @@ const FLAGS: Options = {
 
 /** The body the flags make, over `--json`'s object. */
 function bodyOf(values: ReturnType<typeof parse>["values"]): Record<string, unknown> {
-  const base = jsonFlag(values.json, "--json") ?? {};
-  if (base === null || typeof base !== "object" || Array.isArray(base)) {
-    throw new UsageError(`--json must be a JSON object such as '{"on":"file.*","task":"..."}'`);
-  }
-  const body: Record<string, unknown> = { ...base };
+  const body = jsonBase(values.json, ` such as '{"on":"file.*","task":"..."}'`);
   if (values.where !== undefined) body.where = values.where;
   if (values.queue !== undefined) body.queue = values.queue;
   if (values.key !== undefined) body.key = values.key;
@@ -74,79 +71,65 @@ export function hookRow(hook: Wire<HookView>): string[] {
   ];
 }
 
-async function list(args: string[]): Promise<number> {
-  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
-  positionals(rest, 0, USAGE);
-  const client = UnClient.fromEnv();
-  const body = await client.json(client.api.un.hooks.$get());
-  printList(body, body.hooks, {
-    json: values.json === true,
+function list(args: string[]): Promise<number> {
+  return listCommand(args, USAGE, (client) => client.json(client.api.un.hooks.$get()), {
+    items: (body) => body.hooks,
     none: "no hooks",
     head: ["ID", "ORIGIN", "ENABLED", "ON", "TASK", "WHERE", "SAMPLE", "ERROR"],
     row: (h) => hookRow(h as Wire<HookView>),
   });
+}
+
+/** `update <id> [flags]`: one PATCH with the keys the flags set. */
+async function update(args: string[]): Promise<number> {
+  const { values, positionals: given } = parse(args, FLAGS, USAGE);
+  const [id] = positionals(given, 1, USAGE);
+  const json = bodyOf(values);
+  if (Object.keys(json).length === 0) throw new UsageError(`nothing to change; usage: ${USAGE}`);
+  const client = UnClient.fromEnv();
+  await client.json(
+    client.api.un.hooks[":id"].$patch({ param: { id: encodeURIComponent(id) }, json }),
+  );
+  console.log(`updated hook ${id}`);
   return 0;
 }
 
-/** `update`, `enable`, `disable`: one PATCH. */
-async function patch(id: string, json: Record<string, unknown>, asJson: boolean, done: string) {
+/** `enable|disable <id>`: one PATCH of `enabled`. */
+function toggle(enabled: boolean): (args: string[]) => Promise<number> {
+  return (args) =>
+    idCommand(
+      args,
+      USAGE,
+      (client, { param }) =>
+        client.json(client.api.un.hooks[":id"].$patch({ param, json: { enabled } })),
+      (id) => `${enabled ? "enabled" : "disabled"} hook ${id}`,
+    );
+}
+
+async function add(args: string[]): Promise<number> {
   const client = UnClient.fromEnv();
-  const body = await client.json(
-    client.api.un.hooks[":id"].$patch({ param: { id: encodeURIComponent(id) }, json }),
-  );
-  if (asJson) printJson(body);
-  else console.log(`${done} hook ${id}`);
+  // Unchecked here: the server's 400 names what is wrong.
+  const json = addHookBody(args) as { on: string; task: string };
+  const { hook } = await client.json(client.api.un.hooks.$post({ json }));
+  console.log(`added hook ${hook.id} (${hook.on} → ${hook.task})`);
   return 0;
 }
 
 /**
  * Runs `un hooks`.
  */
-export async function hooksCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case undefined:
-      return list([]);
-    case "add": {
-      const client = UnClient.fromEnv();
-      // Unchecked here: the server's 400 names what is wrong.
-      const json = addHookBody(rest) as { on: string; task: string };
-      const { hook } = await client.json(client.api.un.hooks.$post({ json }));
-      console.log(`added hook ${hook.id} (${hook.on} → ${hook.task})`);
-      return 0;
-    }
-    case "update": {
-      const { values, positionals: given } = parse(rest, FLAGS, USAGE);
-      const [id] = positionals(given, 1, USAGE);
-      const body = bodyOf(values);
-      if (Object.keys(body).length === 0) {
-        throw new UsageError(`nothing to change; usage: ${USAGE}`);
-      }
-      return patch(id, body, false, "updated");
-    }
-    case "enable":
-    case "disable": {
-      const { values, positionals: given } = parse(rest, { json: { type: "boolean" } }, USAGE);
-      const [id] = positionals(given, 1, USAGE);
-      return patch(id, { enabled: sub === "enable" }, values.json === true, `${sub}d`);
-    }
-    case "delete":
-    case "rm": {
-      const { values, positionals: given } = parse(rest, { json: { type: "boolean" } }, USAGE);
-      const [id] = positionals(given, 1, USAGE);
-      const client = UnClient.fromEnv();
-      const body = await client.json(
-        client.api.un.hooks[":id"].$delete({ param: { id: encodeURIComponent(id) } }),
-      );
-      if (values.json) printJson(body);
-      else console.log(`deleted hook ${id}`);
-      return 0;
-    }
-    default:
-      if (sub.startsWith("-")) return list(args);
-      throw new UsageError(
-        `unknown subcommand ${JSON.stringify(sub)} (add, update, delete, enable, disable); ` +
-          `usage: ${USAGE}`,
-      );
-  }
+export function hooksCommand(args: string[]): Promise<number> {
+  return dispatch(args, USAGE, list, {
+    add,
+    update,
+    delete: (rest) =>
+      idCommand(
+        rest,
+        USAGE,
+        (client, param) => client.json(client.api.un.hooks[":id"].$delete(param)),
+        (id) => `deleted hook ${id}`,
+      ),
+    enable: toggle(true),
+    disable: toggle(false),
+  }, { rm: "delete" });
 }

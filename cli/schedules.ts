@@ -6,10 +6,11 @@
  */
 
 import type { ScheduleView } from "../lib/schedules/manage.ts";
-import { intFlag, jsonFlag, type Options, parse, positionals } from "./args.ts";
+import { intFlag, jsonFlag, type Options, parse } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { brief, printJson, printList, when } from "./format.ts";
+import { brief, when } from "./format.ts";
+import { dispatch, idCommand, jsonBase, listCommand } from "./resource.ts";
 
 const USAGE = "un schedules [--json] | un schedules add <id> <task> (--cron EXPR | --every 30s) " +
   "[--payload JSON] [--queue Q] [--priority P] [--timezone TZ] [--catch-up none|one|all] " +
@@ -40,11 +41,7 @@ const FLAGS: Options = {
 export function addScheduleBody(args: string[]): Record<string, unknown> {
   const { values, positionals: rest } = parse(args, FLAGS, USAGE);
   if (rest.length > 2) throw new UsageError(`unexpected argument; usage: ${USAGE}`);
-  const base = jsonFlag(values.json, "--json") ?? {};
-  if (base === null || typeof base !== "object" || Array.isArray(base)) {
-    throw new UsageError(`--json must be a JSON object; usage: ${USAGE}`);
-  }
-  const body: Record<string, unknown> = { ...base };
+  const body = jsonBase(values.json, `; usage: ${USAGE}`);
   if (rest[0] !== undefined) body.id = rest[0];
   if (rest[1] !== undefined) body.task = rest[1];
   for (const key of ["cron", "every", "queue", "timezone"] as const) {
@@ -79,69 +76,52 @@ export function scheduleRow(schedule: Wire<ScheduleView>): string[] {
   ];
 }
 
-async function list(args: string[]): Promise<number> {
-  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
-  positionals(rest, 0, USAGE);
-  const client = UnClient.fromEnv();
-  const body = await client.json(client.api.un.schedules.$get());
-  printList(body, body.schedules, {
-    json: values.json === true,
+function list(args: string[]): Promise<number> {
+  return listCommand(args, USAGE, (client) => client.json(client.api.un.schedules.$get()), {
+    items: (body) => body.schedules,
     none: "no schedules",
     head: ["ID", "ORIGIN", "STATE", "WHEN", "TASK", "NEXT", "LAST RUN", "ERROR"],
     row: (s) => scheduleRow(s as Wire<ScheduleView>),
   });
-  return 0;
 }
 
 /** `delete`, `pause`, `resume`, `trigger` on one schedule. */
-async function act(sub: "delete" | "pause" | "resume" | "trigger", rest: string[]) {
-  const { values, positionals: given } = parse(rest, { json: { type: "boolean" } }, USAGE);
-  const [id] = positionals(given, 1, USAGE);
+function act(sub: "delete" | "pause" | "resume" | "trigger"): (args: string[]) => Promise<number> {
+  return (args) =>
+    idCommand(args, USAGE, async (client, param) => {
+      const one = client.api.un.schedules[":id"];
+      return sub === "delete"
+        ? await client.json(one.$delete(param))
+        : sub === "pause"
+        ? await client.json(one.pause.$post(param))
+        : sub === "resume"
+        ? await client.json(one.resume.$post(param))
+        : await client.json(one.trigger.$post(param));
+    }, (id, body) =>
+      "task" in body
+        ? `triggered schedule ${id}: task ${body.task.id}`
+        : `${sub === "delete" ? "deleted" : `${sub}d`} schedule ${id}`);
+}
+
+async function add(args: string[]): Promise<number> {
   const client = UnClient.fromEnv();
-  const param = { param: { id: encodeURIComponent(id) } };
-  const one = client.api.un.schedules[":id"];
-  const body = sub === "delete"
-    ? await client.json(one.$delete(param))
-    : sub === "pause"
-    ? await client.json(one.pause.$post(param))
-    : sub === "resume"
-    ? await client.json(one.resume.$post(param))
-    : await client.json(one.trigger.$post(param));
-  if (values.json) printJson(body);
-  else if ("task" in body) console.log(`triggered schedule ${id}: task ${body.task.id}`);
-  else console.log(`${sub === "delete" ? "deleted" : `${sub}d`} schedule ${id}`);
+  // Unchecked here: the server's 400 names what is wrong.
+  const json = addScheduleBody(args) as { id: string; task: string };
+  const { schedule } = await client.json(client.api.un.schedules.$post({ json }));
+  const next = schedule.nextRuns[0];
+  console.log(`added schedule ${schedule.id}${next ? ` (next ${when(next)})` : ""}`);
   return 0;
 }
 
 /**
  * Runs `un schedules`.
  */
-export async function schedulesCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case undefined:
-      return list([]);
-    case "add": {
-      const client = UnClient.fromEnv();
-      // Unchecked here: the server's 400 names what is wrong.
-      const json = addScheduleBody(rest) as { id: string; task: string };
-      const { schedule } = await client.json(client.api.un.schedules.$post({ json }));
-      const next = schedule.nextRuns[0];
-      console.log(`added schedule ${schedule.id}${next ? ` (next ${when(next)})` : ""}`);
-      return 0;
-    }
-    case "delete":
-    case "rm":
-      return act("delete", rest);
-    case "pause":
-    case "resume":
-    case "trigger":
-      return act(sub, rest);
-    default:
-      if (sub.startsWith("-")) return list(args);
-      throw new UsageError(
-        `unknown subcommand ${JSON.stringify(sub)} (add, delete, pause, resume, trigger); ` +
-          `usage: ${USAGE}`,
-      );
-  }
+export function schedulesCommand(args: string[]): Promise<number> {
+  return dispatch(args, USAGE, list, {
+    add,
+    delete: act("delete"),
+    pause: act("pause"),
+    resume: act("resume"),
+    trigger: act("trigger"),
+  }, { rm: "delete" });
 }

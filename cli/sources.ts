@@ -9,10 +9,11 @@
 import type { InferRequestType } from "hono/client";
 import type { SourceView } from "../lib/sources/manage.ts";
 import type { SourceStatus } from "../lib/sources/scanner.ts";
-import { jsonFlag, type Options, parse, positionals } from "./args.ts";
+import { type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
-import { age, brief, printJson, table } from "./format.ts";
+import { age, brief, printJson } from "./format.ts";
+import { dispatch, idCommand, jsonBase, listCommand } from "./resource.ts";
 
 const USAGE = "un sources [--json] | un sources add <kind> [--id ID] [--url U] [--path P] " +
   "[--repo OWNER/NAME] [--interval D] ... | un sources add --json '{...}' | " +
@@ -63,11 +64,7 @@ const ADD_OPTIONS: Options = {
  */
 export function addBody(args: string[]): Record<string, unknown> {
   const { values, positionals: rest } = parse(args, ADD_OPTIONS, ADD_USAGE);
-  const base = jsonFlag(values.json, "--json") ?? {};
-  if (base === null || typeof base !== "object" || Array.isArray(base)) {
-    throw new UsageError(`--json must be a JSON object such as '{"kind":"feed","url":"..."}'`);
-  }
-  const body: Record<string, unknown> = { ...base };
+  const body = jsonBase(values.json, ` such as '{"kind":"feed","url":"..."}'`);
   if (rest.length > 1) {
     throw new UsageError(`unexpected argument ${JSON.stringify(rest[1])}; usage: ${ADD_USAGE}`);
   }
@@ -99,11 +96,7 @@ function withFlags(
 export function updateBody(args: string[]): { id: string; patch: Record<string, unknown> } {
   const { values, positionals: rest } = parse(args, ADD_OPTIONS, UPDATE_USAGE);
   const [id] = positionals(rest, 1, UPDATE_USAGE);
-  const base = jsonFlag(values.json, "--json") ?? {};
-  if (base === null || typeof base !== "object" || Array.isArray(base)) {
-    throw new UsageError(`--json must be a JSON object such as '{"interval":"30s"}'`);
-  }
-  const patch = withFlags({ ...base }, values);
+  const patch = withFlags(jsonBase(values.json, ` such as '{"interval":"30s"}'`), values);
   if (Object.keys(patch).length === 0) {
     throw new UsageError(`nothing to change; usage: ${UPDATE_USAGE}`);
   }
@@ -126,45 +119,30 @@ export function sourceRow(source: Wire<SourceView>, now = Date.now()): string[] 
   ];
 }
 
-async function list(args: string[]): Promise<number> {
-  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
-  positionals(rest, 0, USAGE);
-  const client = UnClient.fromEnv();
-  const body = await client.json(client.api.un.sources.$get());
-  if (values.json) printJson(body);
-  else if (body.sources.length === 0) console.log("no sources");
-  else {
-    console.log(table(
-      ["ID", "KIND", "ENABLED", "ORIGIN", "LAST SCAN", "LAST ERROR"],
-      body.sources.map((s) => sourceRow(s)),
-    ));
-  }
-  return 0;
+function list(args: string[]): Promise<number> {
+  return listCommand(args, USAGE, (client) => client.json(client.api.un.sources.$get()), {
+    items: (body) => body.sources,
+    none: "no sources",
+    head: ["ID", "KIND", "ENABLED", "ORIGIN", "LAST SCAN", "LAST ERROR"],
+    row: (s) => sourceRow(s),
+  });
 }
 
 /** `rm`, `enable`, `disable`: one id, one request, one line (and the config note). */
-async function change(verb: "rm" | "enable" | "disable", args: string[]): Promise<number> {
-  const usage = `un sources ${verb} <id> [--json]`;
-  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, usage);
-  const [id] = positionals(rest, 1, usage);
-  const client = UnClient.fromEnv();
-  const source = client.api.un.sources[":id"];
-  const param = { id: encodeURIComponent(id) };
-  const body = verb === "rm"
-    ? await client.json(source.$delete({ param }))
-    : await client.json(source[verb].$post({ param }));
-  if (values.json) {
-    printJson(body);
-    return 0;
-  }
-  const done = verb === "rm" ? "removed" : `${verb}d`;
-  console.log(
-    "changed" in body && body.changed === false
-      ? `source ${id} was already ${done}`
-      : `${done} source ${id}`,
-  );
-  if (body.note) console.log(`note: ${body.note}`);
-  return 0;
+function change(verb: "rm" | "enable" | "disable"): (args: string[]) => Promise<number> {
+  return (args) =>
+    idCommand(args, `un sources ${verb} <id> [--json]`, async (client, param) => {
+      const source = client.api.un.sources[":id"];
+      return verb === "rm"
+        ? await client.json(source.$delete(param))
+        : await client.json(source[verb].$post(param));
+    }, (id, body) => {
+      const done = verb === "rm" ? "removed" : `${verb}d`;
+      const line = "changed" in body && body.changed === false
+        ? `source ${id} was already ${done}`
+        : `${done} source ${id}`;
+      return body.note ? [line, `note: ${body.note}`] : line;
+    });
 }
 
 /** `process <id> <path>`: one `file.modified` (with `forced: true`) for one file of an fs source. */
@@ -182,45 +160,36 @@ async function processFile(args: string[]): Promise<number> {
   return 0;
 }
 
+async function add(args: string[]): Promise<number> {
+  const client = UnClient.fromEnv();
+  const add = client.api.un.sources.add;
+  // The flags make any kind's keys, unchecked here: the server's 400 names what is wrong.
+  const json = addBody(args) as InferRequestType<typeof add.$post>["json"];
+  const { source } = await client.json(add.$post({ json }));
+  console.log(`added source ${source.id} (${source.kind})${source.enabled ? "" : ", disabled"}`);
+  return 0;
+}
+
+async function update(args: string[]): Promise<number> {
+  const { id, patch } = updateBody(args);
+  const client = UnClient.fromEnv();
+  const param = { id: encodeURIComponent(id) };
+  const body = await client.json(client.api.un.sources[":id"].$patch({ param, json: patch }));
+  console.log(`updated source ${id}`);
+  if (body.note) console.log(`note: ${body.note}`);
+  return 0;
+}
+
 /**
  * Runs `un sources`.
  */
-export async function sourcesCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case undefined:
-      return list([]);
-    case "add": {
-      const client = UnClient.fromEnv();
-      const add = client.api.un.sources.add;
-      // The flags make any kind's keys, unchecked here: the server's 400 names what is wrong.
-      const json = addBody(rest) as InferRequestType<typeof add.$post>["json"];
-      const { source } = await client.json(add.$post({ json }));
-      console.log(
-        `added source ${source.id} (${source.kind})${source.enabled ? "" : ", disabled"}`,
-      );
-      return 0;
-    }
-    case "update": {
-      const { id, patch } = updateBody(rest);
-      const client = UnClient.fromEnv();
-      const param = { id: encodeURIComponent(id) };
-      const body = await client.json(client.api.un.sources[":id"].$patch({ param, json: patch }));
-      console.log(`updated source ${id}`);
-      if (body.note) console.log(`note: ${body.note}`);
-      return 0;
-    }
-    case "process":
-      return processFile(rest);
-    case "rm":
-    case "enable":
-    case "disable":
-      return change(sub, rest);
-    default:
-      if (sub.startsWith("-")) return list(args);
-      throw new UsageError(
-        `unknown subcommand ${JSON.stringify(sub)} (add, update, rm, enable, disable, process); ` +
-          `usage: ${USAGE}`,
-      );
-  }
+export function sourcesCommand(args: string[]): Promise<number> {
+  return dispatch(args, USAGE, list, {
+    add,
+    update,
+    rm: change("rm"),
+    enable: change("enable"),
+    disable: change("disable"),
+    process: processFile,
+  });
 }

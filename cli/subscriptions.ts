@@ -6,8 +6,8 @@
 
 import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
-import { UsageError } from "./errors.ts";
-import { brief, printJson, printList } from "./format.ts";
+import { brief, printJson } from "./format.ts";
+import { dispatch, idCommand, listCommand } from "./resource.ts";
 
 const USAGE = "un subscriptions [--json] | un subscriptions add <pattern> <url> [--where CEL] " +
   "[--secret whsec_...] [--ordered] [--max-attempts N] [--json] | " +
@@ -38,13 +38,9 @@ export function addSubscriptionBody(args: string[]): {
   return { body, json: values.json === true };
 }
 
-async function list(args: string[]): Promise<number> {
-  const { values, positionals: rest } = parse(args, { json: { type: "boolean" } }, USAGE);
-  positionals(rest, 0, USAGE);
-  const client = UnClient.fromEnv();
-  const body = await client.json(client.api.un.subscriptions.$get());
-  printList(body, body.subscriptions, {
-    json: values.json === true,
+function list(args: string[]): Promise<number> {
+  return listCommand(args, USAGE, (client) => client.json(client.api.un.subscriptions.$get()), {
+    items: (body) => body.subscriptions,
     none: "no subscriptions",
     head: ["ID", "ENABLED", "PATTERN", "URL", "WHERE", "ORDERED", "FAILURES"],
     row: (s) => [
@@ -57,45 +53,33 @@ async function list(args: string[]): Promise<number> {
       String(s.failures),
     ],
   });
+}
+
+async function add(args: string[]): Promise<number> {
+  const { body: json, json: asJson } = addSubscriptionBody(args);
+  const client = UnClient.fromEnv();
+  const body = await client.json(client.api.un.events.subscribe.$post({ json }));
+  if (asJson) printJson(body);
+  else {
+    const s = body.subscription;
+    console.log(`added subscription ${s.id} (${s.pattern} → ${s.url})`);
+    console.log(`secret (shown once): ${s.secret}`);
+  }
   return 0;
 }
 
 /**
  * Runs `un subscriptions`.
  */
-export async function subscriptionsCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case undefined:
-      return list([]);
-    case "add": {
-      const { body: json, json: asJson } = addSubscriptionBody(rest);
-      const client = UnClient.fromEnv();
-      const body = await client.json(client.api.un.events.subscribe.$post({ json }));
-      if (asJson) printJson(body);
-      else {
-        const s = body.subscription;
-        console.log(`added subscription ${s.id} (${s.pattern} → ${s.url})`);
-        console.log(`secret (shown once): ${s.secret}`);
-      }
-      return 0;
-    }
-    case "delete":
-    case "rm": {
-      const { values, positionals: given } = parse(rest, { json: { type: "boolean" } }, USAGE);
-      const [id] = positionals(given, 1, USAGE);
-      const client = UnClient.fromEnv();
-      const body = await client.json(
-        client.api.un.subscriptions[":id"].$delete({ param: { id: encodeURIComponent(id) } }),
-      );
-      if (values.json) printJson(body);
-      else console.log(`deleted subscription ${id}`);
-      return 0;
-    }
-    default:
-      if (sub.startsWith("-")) return list(args);
-      throw new UsageError(
-        `unknown subcommand ${JSON.stringify(sub)} (add, delete); usage: ${USAGE}`,
-      );
-  }
+export function subscriptionsCommand(args: string[]): Promise<number> {
+  return dispatch(args, USAGE, list, {
+    add,
+    delete: (rest) =>
+      idCommand(
+        rest,
+        USAGE,
+        (client, param) => client.json(client.api.un.subscriptions[":id"].$delete(param)),
+        (id) => `deleted subscription ${id}`,
+      ),
+  }, { rm: "delete" });
 }
