@@ -16,23 +16,6 @@ local function cancel(id, t)
   if t.hd then M.failDependents(id, 'cancelled', now, transitions) end
 end
 
-local function retry(id, t)
-  local to = 'queued'
-  if not M.dependenciesSucceeded(id) then to = 'waiting' end
-  M.unindex(id, t.st, t.q)
-  redis.call('HSET', taskKey(id), 'st', to, 'a', 0, 'p', 0, 'pm', 'null', 'ea', now, 'e', '', 'r', '',
-    'fa', '', 'sa', '', 'ra', '', 'w', '', 'lu', '')
-  if to == 'queued' then redis.call('ZADD', queueKey(t.q), t.sk, id) end
-  M.indexNotStarted(id, t, true)
-  bump(t.q, t.st, to)
-  if t.k then
-    local holder = redis.call('HGET', K_LIVE, t.k)
-    if not holder or not M.isLive(redis.call('HGET', taskKey(holder), 'st')) then
-      redis.call('HSET', K_LIVE, t.k, id)
-    end
-  end
-end
-
 -- As trim-10 removes a finished task; a live one is cancelled first.
 local function delete(id, t)
   if not M.isTerminal(t.st) then
@@ -69,7 +52,7 @@ for i = 4, #ARGV do
       cancel(id, t)
       changed[#changed + 1] = taskFields(id)
     elseif action == 'retry' and M.isBadEnd(t.st) then
-      retry(id, t)
+      M.retry(id, t, now)
       changed[#changed + 1] = taskFields(id)
     elseif action == 'delete' and t.st ~= 'running' then
       local before = taskFields(id)

@@ -224,6 +224,26 @@ local function loadMoves()
     return true
   end
 
+  -- Puts a task that ended badly back (retry-10, change-10): queued, or waiting
+  -- while some dependency has not succeeded; fresh attempts, sortKey unchanged;
+  -- it takes its key back unless another live task holds it now.
+  function M.retry(id, t, now)
+    local to = 'queued'
+    if not M.dependenciesSucceeded(id) then to = 'waiting' end
+    M.unindex(id, t.st, t.q)
+    redis.call('HSET', taskKey(id), 'st', to, 'a', 0, 'p', 0, 'pm', 'null', 'ea', now, 'e', '', 'r', '',
+      'fa', '', 'sa', '', 'ra', '', 'w', '', 'lu', '')
+    if to == 'queued' then redis.call('ZADD', queueKey(t.q), t.sk, id) end
+    M.indexNotStarted(id, t, true)
+    bump(t.q, t.st, to)
+    if t.k then
+      local holder = redis.call('HGET', K_LIVE, t.k)
+      if not holder or not M.isLive(redis.call('HGET', taskKey(holder), 'st')) then
+        redis.call('HSET', K_LIVE, t.k, id)
+      end
+    end
+  end
+
   -- Waiting dependents whose dependencies have all succeeded become queued (or
   -- scheduled when their runAt is still ahead). Appends transitions to `out`.
   function M.releaseDependents(id, now, out)
