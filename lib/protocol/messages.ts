@@ -66,6 +66,10 @@ export interface TaskRequest {
   timeoutMs?: number;
   resources?: Record<string, number>;
   correlationId?: string;
+  /** Set by the runtime, never by a client: the task whose handler asks (`ctx.enqueue`). */
+  parentId?: string;
+  /** Set by the runtime, never by a client: the batch the task joins. */
+  batchId?: string;
 }
 
 /** One worker as `GET /un/workers` shows it. */
@@ -128,6 +132,8 @@ export type RuntimeMessage =
     requests: TaskRequest[];
     /** Made by hooks: a task its full queue refuses follows the queue's overflow policy. */
     hooked?: boolean;
+    /** The requests start this batch (their `batchId`): a batch id in use is a ConflictError. */
+    newBatch?: boolean;
     replyTo?: ReplyTo<"task.enqueueMany">;
   }
   | {

@@ -8,6 +8,7 @@
 
 import type { Json } from "../events/cloud-event.ts";
 import type { ClaimBudget } from "../tasks/resources.ts";
+import type { BatchStore } from "./batch-store.ts";
 import type { QueueControl } from "./queue-control.ts";
 import type { NewTask, Task, TaskError, TaskState } from "../tasks/task.ts";
 
@@ -38,6 +39,12 @@ export interface EnqueueOptions {
    * only when too few are queued. Unlisted queues refuse.
    */
   overflow?: Readonly<Record<string, DropPolicy>>;
+  /**
+   * The tasks start their batch (all of them carry the same `batchId`): a
+   * batch that exists is a ConflictError and nothing is created. Without it,
+   * tasks with a `batchId` join their batch, made on first use.
+   */
+  newBatch?: boolean;
 }
 
 /** How a full queue makes room for a new task: which queued task it drops. */
@@ -263,7 +270,7 @@ export function runBatchWeight(runs: number): number {
 }
 
 /** Tasks: their whole life, the views of them, and the learned statistics per type. */
-export interface TaskStore extends QueueControl {
+export interface TaskStore extends QueueControl, BatchStore {
   /** Creates a task (or returns the live one with the same key). Throws CycleError / ValidationError on bad `dependsOn`. */
   enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult>;
   /** Creates several tasks in one atomic step; `dependsOn` may name keys of tasks in the same batch. */

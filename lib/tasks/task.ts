@@ -180,6 +180,13 @@ export interface NewTask {
    * rendered by the store at enqueue; absent otherwise.
    */
   rateGroup?: string;
+  /** The task whose handler made it (`ctx.enqueue`); absent otherwise. */
+  parentId?: string;
+  /**
+   * The batch it belongs to: the id given or made for a `{tasks, batch}`
+   * create, or its parent's id for a task made by `ctx.enqueue`; absent otherwise.
+   */
+  batchId?: string;
 }
 
 /**

@@ -27,6 +27,7 @@ import type {
   SubscriptionStore,
   TaskStore,
 } from "../../lib/store/types.ts";
+import { batchCases } from "./conformance/batch-cases.ts";
 import { bulkCases } from "./conformance/bulk-cases.ts";
 import { claimCases, leaseCases } from "./conformance/claim-cases.ts";
 import { coordinationCases } from "./conformance/coordination-cases.ts";
@@ -104,6 +105,7 @@ export const TASK_STORE_SUITE: ConformanceSuite<TaskStore> = {
     "recordRuns and typeStats": statsCases,
     "queue control: pause and rate limits": queueControlCases,
     "bounded queues: drop policies": overflowCases,
+    "batches": batchCases,
   },
 };
 

@@ -21,7 +21,15 @@ type StaticPart =
   & Partial<
     Pick<
       Task,
-      "deadline" | "expiresAt" | "timeoutMs" | "key" | "resources" | "correlationId" | "rateGroup"
+      | "deadline"
+      | "expiresAt"
+      | "timeoutMs"
+      | "key"
+      | "resources"
+      | "correlationId"
+      | "rateGroup"
+      | "parentId"
+      | "batchId"
     >
   >;
 
@@ -134,6 +142,8 @@ export function encodeNewTask(task: NewTask): EncodedNewTask {
   if (task.correlationId !== null) staticPart.correlationId = task.correlationId;
   // Read by the claim script (from `d`) only in a queue limited by group key.
   if (task.rateGroup !== undefined) staticPart.rateGroup = task.rateGroup;
+  if (task.parentId !== undefined) staticPart.parentId = task.parentId;
+  if (task.batchId !== undefined) staticPart.batchId = task.batchId;
   const d = JSON.stringify(staticPart);
   const m = orderJson(task.priority, task.sortKey, task.explanation);
   const args = [
@@ -204,6 +214,8 @@ export function createdTask(
     correlationId: task.correlationId,
   };
   if (stored.rateGroup !== undefined) created.rateGroup = stored.rateGroup;
+  if (stored.parentId !== undefined) created.parentId = stored.parentId;
+  if (stored.batchId !== undefined) created.batchId = stored.batchId;
   return created;
 }
 
@@ -260,5 +272,7 @@ export function decodeTask(fields: StoredFields): Task | null {
     correlationId: fixed.correlationId ?? null,
   };
   if (fixed.rateGroup !== undefined) task.rateGroup = fixed.rateGroup;
+  if (fixed.parentId !== undefined) task.parentId = fixed.parentId;
+  if (fixed.batchId !== undefined) task.batchId = fixed.batchId;
   return task;
 }

@@ -13,6 +13,7 @@ import {
   UnavailableError,
   ValidationError,
 } from "../../errors.ts";
+import { batchTaken } from "../batch-store.ts";
 import { connectionReason } from "./connection.ts";
 
 /**
@@ -50,7 +51,7 @@ export function unreachable(reason: string, context: ErrorContext): UnavailableE
 
 /**
  * Maps an error of a Redis call to the store's typed errors: a script's
- * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `ID_TAKEN <id>`, `VALIDATION
+ * `LEASE_LOST`, `NOT_FOUND`, `CONFLICT <state>`, `ID_TAKEN <id>`, `BATCH_TAKEN <id>`, `VALIDATION
  * <json>`, `CYCLE <json>` and `QUEUE_FULL <json>` replies, and connection failures or a Redis that cannot
  * serve now (LOADING, BUSY, OOM…) → UnavailableError (503). Anything else is
  * returned as it is.
@@ -99,6 +100,8 @@ export function storeError(error: unknown, context: ErrorContext): unknown {
         `task ${taskId} is ${detail}; ${CONFLICT_HINTS[context.op] ?? `${context.op} refused`}`,
         { taskId, state: detail },
       );
+    case "BATCH_TAKEN":
+      return batchTaken(detail);
     case "ID_TAKEN":
       return new ConflictError(`task id ${detail} already exists`, { field: "id", value: detail });
     case "VALIDATION": {

@@ -49,6 +49,10 @@ export interface RedisKeys {
   typeStats(type: string): string;
   /** A named lease (holder, until, fence). */
   lease(name: string): string;
+  /** A batch: `ca` createdAt, `pa` parentId, `co` completedAt (scripts/enqueue-10.lua). */
+  batch(id: string): string;
+  /** The ids of a batch's tasks. */
+  batchMembers(id: string): string;
   /** Marker of one claimed tick. */
   tick(name: string, tick: number): string;
 }
@@ -102,6 +106,8 @@ export function redisKeys(prefix: string): RedisKeys {
     files: (sourceId) => k(`fi:${sourceId}`),
     typeStats: (type) => k(`ts:${type}`),
     lease: (name) => k(`l:${name}`),
+    batch: (id) => k(`bh:${id}`),
+    batchMembers: (id) => k(`bm:${id}`),
     tick: (name, tick) => k(`tick:${name}:${tick}`),
   };
 }

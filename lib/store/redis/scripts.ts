@@ -15,6 +15,8 @@ import type { Redis } from "ioredis";
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   ackReset: "ack-reset-2",
+  batchRead: "batch-read-2",
+  batchSettle: "batch-settle-2",
   cancel: "cancel-10",
   change: "change-10",
   completeClaim: "complete-claim-10",

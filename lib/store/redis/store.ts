@@ -44,6 +44,8 @@ import {
   type StoreParts,
 } from "./open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
+import * as batches from "./batches.ts";
+import type { BatchView } from "../batch-store.ts";
 import * as tasks from "./tasks.ts";
 import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
@@ -134,6 +136,15 @@ export class RedisStore implements Store, FaultReporting {
   }
   getTask(id: string): Promise<Task | null> {
     return tasks.getTask(this.#ctx, id);
+  }
+  getBatch(id: string): Promise<BatchView | null> {
+    return batches.getBatch(this.#ctx, id);
+  }
+  batchTasks(id: string, limit = 1_000): Promise<Task[]> {
+    return batches.batchTasks(this.#ctx, id, limit);
+  }
+  settleBatch(id: string, now: number): Promise<BatchView | null> {
+    return batches.settleBatch(this.#ctx, id, now);
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return tasks.listTasks(this.#ctx, filter);

@@ -9,6 +9,7 @@ import type { EnqueueOptions, EnqueueResult, QueueCounts, TaskFilter } from "../
 import { createdTask, type EncodedNewTask, encodeNewTask, REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runTaskScript } from "./context.ts";
 import { asList, asOptionalTask, asTask, parseFinish } from "./replies.ts";
+import { batchOfTasks } from "../batch-store.ts";
 
 /** Entries of the task index a listTasks page looks at. */
 const LIST_SCAN = 2000;
@@ -30,6 +31,12 @@ export async function enqueueMany(
     ...encoded.flatMap((e) => e.args),
     ...boundArgs(tasks, options),
   ];
+  const batch = batchOfTasks(tasks);
+  if (batch !== null) {
+    // The batch follows the bounds, whose count is then needed even when there are none.
+    if (options?.maxSize === undefined) args.push("0");
+    args.push(batch.batchId!, batch.parentId ?? "", options?.newBatch ? "1" : "0");
+  }
   const reply = await runTaskScript(ctx, "enqueue", args, { op: "enqueue" });
   // The bounds made room by dropping queued tasks: each goes with the task that took its place.
   if (Array.isArray(reply) && reply[0] === "dropped") {

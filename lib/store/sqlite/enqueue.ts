@@ -8,6 +8,7 @@ import { ConflictError, ValidationError } from "../../errors.ts";
 import type { NewTask, Task, TaskError, TaskState } from "../../tasks/task.ts";
 import type { EnqueueOptions, EnqueueResult } from "../types.ts";
 import { type BatchNode, orderBatch } from "./batch-order.ts";
+import { joinBatch } from "./batches.ts";
 import { dependencyError } from "./dependents.ts";
 import { applyQueueBounds } from "./queue-bound.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
@@ -62,6 +63,7 @@ export function enqueueBatch(
   now: number,
   options?: EnqueueOptions,
 ): EnqueueResult[] {
+  joinBatch(sql, tasks, options?.newBatch === true, now);
   const results = createBatch(sql, tasks, now);
   if (options?.maxSize !== undefined) applyQueueBounds(sql, results, options, now);
   return results;

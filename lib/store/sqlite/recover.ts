@@ -49,6 +49,7 @@ const ROWID_TABLES = [
   "hooks",
   "schedules",
   "schedule_runs",
+  "batches",
 ];
 /** Tables without rowid and their keys, copied in key order. */
 const KEYED_TABLES: Record<string, string[]> = {

@@ -36,14 +36,25 @@ export const TERMINAL_STATE_SQL = "state IN ('succeeded','failed','dead','cancel
 
 /**
  * Bumped when the schema changes in a way `CREATE ... IF NOT EXISTS` cannot
- * express. 2: `tasks.rate_group` (added to a version-1 file by {@link MIGRATIONS}).
+ * express. 2: `tasks.rate_group` (added to a version-1 file by {@link MIGRATIONS});
+ * 3: `tasks.parent_id` and `tasks.batch_id` (fan-out and batches).
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Columns added after version 1: each added to a file whose `tasks` lacks it. */
 const MIGRATIONS: ReadonlyArray<{ column: string; add: string }> = [
   { column: "rate_group", add: "ALTER TABLE tasks ADD COLUMN rate_group TEXT" },
+  { column: "parent_id", add: "ALTER TABLE tasks ADD COLUMN parent_id TEXT" },
+  { column: "batch_id", add: "ALTER TABLE tasks ADD COLUMN batch_id TEXT" },
 ];
+
+/**
+ * Made after the migrations, as they name columns an older file gains only
+ * there. A batch's tasks by state: its counts, and whether any is still live.
+ */
+const AFTER_MIGRATIONS = `
+CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id, state) WHERE batch_id IS NOT NULL;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tasks (
@@ -77,7 +88,9 @@ CREATE TABLE IF NOT EXISTS tasks (
   fence INTEGER NOT NULL,
   lease_until INTEGER,
   correlation_id TEXT,
-  rate_group TEXT
+  rate_group TEXT,
+  parent_id TEXT,
+  batch_id TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_ready ON tasks(sort_key, id, expires_at, resources) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS tasks_ready_by_queue ON tasks(queue, sort_key, id, expires_at, resources)
@@ -111,6 +124,14 @@ CREATE INDEX IF NOT EXISTS task_deps_reverse ON task_deps(depends_on, task_id);
 CREATE TRIGGER IF NOT EXISTS tasks_drop_edges AFTER DELETE ON tasks BEGIN
   DELETE FROM task_deps WHERE task_id = old.id;
 END;
+
+-- One row per batch: when it began and when its completion was announced.
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY,
+  parent_id TEXT,
+  created_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
 
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY,
@@ -221,6 +242,7 @@ export function applySchema(db: DatabaseSync): void {
       db.prepare("PRAGMA table_info(tasks)").all().map((column) => String(column.name)),
     );
     for (const { column, add } of MIGRATIONS) if (!columns.has(column)) db.exec(add);
+    db.exec(AFTER_MIGRATIONS);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

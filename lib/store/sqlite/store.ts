@@ -37,6 +37,8 @@ import { SqliteAccess, type SqliteOpenOptions } from "./access.ts";
 import { Claims } from "./claims.ts";
 import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
+import { readBatch, readBatchTasks, settleBatchRow } from "./batches.ts";
+import type { BatchView } from "../batch-store.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
 import {
   cancelTask,
@@ -145,6 +147,15 @@ export class SqliteStore implements Store {
   }
   getTask(id: string): Promise<Task | null> {
     return this.#db.read((sql) => readTask(sql, id));
+  }
+  getBatch(id: string): Promise<BatchView | null> {
+    return this.#db.read((sql) => readBatch(sql, id));
+  }
+  batchTasks(id: string, limit = 1_000): Promise<Task[]> {
+    return this.#db.read((sql) => readBatchTasks(sql, id, limit));
+  }
+  settleBatch(id: string, now: number): Promise<BatchView | null> {
+    return this.#db.write((sql) => settleBatchRow(sql, id, now));
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return this.#db.read((sql) => listTaskRows(sql, filter));

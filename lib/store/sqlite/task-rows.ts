@@ -53,7 +53,19 @@ export function taskFromRow(row: Row): Task {
     leaseUntil: numOrNull(row, "lease_until"),
     correlationId: textOrNull(row, "correlation_id"),
     ...rateGroupOf(row.rate_group),
+    ...batchOf(row.parent_id, row.batch_id),
   };
+}
+
+/** `{ parentId, batchId }` as far as the task has them: absent otherwise, as on a new task. */
+function batchOf(
+  parent: SQLOutputValue | undefined,
+  batch: SQLOutputValue | undefined,
+): { parentId?: string; batchId?: string } {
+  const out: { parentId?: string; batchId?: string } = {};
+  if (parent !== null && parent !== undefined) out.parentId = String(parent);
+  if (batch !== null && batch !== undefined) out.batchId = String(batch);
+  return out;
 }
 
 /** `{ rateGroup }` when the task has one: a task without keeps the field absent. */
@@ -69,7 +81,7 @@ export const TASK_COLUMNS =
   `id, type, queue, payload, priority, sort_key, score, explanation, state,
   attempts, max_attempts, progress, progress_message, result, error, depends_on, run_at, deadline,
   expires_at, timeout_ms, key, resources, created_at, enqueued_at, started_at, finished_at,
-  worker_id, fence, lease_until, correlation_id, rate_group`;
+  worker_id, fence, lease_until, correlation_id, rate_group, parent_id, batch_id`;
 
 /**
  * Positions of the columns in {@link TASK_COLUMNS} that readers of arrays look
@@ -82,7 +94,7 @@ export const TASK_COLUMN = {
   expiresAt: 18,
   resources: 21,
   rateGroup: 30,
-  rowid: 31,
+  rowid: 33,
 } as const;
 
 function textAt(values: SQLOutputValue[], i: number): string {
@@ -147,6 +159,8 @@ export function taskFromValues(v: SQLOutputValue[]): Task {
     correlationId: textOrNullAt(v, 29),
   };
   if (v[30] !== null && v[30] !== undefined) task.rateGroup = String(v[30]);
+  if (v[31] !== null && v[31] !== undefined) task.parentId = String(v[31]);
+  if (v[32] !== null && v[32] !== undefined) task.batchId = String(v[32]);
   return task;
 }
 
@@ -188,7 +202,7 @@ export interface InitialState {
 
 /** Columns of an insert, in the order of {@link rowOf}'s values. */
 const COLUMNS = TASK_COLUMNS;
-const COLUMN_COUNT = 31;
+const COLUMN_COUNT = 33;
 /** Rows per INSERT: one statement for many rows costs far less than one each. */
 const ROWS_PER_INSERT = 16;
 
@@ -244,6 +258,8 @@ function rowOf(task: NewTask, initial: InitialState): NewRow {
     correlationId: task.correlationId ?? null,
   };
   if (task.rateGroup !== undefined) stored.rateGroup = task.rateGroup;
+  if (task.parentId !== undefined) stored.parentId = task.parentId;
+  if (task.batchId !== undefined) stored.batchId = task.batchId;
   const values: SQLInputValue[] = [
     stored.id,
     stored.type,
@@ -276,6 +292,8 @@ function rowOf(task: NewTask, initial: InitialState): NewRow {
     null,
     stored.correlationId,
     task.rateGroup ?? null,
+    task.parentId ?? null,
+    task.batchId ?? null,
   ];
   return { stored, values };
 }

@@ -4,11 +4,16 @@
 --   m ({ priority, sortKey, explanation } JSON), runAt, expiresAt, deadline
 --   ("" = null), maxAttempts, resources JSON ("" = none), createdAt (integer
 --   ms), static JSON (d), number of dependsOn entries, the entries.
+-- After the tasks: the bounds (includes/queue-bound.lua, a count first), then
+-- optionally the batch the new tasks join: its id, its parent's id ("" =
+-- none), "1" when the batch must be new (else it is made or opened again).
+-- A batch is bh:<id> (ca createdAt, pa parentId, co completedAt) and bm:<id>
+-- (its task ids).
 -- Replies per task, in input order, { 0, state, error, dependsOn } for a new
 -- task (the client knows the rest), { 1, fields } for the live task it was
 -- deduplicated to, or { 2, fields } for a task this very batch created before
 -- (a replay, see step 0); or an error ("VALIDATION <json>", "CYCLE <json ids>",
--- "ID_TAKEN <id>", "QUEUE_FULL <json>") before anything is written. After the
+-- "ID_TAKEN <id>", "BATCH_TAKEN <id>", "QUEUE_FULL <json>") before anything is written. After the
 -- tasks: the bounds of the queues it touches (includes/queue-bound.lua). A batch the fast path takes
 -- gets one string instead, a letter per task: q queued, s scheduled. A batch
 -- that dropped queued tasks to make room gets { 'dropped', that reply, the
@@ -43,6 +48,31 @@ local function writeNewTask(key, id, st, d, m, sk, q, ty, ma, ca, ra, extra)
     redis.call('SADD', K_QUEUES, q)
   end
   bumpLater(q, nil, st)
+end
+
+-- The batch after the bounds at `at` (see the header); nil: none.
+local function readBatch(at)
+  local b = at + 1 + 3 * tonumber(ARGV[at] or '0')
+  local id = ARGV[b]
+  if not id or id == '' then return nil end
+  return { id = id, parent = ARGV[b + 1], new = ARGV[b + 2] == '1', key = P .. 'bh:' .. id }
+end
+
+-- Before anything is written: the error reply when a new batch's id is taken.
+local function batchTaken(batch)
+  if batch and batch.new and redis.call('EXISTS', batch.key) == 1 then
+    return redis.error_reply('BATCH_TAKEN ' .. batch.id)
+  end
+  return nil
+end
+
+-- After the tasks are written: they join the batch, which opens again if it had completed.
+local function joinBatch(batch, ids)
+  if not batch then return end
+  redis.call('HSETNX', batch.key, 'ca', now)
+  if batch.parent ~= '' then redis.call('HSETNX', batch.key, 'pa', batch.parent) end
+  redis.call('HDEL', batch.key, 'co')
+  if #ids > 0 then variadic('SADD', P .. 'bm:' .. batch.id, ids) end
 end
 
 -- The fast path's new tasks per bounded queue (all of them count), by id.
@@ -92,7 +122,10 @@ local function plainBatch()
     full, drops = planBounds(bounds, plainAdding(bounds))
     if full then return full end
   end
-  local nowNumber, states = tonumber(now), {}
+  local batch = readBatch(c)
+  local taken = batchTaken(batch)
+  if taken then return taken end
+  local nowNumber, states, created = tonumber(now), {}, {}
   c = 4
   for i = 1, count do
     local ra = ARGV[c + 6]
@@ -103,8 +136,10 @@ local function plainBatch()
     writeNewTask(keys[i], ARGV[c], st, ARGV[c + 12], ARGV[c + 5], ARGV[c + 4], ARGV[c + 2], ARGV[c + 3], ARGV[c + 9],
       ARGV[c + 11], ra, extra)
     states[i] = letter
+    created[i] = ARGV[c]
     c = c + 14
   end
+  joinBatch(batch, created)
   flushLater()
   if drops and #drops > 0 then return withDrops(table.concat(states), loadMoves(), drops) end
   return table.concat(states)
@@ -287,6 +322,9 @@ if bounds then
   full, drops = planBounds(bounds, adding)
   if full then return full end
 end
+local batch = readBatch(c)
+local taken = batchTaken(batch)
+if taken then return taken end
 
 -- 4. Write the new tasks and their indexes.
 local function add(fields, name, value)
@@ -326,6 +364,11 @@ for _, t in ipairs(tasks) do
   end
 end
 
+local joined = {}
+for _, t in ipairs(tasks) do
+  if not t.dedup then joined[#joined + 1] = t.id end
+end
+joinBatch(batch, joined)
 flushLater()
 local result = {}
 for i, t in ipairs(tasks) do

@@ -1,0 +1,98 @@
+/**
+ * Batches: tasks created together (`POST /un/tasks/create` with `batch`) or
+ * made by one handler (`ctx.enqueue`, the batch named by the parent's id),
+ * read as one: how many in each state, their combined progress, and the one
+ * moment the last of them ended (`batch.completed`).
+ */
+
+import { ConflictError, ValidationError } from "../errors.ts";
+import type { NewTask, Task, TaskState } from "../tasks/task.ts";
+
+/** A batch as `GET /un/batches/:id` shows it. */
+export interface BatchView {
+  id: string;
+  /** The task whose handler made it (a fan-out); absent for a batch created over the API. */
+  parentId?: string;
+  /** How many tasks it holds (tasks removed by retention are no longer counted). */
+  total: number;
+  /** How many of its tasks are in each state (states with none left out). */
+  counts: Partial<Record<TaskState, number>>;
+  /** Mean progress of its tasks, an ended task counting 1. */
+  progress: number;
+  /** Every task of it has ended. */
+  done: boolean;
+  createdAt: number;
+  /** When its completion was announced (absent until then). */
+  completedAt?: number;
+}
+
+/** The batch part of the store. */
+export interface BatchStore {
+  /** The batch, counted now; null when no task ever joined it. */
+  getBatch(id: string): Promise<BatchView | null>;
+  /** Its tasks, oldest first (at most `limit`, default 1000). */
+  batchTasks(id: string, limit?: number): Promise<Task[]>;
+  /**
+   * Marks the batch completed when every task of it has ended and it is not
+   * marked yet, in one atomic step: of several calls (several processes, at
+   * once) exactly one gets the batch; the others, and every call while a
+   * task is live, get null. Tasks added to it later (a parent's next
+   * `ctx.enqueue`) open it again.
+   */
+  settleBatch(id: string, now: number): Promise<BatchView | null>;
+}
+
+/**
+ * `counts` and `progress` of a batch from its tasks' states and progress.
+ *
+ * @example
+ * ```ts
+ * tallyBatch([{ state: "succeeded", progress: 1 }, { state: "running", progress: 0.5 }]);
+ * // { total: 2, counts: { succeeded: 1, running: 1 }, progress: 0.75, done: false }
+ * ```
+ */
+export function tallyBatch(
+  tasks: Iterable<{ state: TaskState; progress: number }>,
+): Pick<BatchView, "total" | "counts" | "progress" | "done"> {
+  const counts: Partial<Record<TaskState, number>> = {};
+  let total = 0;
+  let sum = 0;
+  let live = 0;
+  for (const { state, progress } of tasks) {
+    total++;
+    counts[state] = (counts[state] ?? 0) + 1;
+    const ended = ENDED.has(state);
+    if (!ended) live++;
+    sum += ended ? 1 : Math.min(1, Math.max(0, progress));
+  }
+  return { total, counts, progress: total === 0 ? 1 : sum / total, done: live === 0 };
+}
+
+const ENDED: ReadonlySet<TaskState> = new Set([
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "expired",
+]);
+
+/** The ConflictError of a batch id in use (both stores). */
+export function batchTaken(id: string): ConflictError {
+  return new ConflictError(`batch ${id} already exists`, { field: "batch.id", value: id });
+}
+
+/**
+ * The one batch id the tasks carry (null when none does); a call mixing
+ * batches is a ValidationError, as every caller creates one batch at a time.
+ */
+export function batchOfTasks(tasks: readonly NewTask[]): NewTask | null {
+  const first = tasks.find((task) => task.batchId !== undefined) ?? null;
+  if (first === null) return null;
+  if (tasks.some((task) => task.batchId !== first.batchId)) {
+    throw new ValidationError("the tasks of one create must all join the same batch", {
+      field: "batch",
+      value: first.batchId,
+    });
+  }
+  return first;
+}

@@ -1,0 +1,90 @@
+/**
+ * Batches on the embedded store: a `batches` row per batch (when it began,
+ * when its completion was announced) and the tasks that carry its id
+ * (`tasks.batch_id`, indexed with the state, so counting a batch and asking
+ * whether any of it is live read the index alone).
+ */
+
+import { ValidationError } from "../../errors.ts";
+import type { NewTask, Task, TaskState } from "../../tasks/task.ts";
+import { batchOfTasks, batchTaken, type BatchView, tallyBatch } from "../batch-store.ts";
+import { LIVE_STATE_SQL } from "./schema.ts";
+import type { Sql } from "./statements.ts";
+import { taskFromRow } from "./task-rows.ts";
+
+/**
+ * Starts the tasks' batch, or opens it again for more tasks (inside the
+ * enqueue's transaction): with `newBatch`, an existing batch is a
+ * ConflictError and nothing is created.
+ */
+export function joinBatch(
+  sql: Sql,
+  tasks: readonly NewTask[],
+  newBatch: boolean,
+  now: number,
+): void {
+  const first = batchOfTasks(tasks);
+  if (first === null) {
+    if (newBatch) throw new ValidationError("a new batch needs tasks with a batch id");
+    return;
+  }
+  const params = { id: first.batchId!, parent: first.parentId ?? null, now };
+  if (newBatch) {
+    if (sql.get("SELECT 1 FROM batches WHERE id = :id", { id: params.id }) !== undefined) {
+      throw batchTaken(params.id);
+    }
+    sql.run(
+      "INSERT INTO batches (id, parent_id, created_at) VALUES (:id, :parent, :now)",
+      params,
+    );
+    return;
+  }
+  sql.run(
+    `INSERT INTO batches (id, parent_id, created_at) VALUES (:id, :parent, :now)
+     ON CONFLICT (id) DO UPDATE SET completed_at = NULL`,
+    params,
+  );
+}
+
+/** The batch, counted now; null when unknown. */
+export function readBatch(sql: Sql, id: string): BatchView | null {
+  const row = sql.get("SELECT parent_id, created_at, completed_at FROM batches WHERE id = :id", {
+    id,
+  });
+  if (row === undefined) return null;
+  const tasks = sql.all("SELECT state, progress FROM tasks WHERE batch_id = :id", { id }).map((
+    r,
+  ) => ({ state: String(r.state) as TaskState, progress: Number(r.progress) }));
+  const view: BatchView = { id, ...tallyBatch(tasks), createdAt: Number(row.created_at) };
+  if (row.parent_id !== null && row.parent_id !== undefined) view.parentId = String(row.parent_id);
+  if (row.completed_at !== null && row.completed_at !== undefined) {
+    view.completedAt = Number(row.completed_at);
+  }
+  return view;
+}
+
+/** The batch's tasks, oldest first. */
+export function readBatchTasks(sql: Sql, id: string, limit: number): Task[] {
+  return sql.all(
+    "SELECT * FROM tasks WHERE batch_id = :id ORDER BY created_at, id LIMIT :limit",
+    { id, limit },
+  ).map(taskFromRow);
+}
+
+/**
+ * Marks the batch completed when none of its tasks is live and it is not
+ * marked yet; the view when this call marked it, else null. One
+ * transaction, so of concurrent calls exactly one marks it.
+ */
+export function settleBatchRow(sql: Sql, id: string, now: number): BatchView | null {
+  const row = sql.get("SELECT completed_at FROM batches WHERE id = :id", { id });
+  if (row === undefined || (row.completed_at !== null && row.completed_at !== undefined)) {
+    return null;
+  }
+  const live = sql.get(`SELECT 1 FROM tasks WHERE batch_id = :id AND ${LIVE_STATE_SQL} LIMIT 1`, {
+    id,
+  });
+  if (live !== undefined) return null;
+  sql.run("UPDATE batches SET completed_at = :now WHERE id = :id", { id, now });
+  return readBatch(sql, id);
+}
