@@ -45,8 +45,10 @@ usage: un <command> [options]
                       list webhook subscriptions (deliveries: GET /un/subscriptions/:id/deliveries)
   subscriptions add <pattern> <url> [--where CEL] [--ordered] [--max-attempts N]
                       POST matching events to a URL, signed (the secret is printed once)
-  subscriptions delete <id>
-                      remove a webhook subscription
+  subscriptions update <id> [--url U] [--pattern P] [--where CEL] [--ordered|--unordered] ...
+                      change a webhook subscription (checked as an add is)
+  subscriptions enable|disable|delete <id>
+                      switch a subscription on (its failures cleared) or off, or remove it
   schedules [--json]  list schedules: next fire, last run and its task, paused or not
   schedules add <id> <task> (--cron EXPR | --every 30s) [--catch-up none|one|all] [--payload JSON]
                       add a schedule at run time (fires in one process per occurrence)

@@ -10,7 +10,7 @@ import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { brief } from "./format.ts";
-import { dispatch, idCommand, jsonBase, listCommand } from "./resource.ts";
+import { dispatch, idCommand, jsonBase, listCommand, switchCommands } from "./resource.ts";
 
 const USAGE = "un hooks [--json] | un hooks add <on> <task> [--where EXPR] [--every N] " +
   "[--priority P] [--queue Q] [--key TEMPLATE] [--disabled] | un hooks add --json '{...}' | " +
@@ -94,18 +94,6 @@ async function update(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `enable|disable <id>`: one PATCH of `enabled`. */
-function toggle(enabled: boolean): (args: string[]) => Promise<number> {
-  return (args) =>
-    idCommand(
-      args,
-      USAGE,
-      (client, { param }) =>
-        client.json(client.api.un.hooks[":id"].$patch({ param, json: { enabled } })),
-      (id) => `${enabled ? "enabled" : "disabled"} hook ${id}`,
-    );
-}
-
 async function add(args: string[]): Promise<number> {
   const client = UnClient.fromEnv();
   // Unchecked here: the server's 400 names what is wrong.
@@ -129,7 +117,10 @@ export function hooksCommand(args: string[]): Promise<number> {
         (client, param) => client.json(client.api.un.hooks[":id"].$delete(param)),
         (id) => `deleted hook ${id}`,
       ),
-    enable: toggle(true),
-    disable: toggle(false),
+    ...switchCommands(
+      USAGE,
+      "hook",
+      (client, request) => client.json(client.api.un.hooks[":id"].$patch(request)),
+    ),
   }, { rm: "delete" });
 }

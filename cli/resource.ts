@@ -91,6 +91,30 @@ export async function idCommand<B>(
 }
 
 /**
+ * `enable <id>` and `disable <id>` of a resource whose PATCH takes `enabled`:
+ * the answer as JSON with `--json`, else `enabled <kind> <id>`.
+ *
+ * @example
+ * ```ts
+ * const subs = { ...switchCommands(USAGE, "hook", (c, req) => c.json(c.api.un.hooks[":id"].$patch(req))) };
+ * ```
+ */
+export function switchCommands<B>(
+  usage: string,
+  kind: string,
+  patch: (client: UnClient, request: IdParam & { json: { enabled: boolean } }) => Promise<B>,
+): { enable: Subcommand; disable: Subcommand } {
+  const one = (enabled: boolean): Subcommand => (args) =>
+    idCommand(
+      args,
+      usage,
+      (client, { param }) => patch(client, { param, json: { enabled } }),
+      (id) => `${enabled ? "enabled" : "disabled"} ${kind} ${id}`,
+    );
+  return { enable: one(true), disable: one(false) };
+}
+
+/**
  * `--json '{...}'` as the base an add or update builds on (a copy; `{}` when
  * absent); anything but an object is a UsageError `--json must be a JSON
  * object` followed by `hint`.

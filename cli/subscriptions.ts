@@ -1,17 +1,22 @@
 /**
  * `un subscriptions`: list the webhook subscriptions (table or `--json`),
  * add one (`add <pattern> <url> [--where EXPR] [--secret S] [--ordered]
- * [--max-attempts N]`, printing the secret once), remove one (`delete <id>`).
+ * [--max-attempts N]`, printing the secret once), change one (`update <id>
+ * [--url U] [--pattern P] ...`), switch one on or off (`enable|disable <id>`;
+ * enable also clears an auto-disabled one's failures), remove one (`delete <id>`).
  */
 
 import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
+import { UsageError } from "./errors.ts";
 import { brief, printJson } from "./format.ts";
-import { dispatch, idCommand, listCommand } from "./resource.ts";
+import { dispatch, idCommand, listCommand, switchCommands } from "./resource.ts";
 
 const USAGE = "un subscriptions [--json] | un subscriptions add <pattern> <url> [--where CEL] " +
   "[--secret whsec_...] [--ordered] [--max-attempts N] [--json] | " +
-  "un subscriptions delete <id> [--json]";
+  "un subscriptions update <id> [--pattern P] [--url U] [--where CEL] [--secret whsec_...] " +
+  "[--ordered | --unordered] [--max-attempts N] [--json] | " +
+  "un subscriptions enable|disable|delete <id> [--json]";
 
 const ADD_FLAGS: Options = {
   json: { type: "boolean" },
@@ -19,6 +24,13 @@ const ADD_FLAGS: Options = {
   secret: { type: "string" },
   ordered: { type: "boolean" },
   "max-attempts": { type: "string" },
+};
+
+const UPDATE_FLAGS: Options = {
+  ...ADD_FLAGS,
+  pattern: { type: "string" },
+  url: { type: "string" },
+  unordered: { type: "boolean" },
 };
 
 /** The body `un subscriptions add` sends. */
@@ -36,6 +48,29 @@ export function addSubscriptionBody(args: string[]): {
     body.maxAttempts = intFlag(values["max-attempts"], "--max-attempts", 1, 100);
   }
   return { body, json: values.json === true };
+}
+
+/** What `un subscriptions update <id>` sends: the keys its flags set. */
+export function updateSubscriptionBody(args: string[]): {
+  id: string;
+  body: Record<string, unknown>;
+  json: boolean;
+} {
+  const { values, positionals: rest } = parse(args, UPDATE_FLAGS, USAGE);
+  const [id] = positionals(rest, 1, USAGE);
+  if (values.ordered && values.unordered) {
+    throw new UsageError(`--ordered and --unordered together; usage: ${USAGE}`);
+  }
+  const body: Record<string, unknown> = {};
+  for (const key of ["pattern", "url", "where", "secret"] as const) {
+    if (values[key] !== undefined) body[key] = values[key];
+  }
+  if (values.ordered || values.unordered) body.ordered = values.ordered === true;
+  if (values["max-attempts"] !== undefined) {
+    body.maxAttempts = intFlag(values["max-attempts"], "--max-attempts", 1, 100);
+  }
+  if (Object.keys(body).length === 0) throw new UsageError(`nothing to change; usage: ${USAGE}`);
+  return { id, body, json: values.json === true };
 }
 
 function list(args: string[]): Promise<number> {
@@ -68,12 +103,23 @@ async function add(args: string[]): Promise<number> {
   return 0;
 }
 
+async function update(args: string[]): Promise<number> {
+  const { id, body: json, json: asJson } = updateSubscriptionBody(args);
+  const client = UnClient.fromEnv();
+  const param = { id: encodeURIComponent(id) };
+  const body = await client.json(client.api.un.subscriptions[":id"].$patch({ param, json }));
+  if (asJson) printJson(body);
+  else console.log(`updated subscription ${id}`);
+  return 0;
+}
+
 /**
  * Runs `un subscriptions`.
  */
 export function subscriptionsCommand(args: string[]): Promise<number> {
   return dispatch(args, USAGE, list, {
     add,
+    update,
     delete: (rest) =>
       idCommand(
         rest,
@@ -81,5 +127,10 @@ export function subscriptionsCommand(args: string[]): Promise<number> {
         (client, param) => client.json(client.api.un.subscriptions[":id"].$delete(param)),
         (id) => `deleted subscription ${id}`,
       ),
+    ...switchCommands(
+      USAGE,
+      "subscription",
+      (client, request) => client.json(client.api.un.subscriptions[":id"].$patch(request)),
+    ),
   }, { rm: "delete" });
 }

@@ -1,6 +1,6 @@
 /**
  * Outbound webhook subscriptions: `POST /un/events/subscribe` (mounted under
- * `/un/events`), and `GET/DELETE /un/subscriptions[/:id]` with `GET
+ * `/un/events`), and `GET/PATCH/DELETE /un/subscriptions[/:id]` with `GET
  * /un/subscriptions/:id/deliveries` (under `/un/subscriptions`). The logic is
  * in lib/subscriptions; delivery runs in every process (lib/subscriptions/deliver.ts).
  */
@@ -13,7 +13,11 @@ import { NotFoundError } from "../lib/errors.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import type { SubscriptionStore, TaskStore } from "../lib/store/types.ts";
 import {
+  checkSubscriptionPatch,
   newSubscription,
+  patchEvents,
+  patchSubscription,
+  patchSubscriptionBody,
   subscribeBody,
   subscriptionEvent,
   viewSubscription,
@@ -91,7 +95,7 @@ export function subscribeRoutes(control: SubscriptionsControl) {
   );
 }
 
-/** `GET/DELETE /un/subscriptions[/:id]` and `/:id/deliveries`. */
+/** `GET/PATCH/DELETE /un/subscriptions[/:id]` and `/:id/deliveries`. */
 export function subscriptionRoutes(control: SubscriptionsControl) {
   const store = control.store;
   return new Hono()
@@ -147,6 +151,33 @@ export function subscriptionRoutes(control: SubscriptionsControl) {
           };
         }));
         return c.json({ deliveries });
+      },
+    )
+    .patch(
+      "/:id",
+      describe("subscriptions", "Change a webhook subscription, or switch it on or off", {
+        200: answer("The changed subscription (no secret)", z.object({ subscription: view })),
+        ...problems(400, 404, 409, 413, 503),
+      }, {
+        description: "Any field of a subscribe, checked the same way (the URL against " +
+          "`http.allow`); `null` removes `where` or `maxAttempts`. `enabled: true` switches an " +
+          "auto-disabled subscription back on and clears its failures in a row. Publishes " +
+          "`subscription.updated`, and `subscription.enabled|disabled` when it switched.",
+      }),
+      subscriptionId,
+      jsonBody(patchSubscriptionBody),
+      async (c) => {
+        const id = c.req.valid("param").id;
+        const patch = c.req.valid("json");
+        await mustGet(control, id); // 404 before the checks (the URL's may resolve a name)
+        await checkSubscriptionPatch(patch, control.config.http.allow);
+        const now = Date.now();
+        const updated = await store.updateSubscription(id, (s) => patchSubscription(s, patch, now));
+        if (!updated) throw new NotFoundError("subscription", id);
+        for (const event of patchEvents(updated.before, updated.after)) {
+          await publish(control, event);
+        }
+        return c.json({ subscription: viewSubscription(updated.after) });
       },
     )
     .delete(

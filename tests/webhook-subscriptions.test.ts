@@ -10,38 +10,12 @@
  */
 
 import assert from "node:assert/strict";
-import { Webhook } from "standardwebhooks";
 import type { CloudEvent } from "../lib/events/cloud-event.ts";
 import { eventually } from "./helpers/eventually.ts";
 import { api } from "./helpers/http.ts";
 import { dropPrefix, REDIS_URL, redisForTests } from "./helpers/redis-store.ts";
 import { startUn } from "./helpers/un-process.ts";
-
-interface Received {
-  event: CloudEvent;
-  contentType: string | null;
-}
-
-/** A receiver: `answer` decides each request's status (before verifying). */
-function receiver(secret: () => string, answer: (event: CloudEvent) => number) {
-  const received: Received[] = [];
-  const failures: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = await req.text();
-    try {
-      new Webhook(secret()).verify(body, Object.fromEntries(req.headers));
-    } catch (err) {
-      failures.push(String(err));
-      return new Response("bad signature", { status: 401 });
-    }
-    const event = JSON.parse(body) as CloudEvent;
-    const status = answer(event);
-    if (status === 200) received.push({ event, contentType: req.headers.get("content-type") });
-    return new Response(null, { status });
-  });
-  const url = `http://127.0.0.1:${server.addr.port}/hook`;
-  return { url, received, failures, close: () => server.shutdown() };
-}
+import { receiver } from "./helpers/webhook-receiver.ts";
 
 interface Subscription {
   id: string;

@@ -35,12 +35,31 @@ export interface SubscriptionStore {
   getSubscription(id: string): Promise<StoredSubscription | null>;
   /** Creates or replaces a subscription by id. */
   putSubscription(subscription: StoredSubscription): Promise<void>;
+  /**
+   * Changes one subscription in one atomic step, so a change made elsewhere in
+   * between (a delivery's outcome, another PATCH, another process) is never
+   * overwritten: `change` gets the subscription as stored and returns it as it
+   * should be, or null to leave it. Null when there is no such subscription.
+   * `change` may run more than once (on Redis, again when another write came
+   * first), so it must not have side effects.
+   */
+  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null>;
   /** Removes a subscription and its delivery list; true when it existed. */
   deleteSubscription(id: string): Promise<boolean>;
   /** Notes a delivery task; only the newest {@link MAX_DELIVERIES} are kept. */
   addDelivery(subscriptionId: string, taskId: string): Promise<void>;
   /** Delivery task ids, newest first, at most `limit`. */
   listDeliveries(subscriptionId: string, limit: number): Promise<string[]>;
+}
+
+/** A change of one subscription: as stored → as it should be (null: leave it). */
+export type SubscriptionEdit = (current: StoredSubscription) => StoredSubscription | null;
+
+/** What {@link SubscriptionStore.updateSubscription} did: the subscription before and after. */
+export interface SubscriptionUpdate {
+  before: StoredSubscription;
+  /** As stored now (`before` itself when the change left it). */
+  after: StoredSubscription;
 }
 
 /** Delivery task ids kept per subscription. */

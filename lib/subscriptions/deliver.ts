@@ -149,25 +149,28 @@ export function deliverSubscriptions(deps: DispatchDeps): () => void {
     );
   };
 
+  // One atomic update: a PATCH or another process's outcome in between is kept.
   const settle = async (subscriptionId: string, ok: boolean) => {
-    const subscription = await store.getSubscription(subscriptionId);
-    if (!subscription) return;
-    if (ok) {
-      if (subscription.failures === 0) return;
-      await store.putSubscription({ ...subscription, failures: 0, updatedAt: Date.now() });
-      return;
+    const reason = (failures: number) => `${failures} deliveries in a row failed`;
+    const updated = await store.updateSubscription(subscriptionId, (subscription) => {
+      if (ok) {
+        return subscription.failures === 0
+          ? null
+          : { ...subscription, failures: 0, updatedAt: Date.now() };
+      }
+      const failures = subscription.failures + 1;
+      const disable = subscription.enabled && failures >= deps.disableAfter;
+      return {
+        ...subscription,
+        failures,
+        updatedAt: Date.now(),
+        ...(disable ? { enabled: false, disabledReason: reason(failures) } : {}),
+      };
+    });
+    if (updated && updated.before.enabled && !updated.after.enabled) {
+      const { after } = updated;
+      await deps.publish(subscriptionEvent("disabled", after, reason(after.failures)));
     }
-    const failures = subscription.failures + 1;
-    const disable = subscription.enabled && failures >= deps.disableAfter;
-    const reason = `${failures} deliveries in a row failed`;
-    const next: StoredSubscription = {
-      ...subscription,
-      failures,
-      updatedAt: Date.now(),
-      ...(disable ? { enabled: false, disabledReason: reason } : {}),
-    };
-    await store.putSubscription(next);
-    if (disable) await deps.publish(subscriptionEvent("disabled", next, reason));
   };
 
   const stops = [

@@ -1,10 +1,11 @@
 /**
- * Outbound webhook subscriptions (`POST /un/events/subscribe`): a plain
- * module, no actor code. It checks a request (pattern, URL against
- * `http.allow`, a `where` that compiles, a Standard Webhooks secret), makes
- * the stored record (generating a secret when none is given), the API view
- * (the secret left out: it is shown once, at creation) and the
- * `subscription.*` events the dispatchers of every process react to.
+ * Outbound webhook subscriptions (`POST /un/events/subscribe`, `PATCH
+ * /un/subscriptions/:id`): a plain module, no actor code. It checks a request
+ * or a change (pattern, URL against `http.allow`, a `where` that compiles, a
+ * Standard Webhooks secret), makes the stored record (generating a secret
+ * when none is given) or applies the change, the API view (the secret left
+ * out: it is shown once, at creation) and the `subscription.*` events the
+ * dispatchers of every process react to.
  */
 
 import { z } from "zod";
@@ -40,18 +41,28 @@ export type SubscriptionView = Omit<StoredSubscription, "secret">;
 /** Variables a `where` sees: the event. */
 export const WHERE_VARIABLES = ["event"] as const;
 
+/** The body of `PATCH /un/subscriptions/:id`: any field of a subscribe (`null` removes `where` or `maxAttempts`), and `enabled`. */
+export const patchSubscriptionBody = z.strictObject({
+  ...subscribeBody.partial().shape,
+  where: z.string().min(1).nullable().optional(),
+  maxAttempts: z.number().int().min(1).max(100).nullable().optional(),
+  enabled: z.boolean().optional(),
+});
+
+/** What `PATCH /un/subscriptions/:id` takes. */
+export type SubscriptionPatch = z.infer<typeof patchSubscriptionBody>;
+
 /**
- * Checks a request and makes the record to store: the pattern, the `where`
+ * Checks the fields a create or a change gives: the pattern, the `where`
  * (CEL over `event`), the secret's form and the URL against `allow` (400
- * naming the field otherwise).
+ * naming the field otherwise). Absent fields are not checked.
  */
-export async function newSubscription(
-  request: SubscribeRequest,
+async function checkFields(
+  request: Pick<SubscriptionPatch, "pattern" | "url" | "secret" | "where">,
   allow: readonly string[],
-  now: number,
-): Promise<StoredSubscription> {
-  assertPattern(request.pattern, "pattern");
-  if (request.where !== undefined) {
+): Promise<void> {
+  if (request.pattern !== undefined) assertPattern(request.pattern, "pattern");
+  if (request.where !== undefined && request.where !== null) {
     try {
       compileExpression(request.where, WHERE_VARIABLES);
     } catch (err) {
@@ -66,7 +77,19 @@ export async function newSubscription(
       { field: "secret" },
     );
   }
-  await checkOutboundUrl(request.url, allow, "url");
+  if (request.url !== undefined) await checkOutboundUrl(request.url, allow, "url");
+}
+
+/**
+ * Checks a request and makes the record to store, generating a secret when
+ * none is given.
+ */
+export async function newSubscription(
+  request: SubscribeRequest,
+  allow: readonly string[],
+  now: number,
+): Promise<StoredSubscription> {
+  await checkFields(request, allow);
   return {
     id: `sub_${nextUlid(now)}`,
     pattern: request.pattern,
@@ -83,6 +106,51 @@ export async function newSubscription(
   };
 }
 
+/**
+ * Checks a change as a create is checked (400 naming the field; an empty
+ * change is refused too), before it is applied.
+ */
+export async function checkSubscriptionPatch(
+  patch: SubscriptionPatch,
+  allow: readonly string[],
+): Promise<void> {
+  if (Object.keys(patch).length === 0) {
+    throw new ValidationError(
+      "nothing to change: give one of pattern, url, secret, headers, where, ordered, " +
+        "maxAttempts, enabled",
+    );
+  }
+  await checkFields(patch, allow);
+}
+
+/**
+ * A subscription with a checked change applied (pure: the store may apply it
+ * again when another write came first). `enabled: true` also clears the
+ * failures in a row and the reason it was switched off.
+ */
+export function patchSubscription(
+  current: StoredSubscription,
+  patch: SubscriptionPatch,
+  now: number,
+): StoredSubscription {
+  const { where, maxAttempts, enabled, ...plain } = patch;
+  const next: StoredSubscription = { ...current };
+  for (const [key, value] of Object.entries(plain)) {
+    if (value !== undefined) Object.assign(next, { [key]: value });
+  }
+  if (where === null) delete next.where;
+  else if (where !== undefined) next.where = where;
+  if (maxAttempts === null) delete next.maxAttempts;
+  else if (maxAttempts !== undefined) next.maxAttempts = maxAttempts;
+  if (enabled === true) {
+    next.enabled = true;
+    next.failures = 0;
+    delete next.disabledReason;
+  } else if (enabled === false) next.enabled = false;
+  next.updatedAt = Math.max(now, current.updatedAt + 1);
+  return next;
+}
+
 /** The API view: the secret left out. */
 export function viewSubscription(subscription: StoredSubscription): SubscriptionView {
   const { secret: _secret, ...view } = subscription;
@@ -90,17 +158,18 @@ export function viewSubscription(subscription: StoredSubscription): Subscription
 }
 
 /** What happened to a subscription; the event type is `subscription.<change>`. */
-export type SubscriptionChange = "created" | "deleted" | "disabled";
+export type SubscriptionChange = "created" | "updated" | "enabled" | "disabled" | "deleted";
 
 /**
  * The `subscription.<change>` event (`subject` the id, `data.subscription`
- * the view, `data.reason` for `disabled`): every process's dispatcher
- * reloads its list on it.
+ * the view, `data.reason` for `disabled`, `data.previous` for `updated`):
+ * every process's dispatcher reloads its list on it.
  */
 export function subscriptionEvent(
   change: SubscriptionChange,
   subscription: StoredSubscription,
   reason?: string,
+  previous?: StoredSubscription,
 ): CloudEvent {
   return createEvent({
     type: `subscription.${change}`,
@@ -109,6 +178,21 @@ export function subscriptionEvent(
     data: {
       subscription: viewSubscription(subscription) as unknown as Json,
       ...(reason ? { reason } : {}),
+      ...(previous ? { previous: viewSubscription(previous) as unknown as Json } : {}),
     },
   });
+}
+
+/**
+ * The events a change publishes: `subscription.updated`, then
+ * `subscription.enabled` or `subscription.disabled` when it switched the
+ * subscription on or off.
+ */
+export function patchEvents(before: StoredSubscription, after: StoredSubscription): CloudEvent[] {
+  const events = [subscriptionEvent("updated", after, undefined, before)];
+  if (!before.enabled && after.enabled) events.push(subscriptionEvent("enabled", after));
+  if (before.enabled && !after.enabled) {
+    events.push(subscriptionEvent("disabled", after, "disabled through the API"));
+  }
+  return events;
 }

@@ -29,6 +29,7 @@ export const SCRIPT_FILES = {
   progress: "progress-1",
   promote: "promote-10",
   putSourceIfAbsent: "put-source-if-absent-1",
+  putSubscriptionIf: "put-subscription-if-1",
   recordRuns: "record-runs-1",
   recover: "recover-10",
   releaseLease: "release-lease-1",

@@ -61,6 +61,7 @@ import * as processes from "./processes.ts";
 import * as queues from "./queues.ts";
 import * as subscriptions from "./subscriptions.ts";
 import type { StoredSubscription } from "../subscription-store.ts";
+import type { SubscriptionEdit, SubscriptionUpdate } from "../subscription-store.ts";
 import { withRateGroup } from "../rate-groups.ts";
 import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 
@@ -241,6 +242,9 @@ export class RedisStore implements Store, FaultReporting {
   }
   putSubscription(subscription: StoredSubscription): Promise<void> {
     return subscriptions.putSubscription(this.#ctx, subscription);
+  }
+  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null> {
+    return subscriptions.updateSubscription(this.#ctx, id, change);
   }
   deleteSubscription(id: string): Promise<boolean> {
     return subscriptions.deleteSubscription(this.#ctx, id);

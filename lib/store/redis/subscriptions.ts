@@ -5,8 +5,14 @@
  * - `sd:<subscriptionId>`: LIST of delivery task ids, newest first, capped.
  */
 
-import { MAX_DELIVERIES, type StoredSubscription } from "../subscription-store.ts";
-import { execAll, guarded, type RedisContext } from "./context.ts";
+import { ConflictError } from "../../errors.ts";
+import {
+  MAX_DELIVERIES,
+  type StoredSubscription,
+  type SubscriptionEdit,
+  type SubscriptionUpdate,
+} from "../subscription-store.ts";
+import { execAll, guarded, type RedisContext, runScript } from "./context.ts";
 
 const hashKey = (ctx: RedisContext) => `${ctx.keys.prefix}subscriptions`;
 const deliveriesKey = (ctx: RedisContext, id: string) => `${ctx.keys.prefix}sd:${id}`;
@@ -34,6 +40,42 @@ export async function putSubscription(ctx: RedisContext, s: StoredSubscription):
     { op: "putSubscription" },
     () => ctx.redis.hset(hashKey(ctx), s.id, JSON.stringify(s)),
   );
+}
+
+/** How often an update is tried again when other writes keep coming first. */
+const UPDATE_TRIES = 100;
+
+/**
+ * Changes one subscription atomically: read, change in TypeScript, then one
+ * script writes it only if it is still as read (compare and set); another
+ * write in between makes it read and change again.
+ */
+export async function updateSubscription(
+  ctx: RedisContext,
+  id: string,
+  change: SubscriptionEdit,
+): Promise<SubscriptionUpdate | null> {
+  for (let attempt = 0; attempt < UPDATE_TRIES; attempt++) {
+    const body = await guarded(
+      { op: "updateSubscription" },
+      () => ctx.redis.hget(hashKey(ctx), id),
+    );
+    if (body === null) return null;
+    const before = JSON.parse(body) as StoredSubscription;
+    const next = change(before);
+    if (next === null) return { before, after: before };
+    const after = { ...next, id };
+    const set = await runScript(
+      ctx,
+      "putSubscriptionIf",
+      [hashKey(ctx)],
+      [id, body, JSON.stringify(after)],
+      { op: "updateSubscription" },
+    );
+    if (Number(set) === 1) return { before, after };
+    if (Number(set) === -1) return null;
+  }
+  throw new ConflictError(`subscription ${id} kept changing; try again`, { id });
 }
 
 /** Removes a subscription and its delivery list; true when it existed. */

@@ -52,6 +52,7 @@ import {
 import { trimStore } from "./retention.ts";
 import { SqliteSubscriptions } from "./subscriptions.ts";
 import type { StoredSubscription } from "../subscription-store.ts";
+import type { SubscriptionEdit, SubscriptionUpdate } from "../subscription-store.ts";
 import { SqliteSources } from "./sources.ts";
 import { SqliteHooks } from "./hooks.ts";
 import type { StoredHook } from "../hook-store.ts";
@@ -251,6 +252,9 @@ export class SqliteStore implements Store {
   }
   putSubscription(subscription: StoredSubscription): Promise<void> {
     return this.#subscriptions.putSubscription(subscription);
+  }
+  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null> {
+    return this.#subscriptions.updateSubscription(id, change);
   }
   deleteSubscription(id: string): Promise<boolean> {
     return this.#subscriptions.deleteSubscription(id);

@@ -7,7 +7,9 @@
 import {
   MAX_DELIVERIES,
   type StoredSubscription,
+  type SubscriptionEdit,
   type SubscriptionStore,
+  type SubscriptionUpdate,
 } from "../subscription-store.ts";
 import type { SqliteRw } from "./access.ts";
 import { json, type Sql, text } from "./statements.ts";
@@ -54,6 +56,23 @@ export class SqliteSubscriptions implements SubscriptionStore {
           "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
         { id: s.id, createdAt: s.createdAt, body: JSON.stringify(s) },
       );
+    }, true);
+  }
+
+  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null> {
+    // Read and written in one transaction: nothing of this process comes in between.
+    return this.rw.write((sql) => {
+      const row = sql.get("SELECT body FROM subscriptions WHERE id = :id", { id });
+      if (!row) return null;
+      const before = json<StoredSubscription>(row, "body")!;
+      const next = change(before);
+      if (next === null) return { before, after: before };
+      const after = { ...next, id };
+      sql.run("UPDATE subscriptions SET body = :body WHERE id = :id", {
+        id,
+        body: JSON.stringify(after),
+      });
+      return { before, after };
     }, true);
   }
 

@@ -81,4 +81,47 @@ export const subscriptionCases: Record<string, StoreCase<SubscriptionStore>> = {
     assert.deepEqual(await store.listDeliveries("sub_a", 10), []);
     assert.equal(await store.deleteSubscription("sub_a"), false);
   },
+  "an update changes one subscription and answers it before and after": async (store) => {
+    const before = subscription("sub_a", T0, { enabled: false, failures: 10, disabledReason: "x" });
+    await store.putSubscription(before);
+    const result = await store.updateSubscription("sub_a", (s) => {
+      const { disabledReason: _reason, ...rest } = s;
+      return {
+        ...rest,
+        enabled: true,
+        failures: 0,
+        url: "https://b.example.com/",
+        updatedAt: T0 + 1,
+      };
+    });
+    const after = {
+      ...subscription("sub_a", T0),
+      url: "https://b.example.com/",
+      updatedAt: T0 + 1,
+    };
+    assert.deepEqual(result, { before, after });
+    assert.deepEqual(await store.getSubscription("sub_a"), after);
+  },
+  "an update of an unknown id is null; a change that answers null writes nothing": async (
+    store,
+  ) => {
+    assert.equal(await store.updateSubscription("sub_none", (s) => s), null);
+    const stored = subscription("sub_a", T0);
+    await store.putSubscription(stored);
+    assert.deepEqual(await store.updateSubscription("sub_a", () => null), {
+      before: stored,
+      after: stored,
+    });
+    assert.deepEqual(await store.getSubscription("sub_a"), stored);
+  },
+  "updates at the same time each see the one before: none is lost": async (store) => {
+    await store.putSubscription(subscription("sub_a", T0));
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        () => store.updateSubscription("sub_a", (s) => ({ ...s, failures: s.failures + 1 })),
+      ),
+    );
+    assert.equal((await store.getSubscription("sub_a"))?.failures, 20);
+  },
 };
