@@ -29,7 +29,15 @@
  */
 
 export { defineHandler } from "./lib/handlers/types.ts";
-export type { Handler, HandlerContext, HandlerMap, TypedTask } from "./lib/handlers/types.ts";
+export type {
+  ChildOutcome,
+  ChildRequest,
+  Handler,
+  HandlerContext,
+  HandlerMap,
+  TypedTask,
+  WaitForChildrenOptions,
+} from "./lib/handlers/types.ts";
 export { PermanentError } from "./lib/errors.ts";
 export type { CloudEvent, Json } from "./lib/events/cloud-event.ts";
 export type { Task, TaskState } from "./lib/tasks/task.ts";

@@ -67,6 +67,8 @@ export type StoreCommand =
     tasks: NewTask[];
     /** Hook-made: past a full queue's bound, each task is tried alone and refusals are reported. */
     hooked?: boolean;
+    /** The tasks start their batch (EnqueueOptions.newBatch). */
+    newBatch?: boolean;
     replyTo?: ReplyTo<"task.enqueueMany">;
   }
   | { type: "retry"; id: string; replyTo?: ReplyTo<"task.retry"> }
@@ -237,7 +239,8 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
     const queues = deps.config.queues;
     const boundedBy = (hooked: boolean): Pick<TaskStore, "enqueue" | "enqueueMany"> => ({
       enqueue: (task, now) => store.enqueue(task, now, boundsFor(queues, [task], hooked)),
-      enqueueMany: (tasks, now) => store.enqueueMany(tasks, now, boundsFor(queues, tasks, hooked)),
+      enqueueMany: (tasks, now, options) =>
+        store.enqueueMany(tasks, now, { ...boundsFor(queues, tasks, hooked), ...options }),
     });
     const bounded = boundedBy(false);
     const dropping = boundedBy(true);
@@ -265,9 +268,9 @@ export const prioritizerStore = fromCallback<StoreCommand, { deps: RuntimeDeps<T
       dropBurst.flush();
       switch (command.type) {
         case "enqueueMany": {
-          const { replyTo, hooked, tasks } = command;
+          const { replyTo, hooked, tasks, newBatch } = command;
           const target = hooked ? dropping : bounded;
-          target.enqueueMany(tasks, deps.now()).then(
+          target.enqueueMany(tasks, deps.now(), newBatch ? { newBatch } : undefined).then(
             (results) => back({ type: "done.enqueueMany", results, replyTo }),
             (error) => {
               if (!hooked || !(error instanceof QueueFullError)) return failed(replyTo)(error);

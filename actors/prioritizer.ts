@@ -113,6 +113,8 @@ function buildTask(context: PrioritizerContext, request: TaskRequest): NewTask {
     correlationId: request.correlationId ?? null,
     createdAt: now,
   };
+  if (request.parentId !== undefined) task.parentId = request.parentId;
+  if (request.batchId !== undefined) task.batchId = request.batchId;
   return applyScoreRules(deps.config.prioritizer, task);
 }
 
@@ -231,8 +233,8 @@ export const prioritizerMachine = setup({
           type: "loadStats",
           params: [...new Set(tasks.flatMap((t) => keysOf(scoreBy, t)))],
         });
-        const { hooked, replyTo } = event;
-        enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, hooked, replyTo }));
+        const { hooked, newBatch, replyTo } = event;
+        enqueue.sendTo("store", toStore({ type: "enqueueMany", tasks, hooked, newBatch, replyTo }));
       }),
     },
     "task.reprioritize": {

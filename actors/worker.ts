@@ -26,7 +26,8 @@ import type { TaskStore } from "../lib/store/types.ts";
 import { UnavailableError } from "../lib/errors.ts";
 import type { EventSink } from "../lib/events/event-outlet.ts";
 import type { EventInit } from "../lib/events/cloud-event.ts";
-import type { RuntimeMessage } from "../lib/protocol/messages.ts";
+import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
+import { ask } from "../lib/protocol/ask.ts";
 import type { ResourceLedger } from "../lib/tasks/resources.ts";
 import { type AbortReason, runTask } from "../lib/tasks/run-task.ts";
 import type { Task } from "../lib/tasks/task.ts";
@@ -194,6 +195,9 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
   // Made once per worker, not once per task.
   const emit = (init: EventInit) => events.emit(init);
   const ready = (count: number) => toSupervisor({ type: "task.ready", count });
+  // A handler's ctx.enqueue: the prioritizer's batch create, as the API's.
+  const enqueue = (requests: TaskRequest[]) =>
+    ask({ send: toSupervisor }, "task.enqueueMany", { requests });
   const run = async () => {
     let next: Task | null = null;
     while (!stopped) {
@@ -220,6 +224,7 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
         controller,
         emit,
         ready,
+        enqueue,
         claimNext: claim,
       });
       resources.release(next.id);

@@ -37,6 +37,7 @@ import { sourceRoutes } from "./sources.ts";
 import { storeRoutes } from "./store.ts";
 import { subscribeRoutes, subscriptionRoutes } from "./subscriptions.ts";
 import { taskRoutes } from "./tasks.ts";
+import { batchRoutes } from "./batches.ts";
 import { uiRoutes } from "./ui.ts";
 import { whyRoutes } from "./why.ts";
 import { processRoutes } from "./processes.ts";
@@ -85,6 +86,7 @@ function apiRoutes(control: ControlPlane) {
     .route("/un/subscriptions", subscriptionRoutes(control))
     .route("/un/tasks", taskRoutes(control))
     .route("/un/tasks", whyRoutes(control))
+    .route("/un/batches", batchRoutes(control))
     .route("/un/queues", queueRoutes(control))
     .route("/un/workers", workerRoutes(control))
     .route("/un/processes", processRoutes(control))

@@ -8,6 +8,8 @@
  */
 
 import { explainTask } from "../lib/tasks/priority.ts";
+import { childCounts } from "../lib/tasks/children.ts";
+import { newId } from "../lib/events/cloud-event.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
@@ -125,6 +127,15 @@ async function findTask(control: ControlWith<TaskStore & Coordination>, id: stri
 
 const oneTask = z.object({ task: taskSchema });
 
+const childrenSchema = z.object({
+  total: z.number().int(),
+  queued: z.number().int().describe("not started: waiting, scheduled, queued or retrying"),
+  running: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int().describe("failed, dead, cancelled or expired"),
+  progress: z.number().describe("their combined progress, an ended child counting 1"),
+});
+
 /**
  * Task routes, relative to `/un/tasks`.
  */
@@ -145,6 +156,7 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
             z.object({
               tasks: z.array(taskSchema),
               deduplicated: z.array(z.string()),
+              batch: z.object({ id: z.string() }).optional().describe("the batch made (`batch`)"),
               warning: z.string().optional(),
             }),
           ]),
@@ -165,9 +177,21 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
         });
         const said = warning ? { warning } : {};
         if (create.batch) {
-          const results = await ask(control, "task.enqueueMany", { requests: create.requests });
+          // With `batch`, the tasks start a batch of their own: an id in use is a 409.
+          const batchId = create.batchId === undefined ? undefined : create.batchId ?? newId();
+          const results = await ask(
+            control,
+            "task.enqueueMany",
+            batchId === undefined
+              ? { requests: create.requests }
+              : { requests: create.requests.map((r) => ({ ...r, batchId })), newBatch: true },
+          );
           const deduplicated = results.filter((r) => r.deduplicated).map((r) => r.task.id);
-          return c.json({ tasks: results.map((r) => r.task), deduplicated, ...said }, 201);
+          const batch = batchId === undefined ? {} : { batch: { id: batchId } };
+          return c.json(
+            { tasks: results.map((r) => r.task), deduplicated, ...batch, ...said },
+            201,
+          );
         }
         const result = await ask(control, "task.enqueue", { request: create.request });
         // A live task with the same key absorbed the request: 200, like an idempotent PUT.
@@ -240,7 +264,10 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
     .get(
       "/:id",
       describe("tasks", "One task, its score explained (and the resource it waits for)", {
-        200: answer("The task", oneTask),
+        200: answer(
+          "The task; `children` counted when its handler made some (`ctx.enqueue`)",
+          oneTask.extend({ children: childrenSchema.optional() }),
+        ),
         ...problems(404),
       }),
       taskId,
@@ -248,7 +275,8 @@ export function taskRoutes(control: ControlWith<TaskStore & Coordination>) {
         const task = await findTask(control, c.req.valid("param").id);
         // A task no live worker has the resources for says which and how much.
         const wait = await resourceWaitOf(task, control.store, Date.now());
-        return c.json({ task: explainTask(task, wait) });
+        const children = await childCounts(control.store, task);
+        return c.json({ task: explainTask(task, wait), ...(children ? { children } : {}) });
       },
     )
     .delete(

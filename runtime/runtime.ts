@@ -39,6 +39,7 @@ import { type OpenedStore, openStore } from "../lib/store/open.ts";
 import type { Store } from "../lib/store/types.ts";
 import { answerScanRequests } from "../lib/sources/manual-scan.ts";
 import { startSubscriptions } from "../lib/subscriptions/start.ts";
+import { watchBatches } from "../lib/tasks/batch-watch.ts";
 import { TaskCatalog } from "../lib/safety/runnable.ts";
 import { followStoreFaults } from "../lib/store/redis/fault-report.ts";
 import { closeIsolates } from "../lib/handlers/isolate-pool.ts";
@@ -275,6 +276,7 @@ export class Runtime implements ControlPlane {
       }, "cancel-abort"),
       this.#sources.follow(this.bus),
       startSubscriptions(this), // webhook subscriptions: this process's events
+      watchBatches(this), // batch.completed, once, for the batches whose tasks end here
     );
     // With the Redis bridge, hooks route each event once across all processes,
     // from its consumer group (runtime/roles.ts); otherwise from this bus.

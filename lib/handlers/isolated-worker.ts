@@ -53,6 +53,16 @@ function logger(): Logger {
   return log;
 }
 
+/** Fan-out needs the runtime's prioritizer and store, which an isolate does not reach. */
+function notIsolated(method: string): Error {
+  const error = new Error(
+    `ctx.${method} is not available to isolated handlers; run this task type in-process ` +
+      "(leave it out of workers.isolate)",
+  );
+  error.name = "PermanentError";
+  return error;
+}
+
 async function run(message: Extract<ToIsolate, { kind: "run" }>): Promise<void> {
   const { task } = message;
   const handler = handlers && Object.hasOwn(handlers, task.type) ? handlers[task.type] : undefined;
@@ -73,6 +83,8 @@ async function run(message: Extract<ToIsolate, { kind: "run" }>): Promise<void> 
         send({ kind: "progress", id, fraction, message: text });
       }),
     emit: (type, data) => send({ kind: "emit", type, data: data ?? null }),
+    enqueue: () => Promise.reject(notIsolated("enqueue")),
+    waitForChildren: () => Promise.reject(notIsolated("waitForChildren")),
   };
   try {
     const result = await handler(task, ctx);

@@ -5,7 +5,8 @@
 
 import type { Json } from "../events/cloud-event.ts";
 import type { Logger } from "../log.ts";
-import type { Task } from "../tasks/task.ts";
+import type { Task, TaskError, TaskState } from "../tasks/task.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
 
 /** What a handler gets besides the task. */
 export interface HandlerContext {
@@ -19,6 +20,44 @@ export interface HandlerContext {
   /** 1 on the first run. */
   attempt: number;
   workerId: string;
+  /**
+   * Creates child tasks in one atomic step, through the same checks as
+   * `POST /un/tasks/create` (a bad request throws a ValidationError naming
+   * it, and nothing is created). They carry `parentId` and form the batch
+   * named by this task's id. Resolves with their ids, in order. Not in
+   * isolated handlers (`workers.isolate`).
+   */
+  enqueue(requests: ChildRequest | ChildRequest[]): Promise<string[]>;
+  /**
+   * Resolves once every child (every task made by `enqueue`, in any attempt
+   * of this task) has ended, with their outcomes, oldest first. Meanwhile
+   * this task's progress follows theirs. The task keeps its worker slot and
+   * its lease; `signal` (cancel, timeout) ends the wait. No children: `[]`.
+   */
+  waitForChildren(options?: WaitForChildrenOptions): Promise<ChildOutcome[]>;
+}
+
+/**
+ * A child task as a handler asks for it: the body of `POST /un/tasks/create`
+ * (times as epoch ms or ISO 8601 text).
+ */
+export type ChildRequest =
+  & Omit<TaskRequest, "runAt" | "deadline" | "expiresAt" | "parentId" | "batchId">
+  & { runAt?: number | string; deadline?: number | string; expiresAt?: number | string };
+
+/** Options of {@link HandlerContext.waitForChildren}. */
+export interface WaitForChildrenOptions {
+  /** How often the children are counted (default 100 ms). */
+  pollMs?: number;
+}
+
+/** A child task as {@link HandlerContext.waitForChildren} gives it. */
+export interface ChildOutcome {
+  id: string;
+  type: string;
+  state: TaskState;
+  result: Json | null;
+  error: TaskError | null;
 }
 
 /** A task whose payload is typed. */

@@ -6,11 +6,12 @@
  */
 
 import type { EventInit, Json } from "../events/cloud-event.ts";
-import type { HandlerContext } from "../handlers/types.ts";
+import type { ChildOutcome, HandlerContext, WaitForChildrenOptions } from "../handlers/types.ts";
 import { type Logger, taskFields, withFields } from "../log.ts";
 import type { RuntimeDeps } from "../protocol/deps.ts";
 import type { TaskStore } from "../store/types.ts";
 import { taskEvent } from "./task-events.ts";
+import { enqueueChildren, type EnqueueTasks, waitForChildren } from "./children.ts";
 import type { Task } from "./task.ts";
 
 /** What a task's context needs of the attempt (the options of `runTask` fit). */
@@ -19,6 +20,8 @@ export interface ContextSource {
   task: Task;
   workerId: string;
   emit(init: EventInit): void;
+  /** Creates tasks through the prioritizer (`ctx.enqueue`); absent: the context cannot. */
+  enqueue?: EnqueueTasks;
 }
 
 /**
@@ -51,6 +54,21 @@ export class TaskContext implements HandlerContext {
     await deps.store.progress(task.id, task.fence, f, message ?? null);
     this.#source.emit(taskEvent("progress", task, { progress: f, message: message ?? null }));
   };
+
+  // Methods, not own properties like progress and emit: few handlers fan
+  // out, and every task's context would otherwise make two more closures.
+  enqueue(requests: unknown): Promise<string[]> {
+    return enqueueChildren(this.#fanOut(), requests);
+  }
+
+  waitForChildren(options?: WaitForChildrenOptions): Promise<ChildOutcome[]> {
+    return waitForChildren(this.#fanOut(), this.progress, this.signal, options);
+  }
+
+  #fanOut() {
+    const { deps, task, enqueue } = this.#source;
+    return { task, store: deps.store, enqueue, emit: this.#source.emit, now: deps.now };
+  }
 
   emit = (type: string, data?: Json): void => {
     const { task } = this.#source;

@@ -15,6 +15,7 @@ import { runIsolated } from "../handlers/isolate-pool.ts";
 import { taskFields } from "../log.ts";
 import type { FinishResult, TaskStore } from "../store/types.ts";
 import { TaskContext } from "./handler-context.ts";
+import type { EnqueueTasks } from "./children.ts";
 import { watchOverstay } from "./overstay.ts";
 import { taskEvent, transitionEvents } from "./task-events.ts";
 import { retryDelayMs, type Task, type TaskError } from "./task.ts";
@@ -47,6 +48,8 @@ export interface RunTaskOptions {
   emit(init: EventInit): void;
   /** Tells the pool that tasks became ready (released dependents). */
   ready(count: number): void;
+  /** Creates tasks through the prioritizer, for `ctx.enqueue`; absent: handlers cannot. */
+  enqueue?: EnqueueTasks;
   /**
    * Claims the worker's next task, or resolves null when it should not take
    * one. Called as soon as the outcome's store write is issued, so on the

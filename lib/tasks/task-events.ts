@@ -38,6 +38,9 @@ export function taskEvent(
       state: task.state,
       attempt: task.attempts,
       maxAttempts: task.maxAttempts,
+      // Only a batch's tasks carry these (lib/tasks/batch-watch.ts settles their batch).
+      ...(task.batchId === undefined ? {} : { batchId: task.batchId }),
+      ...(task.parentId === undefined ? {} : { parentId: task.parentId }),
       ...extra,
     },
   };

@@ -67,19 +67,28 @@ export const taskRequestSchema = strictObject({
   path: ["delayMs"],
 });
 
-/** `{ tasks: [...] }`: created together or not at all. */
+const taskList = z.array(taskRequestSchema, { error: "must be an array of task requests" })
+  .min(1, { error: `must hold 1..${MAX_BATCH} task requests` })
+  .max(MAX_BATCH, { error: `must hold 1..${MAX_BATCH} task requests` });
+
+/**
+ * `{ tasks: [...] }`: created together or not at all; with `batch`, they
+ * also form a batch read as one (`GET /un/batches/:id`, `batch.completed`).
+ */
 export const taskBatchSchema = strictObject({
-  tasks: z.array(taskRequestSchema, { error: "must be an array of task requests" })
-    .min(1, { error: `must hold 1..${MAX_BATCH} task requests` })
-    .max(MAX_BATCH, { error: `must hold 1..${MAX_BATCH} task requests` }),
+  tasks: taskList,
+  batch: strictObject({
+    id: name("batch id", 100).optional().describe("default: a new ULID"),
+  }).optional().describe("make the tasks one batch"),
 });
 
 /**
- * A parsed create body: one request, or a batch created atomically.
+ * A parsed create body: one request, or a batch created atomically (with
+ * `batchId` when it asked for a batch: the id given, or null for a new one).
  */
 export type TaskCreate =
   | { batch: false; request: TaskRequest }
-  | { batch: true; requests: TaskRequest[] };
+  | { batch: true; requests: TaskRequest[]; batchId?: string | null };
 
 function toRequest(parsed: z.output<typeof taskRequestSchema>): TaskRequest {
   // zod's JSON type is structurally our Json; the cast only names it.
@@ -99,8 +108,20 @@ function toRequest(parsed: z.output<typeof taskRequestSchema>): TaskRequest {
  */
 export function parseTaskCreate(body: unknown): TaskCreate {
   if (body !== null && typeof body === "object" && !Array.isArray(body) && "tasks" in body) {
-    const { tasks } = validate(taskBatchSchema, body, "body");
-    return { batch: true, requests: tasks.map(toRequest) };
+    const { tasks, batch } = validate(taskBatchSchema, body, "body");
+    const requests = tasks.map(toRequest);
+    return batch === undefined
+      ? { batch: true, requests }
+      : { batch: true, requests, batchId: batch.id ?? null };
   }
   return { batch: false, request: toRequest(validate(taskRequestSchema, body, "body")) };
+}
+
+/**
+ * Validates the requests a handler passes to `ctx.enqueue`, with the rules
+ * of the API: a ValidationError names the request and the field
+ * (`tasks.3.priority`).
+ */
+export function parseTaskRequests(requests: unknown): TaskRequest[] {
+  return validate(taskList, requests, "tasks").map(toRequest);
 }

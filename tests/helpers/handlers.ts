@@ -65,6 +65,8 @@ export function makeContext(attempt = 1) {
     log: silentLogger,
     attempt,
     workerId: "w1",
+    enqueue: () => Promise.reject(new Error("no fan-out in this test context")),
+    waitForChildren: () => Promise.resolve([]),
   };
   return { ctx, controller, progress, emitted };
 }

@@ -1,0 +1,153 @@
+/**
+ * Fan-out from a handler: `ctx.enqueue` creates child tasks through the
+ * prioritizer (so scoring, queue bounds and validation are the API's), and
+ * `ctx.waitForChildren` waits until they have all ended, BullMQ-flow style.
+ *
+ * The children of a task form the batch named by its id, so one mechanism
+ * (lib/store/batch-store.ts) counts them, gives their combined progress and
+ * announces `batch.completed` once. The wait counts the batch in the store
+ * at a short interval rather than following `task.*` events: on Redis the
+ * children may run in any process, and a count cannot miss an event that
+ * came before the wait began.
+ */
+
+import { UnavailableError } from "../errors.ts";
+import type { EventInit } from "../events/cloud-event.ts";
+import type { ChildOutcome, WaitForChildrenOptions } from "../handlers/types.ts";
+import type { TaskRequest } from "../protocol/messages.ts";
+import type { EnqueueResult, TaskStore } from "../store/types.ts";
+import { batchCompleted } from "./batch-watch.ts";
+import { parseTaskRequests } from "./task-request.ts";
+import type { Task } from "./task.ts";
+
+/** How a task's context creates tasks: the prioritizer's `task.enqueueMany`. */
+export type EnqueueTasks = (requests: TaskRequest[]) => Promise<EnqueueResult[]>;
+
+/** What fan-out needs of the attempt. */
+export interface FanOutSource {
+  task: Task;
+  store: Pick<TaskStore, "getBatch" | "batchTasks" | "settleBatch">;
+  enqueue?: EnqueueTasks;
+  emit(init: EventInit): void;
+  now(): number;
+}
+
+const DEFAULT_POLL_MS = 100;
+
+/**
+ * Validates and creates children of `source.task`: each gets the parent's
+ * id as `parentId` and `batchId`, and its correlation id unless it has one.
+ */
+export async function enqueueChildren(source: FanOutSource, requests: unknown): Promise<string[]> {
+  const { task, enqueue } = source;
+  const list = parseTaskRequests(Array.isArray(requests) ? requests : [requests]);
+  if (!enqueue) throw new UnavailableError("ctx.enqueue: this worker cannot create tasks");
+  const correlationId = task.correlationId ?? task.id;
+  const results = await enqueue(list.map((request) => ({
+    ...request,
+    correlationId: request.correlationId ?? correlationId,
+    parentId: task.id,
+    batchId: task.id,
+  })));
+  return results.map((result) => result.task.id);
+}
+
+/**
+ * Resolves with the children's outcomes once every one has ended; until then
+ * reports their combined progress as the task's own (`progress`) whenever it
+ * moves. Rejects with the signal's reason when it aborts.
+ */
+export async function waitForChildren(
+  source: FanOutSource,
+  progress: (fraction: number, message: string) => Promise<void>,
+  signal: AbortSignal,
+  options: WaitForChildrenOptions = {},
+): Promise<ChildOutcome[]> {
+  const { task, store } = source;
+  const pollMs = Math.max(5, options.pollMs ?? DEFAULT_POLL_MS);
+  let shown = -1;
+  for (;;) {
+    if (signal.aborted) throw signal.reason;
+    const batch = await store.getBatch(task.id);
+    if (batch === null) return [];
+    const ended = batch.total - live(batch.counts);
+    if (batch.progress !== shown) {
+      shown = batch.progress;
+      await progress(batch.progress, `${ended}/${batch.total} children ended`);
+    }
+    if (batch.done) break;
+    await sleep(pollMs, signal);
+  }
+  // Normally settled by the process where the last child ended
+  // (lib/tasks/batch-watch.ts); this covers one that stopped in between.
+  const settled = await store.settleBatch(task.id, source.now());
+  if (settled !== null) source.emit(batchCompleted(settled));
+  return (await store.batchTasks(task.id, Number.MAX_SAFE_INTEGER)).map((child) => ({
+    id: child.id,
+    type: child.type,
+    state: child.state,
+    result: child.result,
+    error: child.error,
+  }));
+}
+
+function live(counts: Partial<Record<string, number>>): number {
+  return (counts.waiting ?? 0) + (counts.scheduled ?? 0) + (counts.queued ?? 0) +
+    (counts.running ?? 0) + (counts.retrying ?? 0);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A parent's children counted, as `GET /un/tasks/:id` shows them. */
+export interface ChildCounts {
+  total: number;
+  /** Not started yet: waiting, scheduled, queued or retrying. */
+  queued: number;
+  running: number;
+  succeeded: number;
+  /** Ended otherwise: failed, dead, cancelled or expired. */
+  failed: number;
+  /** Their combined progress (an ended child counts 1). */
+  progress: number;
+}
+
+/**
+ * The children of `task` counted, or null when it made none.
+ *
+ * @example
+ * ```ts
+ * await childCounts(store, parent); // { total: 100, queued: 40, running: 4, succeeded: 56, failed: 0, progress: 0.58 }
+ * ```
+ */
+export async function childCounts(
+  store: Pick<TaskStore, "getBatch">,
+  task: Pick<Task, "id">,
+): Promise<ChildCounts | null> {
+  const batch = await store.getBatch(task.id);
+  if (batch === null || batch.parentId !== task.id) return null;
+  const n = batch.counts;
+  const running = n.running ?? 0;
+  const succeeded = n.succeeded ?? 0;
+  const queued = live(n) - running;
+  return {
+    total: batch.total,
+    queued,
+    running,
+    succeeded,
+    failed: batch.total - queued - running - succeeded,
+    progress: batch.progress,
+  };
+}
