@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   retry: async () => (await import("./cli/retry.ts")).retryCommand,
   cancel: async () => (await import("./cli/cancel.ts")).cancelCommand,
   why: async () => (await import("./cli/why.ts")).whyCommand,
+  batches: async () => (await import("./cli/batches.ts")).batchesCommand,
   sources: async () => (await import("./cli/sources.ts")).sourcesCommand,
   hooks: async () => (await import("./cli/hooks.ts")).hooksCommand,
   subscriptions: async () => (await import("./cli/subscriptions.ts")).subscriptionsCommand,
