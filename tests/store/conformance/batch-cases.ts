@@ -100,6 +100,21 @@ export const batchCases: Record<string, StoreCase> = {
     assert.deepEqual((await store.batchTasks(batchId)).map((t) => t.id), tasks.map((t) => t.id));
   },
 
+  "two last tasks finished at once: each finisher settles, and one of them gets the batch": async (
+    store,
+  ) => {
+    const { batchId, queue } = await batchOf(store, 2);
+    const a = await mustClaim(store, T0, { queues: [queue] });
+    const b = await mustClaim(store, T0, { queues: [queue] });
+    const finish = async (running: typeof a) => {
+      await store.complete(running.id, running.fence, null, T0 + 5);
+      return await store.settleBatch(batchId, T0 + 5);
+    };
+    const settled = await Promise.all([finish(a), finish(b)]);
+    assert.equal(settled.filter((view) => view !== null).length, 1, JSON.stringify(settled));
+    assert.equal((await store.getBatch(batchId))?.completedAt, T0 + 5);
+  },
+
   "tasks made by a parent join its batch, and more of them open it again": async (store) => {
     const parentId = newId();
     const queue = `fan-${parentId}`;
