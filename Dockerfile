@@ -25,5 +25,5 @@ EXPOSE 4242
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:4242/health'); await r.body?.cancel(); Deno.exit(r.ok ? 0 : 1)"]
 
-ENTRYPOINT ["deno", "run", "-A", "--cached-only", "--unstable-no-legacy-abort", "--v8-flags=--no-memory-reducer", "main.ts", "start"]
+ENTRYPOINT ["deno", "run", "-A", "--cached-only", "--unstable-no-legacy-abort", "--v8-flags=--no-memory-reducer,--expose-gc,--no-flush-bytecode", "main.ts", "start"]
 CMD ["--role", "all"]

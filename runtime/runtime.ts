@@ -43,6 +43,7 @@ import { watchBatches } from "../lib/tasks/batch-watch.ts";
 import { TaskCatalog } from "../lib/safety/runnable.ts";
 import { followStoreFaults } from "../lib/store/redis/fault-report.ts";
 import { closeIsolates } from "../lib/handlers/isolate-pool.ts";
+import { collectProcessWhenIdle } from "../lib/processes/idle-gc.ts";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -210,6 +211,8 @@ export class Runtime implements ControlPlane {
     this.#unsubscribe.push(() => storedHooks.stop());
     await storedHooks.load();
     this.#subscribeInternals();
+    const collected = (info: object) => log.debug("idle collection", { ...info });
+    this.#unsubscribe.push(collectProcessWhenIdle(() => this.bus.delivered, collected));
 
     const children = await roleChildren({
       role: this.role,

@@ -49,6 +49,8 @@ export class EventBus {
   #interest = new Set<() => Promise<void> | void>();
   #remoteSynced: Promise<unknown> = Promise.resolve();
   #onError: (name: string, error: unknown, event: CloudEvent) => void;
+  /** Events delivered so far, made here or elsewhere: how busy the process is. */
+  delivered = 0;
 
   constructor(onError: (name: string, error: unknown, event: CloudEvent) => void) {
     this.#onError = onError;
@@ -119,6 +121,7 @@ export class EventBus {
   }
 
   #deliver(event: CloudEvent, remote: boolean): void {
+    this.delivered++;
     const route = this.#routes.get(event.type) ?? this.#route(event.type);
     // A subscriber added or removed during delivery changes the next event's
     // route, not this one's (as when the list itself was walked).
