@@ -138,7 +138,7 @@ export class Runtime implements ControlPlane {
     this.bus = new EventBus((name, error, event) =>
       log.warn("event subscriber failed", { subscriber: name, event: event.type, error })
     );
-    this.#hooks = new Hooks(config);
+    this.#hooks = new Hooks(config, opened.store); // sampled hooks count in the store
     this.#sources = new RuntimeSources({
       config,
       deps,

@@ -48,15 +48,38 @@ Deno.test("where: fields of the event; a missing field is false; event.type name
   assert.equal(hooks.route(event({ type: "file.modified", subject: "a.md", data: big })).length, 0);
 });
 
-Deno.test("sample: every n-th match fires, and the count survives a recompile", () => {
-  const hooks = new Hooks(parseConfig({}));
+Deno.test("sample: every n-th match fires, counted by the sampler, across recompiles", async () => {
+  const hooks = new Hooks(parseConfig({ hooks: [{ on: "x.*", task: "always" }] }));
   const spec = { on: "x.*", task: "t", sample: { every: 3 } };
   hooks.useStored([stored("hk_s", spec)]);
-  const fired = () => hooks.route(event({ type: "x.y" })).length;
-  assert.deepEqual([fired(), fired()], [0, 0]);
+  const fired = async () => {
+    const routed = hooks.route(event({ type: "x.y" }));
+    assert.deepEqual(routed.map((r) => r.type), ["always", "t"], "routed before the sample");
+    assert.equal(hooks.sampling(routed), true);
+    const kept = await hooks.sample(routed);
+    assert.equal(kept[0], routed[0], "an unsampled hook's request passes as it is");
+    return kept.length - 1;
+  };
+  assert.deepEqual([await fired(), await fired()], [0, 0]);
   hooks.useSources([]); // a source change recompiles
   hooks.useStored([stored("hk_s", spec)]);
-  assert.deepEqual([fired(), fired(), fired(), fired()], [1, 0, 0, 1]);
+  const more = [await fired(), await fired(), await fired(), await fired()];
+  assert.deepEqual(more, [1, 0, 0, 1]);
+  assert.equal(hooks.sampling(hooks.route(event({ type: "y.z" }))), false);
+});
+
+Deno.test("sample: the store's count decides, asked once per sampled request", async () => {
+  const asked: Array<[string, number]> = [];
+  const hooks = new Hooks(parseConfig({}), {
+    sampleHook(id, every) {
+      asked.push([id, every]);
+      return Promise.resolve(asked.length === 2);
+    },
+  });
+  hooks.useStored([stored("hk_s", { on: "x.*", task: "t", sample: { every: 5 } })]);
+  const once = async () => (await hooks.sample(hooks.route(event({ type: "x.y" })))).length;
+  assert.deepEqual([await once(), await once(), await once()], [0, 1, 0]);
+  assert.deepEqual(asked, [["hk_s", 5], ["hk_s", 5], ["hk_s", 5]]);
 });
 
 Deno.test("order and exclusions: config, then run-time, then sources; disabled and invalid left out", () => {

@@ -10,9 +10,9 @@ import type { TaskRequest } from "../protocol/messages.ts";
 import type { HookRouting } from "./hooks.ts";
 
 /**
- * Routes every event this process makes through the hooks and hands each
- * task request to `enqueue` (the runtime sends it to the prioritizer through
- * the supervisor). Events of other processes are left out: they were routed
+ * Routes every event this process makes through the hooks (a sampled hook's
+ * count in the store) and hands each task request to `enqueue` (the runtime
+ * sends it to the prioritizer through the supervisor). Events of other processes are left out: they were routed
  * where they were made. Returns how to stop.
  *
  * @example
@@ -30,8 +30,13 @@ export function feedFromBus(
     (event) => {
       // One request at a time, not one batch: a batch is stored all or nothing,
       // and one hook asking for a task that is refused must not cost the others.
+      const send = (requests: readonly TaskRequest[]) => {
+        for (let i = 0; i < requests.length; i++) enqueue(requests[i]);
+      };
       const requests = hooks.route(event);
-      for (let i = 0; i < requests.length; i++) enqueue(requests[i]);
+      // Without a sampled hook at once, as before; a failed count is logged by the bus.
+      if (!hooks.sampling(requests)) send(requests);
+      else return hooks.sample(requests).then(send);
     },
     "hooks",
     { remote: false },

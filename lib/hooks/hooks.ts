@@ -10,8 +10,8 @@
 import type { Config, SourceSpec } from "../config/load.ts";
 import type { CloudEvent } from "../events/cloud-event.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
-import type { StoredHook } from "../store/hook-store.ts";
-import { type CompiledHook, compileHooks, tasksForEvent } from "./rules.ts";
+import type { HookStore, StoredHook } from "../store/hook-store.ts";
+import { type CompiledHook, compileHooks, hookTakes, hookTask } from "./rules.ts";
 import { compileStoredHooks } from "./stored.ts";
 
 /**
@@ -22,8 +22,38 @@ export interface HookRouting {
   wants(type: string): boolean;
   /** False while there are no hooks at all. */
   any(): boolean;
-  /** The tasks the hooks ask for on an event (none: nothing to do). */
+  /**
+   * The tasks the hooks ask for on an event (none: nothing to do), before
+   * the `sample` of a sampled hook: pass them through {@link sample} (once,
+   * by the process that applies the event) when {@link sampling} says so.
+   */
   route(event: CloudEvent): TaskRequest[];
+  /** Whether some of `route`'s requests come from a sampled hook. */
+  sampling(requests: readonly TaskRequest[]): boolean;
+  /**
+   * Of one event's requests (route's answer), those a sampled hook's count
+   * lets through (one count per hook in the store, shared by every process);
+   * the others as they are. Rejects when the store cannot count.
+   */
+  sample(requests: readonly TaskRequest[]): Promise<TaskRequest[]>;
+}
+
+/** What counts a sampled hook's matching events: the store (HookStore.sampleHook). */
+export type HookSampler = Pick<HookStore, "sampleHook">;
+
+/**
+ * Counts in memory, for hooks without a store (tests, tools): one count per
+ * hook id, never started again.
+ */
+export function memorySampler(): HookSampler {
+  const counts = new Map<string, number>();
+  return {
+    sampleHook(id, every) {
+      const count = (counts.get(id) ?? 0) + 1;
+      counts.set(id, count >= every ? 0 : count);
+      return Promise.resolve(count >= every);
+    },
+  };
 }
 
 /**
@@ -31,7 +61,7 @@ export interface HookRouting {
  *
  * @example
  * ```ts
- * const hooks = new Hooks(config);
+ * const hooks = new Hooks(config, store);
  * hooks.useSources(storedSourceSpecs); // their `hooks` shorthand joins
  * hooks.route(fileEvent); // [{ type: "file.metadata", payload: { path, event }, ... }]
  * ```
@@ -42,13 +72,16 @@ export class Hooks implements HookRouting {
   #sources: readonly SourceSpec[] = [];
   /** Hooks added at run time (lib/hooks/stored.ts), compiled. */
   #stored: readonly CompiledHook[] = [];
-  /** Per sampled run-time hook: its matching events since its last fire. */
-  readonly #counts = new Map<string, number>();
+  readonly #sampler: HookSampler;
+  /** The requests `route` made for a sampled hook, with its sample (until `sample` counts them). */
+  readonly #sampled = new WeakMap<TaskRequest, { id: string; every: number }>();
   /** Per event type: whether some hook matches it (cleared when the hooks change). */
   #wanted = new Map<string, boolean>();
 
-  constructor(config: Pick<Config, "hooks">) {
+  /** `sampler`: the store, which counts sampled hooks' events (in memory without one). */
+  constructor(config: Pick<Config, "hooks">, sampler: HookSampler = memorySampler()) {
     this.#config = config;
+    this.#sampler = sampler;
     this.#compiled = compileHooks({ hooks: config.hooks, sources: [] });
   }
 
@@ -72,7 +105,7 @@ export class Hooks implements HookRouting {
    * out because their definitions no longer parse, with the reason.
    */
   useStored(stored: readonly StoredHook[]): Array<{ id: string; error: string }> {
-    const { hooks, problems } = compileStoredHooks(stored, this.#counts);
+    const { hooks, problems } = compileStoredHooks(stored);
     this.#stored = hooks;
     this.#recompile();
     return problems;
@@ -102,6 +135,26 @@ export class Hooks implements HookRouting {
   }
 
   route(event: CloudEvent): TaskRequest[] {
-    return this.wants(event.type) ? tasksForEvent(this.#compiled, event) : [];
+    if (!this.wants(event.type)) return [];
+    const out: TaskRequest[] = [];
+    for (const hook of this.#compiled) {
+      if (!hookTakes(hook, event)) continue;
+      const request = hookTask(hook.spec, event);
+      if (hook.sample) this.#sampled.set(request, hook.sample);
+      out.push(request);
+    }
+    return out;
+  }
+
+  sampling(requests: readonly TaskRequest[]): boolean {
+    return requests.some((request) => this.#sampled.has(request));
+  }
+
+  async sample(requests: readonly TaskRequest[]): Promise<TaskRequest[]> {
+    const fires = await Promise.all(requests.map((request) => {
+      const sample = this.#sampled.get(request);
+      return sample ? this.#sampler.sampleHook(sample.id, sample.every) : true;
+    }));
+    return requests.filter((_, i) => fires[i]);
   }
 }

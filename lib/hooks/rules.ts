@@ -23,9 +23,14 @@ export interface CompiledHook {
   source: string | null;
   /**
    * A further say on an event whose type matches (a hook added at run time:
-   * its `where`, then its `sample`); absent: every such event.
+   * its `where`); absent: every such event.
    */
   admit?: (event: CloudEvent) => boolean;
+  /**
+   * A run-time hook's `sample`: of the events it admits, only every `every`-th
+   * makes a task, counted in the store under the hook's id (Hooks.sample).
+   */
+  sample?: { id: string; every: number };
 }
 
 /**
@@ -66,8 +71,16 @@ export function renderTemplate(template: string, event: CloudEvent | object): st
   });
 }
 
+/** Whether a hook takes an event: its source, its pattern, then its `admit`. */
+export function hookTakes(hook: CompiledHook, event: CloudEvent): boolean {
+  if (hook.source !== null && hook.source !== event.source) return false;
+  if (!hook.matches(event.type)) return false;
+  return !hook.admit || hook.admit(event);
+}
+
 /**
- * The tasks an event asks for. The payload is the event's data (when it is an
+ * The tasks an event asks for, before any `sample` (Hooks.route and
+ * Hooks.sample apply it). The payload is the event's data (when it is an
  * object) merged with the hook's payload, plus `event` (id, type, subject, source).
  *
  * @example
@@ -76,37 +89,34 @@ export function renderTemplate(template: string, event: CloudEvent | object): st
  * ```
  */
 export function tasksForEvent(hooks: readonly CompiledHook[], event: CloudEvent): TaskRequest[] {
-  const out: TaskRequest[] = [];
-  for (const hook of hooks) {
-    if (hook.source !== null && hook.source !== event.source) continue;
-    if (!hook.matches(event.type)) continue;
-    if (hook.admit && !hook.admit(event)) continue;
-    const spec = hook.spec;
-    const data = event.data !== null && typeof event.data === "object" && !Array.isArray(event.data)
-      ? event.data
-      : { data: event.data };
-    const payload = {
-      ...data,
-      ...(spec.payload as Record<string, Json> | undefined),
-      event: {
-        id: event.id,
-        type: event.type,
-        source: event.source,
-        subject: event.subject ?? null,
-      },
-    } as Json;
-    const request: TaskRequest = {
-      type: spec.task,
-      payload,
-      priority: spec.priority ?? EVENT_PRIORITY_TO_TASK[event.priority],
-      correlationId: event.correlationid ?? event.id,
-    };
-    if (spec.queue) request.queue = spec.queue;
-    if (spec.delayMs) request.delayMs = spec.delayMs;
-    if (spec.key) request.key = renderTemplate(spec.key, event);
-    if (spec.maxAttempts) request.maxAttempts = spec.maxAttempts;
-    if (spec.timeoutMs) request.timeoutMs = spec.timeoutMs;
-    out.push(request);
-  }
-  return out;
+  return hooks.filter((hook) => hookTakes(hook, event)).map((hook) => hookTask(hook.spec, event));
+}
+
+/** The task request a hook makes of an event it takes. */
+export function hookTask(spec: HookSpec, event: CloudEvent): TaskRequest {
+  const data = event.data !== null && typeof event.data === "object" && !Array.isArray(event.data)
+    ? event.data
+    : { data: event.data };
+  const payload = {
+    ...data,
+    ...(spec.payload as Record<string, Json> | undefined),
+    event: {
+      id: event.id,
+      type: event.type,
+      source: event.source,
+      subject: event.subject ?? null,
+    },
+  } as Json;
+  const request: TaskRequest = {
+    type: spec.task,
+    payload,
+    priority: spec.priority ?? EVENT_PRIORITY_TO_TASK[event.priority],
+    correlationId: event.correlationid ?? event.id,
+  };
+  if (spec.queue) request.queue = spec.queue;
+  if (spec.delayMs) request.delayMs = spec.delayMs;
+  if (spec.key) request.key = renderTemplate(spec.key, event);
+  if (spec.maxAttempts) request.maxAttempts = spec.maxAttempts;
+  if (spec.timeoutMs) request.timeoutMs = spec.timeoutMs;
+  return request;
 }

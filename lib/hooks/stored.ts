@@ -1,8 +1,9 @@
 /**
  * Hooks added at run time, compiled for routing: a stored definition parsed
  * again (a version may have changed what it accepts), its `where` compiled,
- * and its `sample` counting matching events per hook id, so a count survives
- * the recompiles every hook or source change makes.
+ * and its `sample` named for the store, which counts the matching events per
+ * hook id (HookStore.sampleHook), so a count survives the recompiles every
+ * hook or source change makes and is one count across processes.
  */
 
 import type { HookSpec } from "../config/load.ts";
@@ -23,17 +24,14 @@ export function readStoredHook(hook: StoredHook): { spec: ApiHookSpec } | { erro
 }
 
 /**
- * Compiles the enabled stored hooks that parse; `counts` holds each sampled
- * hook's count of matching events (kept by the caller across recompiles).
- * Hooks that no longer parse are left out and named in `problems`.
+ * Compiles the enabled stored hooks that parse. Hooks that no longer parse
+ * are left out and named in `problems`.
  */
 export function compileStoredHooks(
   stored: readonly StoredHook[],
-  counts: Map<string, number>,
 ): { hooks: CompiledHook[]; problems: Array<{ id: string; error: string }> } {
   const hooks: CompiledHook[] = [];
   const problems: Array<{ id: string; error: string }> = [];
-  const live = new Set<string>();
   for (const hook of stored) {
     if (!hook.enabled) continue;
     const read = readStoredHook(hook);
@@ -41,25 +39,16 @@ export function compileStoredHooks(
       problems.push({ id: hook.id, error: read.error });
       continue;
     }
-    live.add(hook.id);
     const { where, sample, enabled: _enabled, ...rest } = read.spec;
     const condition = where === undefined ? null : compileWhere(where);
     const every = sample?.every ?? 1;
-    const admit = condition === null && every === 1 ? undefined : (event: CloudEvent) => {
-      if (condition !== null && !condition.test(whereVariables(event))) return false;
-      if (every === 1) return true;
-      const count = (counts.get(hook.id) ?? 0) + 1;
-      counts.set(hook.id, count % every);
-      return count % every === 0;
-    };
     hooks.push({
       spec: rest as HookSpec,
       matches: compilePattern(rest.on),
       source: null,
-      ...(admit ? { admit } : {}),
+      ...(condition ? { admit: (event: CloudEvent) => condition.test(whereVariables(event)) } : {}),
+      ...(every > 1 ? { sample: { id: hook.id, every } } : {}),
     });
   }
-  // A removed hook's count goes with it.
-  for (const id of counts.keys()) if (!live.has(id)) counts.delete(id);
   return { hooks, problems };
 }

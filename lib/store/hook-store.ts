@@ -4,6 +4,8 @@
  * parses it when compiling, so a definition a later version no longer
  * accepts is listed with the reason instead of crashing a process.
  * Config-file hooks are never stored: the config is their source of truth.
+ * The store also keeps each sampled hook's count of matching events, so that
+ * `sample: {every: n}` holds across the processes that route events.
  */
 
 import type { Json } from "../events/cloud-event.ts";
@@ -23,10 +25,19 @@ export interface HookStore {
   /** Every stored hook, oldest first (createdAt, then id). */
   listHooks(): Promise<StoredHook[]>;
   getHook(id: string): Promise<StoredHook | null>;
-  /** Creates or replaces a hook by id. */
+  /** Creates or replaces a hook by id; its sample count starts again. */
   putHook(hook: StoredHook): Promise<void>;
-  /** Removes a hook; true when it existed. */
+  /** Removes a hook (and its sample count); true when it existed. */
   deleteHook(id: string): Promise<boolean>;
+  /**
+   * Counts one matching event of a hook with `sample: {every}` and says
+   * whether it fires: true on every `every`-th since the last fire. One count
+   * per hook, shared by every process on the store (each event is counted by
+   * the one process that routes it), started again by each {@link putHook}
+   * (a change) and removed with the hook. False, counting nothing, when the
+   * hook is not stored.
+   */
+  sampleHook(id: string, every: number): Promise<boolean>;
 }
 
 /** Orders hooks as {@link HookStore.listHooks} promises: createdAt, then id. */

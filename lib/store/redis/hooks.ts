@@ -1,13 +1,20 @@
 /**
  * Hooks added at run time on Redis (the shared `HookStore`): one HASH,
- * `<prefix>hooks`, hook id → hook JSON.
+ * `<prefix>hooks`, hook id → hook JSON, and one HASH, `<prefix>hook-samples`,
+ * hook id → its matching events since its last fire (sampled hooks), which
+ * every process routing events counts in (one script per change).
  */
 
 import { byCreation, hookFromJson, type HookStore, type StoredHook } from "../hook-store.ts";
-import { guarded, type RedisContext } from "./context.ts";
+import { guarded, type RedisContext, runScript } from "./context.ts";
 
 function key(ctx: RedisContext): string {
   return `${ctx.keys.prefix}hooks`;
+}
+
+/** The hooks hash and the sample counts' hash, the keys of the hook scripts. */
+function keys(ctx: RedisContext): [string, string] {
+  return [key(ctx), `${ctx.keys.prefix}hook-samples`];
 }
 
 /** The Redis {@link HookStore} over one connection context. */
@@ -23,16 +30,20 @@ export class RedisHooks implements HookStore {
     return json === null ? null : hookFromJson(id, json);
   }
   async putHook(hook: StoredHook): Promise<void> {
-    await guarded(
-      { op: "putHook" },
-      () => this.ctx.redis.hset(key(this.ctx), hook.id, JSON.stringify(hook)),
-    );
+    await runScript(this.ctx, "putHook", keys(this.ctx), [hook.id, JSON.stringify(hook)], {
+      op: "putHook",
+    });
   }
   async deleteHook(id: string): Promise<boolean> {
-    const removed = await guarded(
-      { op: "deleteHook" },
-      () => this.ctx.redis.hdel(key(this.ctx), id),
-    );
+    const removed = await runScript(this.ctx, "deleteHook", keys(this.ctx), [id], {
+      op: "deleteHook",
+    });
     return Number(removed) === 1;
+  }
+  async sampleHook(id: string, every: number): Promise<boolean> {
+    const fired = await runScript(this.ctx, "sampleHook", keys(this.ctx), [id, String(every)], {
+      op: "sampleHook",
+    });
+    return Number(fired) === 1;
   }
 }

@@ -20,6 +20,7 @@ export const SCRIPT_FILES = {
   cancel: "cancel-10",
   change: "change-10",
   completeClaim: "complete-claim-10",
+  deleteHook: "delete-hook-2",
   enqueue: "enqueue-10",
   dropProcess: "drop-process-1",
   epoch: "epoch-2",
@@ -28,6 +29,7 @@ export const SCRIPT_FILES = {
   list: "list-10",
   progress: "progress-1",
   promote: "promote-10",
+  putHook: "put-hook-2",
   putSourceIfAbsent: "put-source-if-absent-1",
   putSubscriptionIf: "put-subscription-if-1",
   recordRuns: "record-runs-1",
@@ -36,6 +38,7 @@ export const SCRIPT_FILES = {
   renew: "renew-1",
   reprioritize: "reprioritize-10",
   retry: "retry-10",
+  sampleHook: "sample-hook-2",
   trim: "trim-10",
   trimEvents: "trim-events-2",
 } as const;

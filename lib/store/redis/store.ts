@@ -320,6 +320,9 @@ export class RedisStore implements Store, FaultReporting {
   deleteHook(id: string): Promise<boolean> {
     return new RedisHooks(this.#ctx).deleteHook(id);
   }
+  sampleHook(id: string, every: number): Promise<boolean> {
+    return new RedisHooks(this.#ctx).sampleHook(id, every);
+  }
 
   // ---- schedules (schedules.ts) ----
   listSchedules(): Promise<StoredSchedule[]> {

@@ -22,8 +22,16 @@ function hookFromRow(row: Row): StoredHook {
   return hookFromJson(text(row, "id"), text(row, "hook"));
 }
 
-/** The embedded {@link HookStore}: each call one read or one group-committed write. */
+/**
+ * The embedded {@link HookStore}: each call one read or one group-committed
+ * write. Sample counts are kept in memory: one process owns the file (its
+ * lock), so it routes every event, and a count lost with a restart costs at
+ * most one early or late fire.
+ */
 export class SqliteHooks implements HookStore {
+  /** Per sampled hook: its matching events since its last fire. */
+  readonly #samples = new Map<string, number>();
+
   /** `sql`: the connection, to create the table before the first read. */
   constructor(private readonly rw: SqliteRw, sql: Sql) {
     sql.exec(HOOKS_TABLE);
@@ -41,6 +49,7 @@ export class SqliteHooks implements HookStore {
     });
   }
   putHook(hook: StoredHook): Promise<void> {
+    this.#samples.delete(hook.id);
     return this.rw.write((sql) => {
       sql.run(
         `INSERT INTO hooks (id, hook, created_at) VALUES (:id, :hook, :createdAt)
@@ -50,6 +59,16 @@ export class SqliteHooks implements HookStore {
     }, true);
   }
   deleteHook(id: string): Promise<boolean> {
+    this.#samples.delete(id);
     return this.rw.write((sql) => sql.run("DELETE FROM hooks WHERE id = :id", { id }) > 0, true);
+  }
+  async sampleHook(id: string, every: number): Promise<boolean> {
+    const stored = await this.rw.read((sql) =>
+      sql.get("SELECT 1 AS one FROM hooks WHERE id = :id", { id }) !== undefined
+    );
+    if (!stored) return false;
+    const count = (this.#samples.get(id) ?? 0) + 1;
+    this.#samples.set(id, count >= every ? 0 : count);
+    return count >= every;
   }
 }

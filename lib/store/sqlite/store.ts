@@ -319,6 +319,9 @@ export class SqliteStore implements Store {
   deleteHook(id: string): Promise<boolean> {
     return this.#hooks.deleteHook(id);
   }
+  sampleHook(id: string, every: number): Promise<boolean> {
+    return this.#hooks.sampleHook(id, every);
+  }
 
   // ---- schedules (sqlite/schedules.ts) ----
   listSchedules(): Promise<StoredSchedule[]> {

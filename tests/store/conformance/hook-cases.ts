@@ -1,6 +1,7 @@
 /**
  * Conformance of the `HookStore`: hooks added at run time, stored as given,
- * listed oldest first, replaced by id, removed.
+ * listed oldest first, replaced by id, removed; a sampled hook's count of
+ * matching events (fires every n-th, starts again on a put, goes with a delete).
  */
 
 import assert from "node:assert/strict";
@@ -52,5 +53,33 @@ export const hookCases: Record<string, StoreCase<HookStore>> = {
     assert.equal(await store.deleteHook("hk_a"), true);
     assert.equal(await store.deleteHook("hk_a"), false);
     assert.deepEqual((await store.listHooks()).map((h) => h.id), ["hk_b"]);
+  },
+  "a sampled hook fires on every n-th matching event, counted in the store": async (store) => {
+    await store.putHook(hook("hk_a", T0));
+    const fired: boolean[] = [];
+    for (let i = 0; i < 7; i++) fired.push(await store.sampleHook("hk_a", 3));
+    assert.deepEqual(fired, [false, false, true, false, false, true, false]);
+  },
+  "counts at the same time are each counted once": async (store) => {
+    await store.putHook(hook("hk_a", T0));
+    const fired = await Promise.all(Array.from({ length: 30 }, () => store.sampleHook("hk_a", 3)));
+    assert.equal(fired.filter(Boolean).length, 10);
+  },
+  "a put starts the count again; a hook not stored counts nothing": async (store) => {
+    await store.putHook(hook("hk_a", T0));
+    assert.equal(await store.sampleHook("hk_a", 2), false);
+    await store.putHook(hook("hk_a", T0, { updatedAt: T0 + 1 }));
+    assert.equal(await store.sampleHook("hk_a", 2), false, "counted from 0 again");
+    assert.equal(await store.sampleHook("hk_a", 2), true);
+    assert.equal(await store.sampleHook("hk_none", 1), false);
+  },
+  "a delete takes the count with it": async (store) => {
+    await store.putHook(hook("hk_a", T0));
+    assert.equal(await store.sampleHook("hk_a", 2), false);
+    await store.deleteHook("hk_a");
+    assert.equal(await store.sampleHook("hk_a", 2), false, "gone: never fires");
+    await store.putHook(hook("hk_a", T0));
+    assert.equal(await store.sampleHook("hk_a", 2), false, "a new hook of that id starts at 0");
+    assert.equal(await store.sampleHook("hk_a", 2), true);
   },
 };

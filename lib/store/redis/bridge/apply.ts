@@ -2,7 +2,8 @@
  * Applying hooks once per event across every process (on Redis this consumer
  * group is the hooks' feeder, lib/hooks/; embedded, the bus is): for each stream entry
  * read through the consumer group (a batch of events), each event's hook tasks
- * are enqueued by exactly one process, then the entry is acknowledged. An
+ * are enqueued by exactly one process (which is also the one that counts the
+ * event for a sampled hook, in the store), then the entry is acknowledged. An
  * entry whose types no hook wants is acknowledged without being parsed.
  *
  * Once-only rests on a marker per event id, in two steps:
@@ -100,7 +101,14 @@ export async function applyEntries(
     const { mine, busy } = await claim(ctx, work);
     for (const w of busy) unsettled.add(w.entryId);
     left += busy.length;
-    const outcomes = await Promise.allSettled(mine.map((w) => enqueueSoon(ctx, w.requests)));
+    const outcomes = await Promise.allSettled(mine.map(async (w) => {
+      // Sampled hooks count here, by the one process applying the event: a count
+      // that fails (the store away) leaves the event to a reclaim like an enqueue.
+      const requests = ctx.hooks.sampling(w.requests)
+        ? await ctx.hooks.sample(w.requests)
+        : w.requests;
+      if (requests.length) await enqueueSoon(ctx, requests);
+    }));
     outcomes.forEach((outcome, i) => {
       const w = mine[i];
       if (outcome.status === "fulfilled") {

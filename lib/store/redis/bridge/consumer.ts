@@ -115,7 +115,9 @@ export class HookConsumer {
           keys.stream,
           ">",
         );
-        if (!idle) await this.#process(readGroupEntries(reply));
+        // A hook added while that read waited (the first of this process) still
+        // gets the entries it brought, which NOACK took off the group's books.
+        if (!idle || apply.hooks.any()) await this.#process(readGroupEntries(reply));
         if (backoff.failures) this.#log.info("reading the event stream again");
         backoff.reset();
       } catch (error) {
