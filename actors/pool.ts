@@ -30,6 +30,7 @@ import {
 import { type WorkerInput, workerMachine } from "./worker.ts";
 import { drain, type WorkerRef, workersOf } from "./pool-drain.ts";
 import { announceLoadChange, type LoadChanged, loadWatch } from "./pool-load.ts";
+import { resizeWorkers, workerTarget } from "./pool-size.ts";
 
 /** Input of the pool. */
 export interface PoolInput {
@@ -55,6 +56,7 @@ export type PoolEvent =
     }
   >
   | LoadChanged
+  | { type: "worker.parked"; delta: 1 | -1 }
   | { type: `xstate.done.actor.${string}` }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
@@ -76,6 +78,10 @@ interface PoolContext {
   throttled: Throttle | null;
   /** Since when (epoch ms) it holds them. */
   throttledSince: number;
+  /** Workers whose task waits for its children, each lending its slot (actors/pool-size.ts). */
+  parked: number;
+  /** What a worker calls as its task starts waiting; the returned function ends it. */
+  park: () => () => void;
 }
 
 /** Workers hold off claiming: paused (or draining), or the load guard tripped. */
@@ -86,6 +92,22 @@ function holdNew(self: Parameters<typeof workersOf>[0], context: PoolContext, id
   if (!held(context)) return;
   const children = self.getSnapshot().children as Record<string, WorkerRef | undefined>;
   for (const id of ids) children[id]?.send({ type: "pause" });
+}
+
+/** Brings the workers to `target` (actors/pool-size.ts), spawning what is missing. */
+function resize(
+  self: Parameters<typeof workersOf>[0],
+  context: PoolContext,
+  target: number,
+  enqueue: Parameters<typeof spawnWorkers>[2] & { assign(values: Partial<PoolContext>): void } & {
+    (action: () => void): void;
+  },
+): void {
+  const add = resizeWorkers(self, target);
+  if (add === 0) return;
+  const ids = spawnWorkers(context, add, enqueue);
+  enqueue.assign({ nextId: context.nextId + add });
+  enqueue(() => holdNew(self, context, ids));
 }
 
 /**
@@ -136,7 +158,23 @@ function info(self: Parameters<typeof workersOf>[0], context: PoolContext): Pool
 }
 
 function workerInput(context: PoolContext, id: string): WorkerInput {
-  return { deps: context.deps, id, events: context.events, resources: context.resources };
+  const { deps, events, resources, park } = context;
+  return { deps, id, events, resources, park };
+}
+
+/** Spawns `count` workers (held while the pool holds its workers). */
+function spawnWorkers(
+  context: PoolContext,
+  count: number,
+  enqueue: { spawnChild(src: "worker", options: { id: string; input: WorkerInput }): void },
+): string[] {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `worker-${context.nextId + i}`;
+    ids.push(id);
+    enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
+  }
+  return ids;
 }
 
 /**
@@ -174,17 +212,24 @@ export const poolMachine = setup({
       // A restarted pool keeps a throttle already announced (the guard outlives it).
       throttled: guard.throttle,
       throttledSince: input.deps.now(),
+      parked: 0,
+      park: () => {
+        let parked = true;
+        self.send({ type: "worker.parked", delta: 1 });
+        return () => {
+          if (!parked) return;
+          parked = false;
+          if (self.getSnapshot().status === "active") {
+            self.send({ type: "worker.parked", delta: -1 });
+          }
+        };
+      },
     };
   },
   invoke: { src: "loadWatch", input: ({ context }) => ({ guard: context.guard }) },
   entry: enqueueActions(({ context, enqueue }) => {
-    const ids: string[] = [];
-    for (let i = 0; i < context.concurrency; i++) {
-      const id = `worker-${context.nextId + i}`;
-      ids.push(id);
-      enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
-    }
-    enqueue.assign({ nextId: context.nextId + context.concurrency });
+    const ids = spawnWorkers(context, context.concurrency, enqueue);
+    enqueue.assign({ nextId: context.nextId + ids.length });
     enqueue(({ self }) => holdNew(self, context, ids));
   }),
   on: {
@@ -213,26 +258,8 @@ export const poolMachine = setup({
     },
     "workers.scale": {
       actions: enqueueActions(({ self, context, event, enqueue }) => {
-        const active = workersOf(self).filter((w) => !w.getSnapshot().context.retiring);
         const target = event.concurrency;
-        if (target > active.length) {
-          const add = target - active.length;
-          const ids: string[] = [];
-          for (let i = 0; i < add; i++) {
-            const id = `worker-${context.nextId + i}`;
-            ids.push(id);
-            enqueue.spawnChild("worker", { id, input: workerInput(context, id) });
-          }
-          enqueue.assign({ nextId: context.nextId + add });
-          enqueue(() => holdNew(self, context, ids));
-        } else {
-          // Retire idle workers first; busy ones finish their task, then stop.
-          const order = [...active].sort((a, b) =>
-            Number(a.getSnapshot().value === "running") -
-            Number(b.getSnapshot().value === "running")
-          );
-          for (const w of order.slice(0, active.length - target)) w.send({ type: "retire" });
-        }
+        resize(self, context, workerTarget(target, context.parked), enqueue);
         const from = context.concurrency;
         enqueue.assign({ concurrency: target });
         enqueue(({ context: after }) => {
@@ -276,6 +303,16 @@ export const poolMachine = setup({
           since: context.throttledSince,
           now,
         });
+      }),
+    },
+    "worker.parked": {
+      actions: enqueueActions(({ self, context, event, enqueue }) => {
+        const parked = context.parked + event.delta;
+        enqueue.assign({ parked });
+        // While draining, every worker retires: no stand-ins.
+        if (self.getSnapshot().matches("active")) {
+          resize(self, context, workerTarget(context.concurrency, parked), enqueue);
+        }
       }),
     },
     "debug.crash": {

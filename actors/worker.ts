@@ -43,6 +43,8 @@ export interface WorkerInput {
   events: EventSink;
   /** The pool's resources: claims take from them, and the worker's task holds what it took. */
   resources: ResourceLedger;
+  /** Lends this worker's slot while its task waits for children (the pool spawns a stand-in). */
+  park?: () => () => void;
 }
 
 /**
@@ -225,6 +227,7 @@ const loop = fromCallback<LoopCommand, LoopInput>(({ input, sendBack, receive, s
         emit,
         ready,
         enqueue,
+        park: input.park,
         claimNext: claim,
       });
       resources.release(next.id);

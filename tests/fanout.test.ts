@@ -191,3 +191,31 @@ Deno.test("fan-out: a bad child request fails the handler and creates nothing", 
   const children = await api<{ tasks: Task[] }>(un.url, "GET", "/un/tasks?type=child");
   assert.deepEqual(children.body.tasks, []);
 });
+
+Deno.test("fan-out: waiting parents lend their slots, so one worker runs three parents and their children", async () => {
+  await using group = await startAll(1, { workers: { concurrency: 1 } });
+  const [un] = group.procs;
+  const parents: Task[] = [];
+  for (let i = 0; i < 3; i++) {
+    const created = await api<TaskAnswer>(un.url, "POST", "/un/tasks/create", {
+      type: "fanout",
+      payload: { n: 5, ms: 10 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    parents.push(created.body.task);
+  }
+  for (const parent of parents) {
+    const done = await ended(un, parent.id, 30_000);
+    assert.equal(done.state, "succeeded", JSON.stringify(done.error));
+    assert.deepEqual(done.result, { made: 5, states: ["succeeded"], sum: 20 });
+  }
+  // The stand-ins retire once their parents are done: one worker again.
+  await eventually(async () => {
+    const { body } = await api<{ concurrency: number; workers: unknown[] }>(
+      un.url,
+      "GET",
+      "/un/workers",
+    );
+    return body.concurrency === 1 && body.workers.length === 1;
+  }, { timeoutMs: 5_000, message: "the pool back to one worker" });
+});

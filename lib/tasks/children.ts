@@ -28,6 +28,12 @@ export interface FanOutSource {
   task: Task;
   store: Pick<TaskStore, "getBatch" | "batchTasks" | "settleBatch">;
   enqueue?: EnqueueTasks;
+  /**
+   * Tells the pool this task's worker waits for children, so it lends the
+   * slot to a stand-in; the returned function takes it back. Absent: the
+   * wait holds the slot.
+   */
+  park?: () => () => void;
   emit(init: EventInit): void;
   now(): number;
 }
@@ -66,17 +72,25 @@ export async function waitForChildren(
   const { task, store } = source;
   const pollMs = Math.max(5, options.pollMs ?? DEFAULT_POLL_MS);
   let shown = -1;
-  for (;;) {
-    if (signal.aborted) throw signal.reason;
-    const batch = await store.getBatch(task.id);
-    if (batch === null) return [];
-    const ended = batch.total - live(batch.counts);
-    if (batch.progress !== shown) {
-      shown = batch.progress;
-      await progress(batch.progress, `${ended}/${batch.total} children ended`);
+  let unpark: (() => void) | undefined;
+  try {
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      const batch = await store.getBatch(task.id);
+      if (batch === null) return [];
+      const ended = batch.total - live(batch.counts);
+      if (batch.progress !== shown) {
+        shown = batch.progress;
+        await progress(batch.progress, `${ended}/${batch.total} children ended`);
+      }
+      if (batch.done) break;
+      // Waiting, not working: the slot goes to a stand-in, so children in
+      // this pool's queues can run even when every worker is a waiting parent.
+      unpark ??= source.park?.();
+      await sleep(pollMs, signal);
     }
-    if (batch.done) break;
-    await sleep(pollMs, signal);
+  } finally {
+    unpark?.();
   }
   // Normally settled by the process where the last child ended
   // (lib/tasks/batch-watch.ts); this covers one that stopped in between.

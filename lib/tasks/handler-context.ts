@@ -22,6 +22,8 @@ export interface ContextSource {
   emit(init: EventInit): void;
   /** Creates tasks through the prioritizer (`ctx.enqueue`); absent: the context cannot. */
   enqueue?: EnqueueTasks;
+  /** Lends the worker's slot while `ctx.waitForChildren` waits (the pool's; see lib/tasks/children.ts). */
+  park?: () => () => void;
 }
 
 /**
@@ -66,8 +68,8 @@ export class TaskContext implements HandlerContext {
   }
 
   #fanOut() {
-    const { deps, task, enqueue } = this.#source;
-    return { task, store: deps.store, enqueue, emit: this.#source.emit, now: deps.now };
+    const { deps, task, enqueue, park } = this.#source;
+    return { task, store: deps.store, enqueue, park, emit: this.#source.emit, now: deps.now };
   }
 
   emit = (type: string, data?: Json): void => {

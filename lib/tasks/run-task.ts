@@ -50,6 +50,8 @@ export interface RunTaskOptions {
   ready(count: number): void;
   /** Creates tasks through the prioritizer, for `ctx.enqueue`; absent: handlers cannot. */
   enqueue?: EnqueueTasks;
+  /** Lends the worker's slot to a stand-in while the handler waits for its children. */
+  park?: () => () => void;
   /**
    * Claims the worker's next task, or resolves null when it should not take
    * one. Called as soon as the outcome's store write is issued, so on the
