@@ -10,7 +10,7 @@ import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { brief } from "./format.ts";
-import { dispatch, idCommand, jsonBase, listCommand, switchCommands } from "./resource.ts";
+import { dispatch, idCommands, jsonBase, listCommand } from "./resource.ts";
 
 const USAGE = "un hooks [--json] | un hooks add <on> <task> [--where EXPR] [--every N] " +
   "[--priority P] [--queue Q] [--key TEMPLATE] [--disabled] | un hooks add --json '{...}' | " +
@@ -110,17 +110,9 @@ export function hooksCommand(args: string[]): Promise<number> {
   return dispatch(args, USAGE, list, {
     add,
     update,
-    delete: (rest) =>
-      idCommand(
-        rest,
-        USAGE,
-        (client, param) => client.json(client.api.un.hooks[":id"].$delete(param)),
-        (id) => `deleted hook ${id}`,
-      ),
-    ...switchCommands(
-      USAGE,
-      "hook",
-      (client, request) => client.json(client.api.un.hooks[":id"].$patch(request)),
-    ),
+    ...idCommands(USAGE, "hook", {
+      remove: (client, request) => client.json(client.api.un.hooks[":id"].$delete(request)),
+      patch: (client, request) => client.json(client.api.un.hooks[":id"].$patch(request)),
+    }),
   }, { rm: "delete" });
 }

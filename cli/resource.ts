@@ -91,27 +91,38 @@ export async function idCommand<B>(
 }
 
 /**
- * `enable <id>` and `disable <id>` of a resource whose PATCH takes `enabled`:
- * the answer as JSON with `--json`, else `enabled <kind> <id>`.
+ * `delete <id>`, `enable <id>` and `disable <id>` of a resource whose PATCH
+ * takes `enabled`: the answer as JSON with `--json`, else `deleted <kind>
+ * <id>` (`enabled`, `disabled`).
  *
  * @example
  * ```ts
- * const subs = { ...switchCommands(USAGE, "hook", (c, req) => c.json(c.api.un.hooks[":id"].$patch(req))) };
+ * const subs = idCommands(USAGE, "hook", {
+ *   remove: (client, req) => client.json(client.api.un.hooks[":id"].$delete(req)),
+ *   patch: (client, req) => client.json(client.api.un.hooks[":id"].$patch(req)),
+ * });
  * ```
  */
-export function switchCommands<B>(
+export function idCommands<D, P>(
   usage: string,
   kind: string,
-  patch: (client: UnClient, request: IdParam & { json: { enabled: boolean } }) => Promise<B>,
-): { enable: Subcommand; disable: Subcommand } {
-  const one = (enabled: boolean): Subcommand => (args) =>
+  send: {
+    remove(client: UnClient, request: IdParam): Promise<D>;
+    patch(client: UnClient, request: IdParam & { json: { enabled: boolean } }): Promise<P>;
+  },
+): { delete: Subcommand; enable: Subcommand; disable: Subcommand } {
+  const toggle = (enabled: boolean): Subcommand => (args) =>
     idCommand(
       args,
       usage,
-      (client, { param }) => patch(client, { param, json: { enabled } }),
+      (client, { param }) => send.patch(client, { param, json: { enabled } }),
       (id) => `${enabled ? "enabled" : "disabled"} ${kind} ${id}`,
     );
-  return { enable: one(true), disable: one(false) };
+  return {
+    delete: (args) => idCommand(args, usage, send.remove, (id) => `deleted ${kind} ${id}`),
+    enable: toggle(true),
+    disable: toggle(false),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import { intFlag, type Options, parse, positionals } from "./args.ts";
 import { UnClient } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { brief, printJson } from "./format.ts";
-import { dispatch, idCommand, listCommand, switchCommands } from "./resource.ts";
+import { dispatch, idCommands, listCommand } from "./resource.ts";
 
 const USAGE = "un subscriptions [--json] | un subscriptions add <pattern> <url> [--where CEL] " +
   "[--secret whsec_...] [--ordered] [--max-attempts N] [--json] | " +
@@ -120,17 +120,9 @@ export function subscriptionsCommand(args: string[]): Promise<number> {
   return dispatch(args, USAGE, list, {
     add,
     update,
-    delete: (rest) =>
-      idCommand(
-        rest,
-        USAGE,
-        (client, param) => client.json(client.api.un.subscriptions[":id"].$delete(param)),
-        (id) => `deleted subscription ${id}`,
-      ),
-    ...switchCommands(
-      USAGE,
-      "subscription",
-      (client, request) => client.json(client.api.un.subscriptions[":id"].$patch(request)),
-    ),
+    ...idCommands(USAGE, "subscription", {
+      remove: (client, request) => client.json(client.api.un.subscriptions[":id"].$delete(request)),
+      patch: (client, request) => client.json(client.api.un.subscriptions[":id"].$patch(request)),
+    }),
   }, { rm: "delete" });
 }
