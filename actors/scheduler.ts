@@ -34,10 +34,14 @@ import type { EnqueueResult } from "../lib/store/types.ts";
 import type { RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { transitionEvents } from "../lib/tasks/task-events.ts";
+import { batchCompleted } from "../lib/tasks/batch-watch.ts";
 import { listActive } from "../lib/schedules/manage.ts";
 import { dueOccurrences, type PlannedSchedule, planSchedules } from "../lib/schedules/plan.ts";
 
 export { occurrences } from "../lib/schedules/occurrences.ts";
+
+/** Open batches the clean-up looks at each time, oldest first. */
+const OPEN_BATCHES_PER_CLEANUP = 1_000;
 
 /** The store as the scheduler uses it. */
 type SchedulerStore = TaskStore & ScheduleStore & Coordination & StoreLifecycle;
@@ -211,6 +215,12 @@ async function tickSteps(
       eventMaxAgeMs: e.maxAgeMs,
     }, now);
     if (trimmed.tasks || trimmed.events || trimmed.results) log.info("retention clean-up", trimmed);
+    // Normally settled where its last task ended (lib/tasks/batch-watch.ts);
+    // this announces one whose process stopped in between.
+    for (const id of await store.openBatches(OPEN_BATCHES_PER_CLEANUP)) {
+      const settled = await store.settleBatch(id, now);
+      if (settled !== null) context.events.emit(batchCompleted(settled));
+    }
   }
 
   const tickMs = deps.config.scheduler.tickMs;

@@ -18,7 +18,9 @@ import { eventually } from "./helpers/eventually.ts";
 import { history } from "./helpers/events.ts";
 import { api } from "./helpers/http.ts";
 import { redisServerForTests, startRedis } from "./helpers/redis-server.ts";
-import { REPO, startMany, type UnProcess } from "./helpers/un-process.ts";
+import { REPO, startMany, startUn, type UnProcess } from "./helpers/un-process.ts";
+import { SqliteStore } from "../lib/store/sqlite/store.ts";
+import { newTask } from "./store/conformance/helpers.ts";
 
 const HANDLERS = join(REPO, "tests/fixtures/fanout-handlers.ts");
 const { ignore, suffix } = redisServerForTests("fan-out");
@@ -218,4 +220,27 @@ Deno.test("fan-out: waiting parents lend their slots, so one worker runs three p
     );
     return body.concurrency === 1 && body.workers.length === 1;
   }, { timeoutMs: 5_000, message: "the pool back to one worker" });
+});
+
+Deno.test("batches: one whose last task ended in a process that stopped before announcing it is announced by the clean-up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un_batch_sweep_" });
+  try {
+    // As a process leaves it when it stops between a task's end and the
+    // batch's settle: the task ended, the batch not announced.
+    const store = SqliteStore.open(join(dir, ".un"));
+    const batchId = "left-open";
+    const [{ task }] = await store.enqueueMany([newTask({ batchId })], Date.now(), {
+      newBatch: true,
+    });
+    await store.cancel(task.id, Date.now());
+    await store.close();
+
+    await using un = await startUn({ cwd: dir, config: { scheduler: { cleanupMs: 200 } } });
+    const events = await completions(un, batchId);
+    assert.equal(events.length, 1, JSON.stringify(events));
+    const { body } = await api<{ batch: BatchView }>(un.url, "GET", `/un/batches/${batchId}`);
+    assert.equal(typeof body.batch.completedAt, "number");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

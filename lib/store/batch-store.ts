@@ -40,6 +40,12 @@ export interface BatchStore {
    * `ctx.enqueue`) open it again.
    */
   settleBatch(id: string, now: number): Promise<BatchView | null>;
+  /**
+   * Ids of batches not announced yet, oldest first (at most `limit`): what
+   * the scheduler's clean-up settles, so a batch whose last task ended in a
+   * process that stopped before it settled is still announced.
+   */
+  openBatches(limit: number): Promise<string[]>;
 }
 
 /**

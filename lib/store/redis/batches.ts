@@ -45,8 +45,17 @@ export async function settleBatch(
   const reply = await runScript(ctx, "batchSettle", keysOf(ctx, id), [
     ctx.keys.prefix,
     String(now),
+    id,
   ], { op: "settleBatch" });
   return viewOf(id, reply);
+}
+
+/** Ids of batches not announced yet, oldest first. */
+export function openBatches(ctx: RedisContext, limit: number): Promise<string[]> {
+  return guarded(
+    { op: "openBatches" },
+    () => ctx.redis.zrange(ctx.keys.batchesOpen, 0, Math.max(0, limit - 1)),
+  );
 }
 
 /** The batch's tasks still stored, oldest first (ids are ULIDs: their order is creation order). */

@@ -53,6 +53,10 @@ export interface RedisKeys {
   batch(id: string): string;
   /** The ids of a batch's tasks. */
   batchMembers(id: string): string;
+  /** Batches not announced yet, by createdAt. */
+  batchesOpen: string;
+  /** Announced batches, by completedAt (retention removes the old ones). */
+  batchesDone: string;
   /** Marker of one claimed tick. */
   tick(name: string, tick: number): string;
 }
@@ -108,6 +112,8 @@ export function redisKeys(prefix: string): RedisKeys {
     lease: (name) => k(`l:${name}`),
     batch: (id) => k(`bh:${id}`),
     batchMembers: (id) => k(`bm:${id}`),
+    batchesOpen: k("bo"),
+    batchesDone: k("bd"),
     tick: (name, tick) => k(`tick:${name}:${tick}`),
   };
 }

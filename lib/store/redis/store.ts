@@ -147,6 +147,9 @@ export class RedisStore implements Store, FaultReporting {
   settleBatch(id: string, now: number): Promise<BatchView | null> {
     return batches.settleBatch(this.#ctx, id, now);
   }
+  openBatches(limit: number): Promise<string[]> {
+    return batches.openBatches(this.#ctx, limit);
+  }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return tasks.listTasks(this.#ctx, filter);
   }

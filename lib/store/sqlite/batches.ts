@@ -63,6 +63,14 @@ export function readBatch(sql: Sql, id: string): BatchView | null {
   return view;
 }
 
+/** Ids of batches not announced yet, oldest first. */
+export function readOpenBatches(sql: Sql, limit: number): string[] {
+  return sql.all(
+    "SELECT id FROM batches WHERE completed_at IS NULL ORDER BY created_at, id LIMIT :limit",
+    { limit },
+  ).map((row) => String(row.id));
+}
+
 /** The batch's tasks, oldest first. */
 export function readBatchTasks(sql: Sql, id: string, limit: number): Task[] {
   return sql.all(

@@ -44,6 +44,10 @@ export function trimStore(
        AND state = 'succeeded' AND result IS NOT NULL`,
     { from: resultsFrom, cutoff: now - policy.resultTtlMs },
   );
+  // Batches go with their tasks: announced ones as old as the finished tasks removed.
+  sql.run("DELETE FROM batches WHERE completed_at < :cutoff", {
+    cutoff: now - policy.finishedTaskMaxAgeMs,
+  });
   const events = trimEventRows(sql, now - policy.eventMaxAgeMs, policy.maxEvents);
   return { tasks, events, results };
 }

@@ -37,7 +37,7 @@ import { SqliteAccess, type SqliteOpenOptions } from "./access.ts";
 import { Claims } from "./claims.ts";
 import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
-import { readBatch, readBatchTasks, settleBatchRow } from "./batches.ts";
+import { readBatch, readBatchTasks, readOpenBatches, settleBatchRow } from "./batches.ts";
 import type { BatchView } from "../batch-store.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
 import {
@@ -157,6 +157,9 @@ export class SqliteStore implements Store {
   }
   settleBatch(id: string, now: number): Promise<BatchView | null> {
     return this.#db.write((sql) => settleBatchRow(sql, id, now));
+  }
+  openBatches(limit: number): Promise<string[]> {
+    return this.#db.read((sql) => readOpenBatches(sql, limit));
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return this.#db.read((sql) => listTaskRows(sql, filter));

@@ -133,6 +133,23 @@ export const batchCases: Record<string, StoreCase> = {
     assert.equal((await store.batchTasks(parentId, 2)).length, 2);
   },
 
+  "a batch is listed open until it is announced, and again when a parent adds to it": async (
+    store,
+  ) => {
+    const open = async () => await store.openBatches(100_000);
+    const parentId = newId();
+    const queue = `open-${parentId}`;
+    const child = () => newTask({ queue, parentId, batchId: parentId });
+    const [first] = await store.enqueueMany([child()], T0);
+    assert.ok((await open()).includes(parentId), "open while its task is live");
+    await store.cancel(first.task.id, T0 + 1);
+    assert.ok((await open()).includes(parentId), "open until settled, though its tasks ended");
+    assert.notEqual(await store.settleBatch(parentId, T0 + 1), null);
+    assert.ok(!(await open()).includes(parentId), "not listed once announced");
+    await store.enqueueMany([child()], T0 + 2);
+    assert.ok((await open()).includes(parentId), "listed again once reopened");
+  },
+
   "a settle with no such batch is null": async (store) => {
     assert.equal(await store.settleBatch(newId(), T0), null);
   },

@@ -10,7 +10,8 @@ import type {
   StoreLifecycle,
   TaskStore,
 } from "../../../lib/store/types.ts";
-import { add, cloudEvent, fetchTask, finished, type StoreCase, T0 } from "./helpers.ts";
+import { newId } from "../../../lib/events/cloud-event.ts";
+import { add, cloudEvent, fetchTask, finished, newTask, type StoreCase, T0 } from "./helpers.ts";
 
 /**
  * What the lifecycle cases need: trim is checked through the tasks and
@@ -50,6 +51,22 @@ export const trimCases: Record<string, StoreCase<LifecycleSubject>> = {
     assert.equal(await store.getTask(oldDone.id), null);
     assert.equal((await fetchTask(store, newDone.id)).state, "succeeded");
     assert.equal((await fetchTask(store, ancientLive.id)).state, "queued");
+  },
+
+  "announced batches past the finished tasks' max age go; open ones stay": async (store) => {
+    const batchOf = async (at: number) => {
+      const [{ task }] = await store.enqueueMany([newTask({ batchId: newId() })], at, {
+        newBatch: true,
+      });
+      return task;
+    };
+    const old = await batchOf(T0 - 10 * DAY);
+    await store.cancel(old.id, T0 - 10 * DAY);
+    assert.notEqual(await store.settleBatch(old.batchId!, T0 - 10 * DAY), null);
+    const live = await batchOf(T0 - 10 * DAY);
+    await store.trim({ ...keepAll, finishedTaskMaxAgeMs: 5 * DAY }, T0);
+    assert.equal(await store.getBatch(old.batchId!), null);
+    assert.equal((await store.getBatch(live.batchId!))?.total, 1);
   },
 
   "only the newest maxFinishedTasks finished tasks stay": async (store) => {

@@ -1,6 +1,7 @@
 -- Removes finished tasks (older than a cutoff, then the oldest beyond a count)
 -- and clears results of succeeded tasks older than a cutoff. Only terminal tasks
--- are in the finished index, so nothing live is ever removed.
+-- are in the finished index, so nothing live is ever removed. Batches
+-- announced before the cutoff are removed too.
 -- ARGV: prefix, finished cutoff (finishedAt < it goes), max finished tasks,
 -- result cutoff, limit per call. Replies { tasks removed, results cleared };
 -- the caller repeats while either reaches the limit.
@@ -34,6 +35,12 @@ if excess > 0 and removed < limit then
     remove(id)
     removed = removed + 1
   end
+end
+
+-- Announced batches go with their tasks: those announced before the cutoff.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'bd', '-inf', '(' .. finishedCutoff, 'LIMIT', 0, limit)) do
+  redis.call('DEL', P .. 'bh:' .. id, P .. 'bm:' .. id)
+  redis.call('ZREM', P .. 'bd', id)
 end
 
 local cleared = 0
