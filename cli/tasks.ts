@@ -6,6 +6,7 @@
  * (`POST /un/tasks/bulk`; `--dry-run` counts only).
  */
 
+import { parseTimeText } from "../lib/duration.ts";
 import { type Task, TASK_STATES } from "../lib/tasks/task.ts";
 import { intFlag, oneOfFlag, parse } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
@@ -103,12 +104,8 @@ export function describeTask(task: Wire<Task>, now = Date.now()): string {
 /** A time flag: epoch milliseconds or an ISO 8601 date-time (exit 2 otherwise). */
 function timeFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = /^\d{1,16}$/.test(value)
-    ? Number(value)
-    : /^\d{4}-\d\d-\d\d/.test(value)
-    ? Date.parse(value)
-    : NaN;
-  if (!Number.isSafeInteger(ms)) {
+  const ms = parseTimeText(value);
+  if (ms === null) {
     throw new UsageError(
       `${flag} must be epoch milliseconds or an ISO 8601 date-time, got ${JSON.stringify(value)}`,
     );

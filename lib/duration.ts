@@ -38,3 +38,16 @@ export function formatDuration(ms: number): string {
   if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)}m`;
   return `${(ms / 3_600_000).toFixed(1)}h`;
 }
+
+/**
+ * A time as text gives it (a query string, a CLI flag): epoch milliseconds
+ * or an ISO 8601 date or date-time; null when it is neither.
+ */
+export function parseTimeText(value: string): number | null {
+  const ms = /^\d{1,16}$/.test(value)
+    ? Number(value)
+    : /^\d{4}-\d\d-\d\d/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  return Number.isSafeInteger(ms) ? ms : null;
+}

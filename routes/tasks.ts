@@ -7,6 +7,7 @@
  * and the answer says so in `warning`.
  */
 
+import { parseTimeText } from "../lib/duration.ts";
 import { explainTask } from "../lib/tasks/priority.ts";
 import { childCounts } from "../lib/tasks/children.ts";
 import { newId } from "../lib/events/cloud-event.ts";
@@ -41,12 +42,8 @@ const TIME_ERROR = "must be epoch milliseconds or an ISO 8601 date-time";
 
 /** A time in a query string: epoch milliseconds or an ISO 8601 date-time. */
 const queryTime = z.string().transform((value, ctx) => {
-  const ms = /^\d{1,16}$/.test(value)
-    ? Number(value)
-    : /^\d{4}-\d\d-\d\d/.test(value)
-    ? Date.parse(value)
-    : NaN;
-  if (!Number.isSafeInteger(ms)) {
+  const ms = parseTimeText(value);
+  if (ms === null) {
     ctx.addIssue({ code: "custom", message: TIME_ERROR });
     return z.NEVER;
   }

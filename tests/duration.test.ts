@@ -1,10 +1,10 @@
 /**
  * Durations as users write them in the config and the CLI, and as logs and
- * tables show them.
+ * tables show them, and times as query strings and CLI flags give them.
  */
 
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration } from "../lib/duration.ts";
+import { formatDuration, parseDuration, parseTimeText } from "../lib/duration.ts";
 
 Deno.test("numbers and digit strings are milliseconds", () => {
   assert.equal(parseDuration(250), 250);
@@ -34,4 +34,13 @@ Deno.test("formatted for humans in the largest unit that fits", () => {
   assert.equal(formatDuration(42_000), "42s");
   assert.equal(formatDuration(90_000), "1.5m");
   assert.equal(formatDuration(5_400_000), "1.5h");
+});
+
+Deno.test("a time as text is epoch milliseconds or an ISO 8601 date or date-time", () => {
+  assert.equal(parseTimeText("1765000000000"), 1765000000000);
+  assert.equal(parseTimeText("2026-12-07"), Date.UTC(2026, 11, 7));
+  assert.equal(parseTimeText("2026-12-07T09:30:00Z"), Date.UTC(2026, 11, 7, 9, 30));
+  for (const bad of ["yesterday", "", "12.5", "2026-13-45", "-5"]) {
+    assert.equal(parseTimeText(bad), null, bad);
+  }
 });
