@@ -30,6 +30,8 @@ usage: un <command> [options]
   retry <id>          put a failed, dead, cancelled or expired task back in the queue
   cancel <id>         cancel a task that has not finished
   why <id> [--json]   why a task waits: place in line, sort key in words, what holds it, when it may start
+  batches [--state open|completed] [--limit N] [--cursor C] [--json]
+                      the batches, newest first: tasks, states, progress, created, completed
   batches <id> [--json]
                       one batch (or a task's children: its id): tasks per state, progress, done or not
   sources [--json]    list sources: kind, enabled, origin, last scan, last error

@@ -1,5 +1,6 @@
 /**
- * Batches, under `/un/batches`: `GET /un/batches/:id`, a batch read as one
+ * Batches, under `/un/batches`: `GET /un/batches`, a page of them newest
+ * first, and `GET /un/batches/:id`, a batch read as one
  * (tasks created with `{tasks, batch}`, or the children a handler made with
  * `ctx.enqueue`, whose batch id is the parent's id): how many of its tasks
  * are in each state, their combined progress, and whether it is done.
@@ -9,10 +10,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import type { BatchStore } from "../lib/store/types.ts";
+import { BATCH_COUNT_LIMIT } from "../lib/store/batch-store.ts";
+import type { BatchPosition, BatchStore, BatchView } from "../lib/store/types.ts";
 import { TASK_STATES } from "../lib/tasks/task.ts";
+import { queryInt, strictObject } from "../lib/validate.ts";
 import { answer, describe, problems } from "./describe.ts";
-import { params } from "./validator.ts";
+import { params, query } from "./validator.ts";
 
 /** A batch as the API shows it. */
 export const batchSchema = z.object({
@@ -25,7 +28,62 @@ export const batchSchema = z.object({
   done: z.boolean().describe("every task of it has ended"),
   createdAt: z.number().int(),
   completedAt: z.number().int().optional().describe("when batch.completed was announced"),
+  partial: z.literal(true).optional().describe(
+    `in a listing: it holds more than the ${BATCH_COUNT_LIMIT} tasks a listing counts, ` +
+      "so total, counts and progress are over that many of them and done is whether it completed",
+  ),
 });
+
+/**
+ * The cursor after `position`: its time and id, base64url, opaque to clients.
+ *
+ * @example
+ * ```ts
+ * encodeBatchCursor({ at: 1700000000000, id: "b1" }); // "MTcwMDAwMDAwMDAwMC5iMQ"
+ * ```
+ */
+export function encodeBatchCursor(position: BatchPosition): string {
+  const bytes = new TextEncoder().encode(`${position.at}.${position.id}`);
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+/** The position a cursor names, or null when it is not one {@link encodeBatchCursor} made. */
+export function decodeBatchCursor(cursor: string): BatchPosition | null {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return null;
+  let text: string;
+  try {
+    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+  const dot = text.indexOf(".");
+  const at = Number(text.slice(0, dot));
+  const id = text.slice(dot + 1);
+  if (dot < 1 || !/^\d+$/.test(text.slice(0, dot)) || !Number.isSafeInteger(at)) return null;
+  return id.length > 0 ? { at, id } : null;
+}
+
+const cursor = z.string().transform((value, ctx) => {
+  const position = decodeBatchCursor(value);
+  if (position === null) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be the nextCursor of an earlier page, as it was given",
+    });
+    return z.NEVER;
+  }
+  return position;
+}).describe("the `nextCursor` of the page before");
+
+const listQuery = query(strictObject({
+  state: z.enum(["open", "completed"]).optional()
+    .describe("open: not completed yet; completed: announced (default: both)"),
+  limit: queryInt(1, 500).optional().describe("default 50"),
+  cursor: cursor.optional(),
+}));
 
 const batchId = params(z.object({ id: z.string().describe("the batch's id") }));
 
@@ -34,6 +92,25 @@ const batchId = params(z.object({ id: z.string().describe("the batch's id") }));
  */
 export function batchRoutes(control: ControlWith<BatchStore>) {
   return new Hono().get(
+    "/",
+    describe("tasks", "List batches, newest first, a page at a time", {
+      200: answer(
+        "The batches (at most `limit`), newest first: by createdAt, or by completedAt with " +
+          `state=completed; each counted over at most ${BATCH_COUNT_LIMIT} of its tasks; ` +
+          "`nextCursor` when more follow",
+        z.object({ batches: z.array(batchSchema), nextCursor: z.string().optional() }),
+      ),
+      ...problems(400),
+    }),
+    listQuery,
+    async (c) => {
+      const { state, limit = 50, cursor } = c.req.valid("query");
+      const { batches, next } = await control.store.listBatches({ state, limit, after: cursor });
+      const body: { batches: BatchView[]; nextCursor?: string } = { batches };
+      if (next !== undefined) body.nextCursor = encodeBatchCursor(next);
+      return c.json(body);
+    },
+  ).get(
     "/:id",
     describe("tasks", "One batch: its tasks counted by state and their combined progress", {
       200: answer("The batch", z.object({ batch: batchSchema })),

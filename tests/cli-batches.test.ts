@@ -1,7 +1,9 @@
 /**
  * `un batches <id>` against a running instance: a batch's tasks per state
  * as a table with its progress, `--json` as the API gives it, and an
- * unknown batch as the server's 404 (exit 1).
+ * unknown batch as the server's 404 (exit 1). `un batches`: the batches as
+ * a table, newest first, `--state`, `--limit` (with the next page's
+ * command) and `--json`, and bad flags as usage errors (exit 2).
  */
 
 import assert from "node:assert/strict";
@@ -41,4 +43,52 @@ Deno.test("un batches <id>: a table of states with the progress, or --json", asy
   const missing = await runCli(["batches", "nope"], { UN_URL: un.url });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /batch nope not found/);
+});
+
+Deno.test("un batches: a table newest first, --state, --limit and --json", async () => {
+  await using un = await startUn({ config: { handlers: HANDLERS } });
+  const child = (i: number) => ({ type: "child", payload: { i, ms: 1 } });
+  const none = await runCli(["batches"], { UN_URL: un.url });
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout.trim(), "no batches");
+  for (const id of ["old-1", "new-2"]) {
+    const tasks = [child(1), child(2)];
+    const created = await api(un.url, "POST", "/un/tasks/create", { tasks, batch: { id } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await eventually(async () => {
+      const res = await api<{ batch: BatchView }>(un.url, "GET", `/un/batches/${id}`);
+      return res.body.batch.completedAt ? true : null;
+    }, { message: `${id} to complete` });
+  }
+
+  const shown = await runCli(["batches"], { UN_URL: un.url });
+  assert.equal(shown.code, 0, shown.stderr);
+  const lines = shown.stdout.trim().split("\n");
+  assert.match(lines[0], /^ID\s+TASKS\s+STATES\s+PROGRESS\s+CREATED\s+COMPLETED$/);
+  assert.match(lines[1], /^new-2\s+2\s+2 succeeded\s+100%\s+\S+ ago\s+\S+ ago$/);
+  assert.match(lines[2], /^old-1\s+2\s+2 succeeded/);
+
+  const open = await runCli(["batches", "--state", "open"], { UN_URL: un.url });
+  assert.equal(open.stdout.trim(), "no open batches", open.stderr);
+
+  const paged = await runCli(["batches", "--limit", "1", "--json"], { UN_URL: un.url });
+  assert.equal(paged.code, 0, paged.stderr);
+  const page = JSON.parse(paged.stdout) as { batches: BatchView[]; nextCursor?: string };
+  assert.deepEqual(page.batches.map((b) => b.id), ["new-2"]);
+  const next = await runCli(["batches", "--cursor", page.nextCursor!], { UN_URL: un.url });
+  assert.match(next.stdout, /^ID.*\nold-1\s/, next.stderr);
+  const table = await runCli(["batches", "--limit", "1"], { UN_URL: un.url });
+  assert.match(table.stdout, new RegExp(`more: un batches --cursor ${page.nextCursor}\n$`));
+
+  for (
+    const args of [
+      ["batches", "--state", "running"],
+      ["batches", "--limit", "0"],
+      ["batches", "a", "b"],
+      ["batches", "new-2", "--state", "open"],
+    ]
+  ) {
+    const run = await runCli(args, { UN_URL: un.url });
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+  }
 });

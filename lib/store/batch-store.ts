@@ -24,7 +24,44 @@ export interface BatchView {
   createdAt: number;
   /** When its completion was announced (absent until then). */
   completedAt?: number;
+  /**
+   * Set in a listing when the batch holds more tasks than the listing counts
+   * (`countLimit`): `total`, `counts` and `progress` are then over that many
+   * of them, and `done` is whether it was announced.
+   */
+  partial?: true;
 }
+
+/** A listing's batches: open (not announced yet) or completed (announced). */
+export type BatchState = "open" | "completed";
+
+/** Where a page of batches ended: the last one's sort time and id. */
+export interface BatchPosition {
+  /** Its createdAt, or its completedAt in a listing of completed batches. */
+  at: number;
+  id: string;
+}
+
+/** Which batches `listBatches` reads. */
+export interface BatchListQuery {
+  /** Only these (default: both). */
+  state?: BatchState;
+  /** At most this many batches. */
+  limit: number;
+  /** Those after this position (the `next` of the page before). */
+  after?: BatchPosition;
+  /** Tasks counted per batch at most (default {@link BATCH_COUNT_LIMIT}). */
+  countLimit?: number;
+}
+
+/** One page of batches, newest first; `next` when more may follow. */
+export interface BatchPage {
+  batches: BatchView[];
+  next?: BatchPosition;
+}
+
+/** How many of a batch's tasks a listing counts at most, so a page costs a bounded read. */
+export const BATCH_COUNT_LIMIT = 1_000;
 
 /** The batch part of the store. */
 export interface BatchStore {
@@ -46,6 +83,12 @@ export interface BatchStore {
    * process that stopped before it settled is still announced.
    */
   openBatches(limit: number): Promise<string[]>;
+  /**
+   * Batches newest first, by createdAt (by completedAt when `state` is
+   * "completed"; equal times by id, descending), each counted as
+   * {@link getBatch} counts it over at most `countLimit` of its tasks.
+   */
+  listBatches(query: BatchListQuery): Promise<BatchPage>;
 }
 
 /**
@@ -81,6 +124,25 @@ const ENDED: ReadonlySet<TaskState> = new Set([
   "cancelled",
   "expired",
 ]);
+
+/**
+ * A listed batch from its head and the tasks counted: `partial` when more
+ * tasks were left uncounted, whose `done` is then whether it was announced.
+ */
+export function listedBatch(
+  head: Pick<BatchView, "id" | "parentId" | "createdAt" | "completedAt">,
+  tasks: Iterable<{ state: TaskState; progress: number }>,
+  partial: boolean,
+): BatchView {
+  const view: BatchView = { id: head.id, ...tallyBatch(tasks), createdAt: head.createdAt };
+  if (head.parentId !== undefined) view.parentId = head.parentId;
+  if (head.completedAt !== undefined) view.completedAt = head.completedAt;
+  if (partial) {
+    view.partial = true;
+    view.done = head.completedAt !== undefined;
+  }
+  return view;
+}
 
 /** The ConflictError of a batch id in use (both stores). */
 export function batchTaken(id: string): ConflictError {

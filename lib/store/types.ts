@@ -24,7 +24,14 @@ import type { SubscriptionStore } from "./subscription-store.ts";
 import type { ScheduleStore } from "./schedule-store.ts";
 import type { TaskStore } from "./task-store.ts";
 
-export type { BatchStore, BatchView } from "./batch-store.ts";
+export type {
+  BatchListQuery,
+  BatchPage,
+  BatchPosition,
+  BatchState,
+  BatchStore,
+  BatchView,
+} from "./batch-store.ts";
 export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";
 export type { HookStore, StoredHook } from "./hook-store.ts";

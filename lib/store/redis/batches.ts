@@ -5,7 +5,13 @@
  */
 
 import type { Task, TaskState } from "../../tasks/task.ts";
-import { type BatchView, tallyBatch } from "../batch-store.ts";
+import {
+  BATCH_COUNT_LIMIT,
+  type BatchListQuery,
+  type BatchPage,
+  type BatchView,
+  listedBatch,
+} from "../batch-store.ts";
 import { REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runScript } from "./context.ts";
 import { asOptionalTask } from "./replies.ts";
@@ -13,15 +19,18 @@ import { asOptionalTask } from "./replies.ts";
 /** A batch from the reply of `batch-read-2.lua` / `batch-settle-2.lua`; null for nil. */
 function viewOf(id: string, reply: unknown): BatchView | null {
   if (!Array.isArray(reply)) return null;
-  const [createdAt, parentId, completedAt, ...rest] = reply.map(String);
+  const [createdAt, parentId, completedAt, partial, ...rest] = reply.map(String);
   const tasks: Array<{ state: TaskState; progress: number }> = [];
   for (let i = 0; i + 1 < rest.length; i += 2) {
     tasks.push({ state: rest[i] as TaskState, progress: Number(rest[i + 1]) });
   }
-  const view: BatchView = { id, ...tallyBatch(tasks), createdAt: Number(createdAt) };
-  if (parentId !== "") view.parentId = parentId;
-  if (completedAt !== "") view.completedAt = Number(completedAt);
-  return view;
+  const head = {
+    id,
+    createdAt: Number(createdAt),
+    parentId: parentId === "" ? undefined : parentId,
+    completedAt: completedAt === "" ? undefined : Number(completedAt),
+  };
+  return listedBatch(head, tasks, partial === "1");
 }
 
 function keysOf(ctx: RedisContext, id: string): string[] {
@@ -56,6 +65,42 @@ export function openBatches(ctx: RedisContext, limit: number): Promise<string[]>
     { op: "openBatches" },
     () => ctx.redis.zrange(ctx.keys.batchesOpen, 0, Math.max(0, limit - 1)),
   );
+}
+
+/**
+ * A page of batches newest first: the ids from one index (`batch-page-1.lua`),
+ * then each batch read as getBatch reads it, over at most `countLimit` of its
+ * tasks (each read atomic on its own; a batch removed between is left out).
+ */
+export async function listBatches(ctx: RedisContext, query: BatchListQuery): Promise<BatchPage> {
+  const { keys } = ctx;
+  const index = query.state === "open"
+    ? keys.batchesOpen
+    : query.state === "completed"
+    ? keys.batchesDone
+    : keys.batchesAll;
+  const after = query.after === undefined ? ["", ""] : [String(query.after.at), query.after.id];
+  const reply = await runScript(ctx, "batchPage", [index], [String(query.limit), ...after], {
+    op: "listBatches",
+  });
+  const found = (Array.isArray(reply) ? reply : []).map(String);
+  const page: Array<{ id: string; at: number }> = [];
+  for (let i = 0; i + 1 < found.length; i += 2) {
+    page.push({ id: found[i], at: Number(found[i + 1]) });
+  }
+  const countLimit = String(query.countLimit ?? BATCH_COUNT_LIMIT);
+  const views = await Promise.all(
+    page.slice(0, query.limit).map(async ({ id }) => {
+      const read = await runScript(ctx, "batchRead", keysOf(ctx, id), [keys.prefix, countLimit], {
+        op: "listBatches",
+      });
+      return viewOf(id, read);
+    }),
+  );
+  const batches = views.filter((view) => view !== null);
+  if (page.length <= query.limit) return { batches };
+  const last = page[query.limit - 1];
+  return { batches, next: { at: last.at, id: last.id } };
 }
 
 /** The batch's tasks still stored, oldest first (ids are ULIDs: their order is creation order). */

@@ -57,6 +57,8 @@ export interface RedisKeys {
   batchesOpen: string;
   /** Announced batches, by completedAt (retention removes the old ones). */
   batchesDone: string;
+  /** Every batch, by createdAt (for listings; retention removes it with the batch). */
+  batchesAll: string;
   /** Marker of one claimed tick. */
   tick(name: string, tick: number): string;
 }
@@ -114,6 +116,7 @@ export function redisKeys(prefix: string): RedisKeys {
     batchMembers: (id) => k(`bm:${id}`),
     batchesOpen: k("bo"),
     batchesDone: k("bd"),
+    batchesAll: k("ba"),
     tick: (name, tick) => k(`tick:${name}:${tick}`),
   };
 }

@@ -15,6 +15,7 @@ import type { Redis } from "ioredis";
 export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   ackReset: "ack-reset-2",
+  batchPage: "batch-page-1",
   batchRead: "batch-read-2",
   batchSettle: "batch-settle-2",
   cancel: "cancel-10",

@@ -1,14 +1,13 @@
 /**
- * The Redis store: every process pointing at the same Redis (and prefix) shares
- * tasks, events, sources, leases and ticks. Each task change is one Lua script,
- * so claim and complete are one round trip each and atomic across processes;
- * claims and completes made at the same moment share one script run
- * (`batcher.ts`). The parts live in `lib/store/redis/`: key layout
- * (`keys.ts`), task hash encoding (`codec.ts`), scripts (`scripts/*.lua`),
- * task creation and reads (`tasks.ts`), the worker's lease path (`leases.ts`),
- * cancel/retry/sweeps (`lifecycle.ts`), events, sources and coordination;
- * opening (`open.ts`), and what `ping()` reports besides an outage: Redis out
- * of memory (`faults.ts`) or having lost its data (`epoch.ts`).
+ * The Redis store: every process pointing at the same Redis (and prefix) shares tasks, events,
+ * sources, leases and ticks. Each task change is one Lua script, so claim and complete are one
+ * round trip each and atomic across processes; claims and completes made at the same moment share
+ * one script run (`batcher.ts`). The parts live in `lib/store/redis/`: key layout (`keys.ts`),
+ * task hash encoding (`codec.ts`), scripts (`scripts/*.lua`), task creation and reads
+ * (`tasks.ts`), batches (`batches.ts`), the worker's lease path (`leases.ts`), cancel/retry/sweeps
+ * (`lifecycle.ts`), events, sources and coordination; opening (`open.ts`), and what `ping()`
+ * reports besides an outage: Redis out of memory (`faults.ts`) or having lost its data
+ * (`epoch.ts`).
  */
 
 import type { CloudEvent, Json } from "../../events/cloud-event.ts";
@@ -45,7 +44,7 @@ import {
 } from "./open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
 import * as batches from "./batches.ts";
-import type { BatchView } from "../batch-store.ts";
+import type { BatchListQuery, BatchPage, BatchView } from "../batch-store.ts";
 import * as tasks from "./tasks.ts";
 import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
@@ -149,6 +148,9 @@ export class RedisStore implements Store, FaultReporting {
   }
   openBatches(limit: number): Promise<string[]> {
     return batches.openBatches(this.#ctx, limit);
+  }
+  listBatches(query: BatchListQuery): Promise<BatchPage> {
+    return batches.listBatches(this.#ctx, query);
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return tasks.listTasks(this.#ctx, filter);

@@ -7,7 +7,16 @@
 
 import { ValidationError } from "../../errors.ts";
 import type { NewTask, Task, TaskState } from "../../tasks/task.ts";
-import { batchOfTasks, batchTaken, type BatchView, tallyBatch } from "../batch-store.ts";
+import {
+  BATCH_COUNT_LIMIT,
+  type BatchListQuery,
+  batchOfTasks,
+  type BatchPage,
+  batchTaken,
+  type BatchView,
+  listedBatch,
+  tallyBatch,
+} from "../batch-store.ts";
 import { LIVE_STATE_SQL } from "./schema.ts";
 import type { Sql } from "./statements.ts";
 import { taskFromRow } from "./task-rows.ts";
@@ -69,6 +78,44 @@ export function readOpenBatches(sql: Sql, limit: number): string[] {
     "SELECT id FROM batches WHERE completed_at IS NULL ORDER BY created_at, id LIMIT :limit",
     { limit },
   ).map((row) => String(row.id));
+}
+
+/**
+ * A page of batches newest first (see BatchStore.listBatches): the rows by
+ * the index on (created_at, id) or (completed_at, id), each batch's tasks by
+ * `tasks_batch`, at most `countLimit` of them.
+ */
+export function listBatchRows(sql: Sql, query: BatchListQuery): BatchPage {
+  const completed = query.state === "completed";
+  const at = completed ? "completed_at" : "created_at";
+  const where = query.state === undefined
+    ? []
+    : [completed ? "completed_at IS NOT NULL" : "completed_at IS NULL"];
+  if (query.after !== undefined) where.push(`(${at}, id) < (:at, :id)`);
+  const rows = sql.all(
+    `SELECT id, parent_id, created_at, completed_at FROM batches
+     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY ${at} DESC, id DESC LIMIT :limit`,
+    { at: query.after?.at ?? null, id: query.after?.id ?? null, limit: query.limit + 1 },
+  );
+  const countLimit = query.countLimit ?? BATCH_COUNT_LIMIT;
+  const batches = rows.slice(0, query.limit).map((row) => {
+    const id = String(row.id);
+    const tasks = sql.all(
+      "SELECT state, progress FROM tasks WHERE batch_id = :id LIMIT :limit",
+      { id, limit: countLimit + 1 },
+    ).map((r) => ({ state: String(r.state) as TaskState, progress: Number(r.progress) }));
+    const head = {
+      id,
+      createdAt: Number(row.created_at),
+      parentId: row.parent_id === null ? undefined : String(row.parent_id),
+      completedAt: row.completed_at === null ? undefined : Number(row.completed_at),
+    };
+    return listedBatch(head, tasks.slice(0, countLimit), tasks.length > countLimit);
+  });
+  if (rows.length <= query.limit) return { batches };
+  const last = batches[batches.length - 1];
+  return { batches, next: { at: (completed ? last.completedAt : last.createdAt)!, id: last.id } };
 }
 
 /** The batch's tasks, oldest first. */

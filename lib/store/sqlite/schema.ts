@@ -132,6 +132,11 @@ CREATE TABLE IF NOT EXISTS batches (
   created_at INTEGER NOT NULL,
   completed_at INTEGER
 );
+-- Listings newest first: all or open batches by when they began, announced
+-- ones by when (retention removes those announced before a cutoff by it too).
+CREATE INDEX IF NOT EXISTS batches_by_created ON batches(created_at, id);
+CREATE INDEX IF NOT EXISTS batches_by_completed ON batches(completed_at, id)
+  WHERE completed_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY,

@@ -37,8 +37,8 @@ import { SqliteAccess, type SqliteOpenOptions } from "./access.ts";
 import { Claims } from "./claims.ts";
 import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
-import { readBatch, readBatchTasks, readOpenBatches, settleBatchRow } from "./batches.ts";
-import type { BatchView } from "../batch-store.ts";
+import * as batches from "./batches.ts";
+import type { BatchListQuery, BatchPage, BatchView } from "../batch-store.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
 import {
   cancelTask,
@@ -150,16 +150,19 @@ export class SqliteStore implements Store {
     return this.#db.read((sql) => readTask(sql, id));
   }
   getBatch(id: string): Promise<BatchView | null> {
-    return this.#db.read((sql) => readBatch(sql, id));
+    return this.#db.read((sql) => batches.readBatch(sql, id));
   }
   batchTasks(id: string, limit = 1_000): Promise<Task[]> {
-    return this.#db.read((sql) => readBatchTasks(sql, id, limit));
+    return this.#db.read((sql) => batches.readBatchTasks(sql, id, limit));
   }
   settleBatch(id: string, now: number): Promise<BatchView | null> {
-    return this.#db.write((sql) => settleBatchRow(sql, id, now));
+    return this.#db.write((sql) => batches.settleBatchRow(sql, id, now));
   }
   openBatches(limit: number): Promise<string[]> {
-    return this.#db.read((sql) => readOpenBatches(sql, limit));
+    return this.#db.read((sql) => batches.readOpenBatches(sql, limit));
+  }
+  listBatches(query: BatchListQuery): Promise<BatchPage> {
+    return this.#db.read((sql) => batches.listBatchRows(sql, query));
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return this.#db.read((sql) => listTaskRows(sql, filter));

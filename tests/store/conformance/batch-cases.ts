@@ -6,16 +6,16 @@
 import assert from "node:assert/strict";
 import { newId } from "../../../lib/events/cloud-event.ts";
 import { ConflictError } from "../../../lib/errors.ts";
-import type { TaskStore } from "../../../lib/store/types.ts";
+import type { BatchListQuery, BatchStore, BatchView, TaskStore } from "../../../lib/store/types.ts";
 import { fetchTask, mustClaim, newTask, type StoreCase, T0 } from "./helpers.ts";
 
 /** Creates `n` tasks of a new batch in their own queue; returns the batch id and the tasks. */
-async function batchOf(store: TaskStore, n: number, overrides = {}) {
+async function batchOf(store: TaskStore, n: number, overrides = {}, at = T0) {
   const batchId = newId();
   const queue = `batch-${batchId}`;
   const results = await store.enqueueMany(
     Array.from({ length: n }, () => newTask({ queue, batchId, ...overrides })),
-    T0,
+    at,
     { newBatch: true },
   );
   return { batchId, queue, tasks: results.map((r) => r.task) };
@@ -28,7 +28,29 @@ async function completeOne(store: TaskStore, queue: string, now: number) {
 }
 
 /**
- * Cases of getBatch, batchTasks and settleBatch.
+ * Every batch a listing gives, page after page (the store is shared: other
+ * cases' batches are in it too), checking each page's order and bound.
+ */
+async function listAll(store: BatchStore, query: Omit<BatchListQuery, "limit" | "after">) {
+  const seen: BatchView[] = [];
+  let after: BatchListQuery["after"];
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await store.listBatches({ ...query, limit: 3, after });
+    assert.ok(page.batches.length <= 3);
+    seen.push(...page.batches);
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+  const key = (b: BatchView) => query.state === "completed" ? b.completedAt! : b.createdAt;
+  for (let i = 1; i < seen.length; i++) {
+    const [a, b] = [seen[i - 1], seen[i]];
+    assert.ok(key(a) > key(b) || (key(a) === key(b) && a.id > b.id), `${a.id} before ${b.id}`);
+  }
+  return seen;
+}
+
+/**
+ * Cases of getBatch, batchTasks, settleBatch and listBatches.
  *
  * @example
  * ```ts
@@ -152,5 +174,43 @@ export const batchCases: Record<string, StoreCase> = {
 
   "a settle with no such batch is null": async (store) => {
     assert.equal(await store.settleBatch(newId(), T0), null);
+  },
+
+  "listBatches: newest first, a page at a time, open and completed apart": async (store) => {
+    const at = T0 + 7_000_000;
+    const old = await batchOf(store, 1, {}, at);
+    const twins = [await batchOf(store, 2, {}, at + 1), await batchOf(store, 1, {}, at + 1)];
+    await store.cancel(old.tasks[0].id, at + 2);
+    assert.notEqual(await store.settleBatch(old.batchId, at + 3), null);
+    const mine = new Set([old.batchId, ...twins.map((b) => b.batchId)]);
+    const own = (list: BatchView[]) => list.filter((b) => mine.has(b.id));
+
+    const all = own(await listAll(store, {}));
+    const newest = twins.map((b) => b.batchId).sort().reverse();
+    assert.deepEqual(all.map((b) => b.id), [...newest, old.batchId]);
+    const twin = all.find((b) => b.id === twins[0].batchId);
+    assert.deepEqual(twin, await store.getBatch(twins[0].batchId));
+    assert.deepEqual(own(await listAll(store, { state: "open" })).map((b) => b.id), newest);
+    const completed = own(await listAll(store, { state: "completed" }));
+    assert.deepEqual(completed.map((b) => [b.id, b.completedAt, b.done]), [
+      [old.batchId, at + 3, true],
+    ]);
+  },
+
+  "listBatches counts at most countLimit tasks of a batch, and says so": async (store) => {
+    const { batchId } = await batchOf(store, 3, {}, T0 + 8_000_000);
+    const listed = (await listAll(store, { countLimit: 2 })).find((b) => b.id === batchId);
+    assert.deepEqual(listed, {
+      id: batchId,
+      total: 2,
+      counts: { queued: 2 },
+      progress: 0,
+      done: false,
+      createdAt: T0 + 8_000_000,
+      partial: true,
+    });
+    const whole = (await listAll(store, { countLimit: 3 })).find((b) => b.id === batchId);
+    assert.equal(whole?.partial, undefined);
+    assert.equal(whole?.total, 3);
   },
 };

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import type {
+  BatchPosition,
   EventStore,
   RetentionPolicy,
   StoreLifecycle,
@@ -67,6 +68,13 @@ export const trimCases: Record<string, StoreCase<LifecycleSubject>> = {
     await store.trim({ ...keepAll, finishedTaskMaxAgeMs: 5 * DAY }, T0);
     assert.equal(await store.getBatch(old.batchId!), null);
     assert.equal((await store.getBatch(live.batchId!))?.total, 1);
+    const listed: string[] = [];
+    for (let after: BatchPosition | undefined, more = true; more;) {
+      const page = await store.listBatches({ limit: 500, after });
+      listed.push(...page.batches.map((batch) => batch.id));
+      [after, more] = [page.next, page.next !== undefined];
+    }
+    assert.ok(listed.includes(live.batchId!) && !listed.includes(old.batchId!), "listed as stored");
   },
 
   "only the newest maxFinishedTasks finished tasks stay": async (store) => {

@@ -6,7 +6,7 @@
 -- It stops at the first live task, so a call early in a batch's life is cheap.
 local head = redis.call('HMGET', KEYS[1], 'ca', 'pa', 'co')
 if not head[1] or head[3] then return nil end
-local out = { head[1], head[2] or '', ARGV[2] }
+local out = { head[1], head[2] or '', ARGV[2], '' }
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local f = redis.call('HMGET', ARGV[1] .. 't:' .. id, 'st', 'p')
   local st = f[1]

@@ -9,7 +9,8 @@
 -- none), "1" when the batch must be new (else it is made or opened again).
 -- A batch is bh:<id> (ca createdAt, pa parentId, co completedAt) and bm:<id>
 -- (its task ids); it is in bo (open, by createdAt) until announced, then in
--- bd (by completedAt, for retention).
+-- bd (by completedAt, for retention), and in ba (every batch, by createdAt,
+-- for listings) until retention removes it.
 -- Replies per task, in input order, { 0, state, error, dependsOn } for a new
 -- task (the client knows the rest), { 1, fields } for the live task it was
 -- deduplicated to, or { 2, fields } for a task this very batch created before
@@ -73,7 +74,9 @@ local function joinBatch(batch, ids)
   redis.call('HSETNX', batch.key, 'ca', now)
   if batch.parent ~= '' then redis.call('HSETNX', batch.key, 'pa', batch.parent) end
   redis.call('HDEL', batch.key, 'co')
-  redis.call('ZADD', P .. 'bo', redis.call('HGET', batch.key, 'ca'), batch.id)
+  local ca = redis.call('HGET', batch.key, 'ca')
+  redis.call('ZADD', P .. 'bo', ca, batch.id)
+  redis.call('ZADD', P .. 'ba', ca, batch.id)
   redis.call('ZREM', P .. 'bd', batch.id)
   if #ids > 0 then variadic('SADD', P .. 'bm:' .. batch.id, ids) end
 end

@@ -41,6 +41,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'bd', '-inf', '(' .. finishedCutoff, 'LIMIT', 0, limit)) do
   redis.call('DEL', P .. 'bh:' .. id, P .. 'bm:' .. id)
   redis.call('ZREM', P .. 'bd', id)
+  redis.call('ZREM', P .. 'ba', id)
 end
 
 local cleared = 0
