@@ -5,7 +5,7 @@
  * one script run (`batcher.ts`). The parts live in `lib/store/redis/`: key layout (`keys.ts`),
  * task hash encoding (`codec.ts`), scripts (`scripts/*.lua`), task creation and reads
  * (`tasks.ts`), batches (`batches.ts`), the worker's lease path (`leases.ts`), cancel/retry/sweeps
- * (`lifecycle.ts`), events, sources and coordination; opening (`open.ts`), and what `ping()`
+ * (`lifecycle.ts`), events and coordination, and, in `definitions.ts`, subscriptions, sources, hooks and schedules; opening (`open.ts`), and what `ping()`
  * reports besides an outage: Redis out of memory (`faults.ts`) or having lost its data
  * (`epoch.ts`).
  */
@@ -16,7 +16,6 @@ import type { NewTask, Task, TaskError } from "../../tasks/task.ts";
 import type { LeaseHolding, ProcessRecord } from "../coordination.ts";
 import type { EventQuery } from "../event-store.ts";
 import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
-import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
   EnqueueOptions,
@@ -31,7 +30,6 @@ import type {
   TypeStats,
 } from "../task-store.ts";
 import type { Store } from "../types.ts";
-import type { RedisContext } from "./context.ts";
 import { Batcher } from "./batcher.ts";
 import { ClaimedTasks } from "./claimed.ts";
 import type { RedisFaults } from "./faults.ts";
@@ -50,18 +48,11 @@ import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
 import * as lifecycle from "./lifecycle.ts";
 import * as events from "./events.ts";
-import * as sources from "./sources.ts";
-import { RedisHooks } from "./hooks.ts";
-import type { StoredHook } from "../hook-store.ts";
-import * as schedules from "./schedules.ts";
-import type { ScheduleRun, StoredSchedule } from "../schedule-store.ts";
 import * as coordination from "./coordination.ts";
 import * as processes from "./processes.ts";
 import * as queues from "./queues.ts";
-import * as subscriptions from "./subscriptions.ts";
-import type { StoredSubscription } from "../subscription-store.ts";
-import type { SubscriptionEdit, SubscriptionUpdate } from "../subscription-store.ts";
 import { withRateGroup } from "../rate-groups.ts";
+import { RedisDefinitions } from "./definitions.ts";
 import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 
 export type { RedisStoreOptions } from "./open.ts";
@@ -76,11 +67,10 @@ export type { RedisStoreOptions } from "./open.ts";
  * await store.close();
  * ```
  */
-export class RedisStore implements Store, FaultReporting {
+export class RedisStore extends RedisDefinitions implements Store, FaultReporting {
   readonly kind = "redis";
   /** The connection, its watch, the bridge's gate and the faults (see `open.ts`). */
   readonly #parts: StoreParts;
-  readonly #ctx: RedisContext;
   /** The rate limits this process set: the templates of limits by group key, rendered at enqueue. */
   #limits: ReadonlyMap<string, RateLimit> = new Map();
   // Claims and completes made at the same moment share one script run.
@@ -92,8 +82,8 @@ export class RedisStore implements Store, FaultReporting {
 
   private constructor(parts: StoreParts) {
     const { ctx, gate, faults } = parts;
+    super(ctx);
     this.#parts = parts;
-    this.#ctx = ctx;
     this.#faults = faults;
     gate?.start();
     this.#leases = new Batcher((calls) => leases.leaseMany(ctx, this.#claimed, calls));
@@ -110,55 +100,55 @@ export class RedisStore implements Store, FaultReporting {
 
   // ---- queue control ----
   setQueuePaused(queue: string, paused: boolean): Promise<boolean> {
-    return queues.setQueuePaused(this.#ctx, queue, paused);
+    return queues.setQueuePaused(this.ctx, queue, paused);
   }
   pausedQueues(): Promise<string[]> {
-    return queues.pausedQueues(this.#ctx);
+    return queues.pausedQueues(this.ctx);
   }
   setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
     // This process renders group keys at enqueue with its own limits' templates.
     this.#limits = new Map(Object.entries(limits));
-    return queues.setRateLimits(this.#ctx, limits);
+    return queues.setRateLimits(this.ctx, limits);
   }
   rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
-    return queues.rateLimitUsage(this.#ctx, now, group);
+    return queues.rateLimitUsage(this.ctx, now, group);
   }
 
   // ---- tasks ----
   async enqueue(task: NewTask, now: number, options?: EnqueueOptions): Promise<EnqueueResult> {
     const grouped = withRateGroup(this.#limits, task);
-    const [result] = await tasks.enqueueMany(this.#ctx, [grouped], now, options);
+    const [result] = await tasks.enqueueMany(this.ctx, [grouped], now, options);
     return result;
   }
   enqueueMany(list: NewTask[], now: number, options?: EnqueueOptions): Promise<EnqueueResult[]> {
     const grouped = list.map((task) => withRateGroup(this.#limits, task));
-    return tasks.enqueueMany(this.#ctx, grouped, now, options);
+    return tasks.enqueueMany(this.ctx, grouped, now, options);
   }
   getTask(id: string): Promise<Task | null> {
-    return tasks.getTask(this.#ctx, id);
+    return tasks.getTask(this.ctx, id);
   }
   getBatch(id: string): Promise<BatchView | null> {
-    return batches.getBatch(this.#ctx, id);
+    return batches.getBatch(this.ctx, id);
   }
   batchTasks(id: string, limit = 1_000): Promise<Task[]> {
-    return batches.batchTasks(this.#ctx, id, limit);
+    return batches.batchTasks(this.ctx, id, limit);
   }
   settleBatch(id: string, now: number): Promise<BatchView | null> {
-    return batches.settleBatch(this.#ctx, id, now);
+    return batches.settleBatch(this.ctx, id, now);
   }
   openBatches(limit: number): Promise<string[]> {
-    return batches.openBatches(this.#ctx, limit);
+    return batches.openBatches(this.ctx, limit);
   }
   listBatches(query: BatchListQuery): Promise<BatchPage> {
-    return batches.listBatches(this.#ctx, query);
+    return batches.listBatches(this.ctx, query);
   }
   listTasks(filter: TaskFilter): Promise<Task[]> {
-    return tasks.listTasks(this.#ctx, filter);
+    return tasks.listTasks(this.ctx, filter);
   }
   changeTasks(change: TaskChange, now: number): Promise<TaskChangeResult> {
     // A cancelled or deleted task's late result must not take the claim's fast path.
     if (change.action !== "reprioritize") change.ids.forEach((id) => this.#claimed.forget(id));
-    return changeTasks(this.#ctx, change, now);
+    return changeTasks(this.ctx, change, now);
   }
   claim(options: ClaimOptions): Promise<Task | null> {
     if (options.workerId === "") {
@@ -173,10 +163,10 @@ export class RedisStore implements Store, FaultReporting {
     return this.#leases.call({ kind: "claim", options }) as Promise<Task | null>;
   }
   renew(id: string, fence: number, leaseMs: number, now: number): Promise<boolean> {
-    return leases.renew(this.#ctx, id, fence, leaseMs, now);
+    return leases.renew(this.ctx, id, fence, leaseMs, now);
   }
   progress(id: string, fence: number, fraction: number, message: string | null): Promise<void> {
-    return leases.progress(this.#ctx, id, fence, fraction, message);
+    return leases.progress(this.ctx, id, fence, fraction, message);
   }
   complete(id: string, fence: number, result: Json, now: number): Promise<FinishResult> {
     return this.#leases.call({ kind: "complete", call: { id, fence, result, now } }) as Promise<
@@ -191,14 +181,14 @@ export class RedisStore implements Store, FaultReporting {
     now: number,
   ): Promise<FinishResult> {
     this.#claimed.forget(id);
-    return leases.fail(this.#ctx, id, fence, error, retryAt, now);
+    return leases.fail(this.ctx, id, fence, error, retryAt, now);
   }
   cancel(id: string, now: number): Promise<FinishResult> {
     this.#claimed.forget(id);
-    return lifecycle.cancel(this.#ctx, id, now);
+    return lifecycle.cancel(this.ctx, id, now);
   }
   retry(id: string, now: number): Promise<Task> {
-    return lifecycle.retry(this.#ctx, id, now);
+    return lifecycle.retry(this.ctx, id, now);
   }
   reprioritize(
     id: string,
@@ -206,177 +196,82 @@ export class RedisStore implements Store, FaultReporting {
     sortKey: number,
     explanation: Task["explanation"],
   ): Promise<Task> {
-    return lifecycle.reprioritize(this.#ctx, id, priority, sortKey, explanation);
+    return lifecycle.reprioritize(this.ctx, id, priority, sortKey, explanation);
   }
   promoteDue(now: number): Promise<TaskTransition[]> {
-    return lifecycle.promoteDue(this.#ctx, now);
+    return lifecycle.promoteDue(this.ctx, now);
   }
   nextDueAt(): Promise<number | null> {
-    return lifecycle.nextDueAt(this.#ctx);
+    return lifecycle.nextDueAt(this.ctx);
   }
   recoverStalled(now: number, all = false): Promise<TaskTransition[]> {
-    return lifecycle.recoverStalled(this.#ctx, now, all);
+    return lifecycle.recoverStalled(this.ctx, now, all);
   }
   expireDue(now: number): Promise<TaskTransition[]> {
-    return lifecycle.expireDue(this.#ctx, now);
+    return lifecycle.expireDue(this.ctx, now);
   }
   tasksNearDeadline(before: number, limit: number): Promise<Task[]> {
-    return tasks.tasksNearDeadline(this.#ctx, before, limit);
+    return tasks.tasksNearDeadline(this.ctx, before, limit);
   }
   queueCounts(): Promise<Record<string, QueueCounts>> {
-    return tasks.queueCounts(this.#ctx);
+    return tasks.queueCounts(this.ctx);
   }
   oldestQueuedAt(queues: string[]): Promise<Record<string, number>> {
-    return tasks.oldestQueuedAt(this.#ctx, queues);
+    return tasks.oldestQueuedAt(this.ctx, queues);
   }
 
   // ---- learned scores ----
   recordRuns(type: string, sample: RunSample, now: number): Promise<void> {
-    return coordination.recordRuns(this.#ctx, type, sample, now);
+    return coordination.recordRuns(this.ctx, type, sample, now);
   }
   typeStats(type: string): Promise<TypeStats | null> {
-    return coordination.typeStats(this.#ctx, type);
-  }
-
-  // ---- webhook subscriptions (subscriptions.ts) ----
-  listSubscriptions(): Promise<StoredSubscription[]> {
-    return subscriptions.listSubscriptions(this.#ctx);
-  }
-  getSubscription(id: string): Promise<StoredSubscription | null> {
-    return subscriptions.getSubscription(this.#ctx, id);
-  }
-  putSubscription(subscription: StoredSubscription): Promise<void> {
-    return subscriptions.putSubscription(this.#ctx, subscription);
-  }
-  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null> {
-    return subscriptions.updateSubscription(this.#ctx, id, change);
-  }
-  deleteSubscription(id: string): Promise<boolean> {
-    return subscriptions.deleteSubscription(this.#ctx, id);
-  }
-  addDelivery(subscriptionId: string, taskId: string): Promise<void> {
-    return subscriptions.addDelivery(this.#ctx, subscriptionId, taskId);
-  }
-  listDeliveries(subscriptionId: string, limit: number): Promise<string[]> {
-    return subscriptions.listDeliveries(this.#ctx, subscriptionId, limit);
+    return coordination.typeStats(this.ctx, type);
   }
 
   // ---- events ----
   appendEvents(list: CloudEvent[]): Promise<void> {
-    return events.appendEvents(this.#ctx, list);
+    return events.appendEvents(this.ctx, list);
   }
   eventHistory(query: EventQuery): Promise<CloudEvent[]> {
-    return events.eventHistory(this.#ctx, query);
+    return events.eventHistory(this.ctx, query);
   }
 
   // ---- retention ----
   async trim(policy: RetentionPolicy, now: number): Promise<TrimResult> {
-    const trimmed = await lifecycle.trimTasks(this.#ctx, policy, now);
+    const trimmed = await lifecycle.trimTasks(this.ctx, policy, now);
     const removedEvents = await events.trimEvents(
-      this.#ctx,
+      this.ctx,
       now - policy.eventMaxAgeMs,
       policy.maxEvents,
     );
     return { tasks: trimmed.tasks, events: removedEvents, results: trimmed.results };
   }
 
-  // ---- sources, scanner state, file index ----
-  listSources(): Promise<StoredSource[]> {
-    return sources.listSources(this.#ctx);
-  }
-  getSource(id: string): Promise<StoredSource | null> {
-    return sources.getSource(this.#ctx, id);
-  }
-  putSource(source: ParsedSource): Promise<void> {
-    return sources.putSource(this.#ctx, source);
-  }
-  putSourceIfAbsent(source: ParsedSource): Promise<StoredSource | null> {
-    return sources.putSourceIfAbsent(this.#ctx, source);
-  }
-  deleteSource(id: string): Promise<boolean> {
-    return sources.deleteSource(this.#ctx, id);
-  }
-  getSourceState(sourceId: string, key: string): Promise<Json | null> {
-    return sources.getSourceState(this.#ctx, sourceId, key);
-  }
-  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
-    return sources.setSourceState(this.#ctx, sourceId, key, value);
-  }
-  listFiles(sourceId: string): Promise<FileEntry[]> {
-    return sources.listFiles(this.#ctx, sourceId);
-  }
-  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
-    return sources.putFiles(this.#ctx, sourceId, files);
-  }
-  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
-    return sources.deleteFiles(this.#ctx, sourceId, paths);
-  }
-
-  // ---- hooks added at run time (hooks.ts) ----
-  listHooks(): Promise<StoredHook[]> {
-    return new RedisHooks(this.#ctx).listHooks();
-  }
-  getHook(id: string): Promise<StoredHook | null> {
-    return new RedisHooks(this.#ctx).getHook(id);
-  }
-  putHook(hook: StoredHook): Promise<void> {
-    return new RedisHooks(this.#ctx).putHook(hook);
-  }
-  deleteHook(id: string): Promise<boolean> {
-    return new RedisHooks(this.#ctx).deleteHook(id);
-  }
-  sampleHook(id: string, every: number): Promise<boolean> {
-    return new RedisHooks(this.#ctx).sampleHook(id, every);
-  }
-
-  // ---- schedules (schedules.ts) ----
-  listSchedules(): Promise<StoredSchedule[]> {
-    return schedules.listSchedules(this.#ctx);
-  }
-  getSchedule(id: string): Promise<StoredSchedule | null> {
-    return schedules.getSchedule(this.#ctx, id);
-  }
-  putSchedule(schedule: StoredSchedule): Promise<void> {
-    return schedules.putSchedule(this.#ctx, schedule);
-  }
-  putScheduleIfAbsent(schedule: StoredSchedule): Promise<StoredSchedule | null> {
-    return schedules.putScheduleIfAbsent(this.#ctx, schedule);
-  }
-  deleteSchedule(id: string): Promise<boolean> {
-    return schedules.deleteSchedule(this.#ctx, id);
-  }
-  recordScheduleRun(id: string, run: ScheduleRun): Promise<void> {
-    return schedules.recordScheduleRun(this.#ctx, id, run);
-  }
-  scheduleRuns(): Promise<Record<string, ScheduleRun>> {
-    return schedules.scheduleRuns(this.#ctx);
-  }
-
   // ---- coordination ----
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null> {
-    return coordination.acquireLease(this.#ctx, name, holder, ttlMs, now);
+    return coordination.acquireLease(this.ctx, name, holder, ttlMs, now);
   }
   releaseLease(name: string, holder: string): Promise<void> {
-    return coordination.releaseLease(this.#ctx, name, holder);
+    return coordination.releaseLease(this.ctx, name, holder);
   }
   leaseHolder(name: string, now: number): Promise<LeaseHolding | null> {
-    return coordination.leaseHolder(this.#ctx, name, now);
+    return coordination.leaseHolder(this.ctx, name, now);
   }
   claimTick(name: string, tick: number): Promise<boolean> {
-    return coordination.claimTick(this.#ctx, name, tick);
+    return coordination.claimTick(this.ctx, name, tick);
   }
   /** The heartbeat: records the process and checks the epoch (has Redis lost its data?). */
   async recordProcess(record: ProcessRecord, ttlMs: number, now: number): Promise<void> {
     await Promise.all([
-      processes.recordProcess(this.#ctx, record, ttlMs, now),
+      processes.recordProcess(this.ctx, record, ttlMs, now),
       this.#faults.epoch.check(),
     ]);
   }
   listProcesses(now: number): Promise<ProcessRecord[]> {
-    return processes.listProcesses(this.#ctx, now);
+    return processes.listProcesses(this.ctx, now);
   }
   forgetProcess(id: string): Promise<void> {
-    return processes.forgetProcess(this.#ctx, id);
+    return processes.forgetProcess(this.ctx, id);
   }
 
   // ---- faults ----

@@ -1,7 +1,8 @@
 /**
  * The embedded store: one SQLite file (`<dir>/un.db`) through `node:sqlite`.
  * Its parts: the connection with group commit, faults, ping and close
- * (`sqlite/access.ts`), sources (`sqlite/sources.ts`), coordination
+ * (`sqlite/access.ts`), subscriptions, sources, hooks and schedules
+ * (`sqlite/definitions.ts`, which this extends), coordination
  * (`sqlite/coordination.ts`); tasks and events are here, over the
  * statements of `sqlite/*.ts`.
  *
@@ -18,7 +19,6 @@ import type { EventQuery } from "../event-store.ts";
 import type { RetentionPolicy, TrimResult } from "../lifecycle.ts";
 import type { RateLimit, RateLimitUsage } from "../queue-control.ts";
 import { SqliteQueues } from "./queues.ts";
-import type { FileEntry, ParsedSource, StoredSource } from "../source-store.ts";
 import type {
   ClaimOptions,
   EnqueueOptions,
@@ -50,14 +50,7 @@ import {
   retryTask,
 } from "./lifecycle.ts";
 import { trimStore } from "./retention.ts";
-import { SqliteSubscriptions } from "./subscriptions.ts";
-import type { StoredSubscription } from "../subscription-store.ts";
-import type { SubscriptionEdit, SubscriptionUpdate } from "../subscription-store.ts";
-import { SqliteSources } from "./sources.ts";
-import { SqliteHooks } from "./hooks.ts";
-import type { StoredHook } from "../hook-store.ts";
-import { SqliteSchedules } from "./schedules.ts";
-import type { ScheduleRun, StoredSchedule } from "../schedule-store.ts";
+import { SqliteDefinitions } from "./definitions.ts";
 import { changeTaskRows } from "./task-bulk.ts";
 import { expireDueTasks, promoteDueTasks, recoverStalledTasks } from "./sweeps.ts";
 import {
@@ -82,15 +75,11 @@ export { SQLITE_FILE, type SqliteOpenOptions } from "./access.ts";
  * await store.close();
  * ```
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteDefinitions implements Store {
   readonly kind = "sqlite";
   /** The connection: group-committed writes, reads, faults, ping and close. */
   readonly #db: SqliteAccess;
-  readonly #sources: SqliteSources;
-  readonly #hooks: SqliteHooks;
-  readonly #schedules: SqliteSchedules;
   readonly #coordination: SqliteCoordination;
-  readonly #subscriptions: SqliteSubscriptions;
   /** Claims run at each commit, together (see `sqlite/claims.ts`). */
   readonly #claims: Claims;
   /** Paused queues and rate limits, which claims check. */
@@ -100,15 +89,12 @@ export class SqliteStore implements Store {
   /** Results of tasks that finished before this are cleared already (see `trimStore`). */
   #resultsClearedTo = 0;
 
-  private constructor(dir: string, options: SqliteOpenOptions) {
-    this.#db = SqliteAccess.open(dir, options, () => this.#claims.forgetAll());
+  private constructor(db: SqliteAccess) {
+    super(db);
+    this.#db = db;
     this.#queues = new SqliteQueues(this.#db);
     this.#claims = new Claims(this.#db.sql, this.#db.commits, () => this.#queues.gate());
-    this.#sources = new SqliteSources(this.#db);
-    this.#hooks = new SqliteHooks(this.#db, this.#db.sql);
-    this.#schedules = new SqliteSchedules(this.#db);
     this.#coordination = new SqliteCoordination(this.#db);
-    this.#subscriptions = new SqliteSubscriptions(this.#db);
     this.#edges = this.#db.sql.get("SELECT 1 AS edge FROM task_deps LIMIT 1") !== undefined;
   }
 
@@ -118,7 +104,13 @@ export class SqliteStore implements Store {
    * file throws StoreDamagedError naming it and the way out.
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
-    return new SqliteStore(dir, options);
+    // Told of a fault that drops the claims in flight (only once the store is made).
+    let store: SqliteStore | undefined;
+    const db = SqliteAccess.open(dir, options, () => {
+      if (store) store.#claims.forgetAll();
+    });
+    store = new SqliteStore(db);
+    return store;
   }
 
   // ---- queue control ----
@@ -249,107 +241,12 @@ export class SqliteStore implements Store {
     return this.#db.read((sql) => readTypeStats(sql, type));
   }
 
-  // ---- webhook subscriptions (sqlite/subscriptions.ts) ----
-  listSubscriptions(): Promise<StoredSubscription[]> {
-    return this.#subscriptions.listSubscriptions();
-  }
-  getSubscription(id: string): Promise<StoredSubscription | null> {
-    return this.#subscriptions.getSubscription(id);
-  }
-  putSubscription(subscription: StoredSubscription): Promise<void> {
-    return this.#subscriptions.putSubscription(subscription);
-  }
-  updateSubscription(id: string, change: SubscriptionEdit): Promise<SubscriptionUpdate | null> {
-    return this.#subscriptions.updateSubscription(id, change);
-  }
-  deleteSubscription(id: string): Promise<boolean> {
-    return this.#subscriptions.deleteSubscription(id);
-  }
-  addDelivery(subscriptionId: string, taskId: string): Promise<void> {
-    return this.#subscriptions.addDelivery(subscriptionId, taskId);
-  }
-  listDeliveries(subscriptionId: string, limit: number): Promise<string[]> {
-    return this.#subscriptions.listDeliveries(subscriptionId, limit);
-  }
-
   // ---- events ----
   appendEvents(events: CloudEvent[]): Promise<void> {
     return this.#db.write((sql) => appendEventRows(sql, events));
   }
   eventHistory(query: EventQuery): Promise<CloudEvent[]> {
     return this.#db.read((sql) => readEventHistory(sql, query));
-  }
-
-  // ---- sources (sqlite/sources.ts) ----
-  listSources(): Promise<StoredSource[]> {
-    return this.#sources.listSources();
-  }
-  getSource(id: string): Promise<StoredSource | null> {
-    return this.#sources.getSource(id);
-  }
-  putSource(source: ParsedSource): Promise<void> {
-    return this.#sources.putSource(source);
-  }
-  putSourceIfAbsent(source: ParsedSource): Promise<StoredSource | null> {
-    return this.#sources.putSourceIfAbsent(source);
-  }
-  deleteSource(id: string): Promise<boolean> {
-    return this.#sources.deleteSource(id);
-  }
-  getSourceState(sourceId: string, key: string): Promise<Json | null> {
-    return this.#sources.getSourceState(sourceId, key);
-  }
-  setSourceState(sourceId: string, key: string, value: Json | null): Promise<void> {
-    return this.#sources.setSourceState(sourceId, key, value);
-  }
-  listFiles(sourceId: string): Promise<FileEntry[]> {
-    return this.#sources.listFiles(sourceId);
-  }
-  putFiles(sourceId: string, files: FileEntry[]): Promise<void> {
-    return this.#sources.putFiles(sourceId, files);
-  }
-  deleteFiles(sourceId: string, paths: string[]): Promise<void> {
-    return this.#sources.deleteFiles(sourceId, paths);
-  }
-
-  // ---- hooks added at run time (sqlite/hooks.ts) ----
-  listHooks(): Promise<StoredHook[]> {
-    return this.#hooks.listHooks();
-  }
-  getHook(id: string): Promise<StoredHook | null> {
-    return this.#hooks.getHook(id);
-  }
-  putHook(hook: StoredHook): Promise<void> {
-    return this.#hooks.putHook(hook);
-  }
-  deleteHook(id: string): Promise<boolean> {
-    return this.#hooks.deleteHook(id);
-  }
-  sampleHook(id: string, every: number): Promise<boolean> {
-    return this.#hooks.sampleHook(id, every);
-  }
-
-  // ---- schedules (sqlite/schedules.ts) ----
-  listSchedules(): Promise<StoredSchedule[]> {
-    return this.#schedules.listSchedules();
-  }
-  getSchedule(id: string): Promise<StoredSchedule | null> {
-    return this.#schedules.getSchedule(id);
-  }
-  putSchedule(schedule: StoredSchedule): Promise<void> {
-    return this.#schedules.putSchedule(schedule);
-  }
-  putScheduleIfAbsent(schedule: StoredSchedule): Promise<StoredSchedule | null> {
-    return this.#schedules.putScheduleIfAbsent(schedule);
-  }
-  deleteSchedule(id: string): Promise<boolean> {
-    return this.#schedules.deleteSchedule(id);
-  }
-  recordScheduleRun(id: string, run: ScheduleRun): Promise<void> {
-    return this.#schedules.recordScheduleRun(id, run);
-  }
-  scheduleRuns(): Promise<Record<string, ScheduleRun>> {
-    return this.#schedules.scheduleRuns();
   }
 
   // ---- coordination (sqlite/coordination.ts) ----
