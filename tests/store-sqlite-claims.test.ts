@@ -124,3 +124,32 @@ Deno.test("a closed store refuses claims at once", async () => {
   await assert.rejects(claim(store, "w1"), /closed/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a rate limit's window survives a restart: the tasks started in it still count", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "un-window-" });
+  const DAY = 86_400_000;
+  const now = Math.floor(Date.now() / DAY) * DAY + 1_000; // early in today's window
+  const claimMail = (store: SqliteStore, at: number) =>
+    store.claim({ workerId: "w", queues: ["mail"], leaseMs: 30_000, now: at });
+  try {
+    const first = SqliteStore.open(dir);
+    await first.setRateLimits({ mail: { max: 2, perMs: DAY } }, now);
+    for (let i = 0; i < 4; i++) await add(first, { queue: "mail", sortKey: T0 + i });
+    assert.notEqual(await claimMail(first, now), null);
+    assert.notEqual(await claimMail(first, now + 1), null);
+    assert.equal(await claimMail(first, now + 2), null, "two a day");
+    await first.close();
+
+    const again = SqliteStore.open(dir);
+    try {
+      await again.setRateLimits({ mail: { max: 2, perMs: DAY } }, now + 10);
+      assert.equal(await claimMail(again, now + 10), null, "still two a day after the restart");
+      assert.equal((await again.rateLimitUsage(now + 10)).mail.count, 2);
+      assert.notEqual(await claimMail(again, now + DAY), null, "the next day starts more");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,7 +3,9 @@
  * `queue_state` (they survive a restart) mirrored in memory, and rate-limit
  * windows (per queue, or per group of a queue limited by group key) are
  * counted in memory. One process uses the file at a time and
- * claims run in its writes one after the other, so the mirror is exact.
+ * claims run in its writes one after the other, so the mirror is exact. A
+ * window a restart interrupts is counted again from the tasks started in it
+ * (each task's last start), so a restart does not reset a quota of 100 a day.
  */
 
 import {
@@ -70,14 +72,41 @@ export class SqliteQueues implements QueueControl {
     return Promise.resolve([...this.#paused].sort());
   }
 
-  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
+  setRateLimits(limits: Record<string, RateLimit>, now = Date.now()): Promise<void> {
     this.#limits = new Map(
       Object.entries(limits).map((
         [queue, { max, perMs, by }],
       ) => [queue, by === undefined ? { max, perMs } : { max, perMs, by }]),
     );
+    this.#countStarted(now);
     this.#rebuild();
     return Promise.resolve();
+  }
+
+  /**
+   * The current window of each limit that this process has not counted yet
+   * (just opened), counted from the tasks started in it. One scan of the
+   * queue's tasks per limit, at start-up.
+   */
+  #countStarted(now: number): void {
+    for (const [queue, limit] of this.#limits) {
+      const { index, until } = windowOf(limit, now);
+      const rows = this.db.sql.all(
+        `SELECT rate_group AS g, count(*) AS n FROM tasks
+         WHERE queue = :queue AND started_at >= :from GROUP BY rate_group`,
+        { queue, from: index * limit.perMs },
+      );
+      const counts = new Map<string, number>();
+      for (const row of rows) {
+        const name = windowName(queue, limit, row.g === null ? null : String(row.g));
+        counts.set(name, (counts.get(name) ?? 0) + Number(row.n));
+      }
+      for (const [name, count] of counts) {
+        if (this.#windows.get(name)?.index !== index) {
+          this.#windows.set(name, { index, count, until });
+        }
+      }
+    }
   }
 
   rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {

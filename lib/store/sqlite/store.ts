@@ -120,8 +120,9 @@ export class SqliteStore extends SqliteDefinitions implements Store {
   pausedQueues(): Promise<string[]> {
     return this.#queues.pausedQueues();
   }
-  setRateLimits(limits: Record<string, RateLimit>): Promise<void> {
-    return this.#queues.setRateLimits(limits);
+  /** `now`: the moment whose windows are counted from the tasks started in them (see queues.ts). */
+  setRateLimits(limits: Record<string, RateLimit>, now?: number): Promise<void> {
+    return this.#queues.setRateLimits(limits, now);
   }
   rateLimitUsage(now: number, group?: string | null): Promise<Record<string, RateLimitUsage>> {
     return this.#queues.rateLimitUsage(now, group);
