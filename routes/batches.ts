@@ -11,9 +11,10 @@ import { z } from "zod";
 import type { ControlWith } from "../lib/control.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { BATCH_COUNT_LIMIT } from "../lib/store/batch-store.ts";
-import type { BatchPosition, BatchStore, BatchView } from "../lib/store/types.ts";
+import type { BatchStore, BatchView } from "../lib/store/types.ts";
 import { TASK_STATES } from "../lib/tasks/task.ts";
 import { queryInt, strictObject } from "../lib/validate.ts";
+import { decodeCursor, encodeCursor } from "../lib/store/cursor.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { params, query } from "./validator.ts";
 
@@ -34,40 +35,8 @@ export const batchSchema = z.object({
   ),
 });
 
-/**
- * The cursor after `position`: its time and id, base64url, opaque to clients.
- *
- * @example
- * ```ts
- * encodeBatchCursor({ at: 1700000000000, id: "b1" }); // "MTcwMDAwMDAwMDAwMC5iMQ"
- * ```
- */
-export function encodeBatchCursor(position: BatchPosition): string {
-  const bytes = new TextEncoder().encode(`${position.at}.${position.id}`);
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
-/** The position a cursor names, or null when it is not one {@link encodeBatchCursor} made. */
-export function decodeBatchCursor(cursor: string): BatchPosition | null {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return null;
-  let text: string;
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-  const dot = text.indexOf(".");
-  const at = Number(text.slice(0, dot));
-  const id = text.slice(dot + 1);
-  if (dot < 1 || !/^\d+$/.test(text.slice(0, dot)) || !Number.isSafeInteger(at)) return null;
-  return id.length > 0 ? { at, id } : null;
-}
-
 const cursor = z.string().transform((value, ctx) => {
-  const position = decodeBatchCursor(value);
+  const position = decodeCursor(value);
   if (position === null) {
     ctx.addIssue({
       code: "custom",
@@ -107,7 +76,7 @@ export function batchRoutes(control: ControlWith<BatchStore>) {
       const { state, limit = 50, cursor } = c.req.valid("query");
       const { batches, next } = await control.store.listBatches({ state, limit, after: cursor });
       const body: { batches: BatchView[]; nextCursor?: string } = { batches };
-      if (next !== undefined) body.nextCursor = encodeBatchCursor(next);
+      if (next !== undefined) body.nextCursor = encodeCursor(next);
       return c.json(body);
     },
   ).get(

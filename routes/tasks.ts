@@ -23,7 +23,7 @@ import { type Task, TASK_STATES, taskPriority } from "../lib/tasks/task.ts";
 import { intIn, queryInt, strictObject } from "../lib/validate.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { BULK_ACTIONS, runBulk } from "../lib/tasks/bulk.ts";
-import { decodeTaskCursor, encodeTaskCursor } from "../lib/tasks/task-cursor.ts";
+import { decodeTaskCursor, encodeTaskCursor } from "../lib/store/cursor.ts";
 import { bulkDeps } from "./bulk.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { taskSchema } from "./schemas.ts";

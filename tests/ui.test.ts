@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import type { TaskFilter, TaskStore } from "../lib/store/types.ts";
-import { encodeTaskCursor } from "../lib/tasks/task-cursor.ts";
+import { encodeTaskCursor } from "../lib/store/cursor.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import {
   BAD_CURSOR,

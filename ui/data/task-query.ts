@@ -7,7 +7,7 @@
  */
 
 import type { TaskFilter, TaskPosition, TaskStore } from "../../lib/store/types.ts";
-import { decodeTaskCursor, encodeTaskCursor } from "../../lib/tasks/task-cursor.ts";
+import { decodeTaskCursor, encodeTaskCursor } from "../../lib/store/cursor.ts";
 import { type Task, TASK_STATES, type TaskState } from "../../lib/tasks/task.ts";
 
 /** Rows per page. */
