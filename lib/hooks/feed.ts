@@ -12,8 +12,9 @@ import type { HookRouting } from "./hooks.ts";
 /**
  * Routes every event this process makes through the hooks (a sampled hook's
  * count in the store) and hands each task request to `enqueue` (the runtime
- * sends it to the prioritizer through the supervisor). Events of other processes are left out: they were routed
- * where they were made. Returns how to stop.
+ * sends it to the prioritizer through the supervisor). Events of other
+ * processes are left out: they were routed where they were made. Returns how
+ * to stop.
  *
  * @example
  * ```ts
