@@ -3,7 +3,8 @@
  * timers do not skew another), with the flags `un start` runs with (the
  * benchmarks run the runtime in that process), and prints all figures as JSON
  * on the last line. `--redis` adds the Redis benchmarks (they need a Redis,
- * see bench/redis.ts).
+ * see bench/redis.ts); `--fanout` the fan-out one (bench/fanout.ts, embedded and
+ * Redis).
  */
 
 import { START_FLAGS } from "../cli/start-flags.ts";
@@ -20,6 +21,7 @@ const benches = [
 ];
 if (Deno.args.includes("--redis")) benches.push("redis.ts");
 if (Deno.args.includes("--bridge")) benches.push("bridge.ts"); // live delivery: interest gate vs XREAD tailing
+if (Deno.args.includes("--fanout")) benches.push("fanout.ts"); // a 5 000-child fan-out and wait
 if (Deno.args.includes("--prioritizer")) benches.push("prioritizer.ts"); // learned vs FIFO vs static waits
 
 const figures: Record<string, unknown> = {};
