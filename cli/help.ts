@@ -12,9 +12,13 @@ usage: un <command> [options]
 
   start [--config FILE] [--role all|api|worker|scanner]
                       run the runtime and its HTTP API in the foreground
-  tasks [--state S] [--queue Q] [--type T] [--limit N] [--json]
-                      list tasks, newest first
+  tasks [--state S] [--queue Q] [--type T] [--key K] [--correlation C] [--subject S]
+        [--created-after T] [--created-before T] [--limit N] [--all] [--json]
+                      list tasks, newest first, a page at a time (--all: every page)
   tasks <id> [--json] show one task: payload, result, error, why it sorts where it does
+  tasks clear|retry|cancel|reprioritize [the filters of tasks] [--priority P] [--limit N]
+        [--dry-run] [--json]
+                      act on every task the filters match (at least one); --dry-run counts only
   events [--type PATTERN] [--limit N] [--follow] [--json]
                       recent events (PATTERN: file.*, task.**); --follow streams new ones
   workers [--scale N] [--json]
@@ -38,12 +42,18 @@ usage: un <command> [options]
   sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] [--interval D] ...
   sources add --json '{"kind":"feed","url":"..."}'
                       add a source at run time (it scans at once and survives restarts)
+  sources update <id> [--interval D] ... | sources update <id> --json '{"interval":"30s"}'
+                      change a source in place, checked as an add is (null resets a key)
   sources rm|enable|disable <id>
                       remove a source, or switch it off or on
+  sources process <id> <path>
+                      publish one file.modified for a file of an fs source, changed or not
   hooks [--json]      list hooks: the config file's (read-only) and those added at run time
   hooks add <on> <task> [--where CEL] [--every N] [--priority P] [--queue Q] [--key K]
+        [--disabled] | hooks add --json '{"on":"file.*","task":"embed"}'
                       add a hook at run time (applies to the next event, in every process)
-  hooks update|delete|enable|disable <id>
+  hooks update <id> [the flags of add] | hooks update <id> --json '{...}'
+  hooks delete|enable|disable <id>
                       change, remove, or switch off or on a run-time hook
   subscriptions [--json]
                       list webhook subscriptions (deliveries: GET /un/subscriptions/:id/deliveries)
@@ -55,6 +65,7 @@ usage: un <command> [options]
                       switch a subscription on (its failures cleared) or off, or remove it
   schedules [--json]  list schedules: next fire, last run and its task, paused or not
   schedules add <id> <task> (--cron EXPR | --every 30s) [--catch-up none|one|all] [--payload JSON]
+        [--catch-up-max N] [--queue Q] [--priority P] [--timezone TZ] | schedules add --json '{...}'
                       add a schedule at run time (fires in one process per occurrence)
   schedules delete|pause|resume|trigger <id>
                       remove, pause, resume (config ones too), or fire a schedule now
@@ -72,7 +83,7 @@ usage: un <command> [options]
   store ack-reset [--json]
                       acknowledge that Redis lost its data, for every process of the
                       cluster (their /health is degraded until then)
-  open [PAGE] [--browser]
+  open [PAGE] [--browser] [--json]
                       print the address of the inspector for a browser (with UN_TOKEN,
                       a one-time login link, valid two minutes)
   help                this text
