@@ -31,8 +31,10 @@ export interface HandlerContext {
   /**
    * Resolves once every child (every task made by `enqueue`, in any attempt
    * of this task) has ended, with their outcomes, oldest first. Meanwhile
-   * this task's progress follows theirs. The task keeps its worker slot and
-   * its lease; `signal` (cancel, timeout) ends the wait. No children: `[]`.
+   * this task's progress follows theirs. The task keeps its lease, and its
+   * worker's slot goes to a stand-in worker until the wait ends (the pool's
+   * `concurrency` counts workers that work); `signal` (cancel, timeout) ends
+   * the wait. No children: `[]`.
    */
   waitForChildren(options?: WaitForChildrenOptions): Promise<ChildOutcome[]>;
 }
