@@ -104,12 +104,9 @@ export class SqliteStore extends SqliteDefinitions implements Store {
    * file throws StoreDamagedError naming it and the way out.
    */
   static open(dir: string, options: SqliteOpenOptions = {}): SqliteStore {
-    // Told of a fault that drops the claims in flight (only once the store is made).
-    let store: SqliteStore | undefined;
-    const db = SqliteAccess.open(dir, options, () => {
-      if (store) store.#claims.forgetAll();
-    });
-    store = new SqliteStore(db);
+    // Told of a fault that drops the claims in flight, which comes only once the store is made.
+    const db = SqliteAccess.open(dir, options, () => store.#claims.forgetAll());
+    const store = new SqliteStore(db);
     return store;
   }
 
