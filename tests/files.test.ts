@@ -24,7 +24,8 @@ async function tasks(url: string, query = ""): Promise<Task[]> {
 
 Deno.test("quick start: a file dropped into inbox/ gives a succeeded file.metadata task", async () => {
   const example = JSON.parse(await Deno.readTextFile(join(REPO, "un.config.json")));
-  await using un = await startUn({ config: example });
+  // Any free port rather than the example's 4242, which something else may hold.
+  await using un = await startUn({ config: { ...example, api: { ...example.api, port: 0 } } });
   await Deno.mkdir(join(un.dir, "inbox"), { recursive: true });
   const written = Date.now();
   await Deno.writeTextFile(join(un.dir, "inbox", "hello.txt"), "hello\nworld\n");
