@@ -216,9 +216,10 @@ async function tickSteps(
     }, now);
     if (trimmed.tasks || trimmed.events || trimmed.results) log.info("retention clean-up", trimmed);
     // Normally settled where its last task ended (lib/tasks/batch-watch.ts);
-    // this announces one whose process stopped in between.
+    // this announces one whose process stopped in between. It reads every
+    // task (recount), so a live count that went wrong cannot hold a batch open.
     for (const id of await store.openBatches(OPEN_BATCHES_PER_CLEANUP)) {
-      const settled = await store.settleBatch(id, now);
+      const settled = await store.settleBatch(id, now, { recount: true });
       if (settled !== null) context.events.emit(batchCompleted(settled));
     }
   }

@@ -60,6 +60,34 @@ export interface BatchPage {
   next?: BatchPosition;
 }
 
+/**
+ * How far a batch is, read without reading its tasks where the store keeps
+ * counts (Redis): what a waiting parent polls, reading the batch itself
+ * ({@link BatchStore.getBatch}) only to confirm it done or to show progress.
+ */
+export interface BatchPulse {
+  /** How many tasks joined it (on Redis, counting any removed since). */
+  joined: number;
+  /**
+   * How many of them have not ended, as the store counts them: a hint, since
+   * only getBatch says for sure that every task ended. null when the store
+   * keeps no count for it (on Redis, a batch made before the count was kept).
+   */
+  live: number | null;
+  /** Its completion was announced. */
+  completed: boolean;
+}
+
+/** How {@link BatchStore.settleBatch} checks a batch. */
+export interface SettleOptions {
+  /**
+   * Read every task even when the store's live count says some are live,
+   * and set the count right (the periodic clean-up's check, so a count that
+   * went wrong cannot hold a batch open for ever).
+   */
+  recount?: boolean;
+}
+
 /** How many of a batch's tasks a listing counts at most, so a page costs a bounded read. */
 export const BATCH_COUNT_LIMIT = 1_000;
 
@@ -67,6 +95,8 @@ export const BATCH_COUNT_LIMIT = 1_000;
 export interface BatchStore {
   /** The batch, counted now; null when no task ever joined it. */
   getBatch(id: string): Promise<BatchView | null>;
+  /** How far the batch is, cheaply (see {@link BatchPulse}); null when unknown. */
+  batchPulse(id: string): Promise<BatchPulse | null>;
   /** Its tasks, oldest first (at most `limit`, default 1000). */
   batchTasks(id: string, limit?: number): Promise<Task[]>;
   /**
@@ -74,9 +104,11 @@ export interface BatchStore {
    * marked yet, in one atomic step: of several calls (several processes, at
    * once) exactly one gets the batch; the others, and every call while a
    * task is live, get null. Tasks added to it later (a parent's next
-   * `ctx.enqueue`) open it again.
+   * `ctx.enqueue`) open it again. While the store's live count of the batch
+   * is above 0 (Redis) a call reads that count alone, so settling as each
+   * task ends costs O(1) until the last one.
    */
-  settleBatch(id: string, now: number): Promise<BatchView | null>;
+  settleBatch(id: string, now: number, options?: SettleOptions): Promise<BatchView | null>;
   /**
    * Ids of batches not announced yet, oldest first (at most `limit`): what
    * the scheduler's clean-up settles, so a batch whose last task ended in a

@@ -28,9 +28,11 @@ export type {
   BatchListQuery,
   BatchPage,
   BatchPosition,
+  BatchPulse,
   BatchState,
   BatchStore,
   BatchView,
+  SettleOptions,
 } from "./batch-store.ts";
 export type { Coordination, LeaseHolding, ProcessRecord } from "./coordination.ts";
 export type { EventQuery, EventStore } from "./event-store.ts";

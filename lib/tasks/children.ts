@@ -5,17 +5,20 @@
  *
  * The children of a task form the batch named by its id, so one mechanism
  * (lib/store/batch-store.ts) counts them, gives their combined progress and
- * announces `batch.completed` once. The wait counts the batch in the store
+ * announces `batch.completed` once. The wait polls the batch in the store
  * at a short interval rather than following `task.*` events: on Redis the
  * children may run in any process, and a count cannot miss an event that
- * came before the wait began.
+ * came before the wait began. Each poll reads the store's live count of the
+ * batch (batchPulse, no per-child read on Redis); the batch itself (one
+ * read per child) only to confirm it done and to show progress, at a bounded
+ * rate, so many parents waiting on big batches cost the store little.
  */
 
 import { UnavailableError } from "../errors.ts";
 import type { EventInit } from "../events/cloud-event.ts";
 import type { ChildOutcome, WaitForChildrenOptions } from "../handlers/types.ts";
 import type { TaskRequest } from "../protocol/messages.ts";
-import type { EnqueueResult, TaskStore } from "../store/types.ts";
+import type { BatchPulse, EnqueueResult, TaskStore } from "../store/types.ts";
 import { batchCompleted } from "./batch-watch.ts";
 import { parseTaskRequests } from "./task-request.ts";
 import type { Task } from "./task.ts";
@@ -26,7 +29,7 @@ export type EnqueueTasks = (requests: TaskRequest[]) => Promise<EnqueueResult[]>
 /** What fan-out needs of the attempt. */
 export interface FanOutSource {
   task: Task;
-  store: Pick<TaskStore, "getBatch" | "batchTasks" | "settleBatch">;
+  store: Pick<TaskStore, "getBatch" | "batchPulse" | "batchTasks" | "settleBatch">;
   enqueue?: EnqueueTasks;
   /**
    * Tells the pool this task's worker waits for children, so it lends the
@@ -39,6 +42,10 @@ export interface FanOutSource {
 }
 
 const DEFAULT_POLL_MS = 100;
+/** A read of the whole batch at least this often while children end (progress). */
+const PROGRESS_MS = 500;
+/** And this often while none ends (the running children's own progress). */
+const PROGRESS_IDLE_MS = 5_000;
 
 /**
  * Validates and creates children of `source.task`: each gets the parent's
@@ -72,18 +79,24 @@ export async function waitForChildren(
   const { task, store } = source;
   const pollMs = Math.max(5, options.pollMs ?? DEFAULT_POLL_MS);
   let shown = -1;
+  let lastRead: BatchRead | null = null;
   let unpark: (() => void) | undefined;
   try {
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      const batch = await store.getBatch(task.id);
-      if (batch === null) return [];
-      const ended = batch.total - live(batch.counts);
-      if (batch.progress !== shown) {
-        shown = batch.progress;
-        await progress(batch.progress, `${ended}/${batch.total} children ended`);
+      const pulse = await store.batchPulse(task.id);
+      if (pulse === null) return [];
+      if (readsBatch(pulse, lastRead, performance.now())) {
+        const batch = await store.getBatch(task.id);
+        if (batch === null) return [];
+        lastRead = { at: performance.now(), ended: pulse.joined - (pulse.live ?? 0) };
+        const ended = batch.total - live(batch.counts);
+        if (batch.progress !== shown) {
+          shown = batch.progress;
+          await progress(batch.progress, `${ended}/${batch.total} children ended`);
+        }
+        if (batch.done) break;
       }
-      if (batch.done) break;
       // Waiting, not working: the slot goes to a stand-in, so children in
       // this pool's queues can run even when every worker is a waiting parent.
       unpark ??= source.park?.();
@@ -103,6 +116,27 @@ export async function waitForChildren(
     result: child.result,
     error: child.error,
   }));
+}
+
+/** When the wait last read the whole batch, and how many children had ended by the pulse then. */
+interface BatchRead {
+  at: number;
+  ended: number;
+}
+
+/**
+ * Whether to read the whole batch now: first; whenever the store keeps no
+ * live count or counts none live (only the read says it is done); once 1 %
+ * of the children (at least one) ended since the last read; after
+ * PROGRESS_MS when any did; after PROGRESS_IDLE_MS anyway. So a batch is
+ * read at most about 100 times for its ends, plus twice a second.
+ */
+function readsBatch(pulse: BatchPulse, last: BatchRead | null, now: number): boolean {
+  if (last === null || pulse.live === null || pulse.live === 0) return true;
+  const since = now - last.at;
+  const moved = Math.abs(pulse.joined - pulse.live - last.ended);
+  if (moved >= Math.max(1, Math.ceil(pulse.joined / 100))) return true;
+  return (moved > 0 && since >= PROGRESS_MS) || since >= PROGRESS_IDLE_MS;
 }
 
 function live(counts: Partial<Record<string, number>>): number {

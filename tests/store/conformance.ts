@@ -28,6 +28,7 @@ import type {
   TaskStore,
 } from "../../lib/store/types.ts";
 import { batchCases } from "./conformance/batch-cases.ts";
+import { batchLiveCases } from "./conformance/batch-live-cases.ts";
 import { bulkCases } from "./conformance/bulk-cases.ts";
 import { claimCases, leaseCases } from "./conformance/claim-cases.ts";
 import { coordinationCases } from "./conformance/coordination-cases.ts";
@@ -106,6 +107,7 @@ export const TASK_STORE_SUITE: ConformanceSuite<TaskStore> = {
     "queue control: pause and rate limits": queueControlCases,
     "bounded queues: drop policies": overflowCases,
     "batches": batchCases,
+    "batches: live count, pulse and settle": batchLiveCases,
   },
 };
 

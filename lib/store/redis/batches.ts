@@ -1,7 +1,9 @@
 /**
  * Batches on Redis: `bh:<id>` (when it began, its parent, when its
- * completion was announced) and `bm:<id>` (its task ids), written by the
- * enqueue script with the tasks; read and settled by one script each.
+ * completion was announced, how many of its tasks are live) and `bm:<id>`
+ * (its task ids), written by the enqueue script with the tasks; read,
+ * settled and polled by one script each. The live count is kept by the
+ * scripts that end or retry a task (batchLive in scripts/includes/task.lua).
  */
 
 import type { Task, TaskState } from "../../tasks/task.ts";
@@ -9,8 +11,10 @@ import {
   BATCH_COUNT_LIMIT,
   type BatchListQuery,
   type BatchPage,
+  type BatchPulse,
   type BatchView,
   listedBatch,
+  type SettleOptions,
 } from "../batch-store.ts";
 import { REPLY_FIELDS } from "./codec.ts";
 import { execAll, guarded, type RedisContext, runScript } from "./context.ts";
@@ -45,16 +49,30 @@ export async function getBatch(ctx: RedisContext, id: string): Promise<BatchView
   return viewOf(id, reply);
 }
 
+/** How far the batch is, from its head and member count alone; null when unknown. */
+export async function batchPulse(ctx: RedisContext, id: string): Promise<BatchPulse | null> {
+  const reply = await runScript(ctx, "batchPulse", keysOf(ctx, id), [], { op: "batchPulse" });
+  if (!Array.isArray(reply)) return null;
+  const [completedAt, live, joined] = reply.map(String);
+  return {
+    joined: Number(joined),
+    live: live === "" ? null : Math.max(0, Number(live)),
+    completed: completedAt !== "",
+  };
+}
+
 /** Marks the batch completed when every task of it ended; the view when this call marked it. */
 export async function settleBatch(
   ctx: RedisContext,
   id: string,
   now: number,
+  options: SettleOptions = {},
 ): Promise<BatchView | null> {
   const reply = await runScript(ctx, "batchSettle", keysOf(ctx, id), [
     ctx.keys.prefix,
     String(now),
     id,
+    options.recount ? "1" : "",
   ], { op: "settleBatch" });
   return viewOf(id, reply);
 }

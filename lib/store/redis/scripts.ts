@@ -16,6 +16,7 @@ export const SCRIPT_FILES = {
   acquireLease: "acquire-lease-1",
   ackReset: "ack-reset-2",
   batchPage: "batch-page-1",
+  batchPulse: "batch-pulse-2",
   batchRead: "batch-read-2",
   batchSettle: "batch-settle-2",
   cancel: "cancel-10",

@@ -42,7 +42,13 @@ import {
 } from "./open.ts";
 import type { AckResult, FaultReporting, StoreFaultChange } from "./fault-report.ts";
 import * as batches from "./batches.ts";
-import type { BatchListQuery, BatchPage, BatchView } from "../batch-store.ts";
+import type {
+  BatchListQuery,
+  BatchPage,
+  BatchPulse,
+  BatchView,
+  SettleOptions,
+} from "../batch-store.ts";
 import * as tasks from "./tasks.ts";
 import { changeTasks } from "./task-bulk.ts";
 import * as leases from "./leases.ts";
@@ -133,8 +139,11 @@ export class RedisStore extends RedisDefinitions implements Store, FaultReportin
   batchTasks(id: string, limit = 1_000): Promise<Task[]> {
     return batches.batchTasks(this.ctx, id, limit);
   }
-  settleBatch(id: string, now: number): Promise<BatchView | null> {
-    return batches.settleBatch(this.ctx, id, now);
+  batchPulse(id: string): Promise<BatchPulse | null> {
+    return batches.batchPulse(this.ctx, id);
+  }
+  settleBatch(id: string, now: number, options?: SettleOptions): Promise<BatchView | null> {
+    return batches.settleBatch(this.ctx, id, now, options);
   }
   openBatches(limit: number): Promise<string[]> {
     return batches.openBatches(this.ctx, limit);

@@ -12,6 +12,7 @@ import {
   type BatchListQuery,
   batchOfTasks,
   type BatchPage,
+  type BatchPulse,
   batchTaken,
   type BatchView,
   listedBatch,
@@ -70,6 +71,25 @@ export function readBatch(sql: Sql, id: string): BatchView | null {
     view.completedAt = Number(row.completed_at);
   }
   return view;
+}
+
+/**
+ * How far the batch is: its tasks and its live ones counted from the
+ * `tasks_batch` index alone (batch id and state), so no task row is read.
+ */
+export function readBatchPulse(sql: Sql, id: string): BatchPulse | null {
+  const row = sql.get("SELECT completed_at FROM batches WHERE id = :id", { id });
+  if (row === undefined) return null;
+  const counts = sql.get(
+    `SELECT count(*) AS joined, count(*) FILTER (WHERE ${LIVE_STATE_SQL}) AS live
+     FROM tasks WHERE batch_id = :id`,
+    { id },
+  );
+  return {
+    joined: Number(counts?.joined ?? 0),
+    live: Number(counts?.live ?? 0),
+    completed: row.completed_at !== null && row.completed_at !== undefined,
+  };
 }
 
 /** Ids of batches not announced yet, oldest first. */

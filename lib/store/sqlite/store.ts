@@ -38,7 +38,7 @@ import { Claims } from "./claims.ts";
 import { readTypeStats, recordTypeRuns, SqliteCoordination } from "./coordination.ts";
 import { enqueueBatch } from "./enqueue.ts";
 import * as batches from "./batches.ts";
-import type { BatchListQuery, BatchPage, BatchView } from "../batch-store.ts";
+import type { BatchListQuery, BatchPage, BatchPulse, BatchView } from "../batch-store.ts";
 import { appendEventRows, readEventHistory } from "./events.ts";
 import {
   cancelTask,
@@ -144,6 +144,9 @@ export class SqliteStore extends SqliteDefinitions implements Store {
   }
   batchTasks(id: string, limit = 1_000): Promise<Task[]> {
     return this.#db.read((sql) => batches.readBatchTasks(sql, id, limit));
+  }
+  batchPulse(id: string): Promise<BatchPulse | null> {
+    return this.#db.read((sql) => batches.readBatchPulse(sql, id));
   }
   settleBatch(id: string, now: number): Promise<BatchView | null> {
     return this.#db.write((sql) => batches.settleBatchRow(sql, id, now));

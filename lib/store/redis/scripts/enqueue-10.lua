@@ -7,8 +7,9 @@
 -- After the tasks: the bounds (includes/queue-bound.lua, a count first), then
 -- optionally the batch the new tasks join: its id, its parent's id ("" =
 -- none), "1" when the batch must be new (else it is made or opened again).
--- A batch is bh:<id> (ca createdAt, pa parentId, co completedAt) and bm:<id>
--- (its task ids); it is in bo (open, by createdAt) until announced, then in
+-- A batch is bh:<id> (ca createdAt, pa parentId, co completedAt, lv how many
+-- of its tasks are live, see batchLive in task.lua) and bm:<id> (its task ids;
+-- each of them carries the batch id in field b); it is in bo (open, by createdAt) until announced, then in
 -- bd (by completedAt, for retention), and in ba (every batch, by createdAt,
 -- for listings) until retention removes it.
 -- Replies per task, in input order, { 0, state, error, dependsOn } for a new
@@ -68,10 +69,17 @@ local function batchTaken(batch)
   return nil
 end
 
--- After the tasks are written: they join the batch, which opens again if it had completed.
-local function joinBatch(batch, ids)
+-- After the tasks are written: they join the batch, which opens again if it
+-- had completed; `live` of them are live (a task whose dependency had ended
+-- badly starts failed). A new batch starts its live count; one made before
+-- the count was kept goes on without it (settled by reading its tasks).
+local function joinBatch(batch, ids, live)
   if not batch then return end
-  redis.call('HSETNX', batch.key, 'ca', now)
+  if redis.call('HSETNX', batch.key, 'ca', now) == 1 then
+    redis.call('HSET', batch.key, 'lv', string.format('%d', live))
+  elseif redis.call('HEXISTS', batch.key, 'lv') == 1 then
+    redis.call('HINCRBY', batch.key, 'lv', string.format('%d', live))
+  end
   if batch.parent ~= '' then redis.call('HSETNX', batch.key, 'pa', batch.parent) end
   redis.call('HDEL', batch.key, 'co')
   local ca = redis.call('HGET', batch.key, 'ca')
@@ -138,14 +146,20 @@ local function plainBatch()
     local st, letter = 'queued', 'q'
     if ra ~= '' and tonumber(ra) > nowNumber then st, letter = 'scheduled', 's' end
     local extra = NONE
-    if ra ~= '' then extra = { 'ra', ra } end
+    if ra ~= '' and batch then
+      extra = { 'ra', ra, 'b', batch.id }
+    elseif ra ~= '' then
+      extra = { 'ra', ra }
+    elseif batch then
+      extra = { 'b', batch.id }
+    end
     writeNewTask(keys[i], ARGV[c], st, ARGV[c + 12], ARGV[c + 5], ARGV[c + 4], ARGV[c + 2], ARGV[c + 3], ARGV[c + 9],
       ARGV[c + 11], ra, extra)
     states[i] = letter
     created[i] = ARGV[c]
     c = c + 14
   end
-  joinBatch(batch, created)
+  joinBatch(batch, created, count)
   flushLater()
   if drops and #drops > 0 then return withDrops(table.concat(states), loadMoves(), drops) end
   return table.concat(states)
@@ -349,6 +363,7 @@ for _, t in ipairs(tasks) do
     if t.xa ~= '' then add(extra, 'xa', t.xa) else t.xa = false end
     if t.dl ~= '' then add(extra, 'dl', t.dl) else t.dl = false end
     if t.rs ~= '' then add(extra, 'rs', t.rs) end
+    if batch then add(extra, 'b', batch.id) end
     if #t.deps > 0 then
       t.dp = cjson.encode(t.deps)
       add(extra, 'dp', t.dp)
@@ -370,11 +385,12 @@ for _, t in ipairs(tasks) do
   end
 end
 
-local joined = {}
+local joined, live = {}, 0
 for _, t in ipairs(tasks) do
   if not t.dedup then joined[#joined + 1] = t.id end
+  if not t.dedup and t.st ~= 'failed' then live = live + 1 end
 end
-joinBatch(batch, joined)
+joinBatch(batch, joined, live)
 flushLater()
 local result = {}
 for i, t in ipairs(tasks) do

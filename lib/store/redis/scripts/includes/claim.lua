@@ -25,7 +25,7 @@ local CLEAR_PROGRESS, NO_FIELDS = { 'p', '0', 'pm', 'null' }, {}
 
 -- One read per candidate: what the checks need and what the reply carries.
 local function read(id)
-  return redis.call('HMGET', taskKey(id), 'a', 'f', 'xa', 'rs', 'dl', 'k', 'hd', 'd', 'm', 'e', 'ra', 'ea', 'dp')
+  return redis.call('HMGET', taskKey(id), 'a', 'f', 'xa', 'rs', 'dl', 'k', 'hd', 'd', 'm', 'e', 'ra', 'ea', 'dp', 'b')
 end
 
 local function expired(f)
@@ -70,7 +70,7 @@ end
 -- The task is out of its queue already.
 local function expire(id, queue, f)
   local M = loadMoves()
-  M.finish(id, { st = 'queued', q = queue, xa = f[3], dl = f[5], k = f[6] }, 'expired', now, false)
+  M.finish(id, { st = 'queued', q = queue, xa = f[3], dl = f[5], k = f[6], b = f[14] }, 'expired', now, false)
   if f[7] then M.failDependents(id, 'expired', now, {}) end
 end
 

@@ -11,7 +11,7 @@
 
 local function completeOne(id, fence, result, now, known)
   local key = taskKey(id)
-  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'pm', 'fa', 'r')
+  local f = redis.call('HMGET', key, 'st', 'f', 'q', 'k', 'hd', 'pm', 'fa', 'r', 'b')
   local replayed = f[1] == 'succeeded' and f[2] == fence and f[7] == now and (f[8] or '') == result
   if not replayed and (f[1] ~= 'running' or f[2] ~= fence) then
     return redis.error_reply('LEASE_LOST')
@@ -29,6 +29,7 @@ local function completeOne(id, fence, result, now, known)
   zremLater(runningKey(f[3]), id)
   zaddLater(K_FINISHED, now, id)
   bumpLater(f[3], 'running', 'succeeded')
+  if f[9] then batchLive(id, f[9], -1) end
 
   local reply = { task }
   if f[4] or f[5] then

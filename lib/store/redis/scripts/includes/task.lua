@@ -27,7 +27,7 @@
 --   st state, a attempts, f fence, p progress, pm progressMessage as JSON,
 --   r result JSON, e error JSON, ra runAt, ea enqueuedAt, sa startedAt,
 --   fa finishedAt, w workerId, lu leaseUntil, dp dependsOn (resolved ids, JSON;
---   absent = none)
+--   absent = none), b the batch id (a batch's tasks only; see batchLive)
 -- Copies the scripts read (absent = null): sk sortKey, q queue, ty type,
 -- ma maxAttempts, ca createdAt (integer), k key, xa expiresAt, dl deadline,
 -- rs resources JSON; and hd = "1" once some task depends on this one.
@@ -51,6 +51,21 @@ local function queueKey(queue) return P .. 'q:' .. queue end
 local function runningKey(queue) return P .. 'r:' .. queue end
 -- A task's member of the `all` index: createdAt as 16 digits, then the id.
 local function allMember(createdAt, id) return string.rep('0', 16 - #createdAt) .. createdAt .. id end
+
+-- Keeps a batch's live count (bh:<id> field lv: how many of its tasks have
+-- not ended), so settling a batch while some of its tasks are live reads one
+-- field, not every task (batch-settle-2.lua). A script that ends a task of a
+-- batch (-1) or puts an ended one back (+1) calls this with the task's `b`,
+-- read with the fields it reads anyway, so a task of no batch costs nothing.
+-- A batch without lv (made before it was kept) or gone (retention) is left
+-- alone, and so is a batch the task is not a member of (an id used again).
+local function batchLive(id, batchId, delta)
+  if not batchId or batchId == '' then return end
+  local key = P .. 'bh:' .. batchId
+  if redis.call('HEXISTS', key, 'lv') == 1 and redis.call('SISMEMBER', P .. 'bm:' .. batchId, id) == 1 then
+    redis.call('HINCRBY', key, 'lv', string.format('%d', delta))
+  end
+end
 
 -- Keeps the per-queue, per-state counters of queueCounts(). Queued and running
 -- are not counted here: they are the sizes of q:<queue> and r:<queue>, which
@@ -136,13 +151,13 @@ local function loadMoves()
 
   -- The fields the state helpers need; nil when the task does not exist.
   function M.readTask(id)
-    local f = redis.call('HMGET', taskKey(id), 'st', 'q', 'xa', 'dl', 'k', 'a', 'ma', 'w', 'sk', 'ra', 'hd')
+    local f = redis.call('HMGET', taskKey(id), 'st', 'q', 'xa', 'dl', 'k', 'a', 'ma', 'w', 'sk', 'ra', 'hd', 'b')
     if not f[1] then return nil end
     local ra = f[10]
     if ra == '' then ra = false end
     return {
       st = f[1], q = f[2], xa = f[3], dl = f[4], k = f[5], a = tonumber(f[6] or '0'), ma = tonumber(f[7]),
-      w = f[8], sk = f[9], ra = ra, hd = f[11],
+      w = f[8], sk = f[9], ra = ra, hd = f[11], b = f[12],
     }
   end
 
@@ -188,6 +203,7 @@ local function loadMoves()
     redis.call('ZADD', K_FINISHED, now, id)
     bump(t.q, t.st, to)
     M.releaseKey(id, t.k)
+    if t.b and M.isLive(t.st) then batchLive(id, t.b, -1) end
   end
 
   -- Every waiting dependent (transitively) of a task that ended badly fails.
@@ -236,6 +252,7 @@ local function loadMoves()
     if to == 'queued' then redis.call('ZADD', queueKey(t.q), t.sk, id) end
     M.indexNotStarted(id, t, true)
     bump(t.q, t.st, to)
+    if t.b then batchLive(id, t.b, 1) end
     if t.k then
       local holder = redis.call('HGET', K_LIVE, t.k)
       if not holder or not M.isLive(redis.call('HGET', taskKey(holder), 'st')) then
