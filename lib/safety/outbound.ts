@@ -150,14 +150,28 @@ export function urlHost(url: string): string | null {
   }
 }
 
-/** Addresses of a host: itself for an IP literal, loopback for localhost names, else DNS. */
-async function resolveHost(host: string, signal?: AbortSignal): Promise<string[]> {
+/**
+ * Resolves a host name to its addresses; node:dns `lookup` (the system
+ * resolver, so /etc/hosts counts as it does for fetch) unless a test injects
+ * another.
+ */
+export type Resolver = (name: string) => Promise<string[]>;
+
+/** The system resolver: every address, in the order the resolver gives them. */
+export const systemResolver: Resolver = async (name) =>
+  (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+
+/** Addresses of a host: itself for an IP literal, loopback for localhost names, else `resolve`. */
+async function resolveHost(
+  host: string,
+  resolve: Resolver,
+  signal?: AbortSignal,
+): Promise<string[]> {
   if (parseAddress(host)) return [host];
   const name = normalizeName(host);
   if (name === "localhost" || name.endsWith(".localhost")) return ["127.0.0.1", "::1"];
-  // lookup() uses the system resolver, so /etc/hosts counts as it does for fetch.
-  const found = lookup(name, { all: true, verbatim: true });
-  if (!signal) return (await found).map((a) => a.address);
+  const found = resolve(name);
+  if (!signal) return await found;
   signal.throwIfAborted();
   let onAbort = () => {};
   const aborted = new Promise<never>((_, reject) => {
@@ -165,10 +179,63 @@ async function resolveHost(host: string, signal?: AbortSignal): Promise<string[]
     signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return (await Promise.race([found, aborted])).map((a) => a.address);
+    return await Promise.race([found, aborted]);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** How {@link checkOutboundUrl} and {@link allowedAddresses} resolve. */
+export interface ResolveOptions {
+  signal?: AbortSignal;
+  /** The resolver; {@link systemResolver} by default. */
+  resolve?: Resolver;
+}
+
+/**
+ * The one home of the `http.allow` rule for a host: `null` when the name
+ * itself is listed (trusted, so not resolved here), else the addresses the
+ * host resolves to, every one of them allowed. Resolves once: a caller that
+ * connects to exactly these addresses connects where the check looked, which
+ * a second resolution (DNS rebinding) cannot change.
+ *
+ * Throws the {@link ValidationError} {@link checkOutboundUrl} documents
+ * (`not_allowed` or `unresolved`), or the signal's reason when aborted.
+ *
+ * @example
+ * ```ts
+ * await allowedAddresses("hooks.example.com", ["public"], "payload.url"); // ["93.184.216.34"]
+ * await allowedAddresses("hooks.example.com", ["hooks.example.com"], "payload.url"); // null
+ * ```
+ */
+export async function allowedAddresses(
+  host: string,
+  allow: readonly string[],
+  field: string,
+  options: ResolveOptions = {},
+): Promise<string[] | null> {
+  if (hostMatchesName(host, allow)) return null;
+  const allowed = JSON.stringify(allow);
+  let addresses: string[];
+  try {
+    addresses = await resolveHost(host, options.resolve ?? systemResolver, options.signal);
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const why = (error as { code?: string }).code ?? (error as Error).message;
+    throw new ValidationError(
+      `${field}: could not resolve host ${host} (${why}) to check it against http.allow ` +
+        `(${allowed}); list the name itself in http.allow to let un reach it unresolved`,
+      { field, host, allow, reason: "unresolved" },
+    );
+  }
+  const refused = addresses.find((address) => !addressAllowed(address, allow));
+  if (refused === undefined && addresses.length > 0) return addresses;
+  const at = refused === undefined || refused === host ? "" : ` (resolves to ${refused})`;
+  throw new ValidationError(
+    `${field}: host ${host}${at} is not allowed by http.allow (${allowed}); ` +
+      `add it to http.allow to let un reach it`,
+    { field, host, address: refused ?? null, allow, reason: "not_allowed" },
+  );
 }
 
 /**
@@ -188,37 +255,16 @@ export async function checkOutboundUrl(
   url: string,
   allow: readonly string[],
   field: string,
-  options: { signal?: AbortSignal } = {},
+  options: ResolveOptions = {},
 ): Promise<void> {
   const host = urlHost(url);
-  const allowed = JSON.stringify(allow);
   if (!host) {
     throw new ValidationError(`${field}: not a URL with a host`, {
       field,
       reason: "bad_url",
     });
   }
-  if (hostMatchesName(host, allow)) return;
-  let addresses: string[];
-  try {
-    addresses = await resolveHost(host, options.signal);
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    const why = (error as { code?: string }).code ?? (error as Error).message;
-    throw new ValidationError(
-      `${field}: could not resolve host ${host} (${why}) to check it against http.allow ` +
-        `(${allowed}); list the name itself in http.allow to let un reach it unresolved`,
-      { field, host, allow, reason: "unresolved" },
-    );
-  }
-  const refused = addresses.find((address) => !addressAllowed(address, allow));
-  if (refused === undefined && addresses.length > 0) return;
-  const at = refused === undefined || refused === host ? "" : ` (resolves to ${refused})`;
-  throw new ValidationError(
-    `${field}: host ${host}${at} is not allowed by http.allow (${allowed}); ` +
-      `add it to http.allow to let un reach it`,
-    { field, host, address: refused ?? null, allow, reason: "not_allowed" },
-  );
+  await allowedAddresses(host, allow, field, options);
 }
 
 /**

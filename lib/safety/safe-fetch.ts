@@ -1,7 +1,9 @@
 /**
- * One outbound request checked against `http.allow` at every hop: the URL is
- * checked (and its name resolved) right before it is requested, and
- * redirects are followed here, not by fetch, so each `Location` is checked
+ * One outbound request checked against `http.allow` at every hop: the URL's
+ * name is resolved once right before it is requested, every address checked,
+ * and the request connects to those addresses only (pinned-request.ts), so
+ * the address checked is the address connected, whatever DNS answers next.
+ * Redirects are followed here, not by fetch, so each `Location` is checked
  * too. The `http` task and the pollers of run-time sources share it.
  *
  * Checking right before each request also covers a name that resolved to an
@@ -9,7 +11,10 @@
  */
 
 import { ValidationError } from "../errors.ts";
-import { checkOutboundUrl } from "./outbound.ts";
+import { allowedAddresses, type Resolver, urlHost } from "./outbound.ts";
+import { type OutboundRequest, sendPinned } from "./pinned-request.ts";
+
+export type { OutboundRequest } from "./pinned-request.ts";
 
 /** Redirect statuses followed (with a Location), up to {@link MAX_REDIRECTS} hops. */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -19,13 +24,6 @@ export const MAX_REDIRECTS = 5;
 
 /** Request headers dropped when a redirect leaves the origin. */
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"] as const;
-
-/** The request of one hop; redirects may change its method, body and headers. */
-export interface OutboundRequest {
-  method: string;
-  headers: Headers;
-  body?: string;
-}
 
 /** How {@link safeFetch} checks and follows. */
 export interface SafeFetchOptions {
@@ -39,6 +37,10 @@ export interface SafeFetchOptions {
   signal: AbortSignal;
   /** Called before each hop is sent (the first and each redirect): signs, say. */
   beforeSend?: (url: URL, request: OutboundRequest) => void;
+  /** Resolves names of checked hops; the system resolver by default (tests inject one). */
+  resolve?: Resolver;
+  /** Extra CA certificates (PEM) trusted on checked hops: tests' own CA, nothing else. */
+  ca?: readonly string[];
 }
 
 /**
@@ -70,8 +72,11 @@ export function where(url: URL): string {
  * credentials (Authorization, Cookie) are not sent to another origin. The
  * response of the last hop is returned whatever its status.
  *
- * Throws {@link OutboundRefusal} when a hop is refused, fetch's own error
- * when the network fails, the signal's reason when aborted.
+ * Checked hops are sent with node:http(s) to the addresses checked; the
+ * answer is a web Response as fetch gives (decompressed body that errors
+ * when the connection breaks). Throws {@link OutboundRefusal} when a hop is
+ * refused, the network's error when it fails, the signal's reason when
+ * aborted.
  *
  * @example
  * ```ts
@@ -94,15 +99,15 @@ export async function safeFetch(
     options.beforeSend?.(current, hop);
     return await fetch(current, { ...hop, signal, redirect: "follow" });
   }
-  await admit(current, allow, options.field, signal);
+  let addresses = await admit(current, allow, options.field, options);
   for (let hops = 0;; hops++) {
     options.beforeSend?.(current, hop);
-    const response = await fetch(current, { ...hop, signal, redirect: "manual" });
+    const response = await sendPinned(current, hop, { addresses, signal, ca: options.ca });
     const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
     if (location === null) return response;
     await response.body?.cancel();
     const next = redirectTarget(location, current, hops);
-    await admit(next, allow, `redirect to ${where(next)}`, signal);
+    addresses = await admit(next, allow, `redirect to ${where(next)}`, options);
     if (response.status === 303 || (response.status <= 302 && hop.method === "POST")) {
       hop.method = hop.method === "HEAD" ? "HEAD" : "GET";
       hop.body = undefined;
@@ -115,17 +120,20 @@ export async function safeFetch(
 }
 
 /**
- * Refuses a URL `allow` does not cover; a name that does not resolve now may
- * later, so that refusal is not permanent.
+ * The addresses a hop may connect to (null: its name is listed, so the system
+ * resolves it), or a refusal when `allow` does not cover the URL; a name that
+ * does not resolve now may later, so that refusal is not permanent.
  */
 async function admit(
   url: URL,
   allow: readonly string[],
   field: string,
-  signal: AbortSignal,
-): Promise<void> {
+  options: SafeFetchOptions,
+): Promise<string[] | null> {
+  const host = urlHost(url.href);
+  if (!host) throw new OutboundRefusal(`${field}: not a URL with a host`, true);
   try {
-    await checkOutboundUrl(url.href, allow, field, { signal });
+    return await allowedAddresses(host, allow, field, options);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     throw new OutboundRefusal(err.message, err.details.reason !== "unresolved");
