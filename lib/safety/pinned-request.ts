@@ -35,6 +35,41 @@ export interface PinnedOptions {
   signal: AbortSignal;
   /** Extra CA certificates (PEM) besides the system's; tests' own CA only. */
   ca?: readonly string[];
+  /**
+   * What the connections are pooled by: the allow list the addresses were
+   * checked against. A kept-alive socket is reused without a new lookup, so it
+   * must only serve requests checked by the same rule.
+   */
+  pool: object;
+}
+
+/** Keep-alive agents of one pool (see {@link PinnedOptions.pool}). */
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/**
+ * Idle kept-alive sockets close after this long: before the 5 s many servers
+ * wait, so a request rarely goes out on a socket the server is closing.
+ */
+const IDLE_MS = 4_000;
+
+const agents = new WeakMap<object, Agents>();
+
+/**
+ * The agents of a pool. Keep-alive matters: a new connection per request
+ * halves the throughput of `http` tasks to a nearby server (and TLS costs a
+ * handshake each time).
+ */
+function agentsOf(pool: object): Agents {
+  let found = agents.get(pool);
+  if (!found) {
+    const options = { keepAlive: true, timeout: IDLE_MS };
+    found = { http: new http.Agent(options), https: new https.Agent(options) };
+    agents.set(pool, found);
+  }
+  return found;
 }
 
 /** Statuses whose response has no body (the Response constructor refuses one). */
@@ -62,8 +97,7 @@ export function sendPinned(
     path: `${url.pathname}${url.search}`,
     method: request.method,
     headers,
-    // A fresh connection per request: a pooled socket would outlive the check of its address.
-    agent: false,
+    agent: agentsOf(options.pool)[secure ? "https" : "http"],
   };
   if (options.addresses) init.lookup = pinnedLookup(options.addresses);
   if (secure && options.ca) init.ca = [...options.ca];

@@ -102,7 +102,12 @@ export async function safeFetch(
   let addresses = await admit(current, allow, options.field, options);
   for (let hops = 0;; hops++) {
     options.beforeSend?.(current, hop);
-    const response = await sendPinned(current, hop, { addresses, signal, ca: options.ca });
+    const response = await sendPinned(current, hop, {
+      addresses,
+      signal,
+      ca: options.ca,
+      pool: allow,
+    });
     const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
     if (location === null) return response;
     await response.body?.cancel();
