@@ -264,7 +264,7 @@ Deno.test("safeFetch: a redirect to a refused address is refused, the refused ho
   }
 });
 
-Deno.test("safeFetch: aborting mid-body stops the request; a connection cut mid-body errors the body", async () => {
+Deno.test("safeFetch: aborting mid-body stops the request; a cut connection or odd status is an error", async () => {
   let closed = false;
   const target = recorder("127.0.0.1", 0, () => {
     const body = new ReadableStream<Uint8Array>({
@@ -281,8 +281,9 @@ Deno.test("safeFetch: aborting mid-body stops the request; a connection cut mid-
   const sockets: Socket[] = [];
   const raw = createServer((socket) => {
     sockets.push(socket);
-    socket.once("data", () => {
-      socket.end("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhello");
+    socket.once("data", (head) => {
+      if (String(head).startsWith("GET /600 ")) socket.end("HTTP/1.1 600 Odd\r\n\r\n");
+      else socket.end("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhello");
     });
   });
   await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
@@ -307,6 +308,15 @@ Deno.test("safeFetch: aborting mid-body stops the request; a connection cut mid-
       options(["127.0.0.1"], table({})),
     );
     await assert.rejects(cut.text());
+    // A status no Response can hold fails the request (and does not crash the process).
+    await assert.rejects(
+      safeFetch(
+        `http://127.0.0.1:${rawPort}/600`,
+        { method: "GET", headers: new Headers() },
+        options(["127.0.0.1"], table({})),
+      ),
+      /error sending request for url/,
+    );
 
     // Aborted before an answer: the signal's reason.
     const early = new AbortController();

@@ -108,31 +108,50 @@ export function sendPinned(
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    req.once("error", (error) => {
+    const failed = (error: Error) =>
+      new TypeError(`error sending request for url (${url.href}): ${error.message}`, {
+        cause: error,
+      });
+    // `on`, not `once`: an error after the first (a reset socket, say) must not go unheard.
+    req.on("error", (error) => {
       signal.removeEventListener("abort", onAbort);
       // As fetch says it: callers redact the URL where their messages show it.
-      const failed = new TypeError(
-        `error sending request for url (${url.href}): ${error.message}`,
-        {
-          cause: error,
-        },
-      );
-      reject(signal.aborted ? signal.reason : failed);
+      reject(signal.aborted ? signal.reason : failed(error));
     });
     req.once("response", (res) => {
       signal.removeEventListener("abort", onAbort);
-      const answer = new Headers();
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-        answer.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      try {
+        resolve(toResponse(res, req, request.method, signal));
+      } catch (error) {
+        // A status or header a web Response cannot hold (a status of 600, say) fails the request.
+        req.destroy();
+        reject(failed(error as Error));
       }
-      const status = res.statusCode ?? 0;
-      const empty = request.method === "HEAD" || NULL_BODY.has(status);
-      if (empty) res.resume();
-      const body = empty ? null : webBody(res, decoded(res, answer), req, signal);
-      resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers: answer }));
     });
     req.end(request.body === undefined ? undefined : request.body);
   });
+}
+
+/** The answer as a web Response; throws when it cannot be one. */
+function toResponse(
+  res: http.IncomingMessage,
+  req: http.ClientRequest,
+  method: string,
+  signal: AbortSignal,
+): Response {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+    headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+  }
+  const status = res.statusCode ?? 0;
+  const init = { status, statusText: res.statusMessage ?? "", headers };
+  if (method === "HEAD" || NULL_BODY.has(status)) {
+    const response = new Response(null, init);
+    res.resume();
+    return response;
+  }
+  new Response(null, init); // throws on a status out of range before the body is wired up
+  return new Response(webBody(res, decoded(res, headers), req, signal), init);
 }
 
 /** The request's headers as fetch sends them: its defaults unless set, a length for a body. */
@@ -226,8 +245,8 @@ function webBody(
         stop();
         controller.close();
       });
-      source.once("error", fail);
-      res.once("error", fail);
+      source.on("error", fail);
+      res.on("error", fail);
       res.once("close", () => {
         if (!res.complete) fail(new Error("the connection closed before the response body ended"));
       });
