@@ -5,10 +5,14 @@
  * cannot do this: it resolves the name again, and a hostile DNS server may
  * answer differently the second time (DNS rebinding).
  *
- * No npm package fits: request-filtering-agent (the known one) knows
- * "private or not" and exact IPs, not our names, CIDRs and `public`, and it
- * checks the socket after it connected; the rule stays in outbound.ts and this
- * module only pins what the rule returned.
+ * No npm package fits: request-filtering-agent (the known one) knows only
+ * "private or not" plus lists of exact IPs, not our names, wildcards, CIDRs
+ * and `public`, so it cannot apply `http.allow`. The rule stays in
+ * outbound.ts (`allowedAddresses`) and this module only pins what it returned.
+ *
+ * The caller resolves and checks before the request rather than inside
+ * `lookup`: node never calls `lookup` for an IP literal, which must be checked
+ * all the same, and a refusal then comes before any socket exists.
  *
  * The URL keeps its name: the `Host` header and TLS (SNI and the certificate's
  * name check) use it, not the address.
