@@ -51,8 +51,11 @@ async function changes(un: UnProcess, id: string): Promise<string[]> {
 async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<void> {
   let secret = "";
   let up = false;
-  const rx = receiver(() => secret, () => up ? 200 : 500);
-  const rx2 = receiver(() => secret, () => 200);
+  /** The `n` of every delivery attempt, at either receiver. */
+  const attempted: number[] = [];
+  const attempt = (event: CloudEvent) => attempted.push((event.data as { n: number }).n);
+  const rx = receiver(() => secret, (event) => (attempt(event), up ? 200 : 500));
+  const rx2 = receiver(() => secret, (event) => (attempt(event), 200));
   const patch = (id: string, body: unknown) =>
     api<{ subscription: View; error?: { message: string; details: { field?: string } } }>(
       a.url,
@@ -65,6 +68,22 @@ async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<v
       .subscription;
   const publish = (n: number) =>
     api(b.url, "POST", "/un/events/publish", { type: "patch.item", data: { n } });
+  /**
+   * Publishes events n, n + 1, … through b until one is attempted: b's
+   * dispatcher learns of a change from its event (through the bridge on
+   * Redis), and an event published before that is not delivered. Returns the
+   * `n` of the first one attempted.
+   */
+  const publishUntilAttempted = async (from: number): Promise<number> => {
+    const before = attempted.length;
+    for (let n = from; n < from + 40; n++) {
+      await publish(n);
+      const seen = await eventually(() => attempted.length > before, { timeoutMs: 500 })
+        .then(() => true, () => false);
+      if (seen) return attempted[before];
+    }
+    throw new Error(`no delivery attempted for events ${from}..${from + 39}`);
+  };
   try {
     const created = await api<{ subscription: View }>(a.url, "POST", "/un/events/subscribe", {
       pattern: "patch.*",
@@ -75,18 +94,17 @@ async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<v
     const id = created.body.subscription.id;
     secret = created.body.subscription.secret!;
     await eventually(async () => (await get(id))?.id === id, { message: "b sees it" });
-    // b's dispatcher reloads on `subscription.created` (through the bridge on Redis).
-    await new Promise((r) => setTimeout(r, 300));
 
     await t.step("failed deliveries in a row switch it off", async () => {
-      await publish(0);
-      await publish(1);
+      const first = await publishUntilAttempted(0);
+      // A second failure, unless a slow attempt of an earlier event made it already.
+      if (attempted.length < 2) await publish(first + 1);
       await eventually(async () => !(await get(id)).enabled, {
         timeoutMs: 20_000,
         message: "auto-disabled",
       });
       const off = await get(id);
-      assert.equal(off.failures, 2);
+      assert.ok(off.failures >= 2, `failures: ${off.failures}`);
       assert.match(off.disabledReason ?? "", /2 deliveries in a row failed/);
     });
 
@@ -123,10 +141,9 @@ async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<v
         return list.includes("subscription.updated") && list.includes("subscription.enabled");
       }, { message: "subscription.updated and subscription.enabled" });
       assert.deepEqual((await get(id)).failures, 0);
-      await new Promise((r) => setTimeout(r, 300)); // b's dispatcher reloads
-      await publish(2);
+      const n = await publishUntilAttempted(100);
       await eventually(() => rx.received.length === 1, { message: "delivered again" });
-      assert.equal((rx.received[0].event.data as { n: number }).n, 2);
+      assert.equal((rx.received[0].event.data as { n: number }).n, n);
     });
 
     await t.step("a new URL, headers and secret take effect", async () => {
@@ -145,12 +162,21 @@ async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<v
       const listed = await api<{ subscriptions: View[] }>(b.url, "GET", "/un/subscriptions");
       assert.ok(listed.body.subscriptions.every((s) => !("secret" in s)));
       await eventually(async () => (await get(id)).url === rx2.url, { message: "b sees it" });
-      await new Promise((r) => setTimeout(r, 300));
-      await publish(3);
-      await eventually(() => rx2.received.length === 1, { message: "at the new URL" });
+      // Until b's dispatcher has the new URL, an event may still go to the old one.
+      for (let n = 200; rx2.received.length === 0; n++) {
+        assert.ok(n < 240, "no delivery at the new URL");
+        await publishUntilAttempted(n);
+        await eventually(() => rx2.received.length === 1, { timeoutMs: 500 }).catch(() => {});
+      }
       assert.equal(rx2.received[0].headers.get("x-team"), "docs");
       assert.deepEqual(rx2.failures, [], "signed with the new secret");
-      assert.equal(rx.received.length, 1, "nothing more at the old URL");
+      // Once the new URL took over, nothing more goes to the old one.
+      const atOld = rx.received.length;
+      const n = await publishUntilAttempted(300);
+      await eventually(() => rx2.received.some((r) => (r.event.data as { n: number }).n === n), {
+        message: "the next event at the new URL",
+      });
+      assert.equal(rx.received.length, atOld, "nothing more at the old URL");
     });
 
     await t.step("enabled: false stops deliveries with subscription.disabled", async () => {
@@ -161,10 +187,16 @@ async function story(t: Deno.TestContext, a: UnProcess, b: UnProcess): Promise<v
           (await changes(b, id)).filter((c) => c === "subscription.disabled").length === 2,
         { message: "a second subscription.disabled" },
       );
-      await new Promise((r) => setTimeout(r, 300));
-      await publish(4);
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(rx2.received.length, 1);
+      // b's dispatcher stops once it has the change: events until then may still go out.
+      const stopped = async (n: number) => {
+        const before = attempted.length;
+        await publish(n);
+        await new Promise((r) => setTimeout(r, 500));
+        return attempted.length === before;
+      };
+      let n = 400;
+      while (!await stopped(n)) assert.ok(++n < 440, "deliveries did not stop");
+      assert.ok(await stopped(n + 1), "and stay stopped");
     });
   } finally {
     await rx.close();
