@@ -191,18 +191,30 @@ Deno.test({
         );
         return r.body.subscriptions.some((s) => s.id === res.body.subscription.id);
       }, { message: "the other process lists the subscription" });
-      // The other process's dispatcher reloads on `subscription.created` (through the bridge).
-      await new Promise((r) => setTimeout(r, 300));
+      // Each process's dispatcher loads the subscription from `subscription.created`
+      // (the second one's through the bridge): probe each until one of its events is
+      // delivered (an event published before that is not; probes are not counted below).
+      for (const [name, un] of [["first", first], ["second", second]] as const) {
+        const type = `shared.probe-${name}`;
+        for (let probe = 0; !rx.received.some((r) => r.event.type === type); probe++) {
+          assert.ok(probe < 40, `the ${name} process never delivered`);
+          await api(un.url, "POST", "/un/events/publish", { type, data: {} });
+          await eventually(() => rx.received.some((r) => r.event.type === type), {
+            timeoutMs: 500,
+          }).catch(() => {});
+        }
+      }
       for (let n = 0; n < 20; n++) {
         const un = n % 2 === 0 ? first : second;
         await api(un.url, "POST", "/un/events/publish", { type: "shared.item", data: { n } });
       }
-      await eventually(() => rx.received.length >= 20, {
+      const items = () => rx.received.filter((r) => r.event.type === "shared.item");
+      await eventually(() => items().length >= 20, {
         timeoutMs: 20_000,
         message: "20 deliveries",
       });
       await new Promise((r) => setTimeout(r, 300));
-      const ns = rx.received.map((r) => (r.event.data as { n: number }).n).sort((a, b) => a - b);
+      const ns = items().map((r) => (r.event.data as { n: number }).n).sort((a, b) => a - b);
       assert.deepEqual(ns, Array.from({ length: 20 }, (_, n) => n));
       assert.deepEqual(rx.failures, []);
     } finally {
