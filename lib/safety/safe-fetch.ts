@@ -10,6 +10,7 @@
  * allowed address when the source was added and resolves elsewhere later.
  */
 
+import { getProxyForUrl } from "proxy-from-env";
 import { ValidationError } from "../errors.ts";
 import { allowedAddresses, type Resolver, urlHost } from "./outbound.ts";
 import { type OutboundRequest, sendPinned } from "./pinned-request.ts";
@@ -102,12 +103,12 @@ export async function safeFetch(
   let addresses = await admit(current, allow, options.field, options);
   for (let hops = 0;; hops++) {
     options.beforeSend?.(current, hop);
-    const response = await sendPinned(current, hop, {
-      addresses,
-      signal,
-      ca: options.ca,
-      pool: allow,
-    });
+    // Through a proxy (HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as fetch reads them)
+    // the proxy connects, so there is no socket to pin: the hop is checked as
+    // above, sent with fetch, and the proxy's own egress rules apply past that.
+    const response = getProxyForUrl(current.href) !== ""
+      ? await fetch(current, { ...hop, signal, redirect: "manual" })
+      : await sendPinned(current, hop, { addresses, signal, ca: options.ca, pool: allow });
     const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
     if (location === null) return response;
     await response.body?.cancel();
