@@ -89,6 +89,8 @@ export interface ControlPlane {
   eventsLogged(): Promise<void>;
   /** Resolves once the subscriptions made so far also hear other processes' events (Redis bridge). */
   subscribed(): Promise<void>;
+  /** Resolves once this process routes with the hooks stored so far (after a `hook.*` event it made). */
+  hooksApplied(): Promise<void>;
   /** Recent routed messages and a live feed of new ones (development inspector). */
   inspect: {
     recent(limit: number): InspectRecord[];

@@ -61,8 +61,14 @@ const patchBody = jsonBody(
 );
 
 /** Logs the event and delivers it on the bus; resolves once it is logged. */
-function publish(control: HooksControl, event: CloudEvent): Promise<CloudEvent> {
-  return ask(control, "event.publish", { event });
+/**
+ * Publishes a `hook.*` event and resolves once this process routes with the
+ * change, so the next event after the answer meets it here.
+ */
+async function publish(control: HooksControl, event: CloudEvent): Promise<CloudEvent> {
+  const published = await ask(control, "event.publish", { event });
+  await control.hooksApplied();
+  return published;
 }
 
 /**

@@ -25,11 +25,12 @@ import { EventOutlet } from "../lib/events/event-outlet.ts";
 import { exitOnEscalation } from "../lib/protocol/escalation.ts";
 import { type CloudEvent, PROCESS_ID } from "../lib/events/cloud-event.ts";
 import type { HandlerMap } from "../lib/handlers/types.ts";
-import { feedFromBus, followStoredHooks, Hooks } from "../lib/hooks/mod.ts";
+import { Hooks } from "../lib/hooks/mod.ts";
+import { type RunningHooks, startHooks } from "./hooks.ts";
 import { inspectionRecorder, Inspector } from "../lib/inspect/inspector.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { ask } from "../lib/protocol/ask.ts";
-import type { PoolInfo, RuntimeMessage, TaskRequest } from "../lib/protocol/messages.ts";
+import type { PoolInfo, RuntimeMessage } from "../lib/protocol/messages.ts";
 import type { ProcessRegistry } from "../lib/processes/registry.ts";
 import { RunStats } from "../lib/tasks/run-stats.ts";
 import { healthReport } from "../lib/processes/health.ts";
@@ -62,8 +63,6 @@ export interface RuntimeOptions {
 
 /** How long the inspector keeps recording after its last watcher left (a page reload keeps its past). */
 const INSPECT_LINGER_MS = 300_000;
-/** On a shared store, hooks added at run time are also read again this often (a missed `hook.*` event). */
-const STORED_HOOKS_REFRESH_MS = 10_000;
 
 /**
  * A running `un`.
@@ -103,6 +102,7 @@ export class Runtime implements ControlPlane {
   readonly #sources: RuntimeSources;
   /** Events in, task requests out (lib/hooks/): fed by the bus here, or by the Redis bridge. */
   readonly #hooks: Hooks;
+  #runningHooks: RunningHooks | null = null;
   /** The Redis bridge's close (events it still holds go out), awaited by a graceful stop. */
   #bridgeClosing: Promise<void> = Promise.resolve();
   #registry: ProcessRegistry | null = null;
@@ -201,15 +201,16 @@ export class Runtime implements ControlPlane {
     });
     const sources = await this.#sources.sync();
     // Hooks added at run time: compiled before any event flows, then kept in step.
-    const storedHooks = followStoredHooks({
+    const hooks = this.#runningHooks = await startHooks({
       bus: this.bus,
       store: this.store,
       hooks: this.#hooks,
       log,
-      refreshMs: this.distributed ? STORED_HOOKS_REFRESH_MS : null,
+      distributed: this.distributed,
+      fromBridge: this.hooksFromBridge,
+      enqueue: (request) => this.send({ type: "task.enqueue", request }),
     });
-    this.#unsubscribe.push(() => storedHooks.stop());
-    await storedHooks.load();
+    this.#unsubscribe.push(() => hooks.stop());
     this.#subscribeInternals();
     const collected = (info: object) => log.debug("idle collection", { ...info });
     this.#unsubscribe.push(collectProcessWhenIdle(() => this.bus.delivered, collected));
@@ -281,12 +282,6 @@ export class Runtime implements ControlPlane {
       startSubscriptions(this), // webhook subscriptions: this process's events
       watchBatches(this), // batch.completed, once, for the batches whose tasks end here
     );
-    // With the Redis bridge, hooks route each event once across all processes,
-    // from its consumer group (runtime/roles.ts); otherwise from this bus.
-    if (!this.hooksFromBridge) {
-      const enqueue = (request: TaskRequest) => this.send({ type: "task.enqueue", request });
-      this.#unsubscribe.push(feedFromBus(this.bus, this.#hooks, enqueue));
-    }
     // Only another process asks this one to scan (lib/sources/manual-scan.ts).
     if (this.distributed) this.#unsubscribe.push(answerScanRequests(this));
   }
@@ -327,6 +322,10 @@ export class Runtime implements ControlPlane {
   /** Resolves once the subscriptions made so far hear other processes too. */
   subscribed(): Promise<void> {
     return this.bus.remoteSynced();
+  }
+
+  hooksApplied(): Promise<void> {
+    return this.#runningHooks?.applied() ?? Promise.resolve();
   }
 
   readonly inspect: ControlPlane["inspect"] = inspectApi(

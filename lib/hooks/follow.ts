@@ -25,6 +25,8 @@ export interface FollowHooksOptions {
 export interface StoredHooksFollower {
   /** Resolves once the stored hooks are compiled (call it before events flow). */
   load(): Promise<void>;
+  /** Resolves once every reload asked for so far has run (a change made here applies then). */
+  settled(): Promise<void>;
   stop(): void;
 }
 
@@ -52,6 +54,7 @@ export function followStoredHooks(options: FollowHooksOptions): StoredHooksFollo
   const timer = refreshMs === null ? null : setInterval(reload, refreshMs);
   return {
     load,
+    settled: () => chain,
     stop() {
       unsubscribe();
       if (timer !== null) clearInterval(timer);
