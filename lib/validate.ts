@@ -60,6 +60,26 @@ export function queryInt(
 }
 
 /**
+ * A query-string page cursor (`cursor=…`): the `nextCursor` of an earlier
+ * page, read by `decode` (null: not one the API made).
+ */
+export function queryCursor<T>(
+  decode: (cursor: string) => T | null,
+): z.ZodPipe<z.ZodString, z.ZodTransform<T, string>> {
+  return z.string().transform((value, ctx) => {
+    const position = decode(value);
+    if (position === null) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be the nextCursor of an earlier page, as it was given",
+      });
+      return z.NEVER;
+    }
+    return position;
+  });
+}
+
+/**
  * The value at a zod issue's path in the input (what the client sent there).
  */
 export function valueAt(input: unknown, path: PropertyKey[]): unknown {

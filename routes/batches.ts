@@ -13,7 +13,7 @@ import { NotFoundError } from "../lib/errors.ts";
 import { BATCH_COUNT_LIMIT } from "../lib/store/batch-store.ts";
 import type { BatchStore, BatchView } from "../lib/store/types.ts";
 import { TASK_STATES } from "../lib/tasks/task.ts";
-import { queryInt, strictObject } from "../lib/validate.ts";
+import { queryCursor, queryInt, strictObject } from "../lib/validate.ts";
 import { decodeCursor, encodeCursor } from "../lib/store/cursor.ts";
 import { answer, describe, problems } from "./describe.ts";
 import { params, query } from "./validator.ts";
@@ -35,17 +35,7 @@ export const batchSchema = z.object({
   ),
 });
 
-const cursor = z.string().transform((value, ctx) => {
-  const position = decodeCursor(value);
-  if (position === null) {
-    ctx.addIssue({
-      code: "custom",
-      message: "must be the nextCursor of an earlier page, as it was given",
-    });
-    return z.NEVER;
-  }
-  return position;
-}).describe("the `nextCursor` of the page before");
+const cursor = queryCursor(decodeCursor).describe("the `nextCursor` of the page before");
 
 const listQuery = query(strictObject({
   state: z.enum(["open", "completed"]).optional()

@@ -20,7 +20,7 @@ import { admitTaskRequests } from "../lib/safety/admission.ts";
 import { resourceWaitOf } from "../lib/safety/resource-fit.ts";
 import { parseTaskCreate, taskBatchSchema, taskRequestSchema } from "../lib/tasks/task-request.ts";
 import { type Task, TASK_STATES, taskPriority } from "../lib/tasks/task.ts";
-import { intIn, queryInt, strictObject } from "../lib/validate.ts";
+import { intIn, queryCursor, queryInt, strictObject } from "../lib/validate.ts";
 import { ask } from "../lib/protocol/ask.ts";
 import { BULK_ACTIONS, runBulk } from "../lib/tasks/bulk.ts";
 import { decodeTaskCursor, encodeTaskCursor } from "../lib/store/cursor.ts";
@@ -63,17 +63,7 @@ const bodyTime = z.union([
   }),
 ], { error: TIME_ERROR });
 
-const cursor = z.string().transform((value, ctx) => {
-  const position = decodeTaskCursor(value);
-  if (position === null) {
-    ctx.addIssue({
-      code: "custom",
-      message: "must be the nextCursor of an earlier page, as it was given",
-    });
-    return z.NEVER;
-  }
-  return position;
-}).describe("the `nextCursor` of the page before");
+const cursor = queryCursor(decodeTaskCursor).describe("the `nextCursor` of the page before");
 
 /** The filters of a listing and of a bulk action. */
 const filterShape = {
