@@ -6,9 +6,12 @@
  * (`GET /un/batches/:id`) — tasks created together with `{tasks, batch}`, or
  * the children a handler made with `ctx.enqueue` (the batch id is the parent
  * task's id): its tasks per state as a table, their combined progress, and
- * whether it is done. `--json` prints either as the API gives it.
+ * whether it is done. `--json` prints either as the API gives it. With
+ * `--wait` it follows the batch with a progress bar (on stderr when it is a
+ * terminal) until every task has ended, and exits 0 only when all succeeded.
  */
 
+import { SingleBar } from "cli-progress";
 import type { BatchView } from "../lib/store/types.ts";
 import { intFlag, oneOfFlag, parse } from "./args.ts";
 import { UnClient, type Wire } from "./client.ts";
@@ -16,10 +19,13 @@ import { UsageError } from "./errors.ts";
 import { age, printJson, printList, table, when } from "./format.ts";
 
 const USAGE = "un batches [--state open|completed] [--limit N] [--cursor C] [--json] | " +
-  "un batches <id> [--json]";
+  "un batches <id> [--wait] [--json]";
+/** How often `--wait` looks at the batch. */
+const POLL_MS = 200;
 
 const FLAGS = {
   json: { type: "boolean" },
+  wait: { type: "boolean" },
   state: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
@@ -34,11 +40,14 @@ export async function batchesCommand(args: string[]): Promise<number> {
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}; usage: ${USAGE}`);
   }
   const json = values.json === true;
-  if (positionals.length === 0) return await listBatches(values, json);
+  if (positionals.length === 0) {
+    if (values.wait) throw new UsageError(`--wait follows one batch; usage: ${USAGE}`);
+    return await listBatches(values, json);
+  }
   if (values.state !== undefined || values.limit !== undefined || values.cursor !== undefined) {
     throw new UsageError(`--state, --limit and --cursor list batches; usage: ${USAGE}`);
   }
-  return await showBatch(positionals[0], json);
+  return await showBatch(positionals[0], json, values.wait === true);
 }
 
 async function listBatches(
@@ -89,12 +98,16 @@ export function batchRow(batch: Wire<BatchView>, now = Date.now()): string[] {
   ];
 }
 
-async function showBatch(id: string, json: boolean): Promise<number> {
+async function showBatch(id: string, json: boolean, wait: boolean): Promise<number> {
   const client = UnClient.fromEnv();
-  const { batch } = await client.json(client.api.un.batches[":id"].$get({ param: { id } }));
+  const read = async () =>
+    (await client.json(client.api.un.batches[":id"].$get({ param: { id } }))).batch;
+  const batch = wait ? await follow(await read(), read) : await read();
+  // With --wait, 0 only when every task succeeded.
+  const code = !wait || batch.counts.succeeded === batch.total ? 0 : 1;
   if (json) {
     printJson(batch);
-    return 0;
+    return code;
   }
   const parent = batch.parentId ? `, made by task ${batch.parentId}` : "";
   const state = batch.completedAt
@@ -110,5 +123,36 @@ async function showBatch(id: string, json: boolean): Promise<number> {
   const rows = Object.entries(batch.counts).map(([name, count]) => [name, count ?? 0]);
   if (rows.length > 0) lines.push(table(["STATE", "TASKS"], rows));
   console.log(lines.join("\n"));
-  return 0;
+  return code;
+}
+
+/** Reads the batch until every task of it has ended, feeding a progress bar; returns it then. */
+async function follow(
+  batch: Wire<BatchView>,
+  read: () => Promise<Wire<BatchView>>,
+): Promise<Wire<BatchView>> {
+  const bar = new SingleBar({
+    format: "{bar} {percentage}% | {ended}/{total} tasks ended",
+    hideCursor: true,
+    clearOnComplete: false,
+  });
+  const ended = (b: Wire<BatchView>) => b.total - live(b);
+  bar.start(100, Math.round(batch.progress * 100), { ended: ended(batch), total: batch.total });
+  try {
+    while (!batch.done) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      batch = await read();
+      bar.update(Math.round(batch.progress * 100), { ended: ended(batch), total: batch.total });
+    }
+  } finally {
+    bar.stop();
+  }
+  return batch;
+}
+
+/** Tasks of the batch that have not ended. */
+function live(batch: Wire<BatchView>): number {
+  const n = batch.counts;
+  return (n.waiting ?? 0) + (n.scheduled ?? 0) + (n.queued ?? 0) + (n.running ?? 0) +
+    (n.retrying ?? 0);
 }

@@ -36,8 +36,9 @@ usage: un <command> [options]
   why <id> [--json]   why a task waits: place in line, sort key in words, what holds it, when it may start
   batches [--state open|completed] [--limit N] [--cursor C] [--json]
                       the batches, newest first: tasks, states, progress, created, completed
-  batches <id> [--json]
-                      one batch (or a task's children: its id): tasks per state, progress, done or not
+  batches <id> [--wait] [--json]
+                      one batch (or a task's children: its id): tasks per state, progress, done or not;
+                      --wait follows it with a progress bar until every task ended (exit 1 unless all succeeded)
   sources [--json]    list sources: kind, enabled, origin, last scan, last error
   sources add <kind> [--id ID] [--url U] [--path P] [--repo OWNER/NAME] [--interval D] ...
   sources add --json '{"kind":"feed","url":"..."}'

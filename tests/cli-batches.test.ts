@@ -92,3 +92,40 @@ Deno.test("un batches: a table newest first, --state, --limit and --json", async
     assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
   }
 });
+
+Deno.test("un batches <id> --wait: follows the batch until every task ended; exit 0 only if all succeeded", async () => {
+  await using un = await startUn({
+    config: { handlers: HANDLERS, http: { allow: ["127.0.0.1"] }, workers: { maxAttempts: 1 } },
+  });
+  const slow = Array.from({ length: 4 }, (_, i) => ({ type: "child", payload: { i, ms: 300 } }));
+  const created = await api(un.url, "POST", "/un/tasks/create", {
+    tasks: slow,
+    batch: { id: "wait-ok" },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const waited = await runCli(["batches", "wait-ok", "--wait"], { UN_URL: un.url });
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stdout, /^batch wait-ok: 4 tasks, 100% done, /);
+  assert.match(waited.stdout, /succeeded\s+4/);
+
+  // One task that fails (nothing listens on the port): the wait ends with exit 1.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const mixed = await api(un.url, "POST", "/un/tasks/create", {
+    tasks: [
+      { type: "child", payload: { i: 1, ms: 200 } },
+      { type: "http", payload: { url: `http://127.0.0.1:${closed}/` }, maxAttempts: 1 },
+    ],
+    batch: { id: "wait-bad" },
+  });
+  assert.equal(mixed.status, 201, JSON.stringify(mixed.body));
+  const failed = await runCli(["batches", "wait-bad", "--wait", "--json"], { UN_URL: un.url });
+  assert.equal(failed.code, 1, failed.stderr);
+  const batch = JSON.parse(failed.stdout) as BatchView;
+  assert.equal(batch.done, true);
+  assert.equal(batch.counts.succeeded, 1);
+
+  const misuse = await runCli(["batches", "--wait"], { UN_URL: un.url });
+  assert.equal(misuse.code, 2);
+});
