@@ -7,23 +7,13 @@
  */
 
 import process from "node:process";
-import { benchRuntime, report, until } from "./harness.ts";
+import { benchRuntime, report, runNoops } from "./harness.ts";
 
 const N = 20_000;
 
 const { runtime, cleanup } = await benchRuntime({ workers: { concurrency: 16 } });
-let succeeded = 0;
-runtime.subscribe("task.succeeded", () => {
-  succeeded++;
-});
 const cpuAtStart = process.cpuUsage();
-const started = performance.now();
-for (let i = 0; i < N; i++) {
-  runtime.send({ type: "task.enqueue", request: { type: "noop", payload: { i } } });
-  if (i % 1_000 === 999) await new Promise((r) => setTimeout(r, 0));
-}
-await until(() => succeeded >= N, 120_000, "all tasks to succeed");
-const elapsed = performance.now() - started;
+const elapsed = await runNoops(runtime, N);
 const cpu = process.cpuUsage(cpuAtStart);
 const counts = await runtime.store.queueCounts();
 if (counts.default?.succeeded !== N) {

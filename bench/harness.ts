@@ -41,6 +41,28 @@ export async function benchRuntime(
   };
 }
 
+/**
+ * The no-op workload of `embedded_tasks_per_s` and `rate_limited_tasks_per_s`
+ * (one shape, so their ratio compares like with like): `n` `noop` tasks sent
+ * a thousand per turn, then waited for; resolves with the milliseconds from
+ * the first enqueue to the last success.
+ */
+export async function runNoops(runtime: Runtime, n: number): Promise<number> {
+  let succeeded = 0;
+  const off = runtime.subscribe("task.succeeded", () => {
+    succeeded++;
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    runtime.send({ type: "task.enqueue", request: { type: "noop", payload: { i } } });
+    if (i % 1_000 === 999) await new Promise((r) => setTimeout(r, 0));
+  }
+  await until(() => succeeded >= n, 120_000, "all tasks to succeed");
+  const elapsed = performance.now() - started;
+  off();
+  return elapsed;
+}
+
 /** Prints a benchmark's figures as one JSON line (the runner reads the last line). */
 export function report(figures: Record<string, number | string | Record<string, number>>): void {
   console.log(JSON.stringify(figures));

@@ -9,24 +9,14 @@
  * machine's load between two processes.
  */
 
-import { benchRuntime, report, until } from "./harness.ts";
+import { benchRuntime, report, runNoops } from "./harness.ts";
 
 const N = 20_000;
 
 /** Tasks per second of N no-op tasks, with `queues` in the config. */
 async function rate(queues: Record<string, unknown>): Promise<number> {
   const { runtime, cleanup } = await benchRuntime({ workers: { concurrency: 16 }, queues });
-  let succeeded = 0;
-  runtime.subscribe("task.succeeded", () => {
-    succeeded++;
-  });
-  const started = performance.now();
-  for (let i = 0; i < N; i++) {
-    runtime.send({ type: "task.enqueue", request: { type: "noop", payload: { i } } });
-    if (i % 1_000 === 999) await new Promise((r) => setTimeout(r, 0));
-  }
-  await until(() => succeeded >= N, 120_000, "all tasks to succeed");
-  const elapsed = performance.now() - started;
+  const elapsed = await runNoops(runtime, N);
   const usage = await runtime.store.rateLimitUsage(Date.now());
   await cleanup();
   if (Object.keys(queues).length > 0 && usage.default === undefined) {
