@@ -11,24 +11,14 @@ import { ResourceLedger } from "../lib/tasks/resources.ts";
 import { SqliteStore } from "../lib/store/sqlite/store.ts";
 import type { Task } from "../lib/tasks/task.ts";
 import { add, newTask, T0 } from "./store/conformance.ts";
-
-async function withStore(body: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "un-claims-" });
-  const store = SqliteStore.open(dir);
-  try {
-    await body(store);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withSqliteStore } from "./helpers/sqlite-store.ts";
 
 function claim(store: SqliteStore, workerId: string, extra: object = {}): Promise<Task | null> {
   return store.claim({ workerId, queues: null, leaseMs: 30_000, now: T0 + 1_000, ...extra });
 }
 
 Deno.test("a burst of claims takes distinct tasks in claim order, each as a read returns it", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     const tasks: Task[] = [];
     for (let i = 0; i < 20; i++) {
       tasks.push(await add(store, { sortKey: T0 + (i * 7) % 20, payload: { i }, key: `k${i}` }));
@@ -50,7 +40,7 @@ Deno.test("a burst of claims takes distinct tasks in claim order, each as a read
 });
 
 Deno.test("a claim sees what was written before its commit, and a finish needs no read-back", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     // Issued first, but it runs at the commit: the enqueue of the same burst is there.
     const claiming = claim(store, "w1");
     const enqueued = store.enqueue(newTask({ payload: { hello: "world" } }), T0);
@@ -77,7 +67,7 @@ Deno.test("a claim sees what was written before its commit, and a finish needs n
 });
 
 Deno.test("successes of a burst are recorded together; one whose lease is gone is refused", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     for (let i = 0; i < 3; i++) await add(store, { sortKey: T0 + i, payload: { i } });
     const [a, b, c] = await Promise.all([
       claim(store, "w1"),
@@ -102,7 +92,7 @@ Deno.test("successes of a burst are recorded together; one whose lease is gone i
 });
 
 Deno.test("claims of a burst share a budget: each sees what the ones before it took", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     const ledger = new ResourceLedger({ gpu: 2 });
     for (let i = 0; i < 4; i++) await add(store, { resources: { gpu: 1 }, sortKey: T0 + i });
     const plain = await add(store, { sortKey: T0 + 10 });

@@ -6,22 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { SqliteStore } from "../lib/store/sqlite/store.ts";
 import type { ProcessRecord } from "../lib/store/coordination.ts";
 import { whyWaiting } from "../lib/tasks/why.ts";
 import { add, newTask, T0 } from "./store/conformance.ts";
+import { withSqliteStore } from "./helpers/sqlite-store.ts";
 import { finished } from "./store/conformance/helpers.ts";
-
-async function withStore(body: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "un-why-" });
-  const store = SqliteStore.open(dir);
-  try {
-    await body(store);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function worker(overrides: Partial<ProcessRecord> = {}): ProcessRecord {
   return {
@@ -41,7 +30,7 @@ function worker(overrides: Partial<ProcessRecord> = {}): ProcessRecord {
 }
 
 Deno.test("the estimate: tasks ahead at the queue's recent rate", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     await store.recordProcess(worker(), 60_000, T0);
     // 20 tasks of queue q finished over the last 10 s: 2 a second.
     for (let i = 0; i < 20; i++) {
@@ -62,7 +51,7 @@ Deno.test("the estimate: tasks ahead at the queue's recent rate", async () => {
 });
 
 Deno.test("no estimate when nothing of the queue finished lately; first in line starts now", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     await store.recordProcess(worker(), 60_000, T0);
     const first = await add(store, { queue: "idle", sortKey: T0 - 1 }, T0);
     const second = await add(store, { queue: "idle", sortKey: T0 }, T0);
@@ -76,7 +65,7 @@ Deno.test("no estimate when nothing of the queue finished lately; first in line 
 });
 
 Deno.test("a resource no live worker has enough of", async () => {
-  await withStore(async (store) => {
+  await withSqliteStore(async (store) => {
     await store.recordProcess(worker(), 60_000, T0);
     const task = await add(store, { resources: { gpu: 2 } }, T0);
     const why = await whyWaiting(task.id, { store, now: T0 });
